@@ -1,0 +1,87 @@
+// The application factory. The Lambda handler (app/lambda.ts), the local server (app/server.ts),
+// `fastify start` (app/cli.ts) and the tests all build the app through here, so every entry point
+// runs the same plugins and routes.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import { randomUUID } from 'node:crypto'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { createAwsClients, type AwsClients } from './aws.js'
+import { registerPlugins, registerRoutes } from './registry.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    aws: AwsClients
+  }
+}
+
+export interface AppDeps {
+  /** Replace some AWS clients (tests); the rest are built from the config. */
+  aws?: Partial<AwsClients>
+}
+
+export type App = FastifyInstance
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** Paths that pino must never print, whatever a future log line includes. */
+export const REDACT_PATHS = [
+  'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie',
+  'headers.authorization', 'headers["x-api-key"]',
+  '*.password', '*.token', '*.idToken', '*.accessToken', '*.refreshToken', '*.secret', '*.apiKey',
+  'body.password', 'body.refreshToken'
+]
+
+export function serverOptions (config: Config): FastifyServerOptions {
+  return {
+    logger: config.logLevel === 'silent'
+      ? false
+      : {
+          level: config.logLevel,
+          redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+          ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
+        },
+    // API Gateway's request id arrives as x-request-id (the Lambda adapter sets it); a caller's own
+    // id is kept when it looks like one, otherwise we make one.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    bodyLimit: 256 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    ajv: {
+      customOptions: {
+        // Unknown properties are rejected (schemas say additionalProperties: false), never stripped.
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: false
+      }
+    }
+  }
+}
+
+export interface AppPluginOptions {
+  config: Config
+  deps?: AppDeps
+}
+
+/** The whole app as one plugin: what `fastify start` loads and what buildApp registers. */
+export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce (app, opts) {
+  app.decorate('config', opts.config)
+  app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws))
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  await registerPlugins(app)
+  await registerRoutes(app)
+}, { name: 'serverless-commerce', fastify: '5.x' })
+
+/** Builds the app without making it ready: the Lambda adapter must wrap it before ready(). */
+export function buildApp (config: Config, deps: AppDeps = {}): FastifyInstance {
+  const app = Fastify(serverOptions(config)).withTypeProvider<TypeBoxTypeProvider>()
+  app.register(appPlugin, { config, deps })
+  return app as unknown as FastifyInstance
+}

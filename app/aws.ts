@@ -1,0 +1,64 @@
+// AWS SDK clients, created once per process (per Lambda container). DynamoDB serves nearly every
+// route, so its client is built eagerly; the clients only a few routes need (Cognito for signup and
+// signin, Secrets Manager, EventBridge, SES) are imported on first use, which keeps their code off
+// the Lambda's cold start.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge'
+import type { SESv2Client } from '@aws-sdk/client-sesv2'
+import type { Config } from './config.js'
+
+export interface AwsClients {
+  ddb: DynamoDBDocumentClient
+  cognito: () => Promise<CognitoIdentityProviderClient>
+  secrets: () => Promise<SecretsManagerClient>
+  eventbridge: () => Promise<EventBridgeClient>
+  ses: () => Promise<SESv2Client>
+}
+
+type ClientOptions = { region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string }; maxAttempts?: number }
+
+export function clientOptions (config: Config, endpoint: string | undefined): ClientOptions {
+  const options: ClientOptions = { region: config.region }
+  if (endpoint !== undefined) options.endpoint = endpoint
+  if (config.localCredentials) options.credentials = config.localCredentials
+  return options
+}
+
+/** Memoises an async factory: the first call starts it, every later call shares the promise. */
+export function once<T> (factory: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined
+  return () => {
+    promise ??= factory().catch((err: unknown) => { promise = undefined; throw err })
+    return promise
+  }
+}
+
+export function createDocumentClient (config: Config): DynamoDBDocumentClient {
+  const base = new DynamoDBClient(clientOptions(config, config.endpoints.dynamodb))
+  return DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } })
+}
+
+export function createAwsClients (config: Config, overrides: Partial<AwsClients> = {}): AwsClients {
+  return {
+    ddb: overrides.ddb ?? createDocumentClient(config),
+    cognito: overrides.cognito ?? once(async () => {
+      const { CognitoIdentityProviderClient } = await import('@aws-sdk/client-cognito-identity-provider')
+      return new CognitoIdentityProviderClient(clientOptions(config, config.endpoints.cognito))
+    }),
+    secrets: overrides.secrets ?? once(async () => {
+      const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
+      return new SecretsManagerClient(clientOptions(config, config.endpoints.secretsManager))
+    }),
+    eventbridge: overrides.eventbridge ?? once(async () => {
+      const { EventBridgeClient } = await import('@aws-sdk/client-eventbridge')
+      return new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge))
+    }),
+    ses: overrides.ses ?? once(async () => {
+      const { SESv2Client } = await import('@aws-sdk/client-sesv2')
+      return new SESv2Client(clientOptions(config, config.endpoints.ses))
+    })
+  }
+}

@@ -1,0 +1,13 @@
+// For developers who use fastify-cli: `NODE_OPTIONS=--import=tsx fastify start app/cli.ts`.
+// It loads the same app plugin with the configuration read from the environment.
+import type { FastifyInstance } from 'fastify'
+import { loadConfig } from './config.js'
+import { appPlugin, serverOptions } from './app.js'
+
+const config = loadConfig()
+
+export const options = serverOptions(config)
+
+export default async function app (fastify: FastifyInstance): Promise<void> {
+  await fastify.register(appPlugin, { config })
+}

@@ -1,0 +1,198 @@
+// The one typed configuration of the API and the worker. Everything comes from the environment
+// (Lambda sets it from infra/template.yaml; `npm start` and the tests set it from the local stack),
+// is validated once at start-up, and is then passed around as data: no module reads process.env.
+
+export type Stage = 'local' | 'test' | 'dev' | 'prod'
+export type PartnerName = 'warehouse' | 'delivery'
+
+/** A secret is either given directly (local runs) or read from Secrets Manager (deployed). */
+export type SecretSource = { value: string } | { secretArn: string }
+
+export interface Endpoints {
+  dynamodb?: string
+  cognito?: string
+  ses?: string
+  eventbridge?: string
+  secretsManager?: string
+}
+
+export interface Config {
+  stage: Stage
+  version: string
+  region: string
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  logPretty: boolean
+  tables: { items: string; orders: string; idempotency: string }
+  eventBusName: string
+  cognito: { userPoolId: string; clientId: string; issuer: string }
+  corsOrigins: '*' | string[]
+  /** Partner API keys: a JSON map of key name to key (Secrets Manager), or one key (local). */
+  partnerKeys: Record<PartnerName, SecretSource>
+  /** HMAC keys the worker signs partner webhooks with. */
+  webhookKeys: Record<PartnerName, SecretSource>
+  webhookUrls: Record<PartnerName, string | undefined>
+  webhookTimeoutMs: number
+  pickupAddress: string
+  /** HMAC key that makes pagination cursors tamper-evident. */
+  cursorKey: SecretSource
+  email: { from: string; replyTo?: string }
+  secretsTtlSeconds: number
+  endpoints: Endpoints
+  /** Static credentials for the local emulators, so the SDK never walks the credential chain. */
+  localCredentials?: { accessKeyId: string; secretAccessKey: string }
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+/** Development defaults: printed by `npm start`, never used when STAGE is dev or prod. */
+export const LOCAL_DEFAULTS = {
+  WAREHOUSE_API_KEY: 'dev-warehouse-key-0123456789abcdef',
+  DELIVERY_API_KEY: 'dev-delivery-key-0123456789abcdef',
+  WAREHOUSE_WEBHOOK_SECRET: 'dev-warehouse-webhook-secret',
+  DELIVERY_WEBHOOK_SECRET: 'dev-delivery-webhook-secret',
+  CURSOR_SIGNING_KEY: 'dev-cursor-signing-key'
+} as const
+
+const STAGES: readonly Stage[] = ['local', 'test', 'dev', 'prod']
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+export function loadConfig (env: Env = process.env): Config {
+  const problems: string[] = []
+  const read = (name: string): string | undefined => {
+    const v = env[name]
+    return v === undefined || v.trim() === '' ? undefined : v.trim()
+  }
+  const required = (name: string, what: string): string => {
+    const v = read(name)
+    if (v === undefined) problems.push(`${name} is required: ${what}`)
+    return v ?? ''
+  }
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const v = read(name) ?? fallback
+    if (!(allowed as readonly string[]).includes(v)) {
+      problems.push(`${name} must be one of ${allowed.join(', ')} (got "${v}")`)
+      return fallback
+    }
+    return v as T
+  }
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name)
+    if (raw === undefined) return fallback
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`)
+      return fallback
+    }
+    return n
+  }
+  const url = (name: string): string | undefined => {
+    const v = read(name)
+    if (v === undefined) return undefined
+    try {
+      const u = new URL(v)
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme')
+      return v.replace(/\/$/, '')
+    } catch {
+      problems.push(`${name} must be an http(s) URL (got "${v}")`)
+      return undefined
+    }
+  }
+  const isDeployed = (s: Stage): boolean => s === 'dev' || s === 'prod'
+  const stage = oneOf('STAGE', STAGES, 'local')
+  const deployed = isDeployed(stage)
+
+  // A secret: deployed stages name a Secrets Manager ARN; local stages may give the value.
+  const secret = (arnVar: string, valueVar: string, localDefault: string): SecretSource => {
+    const arn = read(arnVar)
+    if (arn !== undefined) {
+      if (!arn.startsWith('arn:')) problems.push(`${arnVar} must be a Secrets Manager ARN (got "${arn}")`)
+      return { secretArn: arn }
+    }
+    const value = read(valueVar)
+    if (value !== undefined) {
+      if (value.length < 16) problems.push(`${valueVar} must be at least 16 characters long`)
+      return { value }
+    }
+    if (deployed) problems.push(`${arnVar} is required when STAGE is ${stage}: the ARN of a Secrets Manager secret`)
+    return { value: localDefault }
+  }
+
+  const region = read('AWS_REGION') ?? read('AWS_DEFAULT_REGION') ?? 'us-east-1'
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) problems.push(`AWS_REGION must be an AWS region name like eu-west-1 (got "${region}")`)
+
+  const userPoolId = required('USER_POOL_ID', 'the Cognito user pool id, for example eu-west-1_AbCdEf123')
+  const clientId = required('USER_POOL_CLIENT_ID', 'the Cognito app client id')
+  const cognitoEndpoint = url('COGNITO_ENDPOINT')
+  // Cognito's issuer is fixed by AWS; cognito-local serves tokens under its own address.
+  const issuer = url('COGNITO_ISSUER') ??
+    (cognitoEndpoint !== undefined ? `${cognitoEndpoint}/${userPoolId}` : `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`)
+
+  const corsRaw = read('CORS_ORIGINS') ?? (deployed ? undefined : '*')
+  let corsOrigins: Config['corsOrigins'] = []
+  if (corsRaw === undefined) {
+    problems.push(`CORS_ORIGINS is required when STAGE is ${stage}: a comma-separated list of origins, or *`)
+  } else if (corsRaw === '*') {
+    corsOrigins = '*'
+  } else {
+    corsOrigins = corsRaw.split(',').map((o) => o.trim()).filter(Boolean)
+    for (const o of corsOrigins) {
+      if (!/^https?:\/\/[^/]+$/.test(o)) problems.push(`CORS_ORIGINS entries must be origins like https://shop.example.com (got "${o}")`)
+    }
+  }
+
+  const fromEmail = read('SES_FROM') ?? (deployed ? undefined : 'orders@serverless-commerce.local')
+  if (fromEmail === undefined) problems.push(`SES_FROM is required when STAGE is ${stage}: the verified sender address`)
+  else if (!/^[^@\s]+@[^@\s]+$/.test(fromEmail)) problems.push(`SES_FROM must be an email address (got "${fromEmail}")`)
+
+  const config: Config = {
+    stage,
+    version: read('APP_VERSION') ?? read('npm_package_version') ?? '0.0.0-dev',
+    region,
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    // Pretty logs for people at a terminal; JSON in Lambda, where CloudWatch parses it.
+    logPretty: (read('LOG_FORMAT') ?? (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined ? 'json' : 'pretty')) === 'pretty',
+    tables: {
+      items: read('ITEMS_TABLE') ?? 'items',
+      orders: read('ORDERS_TABLE') ?? 'orders',
+      idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency'
+    },
+    eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
+    cognito: { userPoolId, clientId, issuer },
+    corsOrigins,
+    partnerKeys: {
+      warehouse: secret('WAREHOUSE_KEYS_SECRET_ARN', 'WAREHOUSE_API_KEY', LOCAL_DEFAULTS.WAREHOUSE_API_KEY),
+      delivery: secret('DELIVERY_KEYS_SECRET_ARN', 'DELIVERY_API_KEY', LOCAL_DEFAULTS.DELIVERY_API_KEY)
+    },
+    webhookKeys: {
+      warehouse: secret('WAREHOUSE_WEBHOOK_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET', LOCAL_DEFAULTS.WAREHOUSE_WEBHOOK_SECRET),
+      delivery: secret('DELIVERY_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET', LOCAL_DEFAULTS.DELIVERY_WEBHOOK_SECRET)
+    },
+    webhookUrls: { warehouse: url('WAREHOUSE_WEBHOOK_URL'), delivery: url('DELIVERY_WEBHOOK_URL') },
+    webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 5000, 100, 60000),
+    pickupAddress: read('PICKUP_ADDRESS') ?? 'Serverless Commerce Warehouse, 1 Dock Road, Springfield',
+    cursorKey: secret('CURSOR_SECRET_ARN', 'CURSOR_SIGNING_KEY', LOCAL_DEFAULTS.CURSOR_SIGNING_KEY),
+    email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO') },
+    secretsTtlSeconds: int('SECRETS_TTL_SECONDS', 300, 1, 3600),
+    endpoints: {
+      dynamodb: url('DYNAMODB_ENDPOINT'),
+      cognito: cognitoEndpoint,
+      ses: url('SES_ENDPOINT'),
+      eventbridge: url('EVENTBRIDGE_ENDPOINT'),
+      secretsManager: url('SECRETSMANAGER_ENDPOINT')
+    }
+  }
+  const anyEndpoint = Object.values(config.endpoints).some((e) => e !== undefined)
+  if (anyEndpoint) {
+    if (deployed) problems.push(`*_ENDPOINT variables point at emulators and must not be set when STAGE is ${stage}`)
+    config.localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' }
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config
+}

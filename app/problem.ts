@@ -1,0 +1,58 @@
+// The project's one error format: RFC 9457 problem details (application/problem+json) with a
+// stable machine-readable `code`. Domain code throws `Problem`; the error handler renders it.
+import { Type, type Static } from '@sinclair/typebox'
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+export interface FieldError { path: string; message: string }
+
+export class Problem extends Error {
+  constructor (
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    /** Extra members for the body (for example `currentStatus`, `items`, `errors`). */
+    readonly extras: Record<string, unknown> = {},
+    /** Extra response headers (for example `Retry-After`, `WWW-Authenticate`). */
+    readonly headers: Record<string, string> = {}
+  ) {
+    super(detail)
+    this.name = 'Problem'
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout'
+}
+
+export const titleFor = (status: number): string => TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error')
+
+export const problemType = (code: string): string => `urn:serverless-commerce:problem:${code}`
+
+/** The problem body, also used as the documented response schema of every 4xx and 5xx. */
+export const ProblemSchema = Type.Object({
+  type: Type.String({ description: 'A URI naming the kind of problem', examples: ['urn:serverless-commerce:problem:not_found'] }),
+  title: Type.String({ description: 'The HTTP status text' }),
+  status: Type.Integer({ minimum: 400, maximum: 599 }),
+  code: Type.String({ description: 'Stable machine-readable error code', examples: ['validation_failed'] }),
+  detail: Type.String({ description: 'What went wrong, for a person' }),
+  instance: Type.Optional(Type.String({ description: 'The request path' })),
+  requestId: Type.String({ description: 'The request id, also in the x-request-id header and the logs' }),
+  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), { description: 'Each invalid field and why' }))
+}, { $id: 'Problem', additionalProperties: true, title: 'Problem' })
+
+export type ProblemBody = Static<typeof ProblemSchema>

@@ -1,0 +1,33 @@
+// Schema helpers shared by the routes: error responses in the one problem format, and common shapes.
+import { Type, type TSchema } from '@sinclair/typebox'
+import { ProblemSchema, PROBLEM_CONTENT_TYPE } from './problem.js'
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is invalid (problem details name the field and the reason)',
+  401: 'Missing or invalid credentials',
+  403: 'The credentials do not grant this operation',
+  404: 'Not found',
+  409: 'Conflicts with the current state',
+  413: 'The request body is too large',
+  415: 'The request body is not JSON',
+  422: 'The request cannot be processed as sent',
+  500: 'Unexpected server error',
+  503: 'A dependency is busy or unavailable; retry after the Retry-After header'
+}
+
+/** Problem-details responses for the given statuses, for a route's `response` schema. */
+export function problems (...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {}
+  for (const status of statuses) {
+    out[status] = {
+      description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: Type.Ref(ProblemSchema) } }
+    } as unknown as TSchema
+  }
+  return out
+}
+
+/** A JSON success response with a description (OpenAPI requires one per status). */
+export function json<T extends TSchema> (schema: T, description: string): T {
+  return { ...schema, description } as T
+}

@@ -1,0 +1,84 @@
+// One error format for every 4xx and 5xx: RFC 9457 problem details. Wrapped in fastify-plugin so
+// the handlers cover every route, not just this plugin's scope.
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError } from '../app/problem.js'
+
+interface AjvLikeError {
+  instancePath?: string
+  keyword?: string
+  message?: string
+  params?: Record<string, unknown>
+}
+
+/** `body.items[0].count`-style paths from Ajv's JSON pointers. */
+export function fieldErrors (context: string | undefined, validation: AjvLikeError[]): FieldError[] {
+  return validation.map((v) => {
+    let path = (v.instancePath ?? '').split('/').filter(Boolean)
+      .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`)).join('')
+    let message = v.message ?? 'is invalid'
+    const params = v.params ?? {}
+    if (v.keyword === 'required' && typeof params.missingProperty === 'string') {
+      path += `.${params.missingProperty}`
+      message = 'is required'
+    } else if (v.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+      path += `.${params.additionalProperty}`
+      message = 'is not an allowed property'
+    } else if (v.keyword === 'enum' && Array.isArray(params.allowedValues)) {
+      message = `must be one of ${params.allowedValues.map((a) => JSON.stringify(a)).join(', ')}`
+    }
+    return { path: `${context ?? 'request'}${path}`, message }
+  })
+}
+
+function send (request: FastifyRequest, reply: FastifyReply, status: number, code: string, detail: string,
+  extras: Record<string, unknown> = {}, headers: Record<string, string> = {}): FastifyReply {
+  const body = {
+    type: problemType(code),
+    title: titleFor(status),
+    status,
+    code,
+    detail,
+    instance: request.url.split('?')[0],
+    requestId: String(request.id),
+    ...extras
+  }
+  return reply.code(status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body)
+}
+
+const FASTIFY_CODES: Record<string, { code: string; detail?: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'malformed_json', detail: 'The request body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'malformed_json', detail: 'The request body is empty but its content-type is application/json' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', detail: 'Send the request body as application/json' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', detail: 'The request body is too large' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'bad_request', detail: 'The content-length header does not match the body' }
+}
+
+export default fp(async function errorsPlugin (app) {
+  app.setErrorHandler((error: FastifyError | Problem, request, reply) => {
+    if (error instanceof Problem) {
+      if (error.status >= 500) request.log.error({ code: error.code }, error.detail)
+      return send(request, reply, error.status, error.code, error.detail, error.extras, error.headers)
+    }
+    const err = error as FastifyError & { validationContext?: string }
+    if (err.validation) {
+      const errors = fieldErrors(err.validationContext, err.validation as AjvLikeError[])
+      const first = errors[0]
+      return send(request, reply, 400, 'validation_failed',
+        first ? `${first.path} ${first.message}` : 'The request is invalid', { errors })
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+    if (status < 500) {
+      const known = err.code ? FASTIFY_CODES[err.code] : undefined
+      return send(request, reply, status, known?.code ?? (status === 429 ? 'rate_limited' : 'bad_request'),
+        known?.detail ?? titleFor(status))
+    }
+    // Never leak a stack trace or an AWS error message: log it, answer a generic problem.
+    request.log.error({ err }, 'unhandled error')
+    return send(request, reply, 500, 'internal_error', 'An unexpected error occurred; quote the requestId when reporting it')
+  })
+
+  // An attacker could probe for routes; a 404 says only that this one does not exist.
+  app.setNotFoundHandler((request, reply) =>
+    send(request, reply, 404, 'route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`))
+}, { name: 'errors' })
