@@ -1,0 +1,51 @@
+// `npm test`: starts the emulators once, on free ports and in memory, runs the whole tap suite
+// against them, stops them on every exit path, and ends with the line CI counts:
+// `N passed, N failed`. Extra arguments go to tap (for example one test file).
+import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startStack, type Stack } from '../local/stack.js'
+import { countResults } from './tap-count.js'
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)))
+const resultsDir = join(root, '.tap', 'test-results')
+const tapBin = join(dirname(createRequire(import.meta.url).resolve('tap/package.json')), 'dist', 'esm', 'run.mjs')
+
+let stack: Stack | undefined
+let stopping = false
+const stop = async (): Promise<void> => {
+  if (stopping) return
+  stopping = true
+  await stack?.stop().catch((err: unknown) => console.error('stopping the emulators failed:', err))
+}
+
+async function main (): Promise<number> {
+  rmSync(resultsDir, { recursive: true, force: true })
+  const started = Date.now()
+  stack = await startStack()
+  console.log(`# emulators ready in ${Date.now() - started} ms: ${Object.values(stack.endpoints).join(' ')}`)
+  const tap = spawn(process.execPath, [tapBin, ...process.argv.slice(2)], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...stack.env, LOG_LEVEL: 'silent', STAGE: 'test' }
+  })
+  const forward = (signal: NodeJS.Signals): void => { tap.kill(signal) }
+  process.on('SIGINT', forward)
+  process.on('SIGTERM', forward)
+  const code: number = await new Promise((resolve) => tap.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))))
+  await stop()
+  const counts = countResults(resultsDir)
+  // A test file that crashed before reporting still fails the run.
+  if (code !== 0 && counts.failed === 0) counts.failed = 1
+  console.log(`${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`)
+  return code !== 0 || counts.failed > 0 ? 1 : 0
+}
+
+main().then((code) => process.exit(code), async (err: unknown) => {
+  console.error(err instanceof Error ? err.message : err)
+  await stop()
+  console.log('0 passed, 1 failed')
+  process.exit(1)
+})

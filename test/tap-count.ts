@@ -1,0 +1,46 @@
+// Counts the leaf test points (assertions) of tap's per-file result streams, the way tap's own
+// summary does: a subtest's closing point (the line right after its nested plan) is not counted.
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+export interface Counts { passed: number; failed: number; skipped: number }
+
+export function countTap (text: string): Counts {
+  const counts: Counts = { passed: 0, failed: 0, skipped: 0 }
+  let previous: { plan: boolean; indent: number } | undefined
+  let inYaml = false
+  for (const line of text.split('\n')) {
+    const indent = line.length - line.trimStart().length
+    const body = line.trim()
+    if (inYaml) { if (body === '...') inYaml = false; continue }
+    if (body === '---') { inYaml = true; continue }
+    if (body === '' || body.startsWith('#')) continue
+    const point = /^(not )?ok\b/.exec(body)
+    if (point !== null) {
+      const closesSubtest = previous?.plan === true && previous.indent > indent
+      if (!closesSubtest) {
+        if (/#\s*(skip|todo)\b/i.test(body)) counts.skipped++
+        else if (point[1] !== undefined) counts.failed++
+        else counts.passed++
+      }
+    }
+    previous = { plan: /^1\.\.\d+/.test(body), indent }
+  }
+  return counts
+}
+
+export function countResults (dir: string): Counts {
+  const total: Counts = { passed: 0, failed: 0, skipped: 0 }
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name)
+      if (statSync(path).isDirectory()) walk(path)
+      else if (name.endsWith('.tap')) {
+        const c = countTap(readFileSync(path, 'utf8'))
+        total.passed += c.passed; total.failed += c.failed; total.skipped += c.skipped
+      }
+    }
+  }
+  try { walk(dir) } catch { /* no results: nothing ran */ }
+  return total
+}

@@ -1,0 +1,67 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../../app/config.js'
+
+const base = { USER_POOL_ID: 'us-east-1_abc', USER_POOL_CLIENT_ID: 'client' }
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  return []
+}
+
+t.test('local defaults need only the Cognito pool and client', async (t) => {
+  const config = loadConfig(base)
+  t.equal(config.stage, 'local')
+  t.equal(config.tables.items, 'items')
+  t.equal(config.corsOrigins, '*')
+  t.equal(config.cognito.issuer, 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc')
+  t.same(config.partnerKeys.warehouse, { value: 'dev-warehouse-key-0123456789abcdef' })
+})
+
+t.test('a missing setting stops the start and names the variable', async (t) => {
+  const problems = problemsOf({})
+  t.match(problems.join('\n'), /USER_POOL_ID is required/)
+  t.match(problems.join('\n'), /USER_POOL_CLIENT_ID is required/)
+  t.throws(() => loadConfig({}), ConfigError)
+})
+
+t.test('invalid values say what is expected', async (t) => {
+  t.match(problemsOf({ ...base, LOG_LEVEL: 'loud' }), [/LOG_LEVEL must be one of/])
+  t.match(problemsOf({ ...base, WEBHOOK_TIMEOUT_MS: 'soon' }), [/WEBHOOK_TIMEOUT_MS must be an integer/])
+  t.match(problemsOf({ ...base, DYNAMODB_ENDPOINT: 'ftp://x' }), [/DYNAMODB_ENDPOINT must be an http\(s\) URL/])
+  t.match(problemsOf({ ...base, CORS_ORIGINS: 'shop.example.com' }), [/CORS_ORIGINS entries must be origins/])
+  t.match(problemsOf({ ...base, AWS_REGION: 'mars' }), [/AWS_REGION must be an AWS region/])
+  t.match(problemsOf({ ...base, WAREHOUSE_API_KEY: 'short' }), [/WAREHOUSE_API_KEY must be at least 16/])
+})
+
+t.test('deployed stages need secrets from Secrets Manager, an explicit CORS list and a sender, and no emulators', async (t) => {
+  const problems = problemsOf({ ...base, STAGE: 'prod', DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' }).join('\n')
+  for (const name of ['WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'CURSOR_SECRET_ARN', 'CORS_ORIGINS', 'SES_FROM', '_ENDPOINT variables']) {
+    t.match(problems, name)
+  }
+  const arn = (n: string): string => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${n}`
+  const config = loadConfig({
+    ...base,
+    STAGE: 'prod',
+    CORS_ORIGINS: 'https://shop.example.com, https://admin.example.com',
+    SES_FROM: 'orders@example.com',
+    WAREHOUSE_KEYS_SECRET_ARN: arn('w'),
+    DELIVERY_KEYS_SECRET_ARN: arn('d'),
+    WAREHOUSE_WEBHOOK_SECRET_ARN: arn('ww'),
+    DELIVERY_WEBHOOK_SECRET_ARN: arn('dw'),
+    CURSOR_SECRET_ARN: arn('c')
+  })
+  t.same(config.corsOrigins, ['https://shop.example.com', 'https://admin.example.com'])
+  t.same(config.partnerKeys.delivery, { secretArn: arn('d') })
+  t.equal(config.localCredentials, undefined)
+})
+
+t.test('emulator endpoints switch the SDK to fixed local credentials and the local issuer', async (t) => {
+  const config = loadConfig({ ...base, COGNITO_ENDPOINT: 'http://127.0.0.1:9229/' })
+  t.equal(config.cognito.issuer, 'http://127.0.0.1:9229/us-east-1_abc')
+  t.same(config.localCredentials, { accessKeyId: 'local', secretAccessKey: 'local' })
+})
