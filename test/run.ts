@@ -2,15 +2,17 @@
 // against them, stops them on every exit path, and ends with the line CI counts:
 // `N passed, N failed`. Extra arguments go to tap (for example one test file).
 import { spawn } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startStack, type Stack } from '../local/stack.js'
-import { countResults } from './tap-count.js'
+import { countTap } from './tap-count.js'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
-const resultsDir = join(root, '.tap', 'test-results')
+// The SDK's notice about Node 20 support is for AWS's runtime, not for local runs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const tapBin = join(dirname(createRequire(import.meta.url).resolve('tap/package.json')), 'dist', 'esm', 'run.mjs')
 
 let stack: Stack | undefined
@@ -22,11 +24,13 @@ const stop = async (): Promise<void> => {
 }
 
 async function main (): Promise<number> {
-  rmSync(resultsDir, { recursive: true, force: true })
+  // This run's raw TAP, in a folder of its own, so concurrent runs never count each other's results.
+  const outDir = mkdtempSync(join(tmpdir(), 'tap-run-'))
+  const rawTap = join(outDir, 'run.tap')
   const started = Date.now()
   stack = await startStack()
   console.log(`# emulators ready in ${Date.now() - started} ms: ${Object.values(stack.endpoints).join(' ')}`)
-  const tap = spawn(process.execPath, [tapBin, ...process.argv.slice(2)], {
+  const tap = spawn(process.execPath, [tapBin, `--output-file=${rawTap}`, ...process.argv.slice(2)], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, ...stack.env, LOG_LEVEL: 'silent', STAGE: 'test' }
@@ -36,7 +40,10 @@ async function main (): Promise<number> {
   process.on('SIGTERM', forward)
   const code: number = await new Promise((resolve) => tap.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))))
   await stop()
-  const counts = countResults(resultsDir)
+  let raw = ''
+  try { raw = readFileSync(rawTap, 'utf8') } catch { /* tap wrote nothing */ }
+  rmSync(outDir, { recursive: true, force: true })
+  const counts = countTap(raw)
   // A test file that crashed before reporting still fails the run.
   if (code !== 0 && counts.failed === 0) counts.failed = 1
   console.log(`${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`)

@@ -1,7 +1,5 @@
-// Counts the leaf test points (assertions) of tap's per-file result streams, the way tap's own
+// Counts the leaf test points (assertions) of a raw TAP stream, the way tap's own
 // summary does: a subtest's closing point (the line right after its nested plan) is not counted.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 
 export interface Counts { passed: number; failed: number; skipped: number }
 
@@ -27,20 +25,4 @@ export function countTap (text: string): Counts {
     previous = { plan: /^1\.\.\d+/.test(body), indent }
   }
   return counts
-}
-
-export function countResults (dir: string): Counts {
-  const total: Counts = { passed: 0, failed: 0, skipped: 0 }
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const path = join(d, name)
-      if (statSync(path).isDirectory()) walk(path)
-      else if (name.endsWith('.tap')) {
-        const c = countTap(readFileSync(path, 'utf8'))
-        total.passed += c.passed; total.failed += c.failed; total.skipped += c.skipped
-      }
-    }
-  }
-  try { walk(dir) } catch { /* no results: nothing ran */ }
-  return total
 }
