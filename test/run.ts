@@ -30,18 +30,24 @@ async function main (): Promise<number> {
   const started = Date.now()
   stack = await startStack()
   console.log(`# emulators ready in ${Date.now() - started} ms: ${Object.values(stack.endpoints).join(' ')}`)
-  const tap = spawn(process.execPath, [tapBin, `--output-file=${rawTap}`, ...process.argv.slice(2)], {
+  // At a terminal, tap's own reporter draws the run and the raw TAP goes to a file; in CI (no
+  // terminal) the raw TAP is the report: we print it as it comes and count it.
+  const tty = process.stdout.isTTY === true
+  const tapArgs = tty ? [`--output-file=${rawTap}`] : ['--reporter=tap']
+  const tap = spawn(process.execPath, [tapBin, ...tapArgs, ...process.argv.slice(2)], {
     cwd: root,
-    stdio: 'inherit',
+    stdio: ['ignore', tty ? 'inherit' : 'pipe', 'inherit'],
     env: { ...process.env, ...stack.env, LOG_LEVEL: 'silent', STAGE: 'test' }
   })
+  const piped: string[] = []
+  tap.stdout?.on('data', (chunk: Buffer) => { piped.push(chunk.toString()); process.stdout.write(chunk) })
   const forward = (signal: NodeJS.Signals): void => { tap.kill(signal) }
   process.on('SIGINT', forward)
   process.on('SIGTERM', forward)
   const code: number = await new Promise((resolve) => tap.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))))
   await stop()
-  let raw = ''
-  try { raw = readFileSync(rawTap, 'utf8') } catch { /* tap wrote nothing */ }
+  let raw = piped.join('')
+  if (tty) { try { raw = readFileSync(rawTap, 'utf8') } catch { /* tap wrote nothing */ } }
   rmSync(outDir, { recursive: true, force: true })
   const counts = countTap(raw)
   // A test file that crashed before reporting still fails the run.
