@@ -8,6 +8,7 @@ const config = loadConfig()
 
 export const options = serverOptions(config)
 
-export default async function app (fastify: FastifyInstance): Promise<void> {
+// fastify-cli insists on the (instance, options) signature.
+export default async function app (fastify: FastifyInstance, _opts: object): Promise<void> {
   await fastify.register(appPlugin, { config })
 }
