@@ -35,9 +35,9 @@ export const LOCAL_SDK_ENV = {
 export async function startStack (opts: StackOptions = {}): Promise<Stack> {
   const host = opts.host ?? '127.0.0.1'
   const [dynamodbPort, cognitoPort, sesPort] = await Promise.all([
-    reservePort('DynamoDB Local', opts.ports?.dynamodb ?? 0, host),
-    reservePort('cognito-local', opts.ports?.cognito ?? 0, host),
-    reservePort('the SES emulator', opts.ports?.ses ?? 0, host)
+    reservePort('DynamoDB Local', opts.ports?.dynamodb ?? 0, host, 'choose another with DYNAMODB_PORT=<n>'),
+    reservePort('cognito-local', opts.ports?.cognito ?? 0, host, 'choose another with COGNITO_PORT=<n>'),
+    reservePort('the SES emulator', opts.ports?.ses ?? 0, host, 'choose another with SES_PORT=<n>')
   ])
   // cognito-local always writes to disk: a kept folder, or a temporary one removed at stop.
   const cognitoDir = opts.dataDir !== undefined ? join(opts.dataDir, 'cognito') : mkdtempSync(join(tmpdir(), 'cognito-local-'))

@@ -13,7 +13,7 @@ import { ConfigError, loadConfig, LOCAL_DEFAULTS } from '../app/config.js'
 import { startServer, PortInUseError } from '../app/server.js'
 import { startStack, type Stack } from './stack.js'
 import { ensureTables } from './tables.js'
-import { PortBusyError } from './emulators/process.js'
+import { PortBusyError, reservePort } from './emulators/process.js'
 import { JavaMissingError } from './emulators/dynamodb.js'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -54,6 +54,8 @@ async function shutdown (code: number): Promise<never> {
 
 async function main (): Promise<void> {
   const apiPort = port('PORT', 3000)
+  // Check the API's port before starting anything, so a busy port costs no emulator start-up.
+  await reservePort('the API', apiPort, process.env.HOST ?? '127.0.0.1', 'choose another with PORT=<n>')
   if (flags.reset) rmSync(LOCAL_DATA_DIR, { recursive: true, force: true })
   const started = Date.now()
   log('starting DynamoDB Local, cognito-local and the SES emulator ...')

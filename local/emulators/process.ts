@@ -41,18 +41,18 @@ export function startChild (name: string, command: string, args: string[], optio
 }
 
 export class PortBusyError extends Error {
-  constructor (readonly service: string, readonly port: number) {
-    super(`Port ${port} (for ${service}) is already in use. Stop what uses it, or pick another port (see README: local ports).`)
+  constructor (readonly service: string, readonly port: number, hint?: string) {
+    super(`Port ${port} (for ${service}) is already in use. Stop what uses it${hint ? `, or ${hint}` : ''}.`)
     this.name = 'PortBusyError'
   }
 }
 
 /** A free port from the OS (port 0), or a check that the given one is free. */
-export async function reservePort (service: string, port = 0, host = '127.0.0.1'): Promise<number> {
+export async function reservePort (service: string, port = 0, host = '127.0.0.1', hint?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE' ? new PortBusyError(service, port) : err)
+      reject(err.code === 'EADDRINUSE' ? new PortBusyError(service, port, hint) : err)
     })
     server.listen(port, host, () => {
       const address = server.address()
