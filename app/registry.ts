@@ -4,17 +4,25 @@
 import type { FastifyInstance } from 'fastify'
 import errors from '../plugins/errors.js'
 import cors from '../plugins/cors.js'
+import secrets from '../plugins/secrets.js'
+import auth from '../plugins/auth.js'
+import partnerKeys from '../plugins/partner-keys.js'
 import openapi from '../plugins/openapi.js'
 import health from '../routes/health.js'
 import docs from '../routes/docs.js'
+import account from '../routes/account.js'
 
 export async function registerPlugins (app: FastifyInstance): Promise<void> {
   await app.register(errors)
   await app.register(cors)
+  await app.register(secrets)
+  await app.register(auth)
+  await app.register(partnerKeys)
   await app.register(openapi)
 }
 
 export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(health)
   await app.register(docs)
+  await app.register(account)
 }

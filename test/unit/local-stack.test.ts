@@ -18,7 +18,7 @@ t.test('a busy port is a clear error naming the service and the way out', async 
 t.test('local tables are made from the template definitions', async (t) => {
   const defs = tableDefinitions({ items: 'i', orders: 'o', idempotency: 'x' })
   const byName = Object.fromEntries(defs.map((d) => [d.input.TableName, d]))
-  t.same(byName.i.input.GlobalSecondaryIndexes?.map((g) => g.IndexName), ['byCategory'])
+  t.same(byName.i.input.GlobalSecondaryIndexes?.map((g: { IndexName?: string }) => g.IndexName), ['byCategory'])
   t.same(byName.o.input.StreamSpecification, { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' })
   t.equal(byName.x.ttlAttribute, 'expiration')
 

@@ -1,0 +1,170 @@
+// Shopper authentication: every protected route verifies the Cognito token inside the app.
+// @fastify/jwt verifies the signature and the time claims with a key from the pool's JWKS
+// (get-jwks: cached, refetched on an unknown kid, so key rotation needs no restart); this plugin
+// adds Cognito's own rules (issuer, token_use, app client, groups) and the problem format.
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { GetJwks } from 'get-jwks'
+import { Problem } from '../app/problem.js'
+
+export type TokenUse = 'id' | 'access'
+
+/** What routes get as `request.user`. */
+export interface AuthUser {
+  sub: string
+  email: string
+  groups: string[]
+}
+
+/** The Cognito claims this plugin reads (id and access tokens). */
+export interface CognitoClaims {
+  sub: string
+  iss: string
+  token_use: TokenUse
+  exp: number
+  aud?: string | string[]
+  client_id?: string
+  email?: string
+  username?: string
+  'cognito:username'?: string
+  'cognito:groups'?: string[]
+  [claim: string]: unknown
+}
+
+export interface RequireUserOptions {
+  /** The caller must be in at least one of these groups (403 otherwise). */
+  groups?: string[]
+  /** Which tokens the route accepts; both by default. */
+  tokenUse?: TokenUse | TokenUse[]
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: CognitoClaims
+    user: AuthUser
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    requireUser: (options?: RequireUserOptions) => preHandlerAsyncHookHandler
+  }
+}
+
+/** Cognito's own clocks and ours may differ a little; never more than this. */
+const CLOCK_SKEW_MS = 60_000
+/** Signing keys change rarely; an unknown kid refetches the JWKS anyway. */
+const JWKS_CACHE_TTL_MS = 10 * 60_000
+const REALM = 'serverless-commerce'
+
+function unauthorized (code: string, detail: string): Problem {
+  // RFC 6750: no error attribute when the request carried no token at all.
+  const challenge = code === 'token_missing'
+    ? `Bearer realm="${REALM}"`
+    : `Bearer realm="${REALM}", error="invalid_token", error_description="${detail}"`
+  return new Problem(401, code, detail, {}, { 'www-authenticate': challenge })
+}
+
+/** Maps @fastify/jwt's, fast-jwt's and get-jwks' errors to our problems, without their texts. */
+function toProblem (err: unknown): Problem {
+  if (err instanceof Problem) return err
+  const code = (err as { code?: unknown }).code
+  switch (code) {
+    case 'FST_JWT_NO_AUTHORIZATION_IN_HEADER':
+    case 'FST_JWT_BAD_REQUEST':
+      return unauthorized('token_missing', 'Send a bearer token: Authorization: Bearer <token>')
+    case 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED':
+    case 'FAST_JWT_EXPIRED':
+      return unauthorized('token_expired', 'The token has expired')
+    case 'FAST_JWT_INACTIVE':
+      return unauthorized('token_not_yet_valid', 'The token is not valid yet')
+    case 'JWK_NOT_FOUND':
+      return unauthorized('token_invalid', 'The token is signed with an unknown key')
+    case 'DOMAIN_NOT_ALLOWED':
+      return unauthorized('token_invalid', 'The token was not issued by this service')
+    case 'JWKS_REQUEST_FAILED':
+    case 'NO_JWKS':
+      return unavailable()
+    default:
+      // A network error reaching the JWKS (fetch's TypeError, a JSON SyntaxError) is an outage.
+      if (typeof code === 'string' && /^(FST_JWT|FAST_JWT)_/.test(code)) return unauthorized('token_invalid', 'The token is invalid')
+      if (err instanceof TypeError || err instanceof SyntaxError) return unavailable()
+      return unauthorized('token_invalid', 'The token is invalid')
+  }
+}
+
+function unavailable (): Problem {
+  return new Problem(503, 'dependency_unavailable', 'The token signing keys cannot be read right now; retry shortly', {}, { 'retry-after': '5' })
+}
+
+function hasClient (claims: CognitoClaims, clientId: string): boolean {
+  if (claims.token_use === 'access') return claims.client_id === clientId
+  return Array.isArray(claims.aud) ? claims.aud.includes(clientId) : claims.aud === clientId
+}
+
+export function toUser (claims: CognitoClaims): AuthUser {
+  // Access tokens carry no email; Cognito's username is the email in this pool.
+  const email = claims.email ?? claims.username ?? claims['cognito:username'] ?? ''
+  const groups = Array.isArray(claims['cognito:groups']) ? claims['cognito:groups'].filter((g) => typeof g === 'string') : []
+  return { sub: claims.sub, email, groups }
+}
+
+export default fp(async function authPlugin (app) {
+  const { issuer, clientId } = app.config.cognito
+  let jwks: Promise<GetJwks> | undefined
+  // get-jwks (and its heavy jwk-to-pem) is imported on the first token, off the cold start.
+  const getJwks = async (): Promise<GetJwks> => {
+    jwks ??= import('get-jwks').then(({ default: buildGetJwks }) => buildGetJwks({
+      issuersWhitelist: [issuer],
+      providerDiscovery: false,
+      ttl: JWKS_CACHE_TTL_MS
+    }))
+    return jwks
+  }
+
+  await app.register(fastifyJwt, {
+    decode: { complete: true },
+    secret: async (_request: FastifyRequest, token: unknown) => {
+      const { header, payload } = token as { header: { alg?: unknown; kid?: unknown }; payload: Partial<CognitoClaims> }
+      // Checked before any key lookup: no `none`, no HS256 "signed" with our public key.
+      if (header.alg !== 'RS256') throw unauthorized('token_invalid', 'The token must be signed with RS256')
+      if (typeof header.kid !== 'string' || header.kid === '') throw unauthorized('token_invalid', 'The token names no signing key')
+      // Only our pool's issuer is ever fetched from, whatever the token claims.
+      if (payload.iss !== issuer) throw unauthorized('token_invalid', 'The token was not issued by this service')
+      return (await getJwks()).getPublicKey({ domain: issuer, alg: 'RS256', kid: header.kid })
+    },
+    verify: {
+      algorithms: ['RS256'],
+      allowedIss: issuer,
+      clockTolerance: CLOCK_SKEW_MS,
+      requiredClaims: ['exp', 'iss', 'sub', 'token_use']
+    }
+  })
+
+  app.decorate('requireUser', (options: RequireUserOptions = {}): preHandlerAsyncHookHandler => {
+    const accepted: TokenUse[] = options.tokenUse === undefined
+      ? ['id', 'access']
+      : Array.isArray(options.tokenUse) ? options.tokenUse : [options.tokenUse]
+    const groups = options.groups ?? []
+    return async function requireUser (request) {
+      let claims: CognitoClaims
+      try {
+        claims = await request.jwtVerify<CognitoClaims>()
+      } catch (err) {
+        throw toProblem(err)
+      }
+      if (!accepted.includes(claims.token_use)) {
+        throw unauthorized('token_invalid', `This operation needs ${accepted.map((u) => `an ${u}`).join(' or ')} token`)
+      }
+      if (!hasClient(claims, clientId)) throw unauthorized('token_invalid', 'The token was issued to another app client')
+      if (typeof claims.sub !== 'string' || claims.sub === '') throw unauthorized('token_invalid', 'The token names no subject')
+      const user = toUser(claims)
+      request.user = user
+      if (groups.length > 0 && !groups.some((g) => user.groups.includes(g))) {
+        throw new Problem(403, 'forbidden', `This operation is for the ${groups.join(' or ')} group`, {},
+          { 'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope"` })
+      }
+    }
+  })
+}, { name: 'auth', dependencies: ['errors'] })

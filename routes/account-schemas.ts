@@ -1,0 +1,52 @@
+// Request and response schemas of the account routes (routes/account.ts).
+import { Type } from '@sinclair/typebox'
+
+export const PASSWORD_POLICY = 'At least 8 characters, with an upper-case letter, a lower-case letter and a digit'
+
+const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'The email address, also the username' })
+
+export const SignupBody = Type.Object({
+  email: Type.Optional(Email),
+  username: Type.Optional({ ...Email, description: 'Same as email (accepted from the seed clients)' }),
+  password: Type.String({ minLength: 8, maxLength: 256, description: PASSWORD_POLICY }),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  clientId: Type.Optional(Type.String({ maxLength: 128, description: 'Ignored: the app client is always the server\'s' })),
+  userPoolId: Type.Optional(Type.String({ maxLength: 128, description: 'Ignored: the user pool is always the server\'s' }))
+}, { additionalProperties: false, examples: [{ email: 'ada@example.com', password: 'Correct-Horse-1', name: 'Ada' }] })
+
+export const SignupResult = Type.Object({
+  sub: Type.Optional(Type.String({ description: "The user's id (the tokens' sub)" })),
+  email: Type.String(),
+  confirmed: Type.Literal(true)
+}, { description: 'The account is created and confirmed: sign in at once' })
+
+export const SigninBody = Type.Object({
+  email: Type.Optional(Email),
+  username: Type.Optional({ ...Email, description: 'Same as email (accepted from the seed clients)' }),
+  password: Type.String({ minLength: 1, maxLength: 256 })
+}, { additionalProperties: false, examples: [{ email: 'ada@example.com', password: 'Correct-Horse-1' }] })
+
+const tokenFields = {
+  idToken: Type.String({ description: 'Send as Authorization: Bearer <idToken>' }),
+  accessToken: Type.String(),
+  expiresIn: Type.Integer({ description: 'Seconds until the id and access tokens expire' }),
+  tokenType: Type.Literal('Bearer'),
+  token: Type.String({ description: 'The id token again, for clients of the old API' })
+}
+
+export const SigninResult = Type.Object({
+  ...tokenFields,
+  refreshToken: Type.String({ description: 'Exchange at POST /token/refresh for fresh tokens' })
+}, { description: 'Tokens for the signed-in user' })
+
+export const RefreshBody = Type.Object({
+  refreshToken: Type.String({ minLength: 1, maxLength: 8192 })
+}, { additionalProperties: false })
+
+export const RefreshResult = Type.Object(tokenFields, { description: 'Fresh id and access tokens' })
+
+export const Me = Type.Object({
+  sub: Type.String(),
+  email: Type.String(),
+  groups: Type.Array(Type.String())
+}, { description: 'The caller' })
