@@ -23,7 +23,8 @@ export interface AppDeps {
 
 export type App = FastifyInstance
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+// API Gateway request ids look like JXx0bgAbIAMEYnQ= (base64) or UUIDs.
+const REQUEST_ID = /^[A-Za-z0-9._:=+\/-]{1,128}$/
 
 /** Paths that pino must never print, whatever a future log line includes. */
 export const REDACT_PATHS = [

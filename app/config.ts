@@ -196,3 +196,42 @@ export function loadConfig (env: Env = process.env): Config {
   if (problems.length > 0) throw new ConfigError(problems)
   return config
 }
+
+/**
+ * The variables infra/template.yaml sets on each deployed function (Lambda gives them from the
+ * template); test/unit/template.test.ts checks the template against these lists and these lists
+ * against what loadConfig reads. A new setting goes in exactly one of these lists or ENV_NOT_FROM_TEMPLATE.
+ */
+const COMMON_DEPLOYED_ENV = [
+  'STAGE', 'LOG_LEVEL', 'ITEMS_TABLE', 'ORDERS_TABLE', 'IDEMPOTENCY_TABLE', 'EVENT_BUS_NAME',
+  'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'CORS_ORIGINS', 'SES_FROM',
+  // loadConfig needs every secret's ARN on a deployed stage; each role reads only its own.
+  'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'
+] as const
+export const DEPLOYED_ENV = {
+  api: [...COMMON_DEPLOYED_ENV],
+  worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'PICKUP_ADDRESS']
+} as const
+
+/** Variables loadConfig reads that the template deliberately does not set, and why. */
+export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
+  AWS_REGION: 'set by the Lambda runtime',
+  AWS_DEFAULT_REGION: 'set by the Lambda runtime',
+  AWS_LAMBDA_FUNCTION_NAME: 'set by the Lambda runtime (selects JSON logs)',
+  APP_VERSION: 'set by the bundle (scripts/build.ts)',
+  npm_package_version: 'set by npm for local runs',
+  LOG_FORMAT: 'JSON is the default in Lambda',
+  COGNITO_ISSUER: "derived from the region and the pool id; only cognito-local's differs",
+  DYNAMODB_ENDPOINT: 'emulators only; refused on deployed stages',
+  COGNITO_ENDPOINT: 'emulators only; refused on deployed stages',
+  SES_ENDPOINT: 'emulators only; refused on deployed stages',
+  EVENTBRIDGE_ENDPOINT: 'emulators only; refused on deployed stages',
+  SECRETSMANAGER_ENDPOINT: 'emulators only; refused on deployed stages',
+  WAREHOUSE_API_KEY: 'local value; deployed stages read the secret ARN',
+  DELIVERY_API_KEY: 'local value; deployed stages read the secret ARN',
+  WAREHOUSE_WEBHOOK_SECRET: 'local value; deployed stages read the secret ARN',
+  DELIVERY_WEBHOOK_SECRET: 'local value; deployed stages read the secret ARN',
+  CURSOR_SIGNING_KEY: 'local value; deployed stages read the secret ARN',
+  WEBHOOK_TIMEOUT_MS: 'tunable; the default fits the worker timeout',
+  SECRETS_TTL_SECONDS: 'tunable; the default fits'
+}

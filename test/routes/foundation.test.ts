@@ -19,6 +19,8 @@ t.test('a caller request id is kept; a malformed one is replaced', async (t) => 
   const app = await build(t)
   const kept = await app.inject({ url: '/openapi.json', headers: { 'x-request-id': 'abc-123' } })
   t.equal(kept.headers['x-request-id'], 'abc-123')
+  const apiGateway = await app.inject({ url: '/openapi.json', headers: { 'x-request-id': 'JXx0bgAbIAMEYnQ=' } })
+  t.equal(apiGateway.headers['x-request-id'], 'JXx0bgAbIAMEYnQ=', "API Gateway's ids are kept")
   const replaced = await app.inject({ url: '/openapi.json', headers: { 'x-request-id': 'bad id\nwith newline' } })
   t.match(replaced.headers['x-request-id'], /^[0-9a-f-]{36}$/)
 })

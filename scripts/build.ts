@@ -1,0 +1,124 @@
+// `npm run build`: one minified ESM bundle per Lambda function, the AWS SDK included (the bundle
+// never depends on the SDK version a runtime happens to ship), with source maps, Swagger UI's
+// static files beside the API bundle, and a metafile per bundle for the benchmark's top-modules
+// report. `sam build` runs this through the root Makefile.
+//
+//   npm run build               both functions
+//   npm run build -- api        one of them (api | worker)
+import { build, type BuildOptions, type Metafile } from 'esbuild'
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const DIST = join(ROOT, 'dist')
+
+export interface FunctionBundle {
+  name: 'api' | 'worker'
+  entry: string
+  /** Extra files the function needs at run time, copied into its folder (beside index.mjs). */
+  assets?: (dir: string) => Promise<void>
+}
+
+/** Where a function's bundle lands: dist/<name>/index.mjs (the Lambda handler is index.handler). */
+export const bundlePath = (name: FunctionBundle['name'], dist = DIST): string => join(dist, name, 'index.mjs')
+
+// Swagger UI reads its files from the folder beside the bundle (routes/docs.ts gives it baseDir;
+// the plugin reads static/logo.svg relative to __dirname, which the banner sets to the same folder).
+async function copySwaggerUiAssets (dir: string): Promise<void> {
+  const require = createRequire(import.meta.url)
+  const pkgDir = dirname(require.resolve('@fastify/swagger-ui/package.json'))
+  await cp(join(pkgDir, 'static'), join(dir, 'static'), { recursive: true })
+}
+
+export const FUNCTIONS: FunctionBundle[] = [
+  { name: 'api', entry: join(ROOT, 'app', 'lambda.ts'), assets: copySwaggerUiAssets },
+  { name: 'worker', entry: join(ROOT, 'workers', 'handler.ts') }
+]
+
+export async function packageVersion (): Promise<string> {
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+export function buildOptions (fn: FunctionBundle, version: string, dist = DIST): BuildOptions {
+  return {
+    entryPoints: [fn.entry],
+    outfile: bundlePath(fn.name, dist),
+    // One file per function. Modules imported dynamically (Swagger UI, the Cognito, SES,
+    // EventBridge and Secrets Manager clients) are wrapped by esbuild in lazy initialisers, so
+    // they run only on first use; splitting them into chunks measured no faster cold start here.
+    bundle: true,
+    platform: 'node',
+    // node20 output runs on the nodejs22.x runtime and on a developer's Node 20 alike.
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    // Keeps class and function names in stack traces and error names (err.name checks).
+    keepNames: true,
+    metafile: true,
+    legalComments: 'none',
+    // CommonJS packages (Fastify, pino, ...) call require() and read __dirname: an ESM bundle has
+    // neither, so the banner makes them. app/config.ts reads APP_VERSION from the environment
+    // map, which `define` cannot reach, so the banner sets a default there too.
+    banner: {
+      js: [
+        'import { createRequire as __scCreateRequire } from "node:module";',
+        'import { fileURLToPath as __scFileURLToPath } from "node:url";',
+        'import { dirname as __scDirname } from "node:path";',
+        'const require = __scCreateRequire(import.meta.url);',
+        'const __filename = __scFileURLToPath(import.meta.url);',
+        'const __dirname = __scDirname(__filename);',
+        `process.env.APP_VERSION ??= ${JSON.stringify(version)};`
+      ].join(' ')
+    },
+    define: { 'process.env.APP_VERSION': JSON.stringify(version) },
+    // Pretty logs are for terminals; in Lambda pino writes JSON and never loads pino-pretty.
+    external: ['pino-pretty'],
+    logLevel: 'warning'
+  }
+}
+
+export interface BundleReport { name: string; file: string; bytes: number; gzipBytes: number }
+
+/** Builds one function into <dist>/<name>/ (the tests build into a folder of their own). */
+export async function buildFunction (fn: FunctionBundle, version: string, dist = DIST): Promise<BundleReport> {
+  const dir = join(dist, fn.name)
+  await rm(dir, { recursive: true, force: true })
+  await mkdir(dir, { recursive: true })
+  const result = await build(buildOptions(fn, version, dist))
+  // Kept outside the function's folder, so it is not deployed.
+  await writeFile(join(dist, `${fn.name}.meta.json`), JSON.stringify(result.metafile as Metafile))
+  await fn.assets?.(dir)
+  const file = bundlePath(fn.name, dist)
+  const code = await readFile(file)
+  return { name: fn.name, file: relative(ROOT, file), bytes: (await stat(file)).size, gzipBytes: gzipSync(code).length }
+}
+
+function kb (bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`
+}
+
+async function main (args: string[]): Promise<void> {
+  const unknown = args.filter((a) => !FUNCTIONS.some((f) => f.name === a))
+  if (unknown.length > 0) {
+    console.error(`Unknown function ${unknown.join(', ')}: expected ${FUNCTIONS.map((f) => f.name).join(' or ')}`)
+    process.exit(2)
+  }
+  const selected = args.length === 0 ? FUNCTIONS : FUNCTIONS.filter((f) => args.includes(f.name))
+  const version = await packageVersion()
+  const reports = await Promise.all(selected.map((fn) => buildFunction(fn, version)))
+  for (const r of reports) {
+    console.log(`${r.file}: ${r.bytes} bytes (${kb(r.bytes)}), ${r.gzipBytes} bytes gzip (${kb(r.gzipBytes)})`)
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  })
+}

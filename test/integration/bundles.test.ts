@@ -1,0 +1,109 @@
+// The built API bundle, invoked as `sam local invoke -e events/<file>.json` would invoke it: the
+// same esbuild options as `npm run build` (into a folder of this test's own, so concurrent runs
+// never share one), the emulators' environment, the sample events from events/.
+import t from 'tap'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { APIGatewayProxyResult, Context } from 'aws-lambda'
+import { FUNCTIONS, buildFunction, bundlePath, packageVersion } from '../../scripts/build.js'
+import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
+import { toStoredItem } from '../../domain/catalog.js'
+
+type Handler = (event: unknown, context: Context) => Promise<APIGatewayProxyResult>
+
+const sample = async (name: string): Promise<Record<string, any>> =>
+  JSON.parse(await readFile(new URL(`../../events/${name}`, import.meta.url), 'utf8'))
+const context = { awsRequestId: 'bundle-test', functionName: 'serverless-commerce-dev-api', callbackWaitsForEmptyEventLoop: true } as unknown as Context
+
+t.test('the built API bundle answers the sample HTTP events', async (t) => {
+  const dist = await mkdtemp(join(tmpdir(), 'sc-bundles-'))
+  t.teardown(() => rm(dist, { recursive: true, force: true }))
+  const version = await packageVersion()
+  const report = await buildFunction(FUNCTIONS.find((f) => f.name === 'api')!, version, dist)
+  t.ok(report.bytes > 0 && report.gzipBytes < report.bytes, `bundle built: ${report.bytes} bytes, ${report.gzipBytes} gzip`)
+  t.ok(existsSync(join(dist, 'api', 'index.mjs.map')), 'with its source map')
+  t.ok(existsSync(join(dist, 'api', 'static', 'swagger-ui.css')), "with Swagger UI's static files beside it")
+
+  // What Lambda and the template give the function (the emulators stand in for AWS). No
+  // APP_VERSION: the bundle must carry package.json's version itself.
+  const tables = await createTables(t)
+  delete process.env.APP_VERSION
+  Object.assign(process.env, stackEnv(), tables, { STAGE: 'test', LOG_LEVEL: 'silent', AWS_LAMBDA_FUNCTION_NAME: context.functionName })
+  const { handler } = await import(pathToFileURL(bundlePath('api', dist)).href) as { handler: Handler }
+
+  await t.test('GET /health (HTTP API 2.0)', async (t) => {
+    const event = await sample('http-get-health.json')
+    const res = await handler(event, context)
+    t.equal(res.statusCode, 200)
+    t.match(res.headers?.['content-type'], /^application\/json/)
+    t.ok(res.headers?.['x-request-id'], 'a request id header')
+    t.match(JSON.parse(res.body), {
+      status: 'ok', version, stage: 'test',
+      dependencies: { itemsTable: { ok: true }, ordersTable: { ok: true }, cognito: { ok: true } }
+    })
+  })
+
+  await t.test('GET /health (REST API 1.0 proxy)', async (t) => {
+    const event = await sample('rest-get-health.json')
+    const res = await handler(event, context)
+    t.equal(res.statusCode, 200)
+    t.equal(res.headers?.['x-request-id'], event.requestContext.requestId, "API Gateway's request id is the app's")
+    t.match(JSON.parse(res.body), { status: 'ok', version })
+  })
+
+  await t.test('GET /items and GET /items/{id}', async (t) => {
+    const ddb = DynamoDBDocumentClient.from(localDynamoClient())
+    t.teardown(() => ddb.destroy())
+    const at = '2024-11-25T06:00:00.000Z'
+    await ddb.send(new PutCommand({
+      TableName: tables.ITEMS_TABLE,
+      Item: toStoredItem('phone-apple-iphone-15', {
+        category: 'phones', type: 'smartphone', brand: 'Apple', title: 'iPhone 15', description: 'A phone',
+        colorPreference: [{ colorCode: '#000000', displayValue: 'Black' }], price: 79900, currency: 'USD'
+      }, 5, at, at)
+    }))
+    const list = await handler(await sample('http-get-items.json'), context)
+    t.equal(list.statusCode, 200, list.body)
+    t.match(JSON.parse(list.body), { items: [{ id: 'phone-apple-iphone-15', category: 'phones', inStock: true }] })
+    const one = await handler(await sample('http-get-item.json'), context)
+    t.equal(one.statusCode, 200, one.body)
+    const item = JSON.parse(one.body)
+    t.match(item, { id: 'phone-apple-iphone-15', title: 'iPhone 15', price: 79900 })
+    t.notOk('typeBrandId' in item || 'searchText' in item, 'no internal attributes')
+  })
+
+  await t.test('GET /openapi.json', async (t) => {
+    const res = await handler(await sample('http-get-openapi.json'), context)
+    t.equal(res.statusCode, 200)
+    t.match(res.headers?.['content-type'], /^application\/json/)
+    const doc = JSON.parse(res.body)
+    t.equal(doc.openapi, '3.1.0')
+    t.equal(doc.info.version, version)
+    t.ok(doc.paths['/health'], 'documents /health')
+  })
+
+  await t.test('Swagger UI and its assets are served from the bundle', async (t) => {
+    const event = await sample('http-get-health.json')
+    const get = (path: string): Promise<APIGatewayProxyResult> => handler({
+      ...event, rawPath: path, pathParameters: { proxy: path.slice(1) }, requestContext: { ...event.requestContext, http: { ...event.requestContext.http, path } }
+    }, context)
+    const page = await get('/docs/')
+    t.equal(page.statusCode, 200)
+    t.match(page.headers?.['content-type'], /text\/html/)
+    const css = await get('/docs/static/swagger-ui.css')
+    t.equal(css.statusCode, 200)
+    t.match(css.headers?.['content-type'], /text\/css/)
+  })
+
+  await t.test('an unknown route is a 404 problem', async (t) => {
+    const event = await sample('http-get-health.json')
+    const res = await handler({ ...event, rawPath: '/no-such-route', requestContext: { ...event.requestContext, http: { ...event.requestContext.http, path: '/no-such-route' } } }, context)
+    t.equal(res.statusCode, 404)
+    t.match(res.headers?.['content-type'], /application\/problem\+json/)
+    t.notMatch(res.body, /at .*\.mjs/, 'no stack trace')
+  })
+})

@@ -1,0 +1,332 @@
+// infra/template.yaml against the SAM schema and against the code: tables, environment variables,
+// event rules, IAM actions, build wiring. Nothing here needs AWS or the emulators.
+import t from 'tap'
+import AjvDraft04 from 'ajv-draft-04'
+import { readFileSync, readdirSync } from 'node:fs'
+import { loadTemplate, parseTemplate, TEMPLATE_PATH, type CfnResource, type CfnTemplate } from '../../infra/template.js'
+import { ConfigError, DEPLOYED_ENV, ENV_NOT_FROM_TEMPLATE, loadConfig } from '../../app/config.js'
+import { API_IAM_ACTIONS } from '../../app/iam.js'
+import { WORKER_IAM_ACTIONS } from '../../workers/iam.js'
+import { BY_CATEGORY_INDEX } from '../../data/items-repository.js'
+import { build } from 'esbuild'
+import { FUNCTIONS, buildOptions } from '../../scripts/build.js'
+import { matchesPattern } from '../helpers/event-pattern.js'
+
+const template = loadTemplate()
+const resources = template.Resources
+const props = (id: string): Record<string, any> => {
+  const r = resources[id]
+  if (r === undefined) throw new Error(`no resource ${id} in the template`)
+  return r.Properties ?? {}
+}
+const ofType = (type: string): Array<[string, CfnResource]> => Object.entries(resources).filter(([, r]) => r.Type === type)
+
+t.test('the template validates against the SAM schema', async (t) => {
+  const schema = JSON.parse(readFileSync(new URL('../../../shared/schemas/sam.schema.json', import.meta.url), 'utf8'))
+  // ajv-draft-04 is CommonJS: under NodeNext the class is the module's .default (set at run time too).
+  const Ajv = AjvDraft04.default
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(schema)
+  t.ok(validate(template), JSON.stringify(validate.errors?.slice(0, 5)))
+
+  // The schema really checks serverless resources: an unknown function property is refused.
+  const broken = parseTemplate(readFileSync(TEMPLATE_PATH, 'utf8'))
+  broken.Resources.ApiFunction!.Properties!.MemorySizeMb = 1024
+  t.notOk(validate(broken), 'an unknown AWS::Serverless::Function property fails validation')
+})
+
+t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', async (t) => {
+  const keys = (id: string): string[] => props(id).KeySchema.map((k: any) => `${k.AttributeName}:${k.KeyType}`)
+  const index = (id: string, name: string): string[] | undefined =>
+    props(id).GlobalSecondaryIndexes?.find((g: any) => g.IndexName === name)?.KeySchema.map((k: any) => `${k.AttributeName}:${k.KeyType}`)
+  const attrType = (id: string, name: string): string | undefined =>
+    props(id).AttributeDefinitions.find((a: any) => a.AttributeName === name)?.AttributeType
+
+  // docs/ARCHITECTURE.md, "Names shared by the template, the code and the tests".
+  t.same(keys('ItemsTable'), ['id:HASH'])
+  t.same(index('ItemsTable', BY_CATEGORY_INDEX), ['category:HASH', 'typeBrandId:RANGE'], 'the items repository queries this index')
+  t.same(keys('OrdersTable'), ['id:HASH'])
+  t.same(index('OrdersTable', 'byUser'), ['userId:HASH', 'createdAt:RANGE'])
+  t.equal(props('OrdersTable').StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES', 'the worker compares old and new images')
+  t.same(keys('IdempotencyTable'), ['id:HASH'])
+  t.same(props('IdempotencyTable').TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true }, "Powertools' default expiry attribute")
+  for (const [id, name] of [['ItemsTable', 'id'], ['ItemsTable', 'category'], ['ItemsTable', 'typeBrandId'], ['OrdersTable', 'userId'], ['OrdersTable', 'createdAt'], ['IdempotencyTable', 'id']]) {
+    t.equal(attrType(id!, name!), 'S', `${id}.${name} is a string`)
+  }
+
+  for (const [id, table] of ofType('AWS::DynamoDB::Table')) {
+    const p = table.Properties ?? {}
+    t.equal(p.BillingMode, 'PAY_PER_REQUEST', `${id} is on-demand`)
+    t.same(p.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true }, `${id} has point-in-time recovery`)
+    t.same(p.SSESpecification, { SSEEnabled: true }, `${id} is KMS-encrypted`)
+    t.same(p.DeletionProtectionEnabled, { 'Fn::If': ['IsProd', true, false] }, `${id} is deletion-protected in prod`)
+  }
+})
+
+// Values CloudFormation would give, enough for loadConfig to judge them.
+const SAMPLE_PARAMETERS: Record<string, string> = {
+  SesSenderIdentity: 'example.com', SesFromAddress: 'orders@example.com', WarehouseWebhookUrl: 'https://warehouse.example.com/hooks', DeliveryWebhookUrl: ''
+}
+function resolve (value: unknown, stage: string): string {
+  if (typeof value === 'string') return value
+  const v = value as Record<string, any>
+  if ('Ref' in v) {
+    const name = v.Ref as string
+    if (name === 'Stage') return stage
+    const param = template.Parameters?.[name]
+    if (param !== undefined) return SAMPLE_PARAMETERS[name] ?? String(param.Default)
+    const type = resources[name]?.Type
+    if (type === 'AWS::SecretsManager::Secret') return `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`
+    if (type === 'AWS::Cognito::UserPool') return 'eu-west-1_AbCdEf123'
+    if (type !== undefined) return `sc-${name}`
+    throw new Error(`Ref to unknown ${name}`)
+  }
+  if ('Fn::Join' in v) {
+    const [sep, list] = v['Fn::Join'] as [string, unknown]
+    const items = Array.isArray(list) ? list.map((x) => resolve(x, stage)) : resolve(list, stage).split(',')
+    return items.join(sep)
+  }
+  throw new Error(`cannot resolve ${JSON.stringify(value)}`)
+}
+const globalEnv: Record<string, unknown> = (template as any).Globals.Function.Environment.Variables
+const functionEnv = (id: string): Record<string, unknown> => ({ ...globalEnv, ...props(id).Environment?.Variables })
+
+t.test('every variable the config reads is set on each function that needs it, and no other', async (t) => {
+  // What loadConfig actually reads, recorded through a proxy over an environment that is valid.
+  // Two runs: a deployed stage (secret ARNs) and a local one (secret values, defaults).
+  const read = new Set<string>()
+  const recording = (values: Record<string, string>): Record<string, string> => new Proxy(values, {
+    get (target, name) {
+      if (typeof name === 'string') read.add(name)
+      return target[name as string]
+    }
+  })
+  loadConfig(recording(Object.fromEntries(Object.entries(functionEnv('WorkerFunction')).map(([k, v]) => [k, resolve(v, 'prod')]))))
+  loadConfig(recording({ USER_POOL_ID: 'us-east-1_abc', USER_POOL_CLIENT_ID: 'client' }))
+  const declared = new Set<string>([...DEPLOYED_ENV.api, ...DEPLOYED_ENV.worker, ...Object.keys(ENV_NOT_FROM_TEMPLATE)])
+  t.same([...read].filter((name) => !declared.has(name)), [], 'every variable loadConfig reads is listed in DEPLOYED_ENV or ENV_NOT_FROM_TEMPLATE')
+  t.same([...declared].filter((name) => !read.has(name)), [], 'the lists name no variable loadConfig no longer reads')
+
+  const fns = { api: 'ApiFunction', worker: 'WorkerFunction' } as const
+  for (const [fn, id] of Object.entries(fns) as Array<[keyof typeof fns, string]>) {
+    const set = Object.keys(functionEnv(id)).filter((name) => name !== 'NODE_OPTIONS').sort()
+    t.same(set, [...DEPLOYED_ENV[fn]].sort(), `${id} gets exactly DEPLOYED_ENV.${fn}`)
+    for (const stage of ['dev', 'prod']) {
+      const resolved = Object.fromEntries(Object.entries(functionEnv(id)).map(([k, v]) => [k, resolve(v, stage)]))
+      let problems: string[] = []
+      try {
+        loadConfig({ ...resolved, AWS_REGION: 'eu-west-1', AWS_LAMBDA_FUNCTION_NAME: id })
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err
+        problems = err.problems
+      }
+      t.same(problems, [], `${id}'s environment starts the config on ${stage}`)
+    }
+  }
+  t.equal(globalEnv.NODE_OPTIONS, '--enable-source-maps')
+})
+
+const EVENT_SOURCE = 'serverless-commerce.orders'
+const DETAIL_TYPES = ['OrderPlaced', 'OrderPacked', 'OrderDelivered', 'OrderCancelled']
+
+t.test('the worker has one rule per order event type, each matching that event and no other', async (t) => {
+  const events: Record<string, any> = props('WorkerFunction').Events
+  const rules = Object.entries(events).filter(([, e]) => e.Type === 'EventBridgeRule')
+  const samples = readdirSync(new URL('../../events/', import.meta.url)).filter((f) => f.startsWith('eventbridge-'))
+    .map((f) => JSON.parse(readFileSync(new URL(`../../events/${f}`, import.meta.url), 'utf8')) as Record<string, any>)
+  t.same(samples.map((e) => e['detail-type']).sort(), [...DETAIL_TYPES].sort(), 'events/ has one sample of each type')
+  t.equal(rules.length, DETAIL_TYPES.length)
+  for (const type of DETAIL_TYPES) {
+    const matching = rules.filter(([, rule]) => samples.some((e) => e['detail-type'] === type && matchesPattern(rule.Properties.Pattern, e)))
+    t.equal(matching.length, 1, `exactly one rule matches ${type}`)
+  }
+  for (const [name, rule] of rules) {
+    const p = rule.Properties
+    t.same(p.EventBusName, { Ref: 'OrdersEventBus' }, `${name} listens on the orders bus`)
+    t.same(p.Pattern.source, [EVENT_SOURCE])
+    t.equal(samples.filter((e) => matchesPattern(p.Pattern, e)).length, 1, `${name} matches one event type`)
+    t.ok(p.RetryPolicy?.MaximumRetryAttempts > 0, `${name} retries`)
+    t.same(p.DeadLetterConfig, { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } }, `${name} has a dead-letter queue`)
+  }
+  // The dead-letter queue admits EventBridge for this bus's rules only.
+  const policy = props('EventsDeadLetterQueuePolicy').PolicyDocument.Statement[0]
+  t.same(policy.Principal, { Service: 'events.amazonaws.com' })
+  t.match(JSON.stringify(policy.Condition), /rule\/\$\{OrdersEventBus\}\/\*/)
+})
+
+t.test('the orders stream feeds the worker with partial failures, bisection, bounded retries and a DLQ', async (t) => {
+  const stream = props('WorkerFunction').Events.OrdersStream
+  t.equal(stream.Type, 'DynamoDB')
+  t.same(stream.Properties.Stream, { 'Fn::GetAtt': ['OrdersTable', 'StreamArn'] })
+  t.same(stream.Properties.FunctionResponseTypes, ['ReportBatchItemFailures'])
+  t.equal(stream.Properties.BisectBatchOnFunctionError, true)
+  t.ok(stream.Properties.MaximumRetryAttempts >= 0 && stream.Properties.MaximumRetryAttempts <= 10)
+  t.ok(stream.Properties.BatchSize >= 1 && stream.Properties.BatchSize <= 100)
+  t.same(stream.Properties.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': ['OrdersStreamDeadLetterQueue', 'Arn'] })
+})
+
+t.test('the HTTP API sends every path and method to the API function', async (t) => {
+  const events: Record<string, any> = props('ApiFunction').Events
+  const routes = Object.values(events).map((e) => `${e.Type} ${e.Properties.Method} ${e.Properties.Path} ${e.Properties.PayloadFormatVersion}`).sort()
+  t.same(routes, ['HttpApi ANY / 2.0', 'HttpApi ANY /{proxy+} 2.0'])
+  for (const e of Object.values(events)) t.same(e.Properties.ApiId, { Ref: 'HttpApi' })
+  const api = props('HttpApi')
+  t.equal(api.StageName, '$default')
+  t.same(api.DefaultRouteSettings, { ThrottlingBurstLimit: { Ref: 'ApiThrottlingBurstLimit' }, ThrottlingRateLimit: { Ref: 'ApiThrottlingRateLimit' } })
+  t.same(api.CorsConfiguration.AllowOrigins, { Ref: 'CorsAllowedOrigins' })
+  t.same(api.AccessLogSettings.DestinationArn, { 'Fn::GetAtt': ['ApiAccessLogGroup', 'Arn'] })
+  t.match(api.AccessLogSettings.Format, /\$context\.requestId/)
+})
+
+/** Every statement of a role's inline policies. */
+function statements (roleId: string): Array<{ Action: string | string[]; Resource: unknown }> {
+  return props(roleId).Policies.flatMap((p: any) => p.PolicyDocument.Statement)
+}
+const actionsOf = (roleId: string): string[] => [...new Set(statements(roleId).flatMap((s) => [s.Action].flat()))].sort()
+/** Resources of the statements granting an action, intrinsics as JSON, If-branches flattened. */
+function resourcesFor (roleId: string, action: string): string[] {
+  const flat = (r: unknown): unknown[] => {
+    if (Array.isArray(r)) return r.flatMap(flat)
+    if (r !== null && typeof r === 'object' && 'Fn::If' in r) return (r as any)['Fn::If'].slice(1).flatMap(flat)
+    return [r]
+  }
+  return statements(roleId).filter((s) => [s.Action].flat().includes(action)).flatMap((s) => flat(s.Resource)).map((r) => JSON.stringify(r)).sort()
+}
+
+t.test("each function's role grants exactly the actions its code declares, on its own resources", async (t) => {
+  for (const [fn, roleId, declared] of [['ApiFunction', 'ApiFunctionRole', API_IAM_ACTIONS], ['WorkerFunction', 'WorkerFunctionRole', WORKER_IAM_ACTIONS]] as const) {
+    t.same(props(fn).Role, { 'Fn::GetAtt': [roleId, 'Arn'] }, `${fn} uses its own role (SAM adds no policies of its own)`)
+    t.notOk('Policies' in props(fn), `${fn} has no SAM policy templates beside its role`)
+    t.same(actionsOf(roleId), [...declared].sort(), `${roleId}'s actions equal the declared list, both ways`)
+    for (const s of statements(roleId)) {
+      t.notOk(JSON.stringify(s.Resource).match(/"\*"/), `${roleId}: no "*" resource (${[s.Action].flat().join(', ')})`)
+    }
+  }
+  const ref = (id: string): string => JSON.stringify({ Ref: id })
+  const arn = (id: string): string => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })
+  t.same(resourcesFor('ApiFunctionRole', 'secretsmanager:GetSecretValue'), [ref('CursorSecret'), ref('DeliveryApiKeysSecret'), ref('WarehouseApiKeysSecret')].sort(),
+    'the API reads the partner keys and the cursor key, not the webhook keys')
+  t.same(resourcesFor('WorkerFunctionRole', 'secretsmanager:GetSecretValue'), [ref('DeliveryWebhookSecret'), ref('WarehouseWebhookSecret')].sort(),
+    'the worker reads the webhook keys only')
+  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'), [arn('IdempotencyTable')], 'the worker writes idempotency records only')
+  t.same(resourcesFor('WorkerFunctionRole', 'events:PutEvents'), [arn('OrdersEventBus')])
+  t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query'), [
+    arn('IdempotencyTable'), arn('ItemsTable'), arn('OrdersTable'),
+    JSON.stringify({ 'Fn::Sub': '${ItemsTable.Arn}/index/*' }), JSON.stringify({ 'Fn::Sub': '${OrdersTable.Arn}/index/*' })
+  ].sort(), 'the API reaches its three tables and their indexes')
+  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:GetRecords'), [JSON.stringify({ 'Fn::Sub': '${OrdersTable.Arn}/stream/*' })])
+})
+
+// The IAM action each AWS SDK command needs; null for Cognito's unauthenticated user APIs.
+const COMMAND_ACTIONS: Record<string, string | null> = {
+  GetCommand: 'dynamodb:GetItem', GetItemCommand: 'dynamodb:GetItem',
+  PutCommand: 'dynamodb:PutItem', PutItemCommand: 'dynamodb:PutItem',
+  UpdateCommand: 'dynamodb:UpdateItem', UpdateItemCommand: 'dynamodb:UpdateItem',
+  DeleteCommand: 'dynamodb:DeleteItem', DeleteItemCommand: 'dynamodb:DeleteItem',
+  QueryCommand: 'dynamodb:Query', ScanCommand: 'dynamodb:Scan',
+  BatchGetCommand: 'dynamodb:BatchGetItem', BatchGetItemCommand: 'dynamodb:BatchGetItem',
+  BatchWriteCommand: 'dynamodb:BatchWriteItem', BatchWriteItemCommand: 'dynamodb:BatchWriteItem',
+  TransactWriteCommand: 'dynamodb:TransactWriteItems', TransactWriteItemsCommand: 'dynamodb:TransactWriteItems',
+  TransactGetCommand: 'dynamodb:TransactGetItems', TransactGetItemsCommand: 'dynamodb:TransactGetItems',
+  SignUpCommand: null, ConfirmSignUpCommand: null, InitiateAuthCommand: null, GetUserCommand: null,
+  RevokeTokenCommand: null, GlobalSignOutCommand: null, ResendConfirmationCodeCommand: null,
+  AdminConfirmSignUpCommand: 'cognito-idp:AdminConfirmSignUp', AdminAddUserToGroupCommand: 'cognito-idp:AdminAddUserToGroup',
+  AdminGetUserCommand: 'cognito-idp:AdminGetUser', AdminDeleteUserCommand: 'cognito-idp:AdminDeleteUser',
+  GetSecretValueCommand: 'secretsmanager:GetSecretValue',
+  PutEventsCommand: 'events:PutEvents',
+  SendEmailCommand: 'ses:SendEmail'
+}
+
+t.test("every AWS call in the API bundle's own sources is in API_IAM_ACTIONS", async (t) => {
+  // The project files esbuild puts in the bundle: exactly the code the function runs.
+  const api = FUNCTIONS.find((f) => f.name === 'api')!
+  const result = await build({ ...buildOptions(api, '0.0.0'), write: false, minify: false, sourcemap: false, logLevel: 'silent' })
+  const sources = Object.keys(result.metafile!.inputs).filter((f) => !f.includes('node_modules') && f.endsWith('.ts'))
+  t.ok(sources.includes('app/lambda.ts') && sources.some((f) => f.startsWith('routes/')), 'the bundle holds the app and its routes')
+  const commands = new Set<string>()
+  for (const file of sources) {
+    for (const m of readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8').matchAll(/new (\w+Command)\(/g)) commands.add(m[1]!)
+  }
+  t.ok(commands.size > 0, `found the commands the code sends: ${[...commands].sort().join(', ')}`)
+  const unknown = [...commands].filter((c) => !(c in COMMAND_ACTIONS))
+  t.same(unknown, [], 'every command has a known IAM action (add new ones to COMMAND_ACTIONS)')
+  const needed = [...commands].map((c) => COMMAND_ACTIONS[c]).filter((a): a is string => typeof a === 'string')
+  const declared = new Set<string>(API_IAM_ACTIONS)
+  t.same(needed.filter((a) => !declared.has(a)), [], 'no call the role would refuse')
+})
+
+t.test('functions: runtime, architecture, makefile build of the bundles scripts/build.ts makes', async (t) => {
+  const globals = (template as any).Globals.Function
+  t.equal(globals.Runtime, 'nodejs22.x')
+  t.same(globals.Architectures, ['arm64'])
+  const makefile = readFileSync(new URL('../../Makefile', import.meta.url), 'utf8')
+  const bundles = { ApiFunction: 'api', WorkerFunction: 'worker' } as const
+  for (const [id, bundle] of Object.entries(bundles)) {
+    const r = resources[id]!
+    t.same(r.Metadata, { BuildMethod: 'makefile' }, `${id} is built by the Makefile`)
+    t.equal(props(id).CodeUri, '../', `${id}'s CodeUri is the repository root, where the Makefile is`)
+    t.equal(props(id).Handler, 'index.handler')
+    t.ok(FUNCTIONS.some((f) => f.name === bundle), `scripts/build.ts builds ${bundle}`)
+    t.match(makefile, new RegExp(`^build-${id}:\\n\\tnode --import tsx scripts/build.ts ${bundle}\\n\\tcp -R dist/${bundle}/\\. "\\$\\(ARTIFACTS_DIR\\)/"`, 'm'),
+      `make build-${id} builds and copies dist/${bundle}`)
+    t.ok(props(id).Timeout > 0 && props(id).MemorySize >= 128, `${id} has a timeout and memory size`)
+    const logGroup = `${id}LogGroup`
+    t.same(props(logGroup).LogGroupName, { 'Fn::Sub': `/aws/lambda/\${AWS::StackName}-${bundle}` }, `${id} logs to its explicit group`)
+    t.same(props(id).FunctionName, { 'Fn::Sub': `\${AWS::StackName}-${bundle}` })
+  }
+  t.ok(props('ApiFunction').Timeout < 30, "the API function ends before the HTTP API's 30 s integration timeout")
+  for (const [id, group] of ofType('AWS::Logs::LogGroup')) {
+    t.same(group.Properties?.RetentionInDays, { Ref: 'LogRetentionDays' }, `${id} has a retention`)
+  }
+  const samconfig = readFileSync(new URL('../../samconfig.toml', import.meta.url), 'utf8')
+  for (const env of ['dev', 'prod']) t.match(samconfig, new RegExp(`^\\[${env}\\.deploy\\.parameters\\]`, 'm'), `samconfig has a ${env} environment`)
+  const section = (name: string): string | undefined => samconfig.split(/^(?=\[)/m).find((part) => part.startsWith(`[${name}]`))
+  for (const env of ['default', 'dev', 'prod']) {
+    t.match(section(`${env}.build.parameters`), /^template_file = "infra\/template\.yaml"$/m, `${env}: sam build reads infra/template.yaml`)
+    t.notMatch(section(`${env}.deploy.parameters`), /template_file/, `${env}: sam deploy takes the built template`)
+    t.match(section(`${env}.deploy.parameters`), new RegExp(`Stage=${env === 'prod' ? 'prod' : 'dev'}`))
+  }
+})
+
+t.test('Cognito: email usernames, the password policy the API enforces, an admin group', async (t) => {
+  const pool = props('UserPool')
+  t.same(pool.UsernameAttributes, ['email'])
+  t.same(pool.Policies.PasswordPolicy, { MinimumLength: 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: false })
+  const client = props('UserPoolClient')
+  t.same(client.ExplicitAuthFlows, ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'])
+  t.equal(client.GenerateSecret, false)
+  t.equal(props('AdminGroup').GroupName, 'admin')
+})
+
+t.test('secrets are generated on create; partner keys are a JSON map with a primary key', async (t) => {
+  for (const id of ['WarehouseApiKeysSecret', 'DeliveryApiKeysSecret']) {
+    t.match(props(id).GenerateSecretString, { SecretStringTemplate: '{}', GenerateStringKey: 'primary' }, id)
+  }
+  for (const id of ['WarehouseWebhookSecret', 'DeliveryWebhookSecret', 'CursorSecret']) {
+    t.ok(props(id).GenerateSecretString.PasswordLength >= 32, `${id} is a generated key`)
+    t.notOk('SecretString' in props(id), `${id} has no value in the template`)
+  }
+})
+
+t.test('alarms: API 5xx rate, function errors, iterator age, each dead-letter queue; outputs', async (t) => {
+  const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(a.Properties))
+  const watching = (pattern: RegExp): number => alarms.filter((a) => pattern.test(a)).length
+  t.equal(watching(/"MetricName":"5xx".*"Expression"/), 1, 'a 5xx-rate alarm on the HTTP API')
+  t.equal(watching(/"MetricName":"Errors".*"Ref":"ApiFunction"/), 1)
+  t.equal(watching(/"MetricName":"Errors".*"Ref":"WorkerFunction"/), 1)
+  t.equal(watching(/"MetricName":"IteratorAge".*"Ref":"WorkerFunction"/), 1)
+  for (const [id] of ofType('AWS::SQS::Queue')) {
+    t.equal(watching(new RegExp(`ApproximateNumberOfMessagesVisible.*"Fn::GetAtt":\\["${id}","QueueName"\\]`)), 1, `${id}'s depth is alarmed`)
+  }
+  for (const a of alarms) t.match(a, /"AlarmActions":\{"Fn::If":\["HasAlarmEmail"/, 'alarms notify the optional topic')
+  t.same(Object.keys(template.Outputs ?? {}).filter((k) => ['ApiUrl', 'SwaggerUiUrl', 'UserPoolId', 'UserPoolClientId', 'EventBusName'].includes(k)).sort(),
+    ['ApiUrl', 'EventBusName', 'SwaggerUiUrl', 'UserPoolClientId', 'UserPoolId'])
+})
+
+t.test('the event pattern matcher used above tells matches from misses', async (t) => {
+  const pattern = { source: [EVENT_SOURCE], 'detail-type': ['OrderPlaced'], detail: { status: ['placed'] } }
+  t.ok(matchesPattern(pattern, { source: EVENT_SOURCE, 'detail-type': 'OrderPlaced', detail: { status: 'placed', id: 'x' } }))
+  t.notOk(matchesPattern(pattern, { source: EVENT_SOURCE, 'detail-type': 'OrderPacked', detail: { status: 'placed' } }))
+  t.notOk(matchesPattern(pattern, { source: EVENT_SOURCE, 'detail-type': 'OrderPlaced' }))
+  t.ok(matchesPattern({ detail: { tags: ['a'] } }, { detail: { tags: ['b', 'a'] } }), 'an array value matches when any element does')
+})
+
