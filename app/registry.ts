@@ -11,6 +11,7 @@ import openapi from '../plugins/openapi.js'
 import health from '../routes/health.js'
 import docs from '../routes/docs.js'
 import account from '../routes/account.js'
+import items from '../routes/items.js'
 
 export async function registerPlugins (app: FastifyInstance): Promise<void> {
   await app.register(errors)
@@ -25,4 +26,5 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(health)
   await app.register(docs)
   await app.register(account)
+  await app.register(items)
 }

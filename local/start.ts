@@ -13,6 +13,8 @@ import { ConfigError, loadConfig, LOCAL_DEFAULTS } from '../app/config.js'
 import { startServer, PortInUseError } from '../app/server.js'
 import { startStack, type Stack } from './stack.js'
 import { ensureTables } from './tables.js'
+import { seedCatalog } from '../data/seed-catalog.js'
+import { createDocumentClient } from '../app/aws.js'
 import { PortBusyError, reservePort } from './emulators/process.js'
 import { JavaMissingError } from './emulators/dynamodb.js'
 
@@ -71,6 +73,10 @@ async function main (): Promise<void> {
   const admin = new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: config.region, credentials: config.localCredentials })
   await ensureTables(admin, config.tables, { recreateDrifted: true, log })
   admin.destroy()
+  if (!flags['no-seed']) {
+    const seeded = await seedCatalog(createDocumentClient(config), config.tables.items, { onlyIfEmpty: true })
+    if (seeded > 0) log(`seeded the empty catalog with ${seeded} sample items`)
+  }
 
   const app: FastifyInstance = await startServer(config, { port: apiPort, host: process.env.HOST ?? '127.0.0.1' })
   cleanups.push(() => app.close())

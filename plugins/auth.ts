@@ -49,6 +49,8 @@ declare module '@fastify/jwt' {
 declare module 'fastify' {
   interface FastifyInstance {
     requireUser: (options?: RequireUserOptions) => preHandlerAsyncHookHandler
+    /** Like requireUser() but a request without a token passes as anonymous (request.user stays null). */
+    optionalUser: () => preHandlerAsyncHookHandler
   }
 }
 
@@ -165,6 +167,15 @@ export default fp(async function authPlugin (app) {
         throw new Problem(403, 'forbidden', `This operation is for the ${groups.join(' or ')} group`, {},
           { 'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope"` })
       }
+    }
+  })
+
+  // For public routes that answer more to some callers (admins see the exact stock): no token is
+  // anonymous, but a token that is sent must be valid, so a client never mistakes a 200 for a sign-in.
+  app.decorate('optionalUser', (): preHandlerAsyncHookHandler => {
+    const verify = app.requireUser()
+    return async function optionalUser (request, reply) {
+      if (request.headers.authorization !== undefined) await verify.call(this, request, reply)
     }
   })
 }, { name: 'auth', dependencies: ['errors'] })

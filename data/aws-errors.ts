@@ -1,0 +1,28 @@
+// AWS SDK errors that mean "busy, try again" become a 503 with Retry-After; anything else is
+// returned unchanged (the errors plugin turns it into a generic 500 without its text).
+import { Problem } from '../app/problem.js'
+
+const RETRYABLE = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'InternalServerError',
+  'ServiceUnavailable'
+])
+
+const RETRY_AFTER_SECONDS = '1'
+
+export function isRetryableAwsError (err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name
+  return typeof name === 'string' && RETRYABLE.has(name)
+}
+
+/** Maps an SDK error to what the API should throw. Never copies AWS's message into the answer. */
+export function mapAwsError (err: unknown): unknown {
+  if (err instanceof Problem) return err
+  if (isRetryableAwsError(err)) {
+    return new Problem(503, 'service_busy', 'The service is busy; retry after the Retry-After delay', {}, { 'retry-after': RETRY_AFTER_SECONDS })
+  }
+  return err
+}

@@ -1,0 +1,138 @@
+// Catalog rules that a JSON schema cannot say: unique colour codes, the GSI sort key, the search
+// text, and what a shopper or an admin may see of an item. No Fastify, no SDK.
+import { Problem, type FieldError } from '../app/problem.js'
+
+export interface Color { colorCode: string; displayValue: string }
+
+/** What an admin sends to create (stock included) or replace (stock excluded) an item. */
+export interface ItemInput {
+  category: string
+  type: string
+  brand: string
+  title: string
+  description: string
+  storage?: string
+  colorPreference: Color[]
+  price: number
+  currency: string
+}
+
+export interface StoredItem extends ItemInput {
+  id: string
+  stock: number
+  createdAt: string
+  updatedAt: string
+  /** GSI byCategory sort key: `${type}#${brand}#${id}`. Internal. */
+  typeBrandId: string
+  /** Lower-cased title, brand and description, for `q`. Internal. */
+  searchText: string
+}
+
+export type PublicItem = Omit<StoredItem, 'typeBrandId' | 'searchText' | 'stock'> & { inStock: boolean; stock?: number }
+
+/** The filters of GET /items, validated by the route schema. */
+export interface ItemFilters { category?: string; type?: string; brand?: string; q?: string }
+
+/** Checks beyond the schema; throws a 400 naming every offending field. */
+export function validateItemInput (input: ItemInput): void {
+  const errors: FieldError[] = []
+  // `#` separates the parts of the GSI sort key: one inside a part would make filters ambiguous.
+  if (input.type.includes('#')) errors.push({ path: 'body.type', message: 'must not contain #' })
+  if (input.brand.includes('#')) errors.push({ path: 'body.brand', message: 'must not contain #' })
+  const seen = new Set<string>()
+  input.colorPreference.forEach((c, i) => {
+    const code = c.colorCode.toLowerCase()
+    if (seen.has(code)) errors.push({ path: `body.colorPreference[${i}].colorCode`, message: `repeats colour code "${c.colorCode}"` })
+    seen.add(code)
+  })
+  const first = errors[0]
+  if (first !== undefined) throw new Problem(400, 'validation_failed', `${first.path} ${first.message}`, { errors })
+}
+
+export function typeBrandId (type: string, brand: string, id: string): string {
+  return `${type}#${brand}#${id}`
+}
+
+/** The begins_with prefix for a type (and brand) filter; the trailing # stops "App" matching "Apple". */
+export function typeBrandPrefix (type: string, brand?: string): string {
+  return brand === undefined ? `${type}#` : `${type}#${brand}#`
+}
+
+export function normaliseQuery (q: string): string {
+  return q.trim().replace(/\s+/g, ' ').toLowerCase()
+}
+
+export function searchText (item: Pick<ItemInput, 'title' | 'brand' | 'description'>): string {
+  return normaliseQuery(`${item.title} ${item.brand} ${item.description}`)
+}
+
+/** The stored record for an input; `createdAt` and `stock` are kept from the existing item on replace. */
+export function toStoredItem (id: string, input: ItemInput, stock: number, createdAt: string, updatedAt: string): StoredItem {
+  const item: StoredItem = {
+    id,
+    category: input.category,
+    type: input.type,
+    brand: input.brand,
+    title: input.title,
+    description: input.description,
+    colorPreference: input.colorPreference.map((c) => ({ colorCode: c.colorCode, displayValue: c.displayValue })),
+    price: input.price,
+    currency: input.currency,
+    stock,
+    createdAt,
+    updatedAt,
+    typeBrandId: typeBrandId(input.type, input.brand, id),
+    searchText: searchText(input)
+  }
+  if (input.storage !== undefined) item.storage = input.storage
+  return item
+}
+
+/** What a caller sees: never the internal attributes; the exact stock only for admins. */
+export function publicView (item: StoredItem, opts: { admin: boolean }): PublicItem {
+  const { typeBrandId: _k, searchText: _s, stock, ...rest } = item
+  const view: PublicItem = { ...rest, inStock: stock > 0 }
+  if (opts.admin) view.stock = stock
+  return view
+}
+
+/** GET /items: type or brand narrow a category; alone they would need a Scan. */
+export function checkFilters (filters: ItemFilters): void {
+  if (filters.category === undefined && (filters.type !== undefined || filters.brand !== undefined)) {
+    const given = filters.type !== undefined ? 'type' : 'brand'
+    throw new Problem(400, 'category_required',
+      `The ${given} filter narrows a category: add category= (for example category=phone&${given}=${given === 'type' ? 'smart' : 'Apple'})`)
+  }
+}
+
+/** Binds a cursor to its query, so a cursor from other filters is rejected. */
+export function cursorContext (filters: ItemFilters): string {
+  return JSON.stringify(['items', filters.category ?? null, filters.type ?? null, filters.brand ?? null,
+    filters.q === undefined ? null : normaliseQuery(filters.q)])
+}
+
+export interface CategorySummary { category: string; count: number; types: string[]; brands: string[] }
+
+export function summariseCategories (rows: Iterable<Pick<StoredItem, 'category' | 'type' | 'brand'>>): CategorySummary[] {
+  const byCategory = new Map<string, { count: number; types: Set<string>; brands: Set<string> }>()
+  for (const row of rows) {
+    let entry = byCategory.get(row.category)
+    if (entry === undefined) {
+      entry = { count: 0, types: new Set(), brands: new Set() }
+      byCategory.set(row.category, entry)
+    }
+    entry.count++
+    entry.types.add(row.type)
+    entry.brands.add(row.brand)
+  }
+  const sorted = (s: Set<string>): string[] => [...s].sort((a, b) => a.localeCompare(b))
+  return [...byCategory.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([category, e]) => ({ category, count: e.count, types: sorted(e.types), brands: sorted(e.brands) }))
+}
+
+/** A stock change: a whole number, not zero. Returns what the item must hold for it to apply. */
+export function stockNeeded (delta: number): number {
+  if (!Number.isInteger(delta) || delta === 0) throw new Problem(400, 'validation_failed', 'body.delta must be a non-zero integer', { errors: [{ path: 'body.delta', message: 'must be a non-zero integer' }] })
+  return delta < 0 ? -delta : 0
+}
