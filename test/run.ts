@@ -8,7 +8,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startStack, type Stack } from '../local/stack.js'
-import { countTap } from './tap-count.js'
+import { countTap, tapSummary } from './tap-count.js'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 // The SDK's notice about Node 20 support is for AWS's runtime, not for local runs.
@@ -49,7 +49,7 @@ async function main (): Promise<number> {
   let raw = piped.join('')
   if (tty) { try { raw = readFileSync(rawTap, 'utf8') } catch { /* tap wrote nothing */ } }
   rmSync(outDir, { recursive: true, force: true })
-  const counts = countTap(raw)
+  const counts = tapSummary(raw) ?? countTap(raw)
   // A test file that crashed before reporting still fails the run.
   if (code !== 0 && counts.failed === 0) counts.failed = 1
   console.log(`${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`)

@@ -26,3 +26,18 @@ export function countTap (text: string): Counts {
   }
   return counts
 }
+
+/**
+ * tap's own closing tally (`# { total: 12, pass: 10, fail: 1, skip: 1 }`), which the runner prints
+ * at the end of its raw stream; preferred over counting when present.
+ */
+export function tapSummary (text: string): Counts | undefined {
+  const lines = text.trimEnd().split('\n').reverse()
+  for (const line of lines) {
+    const m = /^#\s*\{\s*total:\s*(\d+)(.*)\}\s*$/.exec(line.trim())
+    if (m === null) continue
+    const field = (name: string): number => Number(new RegExp(`${name}:\\s*(\\d+)`).exec(m[2] ?? '')?.[1] ?? 0)
+    return { passed: field('pass'), failed: field('fail'), skipped: field('skip') + field('todo') }
+  }
+  return undefined
+}
