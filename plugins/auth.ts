@@ -51,11 +51,16 @@ declare module 'fastify' {
     requireUser: (options?: RequireUserOptions) => preHandlerAsyncHookHandler
     /** Like requireUser() but a request without a token passes as anonymous (request.user stays null). */
     optionalUser: () => preHandlerAsyncHookHandler
+    /** The caller's email, asked of Cognito (GetUser) when an access token does not carry it. */
+    userEmail: (request: FastifyRequest) => Promise<string>
   }
 }
 
 /** Cognito's own clocks and ours may differ a little; never more than this. */
 const CLOCK_SKEW_MS = 60_000
+/** Emails looked up for access tokens, by sub: bounded, and refreshed every few minutes. */
+const EMAIL_CACHE_MAX = 10_000
+const EMAIL_CACHE_TTL_MS = 5 * 60_000
 /** Signing keys change rarely; an unknown kid refetches the JWKS anyway. */
 const JWKS_CACHE_TTL_MS = 10 * 60_000
 const REALM = 'serverless-commerce'
@@ -106,8 +111,10 @@ function hasClient (claims: CognitoClaims, clientId: string): boolean {
 }
 
 export function toUser (claims: CognitoClaims): AuthUser {
-  // Access tokens carry no email; Cognito's username is the email in this pool.
-  const email = claims.email ?? claims.username ?? claims['cognito:username'] ?? ''
+  // Id tokens carry the email. AWS access tokens don't, and their username is the user's sub in a
+  // pool whose username is the email (cognito-local puts the email there): see app.userEmail().
+  const username = claims.username ?? claims['cognito:username']
+  const email = claims.email ?? (typeof username === 'string' && username.includes('@') ? username : '')
   const groups = Array.isArray(claims['cognito:groups']) ? claims['cognito:groups'].filter((g) => typeof g === 'string') : []
   return { sub: claims.sub, email, groups }
 }
@@ -168,6 +175,30 @@ export default fp(async function authPlugin (app) {
           { 'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope"` })
       }
     }
+  })
+
+  const emails = new Map<string, { email: string; until: number }>()
+  app.decorate('userEmail', async (request: FastifyRequest): Promise<string> => {
+    const user = request.user
+    if (user.email !== '') return user.email
+    const cached = emails.get(user.sub)
+    if (cached !== undefined && cached.until > Date.now()) return cached.email
+    const token = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? ''
+    const { GetUserCommand } = await import('@aws-sdk/client-cognito-identity-provider')
+    let email: string | undefined
+    try {
+      // GetUser is authorized by the access token itself: no IAM permission involved.
+      const out = await (await app.aws.cognito()).send(new GetUserCommand({ AccessToken: token }))
+      email = out.UserAttributes?.find((a) => a.Name === 'email')?.Value
+    } catch (err) {
+      request.log.warn({ code: (err as Error).name }, 'GetUser failed')
+      throw new Problem(503, 'dependency_unavailable', 'Your account details cannot be read right now; retry shortly', {}, { 'retry-after': '2' })
+    }
+    if (email === undefined) throw new Problem(400, 'email_unknown', 'This account has no email address; sign in with an id token')
+    if (emails.size >= EMAIL_CACHE_MAX) emails.delete(emails.keys().next().value as string)
+    emails.set(user.sub, { email, until: Date.now() + EMAIL_CACHE_TTL_MS })
+    user.email = email
+    return email
   })
 
   // For public routes that answer more to some callers (admins see the exact stock): no token is
