@@ -7,6 +7,8 @@ const RETRYABLE = new Set([
   'ThrottlingException',
   'RequestLimitExceeded',
   'TransactionConflictException',
+  // A TransactWriteItems with the same ClientRequestToken is still running.
+  'TransactionInProgressException',
   'InternalServerError',
   'ServiceUnavailable'
 ])

@@ -1,0 +1,297 @@
+// The orders table, and the stock it takes from the items table. Every change of an order is one
+// DynamoDB operation: placing (order + every stock decrement) and cancelling (status + every stock
+// increment) are one transaction each; a partner's transition is one conditional update. So under
+// any concurrency stock never goes below zero, no order exists without its stock, and two
+// transitions of one order can never both apply.
+import {
+  BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand,
+  type DynamoDBDocumentClient, type QueryCommandInput
+} from '@aws-sdk/lib-dynamodb'
+import { unmarshall } from '@aws-sdk/util-dynamodb'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Problem } from '../app/problem.js'
+import {
+  decideTransition, insufficientStock, invalidTransition, orderNotFound, predecessorOf,
+  type HistoryEntry, type OrderableItem, type OrderStatus, type ShortItem, type StoredOrder, type TargetStatus
+} from '../domain/orders.js'
+import { mapAwsError } from './aws-errors.js'
+
+export const BY_USER_INDEX = 'byUser'
+/** Orders DynamoDB reads per round trip of a status-filtered page, and the round trips per request. */
+const FILTERED_BATCH = 50
+const MAX_ROUNDS = 10
+/** Attempts of a transaction cancelled only by a conflict with another transaction on the same items. */
+const TRANSACTION_ATTEMPTS = 4
+
+type Key = Record<string, unknown>
+type Raw = Record<string, unknown>
+export interface Tables { items: string; orders: string }
+export interface OrdersPage { orders: StoredOrder[]; lastKey?: Key }
+export interface PartnerDetails { packageId?: string; trackingNumber?: string; carrier?: string; note?: string }
+
+interface CancellationReason { Code?: string; Item?: Raw }
+
+const errorName = (err: unknown): string | undefined => {
+  const name = (err as { name?: unknown } | null)?.name
+  return typeof name === 'string' ? name : undefined
+}
+
+/** The document client leaves the Item of a failed condition marshalled ({ N: '3' }); accept either. */
+function plain (item: Raw | undefined): Raw | undefined {
+  if (item === undefined) return undefined
+  const id = item.id
+  return id !== null && typeof id === 'object' ? unmarshall(item as Parameters<typeof unmarshall>[0]) : item
+}
+
+function reasonsOf (err: unknown): CancellationReason[] | undefined {
+  if (errorName(err) !== 'TransactionCanceledException') return undefined
+  return (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []
+}
+
+const BUSY_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])
+const busy = (): Problem => mapAwsError({ name: 'TransactionConflictException' }) as Problem
+
+/** Conflicts with a concurrent transaction are worth a quick retry; jitter spreads the retries. */
+async function withConflictRetry<T> (fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      const reasons = reasonsOf(err)
+      const conflictOnly = reasons !== undefined && reasons.some((r) => BUSY_CODES.has(r.Code ?? '')) &&
+        !reasons.some((r) => r.Code === 'ConditionalCheckFailed')
+      const retryable = conflictOnly || errorName(err) === 'TransactionConflictException'
+      if (!retryable) throw err
+      if (attempt >= TRANSACTION_ATTEMPTS) throw busy()
+      await sleep(10 + Math.random() * 40 * attempt)
+    }
+  }
+}
+
+function checkStartKey (key: Key): Key {
+  const names = ['createdAt', 'id', 'userId']
+  const given = Object.keys(key).sort()
+  if (given.length !== names.length || given.some((n, i) => n !== names[i] || typeof key[n] !== 'string')) {
+    throw new Problem(400, 'invalid_cursor', 'The cursor does not belong to this query; start again without a cursor')
+  }
+  return key
+}
+
+export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tables) {
+  const send = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn()
+    } catch (err) {
+      throw mapAwsError(err)
+    }
+  }
+
+  /** The ordered items, by id (missing ids are absent). At most 50 ids: one BatchGet and its leftovers. */
+  async function readItems (ids: string[]): Promise<Map<string, OrderableItem>> {
+    const found = new Map<string, OrderableItem>()
+    let keys: Key[] | undefined = ids.map((id) => ({ id }))
+    for (let round = 0; keys !== undefined && keys.length > 0; round++) {
+      if (round > 0) await sleep(Math.min(50 * 2 ** round, 800))
+      if (round >= 6) throw busy()
+      const res = await send(() => ddb.send(new BatchGetCommand({
+        RequestItems: {
+          [tables.items]: {
+            Keys: keys,
+            ProjectionExpression: '#id, #title, #price, #currency, #stock, #colors',
+            ExpressionAttributeNames: { '#id': 'id', '#title': 'title', '#price': 'price', '#currency': 'currency', '#stock': 'stock', '#colors': 'colorPreference' }
+          }
+        }
+      })))
+      for (const item of (res.Responses?.[tables.items] ?? []) as OrderableItem[]) found.set(item.id, item)
+      keys = res.UnprocessedKeys?.[tables.items]?.Keys as Key[] | undefined
+    }
+    return found
+  }
+
+  async function get (id: string): Promise<StoredOrder | undefined> {
+    const res = await send(() => ddb.send(new GetCommand({ TableName: tables.orders, Key: { id }, ConsistentRead: true })))
+    return res.Item as StoredOrder | undefined
+  }
+
+  /**
+   * Writes the order and takes its stock in one transaction. The order's Put is conditional on its
+   * id being new: a keyed retry that finds its order already written gets `created: false` and
+   * that order. A short item is a 409 naming every short item with what is left.
+   */
+  async function place (order: StoredOrder, stock: ReadonlyMap<string, number>): Promise<{ order: StoredOrder; created: boolean }> {
+    const itemIds = [...stock.keys()]
+    try {
+      await withConflictRetry(() => ddb.send(new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tables.orders, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
+          ...itemIds.map((id) => ({
+            Update: {
+              TableName: tables.items,
+              Key: { id },
+              UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
+              ConditionExpression: 'attribute_exists(#id) AND #stock >= :count',
+              ExpressionAttributeNames: { '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt' },
+              ExpressionAttributeValues: { ':minus': -(stock.get(id) as number), ':count': stock.get(id), ':now': order.createdAt },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const
+            }
+          }))
+        ]
+      })))
+      return { order, created: true }
+    } catch (err) {
+      const reasons = reasonsOf(err)
+      if (reasons === undefined) throw mapAwsError(err)
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+        const existing = await get(order.id)
+        if (existing !== undefined && existing.userId === order.userId) return { order: existing, created: false }
+        throw busy()
+      }
+      const short: ShortItem[] = []
+      reasons.slice(1).forEach((r, i) => {
+        if (r.Code !== 'ConditionalCheckFailed') return
+        const id = itemIds[i] as string
+        const old = plain(r.Item)
+        short.push({ id, requested: stock.get(id) as number, available: typeof old?.stock === 'number' ? old.stock : 0 })
+      })
+      if (short.length > 0) throw insufficientStock(short)
+      throw busy()
+    }
+  }
+
+  /**
+   * A user's orders, newest first. With a status filter DynamoDB applies Limit before the filter,
+   * so the page loops until it holds limit + 1 matches; the resume key is then the last *returned*
+   * order's key, so pages neither skip nor repeat.
+   */
+  async function listByUser (userId: string, opts: { status?: OrderStatus; limit: number; startKey?: Key }): Promise<OrdersPage> {
+    const input: QueryCommandInput = {
+      TableName: tables.orders,
+      IndexName: BY_USER_INDEX,
+      KeyConditionExpression: '#userId = :userId',
+      ExpressionAttributeNames: { '#userId': 'userId' },
+      ExpressionAttributeValues: { ':userId': userId },
+      ScanIndexForward: false
+    }
+    const filtered = opts.status !== undefined
+    if (filtered) {
+      input.FilterExpression = '#status = :status'
+      ;(input.ExpressionAttributeNames as Record<string, string>)['#status'] = 'status'
+      ;(input.ExpressionAttributeValues as Record<string, unknown>)[':status'] = opts.status
+    }
+    const found: StoredOrder[] = []
+    let exclusiveStartKey = opts.startKey === undefined ? undefined : checkStartKey(opts.startKey)
+    if (exclusiveStartKey !== undefined && exclusiveStartKey.userId !== userId) checkStartKey({})
+    let lastEvaluated: Key | undefined
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const wanted = opts.limit + 1 - found.length
+      const res = await send(() => ddb.send(new QueryCommand({
+        ...input, Limit: filtered ? Math.max(wanted, FILTERED_BATCH) : wanted, ExclusiveStartKey: exclusiveStartKey
+      })))
+      found.push(...((res.Items ?? []) as StoredOrder[]))
+      lastEvaluated = res.LastEvaluatedKey
+      if (found.length > opts.limit || lastEvaluated === undefined) break
+      exclusiveStartKey = lastEvaluated
+    }
+    if (found.length > opts.limit) {
+      const orders = found.slice(0, opts.limit)
+      const last = orders[orders.length - 1] as StoredOrder
+      return { orders, lastKey: { id: last.id, userId: last.userId, createdAt: last.createdAt } }
+    }
+    return lastEvaluated === undefined ? { orders: found } : { orders: found, lastKey: lastEvaluated }
+  }
+
+  /**
+   * placed -> cancelled and the stock back, in one transaction. The status condition makes a
+   * concurrent pack or a second cancel lose cleanly: the loser re-reads and answers from the order.
+   * An item deleted from the catalog since gets no stock back (ADD would resurrect it as a stub).
+   */
+  async function cancel (order: StoredOrder, by: string, now: string): Promise<StoredOrder> {
+    const entry: HistoryEntry = { status: 'cancelled', at: now, by }
+    const restock = new Map<string, number>()
+    for (const l of order.lines) restock.set(l.id, (restock.get(l.id) ?? 0) + l.count)
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const itemIds = [...restock.keys()]
+      try {
+        await withConflictRetry(() => ddb.send(new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tables.orders,
+                Key: { id: order.id },
+                UpdateExpression: 'SET #status = :cancelled, #updatedAt = :now, #history = list_append(#history, :entry)',
+                ConditionExpression: '#status = :placed',
+                ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', '#history': 'history' },
+                ExpressionAttributeValues: { ':cancelled': 'cancelled', ':placed': 'placed', ':now': now, ':entry': [entry] }
+              }
+            },
+            ...itemIds.map((id) => ({
+              Update: {
+                TableName: tables.items,
+                Key: { id },
+                UpdateExpression: 'ADD #stock :count SET #updatedAt = :now',
+                ConditionExpression: 'attribute_exists(#id)',
+                ExpressionAttributeNames: { '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt' },
+                ExpressionAttributeValues: { ':count': restock.get(id), ':now': now }
+              }
+            }))
+          ]
+        })))
+        return { ...order, status: 'cancelled', updatedAt: now, history: [...order.history, entry] }
+      } catch (err) {
+        const reasons = reasonsOf(err)
+        if (reasons === undefined) throw mapAwsError(err)
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+          const current = await get(order.id)
+          if (current === undefined) throw orderNotFound(order.id)
+          if (decideTransition(current, 'cancelled') === 'noop') return current
+          throw invalidTransition(current.status, 'cancelled')
+        }
+        const gone = itemIds.filter((_, i) => reasons[i + 1]?.Code === 'ConditionalCheckFailed')
+        if (gone.length === 0) throw busy()
+        for (const id of gone) restock.delete(id)
+      }
+    }
+    throw busy()
+  }
+
+  /**
+   * A partner's transition (packed, delivered): one UpdateItem conditional on the expected current
+   * status, appending to the history. A repeat of a transition already made answers the order.
+   */
+  async function transition (id: string, target: Exclude<TargetStatus, 'cancelled'>, by: string, now: string, details: PartnerDetails): Promise<StoredOrder> {
+    const entry: HistoryEntry = { status: target, at: now, by }
+    const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#updatedAt': 'updatedAt', '#history': 'history' }
+    const values: Record<string, unknown> = { ':to': target, ':from': predecessorOf(target), ':now': now, ':entry': [entry] }
+    const sets = ['#status = :to', '#updatedAt = :now', '#history = list_append(#history, :entry)']
+    for (const [k, v] of Object.entries(details)) {
+      if (v === undefined) continue
+      names[`#${k}`] = k
+      values[`:${k}`] = v
+      sets.push(`#${k} = :${k}`)
+    }
+    try {
+      const res = await ddb.send(new UpdateCommand({
+        TableName: tables.orders,
+        Key: { id },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(#id) AND #status = :from',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+      }))
+      return res.Attributes as StoredOrder
+    } catch (err) {
+      if (errorName(err) !== 'ConditionalCheckFailedException') throw mapAwsError(err)
+      const current = plain((err as { Item?: Raw }).Item) as StoredOrder | undefined ?? await get(id)
+      if (current === undefined) throw orderNotFound(id)
+      if (decideTransition(current, target) === 'noop') return current
+      // decideTransition throws for anything else; 'apply' here means the status changed since.
+      throw invalidTransition(current.status, target)
+    }
+  }
+
+  return { readItems, get, place, listByUser, cancel, transition }
+}
+
+export type OrdersRepository = ReturnType<typeof createOrdersRepository>

@@ -1,0 +1,98 @@
+// The order events the worker publishes on the app's bus, one per order status change, and the
+// mapping from an orders-table stream record to that event. Shapes and examples: docs/events.md.
+import type { DynamoDBRecord } from 'aws-lambda'
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
+import { unmarshall } from '@aws-sdk/util-dynamodb'
+import { ORDER_STATUSES, type OrderStatus, type StoredOrder } from './orders.js'
+
+export const EVENT_SOURCE = 'serverless-commerce.orders'
+
+export { ORDER_STATUSES } from './orders.js'
+export type { OrderStatus, OrderLine, HistoryEntry } from './orders.js'
+
+export const DETAIL_TYPES = {
+  placed: 'OrderPlaced',
+  packed: 'OrderPacked',
+  delivered: 'OrderDelivered',
+  cancelled: 'OrderCancelled'
+} as const satisfies Record<OrderStatus, string>
+
+export type DetailType = typeof DETAIL_TYPES[OrderStatus]
+
+export const STATUS_OF_DETAIL_TYPE: Record<DetailType, OrderStatus> = {
+  OrderPlaced: 'placed',
+  OrderPacked: 'packed',
+  OrderDelivered: 'delivered',
+  OrderCancelled: 'cancelled'
+}
+
+/** The order as the API answers it (domain/orders.ts publicOrder), without internal attributes. */
+export type PublicOrder = StoredOrder
+
+/** Event detail: the order snapshot plus the stream record's sequence number (orders events per order). */
+export type OrderEventDetail = PublicOrder & { sequenceNumber: string }
+
+interface OrderEventOf<T extends DetailType> { source: typeof EVENT_SOURCE; detailType: T; detail: OrderEventDetail }
+export type OrderPlaced = OrderEventOf<'OrderPlaced'>
+export type OrderPacked = OrderEventOf<'OrderPacked'>
+export type OrderDelivered = OrderEventOf<'OrderDelivered'>
+export type OrderCancelled = OrderEventOf<'OrderCancelled'>
+export type OrderEvent = OrderPlaced | OrderPacked | OrderDelivered | OrderCancelled
+
+/** The fields an event carries: a whitelist, so a new internal attribute never leaks onto the bus. */
+const PUBLIC_FIELDS = ['id', 'userId', 'userEmail', 'status', 'lines', 'total', 'currency', 'createdAt', 'updatedAt',
+  'history', 'packageId', 'trackingNumber', 'carrier', 'note'] as const
+
+export class MalformedRecordError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'MalformedRecordError'
+  }
+}
+
+const isStatus = (v: unknown): v is OrderStatus => typeof v === 'string' && (ORDER_STATUSES as readonly string[]).includes(v)
+
+export function toPublicOrder (row: Record<string, unknown>): PublicOrder {
+  const order: Record<string, unknown> = {}
+  for (const field of PUBLIC_FIELDS) if (row[field] !== undefined) order[field] = row[field]
+  // The effects depend on these; a row without them is a bug upstream, not something to publish.
+  if (typeof order.id !== 'string' || order.id === '') throw new MalformedRecordError('order row without an id')
+  if (!isStatus(order.status)) throw new MalformedRecordError(`order ${order.id as string} has an unknown status`)
+  if (typeof order.userEmail !== 'string' || !Array.isArray(order.lines) || typeof order.total !== 'number' || typeof order.currency !== 'string') {
+    throw new MalformedRecordError(`order ${order.id as string} lacks userEmail, lines, total or currency`)
+  }
+  return order as unknown as PublicOrder
+}
+
+const image = (img: Record<string, unknown> | undefined): Record<string, unknown> | undefined =>
+  img === undefined ? undefined : unmarshall(img as Record<string, AttributeValue>)
+
+/** The stream record's order id (its key), for grouping records of one order; undefined if absent. */
+export function orderIdOfRecord (record: DynamoDBRecord): string | undefined {
+  const key = record.dynamodb?.Keys?.id ?? record.dynamodb?.NewImage?.id ?? record.dynamodb?.OldImage?.id
+  return key?.S
+}
+
+/**
+ * The event a stream record stands for: an insert of a placed order is OrderPlaced; a modify whose
+ * status changed is the new status's event; anything else (other changes, removes) is none.
+ * Throws MalformedRecordError on a record it cannot read.
+ */
+export function eventForStreamRecord (record: DynamoDBRecord): OrderEvent | undefined {
+  const data = record.dynamodb
+  if (record.eventName === 'REMOVE') return undefined
+  if (data?.SequenceNumber === undefined) throw new MalformedRecordError('stream record without a sequence number')
+  const next = image(data.NewImage as Record<string, unknown> | undefined)
+  if (next === undefined) throw new MalformedRecordError(`stream record ${data.SequenceNumber} has no new image (the stream must be NEW_AND_OLD_IMAGES)`)
+  if (record.eventName === 'INSERT') {
+    if (next.status !== 'placed') return undefined
+  } else if (record.eventName === 'MODIFY') {
+    const previous = image(data.OldImage as Record<string, unknown> | undefined)
+    if (previous === undefined) throw new MalformedRecordError(`stream record ${data.SequenceNumber} has no old image`)
+    if (previous.status === next.status) return undefined
+  } else {
+    return undefined
+  }
+  const order = toPublicOrder(next)
+  return { source: EVENT_SOURCE, detailType: DETAIL_TYPES[order.status], detail: { ...order, sequenceNumber: data.SequenceNumber } } as OrderEvent
+}

@@ -1,0 +1,35 @@
+// Dispatches a worker invocation: a DynamoDB stream batch to stream.ts, an EventBridge event to
+// effects.ts. Shared by the Lambda entry point (handler.ts) and the local stack (local/worker.ts).
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda'
+import type { WorkerRuntime } from './runtime.js'
+import { handleStreamBatch } from './stream.js'
+import { handleOrderEvent, type OrderEventBridgeEvent } from './effects.js'
+
+export type WorkerEvent = DynamoDBStreamEvent | OrderEventBridgeEvent
+export type WorkerHandler = (event: WorkerEvent, context?: Context) => Promise<DynamoDBBatchResponse | undefined>
+
+export const isStreamEvent = (event: unknown): event is DynamoDBStreamEvent =>
+  Array.isArray((event as { Records?: unknown }).Records)
+
+export const isEventBridgeEvent = (event: unknown): event is OrderEventBridgeEvent =>
+  typeof (event as Record<string, unknown>)['detail-type'] === 'string' && typeof (event as Record<string, unknown>).source === 'string'
+
+/** The worker's logic over a given runtime (tests and the local stack call this directly). */
+export function createHandler (rt: WorkerRuntime): WorkerHandler {
+  return async function handle (event: WorkerEvent, context?: Context): Promise<DynamoDBBatchResponse | undefined> {
+    // With the context, an effect left "in progress" by a timed-out invocation expires with it.
+    if (context !== undefined) rt.idempotency.registerLambdaContext(context)
+    if (isStreamEvent(event)) return handleStreamBatch(event, rt)
+    if (isEventBridgeEvent(event)) {
+      try {
+        await handleOrderEvent(event, rt)
+      } catch (err) {
+        // Thrown on purpose: EventBridge retries the event, then dead-letters it.
+        rt.log.error('order event failed', { id: event.id, detailType: event['detail-type'], orderId: (event.detail as { id?: unknown } | undefined)?.id, error: (err as Error).name, reason: (err as Error).message })
+        throw err
+      }
+      return undefined
+    }
+    throw new Error('unrecognised event: neither a DynamoDB stream batch nor an EventBridge event')
+  }
+}

@@ -1,0 +1,77 @@
+// Signed partner webhook calls: JSON body, HMAC signature and event id headers, a timeout per
+// attempt, 429 / 5xx / network errors retried after short pauses; then WebhookError, so the event
+// fails and EventBridge retries it (and finally dead-letters it).
+import type { PartnerName } from '../app/config.js'
+import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from '../domain/webhook-signature.js'
+import type { WorkerRuntime } from './runtime.js'
+
+export class WebhookError extends Error {
+  constructor (message: string, readonly partner: PartnerName, readonly status?: number) {
+    super(message)
+    this.name = 'WebhookError'
+  }
+}
+
+export interface WebhookCall {
+  partner: PartnerName
+  eventId: string
+  eventType: string
+  payload: unknown
+}
+
+const retryable = (status: number): boolean => status === 429 || status >= 500
+
+/** Delay before the next attempt: the configured pause, or a short Retry-After when the partner gives one. */
+function pause (planned: number, retryAfter: string | null): number {
+  const seconds = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : NaN
+  return Number.isFinite(seconds) ? Math.min(Math.max(planned, seconds * 1000), 5000) : planned
+}
+
+export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promise<{ status: number; attempts: number }> {
+  const url = rt.config.webhookUrls[call.partner]
+  if (url === undefined) throw new WebhookError(`no ${call.partner} webhook URL is configured (${call.partner.toUpperCase()}_WEBHOOK_URL)`, call.partner)
+  const key = await rt.secrets.get(rt.config.webhookKeys[call.partner])
+  const body = JSON.stringify(call.payload)
+  const attempts = rt.webhookRetryDelaysMs.length + 1
+  let last = ''
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    let retryAfter: string | null = null
+    // A timer of our own rather than AbortSignal.timeout (whose timer is unref'd): the abort
+    // must fire even when nothing else keeps the process busy.
+    const controller = new AbortController()
+    const timer = setTimeout(() => { controller.abort(new DOMException('webhook timed out', 'TimeoutError')) }, rt.config.webhookTimeoutMs)
+    try {
+      // Signed per attempt: a retry is a fresh request, its timestamp within the partner's tolerance.
+      const res = await rt.fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signWebhook(key, body),
+          [EVENT_ID_HEADER]: call.eventId,
+          [EVENT_TYPE_HEADER]: call.eventType,
+          'user-agent': 'serverless-commerce-webhooks/1'
+        },
+        body,
+        signal: controller.signal,
+        redirect: 'error'
+      })
+      // Drain the body so the connection is reused; its content is the partner's business.
+      await res.arrayBuffer().catch(() => undefined)
+      if (res.ok) return { status: res.status, attempts: attempt }
+      if (!retryable(res.status)) throw new WebhookError(`${call.partner} webhook answered ${res.status}`, call.partner, res.status)
+      last = `answered ${res.status}`
+      retryAfter = res.headers.get('retry-after')
+    } catch (err) {
+      if (err instanceof WebhookError) throw err
+      // Timeouts and connection errors: the name only (messages may carry the URL's credentials).
+      last = `failed (${(err as Error).name})`
+    } finally {
+      clearTimeout(timer)
+    }
+    if (attempt < attempts) {
+      rt.log.warn('webhook attempt failed, retrying', { partner: call.partner, eventId: call.eventId, attempt, result: last })
+      await rt.sleep(pause(rt.webhookRetryDelaysMs[attempt - 1], retryAfter))
+    }
+  }
+  throw new WebhookError(`${call.partner} webhook ${last} after ${attempts} attempts`, call.partner)
+}
