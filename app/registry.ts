@@ -12,6 +12,8 @@ import health from '../routes/health.js'
 import docs from '../routes/docs.js'
 import account from '../routes/account.js'
 import items from '../routes/items.js'
+import orders from '../routes/orders.js'
+import partners from '../routes/partners.js'
 
 export async function registerPlugins (app: FastifyInstance): Promise<void> {
   await app.register(errors)
@@ -27,4 +29,6 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(docs)
   await app.register(account)
   await app.register(items)
+  await app.register(orders)
+  await app.register(partners)
 }

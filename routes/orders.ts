@@ -1,0 +1,122 @@
+// Shoppers' order routes: place (with Idempotency-Key), read, list and cancel their own orders.
+// The seed's GET /order/{orderId} and GET /orderslist stay as deprecated aliases. Rules live in
+// domain/orders.ts, storage in data/; this file only adapts HTTP to them.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { problems } from '../app/schemas.js'
+import { decodeCursor, encodeCursor } from '../domain/cursor.js'
+import { canRead, decideTransition, orderNotFound, ordersCursorContext, publicOrder, type StoredOrder } from '../domain/orders.js'
+import { createOrdersRepository } from '../data/orders-repository.js'
+import { createIdempotencyRepository } from '../data/idempotency-repository.js'
+import { placeOrder } from '../data/place-order.js'
+import type { AuthUser } from '../plugins/auth.js'
+import { Order, OrderParams, OrdersPage, OrdersQuery, PlaceOrderBody, PlaceOrderHeaders } from './orders-schemas.js'
+
+const security = [{ bearerAuth: [] }]
+const READ_DESCRIPTION = "The caller's order. Another user's order answers 404, exactly like a missing one; " +
+  'admins (group `admin`) may read any order.'
+const LIST_DESCRIPTION = "The caller's orders, newest first, optionally only those with `status`. " +
+  'Follow `nextCursor` (bound to this user and filter) until it is absent.'
+
+const orders: FastifyPluginAsyncTypebox = async (app) => {
+  const repo = createOrdersRepository(app.aws.ddb, app.config.tables)
+  const idempotency = createIdempotencyRepository(app.aws.ddb, app.config.tables.idempotency)
+  const requireUser = app.requireUser()
+  const caller = (request: FastifyRequest): AuthUser => request.user
+  const isAdmin = (user: AuthUser): boolean => user.groups.includes('admin')
+
+  /** The order if the caller may read it; a 404 otherwise, the same for missing and not theirs. */
+  const readable = async (request: FastifyRequest, id: string): Promise<StoredOrder> => {
+    const order = await repo.get(id)
+    if (order === undefined || !canRead(order, caller(request))) throw orderNotFound(id)
+    return order
+  }
+
+  app.post('/orders', {
+    preHandler: requireUser,
+    schema: {
+      tags: ['orders'],
+      summary: 'Place an order',
+      description: 'Takes the stock of every line and writes the order in one transaction, with a snapshot of each ' +
+        'line\'s title, colour and price. Send an `Idempotency-Key` to retry safely: the same key and body answer the same ' +
+        'order (header `Idempotent-Replayed: true`); the same key with another body is a 422; a retry while the first ' +
+        'request is in flight may be a 409 `idempotency_in_progress`. Short stock is a 409 `insufficient_stock` naming the items.',
+      security,
+      headers: PlaceOrderHeaders,
+      body: PlaceOrderBody,
+      response: { 201: Order, ...problems(400, 401, 409, 413, 415, 422, 500, 503) }
+    }
+  }, async (request, reply) => {
+    const user = caller(request)
+    const result = await placeOrder({ orders: repo, idempotency }, {
+      userId: user.sub,
+      userEmail: await app.userEmail(request),
+      items: request.body.items,
+      idempotencyKey: request.headers['idempotency-key']
+    })
+    if (result.replayed) reply.header('idempotent-replayed', 'true')
+    return reply.code(result.statusCode as 201).header('location', `/orders/${result.order.id}`).send(result.order)
+  })
+
+  for (const [path, deprecated] of [['/orders/:orderId', false], ['/order/:orderId', true]] as const) {
+    app.get(path, {
+      preHandler: requireUser,
+      schema: {
+        tags: ['orders'],
+        summary: deprecated ? 'Get an order (deprecated: use GET /orders/{orderId})' : 'Get an order',
+        description: READ_DESCRIPTION,
+        ...(deprecated ? { deprecated: true } : {}),
+        security,
+        params: OrderParams,
+        response: { 200: Order, ...problems(400, 401, 404, 500, 503) }
+      }
+    }, async (request) => publicOrder(await readable(request, request.params.orderId)))
+  }
+
+  for (const [path, deprecated] of [['/orders', false], ['/orderslist', true]] as const) {
+    app.get(path, {
+      preHandler: requireUser,
+      schema: {
+        tags: ['orders'],
+        summary: deprecated ? 'List my orders (deprecated: use GET /orders)' : 'List my orders',
+        description: LIST_DESCRIPTION,
+        ...(deprecated ? { deprecated: true } : {}),
+        security,
+        querystring: OrdersQuery,
+        response: { 200: OrdersPage, ...problems(400, 401, 500, 503) }
+      }
+    }, async (request) => {
+      const { limit, cursor, status } = request.query
+      const userId = caller(request).sub
+      const secret = await app.secrets.get(app.config.cursorKey)
+      const context = ordersCursorContext(userId, status)
+      const startKey = cursor === undefined ? undefined : decodeCursor(cursor, context, secret)
+      const page = await repo.listByUser(userId, { status, limit, startKey })
+      return {
+        orders: page.orders.map(publicOrder),
+        ...(page.lastKey === undefined ? {} : { nextCursor: encodeCursor(page.lastKey, context, secret) })
+      }
+    })
+  }
+
+  app.post('/orders/:orderId/cancel', {
+    preHandler: requireUser,
+    schema: {
+      tags: ['orders'],
+      summary: 'Cancel an order',
+      description: 'Only while the order is `placed`: the status change and the return of every line\'s stock are one ' +
+        'transaction. Cancelling a cancelled order answers it again; any other status is a 409 naming it.',
+      security,
+      params: OrderParams,
+      response: { 200: Order, ...problems(400, 401, 404, 409, 500, 503) }
+    }
+  }, async (request) => {
+    const user = caller(request)
+    const order = await readable(request, request.params.orderId)
+    if (decideTransition(order, 'cancelled') === 'noop') return publicOrder(order)
+    const by = order.userId === user.sub ? `user:${user.sub}` : `${isAdmin(user) ? 'admin' : 'user'}:${user.sub}`
+    return publicOrder(await repo.cancel(order, by, new Date().toISOString()))
+  })
+}
+
+export default orders

@@ -1,0 +1,62 @@
+// Partner routes: the warehouse marks an order packed, the delivery service marks it delivered,
+// each with its own API key. Every transition is one conditional update (data/orders-repository.ts):
+// a repeat answers the order as it is (partners retry), any other transition is a 409.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { problems } from '../app/schemas.js'
+import { publicOrder } from '../domain/orders.js'
+import { createOrdersRepository, type PartnerDetails } from '../data/orders-repository.js'
+import { DeliveredBody, Order, OrderParams, PackedBody } from './orders-schemas.js'
+
+const security = [{ partnerApiKey: [] }]
+const RETRIES = 'Repeating a transition the order already made answers 200 with the order, unchanged; any other ' +
+  'transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404.'
+
+const partners: FastifyPluginAsyncTypebox = async (app) => {
+  const repo = createOrdersRepository(app.aws.ddb, app.config.tables)
+
+  // The body is optional, and partners' HTTP clients often send `content-type: application/json`
+  // with no body at all: in this plugin's scope that is an empty body, not a 400.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined)
+    else parseJson(request, body as string, done)
+  })
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) request.body = {}
+  })
+
+  app.post('/orderpacked/:orderId', {
+    preHandler: app.requirePartner('warehouse'),
+    schema: {
+      tags: ['partners'],
+      summary: 'Mark an order packed (warehouse)',
+      description: `The warehouse's API key in \`x-api-key\`. placed -> packed; the body is optional. ${RETRIES}`,
+      security,
+      params: OrderParams,
+      body: PackedBody,
+      response: { 200: Order, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
+    }
+  }, async (request) => {
+    const details: PartnerDetails = request.body ?? {}
+    return publicOrder(await repo.transition(request.params.orderId, 'packed', 'partner:warehouse', new Date().toISOString(), details))
+  })
+
+  app.post('/orderdelivered/:orderId', {
+    preHandler: app.requirePartner('delivery'),
+    schema: {
+      tags: ['partners'],
+      summary: 'Mark an order delivered (delivery service)',
+      description: `The delivery service's API key in \`x-api-key\`. packed -> delivered; the body is optional. ${RETRIES}`,
+      security,
+      params: OrderParams,
+      body: DeliveredBody,
+      response: { 200: Order, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
+    }
+  }, async (request) => {
+    const details: PartnerDetails = request.body ?? {}
+    return publicOrder(await repo.transition(request.params.orderId, 'delivered', 'partner:delivery', new Date().toISOString(), details))
+  })
+}
+
+export default partners
