@@ -4,6 +4,8 @@
 //
 // Flags: --in-memory (keep no data), --reset (drop the kept data first), --no-seed, --auto-advance
 // (the partner simulator marks orders packed, then delivered).
+// Ports: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), COGNITO_PORT (9229), EVENTBUS_PORT
+// (8010, the local EventBridge), PARTNER_PORT (8011, the partner simulator).
 import { join, dirname } from 'node:path'
 import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +19,7 @@ import { seedCatalog } from '../data/seed-catalog.js'
 import { createDocumentClient } from '../app/aws.js'
 import { PortBusyError, reservePort } from './emulators/process.js'
 import { JavaMissingError } from './emulators/dynamodb.js'
+import { localWorkerEnv, startLocalWorker } from './worker.js'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 // The SDK's notice about Node 20 support is for AWS's runtime, not for local runs.
@@ -58,6 +61,9 @@ async function main (): Promise<void> {
   const apiPort = port('PORT', 3000)
   // Check the API's port before starting anything, so a busy port costs no emulator start-up.
   await reservePort('the API', apiPort, process.env.HOST ?? '127.0.0.1', 'choose another with PORT=<n>')
+  // The local bus's and the partner simulator's ports, checked now for the same reason; the
+  // variables pointing the worker at them must be in place before loadConfig.
+  const workerEnv = await localWorkerEnv(process.env)
   if (flags.reset) rmSync(LOCAL_DATA_DIR, { recursive: true, force: true })
   const started = Date.now()
   log('starting DynamoDB Local, cognito-local and the SES emulator ...')
@@ -67,9 +73,11 @@ async function main (): Promise<void> {
   })
   cleanups.push(stack.stop)
 
-  const env = { ...process.env, ...stack.env, STAGE: 'local' }
+  const env = { ...process.env, ...stack.env, ...workerEnv, STAGE: 'local' }
   const config = loadConfig(env)
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
+  // A table created by this run has a stream worth reading from its start; a kept one resumes at its end.
+  const tablesCheckedAt = new Date(Date.now() - 1000)
   const admin = new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: config.region, credentials: config.localCredentials })
   await ensureTables(admin, config.tables, { recreateDrifted: true, log })
   admin.destroy()
@@ -82,6 +90,16 @@ async function main (): Promise<void> {
   cleanups.push(() => app.close())
   const api = `http://localhost:${apiPort}`
 
+  const worker = await startLocalWorker({
+    config,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    autoAdvance: flags['auto-advance'],
+    // A WAREHOUSE_WEBHOOK_URL of your own (a partner's test endpoint) replaces the simulator.
+    partnerSimulator: process.env.WAREHOUSE_WEBHOOK_URL === undefined,
+    freshTablesSince: tablesCheckedAt
+  })
+  cleanups.push(worker.stop)
+
   console.log([
     '',
     `serverless-commerce is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
@@ -90,6 +108,9 @@ async function main (): Promise<void> {
     `  Swagger UI     ${api}/docs`,
     `  OpenAPI        ${api}/openapi.json`,
     `  Mailbox (SES)  ${stack.endpoints.ses}`,
+    `  Event bus      ${worker.eventBusUrl}  (PutEvents; routes by infra/template.yaml's rules)`,
+    `  Partners       ${worker.partnerUrl ?? '(external)'}  webhooks: ${config.webhookUrls.warehouse ?? '-'} , ${config.webhookUrls.delivery ?? '-'}`,
+    `  Auto-advance   ${flags['auto-advance'] ? 'on: the simulated partners pack, then deliver, each order' : 'off (npm start -- --auto-advance to turn on)'}`,
     `  DynamoDB Local ${stack.endpoints.dynamodb}`,
     `  cognito-local  ${stack.endpoints.cognito}  (pool ${config.cognito.userPoolId}, client ${config.cognito.clientId})`,
     `  Data           ${flags['in-memory'] ? 'in memory (gone at exit)' : `${LOCAL_DATA_DIR} (npm start -- --reset to wipe)`}`,

@@ -107,3 +107,28 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
     t.notMatch(res.body, /at .*\.mjs/, 'no stack trace')
   })
 })
+
+t.test('the built worker bundle turns the sample stream batch into an event on the (local) bus', async (t) => {
+  const dist = await mkdtemp(join(tmpdir(), 'sc-worker-bundle-'))
+  t.teardown(() => rm(dist, { recursive: true, force: true }))
+  const report = await buildFunction(FUNCTIONS.find((f) => f.name === 'worker')!, await packageVersion(), dist)
+  t.ok(report.bytes > 0 && existsSync(join(dist, 'worker', 'index.mjs.map')), `worker bundle built: ${report.bytes} bytes, ${report.gzipBytes} gzip`)
+  const source = await readFile(bundlePath('worker', dist), 'utf8')
+  t.notOk(/avvio|find-my-way/.test(source), "Fastify's core (avvio, its router) is not in the worker")
+
+  const received: Array<Record<string, any>> = []
+  const { startEventBus } = await import('../../local/event-bus.js')
+  const bus = await startEventBus({ target: async (e) => { received.push(e as Record<string, any>) }, busName: 'bundle-bus', log: { debug () {}, info () {}, warn () {}, error () {} } })
+  t.teardown(() => bus.stop())
+  const tables = await createTables(t)
+  Object.assign(process.env, stackEnv(), tables, {
+    STAGE: 'test', LOG_LEVEL: 'silent', EVENT_BUS_NAME: 'bundle-bus', EVENTBRIDGE_ENDPOINT: bus.url, AWS_LAMBDA_FUNCTION_NAME: 'serverless-commerce-dev-worker'
+  })
+  const { handler } = await import(pathToFileURL(bundlePath('worker', dist)).href) as { handler: (e: unknown, c: Context) => Promise<{ batchItemFailures: unknown[] }> }
+  const res = await handler(await sample('orders-stream.json'), { ...context, getRemainingTimeInMillis: () => 60000 } as Context)
+  t.same(res.batchItemFailures, [], 'every record handled')
+  await bus.idle()
+  t.ok(bus.events.length >= 1, 'published through PutEvents')
+  t.match(bus.events[0], { source: 'serverless-commerce.orders', 'detail-type': 'OrderPlaced', detail: { id: 'ord_01JDB5Q2X4N8M6K3P7R9T1V5W2', sequenceNumber: String } })
+  t.ok(received.some((e) => e['detail-type'] === 'OrderPlaced'), "routed by the template's OrderPlaced rule")
+})

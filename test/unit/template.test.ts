@@ -10,7 +10,7 @@ import { WORKER_IAM_ACTIONS } from '../../workers/iam.js'
 import { BY_CATEGORY_INDEX } from '../../data/items-repository.js'
 import { build } from 'esbuild'
 import { FUNCTIONS, buildOptions } from '../../scripts/build.js'
-import { matchesPattern } from '../helpers/event-pattern.js'
+import { matchesPattern } from '../../local/event-pattern.js'
 
 const template = loadTemplate()
 const resources = template.Resources

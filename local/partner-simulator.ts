@@ -1,0 +1,179 @@
+// The warehouse and the delivery service, simulated for `npm start`: an HTTP server receiving the
+// worker's webhooks on the paths of WAREHOUSE_WEBHOOK_URL and DELIVERY_WEBHOOK_URL, checking their
+// signatures (401 when wrong, as a real partner should), logging one line each, and with
+// autoAdvance playing the partners' part: after the warehouse hears of a placed order it marks it
+// packed through our API, and after the delivery service hears of a packed one it marks it
+// delivered, each after a short delay, so the whole lifecycle plays out by itself.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Config, PartnerName, SecretSource } from '../app/config.js'
+import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, verifyWebhook } from '../domain/webhook-signature.js'
+
+export interface ReceivedWebhook {
+  partner: PartnerName
+  eventId: string | undefined
+  eventType: string | undefined
+  body: unknown
+  signatureOk: boolean
+}
+
+export interface PartnerSimulatorOptions {
+  config: Config
+  /** Our API, for autoAdvance (e.g. http://localhost:3000). */
+  apiUrl?: string
+  autoAdvance?: boolean
+  /** Pause before a partner acts on a webhook. */
+  advanceDelayMs?: number
+  port?: number
+  host?: string
+  log: (line: string) => void
+  fetch?: typeof fetch
+}
+
+export interface PartnerSimulator {
+  url: string
+  /** Every webhook received, newest last. */
+  received: ReceivedWebhook[]
+  stop: () => Promise<void>
+}
+
+const MAX_BODY_BYTES = 256 * 1024
+
+const localValue = (source: SecretSource, what: string): string => {
+  if (!('value' in source)) throw new Error(`the partner simulator needs the ${what} as a local value, not a Secrets Manager ARN`)
+  return source.value
+}
+
+/** The path each partner's webhook arrives on, from the configured URLs. */
+function partnerPaths (config: Config): Map<string, PartnerName> {
+  const paths = new Map<string, PartnerName>()
+  for (const partner of ['warehouse', 'delivery'] as const) {
+    const url = config.webhookUrls[partner]
+    if (url === undefined) throw new Error(`the partner simulator needs ${partner.toUpperCase()}_WEBHOOK_URL`)
+    paths.set(new URL(url).pathname, partner)
+  }
+  if (paths.size < 2) throw new Error('WAREHOUSE_WEBHOOK_URL and DELIVERY_WEBHOOK_URL must have different paths')
+  return paths
+}
+
+async function readBody (req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY_BYTES) return undefined
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+const reply = (res: ServerResponse, status: number, body: unknown): void => {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(JSON.stringify(body))
+}
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Promise<PartnerSimulator> {
+  const { config, log } = opts
+  const doFetch = opts.fetch ?? globalThis.fetch
+  const delay = opts.advanceDelayMs ?? 1000
+  const paths = partnerPaths(config)
+  const webhookKeys = { warehouse: localValue(config.webhookKeys.warehouse, 'warehouse webhook key'), delivery: localValue(config.webhookKeys.delivery, 'delivery webhook key') }
+  const apiKeys = { warehouse: localValue(config.partnerKeys.warehouse, 'warehouse API key'), delivery: localValue(config.partnerKeys.delivery, 'delivery API key') }
+  if (opts.autoAdvance === true && opts.apiUrl === undefined) throw new Error('autoAdvance needs apiUrl')
+  const received: ReceivedWebhook[] = []
+  // Partners deduplicate on the event id: a redelivered webhook advances nothing twice.
+  const acted = new Set<string>()
+  const timers = new Set<NodeJS.Timeout>()
+  const calls = new Set<Promise<void>>()
+
+  /** Marks an order packed (warehouse) or delivered (delivery) through our partner API. */
+  async function advance (partner: PartnerName, orderId: string): Promise<void> {
+    const [action, body] = partner === 'warehouse'
+      ? ['orderpacked', { packageId: `PKG-${orderId.slice(-8).toUpperCase()}` }]
+      : ['orderdelivered', { trackingNumber: `TRK-${orderId.slice(-8).toUpperCase()}`, carrier: 'Local Express' }]
+    try {
+      const res = await doFetch(`${opts.apiUrl as string}/${action}/${encodeURIComponent(orderId)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKeys[partner] },
+        body: JSON.stringify(body)
+      })
+      const text = await res.text()
+      log(`${partner} → POST /${action}/${orderId}: ${res.status}${res.ok ? '' : ` ${text.slice(0, 200)}`}`)
+    } catch (err) {
+      log(`${partner} → POST /${action}/${orderId} failed: ${(err as Error).message}`)
+    }
+  }
+
+  function schedule (partner: PartnerName, orderId: string): void {
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      const call = advance(partner, orderId).finally(() => { calls.delete(call) })
+      calls.add(call)
+    }, delay)
+    timers.add(timer)
+  }
+
+  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const partner = paths.get(new URL(req.url ?? '/', 'http://local').pathname)
+    if (partner === undefined) return reply(res, 404, { error: 'not_found', detail: `webhooks arrive on ${[...paths.keys()].join(' and ')}` })
+    if (req.method !== 'POST') return reply(res, 405, { error: 'method_not_allowed' })
+    const raw = await readBody(req)
+    if (raw === undefined) return reply(res, 413, { error: 'too_large' })
+    const eventId = header(req, EVENT_ID_HEADER)
+    const eventType = header(req, EVENT_TYPE_HEADER)
+    const verified = verifyWebhook(webhookKeys[partner], raw, header(req, SIGNATURE_HEADER))
+    let body: unknown
+    try {
+      body = JSON.parse(raw)
+    } catch {
+      body = undefined
+    }
+    received.push({ partner, eventId, eventType, body, signatureOk: verified.ok })
+    const orderId = (body as { order?: { id?: unknown } } | undefined)?.order?.id
+    const what = `${partner} ← ${eventType ?? '(no type)'} ${typeof orderId === 'string' ? orderId : '(no order id)'} [${eventId ?? 'no event id'}]`
+    if (!verified.ok) {
+      log(`${what}: signature ${verified.reason}, refused (401)`)
+      return reply(res, 401, { error: 'invalid_signature', reason: verified.reason })
+    }
+    if (body === undefined || typeof orderId !== 'string') {
+      log(`${what}: not an order webhook, refused (400)`)
+      return reply(res, 400, { error: 'invalid_body' })
+    }
+    const first = eventId === undefined || !acted.has(eventId)
+    if (eventId !== undefined) acted.add(eventId)
+    log(`${what}: signature ok${first ? '' : ', a redelivery (ignored)'}`)
+    const next = (partner === 'warehouse' && eventType === 'OrderPlaced') || (partner === 'delivery' && eventType === 'OrderPacked')
+    if (opts.autoAdvance === true && first && next) schedule(partner, orderId)
+    reply(res, 200, { received: true })
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log(`partner simulator failed: ${(err as Error).message}`)
+      if (!res.headersSent) reply(res, 500, { error: 'internal' })
+    })
+  })
+  const host = opts.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve() })
+  })
+  const { port } = server.address() as AddressInfo
+
+  return {
+    url: `http://${host}:${port}`,
+    received,
+    stop: async () => {
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await Promise.all([...calls])
+    }
+  }
+}
