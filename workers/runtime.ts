@@ -11,7 +11,7 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import { Logger } from '@aws-lambda-powertools/logger'
 import type { Config } from '../app/config.js'
 import { clientOptions, once } from '../app/aws.js'
-import { createSecretStore, type SecretStore } from '../plugins/secrets.js'
+import { createSecretStore, type SecretStore } from '../app/secret-store.js'
 
 export interface WorkerLog {
   debug: (message: string, extra?: Record<string, unknown>) => void
