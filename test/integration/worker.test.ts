@@ -15,7 +15,6 @@ import { verifyWebhook, SIGNATURE_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER } f
 import type { StoredOrder } from '../../domain/orders.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 import { memoryLog } from '../helpers/worker-fixtures.js'
-import { startTestIssuer } from '../helpers/tokens.js'
 import { build } from '../helpers/app.js'
 
 interface Hook { path: string; headers: IncomingHttpHeaders; body: string }
@@ -196,14 +195,13 @@ t.test('the stream poller retries a batch from its first failed record, then dea
   t.pass('stop() twice is fine')
 })
 
-t.test('end to end over HTTP: order, warehouse webhook, pack, delivery webhook, deliver, three emails', async (t) => {
+t.test('end to end over HTTP: signup, signin, order, warehouse webhook, pack, delivery webhook, deliver, three emails', async (t) => {
   const before = new Date(Date.now() - 1000)
   const tables = await createTables(t)
   const { url: hooksUrl, hooks } = await startHookServer(t)
-  const issuer = await startTestIssuer()
-  t.teardown(() => issuer.close())
+  // Real accounts: signup and signin through the API against cognito-local.
   const env = {
-    ...stackEnv(), ...tables, ...KEYS, ...issuer.env,
+    ...stackEnv(), ...tables, ...KEYS,
     ...await localWorkerEnv({ EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`, DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery` }),
     STAGE: 'test', LOG_LEVEL: 'silent', SES_FROM: 'shop@example.com'
   }
@@ -220,9 +218,14 @@ t.test('end to end over HTTP: order, warehouse webhook, pack, delivery webhook, 
   }))
   const suffix = randomBytes(4).toString('hex')
   const email = `grace+${suffix}@example.com`
+  const password = 'Correct-Horse-1'
+  const signup = await app.inject({ method: 'POST', url: '/signup', payload: { email, password, name: 'Grace' } })
+  t.equal(signup.statusCode, 201, signup.body)
+  const signin = await app.inject({ method: 'POST', url: '/signin', payload: { email, password } })
+  t.equal(signin.statusCode, 200, signin.body)
   const placed = await app.inject({
     method: 'POST', url: '/orders', payload: { items: [{ id: 'case-e2e', count: 2 }] },
-    headers: { authorization: `Bearer ${issuer.token({ sub: `user-${suffix}`, email })}` }
+    headers: { authorization: `Bearer ${signin.json().idToken as string}` }
   })
   t.equal(placed.statusCode, 201, placed.body)
   const orderId = placed.json().id as string

@@ -32,3 +32,25 @@ t.test('stale and malformed headers are refused', async (t) => {
     t.same(verifyWebhook(key, body, header, { now }), { ok: false, reason: 'malformed' }, String(header))
   }
 })
+
+t.test("the README's verification sample accepts our signatures and refuses tampering", async (t) => {
+  const { readFileSync, writeFileSync, mkdtempSync, rmSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const section = readme.slice(readme.indexOf('## Events and webhooks'))
+  const code = /```js\n([\s\S]*?)```/.exec(section)?.[1]
+  t.ok(code, 'the README has the sample')
+  const dir = mkdtempSync(join(tmpdir(), 'readme-sample-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'verify.mjs')
+  writeFileSync(file, code as string)
+  const { verifyCommerceWebhook } = await import(file) as { verifyCommerceWebhook: (key: string, body: string, header: string) => boolean }
+  const body = JSON.stringify({ eventId: 'o:placed', order: { id: 'o' } })
+  const header = signWebhook('partner-key', body)
+  t.equal(verifyCommerceWebhook('partner-key', body, header), true)
+  t.equal(verifyCommerceWebhook('other-key', body, header), false)
+  t.equal(verifyCommerceWebhook('partner-key', body.replace('"o"', '"p"'), header), false)
+  t.equal(verifyCommerceWebhook('partner-key', body, signWebhook('partner-key', body, Math.floor(Date.now() / 1000) - 3600)), false, 'an old timestamp')
+  t.equal(verifyCommerceWebhook('partner-key', body, ''), false)
+})
