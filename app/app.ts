@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { createAwsClients, type AwsClients } from './aws.js'
 import { registerPlugins, registerRoutes } from './registry.js'
+import { lazySchemaController } from './lazy-compilers.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,6 +20,8 @@ declare module 'fastify' {
 export interface AppDeps {
   /** Replace some AWS clients (tests); the rest are built from the config. */
   aws?: Partial<AwsClients>
+  /** The OpenAPI document built at build time (the Lambda bundle's); without it @fastify/swagger makes it. */
+  openapiDocument?: () => Record<string, unknown>
 }
 
 export type App = FastifyInstance
@@ -51,6 +54,8 @@ export function serverOptions (config: Config): FastifyServerOptions {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     bodyLimit: 256 * 1024,
+    // Validators and serializers compiled on first use, not all at init (see lazy-compilers.ts).
+    schemaController: lazySchemaController(),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     ajv: {
       customOptions: {
@@ -76,7 +81,7 @@ export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
-  await registerPlugins(app)
+  await registerPlugins(app, { openapi: { prebuilt: opts.deps?.openapiDocument } })
   await registerRoutes(app)
 }, { name: 'serverless-commerce', fastify: '5.x' })
 

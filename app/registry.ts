@@ -7,7 +7,7 @@ import cors from '../plugins/cors.js'
 import secrets from '../plugins/secrets.js'
 import auth from '../plugins/auth.js'
 import partnerKeys from '../plugins/partner-keys.js'
-import openapi from '../plugins/openapi.js'
+import openapi, { type OpenApiPluginOptions } from '../plugins/openapi.js'
 import health from '../routes/health.js'
 import docs from '../routes/docs.js'
 import account from '../routes/account.js'
@@ -15,13 +15,13 @@ import items from '../routes/items.js'
 import orders from '../routes/orders.js'
 import partners from '../routes/partners.js'
 
-export async function registerPlugins (app: FastifyInstance): Promise<void> {
+export async function registerPlugins (app: FastifyInstance, opts: { openapi?: OpenApiPluginOptions } = {}): Promise<void> {
   await app.register(errors)
   await app.register(cors)
   await app.register(secrets)
   await app.register(auth)
   await app.register(partnerKeys)
-  await app.register(openapi)
+  await app.register(openapi, opts.openapi ?? {})
 }
 
 export async function registerRoutes (app: FastifyInstance): Promise<void> {

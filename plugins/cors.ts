@@ -1,14 +1,25 @@
 // CORS for shoppers' front ends: the allow-list comes from config (`*` only in local runs by default).
+// The deployed HTTP API answers CORS itself with the same policy (infra/template.yaml's
+// CorsConfiguration; test/unit/template.test.ts keeps the two equal).
 import fp from 'fastify-plugin'
 import fastifyCors from '@fastify/cors'
+
+export const CORS_POLICY = {
+  methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+  allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-api-key', 'x-request-id'],
+  // Front ends read these: the request id for support, Location of a new order, the replay marker
+  // of an Idempotency-Key retry, and what to do after a 401 or 503.
+  exposedHeaders: ['x-request-id', 'location', 'idempotent-replayed', 'retry-after', 'www-authenticate'],
+  maxAge: 600
+} as const
 
 export default fp(async function corsPlugin (app) {
   const origins = app.config.corsOrigins
   await app.register(fastifyCors, {
     origin: origins === '*' ? '*' : origins,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-api-key', 'x-request-id'],
-    exposedHeaders: ['x-request-id', 'retry-after', 'www-authenticate'],
-    maxAge: 600
+    methods: [...CORS_POLICY.methods],
+    allowedHeaders: [...CORS_POLICY.allowedHeaders],
+    exposedHeaders: [...CORS_POLICY.exposedHeaders],
+    maxAge: CORS_POLICY.maxAge
   })
 }, { name: 'cors' })

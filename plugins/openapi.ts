@@ -1,8 +1,22 @@
 // Collects every route's TypeBox schema into an OpenAPI 3.1 document (@fastify/swagger). It must be
-// registered before the routes it documents.
+// registered before the routes it documents. The Lambda bundle ships the document prebuilt
+// (scripts/build.ts writes dist/api/openapi.json with generateOpenApiDocument below): then
+// @fastify/swagger is not even loaded, and init no longer walks every route's schema (measured in
+// bench/results.md). test/unit/openapi-prebuilt.test.ts keeps the two byte-for-byte equal.
 import fp from 'fastify-plugin'
-import fastifySwagger from '@fastify/swagger'
 import { ProblemSchema } from '../app/problem.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The OpenAPI document: the prebuilt one when the app was given it, else @fastify/swagger's. */
+    openapiDocument: () => Record<string, unknown>
+  }
+}
+
+export interface OpenApiPluginOptions {
+  /** Reads the prebuilt document (called once, on the first use). */
+  prebuilt?: () => Record<string, unknown>
+}
 
 export const OPENAPI_INFO = {
   title: 'serverless-commerce API',
@@ -18,8 +32,23 @@ export const TAGS = [
   { name: 'operations', description: 'Health and API documentation' }
 ]
 
-export default fp(async function openapiPlugin (app) {
+export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts) {
   app.addSchema(ProblemSchema)
+  const { prebuilt } = opts
+  if (prebuilt !== undefined) {
+    let document: Record<string, unknown> | undefined
+    app.decorate('openapiDocument', () => {
+      if (document === undefined) {
+        document = prebuilt()
+        // The version is the bundle's; a deployment that sets APP_VERSION itself wins.
+        const info = document.info as { version?: string } | undefined
+        if (info !== undefined && info.version !== app.config.version) info.version = app.config.version
+      }
+      return document
+    })
+    return
+  }
+  const { default: fastifySwagger } = await import('@fastify/swagger')
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -37,4 +66,5 @@ export default fp(async function openapiPlugin (app) {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
     }
   })
+  app.decorate('openapiDocument', () => app.swagger() as unknown as Record<string, unknown>)
 }, { name: 'openapi', dependencies: ['errors'] })

@@ -18,13 +18,19 @@ export const SignupResult = Type.Object({
   sub: Type.Optional(Type.String({ description: "The user's id (the tokens' sub)" })),
   email: Type.String(),
   confirmed: Type.Literal(true)
-}, { description: 'The account is created and confirmed: sign in at once' })
+}, {
+  description: 'The account is created and confirmed: sign in at once',
+  examples: [{ sub: '7d1e6a52-9d1b-4c57-a8a4-2b0f3c1e9a10', email: 'ada@example.com', confirmed: true }]
+})
 
 export const SigninBody = Type.Object({
   email: Type.Optional(Email),
   username: Type.Optional({ ...Email, description: 'Same as email (accepted from the seed clients)' }),
   password: Type.String({ minLength: 1, maxLength: 256 })
 }, { additionalProperties: false, examples: [{ email: 'ada@example.com', password: 'Correct-Horse-1' }] })
+
+// A shortened JWT for the examples (header.payload.signature).
+const ID_TOKEN_EXAMPLE = 'eyJraWQiOiJDb2duaXRvTG9jYWwiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI3ZDFlIn0.c2lnbmF0dXJl'
 
 const tokenFields = {
   idToken: Type.String({ description: 'Send as Authorization: Bearer <idToken>' }),
@@ -37,16 +43,22 @@ const tokenFields = {
 export const SigninResult = Type.Object({
   ...tokenFields,
   refreshToken: Type.String({ description: 'Exchange at POST /token/refresh for fresh tokens' })
-}, { description: 'Tokens for the signed-in user' })
+}, {
+  description: 'Tokens for the signed-in user',
+  examples: [{ idToken: ID_TOKEN_EXAMPLE, accessToken: ID_TOKEN_EXAMPLE, refreshToken: 'eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.refresh', expiresIn: 3600, tokenType: 'Bearer', token: ID_TOKEN_EXAMPLE }]
+})
 
 export const RefreshBody = Type.Object({
   refreshToken: Type.String({ minLength: 1, maxLength: 8192 })
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ refreshToken: 'eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.refresh' }] })
 
-export const RefreshResult = Type.Object(tokenFields, { description: 'Fresh id and access tokens' })
+export const RefreshResult = Type.Object(tokenFields, {
+  description: 'Fresh id and access tokens',
+  examples: [{ idToken: ID_TOKEN_EXAMPLE, accessToken: ID_TOKEN_EXAMPLE, expiresIn: 3600, tokenType: 'Bearer', token: ID_TOKEN_EXAMPLE }]
+})
 
 export const Me = Type.Object({
   sub: Type.String(),
   email: Type.String(),
   groups: Type.Array(Type.String())
-}, { description: 'The caller' })
+}, { description: 'The caller', examples: [{ sub: '7d1e6a52-9d1b-4c57-a8a4-2b0f3c1e9a10', email: 'ada@example.com', groups: [] }] })

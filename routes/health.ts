@@ -15,7 +15,15 @@ const Health = Type.Object({
   version: Type.String(),
   stage: Type.String(),
   dependencies: Type.Record(Type.String(), Dependency)
-}, { description: 'Service health' })
+}, {
+  description: 'Service health',
+  examples: [{
+    status: 'ok',
+    version: '0.1.0',
+    stage: 'dev',
+    dependencies: { itemsTable: { ok: true, latencyMs: 4 }, ordersTable: { ok: true, latencyMs: 3 }, cognito: { ok: true, latencyMs: 12 } }
+  }]
+})
 
 const CHECK_TIMEOUT_MS = 2000
 

@@ -29,20 +29,34 @@ const itemFields = {
   currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code', examples: ['USD'] })
 }
 
+// The example body of POST /items and PUT /items/{itemId} (without the stock).
+const EXAMPLE_INPUT = {
+  category: 'phone',
+  type: 'smart',
+  brand: 'Apple',
+  title: 'iPhone 15 Pro',
+  description: '6.1-inch Super Retina XDR display, A17 Pro chip, titanium design.',
+  storage: '256GB',
+  colorPreference: [{ colorCode: '#1F2020', displayValue: 'Black Titanium' }],
+  price: 99900,
+  currency: 'USD'
+}
+
 export const CreateItemBody = Type.Object({
   ...itemFields,
   stock: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'Initial stock' })
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ ...EXAMPLE_INPUT, stock: 25 }] })
 export type CreateItemBody = Static<typeof CreateItemBody>
 
 export const ReplaceItemBody = Type.Object(itemFields, {
   additionalProperties: false,
-  description: 'Every field but the stock, which only POST /items/{itemId}/stock changes (atomically)'
+  description: 'Every field but the stock, which only POST /items/{itemId}/stock changes (atomically)',
+  examples: [EXAMPLE_INPUT]
 })
 
 export const StockBody = Type.Object({
   delta: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, not: { const: 0 }, description: 'Units to add (positive) or remove (negative); not zero', examples: [-1, 25] })
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ delta: 25 }] })
 
 const EXAMPLE_ITEM = {
   id: 'phone-apple-iphone-15-pro',

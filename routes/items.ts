@@ -123,6 +123,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['catalog'],
       summary: 'Delete an item (admin)',
+      description: 'Removes the item from the catalog. Orders already placed keep their snapshot of it.',
       security: adminSecurity,
       params: ItemParams,
       response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 500, 503) }

@@ -33,8 +33,15 @@ async function copySwaggerUiAssets (dir: string): Promise<void> {
   await cp(join(pkgDir, 'static'), join(dir, 'static'), { recursive: true })
 }
 
+// The OpenAPI document, generated once here from the route schemas, so the Lambda's init never
+// builds it (app/lambda.ts serves the file). Imported lazily: building the worker needs no app.
+async function writeOpenApiDocument (dir: string): Promise<void> {
+  const { generateOpenApiDocument, PREBUILT_OPENAPI_FILE } = await import('../app/openapi-document.js')
+  await writeFile(join(dir, PREBUILT_OPENAPI_FILE), await generateOpenApiDocument(await packageVersion()))
+}
+
 export const FUNCTIONS: FunctionBundle[] = [
-  { name: 'api', entry: join(ROOT, 'app', 'lambda.ts'), assets: copySwaggerUiAssets },
+  { name: 'api', entry: join(ROOT, 'app', 'lambda.ts'), assets: async (dir) => { await copySwaggerUiAssets(dir); await writeOpenApiDocument(dir) } },
   { name: 'worker', entry: join(ROOT, 'workers', 'handler.ts') }
 ]
 

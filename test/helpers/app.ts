@@ -3,8 +3,9 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppDeps } from '../../app/app.js'
 import { loadConfig } from '../../app/config.js'
+import { installContractCheck } from './contract.js'
 
-interface Teardown { teardown: (fn: () => unknown) => void }
+interface Teardown { teardown: (fn: () => unknown) => void; fail?: (message: string) => unknown }
 
 /** Settings every test app gets; route tests without emulators point nowhere reachable. */
 export const BASE_TEST_ENV: Record<string, string> = {
@@ -20,6 +21,8 @@ export const BASE_TEST_ENV: Record<string, string> = {
 export async function build (t: Teardown, opts: { env?: Record<string, string | undefined>; deps?: AppDeps } = {}): Promise<FastifyInstance> {
   const app = buildApp(loadConfig({ ...BASE_TEST_ENV, ...opts.env }), opts.deps)
   t.teardown(() => app.close())
+  // Every response must match the OpenAPI document (test/helpers/contract.ts); fails at teardown.
+  installContractCheck(app, t)
   await app.ready()
   return app
 }

@@ -134,7 +134,7 @@ t.test('GET /items: type or brand without category, unknown parameters, limits a
 
 t.test('GET /items queries the index for filters and pages with a signed cursor', async (t) => {
   const { app, mock } = await setup(t)
-  const items = [1, 2, 3].map((n) => toStoredItem(`acme-${n}`, BODY, n, 'a', 'b'))
+  const items = [1, 2, 3].map((n) => toStoredItem(`acme-${n}`, BODY, n, '2025-01-01T00:00:00.000Z', '2025-01-02T00:00:00.000Z'))
   mock.on(QueryCommand).resolves({ Items: items })
   const res = await app.inject({ url: '/items?category=phone&type=smart&brand=Acme&limit=2' })
   t.equal(res.statusCode, 200)

@@ -8,6 +8,7 @@ import { ConfigError, DEPLOYED_ENV, ENV_NOT_FROM_TEMPLATE, loadConfig } from '..
 import { API_IAM_ACTIONS } from '../../app/iam.js'
 import { WORKER_IAM_ACTIONS } from '../../workers/iam.js'
 import { BY_CATEGORY_INDEX } from '../../data/items-repository.js'
+import { CORS_POLICY } from '../../plugins/cors.js'
 import { build } from 'esbuild'
 import { FUNCTIONS, buildOptions } from '../../scripts/build.js'
 import { matchesPattern } from '../../local/event-pattern.js'
@@ -173,6 +174,12 @@ t.test('the HTTP API sends every path and method to the API function', async (t)
   t.equal(api.StageName, '$default')
   t.same(api.DefaultRouteSettings, { ThrottlingBurstLimit: { Ref: 'ApiThrottlingBurstLimit' }, ThrottlingRateLimit: { Ref: 'ApiThrottlingRateLimit' } })
   t.same(api.CorsConfiguration.AllowOrigins, { Ref: 'CorsAllowedOrigins' })
+  // API Gateway answers CORS with the same policy the app applies locally (plugins/cors.ts).
+  const lower = (xs: string[]): string[] => xs.map((x) => x.toLowerCase()).sort()
+  t.same(lower(api.CorsConfiguration.AllowMethods), lower([...CORS_POLICY.methods]))
+  t.same(lower(api.CorsConfiguration.AllowHeaders), lower([...CORS_POLICY.allowedHeaders]))
+  t.same(lower(api.CorsConfiguration.ExposeHeaders), lower([...CORS_POLICY.exposedHeaders]))
+  t.equal(api.CorsConfiguration.MaxAge, CORS_POLICY.maxAge)
   t.same(api.AccessLogSettings.DestinationArn, { 'Fn::GetAtt': ['ApiAccessLogGroup', 'Arn'] })
   t.match(api.AccessLogSettings.Format, /\$context\.requestId/)
 })

@@ -1,0 +1,103 @@
+// Cold starts: a fresh `node` process per sample imports a bundle and answers one event. All the
+// variants of a group run round-robin (A B C A B C ...), so a noisy moment on the machine hits
+// every variant alike; each variant is compared with its baseline's samples from the same rounds.
+import { startAwsStub } from '../lib/aws-stub.js'
+import { lambdaEnv } from '../lib/env.js'
+import { onExit, runProbe } from '../lib/processes.js'
+import { summarize, type Summary } from '../lib/stats.js'
+import { compare, type BenchCase, type BenchContext, type Row } from '../lib/types.js'
+import type { EventName } from '../lib/events.js'
+
+interface ColdSample { totalMs: number; maxRssMiB: number; wallMs: number }
+interface Variant { label: string; bundle: string; event: EventName; status: number }
+
+async function rounds (ctx: BenchContext, variants: Variant[], n: number): Promise<Map<string, ColdSample[]>> {
+  const stub = await startAwsStub()
+  const unregister = onExit(stub.close)
+  const samples = new Map<string, ColdSample[]>(variants.map((v) => [v.label, []]))
+  try {
+    const env = lambdaEnv(stub.endpoint)
+    // One unmeasured round first: the OS file cache, not the bundle, would otherwise pay it.
+    for (let i = -1; i < n; i++) {
+      for (const v of variants) {
+        const bundle = ctx.built.bundles[v.bundle]
+        if (bundle === undefined) throw new Error(`no bundle ${v.bundle}`)
+        const { result, wallMs } = await runProbe<{ totalMs: number; maxRssMiB: number; status: number }>(
+          ctx.built.probes.cold, [bundle, ctx.events[v.event]], env)
+        if (result.status !== v.status) throw new Error(`${v.label} answered ${result.status}, expected ${v.status}`)
+        if (i >= 0) samples.get(v.label)?.push({ totalMs: result.totalMs, maxRssMiB: result.maxRssMiB, wallMs })
+      }
+    }
+  } finally {
+    unregister()
+    await stub.close()
+  }
+  return samples
+}
+
+const metrics = [
+  { key: 'totalMs', what: 'import to response', unit: 'ms' },
+  { key: 'wallMs', what: 'process wall time', unit: 'ms' },
+  { key: 'maxRssMiB', what: 'peak RSS', unit: 'MiB' }
+] as const
+
+function rowsFor (caseName: string, label: string, mine: ColdSample[], baseName: string, base: ColdSample[], limit?: number, targetText?: string): Row[] {
+  return metrics.map((m) => {
+    const s: Summary = summarize(mine.map((x) => x[m.key]))
+    const b: Summary = summarize(base.map((x) => x[m.key]))
+    return compare({
+      case: caseName,
+      measured: `${label}: ${m.what}`,
+      unit: m.unit,
+      summary: s,
+      baseline: { name: baseName, summary: b },
+      better: 'lower',
+      ...(m.key === 'totalMs' && targetText !== undefined ? { target: targetText } : {})
+    }, m.key === 'totalMs' ? limit : undefined)
+  })
+}
+
+export const apiColdStart: BenchCase = {
+  name: 'cold start',
+  async run (ctx) {
+    const n = ctx.quick ? 2 : Number(process.env.BENCH_COLD_ROUNDS ?? 12)
+    const variants: Variant[] = [
+      { label: 'api GET /items/{id}', bundle: 'api', event: 'getItem', status: 200 },
+      { label: 'floor', bundle: 'floor', event: 'getItem', status: 200 },
+      { label: 'hello', bundle: 'hello', event: 'getItem', status: 200 },
+      { label: 'api POST /signin', bundle: 'api', event: 'signin', status: 200 },
+      { label: 'api GET /docs', bundle: 'api', event: 'docs', status: 200 },
+      { label: 'api GET /items/{id}, OpenAPI built at init (before)', bundle: 'api-live-openapi', event: 'getItem', status: 200 },
+      { label: 'api GET /items/{id}, schemas compiled at init (before)', bundle: 'api-eager-compile', event: 'getItem', status: 200 }
+    ]
+    ctx.log(`cold start: ${variants.length} variants x ${n} rounds`)
+    const s = await rounds(ctx, variants, n)
+    const get = (label: string): ColdSample[] => s.get(label) ?? []
+    const api = get('api GET /items/{id}')
+    return [
+      ...rowsFor('cold start', 'api GET /items/{id}', api, 'floor', get('floor'), 1.15, '<= 1.15x'),
+      ...rowsFor('cold start', 'api GET /items/{id}', api, 'hello', get('hello')).slice(0, 1),
+      ...rowsFor('cold start', 'floor', get('floor'), 'hello', get('hello')).slice(0, 1),
+      ...rowsFor('cold start, other routes', 'api POST /signin', get('api POST /signin'), 'floor', get('floor')),
+      ...rowsFor('cold start, other routes', 'api GET /docs', get('api GET /docs'), 'floor', get('floor')),
+      ...rowsFor('optimisation', 'prebuilt OpenAPI (after) vs built at init (before)', api, 'before',
+        get('api GET /items/{id}, OpenAPI built at init (before)')),
+      ...rowsFor('optimisation', 'lazy validators/serializers (after) vs compiled at init (before)', api, 'before',
+        get('api GET /items/{id}, schemas compiled at init (before)'))
+    ]
+  }
+}
+
+export const workerColdStart: BenchCase = {
+  name: 'cold start, worker',
+  async run (ctx) {
+    const n = ctx.quick ? 2 : 10
+    const variants: Variant[] = [
+      { label: 'worker, one stream record', bundle: 'worker', event: 'streamRecord', status: 200 },
+      { label: 'worker-plain', bundle: 'worker-plain', event: 'streamRecord', status: 200 }
+    ]
+    ctx.log(`worker cold start: ${variants.length} variants x ${n} rounds`)
+    const s = await rounds(ctx, variants, n)
+    return rowsFor('cold start, worker', 'worker, one stream record', s.get(variants[0]!.label) ?? [], 'worker-plain', s.get('worker-plain') ?? [], 1.2, '<= 1.2x')
+  }
+}

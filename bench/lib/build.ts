@@ -1,0 +1,78 @@
+// Builds everything the bench measures into bench/results/build/: the project's bundles with the
+// project's own build (scripts/build.ts), the baselines with exactly the same esbuild options, and
+// the probes that load them.
+import { build } from 'esbuild'
+import { cp, mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { FUNCTIONS, ROOT, buildFunction, buildOptions, packageVersion, type BundleReport, type FunctionBundle } from '../../scripts/build.js'
+
+export const BUILD_DIR = join(ROOT, 'bench', 'results', 'build')
+
+export const BASELINES = {
+  hello: join(ROOT, 'bench', 'baselines', 'hello.ts'),
+  floor: join(ROOT, 'bench', 'baselines', 'floor.ts'),
+  'worker-plain': join(ROOT, 'bench', 'baselines', 'worker-plain.ts')
+} as const
+export type BaselineName = keyof typeof BASELINES
+
+const PROBES = ['cold', 'warm'] as const
+
+export interface Built {
+  /** Bundle file of each variant: api, worker, the baselines, and api-live-openapi. */
+  bundles: Record<string, string>
+  probes: Record<typeof PROBES[number], string>
+  reports: BundleReport[]
+  metafiles: Record<string, string>
+}
+
+export async function buildAll (): Promise<Built> {
+  await rm(BUILD_DIR, { recursive: true, force: true })
+  await mkdir(BUILD_DIR, { recursive: true })
+  const version = await packageVersion()
+  const bundles: Record<string, string> = {}
+  const metafiles: Record<string, string> = {}
+  const reports = await Promise.all(FUNCTIONS.map(async (fn) => {
+    const report = await buildFunction(fn, version, BUILD_DIR)
+    bundles[fn.name] = join(BUILD_DIR, fn.name, 'index.mjs')
+    metafiles[fn.name] = join(BUILD_DIR, `${fn.name}.meta.json`)
+    return report
+  }))
+  await Promise.all(Object.entries(BASELINES).map(async ([name, entry]) => {
+    const outfile = join(BUILD_DIR, 'baselines', name, 'index.mjs')
+    const result = await build({ ...buildOptions({ name: 'api', entry }, version, BUILD_DIR), outfile })
+    bundles[name] = outfile
+    metafiles[name] = join(BUILD_DIR, 'baselines', `${name}.meta.json`)
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(metafiles[name], JSON.stringify(result.metafile))
+  }))
+  // The same API bundle without its prebuilt OpenAPI document beside it: the app then builds the
+  // document with @fastify/swagger at init, as before the optimisation (the "before" of the pair).
+  const live = join(BUILD_DIR, 'api-live-openapi', 'index.mjs')
+  await mkdir(join(BUILD_DIR, 'api-live-openapi'), { recursive: true })
+  await cp(bundles.api as string, live)
+  await cp(`${bundles.api as string}.map`, `${live}.map`)
+  bundles['api-live-openapi'] = live
+  // The same API with Fastify's eager compilers (app/lazy-compilers.ts compiled out) and the
+  // prebuilt document: the "before" of the lazy-compilation pair.
+  const eagerDir = join(BUILD_DIR, 'api-eager-compile')
+  const eager = join(eagerDir, 'index.mjs')
+  await build({
+    ...buildOptions(FUNCTIONS.find((f) => f.name === 'api') as FunctionBundle, version, BUILD_DIR),
+    outfile: eager,
+    plugins: [{
+      name: 'eager-compilers',
+      setup (b) {
+        b.onLoad({ filter: /lazy-compilers\.ts$/ }, () => ({ contents: 'export function lazySchemaController () { return undefined }', loader: 'ts' }))
+      }
+    }]
+  })
+  await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(eagerDir, 'openapi.json'))
+  bundles['api-eager-compile'] = eager
+  const probes = {} as Built['probes']
+  await Promise.all(PROBES.map(async (name) => {
+    const outfile = join(BUILD_DIR, 'probes', `${name}.mjs`)
+    await build({ ...buildOptions({ name: 'api', entry: join(ROOT, 'bench', 'probes', `${name}.ts`) }, version, BUILD_DIR), outfile, minify: false, sourcemap: false, metafile: false })
+    probes[name] = outfile
+  }))
+  return { bundles, probes, reports, metafiles }
+}
