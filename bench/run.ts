@@ -15,10 +15,21 @@ import type { BenchCase, BenchContext, Row } from './lib/types.js'
 import { apiColdStart, workerColdStart } from './cases/cold-start.js'
 import { bundleSizes } from './cases/bundle.js'
 import { warmApi } from './cases/warm.js'
+import { httpRead, httpWrite } from './cases/http.js'
+import { scale } from './cases/scale.js'
+import { pipeline } from './cases/pipeline.js'
+import { startBenchStack } from './lib/stack.js'
 
-export const CASES: BenchCase[] = [bundleSizes, apiColdStart, workerColdStart, warmApi]
+export const CASES: BenchCase[] = [bundleSizes, apiColdStart, workerColdStart, warmApi, httpRead, httpWrite, scale, pipeline]
 
-export interface RunOptions { quick: boolean; only?: string; resultsDir?: string; markdownFile?: string }
+export interface RunOptions {
+  quick: boolean
+  only?: string
+  resultsDir?: string
+  markdownFile?: string
+  /** A DynamoDB Local already running (the test runner's) instead of starting one. */
+  dynamodbEndpoint?: string
+}
 
 export function parseArgs (args: string[]): RunOptions {
   const opts: RunOptions = { quick: false }
@@ -38,15 +49,24 @@ export async function runBench (opts: RunOptions, log: (line: string) => void = 
   const ctx: BenchContext = { built, events: writeEvents(join(BUILD_DIR, 'events')), quick: opts.quick, log }
   const rows: Row[] = []
   const failures: string[] = []
-  for (const c of cases) {
+  if (cases.some((c) => c.needsStack === true)) {
     const t = performance.now()
-    try {
-      rows.push(...await c.run(ctx))
-    } catch (err) {
-      failures.push(`${c.name}: ${(err as Error).message}`)
-      log(`case "${c.name}" failed: ${(err as Error).message}`)
+    ctx.stack = await startBenchStack({ dynamodbEndpoint: opts.dynamodbEndpoint })
+    log(`stack (DynamoDB Local ${ctx.stack.dynamodbEndpoint}) ready in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+  }
+  try {
+    for (const c of cases) {
+      const t = performance.now()
+      try {
+        rows.push(...await c.run(ctx))
+      } catch (err) {
+        failures.push(`${c.name}: ${(err as Error).message}`)
+        log(`case "${c.name}" failed: ${(err as Error).message}`)
+      }
+      log(`  ${c.name}: ${((performance.now() - t) / 1000).toFixed(1)} s`)
     }
-    log(`  ${c.name}: ${((performance.now() - t) / 1000).toFixed(1)} s`)
+  } finally {
+    await ctx.stack?.stop()
   }
   const seconds = (performance.now() - started) / 1000
   log('')

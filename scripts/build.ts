@@ -6,7 +6,7 @@
 //   npm run build               both functions
 //   npm run build -- api        one of them (api | worker)
 import { build, type BuildOptions, type Metafile } from 'esbuild'
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -50,20 +50,31 @@ export async function packageVersion (): Promise<string> {
   return pkg.version
 }
 
-export function buildOptions (fn: FunctionBundle, version: string, dist = DIST): BuildOptions {
+/** esbuild options for one function, written into `outdir` (index.mjs plus its chunks/). */
+export function buildOptions (fn: FunctionBundle, version: string, outdir = join(DIST, fn.name)): BuildOptions {
   return {
-    entryPoints: [fn.entry],
-    outfile: bundlePath(fn.name, dist),
-    // One file per function. Modules imported dynamically (Swagger UI, the Cognito, SES,
-    // EventBridge and Secrets Manager clients) are wrapped by esbuild in lazy initialisers, so
-    // they run only on first use; splitting them into chunks measured no faster cold start here.
+    entryPoints: { index: fn.entry },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    // Code splitting: what the app imports dynamically (Swagger UI, the Cognito, SES, EventBridge
+    // and Secrets Manager clients) lands in chunks/ and is neither read nor parsed at init. In one
+    // file esbuild wraps those modules in lazy initialisers, but V8 still reads and pre-parses
+    // their code on import (bench: cold start 1.50x -> 1.16x the floor, same run).
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
+    // Prefer packages' ESM builds: the AWS SDK and Smithy ship both, and only ESM lets esbuild
+    // split the dynamic imports away from the entry chunk (CommonJS gets inlined whole).
+    mainFields: ['module', 'main'],
     platform: 'node',
     // node20 output runs on the nodejs22.x runtime and on a developer's Node 20 alike.
     target: 'node20',
     format: 'esm',
     minify: true,
+    // Maps carry only the mappings (the sources are in git): half the bytes to read when
+    // NODE_OPTIONS=--enable-source-maps is set (see infra/template.yaml).
     sourcemap: true,
+    sourcesContent: false,
     // Keeps class and function names in stack traces and error names (err.name checks).
     keepNames: true,
     metafile: true,
@@ -78,7 +89,9 @@ export function buildOptions (fn: FunctionBundle, version: string, dist = DIST):
         'import { dirname as __scDirname } from "node:path";',
         'const require = __scCreateRequire(import.meta.url);',
         'const __filename = __scFileURLToPath(import.meta.url);',
-        'const __dirname = __scDirname(__filename);',
+        // Every chunk gets the banner; __dirname is the function's folder for them all, so a
+        // package read from a chunk (Swagger UI's logo) finds its files beside index.mjs.
+        'const __dirname = __scDirname(__filename).replace(/[\\\\/]chunks$/, "");',
         `process.env.APP_VERSION ??= ${JSON.stringify(version)};`
       ].join(' ')
     },
@@ -89,20 +102,34 @@ export function buildOptions (fn: FunctionBundle, version: string, dist = DIST):
   }
 }
 
-export interface BundleReport { name: string; file: string; bytes: number; gzipBytes: number }
+export interface BundleReport {
+  name: string
+  file: string
+  /** The entry file's bytes (what init reads) and all JS, chunks included (what is deployed). */
+  bytes: number
+  totalBytes: number
+  gzipBytes: number
+}
+
+/** Sum of the sizes of the JS files (index.mjs and chunks/*.mjs) in a function's folder. */
+export async function jsBytes (dir: string): Promise<number> {
+  const files = await readdir(dir, { recursive: true })
+  const sizes = await Promise.all(files.filter((f) => f.endsWith('.mjs')).map(async (f) => (await stat(join(dir, f))).size))
+  return sizes.reduce((a, b) => a + b, 0)
+}
 
 /** Builds one function into <dist>/<name>/ (the tests build into a folder of their own). */
 export async function buildFunction (fn: FunctionBundle, version: string, dist = DIST): Promise<BundleReport> {
   const dir = join(dist, fn.name)
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
-  const result = await build(buildOptions(fn, version, dist))
+  const result = await build(buildOptions(fn, version, dir))
   // Kept outside the function's folder, so it is not deployed.
   await writeFile(join(dist, `${fn.name}.meta.json`), JSON.stringify(result.metafile as Metafile))
   await fn.assets?.(dir)
   const file = bundlePath(fn.name, dist)
   const code = await readFile(file)
-  return { name: fn.name, file: relative(ROOT, file), bytes: (await stat(file)).size, gzipBytes: gzipSync(code).length }
+  return { name: fn.name, file: relative(ROOT, file), bytes: (await stat(file)).size, totalBytes: await jsBytes(dir), gzipBytes: gzipSync(code).length }
 }
 
 function kb (bytes: number): string {
@@ -119,7 +146,7 @@ async function main (args: string[]): Promise<void> {
   const version = await packageVersion()
   const reports = await Promise.all(selected.map((fn) => buildFunction(fn, version)))
   for (const r of reports) {
-    console.log(`${r.file}: ${r.bytes} bytes (${kb(r.bytes)}), ${r.gzipBytes} bytes gzip (${kb(r.gzipBytes)})`)
+    console.log(`${r.file}: ${kb(r.bytes)} (${kb(r.gzipBytes)} gzip); with its chunks ${kb(r.totalBytes)}`)
   }
 }
 

@@ -38,27 +38,24 @@ export async function buildAll (): Promise<Built> {
     return report
   }))
   await Promise.all(Object.entries(BASELINES).map(async ([name, entry]) => {
-    const outfile = join(BUILD_DIR, 'baselines', name, 'index.mjs')
-    const result = await build({ ...buildOptions({ name: 'api', entry }, version, BUILD_DIR), outfile })
-    bundles[name] = outfile
+    const outdir = join(BUILD_DIR, 'baselines', name)
+    const result = await build(buildOptions({ name: 'api', entry }, version, outdir))
+    bundles[name] = join(outdir, 'index.mjs')
     metafiles[name] = join(BUILD_DIR, 'baselines', `${name}.meta.json`)
     const { writeFile } = await import('node:fs/promises')
     await writeFile(metafiles[name], JSON.stringify(result.metafile))
   }))
   // The same API bundle without its prebuilt OpenAPI document beside it: the app then builds the
   // document with @fastify/swagger at init, as before the optimisation (the "before" of the pair).
-  const live = join(BUILD_DIR, 'api-live-openapi', 'index.mjs')
-  await mkdir(join(BUILD_DIR, 'api-live-openapi'), { recursive: true })
-  await cp(bundles.api as string, live)
-  await cp(`${bundles.api as string}.map`, `${live}.map`)
-  bundles['api-live-openapi'] = live
+  const liveDir = join(BUILD_DIR, 'api-live-openapi')
+  await cp(join(BUILD_DIR, 'api'), liveDir, { recursive: true, filter: (src) => !src.endsWith('openapi.json') })
+  bundles['api-live-openapi'] = join(liveDir, 'index.mjs')
   // The same API with Fastify's eager compilers (app/lazy-compilers.ts compiled out) and the
   // prebuilt document: the "before" of the lazy-compilation pair.
   const eagerDir = join(BUILD_DIR, 'api-eager-compile')
   const eager = join(eagerDir, 'index.mjs')
   await build({
-    ...buildOptions(FUNCTIONS.find((f) => f.name === 'api') as FunctionBundle, version, BUILD_DIR),
-    outfile: eager,
+    ...buildOptions(FUNCTIONS.find((f) => f.name === 'api') as FunctionBundle, version, eagerDir),
     plugins: [{
       name: 'eager-compilers',
       setup (b) {
@@ -70,9 +67,9 @@ export async function buildAll (): Promise<Built> {
   bundles['api-eager-compile'] = eager
   const probes = {} as Built['probes']
   await Promise.all(PROBES.map(async (name) => {
-    const outfile = join(BUILD_DIR, 'probes', `${name}.mjs`)
-    await build({ ...buildOptions({ name: 'api', entry: join(ROOT, 'bench', 'probes', `${name}.ts`) }, version, BUILD_DIR), outfile, minify: false, sourcemap: false, metafile: false })
-    probes[name] = outfile
+    const outdir = join(BUILD_DIR, 'probes', name)
+    await build({ ...buildOptions({ name: 'api', entry: join(ROOT, 'bench', 'probes', `${name}.ts`) }, version, outdir), minify: false, sourcemap: false, metafile: false })
+    probes[name] = join(outdir, 'index.mjs')
   }))
   return { bundles, probes, reports, metafiles }
 }

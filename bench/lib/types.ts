@@ -3,6 +3,7 @@
 import type { Built } from './build.js'
 import type { EventName } from './events.js'
 import type { Summary } from './stats.js'
+import type { BenchStack } from './stack.js'
 
 export interface Row {
   case: string
@@ -25,6 +26,8 @@ export interface BenchContext {
   events: Record<EventName, string>
   quick: boolean
   log: (line: string) => void
+  /** DynamoDB Local and the token issuer, started once when a selected case sets needsStack. */
+  stack?: BenchStack
 }
 
 export interface BenchCase {

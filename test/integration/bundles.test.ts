@@ -2,7 +2,7 @@
 // same esbuild options as `npm run build` (into a folder of this test's own, so concurrent runs
 // never share one), the emulators' environment, the sample events from events/.
 import t from 'tap'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -27,6 +27,10 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
   t.ok(report.bytes > 0 && report.gzipBytes < report.bytes, `bundle built: ${report.bytes} bytes, ${report.gzipBytes} gzip`)
   t.ok(existsSync(join(dist, 'api', 'index.mjs.map')), 'with its source map')
   t.ok(existsSync(join(dist, 'api', 'static', 'swagger-ui.css')), "with Swagger UI's static files beside it")
+  // Code splitting keeps what only some routes need out of the entry file that init reads.
+  const entry = await readFile(bundlePath('api', dist), 'utf8')
+  t.notOk(entry.includes('swagger-initializer'), 'Swagger UI is not in the entry file (a chunk loaded on first use)')
+  t.ok(report.totalBytes > report.bytes, `chunks beside the entry: ${report.bytes} bytes entry, ${report.totalBytes} in all`)
 
   // What Lambda and the template give the function (the emulators stand in for AWS). No
   // APP_VERSION: the bundle must carry package.json's version itself.
@@ -113,8 +117,12 @@ t.test('the built worker bundle turns the sample stream batch into an event on t
   t.teardown(() => rm(dist, { recursive: true, force: true }))
   const report = await buildFunction(FUNCTIONS.find((f) => f.name === 'worker')!, await packageVersion(), dist)
   t.ok(report.bytes > 0 && existsSync(join(dist, 'worker', 'index.mjs.map')), `worker bundle built: ${report.bytes} bytes, ${report.gzipBytes} gzip`)
-  const source = await readFile(bundlePath('worker', dist), 'utf8')
-  t.notOk(/avvio|find-my-way/.test(source), "Fastify's core (avvio, its router) is not in the worker")
+  const chunks = await readdir(join(dist, 'worker', 'chunks'))
+  const files = await Promise.all([bundlePath('worker', dist), ...chunks.filter((f) => f.endsWith('.mjs')).map((f) => join(dist, 'worker', 'chunks', f))]
+    .map((f) => readFile(f)))
+  t.equal(report.totalBytes, files.reduce((n, f) => n + f.length, 0), 'all of its JS counted in the report')
+  const source = files.join('\n')
+  t.notOk(/avvio|find-my-way/.test(source), "Fastify's core (avvio, its router) is in none of the worker's files")
 
   const received: Array<Record<string, any>> = []
   const { startEventBus } = await import('../../local/event-bus.js')

@@ -1,0 +1,284 @@
+// HTTP read and write over the local server and DynamoDB Local, each against the same work done by
+// raw SDK calls at the same concurrency in the same run (A B A B ... rounds, after one unmeasured
+// round that warms the server's and DynamoDB Local's JITs). The API runs as `npm start` runs it,
+// in a child process (bench/lib/stack.ts); the load comes from autocannon, 10 connections.
+import { randomUUID } from 'node:crypto'
+import { createRequire } from 'node:module'
+import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { stubItem, stubOrder } from '../lib/aws-stub.js'
+import { batchPut, freshTables, requireStack, startApi } from '../lib/stack.js'
+import { quantile, summarize } from '../lib/stats.js'
+import { compare, type BenchCase, type BenchContext, type Row } from '../lib/types.js'
+
+const CONNECTIONS = 10
+
+export interface LoadResult {
+  /** Successful (2xx) requests or operations per second. */
+  perSecond: number
+  p99Ms: number
+  ok: number
+  failed: number
+  /** The first failure's status or message, for the report. */
+  firstFailure?: string
+}
+
+interface AutocannonRequest { method?: string; path?: string; headers?: Record<string, string>; body?: string }
+interface AutocannonResult {
+  duration: number
+  '2xx': number
+  non2xx: number
+  errors: number
+  timeouts: number
+  latency: { p99: number }
+}
+// autocannon ships no types; this is the part of its API the bench uses.
+const autocannon = createRequire(import.meta.url)('autocannon') as (opts: {
+  url: string
+  connections: number
+  duration: number
+  requests: Array<AutocannonRequest & {
+    setupRequest?: (req: AutocannonRequest) => AutocannonRequest
+    onResponse?: (status: number, body: string) => void
+  }>
+}) => Promise<AutocannonResult>
+
+export interface HttpLoad {
+  url: string
+  method: 'GET' | 'POST'
+  headers?: Record<string, string>
+  /** Called for every request: a body and headers of its own (a fresh Idempotency-Key ...). */
+  next?: () => { body?: string; headers?: Record<string, string> }
+}
+
+/** autocannon: `connections` connections, each sending its next request when the last is answered. */
+export async function httpLoad (load: HttpLoad, connections: number, durationMs: number): Promise<LoadResult> {
+  const u = new URL(load.url)
+  const next = load.next
+  let firstFailure: string | undefined
+  const result = await autocannon({
+    url: u.origin,
+    connections,
+    duration: durationMs / 1000,
+    requests: [{
+      method: load.method,
+      path: `${u.pathname}${u.search}`,
+      headers: load.headers,
+      ...(next === undefined
+        ? {}
+        : {
+            setupRequest: (req: AutocannonRequest) => {
+              const n = next()
+              return { ...req, ...(n.body !== undefined ? { body: n.body } : {}), headers: { ...req.headers, ...n.headers } }
+            }
+          }),
+      onResponse: (status: number, body: string) => {
+        if ((status < 200 || status >= 300) && firstFailure === undefined) firstFailure = `${status} ${String(body).slice(0, 200)}`
+      }
+    }]
+  })
+  const failed = result.non2xx + result.errors + result.timeouts
+  if (firstFailure === undefined && failed > 0) firstFailure = `${result.errors} connection errors, ${result.timeouts} timeouts`
+  return { perSecond: result['2xx'] / result.duration, p99Ms: result.latency.p99, ok: result['2xx'], failed, firstFailure }
+}
+
+/** The baselines' load: `concurrency` loops, each awaiting `op` one call after another, for `durationMs`. */
+export async function loops (op: () => Promise<unknown>, concurrency: number, durationMs: number): Promise<LoadResult> {
+  const latencies: number[] = []
+  let failed = 0
+  let firstFailure: string | undefined
+  const started = performance.now()
+  const until = started + durationMs
+  const loop = async (): Promise<void> => {
+    while (performance.now() < until) {
+      const t = performance.now()
+      try {
+        await op()
+        latencies.push(performance.now() - t)
+      } catch (err) {
+        failed++
+        firstFailure ??= `${(err as Error).name}: ${(err as Error).message}`
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, loop))
+  const seconds = (performance.now() - started) / 1000
+  return { perSecond: latencies.length / seconds, p99Ms: quantile(latencies, 0.99), ok: latencies.length, failed, firstFailure }
+}
+
+interface Variant { label: string; run: (durationMs: number) => Promise<LoadResult> }
+
+/**
+ * Runs the variants round-robin after one short unmeasured round (none in --quick). A failure rate above 1 % fails
+ * the case (the numbers would measure error paths); fewer are counted for the note.
+ */
+async function interleave (ctx: BenchContext, what: string, variants: Variant[]): Promise<Map<string, LoadResult[]>> {
+  const rounds = ctx.quick ? 1 : 5
+  const durationMs = ctx.quick ? 400 : 2000
+  ctx.log(`${what}: ${variants.length} variants x ${rounds} rounds of ${durationMs} ms, ${CONNECTIONS} concurrent`)
+  const results = new Map<string, LoadResult[]>(variants.map((v) => [v.label, []]))
+  // --quick skips the warm-up round: it checks that the case runs, its numbers mean nothing.
+  for (let i = ctx.quick ? 0 : -1; i < rounds; i++) {
+    for (const v of variants) {
+      const r = await v.run(i < 0 ? Math.min(durationMs, 700) : durationMs)
+      if (r.ok === 0 || r.failed > r.ok / 100) {
+        throw new Error(`${v.label}: ${r.failed} of ${r.ok + r.failed} failed (first: ${r.firstFailure ?? 'none'})`)
+      }
+      if (i >= 0) results.get(v.label)?.push(r)
+    }
+  }
+  return results
+}
+
+const failures = (results: LoadResult[]): string => {
+  const n = results.reduce((a, r) => a + r.failed, 0)
+  return n === 0 ? '' : `; ${n} non-2xx/errors left out (first: ${results.find((r) => r.firstFailure)?.firstFailure ?? ''})`
+}
+
+export const ITEM_ID = 'bench-item-1'
+
+export const httpRead: BenchCase = {
+  name: 'HTTP read',
+  needsStack: true,
+  async run (ctx) {
+    const stack = requireStack(ctx)
+    const tables = await freshTables(stack, 'read')
+    try {
+      await batchPut(stack.ddb, tables.names.items, [stubItem(ITEM_ID)])
+      const api = await startApi(stack, tables.env)
+      try {
+        const http = 'api GET /items/{id}'
+        const sdk = 'raw SDK GetItem'
+        const s = await interleave(ctx, 'HTTP read', [
+          { label: http, run: async (ms) => httpLoad({ url: `${api.url}/items/${ITEM_ID}`, method: 'GET' }, CONNECTIONS, ms) },
+          { label: sdk, run: async (ms) => loops(() => stack.ddb.send(new GetCommand({ TableName: tables.names.items, Key: { id: ITEM_ID } })), CONNECTIONS, ms) }
+        ])
+        const a = s.get(http) ?? []
+        const b = s.get(sdk) ?? []
+        return [
+          compare({
+            case: 'HTTP read', measured: 'GET /items/{id}: requests/s', unit: '/s', summary: summarize(a.map((r) => r.perSecond)),
+            baseline: { name: sdk, summary: summarize(b.map((r) => r.perSecond)) }, better: 'higher', target: '>= 0.8x',
+            note: `${CONNECTIONS} connections vs ${CONNECTIONS} concurrent GetItem loops on the same DynamoDB Local${failures(a)}`
+          }, 0.8),
+          compare({
+            case: 'HTTP read', measured: 'GET /items/{id}: p99', unit: 'ms', summary: summarize(a.map((r) => r.p99Ms)),
+            baseline: { name: sdk, summary: summarize(b.map((r) => r.p99Ms)) }, better: 'lower'
+          })
+        ]
+      } finally {
+        await api.stop()
+      }
+    } finally {
+      await tables.drop()
+    }
+  }
+}
+
+/** Items the write loads rotate over: concurrent transactions on one item would only measure conflicts. */
+const WRITE_ITEMS = 10
+
+export const httpWrite: BenchCase = {
+  name: 'HTTP write',
+  needsStack: true,
+  async run (ctx) {
+    const stack = requireStack(ctx)
+    const tables = await freshTables(stack, 'write')
+    const ids = Array.from({ length: WRITE_ITEMS }, (_, i) => `bench-item-${i}`)
+    const { orders, items, idempotency } = tables.names
+    try {
+      // Stock enough that nothing is ever short: the bench measures placing, not refusing.
+      await batchPut(stack.ddb, items, ids.map((id) => ({ ...stubItem(id), stock: 1_000_000_000 })))
+      const api = await startApi(stack, tables.env)
+      const userId = `bench-user-${randomUUID()}`
+      const token = stack.issuer.token({ sub: userId, email: 'bench@example.com' })
+      let n = 0
+      const nextItem = (): string => ids[n++ % ids.length] as string
+      // The transaction data/orders-repository.ts place() sends: the order's Put, one stock decrement.
+      const transaction = async (): Promise<void> => {
+        const id = nextItem()
+        const order = { ...stubOrder(0, userId), id: randomUUID(), createdAt: new Date().toISOString() }
+        await stack.ddb.send(new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: orders, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
+            {
+              Update: {
+                TableName: items,
+                Key: { id },
+                UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
+                ConditionExpression: 'attribute_exists(#id) AND #stock >= :count',
+                ExpressionAttributeNames: { '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt' },
+                ExpressionAttributeValues: { ':minus': -1, ':count': 1, ':now': order.createdAt },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+              }
+            }
+          ]
+        }))
+      }
+      // Every call POST /orders with an Idempotency-Key makes: claim the key, read the item, the
+      // transaction, record the answer (data/place-order.ts).
+      const allCalls = async (): Promise<void> => {
+        const key = `order#${userId}#${randomUUID()}`
+        const now = Date.now()
+        await stack.ddb.send(new PutCommand({
+          TableName: idempotency,
+          Item: { id: key, status: 'in_progress', requestHash: 'h', claimedAt: now, expiration: Math.floor(now / 1000) + 86400 },
+          ConditionExpression: 'attribute_not_exists(id)'
+        }))
+        await stack.ddb.send(new BatchGetCommand({ RequestItems: { [items]: { Keys: [{ id: ids[n % ids.length] }] } } }))
+        await transaction()
+        await stack.ddb.send(new UpdateCommand({
+          TableName: idempotency,
+          Key: { id: key },
+          UpdateExpression: 'SET #status = :completed, #response = :response',
+          ConditionExpression: '#claimedAt = :claimedAt',
+          ExpressionAttributeNames: { '#status': 'status', '#response': 'response', '#claimedAt': 'claimedAt' },
+          ExpressionAttributeValues: { ':completed': 'completed', ':response': { statusCode: 201, body: stubOrder(0, userId) }, ':claimedAt': now }
+        }))
+      }
+      try {
+        const http = 'api POST /orders'
+        const tx = 'raw SDK TransactWriteItems'
+        const all = 'raw SDK, the 4 calls of POST /orders'
+        const s = await interleave(ctx, 'HTTP write', [
+          {
+            label: http,
+            run: async (ms) => httpLoad({
+              url: `${api.url}/orders`,
+              method: 'POST',
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+              next: () => ({
+                body: JSON.stringify({ items: [{ id: nextItem(), count: 1, color: 'BLK' }] }),
+                headers: { 'idempotency-key': randomUUID() }
+              })
+            }, CONNECTIONS, ms)
+          },
+          { label: tx, run: async (ms) => loops(transaction, CONNECTIONS, ms) },
+          { label: all, run: async (ms) => loops(allCalls, CONNECTIONS, ms) }
+        ])
+        const get = (label: string): number[] => (s.get(label) ?? []).map((r) => r.perSecond)
+        const p99 = (label: string): number[] => (s.get(label) ?? []).map((r) => r.p99Ms)
+        const rows: Row[] = [
+          compare({
+            case: 'HTTP write', measured: 'POST /orders: orders/s', unit: '/s', summary: summarize(get(http)),
+            baseline: { name: tx, summary: summarize(get(tx)) }, better: 'higher', target: '>= 0.7x',
+            note: `${CONNECTIONS} connections, a fresh Idempotency-Key each, rotating over ${WRITE_ITEMS} items; ` +
+              `the baseline is the one transaction, while the route also claims the key, reads the item and records the answer (4 calls)${failures(s.get(http) ?? [])}`
+          }, 0.7),
+          compare({
+            case: 'HTTP write', measured: 'POST /orders: orders/s vs the same 4 SDK calls', unit: '/s', summary: summarize(get(http)),
+            baseline: { name: all, summary: summarize(get(all)) }, better: 'higher'
+          }),
+          compare({
+            case: 'HTTP write', measured: 'POST /orders: p99', unit: 'ms', summary: summarize(p99(http)),
+            baseline: { name: tx, summary: summarize(p99(tx)) }, better: 'lower'
+          })
+        ]
+        return rows
+      } finally {
+        await api.stop()
+      }
+    } finally {
+      await tables.drop()
+    }
+  }
+}
