@@ -9,6 +9,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import type { SESv2Client } from '@aws-sdk/client-sesv2'
 import type { Config } from './config.js'
+import { clientOptions, once } from './aws-options.js'
 
 export interface AwsClients {
   ddb: DynamoDBDocumentClient
@@ -18,23 +19,7 @@ export interface AwsClients {
   ses: () => Promise<SESv2Client>
 }
 
-type ClientOptions = { region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string }; maxAttempts?: number }
-
-export function clientOptions (config: Config, endpoint: string | undefined): ClientOptions {
-  const options: ClientOptions = { region: config.region }
-  if (endpoint !== undefined) options.endpoint = endpoint
-  if (config.localCredentials) options.credentials = config.localCredentials
-  return options
-}
-
-/** Memoises an async factory: the first call starts it, every later call shares the promise. */
-export function once<T> (factory: () => Promise<T>): () => Promise<T> {
-  let promise: Promise<T> | undefined
-  return () => {
-    promise ??= factory().catch((err: unknown) => { promise = undefined; throw err })
-    return promise
-  }
-}
+export { clientOptions, once } from './aws-options.js'
 
 export function createDocumentClient (config: Config): DynamoDBDocumentClient {
   const base = new DynamoDBClient(clientOptions(config, config.endpoints.dynamodb))

@@ -1,6 +1,7 @@
 // The project's one error format: RFC 9457 problem details (application/problem+json) with a
 // stable machine-readable `code`. Domain code throws `Problem`; the error handler renders it.
-import { Type, type Static } from '@sinclair/typebox'
+// No TypeBox here: domain code (and so the worker bundle) imports this file; the documented
+// schema of the body is ProblemSchema in app/schemas.ts.
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -42,17 +43,3 @@ const TITLES: Record<number, string> = {
 export const titleFor = (status: number): string => TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error')
 
 export const problemType = (code: string): string => `urn:serverless-commerce:problem:${code}`
-
-/** The problem body, also used as the documented response schema of every 4xx and 5xx. */
-export const ProblemSchema = Type.Object({
-  type: Type.String({ description: 'A URI naming the kind of problem', examples: ['urn:serverless-commerce:problem:not_found'] }),
-  title: Type.String({ description: 'The HTTP status text' }),
-  status: Type.Integer({ minimum: 400, maximum: 599 }),
-  code: Type.String({ description: 'Stable machine-readable error code', examples: ['validation_failed'] }),
-  detail: Type.String({ description: 'What went wrong, for a person' }),
-  instance: Type.Optional(Type.String({ description: 'The request path' })),
-  requestId: Type.String({ description: 'The request id, also in the x-request-id header and the logs' }),
-  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), { description: 'Each invalid field and why' }))
-}, { $id: 'Problem', additionalProperties: true, title: 'Problem' })
-
-export type ProblemBody = Static<typeof ProblemSchema>

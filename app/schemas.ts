@@ -1,6 +1,20 @@
 // Schema helpers shared by the routes: error responses in the one problem format, and common shapes.
-import { Type, type TSchema } from '@sinclair/typebox'
-import { ProblemSchema, PROBLEM_CONTENT_TYPE } from './problem.js'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { PROBLEM_CONTENT_TYPE } from './problem.js'
+
+/** The problem body, also used as the documented response schema of every 4xx and 5xx. */
+export const ProblemSchema = Type.Object({
+  type: Type.String({ description: 'A URI naming the kind of problem', examples: ['urn:serverless-commerce:problem:not_found'] }),
+  title: Type.String({ description: 'The HTTP status text' }),
+  status: Type.Integer({ minimum: 400, maximum: 599 }),
+  code: Type.String({ description: 'Stable machine-readable error code', examples: ['validation_failed'] }),
+  detail: Type.String({ description: 'What went wrong, for a person' }),
+  instance: Type.Optional(Type.String({ description: 'The request path' })),
+  requestId: Type.String({ description: 'The request id, also in the x-request-id header and the logs' }),
+  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), { description: 'Each invalid field and why' }))
+}, { $id: 'Problem', additionalProperties: true, title: 'Problem' })
+
+export type ProblemBody = Static<typeof ProblemSchema>
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid (problem details name the field and the reason)',

@@ -3,7 +3,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda'
 import type { WorkerRuntime } from './runtime.js'
 import { handleStreamBatch } from './stream.js'
-import { handleOrderEvent, type OrderEventBridgeEvent } from './effects.js'
+import type { OrderEventBridgeEvent } from './effects.js'
 
 export type WorkerEvent = DynamoDBStreamEvent | OrderEventBridgeEvent
 export type WorkerHandler = (event: WorkerEvent, context?: Context) => Promise<DynamoDBBatchResponse | undefined>
@@ -17,12 +17,12 @@ export const isEventBridgeEvent = (event: unknown): event is OrderEventBridgeEve
 /** The worker's logic over a given runtime (tests and the local stack call this directly). */
 export function createHandler (rt: WorkerRuntime): WorkerHandler {
   return async function handle (event: WorkerEvent, context?: Context): Promise<DynamoDBBatchResponse | undefined> {
-    // With the context, an effect left "in progress" by a timed-out invocation expires with it.
-    if (context !== undefined) rt.idempotency.registerLambdaContext(context)
     if (isStreamEvent(event)) return handleStreamBatch(event, rt)
     if (isEventBridgeEvent(event)) {
       try {
-        await handleOrderEvent(event, rt)
+        // Loaded on the first event: effects and their idempotency store are off the stream path.
+        const { handleOrderEvent } = await import('./effects.js')
+        await handleOrderEvent(event, rt, context)
       } catch (err) {
         // Thrown on purpose: EventBridge retries the event, then dead-letters it.
         rt.log.error('order event failed', { id: event.id, detailType: event['detail-type'], orderId: (event.detail as { id?: unknown } | undefined)?.id, error: (err as Error).name, reason: (err as Error).message })

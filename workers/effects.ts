@@ -2,7 +2,7 @@
 // webhook and the customer email its status calls for. Each effect is its own idempotent unit
 // (Powertools idempotency, keyed by order id + status + effect): a redelivered event does nothing
 // twice, and a retry after a partial success redoes only the part that failed.
-import type { EventBridgeEvent } from 'aws-lambda'
+import type { Context, EventBridgeEvent } from 'aws-lambda'
 import { SendEmailCommand } from '@aws-sdk/client-sesv2'
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency'
 import type { PartnerName } from '../app/config.js'
@@ -10,6 +10,7 @@ import { EVENT_SOURCE, STATUS_OF_DETAIL_TYPE, toPublicOrder, type DetailType, ty
 import { renderOrderEmail } from '../domain/emails.js'
 import type { WorkerRuntime } from './runtime.js'
 import { postWebhook, type WebhookCall } from './webhooks.js'
+import { effectStore } from './effect-store.js'
 
 export type OrderEventBridgeEvent = EventBridgeEvent<DetailType, OrderEventDetail>
 
@@ -71,7 +72,8 @@ function idempotentEffects (rt: WorkerRuntime): IdempotentEffects {
   let effects = effectsByRuntime.get(rt)
   if (effects === undefined) {
     // dataIndexArgument 0: only the EffectKey is hashed, so equal effects share one record.
-    const options = { persistenceStore: rt.persistence, config: rt.idempotency, keyPrefix: 'worker-effect', dataIndexArgument: 0 }
+    const { persistence, idempotency } = effectStore(rt)
+    const options = { persistenceStore: persistence, config: idempotency, keyPrefix: 'worker-effect', dataIndexArgument: 0 }
     effects = {
       webhook: makeIdempotent(async (_key: EffectKey, call: WebhookCall) => postWebhook(rt, call), options),
       email: makeIdempotent(async (_key: EffectKey, status: OrderStatus, order: PublicOrder) => sendOrderEmail(rt, status, order), options)
@@ -84,7 +86,7 @@ function idempotentEffects (rt: WorkerRuntime): IdempotentEffects {
 async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: PublicOrder): Promise<{ messageId: string | null }> {
   const { subject, html, text } = renderOrderEmail(status, order)
   const { from, replyTo } = rt.config.email
-  const res = await rt.ses.send(new SendEmailCommand({
+  const res = await effectStore(rt).ses.send(new SendEmailCommand({
     FromEmailAddress: from,
     ...(replyTo !== undefined ? { ReplyToAddresses: [replyTo] } : {}),
     Destination: { ToAddresses: [order.userEmail] },
@@ -99,7 +101,9 @@ async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: Pu
 }
 
 /** Runs an order event's effects; throws EffectsFailedError (after doing all it can) if any failed. */
-export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: WorkerRuntime): Promise<void> {
+export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: WorkerRuntime, context?: Context): Promise<void> {
+  // With the context, an effect left "in progress" by a timed-out invocation expires with it.
+  if (context !== undefined) effectStore(rt).idempotency.registerLambdaContext(context)
   const status = STATUS_OF_DETAIL_TYPE[event['detail-type']]
   if (event.source !== EVENT_SOURCE || status === undefined) {
     throw new UnexpectedEventError(`no effects for ${String(event.source)} / ${String(event['detail-type'])}: check the rule's pattern`)

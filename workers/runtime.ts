@@ -1,16 +1,17 @@
-// What the worker's code runs with: config, SDK clients, the secret store, the idempotency store,
-// a logger, fetch and a clock. handler.ts builds one per Lambda container, at module scope (clients
-// are reused across invocations); tests and the local stack build their own with overrides.
+// What the worker's code runs with: config, SDK clients, the secret store, a logger, fetch and a
+// clock. handler.ts builds one per Lambda container, at module scope (clients are reused across
+// invocations); tests and the local stack build their own with overrides. What only the effects
+// need (SES, the idempotency store and its DynamoDB client) is made on first use by
+// workers/effect-store.ts: a stream batch needs none of it.
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
-import { SESv2Client } from '@aws-sdk/client-sesv2'
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { SESv2Client } from '@aws-sdk/client-sesv2'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency'
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb'
+import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency'
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence'
 import { Logger } from '@aws-lambda-powertools/logger'
 import type { Config } from '../app/config.js'
-import { clientOptions, once } from '../app/aws.js'
+import { clientOptions, once } from '../app/aws-options.js'
 import { createSecretStore, type SecretStore } from '../app/secret-store.js'
 
 export interface WorkerLog {
@@ -24,23 +25,22 @@ export interface WorkerRuntime {
   config: Config
   log: WorkerLog
   eventbridge: EventBridgeClient
-  ses: SESv2Client
+  /** Unset: made on first use by workers/effect-store.ts (only effects send email). */
+  ses?: SESv2Client
   secrets: SecretStore
-  /** Where each effect records that it was done (Powertools idempotency, config.tables.idempotency). */
-  persistence: BasePersistenceLayer
-  idempotency: IdempotencyConfig
+  /**
+   * Where each effect records that it was done (Powertools idempotency). Unset: a DynamoDB store on
+   * config.tables.idempotency, made on first use (workers/effect-store.ts).
+   */
+  persistence?: BasePersistenceLayer
+  idempotency?: IdempotencyConfig
+  /** The DynamoDB client of that default store (unset: made with it). */
+  dynamodb?: DynamoDBClient
   fetch: typeof fetch
   sleep: (ms: number) => Promise<void>
   /** Pauses between webhook attempts (429 and 5xx); their count + 1 is the number of attempts. */
   webhookRetryDelaysMs: number[]
 }
-
-/**
- * How long an effect's "done" record is kept. It must outlive every redelivery: stream records are
- * retried for up to 24 h (MaximumRecordAgeInSeconds) and events for 1 h; an order never returns to
- * a status, so a long window costs nothing.
- */
-export const EFFECT_RECORD_TTL_SECONDS = 7 * 24 * 3600
 
 const POWERTOOLS_LEVELS = { fatal: 'CRITICAL', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'SILENT' } as const
 
@@ -55,8 +55,8 @@ function powertoolsLog (config: Config): WorkerLog {
   }
 }
 
-export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRuntime> & { dynamodb?: DynamoDBClient } = {}): WorkerRuntime {
-  const { dynamodb, ...rest } = overrides
+export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRuntime> = {}): WorkerRuntime {
+  const rest = overrides
   const getSecretsClient = once(async (): Promise<SecretsManagerClient> => {
     // Only deployed stages read Secrets Manager (local keys are values): off the cold start.
     const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
@@ -66,15 +66,11 @@ export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRu
     config,
     log: rest.log ?? powertoolsLog(config),
     eventbridge: rest.eventbridge ?? new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge)),
-    ses: rest.ses ?? new SESv2Client(clientOptions(config, config.endpoints.ses)),
+    ...(rest.ses !== undefined ? { ses: rest.ses } : {}),
     secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds),
-    persistence: rest.persistence ?? new DynamoDBPersistenceLayer({
-      tableName: config.tables.idempotency,
-      keyAttr: 'id',
-      expiryAttr: 'expiration',
-      awsSdkV3Client: dynamodb ?? new DynamoDBClient(clientOptions(config, config.endpoints.dynamodb))
-    }),
-    idempotency: rest.idempotency ?? new IdempotencyConfig({ expiresAfterSeconds: EFFECT_RECORD_TTL_SECONDS }),
+    ...(rest.persistence !== undefined ? { persistence: rest.persistence } : {}),
+    ...(rest.idempotency !== undefined ? { idempotency: rest.idempotency } : {}),
+    ...(rest.dynamodb !== undefined ? { dynamodb: rest.dynamodb } : {}),
     fetch: rest.fetch ?? globalThis.fetch,
     sleep: rest.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     webhookRetryDelaysMs: rest.webhookRetryDelaysMs ?? [250, 1000]

@@ -140,8 +140,10 @@ export function testConfig (env: Record<string, string> = {}): Config {
   return loadConfig({ ...TEST_WORKER_ENV, ...env })
 }
 
+export type TestRuntime = WorkerRuntime & { ses: SESv2Client; persistence: MemoryPersistenceLayer; log: ReturnType<typeof memoryLog> }
+
 /** A runtime over fresh (unmocked-by-default) clients, in-memory idempotency, no real pauses. */
-export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record<string, string> = {}): WorkerRuntime & { persistence: MemoryPersistenceLayer; log: ReturnType<typeof memoryLog> } {
+export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record<string, string> = {}): TestRuntime {
   const config = testConfig(env)
   const rt = createWorkerRuntime(config, {
     eventbridge: new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
@@ -151,5 +153,5 @@ export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record
     sleep: async () => {},
     ...overrides
   })
-  return rt as WorkerRuntime & { persistence: MemoryPersistenceLayer; log: ReturnType<typeof memoryLog> }
+  return rt as TestRuntime
 }

@@ -123,6 +123,8 @@ t.test('the built worker bundle turns the sample stream batch into an event on t
   t.equal(report.totalBytes, files.reduce((n, f) => n + f.length, 0), 'all of its JS counted in the report')
   const source = files.join('\n')
   t.notOk(/avvio|find-my-way/.test(source), "Fastify's core (avvio, its router) is in none of the worker's files")
+  t.notOk((await readFile(bundlePath('worker', dist), 'utf8')).includes('IdempotencyConfig'), 'Powertools idempotency is not in the entry file (effects load it on the first event)')
+  t.notOk(source.includes('TypeBox.Kind'), 'nor TypeBox (route schemas are the API\'s; the domain does not need them)')
 
   const received: Array<Record<string, any>> = []
   const { startEventBus } = await import('../../local/event-bus.js')

@@ -1,0 +1,22 @@
+// Options every SDK client gets (region, the emulator's endpoint and credentials when local) and a
+// memoiser for clients made on first use. Apart from app/aws.ts so the worker can use them without
+// loading the API's DynamoDB document client.
+import type { Config } from './config.js'
+
+type ClientOptions = { region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string }; maxAttempts?: number }
+
+export function clientOptions (config: Config, endpoint: string | undefined): ClientOptions {
+  const options: ClientOptions = { region: config.region }
+  if (endpoint !== undefined) options.endpoint = endpoint
+  if (config.localCredentials) options.credentials = config.localCredentials
+  return options
+}
+
+/** Memoises an async factory: the first call starts it, every later call shares the promise. */
+export function once<T> (factory: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined
+  return () => {
+    promise ??= factory().catch((err: unknown) => { promise = undefined; throw err })
+    return promise
+  }
+}
