@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { createAwsClients, type AwsClients } from './aws.js'
 import { registerPlugins, registerRoutes } from './registry.js'
-import { lazySchemaController } from './lazy-compilers.js'
+import { lazySchemaController, type CompiledSchemas } from './lazy-compilers.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,6 +22,10 @@ export interface AppDeps {
   aws?: Partial<AwsClients>
   /** The OpenAPI document built at build time (the Lambda bundle's); without it @fastify/swagger makes it. */
   openapiDocument?: () => Record<string, unknown>
+  /** Validators and serializers compiled at build time (the Lambda bundle's; see lazy-compilers.ts). */
+  compiledSchemas?: CompiledSchemas
+  /** Replaces the schema compilers (scripts/compile-schemas.ts generates the build-time ones with it). */
+  schemaController?: FastifyServerOptions['schemaController']
 }
 
 export type App = FastifyInstance
@@ -37,7 +41,7 @@ export const REDACT_PATHS = [
   'body.password', 'body.refreshToken'
 ]
 
-export function serverOptions (config: Config): FastifyServerOptions {
+export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServerOptions {
   return {
     logger: config.logLevel === 'silent'
       ? false
@@ -55,7 +59,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
     },
     bodyLimit: 256 * 1024,
     // Validators and serializers compiled on first use, not all at init (see lazy-compilers.ts).
-    schemaController: lazySchemaController(),
+    schemaController: deps.schemaController ?? lazySchemaController(deps.compiledSchemas),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     ajv: {
       customOptions: {
@@ -92,7 +96,7 @@ export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce 
 
 /** Builds the app without making it ready: the Lambda adapter must wrap it before ready(). */
 export function buildApp (config: Config, deps: AppDeps = {}): FastifyInstance {
-  const app = Fastify(serverOptions(config)).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify(serverOptions(config, deps)).withTypeProvider<TypeBoxTypeProvider>()
   app.register(appPlugin, { config, deps })
   return app as unknown as FastifyInstance
 }

@@ -1,7 +1,8 @@
 // The API Lambda's handler: one Fastify app for every route, behind API Gateway (HTTP API payload
 // 2.0, and REST API 1.0 proxy events). The app is built and made ready during init, so the first
-// request pays only for itself. The bundle carries the OpenAPI document prebuilt beside it
-// (scripts/build.ts), read on the first request for it; run from source, the app builds it.
+// request pays only for itself. The bundle carries the OpenAPI document prebuilt beside it, read on
+// the first request for it, and every validator and serializer compiled (scripts/build.ts); run
+// from source, the app builds and compiles them itself.
 import awsLambdaFastify from '@fastify/aws-lambda'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -9,11 +10,15 @@ import { fileURLToPath } from 'node:url'
 import { loadConfig } from './config.js'
 import { buildApp } from './app.js'
 import { PREBUILT_OPENAPI_FILE } from './openapi-document.js'
+import { COMPILED_DIR, loadCompiledSchemas } from './compiled-schemas.js'
 
-const prebuilt = join(dirname(fileURLToPath(import.meta.url)), PREBUILT_OPENAPI_FILE)
-const app = buildApp(loadConfig(), existsSync(prebuilt)
-  ? { openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown> }
-  : {})
+const here = dirname(fileURLToPath(import.meta.url))
+const prebuilt = join(here, PREBUILT_OPENAPI_FILE)
+const compiledSchemas = loadCompiledSchemas(join(here, COMPILED_DIR))
+const app = buildApp(loadConfig(), {
+  ...(existsSync(prebuilt) ? { openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown> } : {}),
+  ...(compiledSchemas !== undefined ? { compiledSchemas } : {})
+})
 const proxy = awsLambdaFastify(app, {
   // `?q=a,b` is a search for "a,b", not a list.
   parseCommaSeparatedQueryParams: false,

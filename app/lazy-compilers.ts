@@ -2,14 +2,42 @@
 // ready(), which is the Lambda's init: dozens of routes and their problem responses, of which a
 // container may serve one. These factories wrap Fastify's own compilers (the very same ones, with
 // the same options) so each validator and serializer is compiled on its first use and kept. A
-// broken schema then fails its route's first request rather than start-up; the route tests compile
-// every route's schemas. Header schemas must use lower-case names (Fastify lower-cases them only for
-// its default compiler).
-import AjvCompiler from '@fastify/ajv-compiler'
-import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
+// broken schema would then fail its route's first request rather than start-up, so
+// test/unit/route-schemas.test.ts compiles every route's schemas. Header schemas must use
+// lower-case names (Fastify lower-cases them only for its default compiler).
+//
+// The Lambda bundle goes further: scripts/compile-schemas.ts generates every validator and
+// serializer at build time (Ajv's and fast-json-stringify's standalone code), and the bundle looks
+// them up here by route and schema hash, so neither Ajv nor fast-json-stringify compiles anything
+// in Lambda. A schema that differs from the one compiled at build time has another hash and is
+// compiled on first use as above.
+import { createHash } from 'node:crypto'
 import type { FastifyServerOptions } from 'fastify'
+import { loadSchemaCompilers } from './schema-compilers.js'
 
 type AnyFn = (...args: any[]) => any
+
+/** Build-time compiled validators and serializers, by schemaKey(); each made on its first call. */
+export interface CompiledSchemas {
+  validators: Record<string, () => AnyFn>
+  serializers: Record<string, () => AnyFn>
+}
+
+export interface SchemaRoute {
+  schema: unknown
+  method: string | string[]
+  url: string
+  httpPart?: string
+  httpStatus?: string
+  contentType?: string
+}
+
+/** Where a compiled schema is filed: the route, the part or status, and a hash of the schema. */
+export function schemaKey (route: SchemaRoute): string {
+  const part = route.httpPart ?? `${route.httpStatus ?? ''} ${route.contentType ?? ''}`
+  const hash = createHash('sha256').update(JSON.stringify(route.schema)).digest('base64url').slice(0, 16)
+  return `${String(route.method)} ${route.url} ${part} ${hash}`
+}
 
 /** A function that compiles `compile()` on its first call, then behaves as the compiled function. */
 function lazy<F extends AnyFn> (compile: () => F, copyErrors: boolean): F {
@@ -26,18 +54,26 @@ function lazy<F extends AnyFn> (compile: () => F, copyErrors: boolean): F {
   return wrapper
 }
 
-export function lazySchemaController (): NonNullable<FastifyServerOptions['schemaController']> {
-  const buildValidator = AjvCompiler()
-  const buildSerializer = SerializerSelector()
+/** Fastify's compiler, made on first need (loading and making it costs milliseconds of init). */
+function deferred (factory: (compilers: ReturnType<typeof loadSchemaCompilers>) => AnyFn, externalSchemas: unknown, options: unknown): () => AnyFn {
+  let compiler: AnyFn | undefined
+  return () => (compiler ??= factory(loadSchemaCompilers())(externalSchemas, options) as AnyFn)
+}
+
+export function lazySchemaController (compiled?: CompiledSchemas): NonNullable<FastifyServerOptions['schemaController']> {
+  const buildValidator = (c: ReturnType<typeof loadSchemaCompilers>): AnyFn => c.AjvCompiler() as AnyFn
+  const buildSerializer = (c: ReturnType<typeof loadSchemaCompilers>): AnyFn => c.SerializerSelector() as AnyFn
+  const prebuilt = (table: Record<string, () => AnyFn> | undefined, route: SchemaRoute): AnyFn | undefined =>
+    table === undefined ? undefined : table[schemaKey(route)]?.()
   return {
     compilersFactory: {
       buildValidator: ((externalSchemas: unknown, options: unknown) => {
-        const compiler = (buildValidator as AnyFn)(externalSchemas, options) as AnyFn
-        return (route: unknown) => lazy(() => compiler(route) as AnyFn, true)
+        const compiler = deferred(buildValidator, externalSchemas, options)
+        return (route: SchemaRoute) => lazy(() => prebuilt(compiled?.validators, route) ?? compiler()(route) as AnyFn, true)
       }) as never,
       buildSerializer: ((externalSchemas: unknown, options: unknown) => {
-        const compiler = (buildSerializer as AnyFn)(externalSchemas, options) as AnyFn
-        return (route: unknown) => lazy(() => compiler(route) as AnyFn, false)
+        const compiler = deferred(buildSerializer, externalSchemas, options)
+        return (route: SchemaRoute) => lazy(() => prebuilt(compiled?.serializers, route) ?? compiler()(route) as AnyFn, false)
       }) as never
     }
   }

@@ -5,7 +5,7 @@
 //
 //   npm run build               both functions
 //   npm run build -- api        one of them (api | worker)
-import { build, type BuildOptions, type Metafile } from 'esbuild'
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
@@ -40,14 +40,41 @@ async function writeOpenApiDocument (dir: string): Promise<void> {
   await writeFile(join(dir, PREBUILT_OPENAPI_FILE), await generateOpenApiDocument(await packageVersion()))
 }
 
+// Every route's validators and serializers, compiled here (app/lazy-compilers.ts loads them).
+async function writeCompiledSchemas (dir: string): Promise<void> {
+  const [{ writeCompiledSchemas: write }, { COMPILED_DIR }] = await Promise.all([import('./compile-schemas.js'), import('../app/compiled-schemas.js')])
+  await write(join(dir, COMPILED_DIR))
+}
+
 export const FUNCTIONS: FunctionBundle[] = [
-  { name: 'api', entry: join(ROOT, 'app', 'lambda.ts'), assets: async (dir) => { await copySwaggerUiAssets(dir); await writeOpenApiDocument(dir) } },
+  {
+    name: 'api',
+    entry: join(ROOT, 'app', 'lambda.ts'),
+    assets: async (dir) => { await copySwaggerUiAssets(dir); await writeOpenApiDocument(dir); await writeCompiledSchemas(dir) }
+  },
   { name: 'worker', entry: join(ROOT, 'workers', 'handler.ts') }
 ]
 
 export async function packageVersion (): Promise<string> {
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }
   return pkg.version
+}
+
+// app/schema-compilers.ts loads Fastify's compilers with createRequire, which esbuild cannot
+// follow; in the bundle the same function uses a bare require(), which esbuild bundles and
+// evaluates only when called.
+const bundledRequire: Plugin = {
+  name: 'bundled-require',
+  setup (b) {
+    b.onLoad({ filter: /app[\\/]schema-compilers\.ts$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8')
+      const contents = source.replace(/^import \{ createRequire \} from 'node:module'$/m, '')
+        .replace(/^const load = createRequire\(import\.meta\.url\)$/m, '')
+        .replace(/\bload\('/g, "require('")
+      if (/createRequire\(|\bload\(/.test(contents)) throw new Error(`${args.path}: the createRequire lines changed; update bundledRequire in scripts/build.ts`)
+      return { contents, loader: 'ts' }
+    })
+  }
 }
 
 /** esbuild options for one function, written into `outdir` (index.mjs plus its chunks/). */
@@ -98,6 +125,7 @@ export function buildOptions (fn: FunctionBundle, version: string, outdir = join
     define: { 'process.env.APP_VERSION': JSON.stringify(version) },
     // Pretty logs are for terminals; in Lambda pino writes JSON and never loads pino-pretty.
     external: ['pino-pretty'],
+    plugins: [bundledRequire],
     logLevel: 'warning'
   }
 }
@@ -111,10 +139,10 @@ export interface BundleReport {
   gzipBytes: number
 }
 
-/** Sum of the sizes of the JS files (index.mjs and chunks/*.mjs) in a function's folder. */
+/** Sum of the sizes of the JS files in a function's folder (index.mjs, chunks/, compiled/). */
 export async function jsBytes (dir: string): Promise<number> {
   const files = await readdir(dir, { recursive: true })
-  const sizes = await Promise.all(files.filter((f) => f.endsWith('.mjs')).map(async (f) => (await stat(join(dir, f))).size))
+  const sizes = await Promise.all(files.filter((f) => f.endsWith('.mjs') || f.endsWith('.cjs')).map(async (f) => (await stat(join(dir, f))).size))
   return sizes.reduce((a, b) => a + b, 0)
 }
 

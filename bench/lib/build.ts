@@ -65,6 +65,11 @@ export async function buildAll (): Promise<Built> {
   })
   await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(eagerDir, 'openapi.json'))
   bundles['api-eager-compile'] = eager
+  // The same API without its build-time compiled validators and serializers (compiled/ beside
+  // it): each is compiled on its first use, as before that optimisation.
+  const firstUseDir = join(BUILD_DIR, 'api-first-use-compile')
+  await cp(join(BUILD_DIR, 'api'), firstUseDir, { recursive: true, filter: (src) => !src.includes(`${join(BUILD_DIR, 'api', 'compiled')}`) })
+  bundles['api-first-use-compile'] = join(firstUseDir, 'index.mjs')
   const probes = {} as Built['probes']
   await Promise.all(PROBES.map(async (name) => {
     const outdir = join(BUILD_DIR, 'probes', name)
