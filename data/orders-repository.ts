@@ -15,6 +15,7 @@ import {
   type HistoryEntry, type OrderableItem, type OrderStatus, type ShortItem, type StoredOrder, type TargetStatus
 } from '../domain/orders.js'
 import { mapAwsError } from './aws-errors.js'
+import type { IdempotencyRecord, RecordPut } from './idempotency-repository.js'
 
 export const BY_USER_INDEX = 'byUser'
 /** Orders DynamoDB reads per round trip of a status-filtered page, and the round trips per request. */
@@ -25,7 +26,7 @@ const TRANSACTION_ATTEMPTS = 4
 
 type Key = Record<string, unknown>
 type Raw = Record<string, unknown>
-export interface Tables { items: string; orders: string }
+export interface Tables { items: string; orders: string; idempotency?: string }
 export interface OrdersPage { orders: StoredOrder[]; lastKey?: Key }
 export interface PartnerDetails { packageId?: string; trackingNumber?: string; carrier?: string; note?: string }
 
@@ -86,26 +87,33 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
     }
   }
 
-  /** The ordered items, by id (missing ids are absent). At most 50 ids: one BatchGet and its leftovers. */
-  async function readItems (ids: string[]): Promise<Map<string, OrderableItem>> {
+  /**
+   * The ordered items, by id (missing ids are absent), and with `recordId` the Idempotency-Key
+   * record too: one BatchGet across both tables (and its leftovers). At most 50 ids.
+   */
+  async function readForOrder (ids: string[], recordId?: string): Promise<{ items: Map<string, OrderableItem>; record?: IdempotencyRecord }> {
     const found = new Map<string, OrderableItem>()
-    let keys: Key[] | undefined = ids.map((id) => ({ id }))
-    for (let round = 0; keys !== undefined && keys.length > 0; round++) {
+    let record: IdempotencyRecord | undefined
+    const idemTable = tables.idempotency
+    if (recordId !== undefined && idemTable === undefined) throw new Error('readForOrder: no idempotency table configured')
+    let request: Record<string, { Keys: Key[]; ConsistentRead?: boolean; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }> | undefined = {
+      [tables.items]: {
+        Keys: ids.map((id) => ({ id })),
+        ProjectionExpression: '#id, #title, #price, #currency, #stock, #colors',
+        ExpressionAttributeNames: { '#id': 'id', '#title': 'title', '#price': 'price', '#currency': 'currency', '#stock': 'stock', '#colors': 'colorPreference' }
+      },
+      ...(recordId !== undefined ? { [idemTable as string]: { Keys: [{ id: recordId }], ConsistentRead: true } } : {})
+    }
+    for (let round = 0; request !== undefined && Object.keys(request).length > 0; round++) {
       if (round > 0) await sleep(Math.min(50 * 2 ** round, 800))
       if (round >= 6) throw busy()
-      const res = await send(() => ddb.send(new BatchGetCommand({
-        RequestItems: {
-          [tables.items]: {
-            Keys: keys,
-            ProjectionExpression: '#id, #title, #price, #currency, #stock, #colors',
-            ExpressionAttributeNames: { '#id': 'id', '#title': 'title', '#price': 'price', '#currency': 'currency', '#stock': 'stock', '#colors': 'colorPreference' }
-          }
-        }
-      })))
+      const res = await send(() => ddb.send(new BatchGetCommand({ RequestItems: request })))
       for (const item of (res.Responses?.[tables.items] ?? []) as OrderableItem[]) found.set(item.id, item)
-      keys = res.UnprocessedKeys?.[tables.items]?.Keys as Key[] | undefined
+      if (idemTable !== undefined) record ??= res.Responses?.[idemTable]?.[0] as IdempotencyRecord | undefined
+      const left = res.UnprocessedKeys as typeof request | undefined
+      request = left !== undefined && Object.keys(left).length > 0 ? left : undefined
     }
-    return found
+    return record === undefined ? { items: found } : { items: found, record }
   }
 
   async function get (id: string): Promise<StoredOrder | undefined> {
@@ -114,11 +122,13 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
   }
 
   /**
-   * Writes the order and takes its stock in one transaction. The order's Put is conditional on its
-   * id being new: a keyed retry that finds its order already written gets `created: false` and
-   * that order. A short item is a 409 naming every short item with what is left.
+   * Writes the order, takes its stock and (with `record`) records the Idempotency-Key's answer in
+   * one transaction. The order's Put is conditional on its id being new and the record's on the key
+   * being free: when either is taken (a concurrent or earlier request with the key), nothing is
+   * written and the result is `duplicate` (data/place-order.ts then finds what was written). A
+   * short item is a 409 naming every short item with what is left.
    */
-  async function place (order: StoredOrder, stock: ReadonlyMap<string, number>): Promise<{ order: StoredOrder; created: boolean }> {
+  async function place (order: StoredOrder, stock: ReadonlyMap<string, number>, record?: RecordPut): Promise<'created' | 'duplicate'> {
     const itemIds = [...stock.keys()]
     try {
       await withConflictRetry(() => ddb.send(new TransactWriteCommand({
@@ -134,20 +144,18 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
               ExpressionAttributeValues: { ':minus': -(stock.get(id) as number), ':count': stock.get(id), ':now': order.createdAt },
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const
             }
-          }))
+          })),
+          ...(record !== undefined ? [record] : [])
         ]
       })))
-      return { order, created: true }
+      return 'created'
     } catch (err) {
       const reasons = reasonsOf(err)
       if (reasons === undefined) throw mapAwsError(err)
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-        const existing = await get(order.id)
-        if (existing !== undefined && existing.userId === order.userId) return { order: existing, created: false }
-        throw busy()
-      }
+      const keyTaken = record !== undefined && reasons[itemIds.length + 1]?.Code === 'ConditionalCheckFailed'
+      if (reasons[0]?.Code === 'ConditionalCheckFailed' || keyTaken) return 'duplicate'
       const short: ShortItem[] = []
-      reasons.slice(1).forEach((r, i) => {
+      reasons.slice(1, itemIds.length + 1).forEach((r, i) => {
         if (r.Code !== 'ConditionalCheckFailed') return
         const id = itemIds[i] as string
         const old = plain(r.Item)
@@ -291,7 +299,7 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
     }
   }
 
-  return { readItems, get, place, listByUser, cancel, transition }
+  return { readForOrder, get, place, listByUser, cancel, transition }
 }
 
 export type OrdersRepository = ReturnType<typeof createOrdersRepository>

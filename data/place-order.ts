@@ -1,10 +1,12 @@
-// Placing an order, end to end and HTTP-free: the Idempotency-Key claim, the catalog read, the
-// pricing rules, the one transaction, and the recorded answer. routes/orders.ts adapts it to HTTP.
+// Placing an order, end to end and HTTP-free: one read (the ordered items and, with an
+// Idempotency-Key, its record), the pricing rules, and one transaction that writes the order, takes
+// its stock and records the answer for the key. routes/orders.ts adapts it to HTTP.
 import { randomUUID } from 'node:crypto'
-import { orderIdFor, requestHash } from '../domain/idempotency.js'
+import { orderIdFor, requestHash, idempotencyRecordId } from '../domain/idempotency.js'
 import { orderedItemIds, priceOrder, publicOrder, type LineInput, type StoredOrder } from '../domain/orders.js'
+import { mapAwsError } from './aws-errors.js'
 import type { OrdersRepository } from './orders-repository.js'
-import type { IdempotencyRepository } from './idempotency-repository.js'
+import { answerFromRecord, type IdempotencyRepository } from './idempotency-repository.js'
 
 export interface PlaceOrderInput {
   userId: string
@@ -16,49 +18,53 @@ export interface PlaceOrderInput {
 
 export interface PlaceOrderResult { statusCode: number; order: StoredOrder; replayed: boolean }
 
+const replay = (response: { statusCode: number; body: unknown }): PlaceOrderResult =>
+  ({ statusCode: response.statusCode, order: response.body as StoredOrder, replayed: true })
+
 export async function placeOrder (
   deps: { orders: OrdersRepository; idempotency: IdempotencyRepository },
   input: PlaceOrderInput
 ): Promise<PlaceOrderResult> {
   const { userId, idempotencyKey: key } = input
-  const body = { items: input.items }
-  let claimedAt: number | undefined
-  let id: string = randomUUID()
-  if (key !== undefined) {
-    const hash = requestHash(body)
-    const claim = await deps.idempotency.claim(userId, key, hash)
-    if (claim.outcome === 'replay') {
-      return { statusCode: claim.response.statusCode, order: claim.response.body as StoredOrder, replayed: true }
-    }
-    claimedAt = claim.claimedAt
-    id = orderIdFor(userId, key, hash)
+  const hash = key === undefined ? undefined : requestHash({ items: input.items })
+  // A keyed request's order id is derived from user, key and body: a retry can never make a
+  // second order, even once the key's record has expired.
+  const id = key === undefined || hash === undefined ? randomUUID() : orderIdFor(userId, key, hash)
+
+  const { items: catalog, record } = await deps.orders.readForOrder(orderedItemIds(input.items), key === undefined ? undefined : idempotencyRecordId(userId, key))
+  if (key !== undefined && hash !== undefined) {
+    const answer = answerFromRecord(record, hash)
+    if (answer !== undefined) return replay(answer)
   }
-  try {
-    const catalog = await deps.orders.readItems(orderedItemIds(input.items))
-    const priced = priceOrder(input.items, catalog)
-    const now = (input.now ?? new Date()).toISOString()
-    const order: StoredOrder = {
-      id,
-      userId,
-      userEmail: input.userEmail,
-      status: 'placed',
-      lines: priced.lines,
-      total: priced.total,
-      currency: priced.currency,
-      createdAt: now,
-      updatedAt: now,
-      history: [{ status: 'placed', at: now, by: `user:${userId}` }]
-    }
-    const placed = await deps.orders.place(order, priced.stock)
-    const view = publicOrder(placed.order)
-    if (key !== undefined && claimedAt !== undefined) {
-      await deps.idempotency.complete(userId, key, claimedAt, { statusCode: 201, body: view })
-    }
-    return { statusCode: 201, order: view, replayed: !placed.created }
-  } catch (err) {
-    // Free the key for a corrected retry. The transaction is all or nothing; and had the order
-    // been written (a failure after it), a retry with the same body derives its id and finds it.
-    if (key !== undefined && claimedAt !== undefined) await deps.idempotency.release(userId, key, claimedAt)
-    throw err
+
+  const priced = priceOrder(input.items, catalog)
+  const now = input.now ?? new Date()
+  const at = now.toISOString()
+  const order: StoredOrder = {
+    id,
+    userId,
+    userEmail: input.userEmail,
+    status: 'placed',
+    lines: priced.lines,
+    total: priced.total,
+    currency: priced.currency,
+    createdAt: at,
+    updatedAt: at,
+    history: [{ status: 'placed', at, by: `user:${userId}` }]
   }
+  const view = publicOrder(order)
+  const recordPut = key === undefined || hash === undefined
+    ? undefined
+    : deps.idempotency.recordPut(userId, key, hash, { statusCode: 201, body: view })
+  if (await deps.orders.place(order, priced.stock, recordPut) === 'created') return { statusCode: 201, order: view, replayed: false }
+
+  // Another request with this key (or this order id) committed first: answer what it wrote.
+  if (key !== undefined && hash !== undefined) {
+    const answer = answerFromRecord(await deps.idempotency.read(userId, key), hash)
+    if (answer !== undefined) return replay(answer)
+  }
+  const existing = await deps.orders.get(id)
+  if (existing !== undefined && existing.userId === userId) return { statusCode: 201, order: publicOrder(existing), replayed: true }
+  // The key's record and the order both vanished between the two reads (TTL at the very edge).
+  throw mapAwsError({ name: 'TransactionConflictException' })
 }

@@ -39,8 +39,9 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Place an order',
       description: 'Takes the stock of every line and writes the order in one transaction, with a snapshot of each ' +
         'line\'s title, colour and price. Send an `Idempotency-Key` to retry safely: the same key and body answer the same ' +
-        'order (header `Idempotent-Replayed: true`); the same key with another body is a 422; a retry while the first ' +
-        'request is in flight may be a 409 `idempotency_in_progress`. Short stock is a 409 `insufficient_stock` naming the items.',
+        'order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. ' +
+        'A failed request writes nothing, so its key stays free for the corrected request. Short stock is a 409 ' +
+        '`insufficient_stock` naming the items.',
       security,
       headers: PlaceOrderHeaders,
       body: PlaceOrderBody,

@@ -1,6 +1,6 @@
 // Faults DynamoDB Local cannot produce, through the real app over a mocked document client:
 // throttling and transaction conflicts become 503 with Retry-After (no AWS text, no stack), a
-// failed request writes nothing and frees its Idempotency-Key, and a retry after a failure that
+// failed request writes nothing (its Idempotency-Key stays free), and a retry after a failure that
 // came after the write answers the order that was written rather than making a second one.
 import t, { type Test } from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
@@ -40,13 +40,21 @@ function assertBusy (t: Test, res: { statusCode: number; headers: Record<string,
   t.notMatch(res.body, /arn:aws|internal AWS detail|Exception|at .*\.ts/, 'no AWS text or stack in the answer')
 }
 
-t.test('throttling of the transaction is a 503 with Retry-After, and frees the key', async (t) => {
+t.test('throttling of the transaction is a 503 with Retry-After, writes nothing, and leaves the key free', async (t) => {
   const { mock, place } = await setup(t)
   mock.on(TransactWriteCommand).rejects(awsError('ThrottlingException'))
   assertBusy(t, await place({ 'idempotency-key': 'k1' }))
-  t.equal(mock.commandCalls(DeleteCommand).length, 1, 'the claim is released for a retry')
-  t.equal(mock.commandCalls(DeleteCommand)[0]?.args[0].input.Key?.id, 'order#u1#k1')
-  t.equal(mock.commandCalls(UpdateCommand).length, 0, 'no answer is recorded for the key')
+  const items = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? []
+  t.equal(items.length, 3, 'order, stock and the key\'s record in one transaction')
+  t.match(items[2]?.Put, { TableName: 'idem', Item: { id: 'order#u1#k1', status: 'completed', response: { statusCode: 201 } } })
+  t.match(items[2]?.Put?.ConditionExpression, /attribute_not_exists\(id\)/, 'conditional on the key being free')
+  const outside = mock.commandCalls(PutCommand).length + mock.commandCalls(UpdateCommand).length + mock.commandCalls(DeleteCommand).length
+  t.equal(outside, 0, 'no Put, Update or Delete outside the transaction')
+
+  mock.on(TransactWriteCommand).resolves({})
+  const retry = await place({ 'idempotency-key': 'k1' })
+  t.equal(retry.statusCode, 201, 'the retry places the order with the same key')
+  t.notOk(retry.headers['idempotent-replayed'])
 })
 
 t.test('transaction conflicts are retried, then a 503', async (t) => {
@@ -64,11 +72,10 @@ t.test('transaction conflicts are retried, then a 503', async (t) => {
   t.match(last[1]?.Update?.ConditionExpression, /#stock >= :count/, 'the decrement is conditional on stock')
 })
 
-t.test('throttled reads and claims are 503s and write nothing', async (t) => {
+t.test('throttled reads are 503s and write nothing', async (t) => {
   const { app, mock, headers, place } = await setup(t)
   mock.on(BatchGetCommand).rejects(awsError('ProvisionedThroughputExceededException'))
   assertBusy(t, await place())
-  mock.on(PutCommand).rejects(awsError('RequestLimitExceeded'))
   assertBusy(t, await place({ 'idempotency-key': 'k2' }))
   t.equal(mock.commandCalls(TransactWriteCommand).length, 0, 'no order was attempted')
   mock.on(GetCommand).rejects(awsError('ThrottlingException'))
@@ -88,23 +95,45 @@ t.test('an unexpected AWS error is a generic 500 without its text', async (t) =>
 })
 
 t.test('a failure after the write: the retry answers the written order, not a second one', async (t) => {
-  const { mock, place } = await setup(t)
-  // The transaction succeeds, recording the answer is throttled: the client sees a 503.
-  mock.on(TransactWriteCommand).resolves({})
-  mock.on(UpdateCommand).rejects(awsError('ThrottlingException'))
+  const { app, mock, headers, place } = await setup(t)
+  // The transaction commits, but the answer is lost on the way back: the client sees a 503.
+  mock.on(TransactWriteCommand).rejects(awsError('ThrottlingException'))
   const first = await place({ 'idempotency-key': 'k3' })
   assertBusy(t, first)
-  const written = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]?.Put?.Item as Record<string, unknown>
-  t.ok(written, 'the order was written')
+  const items = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? []
+  const order = items[0]?.Put?.Item as Record<string, unknown>
+  const record = items[2]?.Put?.Item as Record<string, unknown>
+  t.ok(order !== undefined && record !== undefined, 'the order and its record were in the transaction')
 
-  // The retry claims the freed key, writes the same order id, and finds it already there.
-  mock.on(UpdateCommand).resolves({})
-  mock.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'))
-  mock.on(GetCommand).resolves({ Item: written })
+  // The retry reads the key's record with the items, and replays it without a second transaction.
+  mock.on(BatchGetCommand).resolves({ Responses: { items: [ITEM], idem: [record] } })
   const retry = await place({ 'idempotency-key': 'k3' })
   t.equal(retry.statusCode, 201)
-  t.equal(retry.json().id, written.id, 'the same order')
+  t.equal(retry.json().id, order.id, 'the same order')
   t.equal(retry.headers['idempotent-replayed'], 'true')
+  t.equal(mock.commandCalls(TransactWriteCommand).length, 1, 'no second transaction')
+  const read = mock.commandCalls(BatchGetCommand).at(-1)?.args[0].input.RequestItems?.idem
+  t.match(read, { Keys: [{ id: 'order#u1#k3' }], ConsistentRead: true }, 'the record is read with the items, strongly consistent')
+
+  // Had that read missed the record, the transaction's conditions catch it: the retry then reads
+  // the record and replays it.
+  mock.on(BatchGetCommand).resolves({ Responses: { items: [ITEM] } })
+  mock.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'ConditionalCheckFailed'))
+  mock.on(GetCommand).resolves({ Item: record })
+  const late = await place({ 'idempotency-key': 'k3' })
+  t.equal(late.statusCode, 201)
+  t.equal(late.json().id, order.id, 'still the same order')
+  t.equal(late.headers['idempotent-replayed'], 'true')
   const ids = mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems?.[0]?.Put?.Item?.id)
-  t.same(new Set(ids).size, 1, 'both attempts wrote the one deterministic id')
+  t.same(new Set(ids).size, 1, 'every attempt wrote the one deterministic id')
+
+  // The same key with another body is refused, whichever read finds the record.
+  const reuse = () => app.inject({ method: 'POST', url: '/orders', headers: { ...headers, 'idempotency-key': 'k3' }, payload: { items: [{ id: 'cable', count: 3 }] } })
+  const byTransaction = await reuse()
+  t.equal(byTransaction.statusCode, 422)
+  t.equal(byTransaction.json().code, 'idempotency_key_reused')
+  mock.on(BatchGetCommand).resolves({ Responses: { items: [ITEM], idem: [record] } })
+  const byRead = await reuse()
+  t.equal(byRead.statusCode, 422)
+  t.equal(mock.commandCalls(TransactWriteCommand).length, 3, 'no transaction when the read already finds the key taken')
 })
