@@ -58,6 +58,9 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     bodyLimit: 256 * 1024,
+    // One access-log line per request (appPlugin's onResponse hook) instead of Fastify's two: half
+    // the log volume (CloudWatch bills per byte) and half the per-request logging work.
+    disableRequestLogging: true,
     // Validators and serializers compiled on first use, not all at init (see lazy-compilers.ts).
     schemaController: deps.schemaController ?? lazySchemaController(deps.compiledSchemas),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -89,6 +92,9 @@ export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce 
   app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws))
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
   })
   await registerPlugins(app, { openapi: { prebuilt: opts.deps?.openapiDocument } })
   await registerRoutes(app)
