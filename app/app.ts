@@ -1,7 +1,7 @@
 // The application factory. The Lambda handler (app/lambda.ts), the local server (app/server.ts),
 // `fastify start` (app/cli.ts) and the tests all build the app through here, so every entry point
 // runs the same plugins and routes.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -41,6 +41,21 @@ export const REDACT_PATHS = [
   'body.password', 'body.refreshToken'
 ]
 
+/**
+ * One access-log line per request, with the request's method and url, instead of Fastify's two
+ * ("incoming request", then "request completed"): half the log volume (CloudWatch bills per byte)
+ * and half the per-request logging work. Fastify's other log lines are unchanged.
+ */
+class AccessLog extends LogController {
+  override incomingRequest (): void {}
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+  }
+}
+
 export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServerOptions {
   return {
     logger: config.logLevel === 'silent'
@@ -58,9 +73,7 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     bodyLimit: 256 * 1024,
-    // One access-log line per request (appPlugin's onResponse hook) instead of Fastify's two: half
-    // the log volume (CloudWatch bills per byte) and half the per-request logging work.
-    disableRequestLogging: true,
+    logController: new AccessLog(),
     // Validators and serializers compiled on first use, not all at init (see lazy-compilers.ts).
     schemaController: deps.schemaController ?? lazySchemaController(deps.compiledSchemas),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -92,9 +105,6 @@ export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce 
   app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws))
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
-  })
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
   })
   await registerPlugins(app, { openapi: { prebuilt: opts.deps?.openapiDocument } })
   await registerRoutes(app)

@@ -70,6 +70,22 @@ export async function buildAll (): Promise<Built> {
   const firstUseDir = join(BUILD_DIR, 'api-first-use-compile')
   await cp(join(BUILD_DIR, 'api'), firstUseDir, { recursive: true, filter: (src) => !src.includes(`${join(BUILD_DIR, 'api', 'compiled')}`) })
   bundles['api-first-use-compile'] = join(firstUseDir, 'index.mjs')
+  // The API and the floor with DynamoDBDocumentClient's send stubbed in memory (probes/sdk-client-stub.ts,
+  // injected): the warm case's "AWS stubbed at the client" rows.
+  const inject = [join(ROOT, 'bench', 'probes', 'sdk-client-stub.ts')]
+  const apiFn = FUNCTIONS.find((f) => f.name === 'api') as FunctionBundle
+  await Promise.all([
+    { name: 'api-sdk-stubbed', fn: apiFn },
+    { name: 'floor-sdk-stubbed', fn: { name: 'api' as const, entry: BASELINES.floor } }
+  ].map(async ({ name, fn }) => {
+    const outdir = join(BUILD_DIR, name)
+    await build({ ...buildOptions(fn, version, outdir), inject })
+    if (fn === apiFn) {
+      await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(outdir, 'openapi.json'))
+      await cp(join(BUILD_DIR, 'api', 'compiled'), join(outdir, 'compiled'), { recursive: true })
+    }
+    bundles[name] = join(outdir, 'index.mjs')
+  }))
   const probes = {} as Built['probes']
   await Promise.all(PROBES.map(async (name) => {
     const outdir = join(BUILD_DIR, 'probes', name)

@@ -103,6 +103,16 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
     t.match(css.headers?.['content-type'], /text\/css/)
   })
 
+  await t.test('behind a REST API stage, /docs and the document name the stage (the event reaches the docs routes)', async (t) => {
+    const event = await sample('rest-get-health.json')
+    const at = (path: string): Promise<APIGatewayProxyResult> =>
+      handler({ ...event, path, resource: '/{proxy+}', requestContext: { ...event.requestContext, path: `/dev${path}`, stage: 'dev' } }, context)
+    const docs = await at('/docs')
+    t.equal(docs.statusCode, 302)
+    t.equal(docs.headers?.location, '/dev/docs/')
+    t.same(JSON.parse((await at('/openapi.json')).body).servers.map((s: { url: string }) => s.url), ['/dev'])
+  })
+
   await t.test('an unknown route is a 404 problem', async (t) => {
     const event = await sample('http-get-health.json')
     const res = await handler({ ...event, rawPath: '/no-such-route', requestContext: { ...event.requestContext, http: { ...event.requestContext.http, path: '/no-such-route' } } }, context)
