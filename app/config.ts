@@ -26,6 +26,16 @@ export interface Config {
   eventBusName: string
   cognito: { userPoolId: string; clientId: string; issuer: string }
   corsOrigins: '*' | string[]
+  /**
+   * Who answers CORS: the app (local runs, a REST API in front) or API Gateway (the deployed HTTP
+   * API has a CorsConfiguration, answers preflights and ignores CORS headers from the function).
+   */
+  corsHandledBy: 'app' | 'gateway'
+  /**
+   * One access-log line per request from the app. Off in the deployed API function: the HTTP
+   * API's access log already writes that line, with the same request id. Errors are logged either way.
+   */
+  accessLog: boolean
   /** Partner API keys: a JSON map of key name to key (Secrets Manager), or one key (local). */
   partnerKeys: Record<PartnerName, SecretSource>
   /** HMAC keys the worker signs partner webhooks with. */
@@ -166,6 +176,8 @@ export function loadConfig (env: Env = process.env): Config {
     eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
     cognito: { userPoolId, clientId, issuer },
     corsOrigins,
+    corsHandledBy: oneOf('CORS_HANDLED_BY', ['app', 'gateway'] as const, 'app'),
+    accessLog: oneOf('ACCESS_LOG', ['on', 'off'] as const, 'on') === 'on',
     partnerKeys: {
       warehouse: secret('WAREHOUSE_KEYS_SECRET_ARN', 'WAREHOUSE_API_KEY', LOCAL_DEFAULTS.WAREHOUSE_API_KEY),
       delivery: secret('DELIVERY_KEYS_SECRET_ARN', 'DELIVERY_API_KEY', LOCAL_DEFAULTS.DELIVERY_API_KEY)
@@ -209,7 +221,7 @@ const COMMON_DEPLOYED_ENV = [
   'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'
 ] as const
 export const DEPLOYED_ENV = {
-  api: [...COMMON_DEPLOYED_ENV],
+  api: [...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG'],
   worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'PICKUP_ADDRESS']
 } as const
 

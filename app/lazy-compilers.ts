@@ -42,9 +42,11 @@ export function schemaKey (route: SchemaRoute): string {
 /** A function that compiles `compile()` on its first call, then behaves as the compiled function. */
 function lazy<F extends AnyFn> (compile: () => F, copyErrors: boolean): F {
   let fn: F | undefined
-  const wrapper = function (this: unknown, ...args: unknown[]): unknown {
+  // Fastify calls validators with (data, context) and serializers with (data): fixed arguments,
+  // no rest array per call.
+  const wrapper = function (this: unknown, data: unknown, context?: unknown): unknown {
     fn ??= compile()
-    const out = fn.apply(this, args) as unknown
+    const out = fn.call(this, data, context) as unknown
     // Fastify reads a failed validation's errors from the function itself.
     if (copyErrors) (wrapper as unknown as { errors: unknown }).errors = (fn as unknown as { errors: unknown }).errors
     return out

@@ -71,6 +71,15 @@ t.test('CORS answers preflights from allowed origins only', async (t) => {
   t.equal(other.headers['access-control-allow-origin'], undefined)
 })
 
+t.test('CORS_HANDLED_BY=gateway (the deployed HTTP API answers CORS): the app adds no CORS headers', async (t) => {
+  const app = await build(t, { env: { CORS_HANDLED_BY: 'gateway' } })
+  const res = await app.inject({ url: '/health', headers: { origin: 'http://localhost:5173' } })
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['access-control-allow-origin'], undefined)
+  t.equal(res.headers['access-control-expose-headers'], undefined)
+  t.ok(res.headers['x-request-id'], 'the request id header is still set')
+})
+
 t.test('the OpenAPI document is valid 3.1 with both security schemes', async (t) => {
   const app = await build(t)
   const res = await app.inject({ url: '/openapi.json' })

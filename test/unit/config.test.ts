@@ -18,6 +18,8 @@ t.test('local defaults need only the Cognito pool and client', async (t) => {
   t.equal(config.stage, 'local')
   t.equal(config.tables.items, 'items')
   t.equal(config.corsOrigins, '*')
+  t.equal(config.corsHandledBy, 'app', 'the app answers CORS unless told API Gateway does')
+  t.equal(config.accessLog, true, 'an access line per request unless told API Gateway writes it')
   t.equal(config.cognito.issuer, 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc')
   t.same(config.partnerKeys.warehouse, { value: 'dev-warehouse-key-0123456789abcdef' })
 })
@@ -35,6 +37,8 @@ t.test('invalid values say what is expected', async (t) => {
   t.match(problemsOf({ ...base, DYNAMODB_ENDPOINT: 'ftp://x' }), [/DYNAMODB_ENDPOINT must be an http\(s\) URL/])
   t.match(problemsOf({ ...base, CORS_ORIGINS: 'shop.example.com' }), [/CORS_ORIGINS entries must be origins/])
   t.match(problemsOf({ ...base, AWS_REGION: 'mars' }), [/AWS_REGION must be an AWS region/])
+  t.match(problemsOf({ ...base, CORS_HANDLED_BY: 'browser' }), [/CORS_HANDLED_BY must be one of app, gateway/])
+  t.match(problemsOf({ ...base, ACCESS_LOG: 'yes' }), [/ACCESS_LOG must be one of on, off/])
   t.match(problemsOf({ ...base, WAREHOUSE_API_KEY: 'short' }), [/WAREHOUSE_API_KEY must be at least 16/])
 })
 
