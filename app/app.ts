@@ -62,8 +62,9 @@ class AccessLog extends LogController {
 }
 
 export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServerOptions {
+  const logging = config.logLevel !== 'silent'
   return {
-    logger: config.logLevel === 'silent'
+    logger: !logging
       ? false
       : {
           level: config.logLevel,
@@ -80,7 +81,7 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
     bodyLimit: 256 * 1024,
     logController: new AccessLog(config.accessLog),
     // Each request's child logger is made when it first writes a line (see lazy-child-logger.ts).
-    ...(config.logLevel === 'silent' ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
+    ...(logging ? { childLoggerFactory: lazyChildLoggerFactory } : {}),
     // Validators and serializers compiled on first use, not all at init (see lazy-compilers.ts).
     schemaController: deps.schemaController ?? lazySchemaController(deps.compiledSchemas),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },

@@ -17,8 +17,7 @@ import partners from '../routes/partners.js'
 
 export async function registerPlugins (app: FastifyInstance, opts: { openapi?: OpenApiPluginOptions } = {}): Promise<void> {
   await app.register(errors)
-  // Deployed, API Gateway answers CORS and drops the function's CORS headers: no work per request.
-  if (app.config.corsHandledBy === 'app') await app.register(cors)
+  await app.register(cors)
   await app.register(secrets)
   await app.register(auth)
   await app.register(partnerKeys)

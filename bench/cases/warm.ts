@@ -3,8 +3,8 @@
 // at the client (DynamoDBDocumentClient's send answers at once: the app and framework alone, the
 // target row) and at the socket (the real SDK client does its middleware, signing and parsing,
 // compared with the floor making the same GetItem). The API runs with the template's environment
-// (bench/lib/env.ts); one row puts CORS and the access line back in the app. Each sample is a fresh process measuring for a
-// fixed time; the variants alternate.
+// (bench/lib/env.ts); one row puts CORS and the access line back in the app. Each sample is a fresh
+// process measuring for a fixed time; the variants alternate.
 import { IN_APP_CORS_AND_ACCESS_LOG, lambdaEnv } from '../lib/env.js'
 import { STUB_HOST } from '../probes/in-memory-http.js'
 import { runProbe } from '../lib/processes.js'

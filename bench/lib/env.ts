@@ -1,10 +1,27 @@
-// The environment the bundles run with in the bench: what the template sets on the function (JSON
-// logs at the template's default level, source maps on, CORS and the access line left to API
-// Gateway), the stage "test" (so emulator endpoints are allowed) and every AWS endpoint pointed at
-// the stub. IN_APP_CORS_AND_ACCESS_LOG puts back what `npm start` runs with instead.
+// The environment the bundles run with in the bench: what the template sets on the API function
+// to fixed values (read from infra/template.yaml: source maps on, CORS and the access line left to
+// API Gateway), JSON logs at the template's default level, the stage "test" (so emulator endpoints
+// are allowed) and every AWS endpoint pointed at the stub. IN_APP_CORS_AND_ACCESS_LOG puts back
+// what `npm start` runs with instead.
+import { loadTemplate, type CfnTemplate } from '../../infra/template.js'
+
+type Variables = Record<string, unknown>
+
+/** The variables the template gives the API function as literal values (Globals included). */
+function templateLiterals (): Record<string, string> {
+  type WithGlobals = CfnTemplate & { Globals?: { Function?: { Environment?: { Variables?: Variables } } } }
+  const { Globals, Resources } = loadTemplate() as WithGlobals
+  const vars: Variables = {
+    ...Globals?.Function?.Environment?.Variables,
+    ...Resources.ApiFunction?.Properties?.Environment?.Variables
+  }
+  // !Ref and !Sub values are the stack's; the bench sets its own below.
+  return Object.fromEntries(Object.entries(vars).filter((e): e is [string, string] => typeof e[1] === 'string'))
+}
+
 export function lambdaEnv (awsEndpoint: string): Record<string, string> {
   return {
-    NODE_OPTIONS: '--enable-source-maps',
+    ...templateLiterals(),
     AWS_LAMBDA_FUNCTION_NAME: 'bench',
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
@@ -19,8 +36,6 @@ export function lambdaEnv (awsEndpoint: string): Record<string, string> {
     USER_POOL_ID: 'us-east-1_bench',
     USER_POOL_CLIENT_ID: 'bench-client',
     CORS_ORIGINS: '*',
-    CORS_HANDLED_BY: 'gateway',
-    ACCESS_LOG: 'off',
     DYNAMODB_ENDPOINT: awsEndpoint,
     COGNITO_ENDPOINT: awsEndpoint,
     EVENTBRIDGE_ENDPOINT: awsEndpoint,
