@@ -1,11 +1,13 @@
 // Shopper authentication: every protected route verifies the Cognito token inside the app.
 // @fastify/jwt verifies the signature and the time claims with a key from the pool's JWKS
 // (get-jwks: cached, refetched on an unknown kid, so key rotation needs no restart); this plugin
-// adds Cognito's own rules (issuer, token_use, app client, groups) and the problem format.
+// adds Cognito's own rules (issuer, token_use, app client, groups) and the problem format. Both
+// libraries are loaded on the first token, off the cold start (see jwt-request-verifier.ts).
 import fp from 'fastify-plugin'
-import fastifyJwt from '@fastify/jwt'
+import type { FastifyJWTOptions } from '@fastify/jwt'
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { GetJwks } from 'get-jwks'
+import type { RequestVerifier } from './jwt-request-verifier.js'
 import { Problem } from '../app/problem.js'
 
 export type TokenUse = 'id' | 'access'
@@ -132,7 +134,7 @@ export default fp(async function authPlugin (app) {
     return jwks
   }
 
-  await app.register(fastifyJwt, {
+  const jwtOptions: FastifyJWTOptions = {
     decode: { complete: true },
     secret: async (_request: FastifyRequest, token: unknown) => {
       const { header, payload } = token as { header: { alg?: unknown; kid?: unknown }; payload: Partial<CognitoClaims> }
@@ -149,7 +151,14 @@ export default fp(async function authPlugin (app) {
       clockTolerance: CLOCK_SKEW_MS,
       requiredClaims: ['exp', 'iss', 'sub', 'token_use']
     }
-  })
+  }
+  let verifier: Promise<RequestVerifier> | undefined
+  const verifyToken = async (request: FastifyRequest): Promise<CognitoClaims> => {
+    verifier ??= import('./jwt-request-verifier.js').then(({ createRequestVerifier }) => createRequestVerifier(jwtOptions))
+    return await (await verifier)(request) as CognitoClaims
+  }
+  // null until a protected route verifies a token (as @fastify/jwt would decorate it).
+  app.decorateRequest('user', null as unknown as AuthUser)
 
   app.decorate('requireUser', (options: RequireUserOptions = {}): preHandlerAsyncHookHandler => {
     const accepted: TokenUse[] = options.tokenUse === undefined
@@ -159,7 +168,7 @@ export default fp(async function authPlugin (app) {
     return async function requireUser (request) {
       let claims: CognitoClaims
       try {
-        claims = await request.jwtVerify<CognitoClaims>()
+        claims = await verifyToken(request)
       } catch (err) {
         throw toProblem(err)
       }

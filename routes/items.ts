@@ -25,7 +25,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   const requireAdmin = app.requireUser({ groups: [ADMIN_GROUP] })
   // No token is a shopper; a token that is sent must be valid (401 otherwise).
   const optionalUser = app.optionalUser()
-  // request.user is null (@fastify/jwt's default) when no token was sent.
+  // request.user is null (the auth plugin's default) when no token was sent.
   const isAdmin = (request: FastifyRequest): boolean =>
     (request.user as AuthUser | null)?.groups.includes(ADMIN_GROUP) === true
   const now = (): string => new Date().toISOString()

@@ -20,6 +20,11 @@ export interface FunctionBundle {
   entry: string
   /** Extra files the function needs at run time, copied into its folder (beside index.mjs). */
   assets?: (dir: string) => Promise<void>
+  /**
+   * CommonJS packages bundled apart (apart.cjs beside index.mjs) and required from there on first
+   * use, so init neither reads nor compiles their code.
+   */
+  apart?: string[]
 }
 
 /** Where a function's bundle lands: dist/<name>/index.mjs (the Lambda handler is index.handler). */
@@ -50,7 +55,10 @@ export const FUNCTIONS: FunctionBundle[] = [
   {
     name: 'api',
     entry: join(ROOT, 'app', 'lambda.ts'),
-    assets: async (dir) => { await copySwaggerUiAssets(dir); await writeOpenApiDocument(dir); await writeCompiledSchemas(dir) }
+    assets: async (dir) => { await copySwaggerUiAssets(dir); await writeOpenApiDocument(dir); await writeCompiledSchemas(dir) },
+    // Fastify's schema compilers (Ajv, fast-json-stringify: ~250 KiB) are a fallback here: every
+    // route's validators and serializers are compiled at build time (app/lazy-compilers.ts).
+    apart: ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler']
   },
   { name: 'worker', entry: join(ROOT, 'workers', 'handler.ts') }
 ]
@@ -75,6 +83,44 @@ const bundledRequire: Plugin = {
       return { contents, loader: 'ts' }
     })
   }
+}
+
+export const APART_FILE = 'apart.cjs'
+
+// Resolves each of fn.apart, whoever imports it (Fastify's schema controller, app/schema-compilers.ts),
+// to a stub that requires it from apart.cjs beside the bundle (writeApart() builds that file). The
+// stub is CommonJS, so esbuild evaluates it, and only then is apart.cjs read, on its first require.
+function apartPlugin (packages: string[]): Plugin {
+  const filter = new RegExp(`^(${packages.map((p) => p.replace(/[/.]/g, (c) => `\\${c}`)).join('|')})$`)
+  return {
+    name: 'apart',
+    setup (b) {
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'apart' }))
+      b.onLoad({ filter: /.*/, namespace: 'apart' }, (args) => ({
+        contents: `module.exports = require(require('node:path').join(__dirname, ${JSON.stringify(APART_FILE)}))[${JSON.stringify(args.path)}]`,
+        loader: 'js'
+      }))
+    }
+  }
+}
+
+/** Builds fn.apart into <dir>/apart.cjs: one CommonJS file, each package evaluated on first access. */
+async function writeApart (fn: FunctionBundle, dir: string): Promise<void> {
+  if (fn.apart === undefined) return
+  const getters = fn.apart.map((pkg) => `  get ${JSON.stringify(pkg)} () { return require(${JSON.stringify(pkg)}) }`)
+  await build({
+    stdin: { contents: `module.exports = {\n${getters.join(',\n')}\n}\n`, resolveDir: ROOT, sourcefile: 'apart.cjs', loader: 'js' },
+    outfile: join(dir, APART_FILE),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    legalComments: 'none',
+    logLevel: 'warning'
+  })
 }
 
 /** esbuild options for one function, written into `outdir` (index.mjs plus its chunks/). */
@@ -128,7 +174,7 @@ export function buildOptions (fn: FunctionBundle, version: string, outdir = join
     define: { 'process.env.APP_VERSION': JSON.stringify(version) },
     // Pretty logs are for terminals; in Lambda pino writes JSON and never loads pino-pretty.
     external: ['pino-pretty'],
-    plugins: [bundledRequire],
+    plugins: [bundledRequire, ...(fn.apart === undefined ? [] : [apartPlugin(fn.apart)])],
     logLevel: 'warning'
   }
 }
@@ -157,6 +203,7 @@ export async function buildFunction (fn: FunctionBundle, version: string, dist =
   const result = await build(buildOptions(fn, version, dir))
   // Kept outside the function's folder, so it is not deployed.
   await writeFile(join(dist, `${fn.name}.meta.json`), JSON.stringify(result.metafile as Metafile))
+  await writeApart(fn, dir)
   await fn.assets?.(dir)
   const file = bundlePath(fn.name, dist)
   const code = await readFile(file)

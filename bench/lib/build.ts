@@ -4,7 +4,7 @@
 import { build } from 'esbuild'
 import { cp, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { FUNCTIONS, ROOT, buildFunction, buildOptions, packageVersion, type BundleReport, type FunctionBundle } from '../../scripts/build.js'
+import { APART_FILE, FUNCTIONS, ROOT, buildFunction, buildOptions, packageVersion, type BundleReport, type FunctionBundle } from '../../scripts/build.js'
 
 export const BUILD_DIR = join(ROOT, 'bench', 'results', 'build')
 
@@ -23,6 +23,12 @@ export interface Built {
   probes: Record<typeof PROBES[number], string>
   reports: BundleReport[]
   metafiles: Record<string, string>
+}
+
+// A variant built with the API's esbuild options also requires Fastify's schema compilers from
+// apart.cjs beside it (scripts/build.ts: FunctionBundle.apart).
+async function copyApart (dir: string): Promise<void> {
+  await Promise.all([APART_FILE, `${APART_FILE}.map`].map((f) => cp(join(BUILD_DIR, 'api', f), join(dir, f))))
 }
 
 export async function buildAll (): Promise<Built> {
@@ -64,6 +70,7 @@ export async function buildAll (): Promise<Built> {
     }]
   })
   await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(eagerDir, 'openapi.json'))
+  await copyApart(eagerDir)
   bundles['api-eager-compile'] = eager
   // The same API without its build-time compiled validators and serializers (compiled/ beside
   // it): each is compiled on its first use, as before that optimisation.
@@ -83,6 +90,7 @@ export async function buildAll (): Promise<Built> {
     if (fn === apiFn) {
       await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(outdir, 'openapi.json'))
       await cp(join(BUILD_DIR, 'api', 'compiled'), join(outdir, 'compiled'), { recursive: true })
+      await copyApart(outdir)
     }
     bundles[name] = join(outdir, 'index.mjs')
   }))

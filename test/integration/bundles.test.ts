@@ -8,12 +8,27 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { APIGatewayProxyResult, Context } from 'aws-lambda'
-import { FUNCTIONS, buildFunction, bundlePath, packageVersion } from '../../scripts/build.js'
+import type { Metafile } from 'esbuild'
+import { createRequire } from 'node:module'
+import { APART_FILE, FUNCTIONS, buildFunction, bundlePath, packageVersion } from '../../scripts/build.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { toStoredItem } from '../../domain/catalog.js'
 
 type Handler = (event: unknown, context: Context) => Promise<APIGatewayProxyResult>
+
+/** The output files an entry loads before it runs: itself and its static imports, transitively. */
+function staticClosure (meta: Metafile, entryName: string): string[] {
+  const entry = Object.keys(meta.outputs).find((o) => o.endsWith(`/${entryName}`))
+  const seen = new Set<string>()
+  const visit = (out: string | undefined): void => {
+    if (out === undefined || seen.has(out)) return
+    seen.add(out)
+    for (const i of meta.outputs[out]?.imports ?? []) if (i.kind === 'import-statement') visit(i.path)
+  }
+  visit(entry)
+  return [...seen]
+}
 
 const sample = async (name: string): Promise<Record<string, any>> =>
   JSON.parse(await readFile(new URL(`../../events/${name}`, import.meta.url), 'utf8'))
@@ -31,6 +46,16 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
   const entry = await readFile(bundlePath('api', dist), 'utf8')
   t.notOk(entry.includes('swagger-initializer'), 'Swagger UI is not in the entry file (a chunk loaded on first use)')
   t.ok(report.totalBytes > report.bytes, `chunks beside the entry: ${report.bytes} bytes entry, ${report.totalBytes} in all`)
+  // Fastify's schema compilers are a fallback (every schema is compiled at build time): apart from
+  // what init loads, in apart.cjs, which still provides them.
+  const meta = JSON.parse(await readFile(join(dist, 'api.meta.json'), 'utf8')) as Metafile
+  const initInputs = staticClosure(meta, 'index.mjs').flatMap((out) => Object.keys(meta.outputs[out]?.inputs ?? {}))
+  t.ok(initInputs.some((i) => /node_modules\/fastify\//.test(i)), 'init loads Fastify')
+  // (Fastify's error serializer needs fast-json-stringify's small runtime, lib/serializer.js, only.)
+  t.notOk(initInputs.some((i) => /node_modules\/(ajv|ajv-formats|@fastify\/ajv-compiler)\/|fast-json-stringify\/index\.js/.test(i)), 'but neither Ajv nor the fast-json-stringify compiler')
+  const apart = createRequire(import.meta.url)(join(dist, 'api', APART_FILE)) as Record<string, unknown>
+  t.equal(typeof apart['@fastify/ajv-compiler'], 'function', 'apart.cjs has the Ajv compiler')
+  t.equal(typeof (apart['@fastify/fast-json-stringify-compiler'] as { SerializerSelector?: unknown }).SerializerSelector, 'function', 'and the serializer compiler')
 
   // What Lambda and the template give the function (the emulators stand in for AWS). No
   // APP_VERSION: the bundle must carry package.json's version itself.
