@@ -5,7 +5,7 @@
 // libraries are loaded on the first token, off the cold start (see jwt-request-verifier.ts).
 import fp from 'fastify-plugin'
 import type { FastifyJWTOptions } from '@fastify/jwt'
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify'
 import type { GetJwks } from 'get-jwks'
 import type { RequestVerifier } from './jwt-request-verifier.js'
 import { Problem } from '../app/problem.js'
@@ -52,7 +52,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     requireUser: (options?: RequireUserOptions) => preHandlerAsyncHookHandler
     /** Like requireUser() but a request without a token passes as anonymous (request.user stays null). */
-    optionalUser: () => preHandlerAsyncHookHandler
+    optionalUser: () => preHandlerHookHandler
     /** The caller's email, asked of Cognito (GetUser) when an access token does not carry it. */
     userEmail: (request: FastifyRequest) => Promise<string>
   }
@@ -212,10 +212,12 @@ export default fp(async function authPlugin (app) {
 
   // For public routes that answer more to some callers (admins see the exact stock): no token is
   // anonymous, but a token that is sent must be valid, so a client never mistakes a 200 for a sign-in.
-  app.decorate('optionalUser', (): preHandlerAsyncHookHandler => {
+  app.decorate('optionalUser', (): preHandlerHookHandler => {
     const verify = app.requireUser()
-    return async function optionalUser (request, reply) {
-      if (request.headers.authorization !== undefined) await verify.call(this, request, reply)
+    // Callback style: the anonymous request (most catalog reads) costs no promise.
+    return function optionalUser (request, reply, done) {
+      if (request.headers.authorization === undefined) { done(); return }
+      verify.call(this, request, reply).then(() => { done() }, done)
     }
   })
 }, { name: 'auth', dependencies: ['errors'] })
