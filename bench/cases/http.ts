@@ -4,10 +4,11 @@
 // in a child process (bench/lib/stack.ts); the load comes from autocannon, 10 connections.
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
-import { BatchGetCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb'
-import { stubItem, stubOrder } from '../lib/aws-stub.js'
-import { batchPut, freshTables, requireStack, startApi } from '../lib/stack.js'
-import { quantile, summarize } from '../lib/stats.js'
+import { GetCommand } from '@aws-sdk/lib-dynamodb'
+import { stubItem } from '../lib/aws-stub.js'
+import { orderCalls } from '../lib/order-calls.js'
+import { BARE_HTTP_SERVER, batchPut, freshTables, requireStack, startApi } from '../lib/stack.js'
+import { quantile, summarize, type Summary } from '../lib/stats.js'
 import { compare, type BenchCase, type BenchContext, type Row } from '../lib/types.js'
 
 const CONNECTIONS = 10
@@ -136,6 +137,22 @@ const failures = (results: LoadResult[]): string => {
 
 export const ITEM_ID = 'bench-item-1'
 
+/**
+ * Two report rows around the bare HTTP server: the API against it (what the app adds to any
+ * HTTP server making the same calls) and it against the raw SDK loops (what the HTTP hop and the
+ * load generator cost on this machine, with no app at all).
+ */
+function bareRows (caseName: string, measured: string, api: LoadResult[], bare: LoadResult[], sdk: { name: string; results: LoadResult[] }): Row[] {
+  const rate = (r: LoadResult[]): Summary => summarize(r.map((x) => x.perSecond))
+  return [
+    compare({ case: caseName, measured: `${measured} vs the bare HTTP server`, unit: '/s', summary: rate(api), baseline: { name: 'bare HTTP server', summary: rate(bare) }, better: 'higher' }),
+    compare({
+      case: caseName, measured: 'bare HTTP server (node:http, no framework): requests/s', unit: '/s', summary: rate(bare), baseline: { name: sdk.name, summary: rate(sdk.results) }, better: 'higher',
+      note: 'the same calls behind node:http and the same load generator: the share of the gap that no app can close on this machine'
+    })
+  ]
+}
+
 export const httpRead: BenchCase = {
   name: 'HTTP read',
   needsStack: true,
@@ -145,15 +162,19 @@ export const httpRead: BenchCase = {
     try {
       await batchPut(stack.ddb, tables.names.items, [stubItem(ITEM_ID)])
       const api = await startApi(stack, tables.env)
+      const bareServer = await startApi(stack, tables.env, BARE_HTTP_SERVER).catch(async (err: unknown) => { await api.stop(); throw err })
       try {
         const http = 'api GET /items/{id}'
         const sdk = 'raw SDK GetItem'
+        const bare = 'bare HTTP server GET (node:http + GetItem)'
         const s = await interleave(ctx, 'HTTP read', [
           { label: http, run: async (ms) => httpLoad({ url: `${api.url}/items/${ITEM_ID}`, method: 'GET' }, CONNECTIONS, ms) },
-          { label: sdk, run: async (ms) => loops(() => stack.ddb.send(new GetCommand({ TableName: tables.names.items, Key: { id: ITEM_ID } })), CONNECTIONS, ms) }
+          { label: sdk, run: async (ms) => loops(() => stack.ddb.send(new GetCommand({ TableName: tables.names.items, Key: { id: ITEM_ID } })), CONNECTIONS, ms) },
+          { label: bare, run: async (ms) => httpLoad({ url: `${bareServer.url}/items/${ITEM_ID}`, method: 'GET' }, CONNECTIONS, ms) }
         ])
         const a = s.get(http) ?? []
         const b = s.get(sdk) ?? []
+        const c = s.get(bare) ?? []
         return [
           compare({
             case: 'HTTP read', measured: 'GET /items/{id}: requests/s', unit: '/s', summary: summarize(a.map((r) => r.perSecond)),
@@ -163,10 +184,11 @@ export const httpRead: BenchCase = {
           compare({
             case: 'HTTP read', measured: 'GET /items/{id}: p99', unit: 'ms', summary: summarize(a.map((r) => r.p99Ms)),
             baseline: { name: sdk, summary: summarize(b.map((r) => r.p99Ms)) }, better: 'lower'
-          })
+          }),
+          ...bareRows('HTTP read', 'GET /items/{id}: requests/s', a, c, { name: sdk, results: b })
         ]
       } finally {
-        await api.stop()
+        await Promise.all([api.stop(), bareServer.stop()])
       }
     } finally {
       await tables.drop()
@@ -189,55 +211,18 @@ export const httpWrite: BenchCase = {
       // Stock enough that nothing is ever short: the bench measures placing, not refusing.
       await batchPut(stack.ddb, items, ids.map((id) => ({ ...stubItem(id), stock: 1_000_000_000 })))
       const api = await startApi(stack, tables.env)
+      const bareServer = await startApi(stack, tables.env, BARE_HTTP_SERVER).catch(async (err: unknown) => { await api.stop(); throw err })
       const userId = `bench-user-${randomUUID()}`
       const token = stack.issuer.token({ sub: userId, email: 'bench@example.com' })
       let n = 0
       const nextItem = (): string => ids[n++ % ids.length] as string
-      // The transaction data/orders-repository.ts place() sends for a keyed order: the order's Put,
-      // one stock decrement and the Idempotency-Key's record (data/idempotency-repository.ts).
-      const transaction = async (): Promise<void> => {
-        const id = nextItem()
-        const order = { ...stubOrder(0, userId), id: randomUUID(), createdAt: new Date().toISOString() }
-        const now = Date.now()
-        await stack.ddb.send(new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: orders, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
-            {
-              Update: {
-                TableName: items,
-                Key: { id },
-                UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
-                ConditionExpression: 'attribute_exists(#id) AND #stock >= :count',
-                ExpressionAttributeNames: { '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt' },
-                ExpressionAttributeValues: { ':minus': -1, ':count': 1, ':now': order.createdAt },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
-              }
-            },
-            {
-              Put: {
-                TableName: idempotency,
-                Item: { id: `order#${userId}#${randomUUID()}`, status: 'completed', requestHash: 'h', claimedAt: now, expiration: Math.floor(now / 1000) + 86400, response: { statusCode: 201, body: order } },
-                ConditionExpression: 'attribute_not_exists(id)'
-              }
-            }
-          ]
-        }))
-      }
-      // Both calls POST /orders with an Idempotency-Key makes (data/place-order.ts): one BatchGet
-      // of the item and the key's record, then the transaction.
-      const allCalls = async (): Promise<void> => {
-        await stack.ddb.send(new BatchGetCommand({
-          RequestItems: {
-            [items]: { Keys: [{ id: ids[n % ids.length] }] },
-            [idempotency]: { Keys: [{ id: `order#${userId}#${randomUUID()}` }], ConsistentRead: true }
-          }
-        }))
-        await transaction()
-      }
+      const calls = orderCalls(stack.ddb, { items, orders, idempotency }, userId)
+      const orderBody = (): { body: string } => ({ body: JSON.stringify({ items: [{ id: nextItem(), count: 1, color: 'BLK' }] }) })
       try {
         const http = 'api POST /orders'
         const tx = 'raw SDK TransactWriteItems'
         const all = 'raw SDK, the 2 calls of POST /orders'
+        const bare = 'bare HTTP server POST (node:http + the 2 calls)'
         const s = await interleave(ctx, 'HTTP write', [
           {
             label: http,
@@ -245,14 +230,15 @@ export const httpWrite: BenchCase = {
               url: `${api.url}/orders`,
               method: 'POST',
               headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-              next: () => ({
-                body: JSON.stringify({ items: [{ id: nextItem(), count: 1, color: 'BLK' }] }),
-                headers: { 'idempotency-key': randomUUID() }
-              })
+              next: () => ({ ...orderBody(), headers: { 'idempotency-key': randomUUID() } })
             }, CONNECTIONS, ms)
           },
-          { label: tx, run: async (ms) => loops(transaction, CONNECTIONS, ms) },
-          { label: all, run: async (ms) => loops(allCalls, CONNECTIONS, ms) }
+          { label: tx, run: async (ms) => loops(async () => await calls.transaction(nextItem()), CONNECTIONS, ms) },
+          { label: all, run: async (ms) => loops(async () => await calls.allCalls(nextItem()), CONNECTIONS, ms) },
+          {
+            label: bare,
+            run: async (ms) => httpLoad({ url: `${bareServer.url}/orders`, method: 'POST', headers: { 'content-type': 'application/json' }, next: orderBody }, CONNECTIONS, ms)
+          }
         ])
         const get = (label: string): number[] => (s.get(label) ?? []).map((r) => r.perSecond)
         const p99 = (label: string): number[] => (s.get(label) ?? []).map((r) => r.p99Ms)
@@ -270,11 +256,12 @@ export const httpWrite: BenchCase = {
           compare({
             case: 'HTTP write', measured: 'POST /orders: p99', unit: 'ms', summary: summarize(p99(http)),
             baseline: { name: tx, summary: summarize(p99(tx)) }, better: 'lower'
-          })
+          }),
+          ...bareRows('HTTP write', 'POST /orders: orders/s', s.get(http) ?? [], s.get(bare) ?? [], { name: all, results: s.get(all) ?? [] })
         ]
         return rows
       } finally {
-        await api.stop()
+        await Promise.all([api.stop(), bareServer.stop()])
       }
     } finally {
       await tables.drop()

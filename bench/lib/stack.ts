@@ -113,14 +113,18 @@ export async function batchPut (ddb: DynamoDBDocumentClient, table: string, item
 
 export interface BenchApi { url: string; stop: () => Promise<void> }
 
+/** bench/baselines/bare-http.ts: node:http and the SDK, no framework (the HTTP cases' floor). */
+export const BARE_HTTP_SERVER = join(ROOT, 'bench', 'baselines', 'bare-http.ts')
+
 /**
  * The API as `npm start` serves it (app/server.ts: loadConfig, buildApp, listen) in a child
  * process, on a free port, against the stack and the given tables. Logs at warn: the bench
- * measures the app, not a terminal printing a line per request.
+ * measures the app, not a terminal printing a line per request. `server` runs another server the
+ * same way (the bare HTTP baseline).
  */
-export async function startApi (stack: BenchStack, env: Record<string, string>): Promise<BenchApi> {
+export async function startApi (stack: BenchStack, env: Record<string, string>, server = join(ROOT, 'app', 'server.ts')): Promise<BenchApi> {
   const port = await reservePort('the bench API')
-  const child = startChild('the bench API', process.execPath, ['--import', 'tsx', join(ROOT, 'app', 'server.ts')], {
+  const child = startChild('the bench API', process.execPath, ['--import', 'tsx', server], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
