@@ -153,9 +153,11 @@ export default fp(async function authPlugin (app) {
     }
   }
   let verifier: Promise<RequestVerifier> | undefined
-  const verifyToken = async (request: FastifyRequest): Promise<CognitoClaims> => {
-    verifier ??= import('./jwt-request-verifier.js').then(({ createRequestVerifier }) => createRequestVerifier(jwtOptions))
-    return await (await verifier)(request) as CognitoClaims
+  const loadVerifier = async (): Promise<RequestVerifier> => {
+    verifier ??= import('./jwt-request-verifier.js')
+      .then(({ createRequestVerifier }) => createRequestVerifier(jwtOptions))
+      .catch((err: unknown) => { verifier = undefined; throw err })
+    return await verifier
   }
   // null until a protected route verifies a token (as @fastify/jwt would decorate it).
   app.decorateRequest('user', null as unknown as AuthUser)
@@ -166,9 +168,11 @@ export default fp(async function authPlugin (app) {
       : Array.isArray(options.tokenUse) ? options.tokenUse : [options.tokenUse]
     const groups = options.groups ?? []
     return async function requireUser (request) {
+      // Loading the verifier failing is ours (a 500), never the caller's 401.
+      const verify = await loadVerifier()
       let claims: CognitoClaims
       try {
-        claims = await verifyToken(request)
+        claims = await verify(request) as CognitoClaims
       } catch (err) {
         throw toProblem(err)
       }
