@@ -65,6 +65,8 @@ const EMAIL_CACHE_MAX = 10_000
 const EMAIL_CACHE_TTL_MS = 5 * 60_000
 /** Signing keys change rarely; an unknown kid refetches the JWKS anyway. */
 const JWKS_CACHE_TTL_MS = 10 * 60_000
+/** A pool signs with one or two keys; more kids than this are not ours to remember. */
+const PEM_CACHE_MAX = 16
 const REALM = 'serverless-commerce'
 
 function unauthorized (code: string, detail: string): Problem {
@@ -134,6 +136,21 @@ export default fp(async function authPlugin (app) {
     return jwks
   }
 
+  // get-jwks caches the JWKS but converts the key to PEM (jwk-to-pem, asn1.js) on every call:
+  // ~40 % of verifying a token. The PEM is kept per kid for as long as get-jwks keeps the JWKS;
+  // a failed lookup is not kept, so the next token asks again.
+  const pems = new Map<string, { pem: Promise<string>; until: number }>()
+  const publicKey = async (kid: string): Promise<string> => {
+    const now = Date.now()
+    const hit = pems.get(kid)
+    if (hit !== undefined && hit.until > now) return await hit.pem
+    if (pems.size >= PEM_CACHE_MAX) pems.delete(pems.keys().next().value as string)
+    const pem = getJwks().then((jwks) => jwks.getPublicKey({ domain: issuer, alg: 'RS256', kid }))
+    pems.set(kid, { pem, until: now + JWKS_CACHE_TTL_MS })
+    pem.catch(() => { if (pems.get(kid)?.pem === pem) pems.delete(kid) })
+    return await pem
+  }
+
   const jwtOptions: FastifyJWTOptions = {
     decode: { complete: true },
     secret: async (_request: FastifyRequest, token: unknown) => {
@@ -143,13 +160,16 @@ export default fp(async function authPlugin (app) {
       if (typeof header.kid !== 'string' || header.kid === '') throw unauthorized('token_invalid', 'The token names no signing key')
       // Only our pool's issuer is ever fetched from, whatever the token claims.
       if (payload.iss !== issuer) throw unauthorized('token_invalid', 'The token was not issued by this service')
-      return (await getJwks()).getPublicKey({ domain: issuer, alg: 'RS256', kid: header.kid })
+      return await publicKey(header.kid)
     },
     verify: {
       algorithms: ['RS256'],
       allowedIss: issuer,
       clockTolerance: CLOCK_SKEW_MS,
-      requiredClaims: ['exp', 'iss', 'sub', 'token_use']
+      requiredClaims: ['exp', 'iss', 'sub', 'token_use'],
+      // fast-jwt keeps each verified token (LRU, 1,000) until its exp, at most 10 minutes: a
+      // front end sends the same token for an hour, and its signature is checked once a container.
+      cache: true
     }
   }
   let verifier: Promise<RequestVerifier> | undefined

@@ -118,6 +118,18 @@ t.test('key rotation: a new kid is fetched without a restart; the JWKS is cached
   t.equal((await call(app, issuer.token())).statusCode, 200, 'the old key still works during the rotation')
 })
 
+t.test('a verified token is remembered only until it expires (skew included)', async (t) => {
+  const { app, issuer } = await setup(t)
+  // Expired 58 s ago (the issuer counts whole seconds): inside the 60 s clock skew for another 1-2 s.
+  const token = issuer.token({ expiresIn: -58 })
+  t.equal((await call(app, token)).statusCode, 200, 'accepted (and remembered) while inside the skew')
+  t.equal((await call(app, token)).statusCode, 200, 'accepted again')
+  await new Promise((resolve) => setTimeout(resolve, 2100))
+  const late = await call(app, token)
+  t.equal(late.statusCode, 401, 'refused once past it, although verified before')
+  t.equal(late.json().code, 'token_expired')
+})
+
 t.test('an unreachable JWKS is a 503, not a 401', async (t) => {
   const { app, issuer } = await setup(t)
   const token = issuer.token()
