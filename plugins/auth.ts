@@ -109,6 +109,22 @@ function unavailable (): Problem {
   return new Problem(503, 'dependency_unavailable', 'The token signing keys cannot be read right now; retry shortly', {}, { 'retry-after': '5' })
 }
 
+/** A Map whose entries expire after `ttlMs`, holding at most `max` (the oldest leaves first). */
+function expiringCache<V> (max: number, ttlMs: number): { get: (key: string) => V | undefined; set: (key: string, value: V) => void; delete: (key: string) => void } {
+  const entries = new Map<string, { value: V; until: number }>()
+  return {
+    get: (key) => {
+      const hit = entries.get(key)
+      return hit !== undefined && hit.until > Date.now() ? hit.value : undefined
+    },
+    set: (key, value) => {
+      if (entries.size >= max) entries.delete(entries.keys().next().value as string)
+      entries.set(key, { value, until: Date.now() + ttlMs })
+    },
+    delete: (key) => { entries.delete(key) }
+  }
+}
+
 function hasClient (claims: CognitoClaims, clientId: string): boolean {
   if (claims.token_use === 'access') return claims.client_id === clientId
   return Array.isArray(claims.aud) ? claims.aud.includes(clientId) : claims.aud === clientId
@@ -139,15 +155,13 @@ export default fp(async function authPlugin (app) {
   // get-jwks caches the JWKS but converts the key to PEM (jwk-to-pem, asn1.js) on every call:
   // ~40 % of verifying a token. The PEM is kept per kid for as long as get-jwks keeps the JWKS;
   // a failed lookup is not kept, so the next token asks again.
-  const pems = new Map<string, { pem: Promise<string>; until: number }>()
+  const pems = expiringCache<Promise<string>>(PEM_CACHE_MAX, JWKS_CACHE_TTL_MS)
   const publicKey = async (kid: string): Promise<string> => {
-    const now = Date.now()
     const hit = pems.get(kid)
-    if (hit !== undefined && hit.until > now) return await hit.pem
-    if (pems.size >= PEM_CACHE_MAX) pems.delete(pems.keys().next().value as string)
+    if (hit !== undefined) return await hit
     const pem = getJwks().then((jwks) => jwks.getPublicKey({ domain: issuer, alg: 'RS256', kid }))
-    pems.set(kid, { pem, until: now + JWKS_CACHE_TTL_MS })
-    pem.catch(() => { if (pems.get(kid)?.pem === pem) pems.delete(kid) })
+    pems.set(kid, pem)
+    pem.catch(() => { if (pems.get(kid) === pem) pems.delete(kid) })
     return await pem
   }
 
@@ -210,12 +224,12 @@ export default fp(async function authPlugin (app) {
     }
   })
 
-  const emails = new Map<string, { email: string; until: number }>()
+  const emails = expiringCache<string>(EMAIL_CACHE_MAX, EMAIL_CACHE_TTL_MS)
   app.decorate('userEmail', async (request: FastifyRequest): Promise<string> => {
     const user = request.user
     if (user.email !== '') return user.email
     const cached = emails.get(user.sub)
-    if (cached !== undefined && cached.until > Date.now()) return cached.email
+    if (cached !== undefined) return cached
     const token = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? ''
     const { GetUserCommand } = await import('@aws-sdk/client-cognito-identity-provider')
     let email: string | undefined
@@ -228,8 +242,7 @@ export default fp(async function authPlugin (app) {
       throw new Problem(503, 'dependency_unavailable', 'Your account details cannot be read right now; retry shortly', {}, { 'retry-after': '2' })
     }
     if (email === undefined) throw new Problem(400, 'email_unknown', 'This account has no email address; sign in with an id token')
-    if (emails.size >= EMAIL_CACHE_MAX) emails.delete(emails.keys().next().value as string)
-    emails.set(user.sub, { email, until: Date.now() + EMAIL_CACHE_TTL_MS })
+    emails.set(user.sub, email)
     user.email = email
     return email
   })

@@ -104,22 +104,17 @@ function apartPlugin (packages: string[]): Plugin {
   }
 }
 
-/** Builds fn.apart into <dir>/apart.cjs: one CommonJS file, each package evaluated on first access. */
-async function writeApart (fn: FunctionBundle, dir: string): Promise<void> {
+/** Builds fn.apart into <dir>/apart.cjs with the bundle's own options, each package evaluated on first access. */
+async function writeApart (fn: FunctionBundle, version: string, dir: string): Promise<void> {
   if (fn.apart === undefined) return
+  const { platform, target, minify, sourcemap, sourcesContent, legalComments, logLevel } = buildOptions(fn, version, dir)
   const getters = fn.apart.map((pkg) => `  get ${JSON.stringify(pkg)} () { return require(${JSON.stringify(pkg)}) }`)
   await build({
     stdin: { contents: `module.exports = {\n${getters.join(',\n')}\n}\n`, resolveDir: ROOT, sourcefile: 'apart.cjs', loader: 'js' },
     outfile: join(dir, APART_FILE),
     bundle: true,
-    platform: 'node',
-    target: 'node20',
     format: 'cjs',
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    legalComments: 'none',
-    logLevel: 'warning'
+    platform, target, minify, sourcemap, sourcesContent, legalComments, logLevel
   })
 }
 
@@ -203,7 +198,7 @@ export async function buildFunction (fn: FunctionBundle, version: string, dist =
   const result = await build(buildOptions(fn, version, dir))
   // Kept outside the function's folder, so it is not deployed.
   await writeFile(join(dist, `${fn.name}.meta.json`), JSON.stringify(result.metafile as Metafile))
-  await writeApart(fn, dir)
+  await writeApart(fn, version, dir)
   await fn.assets?.(dir)
   const file = bundlePath(fn.name, dist)
   const code = await readFile(file)

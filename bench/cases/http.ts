@@ -156,7 +156,7 @@ function bareRows (caseName: string, measured: string, api: LoadResult[], bare: 
     compare({ case: caseName, measured: `${measured} vs the bare HTTP server`, unit: '/s', summary: rate(api), baseline: { name: 'bare HTTP server', summary: rate(bare) }, better: 'higher' }),
     compare({
       case: caseName, measured: 'bare HTTP server (node:http, no framework): requests/s', unit: '/s', summary: rate(bare), baseline: { name: sdk.name, summary: rate(sdk.results) }, better: 'higher',
-      note: 'the same calls behind node:http and the same load generator: the share of the gap that no app can close on this machine'
+      note: 'the same calls behind node:http and the same load generator: what the HTTP hop and the load generator alone cost on this machine'
     })
   ]
 }

@@ -25,8 +25,9 @@ export interface Built {
   metafiles: Record<string, string>
 }
 
-// A variant built with the API's esbuild options also requires Fastify's schema compilers from
-// apart.cjs beside it (scripts/build.ts: FunctionBundle.apart).
+// A variant built with the API's esbuild plugins also requires Fastify's schema compilers from
+// apart.cjs beside it (scripts/build.ts: FunctionBundle.apart). The eager variant replaces the
+// plugins, so Ajv is bundled into it as before that optimisation.
 async function copyApart (dir: string): Promise<void> {
   await Promise.all([APART_FILE, `${APART_FILE}.map`].map((f) => cp(join(BUILD_DIR, 'api', f), join(dir, f))))
 }
@@ -70,7 +71,6 @@ export async function buildAll (): Promise<Built> {
     }]
   })
   await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(eagerDir, 'openapi.json'))
-  await copyApart(eagerDir)
   bundles['api-eager-compile'] = eager
   // The same API without its build-time compiled validators and serializers (compiled/ beside
   // it): each is compiled on its first use, as before that optimisation.
