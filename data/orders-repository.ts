@@ -11,7 +11,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Problem } from '../app/problem.js'
 import {
-  decideTransition, insufficientStock, invalidTransition, orderNotFound, predecessorOf,
+  decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, predecessorOf,
   type HistoryEntry, type OrderableItem, type OrderStatus, type ShortItem, type StoredOrder, type TargetStatus
 } from '../domain/orders.js'
 import { mapAwsError } from './aws-errors.js'
@@ -125,26 +125,50 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * Writes the order, takes its stock and (with `record`) records the Idempotency-Key's answer in
    * one transaction. The order's Put is conditional on its id being new and the record's on the key
    * being free: when either is taken (a concurrent or earlier request with the key), nothing is
-   * written and the result is `duplicate` (data/place-order.ts then finds what was written). A
-   * short item is a 409 naming every short item with what is left.
+   * written and the result is `duplicate` (data/place-order.ts then finds what was written). Each
+   * stock decrement is conditional on the stock and on the item still having the title, price,
+   * currency and colours in `catalog` (what the order was priced from): when one changed since, or
+   * the item is gone, nothing is written and the result is `stale` (the caller reads them again).
+   * A short item is a 409 naming every short item with what is left.
    */
-  async function place (order: StoredOrder, stock: ReadonlyMap<string, number>, record?: RecordPut): Promise<'created' | 'duplicate'> {
+  async function place (
+    order: StoredOrder, stock: ReadonlyMap<string, number>, catalog: ReadonlyMap<string, OrderableItem>, record?: RecordPut
+  ): Promise<'created' | 'duplicate' | 'stale'> {
     const itemIds = [...stock.keys()]
+    const snapshotOf = (id: string): OrderableItem => {
+      const item = catalog.get(id)
+      if (item === undefined) throw new Error(`place: item ${id} was not priced`)
+      return item
+    }
     try {
       await withConflictRetry(() => ddb.send(new TransactWriteCommand({
         TransactItems: [
           { Put: { TableName: tables.orders, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
-          ...itemIds.map((id) => ({
-            Update: {
-              TableName: tables.items,
-              Key: { id },
-              UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
-              ConditionExpression: 'attribute_exists(#id) AND #stock >= :count',
-              ExpressionAttributeNames: { '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt' },
-              ExpressionAttributeValues: { ':minus': -(stock.get(id) as number), ':count': stock.get(id), ':now': order.createdAt },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const
+          ...itemIds.map((id) => {
+            const { title, price, currency, colorPreference } = snapshotOf(id)
+            return {
+              Update: {
+                TableName: tables.items,
+                Key: { id },
+                UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
+                ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price AND #currency = :currency AND ' +
+                  (colorPreference === undefined ? 'attribute_not_exists(#colors)' : '#colors = :colors'),
+                ExpressionAttributeNames: {
+                  '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt', '#title': 'title', '#price': 'price', '#currency': 'currency', '#colors': 'colorPreference'
+                },
+                ExpressionAttributeValues: {
+                  ':minus': -(stock.get(id) as number),
+                  ':count': stock.get(id),
+                  ':now': order.createdAt,
+                  ':title': title,
+                  ':price': price,
+                  ':currency': currency,
+                  ...(colorPreference === undefined ? {} : { ':colors': colorPreference })
+                },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const
+              }
             }
-          })),
+          }),
           ...(record !== undefined ? [record] : [])
         ]
       })))
@@ -155,12 +179,18 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
       const keyTaken = record !== undefined && reasons[itemIds.length + 1]?.Code === 'ConditionalCheckFailed'
       if (reasons[0]?.Code === 'ConditionalCheckFailed' || keyTaken) return 'duplicate'
       const short: ShortItem[] = []
+      let stale = false
       reasons.slice(1, itemIds.length + 1).forEach((r, i) => {
         if (r.Code !== 'ConditionalCheckFailed') return
         const id = itemIds[i] as string
-        const old = plain(r.Item)
-        short.push({ id, requested: stock.get(id) as number, available: typeof old?.stock === 'number' ? old.stock : 0 })
+        const requested = stock.get(id) as number
+        const old = plain(r.Item) as Partial<OrderableItem> | undefined
+        const available = typeof old?.stock === 'number' ? old.stock : undefined
+        // Short only if the item is as priced: otherwise the order itself may be wrong (a colour gone).
+        if (matchesSnapshot(snapshotOf(id), old) && available !== undefined && available < requested) short.push({ id, requested, available })
+        else stale = true
       })
+      if (stale) return 'stale'
       if (short.length > 0) throw insufficientStock(short)
       throw busy()
     }

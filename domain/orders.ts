@@ -2,6 +2,7 @@
 // lines against the catalog, the price snapshot, and what a caller may see of an order.
 import { Problem, type FieldError } from '../app/problem.js'
 import type { Color } from './catalog.js'
+import { canonicalJson } from './idempotency.js'
 
 export type OrderStatus = 'placed' | 'packed' | 'delivered' | 'cancelled'
 export const ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'packed', 'delivered', 'cancelled']
@@ -29,14 +30,24 @@ export interface StoredOrder {
 /** A line as the shopper sends it; `color` is a colorCode, as a string or a number. */
 export interface LineInput { id: string; count: number; color?: string | number }
 
-/** The catalog attributes an order needs of an item. */
+/**
+ * The catalog attributes an order needs of an item. `stock` is absent when the item comes from the
+ * API's per-container snapshot (data/item-snapshots.ts): the order's transaction checks it then.
+ */
 export interface OrderableItem {
   id: string
   title: string
   price: number
   currency: string
-  stock: number
+  stock?: number
   colorPreference?: Color[]
+}
+
+/** Whether `current` still has the snapshot's title, price, currency and colours (stock aside). */
+export function matchesSnapshot (snapshot: OrderableItem, current: Partial<OrderableItem> | undefined): boolean {
+  if (current === undefined) return false
+  return snapshot.title === current.title && snapshot.price === current.price && snapshot.currency === current.currency &&
+    canonicalJson(snapshot.colorPreference ?? null) === canonicalJson(current.colorPreference ?? null)
 }
 
 export const MAX_LINES = 50
@@ -114,7 +125,8 @@ export interface PricedOrder {
  * same colour are REJECTED (400 `duplicate_line`) rather than merged: the client sent something
  * ambiguous, and merging could silently pass the per-line count limit. One item in two colours is
  * two lines. Line shape (1-50 lines, count 1-99) is the route schema's job, checked again here so
- * the function is safe on its own. Stock is checked last, as a 409 naming every short item.
+ * the function is safe on its own. Stock is checked last, as a 409 naming every short item (where
+ * the stock is known: a snapshot's is checked by the transaction).
  */
 export function priceOrder (input: LineInput[], items: ReadonlyMap<string, OrderableItem>): PricedOrder {
   const errors: LineError[] = []
@@ -180,7 +192,7 @@ export function priceOrder (input: LineInput[], items: ReadonlyMap<string, Order
   const short: ShortItem[] = []
   for (const [id, requested] of stock) {
     const available = (items.get(id) as OrderableItem).stock
-    if (available < requested) short.push({ id, requested, available })
+    if (available !== undefined && available < requested) short.push({ id, requested, available })
   }
   if (short.length > 0) throw insufficientStock(short)
   const total = lines.reduce((sum, l) => sum + l.count * l.unitPrice, 0)

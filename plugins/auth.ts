@@ -9,6 +9,7 @@ import type { FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler 
 import type { GetJwks } from 'get-jwks'
 import type { RequestVerifier } from './jwt-request-verifier.js'
 import { Problem } from '../app/problem.js'
+import { expiringCache } from '../app/expiring-cache.js'
 
 export type TokenUse = 'id' | 'access'
 
@@ -107,22 +108,6 @@ function toProblem (err: unknown): Problem {
 
 function unavailable (): Problem {
   return new Problem(503, 'dependency_unavailable', 'The token signing keys cannot be read right now; retry shortly', {}, { 'retry-after': '5' })
-}
-
-/** A Map whose entries expire after `ttlMs`, holding at most `max` (the oldest leaves first). */
-function expiringCache<V> (max: number, ttlMs: number): { get: (key: string) => V | undefined; set: (key: string, value: V) => void; delete: (key: string) => void } {
-  const entries = new Map<string, { value: V; until: number }>()
-  return {
-    get: (key) => {
-      const hit = entries.get(key)
-      return hit !== undefined && hit.until > Date.now() ? hit.value : undefined
-    },
-    set: (key, value) => {
-      if (entries.size >= max) entries.delete(entries.keys().next().value as string)
-      entries.set(key, { value, until: Date.now() + ttlMs })
-    },
-    delete: (key) => { entries.delete(key) }
-  }
 }
 
 function hasClient (claims: CognitoClaims, clientId: string): boolean {

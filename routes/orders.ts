@@ -9,6 +9,7 @@ import { canRead, decideTransition, orderNotFound, ordersCursorContext, publicOr
 import { createOrdersRepository } from '../data/orders-repository.js'
 import { createIdempotencyRepository } from '../data/idempotency-repository.js'
 import { placeOrder } from '../data/place-order.js'
+import { createItemSnapshots } from '../data/item-snapshots.js'
 import type { AuthUser } from '../plugins/auth.js'
 import { Order, OrderParams, OrdersPage, OrdersQuery, PlaceOrderBody, PlaceOrderHeaders } from './orders-schemas.js'
 
@@ -21,6 +22,7 @@ const LIST_DESCRIPTION = "The caller's orders, newest first, optionally only tho
 const orders: FastifyPluginAsyncTypebox = async (app) => {
   const repo = createOrdersRepository(app.aws.ddb, app.config.tables)
   const idempotency = createIdempotencyRepository(app.aws.ddb, app.config.tables.idempotency)
+  const snapshots = createItemSnapshots()
   const requireUser = app.requireUser()
   const caller = (request: FastifyRequest): AuthUser => request.user
   const isAdmin = (user: AuthUser): boolean => user.groups.includes('admin')
@@ -49,7 +51,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const user = caller(request)
-    const result = await placeOrder({ orders: repo, idempotency }, {
+    const result = await placeOrder({ orders: repo, idempotency, snapshots }, {
       userId: user.sub,
       userEmail: await app.userEmail(request),
       items: request.body.items,

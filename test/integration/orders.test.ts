@@ -3,7 +3,7 @@
 // two racing transitions).
 import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { build } from '../helpers/app.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { startTestIssuer, type TestIssuer } from '../helpers/tokens.js'
@@ -271,6 +271,62 @@ t.test('orders against DynamoDB Local', async (t) => {
     t.equal(await stockOf('hot'), 0, 'stock is exactly 0, never below')
     const ids = new Set(results.filter((r) => r.statusCode === 201).map((r) => r.json().id))
     t.equal(ids.size, 50)
+  })
+
+  t.test('a warm container places an order in one call; an item changed since is never ordered as it was', async (t) => {
+    await put(item('lamp', 20, { title: 'Lamp', price: 3000, colorPreference: [{ colorCode: 'RED', displayValue: 'Red' }] }))
+    // The DynamoDB calls each request makes, as the app's client sends them.
+    let calls: string[] = []
+    ddb.middlewareStack.add((next, context) => async (args) => { calls.push(String(context.commandName).replace(/Command$/, '')); return await next(args) },
+      { step: 'initialize', name: 'countCalls' })
+    t.teardown(() => { ddb.middlewareStack.remove('countCalls') })
+    const order = async (line: Line, key?: string): Promise<LightMyRequestResponse> => {
+      calls = []
+      return await place(ada, [line], key === undefined ? {} : { 'idempotency-key': key })
+    }
+    const setLamp = async (expression: string, values: Record<string, unknown>): Promise<void> => {
+      await ddb.send(new UpdateCommand({ TableName: tables.ITEMS_TABLE, Key: { id: 'lamp' }, UpdateExpression: expression, ExpressionAttributeValues: values }))
+    }
+    const lampOrders = async (): Promise<number> => ((await app.inject({ url: '/orders?limit=100', headers: ada })).json().orders as Array<{ lines: Array<{ id: string }> }>)
+      .filter((o) => o.lines.some((l) => l.id === 'lamp')).length
+
+    const first = await order({ id: 'lamp', count: 1, color: 'RED' }, 'lamp-1')
+    t.equal(first.statusCode, 201, first.body)
+    t.same(calls, ['BatchGetItem', 'TransactWriteItems'], 'the first order for an item reads it (with the key\'s record)')
+    const second = await order({ id: 'lamp', count: 1, color: 'red' }, 'lamp-2')
+    t.equal(second.statusCode, 201, second.body)
+    t.same(calls, ['TransactWriteItems'], 'the next one is one transaction')
+    t.same(second.json().lines[0], { id: 'lamp', title: 'Lamp', color: 'Red', colorCode: 'RED', count: 1, unitPrice: 3000 })
+    const replayed = await order({ id: 'lamp', count: 1, color: 'red' }, 'lamp-2')
+    t.equal(replayed.headers['idempotent-replayed'], 'true', 'a retry from a warm container still replays')
+    t.equal(replayed.json().id, second.json().id)
+    t.equal(await stockOf('lamp'), 18, 'two orders, two units')
+
+    await setLamp('SET price = :p, title = :t', { ':p': 3500, ':t': 'Lamp II' })
+    const repriced = await order({ id: 'lamp', count: 2, color: 'RED' })
+    t.equal(repriced.statusCode, 201, repriced.body)
+    t.match(repriced.json(), { total: 7000, lines: [{ title: 'Lamp II', unitPrice: 3500 }] }, 'the new price and title, never the remembered ones')
+    t.same(calls, ['TransactWriteItems', 'BatchGetItem', 'TransactWriteItems'], 'the stale snapshot cost one refused transaction and a read')
+    t.equal(await stockOf('lamp'), 16, 'the refused transaction took nothing')
+
+    await setLamp('SET colorPreference = list_append(colorPreference, :c)', { ':c': [{ colorCode: 'BLU', displayValue: 'Blue' }] })
+    const blue = await order({ id: 'lamp', count: 1, color: 'BLU' })
+    t.equal(blue.statusCode, 201, `a colour added since the item was remembered: ${blue.body}`)
+    t.same(calls, ['BatchGetItem', 'TransactWriteItems'], 'a refusal from memory is checked by a read first')
+    await setLamp('SET colorPreference = :c', { ':c': [{ colorCode: 'BLU', displayValue: 'Blue' }] })
+    const before = await lampOrders()
+    const red = await order({ id: 'lamp', count: 1, color: 'RED' })
+    t.equal(red.statusCode, 400, red.body)
+    t.equal(red.json().code, 'invalid_color', 'a colour withdrawn since')
+    const short = await order({ id: 'lamp', count: 99, color: 'BLU' })
+    t.equal(short.statusCode, 409, short.body)
+    t.same(short.json().items, [{ id: 'lamp', requested: 99, available: 15 }], 'short stock from a warm container names what is left')
+    t.same(calls, ['TransactWriteItems'], 'found by the transaction itself')
+    await ddb.send(new DeleteCommand({ TableName: tables.ITEMS_TABLE, Key: { id: 'lamp' } }))
+    const gone = await order({ id: 'lamp', count: 1, color: 'BLU' })
+    t.equal(gone.statusCode, 400, gone.body)
+    t.equal(gone.json().code, 'unknown_item', 'an item deleted since')
+    t.equal(await lampOrders(), before, 'none of the refused orders was written')
   })
 
   t.test('concurrent pack and cancel: exactly one applies', async (t) => {

@@ -2,7 +2,7 @@
 // snapshot, and the Idempotency-Key helpers.
 import t from 'tap'
 import { Problem } from '../../app/problem.js'
-import { decideTransition, priceOrder, publicOrder, canRead, type OrderableItem, type StoredOrder } from '../../domain/orders.js'
+import { decideTransition, matchesSnapshot, priceOrder, publicOrder, canRead, type OrderableItem, type StoredOrder } from '../../domain/orders.js'
 import { canonicalJson, IDEMPOTENCY_KEY_PATTERN, orderIdFor, requestHash } from '../../domain/idempotency.js'
 
 const catalog = new Map<string, OrderableItem>([
@@ -76,6 +76,29 @@ t.test('each invalid line is a 4xx naming the line and the reason', async (t) =>
     t.equal(p.code, code)
     t.match(p.detail, detail)
   }
+})
+
+t.test('an item from the snapshots, stock unknown, is priced and left to the transaction to check', async (t) => {
+  const remembered = new Map<string, OrderableItem>([['a', { id: 'a', title: 'A', price: 100, currency: 'USD' }]])
+  const priced = priceOrder([{ id: 'a', count: 99 }], remembered)
+  t.equal(priced.total, 9900)
+  t.same([...priced.stock], [['a', 99]], 'the units to take, for the transaction to condition on')
+  t.equal(problemOf(() => priceOrder([{ id: 'a', count: 6 }], catalog)).code, 'insufficient_stock', 'a known stock is still checked here')
+})
+
+t.test('a snapshot matches an item only while title, price, currency and colours are unchanged', async (t) => {
+  const b = catalog.get('b') as OrderableItem
+  const { stock: _stock, ...snapshot } = b
+  t.ok(matchesSnapshot(snapshot, { ...b, stock: 0 }), 'stock aside')
+  t.ok(matchesSnapshot(snapshot, { ...b, colorPreference: b.colorPreference?.map((c) => ({ displayValue: c.displayValue, colorCode: c.colorCode })) }), 'key order inside a colour is not a change')
+  t.notOk(matchesSnapshot(snapshot, undefined), 'a deleted item')
+  t.notOk(matchesSnapshot(snapshot, { ...b, price: 251 }), 'price')
+  t.notOk(matchesSnapshot(snapshot, { ...b, title: 'B2' }), 'title')
+  t.notOk(matchesSnapshot(snapshot, { ...b, currency: 'EUR' }), 'currency')
+  t.notOk(matchesSnapshot(snapshot, { ...b, colorPreference: [...(b.colorPreference ?? [])].reverse() }), 'colour order')
+  t.notOk(matchesSnapshot(snapshot, { ...b, colorPreference: [] }), 'colours withdrawn')
+  const plain = catalog.get('a') as OrderableItem
+  t.notOk(matchesSnapshot(plain, { ...plain, colorPreference: [] }), 'no colours is not an empty list (the transaction tells them apart too)')
 })
 
 t.test('views and ownership', async (t) => {

@@ -27,11 +27,13 @@ async function setup (t: Test) {
   mock.on(PutCommand).resolves({})
   mock.on(UpdateCommand).resolves({})
   mock.on(DeleteCommand).resolves({})
-  const app = await build(t, { env: { ...issuer.env, ITEMS_TABLE: 'items', ORDERS_TABLE: 'orders', IDEMPOTENCY_TABLE: 'idem' }, deps: { aws: { ddb } } })
+  // Each app is a container of its own (its own item snapshots) over the one mocked client.
+  const coldApp = async () => await build(t, { env: { ...issuer.env, ITEMS_TABLE: 'items', ORDERS_TABLE: 'orders', IDEMPOTENCY_TABLE: 'idem' }, deps: { aws: { ddb } } })
+  const app = await coldApp()
   const headers = { authorization: `Bearer ${issuer.token({ sub: 'u1', email: 'u1@example.com' })}` }
   const place = (extra: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url: '/orders', headers: { ...headers, ...extra }, payload: { items: [{ id: 'cable', count: 2 }] } })
-  return { app, mock, headers, place }
+  return { app, mock, headers, place, coldApp }
 }
 function assertBusy (t: Test, res: { statusCode: number; headers: Record<string, unknown>; body: string; json: () => any }): void {
   t.equal(res.statusCode, 503, res.body)
@@ -95,7 +97,7 @@ t.test('an unexpected AWS error is a generic 500 without its text', async (t) =>
 })
 
 t.test('a failure after the write: the retry answers the written order, not a second one', async (t) => {
-  const { app, mock, headers, place } = await setup(t)
+  const { mock, headers, place, coldApp } = await setup(t)
   // The transaction commits, but the answer is lost on the way back: the client sees a 503.
   mock.on(TransactWriteCommand).rejects(awsError('ThrottlingException'))
   const first = await place({ 'idempotency-key': 'k3' })
@@ -104,36 +106,81 @@ t.test('a failure after the write: the retry answers the written order, not a se
   const order = items[0]?.Put?.Item as Record<string, unknown>
   const record = items[2]?.Put?.Item as Record<string, unknown>
   t.ok(order !== undefined && record !== undefined, 'the order and its record were in the transaction')
+  t.equal(mock.commandCalls(BatchGetCommand).length, 1, 'the first request read the item')
 
-  // The retry reads the key's record with the items, and replays it without a second transaction.
-  mock.on(BatchGetCommand).resolves({ Responses: { items: [ITEM], idem: [record] } })
-  const retry = await place({ 'idempotency-key': 'k3' })
-  t.equal(retry.statusCode, 201)
-  t.equal(retry.json().id, order.id, 'the same order')
-  t.equal(retry.headers['idempotent-replayed'], 'true')
-  t.equal(mock.commandCalls(TransactWriteCommand).length, 1, 'no second transaction')
-  const read = mock.commandCalls(BatchGetCommand).at(-1)?.args[0].input.RequestItems?.idem
-  t.match(read, { Keys: [{ id: 'order#u1#k3' }], ConsistentRead: true }, 'the record is read with the items, strongly consistent')
-
-  // Had that read missed the record, the transaction's conditions catch it: the retry then reads
-  // the record and replays it.
-  mock.on(BatchGetCommand).resolves({ Responses: { items: [ITEM] } })
+  // The same container knows the item now, so the retry goes straight to the transaction, which
+  // DynamoDB cancels (the order id and the key are taken): the retry reads the record and replays it.
   mock.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'ConditionalCheckFailed'))
   mock.on(GetCommand).resolves({ Item: record })
-  const late = await place({ 'idempotency-key': 'k3' })
-  t.equal(late.statusCode, 201)
-  t.equal(late.json().id, order.id, 'still the same order')
-  t.equal(late.headers['idempotent-replayed'], 'true')
+  const warm = await place({ 'idempotency-key': 'k3' })
+  t.equal(warm.statusCode, 201)
+  t.equal(warm.json().id, order.id, 'the same order')
+  t.equal(warm.headers['idempotent-replayed'], 'true')
+  t.equal(mock.commandCalls(BatchGetCommand).length, 1, 'no second read of the item')
+  t.match(mock.commandCalls(GetCommand).at(-1)?.args[0].input, { TableName: 'idem', Key: { id: 'order#u1#k3' }, ConsistentRead: true })
   const ids = mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems?.[0]?.Put?.Item?.id)
   t.same(new Set(ids).size, 1, 'every attempt wrote the one deterministic id')
 
-  // The same key with another body is refused, whichever read finds the record.
-  const reuse = () => app.inject({ method: 'POST', url: '/orders', headers: { ...headers, 'idempotency-key': 'k3' }, payload: { items: [{ id: 'cable', count: 3 }] } })
-  const byTransaction = await reuse()
+  // Another container reads the key's record with the items, and replays it without a transaction.
+  const cold = await coldApp()
+  mock.on(BatchGetCommand).resolves({ Responses: { items: [ITEM], idem: [record] } })
+  const sent = mock.commandCalls(TransactWriteCommand).length
+  const retry = await cold.inject({ method: 'POST', url: '/orders', headers: { ...headers, 'idempotency-key': 'k3' }, payload: { items: [{ id: 'cable', count: 2 }] } })
+  t.equal(retry.statusCode, 201)
+  t.equal(retry.json().id, order.id, 'still the same order')
+  t.equal(retry.headers['idempotent-replayed'], 'true')
+  t.equal(mock.commandCalls(TransactWriteCommand).length, sent, 'no transaction when the read finds the answer')
+  const read = mock.commandCalls(BatchGetCommand).at(-1)?.args[0].input.RequestItems?.idem
+  t.match(read, { Keys: [{ id: 'order#u1#k3' }], ConsistentRead: true }, 'the record is read with the items, strongly consistent')
+
+  // The same key with another body is refused, whichever call finds the record.
+  const reuse = (app: typeof cold) => app.inject({ method: 'POST', url: '/orders', headers: { ...headers, 'idempotency-key': 'k3' }, payload: { items: [{ id: 'cable', count: 3 }] } })
+  const byRead = await reuse(await coldApp())
+  t.equal(byRead.statusCode, 422)
+  t.equal(byRead.json().code, 'idempotency_key_reused')
+  t.equal(mock.commandCalls(TransactWriteCommand).length, sent, 'no transaction when the read already finds the key taken')
+  mock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed'))
+  const byTransaction = await reuse(cold)
   t.equal(byTransaction.statusCode, 422)
   t.equal(byTransaction.json().code, 'idempotency_key_reused')
-  mock.on(BatchGetCommand).resolves({ Responses: { items: [ITEM], idem: [record] } })
-  const byRead = await reuse()
-  t.equal(byRead.statusCode, 422)
-  t.equal(mock.commandCalls(TransactWriteCommand).length, 3, 'no transaction when the read already finds the key taken')
+  t.equal(mock.commandCalls(TransactWriteCommand).length, sent + 1, 'a warm container learns it from the transaction')
+})
+
+t.test('an item changed between the read and the transaction is read again, never ordered as it was', async (t) => {
+  const { mock, place } = await setup(t)
+  // DynamoDB answers a failed condition with the item as it is now (ALL_OLD, still marshalled).
+  const changed = (price: number) => awsError('TransactionCanceledException', {
+    CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { id: { S: 'cable' }, title: { S: 'Cable' }, price: { N: String(price) }, currency: { S: 'USD' }, stock: { N: '10' } } }]
+  })
+  mock.on(BatchGetCommand).resolvesOnce({ Responses: { items: [ITEM] } }).resolves({ Responses: { items: [{ ...ITEM, price: 600 }] } })
+  mock.on(TransactWriteCommand).rejectsOnce(changed(600)).resolves({})
+  const res = await place()
+  t.equal(res.statusCode, 201, res.body)
+  t.match(res.json(), { total: 1200, lines: [{ unitPrice: 600 }] }, 'priced at the price the transaction found')
+  const sent = mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems?.[1]?.Update)
+  t.equal(sent.length, 2)
+  t.match(sent[0], {
+    ConditionExpression: /#stock >= :count AND #title = :title AND #price = :price AND #currency = :currency AND attribute_not_exists\(#colors\)/,
+    ExpressionAttributeValues: { ':title': 'Cable', ':price': 500, ':currency': 'USD' }
+  }, 'each decrement requires the item as it was priced')
+  t.equal(sent[1]?.ExpressionAttributeValues?.[':price'], 600)
+  t.equal(mock.commandCalls(BatchGetCommand).length, 2, 'read again after the refusal')
+
+  // An item that changes under every attempt: a few attempts, then a 503 to retry, nothing written.
+  mock.on(TransactWriteCommand).rejects(changed(700))
+  const busy = await place()
+  assertBusy(t, busy)
+  t.equal(mock.commandCalls(TransactWriteCommand).length, 2 + 3, 'three attempts')
+})
+
+t.test('a short item that also changed is read again rather than reported from a stale price', async (t) => {
+  const { mock, place } = await setup(t)
+  mock.on(TransactWriteCommand).rejectsOnce(awsError('TransactionCanceledException', {
+    CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { ...ITEM, price: 900, stock: 1 } }]
+  }))
+  mock.on(BatchGetCommand).resolvesOnce({ Responses: { items: [ITEM] } }).resolves({ Responses: { items: [{ ...ITEM, price: 900, stock: 1 }] } })
+  const res = await place()
+  t.equal(res.statusCode, 409, res.body)
+  t.same(res.json().items, [{ id: 'cable', requested: 2, available: 1 }], 'short, as the fresh read shows')
+  t.equal(mock.commandCalls(TransactWriteCommand).length, 1, 'the fresh read already shows it short: no second transaction')
 })
