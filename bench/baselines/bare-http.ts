@@ -1,12 +1,12 @@
 // Baseline "bare HTTP": node:http and the SDK, no framework, no validation, no auth, run like the
 // API (a child process of its own, same environment, same load generator). GET /items/<id> answers
-// the item GetItem reads; POST /orders makes the two DynamoDB calls POST /orders makes. Against the
-// raw SDK loops it shows what the HTTP hop and the load generator alone cost on this machine;
-// against it, what the API itself adds.
+// the item GetItem reads; POST /orders makes the one DynamoDB call POST /orders makes once its
+// container knows the items. Against the raw SDK loops it shows what the HTTP hop and the load
+// generator alone cost on this machine; against it, what the API itself adds.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'
-import { orderCalls } from '../lib/order-calls.js'
+import { orderTransaction } from '../lib/order-calls.js'
 
 const env = (name: string): string => {
   const value = process.env[name]
@@ -15,7 +15,7 @@ const env = (name: string): string => {
 }
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env('DYNAMODB_ENDPOINT'), region: env('AWS_REGION') }))
 const items = env('ITEMS_TABLE')
-const calls = orderCalls(ddb, { items, orders: env('ORDERS_TABLE'), idempotency: env('IDEMPOTENCY_TABLE') }, 'bare-user')
+const placeOrder = orderTransaction(ddb, { items, orders: env('ORDERS_TABLE'), idempotency: env('IDEMPOTENCY_TABLE') }, 'bare-user')
 
 const send = (res: ServerResponse, status: number, body: unknown): void => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body))
@@ -36,7 +36,7 @@ async function handle (req: IncomingMessage, res: ServerResponse): Promise<void>
   }
   if (req.method === 'POST' && url === '/orders') {
     const { items: lines } = JSON.parse(await readBody(req)) as { items: Array<{ id: string }> }
-    return send(res, 201, await calls.allCalls(lines[0]?.id ?? ''))
+    return send(res, 201, await placeOrder(lines[0]?.id ?? ''))
   }
   send(res, 404, { code: 'not_found' })
 }

@@ -1,22 +1,22 @@
-// The DynamoDB calls POST /orders makes for a keyed order, as raw SDK calls: the HTTP write case's
-// baselines and the bare HTTP server (bench/baselines/bare-http.ts) make exactly these.
+// The DynamoDB call POST /orders makes for a keyed order once its container knows the ordered
+// items (data/place-order.ts), as a raw SDK call: the HTTP write case's baseline and the bare HTTP
+// server (bench/baselines/bare-http.ts) make exactly this.
 import { randomUUID } from 'node:crypto'
-import { BatchGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { stubOrder } from './aws-stub.js'
+import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { stubItem, stubOrder } from './aws-stub.js'
 
 export interface OrderTables { items: string; orders: string; idempotency: string }
 
-export interface OrderCalls {
-  /** The transaction data/orders-repository.ts place() sends: the order's Put, one stock decrement, the Idempotency-Key's record. */
-  transaction: (itemId: string) => Promise<Record<string, unknown>>
-  /** Both calls (data/place-order.ts): one BatchGet of the item and the key's record, then the transaction. */
-  allCalls: (itemId: string) => Promise<Record<string, unknown>>
-}
-
-export function orderCalls (ddb: DynamoDBDocumentClient, tables: OrderTables, userId: string): OrderCalls {
+/**
+ * The transaction data/orders-repository.ts place() sends: the order's Put, one stock decrement
+ * conditioned on the item's stock and on its title, price, currency and colours (the stub item's),
+ * and the Idempotency-Key's record.
+ */
+export function orderTransaction (ddb: DynamoDBDocumentClient, tables: OrderTables, userId: string): (itemId: string) => Promise<Record<string, unknown>> {
   const { items, orders, idempotency } = tables
-  const transaction = async (itemId: string): Promise<Record<string, unknown>> => {
+  return async (itemId) => {
     const order = { ...stubOrder(0, userId), id: randomUUID(), createdAt: new Date().toISOString() }
+    const { title, price, currency, colorPreference } = stubItem(itemId)
     const now = Date.now()
     await ddb.send(new TransactWriteCommand({
       TransactItems: [
@@ -26,9 +26,11 @@ export function orderCalls (ddb: DynamoDBDocumentClient, tables: OrderTables, us
             TableName: items,
             Key: { id: itemId },
             UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
-            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count',
-            ExpressionAttributeNames: { '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt' },
-            ExpressionAttributeValues: { ':minus': -1, ':count': 1, ':now': order.createdAt },
+            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price AND #currency = :currency AND #colors = :colors',
+            ExpressionAttributeNames: {
+              '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt', '#title': 'title', '#price': 'price', '#currency': 'currency', '#colors': 'colorPreference'
+            },
+            ExpressionAttributeValues: { ':minus': -1, ':count': 1, ':now': order.createdAt, ':title': title, ':price': price, ':currency': currency, ':colors': colorPreference },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
           }
         },
@@ -43,14 +45,4 @@ export function orderCalls (ddb: DynamoDBDocumentClient, tables: OrderTables, us
     }))
     return order
   }
-  const allCalls = async (itemId: string): Promise<Record<string, unknown>> => {
-    await ddb.send(new BatchGetCommand({
-      RequestItems: {
-        [items]: { Keys: [{ id: itemId }] },
-        [idempotency]: { Keys: [{ id: `order#${userId}#${randomUUID()}` }], ConsistentRead: true }
-      }
-    }))
-    return await transaction(itemId)
-  }
-  return { transaction, allCalls }
 }
