@@ -40,7 +40,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['orders'],
       summary: 'Place an order',
       description: 'Takes the stock of every line and writes the order in one transaction, with a snapshot of each ' +
-        'line\'s title, colour and price. Send an `Idempotency-Key` to retry safely: the same key and body answer the same ' +
+        'line\'s title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry safely: the same key and body answer the same ' +
         'order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. ' +
         'A failed request writes nothing, so its key stays free for the corrected request. Short stock is a 409 ' +
         '`insufficient_stock` naming the items.',
