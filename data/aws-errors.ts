@@ -20,11 +20,13 @@ export function isRetryableAwsError (err: unknown): boolean {
   return typeof name === 'string' && RETRYABLE.has(name)
 }
 
+/** The 503 a caller should retry after Retry-After: what every "busy" AWS error becomes. */
+export function serviceBusy (): Problem {
+  return new Problem(503, 'service_busy', 'The service is busy; retry after the Retry-After delay', {}, { 'retry-after': RETRY_AFTER_SECONDS })
+}
+
 /** Maps an SDK error to what the API should throw. Never copies AWS's message into the answer. */
 export function mapAwsError (err: unknown): unknown {
   if (err instanceof Problem) return err
-  if (isRetryableAwsError(err)) {
-    return new Problem(503, 'service_busy', 'The service is busy; retry after the Retry-After delay', {}, { 'retry-after': RETRY_AFTER_SECONDS })
-  }
-  return err
+  return isRetryableAwsError(err) ? serviceBusy() : err
 }

@@ -14,7 +14,7 @@ import {
   decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, predecessorOf,
   type HistoryEntry, type OrderableItem, type OrderStatus, type ShortItem, type StoredOrder, type TargetStatus
 } from '../domain/orders.js'
-import { mapAwsError } from './aws-errors.js'
+import { mapAwsError, serviceBusy } from './aws-errors.js'
 import type { IdempotencyRecord, RecordPut } from './idempotency-repository.js'
 
 export const BY_USER_INDEX = 'byUser'
@@ -50,7 +50,6 @@ function reasonsOf (err: unknown): CancellationReason[] | undefined {
 }
 
 const BUSY_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])
-const busy = (): Problem => mapAwsError({ name: 'TransactionConflictException' }) as Problem
 
 /** Conflicts with a concurrent transaction are worth a quick retry; jitter spreads the retries. */
 async function withConflictRetry<T> (fn: () => Promise<T>): Promise<T> {
@@ -63,7 +62,7 @@ async function withConflictRetry<T> (fn: () => Promise<T>): Promise<T> {
         !reasons.some((r) => r.Code === 'ConditionalCheckFailed')
       const retryable = conflictOnly || errorName(err) === 'TransactionConflictException'
       if (!retryable) throw err
-      if (attempt >= TRANSACTION_ATTEMPTS) throw busy()
+      if (attempt >= TRANSACTION_ATTEMPTS) throw serviceBusy()
       await sleep(10 + Math.random() * 40 * attempt)
     }
   }
@@ -106,7 +105,7 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
     }
     for (let round = 0; request !== undefined && Object.keys(request).length > 0; round++) {
       if (round > 0) await sleep(Math.min(50 * 2 ** round, 800))
-      if (round >= 6) throw busy()
+      if (round >= 6) throw serviceBusy()
       const res = await send(() => ddb.send(new BatchGetCommand({ RequestItems: request })))
       for (const item of (res.Responses?.[tables.items] ?? []) as OrderableItem[]) found.set(item.id, item)
       if (idemTable !== undefined) record ??= res.Responses?.[idemTable]?.[0] as IdempotencyRecord | undefined
@@ -192,7 +191,7 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
       })
       if (stale) return 'stale'
       if (short.length > 0) throw insufficientStock(short)
-      throw busy()
+      throw serviceBusy()
     }
   }
 
@@ -285,11 +284,11 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
           throw invalidTransition(current.status, 'cancelled')
         }
         const gone = itemIds.filter((_, i) => reasons[i + 1]?.Code === 'ConditionalCheckFailed')
-        if (gone.length === 0) throw busy()
+        if (gone.length === 0) throw serviceBusy()
         for (const id of gone) restock.delete(id)
       }
     }
-    throw busy()
+    throw serviceBusy()
   }
 
   /**

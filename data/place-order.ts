@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { Problem } from '../app/problem.js'
 import { orderIdFor, requestHash, idempotencyRecordId } from '../domain/idempotency.js'
 import { orderedItemIds, priceOrder, publicOrder, type LineInput, type OrderableItem, type StoredOrder } from '../domain/orders.js'
-import { mapAwsError } from './aws-errors.js'
+import { serviceBusy } from './aws-errors.js'
 import type { ItemSnapshots } from './item-snapshots.js'
 import type { OrdersRepository } from './orders-repository.js'
 import { answerFromRecord, type IdempotencyRepository } from './idempotency-repository.js'
@@ -29,8 +29,6 @@ const ATTEMPTS = 3
 
 const replay = (response: { statusCode: number; body: unknown }): PlaceOrderResult =>
   ({ statusCode: response.statusCode, order: response.body as StoredOrder, replayed: true })
-
-const busy = (): unknown => mapAwsError({ name: 'TransactionConflictException' })
 
 export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput): Promise<PlaceOrderResult> {
   const { userId, idempotencyKey: key } = input
@@ -92,7 +90,7 @@ export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput):
     deps.snapshots.forget(ids)
     snapshot = undefined
   }
-  throw busy()
+  throw serviceBusy()
 }
 
 /** Another request with this key (or this order id) committed first: answer what it wrote. */
@@ -106,5 +104,5 @@ async function answerDuplicate (
   const existing = await deps.orders.get(req.id)
   if (existing !== undefined && existing.userId === req.userId) return { statusCode: 201, order: publicOrder(existing), replayed: true }
   // The key's record and the order both vanished between the two reads (TTL at the very edge).
-  throw busy()
+  throw serviceBusy()
 }
