@@ -5,11 +5,11 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { Config } from './config.js'
-import { createAwsClients, type AwsClients } from './aws.js'
+import type { Config } from '../core/config.js'
+import { createAwsClients, type AwsClients } from '../core/aws.js'
 import { registerPlugins, registerRoutes } from './registry.js'
-import { lazySchemaController, type CompiledSchemas } from './lazy-compilers.js'
-import { lazyChildLoggerFactory } from './lazy-child-logger.js'
+import { lazySchemaController, type CompiledSchemas } from './startup/lazy-compilers.js'
+import { lazyChildLoggerFactory } from './startup/lazy-child-logger.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,7 +1,7 @@
 // For developers who use fastify-cli: `NODE_OPTIONS=--import=tsx fastify start app/cli.ts`.
 // It loads the same app plugin with the configuration read from the environment.
 import type { FastifyInstance } from 'fastify'
-import { loadConfig } from './config.js'
+import { loadConfig } from '../core/config.js'
 import { appPlugin, serverOptions } from './app.js'
 
 const config = loadConfig()

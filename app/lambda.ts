@@ -7,10 +7,10 @@ import awsLambdaFastify from '@fastify/aws-lambda'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadConfig } from './config.js'
+import { loadConfig } from '../core/config.js'
 import { buildApp } from './app.js'
-import { PREBUILT_OPENAPI_FILE } from './openapi-document.js'
-import { COMPILED_DIR, loadCompiledSchemas } from './compiled-schemas.js'
+import { PREBUILT_OPENAPI_FILE } from './startup/openapi-document.js'
+import { COMPILED_DIR, loadCompiledSchemas } from './startup/compiled-schemas.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const prebuilt = join(here, PREBUILT_OPENAPI_FILE)

@@ -1,7 +1,7 @@
 // The local HTTP server: the same app the Lambda runs, listening on a port.
 import type { FastifyInstance } from 'fastify'
 import { pathToFileURL } from 'node:url'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { ConfigError, loadConfig, type Config } from '../core/config.js'
 import { buildApp, type AppDeps } from './app.js'
 
 export interface ListenOptions { port: number; host?: string }

@@ -1,5 +1,5 @@
 // Options every SDK client gets (region, the emulator's endpoint and credentials when local) and a
-// memoiser for clients made on first use. Apart from app/aws.ts so the worker can use them without
+// memoiser for clients made on first use. Apart from core/aws.ts so the worker can use them without
 // loading the API's DynamoDB document client.
 import type { Config } from './config.js'
 

@@ -1,7 +1,7 @@
 // The project's one error format: RFC 9457 problem details (application/problem+json) with a
 // stable machine-readable `code`. Domain code throws `Problem`; the error handler renders it.
 // No TypeBox here: domain code (and so the worker bundle) imports this file; the documented
-// schema of the body is ProblemSchema in app/schemas.ts.
+// schema of the body is ProblemSchema in core/http-schemas.ts.
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 

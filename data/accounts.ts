@@ -2,8 +2,8 @@
 // token refresh. Cognito's errors are mapped to our problems here and never leak: an unknown user
 // and a wrong password look the same, so accounts can't be enumerated.
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
-import { Problem } from '../app/problem.js'
-import { once } from '../app/aws.js'
+import { Problem } from '../core/problem.js'
+import { once } from '../core/aws.js'
 
 export interface Tokens { idToken: string; accessToken: string; refreshToken?: string; expiresIn: number }
 

@@ -1,6 +1,6 @@
 // AWS SDK errors that mean "busy, try again" become a 503 with Retry-After; anything else is
 // returned unchanged (the errors plugin turns it into a generic 500 without its text).
-import { Problem } from '../app/problem.js'
+import { Problem } from '../core/problem.js'
 
 const RETRYABLE = new Set([
   'ProvisionedThroughputExceededException',

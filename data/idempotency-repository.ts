@@ -8,7 +8,7 @@
 // than Powertools idempotency: these HTTP semantics (422 for a reused key, a replay of the stored
 // status and body, a key freed by a failed request) are not what Powertools' function wrapper does.
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { Problem } from '../app/problem.js'
+import { Problem } from '../core/problem.js'
 import { IDEMPOTENCY_TTL_SECONDS, STALE_CLAIM_MS, idempotencyRecordId } from '../domain/idempotency.js'
 import { mapAwsError } from './aws-errors.js'
 

@@ -3,7 +3,7 @@
 // known, the order is priced from here and placed in one call: its transaction requires each item
 // to still have exactly these attributes (data/orders-repository.ts place()), so a snapshot that
 // went stale can never be written into an order; it costs one failed transaction and a fresh read.
-import { expiringCache } from '../app/expiring-cache.js'
+import { expiringCache } from '../core/expiring-cache.js'
 import type { OrderableItem } from '../domain/orders.js'
 
 /** Items kept, and for how long: a bound on memory and on how long a deleted item lingers here. */

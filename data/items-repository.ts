@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
-import { Problem } from '../app/problem.js'
+import { Problem } from '../core/problem.js'
 import {
   normaliseQuery, stockNeeded, summariseCategories, toStoredItem, typeBrandPrefix,
   type CategorySummary, type ItemFilters, type ItemInput, type StoredItem

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Problem } from '../app/problem.js'
+import { Problem } from '../core/problem.js'
 import {
   decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, predecessorOf,
   type HistoryEntry, type OrderableItem, type OrderStatus, type ShortItem, type StoredOrder, type TargetStatus

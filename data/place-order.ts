@@ -4,7 +4,7 @@
 // for the key. So a warm container places an order in one DynamoDB call. routes/orders.ts adapts
 // it to HTTP.
 import { randomUUID } from 'node:crypto'
-import { Problem } from '../app/problem.js'
+import { Problem } from '../core/problem.js'
 import { orderIdFor, requestHash, idempotencyRecordId } from '../domain/idempotency.js'
 import { orderedItemIds, priceOrder, publicOrder, type LineInput, type OrderableItem, type StoredOrder } from '../domain/orders.js'
 import { serviceBusy } from './aws-errors.js'

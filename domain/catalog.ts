@@ -1,6 +1,6 @@
 // Catalog rules that a JSON schema cannot say: unique colour codes, the GSI sort key, the search
 // text, and what a shopper or an admin may see of an item. No Fastify, no SDK.
-import { Problem, type FieldError } from '../app/problem.js'
+import { Problem, type FieldError } from '../core/problem.js'
 
 export interface Color { colorCode: string; displayValue: string }
 

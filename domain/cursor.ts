@@ -2,7 +2,7 @@
 // forge one (and read a page it could not reach) nor reuse one with another query or user.
 // Format: base64url(JSON key) "." base64url(HMAC-SHA256(secret, payload + "\n" + context)).
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { Problem } from '../app/problem.js'
+import { Problem } from '../core/problem.js'
 
 const MAX_CURSOR_LENGTH = 2048
 const BASE64URL = /^[A-Za-z0-9_-]+$/

@@ -1,6 +1,6 @@
 // Order rules with no Fastify and no SDK: the status state machine, the validation of the ordered
 // lines against the catalog, the price snapshot, and what a caller may see of an order.
-import { Problem, type FieldError } from '../app/problem.js'
+import { Problem, type FieldError } from '../core/problem.js'
 import type { Color } from './catalog.js'
 import { canonicalJson } from './idempotency.js'
 

@@ -6,7 +6,7 @@
 // delivered, each after a short delay, so the whole lifecycle plays out by itself.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Config, PartnerName, SecretSource } from '../app/config.js'
+import type { Config, PartnerName, SecretSource } from '../core/config.js'
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, verifyWebhook } from '../domain/webhook-signature.js'
 
 export interface ReceivedWebhook {

@@ -12,8 +12,8 @@ import {
   type _Record as StreamRecord, type Shard, type ShardIteratorType
 } from '@aws-sdk/client-dynamodb-streams'
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda'
-import type { Config } from '../app/config.js'
-import { clientOptions } from '../app/aws.js'
+import type { Config } from '../core/config.js'
+import { clientOptions } from '../core/aws.js'
 import type { WorkerLog } from '../workers/runtime.js'
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined | void>

@@ -7,7 +7,7 @@
 // `startLocalWorker({ config, ... })` starts the pieces on those addresses.
 import { randomUUID } from 'node:crypto'
 import type { Context, DynamoDBBatchResponse } from 'aws-lambda'
-import type { Config } from '../app/config.js'
+import type { Config } from '../core/config.js'
 import { createWorkerRuntime, type WorkerLog } from '../workers/runtime.js'
 import { createHandler, type WorkerEvent } from '../workers/dispatch.js'
 import { reservePort } from './emulators/process.js'

@@ -8,8 +8,8 @@ import type { FastifyJWTOptions } from '@fastify/jwt'
 import type { FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify'
 import type { GetJwks } from 'get-jwks'
 import type { RequestVerifier } from './jwt-request-verifier.js'
-import { Problem } from '../app/problem.js'
-import { expiringCache } from '../app/expiring-cache.js'
+import { Problem } from '../core/problem.js'
+import { expiringCache } from '../core/expiring-cache.js'
 
 export type TokenUse = 'id' | 'access'
 

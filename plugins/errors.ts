@@ -2,7 +2,7 @@
 // the handlers cover every route, not just this plugin's scope.
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError } from '../app/problem.js'
+import { Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError } from '../core/problem.js'
 
 interface AjvLikeError {
   instancePath?: string

@@ -4,7 +4,7 @@
 // @fastify/swagger is not even loaded, and init no longer walks every route's schema (measured in
 // bench/results.md). test/unit/openapi-prebuilt.test.ts keeps the two byte-for-byte equal.
 import fp from 'fastify-plugin'
-import { ProblemSchema } from '../app/schemas.js'
+import { ProblemSchema } from '../core/http-schemas.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

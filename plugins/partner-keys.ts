@@ -5,8 +5,8 @@
 import fp from 'fastify-plugin'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
-import type { PartnerName, SecretSource } from '../app/config.js'
-import { Problem } from '../app/problem.js'
+import type { PartnerName, SecretSource } from '../core/config.js'
+import { Problem } from '../core/problem.js'
 import type { SecretStore } from './secrets.js'
 
 declare module 'fastify' {

@@ -1,9 +1,9 @@
-// The API's secrets (app.secrets): the store of app/secret-store.ts, with an unreadable secret
+// The API's secrets (app.secrets): the store of core/secret-store.ts, with an unreadable secret
 // answered as a 503 the client may retry.
 import fp from 'fastify-plugin'
-import type { SecretSource } from '../app/config.js'
-import { Problem } from '../app/problem.js'
-import { createSecretStore, SecretUnavailableError, type SecretStore } from '../app/secret-store.js'
+import type { SecretSource } from '../core/config.js'
+import { Problem } from '../core/problem.js'
+import { createSecretStore, SecretUnavailableError, type SecretStore } from '../core/secret-store.js'
 
 export { createSecretStore, SecretUnavailableError, type SecretStore }
 

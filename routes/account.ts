@@ -1,8 +1,8 @@
 // Shopper accounts: POST /signup, POST /signin, POST /token/refresh, GET /me. The pool and app
 // client always come from the server's config, whatever the request says.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Problem } from '../app/problem.js'
-import { problems } from '../app/schemas.js'
+import { Problem } from '../core/problem.js'
+import { problems } from '../core/http-schemas.js'
 import { createAccounts } from '../data/accounts.js'
 import { passwordProblem } from '../domain/password-policy.js'
 import { Me, PASSWORD_POLICY, RefreshBody, RefreshResult, SigninBody, SigninResult, SignupBody, SignupResult } from './account-schemas.js'

@@ -3,7 +3,7 @@
 // domain/orders.ts, storage in data/; this file only adapts HTTP to them.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { problems } from '../app/schemas.js'
+import { problems } from '../core/http-schemas.js'
 import { decodeCursor, encodeCursor } from '../domain/cursor.js'
 import { canRead, decideTransition, orderNotFound, ordersCursorContext, publicOrder, type StoredOrder } from '../domain/orders.js'
 import { createOrdersRepository } from '../data/orders-repository.js'

@@ -2,7 +2,7 @@
 // each with its own API key. Every transition is one conditional update (data/orders-repository.ts):
 // a repeat answers the order as it is (partners retry), any other transition is a 409.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problems } from '../app/schemas.js'
+import { problems } from '../core/http-schemas.js'
 import { publicOrder } from '../domain/orders.js'
 import { createOrdersRepository, type PartnerDetails } from '../data/orders-repository.js'
 import { DeliveredBody, Order, OrderParams, PackedBody } from './orders-schemas.js'

@@ -41,13 +41,13 @@ async function copySwaggerUiAssets (dir: string): Promise<void> {
 // The OpenAPI document, generated once here from the route schemas, so the Lambda's init never
 // builds it (app/lambda.ts serves the file). Imported lazily: building the worker needs no app.
 async function writeOpenApiDocument (dir: string): Promise<void> {
-  const { generateOpenApiDocument, PREBUILT_OPENAPI_FILE } = await import('../app/openapi-document.js')
+  const { generateOpenApiDocument, PREBUILT_OPENAPI_FILE } = await import('../app/startup/openapi-document.js')
   await writeFile(join(dir, PREBUILT_OPENAPI_FILE), await generateOpenApiDocument(await packageVersion()))
 }
 
-// Every route's validators and serializers, compiled here (app/lazy-compilers.ts loads them).
+// Every route's validators and serializers, compiled here (app/startup/lazy-compilers.ts loads them).
 async function writeCompiledSchemas (dir: string): Promise<void> {
-  const [{ writeCompiledSchemas: write }, { COMPILED_DIR }] = await Promise.all([import('./compile-schemas.js'), import('../app/compiled-schemas.js')])
+  const [{ writeCompiledSchemas: write }, { COMPILED_DIR }] = await Promise.all([import('./compile-schemas.js'), import('../app/startup/compiled-schemas.js')])
   await write(join(dir, COMPILED_DIR))
 }
 
@@ -57,7 +57,7 @@ export const FUNCTIONS: FunctionBundle[] = [
     entry: join(ROOT, 'app', 'lambda.ts'),
     assets: async (dir) => { await copySwaggerUiAssets(dir); await writeOpenApiDocument(dir); await writeCompiledSchemas(dir) },
     // Fastify's schema compilers (Ajv, fast-json-stringify: ~250 KiB) are a fallback here: every
-    // route's validators and serializers are compiled at build time (app/lazy-compilers.ts).
+    // route's validators and serializers are compiled at build time (app/startup/lazy-compilers.ts).
     apart: ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler']
   },
   { name: 'worker', entry: join(ROOT, 'workers', 'handler.ts') }
@@ -68,13 +68,13 @@ export async function packageVersion (): Promise<string> {
   return pkg.version
 }
 
-// app/schema-compilers.ts loads Fastify's compilers with createRequire, which esbuild cannot
+// app/startup/schema-compilers.ts loads Fastify's compilers with createRequire, which esbuild cannot
 // follow; in the bundle the same function uses a bare require(), which esbuild bundles and
 // evaluates only when called.
 const bundledRequire: Plugin = {
   name: 'bundled-require',
   setup (b) {
-    b.onLoad({ filter: /app[\\/]schema-compilers\.ts$/ }, async (args) => {
+    b.onLoad({ filter: /startup[\\/]schema-compilers\.ts$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8')
       const contents = source.replace(/^import \{ createRequire \} from 'node:module'$/m, '')
         .replace(/^const load = createRequire\(import\.meta\.url\)$/m, '')
@@ -87,7 +87,7 @@ const bundledRequire: Plugin = {
 
 export const APART_FILE = 'apart.cjs'
 
-// Resolves each of fn.apart, whoever imports it (Fastify's schema controller, app/schema-compilers.ts),
+// Resolves each of fn.apart, whoever imports it (Fastify's schema controller, app/startup/schema-compilers.ts),
 // to a stub that requires it from apart.cjs beside the bundle (writeApart() builds that file). The
 // stub is CommonJS, so esbuild evaluates it, and only then is apart.cjs read, on its first require.
 function apartPlugin (packages: string[]): Plugin {
@@ -151,7 +151,7 @@ export function buildOptions (fn: FunctionBundle, version: string, outdir = join
     metafile: true,
     legalComments: 'none',
     // CommonJS packages (Fastify, pino, ...) call require() and read __dirname: an ESM bundle has
-    // neither, so the banner makes them. app/config.ts reads APP_VERSION from the environment
+    // neither, so the banner makes them. core/config.ts reads APP_VERSION from the environment
     // map, which `define` cannot reach, so the banner sets a default there too.
     banner: {
       js: [

@@ -1,7 +1,7 @@
 // Compiles every route's validators (Ajv standalone code) and response serializers
 // (fast-json-stringify standalone code) at build time, for the Lambda bundle: Fastify's own
 // standalone compilers, run over the real app with the app's own options. app/lambda.ts finds them
-// beside the bundle and loads each on its route's first use (app/lazy-compilers.ts).
+// beside the bundle and loads each on its route's first use (app/startup/lazy-compilers.ts).
 import { StandaloneValidator } from '@fastify/ajv-compiler'
 import { StandaloneSerializer } from '@fastify/fast-json-stringify-compiler'
 import { build } from 'esbuild'
@@ -9,9 +9,9 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildApp } from '../app/app.js'
-import { loadConfig } from '../app/config.js'
-import { schemaKey, type SchemaRoute } from '../app/lazy-compilers.js'
-import { COMPILED_INDEX, type CompiledIndex } from '../app/compiled-schemas.js'
+import { loadConfig } from '../core/config.js'
+import { schemaKey, type SchemaRoute } from '../app/startup/lazy-compilers.js'
+import { COMPILED_INDEX, type CompiledIndex } from '../app/startup/compiled-schemas.js'
 
 const NODE_MODULES = fileURLToPath(new URL('../node_modules', import.meta.url))
 

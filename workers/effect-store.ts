@@ -8,7 +8,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2'
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency'
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb'
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence'
-import { clientOptions } from '../app/aws-options.js'
+import { clientOptions } from '../core/aws-options.js'
 import type { WorkerRuntime } from './runtime.js'
 
 /**

@@ -5,7 +5,7 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda'
 import { SendEmailCommand } from '@aws-sdk/client-sesv2'
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency'
-import type { PartnerName } from '../app/config.js'
+import type { PartnerName } from '../core/config.js'
 import { EVENT_SOURCE, STATUS_OF_DETAIL_TYPE, toPublicOrder, type DetailType, type OrderEventDetail, type OrderStatus, type PublicOrder } from '../domain/events.js'
 import { renderOrderEmail } from '../domain/emails.js'
 import type { WorkerRuntime } from './runtime.js'

@@ -3,7 +3,7 @@
 // webhooks and emails). Config and SDK clients are made once per container, at module scope (in
 // Lambda's init phase), and reused by every invocation.
 import type { Context, DynamoDBBatchResponse } from 'aws-lambda'
-import { loadConfig } from '../app/config.js'
+import { loadConfig } from '../core/config.js'
 import { createWorkerRuntime } from './runtime.js'
 import { createHandler, type WorkerEvent } from './dispatch.js'
 

@@ -10,9 +10,9 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency'
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence'
 import { Logger } from '@aws-lambda-powertools/logger'
-import type { Config } from '../app/config.js'
-import { clientOptions, once } from '../app/aws-options.js'
-import { createSecretStore, type SecretStore } from '../app/secret-store.js'
+import type { Config } from '../core/config.js'
+import { clientOptions, once } from '../core/aws-options.js'
+import { createSecretStore, type SecretStore } from '../core/secret-store.js'
 
 export interface WorkerLog {
   debug: (message: string, extra?: Record<string, unknown>) => void

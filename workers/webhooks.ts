@@ -1,7 +1,7 @@
 // Signed partner webhook calls: JSON body, HMAC signature and event id headers, a timeout per
 // attempt, 429 / 5xx / network errors retried after short pauses; then WebhookError, so the event
 // fails and EventBridge retries it (and finally dead-letters it).
-import type { PartnerName } from '../app/config.js'
+import type { PartnerName } from '../core/config.js'
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from '../domain/webhook-signature.js'
 import type { WorkerRuntime } from './runtime.js'
 

@@ -2,8 +2,8 @@
 // it runs (scripts/build.ts writes it beside the API bundle as openapi.json, which app/lambda.ts
 // serves instead of building it at init). The document does not depend on the environment beyond
 // the version: the fixed settings below only let the app build.
-import { buildApp } from './app.js'
-import { loadConfig } from './config.js'
+import { buildApp } from '../app.js'
+import { loadConfig } from '../../core/config.js'
 
 export const PREBUILT_OPENAPI_FILE = 'openapi.json'
 

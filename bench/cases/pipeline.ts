@@ -4,7 +4,7 @@
 // the signed webhooks) against DynamoDB Local's stream and the SES emulator. Orders are placed over
 // HTTP a few at a time; each batch waits for its webhooks. No baseline: the target is a p50 < 1 s.
 import { randomUUID } from 'node:crypto'
-import { loadConfig } from '../../app/config.js'
+import { loadConfig } from '../../core/config.js'
 import { reservePort } from '../../local/emulators/process.js'
 import { startSesLocal } from '../../local/emulators/ses.js'
 import { localWorkerEnv, startLocalWorker, type LocalWorker } from '../../local/worker.js'

@@ -57,7 +57,7 @@ export async function buildAll (): Promise<Built> {
   const liveDir = join(BUILD_DIR, 'api-live-openapi')
   await cp(join(BUILD_DIR, 'api'), liveDir, { recursive: true, filter: (src) => !src.endsWith('openapi.json') })
   bundles['api-live-openapi'] = join(liveDir, 'index.mjs')
-  // The same API with Fastify's eager compilers (app/lazy-compilers.ts compiled out) and the
+  // The same API with Fastify's eager compilers (app/startup/lazy-compilers.ts compiled out) and the
   // prebuilt document: the "before" of the lazy-compilation pair.
   const eagerDir = join(BUILD_DIR, 'api-eager-compile')
   const eager = join(eagerDir, 'index.mjs')

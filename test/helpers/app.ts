@@ -2,7 +2,7 @@
 // environment, and closes it when the test ends.
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppDeps } from '../../app/app.js'
-import { loadConfig } from '../../app/config.js'
+import { loadConfig } from '../../core/config.js'
 import { installContractCheck } from './contract.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void; fail?: (message: string) => unknown }

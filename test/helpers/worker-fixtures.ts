@@ -7,7 +7,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { SESv2Client } from '@aws-sdk/client-sesv2'
 import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError, IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency'
 import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence'
-import { loadConfig, type Config } from '../../app/config.js'
+import { loadConfig, type Config } from '../../core/config.js'
 import { createWorkerRuntime, type WorkerLog, type WorkerRuntime } from '../../workers/runtime.js'
 import { DETAIL_TYPES, EVENT_SOURCE, type OrderEventDetail, type OrderStatus, type PublicOrder } from '../../domain/events.js'
 

@@ -7,7 +7,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { build } from '../helpers/app.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { startTestIssuer, type TestIssuer } from '../helpers/tokens.js'
-import { LOCAL_DEFAULTS } from '../../app/config.js'
+import { LOCAL_DEFAULTS } from '../../core/config.js'
 
 const WAREHOUSE = { 'x-api-key': LOCAL_DEFAULTS.WAREHOUSE_API_KEY }
 const DELIVERY = { 'x-api-key': LOCAL_DEFAULTS.DELIVERY_API_KEY }

@@ -5,7 +5,7 @@ import t from 'tap'
 import awsLambdaFastify from '@fastify/aws-lambda'
 import type { APIGatewayProxyResult, Context } from 'aws-lambda'
 import { buildApp } from '../../app/app.js'
-import { loadConfig } from '../../app/config.js'
+import { loadConfig } from '../../core/config.js'
 import { BASE_TEST_ENV, build } from '../helpers/app.js'
 import { externalBasePath } from '../../routes/docs-base-path.js'
 

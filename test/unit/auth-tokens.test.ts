@@ -4,7 +4,7 @@ import t from 'tap'
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../app/app.js'
-import { loadConfig } from '../../app/config.js'
+import { loadConfig } from '../../core/config.js'
 import { BASE_TEST_ENV } from '../helpers/app.js'
 import { encodeJwt, rs256, startTestIssuer, type TestIssuer } from '../helpers/tokens.js'
 

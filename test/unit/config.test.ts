@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConfigError, loadConfig } from '../../app/config.js'
+import { ConfigError, loadConfig } from '../../core/config.js'
 
 const base = { USER_POOL_ID: 'us-east-1_abc', USER_POOL_CLIENT_ID: 'client' }
 

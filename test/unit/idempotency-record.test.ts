@@ -3,7 +3,7 @@
 import t from 'tap'
 import { answerFromRecord, createIdempotencyRepository, type IdempotencyRecord } from '../../data/idempotency-repository.js'
 import { STALE_CLAIM_MS } from '../../domain/idempotency.js'
-import { Problem } from '../../app/problem.js'
+import { Problem } from '../../core/problem.js'
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0)
 const record = (over: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({

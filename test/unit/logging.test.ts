@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { Writable } from 'node:stream'
 import { appPlugin, serverOptions } from '../../app/app.js'
-import { loadConfig } from '../../app/config.js'
+import { loadConfig } from '../../core/config.js'
 import { BASE_TEST_ENV } from '../helpers/app.js'
 
 t.test('secrets, passwords and tokens never reach the logs', async (t) => {

@@ -1,9 +1,9 @@
-// The Lambda serves the OpenAPI document prebuilt at build time (app/openapi-document.ts); it must
+// The Lambda serves the OpenAPI document prebuilt at build time (app/startup/openapi-document.ts); it must
 // stay byte-for-byte what @fastify/swagger makes from the same route schemas at run time.
 import t from 'tap'
 import { buildApp } from '../../app/app.js'
-import { loadConfig } from '../../app/config.js'
-import { generateOpenApiDocument } from '../../app/openapi-document.js'
+import { loadConfig } from '../../core/config.js'
+import { generateOpenApiDocument } from '../../app/startup/openapi-document.js'
 import { BASE_TEST_ENV, build } from '../helpers/app.js'
 
 const VERSION = '9.8.7'

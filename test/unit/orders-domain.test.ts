@@ -1,7 +1,7 @@
 // The order rules without HTTP or DynamoDB: the state machine, line validation and the price
 // snapshot, and the Idempotency-Key helpers.
 import t from 'tap'
-import { Problem } from '../../app/problem.js'
+import { Problem } from '../../core/problem.js'
 import { decideTransition, matchesSnapshot, priceOrder, publicOrder, canRead, type OrderableItem, type StoredOrder } from '../../domain/orders.js'
 import { canonicalJson, IDEMPOTENCY_KEY_PATTERN, orderIdFor, requestHash } from '../../domain/idempotency.js'
 

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import { build } from '../helpers/app.js'
 import { startTestIssuer } from '../helpers/tokens.js'
-import { LOCAL_DEFAULTS } from '../../app/config.js'
+import { LOCAL_DEFAULTS } from '../../core/config.js'
 
 const ITEM = { id: 'cable', title: 'Cable', price: 500, currency: 'USD', stock: 10 }
 const awsError = (name: string, extra: Record<string, unknown> = {}): Error =>

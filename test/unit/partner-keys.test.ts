@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../app/app.js'
-import { loadConfig } from '../../app/config.js'
+import { loadConfig } from '../../core/config.js'
 import { BASE_TEST_ENV } from '../helpers/app.js'
 import { presentedKey, sameKey } from '../../plugins/partner-keys.js'
 

@@ -1,7 +1,7 @@
 // The local partner simulator: signature checks on the worker's webhooks, and with autoAdvance the
 // partner API calls that move an order on (captured through an injected fetch).
 import t from 'tap'
-import { loadConfig } from '../../app/config.js'
+import { loadConfig } from '../../core/config.js'
 import { signWebhook, SIGNATURE_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER } from '../../domain/webhook-signature.js'
 import { startPartnerSimulator } from '../../local/partner-simulator.js'
 import { TEST_WORKER_ENV } from '../helpers/worker-fixtures.js'

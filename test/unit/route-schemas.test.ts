@@ -7,7 +7,7 @@ import AjvCompiler from '@fastify/ajv-compiler'
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import type { FastifySchema, RouteOptions } from 'fastify'
 import { buildApp, serverOptions } from '../../app/app.js'
-import { loadConfig } from '../../app/config.js'
+import { loadConfig } from '../../core/config.js'
 import { BASE_TEST_ENV } from '../helpers/app.js'
 
 const PARTS = ['body', 'querystring', 'params', 'headers'] as const

@@ -4,7 +4,7 @@ import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import { CognitoIdentityProviderClient, GetUserCommand } from '@aws-sdk/client-cognito-identity-provider'
 import { buildApp } from '../../app/app.js'
-import { loadConfig } from '../../app/config.js'
+import { loadConfig } from '../../core/config.js'
 import { BASE_TEST_ENV } from '../helpers/app.js'
 import { startTestIssuer } from '../helpers/tokens.js'
 
