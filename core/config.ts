@@ -22,7 +22,7 @@ export interface Config {
   region: string
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   logPretty: boolean
-  tables: { items: string; orders: string; idempotency: string }
+  tables: { items: string; orders: string; idempotency: string; rateLimits: string }
   eventBusName: string
   cognito: { userPoolId: string; clientId: string; issuer: string }
   corsOrigins: '*' | string[]
@@ -47,9 +47,35 @@ export interface Config {
   cursorKey: SecretSource
   email: { from: string; replyTo?: string }
   secretsTtlSeconds: number
+  /** Rate limits shared by every API container (plugins/rate-limit.ts); the windows are fixed there. */
+  rateLimits: RateLimitsConfig
+  /**
+   * The secret CloudFront sends in x-edge-secret when the optional edge is on (infra/template.yaml's
+   * EdgeProtection): only a request carrying it has its CloudFront-Viewer-Address believed.
+   */
+  edgeSecret?: SecretSource
   endpoints: Endpoints
   /** Static credentials for the local emulators, so the SDK never walks the credential chain. */
   localCredentials?: { accessKeyId: string; secretAccessKey: string }
+}
+
+export interface RateLimitsConfig {
+  /** Off only for measuring what the limiter costs (bench) and for tests of other things. */
+  enabled: boolean
+  /** Sign-in attempts per client IP a minute. */
+  signinPerIp: number
+  /** Failed sign-ins per account from one client IP in 15 minutes. */
+  signinFailuresPerAccountClient: number
+  /** Failed sign-ins per account from every client in 15 minutes. */
+  signinFailuresPerAccount: number
+  /** Sign-ups per client IP an hour. */
+  signupPerIp: number
+  /** Token refreshes per client IP a minute. */
+  refreshPerIp: number
+  /** Orders placed per user a minute. */
+  ordersPerUser: number
+  /** Partner calls per partner API key a minute. */
+  partnerPerKey: number
 }
 
 export class ConfigError extends Error {
@@ -134,6 +160,10 @@ export function loadConfig (env: Env = process.env): Config {
     return { value: localDefault }
   }
 
+  // An optional secret: an ARN (deployed) or a value (local), or neither.
+  const optionalSecret = (arnVar: string, valueVar: string): SecretSource | undefined =>
+    read(arnVar) !== undefined || read(valueVar) !== undefined ? secret(arnVar, valueVar, '') : undefined
+
   const region = read('AWS_REGION') ?? read('AWS_DEFAULT_REGION') ?? 'us-east-1'
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) problems.push(`AWS_REGION must be an AWS region name like eu-west-1 (got "${region}")`)
 
@@ -171,7 +201,8 @@ export function loadConfig (env: Env = process.env): Config {
     tables: {
       items: read('ITEMS_TABLE') ?? 'items',
       orders: read('ORDERS_TABLE') ?? 'orders',
-      idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency'
+      idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency',
+      rateLimits: read('RATE_LIMIT_TABLE') ?? 'rate-limits'
     },
     eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
     cognito: { userPoolId, clientId, issuer },
@@ -192,6 +223,17 @@ export function loadConfig (env: Env = process.env): Config {
     cursorKey: secret('CURSOR_SECRET_ARN', 'CURSOR_SIGNING_KEY', LOCAL_DEFAULTS.CURSOR_SIGNING_KEY),
     email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO') },
     secretsTtlSeconds: int('SECRETS_TTL_SECONDS', 300, 1, 3600),
+    rateLimits: {
+      enabled: oneOf('RATE_LIMITS', ['on', 'off'] as const, 'on') === 'on',
+      signinPerIp: int('RATE_LIMIT_SIGNIN_PER_IP', 30, 1, 100_000),
+      signinFailuresPerAccountClient: int('RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', 5, 1, 1000),
+      signinFailuresPerAccount: int('RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', 50, 1, 100_000),
+      signupPerIp: int('RATE_LIMIT_SIGNUP_PER_IP', 10, 1, 100_000),
+      refreshPerIp: int('RATE_LIMIT_REFRESH_PER_IP', 60, 1, 100_000),
+      ordersPerUser: int('RATE_LIMIT_ORDERS_PER_USER', 30, 1, 100_000),
+      partnerPerKey: int('RATE_LIMIT_PARTNER_PER_KEY', 600, 1, 1_000_000)
+    },
+    edgeSecret: optionalSecret('EDGE_SECRET_ARN', 'EDGE_SECRET'),
     endpoints: {
       dynamodb: url('DYNAMODB_ENDPOINT'),
       cognito: cognitoEndpoint,
@@ -221,7 +263,11 @@ const COMMON_DEPLOYED_ENV = [
   'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'
 ] as const
 export const DEPLOYED_ENV = {
-  api: [...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG'],
+  api: [
+    ...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'RATE_LIMIT_TABLE', 'EDGE_SECRET_ARN',
+    'RATE_LIMIT_SIGNIN_PER_IP', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT',
+    'RATE_LIMIT_SIGNUP_PER_IP', 'RATE_LIMIT_REFRESH_PER_IP', 'RATE_LIMIT_ORDERS_PER_USER', 'RATE_LIMIT_PARTNER_PER_KEY'
+  ],
   worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'PICKUP_ADDRESS']
 } as const
 
@@ -245,5 +291,7 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   DELIVERY_WEBHOOK_SECRET: 'local value; deployed stages read the secret ARN',
   CURSOR_SIGNING_KEY: 'local value; deployed stages read the secret ARN',
   WEBHOOK_TIMEOUT_MS: 'tunable; the default fits the worker timeout',
-  SECRETS_TTL_SECONDS: 'tunable; the default fits'
+  SECRETS_TTL_SECONDS: 'tunable; the default fits',
+  EDGE_SECRET: 'local value (to try the edge headers); deployed stages read the secret ARN',
+  RATE_LIMITS: 'always on deployed; off only to measure the limiter (bench) and in tests of other things'
 }
