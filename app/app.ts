@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../core/config.js'
 import { createAwsClients, type AwsClients } from '../core/aws.js'
 import { registerPlugins, registerRoutes } from './registry.js'
+import { clientErrorHandler, frameworkErrorHandler } from '../plugins/errors.js'
 import { lazySchemaController, type CompiledSchemas } from './startup/lazy-compilers.js'
 import { lazyChildLoggerFactory } from './startup/lazy-child-logger.js'
 
@@ -15,6 +16,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     aws: AwsClients
+    /** Milliseconds since the epoch: Date.now, or the tests' clock (rate-limit windows, the JWKS cool-down). */
+    clock: () => number
   }
 }
 
@@ -27,6 +30,8 @@ export interface AppDeps {
   compiledSchemas?: CompiledSchemas
   /** Replaces the schema compilers (scripts/compile-schemas.ts generates the build-time ones with it). */
   schemaController?: FastifyServerOptions['schemaController']
+  /** Replaces Date.now where the app keeps time (tests move it forward instead of waiting). */
+  clock?: () => number
 }
 
 export type App = FastifyInstance
@@ -36,8 +41,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:=+\/-]{1,128}$/
 
 /** Paths that pino must never print, whatever a future log line includes. */
 export const REDACT_PATHS = [
-  'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie',
-  'headers.authorization', 'headers["x-api-key"]',
+  'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.headers["x-edge-secret"]',
+  'headers.authorization', 'headers["x-api-key"]', 'headers["x-edge-secret"]',
   '*.password', '*.token', '*.idToken', '*.accessToken', '*.refreshToken', '*.secret', '*.apiKey',
   'body.password', 'body.refreshToken'
 ]
@@ -88,6 +93,11 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
     // Validators and serializers compiled on first use, not all at init (see lazy-compilers.ts).
     schemaController: deps.schemaController ?? lazySchemaController(deps.compiledSchemas),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A URL the router refuses (a bad %-encoding, an over-long path parameter) and a request Node's
+    // parser refuses (headers over 16 KB, a malformed request line) are problems too, not Fastify's
+    // or Node's own plain JSON (plugins/errors.ts).
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     ajv: {
       customOptions: {
         // Unknown properties are rejected (schemas say additionalProperties: false), never stripped.
@@ -118,9 +128,11 @@ export interface AppPluginOptions {
 export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce (app, opts) {
   app.decorate('config', opts.config)
   app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws))
-  // Callback style: no promise per request on the hot path.
+  app.decorate('clock', opts.deps?.clock ?? Date.now)
+  // Callback style: no promise per request on the hot path. Every answer: its request id, no MIME
+  // sniffing, and no caching; the public catalog reads relax the last (routes/catalog-cache.ts).
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id)
+    reply.headers({ 'x-request-id': request.id, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
     done()
   })
   await registerPlugins(app, { openapi: { prebuilt: opts.deps?.openapiDocument } })

@@ -7,6 +7,7 @@ import cors from '../plugins/cors.js'
 import secrets from '../plugins/secrets.js'
 import auth from '../plugins/auth.js'
 import partnerKeys from '../plugins/partner-keys.js'
+import rateLimit from '../plugins/rate-limit.js'
 import openapi, { type OpenApiPluginOptions } from '../plugins/openapi.js'
 import health from '../routes/health.js'
 import docs from '../routes/docs.js'
@@ -21,6 +22,8 @@ export async function registerPlugins (app: FastifyInstance, opts: { openapi?: O
   await app.register(secrets)
   await app.register(auth)
   await app.register(partnerKeys)
+  // Before the OpenAPI collector: it adds each limited route's 429 to its schema.
+  await app.register(rateLimit)
   await app.register(openapi, opts.openapi ?? {})
 }
 

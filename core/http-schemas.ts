@@ -25,8 +25,20 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'The request body is too large',
   415: 'The request body is not JSON',
   422: 'The request cannot be processed as sent',
+  429: 'Too many requests (code rate_limited): wait Retry-After seconds before sending this again; ' +
+    'RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget',
   500: 'Unexpected server error',
   503: 'A dependency is busy or unavailable; retry after the Retry-After header'
+}
+
+const seconds = (description: string): Record<string, unknown> => ({ type: 'integer', minimum: 0, description })
+
+/** The headers of a 429 (RateLimit-*: draft-ietf-httpapi-ratelimit-headers). */
+const TOO_MANY_REQUESTS_HEADERS = {
+  'retry-after': seconds('Seconds to wait before sending the request again'),
+  'ratelimit-limit': { type: 'integer', minimum: 1, description: 'Requests allowed in the window' },
+  'ratelimit-remaining': { type: 'integer', minimum: 0, description: 'Requests left in the window (0)' },
+  'ratelimit-reset': seconds('Seconds until the window ends')
 }
 
 /** Problem-details responses for the given statuses, for a route's `response` schema. */
@@ -35,10 +47,16 @@ export function problems (...statuses: number[]): Record<number, TSchema> {
   for (const status of statuses) {
     out[status] = {
       description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+      ...(status === 429 ? { headers: TOO_MANY_REQUESTS_HEADERS } : {}),
       content: { [PROBLEM_CONTENT_TYPE]: { schema: Type.Ref(ProblemSchema) } }
     } as unknown as TSchema
   }
   return out
+}
+
+/** The 304 of a conditional GET (If-None-Match naming the current ETag): no body. */
+export function notModified (): Record<number, TSchema> {
+  return { 304: { type: 'null', description: 'Not modified: the ETag sent in If-None-Match is still current' } as unknown as TSchema }
 }
 
 /** A JSON success response with a description (OpenAPI requires one per status). */

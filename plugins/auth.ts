@@ -1,13 +1,15 @@
-// Shopper authentication: every protected route verifies the Cognito token inside the app.
-// @fastify/jwt verifies the signature and the time claims with a key from the pool's JWKS
-// (get-jwks: cached, refetched on an unknown kid, so key rotation needs no restart); this plugin
-// adds Cognito's own rules (issuer, token_use, app client, groups) and the problem format. Both
-// libraries are loaded on the first token, off the cold start (see jwt-request-verifier.ts).
+// Shopper authentication: every protected route verifies the Cognito token inside the app, in its
+// onRequest hooks (requireUser, optionalUser), so a caller without the right token learns nothing
+// of the body's rules. @fastify/jwt verifies the signature and the time claims with a key from the
+// pool's JWKS (jwks.ts: cached, read again for an unknown kid at most once a cool-down, so key
+// rotation needs no restart and garbage kids cannot make us hammer Cognito); this plugin adds
+// Cognito's own rules (issuer, token_use, app client, groups) and the problem format. @fastify/jwt
+// is loaded on the first token, off the cold start (see jwt-request-verifier.ts).
 import fp from 'fastify-plugin'
 import type { FastifyJWTOptions } from '@fastify/jwt'
 import type { FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify'
-import type { GetJwks } from 'get-jwks'
 import type { RequestVerifier } from './jwt-request-verifier.js'
+import { createJwks } from './jwks.js'
 import { Problem } from '../core/problem.js'
 import { expiringCache } from '../core/expiring-cache.js'
 
@@ -51,6 +53,7 @@ declare module '@fastify/jwt' {
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** A hook for the route's onRequest (it reads only headers): before the body is parsed or validated. */
     requireUser: (options?: RequireUserOptions) => preHandlerAsyncHookHandler
     /** Like requireUser() but a request without a token passes as anonymous (request.user stays null). */
     optionalUser: () => preHandlerHookHandler
@@ -64,10 +67,10 @@ const CLOCK_SKEW_MS = 60_000
 /** Emails looked up for access tokens, by sub: bounded, and refreshed every few minutes. */
 const EMAIL_CACHE_MAX = 10_000
 const EMAIL_CACHE_TTL_MS = 5 * 60_000
-/** Signing keys change rarely; an unknown kid refetches the JWKS anyway. */
+/** Signing keys change rarely; an unknown kid reads the JWKS again anyway (once a cool-down). */
 const JWKS_CACHE_TTL_MS = 10 * 60_000
-/** A pool signs with one or two keys; more kids than this are not ours to remember. */
-const PEM_CACHE_MAX = 16
+/** Tokens naming keys the JWKS does not have cause at most one read of it this often. */
+export const UNKNOWN_KID_COOLDOWN_MS = 60_000
 const REALM = 'serverless-commerce'
 
 function unauthorized (code: string, detail: string): Problem {
@@ -126,29 +129,9 @@ export function toUser (claims: CognitoClaims): AuthUser {
 
 export default fp(async function authPlugin (app) {
   const { issuer, clientId } = app.config.cognito
-  let jwks: Promise<GetJwks> | undefined
-  // get-jwks (and its heavy jwk-to-pem) is imported on the first token, off the cold start.
-  const getJwks = async (): Promise<GetJwks> => {
-    jwks ??= import('get-jwks').then(({ default: buildGetJwks }) => buildGetJwks({
-      issuersWhitelist: [issuer],
-      providerDiscovery: false,
-      ttl: JWKS_CACHE_TTL_MS
-    }))
-    return jwks
-  }
-
-  // get-jwks caches the JWKS but converts the key to PEM (jwk-to-pem, asn1.js) on every call:
-  // ~40 % of verifying a token. The PEM is kept per kid for as long as get-jwks keeps the JWKS;
-  // a failed lookup is not kept, so the next token asks again.
-  const pems = expiringCache<Promise<string>>(PEM_CACHE_MAX, JWKS_CACHE_TTL_MS)
-  const publicKey = async (kid: string): Promise<string> => {
-    const hit = pems.get(kid)
-    if (hit !== undefined) return await hit
-    const pem = getJwks().then((jwks) => jwks.getPublicKey({ domain: issuer, alg: 'RS256', kid }))
-    pems.set(kid, pem)
-    pem.catch(() => { if (pems.get(kid) === pem) pems.delete(kid) })
-    return await pem
-  }
+  // Only our pool's keys are ever fetched, whatever a token claims (its iss is checked first).
+  const jwks = createJwks({ url: `${issuer}/.well-known/jwks.json`, now: app.clock, ttlMs: JWKS_CACHE_TTL_MS, cooldownMs: UNKNOWN_KID_COOLDOWN_MS })
+  const publicKey = jwks.publicKey
 
   const jwtOptions: FastifyJWTOptions = {
     decode: { complete: true },

@@ -8,8 +8,9 @@ export const CORS_POLICY = {
   methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
   allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-api-key', 'x-request-id'],
   // Front ends read these: the request id for support, Location of a new order, the replay marker
-  // of an Idempotency-Key retry, and what to do after a 401 or 503.
-  exposedHeaders: ['x-request-id', 'location', 'idempotent-replayed', 'retry-after', 'www-authenticate'],
+  // of an Idempotency-Key retry, what to do after a 401, 429 or 503, and a catalog answer's ETag.
+  exposedHeaders: ['x-request-id', 'location', 'idempotent-replayed', 'retry-after', 'www-authenticate',
+    'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'etag'],
   maxAge: 600
 } as const
 
@@ -22,6 +23,9 @@ export default fp(async function corsPlugin (app) {
     methods: [...CORS_POLICY.methods],
     allowedHeaders: [...CORS_POLICY.allowedHeaders],
     exposedHeaders: [...CORS_POLICY.exposedHeaders],
-    maxAge: CORS_POLICY.maxAge
+    maxAge: CORS_POLICY.maxAge,
+    // An OPTIONS without Origin or Access-Control-Request-Method is not a preflight: answered 204
+    // like one rather than @fastify/cors's plain-text 400 (every 4xx is a problem document).
+    strictPreflight: false
   })
 }, { name: 'cors' })

@@ -1,7 +1,8 @@
 // One error format for every 4xx and 5xx: RFC 9457 problem details. Wrapped in fastify-plugin so
 // the handlers cover every route, not just this plugin's scope.
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
+import { randomUUID } from 'node:crypto'
 import { Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError } from '../core/problem.js'
 
 interface AjvLikeError {
@@ -54,7 +55,59 @@ const FASTIFY_CODES: Record<string, { code: string; detail?: string }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'bad_request', detail: 'The content-length header does not match the body' }
 }
 
+/** What the router refuses before any route or hook runs (Fastify's frameworkErrors option). */
+const ROUTER_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  FST_ERR_BAD_URL: { status: 400, code: 'bad_url', detail: 'The URL is not validly percent-encoded' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', detail: 'A path segment is too long' }
+}
+
+export const frameworkErrorHandler: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, request, reply) => {
+  const known = ROUTER_ERRORS[(error as FastifyError).code ?? '']
+  if (known === undefined) request.log.error({ err: error }, 'router error')
+  reply.headers({ 'x-request-id': request.id, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
+  send(request, reply, known?.status ?? 500, known?.code ?? 'internal_error',
+    known?.detail ?? 'An unexpected error occurred; quote the requestId when reporting it')
+}
+
+/**
+ * What Node's HTTP parser refuses, before there is a request (local server only: in Lambda, API
+ * Gateway answers these itself): the problem format written to the socket.
+ */
+export function clientErrorHandler (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, detail] = err.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'headers_too_large', 'The request line and headers are larger than 16 KB']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request took too long to arrive']
+      : [400, 'bad_request', 'The request is not valid HTTP']
+  const requestId = randomUUID()
+  const body = JSON.stringify({ type: problemType(code), title: titleFor(status), status, code, detail, requestId })
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${titleFor(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
+}
+
+/** A path's patterns: `/items/:itemId` -> /^\/items\/[^/]+$/, `/docs/*` -> /^\/docs\/.*$/. */
+export function routePattern (url: string): RegExp {
+  const source = url.split('/').map((segment) => segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&')).join('/')
+  return new RegExp(`^${source}$`)
+}
+
 export default fp(async function errorsPlugin (app) {
+  // Which methods each path answers, for the 405 of a known path with another method. The
+  // catch-all OPTIONS route of in-app CORS names no path of its own.
+  const routes: Array<{ pattern: RegExp; methods: string[] }> = []
+  app.addHook('onRoute', (route) => {
+    if (route.url === '*' || route.url === '/*') return
+    routes.push({ pattern: routePattern(route.url), methods: [route.method].flat().map((m) => String(m).toUpperCase()) })
+  })
+  const allowedMethods = (path: string): string[] => {
+    const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path
+    return [...new Set(routes.filter((r) => r.pattern.test(trimmed)).flatMap((r) => r.methods))].sort()
+  }
+
   app.setErrorHandler((error: FastifyError | Problem, request, reply) => {
     if (error instanceof Problem) {
       if (error.status >= 500) request.log.error({ code: error.code }, error.detail)
@@ -78,7 +131,15 @@ export default fp(async function errorsPlugin (app) {
     return send(request, reply, 500, 'internal_error', 'An unexpected error occurred; quote the requestId when reporting it')
   })
 
-  // An attacker could probe for routes; a 404 says only that this one does not exist.
-  app.setNotFoundHandler((request, reply) =>
-    send(request, reply, 404, 'route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`))
+  // An attacker could probe for routes; a 404 says only that this one does not exist, a 405 which
+  // methods a path that exists answers (what any HTTP client may ask with OPTIONS anyway).
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/'
+    const allowed = allowedMethods(path)
+    if (allowed.length > 0) {
+      return send(request, reply, 405, 'method_not_allowed', `${path} does not answer ${request.method}; it answers ${allowed.join(', ')}`,
+        {}, { allow: allowed.join(', ') })
+    }
+    return send(request, reply, 404, 'route_not_found', `No route ${request.method} ${path}`)
+  })
 }, { name: 'errors' })

@@ -74,15 +74,16 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/me', {
-    preHandler: app.requireUser(),
+    onRequest: app.requireUser(),
     schema: {
       tags: ['account'],
       summary: 'The caller',
-      description: "The signed-in user's id, email and groups, from the verified token.",
+      description: "The signed-in user's id, email and groups, from the verified token (id or access token: an " +
+        "access token carries no email, so it is asked of Cognito and kept a few minutes).",
       security: [{ bearerAuth: [] }],
-      response: { 200: Me, ...problems(401, 500, 503) }
+      response: { 200: Me, ...problems(400, 401, 500, 503) }
     }
-  }, async (request) => request.user)
+  }, async (request) => ({ ...request.user, email: await app.userEmail(request) }))
 }
 
 export default account

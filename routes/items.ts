@@ -6,13 +6,14 @@ import type { FastifyRequest } from 'fastify'
 import type { AuthUser } from '../plugins/auth.js'
 import { Type } from '@sinclair/typebox'
 import { randomUUID } from 'node:crypto'
-import { problems } from '../core/http-schemas.js'
+import { notModified, problems } from '../core/http-schemas.js'
 import { encodeCursor, decodeCursor } from '../domain/cursor.js'
 import { checkFilters, cursorContext, publicView, validateItemInput, type ItemFilters } from '../domain/catalog.js'
 import { createItemsRepository, itemNotFound } from '../data/items-repository.js'
 import {
   Categories, CreateItemBody, Item, ItemParams, ItemsPage, ItemsQuery, ReplaceItemBody, StockBody
 } from './items-schemas.js'
+import { publicCatalogCache } from './catalog-cache.js'
 
 const ADMIN_GROUP = 'admin'
 type Security = Array<Record<string, string[]>>
@@ -31,7 +32,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   const now = (): string => new Date().toISOString()
 
   app.get('/items', {
-    preHandler: optionalUser,
+    onRequest: optionalUser,
+    onSend: publicCatalogCache,
     schema: {
       tags: ['catalog'],
       summary: 'List, filter and search items',
@@ -40,7 +42,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         'and combines with the filters. Follow `nextCursor` (bound to this query) until it is absent.',
       security: optionalSecurity,
       querystring: ItemsQuery,
-      response: { 200: ItemsPage, ...problems(400, 401, 500, 503) }
+      response: { 200: ItemsPage, ...notModified(), ...problems(400, 401, 500, 503) }
     }
   }, async (request) => {
     const { limit, cursor, ...rest } = request.query
@@ -58,14 +60,15 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/items/:itemId', {
-    preHandler: optionalUser,
+    onRequest: optionalUser,
+    onSend: publicCatalogCache,
     schema: {
       tags: ['catalog'],
       summary: 'Get an item',
       description: 'The item, with `inStock`; admins also see the exact `stock`.',
       security: optionalSecurity,
       params: ItemParams,
-      response: { 200: Item, ...problems(400, 401, 404, 500, 503) }
+      response: { 200: Item, ...notModified(), ...problems(400, 401, 404, 500, 503) }
     }
   }, async (request) => {
     const admin = isAdmin(request)
@@ -75,17 +78,18 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/categories', {
+    onSend: publicCatalogCache,
     schema: {
       tags: ['catalog'],
       summary: 'Categories with their types and brands',
       description: 'Each category with its types, brands and item count, for menus.',
       security: [],
-      response: { 200: Categories, ...problems(500, 503) }
+      response: { 200: Categories, ...notModified(), ...problems(500, 503) }
     }
   }, async () => ({ categories: await repo.categories() }))
 
   app.post('/items', {
-    preHandler: requireAdmin,
+    onRequest: requireAdmin,
     schema: {
       tags: ['catalog'],
       summary: 'Create an item (admin)',
@@ -102,7 +106,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/items/:itemId', {
-    preHandler: requireAdmin,
+    onRequest: requireAdmin,
     schema: {
       tags: ['catalog'],
       summary: 'Replace an item (admin)',
@@ -119,7 +123,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/items/:itemId', {
-    preHandler: requireAdmin,
+    onRequest: requireAdmin,
     schema: {
       tags: ['catalog'],
       summary: 'Delete an item (admin)',
@@ -134,7 +138,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/items/:itemId/stock', {
-    preHandler: requireAdmin,
+    onRequest: requireAdmin,
     schema: {
       tags: ['catalog'],
       summary: 'Adjust stock atomically (admin)',

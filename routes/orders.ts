@@ -35,7 +35,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.post('/orders', {
-    preHandler: requireUser,
+    onRequest: requireUser,
     schema: {
       tags: ['orders'],
       summary: 'Place an order',
@@ -63,7 +63,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const [path, deprecated] of [['/orders/:orderId', false], ['/order/:orderId', true]] as const) {
     app.get(path, {
-      preHandler: requireUser,
+      onRequest: requireUser,
       schema: {
         tags: ['orders'],
         summary: deprecated ? 'Get an order (deprecated: use GET /orders/{orderId})' : 'Get an order',
@@ -78,7 +78,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const [path, deprecated] of [['/orders', false], ['/orderslist', true]] as const) {
     app.get(path, {
-      preHandler: requireUser,
+      onRequest: requireUser,
       schema: {
         tags: ['orders'],
         summary: deprecated ? 'List my orders (deprecated: use GET /orders)' : 'List my orders',
@@ -103,7 +103,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.post('/orders/:orderId/cancel', {
-    preHandler: requireUser,
+    onRequest: requireUser,
     schema: {
       tags: ['orders'],
       summary: 'Cancel an order',

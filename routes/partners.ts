@@ -27,7 +27,7 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/orderpacked/:orderId', {
-    preHandler: app.requirePartner('warehouse'),
+    onRequest: app.requirePartner('warehouse'),
     schema: {
       tags: ['partners'],
       summary: 'Mark an order packed (warehouse)',
@@ -43,7 +43,7 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/orderdelivered/:orderId', {
-    preHandler: app.requirePartner('delivery'),
+    onRequest: app.requirePartner('delivery'),
     schema: {
       tags: ['partners'],
       summary: 'Mark an order delivered (delivery service)',

@@ -39,8 +39,26 @@ export function schemaKey (route: SchemaRoute): string {
   return `${String(route.method)} ${route.url} ${part} ${hash}`
 }
 
-/** A function that compiles `compile()` on its first call, then behaves as the compiled function. */
-function lazy<F extends AnyFn> (compile: () => F, copyErrors: boolean): F {
+/**
+ * The first value of a validated (coerced) object that is a number but not a finite one. Ajv turns
+ * `?limit=1e999` (or 400 digits) into Infinity and then skips `minimum`/`maximum`, which it checks
+ * only on finite numbers: such a value must fail validation, not reach DynamoDB.
+ */
+export function nonFiniteField (data: unknown): string | undefined {
+  if (data === null || typeof data !== 'object') return undefined
+  for (const key in data) {
+    const value = (data as Record<string, unknown>)[key]
+    if (typeof value === 'number' && !Number.isFinite(value)) return key
+  }
+  return undefined
+}
+
+/**
+ * A function that compiles `compile()` on its first call, then behaves as the compiled function.
+ * A validator of the parts Ajv coerces from strings (querystring, params, headers) also refuses
+ * non-finite numbers (`finiteOnly`).
+ */
+function lazy<F extends AnyFn> (compile: () => F, copyErrors: boolean, finiteOnly = false): F {
   let fn: F | undefined
   // Fastify calls validators with (data, context) and serializers with (data): fixed arguments,
   // no rest array per call.
@@ -49,6 +67,13 @@ function lazy<F extends AnyFn> (compile: () => F, copyErrors: boolean): F {
     const out = fn.call(this, data, context) as unknown
     // Fastify reads a failed validation's errors from the function itself.
     if (copyErrors) (wrapper as unknown as { errors: unknown }).errors = (fn as unknown as { errors: unknown }).errors
+    if (finiteOnly && out === true) {
+      const key = nonFiniteField(data)
+      if (key !== undefined) {
+        (wrapper as unknown as { errors: unknown }).errors = [{ instancePath: `/${key}`, keyword: 'type', params: { type: 'number' }, message: 'must be a finite number' }]
+        return false
+      }
+    }
     return out
   } as F
   // Fastify passes the root's parent (Ajv mutates roots through it) only when it sees schemaEnv.
@@ -71,7 +96,8 @@ export function lazySchemaController (compiled?: CompiledSchemas): NonNullable<F
     compilersFactory: {
       buildValidator: ((externalSchemas: unknown, options: unknown) => {
         const compiler = deferred(buildValidator, externalSchemas, options)
-        return (route: SchemaRoute) => lazy(() => prebuilt(compiled?.validators, route) ?? compiler()(route) as AnyFn, true)
+        return (route: SchemaRoute) => lazy(() => prebuilt(compiled?.validators, route) ?? compiler()(route) as AnyFn, true,
+          route.httpPart === 'querystring' || route.httpPart === 'params' || route.httpPart === 'headers')
       }) as never,
       buildSerializer: ((externalSchemas: unknown, options: unknown) => {
         const compiler = deferred(buildSerializer, externalSchemas, options)

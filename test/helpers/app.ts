@@ -15,7 +15,10 @@ export const BASE_TEST_ENV: Record<string, string> = {
   USER_POOL_ID: 'us-east-1_testpool',
   USER_POOL_CLIENT_ID: 'test-client',
   DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
-  COGNITO_ENDPOINT: 'http://127.0.0.1:9'
+  COGNITO_ENDPOINT: 'http://127.0.0.1:9',
+  // Tests of other things run unlimited; test/integration/rate-limits.test.ts (and the tests of
+  // abuse resistance) turn the limits on with RATE_LIMITS: 'on'.
+  RATE_LIMITS: 'off'
 }
 
 export async function build (t: Teardown, opts: { env?: Record<string, string | undefined>; deps?: AppDeps } = {}): Promise<FastifyInstance> {

@@ -1,0 +1,192 @@
+// Rate limits shared by every API container. A Lambda runs many containers, so counters in one
+// process's memory would let a flood through as many times as there are containers: the counters
+// live in DynamoDB (rate-limit-store.ts), one call a limited request, none for unlisted routes.
+// @fastify/rate-limit runs the per-route limits (its hooks, headers and 429) over that store.
+// Sign-in is the one limit it cannot express: three counters (attempts per client, failures per
+// account and client, failures per account) decided in one transaction before Cognito is asked,
+// and failures counted after it answered, so it has its own two hooks here, with the same store,
+// answer and headers. A refusal is a 429 `rate_limited` with Retry-After and RateLimit-* headers.
+//
+// Each limited operation is one entry of ROUTE_LIMITS (method and route path), applied when the
+// route is registered; every listed route documents its 429.
+import fp from 'fastify-plugin'
+import fastifyRateLimit from '@fastify/rate-limit'
+import { createHash } from 'node:crypto'
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { RateLimitsConfig } from '../core/config.js'
+import { Problem } from '../core/problem.js'
+import { problems } from '../core/http-schemas.js'
+import { createClientAddress } from './client-address.js'
+import { presentedKey } from './partner-keys.js'
+import { dynamoCounters, sharedCounters, type CounterStore, type SigninRefusal } from './rate-limit-store.js'
+
+const MINUTE = 60_000
+
+type Subject = 'client' | 'user' | 'partnerKey'
+
+interface Limit {
+  /** Whose budget a request spends: the client's address, the signed-in user's, the partner key's. */
+  per: Subject
+  max: (limits: RateLimitsConfig) => number
+  windowMs: number
+  /** For the 429's detail: "Too many <what>". */
+  what: string
+}
+
+export const LIMITS = {
+  signup: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'sign-ups from this address' },
+  refresh: { per: 'client', max: (l) => l.refreshPerIp, windowMs: MINUTE, what: 'token refreshes from this address' },
+  orders: { per: 'user', max: (l) => l.ordersPerUser, windowMs: MINUTE, what: 'orders from this account' },
+  partner: { per: 'partnerKey', max: (l) => l.partnerPerKey, windowMs: MINUTE, what: 'calls with this API key' }
+} as const satisfies Record<string, Limit>
+
+/** Sign-in's windows: attempts per client a minute; failures per account (and client) in 15 minutes. */
+export const SIGNIN_CLIENT_WINDOW_MS = MINUTE
+export const SIGNIN_FAILURE_WINDOW_MS = 15 * MINUTE
+
+/**
+ * Each limited operation and its limit, one entry a route (a route not listed is not limited).
+ * Each route has counters of its own: two routes with the same limit do not share a budget.
+ */
+export const ROUTE_LIMITS: Readonly<Record<string, keyof typeof LIMITS | 'signin'>> = {
+  'POST /signup': 'signup',
+  'POST /signin': 'signin',
+  'POST /token/refresh': 'refresh',
+  'POST /orders': 'orders',
+  'POST /orderpacked/:orderId': 'partner',
+  'POST /orderdelivered/:orderId': 'partner'
+}
+
+const hash = (value: string): string => createHash('sha256').update(value).digest('base64url').slice(0, 22)
+
+const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000))
+
+/** The refusal: 429 in the problem format, with Retry-After and the RateLimit-* headers. */
+export function tooManyRequests (what: string, max: number, retryAfterMs: number): Problem {
+  const wait = String(seconds(retryAfterMs))
+  return new Problem(429, 'rate_limited', `Too many ${what}; retry after ${wait} s`, {},
+    { 'retry-after': wait, 'ratelimit-limit': String(max), 'ratelimit-remaining': '0', 'ratelimit-reset': wait })
+}
+
+/** Route options' "METHOD /path" keys (a route may list several methods). */
+const routeKeys = (route: Pick<RouteOptions, 'method' | 'url'>): string[] =>
+  [route.method].flat().map((m) => `${String(m).toUpperCase()} ${route.url}`)
+
+function documentLimit (route: RouteOptions): void {
+  const schema = route.schema as { response?: Record<string, unknown> } | undefined
+  if (schema?.response !== undefined && !('429' in schema.response)) Object.assign(schema.response, problems(429))
+}
+
+/** What the sign-in hooks computed for the request, for counting its failure afterwards. */
+interface SigninAttempt { accountId: string; clientAttr: string; endsAt: number }
+
+export default fp(async function rateLimitPlugin (app) {
+  const config = app.config.rateLimits
+  const now = app.clock
+  const clientAddress = createClientAddress(app.secrets, app.config.edgeSecret)
+  const counters: CounterStore = sharedCounters({
+    shared: dynamoCounters(app.aws.ddb, app.config.tables.rateLimits),
+    now,
+    onOutage: (err) => { app.log.warn({ err: { name: (err as Error).name } }, 'rate-limit table unreachable: counting in this container for 30 s') }
+  })
+
+  const subjectOf = async (per: Subject, request: FastifyRequest): Promise<string> => {
+    if (per === 'client') return await clientAddress(request)
+    if (per === 'user') return request.user.sub
+    // After requirePartner: the key is valid; it is hashed, never stored.
+    return `${request.partner}:${hash(presentedKey(request) ?? '')}`
+  }
+
+  // @fastify/rate-limit's store: one counter per route, key and window, in the shared counters.
+  class SharedStore {
+    constructor (_options: unknown, private readonly scope = '*') {}
+    incr (key: string, done: (err: Error | null, result?: { current: number; ttl: number }) => void, windowMs: number, max: number): void {
+      const t = now()
+      const index = Math.floor(t / windowMs)
+      const endsAt = (index + 1) * windowMs
+      counters.hit(`${this.scope}|${key}|${index}`, endsAt, max)
+        .then((current) => { done(null, { current, ttl: endsAt - t }) }, (err: Error) => { done(err) })
+    }
+
+    child (route: { routeInfo?: Pick<RouteOptions, 'method' | 'url'> }): SharedStore {
+      return new SharedStore(undefined, route.routeInfo === undefined ? this.scope : routeKeys(route.routeInfo).join(','))
+    }
+  }
+
+  const attempts = new WeakMap<FastifyRequest, SigninAttempt>()
+  const SIGNIN_REFUSALS: Record<Exclude<SigninRefusal, null>, { what: string; max: (l: RateLimitsConfig) => number }> = {
+    client: { what: 'sign-in attempts from this address', max: (l) => l.signinPerIp },
+    accountClient: { what: 'failed sign-ins for this account from this address', max: (l) => l.signinFailuresPerAccountClient },
+    account: { what: 'failed sign-ins for this account', max: (l) => l.signinFailuresPerAccount },
+    concurrent: { what: 'simultaneous sign-ins for this account or from this address', max: (l) => l.signinPerIp }
+  }
+
+  // After validation, before Cognito: one transaction counts the attempt against the client's
+  // budget and checks the account's failures. An unknown email is counted exactly like a known one.
+  async function signinLimit (request: FastifyRequest): Promise<void> {
+    const body = request.body as { email?: string; username?: string }
+    const client = await clientAddress(request)
+    const t = now()
+    const clientWindow = Math.floor(t / SIGNIN_CLIENT_WINDOW_MS)
+    const failureWindow = Math.floor(t / SIGNIN_FAILURE_WINDOW_MS)
+    const attempt: SigninAttempt = {
+      accountId: `POST /signin|account|${hash((body.email ?? body.username ?? '').trim().toLowerCase())}|${failureWindow}`,
+      clientAttr: `c_${hash(client)}`,
+      endsAt: (failureWindow + 1) * SIGNIN_FAILURE_WINDOW_MS
+    }
+    const clientEndsAt = (clientWindow + 1) * SIGNIN_CLIENT_WINDOW_MS
+    const refused = await counters.signinCheck({
+      client: { id: `POST /signin|${client}|${clientWindow}`, endsAt: clientEndsAt, max: config.signinPerIp },
+      account: {
+        id: attempt.accountId,
+        endsAt: attempt.endsAt,
+        clientAttr: attempt.clientAttr,
+        perClientMax: config.signinFailuresPerAccountClient,
+        totalMax: config.signinFailuresPerAccount
+      }
+    })
+    if (refused !== null) {
+      const { what, max } = SIGNIN_REFUSALS[refused]
+      const endsAt = refused === 'client' ? clientEndsAt : refused === 'concurrent' ? t + 1000 : attempt.endsAt
+      throw tooManyRequests(what, max(config), endsAt - t)
+    }
+    attempts.set(request, attempt)
+  }
+
+  // A wrong password (or an unknown email: the same 401) is one more failure on the account.
+  async function countSigninFailure (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+    const attempt = attempts.get(request)
+    if (attempt !== undefined && reply.statusCode === 401) await counters.signinFailed(attempt.accountId, attempt.clientAttr, attempt.endsAt)
+    return payload
+  }
+
+  app.addHook('onRoute', (route) => {
+    const limit = routeKeys(route).map((key) => ROUTE_LIMITS[key]).find((l) => l !== undefined)
+    if (limit === undefined) return
+    documentLimit(route)
+    if (!config.enabled) return
+    if (limit === 'signin') {
+      route.preHandler = [...[route.preHandler ?? []].flat(), signinLimit]
+      route.onSend = [...[route.onSend ?? []].flat(), countSigninFailure]
+      return
+    }
+    const { per, max, windowMs, what } = LIMITS[limit]
+    route.config = {
+      ...route.config,
+      rateLimit: {
+        max: max(config),
+        timeWindow: windowMs,
+        keyGenerator: async (request) => await subjectOf(per, request),
+        errorResponseBuilder: (_request, context) => tooManyRequests(what, context.max, context.ttl)
+      }
+    }
+  })
+
+  if (!config.enabled) return
+  await app.register(fastifyRateLimit, {
+    global: false,
+    // RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (the IETF draft) and Retry-After.
+    enableDraftSpec: true,
+    store: SharedStore as never
+  })
+}, { name: 'rate-limit', dependencies: ['errors', 'secrets', 'auth', 'partner-keys'] })
