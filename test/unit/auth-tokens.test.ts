@@ -6,20 +6,27 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../app/app.js'
 import { loadConfig } from '../../core/config.js'
 import { BASE_TEST_ENV } from '../helpers/app.js'
+import { UNKNOWN_KID_COOLDOWN_MS } from '../../plugins/auth.js'
 import { encodeJwt, rs256, startTestIssuer, type TestIssuer } from '../helpers/tokens.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-async function setup (tt: Teardown): Promise<{ app: FastifyInstance; issuer: TestIssuer }> {
+/** A clock only the test moves (the JWKS cool-down); fast-jwt checks tokens' exp on the real one. */
+function testClock (): { now: () => number; advance: (ms: number) => void } {
+  let now = Date.now()
+  return { now: () => now, advance: (ms) => { now += ms } }
+}
+
+async function setup (tt: Teardown, clock = testClock()): Promise<{ app: FastifyInstance; issuer: TestIssuer }> {
   const issuer = await startTestIssuer()
   tt.teardown(issuer.close)
-  const app = buildApp(loadConfig({ ...BASE_TEST_ENV, ...issuer.env }))
+  const app = buildApp(loadConfig({ ...BASE_TEST_ENV, ...issuer.env }), { clock: clock.now })
   tt.teardown(() => app.close())
   app.register(async (scope) => {
     const me = async (request: { user: unknown }) => request.user
-    scope.get('/probe', { preHandler: scope.requireUser() }, me)
-    scope.get('/probe/access', { preHandler: scope.requireUser({ tokenUse: 'access' }) }, me)
-    scope.get('/probe/admin', { preHandler: scope.requireUser({ groups: ['admin'] }) }, me)
+    scope.get('/probe', { onRequest: scope.requireUser() }, me)
+    scope.get('/probe/access', { onRequest: scope.requireUser({ tokenUse: 'access' }) }, me)
+    scope.get('/probe/admin', { onRequest: scope.requireUser({ groups: ['admin'] }) }, me)
   })
   await app.ready()
   return { app, issuer }
@@ -106,16 +113,51 @@ t.test('a valid token without the group is 403 forbidden', async (t) => {
 })
 
 t.test('key rotation: a new kid is fetched without a restart; the JWKS is cached otherwise', async (t) => {
-  const { app, issuer } = await setup(t)
+  const clock = testClock()
+  const { app, issuer } = await setup(t, clock)
   t.equal((await call(app, issuer.token())).statusCode, 200)
   t.equal((await call(app, issuer.token())).statusCode, 200)
   t.equal(issuer.jwksRequests(), 1, 'one JWKS fetch for many tokens')
 
   const rotated = issuer.token({ key: 'secondary' })
+  clock.advance(UNKNOWN_KID_COOLDOWN_MS)
   t.equal((await call(app, rotated)).statusCode, 401, 'before the new key is published')
+  t.equal(issuer.jwksRequests(), 2, 'the unknown kid read the JWKS again')
   issuer.publishSecondaryKey()
-  t.equal((await call(app, rotated)).statusCode, 200, 'after it is published, with no restart')
+  t.equal((await call(app, rotated)).statusCode, 401, 'published, but within the cool-down of the last read: not read again yet')
+  t.equal(issuer.jwksRequests(), 2)
+  clock.advance(UNKNOWN_KID_COOLDOWN_MS)
+  t.equal((await call(app, rotated)).statusCode, 200, 'after the cool-down the new key is picked up, with no restart')
+  t.equal(issuer.jwksRequests(), 3)
   t.equal((await call(app, issuer.token())).statusCode, 200, 'the old key still works during the rotation')
+})
+
+t.test('unknown kids: at most one JWKS read per cool-down, then 401 without fetching', async (t) => {
+  const clock = testClock()
+  const { app, issuer } = await setup(t, clock)
+  t.equal((await call(app, issuer.token())).statusCode, 200, 'the first token reads the JWKS')
+  clock.advance(UNKNOWN_KID_COOLDOWN_MS)
+  for (let i = 0; i < 25; i++) {
+    const res = await call(app, issuer.token({ header: { kid: `garbage-${i}` } }))
+    t.equal(res.statusCode, 401)
+    t.equal(res.json().code, 'token_invalid')
+  }
+  t.equal(issuer.jwksRequests(), 2, '25 garbage kids: one read, the rest refused without fetching')
+  clock.advance(UNKNOWN_KID_COOLDOWN_MS - 1)
+  t.equal((await call(app, issuer.token({ header: { kid: 'garbage-late' } }))).statusCode, 401)
+  t.equal(issuer.jwksRequests(), 2, 'still within the cool-down')
+  clock.advance(1)
+  t.equal((await call(app, issuer.token({ header: { kid: 'garbage-later' } }))).statusCode, 401)
+  t.equal(issuer.jwksRequests(), 3, 'one more read once it ends')
+  t.equal((await call(app, issuer.token())).statusCode, 200, 'real tokens pass throughout')
+})
+
+t.test('one read learns every key of the JWKS (a pool signs id and access tokens with different keys)', async (t) => {
+  const { app, issuer } = await setup(t)
+  issuer.publishSecondaryKey()
+  t.equal((await call(app, issuer.token())).statusCode, 200)
+  t.equal((await call(app, issuer.token({ key: 'secondary', tokenUse: 'access' }))).statusCode, 200)
+  t.equal(issuer.jwksRequests(), 1, 'the second kid was known from the first read')
 })
 
 t.test('a verified token is remembered only until it expires (skew included)', async (t) => {

@@ -54,10 +54,14 @@ t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', 
     t.equal(attrType(id!, name!), 'S', `${id}.${name} is a string`)
   }
 
+  t.same(keys('RateLimitTable'), ['id:HASH'])
+  t.same(props('RateLimitTable').TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true }, 'rate-limit counters expire')
   for (const [id, table] of ofType('AWS::DynamoDB::Table')) {
     const p = table.Properties ?? {}
     t.equal(p.BillingMode, 'PAY_PER_REQUEST', `${id} is on-demand`)
-    t.same(p.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true }, `${id} has point-in-time recovery`)
+    // Counters that expire within the hour have nothing to restore.
+    if (id === 'RateLimitTable') t.equal(p.PointInTimeRecoverySpecification, undefined, `${id} has no point-in-time recovery`)
+    else t.same(p.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true }, `${id} has point-in-time recovery`)
     t.same(p.SSESpecification, { SSEEnabled: true }, `${id} is KMS-encrypted`)
     t.same(p.DeletionProtectionEnabled, { 'Fn::If': ['IsProd', true, false] }, `${id} is deletion-protected in prod`)
   }
@@ -67,9 +71,28 @@ t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', 
 const SAMPLE_PARAMETERS: Record<string, string> = {
   SesSenderIdentity: 'example.com', SesFromAddress: 'orders@example.com', WarehouseWebhookUrl: 'https://warehouse.example.com/hooks', DeliveryWebhookUrl: ''
 }
+/** A condition of the template, with every parameter at its default (the edge is off). */
+function condition (name: string): boolean {
+  const evaluate = (c: any): boolean => {
+    if ('Condition' in c) return condition(c.Condition)
+    if ('Fn::Not' in c) return !evaluate(c['Fn::Not'][0])
+    if ('Fn::And' in c) return c['Fn::And'].every(evaluate)
+    if ('Fn::Or' in c) return c['Fn::Or'].some(evaluate)
+    if ('Fn::Equals' in c) {
+      const [a, b] = c['Fn::Equals'].map((x: unknown) => typeof x === 'string' ? x : String(template.Parameters?.[(x as { Ref: string }).Ref]?.Default ?? ''))
+      return a === b
+    }
+    throw new Error(`cannot evaluate ${JSON.stringify(c)}`)
+  }
+  return evaluate((template as any).Conditions[name])
+}
 function resolve (value: unknown, stage: string): string {
   if (typeof value === 'string') return value
   const v = value as Record<string, any>
+  if ('Fn::If' in v) {
+    const [name, yes, no] = v['Fn::If'] as [string, unknown, unknown]
+    return resolve(condition(name) ? yes : no, stage)
+  }
   if ('Ref' in v) {
     const name = v.Ref as string
     if (name === 'Stage') return stage
@@ -210,8 +233,11 @@ t.test("each function's role grants exactly the actions its code declares, on it
   }
   const ref = (id: string): string => JSON.stringify({ Ref: id })
   const arn = (id: string): string => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })
-  t.same(resourcesFor('ApiFunctionRole', 'secretsmanager:GetSecretValue'), [ref('CursorSecret'), ref('DeliveryApiKeysSecret'), ref('WarehouseApiKeysSecret')].sort(),
-    'the API reads the partner keys and the cursor key, not the webhook keys')
+  t.same(resourcesFor('ApiFunctionRole', 'secretsmanager:GetSecretValue'),
+    [ref('CursorSecret'), ref('DeliveryApiKeysSecret'), ref('WarehouseApiKeysSecret'), ref('EdgeOriginSecret'), ref('AWS::NoValue')].sort(),
+    "the API reads the partner keys, the cursor key and (with the edge on) the edge's secret, not the webhook keys")
+  t.same(resourcesFor('ApiFunctionRole', 'dynamodb:ConditionCheckItem').filter((r) => r.includes('RateLimitTable')), [arn('RateLimitTable')], 'the API counts in the rate-limit table')
+  t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query').filter((r) => r.includes('RateLimitTable')), [], 'and only counts: no query or scan of it')
   t.same(resourcesFor('WorkerFunctionRole', 'secretsmanager:GetSecretValue'), [ref('DeliveryWebhookSecret'), ref('WarehouseWebhookSecret')].sort(),
     'the worker reads the webhook keys only')
   t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'), [arn('IdempotencyTable')], 'the worker writes idempotency records only')
@@ -327,6 +353,59 @@ t.test('alarms: API 5xx rate, function errors, iterator age, each dead-letter qu
   for (const a of alarms) t.match(a, /"AlarmActions":\{"Fn::If":\["HasAlarmEmail"/, 'alarms notify the optional topic')
   t.same(Object.keys(template.Outputs ?? {}).filter((k) => ['ApiUrl', 'SwaggerUiUrl', 'UserPoolId', 'UserPoolClientId', 'EventBusName'].includes(k)).sort(),
     ['ApiUrl', 'EventBusName', 'SwaggerUiUrl', 'UserPoolClientId', 'UserPoolId'])
+})
+
+t.test('rate limits: each limit a parameter the API function gets; a 429 alarm; an optional edge, off by default', async (t) => {
+  const env = functionEnv('ApiFunction')
+  const limits: Record<string, string> = {
+    RATE_LIMIT_SIGNIN_PER_IP: 'SigninLimitPerIp',
+    RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: 'SigninFailuresPerAccountClient',
+    RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: 'SigninFailuresPerAccount',
+    RATE_LIMIT_SIGNUP_PER_IP: 'SignupLimitPerIp',
+    RATE_LIMIT_REFRESH_PER_IP: 'RefreshLimitPerIp',
+    RATE_LIMIT_ORDERS_PER_USER: 'OrderLimitPerUser',
+    RATE_LIMIT_PARTNER_PER_KEY: 'PartnerLimitPerKey'
+  }
+  const defaults = loadConfig({ USER_POOL_ID: 'us-east-1_abc', USER_POOL_CLIENT_ID: 'client' }).rateLimits
+  const byVariable: Record<string, number> = {
+    RATE_LIMIT_SIGNIN_PER_IP: defaults.signinPerIp,
+    RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: defaults.signinFailuresPerAccountClient,
+    RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: defaults.signinFailuresPerAccount,
+    RATE_LIMIT_SIGNUP_PER_IP: defaults.signupPerIp,
+    RATE_LIMIT_REFRESH_PER_IP: defaults.refreshPerIp,
+    RATE_LIMIT_ORDERS_PER_USER: defaults.ordersPerUser,
+    RATE_LIMIT_PARTNER_PER_KEY: defaults.partnerPerKey
+  }
+  for (const [variable, parameter] of Object.entries(limits)) {
+    t.same(env[variable], { Ref: parameter }, `${variable} comes from the ${parameter} parameter`)
+    t.equal(template.Parameters?.[parameter]?.Default, byVariable[variable], `${parameter}'s default is the config's`)
+  }
+  t.same(env.RATE_LIMIT_TABLE, { Ref: 'RateLimitTable' })
+  t.notOk('RATE_LIMITS' in env, 'the limits cannot be switched off by the template')
+
+  // Every 429 in the access log (stage throttle and app alike) is counted and alarmed on.
+  const filter = props('Api429MetricFilter')
+  t.same(filter.LogGroupName, { Ref: 'ApiAccessLogGroup' })
+  t.equal(filter.FilterPattern, '{ $.status = "429" }')
+  t.match(props('HttpApi').AccessLogSettings.Format, /"status":"\$context\.status"/)
+  t.match(props('HttpApi').AccessLogSettings.Format, /"apiId":"\$context\.apiId"/, 'the dimension the filter reads')
+  t.match(props('Api429Alarm'), { MetricName: filter.MetricTransformations[0].MetricName, Namespace: 'ServerlessCommerce', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }] })
+
+  // The edge: off by default; when on, WAF answers 429 per client IP and CloudFront relays to the HTTP API.
+  t.equal(template.Parameters?.EdgeProtection?.Default, 'off')
+  t.notOk(condition('EdgeProtectionOn'), 'off by default')
+  for (const id of ['EdgeOriginSecret', 'EdgeDistribution']) t.equal(resources[id]?.Condition, 'EdgeProtectionOn', `${id} only with the edge on`)
+  for (const id of ['EdgeWebAcl', 'EdgeRateLimitAlarm']) t.equal(resources[id]?.Condition, 'CreatesEdgeWebAcl', `${id} only when this stack makes the web ACL`)
+  const rule = props('EdgeWebAcl').Rules[0]
+  t.match(rule.Statement.RateBasedStatement, { AggregateKeyType: 'IP', Limit: { Ref: 'EdgeRateLimitPer5Minutes' } })
+  t.equal(rule.Action.Block.CustomResponse.ResponseCode, 429, 'the edge refuses with 429 too')
+  t.equal(props('EdgeWebAcl').Scope, 'CLOUDFRONT')
+  const edge = props('EdgeDistribution').DistributionConfig
+  t.match(edge.Origins[0].DomainName, { 'Fn::Sub': '${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}' })
+  t.same(edge.Origins[0].OriginCustomHeaders, [{ HeaderName: 'x-edge-secret', HeaderValue: { 'Fn::Sub': '{{resolve:secretsmanager:${EdgeOriginSecret}:SecretString}}' } }])
+  t.equal(edge.DefaultCacheBehavior.CachePolicyId, '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', 'CachingDisabled: the API says what may be cached')
+  t.same(env.EDGE_SECRET_ARN, { 'Fn::If': ['EdgeProtectionOn', { Ref: 'EdgeOriginSecret' }, ''] })
+  t.equal((template as any).Rules.EdgeWebAclMadeInUsEast1.Assertions[0].Assert['Fn::Equals'][1], 'us-east-1', 'a web ACL for CloudFront is made in us-east-1 only')
 })
 
 t.test('the event pattern matcher used above tells matches from misses', async (t) => {
