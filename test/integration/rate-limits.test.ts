@@ -31,11 +31,8 @@ async function limited (t: { teardown: (fn: () => unknown) => void }, s: Setup, 
 
 const from = (ip: string, options: InjectOptions): InjectOptions => ({ ...options, remoteAddress: ip })
 
-interface Test {
-  equal: (found: unknown, wanted: unknown, message?: string) => unknown
-  match: (found: unknown, pattern: unknown, message?: string) => unknown
-  ok: (value: unknown, message?: string) => unknown
-}
+type Assert = (...args: any[]) => unknown
+interface Test { equal: Assert; match: Assert; ok: Assert }
 
 function assertRefused (t: Test, res: LightMyRequestResponse, limit: number, what: RegExp): void {
   t.equal(res.statusCode, 429, `refused: ${res.body.slice(0, 120)}`)
