@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import { Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError } from '../core/problem.js'
+import { problems } from '../core/http-schemas.js'
 
 interface AjvLikeError {
   instancePath?: string
@@ -100,6 +101,13 @@ export default fp(async function errorsPlugin (app) {
   // catch-all OPTIONS route of in-app CORS names no path of its own.
   const routes: Array<{ pattern: RegExp; methods: string[] }> = []
   app.addHook('onRoute', (route) => {
+    // Fastify reads the body of every POST, PUT, PATCH and DELETE, with a body schema or not: one
+    // too large or of another type is a 413 or 415 there, documented.
+    const schema = route.schema as { response?: Record<string, unknown> } | undefined
+    const readsBody = [route.method].flat().some((m) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(String(m).toUpperCase()))
+    if (readsBody && schema?.response !== undefined) {
+      for (const status of [413, 415]) if (!(status in schema.response)) Object.assign(schema.response, problems(status))
+    }
     if (route.url === '*' || route.url === '/*') return
     routes.push({ pattern: routePattern(route.url), methods: [route.method].flat().map((m) => String(m).toUpperCase()) })
   })

@@ -31,6 +31,7 @@ t.test('signup, signin, /me with either token, refresh', async (t) => {
   const meAccess = await app.inject({ url: '/me', headers: { authorization: `Bearer ${tokens.accessToken}` } })
   t.equal(meAccess.statusCode, 200, 'an access token works too')
   t.equal(meAccess.json().sub, me.json().sub)
+  t.equal(meAccess.json().email, email, "and answers the caller's email too (asked of Cognito: the access token has none)")
 
   const refreshed = await app.inject({ method: 'POST', url: '/token/refresh', payload: { refreshToken: tokens.refreshToken } })
   t.equal(refreshed.statusCode, 200, refreshed.statusCode === 200 ? 'refreshed' : refreshed.body) // tokens never in the test output
