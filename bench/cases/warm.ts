@@ -5,7 +5,7 @@
 // compared with the floor making the same GetItem). The API runs with the template's environment
 // (bench/lib/env.ts); one row puts CORS and the access line back in the app. Each sample is a fresh
 // process measuring for a fixed time; the variants alternate.
-import { IN_APP_CORS_AND_ACCESS_LOG, lambdaEnv } from '../lib/env.js'
+import { IN_APP_CORS_AND_ACCESS_LOG, NO_RATE_LIMITS, lambdaEnv } from '../lib/env.js'
 import { STUB_HOST } from '../probes/in-memory-http.js'
 import { runProbe } from '../lib/processes.js'
 import { summarize } from '../lib/stats.js'
@@ -27,7 +27,14 @@ export const warmApi: BenchCase = {
       { label: 'floor, AWS stubbed at the client', bundle: 'floor-sdk-stubbed', event: 'getItem' },
       { label: 'api GET /items/{id}, SDK over an in-memory socket', bundle: 'api', event: 'getItem' },
       { label: 'floor, SDK over an in-memory socket', bundle: 'floor', event: 'getItem' },
-      { label: 'api POST /orders, SDK over an in-memory socket', bundle: 'api', event: 'postOrder' }
+      { label: 'api POST /orders, SDK over an in-memory socket', bundle: 'api', event: 'postOrder' },
+      // The rate limiter's cost: the limited routes with and without it (one DynamoDB call each).
+      { label: 'api POST /orders, AWS stubbed at the client, no rate limits', bundle: 'api-sdk-stubbed', event: 'postOrder', env: NO_RATE_LIMITS },
+      { label: 'api POST /orders, SDK over an in-memory socket, no rate limits', bundle: 'api', event: 'postOrder', env: NO_RATE_LIMITS },
+      { label: 'api POST /signin, AWS stubbed at the client', bundle: 'api-sdk-stubbed', event: 'signin' },
+      { label: 'api POST /signin, AWS stubbed at the client, no rate limits', bundle: 'api-sdk-stubbed', event: 'signin', env: NO_RATE_LIMITS },
+      { label: 'api POST /signin, SDK over an in-memory socket', bundle: 'api', event: 'signin' },
+      { label: 'api POST /signin, SDK over an in-memory socket, no rate limits', bundle: 'api', event: 'signin', env: NO_RATE_LIMITS }
     ]
     ctx.log(`warm API: ${variants.length} variants x ${rounds} rounds of ${durationMs} ms`)
     const samples = new Map<string, number[]>(variants.map((v) => [v.label, []]))
@@ -69,6 +76,13 @@ export const warmApi: BenchCase = {
     row('api GET /items/{id}, SDK over an in-memory socket', 'floor, SDK over an in-memory socket')
     row('floor, SDK over an in-memory socket', 'hello')
     row('api POST /orders, SDK over an in-memory socket', 'hello')
+    // The rate limiter: each limited route against itself without it, same run.
+    for (const route of ['POST /orders', 'POST /signin']) {
+      for (const aws of ['AWS stubbed at the client', 'SDK over an in-memory socket']) {
+        row(`api ${route}, ${aws}`, `api ${route}, ${aws}, no rate limits`)
+      }
+    }
+    row('api POST /signin, SDK over an in-memory socket, no rate limits', 'hello')
     return rows
   }
 }

@@ -32,6 +32,7 @@ export function lambdaEnv (awsEndpoint: string): Record<string, string> {
     ITEMS_TABLE: 'items',
     ORDERS_TABLE: 'orders',
     IDEMPOTENCY_TABLE: 'idempotency',
+    RATE_LIMIT_TABLE: 'rate-limits',
     EVENT_BUS_NAME: 'commerce-bench',
     USER_POOL_ID: 'us-east-1_bench',
     USER_POOL_CLIENT_ID: 'bench-client',
@@ -45,6 +46,9 @@ export function lambdaEnv (awsEndpoint: string): Record<string, string> {
     DELIVERY_WEBHOOK_URL: 'http://127.0.0.1:9/delivery'
   }
 }
+
+/** The API without its rate limits: what the limiter costs is the difference (bench/cases/warm.ts). */
+export const NO_RATE_LIMITS = { RATE_LIMITS: 'off' } as const
 
 /** The app's own CORS and access-log line, as in local runs (the template hands both to API Gateway). */
 export const IN_APP_CORS_AND_ACCESS_LOG = { CORS_HANDLED_BY: 'app', ACCESS_LOG: 'on' } as const

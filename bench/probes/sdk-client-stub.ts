@@ -3,10 +3,11 @@
 // aws-sdk-client-mock stubs a client, so a warm invocation measures the app and the framework with
 // AWS "stubbed in memory" and none of the SDK's per-call work (middleware, signing, parsing). The
 // other warm rows keep the real client over an in-memory socket, to show what the SDK costs.
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { stubItem } from '../lib/aws-stub.js'
 
 const isItems = (table: unknown): boolean => typeof table === 'string' && table.includes('items')
+const isRateLimits = (table: unknown): boolean => typeof table === 'string' && table.includes('rate-limits')
 
 function answer (command: unknown): Record<string, unknown> {
   const $metadata = { httpStatusCode: 200 }
@@ -22,6 +23,8 @@ function answer (command: unknown): Record<string, unknown> {
     return { Responses, $metadata }
   }
   if (command instanceof QueryCommand) return { Items: [], Count: 0, $metadata }
+  // The rate limiter's counter: always the first request of its window.
+  if (command instanceof UpdateCommand && isRateLimits(command.input.TableName)) return { Attributes: { hits: 1 }, $metadata }
   // Writes (Put, Update, TransactWrite) succeed with nothing to return.
   return { $metadata }
 }
