@@ -78,6 +78,17 @@ export interface RateLimitsConfig {
   partnerPerKey: number
 }
 
+/** The limits when the environment sets none (the template's parameters default to the same). */
+export const RATE_LIMIT_DEFAULTS: Omit<RateLimitsConfig, 'enabled'> = {
+  signinPerIp: 30,
+  signinFailuresPerAccountClient: 5,
+  signinFailuresPerAccount: 50,
+  signupPerIp: 10,
+  refreshPerIp: 60,
+  ordersPerUser: 30,
+  partnerPerKey: 600
+}
+
 export class ConfigError extends Error {
   constructor (readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
@@ -225,13 +236,13 @@ export function loadConfig (env: Env = process.env): Config {
     secretsTtlSeconds: int('SECRETS_TTL_SECONDS', 300, 1, 3600),
     rateLimits: {
       enabled: oneOf('RATE_LIMITS', ['on', 'off'] as const, 'on') === 'on',
-      signinPerIp: int('RATE_LIMIT_SIGNIN_PER_IP', 30, 1, 100_000),
-      signinFailuresPerAccountClient: int('RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', 5, 1, 1000),
-      signinFailuresPerAccount: int('RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', 50, 1, 100_000),
-      signupPerIp: int('RATE_LIMIT_SIGNUP_PER_IP', 10, 1, 100_000),
-      refreshPerIp: int('RATE_LIMIT_REFRESH_PER_IP', 60, 1, 100_000),
-      ordersPerUser: int('RATE_LIMIT_ORDERS_PER_USER', 30, 1, 100_000),
-      partnerPerKey: int('RATE_LIMIT_PARTNER_PER_KEY', 600, 1, 1_000_000)
+      signinPerIp: int('RATE_LIMIT_SIGNIN_PER_IP', RATE_LIMIT_DEFAULTS.signinPerIp, 1, 100_000),
+      signinFailuresPerAccountClient: int('RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', RATE_LIMIT_DEFAULTS.signinFailuresPerAccountClient, 1, 1000),
+      signinFailuresPerAccount: int('RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', RATE_LIMIT_DEFAULTS.signinFailuresPerAccount, 1, 100_000),
+      signupPerIp: int('RATE_LIMIT_SIGNUP_PER_IP', RATE_LIMIT_DEFAULTS.signupPerIp, 1, 100_000),
+      refreshPerIp: int('RATE_LIMIT_REFRESH_PER_IP', RATE_LIMIT_DEFAULTS.refreshPerIp, 1, 100_000),
+      ordersPerUser: int('RATE_LIMIT_ORDERS_PER_USER', RATE_LIMIT_DEFAULTS.ordersPerUser, 1, 100_000),
+      partnerPerKey: int('RATE_LIMIT_PARTNER_PER_KEY', RATE_LIMIT_DEFAULTS.partnerPerKey, 1, 1_000_000)
     },
     edgeSecret: optionalSecret('EDGE_SECRET_ARN', 'EDGE_SECRET'),
     endpoints: {

@@ -13,7 +13,7 @@ import fp from 'fastify-plugin'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
-import type { RateLimitsConfig } from '../core/config.js'
+import { RATE_LIMIT_DEFAULTS, type RateLimitsConfig } from '../core/config.js'
 import { Problem } from '../core/problem.js'
 import { problems } from '../core/http-schemas.js'
 import { createClientAddress } from './client-address.js'
@@ -24,21 +24,30 @@ const MINUTE = 60_000
 
 type Subject = 'client' | 'user' | 'partnerKey'
 
+type Limits = Omit<RateLimitsConfig, 'enabled'>
+
 interface Limit {
   /** Whose budget a request spends: the client's address, the signed-in user's, the partner key's. */
   per: Subject
-  max: (limits: RateLimitsConfig) => number
+  max: (limits: Limits) => number
   windowMs: number
   /** For the 429's detail: "Too many <what>". */
   what: string
+  /** For the operation's description, with the default limits. */
+  describe: (limits: Limits) => string
 }
 
 export const LIMITS = {
-  signup: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'sign-ups from this address' },
-  refresh: { per: 'client', max: (l) => l.refreshPerIp, windowMs: MINUTE, what: 'token refreshes from this address' },
-  orders: { per: 'user', max: (l) => l.ordersPerUser, windowMs: MINUTE, what: 'orders from this account' },
-  partner: { per: 'partnerKey', max: (l) => l.partnerPerKey, windowMs: MINUTE, what: 'calls with this API key' }
+  signup: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'sign-ups from this address', describe: (l) => `${l.signupPerIp} an hour per client address` },
+  refresh: { per: 'client', max: (l) => l.refreshPerIp, windowMs: MINUTE, what: 'token refreshes from this address', describe: (l) => `${l.refreshPerIp} a minute per client address` },
+  orders: { per: 'user', max: (l) => l.ordersPerUser, windowMs: MINUTE, what: 'orders from this account', describe: (l) => `${l.ordersPerUser} a minute per user` },
+  partner: { per: 'partnerKey', max: (l) => l.partnerPerKey, windowMs: MINUTE, what: 'calls with this API key', describe: (l) => `${l.partnerPerKey} a minute per API key` }
 } as const satisfies Record<string, Limit>
+
+const describeSignin = (l: Limits): string => `${l.signinPerIp} attempts a minute per client address; ` +
+  `${l.signinFailuresPerAccountClient} failed sign-ins in 15 minutes per account and client address and ` +
+  `${l.signinFailuresPerAccount} per account, then every attempt is refused until the window ends, whatever the password ` +
+  '(an unknown email is counted like a known one)'
 
 /** Sign-in's windows: attempts per client a minute; failures per account (and client) in 15 minutes. */
 export const SIGNIN_CLIENT_WINDOW_MS = MINUTE
@@ -72,9 +81,13 @@ export function tooManyRequests (what: string, max: number, retryAfterMs: number
 const routeKeys = (route: Pick<RouteOptions, 'method' | 'url'>): string[] =>
   [route.method].flat().map((m) => `${String(m).toUpperCase()} ${route.url}`)
 
-function documentLimit (route: RouteOptions): void {
-  const schema = route.schema as { response?: Record<string, unknown> } | undefined
-  if (schema?.response !== undefined && !('429' in schema.response)) Object.assign(schema.response, problems(429))
+/** The operation's 429 and, in its description, the default limit (the deployment may change it). */
+function documentLimit (route: RouteOptions, limit: keyof typeof LIMITS | 'signin'): void {
+  const schema = route.schema as { response?: Record<string, unknown>; description?: string } | undefined
+  if (schema?.response === undefined || '429' in schema.response) return
+  Object.assign(schema.response, problems(429))
+  const text = limit === 'signin' ? describeSignin(RATE_LIMIT_DEFAULTS) : LIMITS[limit].describe(RATE_LIMIT_DEFAULTS)
+  schema.description = `${schema.description ?? ''} Rate limited, by default: ${text}; over it, 429 \`rate_limited\` with Retry-After.`.trim()
 }
 
 /** What the sign-in hooks computed for the request, for counting its failure afterwards. */
@@ -114,7 +127,7 @@ export default fp(async function rateLimitPlugin (app) {
   }
 
   const attempts = new WeakMap<FastifyRequest, SigninAttempt>()
-  const SIGNIN_REFUSALS: Record<Exclude<SigninRefusal, null>, { what: string; max: (l: RateLimitsConfig) => number }> = {
+  const SIGNIN_REFUSALS: Record<Exclude<SigninRefusal, null>, { what: string; max: (l: Limits) => number }> = {
     client: { what: 'sign-in attempts from this address', max: (l) => l.signinPerIp },
     accountClient: { what: 'failed sign-ins for this account from this address', max: (l) => l.signinFailuresPerAccountClient },
     account: { what: 'failed sign-ins for this account', max: (l) => l.signinFailuresPerAccount },
@@ -163,7 +176,7 @@ export default fp(async function rateLimitPlugin (app) {
   app.addHook('onRoute', (route) => {
     const limit = routeKeys(route).map((key) => ROUTE_LIMITS[key]).find((l) => l !== undefined)
     if (limit === undefined) return
-    documentLimit(route)
+    documentLimit(route, limit)
     if (!config.enabled) return
     if (limit === 'signin') {
       route.preHandler = [...[route.preHandler ?? []].flat(), signinLimit]

@@ -16,6 +16,7 @@ import {
 import { publicCatalogCache } from './catalog-cache.js'
 
 const ADMIN_GROUP = 'admin'
+const CACHED = 'Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.'
 type Security = Array<Record<string, string[]>>
 const adminSecurity: Security = [{ bearerAuth: [] }]
 // Public routes also accept a token: an admin's answers carry the exact stock.
@@ -39,7 +40,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List, filter and search items',
       description: 'Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the ' +
         'category index; `type` and `brand` need `category`. `q` searches title, brand and description, case-insensitively, ' +
-        'and combines with the filters. Follow `nextCursor` (bound to this query) until it is absent.',
+        'and combines with the filters. Follow `nextCursor` (bound to this query) until it is absent. ' + CACHED,
       security: optionalSecurity,
       querystring: ItemsQuery,
       response: { 200: ItemsPage, ...notModified(), ...problems(400, 401, 500, 503) }
@@ -65,7 +66,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['catalog'],
       summary: 'Get an item',
-      description: 'The item, with `inStock`; admins also see the exact `stock`.',
+      description: `The item, with \`inStock\`; admins also see the exact \`stock\`. ${CACHED}`,
       security: optionalSecurity,
       params: ItemParams,
       response: { 200: Item, ...notModified(), ...problems(400, 401, 404, 500, 503) }
@@ -82,7 +83,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['catalog'],
       summary: 'Categories with their types and brands',
-      description: 'Each category with its types, brands and item count, for menus.',
+      description: `Each category with its types, brands and item count, for menus. ${CACHED}`,
       security: [],
       response: { 200: Categories, ...notModified(), ...problems(500, 503) }
     }
