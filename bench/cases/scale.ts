@@ -77,7 +77,7 @@ export const scale: BenchCase = {
       ]
       const samples = new Map<string, number[]>()
       const sides = [big, small]
-      // One unmeasured block per side and query first (JIT, connections, get-jwks' first fetch).
+      // One unmeasured block per side and query first (JIT, connections, the JWKS' first read).
       for (let done = -block; done < perSide; done += block) {
         for (const q of queries) {
           for (const s of sides) {

@@ -1,7 +1,7 @@
 // The local stack of the cases that run against DynamoDB Local (HTTP read and write, scale,
 // pipeline): DynamoDB Local started once for all of them (in memory, on a free port), or one that is
 // already running (the test runner's, in the smoke test); a JWT issuer standing in for Cognito (the
-// test double of test/helpers/tokens.ts: the app verifies its RS256 tokens through get-jwks exactly
+// test double of test/helpers/tokens.ts: the app verifies its RS256 tokens through its JWKS reader exactly
 // as it verifies Cognito's); fresh tables per case; and the API as `npm start` runs it
 // (app/server.ts's startServer) in a child process of its own, so the load generator and the server
 // don't share one event loop. Everything started is stopped in stop(), and in cleanUp() on Ctrl-C.
