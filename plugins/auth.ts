@@ -81,7 +81,7 @@ function unauthorized (code: string, detail: string): Problem {
   return new Problem(401, code, detail, {}, { 'www-authenticate': challenge })
 }
 
-/** Maps @fastify/jwt's, fast-jwt's and get-jwks' errors to our problems, without their texts. */
+/** Maps @fastify/jwt's, fast-jwt's and the JWKS reader's errors to our problems, without their texts. */
 function toProblem (err: unknown): Problem {
   if (err instanceof Problem) return err
   const code = (err as { code?: unknown }).code
