@@ -5,10 +5,9 @@
 import t from 'tap'
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mockClient } from 'aws-sdk-client-mock'
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
 import { build } from '../helpers/app.js'
+import { mockedDocumentClient } from '../helpers/ddb-mock.js'
 import { startTestIssuer, type TestIssuer } from '../helpers/tokens.js'
 import { toStoredItem } from '../../domain/catalog.js'
 import { LOCAL_DEFAULTS } from '../../core/config.js'
@@ -24,9 +23,7 @@ t.before(async () => { issuer = await startTestIssuer() })
 t.teardown(async () => { await issuer.close() })
 
 async function setup (t: { teardown: (fn: () => unknown) => void }) {
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }))
-  const mock = mockClient(ddb)
-  t.teardown(() => mock.restore())
+  const { ddb, mock } = mockedDocumentClient(t)
   mock.on(GetCommand).callsFake((input: { Key: { id: string } }) => ({ Item: input.Key.id === 'acme-1' ? STORED : undefined }))
   mock.on(ScanCommand).resolves({ Items: [STORED] })
   mock.on(QueryCommand).resolves({ Items: [] })

@@ -1,12 +1,12 @@
 // Catalog routes over a mocked DynamoDB (aws-sdk-client-mock) and the test token issuer: access
 // control, validation, views and error mapping, with no emulator.
 import t from 'tap'
-import { mockClient } from 'aws-sdk-client-mock'
-import { DynamoDBClient, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import {
-  DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand
+  DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand
 } from '@aws-sdk/lib-dynamodb'
 import { build } from '../helpers/app.js'
+import { mockedDocumentClient } from '../helpers/ddb-mock.js'
 import { startTestIssuer, type TestIssuer } from '../helpers/tokens.js'
 import { toStoredItem } from '../../domain/catalog.js'
 
@@ -27,9 +27,7 @@ t.before(async () => { issuer = await startTestIssuer() })
 t.teardown(async () => { await issuer.close() })
 
 async function setup (t: { teardown: (fn: () => unknown) => void }) {
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }))
-  const mock = mockClient(ddb)
-  t.teardown(() => mock.restore())
+  const { ddb, mock } = mockedDocumentClient(t)
   const app = await build(t, { env: issuer.env, deps: { aws: { ddb } } })
   return { app, mock }
 }

@@ -3,15 +3,13 @@
 // remembered until their window ends, and the fallback to per-container counting while the table
 // is unreachable.
 import t from 'tap'
-import { mockClient } from 'aws-sdk-client-mock'
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb'
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { mockedDocumentClient } from '../helpers/ddb-mock.js'
 import { dynamoCounters, memoryCounters, OUTAGE_MS, sharedCounters, type CounterStore, type SigninCheck } from '../../plugins/rate-limit-store.js'
 
 function mocked (t: { teardown: (fn: () => unknown) => void }) {
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }))
-  const mock = mockClient(ddb)
-  t.teardown(() => mock.restore())
+  const { ddb, mock } = mockedDocumentClient(t)
   return { counters: dynamoCounters(ddb, 'limits'), mock }
 }
 
