@@ -6,7 +6,7 @@ import t from 'tap'
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb'
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { mockedDocumentClient } from '../helpers/ddb-mock.js'
-import { dynamoCounters, memoryCounters, OUTAGE_MS, sharedCounters, type CounterStore, type SigninCheck } from '../../plugins/rate-limit-store.js'
+import { dynamoCounters, LIMITER_TIMEOUT_MS, memoryCounters, OUTAGE_MS, sharedCounters, type CounterStore, type SigninCheck } from '../../plugins/rate-limit-store.js'
 
 function mocked (t: { teardown: (fn: () => unknown) => void }) {
   const { ddb, mock } = mockedDocumentClient(t)
@@ -50,6 +50,14 @@ t.test('concurrent transactions on one counter are retried, then refused as conc
   t.equal(await counters.signinCheck(CHECK), 'concurrent', 'always conflicting: refused, never let through')
   mock.on(TransactWriteCommand).rejects(Object.assign(new Error('boom'), { name: 'ProvisionedThroughputExceededException' }))
   await t.rejects(counters.signinCheck(CHECK), { name: 'ProvisionedThroughputExceededException' })
+})
+
+t.test('a table that does not answer within the deadline is an error (the outage the shared counters fall back from)', async (t) => {
+  const { counters, mock } = mocked(t)
+  mock.on(UpdateCommand).callsFake(async () => await new Promise(() => {}))
+  const started = Date.now()
+  await t.rejects(counters.hit('k', 60_000, 10), { name: 'TimeoutError' })
+  t.ok(Date.now() - started >= LIMITER_TIMEOUT_MS - 50, 'after the deadline, not before')
 })
 
 t.test('memory counters: the same limits in one container', async (t) => {
