@@ -1,7 +1,8 @@
 // Rate limits shared by every API container. A Lambda runs many containers, so counters in one
 // process's memory would let a flood through as many times as there are containers: the counters
 // live in DynamoDB (rate-limit-store.ts), one call a limited request, none for unlisted routes.
-// @fastify/rate-limit runs the per-route limits (its hooks, headers and 429) over that store.
+// @fastify/rate-limit runs the per-route limits (its counting, headers and 429) over that store,
+// loaded on the first limited request (rate-limit-handler.ts), off the cold start.
 // Sign-in is the one limit it cannot express: three counters (attempts per client, failures per
 // account and client, failures per account) decided in one transaction before Cognito is asked,
 // and failures counted after it answered, so it has its own two hooks here, with the same store,
@@ -10,9 +11,9 @@
 // Each limited operation is one entry of ROUTE_LIMITS (method and route path), applied when the
 // route is registered; every listed route documents its 429.
 import fp from 'fastify-plugin'
-import fastifyRateLimit from '@fastify/rate-limit'
 import { createHash } from 'node:crypto'
-import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
+import type { RateLimitHandlerFactory } from './rate-limit-handler.js'
 import { RATE_LIMIT_DEFAULTS, type RateLimitsConfig } from '../core/config.js'
 import { Problem } from '../core/problem.js'
 import { problems } from '../core/http-schemas.js'
@@ -110,7 +111,7 @@ export default fp(async function rateLimitPlugin (app) {
     return `${request.partner}:${hash(presentedKey(request) ?? '')}`
   }
 
-  // @fastify/rate-limit's store: one counter per route, key and window, in the shared counters.
+  // @fastify/rate-limit's store: one counter per route (its scope), key and window, in the shared counters.
   class SharedStore {
     constructor (_options: unknown, private readonly scope = '*') {}
     incr (key: string, done: (err: Error | null, result?: { current: number; ttl: number }) => void, windowMs: number, max: number): void {
@@ -121,8 +122,37 @@ export default fp(async function rateLimitPlugin (app) {
         .then((current) => { done(null, { current, ttl: endsAt - t }) }, (err: Error) => { done(err) })
     }
 
-    child (route: { routeInfo?: Pick<RouteOptions, 'method' | 'url'> }): SharedStore {
-      return new SharedStore(undefined, route.routeInfo === undefined ? this.scope : routeKeys(route.routeInfo).join(','))
+    child (options: { scope?: string }): SharedStore {
+      return new SharedStore(undefined, options.scope ?? this.scope)
+    }
+  }
+
+  let factory: Promise<RateLimitHandlerFactory> | undefined
+  const handlers = async (): Promise<RateLimitHandlerFactory> => {
+    factory ??= import('./rate-limit-handler.js')
+      .then(async ({ createRateLimitHandlers }) => await createRateLimitHandlers({
+        global: false,
+        // RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (the IETF draft) and Retry-After.
+        enableDraftSpec: true,
+        store: SharedStore as never
+      }))
+      .catch((err: unknown) => { factory = undefined; throw err })
+    return await factory
+  }
+
+  /** The route's limit as an onRequest hook, after its credential check: its handler made on first use. */
+  function limitHook (scope: string, limit: keyof typeof LIMITS): onRequestAsyncHookHandler {
+    const { per, max, windowMs, what } = LIMITS[limit]
+    let handler: onRequestAsyncHookHandler | undefined
+    return async function rateLimited (request, reply) {
+      handler ??= (await handlers())({
+        scope,
+        max: max(config),
+        timeWindow: windowMs,
+        keyGenerator: async (r) => await subjectOf(per, r),
+        errorResponseBuilder: (_request, context) => tooManyRequests(what, context.max, context.ttl)
+      })
+      await handler.call(this, request, reply)
     }
   }
 
@@ -183,23 +213,6 @@ export default fp(async function rateLimitPlugin (app) {
       route.onSend = [...[route.onSend ?? []].flat(), countSigninFailure]
       return
     }
-    const { per, max, windowMs, what } = LIMITS[limit]
-    route.config = {
-      ...route.config,
-      rateLimit: {
-        max: max(config),
-        timeWindow: windowMs,
-        keyGenerator: async (request) => await subjectOf(per, request),
-        errorResponseBuilder: (_request, context) => tooManyRequests(what, context.max, context.ttl)
-      }
-    }
-  })
-
-  if (!config.enabled) return
-  await app.register(fastifyRateLimit, {
-    global: false,
-    // RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (the IETF draft) and Retry-After.
-    enableDraftSpec: true,
-    store: SharedStore as never
+    route.onRequest = [...[route.onRequest ?? []].flat(), limitHook(routeKeys(route).join(','), limit)]
   })
 }, { name: 'rate-limit', dependencies: ['errors', 'secrets', 'auth', 'partner-keys'] })
