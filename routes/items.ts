@@ -13,7 +13,7 @@ import { createItemsRepository, itemNotFound } from '../data/items-repository.js
 import {
   Categories, CreateItemBody, Item, ItemParams, ItemsPage, ItemsQuery, ReplaceItemBody, StockBody
 } from './items-schemas.js'
-import { publicCatalogCache } from './catalog-cache.js'
+import { itemEtag, notModified as unchanged, publicCatalogCache } from './catalog-cache.js'
 
 const ADMIN_GROUP = 'admin'
 const CACHED = 'Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.'
@@ -62,7 +62,6 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/items/:itemId', {
     onRequest: optionalUser,
-    onSend: publicCatalogCache,
     schema: {
       tags: ['catalog'],
       summary: 'Get an item',
@@ -71,11 +70,14 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       params: ItemParams,
       response: { 200: Item, ...notModified(), ...problems(400, 401, 404, 500, 503) }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const admin = isAdmin(request)
     const item = await repo.get(request.params.itemId)
     if (item === undefined) throw itemNotFound(request.params.itemId)
-    return publicView(item, { admin })
+    const view = publicView(item, { admin })
+    // 304: no body (the type provider knows only the 200's).
+    if (unchanged(request, reply, itemEtag(view, app.config.version))) return await reply.code(304 as 200).send(undefined as never)
+    return view
   })
 
   app.get('/categories', {
