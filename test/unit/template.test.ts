@@ -3,6 +3,8 @@
 import t from 'tap'
 import AjvDraft04 from 'ajv-draft-04'
 import { readFileSync, readdirSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { loadTemplate, parseTemplate, TEMPLATE_PATH, type CfnResource, type CfnTemplate } from '../../infra/template.js'
 import { ConfigError, DEPLOYED_ENV, ENV_NOT_FROM_TEMPLATE, loadConfig } from '../../core/config.js'
 import { API_IAM_ACTIONS } from '../../core/iam.js'
@@ -33,6 +35,46 @@ t.test('the template validates against the SAM schema', async (t) => {
   const broken = parseTemplate(readFileSync(TEMPLATE_PATH, 'utf8'))
   broken.Resources.ApiFunction!.Properties!.MemorySizeMb = 1024
   t.notOk(validate(broken), 'an unknown AWS::Serverless::Function property fails validation')
+})
+
+// Resource types whose data a deploy must never lose: a deletion or a replacement (a changed
+// immutable property) would otherwise leave the functions pointed at a new, empty one.
+const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::Cognito::UserPool', 'AWS::SecretsManager::Secret', 'AWS::SQS::Queue', 'AWS::S3::Bucket', 'AWS::KMS::Key']
+
+t.test('prod retains every stateful resource on stack deletion and on replacement', async (t) => {
+  t.same(template.Transform, ['AWS::LanguageExtensions', 'AWS::Serverless-2016-10-31'],
+    'AWS::LanguageExtensions (which resolves an !If in DeletionPolicy) runs before the SAM transform')
+  t.same((template.Conditions as Record<string, unknown>).IsProd, { 'Fn::Equals': [{ Ref: 'Stage' }, 'prod'] })
+  const stateful = Object.entries(resources).filter(([, r]) => STATEFUL_TYPES.includes(r.Type))
+  for (const id of ['ItemsTable', 'OrdersTable', 'IdempotencyTable', 'UserPool', 'CursorSecret', 'OrdersStreamDeadLetterQueue', 'EventsDeadLetterQueue']) {
+    t.ok(stateful.some(([name]) => name === id), `${id} is among the stateful resources`)
+  }
+  // The policy as CloudFormation resolves it on each stage.
+  const policyOn = (value: unknown, stage: string): unknown => {
+    const v = value as { 'Fn::If'?: [string, unknown, unknown] } | undefined
+    if (v?.['Fn::If'] === undefined) return value
+    const [condition, yes, no] = v['Fn::If']
+    t.equal(condition, 'IsProd')
+    return stage === 'prod' ? yes : no
+  }
+  for (const [id, r] of stateful) {
+    for (const attribute of ['DeletionPolicy', 'UpdateReplacePolicy']) {
+      t.equal(policyOn(r[attribute], 'prod'), 'Retain', `${id}: ${attribute} is Retain in prod`)
+      t.equal(policyOn(r[attribute], 'dev'), 'Delete', `${id}: ${attribute} is Delete in dev (a dev stack cleans up after itself)`)
+    }
+  }
+})
+
+t.test('cfn-lint finds nothing in the template', async (t) => {
+  // cfn-lint (Python, on the project's machine image) checks every resource against AWS's
+  // specifications, the LanguageExtensions functions included.
+  const run = promisify(execFile)
+  const { stdout } = await run('cfn-lint', [TEMPLATE_PATH], { timeout: 120_000 })
+    .catch((err: NodeJS.ErrnoException & { stdout?: string }) => {
+      if (err.code === 'ENOENT') throw new Error('cfn-lint is not on the PATH (pip install cfn-lint)')
+      return { stdout: err.stdout ?? err.message }
+    })
+  t.equal(stdout.trim(), '', 'no findings')
 })
 
 t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', async (t) => {
