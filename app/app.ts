@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../core/config.js'
+import type { MetricsSink } from '../core/metrics.js'
 import { createAwsClients, type AwsClients } from '../core/aws.js'
 import { registerPlugins, registerRoutes } from './registry.js'
 import { lazySchemaController, type CompiledSchemas } from './startup/lazy-compilers.js'
@@ -27,6 +28,8 @@ export interface AppDeps {
   compiledSchemas?: CompiledSchemas
   /** Replaces the schema compilers (scripts/compile-schemas.ts generates the build-time ones with it). */
   schemaController?: FastifyServerOptions['schemaController']
+  /** Where the metrics go (tests capture them); default: EMF lines on stdout (core/metrics.ts). */
+  metrics?: MetricsSink
 }
 
 export type App = FastifyInstance
@@ -123,7 +126,7 @@ export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce 
     reply.header('x-request-id', request.id)
     done()
   })
-  await registerPlugins(app, { openapi: { prebuilt: opts.deps?.openapiDocument } })
+  await registerPlugins(app, { openapi: { prebuilt: opts.deps?.openapiDocument }, metrics: { sink: opts.deps?.metrics } })
   await registerRoutes(app)
 }, { name: 'serverless-commerce' })
 

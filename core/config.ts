@@ -20,6 +20,8 @@ export interface Config {
   stage: Stage
   version: string
   region: string
+  /** The Lambda function's name (unset outside Lambda): the `service` dimension of its metrics. */
+  functionName?: string
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   logPretty: boolean
   tables: { items: string; orders: string; idempotency: string }
@@ -165,6 +167,7 @@ export function loadConfig (env: Env = process.env): Config {
     stage,
     version: read('APP_VERSION') ?? read('npm_package_version') ?? '0.0.0-dev',
     region,
+    functionName: read('AWS_LAMBDA_FUNCTION_NAME'),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     // Pretty logs for people at a terminal; JSON in Lambda, where CloudWatch parses it.
     logPretty: (read('LOG_FORMAT') ?? (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined ? 'json' : 'pretty')) === 'pretty',
@@ -229,7 +232,7 @@ export const DEPLOYED_ENV = {
 export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   AWS_REGION: 'set by the Lambda runtime',
   AWS_DEFAULT_REGION: 'set by the Lambda runtime',
-  AWS_LAMBDA_FUNCTION_NAME: 'set by the Lambda runtime (selects JSON logs)',
+  AWS_LAMBDA_FUNCTION_NAME: "set by the Lambda runtime (selects JSON logs; the metrics' service dimension)",
   APP_VERSION: 'set by the bundle (scripts/build.ts)',
   npm_package_version: 'set by npm for local runs',
   LOG_FORMAT: 'JSON is the default in Lambda',
