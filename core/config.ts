@@ -22,6 +22,8 @@ export interface Config {
   region: string
   /** The Lambda function's name (unset outside Lambda): the `service` dimension of its metrics. */
   functionName?: string
+  /** X-Ray active tracing (TRACING=Active, set by the template): the Tracer is loaded only then. */
+  tracing: boolean
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   logPretty: boolean
   tables: { items: string; orders: string; idempotency: string }
@@ -168,6 +170,7 @@ export function loadConfig (env: Env = process.env): Config {
     version: read('APP_VERSION') ?? read('npm_package_version') ?? '0.0.0-dev',
     region,
     functionName: read('AWS_LAMBDA_FUNCTION_NAME'),
+    tracing: oneOf('TRACING', ['Active', 'PassThrough'] as const, 'PassThrough') === 'Active',
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     // Pretty logs for people at a terminal; JSON in Lambda, where CloudWatch parses it.
     logPretty: (read('LOG_FORMAT') ?? (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined ? 'json' : 'pretty')) === 'pretty',
@@ -219,7 +222,7 @@ export function loadConfig (env: Env = process.env): Config {
  */
 const COMMON_DEPLOYED_ENV = [
   'STAGE', 'LOG_LEVEL', 'ITEMS_TABLE', 'ORDERS_TABLE', 'IDEMPOTENCY_TABLE', 'EVENT_BUS_NAME',
-  'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'CORS_ORIGINS', 'SES_FROM',
+  'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'CORS_ORIGINS', 'SES_FROM', 'TRACING',
   // loadConfig needs every secret's ARN on a deployed stage; each role reads only its own.
   'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'
 ] as const

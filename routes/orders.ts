@@ -66,6 +66,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       items: request.body.items,
       idempotencyKey: request.headers['idempotency-key']
     })
+    app.tracing.annotate('orderId', result.order.id)
     if (result.replayed) {
       reply.header('idempotent-replayed', 'true')
       app.metrics.add('IdempotentReplays', {})

@@ -20,5 +20,8 @@ export const WORKER_IAM_ACTIONS = [
   // Order events to the bus, order emails, webhook signing keys.
   'events:PutEvents',
   'ses:SendEmail',
-  'secretsmanager:GetSecretValue'
+  'secretsmanager:GetSecretValue',
+  // X-Ray traces (core/tracing.ts, with TRACING=Active).
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords'
 ] as const

@@ -46,6 +46,20 @@ async function rounds (ctx: BenchContext, variants: Variant[], n: number): Promi
   return samples
 }
 
+/**
+ * What Lambda sets in a container of a function with active X-Ray tracing, and TRACING=Active (the
+ * template's default): the app then loads Powertools' Tracer at init and traces the invocation. The
+ * daemon's address is a UDP port nobody listens on; sending to it costs what it costs in Lambda.
+ */
+const TRACING_ON = {
+  TRACING: 'Active',
+  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+  LAMBDA_TASK_ROOT: '/var/task',
+  _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+  AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+  AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR'
+}
+
 const metrics = [
   { key: 'totalMs', what: 'import to response', unit: 'ms' },
   { key: 'wallMs', what: 'process wall time', unit: 'ms' },
@@ -80,7 +94,8 @@ export const apiColdStart: BenchCase = {
       { label: 'api GET /docs', bundle: 'api', event: 'docs', status: 200 },
       { label: 'api GET /items/{id}, OpenAPI built at init (before)', bundle: 'api-live-openapi', event: 'getItem', status: 200 },
       { label: 'api GET /items/{id}, schemas compiled at init (before)', bundle: 'api-eager-compile', event: 'getItem', status: 200 },
-      { label: 'api GET /items/{id}, schemas compiled on first use', bundle: 'api-first-use-compile', event: 'getItem', status: 200 }
+      { label: 'api GET /items/{id}, schemas compiled on first use', bundle: 'api-first-use-compile', event: 'getItem', status: 200 },
+      { label: 'api GET /items/{id}, tracing on', bundle: 'api', event: 'getItem', status: 200, env: TRACING_ON }
     ]
     ctx.log(`cold start: ${variants.length} variants x ${n} rounds`)
     const s = await rounds(ctx, variants, n)
@@ -92,6 +107,8 @@ export const apiColdStart: BenchCase = {
       ...rowsFor('cold start', 'floor', get('floor'), 'hello', get('hello')).slice(0, 1),
       ...rowsFor('cold start, other routes', 'api POST /signin', get('api POST /signin'), 'floor', get('floor')),
       ...rowsFor('cold start, other routes', 'api GET /docs', get('api GET /docs'), 'floor', get('floor')),
+      ...rowsFor('cold start, tracing on', 'api GET /items/{id}, X-Ray tracing on (TRACING=Active)', get('api GET /items/{id}, tracing on'), 'floor', get('floor')),
+      ...rowsFor('cold start, tracing on', 'api GET /items/{id}, tracing on', get('api GET /items/{id}, tracing on'), 'tracing off', api).slice(0, 1),
       ...rowsFor('optimisation', 'prebuilt OpenAPI (after) vs built at init (before)', api, 'before',
         get('api GET /items/{id}, OpenAPI built at init (before)')),
       ...rowsFor('optimisation', 'validators/serializers compiled on first use (after) vs all at init (before)',

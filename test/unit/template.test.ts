@@ -241,14 +241,19 @@ function resourcesFor (roleId: string, action: string): string[] {
   return statements(roleId).filter((s) => [s.Action].flat().includes(action)).flatMap((s) => flat(s.Resource)).map((r) => JSON.stringify(r)).sort()
 }
 
+const X_RAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']
+
 t.test("each function's role grants exactly the actions its code declares, on its own resources", async (t) => {
   for (const [fn, roleId, declared] of [['ApiFunction', 'ApiFunctionRole', API_IAM_ACTIONS], ['WorkerFunction', 'WorkerFunctionRole', WORKER_IAM_ACTIONS]] as const) {
     t.same(props(fn).Role, { 'Fn::GetAtt': [roleId, 'Arn'] }, `${fn} uses its own role (SAM adds no policies of its own)`)
     t.notOk('Policies' in props(fn), `${fn} has no SAM policy templates beside its role`)
     t.same(actionsOf(roleId), [...declared].sort(), `${roleId}'s actions equal the declared list, both ways`)
     for (const s of statements(roleId)) {
+      // X-Ray's write actions have no resource-level permissions: the one place "*" is allowed.
+      if ([s.Action].flat().every((a) => X_RAY_ACTIONS.includes(a))) continue
       t.notOk(JSON.stringify(s.Resource).match(/"\*"/), `${roleId}: no "*" resource (${[s.Action].flat().join(', ')})`)
     }
+    t.same(resourcesFor(roleId, 'xray:PutTraceSegments'), ['"*"'], `${roleId}: X-Ray's actions, alone in their statement`)
   }
   const ref = (id: string): string => JSON.stringify({ Ref: id })
   const arn = (id: string): string => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })
@@ -307,6 +312,9 @@ t.test('functions: runtime, architecture, makefile build of the bundles scripts/
   const globals = (template as any).Globals.Function
   t.equal(globals.Runtime, 'nodejs22.x')
   t.same(globals.Architectures, ['arm64'])
+  t.same(globals.Tracing, { Ref: 'TracingMode' }, 'X-Ray tracing of both functions, from one parameter')
+  t.same(globalEnv.TRACING, { Ref: 'TracingMode' }, '... which the code reads as TRACING (the Tracer loads only when Active)')
+  t.equal(template.Parameters?.TracingMode?.Default, 'Active')
   const makefile = readFileSync(new URL('../../Makefile', import.meta.url), 'utf8')
   const bundles = { ApiFunction: 'api', WorkerFunction: 'worker' } as const
   for (const [id, bundle] of Object.entries(bundles)) {
