@@ -26,7 +26,8 @@ export interface Config {
   tracing: boolean
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   logPretty: boolean
-  tables: { items: string; orders: string; idempotency: string }
+  /** suppressions: addresses that bounced or complained, sent no more order mail (the worker's). */
+  tables: { items: string; orders: string; idempotency: string; suppressions: string }
   eventBusName: string
   cognito: { userPoolId: string; clientId: string; issuer: string }
   corsOrigins: '*' | string[]
@@ -177,7 +178,8 @@ export function loadConfig (env: Env = process.env): Config {
     tables: {
       items: read('ITEMS_TABLE') ?? 'items',
       orders: read('ORDERS_TABLE') ?? 'orders',
-      idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency'
+      idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency',
+      suppressions: read('SUPPRESSIONS_TABLE') ?? 'mail-suppressions'
     },
     eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
     cognito: { userPoolId, clientId, issuer },
@@ -221,7 +223,7 @@ export function loadConfig (env: Env = process.env): Config {
  * against what loadConfig reads. A new setting goes in exactly one of these lists or ENV_NOT_FROM_TEMPLATE.
  */
 const COMMON_DEPLOYED_ENV = [
-  'STAGE', 'LOG_LEVEL', 'ITEMS_TABLE', 'ORDERS_TABLE', 'IDEMPOTENCY_TABLE', 'EVENT_BUS_NAME',
+  'STAGE', 'LOG_LEVEL', 'ITEMS_TABLE', 'ORDERS_TABLE', 'IDEMPOTENCY_TABLE', 'SUPPRESSIONS_TABLE', 'EVENT_BUS_NAME',
   'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'CORS_ORIGINS', 'SES_FROM', 'TRACING',
   // loadConfig needs every secret's ARN on a deployed stage; each role reads only its own.
   'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'

@@ -92,6 +92,8 @@ t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', 
   t.equal(props('OrdersTable').StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES', 'the worker compares old and new images')
   t.same(keys('IdempotencyTable'), ['id:HASH'])
   t.same(props('IdempotencyTable').TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true }, "Powertools' default expiry attribute")
+  t.same(keys('MailSuppressionsTable'), ['id:HASH'], 'suppressed addresses, keyed by the lower-cased address')
+  t.equal(props('MailSuppressionsTable').TimeToLiveSpecification, undefined, 'a suppression never expires by itself')
   for (const [id, name] of [['ItemsTable', 'id'], ['ItemsTable', 'category'], ['ItemsTable', 'typeBrandId'], ['OrdersTable', 'userId'], ['OrdersTable', 'createdAt'], ['IdempotencyTable', 'id']]) {
     t.equal(attrType(id!, name!), 'S', `${id}.${name} is a string`)
   }
