@@ -50,7 +50,8 @@ export interface Config {
   pickupAddress: string
   /** HMAC key that makes pagination cursors tamper-evident. */
   cursorKey: SecretSource
-  email: { from: string; replyTo?: string }
+  /** configurationSet: the SES configuration set every order email is sent with (deployed: the stack's). */
+  email: { from: string; replyTo?: string; configurationSet?: string }
   secretsTtlSeconds: number
   endpoints: Endpoints
   /** Static credentials for the local emulators, so the SDK never walks the credential chain. */
@@ -198,7 +199,7 @@ export function loadConfig (env: Env = process.env): Config {
     webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 5000, 100, 60000),
     pickupAddress: read('PICKUP_ADDRESS') ?? 'Serverless Commerce Warehouse, 1 Dock Road, Springfield',
     cursorKey: secret('CURSOR_SECRET_ARN', 'CURSOR_SIGNING_KEY', LOCAL_DEFAULTS.CURSOR_SIGNING_KEY),
-    email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO') },
+    email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO'), configurationSet: read('SES_CONFIGURATION_SET') },
     secretsTtlSeconds: int('SECRETS_TTL_SECONDS', 300, 1, 3600),
     endpoints: {
       dynamodb: url('DYNAMODB_ENDPOINT'),
@@ -230,7 +231,7 @@ const COMMON_DEPLOYED_ENV = [
 ] as const
 export const DEPLOYED_ENV = {
   api: [...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG'],
-  worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'PICKUP_ADDRESS']
+  worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'SES_CONFIGURATION_SET', 'PICKUP_ADDRESS']
 } as const
 
 /** Variables loadConfig reads that the template deliberately does not set, and why. */

@@ -3,7 +3,7 @@
 import type { DynamoDBRecord } from 'aws-lambda'
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
-import { ORDER_STATUSES, type OrderStatus, type StoredOrder } from './orders.js'
+import { ORDER_STATUSES, type HistoryEntry, type OrderStatus, type StoredOrder } from './orders.js'
 
 export const EVENT_SOURCE = 'serverless-commerce.orders'
 
@@ -29,8 +29,12 @@ export const STATUS_OF_DETAIL_TYPE: Record<DetailType, OrderStatus> = {
 /** The order as the API answers it (domain/orders.ts publicOrder), without internal attributes. */
 export type PublicOrder = StoredOrder
 
-/** Event detail: the order snapshot plus the stream record's sequence number (orders events per order). */
-export type OrderEventDetail = PublicOrder & { sequenceNumber: string }
+/**
+ * Event detail: the order snapshot plus the stream record's sequence number (orders events per
+ * order) and the correlation id: the id of the API request that made this status change (its
+ * history entry's requestId), carried into the webhooks, the email and every log line about it.
+ */
+export type OrderEventDetail = PublicOrder & { sequenceNumber: string; correlationId?: string }
 
 interface OrderEventOf<T extends DetailType> { source: typeof EVENT_SOURCE; detailType: T; detail: OrderEventDetail }
 export type OrderPlaced = OrderEventOf<'OrderPlaced'>
@@ -61,7 +65,18 @@ export function toPublicOrder (row: Record<string, unknown>): PublicOrder {
   if (typeof order.userEmail !== 'string' || !Array.isArray(order.lines) || typeof order.total !== 'number' || typeof order.currency !== 'string') {
     throw new MalformedRecordError(`order ${order.id as string} lacks userEmail, lines, total or currency`)
   }
+  // History entries as the API answers them: the request ids stay internal (see correlationOf).
+  if (Array.isArray(order.history)) {
+    order.history = (order.history as HistoryEntry[]).map(({ status, at, by }) => ({ status, at, by }))
+  }
   return order as unknown as PublicOrder
+}
+
+/** The id of the API request that moved the order to its current status, from its history. */
+export function correlationOf (row: Record<string, unknown>): string | undefined {
+  const history = Array.isArray(row.history) ? row.history as Array<Partial<HistoryEntry>> : []
+  const entry = history.findLast((h) => h.status === row.status)
+  return typeof entry?.requestId === 'string' ? entry.requestId : undefined
 }
 
 const image = (img: Record<string, unknown> | undefined): Record<string, unknown> | undefined =>
@@ -94,5 +109,10 @@ export function eventForStreamRecord (record: DynamoDBRecord): OrderEvent | unde
     return undefined
   }
   const order = toPublicOrder(next)
-  return { source: EVENT_SOURCE, detailType: DETAIL_TYPES[order.status], detail: { ...order, sequenceNumber: data.SequenceNumber } } as OrderEvent
+  const correlationId = correlationOf(next)
+  return {
+    source: EVENT_SOURCE,
+    detailType: DETAIL_TYPES[order.status],
+    detail: { ...order, sequenceNumber: data.SequenceNumber, ...(correlationId !== undefined ? { correlationId } : {}) }
+  } as OrderEvent
 }

@@ -6,6 +6,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 export const SIGNATURE_HEADER = 'x-commerce-signature'
 export const EVENT_ID_HEADER = 'x-commerce-event-id'
 export const EVENT_TYPE_HEADER = 'x-commerce-event-type'
+/** The id of the API request behind the event (its x-request-id), for tracing one order end to end. */
+export const CORRELATION_ID_HEADER = 'x-correlation-id'
 export const DEFAULT_TOLERANCE_SECONDS = 300
 
 const hmac = (key: string, timestamp: number, body: string): Buffer =>

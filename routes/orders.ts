@@ -64,7 +64,8 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       userId: user.sub,
       userEmail: await app.userEmail(request),
       items: request.body.items,
-      idempotencyKey: request.headers['idempotency-key']
+      idempotencyKey: request.headers['idempotency-key'],
+      requestId: request.id
     })
     app.tracing.annotate('orderId', result.order.id)
     if (result.replayed) {
@@ -135,7 +136,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     const order = await readable(request, request.params.orderId)
     if (decideTransition(order, 'cancelled') === 'noop') return publicOrder(order)
     const by = order.userId === user.sub ? `user:${user.sub}` : `${isAdmin(user) ? 'admin' : 'user'}:${user.sub}`
-    return publicOrder(await repo.cancel(order, by, new Date().toISOString()))
+    return publicOrder(await repo.cancel(order, by, new Date().toISOString(), request.id))
   })
 }
 

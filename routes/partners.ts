@@ -39,7 +39,7 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
-    return publicOrder(await repo.transition(request.params.orderId, 'packed', 'partner:warehouse', new Date().toISOString(), details))
+    return publicOrder(await repo.transition(request.params.orderId, 'packed', 'partner:warehouse', new Date().toISOString(), details, request.id))
   })
 
   app.post('/orderdelivered/:orderId', {
@@ -55,7 +55,7 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
-    return publicOrder(await repo.transition(request.params.orderId, 'delivered', 'partner:delivery', new Date().toISOString(), details))
+    return publicOrder(await repo.transition(request.params.orderId, 'delivered', 'partner:delivery', new Date().toISOString(), details, request.id))
   })
 }
 

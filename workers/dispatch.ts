@@ -1,11 +1,14 @@
-// Dispatches a worker invocation: a DynamoDB stream batch to stream.ts, an EventBridge event to
-// effects.ts. Shared by the Lambda entry point (handler.ts) and the local stack (local/worker.ts).
+// Dispatches a worker invocation: a DynamoDB stream batch to stream.ts, an order event to
+// effects.ts, SES's bounce and complaint reports to mail-feedback.ts. Shared by the Lambda entry
+// point (handler.ts) and the local stack (local/worker.ts). The invocation's metrics are written
+// once, at its end.
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda'
 import type { WorkerRuntime } from './runtime.js'
 import { handleStreamBatch } from './stream.js'
 import type { OrderEventBridgeEvent } from './effects.js'
+import { isMailFeedbackEvent, type MailFeedbackEvent } from './mail-feedback-event.js'
 
-export type WorkerEvent = DynamoDBStreamEvent | OrderEventBridgeEvent
+export type WorkerEvent = DynamoDBStreamEvent | OrderEventBridgeEvent | MailFeedbackEvent
 export type WorkerHandler = (event: WorkerEvent, context?: Context) => Promise<DynamoDBBatchResponse | undefined>
 
 export const isStreamEvent = (event: unknown): event is DynamoDBStreamEvent =>
@@ -17,7 +20,20 @@ export const isEventBridgeEvent = (event: unknown): event is OrderEventBridgeEve
 /** The worker's logic over a given runtime (tests and the local stack call this directly). */
 export function createHandler (rt: WorkerRuntime): WorkerHandler {
   return async function handle (event: WorkerEvent, context?: Context): Promise<DynamoDBBatchResponse | undefined> {
+    try {
+      return await dispatch(event, context)
+    } finally {
+      rt.metrics.flush()
+    }
+  }
+
+  async function dispatch (event: WorkerEvent, context?: Context): Promise<DynamoDBBatchResponse | undefined> {
     if (isStreamEvent(event)) return handleStreamBatch(event, rt)
+    if (isMailFeedbackEvent(event)) {
+      const { handleMailFeedback } = await import('./mail-feedback.js')
+      await handleMailFeedback(event, rt)
+      return undefined
+    }
     if (isEventBridgeEvent(event)) {
       try {
         // Loaded on the first event: effects and their idempotency store are off the stream path.
@@ -25,7 +41,8 @@ export function createHandler (rt: WorkerRuntime): WorkerHandler {
         await handleOrderEvent(event, rt, context)
       } catch (err) {
         // Thrown on purpose: EventBridge retries the event, then dead-letters it.
-        rt.log.error('order event failed', { id: event.id, detailType: event['detail-type'], orderId: (event.detail as { id?: unknown } | undefined)?.id, error: (err as Error).name, reason: (err as Error).message })
+        const detail = event.detail as { id?: unknown; correlationId?: unknown } | undefined
+        rt.log.error('order event failed', { id: event.id, detailType: event['detail-type'], orderId: detail?.id, correlationId: detail?.correlationId, error: (err as Error).name, reason: (err as Error).message })
         throw err
       }
       return undefined

@@ -18,22 +18,28 @@ import type { WorkerRuntime } from './runtime.js'
  */
 export const EFFECT_RECORD_TTL_SECONDS = 7 * 24 * 3600
 
-export interface EffectStore { ses: SESv2Client; persistence: BasePersistenceLayer; idempotency: IdempotencyConfig }
+export interface EffectStore { ses: SESv2Client; dynamodb: DynamoDBClient; persistence: BasePersistenceLayer; idempotency: IdempotencyConfig }
 
 const stores = new WeakMap<WorkerRuntime, EffectStore>()
+
+/** The client, its calls traced when the runtime traces (core/tracing.ts). */
+const traced = <T>(rt: WorkerRuntime, client: T): T => rt.tracing?.captureClient(client) ?? client
 
 /** The effects' clients and store for this runtime (made on the first call, then the same). */
 export function effectStore (rt: WorkerRuntime): EffectStore {
   let store = stores.get(rt)
   if (store === undefined) {
     const { config } = rt
+    // One DynamoDB client for the idempotency records and the mail suppressions.
+    const dynamodb = rt.dynamodb ?? traced(rt, new DynamoDBClient(clientOptions(config, config.endpoints.dynamodb)))
     store = {
-      ses: rt.ses ?? new SESv2Client(clientOptions(config, config.endpoints.ses)),
+      ses: rt.ses ?? traced(rt, new SESv2Client(clientOptions(config, config.endpoints.ses))),
+      dynamodb,
       persistence: rt.persistence ?? new DynamoDBPersistenceLayer({
         tableName: config.tables.idempotency,
         keyAttr: 'id',
         expiryAttr: 'expiration',
-        awsSdkV3Client: rt.dynamodb ?? new DynamoDBClient(clientOptions(config, config.endpoints.dynamodb))
+        awsSdkV3Client: dynamodb
       }),
       idempotency: rt.idempotency ?? new IdempotencyConfig({ expiresAfterSeconds: EFFECT_RECORD_TTL_SECONDS })
     }

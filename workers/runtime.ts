@@ -12,6 +12,9 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import { Logger } from '@aws-lambda-powertools/logger'
 import type { Config } from '../core/config.js'
 import { clientOptions, once } from '../core/aws-options.js'
+import { createMetrics, serviceName, type MetricsSink } from '../core/metrics.js'
+import type { Tracing } from '../core/tracing.js'
+import type { MailSuppressions } from './mail-suppressions.js'
 import { createSecretStore, type SecretStore } from '../core/secret-store.js'
 
 export interface WorkerLog {
@@ -36,10 +39,21 @@ export interface WorkerRuntime {
   idempotency?: IdempotencyConfig
   /** The DynamoDB client of that default store (unset: made with it). */
   dynamodb?: DynamoDBClient
+  /**
+   * Addresses sent no more order mail (mail-suppressions.ts). Unset: the DynamoDB list on
+   * config.tables.suppressions, made on first use (mail-feedback.ts).
+   */
+  suppressions?: MailSuppressions
   fetch: typeof fetch
   sleep: (ms: number) => Promise<void>
   /** Pauses between webhook attempts (429 and 5xx); their count + 1 is the number of attempts. */
   webhookRetryDelaysMs: number[]
+  /** The worker's metrics (core/metrics.ts), flushed once per invocation (dispatch.ts). */
+  metrics: MetricsSink
+  /** X-Ray tracing (handler.ts loads it when TRACING=Active): every client made here is traced. */
+  tracing?: Tracing
+  /** Milliseconds now (webhook latency). */
+  now: () => number
 }
 
 const POWERTOOLS_LEVELS = { fatal: 'CRITICAL', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'SILENT' } as const
@@ -60,19 +74,26 @@ export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRu
   const getSecretsClient = once(async (): Promise<SecretsManagerClient> => {
     // Only deployed stages read Secrets Manager (local keys are values): off the cold start.
     const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
-    return new SecretsManagerClient(clientOptions(config, config.endpoints.secretsManager))
+    return instrument(new SecretsManagerClient(clientOptions(config, config.endpoints.secretsManager)))
   })
+  // With tracing on, each client the worker makes records its calls (core/tracing.ts).
+  const instrument = <T>(client: T): T => rest.tracing?.captureClient(client) ?? client
   return {
     config,
     log: rest.log ?? powertoolsLog(config),
-    eventbridge: rest.eventbridge ?? new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge)),
+    eventbridge: rest.eventbridge ?? instrument(new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge))),
     ...(rest.ses !== undefined ? { ses: rest.ses } : {}),
     secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds),
     ...(rest.persistence !== undefined ? { persistence: rest.persistence } : {}),
     ...(rest.idempotency !== undefined ? { idempotency: rest.idempotency } : {}),
     ...(rest.dynamodb !== undefined ? { dynamodb: rest.dynamodb } : {}),
+    ...(rest.suppressions !== undefined ? { suppressions: rest.suppressions } : {}),
     fetch: rest.fetch ?? globalThis.fetch,
     sleep: rest.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    webhookRetryDelaysMs: rest.webhookRetryDelaysMs ?? [250, 1000]
+    webhookRetryDelaysMs: rest.webhookRetryDelaysMs ?? [250, 1000],
+    // LOG_LEVEL=silent prints nothing, metric lines included.
+    metrics: rest.metrics ?? createMetrics({ service: serviceName(config.functionName, 'worker'), enabled: config.logLevel !== 'silent' }),
+    ...(rest.tracing !== undefined ? { tracing: rest.tracing } : {}),
+    now: rest.now ?? (() => performance.now())
   }
 }

@@ -107,7 +107,11 @@ export async function handleStreamBatch (streamEvent: DynamoDBStreamEvent, rt: W
       rt.log.error('stream record failed', { sequenceNumber: record.dynamodb?.SequenceNumber, orderId: orderIdOfRecord(record), error: outcome.error.name, reason: outcome.error.message })
       throw outcome.error
     }
-    if (outcome.event !== undefined) rt.log.info('order event published', { orderId: outcome.event.detail.id, detailType: outcome.event.detailType })
+    if (outcome.event !== undefined) {
+      const { detail, detailType } = outcome.event
+      rt.log.info('order event published', { orderId: detail.id, detailType, correlationId: detail.correlationId })
+      rt.metrics.add('EventsPublished', { EventType: detailType })
+    }
     return outcome.event?.detailType
   }
   return processPartialResponse(streamEvent, recordHandler, processor, { processInParallel: false })

@@ -10,6 +10,7 @@ import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/
 import { loadConfig, type Config } from '../../core/config.js'
 import { createWorkerRuntime, type WorkerLog, type WorkerRuntime } from '../../workers/runtime.js'
 import { DETAIL_TYPES, EVENT_SOURCE, type OrderEventDetail, type OrderStatus, type PublicOrder } from '../../domain/events.js'
+import { suppressionKey, type MailSuppressions, type Suppression } from '../../workers/mail-suppressions.js'
 
 export function order (overrides: Partial<PublicOrder> & Record<string, unknown> = {}): PublicOrder {
   return {
@@ -112,6 +113,13 @@ export class MemoryPersistenceLayer extends BasePersistenceLayer {
   }
 }
 
+/** The mail suppression list in memory (workers/mail-suppressions.ts's interface). */
+export class MemorySuppressions implements MailSuppressions {
+  readonly entries = new Map<string, Suppression>()
+  async isSuppressed (address: string): Promise<boolean> { return this.entries.has(suppressionKey(address)) }
+  async suppress (address: string, s: Suppression): Promise<void> { this.entries.set(suppressionKey(address), s) }
+}
+
 export interface LogLine { level: string; message: string; extra?: Record<string, unknown> }
 
 export function memoryLog (): WorkerLog & { lines: LogLine[] } {
@@ -140,7 +148,7 @@ export function testConfig (env: Record<string, string> = {}): Config {
   return loadConfig({ ...TEST_WORKER_ENV, ...env })
 }
 
-export type TestRuntime = WorkerRuntime & { ses: SESv2Client; persistence: MemoryPersistenceLayer; log: ReturnType<typeof memoryLog> }
+export type TestRuntime = WorkerRuntime & { ses: SESv2Client; persistence: MemoryPersistenceLayer; suppressions: MemorySuppressions; log: ReturnType<typeof memoryLog> }
 
 /** A runtime over fresh (unmocked-by-default) clients, in-memory idempotency, no real pauses. */
 export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record<string, string> = {}): TestRuntime {
@@ -149,6 +157,7 @@ export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record
     eventbridge: new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
     ses: new SESv2Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 }),
     persistence: new MemoryPersistenceLayer(),
+    suppressions: new MemorySuppressions(),
     log: memoryLog(),
     sleep: async () => {},
     ...overrides

@@ -175,7 +175,8 @@ const DETAIL_TYPES = ['OrderPlaced', 'OrderPacked', 'OrderDelivered', 'OrderCanc
 
 t.test('the worker has one rule per order event type, each matching that event and no other', async (t) => {
   const events: Record<string, any> = props('WorkerFunction').Events
-  const rules = Object.entries(events).filter(([, e]) => e.Type === 'EventBridgeRule')
+  // The order events' rules (the mail feedback rule, on the default bus, is checked below).
+  const rules = Object.entries(events).filter(([, e]) => e.Type === 'EventBridgeRule' && e.Properties.EventBusName !== undefined)
   const samples = readdirSync(new URL('../../events/', import.meta.url)).filter((f) => f.startsWith('eventbridge-'))
     .map((f) => JSON.parse(readFileSync(new URL(`../../events/${f}`, import.meta.url), 'utf8')) as Record<string, any>)
   t.same(samples.map((e) => e['detail-type']).sort(), [...DETAIL_TYPES].sort(), 'events/ has one sample of each type')
@@ -196,6 +197,24 @@ t.test('the worker has one rule per order event type, each matching that event a
   const policy = props('EventsDeadLetterQueuePolicy').PolicyDocument.Statement[0]
   t.same(policy.Principal, { Service: 'events.amazonaws.com' })
   t.match(JSON.stringify(policy.Condition), /rule\/\$\{OrdersEventBus\}\/\*/)
+})
+
+t.test("SES's bounces and complaints of the configuration set reach the worker", async (t) => {
+  const set = props('OrderMailConfigurationSet')
+  t.same(set.SuppressionOptions, { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] }, "SES's own suppression behind the worker's")
+  t.same(set.ReputationOptions, { ReputationMetricsEnabled: true })
+  const destination = props('OrderMailFeedbackDestination')
+  t.same(destination.ConfigurationSetName, { Ref: 'OrderMailConfigurationSet' })
+  t.same([...destination.EventDestination.MatchingEventTypes].sort(), ['BOUNCE', 'COMPLAINT'])
+  t.match(JSON.stringify(destination.EventDestination.EventBridgeDestination.EventBusArn), /event-bus\/default/, 'SES publishes to the default bus only')
+  const rule = props('WorkerFunction').Events.MailFeedback
+  t.equal(rule.Type, 'EventBridgeRule')
+  t.equal(rule.Properties.EventBusName, undefined, 'the rule is on the default bus')
+  const bounce = JSON.parse(readFileSync(new URL('../../events/ses-bounce.json', import.meta.url), 'utf8'))
+  t.ok(matchesPattern(rule.Properties.Pattern, bounce), 'the sample bounce (events/ses-bounce.json) matches it')
+  t.ok(matchesPattern(rule.Properties.Pattern, { ...bounce, 'detail-type': 'Email Complaint Received' }), 'so does a complaint')
+  t.notOk(matchesPattern(rule.Properties.Pattern, { ...bounce, 'detail-type': 'Email Delivered' }), 'a delivery does not')
+  t.same(functionEnv('WorkerFunction').SES_CONFIGURATION_SET, { Ref: 'OrderMailConfigurationSet' }, 'the worker sends with the set')
 })
 
 t.test('the orders stream feeds the worker with partial failures, bisection, bounded retries and a DLQ', async (t) => {
@@ -263,7 +282,9 @@ t.test("each function's role grants exactly the actions its code declares, on it
     'the API reads the partner keys and the cursor key, not the webhook keys')
   t.same(resourcesFor('WorkerFunctionRole', 'secretsmanager:GetSecretValue'), [ref('DeliveryWebhookSecret'), ref('WarehouseWebhookSecret')].sort(),
     'the worker reads the webhook keys only')
-  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'), [arn('IdempotencyTable')], 'the worker writes idempotency records only')
+  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'), [arn('IdempotencyTable'), arn('MailSuppressionsTable')].sort(), 'the worker writes idempotency records and mail suppressions only')
+  t.same(resourcesFor('WorkerFunctionRole', 'ses:SendEmail').filter((r) => r.includes('configuration-set')),
+    [JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${OrderMailConfigurationSet}' })], 'the worker may send with its configuration set')
   t.same(resourcesFor('WorkerFunctionRole', 'events:PutEvents'), [arn('OrdersEventBus')])
   t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query'), [
     arn('IdempotencyTable'), arn('ItemsTable'), arn('OrdersTable'),
