@@ -125,11 +125,16 @@ export const workerColdStart: BenchCase = {
     const n = ctx.quick ? 2 : 10
     const variants: Variant[] = [
       { label: 'worker, one stream record', bundle: 'worker', event: 'streamRecord', status: 200 },
-      { label: 'worker-plain', bundle: 'worker-plain', event: 'streamRecord', status: 200 }
+      { label: 'worker-plain', bundle: 'worker-plain', event: 'streamRecord', status: 200 },
+      { label: 'worker, one stream record, tracing on', bundle: 'worker', event: 'streamRecord', status: 200, env: TRACING_ON }
     ]
     ctx.log(`worker cold start: ${variants.length} variants x ${n} rounds`)
     const s = await rounds(ctx, variants, n)
-    return rowsFor('cold start, worker', 'worker, one stream record', s.get(variants[0]!.label) ?? [], 'worker-plain', s.get('worker-plain') ?? [], 1.2, '<= 1.2x')
+    const worker = s.get(variants[0]!.label) ?? []
+    return [
+      ...rowsFor('cold start, worker', 'worker, one stream record', worker, 'worker-plain', s.get('worker-plain') ?? [], 1.2, '<= 1.2x'),
+      ...rowsFor('cold start, tracing on', 'worker, one stream record, tracing on', s.get(variants[2]!.label) ?? [], 'tracing off', worker).slice(0, 1)
+    ]
   }
 }
 
