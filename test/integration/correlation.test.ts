@@ -14,16 +14,7 @@ import { build } from '../helpers/app.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 import { startTestIssuer } from '../helpers/tokens.js'
 import { memoryLog } from '../helpers/worker-fixtures.js'
-
-async function until<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+import { until } from '../helpers/until.js'
 
 t.test('the request id travels to the event, the worker log, the webhook and the email log line', async (t) => {
   const before = new Date(Date.now() - 1000)

@@ -17,6 +17,7 @@ import { SendEmailCommand } from '@aws-sdk/client-sesv2'
 import { loadTracing, type Tracing } from '../../core/tracing.js'
 import { createHandler } from '../../workers/dispatch.js'
 import { order, orderEvent, testRuntime } from '../helpers/worker-fixtures.js'
+import { until } from '../helpers/until.js'
 
 interface Segment { name: string; annotations?: Record<string, unknown>; namespace?: string; aws?: { operation?: string }; http?: { request?: { url?: string } }; parent_id?: string; id: string }
 
@@ -54,7 +55,7 @@ t.test('an order placed with tracing on: annotated invocation, traced DynamoDB c
   }))
   const auth = { authorization: `Bearer ${issuer.token({ sub: 'user-trace', email: 'trace@example.com' })}` }
   // The seeding PutItem (outside any invocation) reaches the daemon too: wait for it, then start afresh.
-  await waitFor(() => segments.some((s) => s.aws?.operation === 'PutItem'))
+  await until('the seeding PutItem', () => segments.find((s) => s.aws?.operation === 'PutItem'))
   segments.length = 0
 
   const placed = await tracing.invocation('api', async () =>
@@ -64,7 +65,7 @@ t.test('an order placed with tracing on: annotated invocation, traced DynamoDB c
   const read = await tracing.invocation('api', async () => app.inject({ url: `/orders/${orderId}`, headers: auth }))
   t.equal(read.statusCode, 200)
 
-  await t.resolves(waitFor(() => segments.filter((s) => s.name === '## api').length >= 2), 'both invocations reached the daemon')
+  await t.resolves(until('both invocations reached the daemon', () => segments.filter((s) => s.name === '## api')[1]), 'both invocations reached the daemon')
   const invocations = segments.filter((s) => s.name === '## api')
   t.match(invocations[0]?.annotations, { route: 'POST /orders', orderId, Service: 'shop' }, 'the order it placed')
   t.match(invocations[1]?.annotations, { route: 'GET /orders/:orderId', orderId }, 'the order it read')
@@ -83,18 +84,10 @@ t.test("the worker's invocation: annotated with the order and the correlation id
   segments.length = 0
   const event = orderEvent(order({ id: 'ord-traced' }))
   await tracing.invocation('worker', async () => createHandler(rt)({ ...event, detail: { ...event.detail, correlationId: 'req-traced' } }))
-  await t.resolves(waitFor(() => segments.some((s) => s.name === '## worker')), 'the invocation reached the daemon')
+  await t.resolves(until('the invocation reached the daemon', () => segments.find((s) => s.name === '## worker')), 'the invocation reached the daemon')
   const invocation = segments.find((s) => s.name === '## worker')
   t.match(invocation?.annotations, { orderId: 'ord-traced', route: 'OrderPlaced', correlationId: 'req-traced' })
-  await t.resolves(waitFor(() => segments.some((s) => s.http?.request?.url?.includes('/hooks') === true)), 'the webhook call is a subsegment')
+  await t.resolves(until('the webhook call is a subsegment', () => segments.find((s) => s.http?.request?.url?.includes('/hooks') === true)), 'the webhook call is a subsegment')
   const webhook = segments.find((s) => s.http?.request?.url?.includes('/hooks') === true)
   t.equal(webhook?.parent_id, invocation?.id, "... of the invocation's")
 })
-
-async function waitFor (ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!ok()) {
-    if (Date.now() > until) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
