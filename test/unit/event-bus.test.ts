@@ -55,9 +55,9 @@ t.test('an event no rule matches is accepted and routed nowhere', async (t) => {
   t.same(got, [], 'neither delivered')
 })
 
-t.test('the rules come from the template: one per order detail-type', async (t) => {
+t.test("the rules come from the template: one per order detail-type, and SES's mail feedback", async (t) => {
   const names = workerRules().map((r) => r.name).sort()
-  t.same(names, ['WorkerFunction.OrderCancelled', 'WorkerFunction.OrderDelivered', 'WorkerFunction.OrderPacked', 'WorkerFunction.OrderPlaced'])
+  t.same(names, ['WorkerFunction.MailFeedback', 'WorkerFunction.OrderCancelled', 'WorkerFunction.OrderDelivered', 'WorkerFunction.OrderPacked', 'WorkerFunction.OrderPlaced'])
 })
 
 t.test('bad entries fail alone, in EventBridge\'s per-entry format', async (t) => {

@@ -49,7 +49,8 @@ t.test('unsupported operators and shapes throw instead of matching differently f
 })
 
 t.test("each of the template's worker rules matches exactly its own detail-type", async (t) => {
-  const rules = workerRules(loadTemplate())
+  // The order events' rules (the other one takes SES's mail feedback: source aws.ses).
+  const rules = workerRules(loadTemplate()).filter((r) => r.name !== 'WorkerFunction.MailFeedback')
   const types = ['OrderPlaced', 'OrderPacked', 'OrderDelivered', 'OrderCancelled']
   t.equal(rules.length, types.length)
   for (const type of types) {
