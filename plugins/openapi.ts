@@ -4,7 +4,8 @@
 // @fastify/swagger is not even loaded, and init no longer walks every route's schema (measured in
 // bench/results.md). test/unit/openapi-prebuilt.test.ts keeps the two byte-for-byte equal.
 import fp from 'fastify-plugin'
-import { ProblemSchema } from '../core/http-schemas.js'
+import type { SwaggerTransformObject } from '@fastify/swagger'
+import { OPTIONAL_BODY_KEY, ProblemSchema } from '../core/http-schemas.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +32,25 @@ export const TAGS = [
   { name: 'partners', description: 'Warehouse and delivery partners mark orders packed and delivered' },
   { name: 'operations', description: 'Health and API documentation' }
 ]
+
+type OpenApiObject = { paths?: Record<string, Record<string, unknown>> }
+type Operation = { requestBody?: { required?: boolean }, [OPTIONAL_BODY_KEY]?: boolean }
+
+/**
+ * @fastify/swagger writes every request body as required (Fastify needs one whenever a route has a
+ * body schema). A route that accepts none says so with `optionalBody()` in its schema; here its
+ * requestBody becomes `required: false`, so generated clients make the body optional.
+ */
+export function markOptionalBodies<T extends OpenApiObject> (document: T): T {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const op of Object.values(item) as Operation[]) {
+      if (op === null || typeof op !== 'object' || !(OPTIONAL_BODY_KEY in op)) continue
+      if (op[OPTIONAL_BODY_KEY] === true && op.requestBody !== undefined) op.requestBody.required = false
+      delete op[OPTIONAL_BODY_KEY]
+    }
+  }
+  return document
+}
 
 export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts) {
   app.addSchema(ProblemSchema)
@@ -61,6 +81,7 @@ export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts)
         }
       }
     },
+    transformObject: (document) => ('openapiObject' in document ? markOptionalBodies(document.openapiObject as OpenApiObject) : document.swaggerObject) as ReturnType<SwaggerTransformObject>,
     // Shared schemas keep their $id as their name under components.schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
