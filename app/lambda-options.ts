@@ -1,8 +1,8 @@
 // How @fastify/aws-lambda turns API Gateway events into requests and answers back (app/lambda.ts;
-// tests that wrap the app themselves use the same). Which answers go back base64-encoded: API Gateway sends a body as UTF-8
-// text unless the answer says isBase64Encoded, and @fastify/aws-lambda encodes only the types it is
-// told are binary: Swagger UI's favicons (PNG) went out as text and arrived corrupted. So every
-// answer that is not text is encoded: images, fonts, archives, octet streams, compressed bodies.
+// tests that wrap the app themselves use the same options). API Gateway sends a body as UTF-8 text
+// unless the answer says isBase64Encoded, and the adapter encodes only the types it is told are
+// binary: Swagger UI's favicons (PNG) went out as text and arrived corrupted. So every answer that
+// is not text is encoded: images, fonts, archives, octet streams, compressed bodies.
 
 const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.-]+\+)?(?:json|xml)$|application\/(?:javascript|ecmascript|x-www-form-urlencoded|x-yaml|yaml)$|image\/svg\+xml$)/
 
