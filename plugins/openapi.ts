@@ -33,20 +33,46 @@ export const TAGS = [
   { name: 'operations', description: 'Health and API documentation' }
 ]
 
+type Json = Record<string, unknown>
 type OpenApiObject = { paths?: Record<string, Record<string, unknown>> }
-type Operation = { requestBody?: { required?: boolean }, [OPTIONAL_BODY_KEY]?: boolean }
+type Operation = {
+  parameters?: Array<{ required?: boolean, schema?: Json }>
+  requestBody?: { required?: boolean, content?: Record<string, { schema?: Json }> }
+  [OPTIONAL_BODY_KEY]?: boolean
+}
+
+/** Drops from each object schema's `required` the properties that have a default, at any depth. */
+function defaultsOptional (schema: unknown): void {
+  if (schema === null || typeof schema !== 'object') return
+  if (Array.isArray(schema)) { schema.forEach(defaultsOptional); return }
+  const node = schema as Json
+  const properties = node.properties as Record<string, Json> | undefined
+  if (Array.isArray(node.required) && properties !== undefined) {
+    node.required = node.required.filter((name) => properties[name as string]?.default === undefined)
+    if ((node.required as unknown[]).length === 0) delete node.required
+  }
+  for (const value of Object.values(node)) defaultsOptional(value)
+}
 
 /**
- * @fastify/swagger writes every request body as required (Fastify needs one whenever a route has a
- * body schema). A route that accepts none says so with `optionalBody()` in its schema; here its
- * requestBody becomes `required: false`, so generated clients make the body optional.
+ * What a caller may leave out, documented as optional, so clients generated from the document do
+ * not make it required. @fastify/swagger writes every request body as required (Fastify needs one
+ * whenever a route has a body schema): a route that accepts none says so with `optionalBody()` in
+ * its schema, and its requestBody becomes `required: false`. A parameter or body property with a
+ * default (`limit`, `stock`) is filled in by the validator when absent: it is not required.
  */
-export function markOptionalBodies<T extends OpenApiObject> (document: T): T {
+export function markOptionalInputs<T extends OpenApiObject> (document: T): T {
   for (const item of Object.values(document.paths ?? {})) {
     for (const op of Object.values(item) as Operation[]) {
-      if (op === null || typeof op !== 'object' || !(OPTIONAL_BODY_KEY in op)) continue
-      if (op[OPTIONAL_BODY_KEY] === true && op.requestBody !== undefined) op.requestBody.required = false
-      delete op[OPTIONAL_BODY_KEY]
+      if (op === null || typeof op !== 'object') continue
+      if (OPTIONAL_BODY_KEY in op) {
+        if (op[OPTIONAL_BODY_KEY] === true && op.requestBody !== undefined) op.requestBody.required = false
+        delete op[OPTIONAL_BODY_KEY]
+      }
+      for (const parameter of op.parameters ?? []) {
+        if (parameter.schema?.default !== undefined && parameter.required === true) parameter.required = false
+      }
+      for (const media of Object.values(op.requestBody?.content ?? {})) defaultsOptional(media.schema)
     }
   }
   return document
@@ -81,7 +107,7 @@ export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts)
         }
       }
     },
-    transformObject: (document) => ('openapiObject' in document ? markOptionalBodies(document.openapiObject as OpenApiObject) : document.swaggerObject) as ReturnType<SwaggerTransformObject>,
+    transformObject: (document) => ('openapiObject' in document ? markOptionalInputs(document.openapiObject as OpenApiObject) : document.swaggerObject) as ReturnType<SwaggerTransformObject>,
     // Shared schemas keep their $id as their name under components.schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)

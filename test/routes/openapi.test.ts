@@ -179,13 +179,20 @@ t.test('the OpenAPI document', async (t) => {
     t.same(ids.filter((id, i) => ids.indexOf(id) !== i), [], 'no operationId is used twice')
   })
 
-  t.test('a body the API accepts absent is documented as optional, every other as required', async (t) => {
+  t.test('what the API accepts absent is documented as optional: bodies, and values with a default', async (t) => {
     const optional = ['POST /orderpacked/{orderId}', 'POST /orderdelivered/{orderId}']
     for (const { key, op } of operations(doc)) {
+      for (const p of op.parameters ?? []) {
+        if (p.schema?.default !== undefined) t.notOk(p.required, `${key}: ${p.name} has a default, so it is optional`)
+      }
       if (op.requestBody === undefined) continue
       t.equal(op.requestBody.required, !optional.includes(key), `${key}: requestBody.required`)
       t.notOk('x-optional-body' in op, `${key}: no marker left in the document`)
+      const schema = op.requestBody.content['application/json'].schema
+      for (const name of schema.required ?? []) t.equal(schema.properties[name]?.default, undefined, `${key}: required ${name} has no default`)
     }
+    t.match(doc.paths['/items'].get.parameters.find((p: Json) => p.name === 'limit'), { in: 'query', name: 'limit', required: false }, 'GET /items?limit is optional')
+    t.notOk(doc.paths['/items'].post.requestBody.content['application/json'].schema.required.includes('stock'), 'POST /items: stock (default 0) is optional')
   })
 
   t.test('every example in the document matches the schema it illustrates', async (t) => {
