@@ -1,7 +1,13 @@
+// The worker signs webhooks (domain/webhook-signature.ts); partners verify them with the client
+// package's verifyWebhook (clients/typescript/src/webhooks.ts), which the local partner simulator
+// uses too. These check the two against each other.
 import t from 'tap'
 import { createHmac } from 'node:crypto'
-import { signWebhook, verifyWebhook } from '../../domain/webhook-signature.js'
-import { verifyWebhook as verifyPartnerSide } from '../../clients/typescript/src/webhooks.js'
+import { signWebhook } from '../../domain/webhook-signature.js'
+import { checkWebhookSignature, verifyWebhook as verifyPartnerSide } from '../../clients/typescript/src/webhooks.js'
+
+const verifyWebhook = (keys: string | string[], body: string, header: string | undefined, opts: { now: number }) =>
+  checkWebhookSignature(keys, body, header, 300, opts.now)
 
 const key = 'partner-key-0123456789'
 const body = JSON.stringify({ eventId: 'ord-1:placed', order: { id: 'ord-1' } })
