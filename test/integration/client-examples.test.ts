@@ -7,6 +7,8 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { loadConfig } from '../../core/config.js'
 import { createDocumentClient } from '../../core/aws.js'
@@ -22,14 +24,19 @@ const KEYS = { WAREHOUSE_API_KEY: 'it-warehouse-api-key-0123456789', WAREHOUSE_W
 
 interface Example { child: ChildProcess, output: () => string, exited: Promise<number | null> }
 
+const PACKAGE = join(ROOT, 'clients', 'typescript')
+const SCRIPTS = (JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+
 /**
- * Runs an example as `tsx <file>` would. The package name resolves to the workspace's source
- * (its `@serverless-commerce/source` export condition), so no build is needed first.
+ * Runs an example with its package script's command (`npm run example:shopper -w
+ * @serverless-commerce/client`), minus npm: `node --conditions=@serverless-commerce/source --import
+ * tsx examples/<file>`. The package name resolves to the workspace's source (that export
+ * condition), so no build is needed first.
  */
-function runExample (t: { teardown: (fn: () => unknown) => void }, file: string, env: Record<string, string>): Example {
-  const child = spawn(process.execPath, ['--conditions=@serverless-commerce/source', '--import', 'tsx', `clients/typescript/examples/${file}`], {
-    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe']
-  })
+function runExample (t: { teardown: (fn: () => unknown) => void }, script: string, env: Record<string, string>): Example {
+  const [node, ...args] = (SCRIPTS[script] ?? '').split(' ')
+  if (node !== 'node') throw new Error(`clients/typescript's script ${script} should run node, not ${String(node)}`)
+  const child = spawn(process.execPath, args, { cwd: PACKAGE, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let text = ''
   child.stdout.on('data', (chunk: Buffer) => { text += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { text += chunk.toString() })
@@ -61,7 +68,7 @@ t.test("the client's examples against the local stack", async (t) => {
   const api = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 
   await t.test('the shopper: sign up, sign in, browse, order, read, cancel', async (t) => {
-    const shopper = runExample(t, 'shopper.ts', { COMMERCE_API_URL: api })
+    const shopper = runExample(t, 'example:shopper', { COMMERCE_API_URL: api })
     const code = await shopper.exited
     const out = shopper.output()
     t.equal(code, 0, code === 0 ? 'exits 0' : `exits ${String(code)}:\n${out}`)
@@ -74,7 +81,7 @@ t.test("the client's examples against the local stack", async (t) => {
   })
 
   await t.test("the warehouse's receiver: verified webhooks, each placed order marked packed", async (t) => {
-    const receiver = runExample(t, 'partner-webhook-receiver.ts', {
+    const receiver = runExample(t, 'example:receiver', {
       COMMERCE_API_URL: api, PORT: '0', WAREHOUSE_API_KEY: KEYS.WAREHOUSE_API_KEY, WAREHOUSE_WEBHOOK_SECRET: KEYS.WAREHOUSE_WEBHOOK_SECRET
     })
     const hooks = await until('the receiver to listen', () => /listening on (http:\S+)/.exec(receiver.output())?.[1])

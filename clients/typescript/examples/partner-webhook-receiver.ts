@@ -1,11 +1,13 @@
 // A warehouse's webhook receiver with @serverless-commerce/client: a node:http server that
 // verifies every webhook's signature, handles each event once, and marks each placed order packed.
 //
-//   WAREHOUSE_WEBHOOK_SECRET=... WAREHOUSE_API_KEY=... PORT=8020 npx tsx clients/typescript/examples/partner-webhook-receiver.ts
+//   WAREHOUSE_WEBHOOK_SECRET=dev-warehouse-webhook-secret WAREHOUSE_API_KEY=dev-warehouse-key-0123456789abcdef \
+//     npm run example:receiver -w @serverless-commerce/client
 //
-// then start the API with WAREHOUSE_WEBHOOK_URL=http://127.0.0.1:8020/webhooks (npm start prints
-// the local keys; docs/webhooks.md describes the webhooks). COMMERCE_API_URL: the API (default
-// http://localhost:3000). PORT=0 picks a free port.
+// (npm start's development keys; in a project of your own, `npx tsx partner-webhook-receiver.ts`),
+// then start the API with WAREHOUSE_WEBHOOK_URL=http://127.0.0.1:8020/webhooks and
+// DELIVERY_WEBHOOK_URL set (docs/webhooks.md describes the webhooks). COMMERCE_API_URL: the API
+// (default http://localhost:3000); PORT: where to listen (default 8020, 0 for a free port).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createPartnerClient, isCommerceProblem } from '@serverless-commerce/client'

@@ -1,9 +1,10 @@
 // A shopper's flow with @serverless-commerce/client: sign up, sign in, browse, order, read the
 // order back and cancel it. Against `npm start` (which seeds a catalog):
 //
-//   npx tsx clients/typescript/examples/shopper.ts
+//   npm run example:shopper -w @serverless-commerce/client
 //
-// COMMERCE_API_URL points it elsewhere (default http://localhost:3000).
+// (or, in a project of your own, `npx tsx shopper.ts`). COMMERCE_API_URL points it elsewhere
+// (default http://localhost:3000).
 import { createCommerceClient, isCommerceProblem, type Item } from '@serverless-commerce/client'
 
 const baseUrl = process.env.COMMERCE_API_URL ?? 'http://localhost:3000'
