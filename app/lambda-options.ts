@@ -2,7 +2,9 @@
 // tests that wrap the app themselves use the same options). API Gateway sends a body as UTF-8 text
 // unless the answer says isBase64Encoded, and the adapter encodes only the types it is told are
 // binary: Swagger UI's favicons (PNG) went out as text and arrived corrupted. So every answer that
-// is not text is encoded: images, fonts, archives, octet streams, compressed bodies.
+// is not text is encoded: images, fonts, archives, octet streams, compressed bodies. (The HTTP API
+// in infra/template.yaml decodes such a body by itself; behind a REST API, the API's
+// binaryMediaTypes must also list the type, or `*/*`.)
 
 const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.-]+\+)?(?:json|xml)$|application\/(?:javascript|ecmascript|x-www-form-urlencoded|x-yaml|yaml)$|image\/svg\+xml$)/
 

@@ -18,6 +18,7 @@ import { localWorkerEnv, startLocalWorker } from '../../local/worker.js'
 import { signWebhook } from '../../domain/webhook-signature.js'
 import { createCommerceClient } from '../../clients/typescript/src/index.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
+import { until } from '../helpers/until.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const KEYS = { WAREHOUSE_API_KEY: 'it-warehouse-api-key-0123456789', WAREHOUSE_WEBHOOK_SECRET: 'it-warehouse-webhook-key-0123', DELIVERY_WEBHOOK_SECRET: 'it-delivery-webhook-key-0123' }
@@ -45,15 +46,6 @@ function runExample (t: { teardown: (fn: () => unknown) => void }, script: strin
   return { child, output: () => text, exited }
 }
 
-async function until<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 t.test("the client's examples against the local stack", async (t) => {
   const before = new Date(Date.now() - 1000)
@@ -84,7 +76,7 @@ t.test("the client's examples against the local stack", async (t) => {
     const receiver = runExample(t, 'example:receiver', {
       COMMERCE_API_URL: api, PORT: '0', WAREHOUSE_API_KEY: KEYS.WAREHOUSE_API_KEY, WAREHOUSE_WEBHOOK_SECRET: KEYS.WAREHOUSE_WEBHOOK_SECRET
     })
-    const hooks = await until('the receiver to listen', () => /listening on (http:\S+)/.exec(receiver.output())?.[1])
+    const hooks = await until('the receiver to listen', () => /listening on (http:\S+)/.exec(receiver.output())?.[1], 30_000)
     // The delivery service's webhooks (OrderPacked) go to a sink of the test's own.
     const sink = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end()) })
     await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
@@ -95,7 +87,7 @@ t.test("the client's examples against the local stack", async (t) => {
     // From the stream's start: the shopper's order (placed, then cancelled) comes first.
     const worker = await startLocalWorker({ config: loadConfig({ ...env, ...workerEnv }), partnerSimulator: false, freshTablesSince: before })
     t.teardown(() => worker.stop())
-    await until('the cancelled order\'s webhook', () => (/OrderPlaced \S+: verified, not packed: the order is cancelled/.test(receiver.output()) ? true : undefined))
+    await until('the cancelled order\'s webhook', () => (/OrderPlaced \S+: verified, not packed: the order is cancelled/.test(receiver.output()) ? true : undefined), 30_000)
     t.pass('an order cancelled before the warehouse got to it is not packed (409 invalid_transition handled)')
 
     const shop = createCommerceClient({ baseUrl: api })
@@ -109,7 +101,7 @@ t.test("the client's examples against the local stack", async (t) => {
     const packed = await until('the order to be packed', async () => {
       const order = await shop.getOrder(placed.id)
       return order.status === 'packed' ? order : undefined
-    })
+    }, 30_000)
     t.equal(packed.packageId, `PKG-${placed.id.slice(0, 8).toUpperCase()}`, 'with the package id the receiver chose')
     t.match(packed.history.at(-1), { status: 'packed', by: 'partner:warehouse' })
     t.match(receiver.output(), new RegExp(`OrderPlaced ${placed.id}: verified, marked packed`))
