@@ -11,7 +11,8 @@ import { LOCAL_DEFAULTS, loadConfig } from '../../core/config.js'
 import { toStoredItem } from '../../domain/catalog.js'
 import { startLocalWorker, localWorkerEnv } from '../../local/worker.js'
 import { startStreamPoller, toLambdaRecord } from '../../local/stream-poller.js'
-import { verifyWebhook, SIGNATURE_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER } from '../../domain/webhook-signature.js'
+import { SIGNATURE_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER } from '../../domain/webhook-signature.js'
+import { checkWebhookSignature as verifyWebhook } from '../../clients/typescript/src/webhooks.js'
 import type { StoredOrder } from '../../domain/orders.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 import { memoryLog } from '../helpers/worker-fixtures.js'
@@ -37,6 +38,7 @@ async function startHookServer (t: { teardown: (fn: () => unknown) => void }): P
   t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hooks }
 }
+
 
 async function mailTo (email: string): Promise<SesEmail[]> {
   const res = await fetch(`${stackEnv().SES_ENDPOINT}/store`)
