@@ -45,10 +45,10 @@ t.test('the request id travels to the event, the worker log, the webhook and the
   const orderId = placed.json().id as string
   t.notMatch(placed.body, /requestId/, "the request id stays out of the API's order")
 
-  const hook = await until('the warehouse webhook', () => worker.partners?.received.find((r) => r.eventType === 'OrderPlaced'))
+  const hook = await until('the warehouse webhook', () => worker.partners?.received.find((r) => r.eventType === 'OrderPlaced'), 20_000)
   t.equal(hook.correlationId, placeId, 'x-correlation-id on the webhook')
   t.ok(partnerLines.some((l) => l.includes(orderId) && l.includes(`correlation ${placeId}`)), 'the partner simulator prints it')
-  await until('the email log line', () => log.lines.find((l) => l.message === 'order email sent' && l.extra?.orderId === orderId))
+  await until('the email log line', () => log.lines.find((l) => l.message === 'order email sent' && l.extra?.orderId === orderId), 20_000)
   const about = log.lines.filter((l) => l.extra?.orderId === orderId)
   t.ok(about.some((l) => l.message === 'order event published'), 'the worker logged the publication')
   for (const line of about) t.equal(line.extra?.correlationId, placeId, `worker log "${line.message}" carries it`)
@@ -57,7 +57,7 @@ t.test('the request id travels to the event, the worker log, the webhook and the
   const cancelId = `cancel-${suffix}`
   const cancelled = await app.inject({ method: 'POST', url: `/orders/${orderId}/cancel`, headers: { ...auth, 'x-request-id': cancelId } })
   t.equal(cancelled.statusCode, 200, cancelled.body)
-  const cancelHook = await until('the cancellation webhook', () => worker.partners?.received.find((r) => r.eventType === 'OrderCancelled'))
+  const cancelHook = await until('the cancellation webhook', () => worker.partners?.received.find((r) => r.eventType === 'OrderCancelled'), 20_000)
   t.equal(cancelHook.correlationId, cancelId, "the cancellation's webhook carries the cancelling request's id")
 
   // SES reports a hard bounce for the address; the next order's email is not sent. (In AWS the
@@ -76,11 +76,11 @@ t.test('the request id travels to the event, the worker log, the webhook and the
   const ddb = localDynamoClient()
   t.teardown(() => ddb.destroy())
   const row = await until('the suppression', async () =>
-    (await ddb.send(new GetItemCommand({ TableName: tables.SUPPRESSIONS_TABLE, Key: { id: { S: email } }, ConsistentRead: true }))).Item)
+    (await ddb.send(new GetItemCommand({ TableName: tables.SUPPRESSIONS_TABLE, Key: { id: { S: email } }, ConsistentRead: true }))).Item, 20_000)
   t.match(row, { reason: { S: 'bounce' }, detail: { S: 'Permanent/General' } })
   const again = await app.inject({ method: 'POST', url: '/orders', headers: { ...auth, 'x-request-id': `again-${suffix}` }, payload: { items: [{ id: 'kettle', count: 1 }] } })
   t.equal(again.statusCode, 201)
-  const suppressed = await until('the suppressed email', () => log.lines.find((l) => l.message.startsWith('order email suppressed') && l.extra?.orderId === again.json().id))
+  const suppressed = await until('the suppressed email', () => log.lines.find((l) => l.message.startsWith('order email suppressed') && l.extra?.orderId === again.json().id), 20_000)
   t.equal(suppressed.extra?.correlationId, `again-${suffix}`)
   t.notOk(log.lines.some((l) => l.message === 'order email sent' && l.extra?.orderId === again.json().id), 'no email to a bounced address')
 })
