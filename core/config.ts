@@ -47,6 +47,12 @@ export interface Config {
   cursorKey: SecretSource
   email: { from: string; replyTo?: string }
   secretsTtlSeconds: number
+  /**
+   * Every AWS SDK call's timeouts: connecting, and each attempt as a whole (connecting included).
+   * The SDK makes up to 3 attempts of a call; the defaults keep two calls' worth well inside the
+   * API function's 15 s.
+   */
+  awsTimeouts: { connectMs: number; requestMs: number }
   endpoints: Endpoints
   /** Static credentials for the local emulators, so the SDK never walks the credential chain. */
   localCredentials?: { accessKeyId: string; secretAccessKey: string }
@@ -192,6 +198,7 @@ export function loadConfig (env: Env = process.env): Config {
     cursorKey: secret('CURSOR_SECRET_ARN', 'CURSOR_SIGNING_KEY', LOCAL_DEFAULTS.CURSOR_SIGNING_KEY),
     email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO') },
     secretsTtlSeconds: int('SECRETS_TTL_SECONDS', 300, 1, 3600),
+    awsTimeouts: { connectMs: int('AWS_CONNECT_TIMEOUT_MS', 1000, 1, 10000), requestMs: int('AWS_REQUEST_TIMEOUT_MS', 2000, 1, 60000) },
     endpoints: {
       dynamodb: url('DYNAMODB_ENDPOINT'),
       cognito: cognitoEndpoint,
@@ -245,5 +252,7 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   DELIVERY_WEBHOOK_SECRET: 'local value; deployed stages read the secret ARN',
   CURSOR_SIGNING_KEY: 'local value; deployed stages read the secret ARN',
   WEBHOOK_TIMEOUT_MS: 'tunable; the default fits the worker timeout',
-  SECRETS_TTL_SECONDS: 'tunable; the default fits'
+  SECRETS_TTL_SECONDS: 'tunable; the default fits',
+  AWS_CONNECT_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts',
+  AWS_REQUEST_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts'
 }

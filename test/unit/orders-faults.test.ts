@@ -202,12 +202,15 @@ t.test('refusals never come from an eventually consistent read of the items', as
 })
 
 t.test('a keyed refusal is only answered once the key\'s record and its order are read, strongly consistent', async (t) => {
-  const { mock, place } = await setup(t)
+  const { mock, headers, coldApp } = await setup(t)
+  // Each request from a container of its own: the path that reads the items and the record first.
+  const place = async (extra: Record<string, string>) => await (await coldApp()).inject({ method: 'POST', url: '/orders', headers: { ...headers, ...extra }, payload: { items: [{ id: 'cable', count: 2 }] } })
   // The BatchGet is read-committed, not a snapshot: it can see the stock taken by this key's first
   // request and the key's record not yet written (the race DynamoDB permits, as reproduced on
   // DynamoDB Local by test/integration/orders-exactly-once.test.ts).
   mock.on(BatchGetCommand).resolves({ Responses: { items: [{ ...ITEM, stock: 0 }] } })
-  const written = { id: 'the-order', userId: 'u1', status: 'placed', lines: [], total: 1000, currency: 'USD', createdAt: 'x', updatedAt: 'x', history: [], userEmail: 'u1@example.com' }
+  const at = new Date().toISOString()
+  const written = { id: 'the-order', userId: 'u1', status: 'placed', lines: [], total: 1000, currency: 'USD', createdAt: at, updatedAt: at, history: [], userEmail: 'u1@example.com' }
   mock.on(GetCommand, { TableName: 'idem' }).resolves({ Item: { id: 'order#u1#k9', status: 'completed', requestHash: 'x', claimedAt: Date.now(), expiration: Math.floor(Date.now() / 1000) + 60, response: { statusCode: 201, body: written } } })
   const replay = await place({ 'idempotency-key': 'k9' })
   t.equal(replay.statusCode, 422, 'the record found (here with another body) answers, not the stale stock')
@@ -247,7 +250,11 @@ t.test('an ambiguous failure of an order without a key is checked before anythin
 
   // Not written (yet): the same transaction again, with the same ClientRequestToken (DynamoDB runs
   // it at most once), settles it.
-  mock.on(TransactWriteCommand).rejectsOnce(awsError('TransactionInProgressException')).resolves({})
+  let sends = 0
+  mock.on(TransactWriteCommand).callsFake(() => {
+    if (++sends === 1) throw awsError('TransactionInProgressException')
+    return {}
+  })
   mock.on(GetCommand, { TableName: 'orders' }).resolves({})
   const settled = await place()
   t.equal(settled.statusCode, 201, settled.body)
