@@ -1,6 +1,7 @@
 // Signed partner webhook calls: JSON body, HMAC signature and event id headers, a timeout per
-// attempt, 429 / 5xx / network errors retried after short pauses; then WebhookError, so the event
-// fails and EventBridge retries it (and finally dead-letters it).
+// attempt, 429 / 5xx / network errors retried after short pauses; then WebhookError without a
+// status (the event is retried later from the effects queue). Any other answer is WebhookError with
+// its status: retrying cannot change it, so the event is parked (workers/effects.ts).
 import type { PartnerName } from '../core/config.js'
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from '../domain/webhook-signature.js'
 import type { WorkerRuntime } from './runtime.js'
@@ -19,7 +20,7 @@ export interface WebhookCall {
   payload: unknown
 }
 
-const retryable = (status: number): boolean => status === 429 || status >= 500
+const retryable = (status: number): boolean => status === 429 || status === 408 || status >= 500
 
 /** Delay before the next attempt: the configured pause, or a short Retry-After when the partner gives one. */
 function pause (planned: number, retryAfter: string | null): number {
