@@ -14,7 +14,7 @@ import {
 } from '../domain/events.js'
 import { renderOrderEmail } from '../domain/emails.js'
 import type { WorkerRuntime } from './runtime.js'
-import { postWebhook, WebhookError, type WebhookCall } from './webhooks.js'
+import { postWebhook, webhookCallMaxMs, WebhookError, type WebhookCall } from './webhooks.js'
 import type { Channel } from './effect-ledger.js'
 import { ledgerOf, sesOf } from './clients.js'
 
@@ -42,6 +42,8 @@ const PARTNER_OF_STATUS: Record<OrderStatus, PartnerName | undefined> = {
   delivered: undefined,
   cancelled: 'warehouse'
 }
+
+const LEASE_MARGIN_MS = 2000
 
 /** Polls of a channel another delivery holds, 200 ms apart, before this delivery is retried later. */
 const BUSY_POLLS = 15
@@ -151,9 +153,10 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   const { status } = order
   // Stable across redeliveries, re-publications and replays, so a partner can deduplicate on it too.
   const eventId = `${order.id}:${status}`
-  const { webhookTimeoutMs, awsTimeouts } = rt.config
-  const sdkCallMs = 3 * awsTimeouts.requestMs + 1000
-  const effects: Effect[] = [{ channel: 'email', leaseMs: sdkCallMs + 5000, run: async () => await sendOrderEmail(rt, status, order) }]
+  // A claim lasts as long as its effect can (every attempt timing out), plus a margin: a delivery
+  // that died mid-effect (a crash, a timeout) frees the channel for the retry that soon after.
+  const sdkCallMs = 3 * rt.config.awsTimeouts.requestMs + 1000
+  const effects: Effect[] = [{ channel: 'email', leaseMs: sdkCallMs + LEASE_MARGIN_MS, run: async () => await sendOrderEmail(rt, status, order) }]
   const partner = PARTNER_OF_STATUS[status]
   const skipped: EffectResult[] = []
   if (partner !== undefined) {
@@ -164,9 +167,8 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
       skipped.push({ result: 'skipped' })
     } else {
       const call: WebhookCall = { partner, eventId, eventType: event['detail-type'], payload: webhookPayload(event, order, eventId, rt.config.pickupAddress) }
-      const attempts = rt.webhookRetryDelaysMs.length + 1
-      // Every attempt and pause (a Retry-After may stretch a pause to 5 s), and reading the key.
-      const leaseMs = attempts * webhookTimeoutMs + (attempts - 1) * 5000 + sdkCallMs + 5000
+      // Every attempt and pause, and reading the signing key.
+      const leaseMs = webhookCallMaxMs(rt) + sdkCallMs + LEASE_MARGIN_MS
       effects.unshift({ channel: `${partner}-webhook`, leaseMs, run: async () => await postWebhook(rt, call) })
     }
   }

@@ -43,6 +43,8 @@ export interface WorkerRuntime {
   now: () => number
   /** Pauses between webhook attempts within one delivery (429 and 5xx); their count + 1 is the number of attempts. */
   webhookRetryDelaysMs: number[]
+  /** The longest a partner's Retry-After may stretch one of those pauses. */
+  webhookMaxPauseMs: number
   /** Retry schedules of the two queues the worker reads (workers/delivery-policy.ts; tests shorten them). */
   effectRetryDelaysS: readonly number[]
   replayRetryDelaysS: readonly number[]
@@ -85,6 +87,7 @@ export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRu
     sleep: rest.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     now: rest.now ?? Date.now,
     webhookRetryDelaysMs: rest.webhookRetryDelaysMs ?? [250, 1000],
+    webhookMaxPauseMs: rest.webhookMaxPauseMs ?? 5000,
     effectRetryDelaysS: rest.effectRetryDelaysS ?? EFFECT_RETRY_DELAYS_S,
     replayRetryDelaysS: rest.replayRetryDelaysS ?? REPLAY_RETRY_DELAYS_S,
     published: rest.published ?? new Map()

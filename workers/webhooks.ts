@@ -22,10 +22,17 @@ export interface WebhookCall {
 
 const retryable = (status: number): boolean => status === 429 || status === 408 || status >= 500
 
-/** Delay before the next attempt: the configured pause, or a short Retry-After when the partner gives one. */
-function pause (planned: number, retryAfter: string | null): number {
+/** Delay before the next attempt: the configured pause, or a short Retry-After (at most `maxMs`) when the partner gives one. */
+function pause (planned: number, retryAfter: string | null, maxMs: number): number {
   const seconds = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : NaN
-  return Number.isFinite(seconds) ? Math.min(Math.max(planned, seconds * 1000), 5000) : planned
+  return Number.isFinite(seconds) ? Math.max(planned, Math.min(seconds * 1000, maxMs)) : planned
+}
+
+/** The longest one call of postWebhook can take: every attempt times out, every pause is its longest. */
+export function webhookCallMaxMs (rt: WorkerRuntime): number {
+  const attempts = rt.webhookRetryDelaysMs.length + 1
+  const pauses = rt.webhookRetryDelaysMs.reduce((n, d) => n + Math.max(d, rt.webhookMaxPauseMs), 0)
+  return attempts * rt.config.webhookTimeoutMs + pauses
 }
 
 export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promise<{ status: number; attempts: number }> {
@@ -71,7 +78,7 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
     }
     if (attempt < attempts) {
       rt.log.warn('webhook attempt failed, retrying', { partner: call.partner, eventId: call.eventId, attempt, result: last })
-      await rt.sleep(pause(rt.webhookRetryDelaysMs[attempt - 1], retryAfter))
+      await rt.sleep(pause(rt.webhookRetryDelaysMs[attempt - 1] as number, retryAfter, rt.webhookMaxPauseMs))
     }
   }
   throw new WebhookError(`${call.partner} webhook ${last} after ${attempts} attempts`, call.partner)
