@@ -61,6 +61,8 @@ export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput):
 
     let outcome: Awaited<ReturnType<typeof deps.orders.place>>
     let view: StoredOrder
+    // Where a refusal came from: pricing (from this read or a snapshot) or the transaction itself.
+    let pricing = true
     try {
       const priced = priceOrder(input.items, catalog)
       const now = input.now ?? new Date()
@@ -81,11 +83,13 @@ export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput):
       const recordPut = key === undefined || hash === undefined
         ? undefined
         : deps.idempotency.recordPut(userId, key, hash, { statusCode: 201, body: view })
+      pricing = false
       outcome = await deps.orders.place(order, priced.stock, catalog, recordPut)
     } catch (err) {
       if (!isRefusal(err)) throw err
-      // A refusal from snapshots is only believed once the items (and the key's record) are read.
-      if (snapshot !== undefined) {
+      // A refusal priced from snapshots is only believed once the items (and the key's record) are
+      // read; the transaction's own refusal (its conditions' current values) is believed as it is.
+      if (pricing && snapshot !== undefined) {
         snapshot = undefined
         continue
       }

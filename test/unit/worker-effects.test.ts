@@ -1,6 +1,7 @@
 // Events to effects, as the effects queue delivers them: SES and SQS faked by aws-sdk-client-mock,
 // webhooks by a fake fetch, the effects ledger in memory (same conditions as the DynamoDB one).
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { mockClient } from 'aws-sdk-client-mock'
 import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2'
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
@@ -224,4 +225,12 @@ t.test('events no rule should have sent are parked; a bare EventBridge event sti
   await handle(orderEvent(order({ id: 'bare' })))
   const failing = setup([500, 500, 500])
   await t.rejects(failing.handle(orderEvent(order())), { name: 'EventFailedError' })
+})
+
+t.test('the sample SQS event (events/sqs-order-placed.json) is handled as the effects queue delivers it', async (t) => {
+  const { web, emails, handle } = setup()
+  const sample = JSON.parse(readFileSync(new URL('../../events/sqs-order-placed.json', import.meta.url), 'utf8'))
+  t.same(await handle(sample), { batchItemFailures: [] })
+  t.equal(web.calls.length, 1)
+  t.equal(emails.length, 1)
 })
