@@ -1,7 +1,7 @@
 // `npm run redrive -- <queue>`: moves a dead-letter queue's messages back where they are handled,
 // with SQS's message move task (scripts/ops/redrive.ts). Usage: `--help`, docs/events.md.
 import { parseArgs } from 'node:util'
-import { localTarget, sqsClientFor, stackTarget } from './ops/targets.js'
+import { explainFailure, sqsClientFor, targetFromArgs } from './ops/targets.js'
 import { redrive, REDRIVES, type RedriveName } from './ops/redrive.js'
 
 const USAGE = `usage: npm run redrive -- <${Object.keys(REDRIVES).join('|')}> [--stack NAME --region REGION] [--rate N]
@@ -36,22 +36,19 @@ async function main (): Promise<number> {
     console.error(`--rate must be a whole number of messages a second from 1 to 500\n${USAGE}`)
     return 2
   }
-  const region = values.region ?? process.env.AWS_REGION
-  if (values.stack !== undefined && region === undefined) {
-    console.error(`--region (or AWS_REGION) is required with --stack\n${USAGE}`)
+  const target = targetFromArgs(values)
+  if (typeof target === 'string') {
+    console.error(`${target}\n${USAGE}`)
     return 2
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-  const target = values.stack === undefined ? localTarget() : stackTarget(values.stack, region as string)
   const sqs = sqsClientFor(target)
   try {
     console.log(`redrive ${name} on ${target.where}`)
     const result = await redrive(target, sqs, name as RedriveName, { ...(rate !== undefined ? { perSecond: rate } : {}), log: (line) => { console.log(line) } })
     return result.status === 'COMPLETED' || result.status === 'EMPTY' ? 0 : 1
   } catch (err) {
-    const code = (err as { code?: string }).code ?? (err as Error).name
-    if (code === 'ECONNREFUSED' || code === 'TimeoutError') console.error(`cannot reach ${target.where}: is \`npm start\` running?`)
-    else console.error(`redrive failed: ${(err as Error).name}: ${(err as Error).message}`)
+    console.error(explainFailure(err, target, 'redrive'))
     return 1
   } finally {
     sqs.destroy()

@@ -1,7 +1,7 @@
 // `npm run replay -- <orderId>`: publishes one order's events again (scripts/ops/replay.ts); the
 // worker does only the effects that never went out. Usage: `--help`, docs/events.md.
 import { parseArgs } from 'node:util'
-import { localTarget, stackTarget } from './ops/targets.js'
+import { explainFailure, targetFromArgs } from './ops/targets.js'
 import { OrderNotFoundError, replayOrder } from './ops/replay.js'
 
 const USAGE = `usage: npm run replay -- <orderId> [--stack NAME --region REGION]
@@ -26,22 +26,18 @@ async function main (): Promise<number> {
     console.error(`name one order id\n${USAGE}`)
     return 2
   }
-  const region = values.region ?? process.env.AWS_REGION
-  if (values.stack !== undefined && region === undefined) {
-    console.error(`--region (or AWS_REGION) is required with --stack\n${USAGE}`)
+  const target = targetFromArgs(values)
+  if (typeof target === 'string') {
+    console.error(`${target}\n${USAGE}`)
     return 2
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-  const target = values.stack === undefined ? localTarget() : stackTarget(values.stack, region as string)
   try {
     const events = await replayOrder(target, orderId)
     console.log(`replayed on ${target.where}: ${events.map((e) => e.detailType).join(', ')}`)
     return 0
   } catch (err) {
-    const code = (err as { code?: string }).code ?? (err as Error).name
-    if (err instanceof OrderNotFoundError) console.error(err.message)
-    else if (code === 'ECONNREFUSED' || code === 'TimeoutError') console.error(`cannot reach ${target.where}: is \`npm start\` running?`)
-    else console.error(`replay failed: ${(err as Error).name}: ${(err as Error).message}`)
+    console.error(err instanceof OrderNotFoundError ? err.message : explainFailure(err, target, 'replay'))
     return 1
   }
 }

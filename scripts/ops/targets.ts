@@ -66,3 +66,18 @@ export async function queueOf (target: Target, sqs: SQSClient, logicalId: string
   if (arn === undefined) throw new Error(`no ARN for ${logicalId}`)
   return { url, arn }
 }
+
+/** The target the ops commands' --stack / --region name (the local stack without --stack); a usage error as a string. */
+export function targetFromArgs (values: { stack?: string; region?: string }, env: Env = process.env): Target | string {
+  const region = values.region ?? env.AWS_REGION
+  if (values.stack === undefined) return localTarget(env)
+  if (region === undefined) return '--region (or AWS_REGION) is required with --stack'
+  return stackTarget(values.stack, region)
+}
+
+/** What an ops command tells its user when a call failed; `known` maps its own errors first. */
+export function explainFailure (err: unknown, target: Target, what: string): string {
+  const code = (err as { code?: string }).code ?? (err as Error).name
+  if (code === 'ECONNREFUSED' || code === 'TimeoutError') return `cannot reach ${target.where}: is \`npm start\` running?`
+  return `${what} failed: ${(err as Error).name}: ${(err as Error).message}`
+}

@@ -14,19 +14,10 @@ import { randomBytes } from 'node:crypto'
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { localWorkerEnv } from '../../local/worker.js'
 import { EVENT_TYPE_HEADER } from '../../domain/webhook-signature.js'
+import { until } from '../helpers/wait.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 
 interface Hook { orderId: string; type: string; status: number }
-
-async function until<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webhook and email exactly once', async (t) => {
   const since = new Date(Date.now() - 1000)
@@ -104,8 +95,8 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   held.clear()
 
   worker = await start()
-  await until('both webhooks acknowledged', () => [a, b].every((o) => hooks.some((h) => h.orderId === o.id && h.status === 200)) ? true : undefined)
-  await until('both emails', async () => (await mails(a.userEmail)) >= 1 && (await mails(b.userEmail)) >= 1 ? true : undefined)
+  await until('both webhooks acknowledged', () => [a, b].every((o) => hooks.some((h) => h.orderId === o.id && h.status === 200)) ? true : undefined, 30000)
+  await until('both emails', async () => (await mails(a.userEmail)) >= 1 && (await mails(b.userEmail)) >= 1 ? true : undefined, 30000)
   // Whatever could still come twice has had its chance: the retry pause (1 s) and a claim's lease.
   await new Promise((resolve) => setTimeout(resolve, 4000))
   for (const o of [a, b]) {

@@ -22,6 +22,7 @@ import type { StoredOrder } from '../../domain/orders.js'
 import { redrive } from '../../scripts/ops/redrive.js'
 import { localTarget } from '../../scripts/ops/targets.js'
 import { replayOrder } from '../../scripts/ops/replay.js'
+import { until } from '../helpers/wait.js'
 import { createTables, localDynamoClient, stackEnv, type TestTables } from '../helpers/stack.js'
 import { memoryLog, memoryMetrics, sqsMessage } from '../helpers/worker-fixtures.js'
 import { mockClient } from 'aws-sdk-client-mock'
@@ -51,16 +52,6 @@ async function startHookServer (t: Test, answer: (hook: Omit<Hook, 'status'>) =>
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hooks }
-}
-
-async function until<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
 }
 
 async function mailTo (email: string): Promise<SesEmail[]> {
