@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto'
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { localWorkerEnv } from '../../local/worker.js'
 import { EVENT_TYPE_HEADER } from '../../domain/webhook-signature.js'
-import { until } from '../helpers/wait.js'
+import { until } from '../helpers/until.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 
 interface Hook { orderId: string; type: string; status: number }

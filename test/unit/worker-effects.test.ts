@@ -8,7 +8,7 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/cli
 import type { SQSRecord } from 'aws-lambda'
 import { createHandler } from '../../workers/dispatch.js'
 import { EFFECT_RETRY_DELAYS_S } from '../../workers/delivery-policy.js'
-import { verifyWebhook } from '../../domain/webhook-signature.js'
+import { checkWebhookSignature as verifyWebhook } from '../../clients/typescript/src/webhooks.js'
 import { order, orderEvent, sqsMessage, testRuntime, TEST_WORKER_ENV } from '../helpers/worker-fixtures.js'
 import type { PublicOrder } from '../../domain/events.js'
 
