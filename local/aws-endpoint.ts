@@ -4,7 +4,7 @@
 // here. Errors come back as AWS sends them (`__type`, `x-amzn-errortype`).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
+import { listen } from './emulators/process.js'
 import type { WorkerLog } from '../workers/runtime.js'
 
 export class AwsError extends Error {
@@ -73,14 +73,9 @@ export async function startAwsEndpoint (opts: { services: Record<string, AwsServ
       }
     })()
   })
-  const host = opts.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve() })
-  })
-  const { port } = server.address() as AddressInfo
+  const url = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 0)
   return {
-    url: `http://${host}:${port}`,
+    url,
     server,
     stop: async () => {
       server.closeAllConnections()

@@ -36,12 +36,8 @@ async function main (): Promise<number> {
     console.error(`--rate must be a whole number of messages a second from 1 to 500\n${USAGE}`)
     return 2
   }
-  const target = targetFromArgs(values)
-  if (typeof target === 'string') {
-    console.error(`${target}\n${USAGE}`)
-    return 2
-  }
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+  const target = targetFromArgs(values, USAGE)
+  if (target === undefined) return 2
   const sqs = sqsClientFor(target)
   try {
     console.log(`redrive ${name} on ${target.where}`)

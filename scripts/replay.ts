@@ -26,12 +26,8 @@ async function main (): Promise<number> {
     console.error(`name one order id\n${USAGE}`)
     return 2
   }
-  const target = targetFromArgs(values)
-  if (typeof target === 'string') {
-    console.error(`${target}\n${USAGE}`)
-    return 2
-  }
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+  const target = targetFromArgs(values, USAGE)
+  if (target === undefined) return 2
   try {
     const events = await replayOrder(target, orderId)
     console.log(`replayed on ${target.where}: ${events.map((e) => e.detailType).join(', ')}`)

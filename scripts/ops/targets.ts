@@ -67,12 +67,18 @@ export async function queueOf (target: Target, sqs: SQSClient, logicalId: string
   return { url, arn }
 }
 
-/** The target the ops commands' --stack / --region name (the local stack without --stack); a usage error as a string. */
-export function targetFromArgs (values: { stack?: string; region?: string }, env: Env = process.env): Target | string {
+/**
+ * The target the ops commands' --stack / --region name (the local stack without --stack), or
+ * undefined after printing the usage error. Quiets the SDK's Node-version notice (an operator's run).
+ */
+export function targetFromArgs (values: { stack?: string; region?: string }, usage: string, env: Env = process.env): Target | undefined {
   const region = values.region ?? env.AWS_REGION
-  if (values.stack === undefined) return localTarget(env)
-  if (region === undefined) return '--region (or AWS_REGION) is required with --stack'
-  return stackTarget(values.stack, region)
+  if (values.stack !== undefined && region === undefined) {
+    console.error(`--region (or AWS_REGION) is required with --stack\n${usage}`)
+    return undefined
+  }
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+  return values.stack === undefined ? localTarget(env) : stackTarget(values.stack, region as string)
 }
 
 /** What an ops command tells its user when a call failed; `known` maps its own errors first. */
