@@ -35,11 +35,13 @@ export const METRICS = {
   WebhooksDelivered: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: 'webhooks a partner answered 2xx' },
   WebhooksFailed: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: "webhooks that failed every attempt of one delivery (the event is retried)" },
   WebhookLatency: { emitter: 'worker', unit: 'Milliseconds', dimensions: ['Partner'], description: 'time from the first attempt to the answer' },
+  WebhooksSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: 'webhooks not sent: no URL configured for the partner' },
   EmailsSent: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES accepted' },
   EmailsFailed: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES refused or did not answer (the event is retried)' },
   EmailsSuppressed: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails not sent: the address bounced or complained before' },
   MailFeedback: { emitter: 'worker', unit: 'Count', dimensions: ['Kind'], description: 'bounces and complaints SES reported (Kind: bounce | complaint)' },
-  DuplicateEffectsSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Effect'], description: 'effects already done, not done again (a redelivery)' }
+  DuplicateEffectsSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Effect'], description: 'effects already done, not done again (a redelivery)' },
+  DeadLettered: { emitter: 'worker', unit: 'Count', dimensions: ['Queue'], description: 'messages the worker parked in a dead-letter queue, or left for their queue to move there (Queue: events | stream)' }
 } as const satisfies Record<string, MetricDefinition>
 
 export type MetricName = keyof typeof METRICS

@@ -1,22 +1,13 @@
 // SES's bounce and complaint reports for our configuration set: a complaint, or a permanent
 // bounce, suppresses the address from later order mail (mail-suppressions.ts); a transient bounce
 // (a full mailbox, a greylisting server) is only counted. Reports of another configuration set
-// (another stack's, on the account's shared default bus) are ignored. A failure throws, so
-// EventBridge retries the report; SES's own suppression list (the configuration set's
-// SuppressionOptions) stands behind this one either way.
+// (another stack's, on the account's shared default bus) are ignored. A failure throws: the report
+// is retried from the effects queue (queue.ts), then parked; SES's own suppression list (the
+// configuration set's SuppressionOptions) stands behind this one either way.
 import { MAIL_FEEDBACK_TYPES, type MailFeedbackEvent } from './mail-feedback-event.js'
-import { createMailSuppressions, type MailSuppressions, type SuppressionReason } from './mail-suppressions.js'
-import { effectStore } from './effect-store.js'
+import type { SuppressionReason } from './mail-suppressions.js'
+import { suppressionsOf } from './clients.js'
 import type { WorkerRuntime } from './runtime.js'
-
-const suppressionsByRuntime = new WeakMap<WorkerRuntime, MailSuppressions>()
-
-/** The runtime's suppression list (over the effects' DynamoDB client). */
-export function mailSuppressions (rt: WorkerRuntime): MailSuppressions {
-  let s = rt.suppressions ?? suppressionsByRuntime.get(rt)
-  if (s === undefined) suppressionsByRuntime.set(rt, s = createMailSuppressions(effectStore(rt).dynamodb, rt.config.tables.suppressions))
-  return s
-}
 
 export async function handleMailFeedback (event: MailFeedbackEvent, rt: WorkerRuntime): Promise<void> {
   const { detail } = event
@@ -37,7 +28,8 @@ export async function handleMailFeedback (event: MailFeedbackEvent, rt: WorkerRu
   if (permanent) {
     const at = new Date().toISOString()
     const messageId = detail.mail?.messageId
-    await Promise.all(addresses.map(async (address) => mailSuppressions(rt).suppress(address, { reason: kind, detail: classification, at, ...(messageId !== undefined ? { messageId } : {}) })))
+    const suppressions = await suppressionsOf(rt)
+    await Promise.all(addresses.map(async (address) => suppressions.suppress(address, { reason: kind, detail: classification, at, ...(messageId !== undefined ? { messageId } : {}) })))
   }
   // The addresses stay out of the log (they are the shoppers'); SES's message id finds the mail.
   rt.log.info('mail feedback', { kind, classification, recipients: addresses.length, suppressed: permanent ? addresses.length : 0, messageId: detail.mail?.messageId })

@@ -121,7 +121,7 @@ t.test('a hard bounce or a complaint suppresses the address from later order mai
   await handle(orderEvent(order({ id: 'ord-2' })))
   t.equal(emails.length, 0, 'no email to a suppressed address')
   t.equal(count('EmailsSuppressed'), 1)
-  t.ok(rt.persistence.completed().length >= 2, 'the email effect is recorded done, the webhook too')
+  t.ok(rt.ledger.done().length >= 2, 'the email effect is recorded done, the webhook too')
 
   await handle(feedback('Email Complaint Received', { mail: mail(), complaint: { complaintFeedbackType: 'abuse', complainedRecipients: [{ emailAddress: 'bob@example.com' }] } }))
   t.match(rt.suppressions.entries.get('bob@example.com'), { reason: 'complaint', detail: 'abuse' })
