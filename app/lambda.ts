@@ -4,11 +4,14 @@
 // the first request for it, and every validator and serializer compiled (scripts/build.ts); run
 // from source, the app builds and compiles them itself. With TRACING=Active (the template's
 // default) the X-Ray Tracer is loaded during init and each invocation is one traced subsegment.
+// Logged stack traces name the TypeScript sources, mapped when a stack is first formatted
+// (core/source-mapped-stacks.ts): no source map is read at init.
 import awsLambdaFastify from '@fastify/aws-lambda'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../core/config.js'
+import { installSourceMappedStacks } from '../core/source-mapped-stacks.js'
 import { serviceName } from '../core/metrics.js'
 import { loadTracing } from '../core/tracing.js'
 import { buildApp } from './app.js'
@@ -16,6 +19,7 @@ import { PREBUILT_OPENAPI_FILE } from './startup/openapi-document.js'
 import { COMPILED_DIR, loadCompiledSchemas } from './startup/compiled-schemas.js'
 import { PROXY_OPTIONS } from './lambda-options.js'
 
+installSourceMappedStacks()
 const here = dirname(fileURLToPath(import.meta.url))
 const prebuilt = join(here, PREBUILT_OPENAPI_FILE)
 const compiledSchemas = loadCompiledSchemas(join(here, COMPILED_DIR))

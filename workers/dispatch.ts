@@ -57,7 +57,7 @@ export function createHandler (rt: WorkerRuntime): WorkerHandler {
     if (isEventBridgeEvent(event)) {
       const outcome = await (await import('./effects.js')).handleOrderEvent(event, rt, context)
       if (outcome.result !== 'done') {
-        rt.log.error('order event failed', { id: event.id, detailType: event['detail-type'], orderId: event.detail?.id, correlationId: event.detail?.correlationId, outcome: outcome.result, reason: outcome.reason })
+        rt.log.error('order event failed', { id: event.id, detailType: event['detail-type'], orderId: event.detail?.id, correlationId: event.detail?.correlationId, outcome: outcome.result, reason: outcome.reason, ...(outcome.stack !== undefined ? { stack: outcome.stack } : {}) })
         throw new EventFailedError(`order event ${outcome.result === 'park' ? 'refused' : 'failed'}: ${outcome.reason}`)
       }
       return undefined

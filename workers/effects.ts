@@ -27,13 +27,22 @@ export class UnexpectedEventError extends Error {
   }
 }
 
-/** What became of one event's effects. */
+/**
+ * What became of one event's effects. `stack`: that of an error nobody expected (a bug, rather than
+ * a partner's or an AWS service's answer), for the log line (source-mapped: core/source-mapped-stacks.ts).
+ */
 export type EventOutcome =
   | { result: 'done' }
-  | { result: 'retry'; reason: string }
-  | { result: 'park'; reason: string; error: string }
+  | { result: 'retry'; reason: string; stack?: string }
+  | { result: 'park'; reason: string; error: string; stack?: string }
 
-type EffectResult = { result: 'done' | 'skipped' } | { result: 'retry' | 'park'; reason: string; error: string }
+type EffectResult = { result: 'done' | 'skipped' } | { result: 'retry' | 'park'; reason: string; error: string; stack?: string }
+
+/** The stack of an error that is neither a partner's answer nor an AWS service's: where the bug is. */
+function unexpectedStack (err: unknown): { stack?: string } {
+  if (!(err instanceof Error) || err instanceof WebhookError || (err as { $metadata?: unknown }).$metadata !== undefined) return {}
+  return err.stack === undefined ? {} : { stack: err.stack }
+}
 
 /** Which partner hears about each status (if any); every status emails the customer. */
 const PARTNER_OF_STATUS: Record<OrderStatus, PartnerName | undefined> = {
@@ -143,7 +152,7 @@ async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: numbe
     await effect.run()
   } catch (err) {
     await ledger.release(order.id, effect.channel, token)
-    return { result: classify(err), reason: 'failed', error: `${effect.channel} (${(err as Error).name}: ${(err as Error).message})` }
+    return { result: classify(err), reason: 'failed', error: `${effect.channel} (${(err as Error).name}: ${(err as Error).message})`, ...unexpectedStack(err) }
   }
   try {
     await ledger.complete(order.id, effect.channel, sequence, token)
@@ -207,7 +216,9 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   const failed = results.filter((r): r is Extract<EffectResult, { reason: string }> => r.result === 'retry' || r.result === 'park')
   if (failed.length === 0) return { result: 'done' }
   const error = failed.map((f) => f.error).join('; ')
+  const stack = failed.find((f) => f.stack !== undefined)?.stack
+  const withStack = stack === undefined ? {} : { stack }
   // Anything that may pass is retried (the parts already done are skipped then); park only when nothing can.
-  if (failed.some((f) => f.result === 'retry')) return { result: 'retry', reason: error }
-  return { result: 'park', reason: 'effect refused', error }
+  if (failed.some((f) => f.result === 'retry')) return { result: 'retry', reason: error, ...withStack }
+  return { result: 'park', reason: 'effect refused', error, ...withStack }
 }

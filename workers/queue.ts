@@ -99,13 +99,16 @@ export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime, cont
     try {
       outcome = await handleMessage(record, rt, context)
     } catch (err) {
-      outcome = { result: 'retry', reason: `${(err as Error).name}: ${(err as Error).message}`, dlq: 'events' }
+      // Nothing below handled it (a bug, an AWS error no code expects): its stack says where.
+      const { name, message, stack } = err as Error
+      outcome = { result: 'retry', reason: `${name}: ${message}`, ...(typeof stack === 'string' ? { stack } : {}), dlq: 'events' }
     }
+    const stack = outcome.result !== 'done' && outcome.stack !== undefined ? { stack: outcome.stack } : {}
     if (outcome.result === 'park') {
       try {
         await park(rt, rt.config.deadLetterQueues[outcome.dlq], record.body, { reason: outcome.reason, error: outcome.error })
         rt.metrics.add('DeadLettered', { Queue: outcome.dlq })
-        rt.log.error('message parked in the dead-letter queue', { ...where, queue: outcome.dlq, reason: outcome.reason, error: outcome.error })
+        rt.log.error('message parked in the dead-letter queue', { ...where, queue: outcome.dlq, reason: outcome.reason, error: outcome.error, ...stack })
         return
       } catch (err) {
         outcome = { result: 'retry', reason: `parking failed (${(err as Error).name}: ${(err as Error).message})`, dlq: outcome.dlq }
@@ -115,7 +118,7 @@ export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime, cont
       const delays = outcome.dlq === 'stream' ? rt.replayRetryDelaysS : rt.effectRetryDelaysS
       const seconds = retryDelaySeconds(delays, where.receiveCount)
       const last = where.receiveCount >= delays.length + 1
-      rt.log[last ? 'error' : 'warn'](last ? 'message failed its last attempt: the queue moves it to its dead-letter queue' : 'message failed, retried later', { ...where, inSeconds: seconds, reason: outcome.reason })
+      rt.log[last ? 'error' : 'warn'](last ? 'message failed its last attempt: the queue moves it to its dead-letter queue' : 'message failed, retried later', { ...where, inSeconds: seconds, reason: outcome.reason, ...stack })
       if (last) rt.metrics.add('DeadLettered', { Queue: outcome.dlq })
       await retryLater(rt, record.eventSourceARN, record.receiptHandle, seconds)
       failed.push(record.messageId)

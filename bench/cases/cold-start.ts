@@ -2,7 +2,7 @@
 // variants of a group run round-robin (A B C A B C ...), so a noisy moment on the machine hits
 // every variant alike; each variant is compared with its baseline's samples from the same rounds.
 import { execFileSync } from 'node:child_process'
-import { startAwsStub } from '../lib/aws-stub.js'
+import { MISSING_TABLE, startAwsStub } from '../lib/aws-stub.js'
 import { lambdaEnv } from '../lib/env.js'
 import { onExit, runProbe } from '../lib/processes.js'
 import { summarize, type Summary } from '../lib/stats.js'
@@ -60,6 +60,13 @@ const TRACING_ON = {
   AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR'
 }
 
+/**
+ * The template's former NODE_OPTIONS: Node reads and parses each module's source map as it loads
+ * it. The bundles now map a stack only when one is formatted (core/source-mapped-stacks.ts); these
+ * variants measure what the flag would cost, and the API against the floor as it was with it.
+ */
+const EAGER_SOURCE_MAPS = { NODE_OPTIONS: '--enable-source-maps' }
+
 const metrics = [
   { key: 'totalMs', what: 'import to response', unit: 'ms' },
   { key: 'wallMs', what: 'process wall time', unit: 'ms' },
@@ -82,6 +89,14 @@ function rowsFor (caseName: string, label: string, mine: ColdSample[], baseName:
   })
 }
 
+/** What --enable-source-maps costs: the API with it against the floor with it (the configuration before), and against the API without. */
+function sourceMapRows (caseName: string, suffix: string, api: ColdSample[], apiEager: ColdSample[], floorEager: ColdSample[]): Row[] {
+  return [
+    ...rowsFor(caseName, `api GET /items/{id}${suffix}, both with NODE_OPTIONS=--enable-source-maps (before)`, apiEager, 'floor with it', floorEager).slice(0, 1),
+    ...rowsFor(caseName, `api GET /items/{id}${suffix} with --enable-source-maps (before) vs stacks mapped when formatted (the template's)`, apiEager, 'without', api).slice(0, 1)
+  ]
+}
+
 export const apiColdStart: BenchCase = {
   name: 'cold start',
   async run (ctx) {
@@ -95,7 +110,9 @@ export const apiColdStart: BenchCase = {
       { label: 'api GET /items/{id}, OpenAPI built at init (before)', bundle: 'api-live-openapi', event: 'getItem', status: 200 },
       { label: 'api GET /items/{id}, schemas compiled at init (before)', bundle: 'api-eager-compile', event: 'getItem', status: 200 },
       { label: 'api GET /items/{id}, schemas compiled on first use', bundle: 'api-first-use-compile', event: 'getItem', status: 200 },
-      { label: 'api GET /items/{id}, tracing on', bundle: 'api', event: 'getItem', status: 200, env: TRACING_ON }
+      { label: 'api GET /items/{id}, tracing on', bundle: 'api', event: 'getItem', status: 200, env: TRACING_ON },
+      { label: 'api GET /items/{id}, --enable-source-maps', bundle: 'api', event: 'getItem', status: 200, env: EAGER_SOURCE_MAPS },
+      { label: 'floor, --enable-source-maps', bundle: 'floor', event: 'getItem', status: 200, env: EAGER_SOURCE_MAPS }
     ]
     ctx.log(`cold start: ${variants.length} variants x ${n} rounds`)
     const s = await rounds(ctx, variants, n)
@@ -109,6 +126,7 @@ export const apiColdStart: BenchCase = {
       ...rowsFor('cold start, other routes', 'api GET /docs', get('api GET /docs'), 'floor', get('floor')),
       ...rowsFor('cold start, tracing on', 'api GET /items/{id}, X-Ray tracing on (TRACING=Active)', get('api GET /items/{id}, tracing on'), 'floor', get('floor')),
       ...rowsFor('cold start, tracing on', 'api GET /items/{id}, tracing on', get('api GET /items/{id}, tracing on'), 'tracing off', api).slice(0, 1),
+      ...sourceMapRows('cold start, source maps', '', api, get('api GET /items/{id}, --enable-source-maps'), get('floor, --enable-source-maps')),
       ...rowsFor('optimisation', 'prebuilt OpenAPI (after) vs built at init (before)', api, 'before',
         get('api GET /items/{id}, OpenAPI built at init (before)')),
       ...rowsFor('optimisation', 'validators/serializers compiled on first use (after) vs all at init (before)',
@@ -141,9 +159,11 @@ export const workerColdStart: BenchCase = {
 /**
  * The cold starts on Node 22, the Lambda runtime's version (scripts/node22.ts finds or installs it):
  * the API against the floor and the worker against its plain handler, both on Node 22, with the
- * same targets; the API on Node 22 against the API on this machine's Node; and what the template's
- * NODE_OPTIONS=--enable-source-maps costs the API there (Node 22 reads the maps of every module it
- * loads at load time: far more than Node 20 does).
+ * same targets; the API on Node 22 against the API on this machine's Node; what
+ * NODE_OPTIONS=--enable-source-maps (the template's until Node 22 made it costly: it reads the map
+ * of every module it loads at load time) would cost there; and what the first logged error costs a
+ * container now that its stack is mapped when formatted: a cold start whose first request answers
+ * a logged 500 (the stub's missing table) against the same GET answered 200.
  */
 export const node22ColdStart: BenchCase = {
   name: 'cold start, Node 22',
@@ -158,19 +178,23 @@ export const node22ColdStart: BenchCase = {
       { label: on22('worker, one stream record'), bundle: 'worker', event: 'streamRecord', status: 200, node: node22 },
       { label: on22('worker-plain'), bundle: 'worker-plain', event: 'streamRecord', status: 200, node: node22 },
       { label: `api GET /items/{id} (Node ${process.version})`, bundle: 'api', event: 'getItem', status: 200 },
-      { label: on22('api GET /items/{id} without source maps'), bundle: 'api', event: 'getItem', status: 200, node: node22, env: { NODE_OPTIONS: '' } }
+      { label: on22('api GET /items/{id}, --enable-source-maps'), bundle: 'api', event: 'getItem', status: 200, node: node22, env: EAGER_SOURCE_MAPS },
+      { label: on22('floor, --enable-source-maps'), bundle: 'floor', event: 'getItem', status: 200, node: node22, env: EAGER_SOURCE_MAPS },
+      { label: on22('api GET /items/{id} answering a logged 500'), bundle: 'api', event: 'getItem', status: 500, node: node22, env: { ITEMS_TABLE: MISSING_TABLE } }
     ]
     ctx.log(`cold start on Node ${version}: ${variants.length} variants x ${n} rounds`)
     const s = await rounds(ctx, variants, n)
     const get = (label: string): ColdSample[] => s.get(label) ?? []
-    const [api, floor, worker, plain, apiHere, noMaps] = variants.map((v) => get(v.label)) as [ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[]]
+    const [api, floor, worker, plain, apiHere, apiEager, floorEager, first500] =
+      variants.map((v) => get(v.label)) as [ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[]]
     return [
       ...rowsFor('cold start, Node 22', on22('api GET /items/{id}'), api, on22('floor'), floor, 1.15, '<= 1.15x'),
       ...rowsFor('cold start, Node 22', on22('worker, one stream record'), worker, on22('worker-plain'), plain, 1.2, '<= 1.2x'),
       ...(version.split('.')[0] === process.version.split('.')[0]
         ? []
         : rowsFor('cold start, Node 22', on22('api GET /items/{id}'), api, `the same on Node ${process.version}`, apiHere).slice(0, 1)),
-      ...rowsFor('cold start, Node 22', on22('api GET /items/{id} with source maps (the template\'s NODE_OPTIONS)'), api, 'without', noMaps).slice(0, 1)
+      ...sourceMapRows('cold start, Node 22', ` (Node ${version})`, api, apiEager, floorEager),
+      ...rowsFor('cold start, Node 22', on22('api, first request a logged 500 (its stack mapped: the maps read then)'), first500, 'the same GET answered 200', api).slice(0, 1)
     ]
   }
 }
