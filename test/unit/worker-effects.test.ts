@@ -234,3 +234,24 @@ t.test('the sample SQS event (events/sqs-order-placed.json) is handled as the ef
   t.equal(web.calls.length, 1)
   t.equal(emails.length, 1)
 })
+
+t.test('an error nobody expects (a bug) is logged with its stack; a partner\'s or an AWS service\'s answer without', async (t) => {
+  const bug = setup()
+  bug.sesFailures.push(new TypeError('cannot read properties of undefined'))
+  t.equal((await bug.deliver(sqsMessage(orderEvent(order())))).length, 1, 'retried later')
+  const bugLine = bug.rt.log.lines.find((l) => l.message === 'message failed, retried later')
+  t.match(bugLine?.extra, { reason: /email \(TypeError: cannot read properties of undefined\)/, stack: /^TypeError: cannot read properties of undefined\n {4}at / })
+
+  // Thrown past the effects (the ledger is below them): queue.ts's catch-all logs the stack too.
+  const ledger = setup()
+  ledger.rt.ledger.claim = async () => { throw new Error('ledger down') }
+  await ledger.deliver(sqsMessage(orderEvent(order())))
+  t.match(ledger.rt.log.lines.find((l) => l.message === 'message failed, retried later')?.extra, { reason: 'Error: ledger down', stack: /^Error: ledger down\n {4}at / })
+
+  const expected = setup([503, 503, 503])
+  expected.sesFailures.push(awsError('TooManyRequestsException', 'client'))
+  await expected.deliver(sqsMessage(orderEvent(order())))
+  const line = expected.rt.log.lines.find((l) => l.message === 'message failed, retried later')
+  t.match(line?.extra, { reason: /TooManyRequestsException/ })
+  t.notOk('stack' in (line?.extra ?? {}), 'answers the code expects carry no stack')
+})
