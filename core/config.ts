@@ -22,7 +22,8 @@ export interface Config {
   region: string
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   logPretty: boolean
-  tables: { items: string; orders: string; idempotency: string }
+  /** catalogIndex: the items' search tokens and category counters (docs/ARCHITECTURE.md, "Catalog index"). */
+  tables: { items: string; orders: string; idempotency: string; catalogIndex: string }
   eventBusName: string
   cognito: { userPoolId: string; clientId: string; issuer: string }
   corsOrigins: '*' | string[]
@@ -171,7 +172,8 @@ export function loadConfig (env: Env = process.env): Config {
     tables: {
       items: read('ITEMS_TABLE') ?? 'items',
       orders: read('ORDERS_TABLE') ?? 'orders',
-      idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency'
+      idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency',
+      catalogIndex: read('CATALOG_INDEX_TABLE') ?? 'catalog-index'
     },
     eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
     cognito: { userPoolId, clientId, issuer },
@@ -221,7 +223,7 @@ const COMMON_DEPLOYED_ENV = [
   'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'
 ] as const
 export const DEPLOYED_ENV = {
-  api: [...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG'],
+  api: [...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'CATALOG_INDEX_TABLE'],
   worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'PICKUP_ADDRESS']
 } as const
 

@@ -82,7 +82,7 @@ async function main (): Promise<void> {
   await ensureTables(admin, config.tables, { recreateDrifted: true, log })
   admin.destroy()
   if (!flags['no-seed']) {
-    const seeded = await seedCatalog(createDocumentClient(config), config.tables.items, { onlyIfEmpty: true })
+    const seeded = await seedCatalog(createDocumentClient(config), config.tables, { onlyIfEmpty: true })
     if (seeded > 0) log(`seeded the empty catalog with ${seeded} sample items`)
   }
 
