@@ -65,21 +65,26 @@ async function main (): Promise<number> {
       return 1
     }
     let status: string | undefined
+    // The pool's own name for the user (an email-as-username pool calls them by their sub): the
+    // group calls below use it, which both Cognito and cognito-local accept.
+    let username = email
     try {
-      status = (await client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: email }))).UserStatus
+      const user = await client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: email }))
+      status = user.UserStatus
+      username = user.Username ?? email
     } catch (err) {
       if (nameOf(err) !== 'UserNotFoundException') throw err
       console.error(`no user ${email} in ${where}: sign up first (POST /signup), then run this again`)
       return 1
     }
-    const groups = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: userPoolId, Username: email }))
+    const groups = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: userPoolId, Username: username }))
     const isAdmin = groups.Groups?.some((g) => g.GroupName === ADMIN_GROUP) === true
     if (values.remove) {
       if (!isAdmin) {
         console.log(`${email} is not in the ${ADMIN_GROUP} group: nothing to do`)
         return 0
       }
-      await client.send(new AdminRemoveUserFromGroupCommand({ UserPoolId: userPoolId, Username: email, GroupName: ADMIN_GROUP }))
+      await client.send(new AdminRemoveUserFromGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP }))
       console.log(`${email} is no longer in the ${ADMIN_GROUP} group (tokens already issued keep it until they expire)`)
       return 0
     }
@@ -88,12 +93,12 @@ async function main (): Promise<number> {
       return 0
     }
     try {
-      await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: email, GroupName: ADMIN_GROUP }))
+      await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP }))
     } catch (err) {
       // A local pool made before the group existed: create it (a deployed stack always has it).
       if (nameOf(err) !== 'ResourceNotFoundException' || deployed) throw err
       await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: ADMIN_GROUP, Description: 'Catalog administrators' }))
-      await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: email, GroupName: ADMIN_GROUP }))
+      await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP }))
     }
     console.log(`${email} is now in the ${ADMIN_GROUP} group of ${where}.`)
     console.log('Sign in again (POST /signin): tokens issued before do not carry the group.')

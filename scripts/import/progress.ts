@@ -22,7 +22,7 @@ export function createProgress (opts: ProgressOptions) {
   const now = opts.now ?? (() => Date.now())
   const started = now()
   const counts = { created: 0, replaced: 0, refused: 0 }
-  let lastDraw = 0
+  let lastDraw = -Infinity
   let lastPlain = started
   let drawn = false
 
