@@ -2,7 +2,7 @@
 // lines (each refused with its number and reason, the others imported), a rerun (nothing
 // duplicated, stock taken since not undone), an interrupted import finished by a rerun, and the
 // command's output and exit codes.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,7 +22,7 @@ const line = (id: string, over: Record<string, unknown> = {}): string => JSON.st
   colorPreference: [{ colorCode: '#000', displayValue: 'Black' }], price: 1500, currency: 'EUR', stock: 5, ...over
 })
 
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup (t: Test) {
   const tables = await createTables(t)
   const issuer = await startTestIssuer()
   t.teardown(() => issuer.close())

@@ -1,7 +1,7 @@
 // The catalog index against DynamoDB Local, through the API: search semantics (accents, case,
 // prefix, several words, paging, deleted and replaced items), GET /categories and the index under
 // concurrent admin writes, injected throttling, and that no catalog read is a Scan.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { build, BASE_TEST_ENV } from '../helpers/app.js'
@@ -25,7 +25,7 @@ function recordCommands (ddb: DynamoDBDocumentClient): string[] {
   return names
 }
 
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup (t: Test) {
   const tables = await createTables(t)
   const issuer = await startTestIssuer()
   t.teardown(() => issuer.close())

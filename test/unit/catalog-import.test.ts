@@ -1,7 +1,7 @@
 // The import's engine and command against a stand-in API (node:http) that can hold requests,
 // refuse a token or be busy: retries, a renewed sign-in, progress output, and Ctrl-C in the
 // middle (requests in flight finish, the summary says how to finish, a rerun does).
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -22,7 +22,7 @@ const fileOf = (name: string, n: number): string => {
 type Handler = (id: string, req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
 
 /** PUT /items/{id}: 201 the first time, 200 after; `before` may answer instead (returning true). */
-async function standIn (t: Parameters<Parameters<typeof t.test>[1]>[0], before?: Handler) {
+async function standIn (t: Test, before?: Handler) {
   const store = new Map<string, number>()
   const server = createServer((req, res) => {
     req.resume()

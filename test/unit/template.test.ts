@@ -49,6 +49,9 @@ t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', 
   t.same(index('OrdersTable', 'byUser'), ['userId:HASH', 'createdAt:RANGE'])
   t.equal(props('OrdersTable').StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES', 'the worker compares old and new images')
   t.same(keys('IdempotencyTable'), ['id:HASH'])
+  t.same(keys('CatalogIndexTable'), ['pk:HASH', 'sk:RANGE'], 'token rows and counters (domain/catalog-index.ts)')
+  t.equal(attrType('CatalogIndexTable', 'pk'), 'S')
+  t.equal(attrType('CatalogIndexTable', 'sk'), 'S')
   t.same(props('IdempotencyTable').TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true }, "Powertools' default expiry attribute")
   for (const [id, name] of [['ItemsTable', 'id'], ['ItemsTable', 'category'], ['ItemsTable', 'typeBrandId'], ['OrdersTable', 'userId'], ['OrdersTable', 'createdAt'], ['IdempotencyTable', 'id']]) {
     t.equal(attrType(id!, name!), 'S', `${id}.${name} is a string`)
@@ -217,9 +220,9 @@ t.test("each function's role grants exactly the actions its code declares, on it
   t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'), [arn('IdempotencyTable')], 'the worker writes idempotency records only')
   t.same(resourcesFor('WorkerFunctionRole', 'events:PutEvents'), [arn('OrdersEventBus')])
   t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query'), [
-    arn('IdempotencyTable'), arn('ItemsTable'), arn('OrdersTable'),
+    arn('IdempotencyTable'), arn('ItemsTable'), arn('OrdersTable'), arn('CatalogIndexTable'),
     JSON.stringify({ 'Fn::Sub': '${ItemsTable.Arn}/index/*' }), JSON.stringify({ 'Fn::Sub': '${OrdersTable.Arn}/index/*' })
-  ].sort(), 'the API reaches its three tables and their indexes')
+  ].sort(), 'the API reaches its four tables and their indexes')
   t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:GetRecords'), [JSON.stringify({ 'Fn::Sub': '${OrdersTable.Arn}/stream/*' })])
 })
 
