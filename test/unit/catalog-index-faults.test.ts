@@ -5,7 +5,7 @@
 import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb'
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { createItemsRepository } from '../../data/items-repository.js'
 import { toStoredItem, type ItemInput } from '../../domain/catalog.js'
 
@@ -105,4 +105,19 @@ t.test('a legacy item (written before the index) is replaced and deleted without
   const put = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? []
   t.match(put[0]?.Update?.UpdateExpression, /REMOVE #storage, #searchText$/, 'the old search attribute goes')
   t.equal(put.filter((a) => a.Update?.Key?.pk === 'categories').length, 3, 'counted once, now')
+})
+
+t.test('a replace the index does not see is one plain conditional update; the same body again writes nothing', async (t) => {
+  const { repo, mock } = setup()
+  const stored = toStoredItem('x1', INPUT, 3, NOW, NOW)
+  mock.on(GetCommand).resolves({ Item: stored })
+  mock.on(UpdateCommand).resolves({})
+  const repriced = await repo.put('x1', { ...INPUT, price: 250 }, 0, '2025-01-02T00:00:00.000Z')
+  t.match(repriced, { created: false, item: { price: 250, stock: 3, updatedAt: '2025-01-02T00:00:00.000Z' } })
+  t.same(sent(mock), ['GetCommand', 'UpdateCommand'], 'no transaction: no index row or counter changes')
+  t.match(mock.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression, /#sw = :oldWords/)
+  mock.resetHistory()
+  const same = await repo.put('x1', INPUT, 0, '2025-01-03T00:00:00.000Z')
+  t.same(same, { created: false, item: stored }, 'the stored item, untouched (updatedAt too)')
+  t.same(sent(mock), ['GetCommand'], 'read only')
 })
