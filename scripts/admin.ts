@@ -10,6 +10,7 @@ import {
   CognitoIdentityProviderClient, CreateGroupCommand, ListUserPoolsCommand
 } from '@aws-sdk/client-cognito-identity-provider'
 import { LOCAL_POOL_NAME } from '../local/emulators/cognito.js'
+import { isUnreachable, runMain } from './cli.js'
 
 const ADMIN_GROUP = 'admin'
 const USAGE = 'usage: npm run admin -- <email> [--remove] [--user-pool-id ID --region REGION] [--endpoint URL]'
@@ -105,8 +106,7 @@ async function main (): Promise<number> {
     if (status !== undefined && status !== 'CONFIRMED') console.log(`Note: the account's status is ${status}; it can sign in once confirmed.`)
     return 0
   } catch (err) {
-    const code = (err as { code?: string }).code ?? nameOf(err)
-    if (['ECONNREFUSED', 'TimeoutError'].includes(code)) console.error(`cannot reach Cognito at ${endpoint ?? region}: start the local stack with \`npm start\` (COGNITO_PORT sets its port)`)
+    if (isUnreachable(err)) console.error(`cannot reach Cognito at ${endpoint ?? region}: start the local stack with \`npm start\` (COGNITO_PORT sets its port)`)
     else console.error(`failed: ${nameOf(err)}: ${(err as Error).message}`)
     return 1
   } finally {
@@ -114,7 +114,4 @@ async function main (): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exit(2)
-})
+runMain(main)

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { countLines, runImport, type ImportAuth, type ImportSummary } from './import/run-import.js'
 import { createProgress, describeRefusal } from './import/progress.js'
 import { askHidden, signIn } from './import/sign-in.js'
+import { runMain } from './cli.js'
 
 const USAGE = 'usage: npm run import -- <file.jsonl> [--api URL] [--email EMAIL] [--concurrency N]\n' +
   '  credentials: --email (password from ADMIN_PASSWORD or asked for) or ADMIN_TOKEN=<token>'
@@ -114,7 +115,4 @@ async function main (): Promise<number> {
   return summary.refused.length > 0 ? 1 : 0
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exit(2)
-})
+runMain(main)
