@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
 import { Problem } from '../core/problem.js'
 import type { ItemFilters, StoredItem } from '../domain/catalog.js'
-import { indexStateOf, wordPartition, type SearchRow } from '../domain/catalog-index.js'
+import { indexStateOf, keyRange, wordPartition, type SearchRow } from '../domain/catalog-index.js'
 import { driverOf, isFirstUnderPrefix, matchesQuery, type SearchQuery } from '../domain/search.js'
 import { mapAwsError, serviceBusy } from './aws-errors.js'
 import type { ItemsPage, ItemsTables } from './items-repository.js'
@@ -46,7 +46,8 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
     const pk = wordPartition(driver.word)
     const range = driver.prefix ? driver.word : `${driver.word}#`
     const names: Record<string, string> = { '#pk': 'pk', '#sk': 'sk', '#id': 'id', '#ws': 'ws' }
-    const values: Record<string, unknown> = { ':pk': pk, ':range': range }
+    const bounds = keyRange(range)
+    const values: Record<string, unknown> = { ':pk': pk, ':from': bounds.from, ':to': bounds.to }
     const conditions: string[] = []
     query.exact.forEach((word, i) => {
       if (!driver.prefix && word === driver.word) return
@@ -65,7 +66,7 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
     }
     const input: QueryCommandInput = {
       TableName: tables.catalogIndex,
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :range)',
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
       ProjectionExpression: '#pk, #sk, #id, #ws',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values

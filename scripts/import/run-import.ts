@@ -70,7 +70,8 @@ function describeProblem (status: number, body: unknown): { code?: string; reaso
 function parseLine (text: string): { id: string; body: Record<string, unknown> } | string {
   let value: unknown
   try {
-    value = JSON.parse(text)
+    // A byte order mark (files saved by some editors) is not part of the first line's JSON.
+    value = JSON.parse(text.replace(/^\uFEFF/, ''))
   } catch (err) {
     return `not JSON: ${(err as Error).message}`
   }

@@ -38,7 +38,7 @@ t.test('a file with bad lines: each refused with its line number, the others imp
   const good = Array.from({ length: 24 }, (_, i) => line(`g${i}`))
   const file = join(dir, 'mixed.jsonl')
   writeFileSync(file, [
-    good[0], '', '{not json', good[1], JSON.stringify({ category: 'imported' }), line('bad-price', { price: -1 }),
+    `\uFEFF${good[0] as string}`, '', '{not json', good[1], JSON.stringify({ category: 'imported' }), line('bad-price', { price: -1 }),
     line('bad-field', { colour: 'red' }), '[1, 2]', line('g1', { title: 'again' }), line('bad id!'), ...good.slice(2), ''
   ].join('\n'))
   const auth = { token: async () => token }

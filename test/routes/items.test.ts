@@ -193,8 +193,8 @@ t.test('GET /items?q= reads one key range of the token index and the page\'s ite
   t.same(res.json().items.map((i: { id: string }) => i.id), ['acme-1', 'acme-2'])
   t.type(res.json().nextCursor, 'string')
   const query = mock.commandCalls(QueryCommand)[0]?.args[0].input
-  t.match(query, { TableName: 'catalog-index', KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :range)' })
-  t.same(query?.ExpressionAttributeValues, { ':pk': 'w#p', ':range': 'pix' })
+  t.match(query, { TableName: 'catalog-index', KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to' })
+  t.same(query?.ExpressionAttributeValues, { ':pk': 'w#p', ':from': 'pix', ':to': 'piy' }, 'the key range of words starting with pix')
   t.same(mock.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.items?.Keys, [{ id: 'acme-1' }, { id: 'acme-2' }])
   t.equal(mock.commandCalls(ScanCommand).length, 0)
 })

@@ -107,9 +107,9 @@ function fakeIndex (items: StoredItem[]) {
   const byId = new Map(items.map((i) => [i.id, i]))
   mock.on(QueryCommand).callsFake((input: QueryCommandInput) => {
     const v = input.ExpressionAttributeValues as Record<string, string>
-    const range = rows.filter((r) => r.pk === v[':pk'] && r.sk.startsWith(v[':range']))
+    const range = rows.filter((r) => r.pk === v[':pk'] && compareUtf8(r.sk, v[':from'] as string) >= 0 && compareUtf8(r.sk, v[':to'] as string) <= 0)
     const keep = (r: SearchRow): boolean => Object.entries(v).every(([name, value]) => {
-      if (name === ':pk' || name === ':range') return true
+      if (name === ':pk' || name === ':from' || name === ':to') return true
       if (name === ':c' || name === ':t' || name === ':b') return r[name.slice(1) as 'c' | 't' | 'b'] === value
       return r.ws.includes(value)
     })

@@ -6,7 +6,7 @@ import {
   MAX_INDEXED_WORDS, canonicalQuery, compareUtf8, driverOf, foldText, indexedWords, isFirstUnderPrefix, matchesQuery, parseQuery,
   wordString, wordsOf
 } from '../../domain/search.js'
-import { indexChange, indexStateOf, searchRows, summariseCounts } from '../../domain/catalog-index.js'
+import { indexChange, indexStateOf, keyRange, searchRows, summariseCounts } from '../../domain/catalog-index.js'
 
 t.test('text folds case, accents and compatibility forms; words are runs of letters and digits', async (t) => {
   t.equal(foldText('Crème BRÛLÉE ﬁne Ærø Straße İstanbul Łódź'), 'creme brulee fine aero strasse istanbul lodz')
@@ -70,6 +70,18 @@ t.test('under a prefix, only the first matching word of an item counts (in key o
   t.notOk(isFirstUnderPrefix(ws, 'pixels', 'pix'))
   t.notOk(isFirstUnderPrefix(ws, 'pixelbook', 'pix'))
   t.ok(compareUtf8('z', 'é') < 0 && compareUtf8('\uffff', '😀') < 0, 'UTF-8 byte order, as DynamoDB sorts keys')
+})
+
+t.test('a prefix is a key range whose upper bound no key equals', async (t) => {
+  t.same(keyRange('pix'), { from: 'pix', to: 'piy' })
+  t.same(keyRange('pixel#'), { from: 'pixel#', to: 'pixel$' }, 'an exact word')
+  t.same(keyRange('caf\u00e9'), { from: 'caf\u00e9', to: 'caf\u00ea' })
+  t.same(keyRange('x\ud7ff'), { from: 'x\ud7ff', to: 'x\ue000' }, 'skips the surrogates')
+  const inside = ['pix#a', 'pixel#b', 'pixz#c', `pix${String.fromCodePoint(0x10ffff)}#d`]
+  const outside = ['piw#a', 'piy#a', 'pi#a', 'p#a']
+  const { from, to } = keyRange('pix')
+  for (const k of inside) t.ok(compareUtf8(k, from) >= 0 && compareUtf8(k, to) <= 0, `${k} is in`)
+  for (const k of outside) t.notOk(compareUtf8(k, from) >= 0 && compareUtf8(k, to) < 0, `${k} is out`)
 })
 
 t.test('index rows and changes: create, replace, delete', async (t) => {
