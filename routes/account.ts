@@ -28,6 +28,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/signup', {
     schema: {
+      operationId: 'signUp',
       tags: ['account'],
       summary: 'Create an account',
       description: `Creates and confirms a shopper account; sign in at once. Password policy: ${PASSWORD_POLICY}. ` +
@@ -46,6 +47,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/signin', {
     schema: {
+      operationId: 'signIn',
       tags: ['account'],
       summary: 'Sign in',
       description: 'Exchanges an email and password for Cognito tokens. A wrong password and an unknown email give the same 401.',
@@ -61,6 +63,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/token/refresh', {
     schema: {
+      operationId: 'refreshTokens',
       tags: ['account'],
       summary: 'Refresh tokens',
       description: 'Exchanges a refresh token from POST /signin for fresh id and access tokens.',
@@ -76,6 +79,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/me', {
     preHandler: app.requireUser(),
     schema: {
+      operationId: 'getMe',
       tags: ['account'],
       summary: 'The caller',
       description: "The signed-in user's id, email and groups, from the verified token.",

@@ -37,8 +37,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/items', {
     preHandler: optionalUser,
     schema: {
-      tags: ['catalog'],
       operationId: 'listItems',
+      tags: ['catalog'],
       summary: 'List, filter and search items',
       description: 'Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the ' +
         'category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the ' +
@@ -73,8 +73,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/items/:itemId', {
     preHandler: optionalUser,
     schema: {
-      tags: ['catalog'],
       operationId: 'getItem',
+      tags: ['catalog'],
       summary: 'Get an item',
       description: 'The item, with `inStock`; admins also see the exact `stock`.',
       security: optionalSecurity,
@@ -90,8 +90,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/categories', {
     schema: {
-      tags: ['catalog'],
       operationId: 'listCategories',
+      tags: ['catalog'],
       summary: 'Categories with their types and brands',
       description: 'Each category with its types, brands and item count, for menus. Read from counters the item writes ' +
         'keep in their own transaction: always current, and as cheap with a million items as with ten.',
@@ -103,8 +103,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/items', {
     preHandler: requireAdmin,
     schema: {
-      tags: ['catalog'],
       operationId: 'createItem',
+      tags: ['catalog'],
       summary: 'Create an item (admin)',
       description: 'Creates an item with a new id; `stock` is the initial stock (default 0).',
       security: adminSecurity,
@@ -121,8 +121,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.put('/items/:itemId', {
     preHandler: requireAdmin,
     schema: {
+      operationId: 'replaceItem',
       tags: ['catalog'],
-      operationId: 'putItem',
       summary: 'Create or replace an item with a given id (admin)',
       description: 'Replaces every field but `stock` and `createdAt` of the item with this id (200), or creates it (201, ' +
         'with Location) when there is none, with `stock` as its initial stock. An existing item keeps its stock (change ' +
@@ -144,8 +144,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/items/:itemId', {
     preHandler: requireAdmin,
     schema: {
-      tags: ['catalog'],
       operationId: 'deleteItem',
+      tags: ['catalog'],
       summary: 'Delete an item (admin)',
       description: 'Removes the item from the catalog. Orders already placed keep their snapshot of it.',
       security: adminSecurity,
@@ -160,8 +160,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/items/:itemId/stock', {
     preHandler: requireAdmin,
     schema: {
-      tags: ['catalog'],
       operationId: 'adjustStock',
+      tags: ['catalog'],
       summary: 'Adjust stock atomically (admin)',
       description: 'Adds `delta` (negative to remove). Concurrent adjustments are atomic; a decrement past zero ' +
         'is a 409 `insufficient_stock` whose body has `currentStock`.',

@@ -11,11 +11,13 @@ import { LOCAL_DEFAULTS, loadConfig } from '../../core/config.js'
 import { toStoredItem } from '../../domain/catalog.js'
 import { startLocalWorker, localWorkerEnv } from '../../local/worker.js'
 import { startStreamPoller, toLambdaRecord } from '../../local/stream-poller.js'
-import { verifyWebhook, SIGNATURE_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER } from '../../domain/webhook-signature.js'
+import { SIGNATURE_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER } from '../../domain/webhook-signature.js'
+import { checkWebhookSignature as verifyWebhook } from '../../clients/typescript/src/webhooks.js'
 import type { StoredOrder } from '../../domain/orders.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 import { memoryLog } from '../helpers/worker-fixtures.js'
 import { build } from '../helpers/app.js'
+import { until } from '../helpers/until.js'
 
 interface Hook { path: string; headers: IncomingHttpHeaders; body: string }
 interface SesEmail { destination: { to: string[] }; subject: string; body: { html?: string; text?: string } }
@@ -37,15 +39,6 @@ async function startHookServer (t: { teardown: (fn: () => unknown) => void }): P
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hooks }
 }
 
-async function until<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 async function mailTo (email: string): Promise<SesEmail[]> {
   const res = await fetch(`${stackEnv().SES_ENDPOINT}/store`)
