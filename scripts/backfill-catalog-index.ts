@@ -8,7 +8,7 @@
 //   npm run backfill-index -- --start-after <id> resume an interrupted run
 import { parseArgs } from 'node:util'
 import { backfillCatalogIndex, type BackfillSummary } from '../data/catalog-backfill.js'
-import { catalogTarget, explainTableError, runMain } from './cli.js'
+import { TARGET_OPTIONS, catalogTarget, onTarget, runMain } from './cli.js'
 
 const USAGE = 'usage: npm run backfill-index -- [--table NAME --index-table NAME --region REGION] [--endpoint URL] [--start-after ID] [--parallel N]'
 
@@ -18,13 +18,9 @@ const describe = (s: BackfillSummary): string =>
 async function main (): Promise<number> {
   const { values } = parseArgs({
     options: {
-      table: { type: 'string' },
-      'index-table': { type: 'string' },
-      region: { type: 'string' },
-      endpoint: { type: 'string' },
+      ...TARGET_OPTIONS,
       'start-after': { type: 'string' },
-      parallel: { type: 'string' },
-      help: { type: 'boolean', default: false }
+      parallel: { type: 'string' }
     }
   })
   if (values.help) {
@@ -51,7 +47,7 @@ async function main (): Promise<number> {
   let lastLine = 0
   console.log(`backfilling the catalog index of ${tables.items} into ${tables.catalogIndex} ${target.where}` +
     (values['start-after'] === undefined ? '' : `, after ${values['start-after']}`))
-  try {
+  return await onTarget(target, 'backfill', async () => {
     const summary = await backfillCatalogIndex(ddb, tables, {
       startAfter: values['start-after'],
       parallel,
@@ -72,12 +68,7 @@ async function main (): Promise<number> {
     console.log(`done in ${seconds} s: ${describe(summary)}`)
     if (summary.failed.length > 0) console.log('run the command again to retry the failed items')
     return summary.failed.length > 0 ? 1 : 0
-  } catch (err) {
-    console.error(explainTableError(err, target, 'backfill'))
-    return 1
-  } finally {
-    target.destroy()
-  }
+  })
 }
 
 runMain(main)

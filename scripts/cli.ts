@@ -19,6 +19,15 @@ export function isUnreachable (err: unknown): boolean {
   return ['ECONNREFUSED', 'TimeoutError'].includes((err as { code?: string }).code ?? nameOf(err))
 }
 
+/** The options naming the tables (parseArgs), shared by the commands that take them. */
+export const TARGET_OPTIONS = {
+  table: { type: 'string' },
+  'index-table': { type: 'string' },
+  region: { type: 'string' },
+  endpoint: { type: 'string' },
+  help: { type: 'boolean', default: false }
+} as const
+
 export interface CatalogTarget {
   tables: ItemsTables
   region: string
@@ -57,6 +66,18 @@ export function catalogTarget (values: { table?: string; 'index-table'?: string;
     ddb: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
     where: endpoint === undefined ? `(${region})` : `at ${endpoint}`,
     destroy: () => client.destroy()
+  }
+}
+
+/** Runs a command's work on its tables: a DynamoDB failure is said plainly (exit 1); the client is closed either way. */
+export async function onTarget (target: CatalogTarget, what: string, work: () => Promise<number>): Promise<number> {
+  try {
+    return await work()
+  } catch (err) {
+    console.error(explainTableError(err, target, what))
+    return 1
+  } finally {
+    target.destroy()
   }
 }
 

@@ -7,19 +7,15 @@
 // non-empty table alone.
 import { parseArgs } from 'node:util'
 import { seedCatalog } from '../data/seed-catalog.js'
-import { catalogTarget, explainTableError, runMain } from './cli.js'
+import { TARGET_OPTIONS, catalogTarget, onTarget, runMain } from './cli.js'
 
 const USAGE = 'usage: npm run seed -- [--table NAME --index-table NAME --region REGION] [--endpoint URL] [--only-if-empty]'
 
 async function main (): Promise<number> {
   const { values } = parseArgs({
     options: {
-      table: { type: 'string' },
-      'index-table': { type: 'string' },
-      region: { type: 'string' },
-      endpoint: { type: 'string' },
-      'only-if-empty': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false }
+      ...TARGET_OPTIONS,
+      'only-if-empty': { type: 'boolean', default: false }
     }
   })
   if (values.help) {
@@ -31,18 +27,13 @@ async function main (): Promise<number> {
     console.error(`${target}\n${USAGE}`)
     return 2
   }
-  try {
+  return await onTarget(target, 'seeding', async () => {
     const count = await seedCatalog(target.ddb, target.tables, { onlyIfEmpty: values['only-if-empty'] })
     console.log(count === 0
       ? `table ${target.tables.items} already has items; nothing written (--only-if-empty)`
       : `seeded ${count} items into ${target.tables.items} ${target.where}`)
     return 0
-  } catch (err) {
-    console.error(explainTableError(err, target, 'seeding'))
-    return 1
-  } finally {
-    target.destroy()
-  }
+  })
 }
 
 runMain(main)
