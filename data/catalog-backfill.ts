@@ -18,6 +18,12 @@ export interface BackfillOptions {
   pageSize?: number
   /** Stops after the page in progress. */
   signal?: AbortSignal
+  /**
+   * Index every item as if it had no rows yet: for an index table that is new or was emptied
+   * while the items kept their `searchWords`. Refused unless the index table is empty; run it
+   * with admin writes stopped (a write meanwhile would be counted twice).
+   */
+  rebuild?: boolean
   onPage?: (summary: BackfillSummary) => void
 }
 
@@ -38,6 +44,12 @@ export interface BackfillSummary {
 
 const STALE_ATTEMPTS = 5
 
+/** Whether a table holds no row (one Scan of at most one row). */
+export async function isEmpty (ddb: DynamoDBDocumentClient, table: string): Promise<boolean> {
+  const res = await ddb.send(new ScanCommand({ TableName: table, Limit: 1 }))
+  return (res.Items?.length ?? 0) === 0 && res.LastEvaluatedKey === undefined
+}
+
 export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables: ItemsTables, opts: BackfillOptions = {}): Promise<BackfillSummary> {
   const repo = createItemsRepository(ddb, tables)
   const summary: BackfillSummary = { scanned: 0, indexed: 0, current: 0, gone: 0, failed: [], complete: false }
@@ -47,7 +59,7 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
     let item: StoredItem | undefined = scanned
     try {
       for (let attempt = 0; attempt < STALE_ATTEMPTS; attempt++) {
-        const outcome = await repo.reindex(item)
+        const outcome = await repo.reindex(item, { rebuild: opts.rebuild })
         if (outcome === 'current') { summary.current++; return }
         if (outcome === 'indexed') { summary.indexed++; return }
         // Changed since it was read (an admin write, which indexes it too): read it again.
@@ -61,6 +73,9 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
     }
   }
 
+  if (opts.rebuild === true && opts.startAfter === undefined && !await isEmpty(ddb, tables.catalogIndex)) {
+    throw new Error(`the catalog index table ${tables.catalogIndex} is not empty: a rebuild is for a new or emptied index table (without it, the backfill fixes what is missing)`)
+  }
   let startKey: Record<string, unknown> | undefined = opts.startAfter === undefined ? undefined : { id: opts.startAfter }
   const parallel = Math.max(1, opts.parallel ?? 8)
   do {

@@ -293,10 +293,11 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   /**
    * The backfill's step (scripts/backfill-catalog-index.ts): brings one item's index rows and
    * counters to what its fields say, if they aren't already. 'stale' when the item changed since
-   * it was read (the caller reads it again).
+   * it was read (the caller reads it again). `rebuild` writes them as if the item had none (an
+   * index table that is new or was emptied, with admin writes stopped).
    */
-  async function reindex (item: StoredItem): Promise<ReindexResult> {
-    const have = storedIndexState(item)
+  async function reindex (item: StoredItem, opts: { rebuild?: boolean } = {}): Promise<ReindexResult> {
+    const have = opts.rebuild === true ? undefined : storedIndexState(item)
     const want = indexStateOf(item)
     const change = indexChange(have, want)
     if (have !== undefined && isEmptyChange(change)) return 'current'

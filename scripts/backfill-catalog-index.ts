@@ -6,11 +6,12 @@
 //   npm run backfill-index -- --table prod-ItemsTable-ABC --index-table prod-CatalogIndexTable-DEF --region eu-west-1
 //                                                deployed tables (your AWS credentials; the stack's outputs name them)
 //   npm run backfill-index -- --start-after <id> resume an interrupted run
+//   npm run backfill-index -- --rebuild          fill an index table that is new or was emptied (admin writes stopped)
 import { parseArgs } from 'node:util'
 import { backfillCatalogIndex, type BackfillSummary } from '../data/catalog-backfill.js'
 import { TARGET_OPTIONS, catalogTarget, onTarget, runMain } from './cli.js'
 
-const USAGE = 'usage: npm run backfill-index -- [--table NAME --index-table NAME --region REGION] [--endpoint URL] [--start-after ID] [--parallel N]'
+const USAGE = 'usage: npm run backfill-index -- [--table NAME --index-table NAME --region REGION] [--endpoint URL] [--start-after ID] [--parallel N] [--rebuild]'
 
 const describe = (s: BackfillSummary): string =>
   `scanned ${s.scanned} items: indexed ${s.indexed}, already current ${s.current}, deleted meanwhile ${s.gone}, failed ${s.failed.length}`
@@ -20,7 +21,8 @@ async function main (): Promise<number> {
     options: {
       ...TARGET_OPTIONS,
       'start-after': { type: 'string' },
-      parallel: { type: 'string' }
+      parallel: { type: 'string' },
+      rebuild: { type: 'boolean', default: false }
     }
   })
   if (values.help) {
@@ -50,6 +52,7 @@ async function main (): Promise<number> {
   return await onTarget(target, 'backfill', async () => {
     const summary = await backfillCatalogIndex(ddb, tables, {
       startAfter: values['start-after'],
+      rebuild: values.rebuild,
       parallel,
       signal: abort.signal,
       onPage: (s) => {

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { BatchWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { BatchWriteCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { indexProblems } from '../helpers/catalog-index.js'
 import { build } from '../helpers/app.js'
@@ -59,6 +59,16 @@ t.test('the backfill indexes a table that already has items, idempotently and re
   const redo = await backfillCatalogIndex(ddb, names)
   t.match(redo, { indexed: 1, current: catalog.length - 1 })
   t.same(await indexProblems(ddb, names), [], 'its rows follow the current rules; the counters did not move')
+
+  // An index table made anew (a recreated table) beside items that keep their searchWords.
+  await t.rejects(backfillCatalogIndex(ddb, names, { rebuild: true }), /is not empty: a rebuild is for a new or emptied index table/)
+  const rows = (await ddb.send(new ScanCommand({ TableName: names.catalogIndex }))).Items ?? []
+  for (let i = 0; i < rows.length; i += 25) {
+    await ddb.send(new BatchWriteCommand({ RequestItems: { [names.catalogIndex]: rows.slice(i, i + 25).map((r) => ({ DeleteRequest: { Key: { pk: r.pk, sk: r.sk } } })) } }))
+  }
+  t.match(await backfillCatalogIndex(ddb, names), { indexed: 0 }, 'without --rebuild nothing looks missing: every item has its searchWords')
+  t.match(await backfillCatalogIndex(ddb, names, { rebuild: true }), { indexed: catalog.length, failed: [] })
+  t.same(await indexProblems(ddb, names), [], 'rebuilt: every row and count back')
 })
 
 t.test('npm run backfill-index says what it did, and a second run finds nothing to do', async (t) => {
