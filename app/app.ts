@@ -6,6 +6,8 @@ import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../core/config.js'
+import type { MetricsSink } from '../core/metrics.js'
+import type { Tracing } from '../core/tracing.js'
 import { createAwsClients, type AwsClients } from '../core/aws.js'
 import { registerPlugins, registerRoutes } from './registry.js'
 import { lazySchemaController, type CompiledSchemas } from './startup/lazy-compilers.js'
@@ -27,6 +29,10 @@ export interface AppDeps {
   compiledSchemas?: CompiledSchemas
   /** Replaces the schema compilers (scripts/compile-schemas.ts generates the build-time ones with it). */
   schemaController?: FastifyServerOptions['schemaController']
+  /** Where the metrics go (tests capture them); default: EMF lines on stdout (core/metrics.ts). */
+  metrics?: MetricsSink
+  /** X-Ray tracing (app/lambda.ts loads it when TRACING=Active): AWS calls and annotations traced. */
+  tracing?: Tracing
 }
 
 export type App = FastifyInstance
@@ -117,13 +123,17 @@ export interface AppPluginOptions {
  */
 export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce (app, opts) {
   app.decorate('config', opts.config)
-  app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws))
+  app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws, opts.deps?.tracing?.captureClient))
   // Callback style: no promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     done()
   })
-  await registerPlugins(app, { openapi: { prebuilt: opts.deps?.openapiDocument } })
+  await registerPlugins(app, {
+    openapi: { prebuilt: opts.deps?.openapiDocument },
+    metrics: { sink: opts.deps?.metrics },
+    tracing: { tracing: opts.deps?.tracing }
+  })
   await registerRoutes(app)
 }, { name: 'serverless-commerce' })
 

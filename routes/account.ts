@@ -5,6 +5,7 @@ import { Problem } from '../core/problem.js'
 import { problems } from '../core/http-schemas.js'
 import { createAccounts } from '../data/accounts.js'
 import { passwordProblem } from '../domain/password-policy.js'
+import { problemCodeOf } from '../plugins/errors.js'
 import { Me, PASSWORD_POLICY, RefreshBody, RefreshResult, SigninBody, SigninResult, SignupBody, SignupResult } from './account-schemas.js'
 
 function invalid (path: string, message: string): Problem {
@@ -46,6 +47,14 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/signin', {
+    // Failed sign-ins by problem code (a wave of invalid_credentials is someone guessing).
+    onResponse: (request, reply, done) => {
+      if (reply.statusCode >= 400 && reply.statusCode < 500) {
+        app.metrics.add('SignInFailures', { Code: problemCodeOf(request) ?? `http_${reply.statusCode}` })
+        app.metrics.flush()
+      }
+      done()
+    },
     schema: {
       operationId: 'signIn',
       tags: ['account'],

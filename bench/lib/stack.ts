@@ -74,7 +74,8 @@ export function requireStack (ctx: { stack?: BenchStack }): BenchStack {
 export async function freshTables (stack: BenchStack, label: string): Promise<BenchTables> {
   const prefix = `bench${randomBytes(3).toString('hex')}-${label}`
   const names: Record<TableKey, string> = {
-    items: `${prefix}-items`, orders: `${prefix}-orders`, idempotency: `${prefix}-idempotency`, catalogIndex: `${prefix}-catalog-index`
+    items: `${prefix}-items`, orders: `${prefix}-orders`, idempotency: `${prefix}-idempotency`, suppressions: `${prefix}-suppressions`,
+    catalogIndex: `${prefix}-catalog-index`
   }
   const admin = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: LOCAL_SDK_ENV.AWS_REGION, credentials: CREDENTIALS })
   await ensureTables(admin, names)
@@ -86,7 +87,7 @@ export async function freshTables (stack: BenchStack, label: string): Promise<Be
   const unregister = onExit(drop)
   return {
     names,
-    env: { ITEMS_TABLE: names.items, ORDERS_TABLE: names.orders, IDEMPOTENCY_TABLE: names.idempotency, CATALOG_INDEX_TABLE: names.catalogIndex },
+    env: { ITEMS_TABLE: names.items, ORDERS_TABLE: names.orders, IDEMPOTENCY_TABLE: names.idempotency, SUPPRESSIONS_TABLE: names.suppressions, CATALOG_INDEX_TABLE: names.catalogIndex },
     drop: async () => { unregister(); await drop() }
   }
 }
