@@ -168,7 +168,7 @@ export const workerColdStart: BenchCase = {
 export const node22ColdStart: BenchCase = {
   name: 'cold start, Node 22',
   async run (ctx) {
-    const n = ctx.quick ? 2 : 10
+    const n = ctx.quick ? 2 : Number(process.env.BENCH_COLD_ROUNDS ?? 10)
     const node22 = ensureNode22(process.env, ctx.log)
     const version = execFileSync(node22, ['--version'], { encoding: 'utf8' }).trim()
     const on22 = (label: string): string => `${label} (Node ${version})`
