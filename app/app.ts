@@ -6,6 +6,8 @@ import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../core/config.js'
+import type { MetricsSink } from '../core/metrics.js'
+import type { Tracing } from '../core/tracing.js'
 import { createAwsClients, type AwsClients } from '../core/aws.js'
 import { registerPlugins, registerRoutes } from './registry.js'
 import { clientErrorHandler, frameworkErrorHandler } from '../plugins/errors.js'
@@ -32,6 +34,10 @@ export interface AppDeps {
   schemaController?: FastifyServerOptions['schemaController']
   /** Replaces Date.now where the app keeps time (tests move it forward instead of waiting). */
   clock?: () => number
+  /** Where the metrics go (tests capture them); default: EMF lines on stdout (core/metrics.ts). */
+  metrics?: MetricsSink
+  /** X-Ray tracing (app/lambda.ts loads it when TRACING=Active): AWS calls and annotations traced. */
+  tracing?: Tracing
 }
 
 export type App = FastifyInstance
@@ -127,7 +133,7 @@ export interface AppPluginOptions {
  */
 export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce (app, opts) {
   app.decorate('config', opts.config)
-  app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws))
+  app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws, opts.deps?.tracing?.captureClient))
   app.decorate('clock', opts.deps?.clock ?? Date.now)
   // Callback style: no promise per request on the hot path. Every answer: its request id, no MIME
   // sniffing, and no caching; the public catalog reads relax the last (routes/catalog-cache.ts).
@@ -135,7 +141,11 @@ export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce 
     reply.headers({ 'x-request-id': request.id, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
     done()
   })
-  await registerPlugins(app, { openapi: { prebuilt: opts.deps?.openapiDocument } })
+  await registerPlugins(app, {
+    openapi: { prebuilt: opts.deps?.openapiDocument },
+    metrics: { sink: opts.deps?.metrics },
+    tracing: { tracing: opts.deps?.tracing }
+  })
   await registerRoutes(app)
 }, { name: 'serverless-commerce' })
 

@@ -2,25 +2,36 @@
 // 2.0, and REST API 1.0 proxy events). The app is built and made ready during init, so the first
 // request pays only for itself. The bundle carries the OpenAPI document prebuilt beside it, read on
 // the first request for it, and every validator and serializer compiled (scripts/build.ts); run
-// from source, the app builds and compiles them itself.
+// from source, the app builds and compiles them itself. With TRACING=Active (the template's
+// default) the X-Ray Tracer is loaded during init and each invocation is one traced subsegment.
+// Logged stack traces name the TypeScript sources, mapped when a stack is first formatted
+// (core/source-mapped-stacks.ts): no source map is read at init.
 import awsLambdaFastify from '@fastify/aws-lambda'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../core/config.js'
+import { installSourceMappedStacks } from '../core/source-mapped-stacks.js'
+import { serviceName } from '../core/metrics.js'
+import { loadTracing } from '../core/tracing.js'
 import { buildApp } from './app.js'
 import { PREBUILT_OPENAPI_FILE } from './startup/openapi-document.js'
 import { COMPILED_DIR, loadCompiledSchemas } from './startup/compiled-schemas.js'
+import { PROXY_OPTIONS } from './lambda-options.js'
 
+installSourceMappedStacks()
 const here = dirname(fileURLToPath(import.meta.url))
 const prebuilt = join(here, PREBUILT_OPENAPI_FILE)
 const compiledSchemas = loadCompiledSchemas(join(here, COMPILED_DIR))
-const app = buildApp(loadConfig(), {
+const config = loadConfig()
+const tracing = config.tracing ? await loadTracing(serviceName(config.functionName, 'api')) : undefined
+const app = buildApp(config, {
   ...(existsSync(prebuilt) ? { openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown> } : {}),
-  ...(compiledSchemas !== undefined ? { compiledSchemas } : {})
+  ...(compiledSchemas !== undefined ? { compiledSchemas } : {}),
+  ...(tracing !== undefined ? { tracing } : {})
 })
-// `?q=a,b` is a search for "a,b", not a list.
-const options = { parseCommaSeparatedQueryParams: false }
+// Answers that are not text (Swagger UI's PNG favicons) go back base64-encoded (lambda-options.ts).
+const options = PROXY_OPTIONS
 // Only the documentation routes read the API Gateway event (request.awsLambda.event: the stage or
 // base path in front of /docs and in the document's servers). Decorating costs a random token per
 // invocation (~5% of a warm GET), so the other routes go through an undecorated proxy.
@@ -35,5 +46,8 @@ const readsEvent = (event: LambdaEvent): boolean => {
   return p.includes('/docs') || p.endsWith('/openapi.json')
 }
 
-export const handler = ((event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
-  (readsEvent(event) ? withEvent : plain)(event, context)) as typeof plain
+const proxy = (event: LambdaEvent, context: Parameters<typeof plain>[1]) => (readsEvent(event) ? withEvent : plain)(event, context)
+
+export const handler = (tracing === undefined
+  ? proxy
+  : (event: LambdaEvent, context: Parameters<typeof plain>[1]) => tracing.invocation('api', async () => proxy(event, context))) as typeof plain

@@ -14,15 +14,22 @@ export interface Endpoints {
   ses?: string
   eventbridge?: string
   secretsManager?: string
+  sqs?: string
 }
 
 export interface Config {
   stage: Stage
   version: string
   region: string
+  /** The Lambda function's name (unset outside Lambda): the `service` dimension of its metrics. */
+  functionName?: string
+  /** X-Ray active tracing (TRACING=Active, set by the template): the Tracer is loaded only then. */
+  tracing: boolean
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   logPretty: boolean
-  tables: { items: string; orders: string; idempotency: string; rateLimits: string }
+  /** suppressions: addresses that bounced or complained, sent no more order mail (the worker's). */
+  /** catalogIndex: the items' search tokens and category counters (docs/ARCHITECTURE.md, "Catalog index"). */
+  tables: { items: string; orders: string; idempotency: string; suppressions: string; catalogIndex: string; rateLimits: string }
   eventBusName: string
   cognito: { userPoolId: string; clientId: string; issuer: string }
   corsOrigins: '*' | string[]
@@ -43,9 +50,17 @@ export interface Config {
   webhookUrls: Record<PartnerName, string | undefined>
   webhookTimeoutMs: number
   pickupAddress: string
+  /**
+   * The worker's dead-letter queues (URLs), where it parks what it will not retry: order events
+   * (EventsDeadLetterQueue) and stream records (OrdersStreamDeadLetterQueue).
+   */
+  deadLetterQueues: { events?: string; stream?: string }
+  /** A stream record failing for a passing reason is parked (with its content) once this old. */
+  streamParkAfterSeconds: number
   /** HMAC key that makes pagination cursors tamper-evident. */
   cursorKey: SecretSource
-  email: { from: string; replyTo?: string }
+  /** configurationSet: the SES configuration set every order email is sent with (deployed: the stack's). */
+  email: { from: string; replyTo?: string; configurationSet?: string }
   secretsTtlSeconds: number
   /** Rate limits shared by every API container (plugins/rate-limit.ts); the windows are fixed there. */
   rateLimits: RateLimitsConfig
@@ -54,6 +69,12 @@ export interface Config {
    * EdgeProtection): only a request carrying it has its CloudFront-Viewer-Address believed.
    */
   edgeSecret?: SecretSource
+  /**
+   * Every AWS SDK call's timeouts: connecting, and each attempt as a whole (connecting included).
+   * The SDK makes up to 3 attempts of a call; the defaults keep two calls' worth well inside the
+   * API function's 15 s.
+   */
+  awsTimeouts: { connectMs: number; requestMs: number }
   endpoints: Endpoints
   /** Static credentials for the local emulators, so the SDK never walks the credential chain. */
   localCredentials?: { accessKeyId: string; secretAccessKey: string }
@@ -206,6 +227,8 @@ export function loadConfig (env: Env = process.env): Config {
     stage,
     version: read('APP_VERSION') ?? read('npm_package_version') ?? '0.0.0-dev',
     region,
+    functionName: read('AWS_LAMBDA_FUNCTION_NAME'),
+    tracing: oneOf('TRACING', ['Active', 'PassThrough'] as const, 'PassThrough') === 'Active',
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     // Pretty logs for people at a terminal; JSON in Lambda, where CloudWatch parses it.
     logPretty: (read('LOG_FORMAT') ?? (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined ? 'json' : 'pretty')) === 'pretty',
@@ -213,6 +236,8 @@ export function loadConfig (env: Env = process.env): Config {
       items: read('ITEMS_TABLE') ?? 'items',
       orders: read('ORDERS_TABLE') ?? 'orders',
       idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency',
+      suppressions: read('SUPPRESSIONS_TABLE') ?? 'mail-suppressions',
+      catalogIndex: read('CATALOG_INDEX_TABLE') ?? 'catalog-index',
       rateLimits: read('RATE_LIMIT_TABLE') ?? 'rate-limits'
     },
     eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
@@ -231,8 +256,10 @@ export function loadConfig (env: Env = process.env): Config {
     webhookUrls: { warehouse: url('WAREHOUSE_WEBHOOK_URL'), delivery: url('DELIVERY_WEBHOOK_URL') },
     webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 5000, 100, 60000),
     pickupAddress: read('PICKUP_ADDRESS') ?? 'Serverless Commerce Warehouse, 1 Dock Road, Springfield',
+    deadLetterQueues: { events: url('EVENTS_DLQ_URL'), stream: url('ORDERS_STREAM_DLQ_URL') },
+    streamParkAfterSeconds: int('STREAM_PARK_AFTER_SECONDS', 6 * 3600, 60, 20 * 3600),
     cursorKey: secret('CURSOR_SECRET_ARN', 'CURSOR_SIGNING_KEY', LOCAL_DEFAULTS.CURSOR_SIGNING_KEY),
-    email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO') },
+    email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO'), configurationSet: read('SES_CONFIGURATION_SET') },
     secretsTtlSeconds: int('SECRETS_TTL_SECONDS', 300, 1, 3600),
     rateLimits: {
       enabled: oneOf('RATE_LIMITS', ['on', 'off'] as const, 'on') === 'on',
@@ -245,12 +272,14 @@ export function loadConfig (env: Env = process.env): Config {
       partnerPerKey: int('RATE_LIMIT_PARTNER_PER_KEY', RATE_LIMIT_DEFAULTS.partnerPerKey, 1, 1_000_000)
     },
     edgeSecret: optionalSecret('EDGE_SECRET_ARN', 'EDGE_SECRET'),
+    awsTimeouts: { connectMs: int('AWS_CONNECT_TIMEOUT_MS', 1000, 1, 10000), requestMs: int('AWS_REQUEST_TIMEOUT_MS', 2000, 1, 60000) },
     endpoints: {
       dynamodb: url('DYNAMODB_ENDPOINT'),
       cognito: cognitoEndpoint,
       ses: url('SES_ENDPOINT'),
       eventbridge: url('EVENTBRIDGE_ENDPOINT'),
-      secretsManager: url('SECRETSMANAGER_ENDPOINT')
+      secretsManager: url('SECRETSMANAGER_ENDPOINT'),
+      sqs: url('SQS_ENDPOINT')
     }
   }
   const anyEndpoint = Object.values(config.endpoints).some((e) => e !== undefined)
@@ -268,25 +297,25 @@ export function loadConfig (env: Env = process.env): Config {
  * against what loadConfig reads. A new setting goes in exactly one of these lists or ENV_NOT_FROM_TEMPLATE.
  */
 const COMMON_DEPLOYED_ENV = [
-  'STAGE', 'LOG_LEVEL', 'ITEMS_TABLE', 'ORDERS_TABLE', 'IDEMPOTENCY_TABLE', 'EVENT_BUS_NAME',
-  'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'CORS_ORIGINS', 'SES_FROM',
+  'STAGE', 'LOG_LEVEL', 'ITEMS_TABLE', 'ORDERS_TABLE', 'IDEMPOTENCY_TABLE', 'SUPPRESSIONS_TABLE', 'EVENT_BUS_NAME',
+  'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'CORS_ORIGINS', 'SES_FROM', 'TRACING',
   // loadConfig needs every secret's ARN on a deployed stage; each role reads only its own.
   'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'
 ] as const
 export const DEPLOYED_ENV = {
   api: [
-    ...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'RATE_LIMIT_TABLE', 'EDGE_SECRET_ARN',
+    ...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'CATALOG_INDEX_TABLE', 'RATE_LIMIT_TABLE', 'EDGE_SECRET_ARN',
     'RATE_LIMIT_SIGNIN_PER_IP', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT',
     'RATE_LIMIT_SIGNUP_PER_IP', 'RATE_LIMIT_REFRESH_PER_IP', 'RATE_LIMIT_ORDERS_PER_USER', 'RATE_LIMIT_PARTNER_PER_KEY'
   ],
-  worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'PICKUP_ADDRESS']
+  worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'SES_CONFIGURATION_SET', 'PICKUP_ADDRESS', 'EVENTS_DLQ_URL', 'ORDERS_STREAM_DLQ_URL']
 } as const
 
 /** Variables loadConfig reads that the template deliberately does not set, and why. */
 export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   AWS_REGION: 'set by the Lambda runtime',
   AWS_DEFAULT_REGION: 'set by the Lambda runtime',
-  AWS_LAMBDA_FUNCTION_NAME: 'set by the Lambda runtime (selects JSON logs)',
+  AWS_LAMBDA_FUNCTION_NAME: "set by the Lambda runtime (selects JSON logs; the metrics' service dimension)",
   APP_VERSION: 'set by the bundle (scripts/build.ts)',
   npm_package_version: 'set by npm for local runs',
   LOG_FORMAT: 'JSON is the default in Lambda',
@@ -296,6 +325,8 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   SES_ENDPOINT: 'emulators only; refused on deployed stages',
   EVENTBRIDGE_ENDPOINT: 'emulators only; refused on deployed stages',
   SECRETSMANAGER_ENDPOINT: 'emulators only; refused on deployed stages',
+  SQS_ENDPOINT: 'emulators only; refused on deployed stages',
+  STREAM_PARK_AFTER_SECONDS: 'tunable; the default (6 h) is below the stream mapping\'s MaximumRecordAgeInSeconds',
   WAREHOUSE_API_KEY: 'local value; deployed stages read the secret ARN',
   DELIVERY_API_KEY: 'local value; deployed stages read the secret ARN',
   WAREHOUSE_WEBHOOK_SECRET: 'local value; deployed stages read the secret ARN',
@@ -304,5 +335,7 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   WEBHOOK_TIMEOUT_MS: 'tunable; the default fits the worker timeout',
   SECRETS_TTL_SECONDS: 'tunable; the default fits',
   EDGE_SECRET: 'local value (to try the edge headers); deployed stages read the secret ARN',
-  RATE_LIMITS: 'always on deployed; off only to measure the limiter (bench) and in tests of other things'
+  RATE_LIMITS: 'always on deployed; off only to measure the limiter (bench) and in tests of other things',
+  AWS_CONNECT_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts',
+  AWS_REQUEST_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts'
 }

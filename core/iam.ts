@@ -18,5 +18,8 @@ export const API_IAM_ACTIONS = [
   // Sign-up confirmation. SignUp and InitiateAuth are unauthenticated Cognito APIs: no IAM action.
   'cognito-idp:AdminConfirmSignUp',
   // Partner API keys and the cursor signing key (plugins/secrets.ts).
-  'secretsmanager:GetSecretValue'
+  'secretsmanager:GetSecretValue',
+  // X-Ray traces (core/tracing.ts, with TRACING=Active).
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords'
 ] as const

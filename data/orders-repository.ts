@@ -9,20 +9,20 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { randomUUID } from 'node:crypto'
 import { Problem } from '../core/problem.js'
 import {
-  decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, predecessorOf,
+  decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, orderOutcomeUnknown, predecessorOf,
   type HistoryEntry, type OrderableItem, type OrderStatus, type ShortItem, type StoredOrder, type TargetStatus
 } from '../domain/orders.js'
-import { mapAwsError, serviceBusy } from './aws-errors.js'
+import { isAmbiguousAwsError, mapAwsError, serviceBusy, wasAnsweredByAws } from './aws-errors.js'
 import type { IdempotencyRecord, RecordPut } from './idempotency-repository.js'
+import { errorName, reasonsOf, withConflictRetry } from './transactions.js'
 
 export const BY_USER_INDEX = 'byUser'
 /** Orders DynamoDB reads per round trip of a status-filtered page, and the round trips per request. */
 const FILTERED_BATCH = 50
 const MAX_ROUNDS = 10
-/** Attempts of a transaction cancelled only by a conflict with another transaction on the same items. */
-const TRANSACTION_ATTEMPTS = 4
 
 type Key = Record<string, unknown>
 type Raw = Record<string, unknown>
@@ -30,42 +30,11 @@ export interface Tables { items: string; orders: string; idempotency?: string }
 export interface OrdersPage { orders: StoredOrder[]; lastKey?: Key }
 export interface PartnerDetails { packageId?: string; trackingNumber?: string; carrier?: string; note?: string }
 
-interface CancellationReason { Code?: string; Item?: Raw }
-
-const errorName = (err: unknown): string | undefined => {
-  const name = (err as { name?: unknown } | null)?.name
-  return typeof name === 'string' ? name : undefined
-}
-
 /** The document client leaves the Item of a failed condition marshalled ({ N: '3' }); accept either. */
 function plain (item: Raw | undefined): Raw | undefined {
   if (item === undefined) return undefined
   const id = item.id
   return id !== null && typeof id === 'object' ? unmarshall(item as Parameters<typeof unmarshall>[0]) : item
-}
-
-function reasonsOf (err: unknown): CancellationReason[] | undefined {
-  if (errorName(err) !== 'TransactionCanceledException') return undefined
-  return (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []
-}
-
-const BUSY_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])
-
-/** Conflicts with a concurrent transaction are worth a quick retry; jitter spreads the retries. */
-async function withConflictRetry<T> (fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn()
-    } catch (err) {
-      const reasons = reasonsOf(err)
-      const conflictOnly = reasons !== undefined && reasons.some((r) => BUSY_CODES.has(r.Code ?? '')) &&
-        !reasons.some((r) => r.Code === 'ConditionalCheckFailed')
-      const retryable = conflictOnly || errorName(err) === 'TransactionConflictException'
-      if (!retryable) throw err
-      if (attempt >= TRANSACTION_ATTEMPTS) throw serviceBusy()
-      await sleep(10 + Math.random() * 40 * attempt)
-    }
-  }
 }
 
 function checkStartKey (key: Key): Key {
@@ -96,8 +65,11 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
     const idemTable = tables.idempotency
     if (recordId !== undefined && idemTable === undefined) throw new Error('readForOrder: no idempotency table configured')
     let request: Record<string, { Keys: Key[]; ConsistentRead?: boolean; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }> | undefined = {
+      // Strongly consistent: a refusal (short stock, an unknown item or colour) is answered from
+      // this read, and an eventually consistent one can still show the item before a restock.
       [tables.items]: {
         Keys: ids.map((id) => ({ id })),
+        ConsistentRead: true,
         ProjectionExpression: '#id, #title, #price, #currency, #stock, #colors',
         ExpressionAttributeNames: { '#id': 'id', '#title': 'title', '#price': 'price', '#currency': 'currency', '#stock': 'stock', '#colors': 'colorPreference' }
       },
@@ -129,6 +101,13 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * currency and colours in `catalog` (what the order was priced from): when one changed since, or
    * the item is gone, nothing is written and the result is `stale` (the caller reads them again).
    * A short item is a 409 naming every short item with what is left.
+   *
+   * An ambiguous failure (an internal error, a timeout: written or not, DynamoDB did not say) is
+   * settled before anything is answered: a strongly consistent read of the order finds it if it was
+   * written; if not, an error DynamoDB answered itself is followed by one more attempt with the same
+   * ClientRequestToken (DynamoDB applies a token's transaction at most once in 10 minutes, and a
+   * retry finishes one still in progress). Still unknown: 503 `order_outcome_unknown` naming the
+   * order id (without an Idempotency-Key) or `service_busy` (with one: a retry with the key is safe).
    */
   async function place (
     order: StoredOrder, stock: ReadonlyMap<string, number>, catalog: ReadonlyMap<string, OrderableItem>, record?: RecordPut
@@ -139,39 +118,49 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
       if (item === undefined) throw new Error(`place: item ${id} was not priced`)
       return item
     }
+    const transactItems = [
+      { Put: { TableName: tables.orders, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
+      ...itemIds.map((id) => {
+        const { title, price, currency, colorPreference } = snapshotOf(id)
+        return {
+          Update: {
+            TableName: tables.items,
+            Key: { id },
+            UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
+            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price AND #currency = :currency AND ' +
+              (colorPreference === undefined ? 'attribute_not_exists(#colors)' : '#colors = :colors'),
+            ExpressionAttributeNames: {
+              '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt', '#title': 'title', '#price': 'price', '#currency': 'currency', '#colors': 'colorPreference'
+            },
+            ExpressionAttributeValues: {
+              ':minus': -(stock.get(id) as number),
+              ':count': stock.get(id),
+              ':now': order.createdAt,
+              ':title': title,
+              ':price': price,
+              ':currency': currency,
+              ...(colorPreference === undefined ? {} : { ':colors': colorPreference })
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const
+          }
+        }
+      }),
+      ...(record !== undefined ? [record] : [])
+    ]
+    /** One attempt: a fresh token (the items are the same, but a cancelled attempt is not replayed). */
+    const attempt = async (): Promise<'created' | 'duplicate'> => {
+      const send = async (): Promise<unknown> => await ddb.send(new TransactWriteCommand({ TransactItems: transactItems, ClientRequestToken: token }))
+      const token = randomUUID()
+      try {
+        await send()
+        return 'created'
+      } catch (err) {
+        if (!isAmbiguousAwsError(err)) throw err
+        return await settle(order, send, err, record !== undefined)
+      }
+    }
     try {
-      await withConflictRetry(() => ddb.send(new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: tables.orders, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
-          ...itemIds.map((id) => {
-            const { title, price, currency, colorPreference } = snapshotOf(id)
-            return {
-              Update: {
-                TableName: tables.items,
-                Key: { id },
-                UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
-                ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price AND #currency = :currency AND ' +
-                  (colorPreference === undefined ? 'attribute_not_exists(#colors)' : '#colors = :colors'),
-                ExpressionAttributeNames: {
-                  '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt', '#title': 'title', '#price': 'price', '#currency': 'currency', '#colors': 'colorPreference'
-                },
-                ExpressionAttributeValues: {
-                  ':minus': -(stock.get(id) as number),
-                  ':count': stock.get(id),
-                  ':now': order.createdAt,
-                  ':title': title,
-                  ':price': price,
-                  ':currency': currency,
-                  ...(colorPreference === undefined ? {} : { ':colors': colorPreference })
-                },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const
-              }
-            }
-          }),
-          ...(record !== undefined ? [record] : [])
-        ]
-      })))
-      return 'created'
+      return await withConflictRetry(attempt)
     } catch (err) {
       const reasons = reasonsOf(err)
       if (reasons === undefined) throw mapAwsError(err)
@@ -192,6 +181,31 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
       if (stale) return 'stale'
       if (short.length > 0) throw insufficientStock(short)
       throw serviceBusy()
+    }
+  }
+
+  /** After an ambiguous failure of `send`: was the order written? (See place().) */
+  async function settle (order: StoredOrder, send: () => Promise<unknown>, err: unknown, keyed: boolean): Promise<'created' | 'duplicate'> {
+    const unknown = (): Problem => {
+      const problem = keyed ? serviceBusy(err) : orderOutcomeUnknown(order.id)
+      problem.cause ??= err
+      return problem
+    }
+    let existing: StoredOrder | undefined
+    try {
+      existing = await get(order.id)
+    } catch {
+      throw unknown()
+    }
+    if (existing !== undefined) return existing.userId === order.userId && existing.createdAt === order.createdAt ? 'created' : 'duplicate'
+    if (!wasAnsweredByAws(err)) throw unknown()
+    try {
+      await send()
+      return 'created'
+    } catch (again) {
+      // A cancellation is a definite answer: the caller reads its reasons.
+      if (reasonsOf(again) !== undefined) throw again
+      throw unknown()
     }
   }
 
@@ -242,8 +256,8 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * concurrent pack or a second cancel lose cleanly: the loser re-reads and answers from the order.
    * An item deleted from the catalog since gets no stock back (ADD would resurrect it as a stub).
    */
-  async function cancel (order: StoredOrder, by: string, now: string): Promise<StoredOrder> {
-    const entry: HistoryEntry = { status: 'cancelled', at: now, by }
+  async function cancel (order: StoredOrder, by: string, now: string, requestId?: string): Promise<StoredOrder> {
+    const entry: HistoryEntry = { status: 'cancelled', at: now, by, ...(requestId !== undefined ? { requestId } : {}) }
     const restock = new Map<string, number>()
     for (const l of order.lines) restock.set(l.id, (restock.get(l.id) ?? 0) + l.count)
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -295,8 +309,8 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * A partner's transition (packed, delivered): one UpdateItem conditional on the expected current
    * status, appending to the history. A repeat of a transition already made answers the order.
    */
-  async function transition (id: string, target: Exclude<TargetStatus, 'cancelled'>, by: string, now: string, details: PartnerDetails): Promise<StoredOrder> {
-    const entry: HistoryEntry = { status: target, at: now, by }
+  async function transition (id: string, target: Exclude<TargetStatus, 'cancelled'>, by: string, now: string, details: PartnerDetails, requestId?: string): Promise<StoredOrder> {
+    const entry: HistoryEntry = { status: target, at: now, by, ...(requestId !== undefined ? { requestId } : {}) }
     const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#updatedAt': 'updatedAt', '#history': 'history' }
     const values: Record<string, unknown> = { ':to': target, ':from': predecessorOf(target), ':now': now, ':entry': [entry] }
     const sets = ['#status = :to', '#updatedAt = :now', '#history = list_append(#history, :entry)']

@@ -8,7 +8,17 @@ export type OrderStatus = 'placed' | 'packed' | 'delivered' | 'cancelled'
 export const ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'packed', 'delivered', 'cancelled']
 
 export interface OrderLine { id: string; title: string; color?: string; colorCode?: string; count: number; unitPrice: number }
-export interface HistoryEntry { status: OrderStatus; at: string; by: string }
+export interface HistoryEntry {
+  status: OrderStatus
+  at: string
+  by: string
+  /**
+   * The id of the API request that made this change (its x-request-id): the correlation id the
+   * change's event, webhooks, emails and log lines carry (docs/operations.md). Internal: the API's
+   * answers leave it out (publicOrder).
+   */
+  requestId?: string
+}
 
 export interface StoredOrder {
   id: string
@@ -202,6 +212,16 @@ export function priceOrder (input: LineInput[], items: ReadonlyMap<string, Order
 // ---------------------------------------------------------------------------------------------
 // Views and ids
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * An order without an Idempotency-Key whose transaction failed ambiguously and could not be settled:
+ * it may exist. Not `service_busy`: a blind retry could place it twice. GET /orders/{orderId} tells.
+ */
+export function orderOutcomeUnknown (orderId: string): Problem {
+  return new Problem(503, 'order_outcome_unknown',
+    `The order may or may not have been placed: GET /orders/${orderId} answers 200 if it was, 404 if it was not (then place it again). ` +
+    'Send an Idempotency-Key to retry orders safely.', { orderId }, { 'retry-after': '1' })
+}
 
 export function orderNotFound (id: string): Problem {
   return new Problem(404, 'order_not_found', `No order with id ${id}`)

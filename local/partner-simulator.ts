@@ -5,14 +5,18 @@
 // packed through our API, and after the delivery service hears of a packed one it marks it
 // delivered, each after a short delay, so the whole lifecycle plays out by itself.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listen } from './emulators/process.js'
 import type { Config, PartnerName, SecretSource } from '../core/config.js'
-import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, verifyWebhook } from '../domain/webhook-signature.js'
+import { CORRELATION_ID_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER } from '../domain/webhook-signature.js'
+// The simulator plays the partners: it verifies with the partners' own tool, the client package.
+import { checkWebhookSignature } from '../clients/typescript/src/webhooks.js'
 
 export interface ReceivedWebhook {
   partner: PartnerName
   eventId: string | undefined
   eventType: string | undefined
+  /** The x-correlation-id header: the id of the API request behind the event. */
+  correlationId: string | undefined
   body: unknown
   signatureOk: boolean
 }
@@ -126,16 +130,17 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
     if (raw === undefined) return reply(res, 413, { error: 'too_large' })
     const eventId = header(req, EVENT_ID_HEADER)
     const eventType = header(req, EVENT_TYPE_HEADER)
-    const verified = verifyWebhook(webhookKeys[partner], raw, header(req, SIGNATURE_HEADER))
+    const verified = checkWebhookSignature(webhookKeys[partner], raw, header(req, SIGNATURE_HEADER))
     let body: unknown
     try {
       body = JSON.parse(raw)
     } catch {
       body = undefined
     }
-    received.push({ partner, eventId, eventType, body, signatureOk: verified.ok })
+    const correlationId = header(req, CORRELATION_ID_HEADER)
+    received.push({ partner, eventId, eventType, correlationId, body, signatureOk: verified.ok })
     const orderId = (body as { order?: { id?: unknown } } | undefined)?.order?.id
-    const what = `${partner} ← ${eventType ?? '(no type)'} ${typeof orderId === 'string' ? orderId : '(no order id)'} [${eventId ?? 'no event id'}]`
+    const what = `${partner} ← ${eventType ?? '(no type)'} ${typeof orderId === 'string' ? orderId : '(no order id)'} [${eventId ?? 'no event id'}] correlation ${correlationId ?? '-'}`
     if (!verified.ok) {
       log(`${what}: signature ${verified.reason}, refused (401)`)
       return reply(res, 401, { error: 'invalid_signature', reason: verified.reason })
@@ -158,15 +163,10 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
       if (!res.headersSent) reply(res, 500, { error: 'internal' })
     })
   })
-  const host = opts.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve() })
-  })
-  const { port } = server.address() as AddressInfo
+  const url = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 0)
 
   return {
-    url: `http://${host}:${port}`,
+    url,
     received,
     stop: async () => {
       for (const timer of timers) clearTimeout(timer)

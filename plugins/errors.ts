@@ -1,10 +1,19 @@
 // One error format for every 4xx and 5xx: RFC 9457 problem details. Wrapped in fastify-plugin so
-// the handlers cover every route, not just this plugin's scope.
+// the handlers cover every route, not just this plugin's scope. Every problem answered passes
+// through send(), which also counts 5xx and 429 answers by route (plugins/metrics.ts) and keeps the
+// problem's code for the request's own hooks (problemCodeOf: routes count refusals by code).
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import { Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError } from '../core/problem.js'
 import { problems } from '../core/http-schemas.js'
+import { routeOf } from './metrics.js'
+
+// Set only on the error path: a request answered normally costs nothing here.
+const problemCodes = new WeakMap<FastifyRequest, string>()
+
+/** The code of the problem this request was answered with, if it was. */
+export const problemCodeOf = (request: FastifyRequest): string | undefined => problemCodes.get(request)
 
 interface AjvLikeError {
   instancePath?: string
@@ -45,7 +54,20 @@ function send (request: FastifyRequest, reply: FastifyReply, status: number, cod
     requestId: String(request.id),
     ...extras
   }
+  problemCodes.set(request, code)
+  if (status >= 500 || status === 429) {
+    const { metrics } = request.server
+    metrics.add(status === 429 ? 'RateLimited' : 'ServerErrors', { Route: routeOf(request) })
+    metrics.flush()
+  }
   return reply.code(status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body)
+}
+
+/** What caused a 5xx problem (an AWS error's name and its SDK attempts), for the log line only. */
+function causeOf (problem: Problem): Record<string, unknown> {
+  const cause = problem.cause as { name?: unknown; $metadata?: { attempts?: unknown } } | undefined
+  if (cause === undefined || cause === null || typeof cause.name !== 'string') return {}
+  return { cause: cause.name, ...(cause.$metadata?.attempts !== undefined ? { attempts: cause.$metadata.attempts } : {}) }
 }
 
 const FASTIFY_CODES: Record<string, { code: string; detail?: string }> = {
@@ -118,7 +140,7 @@ export default fp(async function errorsPlugin (app) {
 
   app.setErrorHandler((error: FastifyError | Problem, request, reply) => {
     if (error instanceof Problem) {
-      if (error.status >= 500) request.log.error({ code: error.code }, error.detail)
+      if (error.status >= 500) request.log.error({ code: error.code, ...causeOf(error) }, error.detail)
       return send(request, reply, error.status, error.code, error.detail, error.extras, error.headers)
     }
     const err = error as FastifyError & { validationContext?: string }
@@ -150,4 +172,4 @@ export default fp(async function errorsPlugin (app) {
     }
     return send(request, reply, 404, 'route_not_found', `No route ${request.method} ${path}`)
   })
-}, { name: 'errors' })
+}, { name: 'errors', dependencies: ['metrics'] })

@@ -5,6 +5,7 @@ import { Problem } from '../core/problem.js'
 import { problems } from '../core/http-schemas.js'
 import { createAccounts } from '../data/accounts.js'
 import { passwordProblem } from '../domain/password-policy.js'
+import { problemCodeOf } from '../plugins/errors.js'
 import { Me, PASSWORD_POLICY, RefreshBody, RefreshResult, SigninBody, SigninResult, SignupBody, SignupResult } from './account-schemas.js'
 
 function invalid (path: string, message: string): Problem {
@@ -28,6 +29,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/signup', {
     schema: {
+      operationId: 'signUp',
       tags: ['account'],
       summary: 'Create an account',
       description: `Creates and confirms a shopper account; sign in at once. Password policy: ${PASSWORD_POLICY}. ` +
@@ -45,7 +47,16 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/signin', {
+    // Failed sign-ins by problem code (a wave of invalid_credentials is someone guessing).
+    onResponse: (request, reply, done) => {
+      if (reply.statusCode >= 400 && reply.statusCode < 500) {
+        app.metrics.add('SignInFailures', { Code: problemCodeOf(request) ?? `http_${reply.statusCode}` })
+        app.metrics.flush()
+      }
+      done()
+    },
     schema: {
+      operationId: 'signIn',
       tags: ['account'],
       summary: 'Sign in',
       description: 'Exchanges an email and password for Cognito tokens. A wrong password and an unknown email give the same 401.',
@@ -61,6 +72,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/token/refresh', {
     schema: {
+      operationId: 'refreshTokens',
       tags: ['account'],
       summary: 'Refresh tokens',
       description: 'Exchanges a refresh token from POST /signin for fresh id and access tokens.',
@@ -76,6 +88,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/me', {
     onRequest: app.requireUser(),
     schema: {
+      operationId: 'getMe',
       tags: ['account'],
       summary: 'The caller',
       description: "The signed-in user's id, email and groups, from the verified token (id or access token: an " +

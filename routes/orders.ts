@@ -11,13 +11,16 @@ import { createIdempotencyRepository } from '../data/idempotency-repository.js'
 import { placeOrder } from '../data/place-order.js'
 import { createItemSnapshots } from '../data/item-snapshots.js'
 import type { AuthUser } from '../plugins/auth.js'
+import { problemCodeOf } from '../plugins/errors.js'
 import { Order, OrderParams, OrdersPage, OrdersQuery, PlaceOrderBody, PlaceOrderHeaders } from './orders-schemas.js'
 
 const security = [{ bearerAuth: [] }]
 const READ_DESCRIPTION = "The caller's order. Another user's order answers 404, exactly like a missing one; " +
   'admins (group `admin`) may read any order.'
 const LIST_DESCRIPTION = "The caller's orders, newest first, optionally only those with `status`. " +
-  'Follow `nextCursor` (bound to this user and filter) until it is absent.'
+  'Follow `nextCursor` (bound to this user and filter) until it is absent. The list is read from an index that ' +
+  'DynamoDB updates a moment after each write (usually well under a second): an order placed or changed just ' +
+  'now may be missing or show its previous status. `GET /orders/{orderId}` always reads the order as written.'
 
 const orders: FastifyPluginAsyncTypebox = async (app) => {
   const repo = createOrdersRepository(app.aws.ddb, app.config.tables)
@@ -36,14 +39,27 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/orders', {
     onRequest: requireUser,
+    // Refusals by problem code (the route's own hook: no cost on other routes or on a 201).
+    onResponse: (request, reply, done) => {
+      if (reply.statusCode >= 400) {
+        app.metrics.add('OrdersRefused', { Code: problemCodeOf(request) ?? `http_${reply.statusCode}` })
+        app.metrics.flush()
+      }
+      done()
+    },
     schema: {
+      operationId: 'placeOrder',
       tags: ['orders'],
       summary: 'Place an order',
       description: 'Takes the stock of every line and writes the order in one transaction, with a snapshot of each ' +
         'line\'s title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry safely: the same key and body answer the same ' +
         'order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. ' +
-        'A failed request writes nothing, so its key stays free for the corrected request. Short stock is a 409 ' +
-        '`insufficient_stock` naming the items.',
+        'A refusal (400, 409) writes nothing, and with a key it is only answered once the key is known not to have ' +
+        'placed this order already; a request changed after a refusal is a new request. Short stock is a 409 ' +
+        '`insufficient_stock` naming the items. A 503 `service_busy` wrote nothing that a retry with the same key ' +
+        'could duplicate. Without a key, a failure DynamoDB leaves ambiguous is checked (a strongly consistent read, ' +
+        'then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the answer is ' +
+        '503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed.',
       security,
       headers: PlaceOrderHeaders,
       body: PlaceOrderBody,
@@ -55,16 +71,26 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       userId: user.sub,
       userEmail: await app.userEmail(request),
       items: request.body.items,
-      idempotencyKey: request.headers['idempotency-key']
+      idempotencyKey: request.headers['idempotency-key'],
+      requestId: request.id
     })
-    if (result.replayed) reply.header('idempotent-replayed', 'true')
+    app.tracing.annotate('orderId', result.order.id)
+    if (result.replayed) {
+      reply.header('idempotent-replayed', 'true')
+      app.metrics.add('IdempotentReplays', {})
+    } else {
+      app.metrics.add('OrdersPlaced', {})
+      app.metrics.add('OrderValue', { Currency: result.order.currency }, result.order.total)
+    }
+    app.metrics.flush()
     return reply.code(result.statusCode as 201).header('location', `/orders/${result.order.id}`).send(result.order)
   })
 
-  for (const [path, deprecated] of [['/orders/:orderId', false], ['/order/:orderId', true]] as const) {
+  for (const [path, deprecated, operationId] of [['/orders/:orderId', false, 'getOrder'], ['/order/:orderId', true, 'getOrderLegacy']] as const) {
     app.get(path, {
       onRequest: requireUser,
       schema: {
+        operationId,
         tags: ['orders'],
         summary: deprecated ? 'Get an order (deprecated: use GET /orders/{orderId})' : 'Get an order',
         description: READ_DESCRIPTION,
@@ -76,10 +102,11 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     }, async (request) => publicOrder(await readable(request, request.params.orderId)))
   }
 
-  for (const [path, deprecated] of [['/orders', false], ['/orderslist', true]] as const) {
+  for (const [path, deprecated, operationId] of [['/orders', false, 'listOrders'], ['/orderslist', true, 'listOrdersLegacy']] as const) {
     app.get(path, {
       onRequest: requireUser,
       schema: {
+        operationId,
         tags: ['orders'],
         summary: deprecated ? 'List my orders (deprecated: use GET /orders)' : 'List my orders',
         description: LIST_DESCRIPTION,
@@ -105,6 +132,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders/:orderId/cancel', {
     onRequest: requireUser,
     schema: {
+      operationId: 'cancelOrder',
       tags: ['orders'],
       summary: 'Cancel an order',
       description: 'Only while the order is `placed`: the status change and the return of every line\'s stock are one ' +
@@ -118,7 +146,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     const order = await readable(request, request.params.orderId)
     if (decideTransition(order, 'cancelled') === 'noop') return publicOrder(order)
     const by = order.userId === user.sub ? `user:${user.sub}` : `${isAdmin(user) ? 'admin' : 'user'}:${user.sub}`
-    return publicOrder(await repo.cancel(order, by, new Date().toISOString()))
+    return publicOrder(await repo.cancel(order, by, new Date().toISOString(), request.id))
   })
 }
 

@@ -8,7 +8,7 @@
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 
@@ -139,8 +139,8 @@ export function buildOptions (fn: FunctionBundle, version: string, outdir = join
     target: 'node20',
     format: 'esm',
     minify: true,
-    // Maps carry only the mappings (the sources are in git): half the bytes to read when
-    // NODE_OPTIONS=--enable-source-maps is set (see infra/template.yaml).
+    // Maps carry only the mappings (the sources are in git): half the bytes to read when a stack
+    // is first mapped (core/source-mapped-stacks.ts). rootRelativeSources() rewrites their paths.
     sourcemap: true,
     sourcesContent: false,
     // No keepNames: its helper runs for every function and class the code creates, on every
@@ -190,6 +190,25 @@ export async function jsBytes (dir: string): Promise<number> {
   return sizes.reduce((a, b) => a + b, 0)
 }
 
+/**
+ * Makes every map in `dir` name its sources from the repository's root (`data/items-repository.ts`,
+ * `node_modules/fastify/fastify.js`), wherever the bundle was built, so a mapped stack trace reads
+ * the same in Lambda, in dist/ and in a test's temporary folder. `sourceRoot` leads from the map
+ * back to the root, so tools that resolve sources (Node's --enable-source-maps, debuggers) still
+ * find the files when the bundle is in dist/.
+ */
+export async function rootRelativeSources (dir: string, root = ROOT): Promise<void> {
+  const maps = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.map'))
+  await Promise.all(maps.map(async (f) => {
+    const file = join(dir, f)
+    const map = JSON.parse(await readFile(file, 'utf8')) as { sources?: string[]; sourceRoot?: string }
+    const posix = (p: string): string => p.split(sep).join('/')
+    map.sources = (map.sources ?? []).map((s) => posix(relative(root, resolve(dirname(file), map.sourceRoot ?? '', s))))
+    map.sourceRoot = `${posix(relative(dirname(file), root))}/`
+    await writeFile(file, JSON.stringify(map))
+  }))
+}
+
 /** Builds one function into <dist>/<name>/ (the tests build into a folder of their own). */
 export async function buildFunction (fn: FunctionBundle, version: string, dist = DIST): Promise<BundleReport> {
   const dir = join(dist, fn.name)
@@ -199,6 +218,7 @@ export async function buildFunction (fn: FunctionBundle, version: string, dist =
   // Kept outside the function's folder, so it is not deployed.
   await writeFile(join(dist, `${fn.name}.meta.json`), JSON.stringify(result.metafile as Metafile))
   await writeApart(fn, version, dir)
+  await rootRelativeSources(dir)
   await fn.assets?.(dir)
   const file = bundlePath(fn.name, dist)
   const code = await readFile(file)

@@ -10,15 +10,24 @@ export const WORKER_IAM_ACTIONS = [
   'dynamodb:GetRecords',
   'dynamodb:GetShardIterator',
   'dynamodb:ListStreams',
-  // The mapping's on-failure destination (stream batches given up on).
+  // The effects queue and the stream replay queue, read by Lambda's SQS event source mappings with
+  // the function's role; the worker sets a failed message's retry pause itself.
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:ChangeMessageVisibility',
+  // Parking in the dead-letter queues (the worker, and the stream mapping's on-failure destination).
   'sqs:SendMessage',
-  // Powertools idempotency records.
+  // The effects ledger (workers/effect-ledger.ts): conditional updates only.
+  'dynamodb:UpdateItem',
+  // The mail suppressions (workers/mail-suppressions.ts): read before each email, written from SES's reports.
   'dynamodb:GetItem',
   'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
   // Order events to the bus, order emails, webhook signing keys.
   'events:PutEvents',
   'ses:SendEmail',
-  'secretsmanager:GetSecretValue'
+  'secretsmanager:GetSecretValue',
+  // X-Ray traces (core/tracing.ts, with TRACING=Active).
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords'
 ] as const

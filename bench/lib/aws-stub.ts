@@ -56,10 +56,16 @@ const keyId = (key: Key | undefined): string => key?.id?.S ?? STUB_ITEM_ID
 const isItems = (table: unknown): boolean => typeof table === 'string' && table.includes('items')
 const isOrders = (table: unknown): boolean => typeof table === 'string' && table.includes('orders')
 
+/** A table the stub says does not exist: the API answers a 500 and logs the error's stack (cases/cold-start.ts). */
+export const MISSING_TABLE = 'missing-items'
+
 /** The answer to one JSON-protocol call, by its X-Amz-Target (`Service_Version.Operation`). */
 export function answer (target: string, rawBody: string): StubAnswer {
   const op = target.slice(target.lastIndexOf('.') + 1)
   const input = (rawBody === '' ? {} : JSON.parse(rawBody)) as Record<string, any>
+  if (input.TableName === MISSING_TABLE) {
+    return { status: 400, body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: 'Requested resource not found' }), contentType: 'application/x-amz-json-1.0' }
+  }
   switch (op) {
     // DynamoDB
     case 'GetItem':

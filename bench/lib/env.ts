@@ -33,6 +33,7 @@ export function lambdaEnv (awsEndpoint: string): Record<string, string> {
     ORDERS_TABLE: 'orders',
     IDEMPOTENCY_TABLE: 'idempotency',
     RATE_LIMIT_TABLE: 'rate-limits',
+    SUPPRESSIONS_TABLE: 'mail-suppressions',
     EVENT_BUS_NAME: 'commerce-bench',
     USER_POOL_ID: 'us-east-1_bench',
     USER_POOL_CLIENT_ID: 'bench-client',

@@ -1,7 +1,7 @@
 // The built API bundle, invoked as `sam local invoke -e events/<file>.json` would invoke it: the
 // same esbuild options as `npm run build` (into a folder of this test's own, so concurrent runs
 // never share one), the emulators' environment, the sample events from events/.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,10 +10,13 @@ import { pathToFileURL } from 'node:url'
 import type { APIGatewayProxyResult, Context } from 'aws-lambda'
 import type { Metafile } from 'esbuild'
 import { createRequire } from 'node:module'
-import { APART_FILE, FUNCTIONS, buildFunction, bundlePath, packageVersion } from '../../scripts/build.js'
+import { APART_FILE, FUNCTIONS, ROOT, buildFunction, bundlePath, packageVersion } from '../../scripts/build.js'
+import { ensureNode22 } from '../../scripts/node22.js'
+import { runLambdaProbe } from '../helpers/lambda-process.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { toStoredItem } from '../../domain/catalog.js'
+import { checkDocsAssets } from '../helpers/docs-assets.js'
 
 type Handler = (event: unknown, context: Context) => Promise<APIGatewayProxyResult>
 
@@ -28,6 +31,27 @@ function staticClosure (meta: Metafile, entryName: string): string[] {
   }
   visit(entry)
   return [...seen]
+}
+
+/** This machine's Node and Node 22, the Lambda runtime's version (one binary when they are the same). */
+const lambdaNodes = (): string[] => [...new Set([process.execPath, ensureNode22(process.env, (line) => t.comment(line))])]
+
+/**
+ * Checks that a logged stack trace names the TypeScript sources: frames `(<file>.ts:<line>:<column>)`,
+ * each file in the repository with that many lines, one of them in `file` on a line containing
+ * `code`, and no frame left at a position in the bundle's files (in `bundleDir`).
+ */
+async function checkTypeScriptFrames (t: Test, stack: unknown, file: string, code: string, bundleDir: string): Promise<void> {
+  t.type(stack, 'string', 'a stack was logged')
+  const frames = [...String(stack).matchAll(/\(([^()\s]+\.ts):(\d+):(\d+)\)$/gm)].map((m) => ({ file: m[1]!, line: Number(m[2]) }))
+  t.ok(frames.length > 0, `frames in TypeScript sources: ${frames.map((f) => `${f.file}:${f.line}`).join(', ')}`)
+  for (const f of frames) {
+    const lines = (await readFile(join(ROOT, f.file), 'utf8')).split('\n')
+    t.ok(f.line <= lines.length, `${f.file}:${f.line} is a line of the repository's file`)
+  }
+  const lines = (await readFile(join(ROOT, file), 'utf8')).split('\n')
+  t.ok(frames.some((f) => f.file === file && lines[f.line - 1]?.includes(code)), `a frame at ${file}'s line with ${code}`)
+  t.notOk(String(stack).includes(bundleDir), 'no frame left at a position in the bundle')
 }
 
 const sample = async (name: string): Promise<Record<string, any>> =>
@@ -126,6 +150,8 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
     const css = await get('/docs/static/swagger-ui.css')
     t.equal(css.statusCode, 200)
     t.match(css.headers?.['content-type'], /text\/css/)
+    // Every file, the PNG favicons included, arrives as its bytes (base64 where it is not text).
+    await checkDocsAssets(t, get, join(dist, 'api', 'static'))
   })
 
   await t.test('behind a REST API stage, /docs and the document name the stage (the event reaches the docs routes)', async (t) => {
@@ -136,6 +162,28 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
     t.equal(docs.statusCode, 302)
     t.equal(docs.headers?.location, '/dev/docs/')
     t.same(JSON.parse((await at('/openapi.json')).body).servers.map((s: { url: string }) => s.url), ['/dev'])
+  })
+
+  await t.test('an unhandled error is logged with frames in the TypeScript sources, on Node 20 and 22; no map is read before one', async (t) => {
+    const getItem = await sample('http-get-item.json')
+    const unknownRoute = { ...getItem, rawPath: '/no-such-route', requestContext: { ...getItem.requestContext, http: { ...getItem.requestContext.http, path: '/no-such-route' } } }
+    // The items table missing: DynamoDB's ResourceNotFoundException reaches the errors plugin (a 500).
+    const env = {
+      ...stackEnv(), ...tables, ITEMS_TABLE: `${tables.ITEMS_TABLE}-missing`, STAGE: 'test', LOG_LEVEL: 'error',
+      AWS_LAMBDA_FUNCTION_NAME: context.functionName, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
+    }
+    for (const node of lambdaNodes()) {
+      const run = await runLambdaProbe(node, bundlePath('api', dist), [unknownRoute, getItem], env, dist)
+      const [answered, failed] = run.results
+      t.equal(answered?.answer?.statusCode, 404, `${node}: a request answered`)
+      t.equal(answered?.mapsRead, 0, 'init and an answered request read no source map')
+      t.equal(failed?.answer?.statusCode, 500, 'the missing table is a 500')
+      t.match(JSON.parse(failed?.answer?.body), { code: 'internal_error', detail: /^An unexpected error occurred/ })
+      t.notMatch(failed?.answer?.body, /\.ts|\.mjs|\bat |ResourceNotFound/, 'the answer carries no stack and no AWS error')
+      const logged = run.logs.find((l) => l.msg === 'unhandled error')
+      await checkTypeScriptFrames(t, logged?.err?.stack, 'data/items-repository.ts', 'new GetCommand', join(dist, 'api'))
+      t.ok(run.mapsRead.length > 0 && run.mapsRead.every((f) => f.startsWith(join(dist, 'api'))), `the bundle's maps read for the error: ${run.mapsRead.length}`)
+    }
   })
 
   await t.test('an unknown route is a 404 problem', async (t) => {
@@ -158,22 +206,43 @@ t.test('the built worker bundle turns the sample stream batch into an event on t
   t.equal(report.totalBytes, files.reduce((n, f) => n + f.length, 0), 'all of its JS counted in the report')
   const source = files.join('\n')
   t.notOk(/avvio|find-my-way/.test(source), "Fastify's core (avvio, its router) is in none of the worker's files")
-  t.notOk((await readFile(bundlePath('worker', dist), 'utf8')).includes('IdempotencyConfig'), 'Powertools idempotency is not in the entry file (effects load it on the first event)')
+  const entry = await readFile(bundlePath('worker', dist), 'utf8')
+  t.notOk(/SendEmailCommand|ChangeMessageVisibilityCommand|effect#/.test(entry), 'SES, SQS and the effects ledger are not in the entry file (loaded on the first message)')
   t.notOk(source.includes('TypeBox.Kind'), 'nor TypeBox (route schemas are the API\'s; the domain does not need them)')
 
-  const received: Array<Record<string, any>> = []
-  const { startEventBus } = await import('../../local/event-bus.js')
-  const bus = await startEventBus({ target: async (e) => { received.push(e as Record<string, any>) }, busName: 'bundle-bus', log: { debug () {}, info () {}, warn () {}, error () {} } })
+  const { startLocalMessaging } = await import('../../local/messaging.js')
+  const bus = await startLocalMessaging({ busName: 'bundle-bus', region: 'us-east-1', log: { debug () {}, info () {}, warn () {}, error () {} } })
   t.teardown(() => bus.stop())
   const tables = await createTables(t)
   Object.assign(process.env, stackEnv(), tables, {
-    STAGE: 'test', LOG_LEVEL: 'silent', EVENT_BUS_NAME: 'bundle-bus', EVENTBRIDGE_ENDPOINT: bus.url, AWS_LAMBDA_FUNCTION_NAME: 'serverless-commerce-dev-worker'
+    STAGE: 'test', LOG_LEVEL: 'silent', EVENT_BUS_NAME: 'bundle-bus', EVENTBRIDGE_ENDPOINT: bus.url, SQS_ENDPOINT: bus.url, AWS_LAMBDA_FUNCTION_NAME: 'serverless-commerce-dev-worker'
   })
   const { handler } = await import(pathToFileURL(bundlePath('worker', dist)).href) as { handler: (e: unknown, c: Context) => Promise<{ batchItemFailures: unknown[] }> }
   const res = await handler(await sample('orders-stream.json'), { ...context, getRemainingTimeInMillis: () => 60000 } as Context)
   t.same(res.batchItemFailures, [], 'every record handled')
-  await bus.idle()
-  t.ok(bus.events.length >= 1, 'published through PutEvents')
-  t.match(bus.events[0], { source: 'serverless-commerce.orders', 'detail-type': 'OrderPlaced', detail: { id: 'ord_01JDB5Q2X4N8M6K3P7R9T1V5W2', sequenceNumber: String } })
-  t.ok(received.some((e) => e['detail-type'] === 'OrderPlaced'), "routed by the template's OrderPlaced rule")
+  t.ok(bus.bus.events.length >= 1, 'published through PutEvents')
+  t.match(bus.bus.events[0], { source: 'serverless-commerce.orders', 'detail-type': 'OrderPlaced', detail: { id: 'ord_01JDB5Q2X4N8M6K3P7R9T1V5W2', sequenceNumber: String } })
+  const queued = [...bus.queues.byName('local-order-effects').messages.values()].map((m) => JSON.parse(m.body) as Record<string, any>)
+  t.ok(queued.some((e) => e['detail-type'] === 'OrderPlaced'), "routed by the template's rule into the effects queue")
+
+  await t.test('its failure logs and the errors it throws carry frames in the TypeScript sources, on Node 20 and 22', async (t) => {
+    // The effects ledger's table missing: the ledger's DynamoDB error is one no code expects.
+    const env = {
+      ...stackEnv(), ...tables, IDEMPOTENCY_TABLE: `${tables.IDEMPOTENCY_TABLE}-missing`, STAGE: 'test', LOG_LEVEL: 'warn',
+      EVENT_BUS_NAME: 'bundle-bus', EVENTBRIDGE_ENDPOINT: bus.url, SQS_ENDPOINT: bus.url,
+      AWS_LAMBDA_FUNCTION_NAME: 'serverless-commerce-dev-worker', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
+    }
+    for (const node of lambdaNodes()) {
+      const run = await runLambdaProbe(node, bundlePath('worker', dist), [await sample('orders-stream.json'), await sample('sqs-order-placed.json'), { neither: 'stream, queue nor bus' }], env, dist)
+      const [stream, message, unknown] = run.results
+      t.same(stream?.answer?.batchItemFailures, [], `${node}: a stream batch handled`)
+      t.equal(stream?.mapsRead, 0, 'init and a handled batch read no source map')
+      t.equal(message?.answer?.batchItemFailures?.length, 1, 'the order event is retried later')
+      const logged = run.logs.find((l) => l.message === 'message failed, retried later')
+      t.match(logged, { level: 'WARN', reason: /^ResourceNotFoundException: / })
+      await checkTypeScriptFrames(t, logged?.stack, 'workers/effect-ledger.ts', 'new UpdateItemCommand', join(dist, 'worker'))
+      // What the Lambda runtime logs of an error the handler throws is its stack.
+      await checkTypeScriptFrames(t, unknown?.thrown, 'workers/dispatch.ts', 'unrecognised event', join(dist, 'worker'))
+    }
+  })
 })

@@ -87,7 +87,7 @@ t.test('generated requests over every operation: never a 5xx, every 4xx a proble
   t.teardown(issuer.close)
   const app = await build(t, { env: { ...stack, ...tables, COGNITO_ISSUER: issuer.issuer, RATE_LIMITS: 'on' } })
   const seeded = sampleCatalog()
-  await seedCatalog(app.aws.ddb, tables.ITEMS_TABLE)
+  await seedCatalog(app.aws.ddb, app.config.tables)
   // The ids the document's examples name, so example orders can succeed.
   for (const id of ['phone-apple-iphone-15', 'phone-apple-iphone-15-pro', 'accessories-anker-charger-65w']) {
     await app.aws.ddb.send(new PutCommand({

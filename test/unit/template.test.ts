@@ -3,10 +3,13 @@
 import t from 'tap'
 import AjvDraft04 from 'ajv-draft-04'
 import { readFileSync, readdirSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { loadTemplate, parseTemplate, TEMPLATE_PATH, type CfnResource, type CfnTemplate } from '../../infra/template.js'
 import { ConfigError, DEPLOYED_ENV, ENV_NOT_FROM_TEMPLATE, loadConfig } from '../../core/config.js'
 import { API_IAM_ACTIONS } from '../../core/iam.js'
 import { WORKER_IAM_ACTIONS } from '../../workers/iam.js'
+import { EFFECT_RETRY_DELAYS_S, maxReceiveCount, REPLAY_RETRY_DELAYS_S, STREAM_REPLAY_QUEUE_SUFFIX } from '../../workers/delivery-policy.js'
 import { BY_CATEGORY_INDEX } from '../../data/items-repository.js'
 import { CORS_POLICY } from '../../plugins/cors.js'
 import { build } from 'esbuild'
@@ -35,6 +38,46 @@ t.test('the template validates against the SAM schema', async (t) => {
   t.notOk(validate(broken), 'an unknown AWS::Serverless::Function property fails validation')
 })
 
+// Resource types whose data a deploy must never lose: a deletion or a replacement (a changed
+// immutable property) would otherwise leave the functions pointed at a new, empty one.
+const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::Cognito::UserPool', 'AWS::SecretsManager::Secret', 'AWS::SQS::Queue', 'AWS::S3::Bucket', 'AWS::KMS::Key']
+
+t.test('prod retains every stateful resource on stack deletion and on replacement', async (t) => {
+  t.same(template.Transform, ['AWS::LanguageExtensions', 'AWS::Serverless-2016-10-31'],
+    'AWS::LanguageExtensions (which resolves an !If in DeletionPolicy) runs before the SAM transform')
+  t.same((template.Conditions as Record<string, unknown>).IsProd, { 'Fn::Equals': [{ Ref: 'Stage' }, 'prod'] })
+  const stateful = Object.entries(resources).filter(([, r]) => STATEFUL_TYPES.includes(r.Type))
+  for (const id of ['ItemsTable', 'OrdersTable', 'IdempotencyTable', 'UserPool', 'CursorSecret', 'OrdersStreamDeadLetterQueue', 'EventsDeadLetterQueue']) {
+    t.ok(stateful.some(([name]) => name === id), `${id} is among the stateful resources`)
+  }
+  // The policy as CloudFormation resolves it on each stage.
+  const policyOn = (value: unknown, stage: string): unknown => {
+    const v = value as { 'Fn::If'?: [string, unknown, unknown] } | undefined
+    if (v?.['Fn::If'] === undefined) return value
+    const [condition, yes, no] = v['Fn::If']
+    t.equal(condition, 'IsProd')
+    return stage === 'prod' ? yes : no
+  }
+  for (const [id, r] of stateful) {
+    for (const attribute of ['DeletionPolicy', 'UpdateReplacePolicy']) {
+      t.equal(policyOn(r[attribute], 'prod'), 'Retain', `${id}: ${attribute} is Retain in prod`)
+      t.equal(policyOn(r[attribute], 'dev'), 'Delete', `${id}: ${attribute} is Delete in dev (a dev stack cleans up after itself)`)
+    }
+  }
+})
+
+t.test('cfn-lint finds nothing in the template', async (t) => {
+  // cfn-lint (Python, on the project's machine image) checks every resource against AWS's
+  // specifications, the LanguageExtensions functions included.
+  const run = promisify(execFile)
+  const { stdout } = await run('cfn-lint', [TEMPLATE_PATH], { timeout: 120_000 })
+    .catch((err: NodeJS.ErrnoException & { stdout?: string }) => {
+      if (err.code === 'ENOENT') throw new Error('cfn-lint is not on the PATH (pip install cfn-lint)')
+      return { stdout: err.stdout ?? err.message }
+    })
+  t.equal(stdout.trim(), '', 'no findings')
+})
+
 t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', async (t) => {
   const keys = (id: string): string[] => props(id).KeySchema.map((k: any) => `${k.AttributeName}:${k.KeyType}`)
   const index = (id: string, name: string): string[] | undefined =>
@@ -49,7 +92,12 @@ t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', 
   t.same(index('OrdersTable', 'byUser'), ['userId:HASH', 'createdAt:RANGE'])
   t.equal(props('OrdersTable').StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES', 'the worker compares old and new images')
   t.same(keys('IdempotencyTable'), ['id:HASH'])
+  t.same(keys('CatalogIndexTable'), ['pk:HASH', 'sk:RANGE'], 'token rows and counters (domain/catalog-index.ts)')
+  t.equal(attrType('CatalogIndexTable', 'pk'), 'S')
+  t.equal(attrType('CatalogIndexTable', 'sk'), 'S')
   t.same(props('IdempotencyTable').TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true }, "Powertools' default expiry attribute")
+  t.same(keys('MailSuppressionsTable'), ['id:HASH'], 'suppressed addresses, keyed by the lower-cased address')
+  t.equal(props('MailSuppressionsTable').TimeToLiveSpecification, undefined, 'a suppression never expires by itself')
   for (const [id, name] of [['ItemsTable', 'id'], ['ItemsTable', 'category'], ['ItemsTable', 'typeBrandId'], ['OrdersTable', 'userId'], ['OrdersTable', 'createdAt'], ['IdempotencyTable', 'id']]) {
     t.equal(attrType(id!, name!), 'S', `${id}.${name} is a string`)
   }
@@ -101,6 +149,7 @@ function resolve (value: unknown, stage: string): string {
     const type = resources[name]?.Type
     if (type === 'AWS::SecretsManager::Secret') return `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`
     if (type === 'AWS::Cognito::UserPool') return 'eu-west-1_AbCdEf123'
+    if (type === 'AWS::SQS::Queue') return `https://sqs.eu-west-1.amazonaws.com/123456789012/sc-${name}`
     if (type !== undefined) return `sc-${name}`
     throw new Error(`Ref to unknown ${name}`)
   }
@@ -146,44 +195,95 @@ t.test('every variable the config reads is set on each function that needs it, a
       t.same(problems, [], `${id}'s environment starts the config on ${stage}`)
     }
   }
-  t.equal(globalEnv.NODE_OPTIONS, '--enable-source-maps')
+  // Source maps are read when a stack is formatted (core/source-mapped-stacks.ts), not by Node at
+  // every module's load: on nodejs22.x that flag costs the API's cold start ~80 ms (bench).
+  for (const id of Object.values(fns)) {
+    t.notOk(String(functionEnv(id).NODE_OPTIONS ?? '').includes('--enable-source-maps'), `${id}: no --enable-source-maps in its NODE_OPTIONS`)
+  }
 })
 
 const EVENT_SOURCE = 'serverless-commerce.orders'
 const DETAIL_TYPES = ['OrderPlaced', 'OrderPacked', 'OrderDelivered', 'OrderCancelled']
 
-t.test('the worker has one rule per order event type, each matching that event and no other', async (t) => {
-  const events: Record<string, any> = props('WorkerFunction').Events
-  const rules = Object.entries(events).filter(([, e]) => e.Type === 'EventBridgeRule')
+t.test('one rule sends every order event type, and no other event, to the effects queue', async (t) => {
   const samples = readdirSync(new URL('../../events/', import.meta.url)).filter((f) => f.startsWith('eventbridge-'))
     .map((f) => JSON.parse(readFileSync(new URL(`../../events/${f}`, import.meta.url), 'utf8')) as Record<string, any>)
   t.same(samples.map((e) => e['detail-type']).sort(), [...DETAIL_TYPES].sort(), 'events/ has one sample of each type')
-  t.equal(rules.length, DETAIL_TYPES.length)
-  for (const type of DETAIL_TYPES) {
-    const matching = rules.filter(([, rule]) => samples.some((e) => e['detail-type'] === type && matchesPattern(rule.Properties.Pattern, e)))
-    t.equal(matching.length, 1, `exactly one rule matches ${type}`)
+  const rules = ofType('AWS::Events::Rule')
+  t.same(rules.map(([id]) => id).sort(), ['MailFeedbackRule', 'OrderEventsRule'], "the order events' rule, and SES's mail feedback (checked below)")
+  const rule = props('OrderEventsRule')
+  t.same(rule.EventBusName, { Ref: 'OrdersEventBus' })
+  for (const sample of samples) t.ok(matchesPattern(rule.EventPattern, sample), `matches ${sample['detail-type'] as string}`)
+  t.notOk(matchesPattern(rule.EventPattern, { ...samples[0], source: 'someone-else' }), 'not another source')
+  t.notOk(matchesPattern(rule.EventPattern, { ...samples[0], 'detail-type': 'OrderRefunded' }), 'not another type')
+  t.match(rule.Targets, [{ Arn: { 'Fn::GetAtt': ['OrderEffectsQueue', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } } }])
+  t.ok(rule.Targets[0].RetryPolicy.MaximumEventAgeInSeconds >= 3600, 'EventBridge retries delivering to the queue for hours')
+  const events: Record<string, any> = props('WorkerFunction').Events
+  t.notOk(Object.values(events).some((e) => e.Type === 'EventBridgeRule'), 'no rule invokes the worker asynchronously (Lambda would drop a failed event after two retries)')
+  // EventBridge may send to the effects queue and its dead-letter queue for these two rules only.
+  for (const id of ['OrderEffectsQueuePolicy', 'EventsDeadLetterQueuePolicy']) {
+    const policy = props(id).PolicyDocument.Statement[0]
+    t.same(policy.Principal, { Service: 'events.amazonaws.com' }, id)
+    t.same(policy.Condition, { ArnEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': ['OrderEventsRule', 'Arn'] }, { 'Fn::GetAtt': ['MailFeedbackRule', 'Arn'] }] } }, id)
   }
-  for (const [name, rule] of rules) {
-    const p = rule.Properties
-    t.same(p.EventBusName, { Ref: 'OrdersEventBus' }, `${name} listens on the orders bus`)
-    t.same(p.Pattern.source, [EVENT_SOURCE])
-    t.equal(samples.filter((e) => matchesPattern(p.Pattern, e)).length, 1, `${name} matches one event type`)
-    t.ok(p.RetryPolicy?.MaximumRetryAttempts > 0, `${name} retries`)
-    t.same(p.DeadLetterConfig, { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } }, `${name} has a dead-letter queue`)
-  }
-  // The dead-letter queue admits EventBridge for this bus's rules only.
-  const policy = props('EventsDeadLetterQueuePolicy').PolicyDocument.Statement[0]
-  t.same(policy.Principal, { Service: 'events.amazonaws.com' })
-  t.match(JSON.stringify(policy.Condition), /rule\/\$\{OrdersEventBus\}\/\*/)
 })
 
-t.test('the orders stream feeds the worker with partial failures, bisection, bounded retries and a DLQ', async (t) => {
+t.test("SES's bounces and complaints of the configuration set reach the worker", async (t) => {
+  const set = props('OrderMailConfigurationSet')
+  t.same(set.SuppressionOptions, { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] }, "SES's own suppression behind the worker's")
+  t.same(set.ReputationOptions, { ReputationMetricsEnabled: true })
+  const destination = props('OrderMailFeedbackDestination')
+  t.same(destination.ConfigurationSetName, { Ref: 'OrderMailConfigurationSet' })
+  t.same([...destination.EventDestination.MatchingEventTypes].sort(), ['BOUNCE', 'COMPLAINT'])
+  t.match(JSON.stringify(destination.EventDestination.EventBridgeDestination.EventBusArn), /event-bus\/default/, 'SES publishes to the default bus only')
+  const rule = props('MailFeedbackRule')
+  t.equal(rule.EventBusName, undefined, 'the rule is on the default bus')
+  const bounce = JSON.parse(readFileSync(new URL('../../events/ses-bounce.json', import.meta.url), 'utf8'))
+  t.ok(matchesPattern(rule.EventPattern, bounce), 'the sample bounce (events/ses-bounce.json) matches it')
+  t.ok(matchesPattern(rule.EventPattern, { ...bounce, 'detail-type': 'Email Complaint Received' }), 'so does a complaint')
+  t.notOk(matchesPattern(rule.EventPattern, { ...bounce, 'detail-type': 'Email Delivered' }), 'a delivery does not')
+  t.match(rule.Targets, [{ Arn: { 'Fn::GetAtt': ['OrderEffectsQueue', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } } }],
+    'to the effects queue, like the order events: retried, then parked, never dropped')
+  t.same(functionEnv('WorkerFunction').SES_CONFIGURATION_SET, { Ref: 'OrderMailConfigurationSet' }, 'the worker sends with the set')
+})
+
+t.test('the effects queue: retried on the worker\'s schedule, then parked with the event, redrivable', async (t) => {
+  const events: Record<string, any> = props('WorkerFunction').Events
+  const effects = events.OrderEffects
+  t.equal(effects.Type, 'SQS')
+  t.same(effects.Properties.Queue, { 'Fn::GetAtt': ['OrderEffectsQueue', 'Arn'] })
+  t.same(effects.Properties.FunctionResponseTypes, ['ReportBatchItemFailures'], 'a failed message is retried alone')
+  const timeout = props('WorkerFunction').Timeout
+  for (const [queue, dlq, delays, source] of [
+    ['OrderEffectsQueue', 'EventsDeadLetterQueue', EFFECT_RETRY_DELAYS_S, 'OrderEffects'],
+    ['OrdersStreamReplayQueue', 'OrdersStreamDeadLetterQueue', REPLAY_RETRY_DELAYS_S, 'OrdersStreamReplay']
+  ] as const) {
+    const q = props(queue)
+    t.same(q.RedrivePolicy, { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: maxReceiveCount(delays) },
+      `${queue}: maxReceiveCount is the worker's schedule (workers/delivery-policy.ts) plus the first attempt`)
+    t.ok(q.VisibilityTimeout >= 6 * timeout, `${queue}: visibility timeout at least 6x the function's timeout`)
+    t.ok(q.MessageRetentionPeriod > delays.reduce((a, b) => a + b, 0), `${queue}: messages outlive their retries`)
+    t.equal(props(dlq).MessageRetentionPeriod, 1209600, `${dlq} keeps them 14 days`)
+    t.same(events[source].Properties.Queue, { 'Fn::GetAtt': [queue, 'Arn'] }, `the worker reads ${queue}`)
+  }
+  t.match(props('OrdersStreamReplayQueue').QueueName, { 'Fn::Sub': new RegExp(`${STREAM_REPLAY_QUEUE_SUFFIX}$`) }, 'the replay queue\'s name says what it is')
+  const env = props('WorkerFunction').Environment.Variables
+  t.same(env.EVENTS_DLQ_URL, { Ref: 'EventsDeadLetterQueue' }, 'the worker parks events there')
+  t.same(env.ORDERS_STREAM_DLQ_URL, { Ref: 'OrdersStreamDeadLetterQueue' }, 'and stream records there')
+})
+
+t.test('the orders stream: retried for hours (no attempt limit), parked by the worker before the mapping gives up', async (t) => {
   const stream = props('WorkerFunction').Events.OrdersStream
   t.equal(stream.Type, 'DynamoDB')
   t.same(stream.Properties.Stream, { 'Fn::GetAtt': ['OrdersTable', 'StreamArn'] })
   t.same(stream.Properties.FunctionResponseTypes, ['ReportBatchItemFailures'])
   t.equal(stream.Properties.BisectBatchOnFunctionError, true)
-  t.ok(stream.Properties.MaximumRetryAttempts >= 0 && stream.Properties.MaximumRetryAttempts <= 10)
+  t.equal(stream.Properties.MaximumRetryAttempts, -1, 'no limit on attempts: the record age bounds them')
+  const maxAge = stream.Properties.MaximumRecordAgeInSeconds
+  const parkAfter = loadConfig({ USER_POOL_ID: 'us-east-1_abc', USER_POOL_CLIENT_ID: 'c' }).streamParkAfterSeconds
+  t.ok(parkAfter >= 3600, 'hours of retries: a bus outage is ridden out')
+  t.ok(parkAfter < maxAge, 'the worker parks records with their content before the mapping gives up on them')
+  t.ok(maxAge <= 12 * 3600, 'the mapping\'s pointer leaves at least 12 of the stream\'s 24 hours to read the records back')
   t.ok(stream.Properties.BatchSize >= 1 && stream.Properties.BatchSize <= 100)
   t.same(stream.Properties.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': ['OrdersStreamDeadLetterQueue', 'Arn'] })
 })
@@ -222,14 +322,19 @@ function resourcesFor (roleId: string, action: string): string[] {
   return statements(roleId).filter((s) => [s.Action].flat().includes(action)).flatMap((s) => flat(s.Resource)).map((r) => JSON.stringify(r)).sort()
 }
 
+const X_RAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']
+
 t.test("each function's role grants exactly the actions its code declares, on its own resources", async (t) => {
   for (const [fn, roleId, declared] of [['ApiFunction', 'ApiFunctionRole', API_IAM_ACTIONS], ['WorkerFunction', 'WorkerFunctionRole', WORKER_IAM_ACTIONS]] as const) {
     t.same(props(fn).Role, { 'Fn::GetAtt': [roleId, 'Arn'] }, `${fn} uses its own role (SAM adds no policies of its own)`)
     t.notOk('Policies' in props(fn), `${fn} has no SAM policy templates beside its role`)
     t.same(actionsOf(roleId), [...declared].sort(), `${roleId}'s actions equal the declared list, both ways`)
     for (const s of statements(roleId)) {
+      // X-Ray's write actions have no resource-level permissions: the one place "*" is allowed.
+      if ([s.Action].flat().every((a) => X_RAY_ACTIONS.includes(a))) continue
       t.notOk(JSON.stringify(s.Resource).match(/"\*"/), `${roleId}: no "*" resource (${[s.Action].flat().join(', ')})`)
     }
+    t.same(resourcesFor(roleId, 'xray:PutTraceSegments'), ['"*"'], `${roleId}: X-Ray's actions, alone in their statement`)
   }
   const ref = (id: string): string => JSON.stringify({ Ref: id })
   const arn = (id: string): string => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })
@@ -240,12 +345,17 @@ t.test("each function's role grants exactly the actions its code declares, on it
   t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query').filter((r) => r.includes('RateLimitTable')), [], 'and only counts: no query or scan of it')
   t.same(resourcesFor('WorkerFunctionRole', 'secretsmanager:GetSecretValue'), [ref('DeliveryWebhookSecret'), ref('WarehouseWebhookSecret')].sort(),
     'the worker reads the webhook keys only')
-  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'), [arn('IdempotencyTable')], 'the worker writes idempotency records only')
+  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:UpdateItem'), [arn('IdempotencyTable')], 'the worker writes its effects ledger only')
+  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'), [arn('MailSuppressionsTable')], 'and mail suppressions')
+  t.same(resourcesFor('WorkerFunctionRole', 'ses:SendEmail').filter((r) => r.includes('configuration-set')),
+    [JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${OrderMailConfigurationSet}' })], 'the worker may send with its configuration set')
+  t.same(resourcesFor('WorkerFunctionRole', 'sqs:SendMessage'), [arn('EventsDeadLetterQueue'), arn('OrdersStreamDeadLetterQueue')].sort(), 'the worker sends to its dead-letter queues only')
+  t.same(resourcesFor('WorkerFunctionRole', 'sqs:ReceiveMessage'), [arn('OrderEffectsQueue'), arn('OrdersStreamReplayQueue')].sort())
   t.same(resourcesFor('WorkerFunctionRole', 'events:PutEvents'), [arn('OrdersEventBus')])
   t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query'), [
-    arn('IdempotencyTable'), arn('ItemsTable'), arn('OrdersTable'),
+    arn('IdempotencyTable'), arn('ItemsTable'), arn('OrdersTable'), arn('CatalogIndexTable'),
     JSON.stringify({ 'Fn::Sub': '${ItemsTable.Arn}/index/*' }), JSON.stringify({ 'Fn::Sub': '${OrdersTable.Arn}/index/*' })
-  ].sort(), 'the API reaches its three tables and their indexes')
+  ].sort(), 'the API reaches its four tables and their indexes')
   t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:GetRecords'), [JSON.stringify({ 'Fn::Sub': '${OrdersTable.Arn}/stream/*' })])
 })
 
@@ -291,6 +401,9 @@ t.test('functions: runtime, architecture, makefile build of the bundles scripts/
   const globals = (template as any).Globals.Function
   t.equal(globals.Runtime, 'nodejs22.x')
   t.same(globals.Architectures, ['arm64'])
+  t.same(globals.Tracing, { Ref: 'TracingMode' }, 'X-Ray tracing of both functions, from one parameter')
+  t.same(globalEnv.TRACING, { Ref: 'TracingMode' }, '... which the code reads as TRACING (the Tracer loads only when Active)')
+  t.equal(template.Parameters?.TracingMode?.Default, 'Active')
   const makefile = readFileSync(new URL('../../Makefile', import.meta.url), 'utf8')
   const bundles = { ApiFunction: 'api', WorkerFunction: 'worker' } as const
   for (const [id, bundle] of Object.entries(bundles)) {
@@ -340,15 +453,18 @@ t.test('secrets are generated on create; partner keys are a JSON map with a prim
   }
 })
 
-t.test('alarms: API 5xx rate, function errors, iterator age, each dead-letter queue; outputs', async (t) => {
+t.test('alarms: API 5xx rate, function errors, iterator age, each queue; outputs', async (t) => {
   const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(a.Properties))
   const watching = (pattern: RegExp): number => alarms.filter((a) => pattern.test(a)).length
   t.equal(watching(/"MetricName":"5xx".*"Expression"/), 1, 'a 5xx-rate alarm on the HTTP API')
   t.equal(watching(/"MetricName":"Errors".*"Ref":"ApiFunction"/), 1)
   t.equal(watching(/"MetricName":"Errors".*"Ref":"WorkerFunction"/), 1)
   t.equal(watching(/"MetricName":"IteratorAge".*"Ref":"WorkerFunction"/), 1)
-  for (const [id] of ofType('AWS::SQS::Queue')) {
-    t.equal(watching(new RegExp(`ApproximateNumberOfMessagesVisible.*"Fn::GetAtt":\\["${id}","QueueName"\\]`)), 1, `${id}'s depth is alarmed`)
+  for (const [id, queue] of ofType('AWS::SQS::Queue')) {
+    // A dead-letter queue alarms on any message; a queue the worker reads, on messages waiting too long.
+    const isSource = queue.Properties?.RedrivePolicy !== undefined
+    const metric = isSource ? 'ApproximateAgeOfOldestMessage' : 'ApproximateNumberOfMessagesVisible'
+    t.equal(watching(new RegExp(`${metric}.*"Fn::GetAtt":\\["${id}","QueueName"\\]`)), 1, `${id}: ${metric} is alarmed`)
   }
   for (const a of alarms) t.match(a, /"AlarmActions":\{"Fn::If":\["HasAlarmEmail"/, 'alarms notify the optional topic')
   t.same(Object.keys(template.Outputs ?? {}).filter((k) => ['ApiUrl', 'SwaggerUiUrl', 'UserPoolId', 'UserPoolClientId', 'EventBusName'].includes(k)).sort(),
