@@ -128,6 +128,9 @@ export function loadConfig (env: Env = process.env): Config {
     const value = read(valueVar)
     if (value !== undefined) {
       if (value.length < 16) problems.push(`${valueVar} must be at least 16 characters long`)
+      // A production secret lives in Secrets Manager (rotated, audited, never in an environment).
+      if (stage === 'prod') problems.push(`${valueVar} must not be set when STAGE is prod: set ${arnVar} to a Secrets Manager ARN`)
+      else if (deployed && value === localDefault) problems.push(`${valueVar} is the published development default: set ${arnVar} (or another value) when STAGE is ${stage}`)
       return { value }
     }
     if (deployed) problems.push(`${arnVar} is required when STAGE is ${stage}: the ARN of a Secrets Manager secret`)
@@ -143,17 +146,21 @@ export function loadConfig (env: Env = process.env): Config {
   // Cognito's issuer is fixed by AWS; cognito-local serves tokens under its own address.
   const issuer = url('COGNITO_ISSUER') ??
     (cognitoEndpoint !== undefined ? `${cognitoEndpoint}/${userPoolId}` : `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`)
+  // Over plain http the signing keys (and so every token) could be swapped on the way.
+  if (stage === 'prod' && !issuer.startsWith('https://')) problems.push(`COGNITO_ISSUER must be an https URL when STAGE is prod (got "${issuer}")`)
 
   const corsRaw = read('CORS_ORIGINS') ?? (deployed ? undefined : '*')
   let corsOrigins: Config['corsOrigins'] = []
   if (corsRaw === undefined) {
     problems.push(`CORS_ORIGINS is required when STAGE is ${stage}: a comma-separated list of origins, or *`)
   } else if (corsRaw === '*') {
+    if (stage === 'prod') problems.push('CORS_ORIGINS must list origins (no *) when STAGE is prod: the shop\'s own, like https://shop.example.com')
     corsOrigins = '*'
   } else {
     corsOrigins = corsRaw.split(',').map((o) => o.trim()).filter(Boolean)
     for (const o of corsOrigins) {
       if (!/^https?:\/\/[^/]+$/.test(o)) problems.push(`CORS_ORIGINS entries must be origins like https://shop.example.com (got "${o}")`)
+      else if (stage === 'prod' && !o.startsWith('https://')) problems.push(`CORS_ORIGINS entries must be https origins when STAGE is prod (got "${o}")`)
     }
   }
 
