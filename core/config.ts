@@ -47,6 +47,8 @@ export interface Config {
   cursorKey: SecretSource
   email: { from: string; replyTo?: string }
   secretsTtlSeconds: number
+  /** How long after its last good read a secret may be served while Secrets Manager fails (0: never). */
+  secretsMaxStaleSeconds: number
   endpoints: Endpoints
   /** Static credentials for the local emulators, so the SDK never walks the credential chain. */
   localCredentials?: { accessKeyId: string; secretAccessKey: string }
@@ -199,6 +201,7 @@ export function loadConfig (env: Env = process.env): Config {
     cursorKey: secret('CURSOR_SECRET_ARN', 'CURSOR_SIGNING_KEY', LOCAL_DEFAULTS.CURSOR_SIGNING_KEY),
     email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO') },
     secretsTtlSeconds: int('SECRETS_TTL_SECONDS', 300, 1, 3600),
+    secretsMaxStaleSeconds: int('SECRETS_MAX_STALE_SECONDS', 3600, 0, 86400),
     endpoints: {
       dynamodb: url('DYNAMODB_ENDPOINT'),
       cognito: cognitoEndpoint,
@@ -252,5 +255,6 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   DELIVERY_WEBHOOK_SECRET: 'local value; deployed stages read the secret ARN',
   CURSOR_SIGNING_KEY: 'local value; deployed stages read the secret ARN',
   WEBHOOK_TIMEOUT_MS: 'tunable; the default fits the worker timeout',
-  SECRETS_TTL_SECONDS: 'tunable; the default fits'
+  SECRETS_TTL_SECONDS: 'tunable; the default fits',
+  SECRETS_MAX_STALE_SECONDS: 'tunable; the default (an hour) fits'
 }

@@ -12,7 +12,8 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import { Logger } from '@aws-lambda-powertools/logger'
 import type { Config } from '../core/config.js'
 import { clientOptions, once } from '../core/aws-options.js'
-import { createSecretStore, type SecretStore } from '../core/secret-store.js'
+import { createSecretStore, type SecretEvent, type SecretStore } from '../core/secret-store.js'
+import { countSecretEvent } from '../core/secret-metrics.js'
 
 export interface WorkerLog {
   debug: (message: string, extra?: Record<string, unknown>) => void
@@ -55,8 +56,18 @@ function powertoolsLog (config: Config): WorkerLog {
   }
 }
 
+/** The webhook keys' stale answers, revocations and refusals: logged and counted. */
+function secretEvents (log: WorkerLog): (event: SecretEvent) => void {
+  return (event) => {
+    if (event.type === 'stale') log.warn('secret refresh failed: serving the last value', { ...event })
+    else log.error(`secret ${event.type}`, { ...event })
+    countSecretEvent(event, 'serverless-commerce-worker').catch(() => {})
+  }
+}
+
 export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRuntime> = {}): WorkerRuntime {
   const rest = overrides
+  const log = rest.log ?? powertoolsLog(config)
   const getSecretsClient = once(async (): Promise<SecretsManagerClient> => {
     // Only deployed stages read Secrets Manager (local keys are values): off the cold start.
     const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
@@ -64,10 +75,10 @@ export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRu
   })
   return {
     config,
-    log: rest.log ?? powertoolsLog(config),
+    log,
     eventbridge: rest.eventbridge ?? new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge)),
     ...(rest.ses !== undefined ? { ses: rest.ses } : {}),
-    secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds),
+    secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds, { maxStaleSeconds: config.secretsMaxStaleSeconds, onEvent: secretEvents(log) }),
     ...(rest.persistence !== undefined ? { persistence: rest.persistence } : {}),
     ...(rest.idempotency !== undefined ? { idempotency: rest.idempotency } : {}),
     ...(rest.dynamodb !== undefined ? { dynamodb: rest.dynamodb } : {}),
