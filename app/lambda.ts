@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../core/config.js'
 import { buildApp } from './app.js'
+import { markGatewayRequestId } from './gateway-request-id.js'
 import { PREBUILT_OPENAPI_FILE } from './startup/openapi-document.js'
 import { COMPILED_DIR, loadCompiledSchemas } from './startup/compiled-schemas.js'
 
@@ -17,7 +18,8 @@ const prebuilt = join(here, PREBUILT_OPENAPI_FILE)
 const compiledSchemas = loadCompiledSchemas(join(here, COMPILED_DIR))
 const app = buildApp(loadConfig(), {
   ...(existsSync(prebuilt) ? { openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown> } : {}),
-  ...(compiledSchemas !== undefined ? { compiledSchemas } : {})
+  ...(compiledSchemas !== undefined ? { compiledSchemas } : {}),
+  requestIdFromGateway: true
 })
 // `?q=a,b` is a search for "a,b", not a list.
 const options = { parseCommaSeparatedQueryParams: false }
@@ -36,4 +38,4 @@ const readsEvent = (event: LambdaEvent): boolean => {
 }
 
 export const handler = ((event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
-  (readsEvent(event) ? withEvent : plain)(event, context)) as typeof plain
+  (readsEvent(event) ? withEvent : plain)(markGatewayRequestId(event), context)) as typeof plain
