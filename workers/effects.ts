@@ -14,6 +14,9 @@ import { effectStore } from './effect-store.js'
 
 export type OrderEventBridgeEvent = EventBridgeEvent<DetailType, OrderEventDetail>
 
+/** Powertools names each effect's record `<prefix>#<hash>` (the role may touch only those: workers/iam.ts). */
+export const EFFECT_KEY_PREFIX = 'worker-effect'
+
 /** The idempotency key of one effect: the whole object is hashed into the record's id. */
 export interface EffectKey { orderId: string; status: OrderStatus; effect: 'warehouse-webhook' | 'delivery-webhook' | 'email' }
 
@@ -73,7 +76,7 @@ function idempotentEffects (rt: WorkerRuntime): IdempotentEffects {
   if (effects === undefined) {
     // dataIndexArgument 0: only the EffectKey is hashed, so equal effects share one record.
     const { persistence, idempotency } = effectStore(rt)
-    const options = { persistenceStore: persistence, config: idempotency, keyPrefix: 'worker-effect', dataIndexArgument: 0 }
+    const options = { persistenceStore: persistence, config: idempotency, keyPrefix: EFFECT_KEY_PREFIX, dataIndexArgument: 0 }
     effects = {
       webhook: makeIdempotent(async (_key: EffectKey, call: WebhookCall) => postWebhook(rt, call), options),
       email: makeIdempotent(async (_key: EffectKey, status: OrderStatus, order: PublicOrder) => sendOrderEmail(rt, status, order), options)

@@ -22,3 +22,9 @@ export const WORKER_IAM_ACTIONS = [
   'ses:SendEmail',
   'secretsmanager:GetSecretValue'
 ] as const
+
+/**
+ * The idempotency table's keys the worker may touch (`dynamodb:LeadingKeys`): Powertools names its
+ * records `<keyPrefix>#<hash>` (workers/effects.ts: EFFECT_KEY_PREFIX).
+ */
+export const WORKER_IDEMPOTENCY_KEY_PREFIXES = ['worker-effect#'] as const
