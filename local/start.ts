@@ -19,6 +19,7 @@ import { seedCatalog } from '../data/seed-catalog.js'
 import { createDocumentClient } from '../core/aws.js'
 import { PortBusyError, reservePort } from './emulators/process.js'
 import { JavaMissingError } from './emulators/dynamodb.js'
+import { CognitoStoreError } from './emulators/cognito.js'
 import { localWorkerEnv, startLocalWorker } from './worker.js'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -126,7 +127,8 @@ process.once('SIGINT', () => { log('stopping ...'); void shutdown(0) })
 process.once('SIGTERM', () => { void shutdown(0) })
 
 main().catch(async (err: unknown) => {
-  const known = err instanceof ConfigError || err instanceof PortBusyError || err instanceof PortInUseError || err instanceof JavaMissingError
+  const known = err instanceof ConfigError || err instanceof PortBusyError || err instanceof PortInUseError || err instanceof JavaMissingError ||
+    err instanceof CognitoStoreError
   console.error(known ? (err as Error).message : err)
   await shutdown(1)
 })
