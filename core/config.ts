@@ -49,6 +49,11 @@ export interface Config {
   secretsTtlSeconds: number
   /** How long after its last good read a secret may be served while Secrets Manager fails (0: never). */
   secretsMaxStaleSeconds: number
+  /**
+   * How long a container trusts Cognito's answer about an account (deleted, disabled, signed out):
+   * a revoked token stops working within this (within a minute for tokens claiming groups).
+   */
+  revocationCheckSeconds: number
   endpoints: Endpoints
   /** Static credentials for the local emulators, so the SDK never walks the credential chain. */
   localCredentials?: { accessKeyId: string; secretAccessKey: string }
@@ -202,6 +207,7 @@ export function loadConfig (env: Env = process.env): Config {
     email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO') },
     secretsTtlSeconds: int('SECRETS_TTL_SECONDS', 300, 1, 3600),
     secretsMaxStaleSeconds: int('SECRETS_MAX_STALE_SECONDS', 3600, 0, 86400),
+    revocationCheckSeconds: int('REVOCATION_CHECK_SECONDS', 120, 1, 300),
     endpoints: {
       dynamodb: url('DYNAMODB_ENDPOINT'),
       cognito: cognitoEndpoint,
@@ -256,5 +262,6 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   CURSOR_SIGNING_KEY: 'local value; deployed stages read the secret ARN',
   WEBHOOK_TIMEOUT_MS: 'tunable; the default fits the worker timeout',
   SECRETS_TTL_SECONDS: 'tunable; the default fits',
-  SECRETS_MAX_STALE_SECONDS: 'tunable; the default (an hour) fits'
+  SECRETS_MAX_STALE_SECONDS: 'tunable; the default (an hour) fits',
+  REVOCATION_CHECK_SECONDS: 'tunable; the default (2 minutes) bounds how long a revoked token works'
 }

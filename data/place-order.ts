@@ -15,6 +15,8 @@ import { answerFromRecord, type IdempotencyRepository } from './idempotency-repo
 export interface PlaceOrderInput {
   userId: string
   userEmail: string
+  /** Whether the account's email is verified (the route refuses the order otherwise). */
+  userEmailVerified: boolean
   items: LineInput[]
   idempotencyKey?: string
   now?: Date
@@ -71,6 +73,7 @@ export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput):
       id,
       userId,
       userEmail: input.userEmail,
+      userEmailVerified: input.userEmailVerified,
       status: 'placed',
       lines: priced.lines,
       total: priced.total,

@@ -14,6 +14,8 @@ export interface StoredOrder {
   id: string
   userId: string
   userEmail: string
+  /** True when the address was verified when the order was placed; the worker mails only those. */
+  userEmailVerified?: boolean
   status: OrderStatus
   lines: OrderLine[]
   total: number
@@ -218,6 +220,7 @@ export function publicOrder (o: StoredOrder): StoredOrder {
     id: o.id,
     userId: o.userId,
     userEmail: o.userEmail,
+    ...(o.userEmailVerified === undefined ? {} : { userEmailVerified: o.userEmailVerified }),
     status: o.status,
     lines: o.lines.map((l) => ({
       id: l.id,

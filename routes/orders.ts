@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { problems } from '../core/http-schemas.js'
+import { Problem } from '../core/problem.js'
 import { decodeCursor, encodeCursor } from '../domain/cursor.js'
 import { canRead, decideTransition, orderNotFound, ordersCursorContext, publicOrder, type StoredOrder } from '../domain/orders.js'
 import { createOrdersRepository } from '../data/orders-repository.js'
@@ -43,17 +44,22 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
         'line\'s title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry safely: the same key and body answer the same ' +
         'order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. ' +
         'A failed request writes nothing, so its key stays free for the corrected request. Short stock is a 409 ' +
-        '`insufficient_stock` naming the items.',
+        '`insufficient_stock` naming the items. The account\'s email must be verified (`403 email_unverified` otherwise).',
       security,
       headers: PlaceOrderHeaders,
       body: PlaceOrderBody,
-      response: { 201: Order, ...problems(400, 401, 409, 413, 415, 422, 500, 503) }
+      response: { 201: Order, ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) }
     }
   }, async (request, reply) => {
     const user = caller(request)
+    // An order mails its customer: only at an address the account proved it owns.
+    if (!user.emailVerified) {
+      throw new Problem(403, 'email_unverified', 'Verify your email before ordering: confirm the signup with the code mailed to you (POST /signup/confirm)')
+    }
     const result = await placeOrder({ orders: repo, idempotency, snapshots }, {
       userId: user.sub,
       userEmail: await app.userEmail(request),
+      userEmailVerified: true,
       items: request.body.items,
       idempotencyKey: request.headers['idempotency-key']
     })

@@ -117,9 +117,14 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   // Stable across redeliveries and re-publications, so a partner can deduplicate on it too.
   const eventId = `${order.id}:${status}`
   const partner = PARTNER_OF_STATUS[status]
-  const units: Array<{ effect: EffectKey['effect']; run: () => Promise<unknown> }> = [
-    { effect: 'email', run: () => effects.email({ orderId: order.id, status, effect: 'email' }, status, order) }
-  ]
+  const units: Array<{ effect: EffectKey['effect']; run: () => Promise<unknown> }> = []
+  // Mail only an address verified when the order was placed (orders from before accounts confirmed
+  // their email carry no such mark): our SES sender must not be made to mail anyone's address.
+  if (order.userEmailVerified === true) {
+    units.push({ effect: 'email', run: () => effects.email({ orderId: order.id, status, effect: 'email' }, status, order) })
+  } else {
+    rt.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
+  }
   if (partner !== undefined) {
     const effect = `${partner}-webhook` as const
     units.unshift({

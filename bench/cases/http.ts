@@ -221,7 +221,7 @@ export const httpWrite: BenchCase = {
       const api = await startApi(stack, tables.env)
       const bareServer = await startApi(stack, tables.env, BARE_HTTP_SERVER).catch(async (err: unknown) => { await api.stop(); throw err })
       const userId = `bench-user-${randomUUID()}`
-      const token = stack.issuer.token({ sub: userId, email: 'bench@example.com' })
+      const token = stack.issuer.token({ sub: userId, email: `${userId}@bench.example.com` })
       let n = 0
       const nextItem = (): string => ids[n++ % ids.length] as string
       const transaction = orderTransaction(stack.ddb, { items, orders, idempotency }, userId)

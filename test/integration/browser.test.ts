@@ -4,6 +4,7 @@
 // SES emulator's page shows the "order placed" email the worker sent. Every API response the
 // browser sees is checked against the OpenAPI document too.
 import t from 'tap'
+import { codeFromMailbox } from '../helpers/accounts.js'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -114,7 +115,8 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
   }))
   const email = `browser+${randomBytes(4).toString('hex')}@example.com`
   const password = 'Browser-Test-1'
-  t.equal((await call('POST', '/signup', { email, password, name: 'Browser' })).status, 201, 'signed up')
+  t.equal((await call('POST', '/signup', { email, password, name: 'Browser' })).status, 202, 'signed up')
+  t.equal((await call('POST', '/signup/confirm', { email, password, code: await codeFromMailbox(email) })).status, 200, 'confirmed with the mailed code')
   const signin = await call('POST', '/signin', { email, password })
   t.equal(signin.status, 200, 'signed in')
   const idToken = signin.json.idToken as string

@@ -11,13 +11,16 @@ type Access = 'public' | 'optional bearer' | 'bearer' | 'partner'
 
 const TAGS = ['catalog', 'account', 'orders', 'partners', 'operations']
 
-// Every operation from the foundation (3), catalog (3), identity (4) and orders (5) issues: a
-// missing, extra or re-tagged route fails here.
+// Every operation from the foundation (3), catalog (3), identity (4), orders (5) and accounts (20)
+// issues: a missing, extra or re-tagged route fails here.
 const EXPECTED: Record<string, { tag: string; access: Access; deprecated?: true }> = {
   'GET /health': { tag: 'operations', access: 'public' },
   'GET /openapi.json': { tag: 'operations', access: 'public' },
   'POST /signup': { tag: 'account', access: 'public' },
+  'POST /signup/confirm': { tag: 'account', access: 'public' },
+  'POST /signup/resend': { tag: 'account', access: 'public' },
   'POST /signin': { tag: 'account', access: 'public' },
+  'POST /signout': { tag: 'account', access: 'bearer' },
   'POST /token/refresh': { tag: 'account', access: 'public' },
   'GET /me': { tag: 'account', access: 'bearer' },
   'GET /items': { tag: 'catalog', access: 'optional bearer' },
