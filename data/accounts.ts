@@ -200,6 +200,33 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
     },
 
     /**
+     * Mails a code to the signed-in user's email (an account confirmed before signups verified
+     * addresses, or a new address the user set): Cognito's GetUserAttributeVerificationCode,
+     * authorized by the access token itself.
+     */
+    async sendEmailCode (accessToken: string): Promise<void> {
+      const [client, { GetUserAttributeVerificationCodeCommand }] = await Promise.all([getClient(), sdk()])
+      try {
+        await client.send(new GetUserAttributeVerificationCodeCommand({ AccessToken: accessToken, AttributeName: 'email' }))
+      } catch (err) {
+        throw emailCodeProblem(err)
+      }
+    },
+
+    /** Verifies the signed-in user's email with the mailed code (VerifyUserAttribute). */
+    async verifyEmail (accessToken: string, code: string): Promise<void> {
+      const [client, { VerifyUserAttributeCommand }] = await Promise.all([getClient(), sdk()])
+      try {
+        await client.send(new VerifyUserAttributeCommand({ AccessToken: accessToken, AttributeName: 'email', Code: code }))
+      } catch (err) {
+        const name = nameOf(err)
+        if (name === 'CodeMismatchException') throw new Problem(400, 'invalid_code', 'The code is wrong')
+        if (name === 'ExpiredCodeException') throw new Problem(400, 'code_expired', 'The code has expired; ask for a new one with POST /me/email/code')
+        throw emailCodeProblem(err)
+      }
+    },
+
+    /**
      * Signs the user out everywhere: every refresh token revoked (AdminUserGlobalSignOut), then the
      * time stamped, so the API refuses every id and access token issued before it
      * (plugins/account-status.ts). The revocation first: a stamp without it would let a refresh
@@ -220,6 +247,20 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
 }
 
 export type Accounts = ReturnType<typeof createAccounts>
+
+/** Errors of the email verification calls, which the access token authorizes. */
+function emailCodeProblem (err: unknown): unknown {
+  const name = nameOf(err)
+  if (name === 'LimitExceededException' || name === 'TooManyFailedAttemptsException') {
+    return new Problem(429, 'too_many_attempts', 'Too many codes or wrong codes for this account; wait, then try again', {}, { 'retry-after': '60' })
+  }
+  if (name === 'NotAuthorizedException' || name === 'UserNotFoundException') {
+    return new Problem(401, 'token_revoked', 'The access token is no longer accepted; sign in again', {},
+      { 'www-authenticate': 'Bearer realm="serverless-commerce", error="invalid_token"' })
+  }
+  if (name === 'InvalidParameterException') return new Problem(400, 'email_unknown', 'This account has no email address to verify')
+  return mapCommon(err)
+}
 
 function signInProblem (err: unknown): unknown {
   // cognito-local answers InvalidPasswordException for a wrong password; AWS NotAuthorizedException.

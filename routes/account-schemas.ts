@@ -79,3 +79,15 @@ export const Me = Type.Object({
   email: Type.String(),
   groups: Type.Array(Type.String())
 }, { description: 'The caller', examples: [{ sub: '7d1e6a52-9d1b-4c57-a8a4-2b0f3c1e9a10', email: 'ada@example.com', groups: [] }] })
+
+export const EmailCodeSent = Type.Object({
+  nextStep: Type.Literal('verify_email', { description: 'Enter the code mailed to the account\'s email at POST /me/email/verify' })
+}, { description: 'A code is on its way to the account\'s email', examples: [{ nextStep: 'verify_email' }] })
+
+export const VerifyEmailBody = Type.Object({
+  code: Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code mailed to the account\'s email' })
+}, { additionalProperties: false, examples: [{ code: '123456' }] })
+
+export const EmailVerified = Type.Object({
+  emailVerified: Type.Literal(true)
+}, { description: 'The account\'s email is verified: it may order', examples: [{ emailVerified: true }] })

@@ -9,7 +9,7 @@ import { createAccounts } from '../data/accounts.js'
 import { createSignupNotices } from '../data/signup-notices.js'
 import { passwordProblem } from '../domain/password-policy.js'
 import {
-  ConfirmBody, Confirmed, Me, PASSWORD_POLICY, RefreshBody, RefreshResult, ResendBody, SigninBody, SigninResult, SignupAccepted, SignupBody
+  ConfirmBody, Confirmed, EmailCodeSent, EmailVerified, Me, PASSWORD_POLICY, VerifyEmailBody, RefreshBody, RefreshResult, ResendBody, SigninBody, SigninResult, SignupAccepted, SignupBody
 } from './account-schemas.js'
 
 function invalid (path: string, message: string): Problem {
@@ -134,6 +134,44 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
     await accounts.signOut(request.user.username, Math.floor(Date.now() / 1000))
     app.accountStatus.forget(request.user.sub)
     return reply.code(204).send(null)
+  })
+
+  // The access token itself authorizes Cognito's attribute verification calls.
+  const accessToken = (authorization: string | undefined): string => (authorization ?? '').replace(/^Bearer\s+/i, '')
+
+  app.post('/me/email/code', {
+    preHandler: app.requireUser({ tokenUse: 'access' }),
+    schema: {
+      operationId: 'sendEmailVerificationCode',
+      tags: ['account'],
+      summary: 'Mail a code to verify my email',
+      description: "Mails a 6-digit code to the account's email, to verify it at POST /me/email/verify: for an account confirmed " +
+        'before signups verified addresses (POST /orders answers `403 email_unverified`), or after a change of address. Needs the access token.',
+      security: [{ bearerAuth: [] }],
+      response: { 202: EmailCodeSent, ...problems(400, 401, 429, 500, 503) }
+    }
+  }, async (request, reply) => {
+    await accounts.sendEmailCode(accessToken(request.headers.authorization))
+    return reply.code(202).send({ nextStep: 'verify_email' as const })
+  })
+
+  app.post('/me/email/verify', {
+    preHandler: app.requireUser({ tokenUse: 'access' }),
+    schema: {
+      operationId: 'verifyEmail',
+      tags: ['account'],
+      summary: 'Verify my email',
+      description: 'Verifies the account\'s email with the code from POST /me/email/code; the account may then order. Needs the access token. ' +
+        'A wrong code is `400 invalid_code`, an expired one `400 code_expired`, too many `429 too_many_attempts`.',
+      security: [{ bearerAuth: [] }],
+      body: VerifyEmailBody,
+      response: { 200: EmailVerified, ...problems(400, 401, 415, 429, 500, 503) }
+    }
+  }, async (request) => {
+    await accounts.verifyEmail(accessToken(request.headers.authorization), request.body.code)
+    // This container learns it at once; the others within REVOCATION_CHECK_SECONDS.
+    app.accountStatus.forget(request.user.sub)
+    return { emailVerified: true as const }
   })
 
   app.get('/me', {

@@ -54,7 +54,8 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     const user = caller(request)
     // An order mails its customer: only at an address the account proved it owns.
     if (!user.emailVerified) {
-      throw new Problem(403, 'email_unverified', 'Verify your email before ordering: confirm the signup with the code mailed to you (POST /signup/confirm)')
+      throw new Problem(403, 'email_unverified', 'Verify your email before ordering: confirm the signup with the code mailed to you (POST /signup/confirm), ' +
+        'or, signed in, ask for a code with POST /me/email/code and enter it at POST /me/email/verify')
     }
     const result = await placeOrder({ orders: repo, idempotency, snapshots }, {
       userId: user.sub,

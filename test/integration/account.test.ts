@@ -4,6 +4,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { AdminConfirmSignUpCommand } from '@aws-sdk/client-cognito-identity-provider'
+import { PutCommand } from '@aws-sdk/lib-dynamodb'
 import { build } from '../helpers/app.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { codeFromMailbox, cognitoAdmin, mailbox, signUpConfirmed, until } from '../helpers/accounts.js'
@@ -140,9 +141,14 @@ t.test("someone else's email: no account without the code, the owner signs up ov
   t.equal(me.json().email, victim)
 })
 
-t.test('an account confirmed without proving its email (as every account was before) cannot order', async (t) => {
+t.test('an account confirmed without proving its email (as every account was before) cannot order until it verifies it', async (t) => {
   const tables = await createTables(t)
   const app = await build(t, { env: { ...stackEnv(), ...tables } })
+  const at = new Date().toISOString()
+  await app.aws.ddb.send(new PutCommand({
+    TableName: tables.ITEMS_TABLE,
+    Item: { id: 'anything', category: 'accessories', type: 'cable', brand: 'Acme', title: 'Cable', description: 'A cable', colorPreference: [], price: 500, currency: 'USD', stock: 10, searchText: 'cable', createdAt: at, updatedAt: at }
+  }))
   const email = uniqueEmail()
   await app.inject({ method: 'POST', url: '/signup', payload: { email, password: PASSWORD } })
   const admin = cognitoAdmin()
@@ -153,6 +159,18 @@ t.test('an account confirmed without proving its email (as every account was bef
   const order = await app.inject({ method: 'POST', url: '/orders', headers: { authorization: `Bearer ${signin.json().idToken as string}` }, payload: { items: [{ id: 'anything', count: 1 }] } })
   t.equal(order.statusCode, 403)
   t.equal(order.json().code, 'email_unverified')
+
+  // Its owner verifies it: a code to the address, entered with the access token.
+  const access = { authorization: `Bearer ${signin.json().accessToken as string}` }
+  const codesBefore = (await mailbox(email)).filter((m) => /confirmation code/i.test(m.subject)).length
+  const sent = await app.inject({ method: 'POST', url: '/me/email/code', headers: access })
+  t.equal(sent.statusCode, 202, sent.body)
+  const code = await codeFromMailbox(email, codesBefore)
+  t.equal((await app.inject({ method: 'POST', url: '/me/email/verify', headers: access, payload: { code: code === '000000' ? '111111' : '000000' } })).json().code, 'invalid_code')
+  const verified = await app.inject({ method: 'POST', url: '/me/email/verify', headers: access, payload: { code } })
+  t.equal(verified.statusCode, 200, verified.body)
+  const again = await app.inject({ method: 'POST', url: '/orders', headers: { authorization: `Bearer ${signin.json().idToken as string}` }, payload: { items: [{ id: 'anything', count: 1 }] } })
+  t.equal(again.statusCode, 201, 'verified: it may order')
 })
 
 t.test('wrong password and unknown user give the same 401', async (t) => {

@@ -21,6 +21,8 @@ const EXPECTED: Record<string, { tag: string; access: Access; deprecated?: true 
   'POST /signup/resend': { tag: 'account', access: 'public' },
   'POST /signin': { tag: 'account', access: 'public' },
   'POST /signout': { tag: 'account', access: 'bearer' },
+  'POST /me/email/code': { tag: 'account', access: 'bearer' },
+  'POST /me/email/verify': { tag: 'account', access: 'bearer' },
   'POST /token/refresh': { tag: 'account', access: 'public' },
   'GET /me': { tag: 'account', access: 'bearer' },
   'GET /items': { tag: 'catalog', access: 'optional bearer' },

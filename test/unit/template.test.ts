@@ -279,6 +279,7 @@ const COMMAND_ACTIONS: Record<string, string | string[] | null> = {
   TransactGetCommand: 'dynamodb:GetItem', TransactGetItemsCommand: 'dynamodb:GetItem',
   SignUpCommand: null, ConfirmSignUpCommand: null, InitiateAuthCommand: null, GetUserCommand: null,
   RevokeTokenCommand: null, GlobalSignOutCommand: null, ResendConfirmationCodeCommand: null,
+  GetUserAttributeVerificationCodeCommand: null, VerifyUserAttributeCommand: null,
   AdminConfirmSignUpCommand: 'cognito-idp:AdminConfirmSignUp', AdminAddUserToGroupCommand: 'cognito-idp:AdminAddUserToGroup',
   AdminGetUserCommand: 'cognito-idp:AdminGetUser', AdminDeleteUserCommand: 'cognito-idp:AdminDeleteUser',
   AdminListGroupsForUserCommand: 'cognito-idp:AdminListGroupsForUser', AdminUserGlobalSignOutCommand: 'cognito-idp:AdminUserGlobalSignOut',
