@@ -37,7 +37,7 @@ async function main (): Promise<void> {
   const stores = new AtomicDataStoreFactory(dbDir)
   const cognito = await new CognitoServiceFactoryImpl(dbDir, stores, new UserPoolServiceFactoryImpl(clock, stores)).create(ctx, config.UserPoolDefaults)
   const triggers = new TriggersService(clock, cognito, new LambdaService({}, undefined as never), undefined as never)
-  const sender = new MailboxSender(process.env.SES_ENDPOINT ?? 'http://127.0.0.1:8005', process.env.MAIL_FROM ?? 'no-reply@serverless-commerce.local')
+  const sender = new MailboxSender(process.env.SES_ENDPOINT ?? 'http://127.0.0.1:8005', process.env.MAIL_FROM ?? 'orders@serverless-commerce.local')
   const services: Services = {
     clock,
     cognito,

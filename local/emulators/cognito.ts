@@ -84,7 +84,7 @@ export interface CognitoLocalOptions {
   dataDir: string
   /** The SES emulator the codes are mailed to. */
   sesEndpoint: string
-  /** The From address of those mails. */
+  /** The From address of those mails (the local SES_FROM by default). */
   mailFrom?: string
 }
 
@@ -100,7 +100,7 @@ export async function startCognitoLocal (opts: CognitoLocalOptions): Promise<Cog
       HOST: host,
       PORT: String(opts.port),
       SES_ENDPOINT: opts.sesEndpoint,
-      MAIL_FROM: opts.mailFrom ?? 'no-reply@serverless-commerce.local',
+      MAIL_FROM: opts.mailFrom ?? 'orders@serverless-commerce.local',
       ...(process.env.CODE !== undefined ? { CODE: process.env.CODE } : {}),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       NODE_NO_WARNINGS: '1'
