@@ -6,6 +6,7 @@ import {
   AdminConfirmSignUpCommand, AdminUpdateUserAttributesCommand, CognitoIdentityProviderClient
 } from '@aws-sdk/client-cognito-identity-provider'
 import { stackEnv } from './stack.js'
+import { until } from './until.js'
 
 export interface Mail { subject: string; to: string[]; text: string; html?: string; at: string }
 
@@ -17,16 +18,7 @@ export async function mailbox (email: string): Promise<Mail[]> {
     .map((e) => ({ subject: e.subject, to: e.destination.to, text: e.body.text ?? '', html: e.body.html, at: String(e.at) }))
 }
 
-/** Waits (bounded) until `probe` answers something. */
-export async function until<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+export { until }
 
 /** The newest confirmation code mailed to the address, once there are more than `seen` codes. */
 export async function codeFromMailbox (email: string, seen = 0): Promise<string> {

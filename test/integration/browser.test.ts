@@ -5,6 +5,7 @@
 // browser sees is checked against the OpenAPI document too.
 import t from 'tap'
 import { codeFromMailbox } from '../helpers/accounts.js'
+import { until } from '../helpers/until.js'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -26,15 +27,6 @@ const SCREENSHOTS = new URL('../../test-output/', import.meta.url).pathname
 
 type Json = Record<string, any>
 
-async function until<T> (what: string, probe: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 150))
-  }
-}
 
 /** A webhook receiver that accepts everything: the partners, for the worker's order webhooks. */
 async function startPartnerSink (t: { teardown: (fn: () => unknown) => void }): Promise<string> {
@@ -186,7 +178,7 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
     await until('the order placed email', async () => {
       const { emails } = await (await fetch(`${stackEnv().SES_ENDPOINT}/store`)).json() as { emails: Json[] }
       return emails.find((e) => e.subject === subject && e.destination.to.includes(email))
-    })
+    }, 15_000)
     await page.goto(stackEnv().SES_ENDPOINT)
     await page.getByText(subject).first().waitFor()
     t.ok(await page.getByText(email).count() > 0, 'addressed to the shopper')

@@ -3,6 +3,7 @@
 // test's own standing in for the warehouse and the delivery service.
 import t from 'tap'
 import { codeFromMailbox } from '../helpers/accounts.js'
+import { until } from '../helpers/until.js'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
@@ -38,15 +39,6 @@ async function startHookServer (t: { teardown: (fn: () => unknown) => void }): P
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hooks }
 }
 
-async function until<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 async function mailTo (email: string): Promise<SesEmail[]> {
   const res = await fetch(`${stackEnv().SES_ENDPOINT}/store`)

@@ -2,6 +2,19 @@ import t from 'tap'
 import { ConfigError, loadConfig } from '../../core/config.js'
 
 const base = { USER_POOL_ID: 'us-east-1_abc', USER_POOL_CLIENT_ID: 'client' }
+const arn = (n: string): string => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${n}`
+/** A safe production environment: every secret from Secrets Manager, https origins, a sender. */
+const PROD = {
+  ...base,
+  STAGE: 'prod',
+  CORS_ORIGINS: 'https://shop.example.com',
+  SES_FROM: 'orders@example.com',
+  WAREHOUSE_KEYS_SECRET_ARN: arn('w'),
+  DELIVERY_KEYS_SECRET_ARN: arn('d'),
+  WAREHOUSE_WEBHOOK_SECRET_ARN: arn('ww'),
+  DELIVERY_WEBHOOK_SECRET_ARN: arn('dw'),
+  CURSOR_SECRET_ARN: arn('c')
+}
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -47,18 +60,7 @@ t.test('deployed stages need secrets from Secrets Manager, an explicit CORS list
   for (const name of ['WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'CURSOR_SECRET_ARN', 'CORS_ORIGINS', 'SES_FROM', '_ENDPOINT variables']) {
     t.match(problems, name)
   }
-  const arn = (n: string): string => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${n}`
-  const config = loadConfig({
-    ...base,
-    STAGE: 'prod',
-    CORS_ORIGINS: 'https://shop.example.com, https://admin.example.com',
-    SES_FROM: 'orders@example.com',
-    WAREHOUSE_KEYS_SECRET_ARN: arn('w'),
-    DELIVERY_KEYS_SECRET_ARN: arn('d'),
-    WAREHOUSE_WEBHOOK_SECRET_ARN: arn('ww'),
-    DELIVERY_WEBHOOK_SECRET_ARN: arn('dw'),
-    CURSOR_SECRET_ARN: arn('c')
-  })
+  const config = loadConfig({ ...PROD, CORS_ORIGINS: 'https://shop.example.com, https://admin.example.com' })
   t.same(config.corsOrigins, ['https://shop.example.com', 'https://admin.example.com'])
   t.same(config.partnerKeys.delivery, { secretArn: arn('d') })
   t.equal(config.localCredentials, undefined)
@@ -72,18 +74,7 @@ t.test('emulator endpoints switch the SDK to fixed local credentials and the loc
 
 // Issue #20, finding 9: a production config must refuse what only a misconfigured deploy would give.
 t.test('STAGE=prod refuses unsafe values, naming the variable', async (t) => {
-  const arn = (n: string): string => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${n}`
-  const prod = {
-    ...base,
-    STAGE: 'prod',
-    CORS_ORIGINS: 'https://shop.example.com',
-    SES_FROM: 'orders@example.com',
-    WAREHOUSE_KEYS_SECRET_ARN: arn('w'),
-    DELIVERY_KEYS_SECRET_ARN: arn('d'),
-    WAREHOUSE_WEBHOOK_SECRET_ARN: arn('ww'),
-    DELIVERY_WEBHOOK_SECRET_ARN: arn('dw'),
-    CURSOR_SECRET_ARN: arn('c')
-  }
+  const prod = PROD
   t.same(problemsOf(prod), [], 'the safe production config starts')
 
   const { WAREHOUSE_KEYS_SECRET_ARN: _w, DELIVERY_KEYS_SECRET_ARN: _d, ...withoutKeyArns } = prod
