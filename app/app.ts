@@ -10,7 +10,7 @@ import { createAwsClients, type AwsClients } from '../core/aws.js'
 import { registerPlugins, registerRoutes } from './registry.js'
 import { lazySchemaController, type CompiledSchemas } from './startup/lazy-compilers.js'
 import { lazyChildLoggerFactory } from './startup/lazy-child-logger.js'
-import { GATEWAY_REQUEST_ID_HEADER } from './gateway-request-id.js'
+import { CLIENT_REQUEST_ID_HEADER } from './gateway-request-id.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -77,12 +77,12 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
           redact: { paths: REDACT_PATHS, censor: '[redacted]' },
           ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
         },
-    // Behind API Gateway its request id (put in a header of ours by app/lambda.ts); elsewhere one we
-    // make. Never the caller's x-request-id: that one is logged apart (see appPlugin).
+    // Behind API Gateway its request id (x-request-id, which app/lambda.ts keeps for it: see
+    // gateway-request-id.ts); elsewhere one we make. Never the caller's: that one is logged apart.
     requestIdHeader: false,
     genReqId: deps.requestIdFromGateway === true
       ? (req) => {
-          const given = req.headers[GATEWAY_REQUEST_ID_HEADER]
+          const given = req.headers['x-request-id']
           return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
         }
       : () => randomUUID(),
@@ -123,14 +123,16 @@ export interface AppPluginOptions {
 export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce (app, opts) {
   app.decorate('config', opts.config)
   app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws))
+  // Where the caller's own id arrives: behind API Gateway the Lambda handler has moved it.
+  const clientIdHeader = opts.deps?.requestIdFromGateway === true ? CLIENT_REQUEST_ID_HEADER : 'x-request-id'
   // Callback style: no promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     // A caller's own id (to find its requests in our logs) is kept apart from ours: a log field and
     // its own response header, never the request id (the access log links ours to the caller's IP).
-    const clientId = request.headers['x-request-id']
+    const clientId = request.headers[clientIdHeader]
     if (typeof clientId === 'string' && REQUEST_ID.test(clientId)) {
-      reply.header('x-client-request-id', clientId)
+      reply.header(CLIENT_REQUEST_ID_HEADER, clientId)
       request.log = reply.log = request.log.child({ clientRequestId: clientId })
     }
     done()

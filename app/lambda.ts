@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../core/config.js'
 import { buildApp } from './app.js'
-import { markGatewayRequestId } from './gateway-request-id.js'
+import { keepClientRequestIdApart } from './gateway-request-id.js'
 import { PREBUILT_OPENAPI_FILE } from './startup/openapi-document.js'
 import { COMPILED_DIR, loadCompiledSchemas } from './startup/compiled-schemas.js'
 
@@ -38,4 +38,4 @@ const readsEvent = (event: LambdaEvent): boolean => {
 }
 
 export const handler = ((event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
-  (readsEvent(event) ? withEvent : plain)(markGatewayRequestId(event), context)) as typeof plain
+  (readsEvent(event) ? withEvent : plain)(keepClientRequestIdApart(event), context)) as typeof plain

@@ -220,7 +220,6 @@ export function publicOrder (o: StoredOrder): StoredOrder {
     id: o.id,
     userId: o.userId,
     userEmail: o.userEmail,
-    ...(o.userEmailVerified === undefined ? {} : { userEmailVerified: o.userEmailVerified }),
     status: o.status,
     lines: o.lines.map((l) => ({
       id: l.id,
@@ -236,6 +235,7 @@ export function publicOrder (o: StoredOrder): StoredOrder {
     updatedAt: o.updatedAt,
     history: o.history.map((h) => ({ status: h.status, at: h.at, by: h.by }))
   }
+  if (o.userEmailVerified !== undefined) view.userEmailVerified = o.userEmailVerified
   for (const k of ['packageId', 'trackingNumber', 'carrier', 'note'] as const) {
     if (o[k] !== undefined) view[k] = o[k]
   }

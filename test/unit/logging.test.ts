@@ -101,8 +101,9 @@ t.test("behind API Gateway the logs carry its request id, and a client's id only
   const config = loadConfig({ ...BASE_TEST_ENV, LOG_LEVEL: 'info', LOG_FORMAT: 'json' })
   const options = serverOptions(config, { requestIdFromGateway: true })
   const app = Fastify({ ...options, logger: { ...(options.logger as object), stream } })
-  await app.register(appPlugin, { config })
-  const res = await app.inject({ url: '/nope', headers: { 'x-gateway-request-id': 'apigw-1', 'x-request-id': 'client-1' } })
+  await app.register(appPlugin, { config, deps: { requestIdFromGateway: true } })
+  // As the Lambda handler passes a request: API Gateway's id as x-request-id, the caller's moved apart.
+  const res = await app.inject({ url: '/nope', headers: { 'x-request-id': 'apigw-1', 'x-client-request-id': 'client-1' } })
   await app.close()
   t.equal(res.headers['x-request-id'], 'apigw-1')
   const entries = lines.map((l) => JSON.parse(l) as Record<string, any>)
