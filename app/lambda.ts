@@ -12,6 +12,7 @@ import { buildApp } from './app.js'
 import { keepClientRequestIdApart } from './gateway-request-id.js'
 import { PREBUILT_OPENAPI_FILE } from './startup/openapi-document.js'
 import { COMPILED_DIR, loadCompiledSchemas } from './startup/compiled-schemas.js'
+import { PROXY_OPTIONS } from './lambda-options.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const prebuilt = join(here, PREBUILT_OPENAPI_FILE)
@@ -21,8 +22,8 @@ const app = buildApp(loadConfig(), {
   ...(compiledSchemas !== undefined ? { compiledSchemas } : {}),
   requestIdFromGateway: true
 })
-// `?q=a,b` is a search for "a,b", not a list.
-const options = { parseCommaSeparatedQueryParams: false }
+// Answers that are not text (Swagger UI's PNG favicons) go back base64-encoded (lambda-options.ts).
+const options = PROXY_OPTIONS
 // Only the documentation routes read the API Gateway event (request.awsLambda.event: the stage or
 // base path in front of /docs and in the document's servers). Decorating costs a random token per
 // invocation (~5% of a warm GET), so the other routes go through an undecorated proxy.

@@ -42,6 +42,16 @@ export function problems (...statuses: number[]): Record<number, TSchema> {
   return out
 }
 
+/** The route-schema key @fastify/swagger copies onto the operation (an `x-` key), read by plugins/openapi.ts. */
+export const OPTIONAL_BODY_KEY = 'x-optional-body'
+
+/**
+ * Spread into a route's schema when the route accepts no body at all (its body schema then only
+ * checks a body that is sent): the document says `requestBody.required: false`, so clients
+ * generated from it may omit the body.
+ */
+export const optionalBody = (): { [OPTIONAL_BODY_KEY]: true } => ({ [OPTIONAL_BODY_KEY]: true })
+
 /** A JSON success response with a description (OpenAPI requires one per status). */
 export function json<T extends TSchema> (schema: T, description: string): T {
   return { ...schema, description } as T

@@ -7,7 +7,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Config, PartnerName, SecretSource } from '../core/config.js'
-import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, verifyWebhook } from '../domain/webhook-signature.js'
+import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER } from '../domain/webhook-signature.js'
+// The simulator plays the partners: it verifies with the partners' own tool, the client package.
+import { checkWebhookSignature } from '../clients/typescript/src/webhooks.js'
 
 export interface ReceivedWebhook {
   partner: PartnerName
@@ -126,7 +128,7 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
     if (raw === undefined) return reply(res, 413, { error: 'too_large' })
     const eventId = header(req, EVENT_ID_HEADER)
     const eventType = header(req, EVENT_TYPE_HEADER)
-    const verified = verifyWebhook(webhookKeys[partner], raw, header(req, SIGNATURE_HEADER))
+    const verified = checkWebhookSignature(webhookKeys[partner], raw, header(req, SIGNATURE_HEADER))
     let body: unknown
     try {
       body = JSON.parse(raw)

@@ -4,7 +4,8 @@
 // @fastify/swagger is not even loaded, and init no longer walks every route's schema (measured in
 // bench/results.md). test/unit/openapi-prebuilt.test.ts keeps the two byte-for-byte equal.
 import fp from 'fastify-plugin'
-import { ProblemSchema } from '../core/http-schemas.js'
+import type { SwaggerTransformObject } from '@fastify/swagger'
+import { OPTIONAL_BODY_KEY, ProblemSchema } from '../core/http-schemas.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +32,51 @@ export const TAGS = [
   { name: 'partners', description: 'Warehouse and delivery partners mark orders packed and delivered' },
   { name: 'operations', description: 'Health and API documentation' }
 ]
+
+type Json = Record<string, unknown>
+type OpenApiObject = { paths?: Record<string, Record<string, unknown>> }
+type Operation = {
+  parameters?: Array<{ required?: boolean, schema?: Json }>
+  requestBody?: { required?: boolean, content?: Record<string, { schema?: Json }> }
+  [OPTIONAL_BODY_KEY]?: boolean
+}
+
+/** Drops from each object schema's `required` the properties that have a default, at any depth. */
+function defaultsOptional (schema: unknown): void {
+  if (schema === null || typeof schema !== 'object') return
+  if (Array.isArray(schema)) { schema.forEach(defaultsOptional); return }
+  const node = schema as Json
+  const properties = node.properties as Record<string, Json> | undefined
+  if (Array.isArray(node.required) && properties !== undefined) {
+    node.required = node.required.filter((name) => properties[name as string]?.default === undefined)
+    if ((node.required as unknown[]).length === 0) delete node.required
+  }
+  for (const value of Object.values(node)) defaultsOptional(value)
+}
+
+/**
+ * What a caller may leave out, documented as optional, so clients generated from the document do
+ * not make it required. @fastify/swagger writes every request body as required (Fastify needs one
+ * whenever a route has a body schema): a route that accepts none says so with `optionalBody()` in
+ * its schema, and its requestBody becomes `required: false`. A parameter or body property with a
+ * default (`limit`, `stock`) is filled in by the validator when absent: it is not required.
+ */
+export function markOptionalInputs<T extends OpenApiObject> (document: T): T {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const op of Object.values(item) as Operation[]) {
+      if (op === null || typeof op !== 'object') continue
+      if (OPTIONAL_BODY_KEY in op) {
+        if (op[OPTIONAL_BODY_KEY] === true && op.requestBody !== undefined) op.requestBody.required = false
+        delete op[OPTIONAL_BODY_KEY]
+      }
+      for (const parameter of op.parameters ?? []) {
+        if (parameter.schema?.default !== undefined && parameter.required === true) parameter.required = false
+      }
+      for (const media of Object.values(op.requestBody?.content ?? {})) defaultsOptional(media.schema)
+    }
+  }
+  return document
+}
 
 export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts) {
   app.addSchema(ProblemSchema)
@@ -61,6 +107,7 @@ export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts)
         }
       }
     },
+    transformObject: (document) => ('openapiObject' in document ? markOptionalInputs(document.openapiObject as OpenApiObject) : document.swaggerObject) as ReturnType<SwaggerTransformObject>,
     // Shared schemas keep their $id as their name under components.schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)

@@ -35,6 +35,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/signup', {
     schema: {
+      operationId: 'signUp',
       tags: ['account'],
       summary: 'Create an account',
       description: `Starts a signup: a 6-digit code is mailed to the address; confirm it at POST /signup/confirm, then sign in. Password policy: ${PASSWORD_POLICY}. ` +
@@ -90,6 +91,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/signin', {
     schema: {
+      operationId: 'signIn',
       tags: ['account'],
       summary: 'Sign in',
       description: 'Exchanges an email and password for Cognito tokens. A wrong password and an unknown email give the same 401. ' +
@@ -106,6 +108,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/token/refresh', {
     schema: {
+      operationId: 'refreshTokens',
       tags: ['account'],
       summary: 'Refresh tokens',
       description: 'Exchanges a refresh token from POST /signin for fresh id and access tokens.',
@@ -177,6 +180,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/me', {
     preHandler: app.requireUser(),
     schema: {
+      operationId: 'getMe',
       tags: ['account'],
       summary: 'The caller',
       description: "The signed-in user's id, email and groups, from the verified token.",

@@ -70,6 +70,7 @@ const docs: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/openapi.json', {
     schema: {
+      operationId: 'getOpenApiDocument',
       tags: ['operations'],
       summary: 'The OpenAPI 3.1 document',
       description: 'This API described as OpenAPI 3.1, generated from the route schemas.',

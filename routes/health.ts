@@ -42,6 +42,7 @@ async function timed (check: (signal: AbortSignal) => Promise<unknown>): Promise
 const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', {
     schema: {
+      operationId: 'getHealth',
       tags: ['operations'],
       summary: 'Service health',
       description: 'Answers 200 with the version and whether DynamoDB and Cognito are reachable.',

@@ -33,6 +33,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/items', {
     preHandler: optionalUser,
     schema: {
+      operationId: 'listItems',
       tags: ['catalog'],
       summary: 'List, filter and search items',
       description: 'Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the ' +
@@ -60,6 +61,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/items/:itemId', {
     preHandler: optionalUser,
     schema: {
+      operationId: 'getItem',
       tags: ['catalog'],
       summary: 'Get an item',
       description: 'The item, with `inStock`; admins also see the exact `stock`.',
@@ -76,6 +78,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/categories', {
     schema: {
+      operationId: 'listCategories',
       tags: ['catalog'],
       summary: 'Categories with their types and brands',
       description: 'Each category with its types, brands and item count, for menus.',
@@ -87,6 +90,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/items', {
     preHandler: requireAdmin,
     schema: {
+      operationId: 'createItem',
       tags: ['catalog'],
       summary: 'Create an item (admin)',
       description: 'Creates an item with a new id; `stock` is the initial stock (default 0).',
@@ -104,6 +108,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.put('/items/:itemId', {
     preHandler: requireAdmin,
     schema: {
+      operationId: 'replaceItem',
       tags: ['catalog'],
       summary: 'Replace an item (admin)',
       description: 'Replaces every field but `stock` (change it with POST /items/{itemId}/stock) and `createdAt`.',
@@ -121,6 +126,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/items/:itemId', {
     preHandler: requireAdmin,
     schema: {
+      operationId: 'deleteItem',
       tags: ['catalog'],
       summary: 'Delete an item (admin)',
       description: 'Removes the item from the catalog. Orders already placed keep their snapshot of it.',
@@ -136,6 +142,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/items/:itemId/stock', {
     preHandler: requireAdmin,
     schema: {
+      operationId: 'adjustStock',
       tags: ['catalog'],
       summary: 'Adjust stock atomically (admin)',
       description: 'Adds `delta` (negative to remove). Concurrent adjustments are atomic; a decrement past zero ' +

@@ -38,6 +38,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders', {
     preHandler: requireUser,
     schema: {
+      operationId: 'placeOrder',
       tags: ['orders'],
       summary: 'Place an order',
       description: 'Takes the stock of every line and writes the order in one transaction, with a snapshot of each ' +
@@ -68,10 +69,11 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(result.statusCode as 201).header('location', `/orders/${result.order.id}`).send(result.order)
   })
 
-  for (const [path, deprecated] of [['/orders/:orderId', false], ['/order/:orderId', true]] as const) {
+  for (const [path, deprecated, operationId] of [['/orders/:orderId', false, 'getOrder'], ['/order/:orderId', true, 'getOrderLegacy']] as const) {
     app.get(path, {
       preHandler: requireUser,
       schema: {
+        operationId,
         tags: ['orders'],
         summary: deprecated ? 'Get an order (deprecated: use GET /orders/{orderId})' : 'Get an order',
         description: READ_DESCRIPTION,
@@ -83,10 +85,11 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     }, async (request) => publicOrder(await readable(request, request.params.orderId)))
   }
 
-  for (const [path, deprecated] of [['/orders', false], ['/orderslist', true]] as const) {
+  for (const [path, deprecated, operationId] of [['/orders', false, 'listOrders'], ['/orderslist', true, 'listOrdersLegacy']] as const) {
     app.get(path, {
       preHandler: requireUser,
       schema: {
+        operationId,
         tags: ['orders'],
         summary: deprecated ? 'List my orders (deprecated: use GET /orders)' : 'List my orders',
         description: LIST_DESCRIPTION,
@@ -112,6 +115,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders/:orderId/cancel', {
     preHandler: requireUser,
     schema: {
+      operationId: 'cancelOrder',
       tags: ['orders'],
       summary: 'Cancel an order',
       description: 'Only while the order is `placed`: the status change and the return of every line\'s stock are one ' +

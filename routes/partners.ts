@@ -2,7 +2,7 @@
 // each with its own API key. Every transition is one conditional update (data/orders-repository.ts):
 // a repeat answers the order as it is (partners retry), any other transition is a 409.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problems } from '../core/http-schemas.js'
+import { optionalBody, problems } from '../core/http-schemas.js'
 import { publicOrder } from '../domain/orders.js'
 import { createOrdersRepository, type PartnerDetails } from '../data/orders-repository.js'
 import { DeliveredBody, Order, OrderParams, PackedBody } from './orders-schemas.js'
@@ -29,12 +29,14 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orderpacked/:orderId', {
     preHandler: app.requirePartner('warehouse'),
     schema: {
+      operationId: 'markPacked',
       tags: ['partners'],
       summary: 'Mark an order packed (warehouse)',
       description: `The warehouse's API key in \`x-api-key\`. placed -> packed; the body is optional. ${RETRIES}`,
       security,
       params: OrderParams,
       body: PackedBody,
+      ...optionalBody(),
       response: { 200: Order, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
     }
   }, async (request) => {
@@ -45,12 +47,14 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orderdelivered/:orderId', {
     preHandler: app.requirePartner('delivery'),
     schema: {
+      operationId: 'markDelivered',
       tags: ['partners'],
       summary: 'Mark an order delivered (delivery service)',
       description: `The delivery service's API key in \`x-api-key\`. packed -> delivered; the body is optional. ${RETRIES}`,
       security,
       params: OrderParams,
       body: DeliveredBody,
+      ...optionalBody(),
       response: { 200: Order, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
     }
   }, async (request) => {

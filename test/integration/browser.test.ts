@@ -178,11 +178,36 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
     await until('the order placed email', async () => {
       const { emails } = await (await fetch(`${stackEnv().SES_ENDPOINT}/store`)).json() as { emails: Json[] }
       return emails.find((e) => e.subject === subject && e.destination.to.includes(email))
-    }, 15_000)
+    }, 15_000, 150)
     await page.goto(stackEnv().SES_ENDPOINT)
     await page.getByText(subject).first().waitFor()
     t.ok(await page.getByText(email).count() > 0, 'addressed to the shopper')
     await page.screenshot({ path: join(SCREENSHOTS, 'ses-mailbox.png') })
+  })
+
+  await t.test('the TypeScript client, bundled for browsers, works from another origin', async (t) => {
+    // Bundled as a front end would bundle it: any Node API in it would fail the browser build.
+    const { build } = await import('esbuild')
+    const bundle = await build({
+      entryPoints: [new URL('../../clients/typescript/src/index.ts', import.meta.url).pathname],
+      bundle: true, platform: 'browser', format: 'iife', globalName: 'CommerceClient', write: false, logLevel: 'silent'
+    })
+    t.notMatch(bundle.outputFiles[0]!.text, /require\(["']node:|from ["']node:/, 'no Node module in the bundle')
+    // The page is the mailbox's, on another port: every call is cross-origin (CORS).
+    await page.addScriptTag({ content: bundle.outputFiles[0]!.text })
+    const result = await page.evaluate(async ({ api, email, password, orderId }) => {
+      const { createCommerceClient } = (globalThis as unknown as { CommerceClient: typeof import('../../clients/typescript/src/index.js') }).CommerceClient
+      const shop = createCommerceClient({ baseUrl: api })
+      await shop.signIn({ email, password })
+      const mine = await shop.getOrder(orderId)
+      const placed = await shop.placeOrder({ items: [{ id: 'browser-cable', count: 1 }] })
+      const cancelled = await shop.cancelOrder(placed.id)
+      const problem = await shop.getOrder('no-such-order').then(() => undefined, (err: { name: string, status: number, code: string, requestId?: string }) =>
+        ({ name: err.name, status: err.status, code: err.code, requestId: err.requestId }))
+      return { origin: (globalThis as unknown as { location: { origin: string } }).location.origin, mine: mine.status, placed: placed.status, cancelled: cancelled.status, problem }
+    }, { api, email, password, orderId })
+    t.not(result.origin, api, 'from another origin')
+    t.match(result, { mine: 'packed', placed: 'placed', cancelled: 'cancelled', problem: { name: 'CommerceProblem', status: 404, code: 'order_not_found', requestId: /\S/ } })
   })
 
   t.same(pageErrors, [], 'no script errors in the pages')

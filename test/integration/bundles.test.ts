@@ -14,6 +14,7 @@ import { APART_FILE, FUNCTIONS, buildFunction, bundlePath, packageVersion } from
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { toStoredItem } from '../../domain/catalog.js'
+import { checkDocsAssets } from '../helpers/docs-assets.js'
 
 type Handler = (event: unknown, context: Context) => Promise<APIGatewayProxyResult>
 
@@ -126,6 +127,8 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
     const css = await get('/docs/static/swagger-ui.css')
     t.equal(css.statusCode, 200)
     t.match(css.headers?.['content-type'], /text\/css/)
+    // Every file, the PNG favicons included, arrives as its bytes (base64 where it is not text).
+    await checkDocsAssets(t, get, join(dist, 'api', 'static'))
   })
 
   await t.test('behind a REST API stage, /docs and the document name the stage (the event reaches the docs routes)', async (t) => {

@@ -1,7 +1,10 @@
 // The API Lambda's handler, as API Gateway invokes it: HTTP API (2.0) and REST API (1.0) events.
 import t from 'tap'
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { createTables, stackEnv } from '../helpers/stack.js'
+import { checkDocsAssets } from '../helpers/docs-assets.js'
 
 const context = { awsRequestId: 'lambda-req', functionName: 'api', callbackWaitsForEmptyEventLoop: true } as unknown as Context
 
@@ -64,6 +67,13 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
   t.equal(restChosen.headers?.['x-client-request-id'], 'rest-client-id')
   const none = await invoke(v2('GET', '/nope', { requestId: 'apigw-alone' }), context)
   t.equal(none.headers?.['x-client-request-id'], undefined, 'no client id echoed when the caller sent none')
+
+  // Swagger UI's favicons are PNGs: binary answers must reach API Gateway base64-encoded.
+  const swaggerUiStatic = join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json')), 'static')
+  const checked = await checkDocsAssets(t, async (path) => await invoke(v2('GET', path), context), swaggerUiStatic)
+  t.ok(checked.length >= 10, `${checked.length} files of Swagger UI checked`)
+  const page = await invoke(v2('GET', '/docs/'), context)
+  t.equal(page.isBase64Encoded, false, 'text stays text')
 
   // Concurrent invocations of one container keep their requests apart.
   const results = await Promise.all(Array.from({ length: 25 }, (_, i) =>

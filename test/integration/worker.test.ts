@@ -3,7 +3,6 @@
 // test's own standing in for the warehouse and the delivery service.
 import t from 'tap'
 import { codeFromMailbox } from '../helpers/accounts.js'
-import { until } from '../helpers/until.js'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
@@ -13,11 +12,13 @@ import { LOCAL_DEFAULTS, loadConfig } from '../../core/config.js'
 import { toStoredItem } from '../../domain/catalog.js'
 import { startLocalWorker, localWorkerEnv } from '../../local/worker.js'
 import { startStreamPoller, toLambdaRecord } from '../../local/stream-poller.js'
-import { verifyWebhook, SIGNATURE_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER } from '../../domain/webhook-signature.js'
+import { SIGNATURE_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER } from '../../domain/webhook-signature.js'
+import { checkWebhookSignature as verifyWebhook } from '../../clients/typescript/src/webhooks.js'
 import type { StoredOrder } from '../../domain/orders.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 import { memoryLog } from '../helpers/worker-fixtures.js'
 import { build } from '../helpers/app.js'
+import { until } from '../helpers/until.js'
 
 interface Hook { path: string; headers: IncomingHttpHeaders; body: string }
 interface SesEmail { destination: { to: string[] }; subject: string; body: { html?: string; text?: string } }

@@ -5,6 +5,7 @@ import t from 'tap'
 import awsLambdaFastify from '@fastify/aws-lambda'
 import type { APIGatewayProxyResult, Context } from 'aws-lambda'
 import { buildApp } from '../../app/app.js'
+import { PROXY_OPTIONS } from '../../app/lambda-options.js'
 import { loadConfig } from '../../core/config.js'
 import { BASE_TEST_ENV, build } from '../helpers/app.js'
 import { externalBasePath } from '../../routes/docs-base-path.js'
@@ -32,7 +33,7 @@ function http (rawPath: string): unknown {
 
 async function lambda (t: { teardown: (fn: () => unknown) => void }) {
   const app = buildApp(loadConfig(BASE_TEST_ENV))
-  const proxy = awsLambdaFastify(app, { parseCommaSeparatedQueryParams: false, decorateRequest: true })
+  const proxy = awsLambdaFastify(app, { ...PROXY_OPTIONS, decorateRequest: true })
   t.teardown(() => app.close())
   await app.ready()
   return async (event: unknown) => await (proxy as unknown as (e: unknown, c: Context) => Promise<APIGatewayProxyResult>)(event, context)

@@ -1,6 +1,13 @@
+// The worker signs webhooks (domain/webhook-signature.ts); partners verify them with the client
+// package's verifyWebhook (clients/typescript/src/webhooks.ts), which the local partner simulator
+// uses too. These check the two against each other.
 import t from 'tap'
 import { createHmac } from 'node:crypto'
-import { signWebhook, verifyWebhook } from '../../domain/webhook-signature.js'
+import { signWebhook } from '../../domain/webhook-signature.js'
+import { checkWebhookSignature, verifyWebhook as verifyPartnerSide } from '../../clients/typescript/src/webhooks.js'
+
+const verifyWebhook = (keys: string | string[], body: string, header: string | undefined, opts: { now: number }) =>
+  checkWebhookSignature(keys, body, header, 300, opts.now)
 
 const key = 'partner-key-0123456789'
 const body = JSON.stringify({ eventId: 'ord-1:placed', order: { id: 'ord-1' } })
@@ -33,24 +40,22 @@ t.test('stale and malformed headers are refused', async (t) => {
   }
 })
 
-t.test("the README's verification sample accepts our signatures and refuses tampering", async (t) => {
-  const { readFileSync, writeFileSync, mkdtempSync, rmSync } = await import('node:fs')
-  const { join } = await import('node:path')
-  const { tmpdir } = await import('node:os')
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-  const section = readme.slice(readme.indexOf('## Events and webhooks'))
-  const code = /```js\n([\s\S]*?)```/.exec(section)?.[1]
-  t.ok(code, 'the README has the sample')
-  const dir = mkdtempSync(join(tmpdir(), 'readme-sample-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const file = join(dir, 'verify.mjs')
-  writeFileSync(file, code as string)
-  const { verifyCommerceWebhook } = await import(file) as { verifyCommerceWebhook: (key: string, body: string, header: string) => boolean }
-  const body = JSON.stringify({ eventId: 'o:placed', order: { id: 'o' } })
+t.test("the client package's verifyWebhook, which partners use, accepts our signatures and refuses tampering", async (t) => {
+  const body = JSON.stringify({ eventId: 'o:placed', order: { id: 'o', note: 'fragile ✓' } })
   const header = signWebhook('partner-key', body)
-  t.equal(verifyCommerceWebhook('partner-key', body, header), true)
-  t.equal(verifyCommerceWebhook('other-key', body, header), false)
-  t.equal(verifyCommerceWebhook('partner-key', body.replace('"o"', '"p"'), header), false)
-  t.equal(verifyCommerceWebhook('partner-key', body, signWebhook('partner-key', body, Math.floor(Date.now() / 1000) - 3600)), false, 'an old timestamp')
-  t.equal(verifyCommerceWebhook('partner-key', body, ''), false)
+  t.equal(verifyPartnerSide('partner-key', body, header), true)
+  t.equal(verifyPartnerSide('partner-key', Buffer.from(body), header), true, 'the raw bytes')
+  t.equal(verifyPartnerSide('other-key', body, header), false)
+  t.equal(verifyPartnerSide('partner-key', body.replace('"o"', '"p"'), header), false)
+  t.equal(verifyPartnerSide('partner-key', body, signWebhook('partner-key', body, Math.floor(Date.now() / 1000) - 3600)), false, 'an old timestamp')
+  t.equal(verifyPartnerSide('partner-key', body, ''), false)
+})
+
+t.test('the README and the webhook guide import the shipped verifyWebhook instead of a copy of it', async (t) => {
+  const { readFileSync } = await import('node:fs')
+  for (const doc of ['../../README.md', '../../docs/webhooks.md']) {
+    const text = readFileSync(new URL(doc, import.meta.url), 'utf8')
+    t.match(text, /import \{ verifyWebhook \} from '@serverless-commerce\/client\/webhooks'/, `${doc}: imports it`)
+    t.notMatch(text, /createHmac/, `${doc}: carries no verification code of its own`)
+  }
 })

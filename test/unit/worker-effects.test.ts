@@ -4,7 +4,7 @@ import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2'
 import { createHandler } from '../../workers/dispatch.js'
-import { verifyWebhook } from '../../domain/webhook-signature.js'
+import { checkWebhookSignature as verifyWebhook } from '../../clients/typescript/src/webhooks.js'
 import { order, orderEvent, testRuntime, TEST_WORKER_ENV } from '../helpers/worker-fixtures.js'
 
 interface Call { url: string; headers: Record<string, string>; body: string }
