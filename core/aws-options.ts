@@ -3,10 +3,26 @@
 // loading the API's DynamoDB document client.
 import type { Config } from './config.js'
 
-type ClientOptions = { region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string }; maxAttempts?: number }
+type ClientOptions = {
+  region: string
+  endpoint?: string
+  credentials?: { accessKeyId: string; secretAccessKey: string }
+  maxAttempts?: number
+  /** The SDK's Node HTTP handler options (it builds the handler from them). */
+  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: true }
+}
 
+/**
+ * Every client's options. Timeouts on every call (config.awsTimeouts): the SDK sets none, so a
+ * hung dependency would run until Lambda kills the function. A timed-out call throws TimeoutError
+ * after the SDK's retries; for a write that is an ambiguous failure (data/aws-errors.ts).
+ */
 export function clientOptions (config: Config, endpoint: string | undefined): ClientOptions {
-  const options: ClientOptions = { region: config.region }
+  const options: ClientOptions = {
+    region: config.region,
+    // throwOnRequestTimeout: without it the handler only logs a warning when requestTimeout passes.
+    requestHandler: { connectionTimeout: config.awsTimeouts.connectMs, requestTimeout: config.awsTimeouts.requestMs, throwOnRequestTimeout: true }
+  }
   if (endpoint !== undefined) options.endpoint = endpoint
   if (config.localCredentials) options.credentials = config.localCredentials
   return options

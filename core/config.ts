@@ -14,6 +14,7 @@ export interface Endpoints {
   ses?: string
   eventbridge?: string
   secretsManager?: string
+  sqs?: string
 }
 
 export interface Config {
@@ -43,6 +44,13 @@ export interface Config {
   webhookUrls: Record<PartnerName, string | undefined>
   webhookTimeoutMs: number
   pickupAddress: string
+  /**
+   * The worker's dead-letter queues (URLs), where it parks what it will not retry: order events
+   * (EventsDeadLetterQueue) and stream records (OrdersStreamDeadLetterQueue).
+   */
+  deadLetterQueues: { events?: string; stream?: string }
+  /** A stream record failing for a passing reason is parked (with its content) once this old. */
+  streamParkAfterSeconds: number
   /** HMAC key that makes pagination cursors tamper-evident. */
   cursorKey: SecretSource
   email: { from: string; replyTo?: string }
@@ -54,6 +62,12 @@ export interface Config {
    * a revoked token stops working within this (within a minute for tokens claiming groups).
    */
   revocationCheckSeconds: number
+  /**
+   * Every AWS SDK call's timeouts: connecting, and each attempt as a whole (connecting included).
+   * The SDK makes up to 3 attempts of a call; the defaults keep two calls' worth well inside the
+   * API function's 15 s.
+   */
+  awsTimeouts: { connectMs: number; requestMs: number }
   endpoints: Endpoints
   /** Static credentials for the local emulators, so the SDK never walks the credential chain. */
   localCredentials?: { accessKeyId: string; secretAccessKey: string }
@@ -203,17 +217,21 @@ export function loadConfig (env: Env = process.env): Config {
     webhookUrls: { warehouse: url('WAREHOUSE_WEBHOOK_URL'), delivery: url('DELIVERY_WEBHOOK_URL') },
     webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 5000, 100, 60000),
     pickupAddress: read('PICKUP_ADDRESS') ?? 'Serverless Commerce Warehouse, 1 Dock Road, Springfield',
+    deadLetterQueues: { events: url('EVENTS_DLQ_URL'), stream: url('ORDERS_STREAM_DLQ_URL') },
+    streamParkAfterSeconds: int('STREAM_PARK_AFTER_SECONDS', 6 * 3600, 60, 20 * 3600),
     cursorKey: secret('CURSOR_SECRET_ARN', 'CURSOR_SIGNING_KEY', LOCAL_DEFAULTS.CURSOR_SIGNING_KEY),
     email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO') },
     secretsTtlSeconds: int('SECRETS_TTL_SECONDS', 300, 1, 3600),
     secretsMaxStaleSeconds: int('SECRETS_MAX_STALE_SECONDS', 3600, 0, 86400),
     revocationCheckSeconds: int('REVOCATION_CHECK_SECONDS', 120, 1, 300),
+    awsTimeouts: { connectMs: int('AWS_CONNECT_TIMEOUT_MS', 1000, 1, 10000), requestMs: int('AWS_REQUEST_TIMEOUT_MS', 2000, 1, 60000) },
     endpoints: {
       dynamodb: url('DYNAMODB_ENDPOINT'),
       cognito: cognitoEndpoint,
       ses: url('SES_ENDPOINT'),
       eventbridge: url('EVENTBRIDGE_ENDPOINT'),
-      secretsManager: url('SECRETSMANAGER_ENDPOINT')
+      secretsManager: url('SECRETSMANAGER_ENDPOINT'),
+      sqs: url('SQS_ENDPOINT')
     }
   }
   const anyEndpoint = Object.values(config.endpoints).some((e) => e !== undefined)
@@ -238,7 +256,7 @@ const COMMON_DEPLOYED_ENV = [
 ] as const
 export const DEPLOYED_ENV = {
   api: [...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG'],
-  worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'PICKUP_ADDRESS']
+  worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'PICKUP_ADDRESS', 'EVENTS_DLQ_URL', 'ORDERS_STREAM_DLQ_URL']
 } as const
 
 /** Variables loadConfig reads that the template deliberately does not set, and why. */
@@ -255,6 +273,8 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   SES_ENDPOINT: 'emulators only; refused on deployed stages',
   EVENTBRIDGE_ENDPOINT: 'emulators only; refused on deployed stages',
   SECRETSMANAGER_ENDPOINT: 'emulators only; refused on deployed stages',
+  SQS_ENDPOINT: 'emulators only; refused on deployed stages',
+  STREAM_PARK_AFTER_SECONDS: 'tunable; the default (6 h) is below the stream mapping\'s MaximumRecordAgeInSeconds',
   WAREHOUSE_API_KEY: 'local value; deployed stages read the secret ARN',
   DELIVERY_API_KEY: 'local value; deployed stages read the secret ARN',
   WAREHOUSE_WEBHOOK_SECRET: 'local value; deployed stages read the secret ARN',
@@ -263,5 +283,7 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   WEBHOOK_TIMEOUT_MS: 'tunable; the default fits the worker timeout',
   SECRETS_TTL_SECONDS: 'tunable; the default fits',
   SECRETS_MAX_STALE_SECONDS: 'tunable; the default (an hour) fits',
-  REVOCATION_CHECK_SECONDS: 'tunable; the default (2 minutes) bounds how long a revoked token works'
+  REVOCATION_CHECK_SECONDS: 'tunable; the default (2 minutes) bounds how long a revoked token works',
+  AWS_CONNECT_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts',
+  AWS_REQUEST_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts'
 }

@@ -5,6 +5,7 @@
 // answer per secret every 30 s), so each is flushed at once. #23 owns the metrics design.
 import type { SecretEvent } from './secret-store.js'
 
+/** The one namespace of the project's metrics (the worker's too: workers/metrics.ts). */
 export const METRICS_NAMESPACE = 'ServerlessCommerce'
 
 export const SECRET_METRICS: Record<SecretEvent['type'], string> = {

@@ -9,12 +9,13 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { randomUUID } from 'node:crypto'
 import { Problem } from '../core/problem.js'
 import {
-  decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, predecessorOf,
+  decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, orderOutcomeUnknown, predecessorOf,
   type HistoryEntry, type OrderableItem, type OrderStatus, type ShortItem, type StoredOrder, type TargetStatus
 } from '../domain/orders.js'
-import { mapAwsError, serviceBusy } from './aws-errors.js'
+import { isAmbiguousAwsError, mapAwsError, serviceBusy, wasAnsweredByAws } from './aws-errors.js'
 import type { IdempotencyRecord, RecordPut } from './idempotency-repository.js'
 
 export const BY_USER_INDEX = 'byUser'
@@ -96,8 +97,11 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
     const idemTable = tables.idempotency
     if (recordId !== undefined && idemTable === undefined) throw new Error('readForOrder: no idempotency table configured')
     let request: Record<string, { Keys: Key[]; ConsistentRead?: boolean; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }> | undefined = {
+      // Strongly consistent: a refusal (short stock, an unknown item or colour) is answered from
+      // this read, and an eventually consistent one can still show the item before a restock.
       [tables.items]: {
         Keys: ids.map((id) => ({ id })),
+        ConsistentRead: true,
         ProjectionExpression: '#id, #title, #price, #currency, #stock, #colors',
         ExpressionAttributeNames: { '#id': 'id', '#title': 'title', '#price': 'price', '#currency': 'currency', '#stock': 'stock', '#colors': 'colorPreference' }
       },
@@ -129,6 +133,13 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * currency and colours in `catalog` (what the order was priced from): when one changed since, or
    * the item is gone, nothing is written and the result is `stale` (the caller reads them again).
    * A short item is a 409 naming every short item with what is left.
+   *
+   * An ambiguous failure (an internal error, a timeout: written or not, DynamoDB did not say) is
+   * settled before anything is answered: a strongly consistent read of the order finds it if it was
+   * written; if not, an error DynamoDB answered itself is followed by one more attempt with the same
+   * ClientRequestToken (DynamoDB applies a token's transaction at most once in 10 minutes, and a
+   * retry finishes one still in progress). Still unknown: 503 `order_outcome_unknown` naming the
+   * order id (without an Idempotency-Key) or `service_busy` (with one: a retry with the key is safe).
    */
   async function place (
     order: StoredOrder, stock: ReadonlyMap<string, number>, catalog: ReadonlyMap<string, OrderableItem>, record?: RecordPut
@@ -139,39 +150,49 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
       if (item === undefined) throw new Error(`place: item ${id} was not priced`)
       return item
     }
+    const transactItems = [
+      { Put: { TableName: tables.orders, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
+      ...itemIds.map((id) => {
+        const { title, price, currency, colorPreference } = snapshotOf(id)
+        return {
+          Update: {
+            TableName: tables.items,
+            Key: { id },
+            UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
+            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price AND #currency = :currency AND ' +
+              (colorPreference === undefined ? 'attribute_not_exists(#colors)' : '#colors = :colors'),
+            ExpressionAttributeNames: {
+              '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt', '#title': 'title', '#price': 'price', '#currency': 'currency', '#colors': 'colorPreference'
+            },
+            ExpressionAttributeValues: {
+              ':minus': -(stock.get(id) as number),
+              ':count': stock.get(id),
+              ':now': order.createdAt,
+              ':title': title,
+              ':price': price,
+              ':currency': currency,
+              ...(colorPreference === undefined ? {} : { ':colors': colorPreference })
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const
+          }
+        }
+      }),
+      ...(record !== undefined ? [record] : [])
+    ]
+    /** One attempt: a fresh token (the items are the same, but a cancelled attempt is not replayed). */
+    const attempt = async (): Promise<'created' | 'duplicate'> => {
+      const send = async (): Promise<unknown> => await ddb.send(new TransactWriteCommand({ TransactItems: transactItems, ClientRequestToken: token }))
+      const token = randomUUID()
+      try {
+        await send()
+        return 'created'
+      } catch (err) {
+        if (!isAmbiguousAwsError(err)) throw err
+        return await settle(order, send, err, record !== undefined)
+      }
+    }
     try {
-      await withConflictRetry(() => ddb.send(new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: tables.orders, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
-          ...itemIds.map((id) => {
-            const { title, price, currency, colorPreference } = snapshotOf(id)
-            return {
-              Update: {
-                TableName: tables.items,
-                Key: { id },
-                UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
-                ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price AND #currency = :currency AND ' +
-                  (colorPreference === undefined ? 'attribute_not_exists(#colors)' : '#colors = :colors'),
-                ExpressionAttributeNames: {
-                  '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt', '#title': 'title', '#price': 'price', '#currency': 'currency', '#colors': 'colorPreference'
-                },
-                ExpressionAttributeValues: {
-                  ':minus': -(stock.get(id) as number),
-                  ':count': stock.get(id),
-                  ':now': order.createdAt,
-                  ':title': title,
-                  ':price': price,
-                  ':currency': currency,
-                  ...(colorPreference === undefined ? {} : { ':colors': colorPreference })
-                },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const
-              }
-            }
-          }),
-          ...(record !== undefined ? [record] : [])
-        ]
-      })))
-      return 'created'
+      return await withConflictRetry(attempt)
     } catch (err) {
       const reasons = reasonsOf(err)
       if (reasons === undefined) throw mapAwsError(err)
@@ -192,6 +213,31 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
       if (stale) return 'stale'
       if (short.length > 0) throw insufficientStock(short)
       throw serviceBusy()
+    }
+  }
+
+  /** After an ambiguous failure of `send`: was the order written? (See place().) */
+  async function settle (order: StoredOrder, send: () => Promise<unknown>, err: unknown, keyed: boolean): Promise<'created' | 'duplicate'> {
+    const unknown = (): Problem => {
+      const problem = keyed ? serviceBusy(err) : orderOutcomeUnknown(order.id)
+      problem.cause ??= err
+      return problem
+    }
+    let existing: StoredOrder | undefined
+    try {
+      existing = await get(order.id)
+    } catch {
+      throw unknown()
+    }
+    if (existing !== undefined) return existing.userId === order.userId && existing.createdAt === order.createdAt ? 'created' : 'duplicate'
+    if (!wasAnsweredByAws(err)) throw unknown()
+    try {
+      await send()
+      return 'created'
+    } catch (again) {
+      // A cancellation is a definite answer: the caller reads its reasons.
+      if (reasonsOf(again) !== undefined) throw again
+      throw unknown()
     }
   }
 

@@ -29,8 +29,12 @@ export const STATUS_OF_DETAIL_TYPE: Record<DetailType, OrderStatus> = {
 /** The order as the API answers it (domain/orders.ts publicOrder), without internal attributes. */
 export type PublicOrder = StoredOrder
 
-/** Event detail: the order snapshot plus the stream record's sequence number (orders events per order). */
-export type OrderEventDetail = PublicOrder & { sequenceNumber: string }
+/**
+ * Event detail: the order snapshot plus the stream record's sequence number. An event an operator
+ * replays from the order's history (`npm run replay`) has no stream record: `replayed: true` and no
+ * `sequenceNumber`.
+ */
+export type OrderEventDetail = PublicOrder & { sequenceNumber?: string; replayed?: true }
 
 interface OrderEventOf<T extends DetailType> { source: typeof EVENT_SOURCE; detailType: T; detail: OrderEventDetail }
 export type OrderPlaced = OrderEventOf<'OrderPlaced'>
@@ -62,6 +66,29 @@ export function toPublicOrder (row: Record<string, unknown>): PublicOrder {
     throw new MalformedRecordError(`order ${order.id as string} lacks userEmail, lines, total or currency`)
   }
   return order as unknown as PublicOrder
+}
+
+/**
+ * The order's status-change number for `status`: 1 for placed, 2 for packed or cancelled, 3 for
+ * delivered (its position in the order's history, which only grows). Within one order a higher
+ * number is a newer event: partners and the worker's effects ledger order by it.
+ */
+export function statusSequence (order: Pick<PublicOrder, 'status' | 'history'>, status: OrderStatus = order.status): number {
+  const at = Array.isArray(order.history) ? order.history.findIndex((h) => h?.status === status) : -1
+  if (at >= 0) return at + 1
+  throw new MalformedRecordError(`the order's history has no ${status} entry`)
+}
+
+/**
+ * The event of each status an order has been through, rebuilt from its history (the order as it
+ * was at each change, as far as the order itself tells: status, updatedAt and the history so far),
+ * for an operator's replay. Marked `replayed`; no stream sequence number.
+ */
+export function replayEventsOf (order: PublicOrder): OrderEvent[] {
+  return order.history.map((entry, i) => {
+    const detail: OrderEventDetail = { ...order, status: entry.status, updatedAt: entry.at, history: order.history.slice(0, i + 1), replayed: true }
+    return { source: EVENT_SOURCE, detailType: DETAIL_TYPES[entry.status], detail } as OrderEvent
+  })
 }
 
 const image = (img: Record<string, unknown> | undefined): Record<string, unknown> | undefined =>

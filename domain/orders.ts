@@ -205,6 +205,16 @@ export function priceOrder (input: LineInput[], items: ReadonlyMap<string, Order
 // Views and ids
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * An order without an Idempotency-Key whose transaction failed ambiguously and could not be settled:
+ * it may exist. Not `service_busy`: a blind retry could place it twice. GET /orders/{orderId} tells.
+ */
+export function orderOutcomeUnknown (orderId: string): Problem {
+  return new Problem(503, 'order_outcome_unknown',
+    `The order may or may not have been placed: GET /orders/${orderId} answers 200 if it was, 404 if it was not (then place it again). ` +
+    'Send an Idempotency-Key to retry orders safely.', { orderId }, { 'retry-after': '1' })
+}
+
 export function orderNotFound (id: string): Problem {
   return new Problem(404, 'order_not_found', `No order with id ${id}`)
 }

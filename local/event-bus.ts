@@ -1,48 +1,39 @@
-// A tiny local EventBridge: an HTTP server speaking PutEvents' JSON protocol, so the worker's own
-// EventBridgeClient is used unchanged (EVENTBRIDGE_ENDPOINT points here). Each accepted entry
-// becomes an EventBridge event and is delivered, after the answer (as EventBridge does), to the
-// handler once per rule of infra/template.yaml whose pattern matches it, retried with backoff, and
-// logged as a dead letter when the retries run out (the deployed rules send it to their queue).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+// A tiny local EventBridge: PutEvents' JSON protocol (served by local/aws-endpoint.ts), so the
+// worker's own EventBridgeClient is used unchanged (EVENTBRIDGE_ENDPOINT points here). Each
+// accepted entry becomes an EventBridge event, routed by the rules of infra/template.yaml to their
+// targets: a queue target (the effects queue) gets the event as the message body, as EventBridge's
+// SQS target does, before PutEvents answers, so an event the bus accepted is in a queue (on disk
+// under npm start) and survives a crash. A target that cannot take it fails the entry
+// (InternalFailure) and the stream retries it; EventBridge would retry it and then dead-letter it.
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
-import type { AddressInfo } from 'node:net'
 import type { EventBridgeEvent } from 'aws-lambda'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { WorkerLog } from '../workers/runtime.js'
 import { matchesPattern } from './event-pattern.js'
-import { workerRules, type LocalRule } from './event-rules.js'
+import { templateRules, type LocalRule } from './event-rules.js'
+import { AwsError, type AwsService } from './aws-endpoint.js'
+import { LOCAL_ACCOUNT } from './queues.js'
 
 export type BusEvent = EventBridgeEvent<string, unknown>
-export type BusTarget = (event: BusEvent) => Promise<unknown>
+/** Hands an event to a rule's target; throws when the target cannot take it. */
+export type BusDelivery = (target: LocalRule['targets'][number], event: BusEvent) => void
 
 export interface EventBusOptions {
-  /** Called once per matching rule per event; a throw is retried. */
-  target: BusTarget
-  /** The bus's name: entries naming another bus are refused (default: only this one exists). */
   busName: string
+  deliver: BusDelivery
   rules?: LocalRule[]
-  port?: number
-  host?: string
   region?: string
   log: WorkerLog
-  /** Pauses before each redelivery; their count is the number of retries (the template allows 8). */
-  retryDelaysMs?: number[]
 }
 
 export interface EventBus {
-  url: string
-  /** Every event accepted so far (newest last), for tests and the start banner. */
+  /** PutEvents as a service of the local AWS endpoint. */
+  service: AwsService
+  /** Every event accepted so far (newest last), for tests. */
   events: BusEvent[]
-  /** Resolves once every delivery started so far has succeeded or been dead-lettered. */
-  idle: () => Promise<void>
-  stop: () => Promise<void>
 }
 
-export const DEFAULT_BUS_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000]
-export const LOCAL_ACCOUNT = '000000000000'
-const MAX_BODY_BYTES = 1024 * 1024
 const MAX_DETAIL_BYTES = 256 * 1024
 
 // The request as the SDK sends it; unknown members are refused, so a typo never passes silently.
@@ -63,39 +54,15 @@ type PutEventsEntry = Static<typeof Entry>
 
 interface EntryResult { EventId?: string; ErrorCode?: string; ErrorMessage?: string }
 
-class AwsError extends Error {
-  constructor (readonly status: number, readonly type: string, message: string) {
-    super(message)
-    this.name = type
-  }
-}
-
-async function readBody (req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > MAX_BODY_BYTES) throw new AwsError(413, 'ValidationException', 'The request is too large.')
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-function send (res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'x-amzn-requestid': randomUUID(),
-    ...(errorType !== undefined ? { 'x-amzn-errortype': errorType } : {})
-  })
-  res.end(JSON.stringify(body))
-}
+/** EventBridge's size of an entry (workers/stream.ts entrySize counts the same). */
+const entryBytes = (e: PutEventsEntry): number => (e.Time !== undefined ? 14 : 0) + Buffer.byteLength(e.Source ?? '') +
+  Buffer.byteLength(e.DetailType ?? '') + Buffer.byteLength(e.Detail ?? '') + (e.Resources ?? []).reduce((n, r) => n + Buffer.byteLength(r), 0)
 
 /** EventBridge's own checks of one entry: a failed entry, the call itself still succeeds. */
 function checkEntry (entry: PutEventsEntry, busName: string): EntryResult | undefined {
   if (entry.Source === undefined || entry.Source === '') return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.' }
   if (entry.DetailType === undefined || entry.DetailType === '') return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.' }
   if (entry.Detail === undefined) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Detail is not valid. Reason: Detail is a required argument.' }
-  if (Buffer.byteLength(entry.Detail) > MAX_DETAIL_BYTES) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Total size of the entries in the request is over the limit.' }
   let detail: unknown
   try {
     detail = JSON.parse(entry.Detail)
@@ -111,36 +78,13 @@ function checkEntry (entry: PutEventsEntry, busName: string): EntryResult | unde
   return undefined
 }
 
-export async function startEventBus (opts: EventBusOptions): Promise<EventBus> {
-  const { target, busName, log } = opts
-  const rules = opts.rules ?? workerRules()
+export function createEventBus (opts: EventBusOptions): EventBus {
+  const { busName, log, deliver } = opts
+  const rules = opts.rules ?? templateRules()
   const region = opts.region ?? 'us-east-1'
-  const retryDelays = opts.retryDelaysMs ?? DEFAULT_BUS_RETRY_DELAYS_MS
   const events: BusEvent[] = []
-  const inFlight = new Set<Promise<void>>()
-  const stopping = new AbortController()
 
-  async function deliver (rule: LocalRule, event: BusEvent): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await target(event)
-        return
-      } catch (err) {
-        const failure = { rule: rule.name, eventId: event.id, detailType: event['detail-type'], attempt, error: (err as Error).name, reason: (err as Error).message }
-        if (attempt > retryDelays.length || stopping.signal.aborted) {
-          log.error('event given up on (dead letter)', { ...failure, detail: event.detail })
-          return
-        }
-        log.warn('event delivery failed, retrying', { ...failure, inMs: retryDelays[attempt - 1] })
-        try {
-          await sleep(retryDelays[attempt - 1], undefined, { signal: stopping.signal })
-        } catch {
-          // stop() cut the pause short: the next failure (or this loop's check) ends it.
-        }
-      }
-    }
-  }
-
+  /** Every matching rule's targets; throws if one could not take the event. */
   function route (event: BusEvent): void {
     let matched = 0
     for (const rule of rules) {
@@ -152,8 +96,7 @@ export async function startEventBus (opts: EventBusOptions): Promise<EventBus> {
       }
       if (!matches) continue
       matched++
-      const delivery = deliver(rule, event).finally(() => { inFlight.delete(delivery) })
-      inFlight.add(delivery)
+      for (const target of rule.targets) deliver(target, event)
     }
     log.debug('event routed', { eventId: event.id, detailType: event['detail-type'], rules: matched })
   }
@@ -163,7 +106,8 @@ export async function startEventBus (opts: EventBusOptions): Promise<EventBus> {
       const first = Value.Errors(PutEventsRequest, input).First()
       throw new AwsError(400, 'ValidationException', `1 validation error detected: ${first?.path || 'request'} ${first?.message ?? 'is not valid'}`)
     }
-    const accepted: BusEvent[] = []
+    const total = input.Entries.reduce((n, e) => n + entryBytes(e), 0)
+    if (total > MAX_DETAIL_BYTES) throw new AwsError(400, 'ValidationException', 'Total size of the entries in the request is over the limit.')
     const results = input.Entries.map((entry): EntryResult => {
       const problem = checkEntry(entry, busName)
       if (problem !== undefined) return problem
@@ -179,67 +123,23 @@ export async function startEventBus (opts: EventBusOptions): Promise<EventBus> {
         resources: entry.Resources ?? [],
         detail: JSON.parse(entry.Detail as string)
       }
-      accepted.push(event)
+      try {
+        route(event)
+      } catch (err) {
+        log.error('local bus could not deliver an event to its target', { eventId: event.id, reason: (err as Error).message })
+        return { ErrorCode: 'InternalFailure', ErrorMessage: 'The event could not be delivered; retry.' }
+      }
+      events.push(event)
       return { EventId: event.id }
     })
-    events.push(...accepted)
-    // Routed after the answer is on its way, as EventBridge delivers asynchronously.
-    const routing: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => { for (const event of accepted) route(event) })
-      .finally(() => { inFlight.delete(routing) })
-    inFlight.add(routing)
     return { FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length, Entries: results }
   }
 
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      try {
-        if (req.method !== 'POST') throw new AwsError(405, 'UnknownOperationException', `${req.method ?? ''} is not supported: PutEvents is a POST.`)
-        const operation = req.headers['x-amz-target']
-        if (operation !== 'AWSEvents.PutEvents') {
-          throw new AwsError(400, 'UnknownOperationException', `The local bus implements AWSEvents.PutEvents only (got ${String(operation ?? 'no X-Amz-Target')}).`)
-        }
-        if (!/^application\/x-amz-json-1\.1\b/.test(req.headers['content-type'] ?? '')) {
-          throw new AwsError(400, 'SerializationException', 'Content-Type must be application/x-amz-json-1.1.')
-        }
-        let input: unknown
-        try {
-          input = JSON.parse(await readBody(req))
-        } catch (err) {
-          if (err instanceof AwsError) throw err
-          throw new AwsError(400, 'SerializationException', 'The request body is not valid JSON.')
-        }
-        send(res, 200, putEvents(input))
-      } catch (err) {
-        if (err instanceof AwsError) {
-          send(res, err.status, { __type: err.type, message: err.message }, err.type)
-        } else {
-          log.error('local bus failed', { error: (err as Error).name, reason: (err as Error).message })
-          send(res, 500, { __type: 'InternalException', message: 'Internal error.' }, 'InternalException')
-        }
-      }
-    })()
-  })
-
-  const host = opts.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve() })
-  })
-  const { port } = server.address() as AddressInfo
-  log.info('local event bus started', { url: `http://${host}:${port}`, busName, rules: rules.map((r) => r.name) })
-
   return {
-    url: `http://${host}:${port}`,
     events,
-    idle: async () => {
-      while (inFlight.size > 0) await Promise.all([...inFlight])
-    },
-    stop: async () => {
-      stopping.abort()
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-      await Promise.all([...inFlight])
+    service: (operation, input) => {
+      if (operation !== 'PutEvents') throw new AwsError(400, 'UnknownOperationException', `The local bus implements AWSEvents.PutEvents only (got ${operation}).`)
+      return putEvents(input)
     }
   }
 }

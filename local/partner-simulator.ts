@@ -5,7 +5,7 @@
 // packed through our API, and after the delivery service hears of a packed one it marks it
 // delivered, each after a short delay, so the whole lifecycle plays out by itself.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listen } from './emulators/process.js'
 import type { Config, PartnerName, SecretSource } from '../core/config.js'
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER } from '../domain/webhook-signature.js'
 // The simulator plays the partners: it verifies with the partners' own tool, the client package.
@@ -160,15 +160,10 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
       if (!res.headersSent) reply(res, 500, { error: 'internal' })
     })
   })
-  const host = opts.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve() })
-  })
-  const { port } = server.address() as AddressInfo
+  const url = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 0)
 
   return {
-    url: `http://${host}:${port}`,
+    url,
     received,
     stop: async () => {
       for (const timer of timers) clearTimeout(timer)

@@ -5,7 +5,11 @@
 // Flags: --in-memory (keep no data), --reset (drop the kept data first), --no-seed, --auto-advance
 // (the partner simulator marks orders packed, then delivered).
 // Ports: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), COGNITO_PORT (9229), EVENTBUS_PORT
-// (8010, the local EventBridge), PARTNER_PORT (8011, the partner simulator).
+// (8010, the local EventBridge and SQS), PARTNER_PORT (8011, the partner simulator).
+// STREAM_POLL_INTERVAL_MS (250): how often the local stream poller reads a quiet stream.
+// Kept data (.local-data/): the tables, the user pool, and the worker's queues and stream positions,
+// so an order placed just before a crash (even kill -9) still gets its webhook and email after the
+// next start, once.
 import { join, dirname } from 'node:path'
 import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +25,7 @@ import { PortBusyError, reservePort } from './emulators/process.js'
 import { JavaMissingError } from './emulators/dynamodb.js'
 import { CognitoStoreError } from './emulators/cognito.js'
 import { localWorkerEnv, startLocalWorker } from './worker.js'
+import { DEFAULT_POLL_INTERVAL_MS } from './stream-poller.js'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 // The SDK's notice about Node 20 support is for AWS's runtime, not for local runs.
@@ -46,6 +51,16 @@ const port = (name: string, fallback: number): number => {
   return n
 }
 
+const pollInterval = (): number => {
+  const raw = process.env.STREAM_POLL_INTERVAL_MS
+  const n = raw === undefined || raw === '' ? DEFAULT_POLL_INTERVAL_MS : Number(raw)
+  if (!Number.isInteger(n) || n < 10 || n > 60000) {
+    console.error(`STREAM_POLL_INTERVAL_MS must be a number of milliseconds from 10 to 60000 (got "${raw}")`)
+    process.exit(1)
+  }
+  return n
+}
+
 const log = (msg: string): void => { console.log(`[local] ${msg}`) }
 const cleanups: Array<() => Promise<unknown>> = []
 let stopping = false
@@ -60,6 +75,7 @@ async function shutdown (code: number): Promise<never> {
 
 async function main (): Promise<void> {
   const apiPort = port('PORT', 3000)
+  const pollIntervalMs = pollInterval()
   // Check the API's port before starting anything, so a busy port costs no emulator start-up.
   await reservePort('the API', apiPort, process.env.HOST ?? '127.0.0.1', 'choose another with PORT=<n>')
   // The local bus's and the partner simulator's ports, checked now for the same reason; the
@@ -97,7 +113,10 @@ async function main (): Promise<void> {
     autoAdvance: flags['auto-advance'],
     // A WAREHOUSE_WEBHOOK_URL of your own (a partner's test endpoint) replaces the simulator.
     partnerSimulator: process.env.WAREHOUSE_WEBHOOK_URL === undefined,
-    freshTablesSince: tablesCheckedAt
+    freshTablesSince: tablesCheckedAt,
+    // The queues and the stream positions live with the tables: --in-memory keeps neither.
+    ...(flags['in-memory'] ? {} : { dataDir: join(LOCAL_DATA_DIR, 'worker') }),
+    pollIntervalMs
   })
   cleanups.push(worker.stop)
 
@@ -109,7 +128,8 @@ async function main (): Promise<void> {
     `  Swagger UI     ${api}/docs`,
     `  OpenAPI        ${api}/openapi.json`,
     `  Mailbox (SES)  ${stack.endpoints.ses}`,
-    `  Event bus      ${worker.eventBusUrl}  (PutEvents; routes by infra/template.yaml's rules)`,
+    `  Event bus, SQS ${worker.eventBusUrl}  (PutEvents and SQS; routes and queues from infra/template.yaml)`,
+    `  Redrive        npm run redrive -- events | orders-stream   (dead letters now: ${worker.queues.list.filter((q) => !q.def.redrive && q.messages.size > 0).map((q) => `${q.def.name} ${q.messages.size}`).join(', ') || 'none'})`,
     `  Partners       ${worker.partnerUrl ?? '(external)'}  webhooks: ${config.webhookUrls.warehouse ?? '-'} , ${config.webhookUrls.delivery ?? '-'}`,
     `  Auto-advance   ${flags['auto-advance'] ? 'on: the simulated partners pack, then deliver, each order' : 'off (npm start -- --auto-advance to turn on)'}`,
     `  DynamoDB Local ${stack.endpoints.dynamodb}`,

@@ -1,20 +1,34 @@
 // The local stand-in for Lambda's DynamoDB event source mapping: reads the orders table's stream
-// from DynamoDB Local and calls the worker's handler with Lambda-shaped DynamoDBStreamEvents.
-// Like the mapping, it honours batchItemFailures: the batch is retried from the first failed record
-// (with backoff), so a record is never skipped while the bus is down; after the last retry the
-// records are logged as dead letters (the deployed mapping sends them to its queue).
+// from DynamoDB Local and calls the worker's handler with Lambda-shaped DynamoDBStreamEvents,
+// keeping the mapping's promises:
+// - a batch is retried from its first failed record (batchItemFailures), with no limit on attempts,
+//   until its records are older than the mapping's MaximumRecordAgeInSeconds; then, like the
+//   mapping, it sends a pointer to the batch (shard and sequence range) to the on-failure queue
+//   and moves on. (The worker parks records with their content before that: workers/stream.ts.)
+// - its position: with a positions file (npm start keeps it under .local-data), the last record
+//   handed over and checkpointed per shard survives a restart, and reading resumes right after it,
+//   so a record written before a crash is delivered after it (again, if it was being handled:
+//   the worker's effects are idempotent). Without one (`--in-memory`, tests), or when the table's
+//   stream changed, it starts as configured.
+// - a failure reading the stream (DynamoDB Local restarting, an expired iterator) is retried with
+//   a pause, from the saved positions: the poller never gives up on its own.
 //
 // Shards: DynamoDB closes a shard now and then and opens a child; a closed shard (no next
 // iterator) is finished, and a child is read only once its parent is, so records stay in order.
+import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import {
   DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand,
-  type _Record as StreamRecord, type Shard, type ShardIteratorType
+  type Shard, type ShardIteratorType
 } from '@aws-sdk/client-dynamodb-streams'
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda'
 import type { Config } from '../core/config.js'
 import { clientOptions } from '../core/aws.js'
 import type { WorkerLog } from '../workers/runtime.js'
+import { toLambdaRecord } from '../workers/stream-records.js'
+
+export { toLambdaRecord } from '../workers/stream-records.js'
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined | void>
 
@@ -24,16 +38,22 @@ export interface StreamPollerOptions {
   table?: string
   handler: StreamHandler
   log: WorkerLog
-  /** LATEST (default) skips what was written before start; TRIM_HORIZON reads the whole stream. */
+  /** LATEST (default) skips what was written before the first start; TRIM_HORIZON reads the whole stream. */
   startingPosition?: 'LATEST' | 'TRIM_HORIZON'
   /** Read from TRIM_HORIZON anyway when the table was created at or after this moment (a fresh table). */
   trimHorizonIfCreatedAfter?: Date
-  /** Pause between polls of a quiet stream. */
+  /** Where each shard's position is kept across restarts (JSON); unset: nothing is kept. */
+  positionsFile?: string
+  /** Pause between polls of a quiet stream (default 250 ms). */
   intervalMs?: number
   /** Records per handler call (the template's BatchSize). */
   batchSize?: number
-  /** Pauses before each retry of a failed batch; their count is the number of retries. */
-  retryDelaysMs?: number[]
+  /** Give a failing batch up once its first record is this old (the template's MaximumRecordAgeInSeconds). */
+  maxRecordAgeSeconds?: number
+  /** Where a batch given up on goes: the mapping's on-failure destination (a pointer, not the records). */
+  onFailure?: (pointer: unknown) => void
+  /** Pause before retrying a failed batch (the mapping retries at once; the worker paces itself). */
+  retryPauseMs?: number
 }
 
 export interface StreamPoller {
@@ -43,37 +63,39 @@ export interface StreamPoller {
   stop: () => Promise<void>
 }
 
-interface ShardState { id: string; parentId?: string; iterator?: string; lastSequence?: string; finished: boolean }
+interface ShardState {
+  id: string
+  parentId?: string
+  iterator?: string
+  /** The last record handed over and done with (checkpointed). */
+  lastSequence?: string
+  /** Records created before this (epoch seconds) were before the first start from LATEST: skipped. */
+  notBefore?: number
+  finished: boolean
+}
 
-/** About 2 minutes of retries: the bus or a partner may be down that long without losing a record. */
-export const DEFAULT_STREAM_RETRY_DELAYS_MS = [250, 500, 1000, 2000, 5000, 10000, 30000, 60000]
+interface SavedPositions { streamArn: string; shards: Array<Omit<ShardState, 'iterator'>> }
+
 const DISCOVER_EVERY_MS = 5000
+export const DEFAULT_POLL_INTERVAL_MS = 250
 
-/** DynamoDB Streams' record as Lambda delivers it: epoch seconds, the stream's ARN. */
-export function toLambdaRecord (record: StreamRecord, streamArn: string): DynamoDBRecord {
-  const data = record.dynamodb ?? {}
-  const created = data.ApproximateCreationDateTime
-  return {
-    eventID: record.eventID,
-    eventName: record.eventName as DynamoDBRecord['eventName'],
-    eventVersion: record.eventVersion,
-    eventSource: record.eventSource ?? 'aws:dynamodb',
-    awsRegion: record.awsRegion,
-    dynamodb: {
-      // DynamoDB Local's records already carry AttributeValue maps, the shape Lambda gives.
-      ...(data as NonNullable<DynamoDBRecord['dynamodb']>),
-      ApproximateCreationDateTime: created instanceof Date ? Math.floor(created.getTime() / 1000) : (created as number | undefined)
-    },
-    eventSourceARN: streamArn
+function readPositions (file: string | undefined, log: WorkerLog): SavedPositions | undefined {
+  if (file === undefined || !existsSync(file)) return undefined
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedPositions
+    if (typeof saved.streamArn === 'string' && Array.isArray(saved.shards)) return saved
+  } catch (err) {
+    log.warn('the stream positions file is unreadable; starting as configured', { file, reason: (err as Error).message })
   }
+  return undefined
 }
 
 export async function startStreamPoller (opts: StreamPollerOptions): Promise<StreamPoller> {
   const { config, handler, log } = opts
   const table = opts.table ?? config.tables.orders
-  const intervalMs = opts.intervalMs ?? 250
+  const intervalMs = opts.intervalMs ?? DEFAULT_POLL_INTERVAL_MS
   const batchSize = opts.batchSize ?? 10
-  const retryDelays = opts.retryDelaysMs ?? DEFAULT_STREAM_RETRY_DELAYS_MS
+  const retryPauseMs = opts.retryPauseMs ?? intervalMs
   const options = clientOptions(config, config.endpoints.dynamodb)
   const ddb = new DynamoDBClient(options)
   const streams = new DynamoDBStreamsClient(options)
@@ -86,15 +108,27 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
   }
   const created = described.Table?.CreationDateTime
   const fresh = opts.trimHorizonIfCreatedAfter !== undefined && created !== undefined && created >= opts.trimHorizonIfCreatedAfter
+  const saved = readPositions(opts.positionsFile, log)
+  const resumed = saved !== undefined && saved.streamArn === streamArn
   const initialPosition: ShardIteratorType = fresh ? 'TRIM_HORIZON' : (opts.startingPosition ?? 'LATEST')
 
   const shards = new Map<string, ShardState>()
+  if (resumed) for (const s of saved.shards) shards.set(s.id, { ...s })
   let stopped = false
   let wake: (() => void) | undefined
   let lastDiscovery = 0
   // Callers of drained(), each with the first pass that started after its call.
   let idleWaiters: Array<{ after: number; resolve: () => void }> = []
   let pass = 0
+
+  const savePositions = (): void => {
+    const file = opts.positionsFile
+    if (file === undefined) return
+    const data: SavedPositions = { streamArn, shards: [...shards.values()].map(({ iterator: _iterator, ...rest }) => rest) }
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(`${file}.tmp`, JSON.stringify(data))
+    renameSync(`${file}.tmp`, file)
+  }
 
   /** A pause that stop() cuts short. */
   const pause = async (ms: number): Promise<void> => {
@@ -126,29 +160,43 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
     return res.ShardIterator
   }
 
-  /** Finds new shards. At start, open shards begin at the starting position and closed ones are skipped
-   * (unless reading from TRIM_HORIZON); a shard that appears later is a child, read from its start. */
+  /** Where a shard is read from now: after its checkpoint, else from its start. */
+  const resumePosition = (shard: ShardState): ShardIteratorType => shard.lastSequence !== undefined ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON'
+
+  /**
+   * Finds shards and gives each an iterator. At the very first start (nothing saved), open shards
+   * begin at the starting position (LATEST is kept as "records from now on", which survives a
+   * restart) and closed ones are skipped (unless reading from TRIM_HORIZON); a shard that appears
+   * later is a child, read from its start; a known shard resumes after its checkpoint.
+   */
   async function discover (initial: boolean): Promise<void> {
     lastDiscovery = Date.now()
+    let changed = false
     for (const shard of await listShards()) {
       const id = shard.ShardId
-      if (id === undefined || shards.has(id)) continue
-      const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined
-      const state: ShardState = { id, parentId: shard.ParentShardId, finished: false }
-      shards.set(id, state)
-      if (initial && closed && initialPosition === 'LATEST') {
-        state.finished = true
-        continue
+      if (id === undefined) continue
+      let state = shards.get(id)
+      if (state === undefined) {
+        changed = true
+        state = { id, parentId: shard.ParentShardId, finished: false }
+        shards.set(id, state)
+        const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined
+        if (initial && !resumed && initialPosition === 'LATEST') {
+          if (closed) { state.finished = true; continue }
+          state.notBefore = Math.floor(Date.now() / 1000)
+        }
       }
-      state.iterator = await iteratorFor(state, initial ? initialPosition : 'TRIM_HORIZON')
+      if (state.finished || state.iterator !== undefined) continue
+      state.iterator = await iteratorFor(state, resumePosition(state))
       if (state.iterator === undefined) state.finished = true
     }
+    if (changed) savePositions()
   }
 
   /** Hands records to the handler; on batchItemFailures retries from the first failed record. */
-  async function deliver (shard: ShardState, records: DynamoDBRecord[]): Promise<void> {
+  async function deliver (shard: ShardState, records: DynamoDBRecord[]): Promise<'done' | 'stopped'> {
     let batch = records
-    for (let retry = 0; batch.length > 0; retry++) {
+    for (let attempt = 1; batch.length > 0; attempt++) {
       let failedFrom = -1
       try {
         const res = await handler({ Records: batch })
@@ -159,17 +207,35 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
         log.warn('stream batch failed', { error: (err as Error).name, reason: (err as Error).message })
         failedFrom = 0
       }
-      if (failedFrom < 0) return
+      if (failedFrom < 0) return 'done'
       batch = batch.slice(failedFrom)
-      if (retry >= retryDelays.length || stopped) {
-        for (const r of batch) {
-          log.error('stream record given up on (dead letter)', { shardId: shard.id, sequenceNumber: r.dynamodb?.SequenceNumber, orderId: r.dynamodb?.Keys?.id?.S, eventName: r.eventName, retries: retry })
+      if (stopped) return 'stopped'
+      const first = batch[0] as DynamoDBRecord
+      const age = Date.now() / 1000 - (first.dynamodb?.ApproximateCreationDateTime ?? Date.now() / 1000)
+      if (opts.maxRecordAgeSeconds !== undefined && age > opts.maxRecordAgeSeconds) {
+        const last = batch[batch.length - 1] as DynamoDBRecord
+        const pointer = {
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          requestContext: { condition: 'RecordAgeExceeded', approximateInvokeCount: attempt },
+          DDBStreamBatchInfo: {
+            shardId: shard.id,
+            startSequenceNumber: first.dynamodb?.SequenceNumber,
+            endSequenceNumber: last.dynamodb?.SequenceNumber,
+            approximateArrivalOfFirstRecord: new Date((first.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000).toISOString(),
+            approximateArrivalOfLastRecord: new Date((last.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000).toISOString(),
+            batchSize: batch.length,
+            streamArn
+          }
         }
-        return
+        opts.onFailure?.(pointer)
+        log.error('stream batch given up on: a pointer to it went to the on-failure queue', { shardId: shard.id, from: first.dynamodb?.SequenceNumber, records: batch.length, attempts: attempt })
+        return 'done'
       }
-      log.warn('stream batch retried from its first failed record', { sequenceNumber: batch[0].dynamodb?.SequenceNumber, records: batch.length, retry: retry + 1, inMs: retryDelays[retry] })
-      await pause(retryDelays[retry])
+      log.debug('stream batch retried from its first failed record', { sequenceNumber: first.dynamodb?.SequenceNumber, records: batch.length, attempt })
+      await pause(retryPauseMs)
     }
+    return 'done'
   }
 
   /** One pass over the readable shards; whether any records came. */
@@ -188,19 +254,27 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
         const name = (err as Error).name
         if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw err
         // An iterator lives 15 minutes; pick up after the last record handed over.
-        shard.iterator = await iteratorFor(shard, shard.lastSequence !== undefined && name === 'ExpiredIteratorException' ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON')
+        shard.iterator = await iteratorFor(shard, name === 'ExpiredIteratorException' ? resumePosition(shard) : 'TRIM_HORIZON')
         continue
       }
-      const records = (res.Records ?? []).map((r) => toLambdaRecord(r, streamArn as string))
+      let records = (res.Records ?? []).map((r) => toLambdaRecord(r, streamArn as string))
+      if (shard.notBefore !== undefined && records.length > 0) {
+        const notBefore = shard.notBefore
+        records = records.filter((r) => (r.dynamodb?.ApproximateCreationDateTime ?? notBefore) >= notBefore)
+        if (records.length > 0) delete shard.notBefore
+      }
       if (records.length > 0) {
         any = true
-        await deliver(shard, records)
-        shard.lastSequence = records[records.length - 1].dynamodb?.SequenceNumber
+        if (await deliver(shard, records) === 'stopped') break
+        // Checkpointed only once the batch is done with: a crash before this delivers it again.
+        shard.lastSequence = records[records.length - 1]?.dynamodb?.SequenceNumber
+        savePositions()
       }
       shard.iterator = res.NextShardIterator
       if (shard.iterator === undefined) {
         // Closed and read to the end: its children (found by the next discovery) take over.
         shard.finished = true
+        savePositions()
         lastDiscovery = 0
       }
     }
@@ -208,7 +282,7 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
   }
 
   await discover(true)
-  log.info('stream poller started', { table, streamArn, startingPosition: initialPosition })
+  log.info('stream poller started', { table, streamArn, startingPosition: resumed ? 'after the saved positions' : initialPosition })
 
   const loop = (async () => {
     let failures = 0
@@ -220,7 +294,10 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
         failures = 0
       } catch (err) {
         failures++
-        if (!stopped) log.warn('reading the orders stream failed, retrying', { error: (err as Error).name, reason: (err as Error).message, failures })
+        if (!stopped) log.warn('reading the orders stream failed; starting again from the saved positions', { error: (err as Error).name, reason: (err as Error).message, failures })
+        // Fresh iterators from the checkpoints on the next pass.
+        for (const shard of shards.values()) delete shard.iterator
+        lastDiscovery = 0
       }
       if (!busy) {
         const ready = idleWaiters.filter((w) => w.after <= pass)

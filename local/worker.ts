@@ -1,17 +1,25 @@
 // The worker on this machine, running the deployed handler's code (workers/dispatch.ts) between a
-// stream poller (standing in for Lambda's event source mapping), a local bus (standing in for
-// EventBridge and the template's rules) and, optionally, the partner simulator.
+// stream poller (standing in for Lambda's DynamoDB event source mapping), a local bus and local
+// SQS on one endpoint (standing in for EventBridge with the template's rule and the template's
+// queues), a queue poller (Lambda's SQS event source mappings) and, optionally, the partner
+// simulator. With a data folder (npm start), the queues and the stream positions are kept there:
+// what the bus accepted and the stream's unread records survive a restart, even a kill -9.
 //
 // Order of start-up: `localWorkerEnv()` picks the ports and gives the variables to set BEFORE
-// loadConfig (the worker's EventBridge client and webhook URLs come from the config), then
-// `startLocalWorker({ config, ... })` starts the pieces on those addresses.
+// loadConfig (the worker's EventBridge and SQS clients, its dead-letter queues and webhook URLs
+// come from the config), then `startLocalWorker({ config, ... })` starts the pieces on those addresses.
 import { randomUUID } from 'node:crypto'
-import type { Context, DynamoDBBatchResponse } from 'aws-lambda'
+import type { Context, DynamoDBBatchResponse, SQSBatchResponse } from 'aws-lambda'
 import type { Config } from '../core/config.js'
-import { createWorkerRuntime, type WorkerLog } from '../workers/runtime.js'
-import { createHandler, type WorkerEvent } from '../workers/dispatch.js'
+import { createWorkerRuntime, type WorkerLog, type WorkerRuntime } from '../workers/runtime.js'
+import { createHandler, type WorkerEvent, type WorkerResponse } from '../workers/dispatch.js'
 import { reservePort } from './emulators/process.js'
-import { startEventBus, type EventBus } from './event-bus.js'
+import { join } from 'node:path'
+import { loadTemplate } from '../infra/template.js'
+import type { EventBus } from './event-bus.js'
+import { LOCAL_ACCOUNT, queueDefinitions, type LocalQueues } from './queues.js'
+import { startLocalMessaging } from './messaging.js'
+import { startQueuePoller, type QueuePoller } from './queue-poller.js'
 import { startPartnerSimulator, type PartnerSimulator } from './partner-simulator.js'
 import { startStreamPoller, type StreamPoller } from './stream-poller.js'
 
@@ -34,7 +42,19 @@ function portFrom (env: Env, name: string, fallback: number): number {
  */
 export async function localWorkerEnv (env: Env = process.env, host = '127.0.0.1'): Promise<Record<string, string>> {
   const busPort = await reservePort('the local event bus', portFrom(env, 'EVENTBUS_PORT', LOCAL_WORKER_PORTS.eventBus), host, 'choose another with EVENTBUS_PORT=<n>')
-  const vars: Record<string, string> = { EVENTBRIDGE_ENDPOINT: `http://${host}:${busPort}` }
+  // The local bus and the local SQS share the endpoint (local/aws-endpoint.ts).
+  const endpoint = `http://${host}:${busPort}`
+  const dlqUrl = (logicalId: string): string => {
+    const def = queueDefinitions().find((q) => q.logicalId === logicalId)
+    if (def === undefined) throw new Error(`infra/template.yaml has no ${logicalId}`)
+    return `${endpoint}/${LOCAL_ACCOUNT}/${def.name}`
+  }
+  const vars: Record<string, string> = {
+    EVENTBRIDGE_ENDPOINT: endpoint,
+    SQS_ENDPOINT: endpoint,
+    EVENTS_DLQ_URL: dlqUrl('EventsDeadLetterQueue'),
+    ORDERS_STREAM_DLQ_URL: dlqUrl('OrdersStreamDeadLetterQueue')
+  }
   if (env.WAREHOUSE_WEBHOOK_URL !== undefined && env.DELIVERY_WEBHOOK_URL !== undefined) {
     return { ...vars, WAREHOUSE_WEBHOOK_URL: env.WAREHOUSE_WEBHOOK_URL, DELIVERY_WEBHOOK_URL: env.DELIVERY_WEBHOOK_URL }
   }
@@ -60,8 +80,14 @@ export interface LocalWorkerOptions {
   partnerLog?: (line: string) => void
   /** Read the orders stream from its start when the table was created at or after this moment. */
   freshTablesSince?: Date
-  busRetryDelaysMs?: number[]
-  streamRetryDelaysMs?: number[]
+  /** Keep the queues and the stream positions here (npm start: .local-data/worker); unset: in memory. */
+  dataDir?: string
+  /** The stream poller's pause between polls of a quiet stream. */
+  pollIntervalMs?: number
+  /** Overrides of the worker's runtime (tests: shorter retry schedules, a clock). */
+  runtime?: Partial<WorkerRuntime>
+  /** The stream mapping's record age limit (default: the template's MaximumRecordAgeInSeconds). */
+  maxRecordAgeSeconds?: number
   advanceDelayMs?: number
 }
 
@@ -69,11 +95,13 @@ export interface LocalWorker {
   eventBusUrl: string
   partnerUrl: string | undefined
   bus: EventBus
+  queues: LocalQueues
   poller: StreamPoller
+  queuePoller: QueuePoller
   partners: PartnerSimulator | undefined
-  /** The worker's handler as the poller and the bus call it (tests redeliver through it). */
-  invoke: (event: unknown) => Promise<DynamoDBBatchResponse | undefined>
-  /** Resolves when the stream has been read to its end and every event delivered (tests). */
+  /** The worker's handler as the pollers call it (tests redeliver through it). */
+  invoke: (event: unknown) => Promise<WorkerResponse>
+  /** Resolves when the stream has been read to its end and the worker's queues are empty (tests). */
   settled: () => Promise<void>
   stop: () => Promise<void>
 }
@@ -119,21 +147,31 @@ const portOf = (url: string): number => {
   return u.port !== '' ? Number(u.port) : (u.protocol === 'https:' ? 443 : 80)
 }
 
+/** The stream mapping's record age limit and on-failure queue, as the template declares them. */
+function streamMapping (): { maxRecordAgeSeconds?: number; onFailureQueue?: string } {
+  const events = (loadTemplate().Resources.WorkerFunction?.Properties?.Events ?? {}) as Record<string, { Type: string; Properties?: Record<string, any> }>
+  const stream = Object.values(events).find((e) => e.Type === 'DynamoDB')?.Properties
+  const age = Number(stream?.MaximumRecordAgeInSeconds)
+  return {
+    ...(Number.isFinite(age) && age > 0 ? { maxRecordAgeSeconds: age } : {}),
+    onFailureQueue: stream?.DestinationConfig?.OnFailure?.Destination?.['Fn::GetAtt']?.[0]
+  }
+}
+
 export async function startLocalWorker (opts: LocalWorkerOptions): Promise<LocalWorker> {
   const { config } = opts
   const log = opts.log ?? consoleWorkerLog(config.logLevel)
-  const busEndpoint = config.endpoints.eventbridge
-  if (busEndpoint === undefined) throw new Error('EVENTBRIDGE_ENDPOINT is not set: set the variables of localWorkerEnv() before loadConfig')
-  const busUrl = new URL(busEndpoint)
-  const handler = createHandler(createWorkerRuntime(config, { log }))
-  // One handler for both triggers, as in Lambda: dispatch.ts tells a stream batch from an event.
-  // A Lambda-like context per invocation: Powertools idempotency reads the time left from it (an
-  // effect left "in progress" by a crashed run then expires with the invocation, as deployed).
-  const invoke = async (event: unknown): Promise<DynamoDBBatchResponse | undefined> => handler(event as WorkerEvent, localContext())
+  const endpoint = config.endpoints.eventbridge
+  if (endpoint === undefined || config.endpoints.sqs !== endpoint) throw new Error('EVENTBRIDGE_ENDPOINT and SQS_ENDPOINT are not set: set the variables of localWorkerEnv() before loadConfig')
+  const endpointUrl = new URL(endpoint)
+  const handler = createHandler(createWorkerRuntime(config, { log, ...opts.runtime }))
+  // One handler for every trigger, as in Lambda: dispatch.ts tells a stream batch from an SQS batch.
+  // A Lambda-like context per invocation (the time left bounds the worker's own pauses).
+  const invoke = async (event: unknown): Promise<WorkerResponse> => await handler(event as WorkerEvent, localContext())
 
   const stops: Array<() => Promise<void>> = []
   const stopAll = async (): Promise<void> => {
-    // Stream first (no new events), then the bus (finishes its deliveries), then the partners.
+    // Stream first (no new events), then the queue poller (finishes its batch), the endpoint, the partners.
     for (const stop of stops.reverse()) await stop().catch((err: unknown) => { log.warn('stopping a local worker part failed', { reason: (err as Error).message }) })
   }
   try {
@@ -152,35 +190,44 @@ export async function startLocalWorker (opts: LocalWorkerOptions): Promise<Local
       })
       stops.push(partners.stop)
     }
-    const bus = await startEventBus({
-      target: invoke,
+    const messaging = await startLocalMessaging({
       busName: config.eventBusName,
-      host: busUrl.hostname,
-      port: portOf(busEndpoint),
       region: config.region,
       log,
-      retryDelaysMs: opts.busRetryDelaysMs
+      host: endpointUrl.hostname,
+      port: portOf(endpoint),
+      dir: opts.dataDir === undefined ? undefined : join(opts.dataDir, 'queues')
     })
-    stops.push(bus.stop)
+    stops.push(messaging.stop)
+    const { queues, bus } = messaging
+    log.info('local event bus and queues started', { url: messaging.url, busName: config.eventBusName, queues: queues.list.map((q) => q.def.name) })
+    const queuePoller = startQueuePoller({ queues, handler: async (event) => await invoke(event) as SQSBatchResponse | undefined, log, region: config.region })
+    stops.push(queuePoller.stop)
+    const mapping = streamMapping()
     const poller = await startStreamPoller({
       config,
-      handler: invoke,
+      handler: async (event) => await invoke(event) as DynamoDBBatchResponse | undefined,
       log,
       trimHorizonIfCreatedAfter: opts.freshTablesSince,
-      retryDelaysMs: opts.streamRetryDelaysMs
+      positionsFile: opts.dataDir === undefined ? undefined : join(opts.dataDir, 'stream-positions.json'),
+      intervalMs: opts.pollIntervalMs,
+      maxRecordAgeSeconds: opts.maxRecordAgeSeconds ?? mapping.maxRecordAgeSeconds,
+      onFailure: mapping.onFailureQueue === undefined ? undefined : (pointer) => { queues.byLogicalId(mapping.onFailureQueue as string).send(JSON.stringify(pointer)) }
     })
     stops.push(poller.stop)
     let stopped: Promise<void> | undefined
     return {
-      eventBusUrl: bus.url,
+      eventBusUrl: messaging.url,
       partnerUrl: partners?.url,
       bus,
+      queues,
       poller,
+      queuePoller,
       partners,
       invoke,
       settled: async () => {
         await poller.drained()
-        await bus.idle()
+        await queuePoller.idle()
       },
       stop: async () => { stopped ??= stopAll(); await stopped }
     }

@@ -46,6 +46,13 @@ function send (request: FastifyRequest, reply: FastifyReply, status: number, cod
   return reply.code(status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body)
 }
 
+/** What caused a 5xx problem (an AWS error's name and its SDK attempts), for the log line only. */
+function causeOf (problem: Problem): Record<string, unknown> {
+  const cause = problem.cause as { name?: unknown; $metadata?: { attempts?: unknown } } | undefined
+  if (cause === undefined || cause === null || typeof cause.name !== 'string') return {}
+  return { cause: cause.name, ...(cause.$metadata?.attempts !== undefined ? { attempts: cause.$metadata.attempts } : {}) }
+}
+
 const FASTIFY_CODES: Record<string, { code: string; detail?: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'malformed_json', detail: 'The request body is not valid JSON' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'malformed_json', detail: 'The request body is empty but its content-type is application/json' },
@@ -57,7 +64,7 @@ const FASTIFY_CODES: Record<string, { code: string; detail?: string }> = {
 export default fp(async function errorsPlugin (app) {
   app.setErrorHandler((error: FastifyError | Problem, request, reply) => {
     if (error instanceof Problem) {
-      if (error.status >= 500) request.log.error({ code: error.code }, error.detail)
+      if (error.status >= 500) request.log.error({ code: error.code, ...causeOf(error) }, error.detail)
       return send(request, reply, error.status, error.code, error.detail, error.extras, error.headers)
     }
     const err = error as FastifyError & { validationContext?: string }

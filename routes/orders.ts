@@ -18,7 +18,9 @@ const security = [{ bearerAuth: [] }]
 const READ_DESCRIPTION = "The caller's order. Another user's order answers 404, exactly like a missing one; " +
   'admins (group `admin`) may read any order.'
 const LIST_DESCRIPTION = "The caller's orders, newest first, optionally only those with `status`. " +
-  'Follow `nextCursor` (bound to this user and filter) until it is absent.'
+  'Follow `nextCursor` (bound to this user and filter) until it is absent. The list is read from an index that ' +
+  'DynamoDB updates a moment after each write (usually well under a second): an order placed or changed just ' +
+  'now may be missing or show its previous status. `GET /orders/{orderId}` always reads the order as written.'
 
 const orders: FastifyPluginAsyncTypebox = async (app) => {
   const repo = createOrdersRepository(app.aws.ddb, app.config.tables)
@@ -44,8 +46,13 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Takes the stock of every line and writes the order in one transaction, with a snapshot of each ' +
         'line\'s title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry safely: the same key and body answer the same ' +
         'order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. ' +
-        'A failed request writes nothing, so its key stays free for the corrected request. Short stock is a 409 ' +
-        '`insufficient_stock` naming the items. The account\'s email must be verified (`403 email_unverified` otherwise).',
+        'A refusal (400, 409) writes nothing, and with a key it is only answered once the key is known not to have ' +
+        'placed this order already; a request changed after a refusal is a new request. Short stock is a 409 ' +
+        '`insufficient_stock` naming the items. A 503 `service_busy` wrote nothing that a retry with the same key ' +
+        'could duplicate. Without a key, a failure DynamoDB leaves ambiguous is checked (a strongly consistent read, ' +
+        'then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the answer is ' +
+        '503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed. ' +
+        'The account\'s email must be verified (`403 email_unverified` otherwise).',
       security,
       headers: PlaceOrderHeaders,
       body: PlaceOrderBody,

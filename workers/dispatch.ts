@@ -1,35 +1,51 @@
-// Dispatches a worker invocation: a DynamoDB stream batch to stream.ts, an EventBridge event to
-// effects.ts. Shared by the Lambda entry point (handler.ts) and the local stack (local/worker.ts).
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda'
+// Dispatches a worker invocation by its shape: a DynamoDB stream batch to stream.ts, an SQS batch
+// (the effects queue, the stream replay queue) to queue.ts, and a bare EventBridge event (`sam
+// local invoke -e events/eventbridge-*.json`) to effects.ts. Shared by the Lambda entry point
+// (handler.ts) and the local stack (local/worker.ts).
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import type { WorkerRuntime } from './runtime.js'
 import { handleStreamBatch } from './stream.js'
 import type { OrderEventBridgeEvent } from './effects.js'
 
-export type WorkerEvent = DynamoDBStreamEvent | OrderEventBridgeEvent
-export type WorkerHandler = (event: WorkerEvent, context?: Context) => Promise<DynamoDBBatchResponse | undefined>
+export type WorkerEvent = DynamoDBStreamEvent | SQSEvent | OrderEventBridgeEvent
+export type WorkerResponse = DynamoDBBatchResponse | SQSBatchResponse | undefined
+export type WorkerHandler = (event: WorkerEvent, context?: Context) => Promise<WorkerResponse>
+
+const recordsOf = (event: unknown): Array<{ eventSource?: string }> | undefined => {
+  const records = (event as { Records?: unknown }).Records
+  return Array.isArray(records) ? records as Array<{ eventSource?: string }> : undefined
+}
 
 export const isStreamEvent = (event: unknown): event is DynamoDBStreamEvent =>
-  Array.isArray((event as { Records?: unknown }).Records)
+  recordsOf(event)?.every((r) => r.eventSource === 'aws:dynamodb') === true
+
+export const isQueueEvent = (event: unknown): event is SQSEvent =>
+  recordsOf(event)?.every((r) => r.eventSource === 'aws:sqs') === true
 
 export const isEventBridgeEvent = (event: unknown): event is OrderEventBridgeEvent =>
   typeof (event as Record<string, unknown>)['detail-type'] === 'string' && typeof (event as Record<string, unknown>).source === 'string'
 
+export class EventFailedError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'EventFailedError'
+  }
+}
+
 /** The worker's logic over a given runtime (tests and the local stack call this directly). */
 export function createHandler (rt: WorkerRuntime): WorkerHandler {
-  return async function handle (event: WorkerEvent, context?: Context): Promise<DynamoDBBatchResponse | undefined> {
-    if (isStreamEvent(event)) return handleStreamBatch(event, rt)
+  return async function handle (event: WorkerEvent, context?: Context): Promise<WorkerResponse> {
+    if (isStreamEvent(event)) return await handleStreamBatch(event, rt, context)
+    // Loaded on the first message: effects, SES and the ledger stay off the stream path.
+    if (isQueueEvent(event)) return await (await import('./queue.js')).handleQueueBatch(event, rt, context)
     if (isEventBridgeEvent(event)) {
-      try {
-        // Loaded on the first event: effects and their idempotency store are off the stream path.
-        const { handleOrderEvent } = await import('./effects.js')
-        await handleOrderEvent(event, rt, context)
-      } catch (err) {
-        // Thrown on purpose: EventBridge retries the event, then dead-letters it.
-        rt.log.error('order event failed', { id: event.id, detailType: event['detail-type'], orderId: (event.detail as { id?: unknown } | undefined)?.id, error: (err as Error).name, reason: (err as Error).message })
-        throw err
+      const outcome = await (await import('./effects.js')).handleOrderEvent(event, rt, context)
+      if (outcome.result !== 'done') {
+        rt.log.error('order event failed', { id: event.id, detailType: event['detail-type'], outcome: outcome.result, reason: outcome.reason })
+        throw new EventFailedError(`order event ${outcome.result === 'park' ? 'refused' : 'failed'}: ${outcome.reason}`)
       }
       return undefined
     }
-    throw new Error('unrecognised event: neither a DynamoDB stream batch nor an EventBridge event')
+    throw new Error('unrecognised event: neither a DynamoDB stream batch, an SQS batch nor an EventBridge event')
   }
 }

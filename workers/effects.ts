@@ -1,31 +1,24 @@
-// Events to effects: each order event (delivered by an EventBridge rule) becomes the partner
-// webhook and the customer email its status calls for. Each effect is its own idempotent unit
-// (Powertools idempotency, keyed by order id + status + effect): a redelivered event does nothing
-// twice, and a retry after a partial success redoes only the part that failed.
+// Events to effects: each order event becomes the partner webhook and the customer email its
+// status calls for. Each effect goes through the effects ledger (workers/effect-ledger.ts) on its
+// channel (the warehouse's webhooks, the delivery service's, the customer's emails): done at most
+// once per order and status, never after a newer effect of the same order on that channel, and
+// one at a time per channel. The outcome says what the caller (workers/queue.ts) does with the
+// event: nothing more (done), deliver it again later (retry: something may pass), or park it in
+// the dead-letter queue (park: retrying cannot help, e.g. a partner answering 400).
 import type { Context, EventBridgeEvent } from 'aws-lambda'
 import { SendEmailCommand } from '@aws-sdk/client-sesv2'
-import { makeIdempotent } from '@aws-lambda-powertools/idempotency'
 import type { PartnerName } from '../core/config.js'
-import { EVENT_SOURCE, STATUS_OF_DETAIL_TYPE, toPublicOrder, type DetailType, type OrderEventDetail, type OrderStatus, type PublicOrder } from '../domain/events.js'
+import {
+  EVENT_SOURCE, MalformedRecordError, STATUS_OF_DETAIL_TYPE, statusSequence, toPublicOrder,
+  type DetailType, type OrderEventDetail, type OrderStatus, type PublicOrder
+} from '../domain/events.js'
 import { renderOrderEmail } from '../domain/emails.js'
 import type { WorkerRuntime } from './runtime.js'
-import { postWebhook, type WebhookCall } from './webhooks.js'
-import { effectStore } from './effect-store.js'
+import { postWebhook, webhookCallMaxMs, WebhookError, type WebhookCall } from './webhooks.js'
+import type { Channel } from './effect-ledger.js'
+import { ledgerOf, sesOf } from './clients.js'
 
 export type OrderEventBridgeEvent = EventBridgeEvent<DetailType, OrderEventDetail>
-
-/** Powertools names each effect's record `<prefix>#<hash>` (the role may touch only those: workers/iam.ts). */
-export const EFFECT_KEY_PREFIX = 'worker-effect'
-
-/** The idempotency key of one effect: the whole object is hashed into the record's id. */
-export interface EffectKey { orderId: string; status: OrderStatus; effect: 'warehouse-webhook' | 'delivery-webhook' | 'email' }
-
-export class EffectsFailedError extends Error {
-  constructor (readonly failures: Array<{ effect: EffectKey['effect']; error: Error }>) {
-    super(`order effects failed: ${failures.map((f) => `${f.effect} (${f.error.name}: ${f.error.message})`).join('; ')}`)
-    this.name = 'EffectsFailedError'
-  }
-}
 
 export class UnexpectedEventError extends Error {
   constructor (message: string) {
@@ -34,7 +27,15 @@ export class UnexpectedEventError extends Error {
   }
 }
 
-/** What each status does: which partner hears about it (if any); every status emails the customer. */
+/** What became of one event's effects. */
+export type EventOutcome =
+  | { result: 'done' }
+  | { result: 'retry'; reason: string }
+  | { result: 'park'; reason: string; error: string }
+
+type EffectResult = { result: 'done' | 'skipped' } | { result: 'retry' | 'park'; reason: string; error: string }
+
+/** Which partner hears about each status (if any); every status emails the customer. */
 const PARTNER_OF_STATUS: Record<OrderStatus, PartnerName | undefined> = {
   placed: 'warehouse',
   packed: 'delivery',
@@ -42,54 +43,36 @@ const PARTNER_OF_STATUS: Record<OrderStatus, PartnerName | undefined> = {
   cancelled: 'warehouse'
 }
 
-/** The webhook body for a partner: only what that partner needs. */
+const LEASE_MARGIN_MS = 2000
+
+/** Polls of a channel another delivery holds, 200 ms apart, before this delivery is retried later. */
+const BUSY_POLLS = 15
+const BUSY_POLL_MS = 200
+
+/**
+ * The webhook body for a partner: only what that partner needs, with the order's status-change
+ * `sequence` (compare within an order: higher is newer), the stream's `sequenceNumber` when the
+ * event came from the stream, and `occurredAt` with milliseconds.
+ */
 export function webhookPayload (event: OrderEventBridgeEvent, order: PublicOrder, eventId: string, pickupAddress: string): unknown {
   const lines = order.lines.map(({ id, title, color, colorCode, count }) => ({ id, title, color, colorCode, count }))
-  if (event['detail-type'] === 'OrderPacked') {
-    return {
-      eventId,
-      type: event['detail-type'],
-      occurredAt: event.time,
-      order: { id: order.id, packageId: order.packageId, lines },
-      pickupAddress,
-      customer: { email: order.userEmail }
-    }
-  }
-  return {
+  const common = {
     eventId,
     type: event['detail-type'],
-    occurredAt: event.time,
-    order: { id: order.id, status: order.status, createdAt: order.createdAt, note: order.note, lines }
+    occurredAt: order.updatedAt,
+    sequence: statusSequence(order),
+    ...(event.detail.sequenceNumber !== undefined ? { sequenceNumber: event.detail.sequenceNumber } : {})
   }
-}
-
-interface IdempotentEffects {
-  webhook: (key: EffectKey, call: WebhookCall) => Promise<{ status: number; attempts: number }>
-  email: (key: EffectKey, status: OrderStatus, order: PublicOrder) => Promise<{ messageId: string | null }>
-}
-
-// makeIdempotent binds the persistence store, so the wrapped effects are made once per runtime.
-const effectsByRuntime = new WeakMap<WorkerRuntime, IdempotentEffects>()
-
-function idempotentEffects (rt: WorkerRuntime): IdempotentEffects {
-  let effects = effectsByRuntime.get(rt)
-  if (effects === undefined) {
-    // dataIndexArgument 0: only the EffectKey is hashed, so equal effects share one record.
-    const { persistence, idempotency } = effectStore(rt)
-    const options = { persistenceStore: persistence, config: idempotency, keyPrefix: EFFECT_KEY_PREFIX, dataIndexArgument: 0 }
-    effects = {
-      webhook: makeIdempotent(async (_key: EffectKey, call: WebhookCall) => postWebhook(rt, call), options),
-      email: makeIdempotent(async (_key: EffectKey, status: OrderStatus, order: PublicOrder) => sendOrderEmail(rt, status, order), options)
-    }
-    effectsByRuntime.set(rt, effects)
+  if (event['detail-type'] === 'OrderPacked') {
+    return { ...common, order: { id: order.id, packageId: order.packageId, lines }, pickupAddress, customer: { email: order.userEmail } }
   }
-  return effects
+  return { ...common, order: { id: order.id, status: order.status, createdAt: order.createdAt, note: order.note, lines } }
 }
 
 async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: PublicOrder): Promise<{ messageId: string | null }> {
   const { subject, html, text } = renderOrderEmail(status, order)
   const { from, replyTo } = rt.config.email
-  const res = await effectStore(rt).ses.send(new SendEmailCommand({
+  const res = await (await sesOf(rt)).send(new SendEmailCommand({
     FromEmailAddress: from,
     ...(replyTo !== undefined ? { ReplyToAddresses: [replyTo] } : {}),
     Destination: { ToAddresses: [order.userEmail] },
@@ -103,44 +86,106 @@ async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: Pu
   return { messageId: res.MessageId ?? null }
 }
 
-/** Runs an order event's effects; throws EffectsFailedError (after doing all it can) if any failed. */
-export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: WorkerRuntime, context?: Context): Promise<void> {
-  // With the context, an effect left "in progress" by a timed-out invocation expires with it.
-  if (context !== undefined) effectStore(rt).idempotency.registerLambdaContext(context)
-  const status = STATUS_OF_DETAIL_TYPE[event['detail-type']]
-  if (event.source !== EVENT_SOURCE || status === undefined) {
-    throw new UnexpectedEventError(`no effects for ${String(event.source)} / ${String(event['detail-type'])}: check the rule's pattern`)
+const SES_THROTTLING = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'Throttling'])
+
+/** A failure that retrying cannot mend (park it) or one that may pass (retry it). */
+function classify (err: unknown): 'park' | 'retry' {
+  if (err instanceof WebhookError) return err.status !== undefined ? 'park' : 'retry'
+  const e = err as { name?: string; $fault?: string }
+  // An AWS error the service blames on the request (a rejected address, an unverified sender).
+  if (e.$fault === 'client' && !SES_THROTTLING.has(e.name ?? '')) return 'park'
+  return 'retry'
+}
+
+interface Effect { channel: Channel; leaseMs: number; run: () => Promise<unknown> }
+
+/** One effect through the ledger: claimed, done and recorded; or skipped; or failed and released. */
+async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: number, effect: Effect): Promise<EffectResult> {
+  const ledger = await ledgerOf(rt)
+  const where = { orderId: order.id, status: order.status, effect: effect.channel, sequence }
+  let token: string | undefined
+  for (let poll = 0; token === undefined; poll++) {
+    const claim = await ledger.claim(order.id, effect.channel, sequence, effect.leaseMs)
+    if (claim.outcome === 'claimed') token = claim.token
+    else if (claim.outcome === 'done') {
+      // Equal: this effect again (a redelivery); above: a newer one of this order already went out.
+      rt.log.info(claim.done === sequence ? 'order effect already done' : 'order effect skipped: a newer one was sent', { ...where, done: claim.done })
+      return { result: 'skipped' }
+    } else if (poll >= BUSY_POLLS) {
+      return { result: 'retry', reason: 'busy', error: `another delivery holds the ${effect.channel} channel of this order` }
+    } else {
+      await rt.sleep(BUSY_POLL_MS)
+    }
   }
-  const order = toPublicOrder(event.detail as unknown as Record<string, unknown>)
-  if (order.status !== status) throw new UnexpectedEventError(`${event['detail-type']} for order ${order.id} carries status ${order.status}`)
-  const effects = idempotentEffects(rt)
-  // Stable across redeliveries and re-publications, so a partner can deduplicate on it too.
+  try {
+    await effect.run()
+  } catch (err) {
+    await ledger.release(order.id, effect.channel, token)
+    return { result: classify(err), reason: 'failed', error: `${effect.channel} (${(err as Error).name}: ${(err as Error).message})` }
+  }
+  try {
+    await ledger.complete(order.id, effect.channel, sequence, token)
+  } catch (err) {
+    // Done but not recorded: the claim expires; only a redelivery after that would do it again.
+    rt.log.error('order effect done but not recorded', { ...where, error: (err as Error).name, reason: (err as Error).message })
+  }
+  rt.log.info('order effect done', where)
+  return { result: 'done' }
+}
+
+/** The event's effects, each on its channel; what to do with the event next. */
+export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: WorkerRuntime, context?: Context): Promise<EventOutcome> {
+  void context
+  let order: PublicOrder
+  let sequence: number
+  try {
+    const status = STATUS_OF_DETAIL_TYPE[event['detail-type']]
+    if (event.source !== EVENT_SOURCE || status === undefined) {
+      throw new UnexpectedEventError(`no effects for ${String(event.source)} / ${String(event['detail-type'])}: check the rule's pattern`)
+    }
+    order = toPublicOrder(event.detail as unknown as Record<string, unknown>)
+    if (order.status !== status) throw new UnexpectedEventError(`${event['detail-type']} for order ${order.id} carries status ${order.status}`)
+    sequence = statusSequence(order)
+  } catch (err) {
+    if (err instanceof UnexpectedEventError || err instanceof MalformedRecordError) return { result: 'park', reason: 'unexpected event', error: `${err.name}: ${err.message}` }
+    throw err
+  }
+  const { status } = order
+  // Stable across redeliveries, re-publications and replays, so a partner can deduplicate on it too.
   const eventId = `${order.id}:${status}`
-  const partner = PARTNER_OF_STATUS[status]
-  const units: Array<{ effect: EffectKey['effect']; run: () => Promise<unknown> }> = []
-  // Mail only an address verified when the order was placed (orders from before accounts confirmed
+  // A claim lasts as long as its effect can (every attempt timing out), plus a margin: a delivery
+  // that died mid-effect (a crash, a timeout) frees the channel for the retry that soon after.
+  const sdkCallMs = 3 * rt.config.awsTimeouts.requestMs + 1000
+  const effects: Effect[] = []
+  const skipped: EffectResult[] = []
+  // Mail only an address verified when the order was placed (orders from before accounts verified
   // their email carry no such mark): our SES sender must not be made to mail anyone's address.
   if (order.userEmailVerified === true) {
-    units.push({ effect: 'email', run: () => effects.email({ orderId: order.id, status, effect: 'email' }, status, order) })
+    effects.push({ channel: 'email', leaseMs: sdkCallMs + LEASE_MARGIN_MS, run: async () => await sendOrderEmail(rt, status, order) })
   } else {
     rt.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
+    rt.metrics.count('EmailsSkipped', { reason: 'unverified' })
+    skipped.push({ result: 'skipped' })
   }
+  const partner = PARTNER_OF_STATUS[status]
   if (partner !== undefined) {
-    const effect = `${partner}-webhook` as const
-    units.unshift({
-      effect,
-      run: () => effects.webhook({ orderId: order.id, status, effect }, {
-        partner,
-        eventId,
-        eventType: event['detail-type'],
-        payload: webhookPayload(event, order, eventId, rt.config.pickupAddress)
-      })
-    })
+    if (rt.config.webhookUrls[partner] === undefined) {
+      // The template's default: no URL means this partner gets no webhooks (not an error to retry).
+      rt.log.info('webhook skipped: no URL configured', { orderId: order.id, status, partner, setting: `${partner.toUpperCase()}_WEBHOOK_URL` })
+      rt.metrics.count('WebhooksSkipped', { partner })
+      skipped.push({ result: 'skipped' })
+    } else {
+      const call: WebhookCall = { partner, eventId, eventType: event['detail-type'], payload: webhookPayload(event, order, eventId, rt.config.pickupAddress) }
+      // Every attempt and pause, and reading the signing key.
+      const leaseMs = webhookCallMaxMs(rt) + sdkCallMs + LEASE_MARGIN_MS
+      effects.unshift({ channel: `${partner}-webhook`, leaseMs, run: async () => await postWebhook(rt, call) })
+    }
   }
-  const results = await Promise.allSettled(units.map(async (u) => u.run()))
-  const failures = results.flatMap((r, i) => r.status === 'rejected' ? [{ effect: units[i].effect, error: r.reason as Error }] : [])
-  for (const [i, r] of results.entries()) {
-    if (r.status === 'fulfilled') rt.log.info('order effect done', { orderId: order.id, status, effect: units[i].effect })
-  }
-  if (failures.length > 0) throw new EffectsFailedError(failures)
+  const results = [...skipped, ...await Promise.all(effects.map(async (e) => await runEffect(rt, order, sequence, e)))]
+  const failed = results.filter((r): r is Extract<EffectResult, { reason: string }> => r.result === 'retry' || r.result === 'park')
+  if (failed.length === 0) return { result: 'done' }
+  const error = failed.map((f) => f.error).join('; ')
+  // Anything that may pass is retried (the parts already done are skipped then); park only when nothing can.
+  if (failed.some((f) => f.result === 'retry')) return { result: 'retry', reason: error }
+  return { result: 'park', reason: 'effect refused', error }
 }

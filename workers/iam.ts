@@ -10,13 +10,16 @@ export const WORKER_IAM_ACTIONS = [
   'dynamodb:GetRecords',
   'dynamodb:GetShardIterator',
   'dynamodb:ListStreams',
-  // The mapping's on-failure destination (stream batches given up on).
+  // The effects queue and the stream replay queue, read by Lambda's SQS event source mappings with
+  // the function's role; the worker sets a failed message's retry pause itself.
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:ChangeMessageVisibility',
+  // Parking in the dead-letter queues (the worker, and the stream mapping's on-failure destination).
   'sqs:SendMessage',
-  // Powertools idempotency records.
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
+  // The effects ledger (workers/effect-ledger.ts): conditional updates only.
   'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
   // Order events to the bus, order emails, webhook signing keys.
   'events:PutEvents',
   'ses:SendEmail',
@@ -24,7 +27,7 @@ export const WORKER_IAM_ACTIONS = [
 ] as const
 
 /**
- * The idempotency table's keys the worker may touch (`dynamodb:LeadingKeys`): Powertools names its
- * records `<keyPrefix>#<hash>` (workers/effects.ts: EFFECT_KEY_PREFIX).
+ * The idempotency table's keys the worker may touch (`dynamodb:LeadingKeys`): the effects ledger's
+ * records, `effect#<orderId>#<channel>` (workers/effect-ledger.ts: ledgerRecordId).
  */
-export const WORKER_IDEMPOTENCY_KEY_PREFIXES = ['worker-effect#'] as const
+export const WORKER_IDEMPOTENCY_KEY_PREFIXES = ['effect#'] as const

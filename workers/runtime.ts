@@ -1,19 +1,23 @@
-// What the worker's code runs with: config, SDK clients, the secret store, a logger, fetch and a
-// clock. handler.ts builds one per Lambda container, at module scope (clients are reused across
-// invocations); tests and the local stack build their own with overrides. What only the effects
-// need (SES, the idempotency store and its DynamoDB client) is made on first use by
-// workers/effect-store.ts: a stream batch needs none of it.
+// What the worker's code runs with: config, SDK clients, the secret store, a logger, metrics, fetch
+// and a clock. handler.ts builds one per Lambda container, at module scope (clients are reused
+// across invocations); tests and the local stack build their own with overrides. What only some
+// paths need (SES and the effects ledger for order events, SQS for parking and retry pauses,
+// DynamoDB Streams for redriven pointers) is made on first use by workers/clients.ts: a stream
+// batch that publishes needs none of it.
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import type { SESv2Client } from '@aws-sdk/client-sesv2'
+import type { SQSClient } from '@aws-sdk/client-sqs'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency'
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence'
 import { Logger } from '@aws-lambda-powertools/logger'
 import type { Config } from '../core/config.js'
 import { clientOptions, once } from '../core/aws-options.js'
 import { createSecretStore, type SecretEvent, type SecretStore } from '../core/secret-store.js'
-import { countSecretEvent } from '../core/secret-metrics.js'
+import { SECRET_METRICS } from '../core/secret-metrics.js'
+import type { EffectLedger } from './effect-ledger.js'
+import { EFFECT_RETRY_DELAYS_S, REPLAY_RETRY_DELAYS_S } from './delivery-policy.js'
+import { powertoolsMetrics, type WorkerMetrics } from './metrics.js'
 
 export interface WorkerLog {
   debug: (message: string, extra?: Record<string, unknown>) => void
@@ -25,22 +29,31 @@ export interface WorkerLog {
 export interface WorkerRuntime {
   config: Config
   log: WorkerLog
+  metrics: WorkerMetrics
   eventbridge: EventBridgeClient
-  /** Unset: made on first use by workers/effect-store.ts (only effects send email). */
+  /** Unset: made on first use by workers/clients.ts. */
   ses?: SESv2Client
-  secrets: SecretStore
-  /**
-   * Where each effect records that it was done (Powertools idempotency). Unset: a DynamoDB store on
-   * config.tables.idempotency, made on first use (workers/effect-store.ts).
-   */
-  persistence?: BasePersistenceLayer
-  idempotency?: IdempotencyConfig
-  /** The DynamoDB client of that default store (unset: made with it). */
+  sqs?: SQSClient
+  streams?: DynamoDBStreamsClient
+  /** The effects ledger (unset: a DynamoDB one on config.tables.idempotency, over `dynamodb`). */
+  ledger?: EffectLedger
   dynamodb?: DynamoDBClient
+  secrets: SecretStore
   fetch: typeof fetch
   sleep: (ms: number) => Promise<void>
-  /** Pauses between webhook attempts (429 and 5xx); their count + 1 is the number of attempts. */
+  now: () => number
+  /** Pauses between webhook attempts within one delivery (429 and 5xx); their count + 1 is the number of attempts. */
   webhookRetryDelaysMs: number[]
+  /** The longest a partner's Retry-After may stretch one of those pauses. */
+  webhookMaxPauseMs: number
+  /** Retry schedules of the two queues the worker reads (workers/delivery-policy.ts; tests shorten them). */
+  effectRetryDelaysS: readonly number[]
+  replayRetryDelaysS: readonly number[]
+  /**
+   * Stream records already published by this container, by sequence number: a batch retried from
+   * an earlier failed record does not publish them again (bounded; another container may).
+   */
+  published: Map<string, string>
 }
 
 const POWERTOOLS_LEVELS = { fatal: 'CRITICAL', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'SILENT' } as const
@@ -57,33 +70,37 @@ function powertoolsLog (config: Config): WorkerLog {
 }
 
 /** The webhook keys' stale answers, revocations and refusals: logged and counted. */
-function secretEvents (log: WorkerLog): (event: SecretEvent) => void {
+function secretEvents (log: WorkerLog, metrics: WorkerMetrics): (event: SecretEvent) => void {
   return (event) => {
     if (event.type === 'stale') log.warn('secret refresh failed: serving the last value', { ...event })
     else log.error(`secret ${event.type}`, { ...event })
-    countSecretEvent(event, 'serverless-commerce-worker').catch(() => {})
+    metrics.count(SECRET_METRICS[event.type])
   }
 }
 
 export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRuntime> = {}): WorkerRuntime {
   const rest = overrides
-  const log = rest.log ?? powertoolsLog(config)
   const getSecretsClient = once(async (): Promise<SecretsManagerClient> => {
     // Only deployed stages read Secrets Manager (local keys are values): off the cold start.
     const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
     return new SecretsManagerClient(clientOptions(config, config.endpoints.secretsManager))
   })
+  const log = rest.log ?? powertoolsLog(config)
+  const metrics = rest.metrics ?? powertoolsMetrics(log)
   return {
+    ...rest,
     config,
     log,
+    metrics,
     eventbridge: rest.eventbridge ?? new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge)),
-    ...(rest.ses !== undefined ? { ses: rest.ses } : {}),
-    secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds, { maxStaleSeconds: config.secretsMaxStaleSeconds, onEvent: secretEvents(log) }),
-    ...(rest.persistence !== undefined ? { persistence: rest.persistence } : {}),
-    ...(rest.idempotency !== undefined ? { idempotency: rest.idempotency } : {}),
-    ...(rest.dynamodb !== undefined ? { dynamodb: rest.dynamodb } : {}),
+    secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds, { maxStaleSeconds: config.secretsMaxStaleSeconds, onEvent: secretEvents(log, metrics) }),
     fetch: rest.fetch ?? globalThis.fetch,
     sleep: rest.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    webhookRetryDelaysMs: rest.webhookRetryDelaysMs ?? [250, 1000]
+    now: rest.now ?? Date.now,
+    webhookRetryDelaysMs: rest.webhookRetryDelaysMs ?? [250, 1000],
+    webhookMaxPauseMs: rest.webhookMaxPauseMs ?? 5000,
+    effectRetryDelaysS: rest.effectRetryDelaysS ?? EFFECT_RETRY_DELAYS_S,
+    replayRetryDelaysS: rest.replayRetryDelaysS ?? REPLAY_RETRY_DELAYS_S,
+    published: rest.published ?? new Map()
   }
 }

@@ -1,24 +1,35 @@
 // Stream to events: each orders-table stream record whose status is new becomes one event on the
-// app's bus. One PutEvents call carries up to 10 records; a record that fails (a failed PutEvents
-// entry, a thrown call, an unreadable record) is reported alone in batchItemFailures.
+// app's bus. Lambda checkpoints a shard at the lowest record reported failed and delivers
+// everything after it again, so the records go out in stream order and publishing stops at the
+// first one that fails for a reason that may pass (the bus down, throttling): it and the rest of
+// the batch are reported failed and come back, in order, with the retry. Nothing else is
+// republished, except entries after a failed one within the same PutEvents call (and those not
+// when the retry reaches this container again: rt.published).
 //
-// Order per order id: EventBridge does not order the entries of one call, and Lambda retries a
-// stream batch from the first failed record. So the records of one order go out in "waves" (the
-// first record of every order in the batch, then the second, ...), one call per wave, and once a
-// record of an order fails, the later records of that order in the batch are not published but
-// reported failed too: they come back, in order, with the retry. Records of other orders go on, so
-// a poison record blocks only its own order. Powertools' BatchProcessor then turns the outcomes
-// into the partial batch response (its FullBatchFailureError when every record failed makes
-// Lambda bisect the batch). A record retried after a partial failure may publish its event again;
-// effects are idempotent per order and status (effects.ts), so nothing is sent twice.
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda'
+// A record that can never be published (unreadable, an event over EventBridge's size limit, an
+// entry EventBridge refuses as malformed) is not retried: it is parked with its content in
+// OrdersStreamDeadLetterQueue and the shard moves on. So is a record still failing once it is
+// config.streamParkAfterSeconds old (6 h): the stream keeps records 24 h, the mapping stops at
+// MaximumRecordAgeInSeconds (its pointer-only on-failure destination is the backstop).
+//
+// Calls: at most 10 entries and 256 KB each (EventBridge's limits), and never two records of one
+// order in one call (EventBridge does not order a call's entries).
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda'
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge'
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
 import { eventForStreamRecord, orderIdOfRecord, type OrderEvent } from '../domain/events.js'
 import type { WorkerRuntime } from './runtime.js'
+import { park } from './queues.js'
+import { streamRetryPauseMs } from './delivery-policy.js'
 
-/** PutEvents takes at most 10 entries per call. */
-const MAX_ENTRIES = 10
+/** PutEvents takes at most 10 entries and 256 KB per call. */
+export const MAX_ENTRIES = 10
+export const MAX_CALL_BYTES = 256 * 1024
+/** Entry error codes that say the entry itself is wrong: retrying it cannot succeed. */
+const REFUSED_ENTRY = new Set(['MalformedDetail', 'InvalidArgument', 'ValidationException'])
+/** Sequence numbers remembered as published per container. */
+const PUBLISHED_MEMORY = 10_000
+
+export type RecordOutcome = 'published' | 'none' | 'parked' | 'failed'
 
 export class PublishError extends Error {
   constructor (message: string) {
@@ -26,8 +37,6 @@ export class PublishError extends Error {
     this.name = 'PublishError'
   }
 }
-
-type Outcome = { ok: true; event?: OrderEvent } | { ok: false; error: Error }
 
 function toEntry (event: OrderEvent, busName: string): PutEventsRequestEntry {
   const time = new Date(event.detail.updatedAt)
@@ -41,74 +50,134 @@ function toEntry (event: OrderEvent, busName: string): PutEventsRequestEntry {
   }
 }
 
-/** Publishes the batch's events; the outcome of every record, by sequence number. */
-export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRuntime): Promise<Map<string, Outcome>> {
-  const outcomes = new Map<string, Outcome>()
-  const failedOrders = new Set<string>()
-  // Waves: the n-th record of each order goes in wave n.
-  const seen = new Map<string, number>()
-  const waves: DynamoDBRecord[][] = []
-  for (const [i, record] of records.entries()) {
-    const group = orderIdOfRecord(record) ?? `(no key #${i})`
-    const n = seen.get(group) ?? 0
-    seen.set(group, n + 1);
-    (waves[n] ??= []).push(record)
-  }
-  const fail = (record: DynamoDBRecord, error: Error): void => {
-    outcomes.set(record.dynamodb?.SequenceNumber ?? '', { ok: false, error })
-    const orderId = orderIdOfRecord(record)
-    if (orderId !== undefined) failedOrders.add(orderId)
+/** EventBridge's size of an entry: Time (14 bytes), Source, DetailType, Detail and Resources, in UTF-8. */
+export function entrySize (entry: PutEventsRequestEntry): number {
+  return (entry.Time !== undefined ? 14 : 0) + Buffer.byteLength(entry.Source ?? '') + Buffer.byteLength(entry.DetailType ?? '') +
+    Buffer.byteLength(entry.Detail ?? '') + (entry.Resources ?? []).reduce((n, r) => n + Buffer.byteLength(r), 0)
+}
+
+const seqOf = (record: DynamoDBRecord): string => record.dynamodb?.SequenceNumber ?? ''
+
+function remember (rt: WorkerRuntime, seq: string, eventId: string): void {
+  rt.published.set(seq, eventId)
+  if (rt.published.size > PUBLISHED_MEMORY) rt.published.delete(rt.published.keys().next().value as string)
+}
+
+export interface PublishOptions {
+  /** Park records still failing once older than this (ms since their creation); unset: never. */
+  parkAfterMs?: number
+  /** What the parked message says about where the record came from. */
+  source: 'stream' | 'replay'
+}
+
+/** Publishes the records' events in order; the outcome of each record (same indexes). */
+export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRuntime, opts: PublishOptions): Promise<RecordOutcome[]> {
+  const outcomes: RecordOutcome[] = records.map(() => 'failed')
+  let stopAt: number | undefined
+  const stop = (i: number): void => { stopAt = Math.min(stopAt ?? i, i) }
+
+  const parkRecord = async (i: number, reason: string, error: string): Promise<void> => {
+    const record = records[i] as DynamoDBRecord
+    try {
+      await park(rt, rt.config.deadLetterQueues.stream, JSON.stringify(record), { reason, error, detail: `from the ${opts.source}` })
+      outcomes[i] = 'parked'
+      rt.log.error('stream record parked in the dead-letter queue', { sequenceNumber: seqOf(record), orderId: orderIdOfRecord(record), reason, error })
+    } catch (err) {
+      rt.log.error('stream record could not be parked', { sequenceNumber: seqOf(record), orderId: orderIdOfRecord(record), error: (err as Error).name, reason: (err as Error).message })
+      stop(i)
+    }
   }
 
-  for (const wave of waves) {
-    const toPublish: Array<{ record: DynamoDBRecord; event: OrderEvent }> = []
-    for (const record of wave) {
-      const seq = record.dynamodb?.SequenceNumber ?? ''
-      const orderId = orderIdOfRecord(record)
-      if (orderId !== undefined && failedOrders.has(orderId)) {
-        fail(record, new PublishError(`held back: an earlier record of order ${orderId} failed`))
-        continue
-      }
-      try {
-        const event = eventForStreamRecord(record)
-        if (event === undefined) outcomes.set(seq, { ok: true })
-        else toPublish.push({ record, event })
-      } catch (err) {
-        fail(record, err as Error)
+  let chunk: Array<{ i: number; event: OrderEvent; entry: PutEventsRequestEntry; orderId: string; size: number }> = []
+  const flush = async (): Promise<void> => {
+    const call = chunk
+    chunk = []
+    if (call.length === 0 || stopAt !== undefined) return
+    let res
+    try {
+      res = await rt.eventbridge.send(new PutEventsCommand({ Entries: call.map((c) => c.entry) }))
+    } catch (err) {
+      rt.log.warn('PutEvents failed', { records: call.length, error: (err as Error).name, reason: (err as Error).message })
+      stop(call[0]!.i)
+      return
+    }
+    for (const [j, c] of call.entries()) {
+      const result = res.Entries?.[j]
+      if (result !== undefined && result.ErrorCode === undefined && result.EventId !== undefined) {
+        outcomes[c.i] = 'published'
+        remember(rt, seqOf(records[c.i] as DynamoDBRecord), result.EventId)
+        rt.log.info('order event published', { orderId: c.orderId, detailType: c.event.detailType, sequenceNumber: seqOf(records[c.i] as DynamoDBRecord) })
+      } else if (result?.ErrorCode !== undefined && REFUSED_ENTRY.has(result.ErrorCode)) {
+        await parkRecord(c.i, 'refused by EventBridge', `${result.ErrorCode}: ${result.ErrorMessage ?? ''}`)
+      } else {
+        rt.log.warn('PutEvents entry failed', { orderId: c.orderId, error: result?.ErrorCode ?? 'no result', reason: result?.ErrorMessage })
+        stop(c.i)
       }
     }
-    for (let i = 0; i < toPublish.length; i += MAX_ENTRIES) {
-      const chunk = toPublish.slice(i, i + MAX_ENTRIES)
-      try {
-        const res = await rt.eventbridge.send(new PutEventsCommand({ Entries: chunk.map((c) => toEntry(c.event, rt.config.eventBusName)) }))
-        chunk.forEach(({ record, event }, j) => {
-          const entry = res.Entries?.[j]
-          if (entry === undefined || entry.ErrorCode !== undefined || entry.EventId === undefined) {
-            fail(record, new PublishError(`PutEvents refused the entry: ${entry?.ErrorCode ?? 'no result'} ${entry?.ErrorMessage ?? ''}`.trim()))
-          } else {
-            outcomes.set(record.dynamodb?.SequenceNumber ?? '', { ok: true, event })
-          }
-        })
-      } catch (err) {
-        for (const { record } of chunk) fail(record, err as Error)
-      }
+  }
+
+  for (const [i, record] of records.entries()) {
+    if (stopAt !== undefined) break
+    if (rt.published.has(seqOf(record))) {
+      outcomes[i] = 'published'
+      continue
+    }
+    let event: OrderEvent | undefined
+    try {
+      event = eventForStreamRecord(record)
+    } catch (err) {
+      await flush()
+      await parkRecord(i, 'unreadable record', `${(err as Error).name}: ${(err as Error).message}`)
+      continue
+    }
+    if (event === undefined) {
+      outcomes[i] = 'none'
+      continue
+    }
+    const entry = toEntry(event, rt.config.eventBusName)
+    const size = entrySize(entry)
+    const orderId = event.detail.id
+    if (size > MAX_CALL_BYTES) {
+      await flush()
+      await parkRecord(i, 'event too large', `the event is ${size} bytes; EventBridge takes at most ${MAX_CALL_BYTES}`)
+      continue
+    }
+    const chunkBytes = chunk.reduce((n, c) => n + c.size, 0)
+    if (chunk.length >= MAX_ENTRIES || chunkBytes + size > MAX_CALL_BYTES || chunk.some((c) => c.orderId === orderId)) await flush()
+    chunk.push({ i, event, entry, orderId, size })
+  }
+  await flush()
+
+  // Still failing after hours: park, with the content, rather than hold the shard until the records expire.
+  if (stopAt !== undefined && opts.parkAfterMs !== undefined) {
+    const now = rt.now()
+    const from = stopAt
+    stopAt = undefined
+    for (let i = from; i < records.length && stopAt === undefined; i++) {
+      if (outcomes[i] !== 'failed') continue
+      const age = now - (records[i]?.dynamodb?.ApproximateCreationDateTime ?? now / 1000) * 1000
+      if (age < opts.parkAfterMs) stop(i)
+      else await parkRecord(i, 'retried too long', `still failing after ${Math.round(age / 60000)} minutes`)
     }
   }
   return outcomes
 }
 
-export async function handleStreamBatch (streamEvent: DynamoDBStreamEvent, rt: WorkerRuntime): Promise<DynamoDBBatchResponse> {
-  const outcomes = await publishRecords(streamEvent.Records, rt)
-  const processor = new BatchProcessor(EventType.DynamoDBStreams, { logger: rt.log })
-  const recordHandler = async (record: DynamoDBRecord): Promise<string | undefined> => {
-    const outcome = outcomes.get(record.dynamodb?.SequenceNumber ?? '')
-    if (outcome === undefined) throw new PublishError('record was not processed')
-    if (!outcome.ok) {
-      rt.log.error('stream record failed', { sequenceNumber: record.dynamodb?.SequenceNumber, orderId: orderIdOfRecord(record), error: outcome.error.name, reason: outcome.error.message })
-      throw outcome.error
+/** A stream batch (Lambda's DynamoDB event source mapping, or the local poller). */
+export async function handleStreamBatch (streamEvent: DynamoDBStreamEvent, rt: WorkerRuntime, context?: Context): Promise<DynamoDBBatchResponse> {
+  const records = streamEvent.Records
+  const outcomes = await publishRecords(records, rt, { source: 'stream', parkAfterMs: rt.config.streamParkAfterSeconds * 1000 })
+  const failed = records.filter((_, i) => outcomes[i] === 'failed')
+  if (failed.length > 0) {
+    const first = failed[0] as DynamoDBRecord
+    rt.log.warn('stream batch retried from its first failed record', { sequenceNumber: seqOf(first), orderId: orderIdOfRecord(first), failed: failed.length })
+    // Nothing moved: Lambda retries a stream batch at once, so wait here rather than spin.
+    if (!outcomes.includes('published') && !outcomes.includes('parked')) {
+      const created = (first.dynamodb?.ApproximateCreationDateTime ?? rt.now() / 1000) * 1000
+      const budget = context === undefined ? Infinity : context.getRemainingTimeInMillis() - 10_000
+      const pause = Math.min(streamRetryPauseMs(rt.now() - created), budget)
+      if (pause > 0) await rt.sleep(pause)
     }
-    if (outcome.event !== undefined) rt.log.info('order event published', { orderId: outcome.event.detail.id, detailType: outcome.event.detailType })
-    return outcome.event?.detailType
   }
-  return processPartialResponse(streamEvent, recordHandler, processor, { processInParallel: false })
+  return { batchItemFailures: failed.map((r) => ({ itemIdentifier: seqOf(r) })) }
 }

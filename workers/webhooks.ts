@@ -1,6 +1,7 @@
 // Signed partner webhook calls: JSON body, HMAC signature and event id headers, a timeout per
-// attempt, 429 / 5xx / network errors retried after short pauses; then WebhookError, so the event
-// fails and EventBridge retries it (and finally dead-letters it).
+// attempt, 429 / 5xx / network errors retried after short pauses; then WebhookError without a
+// status (the event is retried later from the effects queue). Any other answer is WebhookError with
+// its status: retrying cannot change it, so the event is parked (workers/effects.ts).
 import type { PartnerName } from '../core/config.js'
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from '../domain/webhook-signature.js'
 import type { WorkerRuntime } from './runtime.js'
@@ -19,12 +20,19 @@ export interface WebhookCall {
   payload: unknown
 }
 
-const retryable = (status: number): boolean => status === 429 || status >= 500
+const retryable = (status: number): boolean => status === 429 || status === 408 || status >= 500
 
-/** Delay before the next attempt: the configured pause, or a short Retry-After when the partner gives one. */
-function pause (planned: number, retryAfter: string | null): number {
+/** Delay before the next attempt: the configured pause, or a short Retry-After (at most `maxMs`) when the partner gives one. */
+function pause (planned: number, retryAfter: string | null, maxMs: number): number {
   const seconds = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : NaN
-  return Number.isFinite(seconds) ? Math.min(Math.max(planned, seconds * 1000), 5000) : planned
+  return Number.isFinite(seconds) ? Math.max(planned, Math.min(seconds * 1000, maxMs)) : planned
+}
+
+/** The longest one call of postWebhook can take: every attempt times out, every pause is its longest. */
+export function webhookCallMaxMs (rt: WorkerRuntime): number {
+  const attempts = rt.webhookRetryDelaysMs.length + 1
+  const pauses = rt.webhookRetryDelaysMs.reduce((n, d) => n + Math.max(d, rt.webhookMaxPauseMs), 0)
+  return attempts * rt.config.webhookTimeoutMs + pauses
 }
 
 export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promise<{ status: number; attempts: number }> {
@@ -70,7 +78,7 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
     }
     if (attempt < attempts) {
       rt.log.warn('webhook attempt failed, retrying', { partner: call.partner, eventId: call.eventId, attempt, result: last })
-      await rt.sleep(pause(rt.webhookRetryDelaysMs[attempt - 1], retryAfter))
+      await rt.sleep(pause(rt.webhookRetryDelaysMs[attempt - 1] as number, retryAfter, rt.webhookMaxPauseMs))
     }
   }
   throw new WebhookError(`${call.partner} webhook ${last} after ${attempts} attempts`, call.partner)

@@ -1,7 +1,8 @@
 // Child processes of the local stack: tied to their parent (setpriv --pdeathsig KILL, so a crashed
 // or killed parent leaves no emulator behind), logged on failure, and stopped with a bounded wait.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import { createServer, type AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
 
 const HAS_SETPRIV = spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0
 
@@ -79,4 +80,13 @@ export async function waitUntilReady (child: Child | undefined, probe: () => Pro
     }
   }
   throw new Error(`${child?.name ?? 'service'} was not ready after ${timeoutMs} ms (${String(lastError)})${child ? `:\n${child.output()}` : ''}`)
+}
+
+/** Starts `server` listening on host:port (0: a free port) and gives its URL; rejects if the port is taken. */
+export async function listen (server: Server, host: string, port: number): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => { server.off('error', reject); resolve() })
+  })
+  return `http://${host}:${(server.address() as AddressInfo).port}`
 }

@@ -1,12 +1,14 @@
-// Fixtures for the worker's tests: orders, Lambda-shaped stream records and EventBridge events, an
-// in-memory Powertools persistence layer (the same conditional semantics as DynamoDBPersistenceLayer)
-// and a runtime built over aws-sdk-client-mock clients.
-import type { DynamoDBRecord, EventBridgeEvent } from 'aws-lambda'
+// Fixtures for the worker's tests: orders, Lambda-shaped stream records, EventBridge events and SQS
+// messages, an in-memory effects ledger (the same conditions as the DynamoDB one) and a runtime
+// built over aws-sdk-client-mock clients.
+import type { DynamoDBRecord, EventBridgeEvent, SQSRecord } from 'aws-lambda'
 import { marshall } from '@aws-sdk/util-dynamodb'
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { SESv2Client } from '@aws-sdk/client-sesv2'
-import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError, IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency'
-import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence'
+import { SQSClient } from '@aws-sdk/client-sqs'
+import { randomUUID } from 'node:crypto'
+import { ledgerRecordId, type Channel, type Claim, type EffectLedger } from '../../workers/effect-ledger.js'
+import type { WorkerMetrics } from '../../workers/metrics.js'
 import { loadConfig, type Config } from '../../core/config.js'
 import { createWorkerRuntime, type WorkerLog, type WorkerRuntime } from '../../workers/runtime.js'
 import { DETAIL_TYPES, EVENT_SOURCE, type OrderEventDetail, type OrderStatus, type PublicOrder } from '../../domain/events.js'
@@ -79,38 +81,43 @@ export function orderEvent (o: PublicOrder, id = 'evt-1'): EventBridgeEvent<any,
   }
 }
 
-/** Powertools persistence in memory: put fails if a live record exists, as DynamoDB's condition does. */
-export class MemoryPersistenceLayer extends BasePersistenceLayer {
-  readonly records = new Map<string, IdempotencyRecord>()
+/** The effects ledger in memory, with the DynamoDB ledger's conditions (workers/effect-ledger.ts). */
+export class MemoryLedger implements EffectLedger {
+  readonly records = new Map<string, { done?: number; claim?: { token: string; until: number } }>()
+  constructor (private readonly now: () => number = Date.now) {}
 
-  protected async _getRecord (key: string): Promise<IdempotencyRecord> {
-    const record = this.records.get(key)
-    if (record === undefined) throw new IdempotencyItemNotFoundError()
-    return record
+  async claim (orderId: string, channel: Channel, sequence: number, leaseMs: number): Promise<Claim> {
+    const id = ledgerRecordId(orderId, channel)
+    const r = this.records.get(id) ?? {}
+    if (r.done !== undefined && r.done >= sequence) return { outcome: 'done', done: r.done }
+    if (r.claim !== undefined && r.claim.until >= this.now()) return { outcome: 'busy', until: r.claim.until }
+    const token = randomUUID()
+    this.records.set(id, { ...r, claim: { token, until: this.now() + leaseMs } })
+    return { outcome: 'claimed', token }
   }
 
-  protected async _putRecord (record: IdempotencyRecord): Promise<void> {
-    const existing = this.records.get(record.idempotencyKey)
-    const now = Date.now()
-    const free = existing === undefined ||
-      (existing.expiryTimestamp !== undefined && existing.expiryTimestamp < now / 1000) ||
-      (existing.getStatus() === IdempotencyRecordStatus.INPROGRESS && existing.inProgressExpiryTimestamp !== undefined && existing.inProgressExpiryTimestamp < now)
-    if (!free) throw new IdempotencyItemAlreadyExistsError(`exists: ${record.idempotencyKey}`, existing)
-    this.records.set(record.idempotencyKey, record)
+  async complete (orderId: string, channel: Channel, sequence: number, token: string): Promise<void> {
+    const id = ledgerRecordId(orderId, channel)
+    const r = this.records.get(id) ?? {}
+    if (r.claim?.token === token) this.records.set(id, { done: sequence })
+    else if (r.done === undefined || r.done < sequence) this.records.set(id, { ...r, done: sequence })
   }
 
-  protected async _updateRecord (record: IdempotencyRecord): Promise<void> {
-    this.records.set(record.idempotencyKey, record)
+  async release (orderId: string, channel: Channel, token: string): Promise<void> {
+    const id = ledgerRecordId(orderId, channel)
+    const r = this.records.get(id)
+    if (r?.claim?.token === token) this.records.set(id, { done: r.done })
   }
 
-  protected async _deleteRecord (record: IdempotencyRecord): Promise<void> {
-    this.records.delete(record.idempotencyKey)
+  /** `effect#<order>#<channel>` of every channel with an effect done. */
+  done (): string[] {
+    return [...this.records.entries()].filter(([, r]) => r.done !== undefined).map(([id]) => id)
   }
+}
 
-  /** Keys of the records marked COMPLETED. */
-  completed (): string[] {
-    return [...this.records.values()].filter((r) => r.getStatus() === IdempotencyRecordStatus.COMPLETED).map((r) => r.idempotencyKey)
-  }
+export function memoryMetrics (): WorkerMetrics & { counts: Array<{ name: string; dimensions: Record<string, string> }> } {
+  const counts: Array<{ name: string; dimensions: Record<string, string> }> = []
+  return { counts, count: (name, dimensions = {}) => { counts.push({ name, dimensions }) } }
 }
 
 export interface LogLine { level: string; message: string; extra?: Record<string, unknown> }
@@ -130,6 +137,8 @@ export const TEST_WORKER_ENV: Record<string, string> = {
   EVENT_BUS_NAME: 'test-bus',
   SES_FROM: 'shop@example.com',
   SES_REPLY_TO: 'help@example.com',
+  EVENTS_DLQ_URL: 'http://sqs.test/000000000000/events-dlq',
+  ORDERS_STREAM_DLQ_URL: 'http://sqs.test/000000000000/stream-dlq',
   WAREHOUSE_WEBHOOK_URL: 'http://warehouse.test/hooks',
   DELIVERY_WEBHOOK_URL: 'http://delivery.test/hooks',
   WAREHOUSE_WEBHOOK_SECRET: 'warehouse-secret-0123456789',
@@ -141,18 +150,39 @@ export function testConfig (env: Record<string, string> = {}): Config {
   return loadConfig({ ...TEST_WORKER_ENV, ...env })
 }
 
-export type TestRuntime = WorkerRuntime & { ses: SESv2Client; persistence: MemoryPersistenceLayer; log: ReturnType<typeof memoryLog> }
+export type TestRuntime = WorkerRuntime & {
+  ses: SESv2Client; sqs: SQSClient; ledger: MemoryLedger; log: ReturnType<typeof memoryLog>; metrics: ReturnType<typeof memoryMetrics>
+}
 
-/** A runtime over fresh (unmocked-by-default) clients, in-memory idempotency, no real pauses. */
+/** A runtime over fresh (unmocked-by-default) clients, an in-memory ledger, no real pauses. */
 export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record<string, string> = {}): TestRuntime {
   const config = testConfig(env)
+  const credentials = { accessKeyId: 'x', secretAccessKey: 'x' }
   const rt = createWorkerRuntime(config, {
-    eventbridge: new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
-    ses: new SESv2Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 }),
-    persistence: new MemoryPersistenceLayer(),
+    eventbridge: new EventBridgeClient({ region: 'us-east-1', credentials }),
+    ses: new SESv2Client({ region: 'us-east-1', credentials, maxAttempts: 1 }),
+    sqs: new SQSClient({ region: 'us-east-1', credentials, maxAttempts: 1 }),
+    ledger: new MemoryLedger(),
     log: memoryLog(),
+    metrics: memoryMetrics(),
     sleep: async () => {},
     ...overrides
   })
   return rt as TestRuntime
+}
+
+/** An SQS message as Lambda delivers it from a queue (the effects queue by default). */
+export function sqsMessage (body: unknown, receiveCount = 1, queue = 'order-effects'): SQSRecord {
+  const text = typeof body === 'string' ? body : JSON.stringify(body)
+  return {
+    messageId: `m-${randomUUID()}`,
+    receiptHandle: `rh-${randomUUID()}`,
+    body: text,
+    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queue}`,
+    awsRegion: 'us-east-1'
+  }
 }

@@ -2,7 +2,7 @@
 // behave as EventBridge documents them, and the ones it does not are refused rather than guessed.
 import t from 'tap'
 import { matchesPattern, UnsupportedPatternError } from '../../local/event-pattern.js'
-import { workerRules } from '../../local/event-rules.js'
+import { templateRules } from '../../local/event-rules.js'
 import { loadTemplate } from '../../infra/template.js'
 
 const event = {
@@ -48,13 +48,11 @@ t.test('unsupported operators and shapes throw instead of matching differently f
   t.throws(() => matchesPattern({ source: 'serverless-commerce.orders' }, event), UnsupportedPatternError, 'a bare value is not a pattern')
 })
 
-t.test("each of the template's worker rules matches exactly its own detail-type", async (t) => {
-  const rules = workerRules(loadTemplate())
-  const types = ['OrderPlaced', 'OrderPacked', 'OrderDelivered', 'OrderCancelled']
-  t.equal(rules.length, types.length)
-  for (const type of types) {
-    const matching = rules.filter((r) => matchesPattern(r.pattern, { ...event, 'detail-type': type }))
-    t.same(matching.map((r) => r.name), [`WorkerFunction.${type}`], type)
+t.test("the template's rule matches every order event type and nothing else", async (t) => {
+  const rules = templateRules(loadTemplate())
+  for (const type of ['OrderPlaced', 'OrderPacked', 'OrderDelivered', 'OrderCancelled']) {
+    t.same(rules.filter((r) => matchesPattern(r.pattern, { ...event, 'detail-type': type })).map((r) => r.name), ['OrderEventsRule'], type)
   }
+  t.same(rules.filter((r) => matchesPattern(r.pattern, { ...event, 'detail-type': 'OrderRefunded' })), [], 'another type matches none')
   t.same(rules.filter((r) => matchesPattern(r.pattern, { ...event, source: 'serverless-commerce.items' })), [], 'another source matches none')
 })

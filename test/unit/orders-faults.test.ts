@@ -184,3 +184,89 @@ t.test('a short item that also changed is read again rather than reported from a
   t.same(res.json().items, [{ id: 'cable', requested: 2, available: 1 }], 'short, as the fresh read shows')
   t.equal(mock.commandCalls(TransactWriteCommand).length, 1, 'the fresh read already shows it short: no second transaction')
 })
+
+t.test('refusals never come from an eventually consistent read of the items', async (t) => {
+  const { mock, place, headers, coldApp } = await setup(t)
+  // Right after a restock or a new item, an eventually consistent read may still show the old item.
+  const fresh = { ...ITEM, stock: 10 }
+  mock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { ConsistentRead?: boolean }> }) =>
+    ({ Responses: { items: input.RequestItems.items?.ConsistentRead === true ? [fresh] : [{ ...ITEM, stock: 0 }] } }))
+  mock.on(TransactWriteCommand).resolves({})
+  const res = await place()
+  t.equal(res.statusCode, 201, `the restocked item is ordered, not refused from a stale copy: ${res.body}`)
+  mock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { ConsistentRead?: boolean }> }) =>
+    ({ Responses: { items: input.RequestItems.items?.ConsistentRead === true ? [fresh] : [] } }))
+  const cold = await coldApp()
+  const fromCold = await cold.inject({ method: 'POST', url: '/orders', headers, payload: { items: [{ id: 'cable', count: 2 }] } })
+  t.equal(fromCold.statusCode, 201, `a new item is not "unknown": ${fromCold.body}`)
+})
+
+t.test('a keyed refusal is only answered once the key\'s record and its order are read, strongly consistent', async (t) => {
+  const { mock, headers, coldApp } = await setup(t)
+  // Each request from a container of its own: the path that reads the items and the record first.
+  const place = async (extra: Record<string, string>) => await (await coldApp()).inject({ method: 'POST', url: '/orders', headers: { ...headers, ...extra }, payload: { items: [{ id: 'cable', count: 2 }] } })
+  // The BatchGet is read-committed, not a snapshot: it can see the stock taken by this key's first
+  // request and the key's record not yet written (the race DynamoDB permits, as reproduced on
+  // DynamoDB Local by test/integration/orders-exactly-once.test.ts).
+  mock.on(BatchGetCommand).resolves({ Responses: { items: [{ ...ITEM, stock: 0 }] } })
+  const at = new Date().toISOString()
+  const written = { id: 'the-order', userId: 'u1', status: 'placed', lines: [], total: 1000, currency: 'USD', createdAt: at, updatedAt: at, history: [], userEmail: 'u1@example.com' }
+  mock.on(GetCommand, { TableName: 'idem' }).resolves({ Item: { id: 'order#u1#k9', status: 'completed', requestHash: 'x', claimedAt: Date.now(), expiration: Math.floor(Date.now() / 1000) + 60, response: { statusCode: 201, body: written } } })
+  const replay = await place({ 'idempotency-key': 'k9' })
+  t.equal(replay.statusCode, 422, 'the record found (here with another body) answers, not the stale stock')
+  t.match(mock.commandCalls(GetCommand).map((c) => c.args[0].input), [{ TableName: 'idem', ConsistentRead: true }])
+
+  // No record (expired and deleted), but the order the key derives exists: that order is the answer.
+  mock.on(GetCommand, { TableName: 'idem' }).resolves({})
+  mock.on(GetCommand, { TableName: 'orders' }).callsFake((input: { Key: { id: string } }) => ({ Item: { ...written, id: input.Key.id } }))
+  const found = await place({ 'idempotency-key': 'k10' })
+  t.equal(found.statusCode, 201, found.body)
+  t.equal(found.headers['idempotent-replayed'], 'true')
+  t.equal(mock.commandCalls(TransactWriteCommand).length, 0, 'nothing written')
+  t.ok(mock.commandCalls(GetCommand).some((c) => c.args[0].input.TableName === 'orders' && c.args[0].input.ConsistentRead === true), 'the order is read strongly consistent')
+
+  // Neither exists: the refusal stands.
+  mock.on(GetCommand, { TableName: 'orders' }).resolves({})
+  const refused = await place({ 'idempotency-key': 'k11' })
+  t.equal(refused.statusCode, 409)
+  t.equal(refused.json().code, 'insufficient_stock')
+})
+
+t.test('an ambiguous failure of an order without a key is checked before anything is answered', async (t) => {
+  const { mock, place } = await setup(t)
+  // The transaction commits, and the answer is lost (an internal error, or a timeout): DynamoDB
+  // says nothing about whether it was written.
+  const stored = new Map<string, Record<string, unknown>>()
+  mock.on(TransactWriteCommand).callsFakeOnce((input: { TransactItems: Array<{ Put?: { Item: Record<string, unknown> } }> }) => {
+    const order = input.TransactItems[0]?.Put?.Item as Record<string, unknown>
+    stored.set(order.id as string, order)
+    throw awsError('InternalServerError')
+  })
+  mock.on(GetCommand, { TableName: 'orders' }).callsFake((input: { Key: { id: string } }) => ({ Item: stored.get(input.Key.id) }))
+  const res = await place()
+  t.equal(res.statusCode, 201, `the order that was written is the answer: ${res.body}`)
+  t.equal(res.json().id, [...stored.keys()][0])
+  t.equal(mock.commandCalls(TransactWriteCommand).length, 1, 'one transaction: found by the read')
+
+  // Not written (yet): the same transaction again, with the same ClientRequestToken (DynamoDB runs
+  // it at most once), settles it.
+  let sends = 0
+  mock.on(TransactWriteCommand).callsFake(() => {
+    if (++sends === 1) throw awsError('TransactionInProgressException')
+    return {}
+  })
+  mock.on(GetCommand, { TableName: 'orders' }).resolves({})
+  const settled = await place()
+  t.equal(settled.statusCode, 201, settled.body)
+  const [a, b] = mock.commandCalls(TransactWriteCommand).slice(-2).map((c) => c.args[0].input)
+  t.ok(typeof a?.ClientRequestToken === 'string' && a.ClientRequestToken === b?.ClientRequestToken, 'the retry carries the first attempt\'s token')
+  t.same(a?.TransactItems, b?.TransactItems, 'and the same items')
+
+  // Still unknown: a 503 that names the order to look up, never "retry" into a second order.
+  mock.on(TransactWriteCommand).rejects(awsError('InternalServerError'))
+  const unknown = await place()
+  t.equal(unknown.statusCode, 503, unknown.body)
+  t.equal(unknown.json().code, 'order_outcome_unknown')
+  t.match(unknown.json().orderId, /^[0-9a-f-]{36}$/)
+  t.notMatch(unknown.body, /arn:aws|internal AWS detail/)
+})

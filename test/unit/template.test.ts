@@ -7,7 +7,8 @@ import { loadTemplate, parseTemplate, TEMPLATE_PATH, type CfnResource, type CfnT
 import { ConfigError, DEPLOYED_ENV, ENV_NOT_FROM_TEMPLATE, loadConfig } from '../../core/config.js'
 import { API_IAM_ACTIONS, API_IDEMPOTENCY_KEY_PREFIXES, API_TABLE_ACTIONS } from '../../core/iam.js'
 import { WORKER_IAM_ACTIONS, WORKER_IDEMPOTENCY_KEY_PREFIXES } from '../../workers/iam.js'
-import { EFFECT_KEY_PREFIX } from '../../workers/effects.js'
+import { ledgerRecordId } from '../../workers/effect-ledger.js'
+import { EFFECT_RETRY_DELAYS_S, maxReceiveCount, REPLAY_RETRY_DELAYS_S, STREAM_REPLAY_QUEUE_SUFFIX } from '../../workers/delivery-policy.js'
 import { BY_CATEGORY_INDEX } from '../../data/items-repository.js'
 import { BY_USER_INDEX } from '../../data/orders-repository.js'
 import { idempotencyRecordId } from '../../domain/idempotency.js'
@@ -82,6 +83,7 @@ function resolve (value: unknown, stage: string): string {
     const type = resources[name]?.Type
     if (type === 'AWS::SecretsManager::Secret') return `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`
     if (type === 'AWS::Cognito::UserPool') return 'eu-west-1_AbCdEf123'
+    if (type === 'AWS::SQS::Queue') return `https://sqs.eu-west-1.amazonaws.com/123456789012/sc-${name}`
     if (type !== undefined) return `sc-${name}`
     throw new Error(`Ref to unknown ${name}`)
   }
@@ -133,38 +135,66 @@ t.test('every variable the config reads is set on each function that needs it, a
 const EVENT_SOURCE = 'serverless-commerce.orders'
 const DETAIL_TYPES = ['OrderPlaced', 'OrderPacked', 'OrderDelivered', 'OrderCancelled']
 
-t.test('the worker has one rule per order event type, each matching that event and no other', async (t) => {
-  const events: Record<string, any> = props('WorkerFunction').Events
-  const rules = Object.entries(events).filter(([, e]) => e.Type === 'EventBridgeRule')
+t.test('one rule sends every order event type, and no other event, to the effects queue', async (t) => {
   const samples = readdirSync(new URL('../../events/', import.meta.url)).filter((f) => f.startsWith('eventbridge-'))
     .map((f) => JSON.parse(readFileSync(new URL(`../../events/${f}`, import.meta.url), 'utf8')) as Record<string, any>)
   t.same(samples.map((e) => e['detail-type']).sort(), [...DETAIL_TYPES].sort(), 'events/ has one sample of each type')
-  t.equal(rules.length, DETAIL_TYPES.length)
-  for (const type of DETAIL_TYPES) {
-    const matching = rules.filter(([, rule]) => samples.some((e) => e['detail-type'] === type && matchesPattern(rule.Properties.Pattern, e)))
-    t.equal(matching.length, 1, `exactly one rule matches ${type}`)
+  const rules = ofType('AWS::Events::Rule')
+  t.same(rules.map(([id]) => id), ['OrderEventsRule'])
+  const rule = props('OrderEventsRule')
+  t.same(rule.EventBusName, { Ref: 'OrdersEventBus' })
+  for (const sample of samples) t.ok(matchesPattern(rule.EventPattern, sample), `matches ${sample['detail-type'] as string}`)
+  t.notOk(matchesPattern(rule.EventPattern, { ...samples[0], source: 'someone-else' }), 'not another source')
+  t.notOk(matchesPattern(rule.EventPattern, { ...samples[0], 'detail-type': 'OrderRefunded' }), 'not another type')
+  t.match(rule.Targets, [{ Arn: { 'Fn::GetAtt': ['OrderEffectsQueue', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } } }])
+  t.ok(rule.Targets[0].RetryPolicy.MaximumEventAgeInSeconds >= 3600, 'EventBridge retries delivering to the queue for hours')
+  const events: Record<string, any> = props('WorkerFunction').Events
+  t.notOk(Object.values(events).some((e) => e.Type === 'EventBridgeRule'), 'no rule invokes the worker asynchronously (Lambda would drop a failed event after two retries)')
+  // EventBridge may send to the effects queue and its dead-letter queue for this rule only.
+  for (const id of ['OrderEffectsQueuePolicy', 'EventsDeadLetterQueuePolicy']) {
+    const policy = props(id).PolicyDocument.Statement[0]
+    t.same(policy.Principal, { Service: 'events.amazonaws.com' }, id)
+    t.same(policy.Condition, { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['OrderEventsRule', 'Arn'] } } }, id)
   }
-  for (const [name, rule] of rules) {
-    const p = rule.Properties
-    t.same(p.EventBusName, { Ref: 'OrdersEventBus' }, `${name} listens on the orders bus`)
-    t.same(p.Pattern.source, [EVENT_SOURCE])
-    t.equal(samples.filter((e) => matchesPattern(p.Pattern, e)).length, 1, `${name} matches one event type`)
-    t.ok(p.RetryPolicy?.MaximumRetryAttempts > 0, `${name} retries`)
-    t.same(p.DeadLetterConfig, { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } }, `${name} has a dead-letter queue`)
-  }
-  // The dead-letter queue admits EventBridge for this bus's rules only.
-  const policy = props('EventsDeadLetterQueuePolicy').PolicyDocument.Statement[0]
-  t.same(policy.Principal, { Service: 'events.amazonaws.com' })
-  t.match(JSON.stringify(policy.Condition), /rule\/\$\{OrdersEventBus\}\/\*/)
 })
 
-t.test('the orders stream feeds the worker with partial failures, bisection, bounded retries and a DLQ', async (t) => {
+t.test('the effects queue: retried on the worker\'s schedule, then parked with the event, redrivable', async (t) => {
+  const events: Record<string, any> = props('WorkerFunction').Events
+  const effects = events.OrderEffects
+  t.equal(effects.Type, 'SQS')
+  t.same(effects.Properties.Queue, { 'Fn::GetAtt': ['OrderEffectsQueue', 'Arn'] })
+  t.same(effects.Properties.FunctionResponseTypes, ['ReportBatchItemFailures'], 'a failed message is retried alone')
+  const timeout = props('WorkerFunction').Timeout
+  for (const [queue, dlq, delays, source] of [
+    ['OrderEffectsQueue', 'EventsDeadLetterQueue', EFFECT_RETRY_DELAYS_S, 'OrderEffects'],
+    ['OrdersStreamReplayQueue', 'OrdersStreamDeadLetterQueue', REPLAY_RETRY_DELAYS_S, 'OrdersStreamReplay']
+  ] as const) {
+    const q = props(queue)
+    t.same(q.RedrivePolicy, { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: maxReceiveCount(delays) },
+      `${queue}: maxReceiveCount is the worker's schedule (workers/delivery-policy.ts) plus the first attempt`)
+    t.ok(q.VisibilityTimeout >= 6 * timeout, `${queue}: visibility timeout at least 6x the function's timeout`)
+    t.ok(q.MessageRetentionPeriod > delays.reduce((a, b) => a + b, 0), `${queue}: messages outlive their retries`)
+    t.equal(props(dlq).MessageRetentionPeriod, 1209600, `${dlq} keeps them 14 days`)
+    t.same(events[source].Properties.Queue, { 'Fn::GetAtt': [queue, 'Arn'] }, `the worker reads ${queue}`)
+  }
+  t.match(props('OrdersStreamReplayQueue').QueueName, { 'Fn::Sub': new RegExp(`${STREAM_REPLAY_QUEUE_SUFFIX}$`) }, 'the replay queue\'s name says what it is')
+  const env = props('WorkerFunction').Environment.Variables
+  t.same(env.EVENTS_DLQ_URL, { Ref: 'EventsDeadLetterQueue' }, 'the worker parks events there')
+  t.same(env.ORDERS_STREAM_DLQ_URL, { Ref: 'OrdersStreamDeadLetterQueue' }, 'and stream records there')
+})
+
+t.test('the orders stream: retried for hours (no attempt limit), parked by the worker before the mapping gives up', async (t) => {
   const stream = props('WorkerFunction').Events.OrdersStream
   t.equal(stream.Type, 'DynamoDB')
   t.same(stream.Properties.Stream, { 'Fn::GetAtt': ['OrdersTable', 'StreamArn'] })
   t.same(stream.Properties.FunctionResponseTypes, ['ReportBatchItemFailures'])
   t.equal(stream.Properties.BisectBatchOnFunctionError, true)
-  t.ok(stream.Properties.MaximumRetryAttempts >= 0 && stream.Properties.MaximumRetryAttempts <= 10)
+  t.equal(stream.Properties.MaximumRetryAttempts, -1, 'no limit on attempts: the record age bounds them')
+  const maxAge = stream.Properties.MaximumRecordAgeInSeconds
+  const parkAfter = loadConfig({ USER_POOL_ID: 'us-east-1_abc', USER_POOL_CLIENT_ID: 'c' }).streamParkAfterSeconds
+  t.ok(parkAfter >= 3600, 'hours of retries: a bus outage is ridden out')
+  t.ok(parkAfter < maxAge, 'the worker parks records with their content before the mapping gives up on them')
+  t.ok(maxAge <= 12 * 3600, 'the mapping\'s pointer leaves at least 12 of the stream\'s 24 hours to read the records back')
   t.ok(stream.Properties.BatchSize >= 1 && stream.Properties.BatchSize <= 100)
   t.same(stream.Properties.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': ['OrdersStreamDeadLetterQueue', 'Arn'] })
 })
@@ -218,7 +248,9 @@ t.test("each function's role grants exactly the actions its code declares, on it
     'the API reads the partner keys and the cursor key, not the webhook keys')
   t.same(resourcesFor('WorkerFunctionRole', 'secretsmanager:GetSecretValue'), [ref('DeliveryWebhookSecret'), ref('WarehouseWebhookSecret')].sort(),
     'the worker reads the webhook keys only')
-  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'), [arn('IdempotencyTable')], 'the worker writes idempotency records only')
+  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:UpdateItem'), [arn('IdempotencyTable')], 'the worker writes its effects ledger only')
+  t.same(resourcesFor('WorkerFunctionRole', 'sqs:SendMessage'), [arn('EventsDeadLetterQueue'), arn('OrdersStreamDeadLetterQueue')].sort(), 'the worker sends to its dead-letter queues only')
+  t.same(resourcesFor('WorkerFunctionRole', 'sqs:ReceiveMessage'), [arn('OrderEffectsQueue'), arn('OrdersStreamReplayQueue')].sort())
   t.same(resourcesFor('WorkerFunctionRole', 'events:PutEvents'), [arn('OrdersEventBus')])
   t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query'), [
     JSON.stringify({ 'Fn::Sub': '${ItemsTable.Arn}/index/byCategory' }), JSON.stringify({ 'Fn::Sub': '${OrdersTable.Arn}/index/byUser' })
@@ -261,7 +293,7 @@ t.test('least privilege per table: one statement per table and index, with the a
   t.same(leadingKeys('ApiFunctionRole'), [API_IDEMPOTENCY_KEY_PREFIXES.map((p) => `${p}*`)], "the API touches only its own idempotency records")
   t.same(leadingKeys('WorkerFunctionRole'), [WORKER_IDEMPOTENCY_KEY_PREFIXES.map((p) => `${p}*`)], "the worker touches only its effect records")
   t.ok(API_IDEMPOTENCY_KEY_PREFIXES.some((p) => idempotencyRecordId('user-1', 'key-1').startsWith(p)), "the API's Idempotency-Key records match its prefix")
-  t.same(WORKER_IDEMPOTENCY_KEY_PREFIXES, [`${EFFECT_KEY_PREFIX}#`], "the worker's effect records match its prefix")
+  t.ok(WORKER_IDEMPOTENCY_KEY_PREFIXES.some((p) => ledgerRecordId('order-1', 'email').startsWith(p)), "the worker's ledger records match its prefix")
   for (const a of API_IDEMPOTENCY_KEY_PREFIXES) for (const w of WORKER_IDEMPOTENCY_KEY_PREFIXES) t.notOk(a.startsWith(w) || w.startsWith(a), 'the prefixes never overlap')
 })
 
@@ -382,15 +414,18 @@ t.test('secrets are generated on create; partner keys are a JSON map with a prim
   }
 })
 
-t.test('alarms: API 5xx rate, function errors, iterator age, each dead-letter queue; outputs', async (t) => {
+t.test('alarms: API 5xx rate, function errors, iterator age, each queue; outputs', async (t) => {
   const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(a.Properties))
   const watching = (pattern: RegExp): number => alarms.filter((a) => pattern.test(a)).length
   t.equal(watching(/"MetricName":"5xx".*"Expression"/), 1, 'a 5xx-rate alarm on the HTTP API')
   t.equal(watching(/"MetricName":"Errors".*"Ref":"ApiFunction"/), 1)
   t.equal(watching(/"MetricName":"Errors".*"Ref":"WorkerFunction"/), 1)
   t.equal(watching(/"MetricName":"IteratorAge".*"Ref":"WorkerFunction"/), 1)
-  for (const [id] of ofType('AWS::SQS::Queue')) {
-    t.equal(watching(new RegExp(`ApproximateNumberOfMessagesVisible.*"Fn::GetAtt":\\["${id}","QueueName"\\]`)), 1, `${id}'s depth is alarmed`)
+  for (const [id, queue] of ofType('AWS::SQS::Queue')) {
+    // A dead-letter queue alarms on any message; a queue the worker reads, on messages waiting too long.
+    const isSource = queue.Properties?.RedrivePolicy !== undefined
+    const metric = isSource ? 'ApproximateAgeOfOldestMessage' : 'ApproximateNumberOfMessagesVisible'
+    t.equal(watching(new RegExp(`${metric}.*"Fn::GetAtt":\\["${id}","QueueName"\\]`)), 1, `${id}: ${metric} is alarmed`)
   }
   for (const a of alarms) t.match(a, /"AlarmActions":\{"Fn::If":\["HasAlarmEmail"/, 'alarms notify the optional topic')
   t.same(Object.keys(template.Outputs ?? {}).filter((k) => ['ApiUrl', 'SwaggerUiUrl', 'UserPoolId', 'UserPoolClientId', 'EventBusName'].includes(k)).sort(),

@@ -1,11 +1,16 @@
-// Events to effects, with SES faked by aws-sdk-client-mock, webhooks by a fake fetch and the
-// idempotency records in memory.
+// Events to effects, as the effects queue delivers them: SES and SQS faked by aws-sdk-client-mock,
+// webhooks by a fake fetch, the effects ledger in memory (same conditions as the DynamoDB one).
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { mockClient } from 'aws-sdk-client-mock'
 import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2'
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
+import type { SQSRecord } from 'aws-lambda'
 import { createHandler } from '../../workers/dispatch.js'
+import { EFFECT_RETRY_DELAYS_S } from '../../workers/delivery-policy.js'
 import { checkWebhookSignature as verifyWebhook } from '../../clients/typescript/src/webhooks.js'
-import { order, orderEvent, testRuntime, TEST_WORKER_ENV } from '../helpers/worker-fixtures.js'
+import { order, orderEvent, sqsMessage, testRuntime, TEST_WORKER_ENV } from '../helpers/worker-fixtures.js'
+import type { PublicOrder } from '../../domain/events.js'
 
 interface Call { url: string; headers: Record<string, string>; body: string }
 
@@ -24,6 +29,9 @@ function setup (statuses: number[] = [], env: Record<string, string> = {}) {
   const web = fakeFetch(statuses)
   const rt = testRuntime({ fetch: web.fetch }, env)
   const ses = mockClient(rt.ses)
+  const sqs = mockClient(rt.sqs)
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'parked' })
+  sqs.on(ChangeMessageVisibilityCommand).resolves({})
   const emails: SendEmailCommandInput[] = []
   const sesFailures: Error[] = []
   ses.on(SendEmailCommand).callsFake((input: SendEmailCommandInput) => {
@@ -32,15 +40,23 @@ function setup (statuses: number[] = [], env: Record<string, string> = {}) {
     emails.push(input)
     return { MessageId: `m-${emails.length}` }
   })
-  return { rt, web, emails, sesFailures, handle: createHandler(rt) }
+  const handle = createHandler(rt)
+  /** Delivers messages as the effects queue does; the ids Lambda would keep for a retry. */
+  const deliver = async (...messages: SQSRecord[]): Promise<string[]> => {
+    const res = await handle({ Records: messages }) as { batchItemFailures: Array<{ itemIdentifier: string }> }
+    return res.batchItemFailures.map((f) => f.itemIdentifier)
+  }
+  return { rt, web, emails, sesFailures, sqs, handle, deliver }
 }
 
 const subjects = (emails: SendEmailCommandInput[]): string[] => emails.map((e) => e.Content!.Simple!.Subject!.Data!)
+const history = (...statuses: PublicOrder['status'][]) => statuses.map((status, i) => ({ status, at: `2025-01-02T03:0${i}:05.123Z`, by: 'user:user-1' }))
+const awsError = (name: string, fault: 'client' | 'server') => Object.assign(new Error(name), { name, $fault: fault, $metadata: {} })
 
-t.test('OrderPlaced: a signed warehouse webhook and the "placed" email', async (t) => {
-  const { web, emails, handle } = setup()
+t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisecond time, and the "placed" email', async (t) => {
+  const { web, emails, deliver } = setup()
   const o = order()
-  await handle(orderEvent(o))
+  t.same(await deliver(sqsMessage(orderEvent(o))), [], 'nothing to retry')
   t.equal(web.calls.length, 1)
   const [call] = web.calls
   t.equal(call.url, 'http://warehouse.test/hooks')
@@ -50,7 +66,11 @@ t.test('OrderPlaced: a signed warehouse webhook and the "placed" email', async (
   t.ok(verifyWebhook(TEST_WORKER_ENV.WAREHOUSE_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok, 'signed with the warehouse key')
   t.notOk(verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok, 'not with the delivery key')
   const body = JSON.parse(call.body)
-  t.match(body, { eventId: 'ord-1:placed', type: 'OrderPlaced', order: { id: 'ord-1', status: 'placed', lines: [{ id: 'item-1', count: 2 }, { id: 'item-2', count: 1 }] } })
+  t.match(body, {
+    eventId: 'ord-1:placed', type: 'OrderPlaced', sequence: 1, sequenceNumber: '000000000000000001001', occurredAt: '2025-01-02T03:04:05.000Z',
+    order: { id: 'ord-1', status: 'placed', lines: [{ id: 'item-1', count: 2 }, { id: 'item-2', count: 1 }] }
+  })
+  t.match(body.occurredAt, /\.\d{3}Z$/, 'milliseconds')
   t.notOk('customer' in body, 'the warehouse does not get the customer email')
   t.equal(emails.length, 1)
   t.same(emails[0].Destination, { ToAddresses: ['ada@example.com'] })
@@ -61,95 +81,158 @@ t.test('OrderPlaced: a signed warehouse webhook and the "placed" email', async (
   t.ok(emails[0].Content!.Simple!.Body!.Text!.Data!.includes('Total: $1,019.97'))
 })
 
-t.test('OrderPacked: the delivery webhook with pickup address, customer email and lines; the "packed" email', async (t) => {
-  const { web, emails, handle } = setup()
-  await handle(orderEvent(order({ status: 'packed', packageId: 'PKG-1' })))
+t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the email; OrderCancelled: warehouse and email', async (t) => {
+  const { web, emails, deliver } = setup()
+  await deliver(sqsMessage(orderEvent(order({ status: 'packed', packageId: 'PKG-1', history: history('placed', 'packed') }))))
   t.equal(web.calls.length, 1)
   t.equal(web.calls[0].url, 'http://delivery.test/hooks')
   t.ok(verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, web.calls[0].body, web.calls[0].headers['x-commerce-signature']).ok)
   t.match(JSON.parse(web.calls[0].body), {
-    type: 'OrderPacked', pickupAddress: '1 Dock Road', customer: { email: 'ada@example.com' },
+    type: 'OrderPacked', sequence: 2, pickupAddress: '1 Dock Road', customer: { email: 'ada@example.com' },
     order: { id: 'ord-1', packageId: 'PKG-1', lines: [{ title: 'Phone <b>X</b>', color: 'Midnight & Blue', count: 2 }, { title: 'Case', count: 1 }] }
   })
-  t.same(subjects(emails), ['Order packed — #ord-1'])
+  await deliver(sqsMessage(orderEvent(order({ status: 'delivered', history: history('placed', 'packed', 'delivered') }))))
+  t.equal(web.calls.length, 1, 'no webhook for delivered')
+  await deliver(sqsMessage(orderEvent(order({ id: 'ord-2', status: 'cancelled', history: history('placed', 'cancelled') }))))
+  t.equal(web.calls.length, 2)
+  t.match(JSON.parse(web.calls[1].body), { type: 'OrderCancelled', sequence: 2, order: { id: 'ord-2' } })
+  t.same(subjects(emails), ['Order packed — #ord-1', 'Order delivered — #ord-1', 'Order cancelled — #ord-2'])
 })
 
-t.test('OrderDelivered: only the email; OrderCancelled: the warehouse webhook and the email', async (t) => {
-  const { web, emails, handle } = setup()
-  await handle(orderEvent(order({ status: 'delivered' })))
-  t.equal(web.calls.length, 0)
-  await handle(orderEvent(order({ id: 'ord-2', status: 'cancelled' })))
-  t.equal(web.calls.length, 1)
-  t.equal(web.calls[0].url, 'http://warehouse.test/hooks')
-  t.equal(JSON.parse(web.calls[0].body).type, 'OrderCancelled')
-  t.same(subjects(emails), ['Order delivered — #ord-1', 'Order cancelled — #ord-2'])
-})
-
-t.test('a redelivered event sends nothing twice', async (t) => {
-  const { web, emails, handle } = setup()
+t.test('redelivered and re-published events send nothing twice', async (t) => {
+  const { web, emails, deliver, rt } = setup()
   const o = order()
-  await handle(orderEvent(o, 'evt-1'))
-  await handle(orderEvent(o, 'evt-1'))
-  await handle({ ...orderEvent(o, 'evt-republished'), detail: { ...o, sequenceNumber: '999' } } as any)
+  await deliver(sqsMessage(orderEvent(o, 'evt-1')))
+  await deliver(sqsMessage(orderEvent(o, 'evt-1'), 2))
+  await deliver(sqsMessage({ ...orderEvent(o, 'evt-republished'), detail: { ...o, sequenceNumber: '999' } }))
+  await deliver(sqsMessage({ ...orderEvent(o, 'evt-replayed'), detail: { ...o, replayed: true } }))
   t.equal(web.calls.length, 1, 'one webhook call')
   t.equal(emails.length, 1, 'one email')
+  t.equal(rt.log.lines.filter((l) => l.message === 'order effect already done').length, 6, 'each skip is logged')
 })
 
-t.test('webhook 5xx is retried, then fails the event; the retry redoes only the webhook', async (t) => {
-  const { web, emails, handle, rt } = setup([503, 500, 502])
-  const event = orderEvent(order())
-  await t.rejects(handle(event), { name: 'EffectsFailedError', message: /warehouse-webhook \(WebhookError: warehouse webhook answered 502 after 3 attempts\)/ })
-  t.equal(web.calls.length, 3, 'three attempts')
+t.test('the order\'s own order: "placed" is never sent after "cancelled", to the warehouse or the customer', async (t) => {
+  // The shopper cancels within a second; OrderCancelled reaches the worker first (a standard queue
+  // does not keep order, and a failed OrderPlaced comes back minutes later).
+  const { web, emails, deliver, rt } = setup()
+  const placed = order({ id: 'ord-c' })
+  const cancelled = order({ id: 'ord-c', status: 'cancelled', updatedAt: '2025-01-02T03:04:06.000Z', history: history('placed', 'cancelled') })
+  t.same(await deliver(sqsMessage(orderEvent(cancelled))), [])
+  t.same(await deliver(sqsMessage(orderEvent(placed))), [], 'the late OrderPlaced is done with, not retried')
+  t.same(web.calls.map((c) => JSON.parse(c.body).type), ['OrderCancelled'], 'the warehouse never hears "placed" after "cancelled"')
+  t.same(subjects(emails), ['Order cancelled — #ord-c'], 'nor does the customer')
+  t.equal(rt.log.lines.filter((l) => l.message === 'order effect skipped: a newer one was sent').length, 2)
+
+  // Both in one batch (processed concurrently): whichever goes first, never placed after cancelled.
+  for (let round = 0; round < 10; round++) {
+    const run = setup()
+    const id = `ord-${round}`
+    await run.deliver(sqsMessage(orderEvent({ ...cancelled, id })), sqsMessage(orderEvent({ ...placed, id })))
+    const types = run.web.calls.map((c) => JSON.parse(c.body).type)
+    t.ok(types.join() === 'OrderCancelled' || types.join() === 'OrderPlaced,OrderCancelled', `round ${round}: warehouse got ${types.join(', ')}`)
+    const mails = subjects(run.emails).map((s) => s.split(' — ')[0])
+    t.ok(mails.join() === 'Order cancelled' || mails.join() === 'Order placed,Order cancelled', `round ${round}: customer got ${mails.join(', ')}`)
+  }
+})
+
+t.test('a partner answering 5xx: retried later on the queue\'s schedule; the retry redoes only the webhook', async (t) => {
+  const { web, emails, deliver, sqs, rt } = setup([503, 500, 502])
+  const message = sqsMessage(orderEvent(order()))
+  t.same(await deliver(message), [message.messageId], 'kept for a retry')
+  t.equal(web.calls.length, 3, 'three attempts in this delivery')
   t.equal(emails.length, 1, 'the email went out')
-  t.ok(rt.log.lines.some((l) => l.level === 'error' && l.message === 'order event failed'), 'the failure is logged')
-  await handle(event)
+  const pause = sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input
+  t.match(pause, { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/order-effects', ReceiptHandle: message.receiptHandle, VisibilityTimeout: EFFECT_RETRY_DELAYS_S[0] })
+  t.ok(rt.log.lines.some((l) => l.level === 'warn' && l.message === 'message failed, retried later'))
+
+  t.same(await deliver({ ...message, attributes: { ...message.attributes, ApproximateReceiveCount: '2' } }), [])
   t.equal(web.calls.length, 4, 'the retried event calls the webhook again')
   t.equal(emails.length, 1, 'but does not send the email again')
+
+  const last = setup([500, 500, 500])
+  await last.deliver(sqsMessage(orderEvent(order()), EFFECT_RETRY_DELAYS_S.length + 1))
+  t.ok(last.rt.log.lines.some((l) => l.level === 'error' && /last attempt/.test(l.message)), 'the last attempt says the queue parks it next')
 })
 
-t.test('429 is retried, a Retry-After honoured; other 4xx are not retried', async (t) => {
-  const ok = setup([429])
-  await ok.handle(orderEvent(order()))
-  t.equal(ok.web.calls.length, 2)
+t.test('a partner answering 400, or SES rejecting the address: parked at once with the event, not retried', async (t) => {
   const refused = setup([400])
-  await t.rejects(refused.handle(orderEvent(order())), /answered 400/)
-  t.equal(refused.web.calls.length, 1)
+  const message = sqsMessage(orderEvent(order()))
+  t.same(await refused.deliver(message), [], 'done with: not retried')
+  t.equal(refused.web.calls.length, 1, 'one attempt')
+  const parked = refused.sqs.commandCalls(SendMessageCommand)[0]?.args[0].input
+  t.equal(parked?.QueueUrl, TEST_WORKER_ENV.EVENTS_DLQ_URL)
+  t.equal(parked?.MessageBody, message.body, 'the event itself, replayable')
+  t.match(parked?.MessageAttributes, { parkedBy: { StringValue: 'worker' }, error: { StringValue: /warehouse-webhook \(WebhookError: warehouse webhook answered 400\)/ } })
+  t.equal(refused.emails.length, 1, 'the email still went out')
+
+  const rejected = setup()
+  rejected.sesFailures.push(awsError('MessageRejected', 'client'))
+  t.same(await rejected.deliver(sqsMessage(orderEvent(order()))), [])
+  t.equal(rejected.sqs.commandCalls(SendMessageCommand).length, 1, 'parked')
+
+  const throttled = setup()
+  throttled.sesFailures.push(awsError('TooManyRequestsException', 'client'))
+  const m = sqsMessage(orderEvent(order()))
+  t.same(await throttled.deliver(m), [m.messageId], 'SES throttling is retried')
+  t.equal(throttled.web.calls.length, 1)
+  t.same(await throttled.deliver(m), [])
+  t.equal(throttled.web.calls.length, 1, 'the webhook is not called again')
+  t.same(subjects(throttled.emails), ['Order placed — #ord-1'])
+
+  // Parking itself failing: kept for a retry, never lost.
+  const cannotPark = setup([400])
+  cannotPark.sqs.on(SendMessageCommand).rejects(awsError('QueueDoesNotExist', 'client'))
+  const kept = sqsMessage(orderEvent(order()))
+  t.same(await cannotPark.deliver(kept), [kept.messageId])
 })
 
-t.test('a webhook that does not answer in time is aborted and retried', async (t) => {
-  let calls = 0
-  const hang = (async (_url: string, init: RequestInit) => {
-    calls++
-    return new Promise((resolve, reject) => {
-      init.signal!.addEventListener('abort', () => reject(init.signal!.reason))
-    })
-  }) as unknown as typeof fetch
-  const rt = testRuntime({ fetch: hang }, { WEBHOOK_TIMEOUT_MS: '100' })
-  const ses = mockClient(rt.ses)
-  ses.on(SendEmailCommand).resolves({ MessageId: 'm' })
-  await t.rejects(createHandler(rt)(orderEvent(order())), /failed \(TimeoutError\) after 3 attempts/)
-  t.equal(calls, 3)
-})
-
-t.test('SES throttling fails the event; the retry sends only the email', async (t) => {
-  const { web, emails, sesFailures, handle } = setup()
-  sesFailures.push(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException', $metadata: {} }))
-  const event = orderEvent(order())
-  await t.rejects(handle(event), { name: 'EffectsFailedError', message: /email \(TooManyRequestsException/ })
-  t.equal(web.calls.length, 1)
-  t.equal(emails.length, 0)
-  await handle(event)
-  t.equal(web.calls.length, 1, 'the webhook is not called again')
+t.test('no webhook URL (the template\'s default): that webhook is skipped with a log line and a metric, the rest goes on', async (t) => {
+  const { web, emails, deliver, rt } = setup([], { WAREHOUSE_WEBHOOK_URL: '' })
+  t.same(await deliver(sqsMessage(orderEvent(order()))), [], 'not a failure')
+  t.equal(web.calls.length, 0)
   t.same(subjects(emails), ['Order placed — #ord-1'])
+  t.match(rt.log.lines.find((l) => l.message === 'webhook skipped: no URL configured'), { level: 'info', extra: { partner: 'warehouse', setting: 'WAREHOUSE_WEBHOOK_URL' } })
+  t.same(rt.metrics.counts, [{ name: 'WebhooksSkipped', dimensions: { partner: 'warehouse' } }])
 })
 
-t.test('an event no rule should have sent, or a missing webhook URL, fails loudly', async (t) => {
-  const { handle } = setup()
-  await t.rejects(handle({ ...orderEvent(order()), 'detail-type': 'OrderLost' } as any), { name: 'UnexpectedEventError' })
-  await t.rejects(handle({ ...orderEvent(order()), 'detail-type': 'OrderPacked' } as any), /carries status placed/)
+t.test('a delivery of an effect another delivery is doing waits for it, then skips it (no failure)', async (t) => {
+  const { web, emails, deliver, rt } = setup()
+  const o = order()
+  const claim = await rt.ledger.claim(o.id, 'warehouse-webhook', 1, 60_000)
+  if (claim.outcome !== 'claimed') throw new Error('claim')
+  let polls = 0
+  rt.sleep = async () => {
+    if (++polls === 3) await rt.ledger.complete(o.id, 'warehouse-webhook', 1, claim.token)
+  }
+  t.same(await deliver(sqsMessage(orderEvent(o))), [])
+  t.equal(web.calls.length, 0, 'the other delivery sent it')
+  t.equal(emails.length, 1)
+  // One that stays busy: retried later, not an error.
+  const other = order({ id: 'ord-busy' })
+  await rt.ledger.claim(other.id, 'warehouse-webhook', 1, 60_000)
+  const m = sqsMessage(orderEvent(other))
+  t.same(await deliver(m), [m.messageId])
+  t.notOk(rt.log.lines.some((l) => l.level === 'error'), 'nothing logged as an error')
+})
+
+t.test('events no rule should have sent are parked; a bare EventBridge event still works and throws on failure', async (t) => {
+  const { deliver, sqs, handle } = setup()
+  t.same(await deliver(sqsMessage({ ...orderEvent(order()), 'detail-type': 'OrderLost' })), [])
+  t.same(await deliver(sqsMessage({ ...orderEvent(order()), 'detail-type': 'OrderPacked' })), [])
+  t.same(await deliver(sqsMessage('not json')), [])
+  t.equal(sqs.commandCalls(SendMessageCommand).length, 3, 'each parked')
   await t.rejects(handle({ something: 'else' } as any), /unrecognised event/)
-  const noUrl = setup([], { WAREHOUSE_WEBHOOK_URL: '' })
-  await t.rejects(noUrl.handle(orderEvent(order())), /no warehouse webhook URL is configured/)
+  await handle(orderEvent(order({ id: 'bare' })))
+  const failing = setup([500, 500, 500])
+  await t.rejects(failing.handle(orderEvent(order())), { name: 'EventFailedError' })
+})
+
+t.test('the sample SQS event (events/sqs-order-placed.json) is handled as the effects queue delivers it', async (t) => {
+  const { web, emails, handle } = setup()
+  const sample = JSON.parse(readFileSync(new URL('../../events/sqs-order-placed.json', import.meta.url), 'utf8'))
+  t.same(await handle(sample), { batchItemFailures: [] })
+  t.equal(web.calls.length, 1)
+  t.equal(emails.length, 1)
 })
 
 // Issue #20, finding 1: the worker mails only addresses verified when the order was placed.

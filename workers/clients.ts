@@ -1,0 +1,56 @@
+// The clients only some of the worker's paths need, each a runtime's own override or made once per
+// runtime on first use and imported dynamically: a container that only turns stream records into
+// events never loads SES, SQS, the effects ledger or DynamoDB Streams (bench: worker cold start).
+import type { SESv2Client } from '@aws-sdk/client-sesv2'
+import type { SQSClient } from '@aws-sdk/client-sqs'
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
+import { clientOptions } from '../core/aws-options.js'
+import type { EffectLedger } from './effect-ledger.js'
+import type { WorkerRuntime } from './runtime.js'
+
+const made = new WeakMap<WorkerRuntime, Map<string, Promise<unknown>>>()
+
+function lazily<T> (rt: WorkerRuntime, name: string, make: () => Promise<T>): Promise<T> {
+  let byName = made.get(rt)
+  if (byName === undefined) made.set(rt, byName = new Map())
+  let p = byName.get(name) as Promise<T> | undefined
+  if (p === undefined) {
+    p = make()
+    byName.set(name, p)
+    p.catch(() => byName?.delete(name))
+  }
+  return p
+}
+
+export async function sesOf (rt: WorkerRuntime): Promise<SESv2Client> {
+  if (rt.ses !== undefined) return rt.ses
+  return await lazily(rt, 'ses', async () => {
+    const { SESv2Client } = await import('@aws-sdk/client-sesv2')
+    return new SESv2Client(clientOptions(rt.config, rt.config.endpoints.ses))
+  })
+}
+
+export async function sqsOf (rt: WorkerRuntime): Promise<SQSClient> {
+  if (rt.sqs !== undefined) return rt.sqs
+  return await lazily(rt, 'sqs', async () => {
+    const { SQSClient } = await import('@aws-sdk/client-sqs')
+    return new SQSClient(clientOptions(rt.config, rt.config.endpoints.sqs))
+  })
+}
+
+export async function streamsOf (rt: WorkerRuntime): Promise<DynamoDBStreamsClient> {
+  if (rt.streams !== undefined) return rt.streams
+  return await lazily(rt, 'streams', async () => {
+    const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams')
+    return new DynamoDBStreamsClient(clientOptions(rt.config, rt.config.endpoints.dynamodb))
+  })
+}
+
+export async function ledgerOf (rt: WorkerRuntime): Promise<EffectLedger> {
+  if (rt.ledger !== undefined) return rt.ledger
+  return await lazily(rt, 'ledger', async () => {
+    const [{ DynamoDBClient }, { createDynamoLedger }] = await Promise.all([import('@aws-sdk/client-dynamodb'), import('./effect-ledger.js')])
+    const ddb = rt.dynamodb ?? new DynamoDBClient(clientOptions(rt.config, rt.config.endpoints.dynamodb))
+    return createDynamoLedger(ddb, rt.config.tables.idempotency, rt.now)
+  })
+}

@@ -1,0 +1,101 @@
+// The worker's two SQS sources (Lambda's SQS event source mapping, or the local queue poller):
+// - OrderEffectsQueue: order events the bus's rule put there; each becomes its effects.
+// - OrdersStreamReplayQueue: what an operator redrove from OrdersStreamDeadLetterQueue: stream
+//   records parked with their content, or the mapping's pointers to a batch, read back from the stream.
+// Per message: done (deleted), retried (its visibility set to the next pause of the queue's
+// schedule; after the last, SQS moves it to the queue's dead-letter queue with its content), or
+// parked at once when retrying cannot help (sent to the dead-letter queue, then deleted).
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
+import type { DynamoDBRecord } from 'aws-lambda'
+import type { WorkerRuntime } from './runtime.js'
+import { handleOrderEvent, type EventOutcome, type OrderEventBridgeEvent } from './effects.js'
+import { isStreamBatchPointer, isStreamRecord, readPointer } from './stream-records.js'
+import { publishRecords } from './stream.js'
+import { park, retryLater } from './queues.js'
+import { retryDelaySeconds, STREAM_REPLAY_QUEUE_SUFFIX } from './delivery-policy.js'
+
+const isOrderEvent = (body: unknown): body is OrderEventBridgeEvent =>
+  typeof (body as Record<string, unknown> | null)?.['detail-type'] === 'string' && typeof (body as Record<string, unknown>).source === 'string'
+
+/** What one message is, by its body. */
+type Message =
+  | { kind: 'event'; event: OrderEventBridgeEvent }
+  | { kind: 'record'; record: DynamoDBRecord }
+  | { kind: 'pointer'; body: unknown }
+  | { kind: 'unreadable'; error: string }
+
+function parse (body: string): Message {
+  let value: unknown
+  try {
+    value = JSON.parse(body)
+  } catch {
+    return { kind: 'unreadable', error: 'the body is not JSON' }
+  }
+  if (isOrderEvent(value)) return { kind: 'event', event: value }
+  if (isStreamRecord(value)) return { kind: 'record', record: value }
+  if (isStreamBatchPointer(value)) return { kind: 'pointer', body: value }
+  return { kind: 'unreadable', error: 'neither an order event, a stream record nor a stream batch pointer' }
+}
+
+/** Stream records from a redrive: published like the stream does (refused ones are parked again). */
+async function republish (records: DynamoDBRecord[], rt: WorkerRuntime): Promise<EventOutcome> {
+  const outcomes = await publishRecords(records, rt, { source: 'replay' })
+  return outcomes.includes('failed') ? { result: 'retry', reason: 'publishing failed' } : { result: 'done' }
+}
+
+async function handleMessage (record: SQSRecord, rt: WorkerRuntime, context?: Context): Promise<EventOutcome & { dlq: 'events' | 'stream' }> {
+  const message = parse(record.body)
+  switch (message.kind) {
+    case 'event':
+      return { ...await handleOrderEvent(message.event, rt, context), dlq: 'events' }
+    case 'record':
+      return { ...await republish([message.record], rt), dlq: 'stream' }
+    case 'pointer': {
+      let records: DynamoDBRecord[]
+      try {
+        records = await readPointer(rt, message.body as Parameters<typeof readPointer>[1])
+      } catch (err) {
+        const name = (err as Error).name
+        // Gone from the stream (older than 24 h, or the stream was replaced): nothing left to read.
+        if (name === 'TrimmedDataAccessException' || name === 'ResourceNotFoundException') {
+          return { result: 'park', reason: 'records no longer in the stream', error: `${name}: ${(err as Error).message}`, dlq: 'stream' }
+        }
+        return { result: 'retry', reason: `reading the stream failed (${name})`, dlq: 'stream' }
+      }
+      return { ...await republish(records, rt), dlq: 'stream' }
+    }
+    default:
+      return { result: 'park', reason: 'unreadable message', error: message.error, dlq: record.eventSourceARN.endsWith(STREAM_REPLAY_QUEUE_SUFFIX) ? 'stream' : 'events' }
+  }
+}
+
+export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime, context?: Context): Promise<SQSBatchResponse> {
+  const failed: string[] = []
+  await Promise.all(event.Records.map(async (record) => {
+    const where = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) }
+    let outcome: Awaited<ReturnType<typeof handleMessage>>
+    try {
+      outcome = await handleMessage(record, rt, context)
+    } catch (err) {
+      outcome = { result: 'retry', reason: `${(err as Error).name}: ${(err as Error).message}`, dlq: 'events' }
+    }
+    if (outcome.result === 'park') {
+      try {
+        await park(rt, rt.config.deadLetterQueues[outcome.dlq], record.body, { reason: outcome.reason, error: outcome.error })
+        rt.log.error('message parked in the dead-letter queue', { ...where, queue: outcome.dlq, reason: outcome.reason, error: outcome.error })
+        return
+      } catch (err) {
+        outcome = { result: 'retry', reason: `parking failed (${(err as Error).name}: ${(err as Error).message})`, dlq: outcome.dlq }
+      }
+    }
+    if (outcome.result === 'retry') {
+      const delays = outcome.dlq === 'stream' ? rt.replayRetryDelaysS : rt.effectRetryDelaysS
+      const seconds = retryDelaySeconds(delays, where.receiveCount)
+      const last = where.receiveCount >= delays.length + 1
+      rt.log[last ? 'error' : 'warn'](last ? 'message failed its last attempt: the queue moves it to its dead-letter queue' : 'message failed, retried later', { ...where, inSeconds: seconds, reason: outcome.reason })
+      await retryLater(rt, record.eventSourceARN, record.receiptHandle, seconds)
+      failed.push(record.messageId)
+    }
+  }))
+  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) }
+}
