@@ -6,6 +6,8 @@ import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../core/config.js'
+import type { MetricsSink } from '../core/metrics.js'
+import type { Tracing } from '../core/tracing.js'
 import { createAwsClients, type AwsClients } from '../core/aws.js'
 import { registerPlugins, registerRoutes } from './registry.js'
 import { lazySchemaController, type CompiledSchemas } from './startup/lazy-compilers.js'
@@ -30,6 +32,10 @@ export interface AppDeps {
   schemaController?: FastifyServerOptions['schemaController']
   /** Set by the Lambda handler only: the request id is API Gateway's (see gateway-request-id.ts). */
   requestIdFromGateway?: boolean
+  /** Where the metrics go (tests capture them); default: EMF lines on stdout (core/metrics.ts). */
+  metrics?: MetricsSink
+  /** X-Ray tracing (app/lambda.ts loads it when TRACING=Active): AWS calls and annotations traced. */
+  tracing?: Tracing
 }
 
 export type App = FastifyInstance
@@ -122,7 +128,7 @@ export interface AppPluginOptions {
  */
 export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce (app, opts) {
   app.decorate('config', opts.config)
-  app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws))
+  app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws, opts.deps?.tracing?.captureClient))
   // Where the caller's own id arrives: behind API Gateway the Lambda handler has moved it.
   const clientIdHeader = opts.deps?.requestIdFromGateway === true ? CLIENT_REQUEST_ID_HEADER : 'x-request-id'
   // Callback style: no promise per request on the hot path.
@@ -137,7 +143,11 @@ export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce 
     }
     done()
   })
-  await registerPlugins(app, { openapi: { prebuilt: opts.deps?.openapiDocument } })
+  await registerPlugins(app, {
+    openapi: { prebuilt: opts.deps?.openapiDocument },
+    metrics: { sink: opts.deps?.metrics },
+    tracing: { tracing: opts.deps?.tracing }
+  })
   await registerRoutes(app)
 }, { name: 'serverless-commerce' })
 

@@ -2,12 +2,15 @@
 // 2.0, and REST API 1.0 proxy events). The app is built and made ready during init, so the first
 // request pays only for itself. The bundle carries the OpenAPI document prebuilt beside it, read on
 // the first request for it, and every validator and serializer compiled (scripts/build.ts); run
-// from source, the app builds and compiles them itself.
+// from source, the app builds and compiles them itself. With TRACING=Active (the template's
+// default) the X-Ray Tracer is loaded during init and each invocation is one traced subsegment.
 import awsLambdaFastify from '@fastify/aws-lambda'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../core/config.js'
+import { serviceName } from '../core/metrics.js'
+import { loadTracing } from '../core/tracing.js'
 import { buildApp } from './app.js'
 import { keepClientRequestIdApart } from './gateway-request-id.js'
 import { PREBUILT_OPENAPI_FILE } from './startup/openapi-document.js'
@@ -17,9 +20,12 @@ import { PROXY_OPTIONS } from './lambda-options.js'
 const here = dirname(fileURLToPath(import.meta.url))
 const prebuilt = join(here, PREBUILT_OPENAPI_FILE)
 const compiledSchemas = loadCompiledSchemas(join(here, COMPILED_DIR))
-const app = buildApp(loadConfig(), {
+const config = loadConfig()
+const tracing = config.tracing ? await loadTracing(serviceName(config.functionName, 'api')) : undefined
+const app = buildApp(config, {
   ...(existsSync(prebuilt) ? { openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown> } : {}),
   ...(compiledSchemas !== undefined ? { compiledSchemas } : {}),
+  ...(tracing !== undefined ? { tracing } : {}),
   requestIdFromGateway: true
 })
 // Answers that are not text (Swagger UI's PNG favicons) go back base64-encoded (lambda-options.ts).
@@ -38,5 +44,10 @@ const readsEvent = (event: LambdaEvent): boolean => {
   return p.includes('/docs') || p.endsWith('/openapi.json')
 }
 
-export const handler = ((event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
-  (readsEvent(event) ? withEvent : plain)(keepClientRequestIdApart(event), context)) as typeof plain
+// The caller's x-request-id moved apart first: the request id is API Gateway's (gateway-request-id.ts).
+const proxy = (event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
+  (readsEvent(event) ? withEvent : plain)(keepClientRequestIdApart(event), context)
+
+export const handler = (tracing === undefined
+  ? proxy
+  : (event: LambdaEvent, context: Parameters<typeof plain>[1]) => tracing.invocation('api', async () => proxy(event, context))) as typeof plain

@@ -2,6 +2,8 @@
 // Lambda into one file. Order matters: cross-cutting plugins first, then the OpenAPI collector,
 // then the routes it documents.
 import type { FastifyInstance } from 'fastify'
+import metrics, { type MetricsPluginOptions } from '../plugins/metrics.js'
+import tracing, { type TracingPluginOptions } from '../plugins/tracing.js'
 import errors from '../plugins/errors.js'
 import cors from '../plugins/cors.js'
 import secrets from '../plugins/secrets.js'
@@ -15,7 +17,9 @@ import items from '../routes/items.js'
 import orders from '../routes/orders.js'
 import partners from '../routes/partners.js'
 
-export async function registerPlugins (app: FastifyInstance, opts: { openapi?: OpenApiPluginOptions } = {}): Promise<void> {
+export async function registerPlugins (app: FastifyInstance, opts: { openapi?: OpenApiPluginOptions; metrics?: MetricsPluginOptions; tracing?: TracingPluginOptions } = {}): Promise<void> {
+  await app.register(metrics, opts.metrics ?? {})
+  await app.register(tracing, opts.tracing ?? {})
   await app.register(errors)
   await app.register(cors)
   await app.register(secrets)

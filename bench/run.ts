@@ -12,7 +12,7 @@ import { writeEvents } from './lib/events.js'
 import { cleanUp } from './lib/processes.js'
 import { markdownTable, textTable } from './lib/report.js'
 import type { BenchCase, BenchContext, Row } from './lib/types.js'
-import { apiColdStart, workerColdStart } from './cases/cold-start.js'
+import { apiColdStart, node22ColdStart, workerColdStart } from './cases/cold-start.js'
 import { bundleSizes } from './cases/bundle.js'
 import { warmApi } from './cases/warm.js'
 import { httpRead, httpWrite } from './cases/http.js'
@@ -20,7 +20,7 @@ import { scale } from './cases/scale.js'
 import { pipeline } from './cases/pipeline.js'
 import { startBenchStack } from './lib/stack.js'
 
-export const CASES: BenchCase[] = [bundleSizes, apiColdStart, workerColdStart, warmApi, httpRead, httpWrite, scale, pipeline]
+export const CASES: BenchCase[] = [bundleSizes, apiColdStart, workerColdStart, node22ColdStart, warmApi, httpRead, httpWrite, scale, pipeline]
 
 export interface RunOptions {
   quick: boolean

@@ -21,29 +21,33 @@ export interface AwsClients {
 
 export { clientOptions, once } from './aws-options.js'
 
-export function createDocumentClient (config: Config): DynamoDBDocumentClient {
-  const base = new DynamoDBClient(clientOptions(config, config.endpoints.dynamodb))
+/** Wraps each client as it is made: X-Ray tracing of its calls (core/tracing.ts), or nothing. */
+export type ClientInstrument = <T>(client: T) => T
+const asIs: ClientInstrument = (client) => client
+
+export function createDocumentClient (config: Config, instrument: ClientInstrument = asIs): DynamoDBDocumentClient {
+  const base = instrument(new DynamoDBClient(clientOptions(config, config.endpoints.dynamodb)))
   return DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } })
 }
 
-export function createAwsClients (config: Config, overrides: Partial<AwsClients> = {}): AwsClients {
+export function createAwsClients (config: Config, overrides: Partial<AwsClients> = {}, instrument: ClientInstrument = asIs): AwsClients {
   return {
-    ddb: overrides.ddb ?? createDocumentClient(config),
+    ddb: overrides.ddb ?? createDocumentClient(config, instrument),
     cognito: overrides.cognito ?? once(async () => {
       const { CognitoIdentityProviderClient } = await import('@aws-sdk/client-cognito-identity-provider')
-      return new CognitoIdentityProviderClient(clientOptions(config, config.endpoints.cognito))
+      return instrument(new CognitoIdentityProviderClient(clientOptions(config, config.endpoints.cognito)))
     }),
     secrets: overrides.secrets ?? once(async () => {
       const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
-      return new SecretsManagerClient(clientOptions(config, config.endpoints.secretsManager))
+      return instrument(new SecretsManagerClient(clientOptions(config, config.endpoints.secretsManager)))
     }),
     eventbridge: overrides.eventbridge ?? once(async () => {
       const { EventBridgeClient } = await import('@aws-sdk/client-eventbridge')
-      return new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge))
+      return instrument(new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge)))
     }),
     ses: overrides.ses ?? once(async () => {
       const { SESv2Client } = await import('@aws-sdk/client-sesv2')
-      return new SESv2Client(clientOptions(config, config.endpoints.ses))
+      return instrument(new SESv2Client(clientOptions(config, config.endpoints.ses)))
     })
   }
 }

@@ -21,9 +21,14 @@ export interface Config {
   stage: Stage
   version: string
   region: string
+  /** The Lambda function's name (unset outside Lambda): the `service` dimension of its metrics. */
+  functionName?: string
+  /** X-Ray active tracing (TRACING=Active, set by the template): the Tracer is loaded only then. */
+  tracing: boolean
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   logPretty: boolean
-  tables: { items: string; orders: string; idempotency: string }
+  /** suppressions: addresses that bounced or complained, sent no more order mail (the worker's). */
+  tables: { items: string; orders: string; idempotency: string; suppressions: string }
   eventBusName: string
   cognito: { userPoolId: string; clientId: string; issuer: string }
   corsOrigins: '*' | string[]
@@ -53,7 +58,8 @@ export interface Config {
   streamParkAfterSeconds: number
   /** HMAC key that makes pagination cursors tamper-evident. */
   cursorKey: SecretSource
-  email: { from: string; replyTo?: string }
+  /** configurationSet: the SES configuration set every order email is sent with (deployed: the stack's). */
+  email: { from: string; replyTo?: string; configurationSet?: string }
   secretsTtlSeconds: number
   /** How long after its last good read a secret may be served while Secrets Manager fails (0: never). */
   secretsMaxStaleSeconds: number
@@ -193,13 +199,16 @@ export function loadConfig (env: Env = process.env): Config {
     stage,
     version: read('APP_VERSION') ?? read('npm_package_version') ?? '0.0.0-dev',
     region,
+    functionName: read('AWS_LAMBDA_FUNCTION_NAME'),
+    tracing: oneOf('TRACING', ['Active', 'PassThrough'] as const, 'PassThrough') === 'Active',
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     // Pretty logs for people at a terminal; JSON in Lambda, where CloudWatch parses it.
     logPretty: (read('LOG_FORMAT') ?? (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined ? 'json' : 'pretty')) === 'pretty',
     tables: {
       items: read('ITEMS_TABLE') ?? 'items',
       orders: read('ORDERS_TABLE') ?? 'orders',
-      idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency'
+      idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency',
+      suppressions: read('SUPPRESSIONS_TABLE') ?? 'mail-suppressions'
     },
     eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
     cognito: { userPoolId, clientId, issuer },
@@ -220,7 +229,7 @@ export function loadConfig (env: Env = process.env): Config {
     deadLetterQueues: { events: url('EVENTS_DLQ_URL'), stream: url('ORDERS_STREAM_DLQ_URL') },
     streamParkAfterSeconds: int('STREAM_PARK_AFTER_SECONDS', 6 * 3600, 60, 20 * 3600),
     cursorKey: secret('CURSOR_SECRET_ARN', 'CURSOR_SIGNING_KEY', LOCAL_DEFAULTS.CURSOR_SIGNING_KEY),
-    email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO') },
+    email: { from: fromEmail ?? '', replyTo: read('SES_REPLY_TO'), configurationSet: read('SES_CONFIGURATION_SET') },
     secretsTtlSeconds: int('SECRETS_TTL_SECONDS', 300, 1, 3600),
     secretsMaxStaleSeconds: int('SECRETS_MAX_STALE_SECONDS', 3600, 0, 86400),
     revocationCheckSeconds: int('REVOCATION_CHECK_SECONDS', 120, 1, 300),
@@ -249,21 +258,21 @@ export function loadConfig (env: Env = process.env): Config {
  * against what loadConfig reads. A new setting goes in exactly one of these lists or ENV_NOT_FROM_TEMPLATE.
  */
 const COMMON_DEPLOYED_ENV = [
-  'STAGE', 'LOG_LEVEL', 'ITEMS_TABLE', 'ORDERS_TABLE', 'IDEMPOTENCY_TABLE', 'EVENT_BUS_NAME',
-  'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'CORS_ORIGINS', 'SES_FROM',
+  'STAGE', 'LOG_LEVEL', 'ITEMS_TABLE', 'ORDERS_TABLE', 'IDEMPOTENCY_TABLE', 'SUPPRESSIONS_TABLE', 'EVENT_BUS_NAME',
+  'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'CORS_ORIGINS', 'SES_FROM', 'TRACING',
   // loadConfig needs every secret's ARN on a deployed stage; each role reads only its own.
   'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'
 ] as const
 export const DEPLOYED_ENV = {
-  api: [...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG'],
-  worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'PICKUP_ADDRESS', 'EVENTS_DLQ_URL', 'ORDERS_STREAM_DLQ_URL']
+  api: [...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'SES_CONFIGURATION_SET'],
+  worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'SES_CONFIGURATION_SET', 'PICKUP_ADDRESS', 'EVENTS_DLQ_URL', 'ORDERS_STREAM_DLQ_URL']
 } as const
 
 /** Variables loadConfig reads that the template deliberately does not set, and why. */
 export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   AWS_REGION: 'set by the Lambda runtime',
   AWS_DEFAULT_REGION: 'set by the Lambda runtime',
-  AWS_LAMBDA_FUNCTION_NAME: 'set by the Lambda runtime (selects JSON logs)',
+  AWS_LAMBDA_FUNCTION_NAME: "set by the Lambda runtime (selects JSON logs; the metrics' service dimension)",
   APP_VERSION: 'set by the bundle (scripts/build.ts)',
   npm_package_version: 'set by npm for local runs',
   LOG_FORMAT: 'JSON is the default in Lambda',

@@ -42,5 +42,8 @@ export const API_IAM_ACTIONS = [
   // The notice to an address that already has an account (data/accounts.ts).
   'ses:SendEmail',
   // Partner API keys and the cursor signing key (plugins/secrets.ts).
-  'secretsmanager:GetSecretValue'
+  'secretsmanager:GetSecretValue',
+  // X-Ray traces (core/tracing.ts, with TRACING=Active).
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords'
 ] as const

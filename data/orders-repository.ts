@@ -288,8 +288,8 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * concurrent pack or a second cancel lose cleanly: the loser re-reads and answers from the order.
    * An item deleted from the catalog since gets no stock back (ADD would resurrect it as a stub).
    */
-  async function cancel (order: StoredOrder, by: string, now: string): Promise<StoredOrder> {
-    const entry: HistoryEntry = { status: 'cancelled', at: now, by }
+  async function cancel (order: StoredOrder, by: string, now: string, requestId?: string): Promise<StoredOrder> {
+    const entry: HistoryEntry = { status: 'cancelled', at: now, by, ...(requestId !== undefined ? { requestId } : {}) }
     const restock = new Map<string, number>()
     for (const l of order.lines) restock.set(l.id, (restock.get(l.id) ?? 0) + l.count)
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -341,8 +341,8 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * A partner's transition (packed, delivered): one UpdateItem conditional on the expected current
    * status, appending to the history. A repeat of a transition already made answers the order.
    */
-  async function transition (id: string, target: Exclude<TargetStatus, 'cancelled'>, by: string, now: string, details: PartnerDetails): Promise<StoredOrder> {
-    const entry: HistoryEntry = { status: target, at: now, by }
+  async function transition (id: string, target: Exclude<TargetStatus, 'cancelled'>, by: string, now: string, details: PartnerDetails, requestId?: string): Promise<StoredOrder> {
+    const entry: HistoryEntry = { status: target, at: now, by, ...(requestId !== undefined ? { requestId } : {}) }
     const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#updatedAt': 'updatedAt', '#history': 'history' }
     const values: Record<string, unknown> = { ':to': target, ':from': predecessorOf(target), ':now': now, ':entry': [entry] }
     const sets = ['#status = :to', '#updatedAt = :now', '#history = list_append(#history, :entry)']

@@ -26,6 +26,8 @@ export interface PlaceOrderInput {
   items: LineInput[]
   idempotencyKey?: string
   now?: Date
+  /** The placing request's id: recorded in the order's history as the correlation id. */
+  requestId?: string
 }
 
 export interface PlaceOrderResult { statusCode: number; order: StoredOrder; replayed: boolean }
@@ -80,7 +82,7 @@ export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput):
         currency: priced.currency,
         createdAt: at,
         updatedAt: at,
-        history: [{ status: 'placed', at, by: `user:${userId}` }]
+        history: [{ status: 'placed', at, by: `user:${userId}`, ...(input.requestId !== undefined ? { requestId: input.requestId } : {}) }]
       }
       view = publicOrder(order)
       const recordPut = key === undefined || hash === undefined

@@ -16,7 +16,7 @@ export interface SignupNoticeDeps {
   ddb: DynamoDBDocumentClient
   table: string
   ses: () => Promise<SESv2Client>
-  email: { from: string; replyTo?: string }
+  email: { from: string; replyTo?: string; configurationSet?: string }
   log: { warn: (fields: object, message: string) => void }
   now?: () => number
 }
@@ -50,6 +50,7 @@ export function createSignupNotices (deps: SignupNoticeDeps) {
         await ses.send(new SendEmailCommand({
           FromEmailAddress: deps.email.from,
           ...(deps.email.replyTo !== undefined ? { ReplyToAddresses: [deps.email.replyTo] } : {}),
+          ...(deps.email.configurationSet !== undefined ? { ConfigurationSetName: deps.email.configurationSet } : {}),
           Destination: { ToAddresses: [email] },
           Content: { Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Html: { Data: html, Charset: 'UTF-8' }, Text: { Data: text, Charset: 'UTF-8' } } } }
         }))

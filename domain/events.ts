@@ -3,7 +3,7 @@
 import type { DynamoDBRecord } from 'aws-lambda'
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
-import { ORDER_STATUSES, type OrderStatus, type StoredOrder } from './orders.js'
+import { ORDER_STATUSES, type HistoryEntry, type OrderStatus, type StoredOrder } from './orders.js'
 
 export const EVENT_SOURCE = 'serverless-commerce.orders'
 
@@ -30,11 +30,13 @@ export const STATUS_OF_DETAIL_TYPE: Record<DetailType, OrderStatus> = {
 export type PublicOrder = StoredOrder
 
 /**
- * Event detail: the order snapshot plus the stream record's sequence number. An event an operator
- * replays from the order's history (`npm run replay`) has no stream record: `replayed: true` and no
+ * Event detail: the order snapshot plus the stream record's sequence number, and the correlation
+ * id: the id of the API request that made this status change (its history entry's requestId),
+ * carried into the webhooks, the email and every log line about it. An event an operator replays
+ * from the order's history (`npm run replay`) has no stream record: `replayed: true` and no
  * `sequenceNumber`.
  */
-export type OrderEventDetail = PublicOrder & { sequenceNumber?: string; replayed?: true }
+export type OrderEventDetail = PublicOrder & { sequenceNumber?: string; replayed?: true; correlationId?: string }
 
 interface OrderEventOf<T extends DetailType> { source: typeof EVENT_SOURCE; detailType: T; detail: OrderEventDetail }
 export type OrderPlaced = OrderEventOf<'OrderPlaced'>
@@ -65,7 +67,18 @@ export function toPublicOrder (row: Record<string, unknown>): PublicOrder {
   if (typeof order.userEmail !== 'string' || !Array.isArray(order.lines) || typeof order.total !== 'number' || typeof order.currency !== 'string') {
     throw new MalformedRecordError(`order ${order.id as string} lacks userEmail, lines, total or currency`)
   }
+  // History entries as the API answers them: the request ids stay internal (see correlationOf).
+  if (Array.isArray(order.history)) {
+    order.history = (order.history as Array<HistoryEntry | null>).map((h) => h !== null && typeof h === 'object' ? { status: h.status, at: h.at, by: h.by } : h)
+  }
   return order as unknown as PublicOrder
+}
+
+/** The id of the API request that moved the order to its current status, from its history. */
+export function correlationOf (row: Record<string, unknown>): string | undefined {
+  const history = Array.isArray(row.history) ? row.history as Array<Partial<HistoryEntry>> : []
+  const entry = history.findLast((h) => h.status === row.status)
+  return typeof entry?.requestId === 'string' ? entry.requestId : undefined
 }
 
 /**
@@ -84,9 +97,14 @@ export function statusSequence (order: Pick<PublicOrder, 'status' | 'history'>, 
  * was at each change, as far as the order itself tells: status, updatedAt and the history so far),
  * for an operator's replay. Marked `replayed`; no stream sequence number.
  */
-export function replayEventsOf (order: PublicOrder): OrderEvent[] {
+export function replayEventsOf (order: PublicOrder, stored: Array<Partial<HistoryEntry>> = order.history): OrderEvent[] {
   return order.history.map((entry, i) => {
-    const detail: OrderEventDetail = { ...order, status: entry.status, updatedAt: entry.at, history: order.history.slice(0, i + 1), replayed: true }
+    // Each change keeps its own correlation id (the stored history's requestId; the public one has none).
+    const correlationId = stored[i]?.requestId
+    const detail: OrderEventDetail = {
+      ...order, status: entry.status, updatedAt: entry.at, history: order.history.slice(0, i + 1), replayed: true,
+      ...(typeof correlationId === 'string' ? { correlationId } : {})
+    }
     return { source: EVENT_SOURCE, detailType: DETAIL_TYPES[entry.status], detail } as OrderEvent
   })
 }
@@ -121,5 +139,10 @@ export function eventForStreamRecord (record: DynamoDBRecord): OrderEvent | unde
     return undefined
   }
   const order = toPublicOrder(next)
-  return { source: EVENT_SOURCE, detailType: DETAIL_TYPES[order.status], detail: { ...order, sequenceNumber: data.SequenceNumber } } as OrderEvent
+  const correlationId = correlationOf(next)
+  return {
+    source: EVENT_SOURCE,
+    detailType: DETAIL_TYPES[order.status],
+    detail: { ...order, sequenceNumber: data.SequenceNumber, ...(correlationId !== undefined ? { correlationId } : {}) }
+  } as OrderEvent
 }

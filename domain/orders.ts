@@ -8,7 +8,17 @@ export type OrderStatus = 'placed' | 'packed' | 'delivered' | 'cancelled'
 export const ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'packed', 'delivered', 'cancelled']
 
 export interface OrderLine { id: string; title: string; color?: string; colorCode?: string; count: number; unitPrice: number }
-export interface HistoryEntry { status: OrderStatus; at: string; by: string }
+export interface HistoryEntry {
+  status: OrderStatus
+  at: string
+  by: string
+  /**
+   * The id of the API request that made this change (its x-request-id): the correlation id the
+   * change's event, webhooks, emails and log lines carry (docs/operations.md). Internal: the API's
+   * answers leave it out (publicOrder).
+   */
+  requestId?: string
+}
 
 export interface StoredOrder {
   id: string

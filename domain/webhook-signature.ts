@@ -7,6 +7,8 @@ import { createHmac } from 'node:crypto'
 export const SIGNATURE_HEADER = 'x-commerce-signature'
 export const EVENT_ID_HEADER = 'x-commerce-event-id'
 export const EVENT_TYPE_HEADER = 'x-commerce-event-type'
+/** The id of the API request behind the event (its x-request-id), for tracing one order end to end. */
+export const CORRELATION_ID_HEADER = 'x-correlation-id'
 
 const hmac = (key: string, timestamp: number, body: string): Buffer =>
   createHmac('sha256', key).update(`${timestamp}.${body}`, 'utf8').digest()

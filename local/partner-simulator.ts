@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { listen } from './emulators/process.js'
 import type { Config, PartnerName, SecretSource } from '../core/config.js'
-import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER } from '../domain/webhook-signature.js'
+import { CORRELATION_ID_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER } from '../domain/webhook-signature.js'
 // The simulator plays the partners: it verifies with the partners' own tool, the client package.
 import { checkWebhookSignature } from '../clients/typescript/src/webhooks.js'
 
@@ -15,6 +15,8 @@ export interface ReceivedWebhook {
   partner: PartnerName
   eventId: string | undefined
   eventType: string | undefined
+  /** The x-correlation-id header: the id of the API request behind the event. */
+  correlationId: string | undefined
   body: unknown
   signatureOk: boolean
 }
@@ -135,9 +137,10 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
     } catch {
       body = undefined
     }
-    received.push({ partner, eventId, eventType, body, signatureOk: verified.ok })
+    const correlationId = header(req, CORRELATION_ID_HEADER)
+    received.push({ partner, eventId, eventType, correlationId, body, signatureOk: verified.ok })
     const orderId = (body as { order?: { id?: unknown } } | undefined)?.order?.id
-    const what = `${partner} ← ${eventType ?? '(no type)'} ${typeof orderId === 'string' ? orderId : '(no order id)'} [${eventId ?? 'no event id'}]`
+    const what = `${partner} ← ${eventType ?? '(no type)'} ${typeof orderId === 'string' ? orderId : '(no order id)'} [${eventId ?? 'no event id'}] correlation ${correlationId ?? '-'}`
     if (!verified.ok) {
       log(`${what}: signature ${verified.reason}, refused (401)`)
       return reply(res, 401, { error: 'invalid_signature', reason: verified.reason })

@@ -1,8 +1,17 @@
 // One error format for every 4xx and 5xx: RFC 9457 problem details. Wrapped in fastify-plugin so
-// the handlers cover every route, not just this plugin's scope.
+// the handlers cover every route, not just this plugin's scope. Every problem answered passes
+// through send(), which also counts 5xx and 429 answers by route (plugins/metrics.ts) and keeps the
+// problem's code for the request's own hooks (problemCodeOf: routes count refusals by code).
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError } from '../core/problem.js'
+import { routeOf } from './metrics.js'
+
+// Set only on the error path: a request answered normally costs nothing here.
+const problemCodes = new WeakMap<FastifyRequest, string>()
+
+/** The code of the problem this request was answered with, if it was. */
+export const problemCodeOf = (request: FastifyRequest): string | undefined => problemCodes.get(request)
 
 interface AjvLikeError {
   instancePath?: string
@@ -42,6 +51,12 @@ function send (request: FastifyRequest, reply: FastifyReply, status: number, cod
     instance: request.url.split('?')[0],
     requestId: String(request.id),
     ...extras
+  }
+  problemCodes.set(request, code)
+  if (status >= 500 || status === 429) {
+    const { metrics } = request.server
+    metrics.add(status === 429 ? 'RateLimited' : 'ServerErrors', { Route: routeOf(request) })
+    metrics.flush()
   }
   return reply.code(status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body)
 }
@@ -88,4 +103,4 @@ export default fp(async function errorsPlugin (app) {
   // An attacker could probe for routes; a 404 says only that this one does not exist.
   app.setNotFoundHandler((request, reply) =>
     send(request, reply, 404, 'route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`))
-}, { name: 'errors' })
+}, { name: 'errors', dependencies: ['metrics'] })

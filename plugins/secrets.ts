@@ -1,11 +1,10 @@
 // The API's secrets (app.secrets): the store of core/secret-store.ts, with an unreadable or revoked
 // secret answered as a 503 the client may retry (never with a value the store refused), and each
-// stale answer, revocation and refusal logged and counted (core/secret-metrics.ts).
+// stale answer, revocation and refusal logged and counted (SecretRefreshFailures, core/metrics.ts).
 import fp from 'fastify-plugin'
 import type { SecretSource } from '../core/config.js'
 import { Problem } from '../core/problem.js'
 import { createSecretStore, SecretUnavailableError, type SecretEvent, type SecretStore } from '../core/secret-store.js'
-import { countSecretEvent } from '../core/secret-metrics.js'
 
 export { createSecretStore, SecretUnavailableError, type SecretStore }
 
@@ -19,7 +18,9 @@ export default fp(async function secretsPlugin (app) {
   const onEvent = (event: SecretEvent): void => {
     const level = event.type === 'stale' ? 'warn' : 'error'
     app.log[level](event, event.type === 'stale' ? 'secret refresh failed: serving the last value' : `secret ${event.type}`)
-    countSecretEvent(event, 'serverless-commerce-api').catch((err: unknown) => { app.log.warn({ err }, 'secret metric not written') })
+    // app.metrics (plugins/metrics.ts) is there by the time a request reads a secret.
+    app.metrics.add('SecretRefreshFailures', { Outcome: event.type })
+    app.metrics.flush()
   }
   const store = createSecretStore(app.aws.secrets, app.config.secretsTtlSeconds, { maxStaleSeconds: app.config.secretsMaxStaleSeconds, onEvent })
   // In the API an unreadable secret is a dependency outage: 503, the client may retry.

@@ -11,6 +11,7 @@ import { passwordProblem } from '../domain/password-policy.js'
 import {
   ConfirmBody, Confirmed, EmailCodeSent, EmailVerified, Me, PASSWORD_POLICY, VerifyEmailBody, RefreshBody, RefreshResult, ResendBody, SigninBody, SigninResult, SignupAccepted, SignupBody
 } from './account-schemas.js'
+import { problemCodeOf } from '../plugins/errors.js'
 
 function invalid (path: string, message: string): Problem {
   return new Problem(400, 'validation_failed', `${path} ${message}`, { errors: [{ path, message }] })
@@ -90,6 +91,14 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/signin', {
+    // Failed sign-ins by problem code (a wave of invalid_credentials is someone guessing).
+    onResponse: (request, reply, done) => {
+      if (reply.statusCode >= 400 && reply.statusCode < 500) {
+        app.metrics.add('SignInFailures', { Code: problemCodeOf(request) ?? `http_${reply.statusCode}` })
+        app.metrics.flush()
+      }
+      done()
+    },
     schema: {
       operationId: 'signIn',
       tags: ['account'],

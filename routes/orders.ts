@@ -12,6 +12,7 @@ import { createIdempotencyRepository } from '../data/idempotency-repository.js'
 import { placeOrder } from '../data/place-order.js'
 import { createItemSnapshots } from '../data/item-snapshots.js'
 import type { AuthUser } from '../plugins/auth.js'
+import { problemCodeOf } from '../plugins/errors.js'
 import { Order, OrderParams, OrdersPage, OrdersQuery, PlaceOrderBody, PlaceOrderHeaders } from './orders-schemas.js'
 
 const security = [{ bearerAuth: [] }]
@@ -39,6 +40,14 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/orders', {
     preHandler: requireUser,
+    // Refusals by problem code (the route's own hook: no cost on other routes or on a 201).
+    onResponse: (request, reply, done) => {
+      if (reply.statusCode >= 400) {
+        app.metrics.add('OrdersRefused', { Code: problemCodeOf(request) ?? `http_${reply.statusCode}` })
+        app.metrics.flush()
+      }
+      done()
+    },
     schema: {
       operationId: 'placeOrder',
       tags: ['orders'],
@@ -70,9 +79,18 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       userEmail: await app.userEmail(request),
       userEmailVerified: true,
       items: request.body.items,
-      idempotencyKey: request.headers['idempotency-key']
+      idempotencyKey: request.headers['idempotency-key'],
+      requestId: request.id
     })
-    if (result.replayed) reply.header('idempotent-replayed', 'true')
+    app.tracing.annotate('orderId', result.order.id)
+    if (result.replayed) {
+      reply.header('idempotent-replayed', 'true')
+      app.metrics.add('IdempotentReplays', {})
+    } else {
+      app.metrics.add('OrdersPlaced', {})
+      app.metrics.add('OrderValue', { Currency: result.order.currency }, result.order.total)
+    }
+    app.metrics.flush()
     return reply.code(result.statusCode as 201).header('location', `/orders/${result.order.id}`).send(result.order)
   })
 
@@ -136,7 +154,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     const order = await readable(request, request.params.orderId)
     if (decideTransition(order, 'cancelled') === 'noop') return publicOrder(order)
     const by = order.userId === user.sub ? `user:${user.sub}` : `${isAdmin(user) ? 'admin' : 'user'}:${user.sub}`
-    return publicOrder(await repo.cancel(order, by, new Date().toISOString()))
+    return publicOrder(await repo.cancel(order, by, new Date().toISOString(), request.id))
   })
 }
 

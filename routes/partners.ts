@@ -41,7 +41,7 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
-    return publicOrder(await repo.transition(request.params.orderId, 'packed', 'partner:warehouse', new Date().toISOString(), details))
+    return publicOrder(await repo.transition(request.params.orderId, 'packed', 'partner:warehouse', new Date().toISOString(), details, request.id))
   })
 
   app.post('/orderdelivered/:orderId', {
@@ -59,7 +59,7 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
-    return publicOrder(await repo.transition(request.params.orderId, 'delivered', 'partner:delivery', new Date().toISOString(), details))
+    return publicOrder(await repo.transition(request.params.orderId, 'delivered', 'partner:delivery', new Date().toISOString(), details, request.id))
   })
 }
 

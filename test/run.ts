@@ -29,7 +29,7 @@ async function main (): Promise<number> {
   const rawTap = join(outDir, 'run.tap')
   const started = Date.now()
   stack = await startStack()
-  console.log(`# emulators ready in ${Date.now() - started} ms: ${Object.values(stack.endpoints).join(' ')}`)
+  console.log(`# Node ${process.version}, emulators ready in ${Date.now() - started} ms: ${Object.values(stack.endpoints).join(' ')}`)
   // At a terminal, tap's own reporter draws the run and the raw TAP goes to a file; in CI (no
   // terminal) the raw TAP is the report: we print it as it comes and count it.
   const tty = process.stdout.isTTY === true

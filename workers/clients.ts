@@ -4,9 +4,11 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { clientOptions } from '../core/aws-options.js'
 import type { EffectLedger } from './effect-ledger.js'
-import type { WorkerRuntime } from './runtime.js'
+import type { MailSuppressions } from './mail-suppressions.js'
+import { traced, type WorkerRuntime } from './runtime.js'
 
 const made = new WeakMap<WorkerRuntime, Map<string, Promise<unknown>>>()
 
@@ -26,7 +28,7 @@ export async function sesOf (rt: WorkerRuntime): Promise<SESv2Client> {
   if (rt.ses !== undefined) return rt.ses
   return await lazily(rt, 'ses', async () => {
     const { SESv2Client } = await import('@aws-sdk/client-sesv2')
-    return new SESv2Client(clientOptions(rt.config, rt.config.endpoints.ses))
+    return traced(rt, new SESv2Client(clientOptions(rt.config, rt.config.endpoints.ses)))
   })
 }
 
@@ -34,7 +36,7 @@ export async function sqsOf (rt: WorkerRuntime): Promise<SQSClient> {
   if (rt.sqs !== undefined) return rt.sqs
   return await lazily(rt, 'sqs', async () => {
     const { SQSClient } = await import('@aws-sdk/client-sqs')
-    return new SQSClient(clientOptions(rt.config, rt.config.endpoints.sqs))
+    return traced(rt, new SQSClient(clientOptions(rt.config, rt.config.endpoints.sqs)))
   })
 }
 
@@ -42,15 +44,32 @@ export async function streamsOf (rt: WorkerRuntime): Promise<DynamoDBStreamsClie
   if (rt.streams !== undefined) return rt.streams
   return await lazily(rt, 'streams', async () => {
     const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams')
-    return new DynamoDBStreamsClient(clientOptions(rt.config, rt.config.endpoints.dynamodb))
+    return traced(rt, new DynamoDBStreamsClient(clientOptions(rt.config, rt.config.endpoints.dynamodb)))
+  })
+}
+
+/** One DynamoDB client for the ledger and the mail suppressions. */
+async function dynamodbOf (rt: WorkerRuntime): Promise<DynamoDBClient> {
+  if (rt.dynamodb !== undefined) return rt.dynamodb
+  return await lazily(rt, 'dynamodb', async () => {
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
+    return traced(rt, new DynamoDBClient(clientOptions(rt.config, rt.config.endpoints.dynamodb)))
   })
 }
 
 export async function ledgerOf (rt: WorkerRuntime): Promise<EffectLedger> {
   if (rt.ledger !== undefined) return rt.ledger
   return await lazily(rt, 'ledger', async () => {
-    const [{ DynamoDBClient }, { createDynamoLedger }] = await Promise.all([import('@aws-sdk/client-dynamodb'), import('./effect-ledger.js')])
-    const ddb = rt.dynamodb ?? new DynamoDBClient(clientOptions(rt.config, rt.config.endpoints.dynamodb))
+    const [ddb, { createDynamoLedger }] = await Promise.all([dynamodbOf(rt), import('./effect-ledger.js')])
     return createDynamoLedger(ddb, rt.config.tables.idempotency, rt.now)
+  })
+}
+
+/** The addresses sent no more order mail (mail-suppressions.ts). */
+export async function suppressionsOf (rt: WorkerRuntime): Promise<MailSuppressions> {
+  if (rt.suppressions !== undefined) return rt.suppressions
+  return await lazily(rt, 'suppressions', async () => {
+    const [ddb, { createMailSuppressions }] = await Promise.all([dynamodbOf(rt), import('./mail-suppressions.js')])
+    return createMailSuppressions(ddb, rt.config.tables.suppressions)
   })
 }

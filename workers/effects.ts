@@ -16,7 +16,7 @@ import { renderOrderEmail } from '../domain/emails.js'
 import type { WorkerRuntime } from './runtime.js'
 import { postWebhook, webhookCallMaxMs, WebhookError, type WebhookCall } from './webhooks.js'
 import type { Channel } from './effect-ledger.js'
-import { ledgerOf, sesOf } from './clients.js'
+import { ledgerOf, sesOf, suppressionsOf } from './clients.js'
 
 export type OrderEventBridgeEvent = EventBridgeEvent<DetailType, OrderEventDetail>
 
@@ -69,21 +69,42 @@ export function webhookPayload (event: OrderEventBridgeEvent, order: PublicOrder
   return { ...common, order: { id: order.id, status: order.status, createdAt: order.createdAt, note: order.note, lines } }
 }
 
-async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: PublicOrder): Promise<{ messageId: string | null }> {
+/**
+ * The order's email, unless its address bounced or complained before (then nothing is sent, and
+ * the effect counts as done). Sent with the configuration set (SES's reputation metrics and its
+ * bounce and complaint reports); counted sent, failed or suppressed; one log line either way.
+ */
+async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: PublicOrder, correlationId?: string): Promise<{ messageId: string | null; suppressed?: true }> {
+  const about = { orderId: order.id, status, correlationId }
+  if (await (await suppressionsOf(rt)).isSuppressed(order.userEmail)) {
+    rt.metrics.add('EmailsSuppressed', {})
+    rt.log.info('order email suppressed: the address bounced or complained before', about)
+    return { messageId: null, suppressed: true }
+  }
   const { subject, html, text } = renderOrderEmail(status, order)
-  const { from, replyTo } = rt.config.email
-  const res = await (await sesOf(rt)).send(new SendEmailCommand({
-    FromEmailAddress: from,
-    ...(replyTo !== undefined ? { ReplyToAddresses: [replyTo] } : {}),
-    Destination: { ToAddresses: [order.userEmail] },
-    Content: {
-      Simple: {
-        Subject: { Data: subject, Charset: 'UTF-8' },
-        Body: { Html: { Data: html, Charset: 'UTF-8' }, Text: { Data: text, Charset: 'UTF-8' } }
+  const { from, replyTo, configurationSet } = rt.config.email
+  let messageId: string | null
+  try {
+    const res = await (await sesOf(rt)).send(new SendEmailCommand({
+      FromEmailAddress: from,
+      ...(replyTo !== undefined ? { ReplyToAddresses: [replyTo] } : {}),
+      ...(configurationSet !== undefined ? { ConfigurationSetName: configurationSet } : {}),
+      Destination: { ToAddresses: [order.userEmail] },
+      Content: {
+        Simple: {
+          Subject: { Data: subject, Charset: 'UTF-8' },
+          Body: { Html: { Data: html, Charset: 'UTF-8' }, Text: { Data: text, Charset: 'UTF-8' } }
+        }
       }
-    }
-  }))
-  return { messageId: res.MessageId ?? null }
+    }))
+    messageId = res.MessageId ?? null
+  } catch (err) {
+    rt.metrics.add('EmailsFailed', {})
+    throw err
+  }
+  rt.metrics.add('EmailsSent', {})
+  rt.log.info('order email sent', { ...about, messageId })
+  return { messageId }
 }
 
 const SES_THROTTLING = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'Throttling'])
@@ -100,15 +121,16 @@ function classify (err: unknown): 'park' | 'retry' {
 interface Effect { channel: Channel; leaseMs: number; run: () => Promise<unknown> }
 
 /** One effect through the ledger: claimed, done and recorded; or skipped; or failed and released. */
-async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: number, effect: Effect): Promise<EffectResult> {
+async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: number, effect: Effect, correlationId?: string): Promise<EffectResult> {
   const ledger = await ledgerOf(rt)
-  const where = { orderId: order.id, status: order.status, effect: effect.channel, sequence }
+  const where = { orderId: order.id, status: order.status, effect: effect.channel, sequence, correlationId }
   let token: string | undefined
   for (let poll = 0; token === undefined; poll++) {
     const claim = await ledger.claim(order.id, effect.channel, sequence, effect.leaseMs)
     if (claim.outcome === 'claimed') token = claim.token
     else if (claim.outcome === 'done') {
       // Equal: this effect again (a redelivery); above: a newer one of this order already went out.
+      if (claim.done === sequence) rt.metrics.add('DuplicateEffectsSkipped', { Effect: effect.channel })
       rt.log.info(claim.done === sequence ? 'order effect already done' : 'order effect skipped: a newer one was sent', { ...where, done: claim.done })
       return { result: 'skipped' }
     } else if (poll >= BUSY_POLLS) {
@@ -151,6 +173,11 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
     throw err
   }
   const { status } = order
+  // The id of the API request behind this status: into the webhook's header and every log line.
+  const correlationId = typeof event.detail.correlationId === 'string' ? event.detail.correlationId : undefined
+  rt.tracing?.annotate('orderId', order.id)
+  rt.tracing?.annotate('route', event['detail-type'])
+  if (correlationId !== undefined) rt.tracing?.annotate('correlationId', correlationId)
   // Stable across redeliveries, re-publications and replays, so a partner can deduplicate on it too.
   const eventId = `${order.id}:${status}`
   // A claim lasts as long as its effect can (every attempt timing out), plus a margin: a delivery
@@ -161,27 +188,31 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   // Mail only an address verified when the order was placed (orders from before accounts verified
   // their email carry no such mark): our SES sender must not be made to mail anyone's address.
   if (order.userEmailVerified === true) {
-    effects.push({ channel: 'email', leaseMs: sdkCallMs + LEASE_MARGIN_MS, run: async () => await sendOrderEmail(rt, status, order) })
+    // The suppression check is one more SDK call before the send.
+    effects.push({ channel: 'email', leaseMs: 2 * sdkCallMs + LEASE_MARGIN_MS, run: async () => await sendOrderEmail(rt, status, order, correlationId) })
   } else {
     rt.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
-    rt.metrics.count('EmailsSkipped', { reason: 'unverified' })
+    rt.metrics.add('EmailsUnverified', {})
     skipped.push({ result: 'skipped' })
   }
   const partner = PARTNER_OF_STATUS[status]
   if (partner !== undefined) {
     if (rt.config.webhookUrls[partner] === undefined) {
       // The template's default: no URL means this partner gets no webhooks (not an error to retry).
-      rt.log.info('webhook skipped: no URL configured', { orderId: order.id, status, partner, setting: `${partner.toUpperCase()}_WEBHOOK_URL` })
-      rt.metrics.count('WebhooksSkipped', { partner })
+      rt.log.info('webhook skipped: no URL configured', { orderId: order.id, status, partner, correlationId, setting: `${partner.toUpperCase()}_WEBHOOK_URL` })
+      rt.metrics.add('WebhooksSkipped', { Partner: partner })
       skipped.push({ result: 'skipped' })
     } else {
-      const call: WebhookCall = { partner, eventId, eventType: event['detail-type'], payload: webhookPayload(event, order, eventId, rt.config.pickupAddress) }
+      const call: WebhookCall = {
+        partner, eventId, eventType: event['detail-type'], payload: webhookPayload(event, order, eventId, rt.config.pickupAddress),
+        ...(correlationId !== undefined ? { correlationId } : {})
+      }
       // Every attempt and pause, and reading the signing key.
       const leaseMs = webhookCallMaxMs(rt) + sdkCallMs + LEASE_MARGIN_MS
       effects.unshift({ channel: `${partner}-webhook`, leaseMs, run: async () => await postWebhook(rt, call) })
     }
   }
-  const results = [...skipped, ...await Promise.all(effects.map(async (e) => await runEffect(rt, order, sequence, e)))]
+  const results = [...skipped, ...await Promise.all(effects.map(async (e) => await runEffect(rt, order, sequence, e, correlationId)))]
   const failed = results.filter((r): r is Extract<EffectResult, { reason: string }> => r.result === 'retry' || r.result === 'park')
   if (failed.length === 0) return { result: 'done' }
   const error = failed.map((f) => f.error).join('; ')

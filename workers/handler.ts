@@ -2,13 +2,19 @@
 // triggers: the orders table's stream (records -> events on the bus), the effects queue the bus's
 // rule fills (events -> webhooks and emails), and the stream replay queue (redriven records ->
 // events). Config and SDK clients are made once per container, at module scope (in Lambda's init
-// phase), and reused by every invocation.
+// phase), and reused by every invocation. A fourth: SES's bounce and complaint reports. With
+// TRACING=Active (the template's default) the X-Ray Tracer is loaded here too, the clients traced
+// and each invocation one subsegment; otherwise none of it loads (core/tracing.ts).
 import type { Context } from 'aws-lambda'
 import { loadConfig } from '../core/config.js'
+import { serviceName } from '../core/metrics.js'
+import { loadTracing } from '../core/tracing.js'
 import { createWorkerRuntime } from './runtime.js'
 import { createHandler, type WorkerEvent, type WorkerResponse } from './dispatch.js'
 
-const handle = createHandler(createWorkerRuntime(loadConfig()))
+const config = loadConfig()
+const tracing = config.tracing ? await loadTracing(serviceName(config.functionName, 'worker')) : undefined
+const handle = createHandler(createWorkerRuntime(config, tracing !== undefined ? { tracing } : {}))
 
 export const handler = async (event: WorkerEvent, context: Context): Promise<WorkerResponse> =>
-  handle(event, context)
+  tracing === undefined ? await handle(event, context) : await tracing.invocation('worker', async () => await handle(event, context))

@@ -20,10 +20,16 @@ export const WORKER_IAM_ACTIONS = [
   'sqs:SendMessage',
   // The effects ledger (workers/effect-ledger.ts): conditional updates only.
   'dynamodb:UpdateItem',
+  // The mail suppressions (workers/mail-suppressions.ts): read before each email, written from SES's reports.
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
   // Order events to the bus, order emails, webhook signing keys.
   'events:PutEvents',
   'ses:SendEmail',
-  'secretsmanager:GetSecretValue'
+  'secretsmanager:GetSecretValue',
+  // X-Ray traces (core/tracing.ts, with TRACING=Active).
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords'
 ] as const
 
 /**

@@ -1,5 +1,6 @@
 // The worker's two SQS sources (Lambda's SQS event source mapping, or the local queue poller):
-// - OrderEffectsQueue: order events the bus's rule put there; each becomes its effects.
+// - OrderEffectsQueue: order events the bus's rule put there; each becomes its effects. And SES's
+//   bounce and complaint reports (MailFeedbackRule, on the default bus): recorded (mail-feedback.ts).
 // - OrdersStreamReplayQueue: what an operator redrove from OrdersStreamDeadLetterQueue: stream
 //   records parked with their content, or the mapping's pointers to a batch, read back from the stream.
 // Per message: done (deleted), retried (its visibility set to the next pause of the queue's
@@ -9,6 +10,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { DynamoDBRecord } from 'aws-lambda'
 import type { WorkerRuntime } from './runtime.js'
 import { handleOrderEvent, type EventOutcome, type OrderEventBridgeEvent } from './effects.js'
+import { isMailFeedbackEvent, type MailFeedbackEvent } from './mail-feedback-event.js'
 import { isStreamBatchPointer, isStreamRecord, readPointer } from './stream-records.js'
 import { publishRecords } from './stream.js'
 import { park, retryLater } from './queues.js'
@@ -20,6 +22,7 @@ const isOrderEvent = (body: unknown): body is OrderEventBridgeEvent =>
 /** What one message is, by its body. */
 type Message =
   | { kind: 'event'; event: OrderEventBridgeEvent }
+  | { kind: 'feedback'; event: MailFeedbackEvent }
   | { kind: 'record'; record: DynamoDBRecord }
   | { kind: 'pointer'; body: unknown }
   | { kind: 'unreadable'; error: string }
@@ -31,6 +34,8 @@ function parse (body: string): Message {
   } catch {
     return { kind: 'unreadable', error: 'the body is not JSON' }
   }
+  // SES's bounce and complaint reports share the effects queue (MailFeedbackRule).
+  if (isMailFeedbackEvent(value)) return { kind: 'feedback', event: value }
   if (isOrderEvent(value)) return { kind: 'event', event: value }
   if (isStreamRecord(value)) return { kind: 'record', record: value }
   if (isStreamBatchPointer(value)) return { kind: 'pointer', body: value }
@@ -48,6 +53,13 @@ async function handleMessage (record: SQSRecord, rt: WorkerRuntime, context?: Co
   switch (message.kind) {
     case 'event':
       return { ...await handleOrderEvent(message.event, rt, context), dlq: 'events' }
+    case 'feedback':
+      try {
+        await (await import('./mail-feedback.js')).handleMailFeedback(message.event, rt)
+        return { result: 'done', dlq: 'events' }
+      } catch (err) {
+        return { result: 'retry', reason: `recording mail feedback failed (${(err as Error).name}: ${(err as Error).message})`, dlq: 'events' }
+      }
     case 'record':
       return { ...await republish([message.record], rt), dlq: 'stream' }
     case 'pointer': {
@@ -69,10 +81,20 @@ async function handleMessage (record: SQSRecord, rt: WorkerRuntime, context?: Co
   }
 }
 
+/** The order and correlation id an order event's message is about, for its log lines. */
+function aboutOf (body: string): { orderId?: unknown; correlationId?: unknown } {
+  try {
+    const detail = (JSON.parse(body) as { detail?: { id?: unknown; correlationId?: unknown } } | null)?.detail
+    return detail?.id === undefined ? {} : { orderId: detail.id, correlationId: detail.correlationId }
+  } catch {
+    return {}
+  }
+}
+
 export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime, context?: Context): Promise<SQSBatchResponse> {
   const failed: string[] = []
   await Promise.all(event.Records.map(async (record) => {
-    const where = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) }
+    const where = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount), ...aboutOf(record.body) }
     let outcome: Awaited<ReturnType<typeof handleMessage>>
     try {
       outcome = await handleMessage(record, rt, context)
@@ -82,6 +104,7 @@ export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime, cont
     if (outcome.result === 'park') {
       try {
         await park(rt, rt.config.deadLetterQueues[outcome.dlq], record.body, { reason: outcome.reason, error: outcome.error })
+        rt.metrics.add('DeadLettered', { Queue: outcome.dlq })
         rt.log.error('message parked in the dead-letter queue', { ...where, queue: outcome.dlq, reason: outcome.reason, error: outcome.error })
         return
       } catch (err) {
@@ -93,6 +116,7 @@ export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime, cont
       const seconds = retryDelaySeconds(delays, where.receiveCount)
       const last = where.receiveCount >= delays.length + 1
       rt.log[last ? 'error' : 'warn'](last ? 'message failed its last attempt: the queue moves it to its dead-letter queue' : 'message failed, retried later', { ...where, inSeconds: seconds, reason: outcome.reason })
+      if (last) rt.metrics.add('DeadLettered', { Queue: outcome.dlq })
       await retryLater(rt, record.eventSourceARN, record.receiptHandle, seconds)
       failed.push(record.messageId)
     }

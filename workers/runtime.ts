@@ -14,10 +14,11 @@ import { Logger } from '@aws-lambda-powertools/logger'
 import type { Config } from '../core/config.js'
 import { clientOptions, once } from '../core/aws-options.js'
 import { createSecretStore, type SecretEvent, type SecretStore } from '../core/secret-store.js'
-import { SECRET_METRICS } from '../core/secret-metrics.js'
+import { createMetrics, serviceName, type MetricsSink } from '../core/metrics.js'
+import type { Tracing } from '../core/tracing.js'
 import type { EffectLedger } from './effect-ledger.js'
+import type { MailSuppressions } from './mail-suppressions.js'
 import { EFFECT_RETRY_DELAYS_S, REPLAY_RETRY_DELAYS_S } from './delivery-policy.js'
-import { powertoolsMetrics, type WorkerMetrics } from './metrics.js'
 
 export interface WorkerLog {
   debug: (message: string, extra?: Record<string, unknown>) => void
@@ -29,7 +30,10 @@ export interface WorkerLog {
 export interface WorkerRuntime {
   config: Config
   log: WorkerLog
-  metrics: WorkerMetrics
+  /** The worker's metrics (core/metrics.ts), flushed once per invocation (dispatch.ts). */
+  metrics: MetricsSink
+  /** X-Ray tracing (handler.ts loads it when TRACING=Active): every client made for this runtime is traced. */
+  tracing?: Tracing
   eventbridge: EventBridgeClient
   /** Unset: made on first use by workers/clients.ts. */
   ses?: SESv2Client
@@ -38,6 +42,11 @@ export interface WorkerRuntime {
   /** The effects ledger (unset: a DynamoDB one on config.tables.idempotency, over `dynamodb`). */
   ledger?: EffectLedger
   dynamodb?: DynamoDBClient
+  /**
+   * Addresses sent no more order mail (mail-suppressions.ts). Unset: the DynamoDB list on
+   * config.tables.suppressions, made on first use (clients.ts).
+   */
+  suppressions?: MailSuppressions
   secrets: SecretStore
   fetch: typeof fetch
   sleep: (ms: number) => Promise<void>
@@ -70,29 +79,33 @@ function powertoolsLog (config: Config): WorkerLog {
 }
 
 /** The webhook keys' stale answers, revocations and refusals: logged and counted. */
-function secretEvents (log: WorkerLog, metrics: WorkerMetrics): (event: SecretEvent) => void {
+function secretEvents (log: WorkerLog, metrics: MetricsSink): (event: SecretEvent) => void {
   return (event) => {
     if (event.type === 'stale') log.warn('secret refresh failed: serving the last value', { ...event })
     else log.error(`secret ${event.type}`, { ...event })
-    metrics.count(SECRET_METRICS[event.type])
+    metrics.add('WebhookKeyRefreshFailures', { Outcome: event.type })
   }
 }
+
+/** The client, its calls traced when the runtime traces (core/tracing.ts). */
+export const traced = <T>(rt: Pick<WorkerRuntime, 'tracing'>, client: T): T => rt.tracing?.captureClient(client) ?? client
 
 export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRuntime> = {}): WorkerRuntime {
   const rest = overrides
   const getSecretsClient = once(async (): Promise<SecretsManagerClient> => {
     // Only deployed stages read Secrets Manager (local keys are values): off the cold start.
     const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
-    return new SecretsManagerClient(clientOptions(config, config.endpoints.secretsManager))
+    return traced(rest, new SecretsManagerClient(clientOptions(config, config.endpoints.secretsManager)))
   })
   const log = rest.log ?? powertoolsLog(config)
-  const metrics = rest.metrics ?? powertoolsMetrics(log)
+  // LOG_LEVEL=silent prints nothing, metric lines included.
+  const metrics = rest.metrics ?? createMetrics({ service: serviceName(config.functionName, 'worker'), enabled: config.logLevel !== 'silent' })
   return {
     ...rest,
     config,
     log,
     metrics,
-    eventbridge: rest.eventbridge ?? new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge)),
+    eventbridge: rest.eventbridge ?? traced(rest, new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge))),
     secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds, { maxStaleSeconds: config.secretsMaxStaleSeconds, onEvent: secretEvents(log, metrics) }),
     fetch: rest.fetch ?? globalThis.fetch,
     sleep: rest.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),

@@ -81,6 +81,7 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
     try {
       await park(rt, rt.config.deadLetterQueues.stream, JSON.stringify(record), { reason, error, detail: `from the ${opts.source}` })
       outcomes[i] = 'parked'
+      rt.metrics.add('DeadLettered', { Queue: 'stream' })
       rt.log.error('stream record parked in the dead-letter queue', { sequenceNumber: seqOf(record), orderId: orderIdOfRecord(record), reason, error })
     } catch (err) {
       rt.log.error('stream record could not be parked', { sequenceNumber: seqOf(record), orderId: orderIdOfRecord(record), error: (err as Error).name, reason: (err as Error).message })
@@ -106,7 +107,8 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
       if (result !== undefined && result.ErrorCode === undefined && result.EventId !== undefined) {
         outcomes[c.i] = 'published'
         remember(rt, seqOf(records[c.i] as DynamoDBRecord), result.EventId)
-        rt.log.info('order event published', { orderId: c.orderId, detailType: c.event.detailType, sequenceNumber: seqOf(records[c.i] as DynamoDBRecord) })
+        rt.log.info('order event published', { orderId: c.orderId, detailType: c.event.detailType, sequenceNumber: seqOf(records[c.i] as DynamoDBRecord), correlationId: c.event.detail.correlationId })
+        rt.metrics.add('EventsPublished', { EventType: c.event.detailType })
       } else if (result?.ErrorCode !== undefined && REFUSED_ENTRY.has(result.ErrorCode)) {
         await parkRecord(c.i, 'refused by EventBridge', `${result.ErrorCode}: ${result.ErrorMessage ?? ''}`)
       } else {

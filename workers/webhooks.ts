@@ -3,7 +3,7 @@
 // status (the event is retried later from the effects queue). Any other answer is WebhookError with
 // its status: retrying cannot change it, so the event is parked (workers/effects.ts).
 import type { PartnerName } from '../core/config.js'
-import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from '../domain/webhook-signature.js'
+import { CORRELATION_ID_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from '../domain/webhook-signature.js'
 import type { WorkerRuntime } from './runtime.js'
 
 export class WebhookError extends Error {
@@ -18,6 +18,8 @@ export interface WebhookCall {
   eventId: string
   eventType: string
   payload: unknown
+  /** The id of the API request behind the event: sent as x-correlation-id (docs/webhooks.md). */
+  correlationId?: string
 }
 
 const retryable = (status: number): boolean => status === 429 || status === 408 || status >= 500
@@ -41,6 +43,12 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
   const key = await rt.secrets.get(rt.config.webhookKeys[call.partner])
   const body = JSON.stringify(call.payload)
   const attempts = rt.webhookRetryDelaysMs.length + 1
+  const started = rt.now()
+  // Delivered, or failed every attempt (or refused): counted and timed per partner (core/metrics.ts).
+  const outcome = (name: 'WebhooksDelivered' | 'WebhooksFailed'): void => {
+    rt.metrics.add(name, { Partner: call.partner })
+    rt.metrics.add('WebhookLatency', { Partner: call.partner }, Math.max(0, Math.round(rt.now() - started)))
+  }
   let last = ''
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let retryAfter: string | null = null
@@ -57,6 +65,7 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
           [SIGNATURE_HEADER]: signWebhook(key, body),
           [EVENT_ID_HEADER]: call.eventId,
           [EVENT_TYPE_HEADER]: call.eventType,
+          ...(call.correlationId !== undefined ? { [CORRELATION_ID_HEADER]: call.correlationId } : {}),
           'user-agent': 'serverless-commerce-webhooks/1'
         },
         body,
@@ -65,8 +74,14 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
       })
       // Drain the body so the connection is reused; its content is the partner's business.
       await res.arrayBuffer().catch(() => undefined)
-      if (res.ok) return { status: res.status, attempts: attempt }
-      if (!retryable(res.status)) throw new WebhookError(`${call.partner} webhook answered ${res.status}`, call.partner, res.status)
+      if (res.ok) {
+        outcome('WebhooksDelivered')
+        return { status: res.status, attempts: attempt }
+      }
+      if (!retryable(res.status)) {
+        outcome('WebhooksFailed')
+        throw new WebhookError(`${call.partner} webhook answered ${res.status}`, call.partner, res.status)
+      }
       last = `answered ${res.status}`
       retryAfter = res.headers.get('retry-after')
     } catch (err) {
@@ -77,9 +92,10 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
       clearTimeout(timer)
     }
     if (attempt < attempts) {
-      rt.log.warn('webhook attempt failed, retrying', { partner: call.partner, eventId: call.eventId, attempt, result: last })
+      rt.log.warn('webhook attempt failed, retrying', { partner: call.partner, eventId: call.eventId, correlationId: call.correlationId, attempt, result: last })
       await rt.sleep(pause(rt.webhookRetryDelaysMs[attempt - 1] as number, retryAfter, rt.webhookMaxPauseMs))
     }
   }
+  outcome('WebhooksFailed')
   throw new WebhookError(`${call.partner} webhook ${last} after ${attempts} attempts`, call.partner)
 }

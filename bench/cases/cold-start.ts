@@ -1,15 +1,26 @@
 // Cold starts: a fresh `node` process per sample imports a bundle and answers one event. All the
 // variants of a group run round-robin (A B C A B C ...), so a noisy moment on the machine hits
 // every variant alike; each variant is compared with its baseline's samples from the same rounds.
+import { execFileSync } from 'node:child_process'
 import { startAwsStub } from '../lib/aws-stub.js'
 import { lambdaEnv } from '../lib/env.js'
 import { onExit, runProbe } from '../lib/processes.js'
 import { summarize, type Summary } from '../lib/stats.js'
 import { compare, type BenchCase, type BenchContext, type Row } from '../lib/types.js'
 import type { EventName } from '../lib/events.js'
+import { ensureNode22 } from '../../scripts/node22.js'
 
 interface ColdSample { totalMs: number; maxRssMiB: number; wallMs: number }
-interface Variant { label: string; bundle: string; event: EventName; status: number }
+interface Variant {
+  label: string
+  bundle: string
+  event: EventName
+  status: number
+  /** The Node binary (default: this process's). */
+  node?: string
+  /** Variables over the template's environment (lib/env.ts). */
+  env?: Record<string, string>
+}
 
 async function rounds (ctx: BenchContext, variants: Variant[], n: number): Promise<Map<string, ColdSample[]>> {
   const stub = await startAwsStub()
@@ -23,7 +34,7 @@ async function rounds (ctx: BenchContext, variants: Variant[], n: number): Promi
         const bundle = ctx.built.bundles[v.bundle]
         if (bundle === undefined) throw new Error(`no bundle ${v.bundle}`)
         const { result, wallMs } = await runProbe<{ totalMs: number; maxRssMiB: number; status: number }>(
-          ctx.built.probes.cold, [bundle, ctx.events[v.event]], env)
+          ctx.built.probes.cold, [bundle, ctx.events[v.event]], { ...env, ...v.env }, undefined, v.node)
         if (result.status !== v.status) throw new Error(`${v.label} answered ${result.status}, expected ${v.status}`)
         if (i >= 0) samples.get(v.label)?.push({ totalMs: result.totalMs, maxRssMiB: result.maxRssMiB, wallMs })
       }
@@ -33,6 +44,20 @@ async function rounds (ctx: BenchContext, variants: Variant[], n: number): Promi
     await stub.close()
   }
   return samples
+}
+
+/**
+ * What Lambda sets in a container of a function with active X-Ray tracing, and TRACING=Active (the
+ * template's default): the app then loads Powertools' Tracer at init and traces the invocation. The
+ * daemon's address is a UDP port nobody listens on; sending to it costs what it costs in Lambda.
+ */
+const TRACING_ON = {
+  TRACING: 'Active',
+  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+  LAMBDA_TASK_ROOT: '/var/task',
+  _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+  AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+  AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR'
 }
 
 const metrics = [
@@ -69,7 +94,8 @@ export const apiColdStart: BenchCase = {
       { label: 'api GET /docs', bundle: 'api', event: 'docs', status: 200 },
       { label: 'api GET /items/{id}, OpenAPI built at init (before)', bundle: 'api-live-openapi', event: 'getItem', status: 200 },
       { label: 'api GET /items/{id}, schemas compiled at init (before)', bundle: 'api-eager-compile', event: 'getItem', status: 200 },
-      { label: 'api GET /items/{id}, schemas compiled on first use', bundle: 'api-first-use-compile', event: 'getItem', status: 200 }
+      { label: 'api GET /items/{id}, schemas compiled on first use', bundle: 'api-first-use-compile', event: 'getItem', status: 200 },
+      { label: 'api GET /items/{id}, tracing on', bundle: 'api', event: 'getItem', status: 200, env: TRACING_ON }
     ]
     ctx.log(`cold start: ${variants.length} variants x ${n} rounds`)
     const s = await rounds(ctx, variants, n)
@@ -81,6 +107,8 @@ export const apiColdStart: BenchCase = {
       ...rowsFor('cold start', 'floor', get('floor'), 'hello', get('hello')).slice(0, 1),
       ...rowsFor('cold start, other routes', 'api POST /signin', get('api POST /signin'), 'floor', get('floor')),
       ...rowsFor('cold start, other routes', 'api GET /docs', get('api GET /docs'), 'floor', get('floor')),
+      ...rowsFor('cold start, tracing on', 'api GET /items/{id}, X-Ray tracing on (TRACING=Active)', get('api GET /items/{id}, tracing on'), 'floor', get('floor')),
+      ...rowsFor('cold start, tracing on', 'api GET /items/{id}, tracing on', get('api GET /items/{id}, tracing on'), 'tracing off', api).slice(0, 1),
       ...rowsFor('optimisation', 'prebuilt OpenAPI (after) vs built at init (before)', api, 'before',
         get('api GET /items/{id}, OpenAPI built at init (before)')),
       ...rowsFor('optimisation', 'validators/serializers compiled on first use (after) vs all at init (before)',
@@ -97,10 +125,52 @@ export const workerColdStart: BenchCase = {
     const n = ctx.quick ? 2 : 10
     const variants: Variant[] = [
       { label: 'worker, one stream record', bundle: 'worker', event: 'streamRecord', status: 200 },
-      { label: 'worker-plain', bundle: 'worker-plain', event: 'streamRecord', status: 200 }
+      { label: 'worker-plain', bundle: 'worker-plain', event: 'streamRecord', status: 200 },
+      { label: 'worker, one stream record, tracing on', bundle: 'worker', event: 'streamRecord', status: 200, env: TRACING_ON }
     ]
     ctx.log(`worker cold start: ${variants.length} variants x ${n} rounds`)
     const s = await rounds(ctx, variants, n)
-    return rowsFor('cold start, worker', 'worker, one stream record', s.get(variants[0]!.label) ?? [], 'worker-plain', s.get('worker-plain') ?? [], 1.2, '<= 1.2x')
+    const worker = s.get(variants[0]!.label) ?? []
+    return [
+      ...rowsFor('cold start, worker', 'worker, one stream record', worker, 'worker-plain', s.get('worker-plain') ?? [], 1.2, '<= 1.2x'),
+      ...rowsFor('cold start, tracing on', 'worker, one stream record, tracing on', s.get(variants[2]!.label) ?? [], 'tracing off', worker).slice(0, 1)
+    ]
+  }
+}
+
+/**
+ * The cold starts on Node 22, the Lambda runtime's version (scripts/node22.ts finds or installs it):
+ * the API against the floor and the worker against its plain handler, both on Node 22, with the
+ * same targets; the API on Node 22 against the API on this machine's Node; and what the template's
+ * NODE_OPTIONS=--enable-source-maps costs the API there (Node 22 reads the maps of every module it
+ * loads at load time: far more than Node 20 does).
+ */
+export const node22ColdStart: BenchCase = {
+  name: 'cold start, Node 22',
+  async run (ctx) {
+    const n = ctx.quick ? 2 : 10
+    const node22 = ensureNode22(process.env, ctx.log)
+    const version = execFileSync(node22, ['--version'], { encoding: 'utf8' }).trim()
+    const on22 = (label: string): string => `${label} (Node ${version})`
+    const variants: Variant[] = [
+      { label: on22('api GET /items/{id}'), bundle: 'api', event: 'getItem', status: 200, node: node22 },
+      { label: on22('floor'), bundle: 'floor', event: 'getItem', status: 200, node: node22 },
+      { label: on22('worker, one stream record'), bundle: 'worker', event: 'streamRecord', status: 200, node: node22 },
+      { label: on22('worker-plain'), bundle: 'worker-plain', event: 'streamRecord', status: 200, node: node22 },
+      { label: `api GET /items/{id} (Node ${process.version})`, bundle: 'api', event: 'getItem', status: 200 },
+      { label: on22('api GET /items/{id} without source maps'), bundle: 'api', event: 'getItem', status: 200, node: node22, env: { NODE_OPTIONS: '' } }
+    ]
+    ctx.log(`cold start on Node ${version}: ${variants.length} variants x ${n} rounds`)
+    const s = await rounds(ctx, variants, n)
+    const get = (label: string): ColdSample[] => s.get(label) ?? []
+    const [api, floor, worker, plain, apiHere, noMaps] = variants.map((v) => get(v.label)) as [ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[]]
+    return [
+      ...rowsFor('cold start, Node 22', on22('api GET /items/{id}'), api, on22('floor'), floor, 1.15, '<= 1.15x'),
+      ...rowsFor('cold start, Node 22', on22('worker, one stream record'), worker, on22('worker-plain'), plain, 1.2, '<= 1.2x'),
+      ...(version.split('.')[0] === process.version.split('.')[0]
+        ? []
+        : rowsFor('cold start, Node 22', on22('api GET /items/{id}'), api, `the same on Node ${process.version}`, apiHere).slice(0, 1)),
+      ...rowsFor('cold start, Node 22', on22('api GET /items/{id} with source maps (the template\'s NODE_OPTIONS)'), api, 'without', noMaps).slice(0, 1)
+    ]
   }
 }

@@ -32,6 +32,7 @@ export function lambdaEnv (awsEndpoint: string): Record<string, string> {
     ITEMS_TABLE: 'items',
     ORDERS_TABLE: 'orders',
     IDEMPOTENCY_TABLE: 'idempotency',
+    SUPPRESSIONS_TABLE: 'mail-suppressions',
     EVENT_BUS_NAME: 'commerce-bench',
     USER_POOL_ID: 'us-east-1_bench',
     USER_POOL_CLIENT_ID: 'bench-client',

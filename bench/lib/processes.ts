@@ -23,11 +23,12 @@ export interface ProbeRun<T> { result: T; wallMs: number }
 
 /**
  * Runs `node <script> ...args` and reads the one JSON line it writes on fd 3. The wall time is from
- * spawn to exit: the process start, the import and the answer.
+ * spawn to exit: the process start, the import and the answer. `node` is this process's Node unless
+ * given (the cold-start case also runs Node 22, the Lambda runtime's version).
  */
-export async function runProbe<T> (script: string, args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<ProbeRun<T>> {
+export async function runProbe<T> (script: string, args: string[], env: Record<string, string>, timeoutMs = 60_000, node = process.execPath): Promise<ProbeRun<T>> {
   const started = performance.now()
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(node, [script, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'pipe']
   })

@@ -25,7 +25,9 @@ export async function replayOrder (target: Target, orderId: string): Promise<Ord
     const bus = await target.physicalId('OrdersEventBus')
     const res = await ddb.send(new GetItemCommand({ TableName: table, Key: { id: { S: orderId } }, ConsistentRead: true }))
     if (res.Item === undefined) throw new OrderNotFoundError(orderId)
-    const replayed = replayEventsOf(toPublicOrder(unmarshall(res.Item)))
+    const row = unmarshall(res.Item)
+    // The stored history too: each replayed event keeps the correlation id of the request that made it.
+    const replayed = replayEventsOf(toPublicOrder(row), Array.isArray(row.history) ? row.history : [])
     // One call per event, in the order's order: EventBridge does not order the entries of one call.
     for (const event of replayed) {
       const out = await events.send(new PutEventsCommand({

@@ -8,7 +8,8 @@ import { SESv2Client } from '@aws-sdk/client-sesv2'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { randomUUID } from 'node:crypto'
 import { ledgerRecordId, type Channel, type Claim, type EffectLedger } from '../../workers/effect-ledger.js'
-import type { WorkerMetrics } from '../../workers/metrics.js'
+import type { MetricsSink } from '../../core/metrics.js'
+import { suppressionKey, type MailSuppressions, type Suppression } from '../../workers/mail-suppressions.js'
 import { loadConfig, type Config } from '../../core/config.js'
 import { createWorkerRuntime, type WorkerLog, type WorkerRuntime } from '../../workers/runtime.js'
 import { DETAIL_TYPES, EVENT_SOURCE, type OrderEventDetail, type OrderStatus, type PublicOrder } from '../../domain/events.js'
@@ -115,9 +116,17 @@ export class MemoryLedger implements EffectLedger {
   }
 }
 
-export function memoryMetrics (): WorkerMetrics & { counts: Array<{ name: string; dimensions: Record<string, string> }> } {
-  const counts: Array<{ name: string; dimensions: Record<string, string> }> = []
-  return { counts, count: (name, dimensions = {}) => { counts.push({ name, dimensions }) } }
+/** The worker's metrics sink, keeping what was recorded (name and dimensions, one entry per add). */
+export function memoryMetrics (): MetricsSink & { counts: Array<{ name: string; dimensions: Record<string, string>; value: number }> } {
+  const counts: Array<{ name: string; dimensions: Record<string, string>; value: number }> = []
+  return { counts, add: (name, dimensions, value = 1) => { counts.push({ name, dimensions: dimensions as Record<string, string>, value }) }, flush: () => {} }
+}
+
+/** The mail suppression list in memory (workers/mail-suppressions.ts's interface). */
+export class MemorySuppressions implements MailSuppressions {
+  readonly entries = new Map<string, Suppression>()
+  async isSuppressed (address: string): Promise<boolean> { return this.entries.has(suppressionKey(address)) }
+  async suppress (address: string, s: Suppression): Promise<void> { this.entries.set(suppressionKey(address), s) }
 }
 
 export interface LogLine { level: string; message: string; extra?: Record<string, unknown> }
@@ -151,7 +160,7 @@ export function testConfig (env: Record<string, string> = {}): Config {
 }
 
 export type TestRuntime = WorkerRuntime & {
-  ses: SESv2Client; sqs: SQSClient; ledger: MemoryLedger; log: ReturnType<typeof memoryLog>; metrics: ReturnType<typeof memoryMetrics>
+  ses: SESv2Client; sqs: SQSClient; ledger: MemoryLedger; suppressions: MemorySuppressions; log: ReturnType<typeof memoryLog>; metrics: ReturnType<typeof memoryMetrics>
 }
 
 /** A runtime over fresh (unmocked-by-default) clients, an in-memory ledger, no real pauses. */
@@ -163,6 +172,7 @@ export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record
     ses: new SESv2Client({ region: 'us-east-1', credentials, maxAttempts: 1 }),
     sqs: new SQSClient({ region: 'us-east-1', credentials, maxAttempts: 1 }),
     ledger: new MemoryLedger(),
+    suppressions: new MemorySuppressions(),
     log: memoryLog(),
     metrics: memoryMetrics(),
     sleep: async () => {},

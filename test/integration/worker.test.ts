@@ -331,7 +331,7 @@ t.test('no webhook URL (the template\'s default): the webhook is skipped with a 
   await s.worker.settled()
   t.equal(s.hooks.length, 0)
   t.ok(s.log.lines.some((l) => l.message === 'webhook skipped: no URL configured'))
-  t.same(metrics.counts, [{ name: 'WebhooksSkipped', dimensions: { partner: 'warehouse' } }])
+  t.same(metrics.counts.filter((c) => c.name === 'WebhooksSkipped'), [{ name: 'WebhooksSkipped', dimensions: { Partner: 'warehouse' }, value: 1 }])
   t.equal(s.worker.queues.byName('local-order-events-dlq').messages.size, 0, 'nothing parked, nothing retried')
   t.notOk(s.log.lines.some((l) => l.level === 'error' || l.level === 'warn'))
 })

@@ -137,6 +137,6 @@ t.test('kept on disk: a restart keeps sent messages, and returns in-flight ones 
   t.same(got.map((x) => JSON.parse(x.Body ?? '{}')['detail-type'] ?? 'plain').sort(), ['OrderPlaced', 'plain'])
 })
 
-t.test('the rules come from the template: one rule, to the effects queue', async (t) => {
-  t.same(templateRules().map((r) => [r.name, r.targets]), [['OrderEventsRule', [{ queue: 'OrderEffectsQueue' }]]])
+t.test("the rules come from the template: the order events' and SES's mail feedback, both to the effects queue", async (t) => {
+  t.same(templateRules().map((r) => [r.name, r.targets]).sort(), [['MailFeedbackRule', [{ queue: 'OrderEffectsQueue' }]], ['OrderEventsRule', [{ queue: 'OrderEffectsQueue' }]]])
 })

@@ -3,6 +3,8 @@
 import t from 'tap'
 import AjvDraft04 from 'ajv-draft-04'
 import { readFileSync, readdirSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { loadTemplate, parseTemplate, TEMPLATE_PATH, type CfnResource, type CfnTemplate } from '../../infra/template.js'
 import { ConfigError, DEPLOYED_ENV, ENV_NOT_FROM_TEMPLATE, loadConfig } from '../../core/config.js'
 import { API_IAM_ACTIONS, API_IDEMPOTENCY_KEY_PREFIXES, API_TABLE_ACTIONS } from '../../core/iam.js'
@@ -39,6 +41,46 @@ t.test('the template validates against the SAM schema', async (t) => {
   t.notOk(validate(broken), 'an unknown AWS::Serverless::Function property fails validation')
 })
 
+// Resource types whose data a deploy must never lose: a deletion or a replacement (a changed
+// immutable property) would otherwise leave the functions pointed at a new, empty one.
+const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::Cognito::UserPool', 'AWS::SecretsManager::Secret', 'AWS::SQS::Queue', 'AWS::S3::Bucket', 'AWS::KMS::Key']
+
+t.test('prod retains every stateful resource on stack deletion and on replacement', async (t) => {
+  t.same(template.Transform, ['AWS::LanguageExtensions', 'AWS::Serverless-2016-10-31'],
+    'AWS::LanguageExtensions (which resolves an !If in DeletionPolicy) runs before the SAM transform')
+  t.same((template.Conditions as Record<string, unknown>).IsProd, { 'Fn::Equals': [{ Ref: 'Stage' }, 'prod'] })
+  const stateful = Object.entries(resources).filter(([, r]) => STATEFUL_TYPES.includes(r.Type))
+  for (const id of ['ItemsTable', 'OrdersTable', 'IdempotencyTable', 'UserPool', 'CursorSecret', 'OrdersStreamDeadLetterQueue', 'EventsDeadLetterQueue']) {
+    t.ok(stateful.some(([name]) => name === id), `${id} is among the stateful resources`)
+  }
+  // The policy as CloudFormation resolves it on each stage.
+  const policyOn = (value: unknown, stage: string): unknown => {
+    const v = value as { 'Fn::If'?: [string, unknown, unknown] } | undefined
+    if (v?.['Fn::If'] === undefined) return value
+    const [condition, yes, no] = v['Fn::If']
+    t.equal(condition, 'IsProd')
+    return stage === 'prod' ? yes : no
+  }
+  for (const [id, r] of stateful) {
+    for (const attribute of ['DeletionPolicy', 'UpdateReplacePolicy']) {
+      t.equal(policyOn(r[attribute], 'prod'), 'Retain', `${id}: ${attribute} is Retain in prod`)
+      t.equal(policyOn(r[attribute], 'dev'), 'Delete', `${id}: ${attribute} is Delete in dev (a dev stack cleans up after itself)`)
+    }
+  }
+})
+
+t.test('cfn-lint finds nothing in the template', async (t) => {
+  // cfn-lint (Python, on the project's machine image) checks every resource against AWS's
+  // specifications, the LanguageExtensions functions included.
+  const run = promisify(execFile)
+  const { stdout } = await run('cfn-lint', [TEMPLATE_PATH], { timeout: 120_000 })
+    .catch((err: NodeJS.ErrnoException & { stdout?: string }) => {
+      if (err.code === 'ENOENT') throw new Error('cfn-lint is not on the PATH (pip install cfn-lint)')
+      return { stdout: err.stdout ?? err.message }
+    })
+  t.equal(stdout.trim(), '', 'no findings')
+})
+
 t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', async (t) => {
   const keys = (id: string): string[] => props(id).KeySchema.map((k: any) => `${k.AttributeName}:${k.KeyType}`)
   const index = (id: string, name: string): string[] | undefined =>
@@ -54,6 +96,8 @@ t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', 
   t.equal(props('OrdersTable').StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES', 'the worker compares old and new images')
   t.same(keys('IdempotencyTable'), ['id:HASH'])
   t.same(props('IdempotencyTable').TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true }, "Powertools' default expiry attribute")
+  t.same(keys('MailSuppressionsTable'), ['id:HASH'], 'suppressed addresses, keyed by the lower-cased address')
+  t.equal(props('MailSuppressionsTable').TimeToLiveSpecification, undefined, 'a suppression never expires by itself')
   for (const [id, name] of [['ItemsTable', 'id'], ['ItemsTable', 'category'], ['ItemsTable', 'typeBrandId'], ['OrdersTable', 'userId'], ['OrdersTable', 'createdAt'], ['IdempotencyTable', 'id']]) {
     t.equal(attrType(id!, name!), 'S', `${id}.${name} is a string`)
   }
@@ -140,7 +184,7 @@ t.test('one rule sends every order event type, and no other event, to the effect
     .map((f) => JSON.parse(readFileSync(new URL(`../../events/${f}`, import.meta.url), 'utf8')) as Record<string, any>)
   t.same(samples.map((e) => e['detail-type']).sort(), [...DETAIL_TYPES].sort(), 'events/ has one sample of each type')
   const rules = ofType('AWS::Events::Rule')
-  t.same(rules.map(([id]) => id), ['OrderEventsRule'])
+  t.same(rules.map(([id]) => id).sort(), ['MailFeedbackRule', 'OrderEventsRule'], "the order events' rule, and SES's mail feedback (checked below)")
   const rule = props('OrderEventsRule')
   t.same(rule.EventBusName, { Ref: 'OrdersEventBus' })
   for (const sample of samples) t.ok(matchesPattern(rule.EventPattern, sample), `matches ${sample['detail-type'] as string}`)
@@ -150,12 +194,31 @@ t.test('one rule sends every order event type, and no other event, to the effect
   t.ok(rule.Targets[0].RetryPolicy.MaximumEventAgeInSeconds >= 3600, 'EventBridge retries delivering to the queue for hours')
   const events: Record<string, any> = props('WorkerFunction').Events
   t.notOk(Object.values(events).some((e) => e.Type === 'EventBridgeRule'), 'no rule invokes the worker asynchronously (Lambda would drop a failed event after two retries)')
-  // EventBridge may send to the effects queue and its dead-letter queue for this rule only.
+  // EventBridge may send to the effects queue and its dead-letter queue for these two rules only.
   for (const id of ['OrderEffectsQueuePolicy', 'EventsDeadLetterQueuePolicy']) {
     const policy = props(id).PolicyDocument.Statement[0]
     t.same(policy.Principal, { Service: 'events.amazonaws.com' }, id)
-    t.same(policy.Condition, { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['OrderEventsRule', 'Arn'] } } }, id)
+    t.same(policy.Condition, { ArnEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': ['OrderEventsRule', 'Arn'] }, { 'Fn::GetAtt': ['MailFeedbackRule', 'Arn'] }] } }, id)
   }
+})
+
+t.test("SES's bounces and complaints of the configuration set reach the worker", async (t) => {
+  const set = props('OrderMailConfigurationSet')
+  t.same(set.SuppressionOptions, { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] }, "SES's own suppression behind the worker's")
+  t.same(set.ReputationOptions, { ReputationMetricsEnabled: true })
+  const destination = props('OrderMailFeedbackDestination')
+  t.same(destination.ConfigurationSetName, { Ref: 'OrderMailConfigurationSet' })
+  t.same([...destination.EventDestination.MatchingEventTypes].sort(), ['BOUNCE', 'COMPLAINT'])
+  t.match(JSON.stringify(destination.EventDestination.EventBridgeDestination.EventBusArn), /event-bus\/default/, 'SES publishes to the default bus only')
+  const rule = props('MailFeedbackRule')
+  t.equal(rule.EventBusName, undefined, 'the rule is on the default bus')
+  const bounce = JSON.parse(readFileSync(new URL('../../events/ses-bounce.json', import.meta.url), 'utf8'))
+  t.ok(matchesPattern(rule.EventPattern, bounce), 'the sample bounce (events/ses-bounce.json) matches it')
+  t.ok(matchesPattern(rule.EventPattern, { ...bounce, 'detail-type': 'Email Complaint Received' }), 'so does a complaint')
+  t.notOk(matchesPattern(rule.EventPattern, { ...bounce, 'detail-type': 'Email Delivered' }), 'a delivery does not')
+  t.match(rule.Targets, [{ Arn: { 'Fn::GetAtt': ['OrderEffectsQueue', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } } }],
+    'to the effects queue, like the order events: retried, then parked, never dropped')
+  t.same(functionEnv('WorkerFunction').SES_CONFIGURATION_SET, { Ref: 'OrderMailConfigurationSet' }, 'the worker sends with the set')
 })
 
 t.test('the effects queue: retried on the worker\'s schedule, then parked with the event, redrivable', async (t) => {
@@ -233,14 +296,19 @@ function resourcesFor (roleId: string, action: string): string[] {
   return statements(roleId).filter((s) => [s.Action].flat().includes(action)).flatMap((s) => flat(s.Resource)).map((r) => JSON.stringify(r)).sort()
 }
 
+const X_RAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']
+
 t.test("each function's role grants exactly the actions its code declares, on its own resources", async (t) => {
   for (const [fn, roleId, declared] of [['ApiFunction', 'ApiFunctionRole', API_IAM_ACTIONS], ['WorkerFunction', 'WorkerFunctionRole', WORKER_IAM_ACTIONS]] as const) {
     t.same(props(fn).Role, { 'Fn::GetAtt': [roleId, 'Arn'] }, `${fn} uses its own role (SAM adds no policies of its own)`)
     t.notOk('Policies' in props(fn), `${fn} has no SAM policy templates beside its role`)
     t.same(actionsOf(roleId), [...declared].sort(), `${roleId}'s actions equal the declared list, both ways`)
     for (const s of statements(roleId)) {
+      // X-Ray's write actions have no resource-level permissions: the one place "*" is allowed.
+      if ([s.Action].flat().every((a) => X_RAY_ACTIONS.includes(a))) continue
       t.notOk(JSON.stringify(s.Resource).match(/"\*"/), `${roleId}: no "*" resource (${[s.Action].flat().join(', ')})`)
     }
+    t.same(resourcesFor(roleId, 'xray:PutTraceSegments'), ['"*"'], `${roleId}: X-Ray's actions, alone in their statement`)
   }
   const ref = (id: string): string => JSON.stringify({ Ref: id })
   const arn = (id: string): string => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })
@@ -249,6 +317,9 @@ t.test("each function's role grants exactly the actions its code declares, on it
   t.same(resourcesFor('WorkerFunctionRole', 'secretsmanager:GetSecretValue'), [ref('DeliveryWebhookSecret'), ref('WarehouseWebhookSecret')].sort(),
     'the worker reads the webhook keys only')
   t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:UpdateItem'), [arn('IdempotencyTable')], 'the worker writes its effects ledger only')
+  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'), [arn('MailSuppressionsTable')], 'and mail suppressions')
+  t.same(resourcesFor('WorkerFunctionRole', 'ses:SendEmail').filter((r) => r.includes('configuration-set')),
+    [JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${OrderMailConfigurationSet}' })], 'the worker may send with its configuration set')
   t.same(resourcesFor('WorkerFunctionRole', 'sqs:SendMessage'), [arn('EventsDeadLetterQueue'), arn('OrdersStreamDeadLetterQueue')].sort(), 'the worker sends to its dead-letter queues only')
   t.same(resourcesFor('WorkerFunctionRole', 'sqs:ReceiveMessage'), [arn('OrderEffectsQueue'), arn('OrdersStreamReplayQueue')].sort())
   t.same(resourcesFor('WorkerFunctionRole', 'events:PutEvents'), [arn('OrdersEventBus')])
@@ -343,6 +414,9 @@ t.test('functions: runtime, architecture, makefile build of the bundles scripts/
   const globals = (template as any).Globals.Function
   t.equal(globals.Runtime, 'nodejs22.x')
   t.same(globals.Architectures, ['arm64'])
+  t.same(globals.Tracing, { Ref: 'TracingMode' }, 'X-Ray tracing of both functions, from one parameter')
+  t.same(globalEnv.TRACING, { Ref: 'TracingMode' }, '... which the code reads as TRACING (the Tracer loads only when Active)')
+  t.equal(template.Parameters?.TracingMode?.Default, 'Active')
   const makefile = readFileSync(new URL('../../Makefile', import.meta.url), 'utf8')
   const bundles = { ApiFunction: 'api', WorkerFunction: 'worker' } as const
   for (const [id, bundle] of Object.entries(bundles)) {

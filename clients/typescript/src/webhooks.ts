@@ -11,6 +11,8 @@ export const SIGNATURE_HEADER = 'x-commerce-signature'
 /** `<orderId>:<status>`, the same on every retry and redelivery: deduplicate on it. */
 export const EVENT_ID_HEADER = 'x-commerce-event-id'
 export const EVENT_TYPE_HEADER = 'x-commerce-event-type'
+/** The id of the API request that made the order change (its x-request-id): quote it when asking about a webhook. */
+export const CORRELATION_ID_HEADER = 'x-correlation-id'
 export const DEFAULT_TOLERANCE_SECONDS = 300
 
 export type WebhookCheck =

@@ -1,0 +1,30 @@
+// The app's metrics sink (core/metrics.ts) as `app.metrics`, and how a request names its route in a
+// metric's dimension: the route's pattern (`POST /orders/:orderId/cancel`), never its URL, so the
+// values are as many as the routes. Routes record their business metrics and flush at once (one
+// flush per request in Lambda); the errors plugin records 5xx and 429 answers by route.
+import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
+import { createMetrics, serviceName, type MetricsSink } from '../core/metrics.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: MetricsSink
+  }
+}
+
+export interface MetricsPluginOptions {
+  /** A sink of the caller's (tests capture the lines); default: EMF lines on stdout. */
+  sink?: MetricsSink
+}
+
+/** The route dimension: method and route pattern; `unmatched` for a request no route took. */
+export const routeOf = (request: FastifyRequest): string =>
+  `${request.method} ${request.routeOptions.url ?? 'unmatched'}`
+
+export default fp<MetricsPluginOptions>(async function metricsPlugin (app, opts) {
+  app.decorate('metrics', opts.sink ?? createMetrics({
+    service: serviceName(app.config.functionName, 'api'),
+    // LOG_LEVEL=silent prints nothing, metric lines included (the tests run so).
+    enabled: app.config.logLevel !== 'silent'
+  }))
+}, { name: 'metrics' })
