@@ -28,7 +28,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   logPretty: boolean
   /** suppressions: addresses that bounced or complained, sent no more order mail (the worker's). */
-  tables: { items: string; orders: string; idempotency: string; suppressions: string }
+  /** catalogIndex: the items' search tokens and category counters (docs/ARCHITECTURE.md, "Catalog index"). */
+  tables: { items: string; orders: string; idempotency: string; suppressions: string; catalogIndex: string }
   eventBusName: string
   cognito: { userPoolId: string; clientId: string; issuer: string }
   corsOrigins: '*' | string[]
@@ -208,7 +209,8 @@ export function loadConfig (env: Env = process.env): Config {
       items: read('ITEMS_TABLE') ?? 'items',
       orders: read('ORDERS_TABLE') ?? 'orders',
       idempotency: read('IDEMPOTENCY_TABLE') ?? 'idempotency',
-      suppressions: read('SUPPRESSIONS_TABLE') ?? 'mail-suppressions'
+      suppressions: read('SUPPRESSIONS_TABLE') ?? 'mail-suppressions',
+      catalogIndex: read('CATALOG_INDEX_TABLE') ?? 'catalog-index'
     },
     eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
     cognito: { userPoolId, clientId, issuer },
@@ -264,7 +266,7 @@ const COMMON_DEPLOYED_ENV = [
   'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'
 ] as const
 export const DEPLOYED_ENV = {
-  api: [...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'SES_CONFIGURATION_SET'],
+  api: [...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'SES_CONFIGURATION_SET', 'CATALOG_INDEX_TABLE'],
   worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'SES_CONFIGURATION_SET', 'PICKUP_ADDRESS', 'EVENTS_DLQ_URL', 'ORDERS_STREAM_DLQ_URL']
 } as const
 

@@ -17,7 +17,10 @@ export const API_TABLE_ACTIONS = {
   'OrdersTable/index/byUser': ['dynamodb:Query'],
   // Idempotency-Key answers (read alone or with the items, written in the order's transaction) and
   // signup notices (one conditional Put).
-  IdempotencyTable: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem']
+  IdempotencyTable: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+  // The catalog index (data/catalog-index.ts): written in the items' transactions, empty counters
+  // deleted, read by GET /categories and the search.
+  CatalogIndexTable: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']
 } as const
 
 /**

@@ -1,26 +1,65 @@
 // The items table: reads for shoppers, writes for admins, and the atomic stock adjustment orders
 // rely on. Filters are key-condition Queries on the byCategory index (category + begins_with on
-// `type#brand#id`); only the unfiltered list and a category-less `q` search read the whole table.
+// `type#brand#id`); the unfiltered list is one bounded Scan page; `q` reads the token index
+// (data/items-search.ts) and GET /categories the category counters (data/catalog-index.ts).
+// Every create, replace and delete writes the item and its index rows in one transaction.
 import {
-  DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand,
+  GetCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand,
   type DynamoDBDocumentClient, type QueryCommandInput, type ScanCommandInput
 } from '@aws-sdk/lib-dynamodb'
 import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { Problem } from '../core/problem.js'
 import {
-  normaliseQuery, stockNeeded, summariseCategories, toStoredItem, typeBrandPrefix,
+  stockNeeded, toStoredItem, typeBrandPrefix,
   type CategorySummary, type ItemFilters, type ItemInput, type StoredItem
 } from '../domain/catalog.js'
-import { mapAwsError } from './aws-errors.js'
+import { indexChange, indexStateOf, isEmptyChange, type IndexChange, type IndexState } from '../domain/catalog-index.js'
+import { mapAwsError, serviceBusy } from './aws-errors.js'
+import { dropEmptyCounters, indexActions, readCategories, type TransactAction } from './catalog-index.js'
+import { reasonsOf, withConflictRetry } from './transactions.js'
 
 export const BY_CATEGORY_INDEX = 'byCategory'
 /** Items DynamoDB evaluates per round trip of a filtered page, and the round trips per request. */
 const FILTERED_BATCH = 100
 const MAX_ROUNDS = 10
 
+/** Read, compute, write attempts of a write whose item changed between its read and its transaction. */
+const WRITE_ATTEMPTS = 4
+
 type Key = Record<string, unknown>
 export interface ItemsPage { items: StoredItem[]; lastKey?: Key }
+export interface ItemsTables { items: string; catalogIndex: string }
+export type ReindexResult = 'current' | 'indexed' | 'stale'
+
+/** The index state an item was indexed with; undefined for an item not indexed yet. */
+export function storedIndexState (item: StoredItem): IndexState | undefined {
+  if (typeof item.searchWords !== 'string') return undefined
+  return { id: item.id, category: item.category, type: item.type, brand: item.brand, words: item.searchWords }
+}
+
+/** Whether a replacement would store exactly what is stored (then PUT writes nothing). */
+function sameContent (old: StoredItem, next: StoredItem): boolean {
+  return old.category === next.category && old.type === next.type && old.brand === next.brand &&
+    old.title === next.title && old.description === next.description && old.storage === next.storage &&
+    old.price === next.price && old.currency === next.currency && old.searchWords === next.searchWords &&
+    JSON.stringify(old.colorPreference) === JSON.stringify(next.colorPreference)
+}
+
+/**
+ * The condition that the item still has the index state it was read with: a write computed its
+ * index rows and counter changes from that state, so it must not apply to another one. Stock
+ * changes (orders) leave these attributes alone and never conflict with it.
+ */
+function indexCondition (item: StoredItem): { expr: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const names: Record<string, string> = { '#id': 'id', '#sw': 'searchWords' }
+  if (item.searchWords === undefined) return { expr: 'attribute_exists(#id) AND attribute_not_exists(#sw)', names, values: {} }
+  return {
+    expr: 'attribute_exists(#id) AND #sw = :oldWords AND #category = :oldCategory AND #type = :oldType AND #brand = :oldBrand',
+    names: { ...names, '#category': 'category', '#type': 'type', '#brand': 'brand' },
+    values: { ':oldWords': item.searchWords, ':oldCategory': item.category, ':oldType': item.type, ':oldBrand': item.brand }
+  }
+}
 
 export const itemNotFound = (id: string): Problem => new Problem(404, 'item_not_found', `No item with id ${id}`)
 
@@ -55,7 +94,8 @@ function stockFromFailure (err: ConditionalCheckFailedException): number | undef
   return Number(unmarshall(old).stock ?? 0)
 }
 
-export function createItemsRepository (ddb: DynamoDBDocumentClient, tableName: string) {
+export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: ItemsTables) {
+  const tableName = tables.items
   const send = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn()
@@ -64,19 +104,50 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tableName: s
     }
   }
 
-  async function get (id: string): Promise<StoredItem | undefined> {
-    const res = await send(() => ddb.send(new GetCommand({ TableName: tableName, Key: { id } })))
+  async function get (id: string, opts: { consistent?: boolean } = {}): Promise<StoredItem | undefined> {
+    const res = await send(() => ddb.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: opts.consistent })))
     return res.Item as StoredItem | undefined
   }
 
   /**
-   * One page. DynamoDB applies Limit before a FilterExpression, so a filtered page loops until it
-   * holds limit + 1 matches (the extra one only proves there is more) or the data ends. The resume
-   * key is then the last *returned* item's key, never LastEvaluatedKey past an unreturned match:
-   * pages neither skip nor repeat. After MAX_ROUNDS a sparse search returns a short page whose key
-   * is LastEvaluatedKey: every match up to it was returned.
+   * One transaction: the item's own action first, then its index rows and counters. 'stale' when
+   * the item's condition failed (it changed since it was read); a conflict with another
+   * transaction is retried, then a 503.
    */
-  async function list (filters: ItemFilters, limit: number, startKey?: Key): Promise<ItemsPage> {
+  async function transact (itemAction: TransactAction, change: IndexChange): Promise<'done' | 'stale'> {
+    // A change the index does not see (price, colours, storage) is a plain conditional update:
+    // half the write units of a transaction of one.
+    if (isEmptyChange(change) && itemAction.Update !== undefined) {
+      try {
+        await ddb.send(new UpdateCommand(itemAction.Update))
+        return 'done'
+      } catch (err) {
+        if (isConditionFailure(err)) return 'stale'
+        throw mapAwsError(err)
+      }
+    }
+    try {
+      await withConflictRetry(() => ddb.send(new TransactWriteCommand({
+        TransactItems: [itemAction, ...indexActions(tables.catalogIndex, change)]
+      })))
+    } catch (err) {
+      if (reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed') return 'stale'
+      throw mapAwsError(err)
+    }
+    await dropEmptyCounters(ddb, tables.catalogIndex, change)
+    return 'done'
+  }
+
+  /**
+   * One page of the unfiltered list (a Scan page: Limit bounds what it reads) or of a category's
+   * items (the byCategory index). DynamoDB applies Limit before a FilterExpression, so a brand
+   * filter without a type loops until the page holds limit + 1 matches (the extra one only proves
+   * there is more) or the data ends. The resume key is then the last *returned* item's key, never
+   * LastEvaluatedKey past an unreturned match: pages neither skip nor repeat. After MAX_ROUNDS a
+   * sparse filter returns a short page whose key is LastEvaluatedKey: every match up to it was
+   * returned. `q` is not handled here: see data/items-search.ts.
+   */
+  async function list (filters: Omit<ItemFilters, 'q'>, limit: number, startKey?: Key): Promise<ItemsPage> {
     const fromIndex = filters.category !== undefined
     const names: Record<string, string> = {}
     const values: Record<string, unknown> = {}
@@ -86,11 +157,6 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tableName: s
       names['#brand'] = 'brand'
       values[':brand'] = filters.brand
       conditions.push('#brand = :brand')
-    }
-    if (filters.q !== undefined && normaliseQuery(filters.q) !== '') {
-      names['#search'] = 'searchText'
-      values[':q'] = normaliseQuery(filters.q)
-      conditions.push('contains(#search, :q)')
     }
     const filtered = conditions.length > 0
     const base: QueryCommandInput & ScanCommandInput = { TableName: tableName }
@@ -130,65 +196,138 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tableName: s
     return lastEvaluated === undefined ? { items: found } : { items: found, lastKey: lastEvaluated }
   }
 
+  async function insert (item: StoredItem): Promise<'done' | 'stale'> {
+    return transact({ Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(id)' } },
+      indexChange(undefined, indexStateOf(item)))
+  }
+
   async function create (id: string, input: ItemInput, stock: number, now: string): Promise<StoredItem> {
     const item = toStoredItem(id, input, stock, now, now)
-    try {
-      await ddb.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(id)' }))
-    } catch (err) {
-      if (isConditionFailure(err)) throw new Problem(409, 'item_exists', `An item with id ${id} already exists`)
-      throw mapAwsError(err)
-    }
+    if (await insert(item) === 'stale') throw new Problem(409, 'item_exists', `An item with id ${id} already exists`)
     return item
   }
 
-  /** Replaces everything but the stock (changed only through adjustStock) and createdAt. */
-  async function replace (id: string, input: ItemInput, now: string): Promise<StoredItem> {
-    const next = toStoredItem(id, input, 0, '', now)
-    const fields = ['category', 'type', 'brand', 'title', 'description', 'colorPreference', 'price', 'currency', 'updatedAt', 'typeBrandId', 'searchText'] as const
-    const names: Record<string, string> = { '#id': 'id' }
-    const values: Record<string, unknown> = {}
+  /** Replaces every field but the stock (changed only through adjustStock) and createdAt; undefined when `old` is stale. */
+  async function replaceFrom (old: StoredItem, input: ItemInput, now: string): Promise<StoredItem | undefined> {
+    const next = toStoredItem(old.id, input, old.stock, old.createdAt, now)
+    if (sameContent(old, next)) return old
+    const fields = ['category', 'type', 'brand', 'title', 'description', 'colorPreference', 'price', 'currency', 'updatedAt', 'typeBrandId', 'searchWords'] as const
+    const cond = indexCondition(old)
+    const names: Record<string, string> = { ...cond.names, '#storage': 'storage', '#searchText': 'searchText' }
+    const values: Record<string, unknown> = { ...cond.values }
     const sets = fields.map((f) => {
       names[`#${f}`] = f
       values[`:${f}`] = next[f]
       return `#${f} = :${f}`
     })
-    names['#storage'] = 'storage'
     let update = `SET ${sets.join(', ')}`
     if (next.storage !== undefined) {
       values[':storage'] = next.storage
-      update += ', #storage = :storage'
+      update += ', #storage = :storage REMOVE #searchText'
     } else {
-      update += ' REMOVE #storage'
+      // searchText: the search attribute of items written before the catalog index.
+      update += ' REMOVE #storage, #searchText'
     }
-    try {
-      const res = await ddb.send(new UpdateCommand({
+    const outcome = await transact({
+      Update: {
         TableName: tableName,
-        Key: { id },
+        Key: { id: old.id },
         UpdateExpression: update,
-        ConditionExpression: 'attribute_exists(#id)',
+        ConditionExpression: cond.expr,
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW'
-      }))
-      return res.Attributes as StoredItem
-    } catch (err) {
-      if (isConditionFailure(err)) throw itemNotFound(id)
-      throw mapAwsError(err)
+        ExpressionAttributeValues: values
+      }
+    }, indexChange(storedIndexState(old), indexStateOf(next)))
+    return outcome === 'done' ? next : undefined
+  }
+
+  /**
+   * PUT: replaces the item, or creates it with `stock` when there is none. An item that changes
+   * between the read and the transaction is read again. `stock` in the answer is the one read
+   * just before the write (an order may take some at any moment).
+   */
+  async function put (id: string, input: ItemInput, stock: number, now: string): Promise<{ item: StoredItem; created: boolean }> {
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      const old = await get(id, { consistent: true })
+      if (old === undefined) {
+        const item = toStoredItem(id, input, stock, now, now)
+        if (await insert(item) === 'done') return { item, created: true }
+        continue
+      }
+      const item = await replaceFrom(old, input, now)
+      if (item !== undefined) return { item, created: false }
     }
+    throw serviceBusy()
+  }
+
+  /** Replaces an existing item (404 when there is none). */
+  async function replace (id: string, input: ItemInput, now: string): Promise<StoredItem> {
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      const old = await get(id, { consistent: true })
+      if (old === undefined) throw itemNotFound(id)
+      const item = await replaceFrom(old, input, now)
+      if (item !== undefined) return item
+    }
+    throw serviceBusy()
   }
 
   async function remove (id: string): Promise<void> {
-    try {
-      await ddb.send(new DeleteCommand({ TableName: tableName, Key: { id }, ConditionExpression: 'attribute_exists(id)' }))
-    } catch (err) {
-      if (isConditionFailure(err)) throw itemNotFound(id)
-      throw mapAwsError(err)
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      const old = await get(id, { consistent: true })
+      if (old === undefined) throw itemNotFound(id)
+      const cond = indexCondition(old)
+      const outcome = await transact({
+        Delete: {
+          TableName: tableName,
+          Key: { id },
+          ConditionExpression: cond.expr,
+          ExpressionAttributeNames: cond.names,
+          ...(Object.keys(cond.values).length > 0 ? { ExpressionAttributeValues: cond.values } : {})
+        }
+      }, indexChange(storedIndexState(old), undefined))
+      if (outcome === 'done') return
     }
+    throw serviceBusy()
+  }
+
+  /**
+   * The backfill's step (scripts/backfill-catalog-index.ts): brings one item's index rows and
+   * counters to what its fields say, if they aren't already. 'stale' when the item changed since
+   * it was read (the caller reads it again). `rebuild` writes them as if the item had none (an
+   * index table that is new or was emptied, with admin writes stopped).
+   */
+  async function reindex (item: StoredItem, opts: { rebuild?: boolean } = {}): Promise<ReindexResult> {
+    const have = opts.rebuild === true ? undefined : storedIndexState(item)
+    const want = indexStateOf(item)
+    const change = indexChange(have, want)
+    if (have !== undefined && isEmptyChange(change)) return 'current'
+    const cond = indexCondition(item)
+    const outcome = await transact({
+      Update: {
+        TableName: tableName,
+        Key: { id: item.id },
+        UpdateExpression: 'SET #sw = :words',
+        // The new words come from the title and description as read: they must still be those.
+        ConditionExpression: `${cond.expr} AND #title = :title AND #description = :description AND #category = :category AND #type = :type AND #brand = :brand`,
+        ExpressionAttributeNames: { ...cond.names, '#title': 'title', '#description': 'description', '#category': 'category', '#type': 'type', '#brand': 'brand' },
+        ExpressionAttributeValues: {
+          ...cond.values,
+          ':words': want.words,
+          ':title': item.title,
+          ':description': item.description,
+          ':category': item.category,
+          ':type': item.type,
+          ':brand': item.brand
+        }
+      }
+    }, change)
+    return outcome === 'done' ? 'indexed' : 'stale'
   }
 
   /**
    * Atomic: ADD applies the delta inside DynamoDB, and a decrement is conditional on the stock
-   * covering it, so concurrent adjustments can never take the stock below zero.
+   * covering it, so concurrent adjustments can never take the stock below zero. The index does
+   * not hold the stock: nothing else changes.
    */
   async function adjustStock (id: string, delta: number, now: string): Promise<StoredItem> {
     const needed = stockNeeded(delta)
@@ -215,24 +354,11 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tableName: s
     }
   }
 
-  /** Reads only the three attributes it needs; a catalog of a few thousand items is a few pages. */
   async function categories (): Promise<CategorySummary[]> {
-    const rows: Array<Pick<StoredItem, 'category' | 'type' | 'brand'>> = []
-    let startKey: Key | undefined
-    do {
-      const res = await send(() => ddb.send(new ScanCommand({
-        TableName: tableName,
-        ProjectionExpression: '#c, #t, #b',
-        ExpressionAttributeNames: { '#c': 'category', '#t': 'type', '#b': 'brand' },
-        ExclusiveStartKey: startKey
-      })))
-      rows.push(...((res.Items ?? []) as typeof rows))
-      startKey = res.LastEvaluatedKey
-    } while (startKey !== undefined)
-    return summariseCategories(rows)
+    return readCategories(ddb, tables.catalogIndex)
   }
 
-  return { get, list, create, replace, remove, adjustStock, categories }
+  return { get, list, create, put, replace, remove, reindex, adjustStock, categories }
 }
 
 export type ItemsRepository = ReturnType<typeof createItemsRepository>

@@ -17,13 +17,12 @@ import {
 } from '../domain/orders.js'
 import { isAmbiguousAwsError, mapAwsError, serviceBusy, wasAnsweredByAws } from './aws-errors.js'
 import type { IdempotencyRecord, RecordPut } from './idempotency-repository.js'
+import { errorName, reasonsOf, withConflictRetry } from './transactions.js'
 
 export const BY_USER_INDEX = 'byUser'
 /** Orders DynamoDB reads per round trip of a status-filtered page, and the round trips per request. */
 const FILTERED_BATCH = 50
 const MAX_ROUNDS = 10
-/** Attempts of a transaction cancelled only by a conflict with another transaction on the same items. */
-const TRANSACTION_ATTEMPTS = 4
 
 type Key = Record<string, unknown>
 type Raw = Record<string, unknown>
@@ -31,42 +30,11 @@ export interface Tables { items: string; orders: string; idempotency?: string }
 export interface OrdersPage { orders: StoredOrder[]; lastKey?: Key }
 export interface PartnerDetails { packageId?: string; trackingNumber?: string; carrier?: string; note?: string }
 
-interface CancellationReason { Code?: string; Item?: Raw }
-
-const errorName = (err: unknown): string | undefined => {
-  const name = (err as { name?: unknown } | null)?.name
-  return typeof name === 'string' ? name : undefined
-}
-
 /** The document client leaves the Item of a failed condition marshalled ({ N: '3' }); accept either. */
 function plain (item: Raw | undefined): Raw | undefined {
   if (item === undefined) return undefined
   const id = item.id
   return id !== null && typeof id === 'object' ? unmarshall(item as Parameters<typeof unmarshall>[0]) : item
-}
-
-function reasonsOf (err: unknown): CancellationReason[] | undefined {
-  if (errorName(err) !== 'TransactionCanceledException') return undefined
-  return (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []
-}
-
-const BUSY_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])
-
-/** Conflicts with a concurrent transaction are worth a quick retry; jitter spreads the retries. */
-async function withConflictRetry<T> (fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn()
-    } catch (err) {
-      const reasons = reasonsOf(err)
-      const conflictOnly = reasons !== undefined && reasons.some((r) => BUSY_CODES.has(r.Code ?? '')) &&
-        !reasons.some((r) => r.Code === 'ConditionalCheckFailed')
-      const retryable = conflictOnly || errorName(err) === 'TransactionConflictException'
-      if (!retryable) throw err
-      if (attempt >= TRANSACTION_ATTEMPTS) throw serviceBusy()
-      await sleep(10 + Math.random() * 40 * attempt)
-    }
-  }
 }
 
 function checkStartKey (key: Key): Key {

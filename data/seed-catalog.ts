@@ -1,8 +1,10 @@
 // The sample catalog: 48 items across phones, computers and accessories, with stable ids so a
-// second seed overwrites rather than duplicates. Used by `npm run seed` and by `npm start` (which
-// seeds only an empty table).
-import { BatchWriteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+// second seed replaces rather than duplicates. Used by `npm run seed` and by `npm start` (which
+// seeds only an empty table). Written through the items repository, so the catalog index (search
+// words, category counters) is written with each item.
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { toStoredItem, validateItemInput, type Color, type ItemInput, type StoredItem } from '../domain/catalog.js'
+import { createItemsRepository, type ItemsTables } from './items-repository.js'
 
 const c = (colorCode: string, displayValue: string): Color => ({ colorCode, displayValue })
 const BLACK = c('#1C1C1E', 'Black')
@@ -68,35 +70,43 @@ const ROWS: Row[] = [
 
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')
 
-/** The sample items as they are stored; every one passes the same checks as POST /items. */
-export function sampleCatalog (now: string = new Date().toISOString()): StoredItem[] {
+export interface SampleItem { id: string; input: ItemInput; stock: number }
+
+/** The sample items as an admin would send them; every one passes the same checks as POST /items. */
+export function sampleInputs (): SampleItem[] {
   return ROWS.map(([category, type, brand, title, description, storage, colors, price, stock]) => {
     const input: ItemInput = { category, type, brand, title, description, colorPreference: colors, price, currency: 'USD' }
     if (storage !== undefined) input.storage = storage
     validateItemInput(input)
-    return toStoredItem(slug(`${category}-${brand}-${title}`).slice(0, 64), input, stock, now, now)
+    return { id: slug(`${category}-${brand}-${title}`).slice(0, 64), input, stock }
   })
 }
 
-const BATCH = 25
-const MAX_ATTEMPTS = 8
+/** The sample items as they are stored. */
+export function sampleCatalog (now: string = new Date().toISOString()): StoredItem[] {
+  return sampleInputs().map(({ id, input, stock }) => toStoredItem(id, input, stock, now, now))
+}
 
-/** Writes the sample catalog; with onlyIfEmpty, only into a table with no items. Returns how many were written. */
-export async function seedCatalog (ddb: DynamoDBDocumentClient, tableName: string, opts: { onlyIfEmpty?: boolean } = {}): Promise<number> {
+const PARALLEL = 4
+
+/**
+ * Writes the sample catalog (an item that exists is replaced and keeps its stock); with
+ * onlyIfEmpty, only into a table with no items. Returns how many were written.
+ */
+export async function seedCatalog (ddb: DynamoDBDocumentClient, tables: ItemsTables, opts: { onlyIfEmpty?: boolean } = {}): Promise<number> {
   if (opts.onlyIfEmpty === true) {
-    const probe = await ddb.send(new ScanCommand({ TableName: tableName, Limit: 1, ProjectionExpression: 'id' }))
+    const probe = await ddb.send(new ScanCommand({ TableName: tables.items, Limit: 1, ProjectionExpression: 'id' }))
     if ((probe.Items?.length ?? 0) > 0 || probe.LastEvaluatedKey !== undefined) return 0
   }
-  const items = sampleCatalog()
-  for (let i = 0; i < items.length; i += BATCH) {
-    let requests = items.slice(i, i + BATCH).map((Item) => ({ PutRequest: { Item } }))
-    // BatchWrite may leave some writes unprocessed under load: retry them with backoff.
-    for (let attempt = 1; requests.length > 0; attempt++) {
-      if (attempt > MAX_ATTEMPTS) throw new Error(`${requests.length} items were still unprocessed after ${MAX_ATTEMPTS} attempts`)
-      const res = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }))
-      requests = (res.UnprocessedItems?.[tableName] ?? []) as typeof requests
-      if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt))
+  const repo = createItemsRepository(ddb, tables)
+  const items = sampleInputs()
+  const now = new Date().toISOString()
+  let next = 0
+  await Promise.all(Array.from({ length: PARALLEL }, async () => {
+    while (next < items.length) {
+      const { id, input, stock } = items[next++] as SampleItem
+      await repo.put(id, input, stock, now)
     }
-  }
+  }))
   return items.length
 }

@@ -1,6 +1,7 @@
-// Catalog rules that a JSON schema cannot say: unique colour codes, the GSI sort key, the search
-// text, and what a shopper or an admin may see of an item. No Fastify, no SDK.
+// Catalog rules that a JSON schema cannot say: unique colour codes, the GSI sort key, the
+// searchable words, and what a shopper or an admin may see of an item. No Fastify, no SDK.
 import { Problem, type FieldError } from '../core/problem.js'
+import { canonicalQuery, indexedWords, parseQuery, wordString } from './search.js'
 
 export interface Color { colorCode: string; displayValue: string }
 
@@ -24,11 +25,15 @@ export interface StoredItem extends ItemInput {
   updatedAt: string
   /** GSI byCategory sort key: `${type}#${brand}#${id}`. Internal. */
   typeBrandId: string
-  /** Lower-cased title, brand and description, for `q`. Internal. */
-  searchText: string
+  /**
+   * The searchable words the catalog index holds for the item (search.wordString): absent on an
+   * item written before the index existed, until the backfill (scripts/backfill-catalog-index.ts)
+   * indexes it. Internal.
+   */
+  searchWords?: string
 }
 
-export type PublicItem = Omit<StoredItem, 'typeBrandId' | 'searchText' | 'stock'> & { inStock: boolean; stock?: number }
+export type PublicItem = Omit<StoredItem, 'typeBrandId' | 'searchWords' | 'stock'> & { inStock: boolean; stock?: number }
 
 /** The filters of GET /items, validated by the route schema. */
 export interface ItemFilters { category?: string; type?: string; brand?: string; q?: string }
@@ -58,14 +63,6 @@ export function typeBrandPrefix (type: string, brand?: string): string {
   return brand === undefined ? `${type}#` : `${type}#${brand}#`
 }
 
-export function normaliseQuery (q: string): string {
-  return q.trim().replace(/\s+/g, ' ').toLowerCase()
-}
-
-export function searchText (item: Pick<ItemInput, 'title' | 'brand' | 'description'>): string {
-  return normaliseQuery(`${item.title} ${item.brand} ${item.description}`)
-}
-
 /** The stored record for an input; `createdAt` and `stock` are kept from the existing item on replace. */
 export function toStoredItem (id: string, input: ItemInput, stock: number, createdAt: string, updatedAt: string): StoredItem {
   const item: StoredItem = {
@@ -82,7 +79,7 @@ export function toStoredItem (id: string, input: ItemInput, stock: number, creat
     createdAt,
     updatedAt,
     typeBrandId: typeBrandId(input.type, input.brand, id),
-    searchText: searchText(input)
+    searchWords: wordString(indexedWords(input))
   }
   if (input.storage !== undefined) item.storage = input.storage
   return item
@@ -125,28 +122,10 @@ export function checkFilters (filters: ItemFilters): void {
 /** Binds a cursor to its query, so a cursor from other filters is rejected. */
 export function cursorContext (filters: ItemFilters): string {
   return JSON.stringify(['items', filters.category ?? null, filters.type ?? null, filters.brand ?? null,
-    filters.q === undefined ? null : normaliseQuery(filters.q)])
+    filters.q === undefined ? null : canonicalQuery(parseQuery(filters.q))])
 }
 
 export interface CategorySummary { category: string; count: number; types: string[]; brands: string[] }
-
-export function summariseCategories (rows: Iterable<Pick<StoredItem, 'category' | 'type' | 'brand'>>): CategorySummary[] {
-  const byCategory = new Map<string, { count: number; types: Set<string>; brands: Set<string> }>()
-  for (const row of rows) {
-    let entry = byCategory.get(row.category)
-    if (entry === undefined) {
-      entry = { count: 0, types: new Set(), brands: new Set() }
-      byCategory.set(row.category, entry)
-    }
-    entry.count++
-    entry.types.add(row.type)
-    entry.brands.add(row.brand)
-  }
-  const sorted = (s: Set<string>): string[] => [...s].sort((a, b) => a.localeCompare(b))
-  return [...byCategory.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([category, e]) => ({ category, count: e.count, types: sorted(e.types), brands: sorted(e.brands) }))
-}
 
 /** A stock change: a whole number, not zero. Returns what the item must hold for it to apply. */
 export function stockNeeded (delta: number): number {

@@ -20,6 +20,7 @@ import { startServer, PortInUseError } from '../app/server.js'
 import { startStack, type Stack } from './stack.js'
 import { ensureTables } from './tables.js'
 import { seedCatalog } from '../data/seed-catalog.js'
+import { indexKeptCatalog } from './index-kept-catalog.js'
 import { createDocumentClient } from '../core/aws.js'
 import { PortBusyError, reservePort } from './emulators/process.js'
 import { JavaMissingError } from './emulators/dynamodb.js'
@@ -98,10 +99,13 @@ async function main (): Promise<void> {
   const admin = new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: config.region, credentials: config.localCredentials })
   await ensureTables(admin, config.tables, { recreateDrifted: true, log })
   admin.destroy()
+  const ddb = createDocumentClient(config)
+  await indexKeptCatalog(ddb, config.tables, log)
   if (!flags['no-seed']) {
-    const seeded = await seedCatalog(createDocumentClient(config), config.tables.items, { onlyIfEmpty: true })
+    const seeded = await seedCatalog(ddb, config.tables, { onlyIfEmpty: true })
     if (seeded > 0) log(`seeded the empty catalog with ${seeded} sample items`)
   }
+  ddb.destroy()
 
   const app: FastifyInstance = await startServer(config, { port: apiPort, host: process.env.HOST ?? '127.0.0.1' })
   cleanups.push(() => app.close())
@@ -138,6 +142,9 @@ async function main (): Promise<void> {
     '  Partner API keys (development defaults; set WAREHOUSE_API_KEY / DELIVERY_API_KEY to change):',
     `    warehouse    ${'value' in config.partnerKeys.warehouse ? config.partnerKeys.warehouse.value : LOCAL_DEFAULTS.WAREHOUSE_API_KEY}`,
     `    delivery     ${'value' in config.partnerKeys.delivery ? config.partnerKeys.delivery.value : LOCAL_DEFAULTS.DELIVERY_API_KEY}`,
+    '  Become an admin (catalog writes, every order): sign up (POST /signup), then in another terminal',
+    `    ${process.env.COGNITO_PORT === undefined ? '' : `COGNITO_PORT=${process.env.COGNITO_PORT} `}npm run admin -- <your email>   and sign in again (POST /signin)`,
+    `  Import a catalog  ${process.env.PORT === undefined ? '' : `PORT=${apiPort} `}npm run import -- <file.jsonl> --email <admin email>   (README, "Catalog")`,
     'Press Ctrl-C to stop everything.',
     ''
   ].join('\n'))

@@ -7,7 +7,9 @@ import {
 import { loadTemplate, type CfnTemplate } from '../infra/template.js'
 
 /** Template logical id -> the config's name for the table. */
-export const TABLE_IDS = { ItemsTable: 'items', OrdersTable: 'orders', IdempotencyTable: 'idempotency', MailSuppressionsTable: 'suppressions' } as const
+export const TABLE_IDS = {
+  ItemsTable: 'items', OrdersTable: 'orders', IdempotencyTable: 'idempotency', MailSuppressionsTable: 'suppressions', CatalogIndexTable: 'catalogIndex'
+} as const
 export type TableKey = typeof TABLE_IDS[keyof typeof TABLE_IDS]
 
 export interface TableDefinition { input: CreateTableCommandInput; ttlAttribute?: string }

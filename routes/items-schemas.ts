@@ -48,11 +48,20 @@ export const CreateItemBody = Type.Object({
 }, { additionalProperties: false, examples: [{ ...EXAMPLE_INPUT, stock: 25 }] })
 export type CreateItemBody = Static<typeof CreateItemBody>
 
-export const ReplaceItemBody = Type.Object(itemFields, {
+export const PutItemBody = Type.Object({
+  ...itemFields,
+  stock: Type.Optional(Type.Integer({
+    minimum: 0,
+    maximum: 1_000_000,
+    description: 'The initial stock of an item this request creates (default 0). An existing item keeps its stock: ' +
+      'change it with POST /items/{itemId}/stock, so a repeated import never undoes the orders taken since.'
+  }))
+}, {
   additionalProperties: false,
-  description: 'Every field but the stock, which only POST /items/{itemId}/stock changes (atomically)',
-  examples: [EXAMPLE_INPUT]
+  description: 'Every field of the item; `stock` only counts when the item is created',
+  examples: [{ ...EXAMPLE_INPUT, stock: 25 }]
 })
+export type PutItemBody = Static<typeof PutItemBody>
 
 export const StockBody = Type.Object({
   delta: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, not: { const: 0 }, description: 'Units to add (positive) or remove (negative); not zero', examples: [-1, 25] })
@@ -87,7 +96,16 @@ export const ItemsQuery = Type.Object({
   category: Type.Optional(Category),
   type: Type.Optional(Slug('Needs category: narrows it to one type', 'smart')),
   brand: Type.Optional(Type.String({ minLength: 1, maxLength: 60, pattern: '\\S', description: 'Needs category; matched exactly (case-sensitive)', examples: ['Apple'] })),
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'Case-insensitive text searched in title, brand and description', examples: ['titanium'] })),
+  q: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 100,
+    pattern: '\\S',
+    description: 'Words searched in the title, brand and description, case- and accent-insensitively: every word must ' +
+      'be a word of the item, the last one may be the start of one (`pix` finds Pixel). Words are runs of letters and ' +
+      'digits (`usb-c` is two); at most 8 words. Only the first 45 distinct words of an item (title, then brand, then ' +
+      'description) are searchable.',
+    examples: ['titanium', 'galaxy ultr']
+  })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page' }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'nextCursor from the previous page of the same query' }))
 }, { additionalProperties: false })

@@ -9,9 +9,11 @@ import { randomUUID } from 'node:crypto'
 import { problems } from '../core/http-schemas.js'
 import { encodeCursor, decodeCursor } from '../domain/cursor.js'
 import { checkFilters, cursorContext, publicView, validateItemInput, type ItemFilters } from '../domain/catalog.js'
+import { parseQuery } from '../domain/search.js'
 import { createItemsRepository, itemNotFound } from '../data/items-repository.js'
+import { createItemsSearch } from '../data/items-search.js'
 import {
-  Categories, CreateItemBody, Item, ItemParams, ItemsPage, ItemsQuery, ReplaceItemBody, StockBody
+  Categories, CreateItemBody, Item, ItemParams, ItemsPage, ItemsQuery, PutItemBody, StockBody
 } from './items-schemas.js'
 
 const ADMIN_GROUP = 'admin'
@@ -21,7 +23,9 @@ const adminSecurity: Security = [{ bearerAuth: [] }]
 const optionalSecurity: Security = [{}, { bearerAuth: [] }]
 
 const items: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = createItemsRepository(app.aws.ddb, app.config.tables.items)
+  const tables = { items: app.config.tables.items, catalogIndex: app.config.tables.catalogIndex }
+  const repo = createItemsRepository(app.aws.ddb, tables)
+  const index = createItemsSearch(app.aws.ddb, tables)
   const requireAdmin = app.requireUser({ groups: [ADMIN_GROUP] })
   // No token is a shopper; a token that is sent must be valid (401 otherwise).
   const optionalUser = app.optionalUser()
@@ -37,8 +41,12 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['catalog'],
       summary: 'List, filter and search items',
       description: 'Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the ' +
-        'category index; `type` and `brand` need `category`. `q` searches title, brand and description, case-insensitively, ' +
-        'and combines with the filters. Follow `nextCursor` (bound to this query) until it is absent.',
+        'category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the ' +
+        'title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the ' +
+        'last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines ' +
+        'with the filters. A search is in a stable order (by the matched word, then the item id). 400 ' +
+        '`empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past ' +
+        '100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent.',
       security: optionalSecurity,
       querystring: ItemsQuery,
       response: { 200: ItemsPage, ...problems(400, 401, 500, 503) }
@@ -47,11 +55,15 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
     const { limit, cursor, ...rest } = request.query
     const filters: ItemFilters = rest
     checkFilters(filters)
+    const { q, ...others } = filters
+    const query = q === undefined ? undefined : parseQuery(q)
     const admin = isAdmin(request)
     const secret = await app.secrets.get(app.config.cursorKey)
     const context = cursorContext(filters)
     const startKey = cursor === undefined ? undefined : decodeCursor(cursor, context, secret)
-    const page = await repo.list(filters, limit, startKey)
+    const page = query === undefined
+      ? await repo.list(others, limit, startKey)
+      : await index.search(query, others, limit, startKey)
     return {
       items: page.items.map((i) => publicView(i, { admin })),
       ...(page.lastKey === undefined ? {} : { nextCursor: encodeCursor(page.lastKey, context, secret) })
@@ -81,7 +93,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listCategories',
       tags: ['catalog'],
       summary: 'Categories with their types and brands',
-      description: 'Each category with its types, brands and item count, for menus.',
+      description: 'Each category with its types, brands and item count, for menus. Read from counters the item writes ' +
+        'keep in their own transaction: always current, and as cheap with a million items as with ten.',
       security: [],
       response: { 200: Categories, ...problems(500, 503) }
     }
@@ -110,16 +123,21 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'replaceItem',
       tags: ['catalog'],
-      summary: 'Replace an item (admin)',
-      description: 'Replaces every field but `stock` (change it with POST /items/{itemId}/stock) and `createdAt`.',
+      summary: 'Create or replace an item with a given id (admin)',
+      description: 'Replaces every field but `stock` and `createdAt` of the item with this id (200), or creates it (201, ' +
+        'with Location) when there is none, with `stock` as its initial stock. An existing item keeps its stock (change ' +
+        'it with POST /items/{itemId}/stock), so sending the same body again changes nothing: the bulk import ' +
+        '(`npm run import`) relies on it. 503 `service_busy` when the item keeps changing under the request; retry.',
       security: adminSecurity,
       params: ItemParams,
-      body: ReplaceItemBody,
-      response: { 200: Item, ...problems(400, 401, 403, 404, 413, 415, 500, 503) }
+      body: PutItemBody,
+      response: { 200: Item, 201: Item, ...problems(400, 401, 403, 413, 415, 500, 503) }
     }
-  }, async (request) => {
-    validateItemInput(request.body)
-    const item = await repo.replace(request.params.itemId, request.body, now())
+  }, async (request, reply) => {
+    const { stock, ...input } = request.body
+    validateItemInput(input)
+    const { item, created } = await repo.put(request.params.itemId, input, stock ?? 0, now())
+    if (created) reply.code(201).header('location', `/items/${item.id}`)
     return publicView(item, { admin: true })
   })
 

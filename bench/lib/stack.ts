@@ -73,7 +73,10 @@ export function requireStack (ctx: { stack?: BenchStack }): BenchStack {
 /** Fresh tables made from infra/template.yaml, named `bench<random>-<label>-<table>`. */
 export async function freshTables (stack: BenchStack, label: string): Promise<BenchTables> {
   const prefix = `bench${randomBytes(3).toString('hex')}-${label}`
-  const names: Record<TableKey, string> = { items: `${prefix}-items`, orders: `${prefix}-orders`, idempotency: `${prefix}-idempotency`, suppressions: `${prefix}-suppressions` }
+  const names: Record<TableKey, string> = {
+    items: `${prefix}-items`, orders: `${prefix}-orders`, idempotency: `${prefix}-idempotency`, suppressions: `${prefix}-suppressions`,
+    catalogIndex: `${prefix}-catalog-index`
+  }
   const admin = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: LOCAL_SDK_ENV.AWS_REGION, credentials: CREDENTIALS })
   await ensureTables(admin, names)
   let dropped: Promise<void> | undefined
@@ -84,7 +87,7 @@ export async function freshTables (stack: BenchStack, label: string): Promise<Be
   const unregister = onExit(drop)
   return {
     names,
-    env: { ITEMS_TABLE: names.items, ORDERS_TABLE: names.orders, IDEMPOTENCY_TABLE: names.idempotency, SUPPRESSIONS_TABLE: names.suppressions },
+    env: { ITEMS_TABLE: names.items, ORDERS_TABLE: names.orders, IDEMPOTENCY_TABLE: names.idempotency, SUPPRESSIONS_TABLE: names.suppressions, CATALOG_INDEX_TABLE: names.catalogIndex },
     drop: async () => { unregister(); await drop() }
   }
 }

@@ -22,17 +22,22 @@ export function localDynamoClient (): DynamoDBClient {
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-export interface TestTables { ITEMS_TABLE: string; ORDERS_TABLE: string; IDEMPOTENCY_TABLE: string; SUPPRESSIONS_TABLE: string }
+export interface TestTables { ITEMS_TABLE: string; ORDERS_TABLE: string; IDEMPOTENCY_TABLE: string; SUPPRESSIONS_TABLE: string; CATALOG_INDEX_TABLE: string }
 
 /** Fresh tables from infra/template.yaml with a unique prefix, deleted when the test ends. */
 export async function createTables (t: Teardown): Promise<TestTables> {
   const prefix = `t${randomBytes(4).toString('hex')}`
-  const names: Record<TableKey, string> = { items: `${prefix}-items`, orders: `${prefix}-orders`, idempotency: `${prefix}-idempotency`, suppressions: `${prefix}-suppressions` }
+  const names: Record<TableKey, string> = {
+    items: `${prefix}-items`, orders: `${prefix}-orders`, idempotency: `${prefix}-idempotency`, suppressions: `${prefix}-suppressions`,
+    catalogIndex: `${prefix}-catalog-index`
+  }
   const client = localDynamoClient()
   await ensureTables(client, names)
   t.teardown(async () => {
     await deleteTables(client, names)
     client.destroy()
   })
-  return { ITEMS_TABLE: names.items, ORDERS_TABLE: names.orders, IDEMPOTENCY_TABLE: names.idempotency, SUPPRESSIONS_TABLE: names.suppressions }
+  return {
+    ITEMS_TABLE: names.items, ORDERS_TABLE: names.orders, IDEMPOTENCY_TABLE: names.idempotency, SUPPRESSIONS_TABLE: names.suppressions, CATALOG_INDEX_TABLE: names.catalogIndex
+  }
 }

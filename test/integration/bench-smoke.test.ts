@@ -16,7 +16,15 @@ import { stackEnv } from '../helpers/stack.js'
 const STACK_ROWS: Record<string, RegExp[]> = {
   'HTTP read': [/^GET \/items\/\{id\}: requests\/s$/, /^GET \/items\/\{id\}: p99$/, /^GET \/items\/\{id\}: requests\/s vs the bare HTTP server$/, /^bare HTTP server \(node:http, no framework\): requests\/s$/],
   'HTTP write': [/^POST \/orders: orders\/s$/, /^POST \/orders: p99$/, /^POST \/orders: orders\/s vs the bare HTTP server$/, /^bare HTTP server \(node:http, no framework\): requests\/s$/],
-  scale: [/^GET \/items\?category= first page, 1000 items: p50$/, /^GET \/orders first page, 100 orders of the user: p50$/],
+  scale: [
+    /^GET \/items\?category= first page, 1000 items: p50$/, /^GET \/orders first page, 100 orders of the user: p50$/,
+    /^GET \/items\?q=camera \(one word\) first page, 1000 items: p50$/, /^GET \/items\?q=pixel\+camera \(two words\) first page, 1000 items: p50$/,
+    /^GET \/items\?q=pix \(a prefix\) first page, 1000 items: p50$/, /^GET \/categories, 1000 items: p50$/,
+    /^GET \/items\?q=camera \(one word\): read capacity per request, 1000 items$/, /^GET \/items\?q=pixel\+camera \(two words\): read capacity per request, 1000 items$/,
+    /^GET \/items\?q=pix \(a prefix\): read capacity per request, 1000 items$/, /^GET \/categories: read capacity per request, 1000 items$/,
+    /^GET \/categories before the catalog index: read capacity per request, 1000 items$/,
+    /^item create: write capacity$/, /^item replace \(new title and description\): write capacity$/, /^item replace \(price only\): write capacity$/, /^item delete: write capacity$/
+  ],
   pipeline: [/^order 201 to warehouse webhook: p50$/, /^order 201 to warehouse webhook: p95$/]
 }
 

@@ -6,7 +6,8 @@ import { build } from '../helpers/app.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { startTestIssuer } from '../helpers/tokens.js'
 import { sampleCatalog, seedCatalog } from '../../data/seed-catalog.js'
-import { normaliseQuery, type StoredItem } from '../../domain/catalog.js'
+import type { StoredItem } from '../../domain/catalog.js'
+import { matchesQuery, parseQuery } from '../../domain/search.js'
 
 const catalog = sampleCatalog()
 const admin = { authorization: '' }
@@ -18,7 +19,7 @@ function expected (f: Filters): string[] {
     (f.category === undefined || i.category === f.category) &&
     (f.type === undefined || i.type === f.type) &&
     (f.brand === undefined || i.brand === f.brand) &&
-    (f.q === undefined || i.searchText.includes(normaliseQuery(f.q)))).map((i) => i.id).sort()
+    (f.q === undefined || matchesQuery(i.searchWords as string, parseQuery(f.q)))).map((i) => i.id).sort()
 }
 
 /** Follows nextCursor to the end; fails on a repeated item. */
@@ -49,10 +50,11 @@ t.test('catalog against DynamoDB Local', async (t) => {
   const app = await build(t, { env })
   admin.authorization = `Bearer ${issuer.token({ groups: ['admin'] })}`
 
-  t.equal(await seedCatalog(app.aws.ddb, tables.ITEMS_TABLE, { onlyIfEmpty: true }), catalog.length, 'seeds an empty table')
+  const itemsTables = { items: tables.ITEMS_TABLE, catalogIndex: tables.CATALOG_INDEX_TABLE }
+  t.equal(await seedCatalog(app.aws.ddb, itemsTables, { onlyIfEmpty: true }), catalog.length, 'seeds an empty table')
   t.ok(catalog.length >= 40)
   t.same(new Set(catalog.map((i) => i.category)), new Set(['phone', 'computer', 'accessories']))
-  t.equal(await seedCatalog(app.aws.ddb, tables.ITEMS_TABLE, { onlyIfEmpty: true }), 0, 'leaves a seeded table alone')
+  t.equal(await seedCatalog(app.aws.ddb, itemsTables, { onlyIfEmpty: true }), 0, 'leaves a seeded table alone')
 
   t.test('every filter combination answers exactly the matching items', async (t) => {
     const combos: Filters[] = [{}]
@@ -103,7 +105,7 @@ t.test('catalog against DynamoDB Local', async (t) => {
     const first = (await app.inject({ url: '/items' })).json()
     t.equal(first.items.length, 20, 'default limit 20')
     t.notOk('stock' in first.items[0], 'shoppers see no exact stock')
-    t.notOk('typeBrandId' in first.items[0] || 'searchText' in first.items[0], 'internal attributes never leave')
+    t.notOk('typeBrandId' in first.items[0] || 'searchWords' in first.items[0], 'internal attributes never leave')
     const asAdmin = (await app.inject({ url: '/items?limit=3', headers: admin })).json()
     t.type(asAdmin.items[0].stock, 'number', 'admins see the stock')
   })
@@ -159,9 +161,13 @@ t.test('catalog against DynamoDB Local', async (t) => {
     t.equal(gone.statusCode, 404)
     t.equal(gone.json().code, 'item_not_found')
     t.equal((await app.inject({ method: 'DELETE', url: `/items/${id}`, headers: admin })).statusCode, 404)
-    t.equal((await app.inject({ method: 'PUT', url: `/items/${id}`, payload: replacement, headers: admin })).statusCode, 404, 'PUT never creates')
     t.equal((await app.inject({ method: 'POST', url: `/items/${id}/stock`, payload: { delta: 1 }, headers: admin })).statusCode, 404, 'stock never creates')
     t.equal((await app.inject({ url: `/items/${id}`, headers: admin })).statusCode, 404, 'nothing was recreated')
+    const again = await app.inject({ method: 'PUT', url: `/items/${id}`, payload: { ...replacement, stock: 2 }, headers: admin })
+    t.equal(again.statusCode, 201, 'PUT creates an absent item')
+    t.equal(again.headers.location, `/items/${id}`)
+    t.match(again.json(), { stock: 2, title: 'Fairphone 5 Rugged' })
+    t.equal((await app.inject({ method: 'DELETE', url: `/items/${id}`, headers: admin })).statusCode, 204)
   })
 
   t.test('30 concurrent decrements of stock 10: exactly 10 succeed, never below zero', async (t) => {
@@ -207,7 +213,7 @@ t.test('npm run seed loads a given table at a given endpoint, and --only-if-empt
   const tables = await createTables(t)
   const { DYNAMODB_ENDPOINT } = stackEnv()
   const run = async (...extra: string[]) => promisify(execFile)(process.execPath,
-    ['--import', 'tsx', 'scripts/seed.ts', '--endpoint', DYNAMODB_ENDPOINT as string, '--table', tables.ITEMS_TABLE, ...extra],
+    ['--import', 'tsx', 'scripts/seed.ts', '--endpoint', DYNAMODB_ENDPOINT as string, '--table', tables.ITEMS_TABLE, '--index-table', tables.CATALOG_INDEX_TABLE, ...extra],
     { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, timeout: 60_000 })
   t.match((await run()).stdout, `seeded ${catalog.length} items into ${tables.ITEMS_TABLE}`)
   t.match((await run('--only-if-empty')).stdout, 'already has items; nothing written')

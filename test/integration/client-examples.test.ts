@@ -55,7 +55,7 @@ t.test("the client's examples against the local stack", async (t) => {
   const config = loadConfig(env)
   const ddb = createDocumentClient(config)
   t.teardown(() => ddb.destroy())
-  t.ok(await seedCatalog(ddb, tables.ITEMS_TABLE) > 10, 'the sample catalog is seeded')
+  t.ok(await seedCatalog(ddb, config.tables) > 10, 'the sample catalog is seeded')
   const app: FastifyInstance = await startServer(config, { port: 0 })
   t.teardown(() => app.close())
   const api = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`

@@ -8,7 +8,7 @@ import { createTables, localDynamoClient } from '../helpers/stack.js'
 
 t.test('live local tables have the template keys, indexes, stream and TTL', async (t) => {
   const names = await createTables(t)
-  const byKey = { items: names.ITEMS_TABLE, orders: names.ORDERS_TABLE, idempotency: names.IDEMPOTENCY_TABLE, suppressions: names.SUPPRESSIONS_TABLE }
+  const byKey = { items: names.ITEMS_TABLE, orders: names.ORDERS_TABLE, idempotency: names.IDEMPOTENCY_TABLE, suppressions: names.SUPPRESSIONS_TABLE, catalogIndex: names.CATALOG_INDEX_TABLE }
   const client = localDynamoClient()
   t.teardown(() => client.destroy())
   const template = loadTemplate()

@@ -4,7 +4,7 @@ import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import { DynamoDBClient, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import {
-  DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand
+  BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand
 } from '@aws-sdk/lib-dynamodb'
 import { build } from '../helpers/app.js'
 import { startTestIssuer, type TestIssuer } from '../helpers/tokens.js'
@@ -37,12 +37,13 @@ const bearer = (groups?: string[]) => ({ authorization: `Bearer ${issuer.token(g
 
 t.test('admin routes: 401 without a token, 403 without the admin group, 2xx for admins', async (t) => {
   const { app, mock } = await setup(t)
-  mock.on(PutCommand).resolves({})
+  mock.on(TransactWriteCommand).resolves({})
+  mock.on(GetCommand).resolves({ Item: STORED })
   mock.on(UpdateCommand).resolves({ Attributes: { ...STORED, stock: 5 } })
   mock.on(DeleteCommand).resolves({})
   const calls = [
     { method: 'POST' as const, url: '/items', payload: { ...BODY, stock: 3 }, ok: 201 },
-    { method: 'PUT' as const, url: '/items/acme-1', payload: BODY, ok: 200 },
+    { method: 'PUT' as const, url: '/items/acme-1', payload: { ...BODY, title: 'Acme Two' }, ok: 200 },
     { method: 'DELETE' as const, url: '/items/acme-1', ok: 204 },
     { method: 'POST' as const, url: '/items/acme-1/stock', payload: { delta: 1 }, ok: 200 }
   ]
@@ -58,28 +59,34 @@ t.test('admin routes: 401 without a token, 403 without the admin group, 2xx for 
     const admin = await app.inject({ ...req, headers: bearer(['admin']) })
     t.equal(admin.statusCode, ok, `${call.method} ${call.url} as an admin`)
   }
-  t.equal(mock.commandCalls(PutCommand).length, 1, 'only the admin request wrote')
-  t.equal(mock.commandCalls(DeleteCommand).length, 1)
+  t.equal(mock.commandCalls(TransactWriteCommand).length, 3, 'only the admin requests wrote: create, replace, delete')
+  t.equal(mock.commandCalls(UpdateCommand).length, 1, 'and the stock change')
 })
 
-t.test('POST /items stores the internal keys, answers the item without them and with a Location', async (t) => {
+t.test('POST /items writes the item, its word rows and its counters in one transaction, and answers without internals', async (t) => {
   const { app, mock } = await setup(t)
-  mock.on(PutCommand).resolves({})
+  mock.on(TransactWriteCommand).resolves({})
   const res = await app.inject({ method: 'POST', url: '/items', payload: BODY, headers: bearer(['admin']) })
   t.equal(res.statusCode, 201)
   const body = res.json()
   t.equal(res.headers.location, `/items/${body.id}`)
   t.match(body, { ...BODY, stock: 0, inStock: false })
-  t.notOk('typeBrandId' in body || 'searchText' in body)
-  const put = mock.commandCalls(PutCommand)[0]?.args[0].input
+  t.notOk('typeBrandId' in body || 'searchWords' in body)
+  t.equal(mock.calls().length, 1, 'one DynamoDB call')
+  const actions = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? []
+  const put = actions[0]?.Put
   t.equal(put?.ConditionExpression, 'attribute_not_exists(id)')
   t.equal(put?.Item?.typeBrandId, `smart#Acme#${body.id}`)
-  t.equal(put?.Item?.searchText, 'acme one acme a phone')
+  t.equal(put?.Item?.searchWords, ' acme one a phone ')
+  t.same(actions.slice(1).flatMap((a) => a.Put === undefined ? [] : [a.Put.Item?.sk]).sort(),
+    ['a', 'acme', 'one', 'phone'].map((w) => `${w}#${body.id}`), 'a row per distinct word')
+  t.same(actions.flatMap((a) => a.Update === undefined ? [] : [`${a.Update.Key?.sk} ${a.Update.ExpressionAttributeValues?.[':delta']}`]).sort(),
+    ['phone 1', 'phone#brand#Acme 1', 'phone#type#smart 1'], 'the category, type and brand counters')
 })
 
 t.test('item bodies are validated: unknown fields, # in brand, repeated colour codes', async (t) => {
   const { app, mock } = await setup(t)
-  mock.on(PutCommand).resolves({})
+  mock.on(TransactWriteCommand).resolves({})
   const post = (payload: object) => app.inject({ method: 'POST', url: '/items', payload, headers: bearer(['admin']) })
   const unknown = await post({ ...BODY, typeBrandId: 'x' })
   t.equal(unknown.statusCode, 400)
@@ -89,11 +96,12 @@ t.test('item bodies are validated: unknown fields, # in brand, repeated colour c
   t.match(colours.json(), { status: 400, errors: [{ path: 'body.colorPreference[1].colorCode' }] })
   t.equal((await post({ ...BODY, price: 1.5 })).statusCode, 400, 'price in whole minor units')
   t.equal((await post({ ...BODY, currency: 'usd' })).statusCode, 400)
-  const stockBody = await app.inject({ method: 'PUT', url: '/items/acme-1', payload: { ...BODY, stock: 9 }, headers: bearer(['admin']) })
-  t.equal(stockBody.statusCode, 400, 'PUT cannot set the stock')
+  const stockBody = await app.inject({ method: 'PUT', url: '/items/acme-1', payload: { ...BODY, stock: -1 }, headers: bearer(['admin']) })
+  t.equal(stockBody.statusCode, 400, 'an initial stock below zero')
+  t.equal((await app.inject({ method: 'PUT', url: '/items/acme-1', payload: { ...BODY, id: 'acme-1' }, headers: bearer(['admin']) })).statusCode, 400, 'the id is the path\'s')
   const zero = await app.inject({ method: 'POST', url: '/items/acme-1/stock', payload: { delta: 0 }, headers: bearer(['admin']) })
   t.equal(zero.statusCode, 400)
-  t.equal(mock.commandCalls(PutCommand).length, 0, 'nothing invalid was written')
+  t.equal(mock.commandCalls(TransactWriteCommand).length, 0, 'nothing invalid was written')
 })
 
 t.test('GET /items/{id}: shoppers see inStock, admins the exact stock; 404; a bad token is 401', async (t) => {
@@ -129,6 +137,14 @@ t.test('GET /items: type or brand without category, unknown parameters, limits a
   const cursor = await app.inject({ url: '/items?cursor=abc.def' })
   t.equal(cursor.statusCode, 400)
   t.equal(cursor.json().code, 'invalid_cursor')
+  // Searching for nothing useful is a 400, never a read.
+  for (const [q, code] of [['%20', 'validation_failed'], ['!!!%20%3F', 'empty_query'], ['a+b+c+d+e+f+g+h+i', 'too_many_words'],
+    ['x'.repeat(101), 'validation_failed'], [Array.from({ length: 50 }, () => 'a').join('+'), 'too_many_words'],
+    [Array.from({ length: 100 }, () => 'pixel').join('+'), 'validation_failed']]) {
+    const res = await app.inject({ url: `/items?q=${q}` })
+    t.equal(res.statusCode, 400, `q=${q.slice(0, 30)}`)
+    t.equal(res.json().code, code)
+  }
   t.equal(mock.calls().length, 0, 'no bad request reached DynamoDB')
 })
 
@@ -167,13 +183,30 @@ t.test('throttling is a 503 with Retry-After; a decrement past zero is a 409 wit
   t.equal(gone.json().code, 'item_not_found')
 })
 
-t.test('GET /categories summarises the table; the OpenAPI document declares every catalog response', async (t) => {
+t.test('GET /items?q= reads one key range of the token index and the page\'s items, never a Scan', async (t) => {
   const { app, mock } = await setup(t)
-  mock.on(ScanCommand).resolvesOnce({ Items: [{ category: 'phone', type: 'smart', brand: 'Acme' }], LastEvaluatedKey: { id: 'x' } })
-    .resolvesOnce({ Items: [{ category: 'phone', type: 'feature', brand: 'Nokia' }] })
+  const items = [1, 2, 3].map((n) => toStoredItem(`acme-${n}`, { ...BODY, title: `Pixel ${n}` }, n, '2025-01-01T00:00:00.000Z', '2025-01-02T00:00:00.000Z'))
+  mock.on(QueryCommand).resolves({ Items: items.map((i) => ({ pk: 'w#p', sk: `pixel#${i.id}`, id: i.id, ws: i.searchWords })) })
+  mock.on(BatchGetCommand).resolves({ Responses: { items: items.slice(0, 2) } })
+  const res = await app.inject({ url: '/items?q=PIX&limit=2' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json().items.map((i: { id: string }) => i.id), ['acme-1', 'acme-2'])
+  t.type(res.json().nextCursor, 'string')
+  const query = mock.commandCalls(QueryCommand)[0]?.args[0].input
+  t.match(query, { TableName: 'catalog-index', KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to' })
+  t.same(query?.ExpressionAttributeValues, { ':pk': 'w#p', ':from': 'pix', ':to': 'piy' }, 'the key range of words starting with pix')
+  t.same(mock.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.items?.Keys, [{ id: 'acme-1' }, { id: 'acme-2' }])
+  t.equal(mock.commandCalls(ScanCommand).length, 0)
+})
+
+t.test('GET /categories reads the counters; the OpenAPI document declares every catalog response', async (t) => {
+  const { app, mock } = await setup(t)
+  mock.on(QueryCommand).resolvesOnce({ Items: [{ pk: 'categories', sk: 'phone', n: 2 }, { pk: 'categories', sk: 'phone#brand#Acme', n: 1 }], LastEvaluatedKey: { pk: 'categories', sk: 'x' } })
+    .resolvesOnce({ Items: [{ pk: 'categories', sk: 'phone#brand#Nokia', n: 1 }, { pk: 'categories', sk: 'phone#brand#Gone', n: 0 }, { pk: 'categories', sk: 'phone#type#feature', n: 1 }, { pk: 'categories', sk: 'phone#type#smart', n: 1 }] })
   const res = await app.inject({ url: '/categories' })
   t.equal(res.statusCode, 200)
   t.same(res.json(), { categories: [{ category: 'phone', count: 2, types: ['feature', 'smart'], brands: ['Acme', 'Nokia'] }] })
+  t.equal(mock.commandCalls(ScanCommand).length, 0, 'no Scan')
   const doc = (await app.inject({ url: '/openapi.json' })).json()
   t.same(Object.keys(doc.paths['/items/{itemId}/stock'].post.responses).sort(), ['200', '400', '401', '403', '404', '409', '413', '415', '500', '503'])
   t.same(doc.paths['/items'].post.security, [{ bearerAuth: [] }])

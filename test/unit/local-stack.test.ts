@@ -16,16 +16,17 @@ t.test('a busy port is a clear error naming the service and the way out', async 
 })
 
 t.test('local tables are made from the template definitions', async (t) => {
-  const defs = tableDefinitions({ items: 'i', orders: 'o', idempotency: 'x', suppressions: 's' })
+  const defs = tableDefinitions({ items: 'i', orders: 'o', idempotency: 'x', suppressions: 's', catalogIndex: 'c' })
   const byName = Object.fromEntries(defs.map((d) => [d.input.TableName, d]))
   t.same(byName.i.input.GlobalSecondaryIndexes?.map((g: { IndexName?: string }) => g.IndexName), ['byCategory'])
   t.same(byName.o.input.StreamSpecification, { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' })
   t.equal(byName.x.ttlAttribute, 'expiration')
+  t.same(byName.c.input.KeySchema, [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }])
 
   // A change in the template changes the local definition: no second source of truth.
   const template = loadTemplate()
   template.Resources.OrdersTable.Properties!.StreamSpecification.StreamViewType = 'KEYS_ONLY'
-  const changed = tableDefinitions({ items: 'i', orders: 'o', idempotency: 'x', suppressions: 's' }, template).find((d) => d.input.TableName === 'o')!
+  const changed = tableDefinitions({ items: 'i', orders: 'o', idempotency: 'x', suppressions: 's', catalogIndex: 'c' }, template).find((d) => d.input.TableName === 'o')!
   t.equal(changed.input.StreamSpecification?.StreamViewType, 'KEYS_ONLY')
   t.same(tableDrift(changed.input, { KeySchema: changed.input.KeySchema, GlobalSecondaryIndexes: changed.input.GlobalSecondaryIndexes as never, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }), ['stream'])
 })

@@ -95,6 +95,9 @@ t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', 
   t.same(index('OrdersTable', 'byUser'), ['userId:HASH', 'createdAt:RANGE'])
   t.equal(props('OrdersTable').StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES', 'the worker compares old and new images')
   t.same(keys('IdempotencyTable'), ['id:HASH'])
+  t.same(keys('CatalogIndexTable'), ['pk:HASH', 'sk:RANGE'], 'token rows and counters (domain/catalog-index.ts)')
+  t.equal(attrType('CatalogIndexTable', 'pk'), 'S')
+  t.equal(attrType('CatalogIndexTable', 'sk'), 'S')
   t.same(props('IdempotencyTable').TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true }, "Powertools' default expiry attribute")
   t.same(keys('MailSuppressionsTable'), ['id:HASH'], 'suppressed addresses, keyed by the lower-cased address')
   t.equal(props('MailSuppressionsTable').TimeToLiveSpecification, undefined, 'a suppression never expires by itself')
@@ -324,8 +327,9 @@ t.test("each function's role grants exactly the actions its code declares, on it
   t.same(resourcesFor('WorkerFunctionRole', 'sqs:ReceiveMessage'), [arn('OrderEffectsQueue'), arn('OrdersStreamReplayQueue')].sort())
   t.same(resourcesFor('WorkerFunctionRole', 'events:PutEvents'), [arn('OrdersEventBus')])
   t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query'), [
+    arn('CatalogIndexTable'),
     JSON.stringify({ 'Fn::Sub': '${ItemsTable.Arn}/index/byCategory' }), JSON.stringify({ 'Fn::Sub': '${OrdersTable.Arn}/index/byUser' })
-  ].sort(), 'the API queries its two indexes, and no table')
+  ].sort(), 'the API queries its two indexes and the catalog index table (its counters and tokens), no other table')
   t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:GetRecords'), [JSON.stringify({ 'Fn::Sub': '${OrdersTable.Arn}/stream/*' })])
 })
 

@@ -232,7 +232,7 @@ export interface paths {
         };
         /**
          * List, filter and search items
-         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category`. `q` searches title, brand and description, case-insensitively, and combines with the filters. Follow `nextCursor` (bound to this query) until it is absent.
+         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent.
          */
         get: operations["listItems"];
         put?: never;
@@ -260,8 +260,8 @@ export interface paths {
          */
         get: operations["getItem"];
         /**
-         * Replace an item (admin)
-         * @description Replaces every field but `stock` (change it with POST /items/{itemId}/stock) and `createdAt`.
+         * Create or replace an item with a given id (admin)
+         * @description Replaces every field but `stock` and `createdAt` of the item with this id (200), or creates it (201, with Location) when there is none, with `stock` as its initial stock. An existing item keeps its stock (change it with POST /items/{itemId}/stock), so sending the same body again changes nothing: the bulk import (`npm run import`) relies on it. 503 `service_busy` when the item keeps changing under the request; retry.
          */
         put: operations["replaceItem"];
         post?: never;
@@ -284,7 +284,7 @@ export interface paths {
         };
         /**
          * Categories with their types and brands
-         * @description Each category with its types, brands and item count, for menus.
+         * @description Each category with its types, brands and item count, for menus. Read from counters the item writes keep in their own transaction: always current, and as cheap with a million items as with ten.
          */
         get: operations["listCategories"];
         put?: never;
@@ -1383,10 +1383,7 @@ export interface operations {
                  * @example Apple
                  */
                 brand?: string;
-                /**
-                 * @description Case-insensitive text searched in title, brand and description
-                 * @example titanium
-                 */
+                /** @description Words searched in the title, brand and description, case- and accent-insensitively: every word must be a word of the item, the last one may be the start of one (`pix` finds Pixel). Words are runs of letters and digits (`usb-c` is two); at most 8 words. Only the first 45 distinct words of an item (title, then brand, then description) are searchable. */
                 q?: string;
                 /** @description Items per page */
                 limit?: number;
@@ -1928,7 +1925,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Every field but the stock, which only POST /items/{itemId}/stock changes (atomically) */
+        /** @description Every field of the item; `stock` only counts when the item is created */
         requestBody: {
             content: {
                 /**
@@ -1946,7 +1943,8 @@ export interface operations {
                  *         }
                  *       ],
                  *       "price": 99900,
-                 *       "currency": "USD"
+                 *       "currency": "USD",
+                 *       "stock": 25
                  *     }
                  */
                 "application/json": {
@@ -1990,12 +1988,99 @@ export interface operations {
                      * @example USD
                      */
                     currency: string;
+                    /** @description The initial stock of an item this request creates (default 0). An existing item keeps its stock: change it with POST /items/{itemId}/stock, so a repeated import never undoes the orders taken since. */
+                    stock?: number;
                 };
             };
         };
         responses: {
             /** @description Default Response */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "phone-apple-iphone-15-pro",
+                     *       "category": "phone",
+                     *       "type": "smart",
+                     *       "brand": "Apple",
+                     *       "title": "iPhone 15 Pro",
+                     *       "description": "6.1-inch Super Retina XDR display, A17 Pro chip, titanium design.",
+                     *       "storage": "256GB",
+                     *       "colorPreference": [
+                     *         {
+                     *           "colorCode": "#1F2020",
+                     *           "displayValue": "Black Titanium"
+                     *         }
+                     *       ],
+                     *       "price": 99900,
+                     *       "currency": "USD",
+                     *       "inStock": true,
+                     *       "createdAt": "2025-01-15T09:30:00.000Z",
+                     *       "updatedAt": "2025-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Item id
+                         * @example phone-apple-iphone-15
+                         */
+                        id: string;
+                        /**
+                         * @description Lower-case category, for example phone, computer, accessories
+                         * @example phone
+                         */
+                        category: string;
+                        /**
+                         * @description Lower-case type within the category, for example smart, laptop, charger
+                         * @example smart
+                         */
+                        type: string;
+                        /**
+                         * @description Brand, matched exactly (case-sensitive); never contains #
+                         * @example Apple
+                         */
+                        brand: string;
+                        /** @example iPhone 15 Pro */
+                        title: string;
+                        /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
+                        description: string;
+                        /** @example 256GB */
+                        storage?: string;
+                        colorPreference: {
+                            /**
+                             * @description Unique within the item
+                             * @example #1F2020
+                             */
+                            colorCode: string;
+                            /** @example Black Titanium */
+                            displayValue: string;
+                        }[];
+                        /**
+                         * @description In minor units (cents)
+                         * @example 99900
+                         */
+                        price: number;
+                        /**
+                         * @description ISO 4217 code
+                         * @example USD
+                         */
+                        currency: string;
+                        /** @description Whether at least one unit is in stock */
+                        inStock: boolean;
+                        /** @description The exact stock: only in answers to admins */
+                        stock?: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2099,15 +2184,6 @@ export interface operations {
             };
             /** @description The credentials do not grant this operation */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
