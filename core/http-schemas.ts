@@ -18,13 +18,14 @@ export type ProblemBody = Static<typeof ProblemSchema>
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid (problem details name the field and the reason)',
-  401: 'Missing or invalid credentials',
+  401: 'Missing, invalid or revoked credentials',
   403: 'The credentials do not grant this operation',
   404: 'Not found',
   409: 'Conflicts with the current state',
   413: 'The request body is too large',
   415: 'The request body is not JSON',
   422: 'The request cannot be processed as sent',
+  429: 'Too many attempts; retry after the Retry-After header',
   500: 'Unexpected server error',
   503: 'A dependency is busy or unavailable; retry after the Retry-After header'
 }

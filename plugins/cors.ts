@@ -9,7 +9,7 @@ export const CORS_POLICY = {
   allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-api-key', 'x-request-id'],
   // Front ends read these: the request id for support, Location of a new order, the replay marker
   // of an Idempotency-Key retry, and what to do after a 401 or 503.
-  exposedHeaders: ['x-request-id', 'location', 'idempotent-replayed', 'retry-after', 'www-authenticate'],
+  exposedHeaders: ['x-request-id', 'x-client-request-id', 'location', 'idempotent-replayed', 'retry-after', 'www-authenticate'],
   maxAge: 600
 } as const
 
