@@ -13,6 +13,7 @@ import { registerPlugins, registerRoutes } from './registry.js'
 import { clientErrorHandler, frameworkErrorHandler } from '../plugins/errors.js'
 import { lazySchemaController, type CompiledSchemas } from './startup/lazy-compilers.js'
 import { lazyChildLoggerFactory } from './startup/lazy-child-logger.js'
+import { CLIENT_REQUEST_ID_HEADER } from './gateway-request-id.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,6 +35,8 @@ export interface AppDeps {
   schemaController?: FastifyServerOptions['schemaController']
   /** Replaces Date.now where the app keeps time (tests move it forward instead of waiting). */
   clock?: () => number
+  /** Set by the Lambda handler only: the request id is API Gateway's (see gateway-request-id.ts). */
+  requestIdFromGateway?: boolean
   /** Where the metrics go (tests capture them); default: EMF lines on stdout (core/metrics.ts). */
   metrics?: MetricsSink
   /** X-Ray tracing (app/lambda.ts loads it when TRACING=Active): AWS calls and annotations traced. */
@@ -85,13 +88,15 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
           redact: { paths: REDACT_PATHS, censor: '[redacted]' },
           ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
         },
-    // API Gateway's request id arrives as x-request-id (the Lambda adapter sets it); a caller's own
-    // id is kept when it looks like one, otherwise we make one.
+    // Behind API Gateway its request id (x-request-id, which app/lambda.ts keeps for it: see
+    // gateway-request-id.ts); elsewhere one we make. Never the caller's: that one is logged apart.
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id']
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
-    },
+    genReqId: deps.requestIdFromGateway === true
+      ? (req) => {
+          const given = req.headers['x-request-id']
+          return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+        }
+      : () => randomUUID(),
     bodyLimit: 256 * 1024,
     logController: new AccessLog(config.accessLog),
     // Each request's child logger is made when it first writes a line (see lazy-child-logger.ts).
@@ -134,11 +139,20 @@ export interface AppPluginOptions {
 export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce (app, opts) {
   app.decorate('config', opts.config)
   app.decorate('aws', createAwsClients(opts.config, opts.deps?.aws, opts.deps?.tracing?.captureClient))
+  // Where the caller's own id arrives: behind API Gateway the Lambda handler has moved it.
+  const clientIdHeader = opts.deps?.requestIdFromGateway === true ? CLIENT_REQUEST_ID_HEADER : 'x-request-id'
   app.decorate('clock', opts.deps?.clock ?? Date.now)
   // Callback style: no promise per request on the hot path. Every answer: its request id, no MIME
   // sniffing, and no caching; the public catalog reads relax the last (routes/catalog-cache.ts).
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers({ 'x-request-id': request.id, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
+    // A caller's own id (to find its requests in our logs) is kept apart from ours: a log field and
+    // its own response header, never the request id (the access log links ours to the caller's IP).
+    const clientId = request.headers[clientIdHeader]
+    if (typeof clientId === 'string' && REQUEST_ID.test(clientId)) {
+      reply.header(CLIENT_REQUEST_ID_HEADER, clientId)
+      request.log = reply.log = request.log.child({ clientRequestId: clientId })
+    }
     done()
   })
   await registerPlugins(app, {

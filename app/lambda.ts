@@ -15,6 +15,7 @@ import { installSourceMappedStacks } from '../core/source-mapped-stacks.js'
 import { serviceName } from '../core/metrics.js'
 import { loadTracing } from '../core/tracing.js'
 import { buildApp } from './app.js'
+import { keepClientRequestIdApart } from './gateway-request-id.js'
 import { PREBUILT_OPENAPI_FILE } from './startup/openapi-document.js'
 import { COMPILED_DIR, loadCompiledSchemas } from './startup/compiled-schemas.js'
 import { PROXY_OPTIONS } from './lambda-options.js'
@@ -28,7 +29,8 @@ const tracing = config.tracing ? await loadTracing(serviceName(config.functionNa
 const app = buildApp(config, {
   ...(existsSync(prebuilt) ? { openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown> } : {}),
   ...(compiledSchemas !== undefined ? { compiledSchemas } : {}),
-  ...(tracing !== undefined ? { tracing } : {})
+  ...(tracing !== undefined ? { tracing } : {}),
+  requestIdFromGateway: true
 })
 // Answers that are not text (Swagger UI's PNG favicons) go back base64-encoded (lambda-options.ts).
 const options = PROXY_OPTIONS
@@ -46,7 +48,9 @@ const readsEvent = (event: LambdaEvent): boolean => {
   return p.includes('/docs') || p.endsWith('/openapi.json')
 }
 
-const proxy = (event: LambdaEvent, context: Parameters<typeof plain>[1]) => (readsEvent(event) ? withEvent : plain)(event, context)
+// The caller's x-request-id moved apart first: the request id is API Gateway's (gateway-request-id.ts).
+const proxy = (event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
+  (readsEvent(event) ? withEvent : plain)(keepClientRequestIdApart(event), context)
 
 export const handler = (tracing === undefined
   ? proxy

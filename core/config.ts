@@ -69,6 +69,13 @@ export interface Config {
    * EdgeProtection): only a request carrying it has its CloudFront-Viewer-Address believed.
    */
   edgeSecret?: SecretSource
+  /** How long after its last good read a secret may be served while Secrets Manager fails (0: never). */
+  secretsMaxStaleSeconds: number
+  /**
+   * How long a container trusts Cognito's answer about an account (deleted, disabled, signed out):
+   * a revoked token stops working within this (within a minute for tokens claiming groups).
+   */
+  revocationCheckSeconds: number
   /**
    * Every AWS SDK call's timeouts: connecting, and each attempt as a whole (connecting included).
    * The SDK makes up to 3 attempts of a call; the defaults keep two calls' worth well inside the
@@ -186,6 +193,9 @@ export function loadConfig (env: Env = process.env): Config {
     const value = read(valueVar)
     if (value !== undefined) {
       if (value.length < 16) problems.push(`${valueVar} must be at least 16 characters long`)
+      // A production secret lives in Secrets Manager (rotated, audited, never in an environment).
+      if (stage === 'prod') problems.push(`${valueVar} must not be set when STAGE is prod: set ${arnVar} to a Secrets Manager ARN`)
+      else if (deployed && value === localDefault) problems.push(`${valueVar} is the published development default: set ${arnVar} (or another value) when STAGE is ${stage}`)
       return { value }
     }
     if (deployed) problems.push(`${arnVar} is required when STAGE is ${stage}: the ARN of a Secrets Manager secret`)
@@ -205,17 +215,21 @@ export function loadConfig (env: Env = process.env): Config {
   // Cognito's issuer is fixed by AWS; cognito-local serves tokens under its own address.
   const issuer = url('COGNITO_ISSUER') ??
     (cognitoEndpoint !== undefined ? `${cognitoEndpoint}/${userPoolId}` : `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`)
+  // Over plain http the signing keys (and so every token) could be swapped on the way.
+  if (stage === 'prod' && !issuer.startsWith('https://')) problems.push(`COGNITO_ISSUER must be an https URL when STAGE is prod (got "${issuer}")`)
 
   const corsRaw = read('CORS_ORIGINS') ?? (deployed ? undefined : '*')
   let corsOrigins: Config['corsOrigins'] = []
   if (corsRaw === undefined) {
     problems.push(`CORS_ORIGINS is required when STAGE is ${stage}: a comma-separated list of origins, or *`)
   } else if (corsRaw === '*') {
+    if (stage === 'prod') problems.push('CORS_ORIGINS must list origins (no *) when STAGE is prod: the shop\'s own, like https://shop.example.com')
     corsOrigins = '*'
   } else {
     corsOrigins = corsRaw.split(',').map((o) => o.trim()).filter(Boolean)
     for (const o of corsOrigins) {
       if (!/^https?:\/\/[^/]+$/.test(o)) problems.push(`CORS_ORIGINS entries must be origins like https://shop.example.com (got "${o}")`)
+      else if (stage === 'prod' && !o.startsWith('https://')) problems.push(`CORS_ORIGINS entries must be https origins when STAGE is prod (got "${o}")`)
     }
   }
 
@@ -272,6 +286,8 @@ export function loadConfig (env: Env = process.env): Config {
       partnerPerKey: int('RATE_LIMIT_PARTNER_PER_KEY', RATE_LIMIT_DEFAULTS.partnerPerKey, 1, 1_000_000)
     },
     edgeSecret: optionalSecret('EDGE_SECRET_ARN', 'EDGE_SECRET'),
+    secretsMaxStaleSeconds: int('SECRETS_MAX_STALE_SECONDS', 3600, 0, 86400),
+    revocationCheckSeconds: int('REVOCATION_CHECK_SECONDS', 120, 1, 300),
     awsTimeouts: { connectMs: int('AWS_CONNECT_TIMEOUT_MS', 1000, 1, 10000), requestMs: int('AWS_REQUEST_TIMEOUT_MS', 2000, 1, 60000) },
     endpoints: {
       dynamodb: url('DYNAMODB_ENDPOINT'),
@@ -304,7 +320,7 @@ const COMMON_DEPLOYED_ENV = [
 ] as const
 export const DEPLOYED_ENV = {
   api: [
-    ...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'CATALOG_INDEX_TABLE', 'RATE_LIMIT_TABLE', 'EDGE_SECRET_ARN',
+    ...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'SES_CONFIGURATION_SET', 'CATALOG_INDEX_TABLE', 'RATE_LIMIT_TABLE', 'EDGE_SECRET_ARN',
     'RATE_LIMIT_SIGNIN_PER_IP', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT',
     'RATE_LIMIT_SIGNUP_PER_IP', 'RATE_LIMIT_REFRESH_PER_IP', 'RATE_LIMIT_ORDERS_PER_USER', 'RATE_LIMIT_PARTNER_PER_KEY'
   ],
@@ -336,6 +352,8 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   SECRETS_TTL_SECONDS: 'tunable; the default fits',
   EDGE_SECRET: 'local value (to try the edge headers); deployed stages read the secret ARN',
   RATE_LIMITS: 'always on deployed; off only to measure the limiter (bench) and in tests of other things',
+  SECRETS_MAX_STALE_SECONDS: 'tunable; the default (an hour) fits',
+  REVOCATION_CHECK_SECONDS: 'tunable; the default (2 minutes) bounds how long a revoked token works',
   AWS_CONNECT_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts',
   AWS_REQUEST_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts'
 }

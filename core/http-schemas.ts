@@ -18,7 +18,7 @@ export type ProblemBody = Static<typeof ProblemSchema>
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid (problem details name the field and the reason)',
-  401: 'Missing or invalid credentials',
+  401: 'Missing, invalid or revoked credentials',
   403: 'The credentials do not grant this operation',
   404: 'Not found',
   409: 'Conflicts with the current state',

@@ -30,6 +30,7 @@ export const METRICS = {
   SignInFailures: { emitter: 'api', unit: 'Count', dimensions: ['Code'], description: 'POST /signin answered 4xx, by problem code' },
   RateLimited: { emitter: 'api', unit: 'Count', dimensions: ['Route'], description: 'requests the app answered 429, by route' },
   ServerErrors: { emitter: 'api', unit: 'Count', dimensions: ['Route'], description: 'requests answered 5xx, by route' },
+  SecretRefreshFailures: { emitter: 'api', unit: 'Count', dimensions: ['Outcome'], description: "partner or cursor keys Secrets Manager could not refresh (Outcome: stale: the last value served, at most SECRETS_MAX_STALE_SECONDS | revoked: not found, access denied or undecryptable: dropped at once | unavailable: nothing to serve, 503)" },
   // The worker (workers/).
   EventsPublished: { emitter: 'worker', unit: 'Count', dimensions: ['EventType'], description: 'order events put on the bus, by detail-type' },
   WebhooksDelivered: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: 'webhooks a partner answered 2xx' },
@@ -39,6 +40,8 @@ export const METRICS = {
   EmailsSent: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES accepted' },
   EmailsFailed: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES refused or did not answer (the event is retried)' },
   EmailsSuppressed: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails not sent: the address bounced or complained before' },
+  EmailsUnverified: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails not sent: the address was not verified when the order was placed' },
+  WebhookKeyRefreshFailures: { emitter: 'worker', unit: 'Count', dimensions: ['Outcome'], description: 'webhook signing keys Secrets Manager could not refresh (Outcome as SecretRefreshFailures)' },
   MailFeedback: { emitter: 'worker', unit: 'Count', dimensions: ['Kind'], description: 'bounces and complaints SES reported (Kind: bounce | complaint)' },
   DuplicateEffectsSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Effect'], description: 'effects already done, not done again (a redelivery)' },
   DeadLettered: { emitter: 'worker', unit: 'Count', dimensions: ['Queue'], description: 'messages the worker parked in a dead-letter queue, or left for their queue to move there (Queue: events | stream)' }

@@ -1,8 +1,14 @@
 // Secrets for the API and the worker: a value given directly (local runs) or a Secrets Manager
-// secret (deployed), cached per ARN for `secretsTtlSeconds` so a rotation takes effect within
-// minutes. When a refresh fails the last good value is served, so a Secrets Manager outage never
-// fails requests while a value is cached. No Fastify here: the worker uses it as is, and
-// plugins/secrets.ts decorates the API with it.
+// secret (deployed), cached per ARN for `ttlSeconds` so a rotation takes effect within minutes.
+// When a refresh fails:
+// - "not found", "access denied" and "cannot decrypt" are how an operator kills a leaked key
+//   (delete the secret, deny the role, disable the KMS key): the cached value is dropped at once
+//   and never served again;
+// - any other failure (throttling, an outage, the network) serves the last good value for at most
+//   `maxStaleSeconds` after it was read, so a short outage fails no request but a long one cannot
+//   keep a value alive for ever.
+// Each stale answer, revocation and refusal is reported through `onEvent` (logged and counted by
+// the caller). No Fastify here: the worker uses it as is, and plugins/secrets.ts decorates the API.
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { SecretSource } from './config.js'
 
@@ -11,30 +17,62 @@ export interface SecretStore {
   getJson: <T = unknown>(source: SecretSource) => Promise<T>
 }
 
-/** Thrown when a secret cannot be read and no earlier value is cached. Never carries the value. */
+/** Thrown when a secret cannot be read and no value may be served. Never carries the value. */
 export class SecretUnavailableError extends Error {
-  constructor (readonly secretArn: string, options?: { cause?: unknown }) {
-    super(`Secret ${secretArn} is unavailable`, options)
+  constructor (readonly secretArn: string, readonly revoked: boolean, options?: { cause?: unknown }) {
+    super(`Secret ${secretArn} is ${revoked ? 'revoked (deleted, access denied or undecryptable)' : 'unavailable'}`, options)
     this.name = 'SecretUnavailableError'
   }
 }
 
+/** What the store reports; never the value. */
+export type SecretEvent =
+  | { type: 'stale'; secretArn: string; errorName: string; ageSeconds: number }
+  | { type: 'revoked'; secretArn: string; errorName: string }
+  | { type: 'unavailable'; secretArn: string; errorName: string }
+
+export interface SecretStoreOptions {
+  /** How long after its last good read a value may still be served while refreshes fail. Default 3600. */
+  maxStaleSeconds?: number
+  now?: () => number
+  onEvent?: (event: SecretEvent) => void
+}
+
+/** Errors that mean the secret was taken away on purpose: never serve a cached copy past them. */
+export const REVOKING_ERRORS: ReadonlySet<string> = new Set([
+  'ResourceNotFoundException', // the secret was deleted
+  'AccessDeniedException', // the role may no longer read it
+  'DecryptionFailure', // its KMS key was disabled or the role lost kms:Decrypt
+  'InvalidRequestException' // the secret is scheduled for deletion
+])
+
 interface Entry {
   value?: string
-  /** When the cached value (or, after a failure, the stale one) should be fetched again. */
+  /** When the value was last read from Secrets Manager. */
+  readAt: number
+  /** When the value (or, after a failure, the stale one) should be fetched again. */
   refreshAt: number
   inflight?: Promise<string>
 }
 
 /** After a failed refresh, wait this long before asking again (bounded by the TTL). */
 const RETRY_AFTER_FAILURE_MS = 30_000
+const DEFAULT_MAX_STALE_SECONDS = 3600
+
+const errorName = (err: unknown): string => {
+  const name = (err as { name?: unknown } | null)?.name
+  return typeof name === 'string' && name !== '' ? name : 'Error'
+}
 
 export function createSecretStore (
   getClient: () => Promise<SecretsManagerClient>,
   ttlSeconds: number,
-  now: () => number = Date.now
+  options: SecretStoreOptions = {}
 ): SecretStore {
   const ttlMs = ttlSeconds * 1000
+  const maxStaleMs = (options.maxStaleSeconds ?? DEFAULT_MAX_STALE_SECONDS) * 1000
+  const now = options.now ?? Date.now
+  const report = options.onEvent ?? (() => {})
   const entries = new Map<string, Entry>()
 
   async function fetchSecret (secretArn: string): Promise<string> {
@@ -46,20 +84,36 @@ export function createSecretStore (
     throw new Error('the secret has no value')
   }
 
+  function failed (secretArn: string, entry: Entry, err: unknown): string {
+    const name = errorName(err)
+    if (REVOKING_ERRORS.has(name)) {
+      entry.value = undefined
+      report({ type: 'revoked', secretArn, errorName: name })
+      throw new SecretUnavailableError(secretArn, true, { cause: err })
+    }
+    const ageMs = now() - entry.readAt
+    if (entry.value === undefined || ageMs > maxStaleMs) {
+      entry.value = undefined
+      report({ type: 'unavailable', secretArn, errorName: name })
+      throw new SecretUnavailableError(secretArn, false, { cause: err })
+    }
+    report({ type: 'stale', secretArn, errorName: name, ageSeconds: Math.round(ageMs / 1000) })
+    // Serve the stale value, and don't ask again on every request while the service is down (but
+    // never past the stale bound).
+    entry.refreshAt = Math.min(now() + Math.min(ttlMs, RETRY_AFTER_FAILURE_MS), entry.readAt + maxStaleMs + 1)
+    return entry.value
+  }
+
   function refresh (secretArn: string, entry: Entry): Promise<string> {
     // Concurrent misses share one fetch.
     entry.inflight ??= fetchSecret(secretArn).then(
       (value) => {
         entry.value = value
-        entry.refreshAt = now() + ttlMs
+        entry.readAt = now()
+        entry.refreshAt = entry.readAt + ttlMs
         return value
       },
-      (err: unknown) => {
-        if (entry.value === undefined) throw new SecretUnavailableError(secretArn, { cause: err })
-        // Serve the stale value, and don't ask again on every request while the service is down.
-        entry.refreshAt = now() + Math.min(ttlMs, RETRY_AFTER_FAILURE_MS)
-        return entry.value
-      }
+      (err: unknown) => failed(secretArn, entry, err)
     ).finally(() => { entry.inflight = undefined })
     return entry.inflight
   }
@@ -68,7 +122,7 @@ export function createSecretStore (
     if ('value' in source) return source.value
     let entry = entries.get(source.secretArn)
     if (entry === undefined) {
-      entry = { refreshAt: 0 }
+      entry = { readAt: 0, refreshAt: 0 }
       entries.set(source.secretArn, entry)
     }
     if (entry.value !== undefined && now() < entry.refreshAt) return entry.value
@@ -87,4 +141,3 @@ export function createSecretStore (
 
   return { get, getJson }
 }
-

@@ -1,9 +1,13 @@
-// Shopper accounts in the Cognito user pool: sign up (created and confirmed at once), sign in and
-// token refresh. Cognito's errors are mapped to our problems here and never leak: an unknown user
-// and a wrong password look the same, so accounts can't be enumerated.
+// Shopper accounts in the Cognito user pool, through Cognito's own confirmation flow: signup
+// mails a code to the address (through our SES identity), confirm proves it, and only then does the
+// account sign in, with a verified email. Nothing here tells whether an address has an account:
+// signup and resend answer the same for every address, confirm the same for every failure before
+// the password is proven, and sign in the same for a wrong password and an unknown email. Cognito's
+// errors are mapped to our problems here and never leak.
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
 import { Problem } from '../core/problem.js'
 import { once } from '../core/aws.js'
+import type { SignupNotices } from './signup-notices.js'
 
 export interface Tokens { idToken: string; accessToken: string; refreshToken?: string; expiresIn: number }
 
@@ -11,6 +15,8 @@ const THROTTLED = new Set(['TooManyRequestsException', 'LimitExceededException',
 const UNAVAILABLE = new Set(['InternalErrorException', 'ServiceUnavailable', 'InternalServerError', 'TimeoutError'])
 /** Cognito's default for id and access tokens, when the answer omits it (cognito-local on refresh). */
 const DEFAULT_EXPIRES_IN = 3600
+/** Cognito's answers to a password that is wrong, for an account that may or may not exist. */
+const WRONG_CREDENTIALS = new Set(['NotAuthorizedException', 'UserNotFoundException', 'InvalidPasswordException', 'PasswordResetRequiredException'])
 
 const nameOf = (err: unknown): string => String((err as { name?: unknown } | null)?.name ?? '')
 
@@ -28,14 +34,19 @@ function mapCommon (err: unknown): unknown {
   return err
 }
 
-export function createAccounts (getClient: () => Promise<CognitoIdentityProviderClient>, pool: { userPoolId: string; clientId: string }) {
+const invalidCode = (): Problem =>
+  new Problem(400, 'invalid_code', 'The code is wrong, or the email and password do not match a signup waiting for confirmation')
+
+export interface AccountsDeps {
+  getClient: () => Promise<CognitoIdentityProviderClient>
+  pool: { userPoolId: string; clientId: string }
+  notices: SignupNotices
+  log: { warn: (fields: object, message: string) => void }
+}
+
+export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps) {
   // The command classes are imported with the client, on the first account call: off the cold start.
   const sdk = once(() => import('@aws-sdk/client-cognito-identity-provider'))
-
-  async function confirm (email: string): Promise<void> {
-    const [client, { AdminConfirmSignUpCommand }] = await Promise.all([getClient(), sdk()])
-    await client.send(new AdminConfirmSignUpCommand({ UserPoolId: pool.userPoolId, Username: email }))
-  }
 
   async function passwordAuth (email: string, password: string): Promise<Tokens> {
     const [client, { InitiateAuthCommand }] = await Promise.all([getClient(), sdk()])
@@ -47,54 +58,124 @@ export function createAccounts (getClient: () => Promise<CognitoIdentityProvider
     return tokensOf(res.AuthenticationResult, res.ChallengeName)
   }
 
+  async function cognitoSignUp (input: { email: string; password: string; name?: string }): Promise<void> {
+    const [client, { SignUpCommand }] = await Promise.all([getClient(), sdk()])
+    await client.send(new SignUpCommand({
+      ClientId: pool.clientId,
+      Username: input.email,
+      Password: input.password,
+      UserAttributes: [{ Name: 'email', Value: input.email }, ...(input.name !== undefined ? [{ Name: 'name', Value: input.name }] : [])]
+    }))
+  }
+
+  /** 'unconfirmed', 'confirmed' (or any other settled status), or 'gone' (deleted meanwhile). */
+  async function statusOf (email: string): Promise<'unconfirmed' | 'settled' | 'gone'> {
+    const [client, { AdminGetUserCommand }] = await Promise.all([getClient(), sdk()])
+    try {
+      const user = await client.send(new AdminGetUserCommand({ UserPoolId: pool.userPoolId, Username: email }))
+      return user.UserStatus === 'UNCONFIRMED' ? 'unconfirmed' : 'settled'
+    } catch (err) {
+      if (nameOf(err) === 'UserNotFoundException') return 'gone'
+      throw err
+    }
+  }
+
+  const signUpProblem = (err: unknown): unknown => {
+    const name = nameOf(err)
+    if (name === 'InvalidPasswordException') {
+      return new Problem(400, 'validation_failed', 'body.password does not meet the password policy',
+        { errors: [{ path: 'body.password', message: 'does not meet the password policy' }] })
+    }
+    if (name === 'InvalidParameterException') return new Problem(400, 'validation_failed', 'The account details were refused; check the email and name')
+    return mapCommon(err)
+  }
+
   return {
-    /** Creates and confirms the account. 409 when the email is taken, and that account is not touched. */
-    async signUp (input: { email: string; password: string; name?: string }): Promise<{ sub?: string; email: string }> {
-      const [client, { SignUpCommand }] = await Promise.all([getClient(), sdk()])
-      let sub: string | undefined
-      let confirmed = false
+    /**
+     * Starts a signup: Cognito mails a code to the address. An address with an account waiting for
+     * confirmation gets a fresh one (its earlier signup never proved the address, so the owner may
+     * replace it); an address with a confirmed account is left unchanged, and its owner is told.
+     * The caller learns none of this: every outcome but a refused input answers the same.
+     */
+    async signUp (input: { email: string; password: string; name?: string }): Promise<void> {
       try {
-        const res = await client.send(new SignUpCommand({
-          ClientId: pool.clientId,
-          Username: input.email,
-          Password: input.password,
-          UserAttributes: [{ Name: 'email', Value: input.email }, ...(input.name !== undefined ? [{ Name: 'name', Value: input.name }] : [])]
-        }))
-        sub = res.UserSub
-        confirmed = res.UserConfirmed === true
+        await cognitoSignUp(input)
+        return
       } catch (err) {
         const name = nameOf(err)
-        if (name === 'UsernameExistsException' || name === 'AliasExistsException') {
-          throw new Problem(409, 'account_exists', 'An account with this email already exists; sign in instead')
+        if (name !== 'UsernameExistsException' && name !== 'AliasExistsException') throw signUpProblem(err)
+      }
+      try {
+        const status = await statusOf(input.email)
+        if (status === 'settled') {
+          await notices.notify(input.email)
+          return
         }
-        if (name === 'InvalidPasswordException') {
-          throw new Problem(400, 'validation_failed', 'body.password does not meet the password policy',
-            { errors: [{ path: 'body.password', message: 'does not meet the password policy' }] })
+        if (status === 'unconfirmed') {
+          const [client, { AdminDeleteUserCommand }] = await Promise.all([getClient(), sdk()])
+          await client.send(new AdminDeleteUserCommand({ UserPoolId: pool.userPoolId, Username: input.email }))
         }
-        if (name === 'InvalidParameterException') {
-          throw new Problem(400, 'validation_failed', 'The account details were refused; check the email and name')
+        await cognitoSignUp(input)
+      } catch (err) {
+        // A concurrent signup of the same address won the replacement: it has the code now.
+        if (nameOf(err) === 'UsernameExistsException' || nameOf(err) === 'UserNotFoundException') return
+        throw signUpProblem(err)
+      }
+    },
+
+    /**
+     * Confirms a signup with the mailed code. The password must be the signup's: whoever replaced a
+     * pending signup of someone else's address cannot have its owner confirm their account.
+     * Cognito says "not confirmed" only once the password is right, so nothing is told to a caller
+     * without it. Confirming a confirmed account with its password answers as a success.
+     */
+    async confirm (input: { email: string; code: string; password: string }): Promise<void> {
+      try {
+        await passwordAuth(input.email, input.password)
+        return // confirmed already, and the password is the account's
+      } catch (err) {
+        const name = nameOf(err)
+        if (WRONG_CREDENTIALS.has(name) || (err instanceof Problem && err.status === 401)) throw invalidCode()
+        if (name !== 'UserNotConfirmedException') throw mapCommon(err)
+      }
+      const [client, { ConfirmSignUpCommand }] = await Promise.all([getClient(), sdk()])
+      try {
+        await client.send(new ConfirmSignUpCommand({ ClientId: pool.clientId, Username: input.email, ConfirmationCode: input.code }))
+      } catch (err) {
+        const name = nameOf(err)
+        if (name === 'CodeMismatchException' || name === 'NotAuthorizedException' || name === 'UserNotFoundException') throw invalidCode()
+        if (name === 'ExpiredCodeException') throw new Problem(400, 'code_expired', 'The code has expired; ask for a new one with POST /signup/resend')
+        if (name === 'TooManyFailedAttemptsException' || name === 'LimitExceededException') {
+          throw new Problem(429, 'too_many_attempts', 'Too many wrong codes; wait, then ask for a new one with POST /signup/resend', {}, { 'retry-after': '60' })
         }
         throw mapCommon(err)
       }
-      // If this fails the account stays unconfirmed; signIn confirms it once the password is proven.
-      if (!confirmed) await confirm(input.email).catch((err: unknown) => { throw mapCommon(err) })
-      return { sub, email: input.email }
     },
 
-    /** Wrong password and unknown user: the same 401. */
+    /** A new code for a signup waiting for confirmation; nothing for any other address, silently. */
+    async resend (email: string): Promise<void> {
+      const [client, { ResendConfirmationCodeCommand }] = await Promise.all([getClient(), sdk()])
+      try {
+        await client.send(new ResendConfirmationCodeCommand({ ClientId: pool.clientId, Username: email }))
+      } catch (err) {
+        const name = nameOf(err)
+        // Confirmed already, unknown, or too many codes for this address: the same answer for all.
+        if (['InvalidParameterException', 'UserNotFoundException', 'LimitExceededException', 'CodeDeliveryFailureException', 'NotAuthorizedException'].includes(name)) {
+          log.warn({ code: name }, 'no confirmation code resent')
+          return
+        }
+        throw mapCommon(err)
+      }
+    },
+
+    /** Wrong password and unknown user: the same 401. A right password on an unconfirmed signup: 403. */
     async signIn (email: string, password: string): Promise<Tokens> {
       try {
         return await passwordAuth(email, password)
       } catch (err) {
-        // Cognito says "not confirmed" only after checking the password: this is a signup whose
-        // confirmation step failed. The owner has proven the password, so finish it now.
         if (nameOf(err) === 'UserNotConfirmedException') {
-          try {
-            await confirm(email)
-            return await passwordAuth(email, password)
-          } catch (retryErr) {
-            throw signInProblem(retryErr)
-          }
+          // Said only once the password is proven: tells nothing to anyone without it.
+          throw new Problem(403, 'account_unconfirmed', 'Confirm the account with the code mailed to you (POST /signup/confirm), or ask for a new code (POST /signup/resend)')
         }
         throw signInProblem(err)
       }
@@ -116,18 +197,74 @@ export function createAccounts (getClient: () => Promise<CognitoIdentityProvider
         }
         throw mapCommon(err)
       }
+    },
+
+    /**
+     * Mails a code to the signed-in user's email (an account confirmed before signups verified
+     * addresses, or a new address the user set): Cognito's GetUserAttributeVerificationCode,
+     * authorized by the access token itself.
+     */
+    async sendEmailCode (accessToken: string): Promise<void> {
+      const [client, { GetUserAttributeVerificationCodeCommand }] = await Promise.all([getClient(), sdk()])
+      try {
+        await client.send(new GetUserAttributeVerificationCodeCommand({ AccessToken: accessToken, AttributeName: 'email' }))
+      } catch (err) {
+        throw emailCodeProblem(err)
+      }
+    },
+
+    /** Verifies the signed-in user's email with the mailed code (VerifyUserAttribute). */
+    async verifyEmail (accessToken: string, code: string): Promise<void> {
+      const [client, { VerifyUserAttributeCommand }] = await Promise.all([getClient(), sdk()])
+      try {
+        await client.send(new VerifyUserAttributeCommand({ AccessToken: accessToken, AttributeName: 'email', Code: code }))
+      } catch (err) {
+        const name = nameOf(err)
+        if (name === 'CodeMismatchException') throw new Problem(400, 'invalid_code', 'The code is wrong')
+        if (name === 'ExpiredCodeException') throw new Problem(400, 'code_expired', 'The code has expired; ask for a new one with POST /me/email/code')
+        throw emailCodeProblem(err)
+      }
+    },
+
+    /**
+     * Signs the user out everywhere: every refresh token revoked (AdminUserGlobalSignOut), then the
+     * time stamped, so the API refuses every id and access token issued before it
+     * (plugins/account-status.ts). The revocation first: a stamp without it would let a refresh
+     * mint tokens newer than the stamp.
+     */
+    async signOut (username: string, nowSeconds: number): Promise<void> {
+      const [client, { AdminUserGlobalSignOutCommand, AdminUpdateUserAttributesCommand }] = await Promise.all([getClient(), sdk()])
+      const user = { UserPoolId: pool.userPoolId, Username: username }
+      try {
+        await client.send(new AdminUserGlobalSignOutCommand(user))
+        await client.send(new AdminUpdateUserAttributesCommand({ ...user, UserAttributes: [{ Name: 'custom:signed_out_at', Value: String(nowSeconds) }] }))
+      } catch (err) {
+        if (nameOf(err) === 'UserNotFoundException') return // nothing left to sign out
+        throw mapCommon(err)
+      }
     }
   }
 }
 
 export type Accounts = ReturnType<typeof createAccounts>
 
-function signInProblem (err: unknown): unknown {
+/** Errors of the email verification calls, which the access token authorizes. */
+function emailCodeProblem (err: unknown): unknown {
   const name = nameOf(err)
-  // cognito-local answers InvalidPasswordException for a wrong password; AWS NotAuthorizedException.
-  if (['NotAuthorizedException', 'UserNotFoundException', 'InvalidPasswordException', 'PasswordResetRequiredException', 'UserNotConfirmedException'].includes(name)) {
-    return new Problem(401, 'invalid_credentials', 'The email or password is wrong')
+  if (name === 'LimitExceededException' || name === 'TooManyFailedAttemptsException') {
+    return new Problem(429, 'too_many_attempts', 'Too many codes or wrong codes for this account; wait, then try again', {}, { 'retry-after': '60' })
   }
+  if (name === 'NotAuthorizedException' || name === 'UserNotFoundException') {
+    return new Problem(401, 'token_revoked', 'The access token is no longer accepted; sign in again', {},
+      { 'www-authenticate': 'Bearer realm="serverless-commerce", error="invalid_token"' })
+  }
+  if (name === 'InvalidParameterException') return new Problem(400, 'email_unknown', 'This account has no email address to verify')
+  return mapCommon(err)
+}
+
+function signInProblem (err: unknown): unknown {
+  // cognito-local answers InvalidPasswordException for a wrong password; AWS NotAuthorizedException.
+  if (WRONG_CREDENTIALS.has(nameOf(err))) return new Problem(401, 'invalid_credentials', 'The email or password is wrong')
   return mapCommon(err)
 }
 

@@ -21,6 +21,8 @@ import { answerFromRecord, type IdempotencyRepository } from './idempotency-repo
 export interface PlaceOrderInput {
   userId: string
   userEmail: string
+  /** True when the account's email is verified (the route refuses the order otherwise); unset, the worker mails nothing for the order. */
+  userEmailVerified?: boolean
   items: LineInput[]
   idempotencyKey?: string
   now?: Date
@@ -73,6 +75,7 @@ export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput):
         id,
         userId,
         userEmail: input.userEmail,
+        ...(input.userEmailVerified === true ? { userEmailVerified: true } : {}),
         status: 'placed',
         lines: priced.lines,
         total: priced.total,

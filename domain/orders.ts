@@ -24,6 +24,8 @@ export interface StoredOrder {
   id: string
   userId: string
   userEmail: string
+  /** True when the address was verified when the order was placed; the worker mails only those. */
+  userEmailVerified?: boolean
   status: OrderStatus
   lines: OrderLine[]
   total: number
@@ -253,6 +255,7 @@ export function publicOrder (o: StoredOrder): StoredOrder {
     updatedAt: o.updatedAt,
     history: o.history.map((h) => ({ status: h.status, at: h.at, by: h.by }))
   }
+  if (o.userEmailVerified !== undefined) view.userEmailVerified = o.userEmailVerified
   for (const k of ['packageId', 'trackingNumber', 'carrier', 'note'] as const) {
     if (o[k] !== undefined) view[k] = o[k]
   }

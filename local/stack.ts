@@ -46,7 +46,8 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
 
   const started = await Promise.allSettled([
     startDynamoDbLocal({ port: dynamodbPort, host, dataDir: dynamoDir }),
-    startCognitoLocal({ port: cognitoPort, host, dataDir: cognitoDir }),
+    // Its codes go to the SES emulator's mailbox, as Cognito mails them through SES when deployed.
+    startCognitoLocal({ port: cognitoPort, host, dataDir: cognitoDir, sesEndpoint: `http://${host}:${sesPort}` }),
     startSesLocal({ port: sesPort, host })
   ])
   const stopAll = async (): Promise<void> => {

@@ -24,6 +24,7 @@ import { indexKeptCatalog } from './index-kept-catalog.js'
 import { createDocumentClient } from '../core/aws.js'
 import { PortBusyError, reservePort } from './emulators/process.js'
 import { JavaMissingError } from './emulators/dynamodb.js'
+import { CognitoStoreError } from './emulators/cognito.js'
 import { localWorkerEnv, startLocalWorker } from './worker.js'
 import { DEFAULT_POLL_INTERVAL_MS } from './stream-poller.js'
 
@@ -153,7 +154,8 @@ process.once('SIGINT', () => { log('stopping ...'); void shutdown(0) })
 process.once('SIGTERM', () => { void shutdown(0) })
 
 main().catch(async (err: unknown) => {
-  const known = err instanceof ConfigError || err instanceof PortBusyError || err instanceof PortInUseError || err instanceof JavaMissingError
+  const known = err instanceof ConfigError || err instanceof PortBusyError || err instanceof PortInUseError || err instanceof JavaMissingError ||
+    err instanceof CognitoStoreError
   console.error(known ? (err as Error).message : err)
   await shutdown(1)
 })

@@ -12,6 +12,7 @@ import type { RequestVerifier } from './jwt-request-verifier.js'
 import { createJwks } from './jwks.js'
 import { Problem } from '../core/problem.js'
 import { expiringCache } from '../core/expiring-cache.js'
+import { AccountLookupError, cognitoAccountLookup, createAccountStatus, type AccountStatus } from './account-status.js'
 
 export type TokenUse = 'id' | 'access'
 
@@ -19,7 +20,12 @@ export type TokenUse = 'id' | 'access'
 export interface AuthUser {
   sub: string
   email: string
+  /** The groups the token claims and the user still holds (see the revocation step). */
   groups: string[]
+  /** The pool's username (Cognito's admin calls take it). */
+  username: string
+  /** Whether the account's email is verified now (orders need it). */
+  emailVerified: boolean
 }
 
 /** The Cognito claims this plugin reads (id and access tokens). */
@@ -59,6 +65,8 @@ declare module 'fastify' {
     optionalUser: () => preHandlerHookHandler
     /** The caller's email, asked of Cognito (GetUser) when an access token does not carry it. */
     userEmail: (request: FastifyRequest) => Promise<string>
+    /** The revocation step's per-container answers (POST /signout makes this one forget a user). */
+    accountStatus: AccountStatus
   }
 }
 
@@ -71,6 +79,8 @@ const EMAIL_CACHE_TTL_MS = 5 * 60_000
 const JWKS_CACHE_TTL_MS = 10 * 60_000
 /** Tokens naming keys the JWKS does not have cause at most one read of it this often. */
 export const UNKNOWN_KID_COOLDOWN_MS = 60_000
+/** How long a container trusts its answer about the groups a token claims (admin routes). */
+const GROUP_CHECK_MS = 60_000
 const REALM = 'serverless-commerce'
 
 function unauthorized (code: string, detail: string): Problem {
@@ -124,7 +134,8 @@ export function toUser (claims: CognitoClaims): AuthUser {
   const username = claims.username ?? claims['cognito:username']
   const email = claims.email ?? (typeof username === 'string' && username.includes('@') ? username : '')
   const groups = Array.isArray(claims['cognito:groups']) ? claims['cognito:groups'].filter((g) => typeof g === 'string') : []
-  return { sub: claims.sub, email, groups }
+  const emailVerified = claims.email_verified === true || claims.email_verified === 'true'
+  return { sub: claims.sub, email, groups, username: typeof username === 'string' && username !== '' ? username : claims.sub, emailVerified }
 }
 
 export default fp(async function authPlugin (app) {
@@ -164,6 +175,27 @@ export default fp(async function authPlugin (app) {
   // null until a protected route verifies a token (as @fastify/jwt would decorate it).
   app.decorateRequest('user', null as unknown as AuthUser)
 
+  // Revocation, the step after verification: the account must still exist, be enabled, not have
+  // signed out since the token was issued, and hold the groups the token claims. Cognito's answer
+  // is kept per user for REVOCATION_CHECK_SECONDS (a minute at most for tokens claiming groups).
+  const accountStatus = createAccountStatus({
+    lookup: cognitoAccountLookup(app.aws.cognito, app.config.cognito.userPoolId),
+    userTtlMs: app.config.revocationCheckSeconds * 1000,
+    groupTtlMs: GROUP_CHECK_MS
+  })
+  app.decorate('accountStatus', accountStatus)
+  const checkRevocation = async (request: FastifyRequest, user: AuthUser, claims: CognitoClaims): Promise<void> => {
+    try {
+      const account = await accountStatus.check({ sub: user.sub, username: user.username, iat: typeof claims.iat === 'number' ? claims.iat : undefined, groups: user.groups })
+      user.groups = account.groups
+      user.emailVerified = account.emailVerified
+    } catch (err) {
+      if (!(err instanceof AccountLookupError)) throw err
+      request.log.warn({ code: (err.cause as Error | undefined)?.name }, 'account check failed')
+      throw new Problem(503, 'dependency_unavailable', 'Your account cannot be checked right now; retry shortly', {}, { 'retry-after': '2' })
+    }
+  }
+
   app.decorate('requireUser', (options: RequireUserOptions = {}): preHandlerAsyncHookHandler => {
     const accepted: TokenUse[] = options.tokenUse === undefined
       ? ['id', 'access']
@@ -185,6 +217,7 @@ export default fp(async function authPlugin (app) {
       if (typeof claims.sub !== 'string' || claims.sub === '') throw unauthorized('token_invalid', 'The token names no subject')
       const user = toUser(claims)
       request.user = user
+      await checkRevocation(request, user, claims)
       if (groups.length > 0 && !groups.some((g) => user.groups.includes(g))) {
         throw new Problem(403, 'forbidden', `This operation is for the ${groups.join(' or ')} group`, {},
           { 'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope"` })

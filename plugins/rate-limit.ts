@@ -6,7 +6,8 @@
 // Sign-in is the one limit it cannot express: three counters (attempts per client, failures per
 // account and client, failures per account) decided in one transaction before Cognito is asked,
 // and failures counted after it answered, so it has its own two hooks here, with the same store,
-// answer and headers. A refusal is a 429 `rate_limited` with Retry-After and RateLimit-* headers.
+// answer and headers. Confirming a signup is guarded the same way, with the same limits (a
+// confirmation code is a short-lived password): a wrong code counts as a failed sign-in would. A refusal is a 429 `rate_limited` with Retry-After and RateLimit-* headers.
 //
 // Each limited operation is one entry of ROUTE_LIMITS (method and route path), applied when the
 // route is registered; every listed route documents its 429.
@@ -19,6 +20,7 @@ import { Problem } from '../core/problem.js'
 import { problems } from '../core/http-schemas.js'
 import { createClientAddress } from './client-address.js'
 import { presentedKey } from './partner-keys.js'
+import { problemCodeOf } from './errors.js'
 import { dynamoCounters, sharedCounters, type CounterStore, type SigninRefusal } from './rate-limit-store.js'
 
 const MINUTE = 60_000
@@ -42,12 +44,24 @@ export const LIMITS = {
   signup: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'sign-ups from this address', describe: (l) => `${l.signupPerIp} an hour per client address` },
   refresh: { per: 'client', max: (l) => l.refreshPerIp, windowMs: MINUTE, what: 'token refreshes from this address', describe: (l) => `${l.refreshPerIp} a minute per client address` },
   orders: { per: 'user', max: (l) => l.ordersPerUser, windowMs: MINUTE, what: 'orders from this account', describe: (l) => `${l.ordersPerUser} a minute per user` },
-  partner: { per: 'partnerKey', max: (l) => l.partnerPerKey, windowMs: MINUTE, what: 'calls with this API key', describe: (l) => `${l.partnerPerKey} a minute per API key` }
+  partner: { per: 'partnerKey', max: (l) => l.partnerPerKey, windowMs: MINUTE, what: 'calls with this API key', describe: (l) => `${l.partnerPerKey} a minute per API key` },
+  // #20's account routes. A new confirmation code mails someone: as many as sign-ups, per address
+  // (POST /signup/resend) or per account (POST /me/email/code); verifying an email is guessing a
+  // code, as many tries per account as sign-in allows failures per account.
+  resend: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'confirmation codes asked from this address', describe: (l) => `${l.signupPerIp} an hour per client address` },
+  emailCode: { per: 'user', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'verification codes for this account', describe: (l) => `${l.signupPerIp} an hour per user` },
+  emailVerify: { per: 'user', max: (l) => l.signinFailuresPerAccount, windowMs: 15 * MINUTE, what: 'verification attempts for this account', describe: (l) => `${l.signinFailuresPerAccount} in 15 minutes per user` }
 } as const satisfies Record<string, Limit>
 
-const describeSignin = (l: Limits): string => `${l.signinPerIp} attempts a minute per client address; ` +
-  `${l.signinFailuresPerAccountClient} failed sign-ins in 15 minutes per account and client address and ` +
-  `${l.signinFailuresPerAccount} per account, then every attempt is refused until the window ends, whatever the password ` +
+/** The operations guarded like sign-in: attempts per client, failures per account (and client). */
+type Guarded = 'signin' | 'confirm'
+const GUARDED_WORDS: Record<Guarded, { failures: string; secret: string }> = {
+  signin: { failures: 'failed sign-ins', secret: 'password' },
+  confirm: { failures: 'wrong codes', secret: 'code' }
+}
+const describeGuarded = (guarded: Guarded, l: Limits): string => `${l.signinPerIp} attempts a minute per client address; ` +
+  `${l.signinFailuresPerAccountClient} ${GUARDED_WORDS[guarded].failures} in 15 minutes per account and client address and ` +
+  `${l.signinFailuresPerAccount} per account, then every attempt is refused until the window ends, whatever the ${GUARDED_WORDS[guarded].secret} ` +
   '(an unknown email is counted like a known one)'
 
 /** Sign-in's windows: attempts per client a minute; failures per account (and client) in 15 minutes. */
@@ -58,8 +72,12 @@ export const SIGNIN_FAILURE_WINDOW_MS = 15 * MINUTE
  * Each limited operation and its limit, one entry a route (a route not listed is not limited).
  * Each route has counters of its own: two routes with the same limit do not share a budget.
  */
-export const ROUTE_LIMITS: Readonly<Record<string, keyof typeof LIMITS | 'signin'>> = {
+export const ROUTE_LIMITS: Readonly<Record<string, keyof typeof LIMITS | Guarded>> = {
   'POST /signup': 'signup',
+  'POST /signup/confirm': 'confirm',
+  'POST /signup/resend': 'resend',
+  'POST /me/email/code': 'emailCode',
+  'POST /me/email/verify': 'emailVerify',
   'POST /signin': 'signin',
   'POST /token/refresh': 'refresh',
   'POST /orders': 'orders',
@@ -83,11 +101,12 @@ const routeKeys = (route: Pick<RouteOptions, 'method' | 'url'>): string[] =>
   [route.method].flat().map((m) => `${String(m).toUpperCase()} ${route.url}`)
 
 /** The operation's 429 and, in its description, the default limit (the deployment may change it). */
-function documentLimit (route: RouteOptions, limit: keyof typeof LIMITS | 'signin'): void {
+function documentLimit (route: RouteOptions, limit: keyof typeof LIMITS | Guarded): void {
   const schema = route.schema as { response?: Record<string, unknown>; description?: string } | undefined
-  if (schema?.response === undefined || '429' in schema.response) return
-  Object.assign(schema.response, problems(429))
-  const text = limit === 'signin' ? describeSignin(RATE_LIMIT_DEFAULTS) : LIMITS[limit].describe(RATE_LIMIT_DEFAULTS)
+  if (schema?.response === undefined || schema.description?.includes('Rate limited, by default') === true) return
+  // A route may answer 429 already (Cognito's too_many_attempts): the limit only adds its code.
+  if (!('429' in schema.response)) Object.assign(schema.response, problems(429))
+  const text = limit === 'signin' || limit === 'confirm' ? describeGuarded(limit, RATE_LIMIT_DEFAULTS) : LIMITS[limit].describe(RATE_LIMIT_DEFAULTS)
   schema.description = `${schema.description ?? ''} Rate limited, by default: ${text}; over it, 429 \`rate_limited\` with Retry-After.`.trim()
 }
 
@@ -157,29 +176,42 @@ export default fp(async function rateLimitPlugin (app) {
   }
 
   const attempts = new WeakMap<FastifyRequest, SigninAttempt>()
-  const SIGNIN_REFUSALS: Record<Exclude<SigninRefusal, null>, { what: string; max: (l: Limits) => number }> = {
-    client: { what: 'sign-in attempts from this address', max: (l) => l.signinPerIp },
-    accountClient: { what: 'failed sign-ins for this account from this address', max: (l) => l.signinFailuresPerAccountClient },
-    account: { what: 'failed sign-ins for this account', max: (l) => l.signinFailuresPerAccount },
-    concurrent: { what: 'simultaneous sign-ins for this account or from this address', max: (l) => l.signinPerIp }
+  const REFUSALS: Record<Guarded, Record<Exclude<SigninRefusal, null>, { what: string; max: (l: Limits) => number }>> = {
+    signin: {
+      client: { what: 'sign-in attempts from this address', max: (l) => l.signinPerIp },
+      accountClient: { what: 'failed sign-ins for this account from this address', max: (l) => l.signinFailuresPerAccountClient },
+      account: { what: 'failed sign-ins for this account', max: (l) => l.signinFailuresPerAccount },
+      concurrent: { what: 'simultaneous sign-ins for this account or from this address', max: (l) => l.signinPerIp }
+    },
+    confirm: {
+      client: { what: 'confirmation attempts from this address', max: (l) => l.signinPerIp },
+      accountClient: { what: 'wrong codes for this account from this address', max: (l) => l.signinFailuresPerAccountClient },
+      account: { what: 'wrong codes for this account', max: (l) => l.signinFailuresPerAccount },
+      concurrent: { what: 'simultaneous confirmations for this account or from this address', max: (l) => l.signinPerIp }
+    }
+  }
+  /** What counts as a failure on the account: a wrong password (or unknown email), a wrong code. */
+  const FAILED: Record<Guarded, (request: FastifyRequest, reply: FastifyReply) => boolean> = {
+    signin: (_request, reply) => reply.statusCode === 401,
+    confirm: (request, reply) => reply.statusCode === 400 && problemCodeOf(request) === 'invalid_code'
   }
 
   // After validation, before Cognito: one transaction counts the attempt against the client's
   // budget and checks the account's failures. An unknown email is counted exactly like a known one.
-  async function signinLimit (request: FastifyRequest): Promise<void> {
+  const guardedLimit = (guarded: Guarded, path: string) => async function guardedLimit (request: FastifyRequest): Promise<void> {
     const body = request.body as { email?: string; username?: string }
     const client = await clientAddress(request)
     const t = now()
     const clientWindow = Math.floor(t / SIGNIN_CLIENT_WINDOW_MS)
     const failureWindow = Math.floor(t / SIGNIN_FAILURE_WINDOW_MS)
     const attempt: SigninAttempt = {
-      accountId: `POST /signin|account|${hash((body.email ?? body.username ?? '').trim().toLowerCase())}|${failureWindow}`,
+      accountId: `${path}|account|${hash((body.email ?? body.username ?? '').trim().toLowerCase())}|${failureWindow}`,
       clientAttr: `c_${hash(client)}`,
       endsAt: (failureWindow + 1) * SIGNIN_FAILURE_WINDOW_MS
     }
     const clientEndsAt = (clientWindow + 1) * SIGNIN_CLIENT_WINDOW_MS
     const refused = await counters.signinCheck({
-      client: { id: `POST /signin|${client}|${clientWindow}`, endsAt: clientEndsAt, max: config.signinPerIp },
+      client: { id: `${path}|${client}|${clientWindow}`, endsAt: clientEndsAt, max: config.signinPerIp },
       account: {
         id: attempt.accountId,
         endsAt: attempt.endsAt,
@@ -189,17 +221,17 @@ export default fp(async function rateLimitPlugin (app) {
       }
     })
     if (refused !== null) {
-      const { what, max } = SIGNIN_REFUSALS[refused]
+      const { what, max } = REFUSALS[guarded][refused]
       const endsAt = refused === 'client' ? clientEndsAt : refused === 'concurrent' ? t + 1000 : attempt.endsAt
       throw tooManyRequests(what, max(config), endsAt - t)
     }
     attempts.set(request, attempt)
   }
 
-  // A wrong password (or an unknown email: the same 401) is one more failure on the account.
-  async function countSigninFailure (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  // A wrong password (or an unknown email: the same 401), a wrong code: one more failure on the account.
+  const countFailure = (guarded: Guarded) => async function countFailure (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const attempt = attempts.get(request)
-    if (attempt !== undefined && reply.statusCode === 401) await counters.signinFailed(attempt.accountId, attempt.clientAttr, attempt.endsAt)
+    if (attempt !== undefined && FAILED[guarded](request, reply)) await counters.signinFailed(attempt.accountId, attempt.clientAttr, attempt.endsAt)
     return payload
   }
 
@@ -208,9 +240,10 @@ export default fp(async function rateLimitPlugin (app) {
     if (limit === undefined) return
     documentLimit(route, limit)
     if (!config.enabled) return
-    if (limit === 'signin') {
-      route.preHandler = [...[route.preHandler ?? []].flat(), signinLimit]
-      route.onSend = [...[route.onSend ?? []].flat(), countSigninFailure]
+    if (limit === 'signin' || limit === 'confirm') {
+      const [key] = routeKeys(route)
+      route.preHandler = [...[route.preHandler ?? []].flat(), guardedLimit(limit, key!)]
+      route.onSend = [...[route.onSend ?? []].flat(), countFailure(limit)]
       return
     }
     route.onRequest = [...[route.onRequest ?? []].flat(), limitHook(routeKeys(route).join(','), limit)]

@@ -14,14 +14,31 @@ export const SignupBody = Type.Object({
   userPoolId: Type.Optional(Type.String({ maxLength: 128, description: 'Ignored: the user pool is always the server\'s' }))
 }, { additionalProperties: false, examples: [{ email: 'ada@example.com', password: 'Correct-Horse-1', name: 'Ada' }] })
 
-export const SignupResult = Type.Object({
-  sub: Type.Optional(Type.String({ description: "The user's id (the tokens' sub)" })),
+export const SignupAccepted = Type.Object({
+  email: Type.String({ description: 'The address the request named' }),
+  nextStep: Type.Literal('confirm_signup', { description: 'Enter the code mailed to the address at POST /signup/confirm' })
+}, {
+  description: 'Accepted. If the address can take a new account, a confirmation code is on its way to it; ' +
+    'if it already has one, its owner is told by mail. The answer is the same either way.',
+  examples: [{ email: 'ada@example.com', nextStep: 'confirm_signup' }]
+})
+
+const Code = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code mailed to the address' })
+
+export const ConfirmBody = Type.Object({
+  email: Email,
+  code: Code,
+  password: Type.String({ minLength: 1, maxLength: 256, description: "The signup's password: the code confirms only the account it was chosen for" })
+}, { additionalProperties: false, examples: [{ email: 'ada@example.com', code: '123456', password: 'Correct-Horse-1' }] })
+
+export const Confirmed = Type.Object({
   email: Type.String(),
   confirmed: Type.Literal(true)
-}, {
-  description: 'The account is created and confirmed: sign in at once',
-  examples: [{ sub: '7d1e6a52-9d1b-4c57-a8a4-2b0f3c1e9a10', email: 'ada@example.com', confirmed: true }]
-})
+}, { description: 'The account is confirmed and its email verified: sign in', examples: [{ email: 'ada@example.com', confirmed: true }] })
+
+export const ResendBody = Type.Object({
+  email: Email
+}, { additionalProperties: false, examples: [{ email: 'ada@example.com' }] })
 
 export const SigninBody = Type.Object({
   email: Type.Optional(Email),
@@ -62,3 +79,15 @@ export const Me = Type.Object({
   email: Type.String(),
   groups: Type.Array(Type.String())
 }, { description: 'The caller', examples: [{ sub: '7d1e6a52-9d1b-4c57-a8a4-2b0f3c1e9a10', email: 'ada@example.com', groups: [] }] })
+
+export const EmailCodeSent = Type.Object({
+  nextStep: Type.Literal('verify_email', { description: 'Enter the code mailed to the account\'s email at POST /me/email/verify' })
+}, { description: 'A code is on its way to the account\'s email', examples: [{ nextStep: 'verify_email' }] })
+
+export const VerifyEmailBody = Type.Object({
+  code: Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code mailed to the account\'s email' })
+}, { additionalProperties: false, examples: [{ code: '123456' }] })
+
+export const EmailVerified = Type.Object({
+  emailVerified: Type.Literal(true)
+}, { description: 'The account\'s email is verified: it may order', examples: [{ emailVerified: true }] })

@@ -14,6 +14,7 @@ const EXAMPLE_ORDER = {
   id: '3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90',
   userId: '8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f',
   userEmail: 'ada@example.com',
+  userEmailVerified: true,
   status: 'placed',
   lines: [
     { id: 'phone-apple-iphone-15', title: 'iPhone 15 Pro', color: 'Black Titanium', colorCode: '#1F2020', count: 1, unitPrice: 99900 },
@@ -45,6 +46,7 @@ export const Order = Type.Object({
   id: Type.String(),
   userId: Type.String(),
   userEmail: Type.String(),
+  userEmailVerified: Type.Optional(Type.Boolean({ description: 'The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses' })),
   status: OrderStatus,
   lines: Type.Array(OrderLine),
   total: Type.Integer({ description: 'Sum of count x unitPrice, in minor units' }),

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { problems } from '../core/http-schemas.js'
+import { Problem } from '../core/problem.js'
 import { decodeCursor, encodeCursor } from '../domain/cursor.js'
 import { canRead, decideTransition, orderNotFound, ordersCursorContext, publicOrder, type StoredOrder } from '../domain/orders.js'
 import { createOrdersRepository } from '../data/orders-repository.js'
@@ -37,8 +38,16 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     return order
   }
 
+  // An order mails its customer: only at an address the account proved it owns. Checked with the
+  // credentials (onRequest), so an account that may not order learns nothing of the body's rules.
+  const requireVerifiedEmail = (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
+    if (caller(request).emailVerified) { done(); return }
+    done(new Problem(403, 'email_unverified', 'Verify your email before ordering: confirm the signup with the code mailed to you (POST /signup/confirm), ' +
+      'or, signed in, ask for a code with POST /me/email/code and enter it at POST /me/email/verify'))
+  }
+
   app.post('/orders', {
-    onRequest: requireUser,
+    onRequest: [requireUser, requireVerifiedEmail],
     // Refusals by problem code (the route's own hook: no cost on other routes or on a 201).
     onResponse: (request, reply, done) => {
       if (reply.statusCode >= 400) {
@@ -59,17 +68,19 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
         '`insufficient_stock` naming the items. A 503 `service_busy` wrote nothing that a retry with the same key ' +
         'could duplicate. Without a key, a failure DynamoDB leaves ambiguous is checked (a strongly consistent read, ' +
         'then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the answer is ' +
-        '503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed.',
+        '503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed. ' +
+        'The account\'s email must be verified (`403 email_unverified` otherwise).',
       security,
       headers: PlaceOrderHeaders,
       body: PlaceOrderBody,
-      response: { 201: Order, ...problems(400, 401, 409, 413, 415, 422, 500, 503) }
+      response: { 201: Order, ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) }
     }
   }, async (request, reply) => {
     const user = caller(request)
     const result = await placeOrder({ orders: repo, idempotency, snapshots }, {
       userId: user.sub,
       userEmail: await app.userEmail(request),
+      userEmailVerified: true,
       items: request.body.items,
       idempotencyKey: request.headers['idempotency-key'],
       requestId: request.id

@@ -192,10 +192,19 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   // A claim lasts as long as its effect can (every attempt timing out), plus a margin: a delivery
   // that died mid-effect (a crash, a timeout) frees the channel for the retry that soon after.
   const sdkCallMs = 3 * rt.config.awsTimeouts.requestMs + 1000
-  // The suppression check is one more SDK call before the send.
-  const effects: Effect[] = [{ channel: 'email', leaseMs: 2 * sdkCallMs + LEASE_MARGIN_MS, run: async () => await sendOrderEmail(rt, status, order, correlationId) }]
-  const partner = PARTNER_OF_STATUS[status]
+  const effects: Effect[] = []
   const skipped: EffectResult[] = []
+  // Mail only an address verified when the order was placed (orders from before accounts verified
+  // their email carry no such mark): our SES sender must not be made to mail anyone's address.
+  if (order.userEmailVerified === true) {
+    // The suppression check is one more SDK call before the send.
+    effects.push({ channel: 'email', leaseMs: 2 * sdkCallMs + LEASE_MARGIN_MS, run: async () => await sendOrderEmail(rt, status, order, correlationId) })
+  } else {
+    rt.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
+    rt.metrics.add('EmailsUnverified', {})
+    skipped.push({ result: 'skipped' })
+  }
+  const partner = PARTNER_OF_STATUS[status]
   if (partner !== undefined) {
     if (rt.config.webhookUrls[partner] === undefined) {
       // The template's default: no URL means this partner gets no webhooks (not an error to retry).

@@ -31,3 +31,9 @@ export const WORKER_IAM_ACTIONS = [
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords'
 ] as const
+
+/**
+ * The idempotency table's keys the worker may touch (`dynamodb:LeadingKeys`): the effects ledger's
+ * records, `effect#<orderId>#<channel>` (workers/effect-ledger.ts: ledgerRecordId).
+ */
+export const WORKER_IDEMPOTENCY_KEY_PREFIXES = ['effect#'] as const

@@ -13,7 +13,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { Logger } from '@aws-lambda-powertools/logger'
 import type { Config } from '../core/config.js'
 import { clientOptions, once } from '../core/aws-options.js'
-import { createSecretStore, type SecretStore } from '../core/secret-store.js'
+import { createSecretStore, type SecretEvent, type SecretStore } from '../core/secret-store.js'
 import { createMetrics, serviceName, type MetricsSink } from '../core/metrics.js'
 import type { Tracing } from '../core/tracing.js'
 import type { EffectLedger } from './effect-ledger.js'
@@ -78,6 +78,15 @@ function powertoolsLog (config: Config): WorkerLog {
   }
 }
 
+/** The webhook keys' stale answers, revocations and refusals: logged and counted. */
+function secretEvents (log: WorkerLog, metrics: MetricsSink): (event: SecretEvent) => void {
+  return (event) => {
+    if (event.type === 'stale') log.warn('secret refresh failed: serving the last value', { ...event })
+    else log.error(`secret ${event.type}`, { ...event })
+    metrics.add('WebhookKeyRefreshFailures', { Outcome: event.type })
+  }
+}
+
 /** The client, its calls traced when the runtime traces (core/tracing.ts). */
 export const traced = <T>(rt: Pick<WorkerRuntime, 'tracing'>, client: T): T => rt.tracing?.captureClient(client) ?? client
 
@@ -89,14 +98,15 @@ export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRu
     return traced(rest, new SecretsManagerClient(clientOptions(config, config.endpoints.secretsManager)))
   })
   const log = rest.log ?? powertoolsLog(config)
+  // LOG_LEVEL=silent prints nothing, metric lines included.
+  const metrics = rest.metrics ?? createMetrics({ service: serviceName(config.functionName, 'worker'), enabled: config.logLevel !== 'silent' })
   return {
     ...rest,
     config,
     log,
-    // LOG_LEVEL=silent prints nothing, metric lines included.
-    metrics: rest.metrics ?? createMetrics({ service: serviceName(config.functionName, 'worker'), enabled: config.logLevel !== 'silent' }),
+    metrics,
     eventbridge: rest.eventbridge ?? traced(rest, new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge))),
-    secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds),
+    secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds, { maxStaleSeconds: config.secretsMaxStaleSeconds, onEvent: secretEvents(log, metrics) }),
     fetch: rest.fetch ?? globalThis.fetch,
     sleep: rest.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     now: rest.now ?? Date.now,

@@ -94,7 +94,7 @@ export const pipeline: BenchCase = {
       clock.attach(worker.partners.received)
 
       const userId = `bench-user-${randomUUID()}`
-      const token = stack.issuer.token({ sub: userId, email: 'bench@example.com' })
+      const token = stack.issuer.token({ sub: userId, email: `${userId}@bench.example.com` })
       const place = async (): Promise<number> => {
         const res = await fetch(`${api.url}/orders`, {
           method: 'POST',

@@ -157,7 +157,7 @@ export const scale: BenchCase = {
     const stack = requireStack(ctx)
     const size = sizes(ctx.quick)
     const userId = `bench-user-${randomUUID()}`
-    const token = stack.issuer.token({ sub: userId, email: 'bench@example.com' })
+    const token = stack.issuer.token({ sub: userId, email: `${userId}@bench.example.com` })
     const seedStarted = performance.now()
     // Both sides at once: DynamoDB Local and the API processes start-up share the two cores well.
     const started = await Promise.allSettled([

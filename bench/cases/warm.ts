@@ -1,5 +1,6 @@
 // Warm invocations per second of the API handler in one process (what a busy Lambda container
-// does): GET /items/{id} and POST /orders against the hello bundle, AWS stubbed in memory two ways:
+// does): GET /items/{id}, GET /orders and POST /orders against the hello bundle (the two order
+// routes also against a build without the revocation step: what it costs), AWS stubbed in memory two ways:
 // at the client (DynamoDBDocumentClient's send answers at once: the app and framework alone, the
 // target row) and at the socket (the real SDK client does its middleware, signing and parsing,
 // compared with the floor making the same GetItem). The API runs with the template's environment
@@ -24,6 +25,9 @@ export const warmApi: BenchCase = {
       { label: 'hello', bundle: 'hello', event: 'getItem' },
       { label: 'api GET /items/{id}, AWS stubbed at the client, CORS and access log in the app', bundle: 'api-sdk-stubbed', event: 'getItem', env: IN_APP_CORS_AND_ACCESS_LOG },
       { label: 'api POST /orders, AWS stubbed at the client', bundle: 'api-sdk-stubbed', event: 'postOrder' },
+      { label: 'api POST /orders, AWS stubbed at the client, no revocation step', bundle: 'api-sdk-stubbed-no-revocation', event: 'postOrder' },
+      { label: 'api GET /orders, AWS stubbed at the client', bundle: 'api-sdk-stubbed', event: 'listOrders' },
+      { label: 'api GET /orders, AWS stubbed at the client, no revocation step', bundle: 'api-sdk-stubbed-no-revocation', event: 'listOrders' },
       { label: 'floor, AWS stubbed at the client', bundle: 'floor-sdk-stubbed', event: 'getItem' },
       { label: 'api GET /items/{id}, SDK over an in-memory socket', bundle: 'api', event: 'getItem' },
       { label: 'floor, SDK over an in-memory socket', bundle: 'floor', event: 'getItem' },
@@ -71,6 +75,11 @@ export const warmApi: BenchCase = {
     // API Gateway done in the app, as in local runs: the cost of each place.
     row('api GET /items/{id}, AWS stubbed at the client, CORS and access log in the app', 'hello')
     row('api POST /orders, AWS stubbed at the client', 'hello')
+    row('api GET /orders, AWS stubbed at the client', 'hello')
+    // What revocation costs a warm request: the check against a build without it (Cognito is asked
+    // once per user and bound; a warm container answers from its memory).
+    row('api POST /orders, AWS stubbed at the client', 'api POST /orders, AWS stubbed at the client, no revocation step')
+    row('api GET /orders, AWS stubbed at the client', 'api GET /orders, AWS stubbed at the client, no revocation step')
     row('floor, AWS stubbed at the client', 'hello')
     // The real SDK client per call (hello makes no AWS call; the floor makes the same GetItem).
     row('api GET /items/{id}, SDK over an in-memory socket', 'floor, SDK over an in-memory socket')

@@ -36,6 +36,7 @@ export function stubOrder (i: number, userId: string): Record<string, unknown> {
     id: `ord_${String(i).padStart(8, '0')}`,
     userId,
     userEmail: 'ada@example.com',
+    userEmailVerified: true,
     status: 'placed',
     lines: [{ id: STUB_ITEM_ID, title: 'iPhone 15', color: 'Black', colorCode: 'BLK', count: 1, unitPrice: 79900 }],
     total: 79900,
@@ -94,7 +95,11 @@ export function answer (target: string, rawBody: string): StubAnswer {
     case 'TransactWriteItems':
     case 'BatchWriteItem':
       return ok({})
-    // Cognito
+    // Cognito: the probe's one user (sub user-1), enabled, verified, never signed out.
+    case 'AdminGetUser':
+      return ok({ Username: input.Username, Enabled: true, UserStatus: 'CONFIRMED', UserAttributes: [{ Name: 'sub', Value: 'user-1' }, { Name: 'email', Value: 'ada@example.com' }, { Name: 'email_verified', Value: 'true' }] }, 'application/x-amz-json-1.1')
+    case 'AdminListGroupsForUser':
+      return ok({ Groups: [] }, 'application/x-amz-json-1.1')
     case 'InitiateAuth':
       return ok({ AuthenticationResult: { IdToken: 'stub.id.token', AccessToken: 'stub.access.token', RefreshToken: 'stub-refresh', ExpiresIn: 3600, TokenType: 'Bearer' }, ChallengeParameters: {} }, 'application/x-amz-json-1.1')
     // EventBridge

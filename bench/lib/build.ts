@@ -2,7 +2,7 @@
 // project's own build (scripts/build.ts), the baselines with exactly the same esbuild options, and
 // the probes that load them.
 import { build } from 'esbuild'
-import { cp, mkdir, rm } from 'node:fs/promises'
+import { cp, mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { APART_FILE, FUNCTIONS, ROOT, buildFunction, buildOptions, packageVersion, type BundleReport, type FunctionBundle } from '../../scripts/build.js'
 
@@ -94,6 +94,32 @@ export async function buildAll (): Promise<Built> {
     }
     bundles[name] = join(outdir, 'index.mjs')
   }))
+  // The same stubbed API without the revocation step (plugins/auth.ts: its one call compiled out;
+  // the order route then trusts the id token's email_verified): the "before" of what revocation
+  // costs a warm request.
+  const noRevocationDir = join(BUILD_DIR, 'api-sdk-stubbed-no-revocation')
+  await build({
+    ...buildOptions(apiFn, version, noRevocationDir),
+    inject,
+    plugins: [
+      ...(buildOptions(apiFn, version, noRevocationDir).plugins ?? []),
+      {
+        name: 'no-revocation-step',
+        setup (b) {
+          b.onLoad({ filter: /plugins[\\/]auth\.ts$/ }, async (args) => {
+            const source = await readFile(args.path, 'utf8')
+            const step = 'await checkRevocation(request, user, claims)'
+            if (!source.includes(step)) throw new Error(`plugins/auth.ts no longer has "${step}": update bench/lib/build.ts`)
+            return { contents: source.replace(step, '// (revocation step compiled out)'), loader: 'ts' }
+          })
+        }
+      }
+    ]
+  })
+  await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(noRevocationDir, 'openapi.json'))
+  await cp(join(BUILD_DIR, 'api', 'compiled'), join(noRevocationDir, 'compiled'), { recursive: true })
+  await copyApart(noRevocationDir)
+  bundles['api-sdk-stubbed-no-revocation'] = join(noRevocationDir, 'index.mjs')
   const probes = {} as Built['probes']
   await Promise.all(PROBES.map(async (name) => {
     const outdir = join(BUILD_DIR, 'probes', name)

@@ -28,6 +28,7 @@ export const EVENTS = {
   getItem: () => httpEvent('GET', `/items/${STUB_ITEM_ID}`),
   signin: () => httpEvent('POST', '/signin', { body: { email: 'ada@example.com', password: 'Correct-Horse-9' } }),
   docs: () => httpEvent('GET', '/docs/', { headers: { accept: 'text/html' } }),
+  listOrders: () => httpEvent('GET', '/orders', { headers: { authorization: 'Bearer {{token}}' } }),
   postOrder: () => httpEvent('POST', '/orders', {
     body: { items: [{ id: STUB_ITEM_ID, count: 1, color: 'BLK' }] },
     headers: { authorization: 'Bearer {{token}}' }

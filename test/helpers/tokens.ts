@@ -1,9 +1,12 @@
-// A stand-in for a Cognito user pool in tests: signs id and access tokens with a test RSA key and
-// serves the JWKS on 127.0.0.1, so route tests need no emulator. Merge `env` into the app's env:
+// A stand-in for a Cognito user pool in tests: signs id and access tokens with a test RSA key,
+// serves the JWKS on 127.0.0.1, and answers the admin calls the API's revocation check makes
+// (AdminGetUser, AdminListGroupsForUser) for the users it issued tokens to, so route tests need no
+// emulator. `users` changes what it answers (deleted, disabled, unverified, signed out, groups).
+// Merge `env` into the app's env:
 //   const issuer = await startTestIssuer(); t.teardown(issuer.close)
 //   const app = await build(t, { env: issuer.env })
 //   app.inject({ url: '/me', headers: { authorization: `Bearer ${issuer.token({ groups: ['admin'] })}` } })
-import { createServer } from 'node:http'
+import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto'
 
@@ -26,11 +29,18 @@ export interface TokenOptions {
   key?: KeyName
 }
 
+/** A user as the fake pool knows it: made by token(), changed by the tests. */
+export interface TestUser { sub: string; username: string; enabled: boolean; emailVerified: boolean; signedOutAt: number; groups: string[] }
+
 export interface TestIssuer {
   issuer: string
   userPoolId: string
   clientId: string
-  env: { COGNITO_ISSUER: string; USER_POOL_ID: string; USER_POOL_CLIENT_ID: string }
+  env: { COGNITO_ISSUER: string; COGNITO_ENDPOINT: string; USER_POOL_ID: string; USER_POOL_CLIENT_ID: string }
+  /** The users tokens were issued to, by sub: delete one, or change it, to change the pool's answers. */
+  users: Map<string, TestUser>
+  /** How many admin calls the API made, by operation (AdminGetUser, AdminListGroupsForUser). */
+  adminCalls: () => Record<string, number>
   keys: Record<KeyName, TestKey>
   token: (opts?: TokenOptions) => string
   /** Adds the secondary key to the JWKS (a key rotation). */
@@ -78,8 +88,46 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
   const keys = testKeys()
   const published = new Set<KeyName>(['primary'])
   let requests = 0
+  const users = new Map<string, TestUser>()
+  const calls: Record<string, number> = {}
+
+  /** Cognito's JSON protocol: the operation in X-Amz-Target, errors as { __type, message } with a 400. */
+  const answerAdminCall = (target: string, body: string, res: ServerResponse): void => {
+    const op = target.slice(target.lastIndexOf('.') + 1)
+    calls[op] = (calls[op] ?? 0) + 1
+    const input = JSON.parse(body === '' ? '{}' : body) as { UserPoolId?: string; Username?: string }
+    const user = [...users.values()].find((u) => u.username === input.Username || u.sub === input.Username)
+    const send = (status: number, payload: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload))
+    }
+    if (input.UserPoolId !== userPoolId) { send(400, { __type: 'ResourceNotFoundException', message: 'User pool does not exist.' }); return }
+    if (user === undefined) { send(400, { __type: 'UserNotFoundException', message: 'User does not exist.' }); return }
+    if (op === 'AdminGetUser') {
+      send(200, {
+        Username: user.username,
+        Enabled: user.enabled,
+        UserStatus: 'CONFIRMED',
+        UserAttributes: [
+          { Name: 'sub', Value: user.sub },
+          { Name: 'email', Value: user.username },
+          { Name: 'email_verified', Value: String(user.emailVerified) },
+          ...(user.signedOutAt > 0 ? [{ Name: 'custom:signed_out_at', Value: String(user.signedOutAt) }] : [])
+        ]
+      })
+      return
+    }
+    if (op === 'AdminListGroupsForUser') { send(200, { Groups: user.groups.map((GroupName) => ({ GroupName, UserPoolId: userPoolId })) }); return }
+    send(400, { __type: 'InvalidParameterException', message: `The test issuer does not answer ${op}` })
+  }
 
   const server = createServer((req, res) => {
+    const target = req.headers['x-amz-target']
+    if (req.method === 'POST' && typeof target === 'string') {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => { answerAdminCall(target, Buffer.concat(chunks).toString('utf8'), res) })
+      return
+    }
     if (req.url === `/${userPoolId}/.well-known/jwks.json`) {
       requests++
       const jwks = [...published].map((name) => ({ ...keys[name].publicKey.export({ format: 'jwk' }), kid: keys[name].kid, alg: 'RS256', use: 'sig' }))
@@ -90,7 +138,8 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  const issuer = `http://127.0.0.1:${port}/${userPoolId}`
+  const endpoint = `http://127.0.0.1:${port}`
+  const issuer = `${endpoint}/${userPoolId}`
 
   const token = (o: TokenOptions = {}): string => {
     const key = keys[o.key ?? 'primary']
@@ -105,6 +154,10 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     const base = tokenUse === 'id'
       ? { ...common, aud: clientId, email, email_verified: true, 'cognito:username': email }
       : { ...common, client_id: clientId, scope: 'aws.cognito.signin.user.admin', username: email }
+    // The pool knows whom it issued a token to; a later token for the same sub keeps what a test changed.
+    const known = users.get(sub)
+    if (known === undefined) users.set(sub, { sub, username: email, enabled: true, emailVerified: true, signedOutAt: 0, groups: o.groups ?? [] })
+    else if (o.groups !== undefined) known.groups = o.groups
     return encodeJwt(withOverrides({ alg: 'RS256', kid: key.kid, typ: 'JWT' }, o.header), withOverrides(base, o.claims), rs256(key.privateKey))
   }
 
@@ -112,7 +165,9 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     issuer,
     userPoolId,
     clientId,
-    env: { COGNITO_ISSUER: issuer, USER_POOL_ID: userPoolId, USER_POOL_CLIENT_ID: clientId },
+    env: { COGNITO_ISSUER: issuer, COGNITO_ENDPOINT: endpoint, USER_POOL_ID: userPoolId, USER_POOL_CLIENT_ID: clientId },
+    users,
+    adminCalls: () => ({ ...calls }),
     keys,
     token,
     publishSecondaryKey: () => { published.add('secondary') },

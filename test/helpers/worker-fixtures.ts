@@ -19,6 +19,7 @@ export function order (overrides: Partial<PublicOrder> & Record<string, unknown>
     id: 'ord-1',
     userId: 'user-1',
     userEmail: 'ada@example.com',
+    userEmailVerified: true,
     status: 'placed',
     lines: [
       { id: 'item-1', title: 'Phone <b>X</b>', color: 'Midnight & Blue', colorCode: '#123', count: 2, unitPrice: 49999 },

@@ -4,6 +4,8 @@
 // SES emulator's page shows the "order placed" email the worker sent. Every API response the
 // browser sees is checked against the OpenAPI document too.
 import t from 'tap'
+import { codeFromMailbox } from '../helpers/accounts.js'
+import { until } from '../helpers/until.js'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -19,7 +21,6 @@ import { toStoredItem } from '../../domain/catalog.js'
 import { localWorkerEnv, startLocalWorker } from '../../local/worker.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 import { createContractChecker } from '../helpers/contract.js'
-import { until } from '../helpers/until.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const SCREENSHOTS = new URL('../../test-output/', import.meta.url).pathname
@@ -106,7 +107,8 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
   }))
   const email = `browser+${randomBytes(4).toString('hex')}@example.com`
   const password = 'Browser-Test-1'
-  t.equal((await call('POST', '/signup', { email, password, name: 'Browser' })).status, 201, 'signed up')
+  t.equal((await call('POST', '/signup', { email, password, name: 'Browser' })).status, 202, 'signed up')
+  t.equal((await call('POST', '/signup/confirm', { email, password, code: await codeFromMailbox(email) })).status, 200, 'confirmed with the mailed code')
   const signin = await call('POST', '/signin', { email, password })
   t.equal(signin.status, 200, 'signed in')
   const idToken = signin.json.idToken as string

@@ -19,6 +19,7 @@ import { signWebhook } from '../../domain/webhook-signature.js'
 import { createCommerceClient } from '../../clients/typescript/src/index.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { until } from '../helpers/until.js'
+import { codeFromMailbox } from '../helpers/accounts.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const KEYS = { WAREHOUSE_API_KEY: 'it-warehouse-api-key-0123456789', WAREHOUSE_WEBHOOK_SECRET: 'it-warehouse-webhook-key-0123', DELIVERY_WEBHOOK_SECRET: 'it-delivery-webhook-key-0123' }
@@ -59,8 +60,8 @@ t.test("the client's examples against the local stack", async (t) => {
   t.teardown(() => app.close())
   const api = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 
-  await t.test('the shopper: sign up, sign in, browse, order, read, cancel', async (t) => {
-    const shopper = runExample(t, 'example:shopper', { COMMERCE_API_URL: api })
+  await t.test('the shopper: sign up, confirm with the mailed code, sign in, browse, order, read, cancel, sign out', async (t) => {
+    const shopper = runExample(t, 'example:shopper', { COMMERCE_API_URL: api, COMMERCE_MAILBOX_URL: stackEnv().SES_ENDPOINT })
     const code = await shopper.exited
     const out = shopper.output()
     t.equal(code, 0, code === 0 ? 'exits 0' : `exits ${String(code)}:\n${out}`)
@@ -70,6 +71,7 @@ t.test("the client's examples against the local stack", async (t) => {
     t.match(out, /order \S+ is placed; 1 order\(s\) in my list/)
     t.match(out, /cancelled order \S+: cancelled/)
     t.match(out, /an unknown order is a 404 order_not_found \(request \S+\)/)
+    t.match(out, /signed out/)
   })
 
   await t.test("the warehouse's receiver: verified webhooks, each placed order marked packed", async (t) => {
@@ -93,6 +95,7 @@ t.test("the client's examples against the local stack", async (t) => {
     const shop = createCommerceClient({ baseUrl: api })
     const email = `partner-flow+${randomBytes(4).toString('hex')}@example.com`
     await shop.signUp({ email, password: 'Correct-Horse-1' })
+    await shop.confirmSignUp({ email, password: 'Correct-Horse-1', code: await codeFromMailbox(email) })
     await shop.signIn({ email, password: 'Correct-Horse-1' })
     const { items } = await shop.listItems({ q: 'cable' })
     const item = items.find((i) => i.inStock && i.colorPreference.length === 0) ?? items[0]

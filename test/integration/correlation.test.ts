@@ -38,10 +38,13 @@ t.test('the request id travels to the event, the worker log, the webhook and the
     Item: { id: 'kettle', category: 'kitchen', type: 'kettle', brand: 'Acme', title: 'Kettle', description: 'A kettle', colorPreference: [], price: 3000, currency: 'EUR', stock: 10, searchText: 'kettle', createdAt: now, updatedAt: now }
   }))
   const auth = { authorization: `Bearer ${issuer.token({ sub: `user-${suffix}`, email })}` }
-  const placeId = `place-${suffix}`
-  const placed = await app.inject({ method: 'POST', url: '/orders', headers: { ...auth, 'x-request-id': placeId }, payload: { items: [{ id: 'kettle', count: 1 }] } })
+  // The correlation id is the request id the API answered, always its own (issue #20: a client's
+  // x-request-id is echoed apart, never taken as ours).
+  const placed = await app.inject({ method: 'POST', url: '/orders', headers: { ...auth, 'x-request-id': `client-${suffix}` }, payload: { items: [{ id: 'kettle', count: 1 }] } })
   t.equal(placed.statusCode, 201, placed.body)
-  t.equal(placed.headers['x-request-id'], placeId, 'the API answered with the id it was given')
+  const placeId = String(placed.headers['x-request-id'])
+  t.not(placeId, `client-${suffix}`, "the API's own request id, not the client's")
+  t.equal(placed.headers['x-client-request-id'], `client-${suffix}`, "the client's id is echoed apart")
   const orderId = placed.json().id as string
   t.notMatch(placed.body, /requestId/, "the request id stays out of the API's order")
 
@@ -54,9 +57,9 @@ t.test('the request id travels to the event, the worker log, the webhook and the
   for (const line of about) t.equal(line.extra?.correlationId, placeId, `worker log "${line.message}" carries it`)
   t.match(worker.bus.events.find((e) => e['detail-type'] === 'OrderPlaced'), { detail: { id: orderId, correlationId: placeId } }, 'the event on the bus carries it')
 
-  const cancelId = `cancel-${suffix}`
-  const cancelled = await app.inject({ method: 'POST', url: `/orders/${orderId}/cancel`, headers: { ...auth, 'x-request-id': cancelId } })
+  const cancelled = await app.inject({ method: 'POST', url: `/orders/${orderId}/cancel`, headers: auth })
   t.equal(cancelled.statusCode, 200, cancelled.body)
+  const cancelId = String(cancelled.headers['x-request-id'])
   const cancelHook = await until('the cancellation webhook', () => worker.partners?.received.find((r) => r.eventType === 'OrderCancelled'), 20_000)
   t.equal(cancelHook.correlationId, cancelId, "the cancellation's webhook carries the cancelling request's id")
 
@@ -78,9 +81,9 @@ t.test('the request id travels to the event, the worker log, the webhook and the
   const row = await until('the suppression', async () =>
     (await ddb.send(new GetItemCommand({ TableName: tables.SUPPRESSIONS_TABLE, Key: { id: { S: email } }, ConsistentRead: true }))).Item, 20_000)
   t.match(row, { reason: { S: 'bounce' }, detail: { S: 'Permanent/General' } })
-  const again = await app.inject({ method: 'POST', url: '/orders', headers: { ...auth, 'x-request-id': `again-${suffix}` }, payload: { items: [{ id: 'kettle', count: 1 }] } })
+  const again = await app.inject({ method: 'POST', url: '/orders', headers: auth, payload: { items: [{ id: 'kettle', count: 1 }] } })
   t.equal(again.statusCode, 201)
   const suppressed = await until('the suppressed email', () => log.lines.find((l) => l.message.startsWith('order email suppressed') && l.extra?.orderId === again.json().id), 20_000)
-  t.equal(suppressed.extra?.correlationId, `again-${suffix}`)
+  t.equal(suppressed.extra?.correlationId, again.headers['x-request-id'])
   t.notOk(log.lines.some((l) => l.message === 'order email sent' && l.extra?.orderId === again.json().id), 'no email to a bounced address')
 })

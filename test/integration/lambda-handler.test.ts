@@ -57,6 +57,17 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
   t.equal(doc.statusCode, 200)
   t.equal(JSON.parse(doc.body).openapi, '3.1.0')
 
+  // Issue #20, finding 6: in Lambda the request id is API Gateway's, whatever the client sends.
+  const chosen = await invoke(v2('GET', '/nope', { requestId: 'apigw-real', headers: { 'X-Request-Id': 'chosen-by-client', 'x-client-request-id': 'forged' } }), context)
+  t.equal(chosen.headers?.['x-request-id'], 'apigw-real', "API Gateway's id, not the client's")
+  t.equal(JSON.parse(chosen.body).requestId, 'apigw-real')
+  t.equal(chosen.headers?.['x-client-request-id'], 'chosen-by-client', "the client's id is echoed apart")
+  const restChosen = await invoke({ ...rest, path: '/nope', pathParameters: { proxy: 'nope' }, headers: { Host: 'api.example.com', 'X-Request-Id': 'rest-client-id' }, multiValueHeaders: { 'x-request-id': ['a', 'b'] }, requestContext: { ...rest.requestContext, requestId: 'rest-real' } as never }, context)
+  t.equal(restChosen.headers?.['x-request-id'], 'rest-real', 'the REST payload too')
+  t.equal(restChosen.headers?.['x-client-request-id'], 'rest-client-id')
+  const none = await invoke(v2('GET', '/nope', { requestId: 'apigw-alone' }), context)
+  t.equal(none.headers?.['x-client-request-id'], undefined, 'no client id echoed when the caller sent none')
+
   // Swagger UI's favicons are PNGs: binary answers must reach API Gateway base64-encoded.
   const swaggerUiStatic = join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json')), 'static')
   const checked = await checkDocsAssets(t, async (path) => await invoke(v2('GET', path), context), swaggerUiStatic)

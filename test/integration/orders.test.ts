@@ -127,6 +127,20 @@ t.test('orders against DynamoDB Local', async (t) => {
     t.equal(malformed.json().code, 'malformed_json')
   })
 
+  // Issue #20, finding 1: an order mails its customer, so its address must be the customer's.
+  t.test('an account whose email is not verified cannot order (403 email_unverified); a verified one can, and its order says so', async (t) => {
+    const eve = tokenFor('user-eve')
+    issuer.users.get('user-eve')!.emailVerified = false
+    const refused = await place(eve, [{ id: 'cable', count: 1 }])
+    t.equal(refused.statusCode, 403, refused.body)
+    t.equal(refused.json().code, 'email_unverified')
+    t.match(refused.json().detail, /POST \/signup\/confirm|verif/i)
+    t.equal((await app.inject({ url: '/orders', headers: eve })).statusCode, 200, 'reading is still allowed')
+    const ok = await place(ada, [{ id: 'cable', count: 1 }])
+    t.equal(ok.statusCode, 201)
+    t.equal(ok.json().userEmailVerified, true, 'the order records that its address was verified')
+  })
+
   t.test('delivering an order that is not packed is a 409 naming its status', async (t) => {
     const order = (await place(ada, [{ id: 'cable', count: 1 }])).json()
     const res = await app.inject({ method: 'POST', url: `/orderdelivered/${order.id}`, headers: DELIVERY })

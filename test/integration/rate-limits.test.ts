@@ -11,6 +11,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { build } from '../helpers/app.js'
 import { createTables, stackEnv, type TestTables } from '../helpers/stack.js'
 import { startTestIssuer } from '../helpers/tokens.js'
+import { codeFromMailbox, signUpConfirmed } from '../helpers/accounts.js'
 import { LOCAL_DEFAULTS } from '../../core/config.js'
 import { SIGNIN_FAILURE_WINDOW_MS } from '../../plugins/rate-limit.js'
 
@@ -72,7 +73,7 @@ t.test('rate limits', async (t) => {
     const env = { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: '3', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '5', RATE_LIMIT_SIGNIN_PER_IP: '30' }
     const app = await limited(t, s, env)
     const known = email()
-    t.equal((await app.inject(from('192.0.2.200', { method: 'POST', url: '/signup', payload: { email: known, password: PASSWORD } }))).statusCode, 201)
+    await signUpConfirmed(app, { email: known, password: PASSWORD })
     const signin = async (ip: string, who: string, password: string): Promise<LightMyRequestResponse> =>
       await app.inject(from(ip, { method: 'POST', url: '/signin', payload: { email: who, password } }))
 
@@ -105,6 +106,47 @@ t.test('rate limits', async (t) => {
     for (let i = 0; i < 4; i++) answers.push((await burst.inject(from('192.0.2.77', { method: 'POST', url: '/signin', payload: { email: email(), password: 'Wrong-Pass-1' } }))).statusCode)
     t.same(answers, [401, 401, 401, 401])
     assertRefused(t, await burst.inject(from('192.0.2.77', { method: 'POST', url: '/signin', payload: { email: known, password: PASSWORD } })), 4, /sign-in attempts from this address/)
+  })
+
+  // #20's account routes: confirming is guarded like sign-in (a wrong code is a failure on the
+  // account); a new code mails someone, so it is limited like sign-up, per address or per user.
+  t.test('signup confirmation, new codes and email verification', async (t) => {
+    const s = { tables, clock: testClock() }
+    const app = await limited(t, s, { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: '3', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '5', RATE_LIMIT_SIGNUP_PER_IP: '2' })
+    const pending = email()
+    t.equal((await app.inject(from('192.0.2.180', { method: 'POST', url: '/signup', payload: { email: pending, password: PASSWORD } }))).statusCode, 202)
+    const code = await codeFromMailbox(pending)
+    const wrong = code === '000000' ? '111111' : '000000'
+    const confirm = async (ip: string, who: string, c: string): Promise<LightMyRequestResponse> =>
+      await app.inject(from(ip, { method: 'POST', url: '/signup/confirm', payload: { email: who, code: c, password: PASSWORD } }))
+    for (const who of [pending, email()]) {
+      const answers = []
+      for (let i = 0; i < 3; i++) answers.push((await confirm('192.0.2.181', who, wrong)).json().code)
+      t.same(answers, ['invalid_code', 'invalid_code', 'invalid_code'], 'three wrong codes: three 400s')
+      assertRefused(t, await confirm('192.0.2.181', who, code), 3, /wrong codes for this account from this address/)
+    }
+    // (A confirmed account answers 200 to any code with its password, so the owner confirms last.)
+    t.equal((await confirm('192.0.2.182', pending, wrong)).json().code, 'invalid_code', 'one address cannot lock the account out from another')
+    t.equal((await confirm('192.0.2.183', pending, wrong)).json().code, 'invalid_code')
+    assertRefused(t, await confirm('192.0.2.184', pending, code), 5, /wrong codes for this account;/)
+    s.clock.advance(SIGNIN_FAILURE_WINDOW_MS)
+    t.equal((await confirm('192.0.2.184', pending, code)).statusCode, 200, 'the next window: the right code confirms')
+
+    const resend = async (ip: string): Promise<number> =>
+      (await app.inject(from(ip, { method: 'POST', url: '/signup/resend', payload: { email: email() } }))).statusCode
+    t.same([await resend('192.0.2.185'), await resend('192.0.2.185')], [202, 202])
+    assertRefused(t, await app.inject(from('192.0.2.185', { method: 'POST', url: '/signup/resend', payload: { email: email() } })), 2, /confirmation codes asked from this address/)
+    t.equal(await resend('192.0.2.186'), 202, 'another address has its own budget')
+
+    const issuer = await startTestIssuer()
+    t.teardown(issuer.close)
+    const mine = await limited(t, s, { ...issuer.env, RATE_LIMIT_SIGNUP_PER_IP: '2', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '2' })
+    const token = { authorization: `Bearer ${issuer.token({ sub: `ver-${randomUUID()}`, tokenUse: 'access' })}` }
+    t.equal((await mine.inject({ method: 'POST', url: '/me/email/code' })).statusCode, 401, 'no token: 401, not counted')
+    for (let i = 0; i < 2; i++) t.not((await mine.inject({ method: 'POST', url: '/me/email/code', headers: token })).statusCode, 429)
+    assertRefused(t, await mine.inject({ method: 'POST', url: '/me/email/code', headers: token }), 2, /verification codes for this account/)
+    for (let i = 0; i < 2; i++) t.equal((await mine.inject({ method: 'POST', url: '/me/email/verify', headers: token, payload: { code: 'x' } })).statusCode, 400)
+    assertRefused(t, await mine.inject({ method: 'POST', url: '/me/email/verify', headers: token, payload: { code: '123456' } }), 2, /verification attempts for this account/)
   })
 
   t.test('two app instances (two containers) share one account\'s budget', async (t) => {
@@ -208,7 +250,7 @@ t.test('rate limits', async (t) => {
 
     const accounts = await counted({})
     const who = email()
-    t.equal((await accounts.app.inject(from('192.0.2.90', { method: 'POST', url: '/signup', payload: { email: who, password: PASSWORD } }))).statusCode, 201)
+    await signUpConfirmed(accounts.app, { email: who, password: PASSWORD })
     accounts.calls.length = 0
     t.equal((await accounts.app.inject(from('192.0.2.90', { method: 'POST', url: '/signin', payload: { email: who, password: PASSWORD } }))).statusCode, 200)
     t.same(accounts.calls, ['TransactWriteItemsCommand '], "a sign-in: one call, its transaction over the three limits")

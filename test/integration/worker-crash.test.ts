@@ -74,7 +74,7 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   const order = (label: string) => {
     const suffix = `${label}${randomBytes(3).toString('hex')}`
     const at = new Date().toISOString()
-    return { id: `ord_${suffix}`, userId: `u-${suffix}`, userEmail: `crash+${suffix}@example.com`, status: 'placed', lines: [{ id: 'x', title: 'X', count: 1, unitPrice: 100 }], total: 100, currency: 'USD', createdAt: at, updatedAt: at, history: [{ status: 'placed', at, by: `user:u-${suffix}` }] }
+    return { id: `ord_${suffix}`, userId: `u-${suffix}`, userEmail: `crash+${suffix}@example.com`, userEmailVerified: true, status: 'placed', lines: [{ id: 'x', title: 'X', count: 1, unitPrice: 100 }], total: 100, currency: 'USD', createdAt: at, updatedAt: at, history: [{ status: 'placed', at, by: `user:u-${suffix}` }] }
   }
   const mails = async (email: string): Promise<number> => {
     const { emails } = await (await fetch(`${stackEnv().SES_ENDPOINT}/store`)).json() as { emails: Array<{ destination: { to: string[] } }> }

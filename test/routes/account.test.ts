@@ -1,9 +1,10 @@
 // The account routes without an emulator: input validation, /me with the test issuer's tokens,
-// and Cognito's faults (throttling, a half-finished signup) through aws-sdk-client-mock.
+// and Cognito's answers and faults through aws-sdk-client-mock.
 import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import {
-  AdminConfirmSignUpCommand, CognitoIdentityProviderClient, InitiateAuthCommand, SignUpCommand
+  AdminDeleteUserCommand, AdminGetUserCommand, CognitoIdentityProviderClient, ConfirmSignUpCommand, InitiateAuthCommand,
+  ResendConfirmationCodeCommand, SignUpCommand
 } from '@aws-sdk/client-cognito-identity-provider'
 import { build } from '../helpers/app.js'
 import { startTestIssuer } from '../helpers/tokens.js'
@@ -41,25 +42,45 @@ t.test('signup input is validated before Cognito is called', async (t) => {
   t.equal(cognito.calls().length, 0, 'Cognito never called for bad input')
 })
 
-t.test('signup: pool and client come from config, the body\'s are ignored; the email is normalised', async (t) => {
+t.test('signup: pool and client come from config, the body\'s are ignored; the email is normalised; a code is mailed', async (t) => {
   const { app, cognito } = await withMockedCognito(t)
   cognito.on(SignUpCommand).resolves({ UserSub: 'sub-1', UserConfirmed: false })
-  cognito.on(AdminConfirmSignUpCommand).resolves({})
   const res = await post(app, '/signup', { username: 'Ada@Example.com', password: 'Abcdefg1', clientId: 'evil-client', userPoolId: 'evil-pool' })
-  t.equal(res.statusCode, 201)
-  t.same(res.json(), { sub: 'sub-1', email: 'ada@example.com', confirmed: true })
+  t.equal(res.statusCode, 202)
+  t.same(res.json(), { email: 'ada@example.com', nextStep: 'confirm_signup' })
   t.match(cognito.commandCalls(SignUpCommand)[0].args[0].input, { ClientId: 'test-client', Username: 'ada@example.com' })
-  t.match(cognito.commandCalls(AdminConfirmSignUpCommand)[0].args[0].input, { UserPoolId: 'us-east-1_testpool', Username: 'ada@example.com' })
+  t.equal(cognito.calls().length, 1, 'nothing confirms the account but the mailed code')
+})
+
+// Issue #20, finding 2 (route level): signup answered 409 account_exists, telling who has an account.
+t.test('signup answers the same for a new, a confirmed and a pending address; only a pending signup is replaced', async (t) => {
+  const { app, cognito } = await withMockedCognito(t)
+  cognito.on(SignUpCommand).resolves({ UserSub: 'sub-new', UserConfirmed: false })
+  const fresh = await post(app, '/signup', { email: 'new@example.com', password: 'Abcdefg1' })
+
+  cognito.reset()
+  cognito.on(SignUpCommand).rejects(cognitoError('UsernameExistsException'))
+  cognito.on(AdminGetUserCommand).resolves({ Username: 'u', UserStatus: 'CONFIRMED', Enabled: true })
+  const taken = await post(app, '/signup', { email: 'new@example.com', password: 'Other-Pass-2', name: 'Mallory' })
+  t.equal(cognito.commandCalls(AdminDeleteUserCommand).length, 0, 'a confirmed account is left alone')
+  t.equal(cognito.commandCalls(SignUpCommand).length, 1)
+
+  cognito.reset()
+  cognito.on(SignUpCommand).rejectsOnce(cognitoError('UsernameExistsException')).resolves({ UserSub: 'sub-owner', UserConfirmed: false })
+  cognito.on(AdminGetUserCommand).resolves({ Username: 'u', UserStatus: 'UNCONFIRMED', Enabled: true })
+  cognito.on(AdminDeleteUserCommand).resolves({})
+  const pending = await post(app, '/signup', { email: 'new@example.com', password: 'Owners-Pass-3' })
+  t.equal(cognito.commandCalls(AdminDeleteUserCommand).length, 1, 'an unconfirmed signup (which proved nothing) is replaced')
+  t.equal(cognito.commandCalls(SignUpCommand).length, 2, 'and signed up again: a new code goes to the address')
+
+  for (const res of [fresh, taken, pending]) {
+    t.equal(res.statusCode, 202)
+    t.same(res.json(), { email: 'new@example.com', nextStep: 'confirm_signup' }, 'the same answer')
+  }
 })
 
 t.test('Cognito errors map to problems and never leak', async (t) => {
   const { app, cognito } = await withMockedCognito(t)
-  cognito.on(SignUpCommand).rejects(cognitoError('UsernameExistsException'))
-  const dup = await post(app, '/signup', { email: 'a@example.com', password: 'Abcdefg1' })
-  t.equal(dup.statusCode, 409)
-  t.equal(dup.json().code, 'account_exists')
-  t.equal(cognito.commandCalls(AdminConfirmSignUpCommand).length, 0, 'the existing account is not touched')
-
   cognito.on(SignUpCommand).rejects(cognitoError('TooManyRequestsException'))
   const throttled = await post(app, '/signup', { email: 'a@example.com', password: 'Abcdefg1' })
   t.equal(throttled.statusCode, 503)
@@ -69,7 +90,7 @@ t.test('Cognito errors map to problems and never leak', async (t) => {
   cognito.on(InitiateAuthCommand).rejects(cognitoError('SomethingNewException'))
   const unknown = await post(app, '/signin', { email: 'a@example.com', password: 'x' })
   t.equal(unknown.statusCode, 500)
-  for (const res of [dup, throttled, unknown]) t.notMatch(res.body, /from Cognito|internal detail|Exception/, 'no Cognito text')
+  for (const res of [throttled, unknown]) t.notMatch(res.body, /from Cognito|internal detail|Exception/, 'no Cognito text')
 })
 
 t.test('signin: wrong password and unknown user are the same 401', async (t) => {
@@ -85,20 +106,76 @@ t.test('signin: wrong password and unknown user are the same 401', async (t) => 
   t.equal(a.json().code, 'invalid_credentials')
 })
 
-t.test('a signup whose confirmation failed is finished by the first signin with the right password', async (t) => {
+t.test('confirm: the code confirms only with the signup\'s password; every failure before that looks the same', async (t) => {
   const { app, cognito } = await withMockedCognito(t)
-  cognito.on(SignUpCommand).resolves({ UserSub: 'sub-2', UserConfirmed: false })
-  cognito.on(AdminConfirmSignUpCommand).rejectsOnce(cognitoError('InternalErrorException')).resolves({})
-  const signup = await post(app, '/signup', { email: 'half@example.com', password: 'Abcdefg1' })
-  t.equal(signup.statusCode, 503, 'the confirmation step failed: retry later')
+  const body = { email: 'ada@example.com', code: '123456', password: 'Abcdefg1' }
+  cognito.on(InitiateAuthCommand).rejects(cognitoError('UserNotConfirmedException'))
+  cognito.on(ConfirmSignUpCommand).resolves({})
+  const ok = await post(app, '/signup/confirm', body)
+  t.equal(ok.statusCode, 200, ok.body)
+  t.same(ok.json(), { email: 'ada@example.com', confirmed: true })
+  t.match(cognito.commandCalls(ConfirmSignUpCommand)[0].args[0].input, { ClientId: 'test-client', Username: 'ada@example.com', ConfirmationCode: '123456' })
 
-  cognito.on(InitiateAuthCommand)
-    .rejectsOnce(cognitoError('UserNotConfirmedException'))
-    .resolves({ AuthenticationResult: { IdToken: 'id.t.x', AccessToken: 'ac.t.x', RefreshToken: 'rt', ExpiresIn: 3600 } })
-  const signin = await post(app, '/signin', { email: 'half@example.com', password: 'Abcdefg1' })
-  t.equal(signin.statusCode, 200)
-  t.same(signin.json(), { idToken: 'id.t.x', accessToken: 'ac.t.x', refreshToken: 'rt', expiresIn: 3600, tokenType: 'Bearer', token: 'id.t.x' })
-  t.equal(cognito.commandCalls(AdminConfirmSignUpCommand).length, 2)
+  const strip = (res: { json: () => Record<string, unknown> }) => ({ ...res.json(), requestId: undefined })
+  cognito.reset()
+  cognito.on(InitiateAuthCommand).rejects(cognitoError('NotAuthorizedException'))
+  const wrongPassword = await post(app, '/signup/confirm', body)
+  t.equal(cognito.commandCalls(ConfirmSignUpCommand).length, 0, 'a wrong password never reaches the code')
+  cognito.reset()
+  cognito.on(InitiateAuthCommand).rejects(cognitoError('UserNotFoundException'))
+  const unknown = await post(app, '/signup/confirm', body)
+  cognito.reset()
+  cognito.on(InitiateAuthCommand).rejects(cognitoError('UserNotConfirmedException'))
+  cognito.on(ConfirmSignUpCommand).rejects(cognitoError('CodeMismatchException'))
+  const wrongCode = await post(app, '/signup/confirm', body)
+  for (const res of [wrongPassword, unknown, wrongCode]) {
+    t.equal(res.statusCode, 400)
+    t.equal(res.json().code, 'invalid_code')
+  }
+  t.same(strip(wrongPassword), strip(unknown), 'an unknown address looks like a wrong password')
+  t.same(strip(wrongPassword), strip(wrongCode), 'and like a wrong code')
+
+  cognito.on(ConfirmSignUpCommand).rejects(cognitoError('ExpiredCodeException'))
+  t.equal((await post(app, '/signup/confirm', body)).json().code, 'code_expired', 'an expired code, once the password is proven')
+  cognito.on(ConfirmSignUpCommand).rejects(cognitoError('TooManyFailedAttemptsException'))
+  const locked = await post(app, '/signup/confirm', body)
+  t.equal(locked.statusCode, 429)
+  t.equal(locked.json().code, 'too_many_attempts')
+  t.ok(Number(locked.headers['retry-after']) > 0)
+
+  cognito.reset()
+  cognito.on(InitiateAuthCommand).resolves({ AuthenticationResult: { IdToken: 'i', AccessToken: 'a', RefreshToken: 'r', ExpiresIn: 3600 } })
+  t.equal((await post(app, '/signup/confirm', body)).statusCode, 200, 'confirmed already, with its password: 200 again')
+  t.equal(cognito.commandCalls(ConfirmSignUpCommand).length, 0)
+
+  for (const bad of [{ ...body, code: '12345' }, { ...body, code: 'abcdef' }, { email: body.email, code: body.code }, { ...body, extra: 1 }]) {
+    t.equal((await post(app, '/signup/confirm', bad)).statusCode, 400, `refused: ${JSON.stringify(bad)}`)
+  }
+})
+
+t.test('resend: the same 202 for a pending, a confirmed and an unknown address', async (t) => {
+  const { app, cognito } = await withMockedCognito(t)
+  const answers = []
+  cognito.on(ResendConfirmationCodeCommand).resolves({ CodeDeliveryDetails: { DeliveryMedium: 'EMAIL' } })
+  answers.push(await post(app, '/signup/resend', { email: 'pending@example.com' }))
+  for (const name of ['InvalidParameterException', 'UserNotFoundException', 'LimitExceededException']) {
+    cognito.on(ResendConfirmationCodeCommand).rejects(cognitoError(name))
+    answers.push(await post(app, '/signup/resend', { email: 'pending@example.com' }))
+  }
+  for (const res of answers) {
+    t.equal(res.statusCode, 202)
+    t.same(res.json(), { email: 'pending@example.com', nextStep: 'confirm_signup' })
+  }
+  t.equal(cognito.commandCalls(ResendConfirmationCodeCommand)[0].args[0].input.ClientId, 'test-client')
+})
+
+t.test('signin before confirming: the right password is told to confirm (403), a wrong one is the usual 401', async (t) => {
+  const { app, cognito } = await withMockedCognito(t)
+  cognito.on(InitiateAuthCommand).rejects(cognitoError('UserNotConfirmedException'))
+  const res = await post(app, '/signin', { email: 'half@example.com', password: 'Abcdefg1' })
+  t.equal(res.statusCode, 403)
+  t.equal(res.json().code, 'account_unconfirmed')
+  t.match(res.json().detail, /POST \/signup\/confirm/)
 })
 
 t.test('refresh: a bad refresh token is 401; input validated', async (t) => {
@@ -115,9 +192,14 @@ t.test('GET /me answers the verified caller', async (t) => {
   const issuer = await startTestIssuer()
   t.teardown(issuer.close)
   const app = await build(t, { env: issuer.env })
-  const res = await app.inject({ url: '/me', headers: { authorization: `Bearer ${issuer.token({ sub: 'me-1', email: 'me@example.com', groups: ['admin'] })}` } })
+  const token = issuer.token({ sub: 'me-1', email: 'me@example.com', groups: ['admin'] })
+  const res = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
   t.equal(res.statusCode, 200)
   t.same(res.json(), { sub: 'me-1', email: 'me@example.com', groups: ['admin'] })
+  issuer.users.get('me-1')!.groups = []
+  const fresh = await build(t, { env: issuer.env })
+  const removed = await fresh.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
+  t.same(removed.json().groups, [], 'a group the user no longer holds is not theirs, whatever the token claims')
   const anon = await app.inject({ url: '/me' })
   t.equal(anon.statusCode, 401)
   t.equal(anon.json().code, 'token_missing')
@@ -129,7 +211,8 @@ t.test('the OpenAPI document marks /me as bearer-protected and the rest public',
   const app = await build(t, { env: issuer.env })
   const doc = (await app.inject({ url: '/openapi.json' })).json()
   t.same(doc.paths['/me'].get.security, [{ bearerAuth: [] }])
-  for (const path of ['/signup', '/signin', '/token/refresh']) {
+  t.same(doc.paths['/signout'].post.security, [{ bearerAuth: [] }])
+  for (const path of ['/signup', '/signup/confirm', '/signup/resend', '/signin', '/token/refresh']) {
     t.same(doc.paths[path].post.security, [], `${path} is public`)
     t.ok(doc.paths[path].post.responses['400'], `${path} documents 400`)
   }

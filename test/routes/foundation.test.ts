@@ -15,14 +15,18 @@ t.test('unknown routes answer 404 in the problem format with the request id', as
   t.equal(body.requestId, res.headers['x-request-id'])
 })
 
-t.test('a caller request id is kept; a malformed one is replaced', async (t) => {
+// Issue #20, finding 6: the request id is ours, never the client's; a client's id is kept apart.
+t.test("a caller's x-request-id never becomes the request id: it is echoed as x-client-request-id", async (t) => {
   const app = await build(t)
-  const kept = await app.inject({ url: '/openapi.json', headers: { 'x-request-id': 'abc-123' } })
-  t.equal(kept.headers['x-request-id'], 'abc-123')
-  const apiGateway = await app.inject({ url: '/openapi.json', headers: { 'x-request-id': 'JXx0bgAbIAMEYnQ=' } })
-  t.equal(apiGateway.headers['x-request-id'], 'JXx0bgAbIAMEYnQ=', "API Gateway's ids are kept")
-  const replaced = await app.inject({ url: '/openapi.json', headers: { 'x-request-id': 'bad id\nwith newline' } })
-  t.match(replaced.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+  const sent = await app.inject({ url: '/no/such/route', headers: { 'x-request-id': 'chosen-by-client' } })
+  t.not(sent.headers['x-request-id'], 'chosen-by-client', 'not our request id')
+  t.match(sent.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'one we made')
+  t.equal(sent.json().requestId, sent.headers['x-request-id'], 'the problem carries ours')
+  t.equal(sent.headers['x-client-request-id'], 'chosen-by-client', "the caller's own is echoed apart")
+  const forged = await app.inject({ url: '/openapi.json', headers: { 'x-client-request-id': 'forged-id' } })
+  t.equal(forged.headers['x-client-request-id'], undefined, 'outside Lambda the caller\'s id is its x-request-id only')
+  const malformed = await app.inject({ url: '/openapi.json', headers: { 'x-request-id': 'bad id\nwith newline' } })
+  t.equal(malformed.headers['x-client-request-id'], undefined, 'a malformed client id is dropped')
 })
 
 t.test('validation, malformed JSON, wrong media type and 5xx all use the one format', async (t) => {

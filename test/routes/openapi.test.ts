@@ -12,14 +12,19 @@ type Access = 'public' | 'optional bearer' | 'bearer' | 'partner'
 
 const TAGS = ['catalog', 'account', 'orders', 'partners', 'operations']
 
-// Every operation from the foundation (3), catalog (3), identity (4) and orders (5) issues: a
-// missing, extra or re-tagged route fails here. `id` is its operationId: generated clients name
+// Every operation from the foundation (3), catalog (3), identity (4), orders (5) and accounts (20)
+// issues: a missing, extra or re-tagged route fails here. `id` is its operationId: generated clients name
 // their methods from it (clients/typescript does), so it never changes once published.
 const EXPECTED: Record<string, { id: string; tag: string; access: Access; deprecated?: true }> = {
   'GET /health': { id: 'getHealth', tag: 'operations', access: 'public' },
   'GET /openapi.json': { id: 'getOpenApiDocument', tag: 'operations', access: 'public' },
   'POST /signup': { id: 'signUp', tag: 'account', access: 'public' },
+  'POST /signup/confirm': { id: 'confirmSignUp', tag: 'account', access: 'public' },
+  'POST /signup/resend': { id: 'resendConfirmationCode', tag: 'account', access: 'public' },
   'POST /signin': { id: 'signIn', tag: 'account', access: 'public' },
+  'POST /signout': { id: 'signOut', tag: 'account', access: 'bearer' },
+  'POST /me/email/code': { id: 'sendEmailVerificationCode', tag: 'account', access: 'bearer' },
+  'POST /me/email/verify': { id: 'verifyEmail', tag: 'account', access: 'bearer' },
   'POST /token/refresh': { id: 'refreshTokens', tag: 'account', access: 'public' },
   'GET /me': { id: 'getMe', tag: 'account', access: 'bearer' },
   'GET /items': { id: 'listItems', tag: 'catalog', access: 'optional bearer' },

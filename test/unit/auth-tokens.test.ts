@@ -40,11 +40,11 @@ t.test('valid tokens', async (t) => {
 
   const id = await call(app, issuer.token({ sub: 'user-1', email: 'a@example.com', groups: ['vip'] }))
   t.equal(id.statusCode, 200)
-  t.same(id.json(), { sub: 'user-1', email: 'a@example.com', groups: ['vip'] }, 'request.user from an id token')
+  t.same(id.json(), { sub: 'user-1', email: 'a@example.com', groups: ['vip'], username: 'a@example.com', emailVerified: true }, 'request.user from an id token')
 
   const access = await call(app, issuer.token({ sub: 'user-2', email: 'b@example.com', tokenUse: 'access' }))
   t.equal(access.statusCode, 200)
-  t.same(access.json(), { sub: 'user-2', email: 'b@example.com', groups: [] }, 'the email of an access token is its username')
+  t.same(access.json(), { sub: 'user-2', email: 'b@example.com', groups: [], username: 'b@example.com', emailVerified: true }, 'the email of an access token is its username')
 
   const skewed = await call(app, issuer.token({ expiresIn: -30 }))
   t.equal(skewed.statusCode, 200, 'expired 30 s ago is within the 60 s clock skew')

@@ -2,6 +2,19 @@ import t from 'tap'
 import { ConfigError, loadConfig } from '../../core/config.js'
 
 const base = { USER_POOL_ID: 'us-east-1_abc', USER_POOL_CLIENT_ID: 'client' }
+const arn = (n: string): string => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${n}`
+/** A safe production environment: every secret from Secrets Manager, https origins, a sender. */
+const PROD = {
+  ...base,
+  STAGE: 'prod',
+  CORS_ORIGINS: 'https://shop.example.com',
+  SES_FROM: 'orders@example.com',
+  WAREHOUSE_KEYS_SECRET_ARN: arn('w'),
+  DELIVERY_KEYS_SECRET_ARN: arn('d'),
+  WAREHOUSE_WEBHOOK_SECRET_ARN: arn('ww'),
+  DELIVERY_WEBHOOK_SECRET_ARN: arn('dw'),
+  CURSOR_SECRET_ARN: arn('c')
+}
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -47,18 +60,7 @@ t.test('deployed stages need secrets from Secrets Manager, an explicit CORS list
   for (const name of ['WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'CURSOR_SECRET_ARN', 'CORS_ORIGINS', 'SES_FROM', '_ENDPOINT variables']) {
     t.match(problems, name)
   }
-  const arn = (n: string): string => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${n}`
-  const config = loadConfig({
-    ...base,
-    STAGE: 'prod',
-    CORS_ORIGINS: 'https://shop.example.com, https://admin.example.com',
-    SES_FROM: 'orders@example.com',
-    WAREHOUSE_KEYS_SECRET_ARN: arn('w'),
-    DELIVERY_KEYS_SECRET_ARN: arn('d'),
-    WAREHOUSE_WEBHOOK_SECRET_ARN: arn('ww'),
-    DELIVERY_WEBHOOK_SECRET_ARN: arn('dw'),
-    CURSOR_SECRET_ARN: arn('c')
-  })
+  const config = loadConfig({ ...PROD, CORS_ORIGINS: 'https://shop.example.com, https://admin.example.com' })
   t.same(config.corsOrigins, ['https://shop.example.com', 'https://admin.example.com'])
   t.same(config.partnerKeys.delivery, { secretArn: arn('d') })
   t.equal(config.localCredentials, undefined)
@@ -68,4 +70,25 @@ t.test('emulator endpoints switch the SDK to fixed local credentials and the loc
   const config = loadConfig({ ...base, COGNITO_ENDPOINT: 'http://127.0.0.1:9229/' })
   t.equal(config.cognito.issuer, 'http://127.0.0.1:9229/us-east-1_abc')
   t.same(config.localCredentials, { accessKeyId: 'local', secretAccessKey: 'local' })
+})
+
+// Issue #20, finding 9: a production config must refuse what only a misconfigured deploy would give.
+t.test('STAGE=prod refuses unsafe values, naming the variable', async (t) => {
+  const prod = PROD
+  t.same(problemsOf(prod), [], 'the safe production config starts')
+
+  const { WAREHOUSE_KEYS_SECRET_ARN: _w, DELIVERY_KEYS_SECRET_ARN: _d, ...withoutKeyArns } = prod
+  const plain = problemsOf({ ...withoutKeyArns, WAREHOUSE_API_KEY: 'a-long-enough-warehouse-key', DELIVERY_API_KEY: 'dev-delivery-key-0123456789abcdef' }).join('\n')
+  t.match(plain, /WAREHOUSE_API_KEY must not be set when STAGE is prod/, 'a plain partner key is refused')
+  t.match(plain, /DELIVERY_API_KEY must not be set when STAGE is prod/, 'the published development default too')
+
+  t.match(problemsOf({ ...prod, COGNITO_ISSUER: 'http://cognito.example.com/pool' }).join('\n'), /COGNITO_ISSUER must be an https URL when STAGE is prod/)
+  t.match(problemsOf({ ...prod, CORS_ORIGINS: '*' }).join('\n'), /CORS_ORIGINS must list origins \(no \*\) when STAGE is prod/)
+  t.match(problemsOf({ ...prod, CORS_ORIGINS: 'https://shop.example.com,http://shop.example.com' }).join('\n'), /CORS_ORIGINS entries must be https origins when STAGE is prod \(got "http:\/\/shop.example.com"\)/)
+})
+
+t.test('no deployed stage accepts the published development keys', async (t) => {
+  const problems = problemsOf({ ...base, STAGE: 'dev', CORS_ORIGINS: '*', SES_FROM: 'orders@example.com', WAREHOUSE_API_KEY: 'dev-warehouse-key-0123456789abcdef', CURSOR_SIGNING_KEY: 'dev-cursor-signing-key' }).join('\n')
+  t.match(problems, /WAREHOUSE_API_KEY is the published development default/)
+  t.match(problems, /CURSOR_SIGNING_KEY is the published development default/)
 })

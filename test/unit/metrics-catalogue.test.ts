@@ -12,7 +12,7 @@ const template = loadTemplate()
 const resources = template.Resources
 const EMITTER_FUNCTION = { api: 'ApiFunction', worker: 'WorkerFunction' } as const
 /** The values a dimension can take where the code fixes them (the others are open but bounded). */
-const FIXED_VALUES: Record<string, string[]> = { Partner: ['warehouse', 'delivery'], Kind: ['bounce', 'complaint'], Queue: ['events', 'stream'] }
+const FIXED_VALUES: Record<string, string[]> = { Partner: ['warehouse', 'delivery'], Kind: ['bounce', 'complaint'], Queue: ['events', 'stream'], Outcome: ['stale', 'revoked', 'unavailable'] }
 
 /** A reference to one of our metrics: its name, and its dimensions (name -> value, or undefined when a SEARCH spans them). */
 interface Reference { where: string; namespace: string; name: string; dimensions: Record<string, string | undefined> }

@@ -138,3 +138,25 @@ t.test('a malformed keys secret is a 503, logged, never a 401 for everyone silen
   t.equal(res.statusCode, 503)
   t.notMatch(res.body, /not-a-map/)
 })
+
+// Issue #20, finding 5, at the route: a key revoked in Secrets Manager stops working in a warm
+// container at the next refresh, even when Secrets Manager answers with an error.
+t.test('a revoked key secret answers 503 with Retry-After, never the old key', async (t) => {
+  const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  const sm = mockClient(client)
+  t.teardown(() => sm.restore())
+  const leaked = 'leaked-warehouse-key-00000000001'
+  sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).resolvesOnce({ SecretString: JSON.stringify({ primary: leaked }) })
+    .rejects(Object.assign(new Error('secret deleted'), { name: 'ResourceNotFoundException' }))
+  sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({ SecretString: JSON.stringify({ primary: 'delivery-key-000000000000001' }) })
+  const app = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: '1' }, client)
+  t.equal((await call(app, '/probe/warehouse', { 'x-api-key': leaked })).statusCode, 200, 'accepted while the secret holds it')
+  // A bounded wait past the 1 s TTL: the next request refreshes the secret.
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  for (let i = 0; i < 3; i++) {
+    const res = await call(app, '/probe/warehouse', { 'x-api-key': leaked })
+    t.equal(res.statusCode, 503, 'the deleted secret: no partner call is accepted')
+    t.equal(res.json().code, 'dependency_unavailable')
+    t.ok(Number(res.headers['retry-after']) > 0, 'with Retry-After')
+  }
+})

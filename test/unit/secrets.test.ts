@@ -2,16 +2,22 @@ import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { createSecretStore, SecretUnavailableError } from '../../plugins/secrets.js'
+import type { SecretEvent } from '../../core/secret-store.js'
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf'
 
-function setup (ttlSeconds = 60) {
+function setup (ttlSeconds = 60, maxStaleSeconds = 3600) {
   const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
   const sm = mockClient(client)
   let clock = 1_000_000
-  const store = createSecretStore(async () => client, ttlSeconds, () => clock)
-  return { sm, store, advance: (ms: number) => { clock += ms } }
+  const events: SecretEvent[] = []
+  const store = createSecretStore(async () => client, ttlSeconds, { now: () => clock, maxStaleSeconds, onEvent: (e) => { events.push(e) } })
+  return { sm, store, events, advance: (ms: number) => { clock += ms } }
 }
+
+/** An error as the SDK throws it: its name is the service's error code. */
+const awsError = (name: string): Error => Object.assign(new Error(`${name} (test)`), { name, $fault: 'client' })
+const HOUR = 3_600_000
 
 t.test('a local value is returned as is, with no AWS call', async (t) => {
   const { sm, store } = setup()
@@ -76,4 +82,48 @@ t.test('binary secrets are decoded and invalid JSON is reported without the cont
   const err = await store.getJson({ secretArn: ARN }).catch((e: unknown) => e as Error)
   t.ok(err instanceof Error)
   t.notMatch((err as Error).message, 'not-json-secret')
+})
+
+// Issue #20, finding 5: a revoked secret must stop working in warm containers.
+t.test('"not found", "access denied" and "cannot decrypt" end the cached value at once, for good', async (t) => {
+  for (const name of ['ResourceNotFoundException', 'AccessDeniedException', 'DecryptionFailure']) {
+    await t.test(name, async (t) => {
+      const { sm, store, advance, events } = setup(60)
+      sm.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'leaked-key' }).rejects(awsError(name))
+      t.equal(await store.get({ secretArn: ARN }), 'leaked-key')
+      advance(61_000)
+      const err = await store.get({ secretArn: ARN }).catch((e: unknown) => e)
+      t.ok(err instanceof SecretUnavailableError, 'the first refresh after revocation refuses')
+      t.equal((err as SecretUnavailableError).revoked, true)
+      advance(720 * HOUR)
+      t.ok(await store.get({ secretArn: ARN }).then(() => false, (e: unknown) => e instanceof SecretUnavailableError), 'still refused at t=720 h')
+      t.match(events, [{ type: 'revoked', secretArn: ARN, errorName: name }], 'the revocation is reported')
+      t.notMatch(JSON.stringify(events), 'leaked-key', 'no event carries the value')
+    })
+  }
+})
+
+t.test('an outage serves the last value for maxStaleSeconds at most, reporting each stale answer', async (t) => {
+  const { sm, store, advance, events } = setup(60, 3600)
+  sm.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'good' }).rejects(awsError('InternalServiceError'))
+  t.equal(await store.get({ secretArn: ARN }), 'good')
+  advance(30 * 60_000)
+  t.equal(await store.get({ secretArn: ARN }), 'good', 'within the bound: the last value')
+  t.match(events, [{ type: 'stale', secretArn: ARN, errorName: 'InternalServiceError', ageSeconds: 1800 }])
+  advance(31 * 60_000)
+  const err = await store.get({ secretArn: ARN }).catch((e: unknown) => e)
+  t.ok(err instanceof SecretUnavailableError, 'past an hour since the last good read: refused')
+  t.equal((err as SecretUnavailableError).revoked, false)
+  t.match(events.at(-1), { type: 'unavailable', secretArn: ARN })
+  sm.on(GetSecretValueCommand).resolves({ SecretString: 'back' })
+  advance(31_000)
+  t.equal(await store.get({ secretArn: ARN }), 'back', 'served again once Secrets Manager answers')
+})
+
+t.test('maxStaleSeconds 0 serves no stale value at all', async (t) => {
+  const { sm, store, advance } = setup(60, 0)
+  sm.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'good' }).rejects(awsError('ThrottlingException'))
+  t.equal(await store.get({ secretArn: ARN }), 'good')
+  advance(61_000)
+  t.ok(await store.get({ secretArn: ARN }).then(() => false, (e: unknown) => e instanceof SecretUnavailableError))
 })

@@ -255,3 +255,13 @@ t.test('an error nobody expects (a bug) is logged with its stack; a partner\'s o
   t.match(line?.extra, { reason: /TooManyRequestsException/ })
   t.notOk('stack' in (line?.extra ?? {}), 'answers the code expects carry no stack')
 })
+
+// Issue #20, finding 1: the worker mails only addresses verified when the order was placed.
+t.test('an order whose address was not verified gets its webhook but no email', async (t) => {
+  for (const o of [order({ userEmailVerified: undefined, userEmail: 'victim@example.com' }), order({ userEmailVerified: false, userEmail: 'victim@example.com' })]) {
+    const { web, emails, handle } = setup()
+    await handle(orderEvent(o))
+    t.equal(web.calls.length, 1, 'the warehouse still hears of the order')
+    t.same(emails, [], 'no mail to an address nobody proved')
+  }
+})

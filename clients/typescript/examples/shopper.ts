@@ -1,10 +1,13 @@
-// A shopper's flow with @serverless-commerce/client: sign up, sign in, browse, order, read the
-// order back and cancel it. Against `npm start` (which seeds a catalog):
+// A shopper's flow with @serverless-commerce/client: sign up, confirm with the mailed code, sign
+// in, browse, order, read the order back, cancel it and sign out. Against `npm start` (which seeds
+// a catalog, and whose mailbox page holds the codes):
 //
 //   npm run example:shopper -w @serverless-commerce/client
 //
 // (or, in a project of your own, `npx tsx shopper.ts`). COMMERCE_API_URL points it elsewhere
-// (default http://localhost:3000).
+// (default http://localhost:3000); the code is read from the local mailbox (COMMERCE_MAILBOX_URL,
+// default http://127.0.0.1:8005), or typed in when there is none (a deployed API mails it).
+import { createInterface } from 'node:readline/promises'
 import { createCommerceClient, isCommerceProblem, type Item } from '@serverless-commerce/client'
 
 const baseUrl = process.env.COMMERCE_API_URL ?? 'http://localhost:3000'
@@ -17,8 +20,29 @@ const money = (minor: number, currency: string): string =>
 // 429 and 503 answers after their Retry-After, and throws every error as a CommerceProblem.
 const shop = createCommerceClient({ baseUrl })
 
+/** The code mailed to the address: from the local mailbox when there is one, else typed in. */
+async function mailedCode (): Promise<string> {
+  const mailbox = process.env.COMMERCE_MAILBOX_URL ?? 'http://127.0.0.1:8005'
+  for (let tries = 0; tries < 50; tries++) {
+    const store = await fetch(`${mailbox}/store`).then(async (r) => await r.json() as { emails: Array<{ subject: string, destination: { to: string[] }, body: { text?: string } }> }, () => undefined)
+    if (store === undefined) break
+    const mail = store.emails.filter((m) => m.destination.to.includes(email) && /code/i.test(m.subject)).at(-1)
+    const code = /\b\d{6}\b/.exec(mail?.body.text ?? '')?.[0]
+    if (code !== undefined) return code
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  const prompt = createInterface({ input: process.stdin, output: process.stdout })
+  try {
+    return (await prompt.question(`The code mailed to ${email}: `)).trim()
+  } finally {
+    prompt.close()
+  }
+}
+
 async function main (): Promise<void> {
+  // Signing up mails a code to the address; the account signs in once it is confirmed.
   await shop.signUp({ email, password, name: 'Ada' })
+  await shop.confirmSignUp({ email, password, code: await mailedCode() })
   await shop.signIn({ email, password })
   const me = await shop.getMe()
   console.log(`signed in as ${me.email}`)
@@ -52,6 +76,10 @@ async function main (): Promise<void> {
     if (!isCommerceProblem(err, 'order_not_found')) throw err
     console.log(`an unknown order is a ${err.status} ${err.code} (request ${err.requestId ?? '?'})`)
   }
+
+  // Signing out ends the session on every device.
+  await shop.signOut()
+  console.log('signed out')
 }
 
 main().catch((err: unknown) => {

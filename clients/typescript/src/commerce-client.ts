@@ -1,5 +1,5 @@
-// The shoppers' client: sign up, sign in (the client keeps the tokens and refreshes them once when
-// a call answers `token_expired`), the catalog, orders (each POST /orders with an Idempotency-Key
+// The shoppers' client: sign up and confirm with the mailed code, sign in (the client keeps the
+// tokens and refreshes them once when a call answers `token_expired`), sign out, the catalog, orders (each POST /orders with an Idempotency-Key
 // kept across its retries) and cancelling. Every method is named after its operationId in the
 // OpenAPI document; `api` is the typed openapi-fetch client underneath, for every other operation.
 import createClient, { type Client } from 'openapi-fetch'
@@ -9,8 +9,9 @@ import { dataOf, initOf, type CallOptions } from './call.js'
 import { newIdempotencyKey } from './idempotency-key.js'
 import { CommerceProblem } from './problem.js'
 import type {
-  Categories, Item, ItemsPage, ItemsQuery, Me, Order, OrdersPage, OrdersQuery, PlaceOrderInput,
-  SignInInput, SignInResult, SignUpInput, SignUpResult
+  Categories, ConfirmSignUpInput, ConfirmSignUpResult, EmailCodeSent, Item, ItemsPage, ItemsQuery, Me, Order, OrdersPage, OrdersQuery,
+  PlaceOrderInput, ResendConfirmationCodeInput, ResendConfirmationCodeResult, SignInInput, SignInResult, SignUpInput, SignUpResult,
+  VerifyEmailInput, VerifyEmailResult
 } from './types.js'
 
 /** The typed openapi-fetch client for every operation of the API. */
@@ -52,14 +53,25 @@ export interface CommerceClient {
   /** The current tokens, undefined when signed out. */
   readonly tokens: Tokens | undefined
   setTokens: (tokens: Tokens | undefined) => void
-  /** POST /signup. */
+  /** POST /signup: a code is mailed to the address (the answer is the same for every address). */
   signUp: (input: SignUpInput, opts?: CallOptions) => Promise<SignUpResult>
+  /** POST /signup/confirm: the mailed code and the signup's password; then sign in. */
+  confirmSignUp: (input: ConfirmSignUpInput, opts?: CallOptions) => Promise<ConfirmSignUpResult>
+  /** POST /signup/resend: a new code for a signup waiting for confirmation. */
+  resendConfirmationCode: (input: ResendConfirmationCodeInput, opts?: CallOptions) => Promise<ResendConfirmationCodeResult>
   /** POST /signin; the client keeps the tokens. */
   signIn: (input: SignInInput, opts?: CallOptions) => Promise<SignInResult>
   /** POST /token/refresh with the kept refresh token (the client does this by itself on `token_expired`). */
   refreshTokens: (opts?: CallOptions) => Promise<Tokens>
-  /** Forgets the tokens. */
-  signOut: () => Promise<void>
+  /**
+   * POST /signout (every device: the refresh tokens are revoked and earlier tokens refused), then
+   * forgets the tokens, even when the call fails.
+   */
+  signOut: (opts?: CallOptions) => Promise<void>
+  /** POST /me/email/code: a code to verify the account's email (orders need a verified one). */
+  sendEmailVerificationCode: (opts?: CallOptions) => Promise<EmailCodeSent>
+  /** POST /me/email/verify with that code. */
+  verifyEmail: (input: VerifyEmailInput, opts?: CallOptions) => Promise<VerifyEmailResult>
   /** GET /me. */
   getMe: (opts?: CallOptions) => Promise<Me>
   /** GET /items: a page; follow `nextCursor` with the same query until it is absent. */
@@ -138,12 +150,20 @@ export function createCommerceClient (options: CommerceClientOptions): CommerceC
     return await transport(withToken(request, fresh))
   }
   const api = createClient<paths>({ baseUrl, fetch: authorized })
+  /** The email verification calls are authorized by the access token itself. */
+  const withAccessToken = (opts?: CallOptions) => {
+    if (tokens === undefined) throw new Error('Not signed in: call signIn first')
+    const init = initOf(opts)
+    return { ...init, headers: { authorization: `Bearer ${tokens.accessToken}` } }
+  }
 
   return {
     api,
     get tokens () { return tokens },
     setTokens,
     signUp: async (input, opts) => await dataOf(open.POST('/signup', { body: input, ...initOf(opts) })),
+    confirmSignUp: async (input, opts) => await dataOf(open.POST('/signup/confirm', { body: input, ...initOf(opts) })),
+    resendConfirmationCode: async (input, opts) => await dataOf(open.POST('/signup/resend', { body: input, ...initOf(opts) })),
     signIn: async (input, opts) => {
       const result = await dataOf(open.POST('/signin', { body: input, ...initOf(opts) }))
       setTokens({ idToken: result.idToken, accessToken: result.accessToken, refreshToken: result.refreshToken })
@@ -153,7 +173,16 @@ export function createCommerceClient (options: CommerceClientOptions): CommerceC
       if (tokens === undefined) throw new Error('Not signed in: call signIn first')
       return await refresh(tokens, opts)
     },
-    signOut: async () => { setTokens(undefined) },
+    signOut: async (opts) => {
+      if (tokens === undefined) return
+      try {
+        await dataOf(api.POST('/signout', initOf(opts)))
+      } finally {
+        setTokens(undefined)
+      }
+    },
+    sendEmailVerificationCode: async (opts) => await dataOf(open.POST('/me/email/code', withAccessToken(opts))),
+    verifyEmail: async (input, opts) => await dataOf(open.POST('/me/email/verify', { body: input, ...withAccessToken(opts) })),
     getMe: async (opts) => await dataOf(api.GET('/me', initOf(opts))),
     listItems: async (query, opts) => await dataOf(api.GET('/items', { params: { query: query ?? {} }, ...initOf(opts) })),
     getItem: async (itemId, opts) => await dataOf(api.GET('/items/{itemId}', { params: { path: { itemId } }, ...initOf(opts) })),

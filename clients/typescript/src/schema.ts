@@ -54,9 +54,49 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description Creates and confirms a shopper account; sign in at once. Password policy: At least 8 characters, with an upper-case letter, a lower-case letter and a digit. An email that already has an account answers 409 and that account is left unchanged.
+         * @description Starts a signup: a 6-digit code is mailed to the address; confirm it at POST /signup/confirm, then sign in. Password policy: At least 8 characters, with an upper-case letter, a lower-case letter and a digit. The answer is the same 202 for a new address and for one that already has an account (whose owner is told by mail instead, at most once an hour): signup never tells who has an account. Signing up again before confirming sends a new code and replaces the earlier signup. Rate limited, by default: 10 an hour per client address; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["signUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signup/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a signup
+         * @description Confirms the account with the code mailed at signup and verifies its email; then sign in. Send the signup's password too: a code confirms only the account it was mailed for. A wrong code, an unknown address and a wrong password are the same `400 invalid_code`; an expired code is `400 code_expired` (ask for a new one at POST /signup/resend), too many wrong codes `429 too_many_attempts`. Confirming a confirmed account with its password answers 200 again. Rate limited, by default: 30 attempts a minute per client address; 5 wrong codes in 15 minutes per account and client address and 50 per account, then every attempt is refused until the window ends, whatever the code (an unknown email is counted like a known one); over it, 429 `rate_limited` with Retry-After.
+         */
+        post: operations["confirmSignUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signup/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a new confirmation code
+         * @description Mails a new code to an address whose signup waits for confirmation (earlier codes stop working). The answer is the same 202 for every address, whether or not a code was sent. Rate limited, by default: 10 an hour per client address; over it, 429 `rate_limited` with Retry-After.
+         */
+        post: operations["resendConfirmationCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -74,7 +114,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in
-         * @description Exchanges an email and password for Cognito tokens. A wrong password and an unknown email give the same 401.
+         * @description Exchanges an email and password for Cognito tokens. A wrong password and an unknown email give the same 401. The right password of a signup not yet confirmed is a `403 account_unconfirmed`. Rate limited, by default: 30 attempts a minute per client address; 5 failed sign-ins in 15 minutes per account and client address and 50 per account, then every attempt is refused until the window ends, whatever the password (an unknown email is counted like a known one); over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["signIn"];
         delete?: never;
@@ -94,9 +134,69 @@ export interface paths {
         put?: never;
         /**
          * Refresh tokens
-         * @description Exchanges a refresh token from POST /signin for fresh id and access tokens.
+         * @description Exchanges a refresh token from POST /signin for fresh id and access tokens. Rate limited, by default: 60 a minute per client address; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["refreshTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out everywhere
+         * @description Revokes every refresh token of the caller's account, on every device, and every id and access token issued before now: this API refuses them at once from the container that answered, and from every other within REVOCATION_CHECK_SECONDS (2 minutes by default). Sign in again for new tokens.
+         */
+        post: operations["signOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/email/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a code to verify my email
+         * @description Mails a 6-digit code to the account's email, to verify it at POST /me/email/verify: for an account confirmed before signups verified addresses (POST /orders answers `403 email_unverified`), or after a change of address. Needs the access token. Rate limited, by default: 10 an hour per user; over it, 429 `rate_limited` with Retry-After.
+         */
+        post: operations["sendEmailVerificationCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify my email
+         * @description Verifies the account's email with the code from POST /me/email/code; the account may then order. Needs the access token. A wrong code is `400 invalid_code`, an expired one `400 code_expired`, too many `429 too_many_attempts`. Rate limited, by default: 50 in 15 minutes per user; over it, 429 `rate_limited` with Retry-After.
+         */
+        post: operations["verifyEmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -112,7 +212,7 @@ export interface paths {
         };
         /**
          * The caller
-         * @description The signed-in user's id, email and groups, from the verified token.
+         * @description The signed-in user's id, email and groups, from the verified token (id or access token: an access token carries no email, so it is asked of Cognito and kept a few minutes).
          */
         get: operations["getMe"];
         put?: never;
@@ -132,7 +232,7 @@ export interface paths {
         };
         /**
          * List, filter and search items
-         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent.
+         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.
          */
         get: operations["listItems"];
         put?: never;
@@ -156,7 +256,7 @@ export interface paths {
         };
         /**
          * Get an item
-         * @description The item, with `inStock`; admins also see the exact `stock`.
+         * @description The item, with `inStock`; admins also see the exact `stock`. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.
          */
         get: operations["getItem"];
         /**
@@ -184,7 +284,7 @@ export interface paths {
         };
         /**
          * Categories with their types and brands
-         * @description Each category with its types, brands and item count, for menus. Read from counters the item writes keep in their own transaction: always current, and as cheap with a million items as with ten.
+         * @description Each category with its types, brands and item count, for menus. Read from counters the item writes keep in their own transaction: always current, and as cheap with a million items as with ten. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.
          */
         get: operations["listCategories"];
         put?: never;
@@ -230,7 +330,7 @@ export interface paths {
         put?: never;
         /**
          * Place an order
-         * @description Takes the stock of every line and writes the order in one transaction, with a snapshot of each line's title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry safely: the same key and body answer the same order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. A refusal (400, 409) writes nothing, and with a key it is only answered once the key is known not to have placed this order already; a request changed after a refusal is a new request. Short stock is a 409 `insufficient_stock` naming the items. A 503 `service_busy` wrote nothing that a retry with the same key could duplicate. Without a key, a failure DynamoDB leaves ambiguous is checked (a strongly consistent read, then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the answer is 503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed.
+         * @description Takes the stock of every line and writes the order in one transaction, with a snapshot of each line's title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry safely: the same key and body answer the same order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. A refusal (400, 409) writes nothing, and with a key it is only answered once the key is known not to have placed this order already; a request changed after a refusal is a new request. Short stock is a 409 `insufficient_stock` naming the items. A 503 `service_busy` wrote nothing that a retry with the same key could duplicate. Without a key, a failure DynamoDB leaves ambiguous is checked (a strongly consistent read, then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the answer is 503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed. The account's email must be verified (`403 email_unverified` otherwise). Rate limited, by default: 30 a minute per user; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["placeOrder"];
         delete?: never;
@@ -332,7 +432,7 @@ export interface paths {
         put?: never;
         /**
          * Mark an order packed (warehouse)
-         * @description The warehouse's API key in `x-api-key`. placed -> packed; the body is optional. Repeating a transition the order already made answers 200 with the order, unchanged; any other transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404.
+         * @description The warehouse's API key in `x-api-key`. placed -> packed; the body is optional. Repeating a transition the order already made answers 200 with the order, unchanged; any other transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404. Rate limited, by default: 600 a minute per API key; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["markPacked"];
         delete?: never;
@@ -352,7 +452,7 @@ export interface paths {
         put?: never;
         /**
          * Mark an order delivered (delivery service)
-         * @description The delivery service's API key in `x-api-key`. packed -> delivered; the body is optional. Repeating a transition the order already made answers 200 with the order, unchanged; any other transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404.
+         * @description The delivery service's API key in `x-api-key`. packed -> delivered; the body is optional. Repeating a transition the order already made answers 200 with the order, unchanged; any other transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404. Rate limited, by default: 600 a minute per API key; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["markDelivered"];
         delete?: never;
@@ -537,22 +637,136 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The account is created and confirmed: sign in at once */
-            201: {
+            /** @description Accepted. If the address can take a new account, a confirmation code is on its way to it; if it already has one, its owner is told by mail. The answer is the same either way. */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "sub": "7d1e6a52-9d1b-4c57-a8a4-2b0f3c1e9a10",
+                     *       "email": "ada@example.com",
+                     *       "nextStep": "confirm_signup"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The address the request named */
+                        email: string;
+                        /**
+                         * @description Enter the code mailed to the address at POST /signup/confirm
+                         * @enum {string}
+                         */
+                        nextStep: "confirm_signup";
+                    };
+                };
+            };
+            /** @description The request is invalid (problem details name the field and the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmSignUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "code": "123456",
+                 *       "password": "Correct-Horse-1"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: email
+                     * @description The email address, also the username
+                     */
+                    email: string;
+                    /** @description The 6-digit code mailed to the address */
+                    code: string;
+                    /** @description The signup's password: the code confirms only the account it was chosen for */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The account is confirmed and its email verified: sign in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "email": "ada@example.com",
                      *       "confirmed": true
                      *     }
                      */
                     "application/json": {
-                        /** @description The user's id (the tokens' sub) */
-                        sub?: string;
                         email: string;
                         /** @enum {boolean} */
                         confirmed: true;
@@ -568,8 +782,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
-            409: {
+            /** @description The request body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -580,6 +794,134 @@ export interface operations {
             /** @description The request body is not JSON */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendConfirmationCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: email
+                     * @description The email address, also the username
+                     */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted. If the address can take a new account, a confirmation code is on its way to it; if it already has one, its owner is told by mail. The answer is the same either way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com",
+                     *       "nextStep": "confirm_signup"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The address the request named */
+                        email: string;
+                        /**
+                         * @description Enter the code mailed to the address at POST /signup/confirm
+                         * @enum {string}
+                         */
+                        nextStep: "confirm_signup";
+                    };
+                };
+            };
+            /** @description The request is invalid (problem details name the field and the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -677,8 +1019,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials do not grant this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -689,6 +1049,23 @@ export interface operations {
             /** @description The request body is not JSON */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -772,8 +1149,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -784,6 +1170,299 @@ export interface operations {
             /** @description The request body is not JSON */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendEmailVerificationCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A code is on its way to the account's email */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "nextStep": "verify_email"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Enter the code mailed to the account's email at POST /me/email/verify
+                         * @enum {string}
+                         */
+                        nextStep: "verify_email";
+                    };
+                };
+            };
+            /** @description The request is invalid (problem details name the field and the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The 6-digit code mailed to the account's email */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The account's email is verified: it may order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "emailVerified": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        emailVerified: true;
+                    };
+                };
+            };
+            /** @description The request is invalid (problem details name the field and the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -839,7 +1518,16 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description The request is invalid (problem details name the field and the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -993,6 +1681,13 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not modified: the ETag sent in If-None-Match is still current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is invalid (problem details name the field and the reason) */
             400: {
                 headers: {
@@ -1002,7 +1697,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1203,7 +1898,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1368,6 +2063,13 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not modified: the ETag sent in If-None-Match is still current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is invalid (problem details name the field and the reason) */
             400: {
                 headers: {
@@ -1377,7 +2079,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1676,7 +2378,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1763,7 +2465,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1783,6 +2485,24 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1854,6 +2574,13 @@ export interface operations {
                         }[];
                     };
                 };
+            };
+            /** @description Not modified: the ETag sent in If-None-Match is still current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unexpected server error */
             500: {
@@ -2000,7 +2727,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2103,6 +2830,7 @@ export interface operations {
                      *           "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
                      *           "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
                      *           "userEmail": "ada@example.com",
+                     *           "userEmailVerified": true,
                      *           "status": "placed",
                      *           "lines": [
                      *             {
@@ -2140,6 +2868,8 @@ export interface operations {
                             id: string;
                             userId: string;
                             userEmail: string;
+                            /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+                            userEmailVerified?: boolean;
                             /** @description placed -> packed -> delivered, or placed -> cancelled */
                             status: "placed" | "packed" | "delivered" | "cancelled";
                             lines: {
@@ -2189,7 +2919,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2279,6 +3009,7 @@ export interface operations {
                      *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
                      *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
                      *       "userEmail": "ada@example.com",
+                     *       "userEmailVerified": true,
                      *       "status": "placed",
                      *       "lines": [
                      *         {
@@ -2313,6 +3044,8 @@ export interface operations {
                         id: string;
                         userId: string;
                         userEmail: string;
+                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+                        userEmailVerified?: boolean;
                         /** @description placed -> packed -> delivered, or placed -> cancelled */
                         status: "placed" | "packed" | "delivered" | "cancelled";
                         lines: {
@@ -2359,8 +3092,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials do not grant this operation */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2398,6 +3140,23 @@ export interface operations {
             /** @description The request cannot be processed as sent */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2450,6 +3209,7 @@ export interface operations {
                      *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
                      *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
                      *       "userEmail": "ada@example.com",
+                     *       "userEmailVerified": true,
                      *       "status": "placed",
                      *       "lines": [
                      *         {
@@ -2484,6 +3244,8 @@ export interface operations {
                         id: string;
                         userId: string;
                         userEmail: string;
+                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+                        userEmailVerified?: boolean;
                         /** @description placed -> packed -> delivered, or placed -> cancelled */
                         status: "placed" | "packed" | "delivered" | "cancelled";
                         lines: {
@@ -2530,7 +3292,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2594,6 +3356,7 @@ export interface operations {
                      *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
                      *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
                      *       "userEmail": "ada@example.com",
+                     *       "userEmailVerified": true,
                      *       "status": "placed",
                      *       "lines": [
                      *         {
@@ -2628,6 +3391,8 @@ export interface operations {
                         id: string;
                         userId: string;
                         userEmail: string;
+                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+                        userEmailVerified?: boolean;
                         /** @description placed -> packed -> delivered, or placed -> cancelled */
                         status: "placed" | "packed" | "delivered" | "cancelled";
                         lines: {
@@ -2674,7 +3439,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2741,6 +3506,7 @@ export interface operations {
                      *           "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
                      *           "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
                      *           "userEmail": "ada@example.com",
+                     *           "userEmailVerified": true,
                      *           "status": "placed",
                      *           "lines": [
                      *             {
@@ -2778,6 +3544,8 @@ export interface operations {
                             id: string;
                             userId: string;
                             userEmail: string;
+                            /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+                            userEmailVerified?: boolean;
                             /** @description placed -> packed -> delivered, or placed -> cancelled */
                             status: "placed" | "packed" | "delivered" | "cancelled";
                             lines: {
@@ -2827,7 +3595,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2882,6 +3650,7 @@ export interface operations {
                      *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
                      *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
                      *       "userEmail": "ada@example.com",
+                     *       "userEmailVerified": true,
                      *       "status": "placed",
                      *       "lines": [
                      *         {
@@ -2916,6 +3685,8 @@ export interface operations {
                         id: string;
                         userId: string;
                         userEmail: string;
+                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+                        userEmailVerified?: boolean;
                         /** @description placed -> packed -> delivered, or placed -> cancelled */
                         status: "placed" | "packed" | "delivered" | "cancelled";
                         lines: {
@@ -2962,7 +3733,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2982,6 +3753,24 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3050,6 +3839,7 @@ export interface operations {
                      *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
                      *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
                      *       "userEmail": "ada@example.com",
+                     *       "userEmailVerified": true,
                      *       "status": "placed",
                      *       "lines": [
                      *         {
@@ -3084,6 +3874,8 @@ export interface operations {
                         id: string;
                         userId: string;
                         userEmail: string;
+                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+                        userEmailVerified?: boolean;
                         /** @description placed -> packed -> delivered, or placed -> cancelled */
                         status: "placed" | "packed" | "delivered" | "cancelled";
                         lines: {
@@ -3130,7 +3922,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3178,6 +3970,23 @@ export interface operations {
             /** @description The request body is not JSON */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3247,6 +4056,7 @@ export interface operations {
                      *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
                      *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
                      *       "userEmail": "ada@example.com",
+                     *       "userEmailVerified": true,
                      *       "status": "placed",
                      *       "lines": [
                      *         {
@@ -3281,6 +4091,8 @@ export interface operations {
                         id: string;
                         userId: string;
                         userEmail: string;
+                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+                        userEmailVerified?: boolean;
                         /** @description placed -> packed -> delivered, or placed -> cancelled */
                         status: "placed" | "packed" | "delivered" | "cancelled";
                         lines: {
@@ -3327,7 +4139,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid credentials */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3375,6 +4187,23 @@ export interface operations {
             /** @description The request body is not JSON */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {

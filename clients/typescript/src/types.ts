@@ -13,7 +13,14 @@ export type BodyOf<O extends Op> = operations[O] extends { requestBody?: { conte
 export type QueryOf<O extends Op> = operations[O] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never
 
 export type SignUpInput = BodyOf<'signUp'>
-export type SignUpResult = ResponseOf<'signUp', 201>
+export type SignUpResult = ResponseOf<'signUp', 202>
+export type ConfirmSignUpInput = BodyOf<'confirmSignUp'>
+export type ConfirmSignUpResult = ResponseOf<'confirmSignUp', 200>
+export type ResendConfirmationCodeInput = BodyOf<'resendConfirmationCode'>
+export type ResendConfirmationCodeResult = ResponseOf<'resendConfirmationCode', 202>
+export type EmailCodeSent = ResponseOf<'sendEmailVerificationCode', 202>
+export type VerifyEmailInput = BodyOf<'verifyEmail'>
+export type VerifyEmailResult = ResponseOf<'verifyEmail', 200>
 export type SignInInput = BodyOf<'signIn'>
 export type SignInResult = ResponseOf<'signIn', 200>
 export type RefreshResult = ResponseOf<'refreshTokens', 200>

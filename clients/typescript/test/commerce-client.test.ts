@@ -23,11 +23,11 @@ function expiringApi (opts: { refresh?: (sent: Sent) => Response } = {}) {
   })
 }
 
-t.test('signIn keeps the tokens and sends the id token; signOut forgets them', async (t) => {
+t.test('signIn keeps the tokens and sends the id token; signOut signs out at the API and forgets them', async (t) => {
   const seen: Array<Tokens | undefined> = []
   const api = fakeApi((sent) => sent.path === '/dev/signin'
     ? json(200, { ...TOKENS, expiresIn: 3600, tokenType: 'Bearer', token: TOKENS.idToken })
-    : json(200, ME))
+    : sent.path === '/dev/signout' ? new Response(null, { status: 204 }) : json(200, ME))
   const client = createCommerceClient({ baseUrl: BASE, fetch: api.fetch, onTokens: (tokens) => seen.push(tokens) })
   const result = await client.signIn({ email: 'ada@example.com', password: 'Correct-Horse-1' })
   t.equal(result.refreshToken, 'refresh-1')
@@ -38,9 +38,41 @@ t.test('signIn keeps the tokens and sends the id token; signOut forgets them', a
   t.same(await client.getMe(), ME)
   t.equal(bearer(api.calls[1]!), 'Bearer id-1')
   await client.signOut()
+  t.equal(`${api.calls[2]!.method} ${api.calls[2]!.path} ${bearer(api.calls[2]!) ?? '-'}`, 'POST /dev/signout Bearer id-1', 'the API signs the user out everywhere')
   t.equal(client.tokens, undefined)
+  t.same(seen, [TOKENS, undefined], 'onTokens heard of the sign-out')
   await client.getMe()
-  t.equal(bearer(api.calls[2]!), undefined, 'signed out: no token sent')
+  t.equal(bearer(api.calls[3]!), undefined, 'signed out: no token sent')
+  await client.signOut()
+  t.equal(api.calls.length, 4, 'signing out when signed out calls nothing')
+})
+
+t.test('signOut forgets the tokens even when the API cannot be reached', async (t) => {
+  const api = fakeApi(() => problem(401, 'token_revoked'))
+  const client = createCommerceClient({ baseUrl: BASE, fetch: api.fetch, tokens: TOKENS })
+  await t.rejects(client.signOut(), { code: 'token_revoked' })
+  t.equal(client.tokens, undefined)
+})
+
+t.test('signup, confirm and resend carry no token; the email verification calls carry the access token', async (t) => {
+  const api = fakeApi((sent) => {
+    if (sent.path === '/dev/signup' || sent.path === '/dev/signup/resend') return json(202, { email: 'ada@example.com', nextStep: 'confirm_signup' })
+    if (sent.path === '/dev/signup/confirm') return json(200, { email: 'ada@example.com', confirmed: true })
+    if (sent.path === '/dev/me/email/code') return json(202, { nextStep: 'verify_email' })
+    if (sent.path === '/dev/me/email/verify') return json(200, { emailVerified: true })
+    return problem(404, 'route_not_found')
+  })
+  const client = createCommerceClient({ baseUrl: BASE, fetch: api.fetch })
+  t.same(await client.signUp({ email: 'ada@example.com', password: 'Correct-Horse-1' }), { email: 'ada@example.com', nextStep: 'confirm_signup' })
+  t.same(await client.resendConfirmationCode({ email: 'ada@example.com' }), { email: 'ada@example.com', nextStep: 'confirm_signup' })
+  t.same(await client.confirmSignUp({ email: 'ada@example.com', code: '123456', password: 'Correct-Horse-1' }), { email: 'ada@example.com', confirmed: true })
+  t.same(JSON.parse(api.calls[2]!.body), { email: 'ada@example.com', code: '123456', password: 'Correct-Horse-1' })
+  t.ok(api.calls.every((c) => bearer(c) === undefined), 'no token on the account calls')
+  await t.rejects(client.sendEmailVerificationCode(), /Not signed in/)
+  client.setTokens(TOKENS)
+  t.same(await client.sendEmailVerificationCode(), { nextStep: 'verify_email' })
+  t.same(await client.verifyEmail({ code: '654321' }), { emailVerified: true })
+  t.same(api.calls.slice(3).map(bearer), [`Bearer ${TOKENS.accessToken}`, `Bearer ${TOKENS.accessToken}`], 'the access token authorizes them')
 })
 
 t.test('token_expired: one refresh, the call retried with the new token, the refresh token kept', async (t) => {
