@@ -142,7 +142,7 @@ async function main (): Promise<void> {
     '  Partner API keys (development defaults; set WAREHOUSE_API_KEY / DELIVERY_API_KEY to change):',
     `    warehouse    ${'value' in config.partnerKeys.warehouse ? config.partnerKeys.warehouse.value : LOCAL_DEFAULTS.WAREHOUSE_API_KEY}`,
     `    delivery     ${'value' in config.partnerKeys.delivery ? config.partnerKeys.delivery.value : LOCAL_DEFAULTS.DELIVERY_API_KEY}`,
-    '  Become an admin (catalog writes, every order): sign up (POST /signup), then in another terminal',
+    '  Become an admin (catalog writes, every order): sign up and confirm (POST /signup, /signup/confirm), then in another terminal',
     `    ${process.env.COGNITO_PORT === undefined ? '' : `COGNITO_PORT=${process.env.COGNITO_PORT} `}npm run admin -- <your email>   and sign in again (POST /signin)`,
     `  Import a catalog  ${process.env.PORT === undefined ? '' : `PORT=${apiPort} `}npm run import -- <file.jsonl> --email <admin email>   (README, "Catalog")`,
     'Press Ctrl-C to stop everything.',
