@@ -15,7 +15,7 @@ import { createItemsSearch } from '../data/items-search.js'
 import {
   Categories, CreateItemBody, Item, ItemParams, ItemsPage, ItemsQuery, PutItemBody, StockBody
 } from './items-schemas.js'
-import { itemEtag, notModified as unchanged, publicCatalogCache } from './catalog-cache.js'
+import { itemEtagger, notModified as unchanged, publicCatalogCache } from './catalog-cache.js'
 
 const ADMIN_GROUP = 'admin'
 const CACHED = 'Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.'
@@ -35,6 +35,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
   const isAdmin = (request: FastifyRequest): boolean =>
     (request.user as AuthUser | null)?.groups.includes(ADMIN_GROUP) === true
   const now = (): string => new Date().toISOString()
+  const itemEtag = itemEtagger(app.config.version)
 
   app.get('/items', {
     onRequest: optionalUser,
@@ -90,7 +91,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
     if (item === undefined) throw itemNotFound(request.params.itemId)
     const view = publicView(item, { admin })
     // 304: no body (the type provider knows only the 200's).
-    if (unchanged(request, reply, itemEtag(view, app.config.version))) return await reply.code(304 as 200).send(undefined as never)
+    if (unchanged(request, reply, itemEtag(view))) return await reply.code(304 as 200).send(undefined as never)
     return view
   })
 

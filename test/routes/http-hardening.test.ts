@@ -11,7 +11,7 @@ import { mockedDocumentClient } from '../helpers/ddb-mock.js'
 import { startTestIssuer, type TestIssuer } from '../helpers/tokens.js'
 import { toStoredItem } from '../../domain/catalog.js'
 import { LOCAL_DEFAULTS } from '../../core/config.js'
-import { etagOf, matchesEtag } from '../../routes/catalog-cache.js'
+import { etagOf, itemEtagger, matchesEtag } from '../../routes/catalog-cache.js'
 
 const STORED = toStoredItem('acme-1', {
   category: 'phone', type: 'smart', brand: 'Acme', title: 'Acme One', description: 'A phone',
@@ -86,6 +86,10 @@ t.test('public catalog reads: cacheable a short while, an ETag, If-None-Match an
   t.not(after.headers.etag, before)
   t.ok(matchesEtag('*', '"x"') && !matchesEtag(undefined, '"x"') && !matchesEtag('"y"', '"x"'))
   t.ok(matchesEtag('"x"', 'W/"x"') && matchesEtag('W/"x"', '"x"'), 'weak comparison, as If-None-Match asks')
+  // An item's tag: its updatedAt and inStock, and the version with what an ETag may not hold taken out.
+  const tag = itemEtagger('1.0 "beta"\n')
+  t.equal(tag({ updatedAt: '2025-01-01T00:00:00.000Z', inStock: true }), 'W/"2025-01-01T00:00:00.000Z.1.1.0beta"')
+  t.not(tag({ updatedAt: '2025-01-01T00:00:00.000Z', inStock: false }), tag({ updatedAt: '2025-01-01T00:00:00.000Z', inStock: true }), 'out of stock: another tag')
   // A replaced item (a new updatedAt) gets a new tag too.
   mock.on(GetCommand).resolves({ Item: { ...STORED, updatedAt: '2025-02-01T00:00:00.000Z' } })
   t.not((await app.inject({ url: '/items/acme-1' })).headers.etag, after.headers.etag)
