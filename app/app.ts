@@ -145,7 +145,7 @@ export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce 
   // Callback style: no promise per request on the hot path. Every answer: its request id, no MIME
   // sniffing, and no caching; the public catalog reads relax the last (routes/catalog-cache.ts).
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers({ 'x-request-id': request.id, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
+    reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff').header('cache-control', 'no-store')
     // A caller's own id (to find its requests in our logs) is kept apart from ours: a log field and
     // its own response header, never the request id (the access log links ours to the caller's IP).
     const clientId = request.headers[clientIdHeader]
