@@ -43,13 +43,22 @@ export function itemEtagger (version: string): (item: Pick<PublicItem, 'updatedA
 }
 
 /**
+ * The public cache headers. `Vary` is added to, not replaced: with a list of CORS origins in the
+ * app, @fastify/cors has already said `Vary: Origin`, and a shared cache must keep both apart.
+ */
+function setPublicCacheHeaders (reply: FastifyReply, etag: string): void {
+  const vary = reply.getHeader('vary')
+  reply.header('cache-control', PUBLIC_CACHE_CONTROL).header('vary', vary === undefined ? 'authorization' : `${String(vary)}, authorization`).header('etag', etag)
+}
+
+/**
  * For a route that tags its own answer: an anonymous request gets the public cache headers and the
  * ETag; true when its If-None-Match names that ETag (the route then answers 304). One header at a
  * time: no object to build and walk on the hot read.
  */
 export function notModified (request: FastifyRequest, reply: FastifyReply, etag: string): boolean {
   if (request.headers.authorization !== undefined) return false
-  reply.header('cache-control', PUBLIC_CACHE_CONTROL).header('vary', 'authorization').header('etag', etag)
+  setPublicCacheHeaders(reply, etag)
   return matchesEtag(request.headers['if-none-match'], etag)
 }
 
@@ -59,7 +68,7 @@ export const publicCatalogCache: onSendHookHandler = function (request: FastifyR
     return
   }
   const etag = etagOf(payload)
-  reply.header('cache-control', PUBLIC_CACHE_CONTROL).header('vary', 'authorization').header('etag', etag)
+  setPublicCacheHeaders(reply, etag)
   if (matchesEtag(request.headers['if-none-match'], etag)) {
     reply.code(304)
     done(null, '')

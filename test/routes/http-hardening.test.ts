@@ -22,12 +22,12 @@ let issuer: TestIssuer
 t.before(async () => { issuer = await startTestIssuer() })
 t.teardown(async () => { await issuer.close() })
 
-async function setup (t: { teardown: (fn: () => unknown) => void }) {
+async function setup (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string> = {}) {
   const { ddb, mock } = mockedDocumentClient(t)
   mock.on(GetCommand).callsFake((input: { Key: { id: string } }) => ({ Item: input.Key.id === 'acme-1' ? STORED : undefined }))
   mock.on(ScanCommand).resolves({ Items: [STORED] })
   mock.on(QueryCommand).resolves({ Items: [] })
-  const app = await build(t, { env: issuer.env, deps: { aws: { ddb } } })
+  const app = await build(t, { env: { ...issuer.env, ...env }, deps: { aws: { ddb } } })
   return { app, mock }
 }
 const PROBLEM = /^application\/problem\+json/
@@ -93,6 +93,16 @@ t.test('public catalog reads: cacheable a short while, an ETag, If-None-Match an
   // A replaced item (a new updatedAt) gets a new tag too.
   mock.on(GetCommand).resolves({ Item: { ...STORED, updatedAt: '2025-02-01T00:00:00.000Z' } })
   t.not((await app.inject({ url: '/items/acme-1' })).headers.etag, after.headers.etag)
+})
+
+t.test('with a list of CORS origins, a cacheable read varies by Origin and by Authorization', async (t) => {
+  const { app } = await setup(t, { CORS_ORIGINS: 'https://shop.example.com,https://other.example.com' })
+  for (const url of ['/items/acme-1', '/items?limit=5', '/categories']) {
+    const res = await app.inject({ url, headers: { origin: 'https://shop.example.com' } })
+    t.equal(res.headers['access-control-allow-origin'], 'https://shop.example.com', url)
+    const vary = String(res.headers.vary).toLowerCase().split(/,\s*/)
+    t.ok(vary.includes('origin') && vary.includes('authorization'), `${url}: Vary names both (${String(res.headers.vary)})`)
+  }
 })
 
 t.test('exotic numbers are 400s, never 500s', async (t) => {
