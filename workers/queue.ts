@@ -14,7 +14,7 @@ import { isMailFeedbackEvent, type MailFeedbackEvent } from './mail-feedback-eve
 import { isStreamBatchPointer, isStreamRecord, readPointer } from './stream-records.js'
 import { publishRecords } from './stream.js'
 import { park, retryLater } from './queues.js'
-import { retryDelaySeconds, STREAM_REPLAY_QUEUE_SUFFIX } from './delivery-policy.js'
+import { maxReceiveCount, retryDelaySeconds, STREAM_REPLAY_QUEUE_SUFFIX } from './delivery-policy.js'
 
 const isOrderEvent = (body: unknown): body is OrderEventBridgeEvent =>
   typeof (body as Record<string, unknown> | null)?.['detail-type'] === 'string' && typeof (body as Record<string, unknown>).source === 'string'
@@ -117,7 +117,7 @@ export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime, cont
     if (outcome.result === 'retry') {
       const delays = outcome.dlq === 'stream' ? rt.replayRetryDelaysS : rt.effectRetryDelaysS
       const seconds = retryDelaySeconds(delays, where.receiveCount)
-      const last = where.receiveCount >= delays.length + 1
+      const last = where.receiveCount >= maxReceiveCount(delays)
       rt.log[last ? 'error' : 'warn'](last ? 'message failed its last attempt: the queue moves it to its dead-letter queue' : 'message failed, retried later', { ...where, inSeconds: seconds, reason: outcome.reason, ...stack })
       if (last) rt.metrics.add('DeadLettered', { Queue: outcome.dlq })
       await retryLater(rt, record.eventSourceARN, record.receiptHandle, seconds)
