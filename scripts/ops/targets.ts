@@ -81,7 +81,7 @@ export function targetFromArgs (values: { stack?: string; region?: string }, usa
   return values.stack === undefined ? localTarget(env) : stackTarget(values.stack, region as string)
 }
 
-/** What an ops command tells its user when a call failed; `known` maps its own errors first. */
+/** What an ops command tells its user when a call failed. */
 export function explainFailure (err: unknown, target: Target, what: string): string {
   const code = (err as { code?: string }).code ?? (err as Error).name
   if (code === 'ECONNREFUSED' || code === 'TimeoutError') return `cannot reach ${target.where}: is \`npm start\` running?`
