@@ -55,7 +55,8 @@ export function startQueuePoller (opts: {
   const { queues, handler, log } = opts
   const stopping = new AbortController()
   let busy = 0
-  const loops = (opts.sources ?? queueSources()).map(async ({ queue: id, batchSize }) => {
+  const sources = opts.sources ?? queueSources()
+  const loops = sources.map(async ({ queue: id, batchSize }) => {
     const queue = queues.byLogicalId(id)
     while (!stopping.signal.aborted) {
       const batch = queue.receive(batchSize, undefined, queues.deadLetterOf(queue))
@@ -79,7 +80,7 @@ export function startQueuePoller (opts: {
   })
   return {
     idle: async () => {
-      const sourceQueues = (opts.sources ?? queueSources()).map((s) => queues.byLogicalId(s.queue))
+      const sourceQueues = sources.map((s) => queues.byLogicalId(s.queue))
       while (busy > 0 || sourceQueues.some((q) => q.messages.size > 0)) await new Promise((resolve) => setTimeout(resolve, 25))
     },
     stop: async () => {

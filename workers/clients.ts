@@ -12,20 +12,24 @@ import { traced, type WorkerRuntime } from './runtime.js'
 
 const made = new WeakMap<WorkerRuntime, Map<string, Promise<unknown>>>()
 
-function lazily<T> (rt: WorkerRuntime, name: string, make: () => Promise<T>): Promise<T> {
+type Made = 'ses' | 'sqs' | 'streams' | 'dynamodb' | 'ledger' | 'suppressions'
+
+/** The runtime's own `name` when it has one, else the one `make` makes on its first use (made again after a failure). */
+async function lazily<K extends Made> (rt: WorkerRuntime, name: K, make: () => Promise<NonNullable<WorkerRuntime[K]>>): Promise<NonNullable<WorkerRuntime[K]>> {
+  const own = rt[name]
+  if (own !== undefined) return own
   let byName = made.get(rt)
   if (byName === undefined) made.set(rt, byName = new Map())
-  let p = byName.get(name) as Promise<T> | undefined
+  let p = byName.get(name) as Promise<NonNullable<WorkerRuntime[K]>> | undefined
   if (p === undefined) {
     p = make()
     byName.set(name, p)
     p.catch(() => byName?.delete(name))
   }
-  return p
+  return await p
 }
 
 export async function sesOf (rt: WorkerRuntime): Promise<SESv2Client> {
-  if (rt.ses !== undefined) return rt.ses
   return await lazily(rt, 'ses', async () => {
     const { SESv2Client } = await import('@aws-sdk/client-sesv2')
     return traced(rt, new SESv2Client(clientOptions(rt.config, rt.config.endpoints.ses)))
@@ -33,7 +37,6 @@ export async function sesOf (rt: WorkerRuntime): Promise<SESv2Client> {
 }
 
 export async function sqsOf (rt: WorkerRuntime): Promise<SQSClient> {
-  if (rt.sqs !== undefined) return rt.sqs
   return await lazily(rt, 'sqs', async () => {
     const { SQSClient } = await import('@aws-sdk/client-sqs')
     return traced(rt, new SQSClient(clientOptions(rt.config, rt.config.endpoints.sqs)))
@@ -41,7 +44,6 @@ export async function sqsOf (rt: WorkerRuntime): Promise<SQSClient> {
 }
 
 export async function streamsOf (rt: WorkerRuntime): Promise<DynamoDBStreamsClient> {
-  if (rt.streams !== undefined) return rt.streams
   return await lazily(rt, 'streams', async () => {
     const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams')
     return traced(rt, new DynamoDBStreamsClient(clientOptions(rt.config, rt.config.endpoints.dynamodb)))
@@ -50,7 +52,6 @@ export async function streamsOf (rt: WorkerRuntime): Promise<DynamoDBStreamsClie
 
 /** One DynamoDB client for the ledger and the mail suppressions. */
 async function dynamodbOf (rt: WorkerRuntime): Promise<DynamoDBClient> {
-  if (rt.dynamodb !== undefined) return rt.dynamodb
   return await lazily(rt, 'dynamodb', async () => {
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
     return traced(rt, new DynamoDBClient(clientOptions(rt.config, rt.config.endpoints.dynamodb)))
@@ -58,7 +59,6 @@ async function dynamodbOf (rt: WorkerRuntime): Promise<DynamoDBClient> {
 }
 
 export async function ledgerOf (rt: WorkerRuntime): Promise<EffectLedger> {
-  if (rt.ledger !== undefined) return rt.ledger
   return await lazily(rt, 'ledger', async () => {
     const [ddb, { createDynamoLedger }] = await Promise.all([dynamodbOf(rt), import('./effect-ledger.js')])
     return createDynamoLedger(ddb, rt.config.tables.idempotency, rt.now)
@@ -67,7 +67,6 @@ export async function ledgerOf (rt: WorkerRuntime): Promise<EffectLedger> {
 
 /** The addresses sent no more order mail (mail-suppressions.ts). */
 export async function suppressionsOf (rt: WorkerRuntime): Promise<MailSuppressions> {
-  if (rt.suppressions !== undefined) return rt.suppressions
   return await lazily(rt, 'suppressions', async () => {
     const [ddb, { createMailSuppressions }] = await Promise.all([dynamodbOf(rt), import('./mail-suppressions.js')])
     return createMailSuppressions(ddb, rt.config.tables.suppressions)

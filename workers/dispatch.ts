@@ -53,9 +53,9 @@ export function createHandler (rt: WorkerRuntime): WorkerHandler {
       return undefined
     }
     // Loaded on the first message: effects, SES and the ledger stay off the stream path.
-    if (isQueueEvent(event)) return await (await import('./queue.js')).handleQueueBatch(event, rt, context)
+    if (isQueueEvent(event)) return await (await import('./queue.js')).handleQueueBatch(event, rt)
     if (isEventBridgeEvent(event)) {
-      const outcome = await (await import('./effects.js')).handleOrderEvent(event, rt, context)
+      const outcome = await (await import('./effects.js')).handleOrderEvent(event, rt)
       if (outcome.result !== 'done') {
         rt.log.error('order event failed', { id: event.id, detailType: event['detail-type'], orderId: event.detail?.id, correlationId: event.detail?.correlationId, outcome: outcome.result, reason: outcome.reason, ...(outcome.stack !== undefined ? { stack: outcome.stack } : {}) })
         throw new EventFailedError(`order event ${outcome.result === 'park' ? 'refused' : 'failed'}: ${outcome.reason}`)

@@ -5,7 +5,7 @@
 // one at a time per channel. The outcome says what the caller (workers/queue.ts) does with the
 // event: nothing more (done), deliver it again later (retry: something may pass), or park it in
 // the dead-letter queue (park: retrying cannot help, e.g. a partner answering 400).
-import type { Context, EventBridgeEvent } from 'aws-lambda'
+import type { EventBridgeEvent } from 'aws-lambda'
 import { SendEmailCommand } from '@aws-sdk/client-sesv2'
 import type { PartnerName } from '../core/config.js'
 import {
@@ -165,8 +165,7 @@ async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: numbe
 }
 
 /** The event's effects, each on its channel; what to do with the event next. */
-export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: WorkerRuntime, context?: Context): Promise<EventOutcome> {
-  void context
+export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: WorkerRuntime): Promise<EventOutcome> {
   let order: PublicOrder
   let sequence: number
   try {

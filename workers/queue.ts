@@ -6,7 +6,7 @@
 // Per message: done (deleted), retried (its visibility set to the next pause of the queue's
 // schedule; after the last, SQS moves it to the queue's dead-letter queue with its content), or
 // parked at once when retrying cannot help (sent to the dead-letter queue, then deleted).
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { DynamoDBRecord } from 'aws-lambda'
 import type { WorkerRuntime } from './runtime.js'
 import { handleOrderEvent, type EventOutcome, type OrderEventBridgeEvent } from './effects.js'
@@ -14,7 +14,7 @@ import { isMailFeedbackEvent, type MailFeedbackEvent } from './mail-feedback-eve
 import { isStreamBatchPointer, isStreamRecord, readPointer } from './stream-records.js'
 import { publishRecords } from './stream.js'
 import { park, retryLater } from './queues.js'
-import { retryDelaySeconds, STREAM_REPLAY_QUEUE_SUFFIX } from './delivery-policy.js'
+import { maxReceiveCount, retryDelaySeconds, STREAM_REPLAY_QUEUE_SUFFIX } from './delivery-policy.js'
 
 const isOrderEvent = (body: unknown): body is OrderEventBridgeEvent =>
   typeof (body as Record<string, unknown> | null)?.['detail-type'] === 'string' && typeof (body as Record<string, unknown>).source === 'string'
@@ -48,11 +48,11 @@ async function republish (records: DynamoDBRecord[], rt: WorkerRuntime): Promise
   return outcomes.includes('failed') ? { result: 'retry', reason: 'publishing failed' } : { result: 'done' }
 }
 
-async function handleMessage (record: SQSRecord, rt: WorkerRuntime, context?: Context): Promise<EventOutcome & { dlq: 'events' | 'stream' }> {
+async function handleMessage (record: SQSRecord, rt: WorkerRuntime): Promise<EventOutcome & { dlq: 'events' | 'stream' }> {
   const message = parse(record.body)
   switch (message.kind) {
     case 'event':
-      return { ...await handleOrderEvent(message.event, rt, context), dlq: 'events' }
+      return { ...await handleOrderEvent(message.event, rt), dlq: 'events' }
     case 'feedback':
       try {
         await (await import('./mail-feedback.js')).handleMailFeedback(message.event, rt)
@@ -91,13 +91,13 @@ function aboutOf (body: string): { orderId?: unknown; correlationId?: unknown } 
   }
 }
 
-export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime, context?: Context): Promise<SQSBatchResponse> {
+export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime): Promise<SQSBatchResponse> {
   const failed: string[] = []
   await Promise.all(event.Records.map(async (record) => {
     const where = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount), ...aboutOf(record.body) }
     let outcome: Awaited<ReturnType<typeof handleMessage>>
     try {
-      outcome = await handleMessage(record, rt, context)
+      outcome = await handleMessage(record, rt)
     } catch (err) {
       // Nothing below handled it (a bug, an AWS error no code expects): its stack says where.
       const { name, message, stack } = err as Error
@@ -117,7 +117,7 @@ export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime, cont
     if (outcome.result === 'retry') {
       const delays = outcome.dlq === 'stream' ? rt.replayRetryDelaysS : rt.effectRetryDelaysS
       const seconds = retryDelaySeconds(delays, where.receiveCount)
-      const last = where.receiveCount >= delays.length + 1
+      const last = where.receiveCount >= maxReceiveCount(delays)
       rt.log[last ? 'error' : 'warn'](last ? 'message failed its last attempt: the queue moves it to its dead-letter queue' : 'message failed, retried later', { ...where, inSeconds: seconds, reason: outcome.reason, ...stack })
       if (last) rt.metrics.add('DeadLettered', { Queue: outcome.dlq })
       await retryLater(rt, record.eventSourceARN, record.receiptHandle, seconds)

@@ -3,7 +3,7 @@
 import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation'
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { LOCAL_WORKER_PORTS } from '../../local/worker.js'
-import { queueDefinitions } from '../../local/queues.js'
+import { LOCAL_ACCOUNT, queueDefinitions } from '../../local/queues.js'
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' }
 
@@ -32,7 +32,7 @@ export function localTarget (env: Env = process.env): Target {
     dynamodbEndpoint: dynamodb,
     physicalId: async (logicalId) => {
       const queue = queueDefinitions().find((q) => q.logicalId === logicalId)
-      if (queue !== undefined) return `${bus}/000000000000/${queue.name}`
+      if (queue !== undefined) return `${bus}/${LOCAL_ACCOUNT}/${queue.name}`
       const name = names[logicalId]
       if (name === undefined) throw new Error(`no local ${logicalId}`)
       return name
@@ -81,7 +81,7 @@ export function targetFromArgs (values: { stack?: string; region?: string }, usa
   return values.stack === undefined ? localTarget(env) : stackTarget(values.stack, region as string)
 }
 
-/** What an ops command tells its user when a call failed; `known` maps its own errors first. */
+/** What an ops command tells its user when a call failed. */
 export function explainFailure (err: unknown, target: Target, what: string): string {
   const code = (err as { code?: string }).code ?? (err as Error).name
   if (code === 'ECONNREFUSED' || code === 'TimeoutError') return `cannot reach ${target.where}: is \`npm start\` running?`
