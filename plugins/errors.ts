@@ -113,15 +113,16 @@ export function clientErrorHandler (err: NodeJS.ErrnoException, socket: import('
 }
 
 /** A path's patterns: `/items/:itemId` -> /^\/items\/[^/]+$/, `/docs/*` -> /^\/docs\/.*$/. */
-export function routePattern (url: string): RegExp {
+function routePattern (url: string): RegExp {
   const source = url.split('/').map((segment) => segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&')).join('/')
   return new RegExp(`^${source}$`)
 }
 
 export default fp(async function errorsPlugin (app) {
   // Which methods each path answers, for the 405 of a known path with another method. The
-  // catch-all OPTIONS route of in-app CORS names no path of its own.
-  const routes: Array<{ pattern: RegExp; methods: string[] }> = []
+  // catch-all OPTIONS route of in-app CORS names no path of its own. Each path's pattern is made
+  // on the first unknown request, not at start-up.
+  const routes: Array<{ url: string; pattern?: RegExp; methods: string[] }> = []
   app.addHook('onRoute', (route) => {
     // Fastify reads the body of every POST, PUT, PATCH and DELETE, with a body schema or not: one
     // too large or of another type is a 413 or 415 there, documented.
@@ -131,11 +132,11 @@ export default fp(async function errorsPlugin (app) {
       for (const status of [413, 415]) if (!(status in schema.response)) Object.assign(schema.response, problems(status))
     }
     if (route.url === '*' || route.url === '/*') return
-    routes.push({ pattern: routePattern(route.url), methods: [route.method].flat().map((m) => String(m).toUpperCase()) })
+    routes.push({ url: route.url, methods: [route.method].flat().map((m) => String(m).toUpperCase()) })
   })
   const allowedMethods = (path: string): string[] => {
     const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path
-    return [...new Set(routes.filter((r) => r.pattern.test(trimmed)).flatMap((r) => r.methods))].sort()
+    return [...new Set(routes.filter((r) => (r.pattern ??= routePattern(r.url)).test(trimmed)).flatMap((r) => r.methods))].sort()
   }
 
   app.setErrorHandler((error: FastifyError | Problem, request, reply) => {

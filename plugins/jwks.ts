@@ -32,8 +32,6 @@ export interface JwksOptions {
 export interface Jwks {
   /** The PEM of the key `kid`, or a JwksError. */
   publicKey: (kid: string) => Promise<string>
-  /** How many times the JWKS was fetched (tests, logs). */
-  reads: () => number
 }
 
 type Jwk = JsonWebKey & { kid: string }
@@ -50,11 +48,9 @@ export function createJwks ({ url, now, ttlMs, cooldownMs, failureBackoffMs = 50
   let readAt = -Infinity
   let failedAt = -Infinity
   let inflight: Promise<void> | undefined
-  let reads = 0
 
   const read = async (): Promise<void> => {
     inflight ??= (async () => {
-      reads++
       try {
         let body: unknown
         try {
@@ -89,7 +85,6 @@ export function createJwks ({ url, now, ttlMs, cooldownMs, failureBackoffMs = 50
   }
 
   return {
-    reads: () => reads,
     async publicKey (kid) {
       const t = now()
       const stale = t - readAt >= ttlMs && t - failedAt >= Math.min(cooldownMs, ttlMs)

@@ -54,20 +54,32 @@ export function nonFiniteField (data: unknown): string | undefined {
 }
 
 /**
+ * Whether a schema may coerce a string to a number: it names a numeric type, or a $ref that could
+ * (a cautious yes). One that cannot (an item id's params) has no number to check on each request.
+ */
+function mayCoerceToNumber (schema: unknown): boolean {
+  return /"(?:number|integer)"|"\$ref"/.test(JSON.stringify(schema) ?? '')
+}
+
+/**
  * A function that compiles `compile()` on its first call, then behaves as the compiled function.
  * A validator of the parts Ajv coerces from strings (querystring, params, headers) also refuses
- * non-finite numbers (`finiteOnly`).
+ * non-finite numbers when its schema can coerce to one (`finiteOnly`, asked once, at that first call).
  */
-function lazy<F extends AnyFn> (compile: () => F, copyErrors: boolean, finiteOnly = false): F {
+function lazy<F extends AnyFn> (compile: () => F, copyErrors: boolean, finiteOnly: () => boolean = () => false): F {
   let fn: F | undefined
+  let checkFinite = false
   // Fastify calls validators with (data, context) and serializers with (data): fixed arguments,
   // no rest array per call.
   const wrapper = function (this: unknown, data: unknown, context?: unknown): unknown {
-    fn ??= compile()
+    if (fn === undefined) {
+      fn = compile()
+      checkFinite = finiteOnly()
+    }
     const out = fn.call(this, data, context) as unknown
     // Fastify reads a failed validation's errors from the function itself.
     if (copyErrors) (wrapper as unknown as { errors: unknown }).errors = (fn as unknown as { errors: unknown }).errors
-    if (finiteOnly && out === true) {
+    if (checkFinite && out === true) {
       const key = nonFiniteField(data)
       if (key !== undefined) {
         (wrapper as unknown as { errors: unknown }).errors = [{ instancePath: `/${key}`, keyword: 'type', params: { type: 'number' }, message: 'must be a finite number' }]
@@ -97,7 +109,7 @@ export function lazySchemaController (compiled?: CompiledSchemas): NonNullable<F
       buildValidator: ((externalSchemas: unknown, options: unknown) => {
         const compiler = deferred(buildValidator, externalSchemas, options)
         return (route: SchemaRoute) => lazy(() => prebuilt(compiled?.validators, route) ?? compiler()(route) as AnyFn, true,
-          route.httpPart === 'querystring' || route.httpPart === 'params' || route.httpPart === 'headers')
+          () => (route.httpPart === 'querystring' || route.httpPart === 'params' || route.httpPart === 'headers') && mayCoerceToNumber(route.schema))
       }) as never,
       buildSerializer: ((externalSchemas: unknown, options: unknown) => {
         const compiler = deferred(buildSerializer, externalSchemas, options)
