@@ -260,17 +260,6 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     throw serviceBusy()
   }
 
-  /** Replaces an existing item (404 when there is none). */
-  async function replace (id: string, input: ItemInput, now: string): Promise<StoredItem> {
-    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      const old = await get(id, { consistent: true })
-      if (old === undefined) throw itemNotFound(id)
-      const item = await replaceFrom(old, input, now)
-      if (item !== undefined) return item
-    }
-    throw serviceBusy()
-  }
-
   async function remove (id: string): Promise<void> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const old = await get(id, { consistent: true })
@@ -358,7 +347,7 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     return readCategories(ddb, tables.catalogIndex)
   }
 
-  return { get, list, create, put, replace, remove, reindex, adjustStock, categories }
+  return { get, list, create, put, remove, reindex, adjustStock, categories }
 }
 
 export type ItemsRepository = ReturnType<typeof createItemsRepository>
