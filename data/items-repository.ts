@@ -20,9 +20,9 @@ import { dropEmptyCounters, indexActions, readCategories, type TransactAction } 
 import { reasonsOf, withConflictRetry } from './transactions.js'
 
 export const BY_CATEGORY_INDEX = 'byCategory'
-/** Items DynamoDB evaluates per round trip of a filtered page, and the round trips per request. */
-const FILTERED_BATCH = 100
-const MAX_ROUNDS = 10
+/** Items DynamoDB evaluates per round trip of a filtered page, and the round trips per request (the search's too). */
+export const FILTERED_BATCH = 100
+export const MAX_ROUNDS = 10
 
 /** Read, compute, write attempts of a write whose item changed between its read and its transaction. */
 const WRITE_ATTEMPTS = 4
@@ -63,7 +63,7 @@ function indexCondition (item: StoredItem): { expr: string; names: Record<string
 
 export const itemNotFound = (id: string): Problem => new Problem(404, 'item_not_found', `No item with id ${id}`)
 
-function badCursor (): Problem {
+export function badCursor (): Problem {
   return new Problem(400, 'invalid_cursor', 'The cursor does not belong to this query; start again without a cursor')
 }
 
