@@ -20,9 +20,9 @@ import { dropEmptyCounters, indexActions, readCategories, type TransactAction } 
 import { reasonsOf, withConflictRetry } from './transactions.js'
 
 export const BY_CATEGORY_INDEX = 'byCategory'
-/** Items DynamoDB evaluates per round trip of a filtered page, and the round trips per request. */
-const FILTERED_BATCH = 100
-const MAX_ROUNDS = 10
+/** Items DynamoDB evaluates per round trip of a filtered page, and the round trips per request (the search's too). */
+export const FILTERED_BATCH = 100
+export const MAX_ROUNDS = 10
 
 /** Read, compute, write attempts of a write whose item changed between its read and its transaction. */
 const WRITE_ATTEMPTS = 4
@@ -63,7 +63,7 @@ function indexCondition (item: StoredItem): { expr: string; names: Record<string
 
 export const itemNotFound = (id: string): Problem => new Problem(404, 'item_not_found', `No item with id ${id}`)
 
-function badCursor (): Problem {
+export function badCursor (): Problem {
   return new Problem(400, 'invalid_cursor', 'The cursor does not belong to this query; start again without a cursor')
 }
 
@@ -260,17 +260,6 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     throw serviceBusy()
   }
 
-  /** Replaces an existing item (404 when there is none). */
-  async function replace (id: string, input: ItemInput, now: string): Promise<StoredItem> {
-    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      const old = await get(id, { consistent: true })
-      if (old === undefined) throw itemNotFound(id)
-      const item = await replaceFrom(old, input, now)
-      if (item !== undefined) return item
-    }
-    throw serviceBusy()
-  }
-
   async function remove (id: string): Promise<void> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const old = await get(id, { consistent: true })
@@ -358,7 +347,7 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     return readCategories(ddb, tables.catalogIndex)
   }
 
-  return { get, list, create, put, replace, remove, reindex, adjustStock, categories }
+  return { get, list, create, put, remove, reindex, adjustStock, categories }
 }
 
 export type ItemsRepository = ReturnType<typeof createItemsRepository>

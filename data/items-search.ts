@@ -6,24 +6,16 @@
 // a cursor, like the filtered list.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
-import { Problem } from '../core/problem.js'
 import type { ItemFilters, StoredItem } from '../domain/catalog.js'
 import { indexStateOf, keyRange, wordPartition, type SearchRow } from '../domain/catalog-index.js'
 import { driverOf, isFirstUnderPrefix, matchesQuery, type SearchQuery } from '../domain/search.js'
 import { mapAwsError, serviceBusy } from './aws-errors.js'
-import type { ItemsPage, ItemsTables } from './items-repository.js'
+import { FILTERED_BATCH, MAX_ROUNDS, badCursor, type ItemsPage, type ItemsTables } from './items-repository.js'
 
-/** Rows DynamoDB evaluates per round trip when conditions filter them, and the round trips per request. */
-const FILTERED_BATCH = 100
-const MAX_ROUNDS = 10
 const BATCH_GET_ATTEMPTS = 5
 
 type Key = Record<string, unknown>
 type Row = Pick<SearchRow, 'pk' | 'sk' | 'id' | 'ws'>
-
-function badCursor (): Problem {
-  return new Problem(400, 'invalid_cursor', 'The cursor does not belong to this query; start again without a cursor')
-}
 
 export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTables) {
   /** The page's items, in the rows' order; an item deleted since its row was read is left out. */

@@ -1,7 +1,7 @@
 // Catalog rules that a JSON schema cannot say: unique colour codes, the GSI sort key, the
 // searchable words, and what a shopper or an admin may see of an item. No Fastify, no SDK.
 import { Problem, type FieldError } from '../core/problem.js'
-import { canonicalQuery, indexedWords, parseQuery, wordString } from './search.js'
+import { canonicalQuery, indexedWords, parseQuery, wordString, type SearchQuery } from './search.js'
 
 export interface Color { colorCode: string; displayValue: string }
 
@@ -119,10 +119,10 @@ export function checkFilters (filters: ItemFilters): void {
   }
 }
 
-/** Binds a cursor to its query, so a cursor from other filters is rejected. */
-export function cursorContext (filters: ItemFilters): string {
+/** Binds a cursor to its query, so a cursor from other filters is rejected. `query`: `q` already parsed, if the caller has it. */
+export function cursorContext (filters: ItemFilters, query: SearchQuery | undefined = filters.q === undefined ? undefined : parseQuery(filters.q)): string {
   return JSON.stringify(['items', filters.category ?? null, filters.type ?? null, filters.brand ?? null,
-    filters.q === undefined ? null : canonicalQuery(parseQuery(filters.q))])
+    query === undefined ? null : canonicalQuery(query)])
 }
 
 export interface CategorySummary { category: string; count: number; types: string[]; brands: string[] }

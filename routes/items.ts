@@ -63,7 +63,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
     const query = q === undefined ? undefined : parseQuery(q)
     const admin = isAdmin(request)
     const secret = await app.secrets.get(app.config.cursorKey)
-    const context = cursorContext(filters)
+    const context = cursorContext(filters, query)
     const startKey = cursor === undefined ? undefined : decodeCursor(cursor, context, secret)
     const page = query === undefined
       ? await repo.list(others, limit, startKey)

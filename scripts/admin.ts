@@ -10,12 +10,10 @@ import {
   CognitoIdentityProviderClient, CreateGroupCommand, ListUserPoolsCommand
 } from '@aws-sdk/client-cognito-identity-provider'
 import { LOCAL_POOL_NAME } from '../local/emulators/cognito.js'
-import { isUnreachable, runMain } from './cli.js'
+import { isUnreachable, nameOf, runMain } from './cli.js'
 
 const ADMIN_GROUP = 'admin'
 const USAGE = 'usage: npm run admin -- <email> [--remove] [--user-pool-id ID --region REGION] [--endpoint URL]'
-
-const nameOf = (err: unknown): string => String((err as { name?: unknown } | null)?.name ?? '')
 
 async function localPoolId (client: CognitoIdentityProviderClient): Promise<string | undefined> {
   const pools = await client.send(new ListUserPoolsCommand({ MaxResults: 60 }))

@@ -12,7 +12,8 @@ export function runMain (main: () => Promise<number>): void {
   })
 }
 
-const nameOf = (err: unknown): string => String((err as { name?: unknown } | null)?.name ?? '')
+/** An error's name ('' when it has none). */
+export const nameOf = (err: unknown): string => String((err as { name?: unknown } | null)?.name ?? '')
 
 /** A refused connection or a timeout: the local stack is not running (or the address is wrong). */
 export function isUnreachable (err: unknown): boolean {
