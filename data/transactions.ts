@@ -1,18 +1,13 @@
 // TransactWriteItems helpers shared by the repositories: reading a cancellation's reasons, and
 // retrying a transaction that only a concurrent transaction on the same rows cancelled.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { serviceBusy } from './aws-errors.js'
+import { errorName, serviceBusy } from './aws-errors.js'
 
 type Raw = Record<string, unknown>
 export interface CancellationReason { Code?: string; Item?: Raw }
 
 /** Attempts of a transaction cancelled only by a conflict with another transaction on the same items. */
 export const TRANSACTION_ATTEMPTS = 4
-
-export const errorName = (err: unknown): string | undefined => {
-  const name = (err as { name?: unknown } | null)?.name
-  return typeof name === 'string' ? name : undefined
-}
 
 /** A cancelled transaction's reasons, one per action in order; undefined for any other error. */
 export function reasonsOf (err: unknown): CancellationReason[] | undefined {
