@@ -28,7 +28,8 @@ const BROKEN_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABO
 
 const RETRY_AFTER_SECONDS = '1'
 
-const nameOf = (err: unknown): string | undefined => {
+/** The error's `name` (the SDK's error code), if it has one. */
+export const errorName = (err: unknown): string | undefined => {
   const name = (err as { name?: unknown } | null)?.name
   return typeof name === 'string' ? name : undefined
 }
@@ -38,19 +39,19 @@ const brokenConnection = (err: unknown): boolean => {
 }
 
 export function isRetryableAwsError (err: unknown): boolean {
-  const name = nameOf(err)
+  const name = errorName(err)
   return (name !== undefined && RETRYABLE.has(name)) || brokenConnection(err)
 }
 
 /** Whether a write that failed with `err` may nevertheless have been applied. */
 export function isAmbiguousAwsError (err: unknown): boolean {
-  const name = nameOf(err)
+  const name = errorName(err)
   return (name !== undefined && AMBIGUOUS.has(name)) || brokenConnection(err)
 }
 
 /** An ambiguous error DynamoDB answered itself (not a timeout or a broken connection). */
 export function wasAnsweredByAws (err: unknown): boolean {
-  const name = nameOf(err)
+  const name = errorName(err)
   return name !== undefined && ANSWERED.has(name)
 }
 

@@ -15,9 +15,9 @@ import {
   decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, orderOutcomeUnknown, predecessorOf,
   type HistoryEntry, type OrderableItem, type OrderStatus, type ShortItem, type StoredOrder, type TargetStatus
 } from '../domain/orders.js'
-import { isAmbiguousAwsError, mapAwsError, serviceBusy, wasAnsweredByAws } from './aws-errors.js'
+import { errorName, isAmbiguousAwsError, mapAwsError, serviceBusy, wasAnsweredByAws } from './aws-errors.js'
 import type { IdempotencyRecord, RecordPut } from './idempotency-repository.js'
-import { errorName, reasonsOf, withConflictRetry } from './transactions.js'
+import { reasonsOf, withConflictRetry } from './transactions.js'
 
 export const BY_USER_INDEX = 'byUser'
 /** Orders DynamoDB reads per round trip of a status-filtered page, and the round trips per request. */

@@ -1,18 +1,13 @@
 // TransactWriteItems helpers shared by the repositories: reading a cancellation's reasons, and
 // retrying a transaction that only a concurrent transaction on the same rows cancelled.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { serviceBusy } from './aws-errors.js'
+import { errorName, serviceBusy } from './aws-errors.js'
 
 type Raw = Record<string, unknown>
 export interface CancellationReason { Code?: string; Item?: Raw }
 
 /** Attempts of a transaction cancelled only by a conflict with another transaction on the same items. */
-export const TRANSACTION_ATTEMPTS = 4
-
-export const errorName = (err: unknown): string | undefined => {
-  const name = (err as { name?: unknown } | null)?.name
-  return typeof name === 'string' ? name : undefined
-}
+const TRANSACTION_ATTEMPTS = 4
 
 /** A cancelled transaction's reasons, one per action in order; undefined for any other error. */
 export function reasonsOf (err: unknown): CancellationReason[] | undefined {
@@ -23,7 +18,7 @@ export function reasonsOf (err: unknown): CancellationReason[] | undefined {
 const BUSY_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])
 
 /** Conflicts with a concurrent transaction are worth a quick retry; jitter spreads the retries. */
-export async function withConflictRetry<T> (fn: () => Promise<T>, attempts = TRANSACTION_ATTEMPTS): Promise<T> {
+export async function withConflictRetry<T> (fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn()
@@ -33,7 +28,7 @@ export async function withConflictRetry<T> (fn: () => Promise<T>, attempts = TRA
         !reasons.some((r) => r.Code === 'ConditionalCheckFailed')
       const retryable = conflictOnly || errorName(err) === 'TransactionConflictException'
       if (!retryable) throw err
-      if (attempt >= attempts) throw serviceBusy()
+      if (attempt >= TRANSACTION_ATTEMPTS) throw serviceBusy()
       await sleep(10 + Math.random() * 40 * attempt)
     }
   }

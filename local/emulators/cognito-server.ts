@@ -16,12 +16,9 @@ import { UserPoolServiceFactoryImpl } from 'cognito-local/lib/services/userPoolS
 import { MessageDeliveryService } from 'cognito-local/lib/services/messageDelivery/messageDelivery.js'
 import { JwtTokenGenerator } from 'cognito-local/lib/services/tokenGenerator.js'
 import { otp } from 'cognito-local/lib/services/otp.js'
-import { AtomicDataStoreFactory, COGNITO_CONFIG_DIR, COGNITO_DB_DIR, CognitoStoreError, checkCognitoStore, requireFromCognitoLocal } from './cognito-store.js'
+import { AtomicDataStoreFactory, COGNITO_CONFIG_DIR, COGNITO_DB_DIR, CognitoStoreError, STORE_UNREADABLE_EXIT, checkCognitoStore, requireFromCognitoLocal } from './cognito-store.js'
 import { MailboxSender } from './cognito-mail.js'
 import { withAwsTargets } from './cognito-targets.js'
-
-/** The exit code that tells the parent the store is unreadable (sysexits' EX_CONFIG). */
-export const STORE_UNREADABLE_EXIT = 78
 
 type CognitoLogger = Parameters<typeof createServer>[1]
 const pino = requireFromCognitoLocal('pino') as (options: object) => CognitoLogger

@@ -27,6 +27,8 @@ const StormDB = requireFromCognitoLocal('stormdb') as new (engine: AtomicFileEng
 export const COGNITO_CONFIG_DIR = '.cognito'
 export const COGNITO_DB_DIR = join(COGNITO_CONFIG_DIR, 'db')
 const TMP_SUFFIX = '.tmp'
+/** cognito-server.ts exits with this (sysexits' EX_CONFIG) when the kept store cannot be read. */
+export const STORE_UNREADABLE_EXIT = 78
 
 export class CognitoStoreError extends Error {
   /** `message` replaces the standard text (the child process's own report of it). */

@@ -10,14 +10,12 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider'
 import { loadTemplate } from '../../infra/template.js'
 import { startChild, waitUntilReady, type Child } from './process.js'
-import { CognitoStoreError, checkCognitoStore } from './cognito-store.js'
+import { CognitoStoreError, STORE_UNREADABLE_EXIT, checkCognitoStore } from './cognito-store.js'
 
 export { CognitoStoreError } from './cognito-store.js'
 
 export const LOCAL_POOL_NAME = 'serverless-commerce-local'
 export const LOCAL_CLIENT_NAME = 'serverless-commerce-web'
-/** cognito-server.ts exits with this when the kept store cannot be read. */
-const STORE_UNREADABLE_EXIT = 78
 
 export interface CognitoLocal {
   endpoint: string
