@@ -11,6 +11,7 @@
 // the caller). No Fastify here: the worker uses it as is, and plugins/secrets.ts decorates the API.
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { SecretSource } from './config.js'
+import { errorName } from './error-name.js'
 
 export interface SecretStore {
   get: (source: SecretSource) => Promise<string>
@@ -59,11 +60,6 @@ interface Entry {
 const RETRY_AFTER_FAILURE_MS = 30_000
 const DEFAULT_MAX_STALE_SECONDS = 3600
 
-const errorName = (err: unknown): string => {
-  const name = (err as { name?: unknown } | null)?.name
-  return typeof name === 'string' && name !== '' ? name : 'Error'
-}
-
 export function createSecretStore (
   getClient: () => Promise<SecretsManagerClient>,
   ttlSeconds: number,
@@ -85,7 +81,7 @@ export function createSecretStore (
   }
 
   function failed (secretArn: string, entry: Entry, err: unknown): string {
-    const name = errorName(err)
+    const name = errorName(err) || 'Error'
     if (REVOKING_ERRORS.has(name)) {
       entry.value = undefined
       report({ type: 'revoked', secretArn, errorName: name })

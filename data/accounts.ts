@@ -8,6 +8,7 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import { Problem } from '../core/problem.js'
 import { once } from '../core/aws.js'
 import type { SignupNotices } from './signup-notices.js'
+import { errorName } from '../core/error-name.js'
 
 export interface Tokens { idToken: string; accessToken: string; refreshToken?: string; expiresIn: number }
 
@@ -18,8 +19,6 @@ const DEFAULT_EXPIRES_IN = 3600
 /** Cognito's answers to a password that is wrong, for an account that may or may not exist. */
 const WRONG_CREDENTIALS = new Set(['NotAuthorizedException', 'UserNotFoundException', 'InvalidPasswordException', 'PasswordResetRequiredException'])
 
-const nameOf = (err: unknown): string => String((err as { name?: unknown } | null)?.name ?? '')
-
 function busy (): Problem {
   return new Problem(503, 'service_busy', 'The account service is busy; retry after the Retry-After delay', {}, { 'retry-after': '2' })
 }
@@ -27,7 +26,7 @@ function busy (): Problem {
 /** Throttling and outages are a 503; a network failure reaching Cognito too. Others pass through (a 500). */
 function mapCommon (err: unknown): unknown {
   if (err instanceof Problem) return err
-  const name = nameOf(err)
+  const name = errorName(err)
   if (THROTTLED.has(name) || UNAVAILABLE.has(name)) return busy()
   const code = (err as { code?: unknown } | null)?.code
   if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND)$/.test(code)) return busy()
@@ -75,13 +74,13 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
       const user = await client.send(new AdminGetUserCommand({ UserPoolId: pool.userPoolId, Username: email }))
       return user.UserStatus === 'UNCONFIRMED' ? 'unconfirmed' : 'settled'
     } catch (err) {
-      if (nameOf(err) === 'UserNotFoundException') return 'gone'
+      if (errorName(err) === 'UserNotFoundException') return 'gone'
       throw err
     }
   }
 
   const signUpProblem = (err: unknown): unknown => {
-    const name = nameOf(err)
+    const name = errorName(err)
     if (name === 'InvalidPasswordException') {
       return new Problem(400, 'validation_failed', 'body.password does not meet the password policy',
         { errors: [{ path: 'body.password', message: 'does not meet the password policy' }] })
@@ -102,7 +101,7 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
         await cognitoSignUp(input)
         return
       } catch (err) {
-        const name = nameOf(err)
+        const name = errorName(err)
         if (name !== 'UsernameExistsException' && name !== 'AliasExistsException') throw signUpProblem(err)
       }
       try {
@@ -118,7 +117,7 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
         await cognitoSignUp(input)
       } catch (err) {
         // A concurrent signup of the same address won the replacement: it has the code now.
-        if (nameOf(err) === 'UsernameExistsException' || nameOf(err) === 'UserNotFoundException') return
+        if (errorName(err) === 'UsernameExistsException' || errorName(err) === 'UserNotFoundException') return
         throw signUpProblem(err)
       }
     },
@@ -134,7 +133,7 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
         await passwordAuth(input.email, input.password)
         return // confirmed already, and the password is the account's
       } catch (err) {
-        const name = nameOf(err)
+        const name = errorName(err)
         if (WRONG_CREDENTIALS.has(name) || (err instanceof Problem && err.status === 401)) throw invalidCode()
         if (name !== 'UserNotConfirmedException') throw mapCommon(err)
       }
@@ -142,7 +141,7 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
       try {
         await client.send(new ConfirmSignUpCommand({ ClientId: pool.clientId, Username: input.email, ConfirmationCode: input.code }))
       } catch (err) {
-        const name = nameOf(err)
+        const name = errorName(err)
         if (name === 'CodeMismatchException' || name === 'NotAuthorizedException' || name === 'UserNotFoundException') throw invalidCode()
         if (name === 'ExpiredCodeException') throw new Problem(400, 'code_expired', 'The code has expired; ask for a new one with POST /signup/resend')
         if (name === 'TooManyFailedAttemptsException' || name === 'LimitExceededException') {
@@ -158,7 +157,7 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
       try {
         await client.send(new ResendConfirmationCodeCommand({ ClientId: pool.clientId, Username: email }))
       } catch (err) {
-        const name = nameOf(err)
+        const name = errorName(err)
         // Confirmed already, unknown, or too many codes for this address: the same answer for all.
         if (['InvalidParameterException', 'UserNotFoundException', 'LimitExceededException', 'CodeDeliveryFailureException', 'NotAuthorizedException'].includes(name)) {
           log.warn({ code: name }, 'no confirmation code resent')
@@ -173,7 +172,7 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
       try {
         return await passwordAuth(email, password)
       } catch (err) {
-        if (nameOf(err) === 'UserNotConfirmedException') {
+        if (errorName(err) === 'UserNotConfirmedException') {
           // Said only once the password is proven: tells nothing to anyone without it.
           throw new Problem(403, 'account_unconfirmed', 'Confirm the account with the code mailed to you (POST /signup/confirm), or ask for a new code (POST /signup/resend)')
         }
@@ -191,7 +190,7 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
         }))
         return tokensOf(res.AuthenticationResult, res.ChallengeName)
       } catch (err) {
-        const name = nameOf(err)
+        const name = errorName(err)
         if (name === 'NotAuthorizedException' || name === 'InvalidParameterException' || name === 'UserNotFoundException') {
           throw new Problem(401, 'invalid_refresh_token', 'The refresh token is invalid, expired or revoked; sign in again')
         }
@@ -219,7 +218,7 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
       try {
         await client.send(new VerifyUserAttributeCommand({ AccessToken: accessToken, AttributeName: 'email', Code: code }))
       } catch (err) {
-        const name = nameOf(err)
+        const name = errorName(err)
         if (name === 'CodeMismatchException') throw new Problem(400, 'invalid_code', 'The code is wrong')
         if (name === 'ExpiredCodeException') throw new Problem(400, 'code_expired', 'The code has expired; ask for a new one with POST /me/email/code')
         throw emailCodeProblem(err)
@@ -239,7 +238,7 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
         await client.send(new AdminUserGlobalSignOutCommand(user))
         await client.send(new AdminUpdateUserAttributesCommand({ ...user, UserAttributes: [{ Name: 'custom:signed_out_at', Value: String(nowSeconds) }] }))
       } catch (err) {
-        if (nameOf(err) === 'UserNotFoundException') return // nothing left to sign out
+        if (errorName(err) === 'UserNotFoundException') return // nothing left to sign out
         throw mapCommon(err)
       }
     }
@@ -250,7 +249,7 @@ export type Accounts = ReturnType<typeof createAccounts>
 
 /** Errors of the email verification calls, which the access token authorizes. */
 function emailCodeProblem (err: unknown): unknown {
-  const name = nameOf(err)
+  const name = errorName(err)
   if (name === 'LimitExceededException' || name === 'TooManyFailedAttemptsException') {
     return new Problem(429, 'too_many_attempts', 'Too many codes or wrong codes for this account; wait, then try again', {}, { 'retry-after': '60' })
   }
@@ -264,7 +263,7 @@ function emailCodeProblem (err: unknown): unknown {
 
 function signInProblem (err: unknown): unknown {
   // cognito-local answers InvalidPasswordException for a wrong password; AWS NotAuthorizedException.
-  if (WRONG_CREDENTIALS.has(nameOf(err))) return new Problem(401, 'invalid_credentials', 'The email or password is wrong')
+  if (WRONG_CREDENTIALS.has(errorName(err))) return new Problem(401, 'invalid_credentials', 'The email or password is wrong')
   return mapCommon(err)
 }
 

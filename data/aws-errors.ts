@@ -3,6 +3,7 @@
 // them are also *ambiguous* for a write: the request may or may not have been applied (an internal
 // error, a timeout, a dropped connection), which data/place-order.ts settles before answering.
 import { Problem } from '../core/problem.js'
+import { errorName } from '../core/error-name.js'
 
 const RETRYABLE = new Set([
   'ProvisionedThroughputExceededException',
@@ -29,10 +30,6 @@ const BROKEN_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABO
 const RETRY_AFTER_SECONDS = '1'
 
 /** The error's `name` (the SDK's error code), if it has one. */
-export const errorName = (err: unknown): string | undefined => {
-  const name = (err as { name?: unknown } | null)?.name
-  return typeof name === 'string' ? name : undefined
-}
 const brokenConnection = (err: unknown): boolean => {
   const code = (err as { code?: unknown } | null)?.code
   return typeof code === 'string' && BROKEN_CONNECTION.has(code)
@@ -40,19 +37,19 @@ const brokenConnection = (err: unknown): boolean => {
 
 export function isRetryableAwsError (err: unknown): boolean {
   const name = errorName(err)
-  return (name !== undefined && RETRYABLE.has(name)) || brokenConnection(err)
+  return RETRYABLE.has(name) || brokenConnection(err)
 }
 
 /** Whether a write that failed with `err` may nevertheless have been applied. */
 export function isAmbiguousAwsError (err: unknown): boolean {
   const name = errorName(err)
-  return (name !== undefined && AMBIGUOUS.has(name)) || brokenConnection(err)
+  return AMBIGUOUS.has(name) || brokenConnection(err)
 }
 
 /** An ambiguous error DynamoDB answered itself (not a timeout or a broken connection). */
 export function wasAnsweredByAws (err: unknown): boolean {
   const name = errorName(err)
-  return name !== undefined && ANSWERED.has(name)
+  return ANSWERED.has(name)
 }
 
 /** The 503 a caller should retry after Retry-After: what every "busy" AWS error becomes (`cause` is logged, never answered). */

@@ -1,7 +1,8 @@
 // TransactWriteItems helpers shared by the repositories: reading a cancellation's reasons, and
 // retrying a transaction that only a concurrent transaction on the same rows cancelled.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { errorName, serviceBusy } from './aws-errors.js'
+import { errorName } from '../core/error-name.js'
+import { serviceBusy } from './aws-errors.js'
 
 type Raw = Record<string, unknown>
 export interface CancellationReason { Code?: string; Item?: Raw }

@@ -9,6 +9,7 @@
 // container checks each user once per bound: the per-request cost is a map lookup.
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
 import { Problem } from '../core/problem.js'
+import { errorName } from '../core/error-name.js'
 
 /** What Cognito says about an account now; undefined: there is no such account. */
 export interface AccountState {
@@ -103,8 +104,6 @@ export function createAccountStatus (opts: AccountStatusOptions) {
 
 export type AccountStatus = ReturnType<typeof createAccountStatus>
 
-const nameOf = (err: unknown): string => String((err as { name?: unknown } | null)?.name ?? '')
-
 /** The lookup against the user pool: AdminGetUser, and AdminListGroupsForUser when asked. */
 export function cognitoAccountLookup (getClient: () => Promise<CognitoIdentityProviderClient>, userPoolId: string): AccountLookup {
   return async (username, withGroups) => {
@@ -125,7 +124,7 @@ export function cognitoAccountLookup (getClient: () => Promise<CognitoIdentityPr
         ...(groups !== undefined ? { groups: (groups.Groups ?? []).map((g) => g.GroupName ?? '') } : {})
       }
     } catch (err) {
-      if (nameOf(err) === 'UserNotFoundException') return undefined
+      if (errorName(err) === 'UserNotFoundException') return undefined
       throw err
     }
   }

@@ -10,6 +10,7 @@
 // wait on or fail for the limiter. That is the documented choice (docs/deploy.md).
 import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { expiringCache } from '../core/expiring-cache.js'
+import { errorName } from '../core/error-name.js'
 
 /** A limiter call slower than this counts as an outage. */
 export const LIMITER_TIMEOUT_MS = 1000
@@ -41,8 +42,6 @@ export interface CounterStore {
 const expiration = (endsAt: number): number => Math.ceil(endsAt / 1000) + 1
 
 const jitter = async (): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20)) }
-
-const nameOf = (err: unknown): string => String((err as { name?: unknown } | null)?.name ?? '')
 
 /**
  * The call, or a TimeoutError after LIMITER_TIMEOUT_MS (the call itself goes on, bounded by the
@@ -122,7 +121,7 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): Cou
         return null
       }
       const refusal = (err: unknown): SigninRefusal | undefined => {
-        if (nameOf(err) !== 'TransactionCanceledException') return undefined
+        if (errorName(err) !== 'TransactionCanceledException') return undefined
         const reasons = ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [])
         if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'client'
         if (reasons[1]?.Code === 'ConditionalCheckFailed') {
@@ -131,8 +130,8 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): Cou
         }
         return undefined
       }
-      const conflicted = (err: unknown): boolean => nameOf(err) === 'TransactionConflictException' ||
-        (nameOf(err) === 'TransactionCanceledException' &&
+      const conflicted = (err: unknown): boolean => errorName(err) === 'TransactionConflictException' ||
+        (errorName(err) === 'TransactionCanceledException' &&
           ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict'))
       try {
         return await retryConflicts(send, (err) => refusal(err) === undefined && conflicted(err), () => 'concurrent')
@@ -150,7 +149,7 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): Cou
         UpdateExpression: 'ADD #total :one, #client :one SET expiration = if_not_exists(expiration, :exp)',
         ExpressionAttributeNames: { '#total': 'total', '#client': clientAttr },
         ExpressionAttributeValues: { ':one': 1, ':exp': expiration(endsAt) }
-      }))), (err) => nameOf(err) === 'TransactionConflictException', () => { throw new CounterBusyError() })
+      }))), (err) => errorName(err) === 'TransactionConflictException', () => { throw new CounterBusyError() })
     }
   }
 }

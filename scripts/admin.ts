@@ -10,7 +10,8 @@ import {
   CognitoIdentityProviderClient, CreateGroupCommand, ListUserPoolsCommand
 } from '@aws-sdk/client-cognito-identity-provider'
 import { LOCAL_POOL_NAME } from '../local/emulators/cognito.js'
-import { isUnreachable, nameOf, runMain } from './cli.js'
+import { isUnreachable, runMain } from './cli.js'
+import { errorName } from '../core/error-name.js'
 
 const ADMIN_GROUP = 'admin'
 const USAGE = 'usage: npm run admin -- <email> [--remove] [--user-pool-id ID --region REGION] [--endpoint URL]'
@@ -72,7 +73,7 @@ async function main (): Promise<number> {
       status = user.UserStatus
       username = user.Username ?? email
     } catch (err) {
-      if (nameOf(err) !== 'UserNotFoundException') throw err
+      if (errorName(err) !== 'UserNotFoundException') throw err
       console.error(`no user ${email} in ${where}: sign up first (POST /signup), then run this again`)
       return 1
     }
@@ -95,7 +96,7 @@ async function main (): Promise<number> {
       await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP }))
     } catch (err) {
       // A local pool made before the group existed: create it (a deployed stack always has it).
-      if (nameOf(err) !== 'ResourceNotFoundException' || deployed) throw err
+      if (errorName(err) !== 'ResourceNotFoundException' || deployed) throw err
       await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: ADMIN_GROUP, Description: 'Catalog administrators' }))
       await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP }))
     }
@@ -105,7 +106,7 @@ async function main (): Promise<number> {
     return 0
   } catch (err) {
     if (isUnreachable(err)) console.error(`cannot reach Cognito at ${endpoint ?? region}: start the local stack with \`npm start\` (COGNITO_PORT sets its port)`)
-    else console.error(`failed: ${nameOf(err)}: ${(err as Error).message}`)
+    else console.error(`failed: ${errorName(err)}: ${(err as Error).message}`)
     return 1
   } finally {
     client.destroy()

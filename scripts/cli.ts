@@ -3,6 +3,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { ItemsTables } from '../data/items-repository.js'
+import { errorName } from '../core/error-name.js'
 
 /** Runs a command's main and exits with its code (2 for an error it did not expect). */
 export function runMain (main: () => Promise<number>): void {
@@ -13,11 +14,10 @@ export function runMain (main: () => Promise<number>): void {
 }
 
 /** An error's name ('' when it has none). */
-export const nameOf = (err: unknown): string => String((err as { name?: unknown } | null)?.name ?? '')
 
 /** A refused connection or a timeout: the local stack is not running (or the address is wrong). */
 export function isUnreachable (err: unknown): boolean {
-  return ['ECONNREFUSED', 'TimeoutError'].includes((err as { code?: string }).code ?? nameOf(err))
+  return ['ECONNREFUSED', 'TimeoutError'].includes((err as { code?: string }).code ?? errorName(err))
 }
 
 /** The options naming the tables (parseArgs), shared by the commands that take them. */
@@ -85,9 +85,9 @@ export async function onTarget (target: CatalogTarget, what: string, work: () =>
 /** A DynamoDB failure as a sentence: missing tables, no local stack, or the error's own words. */
 export function explainTableError (err: unknown, target: CatalogTarget, what: string): string {
   const { items, catalogIndex } = target.tables
-  if (nameOf(err) === 'ResourceNotFoundException') {
+  if (errorName(err) === 'ResourceNotFoundException') {
     return `table ${items} or ${catalogIndex} does not exist${target.endpoint === undefined ? ` in ${target.region}` : ` at ${target.endpoint} (is \`npm start\` running?)`}`
   }
   if (isUnreachable(err)) return `cannot reach DynamoDB at ${target.endpoint ?? target.region}: start the local stack with \`npm start\``
-  return `${what} failed: ${nameOf(err)}: ${(err as Error).message}`
+  return `${what} failed: ${errorName(err)}: ${(err as Error).message}`
 }
