@@ -29,7 +29,7 @@ const props = (id: string): Record<string, any> => {
 const ofType = (type: string): Array<[string, CfnResource]> => Object.entries(resources).filter(([, r]) => r.Type === type)
 
 t.test('the template validates against the SAM schema', async (t) => {
-  const schema = JSON.parse(readFileSync(new URL('../../../shared/schemas/sam.schema.json', import.meta.url), 'utf8'))
+  const schema = JSON.parse(readFileSync(new URL('../../infra/schemas/sam.schema.json', import.meta.url), 'utf8'))
   // ajv-draft-04 is CommonJS: under NodeNext the class is the module's .default (set at run time too).
   const Ajv = AjvDraft04.default
   const validate = new Ajv({ strict: false, allErrors: true }).compile(schema)
