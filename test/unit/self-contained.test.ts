@@ -18,7 +18,11 @@ const SKIP_FILES = new Set(['package-lock.json', 'self-contained.test.ts'])
 
 // Strings that look like a climb but are data, each with its reason.
 const ALLOWED: ReadonlyArray<{ file: string, text: string, why: string }> = [
-  { file: 'test/unit/layers.test.ts', text: '../../../core/problem.js', why: 'an import spec of clients/typescript/src/, data for the layer check' }
+  {
+    file: 'test/unit/layers.test.ts',
+    text: '../../../core/problem.js',
+    why: 'an import spec of clients/typescript/src/, data for the layer check'
+  }
 ]
 
 function projectFiles (folder = ''): string[] {
@@ -56,7 +60,8 @@ t.test('no file of the project reads a path outside its root', async (t) => {
   for (const expected of ['.ci/run', 'Makefile', 'package.json', 'infra/template.yaml', 'test/unit/template.test.ts']) {
     t.ok(files.includes(expected), `the scan includes ${expected}`)
   }
-  const broken = files.flatMap((file) => escapes(file, readFileSync(join(ROOT, file), 'utf8')).map((hit) => `${file}: ${hit}`))
+  const broken = files.flatMap((file) =>
+    escapes(file, readFileSync(join(ROOT, file), 'utf8')).map((hit) => `${file}: ${hit}`))
   t.same(broken, [], 'every relative path stays inside the repository; no absolute path into the workplace')
 })
 
@@ -67,7 +72,8 @@ t.test('the check names each way out of the root', async (t) => {
   t.same(escapes('scripts/x.ts', "resolve(here, '..', '..', 'shared')"), ['../../'])
   t.same(escapes('scripts/x.ts', "join(ROOT, '..', 'shared', 'x.json')"), ['ROOT, ../'])
   t.same(escapes('.ci/run', 'cp ../shared/x .'), ['../shared/x'])
-  t.same(escapes('test/run.ts', "readFileSync('/work/shared/schemas/sam.schema.json')"), ['/work/shared/schemas/sam.schema.json'])
+  t.same(escapes('test/run.ts', "readFileSync('/work/shared/schemas/sam.schema.json')"),
+    ['/work/shared/schemas/sam.schema.json'])
   t.same(escapes('test/unit/template.test.ts', "new URL('../../infra/schemas/sam.schema.json', import.meta.url)"), [],
     'a path that climbs to the root and back down is fine')
   t.same(escapes('infra/template.yaml', 'CodeUri: ../'), [], 'the template\'s CodeUri is the root')
