@@ -40,7 +40,7 @@ t.test('a redirect from the partner\'s URL is refused: the other host receives n
     const rt = testRuntime({}, { WAREHOUSE_WEBHOOK_URL: `${partner.url}/hooks` })
     t.equal(rt.fetch, globalThis.fetch, 'the runtime\'s own fetch, as in production')
 
-    const call = { partner: 'warehouse' as const, eventId: `e-${status}`, eventType: 'order.placed', payload: { id: 1 } }
+    const call = { partner: 'warehouse' as const, eventId: `e-${status}`, eventType: 'order.placed', payload: {} }
     const err = await postWebhook(rt, call).then(() => undefined, (e: unknown) => e)
     t.ok(err instanceof WebhookError, `${status}: the call fails (${String(err)})`)
     t.ok(partner.seen.length >= 1, `${status}: the partner's URL was called`)
