@@ -19,7 +19,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     aws: AwsClients
-    /** Milliseconds since the epoch: Date.now, or the tests' clock (rate-limit windows, the JWKS cool-down). */
+    /**
+     * Milliseconds since the epoch: Date.now, or the tests' clock (rate-limit windows, the JWKS
+     * cool-down, the secrets cache).
+     */
     clock: () => number
   }
 }

@@ -22,7 +22,9 @@ export default fp(async function secretsPlugin (app) {
     app.metrics.add('SecretRefreshFailures', { Outcome: event.type })
     app.metrics.flush()
   }
-  const store = createSecretStore(app.aws.secrets, app.config.secretsTtlSeconds, { maxStaleSeconds: app.config.secretsMaxStaleSeconds, onEvent })
+  // The app's clock (Date.now, or a test's) times the cache: TTL, stale limit, retry after a failure.
+  const store = createSecretStore(app.aws.secrets, app.config.secretsTtlSeconds,
+    { maxStaleSeconds: app.config.secretsMaxStaleSeconds, onEvent, now: app.clock })
   // In the API an unreadable secret is a dependency outage: 503, the client may retry.
   const unavailable = (err: unknown): never => {
     if (err instanceof SecretUnavailableError) {

@@ -1,5 +1,6 @@
 // Partner API keys: local keys from the environment, and rotated keys from a (mocked) Secrets
-// Manager secret with the cache's TTL and outage behaviour.
+// Manager secret with the cache's TTL and outage behaviour. The cache runs on the app's clock,
+// which these tests move past the TTL instead of waiting for it.
 import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
@@ -11,12 +12,26 @@ import { presentedKey, sameKey } from '../../plugins/partner-keys.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
+/** A clock only the test moves: the secrets cache's TTL passes when the test says so. */
+function testClock (): { now: () => number; advance: (ms: number) => void } {
+  let now = Date.now()
+  return { now: () => now, advance: (ms) => { now += ms } }
+}
+const TTL_MS = 1000
+const PAST_TTL_MS = TTL_MS + 100
+
 const WAREHOUSE_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:warehouse-keys-AbCdEf'
 const DELIVERY_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:delivery-keys-AbCdEf'
+/** Keys from Secrets Manager, cached for 1 s of the test's clock. */
+const ROTATED = {
+  WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: String(TTL_MS / 1000)
+}
 const LOCAL = { WAREHOUSE_API_KEY: 'local-warehouse-key-000000000001', DELIVERY_API_KEY: 'local-delivery-key-0000000000001' }
 
-async function setup (tt: Teardown, env: Record<string, string>, client?: SecretsManagerClient): Promise<FastifyInstance> {
-  const app = buildApp(loadConfig({ ...BASE_TEST_ENV, ...env }), client ? { aws: { secrets: async () => client } } : {})
+async function setup (tt: Teardown, env: Record<string, string>, client?: SecretsManagerClient,
+  clock = testClock()): Promise<FastifyInstance> {
+  const aws = client ? { aws: { secrets: async () => client } } : {}
+  const app = buildApp(loadConfig({ ...BASE_TEST_ENV, ...env }), { clock: clock.now, ...aws })
   tt.teardown(() => app.close())
   app.register(async (scope) => {
     const who = async (request: { partner: unknown }) => ({ partner: request.partner })
@@ -85,7 +100,8 @@ t.test('rotated keys from Secrets Manager: both valid during rotation, the old o
   let warehouse: Record<string, string> = { '2024-01': 'warehouse-old-key-000000000000' }
   sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).callsFake(async () => ({ SecretString: JSON.stringify(warehouse) }))
   sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({ SecretString: JSON.stringify({ main: 'delivery-key-0000000000000000' }) })
-  const app = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: '1' }, client)
+  const clock = testClock()
+  const app = await setup(t, ROTATED, client, clock)
   const withKey = (k: string) => call(app, '/probe/warehouse', { 'x-api-key': k })
 
   t.equal((await withKey('warehouse-old-key-000000000000')).statusCode, 200)
@@ -93,14 +109,16 @@ t.test('rotated keys from Secrets Manager: both valid during rotation, the old o
 
   // Rotation step 1: add the new key. It is honoured once the cached secret expires.
   warehouse = { ...warehouse, '2024-07': 'warehouse-new-key-000000000000' }
-  await new Promise((resolve) => setTimeout(resolve, 1100))
+  t.equal((await withKey('warehouse-new-key-000000000000')).statusCode, 401, 'not yet: the cached secret lacks it')
+  clock.advance(PAST_TTL_MS)
   t.equal((await withKey('warehouse-new-key-000000000000')).statusCode, 200, 'new key valid')
   t.equal((await withKey('warehouse-old-key-000000000000')).statusCode, 200, 'old key still valid during the rotation')
 
   // Rotation step 2: remove the old key.
   warehouse = { '2024-07': 'warehouse-new-key-000000000000' }
+  clock.advance(TTL_MS - 200)
   t.equal((await withKey('warehouse-old-key-000000000000')).statusCode, 200, 'cached within the TTL')
-  await new Promise((resolve) => setTimeout(resolve, 1100))
+  clock.advance(300)
   const old = await withKey('warehouse-old-key-000000000000')
   t.equal(old.statusCode, 401, 'old key refused after removal')
   t.equal(old.json().code, 'api_key_invalid')
@@ -115,12 +133,15 @@ t.test('a Secrets Manager outage serves the cached keys; with nothing cached it 
     if (down) throw Object.assign(new Error('Service unavailable'), { name: 'InternalServiceError' })
     return { SecretString: JSON.stringify({ k: `${input.SecretId === WAREHOUSE_ARN ? 'warehouse' : 'delivery'}-key-000000000000000` }) }
   })
-  const app = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: '1' }, client)
+  const clock = testClock()
+  const app = await setup(t, ROTATED, client, clock)
   t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'warehouse-key-000000000000000' })).statusCode, 200)
   down = true
-  await new Promise((resolve) => setTimeout(resolve, 1100))
+  const reads = sm.commandCalls(GetSecretValueCommand).length
+  clock.advance(PAST_TTL_MS)
   t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'warehouse-key-000000000000000' })).statusCode, 200, 'stale keys served after the TTL')
   t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'wrong-key-0000000000000000000' })).statusCode, 401)
+  t.ok(sm.commandCalls(GetSecretValueCommand).length > reads, 'past the TTL: the store asked Secrets Manager again')
 
   const cold = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN }, client)
   const res = await call(cold, '/probe/warehouse', { 'x-api-key': 'warehouse-key-000000000000000' })
@@ -149,10 +170,11 @@ t.test('a revoked key secret answers 503 with Retry-After, never the old key', a
   sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).resolvesOnce({ SecretString: JSON.stringify({ primary: leaked }) })
     .rejects(Object.assign(new Error('secret deleted'), { name: 'ResourceNotFoundException' }))
   sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({ SecretString: JSON.stringify({ primary: 'delivery-key-000000000000001' }) })
-  const app = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: '1' }, client)
+  const clock = testClock()
+  const app = await setup(t, ROTATED, client, clock)
   t.equal((await call(app, '/probe/warehouse', { 'x-api-key': leaked })).statusCode, 200, 'accepted while the secret holds it')
-  // A bounded wait past the 1 s TTL: the next request refreshes the secret.
-  await new Promise((resolve) => setTimeout(resolve, 1100))
+  // Past the 1 s TTL: the next request refreshes the secret.
+  clock.advance(PAST_TTL_MS)
   for (let i = 0; i < 3; i++) {
     const res = await call(app, '/probe/warehouse', { 'x-api-key': leaked })
     t.equal(res.statusCode, 503, 'the deleted secret: no partner call is accepted')
