@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../app/app.js'
 import { loadConfig } from '../../core/config.js'
 import { BASE_TEST_ENV } from '../helpers/app.js'
-import { UNKNOWN_KID_COOLDOWN_MS } from '../../plugins/auth.js'
+import { CLOCK_SKEW_MS, UNKNOWN_KID_COOLDOWN_MS } from '../../plugins/auth.js'
 import { encodeJwt, rs256, startTestIssuer, type TestIssuer } from '../helpers/tokens.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
@@ -15,6 +15,21 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 function testClock (): { now: () => number; advance: (ms: number) => void } {
   let now = Date.now()
   return { now: () => now, advance: (ms) => { now += ms } }
+}
+
+/** The clock skew tokens are given, in whole seconds (the claims' unit). */
+const SKEW_S = Math.floor(CLOCK_SKEW_MS / 1000)
+
+/**
+ * The wall clock fast-jwt reads (Date.now: it takes no clock of its own), held still at times the
+ * test sets, and restored when the test ends.
+ */
+function holdWallClock (tt: Teardown): { set: (ms: number) => void } {
+  const real = Date.now
+  let held = real()
+  Date.now = () => held
+  tt.teardown(() => { Date.now = real })
+  return { set: (ms) => { held = ms } }
 }
 
 async function setup (tt: Teardown, clock = testClock()): Promise<{ app: FastifyInstance; issuer: TestIssuer }> {
@@ -46,8 +61,8 @@ t.test('valid tokens', async (t) => {
   t.equal(access.statusCode, 200)
   t.same(access.json(), { sub: 'user-2', email: 'b@example.com', groups: [], username: 'b@example.com', emailVerified: true }, 'the email of an access token is its username')
 
-  const skewed = await call(app, issuer.token({ expiresIn: -30 }))
-  t.equal(skewed.statusCode, 200, 'expired 30 s ago is within the 60 s clock skew')
+  const skewed = await call(app, issuer.token({ expiresIn: -Math.floor(SKEW_S / 2) }))
+  t.equal(skewed.statusCode, 200, `expired ${Math.floor(SKEW_S / 2)} s ago is within the ${SKEW_S} s clock skew`)
 
   const admin = await call(app, issuer.token({ groups: ['admin'] }), '/probe/admin')
   t.equal(admin.statusCode, 200, 'a member of the group passes')
@@ -65,7 +80,7 @@ t.test('the attack matrix: each answers 401 with a reason and a Bearer challenge
     ['no token', undefined, 'token_missing'],
     ['not a bearer token (a partner key)', 'dev-warehouse-key-0123456789abcdef', 'token_missing', 'ApiKey'],
     ['garbage', 'not.a.jwt', 'token_invalid'],
-    ['expired', issuer.token({ expiresIn: -120 }), 'token_expired'],
+    ['expired', issuer.token({ expiresIn: -(SKEW_S + 60) }), 'token_expired'],
     ['not yet valid', issuer.token({ claims: { nbf: now + 600 } }), 'token_not_yet_valid'],
     ['no exp', issuer.token({ claims: { exp: undefined } }), 'token_invalid'],
     ['wrong issuer', issuer.token({ claims: { iss: 'https://evil.example.com/us-east-1_TestPool1' } }), 'token_invalid'],
@@ -161,12 +176,16 @@ t.test('one read learns every key of the JWKS (a pool signs id and access tokens
 })
 
 t.test('a verified token is remembered only until it expires (skew included)', async (t) => {
+  const wall = holdWallClock(t)
   const { app, issuer } = await setup(t)
-  // Expired 58 s ago (the issuer counts whole seconds): inside the 60 s clock skew for another 1-2 s.
-  const token = issuer.token({ expiresIn: -58 })
+  const token = issuer.token({ expiresIn: 0 })
+  const expMs = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000
+  // A second before the skew runs out: verified, and remembered.
+  wall.set(expMs + CLOCK_SKEW_MS - 1000)
   t.equal((await call(app, token)).statusCode, 200, 'accepted (and remembered) while inside the skew')
   t.equal((await call(app, token)).statusCode, 200, 'accepted again')
-  await new Promise((resolve) => setTimeout(resolve, 2100))
+  // A second after it: the remembered verification no longer counts.
+  wall.set(expMs + CLOCK_SKEW_MS + 1000)
   const late = await call(app, token)
   t.equal(late.statusCode, 401, 'refused once past it, although verified before')
   t.equal(late.json().code, 'token_expired')
