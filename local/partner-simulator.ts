@@ -38,6 +38,8 @@ export interface PartnerSimulator {
   url: string
   /** Every webhook received, newest last. */
   received: ReceivedWebhook[]
+  /** Resolves once no partner call is scheduled or in flight: an explicit event to wait on, not a pause. */
+  idle: () => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -94,6 +96,9 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
   const acted = new Set<string>()
   const timers = new Set<NodeJS.Timeout>()
   const calls = new Set<Promise<void>>()
+  const idleWaiters: Array<() => void> = []
+  const busy = (): boolean => timers.size > 0 || calls.size > 0
+  const wakeIdle = (): void => { if (!busy()) for (const resolve of idleWaiters.splice(0)) resolve() }
 
   /** Marks an order packed (warehouse) or delivered (delivery) through our partner API. */
   async function advance (partner: PartnerName, orderId: string): Promise<void> {
@@ -116,7 +121,7 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
   function schedule (partner: PartnerName, orderId: string): void {
     const timer = setTimeout(() => {
       timers.delete(timer)
-      const call = advance(partner, orderId).finally(() => { calls.delete(call) })
+      const call = advance(partner, orderId).finally(() => { calls.delete(call); wakeIdle() })
       calls.add(call)
     }, delay)
     timers.add(timer)
@@ -168,9 +173,11 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
   return {
     url,
     received,
+    idle: async () => { if (busy()) await new Promise<void>((resolve) => idleWaiters.push(resolve)) },
     stop: async () => {
       for (const timer of timers) clearTimeout(timer)
       timers.clear()
+      wakeIdle()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await Promise.all([...calls])

@@ -48,7 +48,8 @@ t.test('verifies signatures, logs each webhook and advances each order once', as
   t.equal(res.status, 200, 'a redelivery is accepted')
   res = await send('/delivery/webhooks', TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, 'OrderPacked', { type: 'OrderPacked', order: { id: 'ord-1' } })
   t.equal(res.status, 200)
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  // Each accepted webhook was answered after its partner call was scheduled: wait until all are done.
+  await sim.idle()
 
   t.same(calls.map((c) => c.url), ['http://api.test/orderpacked/ord-1', 'http://api.test/orderdelivered/ord-1'], 'packed once (the redelivery advanced nothing), then delivered')
   t.equal(calls[0].headers['x-api-key'], 'warehouse-api-key-0123456789', "the warehouse's partner key")
