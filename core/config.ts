@@ -334,7 +334,7 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   AWS_LAMBDA_FUNCTION_NAME: "set by the Lambda runtime (selects JSON logs; the metrics' service dimension)",
   APP_VERSION: 'set by the bundle (scripts/build.ts)',
   npm_package_version: 'set by npm for local runs',
-  LOG_FORMAT: 'JSON is the default in Lambda',
+  LOG_FORMAT: 'runs from source only (pretty at a terminal by default); the API bundle always logs JSON',
   COGNITO_ISSUER: "derived from the region and the pool id; only cognito-local's differs",
   DYNAMODB_ENDPOINT: 'emulators only; refused on deployed stages',
   COGNITO_ENDPOINT: 'emulators only; refused on deployed stages',
