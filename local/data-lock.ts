@@ -6,9 +6,16 @@
 // stack that died without cleaning up (kill -9, a power cut) names a dead pid and is taken over.
 // --in-memory stacks keep nothing on disk, share nothing, and take no lock.
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export const LOCK_FILE = 'running.json'
+
+/** The data folder of `npm start`: LOCAL_DATA_DIR, or `.local-data/` in the repository. */
+export function localDataDir (env: Record<string, string | undefined> = process.env): string {
+  const given = env.LOCAL_DATA_DIR
+  return given !== undefined && given !== '' ? resolve(given) : join(dirname(dirname(fileURLToPath(import.meta.url))), '.local-data')
+}
 
 export interface RunningStack {
   pid: number

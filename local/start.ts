@@ -11,9 +11,8 @@
 // Kept data (.local-data/, or LOCAL_DATA_DIR): the tables, the user pool, and the worker's queues and
 // stream positions, so an order placed just before a crash (even kill -9) still gets its webhook and
 // email after the next start, once. One stack per data folder: local/data-lock.ts.
-import { join, dirname, resolve } from 'node:path'
+import { join } from 'node:path'
 import { mkdirSync, readdirSync, rmSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import { ConfigError, loadConfig } from '../core/config.js'
@@ -28,15 +27,12 @@ import { JavaMissingError } from './emulators/dynamodb.js'
 import { CognitoStoreError } from './emulators/cognito.js'
 import { localWorkerEnv, startLocalWorker } from './worker.js'
 import { DEFAULT_POLL_INTERVAL_MS } from './stream-poller.js'
-import { acquireDataLock, DataFolderLockedError, LOCK_FILE, type DataLock } from './data-lock.js'
+import { acquireDataLock, DataFolderLockedError, localDataDir, LOCK_FILE, type DataLock } from './data-lock.js'
 import { banner, DEFAULT_PORTS } from './banner.js'
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)))
 // The SDK's notice about Node 20 support is for AWS's runtime, not for local runs.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-const LOCAL_DATA_DIR = process.env.LOCAL_DATA_DIR !== undefined && process.env.LOCAL_DATA_DIR !== ''
-  ? resolve(process.env.LOCAL_DATA_DIR)
-  : join(root, '.local-data')
+const LOCAL_DATA_DIR = localDataDir()
 
 const { values: flags } = parseArgs({
   options: {
