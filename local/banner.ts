@@ -30,7 +30,8 @@ export const COMMAND_PORTS: Record<string, PortName[]> = {
 export function command (name: string, args: string, ports: Partial<Record<PortName, number>>): string {
   const needed = COMMAND_PORTS[name]
   if (needed === undefined) throw new Error(`COMMAND_PORTS has no ${name}`)
-  const prefix = needed.filter((p) => ports[p] !== undefined && ports[p] !== DEFAULT_PORTS[p]).map((p) => `${p}=${ports[p]} `).join('')
+  const prefix = needed.filter((p) => ports[p] !== undefined && ports[p] !== DEFAULT_PORTS[p])
+    .map((p) => `${p}=${ports[p]} `).join('')
   return `${prefix}npm run ${name}${args === '' ? '' : ` -- ${args}`}`
 }
 
@@ -65,17 +66,23 @@ export function banner (b: BannerInfo): string {
     `  Replay         ${run('replay', '<orderId>')}`,
     `  Partners       ${b.partnerUrl ?? '(external)'}  webhooks: ${config.webhookUrls.warehouse ?? '-'} , ` +
       `${config.webhookUrls.delivery ?? '-'}${b.partnerUrl === undefined ? '' : `  (received: ${b.partnerUrl}/)`}`,
-    `  Auto-advance   ${b.autoAdvance ? 'on: the simulated partners pack, then deliver, each order' : 'off (npm start -- --auto-advance to turn on)'}`,
+    `  Auto-advance   ${b.autoAdvance
+      ? 'on: the simulated partners pack, then deliver, each order'
+      : 'off (npm start -- --auto-advance to turn on)'}`,
     `  DynamoDB Local ${b.endpoints.dynamodb}`,
     `  cognito-local  ${b.endpoints.cognito}  (pool ${config.cognito.userPoolId}, client ${config.cognito.clientId})`,
-    `  Data           ${b.dataDir === undefined ? 'in memory (gone at exit)' : `${b.dataDir} (npm start -- --reset to wipe)`}`,
+    `  Data           ${b.dataDir === undefined
+      ? 'in memory (gone at exit)'
+      : `${b.dataDir} (npm start -- --reset to wipe)`}`,
     '  Partner API keys (development defaults; set WAREHOUSE_API_KEY / DELIVERY_API_KEY to change):',
     `    warehouse    ${local(config.partnerKeys.warehouse, LOCAL_DEFAULTS.WAREHOUSE_API_KEY)}`,
     `    delivery     ${local(config.partnerKeys.delivery, LOCAL_DEFAULTS.DELIVERY_API_KEY)}`,
-    '  Webhook signing secrets (verify our webhooks with them; set WAREHOUSE_WEBHOOK_SECRET / DELIVERY_WEBHOOK_SECRET to change):',
+    '  Webhook signing secrets (verify our webhooks with them; set WAREHOUSE_WEBHOOK_SECRET /',
+    '  DELIVERY_WEBHOOK_SECRET to change):',
     `    warehouse    ${local(config.webhookKeys.warehouse, LOCAL_DEFAULTS.WAREHOUSE_WEBHOOK_SECRET)}`,
     `    delivery     ${local(config.webhookKeys.delivery, LOCAL_DEFAULTS.DELIVERY_WEBHOOK_SECRET)}`,
-    '  Become an admin (catalog writes, every order): sign up and confirm (POST /signup, /signup/confirm), then in another terminal',
+    '  Become an admin (catalog writes, every order): sign up and confirm (POST /signup, /signup/confirm),',
+    '  then in another terminal',
     `    ${run('admin', '<your email>')}   and sign in again (POST /signin)`,
     `  Import a catalog  ${run('import', '<file.jsonl> --email <admin email>')}   (README, "Catalog")`,
     'Press Ctrl-C to stop everything.',

@@ -14,7 +14,8 @@ export const LOCK_FILE = 'running.json'
 /** The data folder of `npm start`: LOCAL_DATA_DIR, or `.local-data/` in the repository. */
 export function localDataDir (env: Record<string, string | undefined> = process.env): string {
   const given = env.LOCAL_DATA_DIR
-  return given !== undefined && given !== '' ? resolve(given) : join(dirname(dirname(fileURLToPath(import.meta.url))), '.local-data')
+  if (given !== undefined && given !== '') return resolve(given)
+  return join(dirname(dirname(fileURLToPath(import.meta.url))), '.local-data')
 }
 
 export interface RunningStack {
@@ -30,8 +31,9 @@ export interface RunningStack {
 export class DataFolderLockedError extends Error {
   constructor (readonly dir: string, readonly holder: RunningStack) {
     const ports = Object.entries(holder.ports).map(([name, port]) => `${name} ${port}`).join(', ')
-    super(`Another npm start (pid ${holder.pid}, since ${holder.startedAt}; ports: ${ports}) is using the data folder ` +
-      `${dir}.\nTwo stacks on one folder would share its tables, user pool, queues and stream. Stop that one ` +
+    super(`Another npm start (pid ${holder.pid}, since ${holder.startedAt}; ports: ${ports}) is using ` +
+      `the data folder ${dir}.\nTwo stacks on one folder would share its tables, user pool, queues and stream. ` +
+      'Stop that one ' +
       `(Ctrl-C in its terminal, or kill ${holder.pid}), or start this one with its own folder ` +
       '(LOCAL_DATA_DIR=<another folder>) or with --in-memory.')
     this.name = 'DataFolderLockedError'

@@ -164,10 +164,16 @@ async function main (): Promise<void> {
   }
   // What start:cli reads to reach this stack: endpoints and ids, no secrets.
   lock?.update({
-    endpoints: { api, ...stack.endpoints, eventBus: worker.eventBusUrl, ...(worker.partnerUrl === undefined ? {} : { partners: worker.partnerUrl }) },
+    endpoints: {
+      api,
+      ...stack.endpoints,
+      eventBus: worker.eventBusUrl,
+      ...(worker.partnerUrl === undefined ? {} : { partners: worker.partnerUrl })
+    },
     env: { ...stack.env, ...workerEnv }
   })
-  const deadLetters = worker.queues.list.filter((q) => !q.def.redrive && q.messages.size > 0).map((q) => `${q.def.name} ${q.messages.size}`)
+  const deadLetters = worker.queues.list.filter((q) => !q.def.redrive && q.messages.size > 0)
+    .map((q) => `${q.def.name} ${q.messages.size}`)
   console.log(banner({
     config,
     readySeconds: (Date.now() - started) / 1000,

@@ -11,7 +11,8 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import { startChild, waitUntilReady, type Child } from './process.js'
 
 export const MIN_JAVA = 17
-const INSTALL_JAVA = 'Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jre-headless`; macOS: `brew install openjdk@17`'
+const INSTALL_JAVA = 'Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jre-headless`; ' +
+  'macOS: `brew install openjdk@17`'
 
 /** `java` is missing from the PATH, or older than DynamoDB Local needs. */
 export class JavaMissingError extends Error {
@@ -43,7 +44,8 @@ export function checkJava (run = (): { error?: Error; output: string } => {
   if (error !== undefined) throw new JavaMissingError()
   const major = javaMajorVersion(output)
   if (major === undefined || major < MIN_JAVA) {
-    throw new JavaMissingError(major === undefined ? `one whose version could not be read (${output.split('\n')[0] ?? ''})` : `Java ${major}`)
+    const unread = `one whose version could not be read (${output.split('\n')[0] ?? ''})`
+    throw new JavaMissingError(major === undefined ? unread : `Java ${major}`)
   }
 }
 

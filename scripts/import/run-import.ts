@@ -88,7 +88,9 @@ function describeProblem (status: number, body: unknown, allErrors: string[] = [
   const code = typeof p.code === 'string' ? p.code : undefined
   const given = Array.isArray(p.errors) ? p.errors.map((e) => `${String(e.path)} ${String(e.message)}`) : []
   // The API's own words for the field it named, then the others the schema finds.
-  const errors = allErrors.length > given.length ? [...given, ...allErrors.filter((e) => !given.some((g) => g.split(' ')[0] === e.split(' ')[0]))] : given
+  const field = (e: string): string => e.split(' ')[0] ?? ''
+  const others = allErrors.filter((e) => !given.some((g) => field(g) === field(e)))
+  const errors = allErrors.length > given.length ? [...given, ...others] : given
   const detail = errors.length > 1 ? errors.join('; ') : typeof p.detail === 'string' ? p.detail : 'refused'
   return { code, reason: `${status}${code === undefined ? '' : ` ${code}`}: ${detail}` }
 }

@@ -10,7 +10,8 @@ import { startTestIssuer } from '../helpers/tokens.js'
 import { itemErrors, runImport } from '../../scripts/import/run-import.js'
 
 const item = (id: string, over: Record<string, unknown> = {}): Record<string, unknown> => ({
-  id, category: 'imported', type: 'cable', brand: 'Importco', title: `Cable ${id}`, description: 'No colours to choose', price: 900, currency: 'EUR', ...over
+  id, category: 'imported', type: 'cable', brand: 'Importco', title: `Cable ${id}`, description: 'No colours to choose',
+  price: 900, currency: 'EUR', ...over
 })
 
 t.test('an item without colours is imported; a refused line reports all its errors', async (t) => {
@@ -28,7 +29,9 @@ t.test('an item without colours is imported; a refused line reports all its erro
   writeFileSync(file, [
     item('plain-cable'),
     item('three-mistakes', { price: -5, currency: 'euro', colour: 'red' }),
-    item('two-colours', { colorPreference: [{ colorCode: '#000', displayValue: 'Black' }, { colorCode: '#000', displayValue: 'Noir' }] })
+    item('two-colours', {
+      colorPreference: [{ colorCode: '#000', displayValue: 'Black' }, { colorCode: '#000', displayValue: 'Noir' }]
+    })
   ].map((i) => JSON.stringify(i)).join('\n'))
   const summary = await runImport({ file, apiUrl, auth: { token: async () => token } })
   t.equal(summary.created, 1, 'the item without colours went in')
@@ -38,7 +41,9 @@ t.test('an item without colours is imported; a refused line reports all its erro
 
   const reason = (line: number): string => summary.refused.find((r) => r.line === line)?.reason ?? ''
   t.match(reason(2), /^400 validation_failed: /)
-  for (const field of ['body.price', 'body.currency', 'body.colour']) t.ok(reason(2).includes(field), `line 2 names ${field}: ${reason(2)}`)
+  for (const field of ['body.price', 'body.currency', 'body.colour']) {
+    t.ok(reason(2).includes(field), `line 2 names ${field}: ${reason(2)}`)
+  }
   t.match(reason(3), /^400 validation_failed: .*repeats colour code/)
 
   const body = Object.fromEntries(Object.entries(item('fine', { colorPreference: [] })).filter(([k]) => k !== 'id'))

@@ -19,7 +19,8 @@ const NAMES = ['PORT', 'DYNAMODB_PORT', 'COGNITO_PORT', 'SES_PORT', 'EVENTBUS_PO
 interface Run { child: ChildProcess; output: () => string; exited: Promise<number | null> }
 
 function start (env: Record<string, string>, args: string[] = []): Run {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/_PORT$|^PORT$|_ENDPOINT$|^USER_POOL|^STAGE$|^LOG_/.test(k)))
+  const theirs = /_PORT$|^PORT$|_ENDPOINT$|^USER_POOL|^STAGE$|^LOG_/
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !theirs.test(k)))
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
     cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -49,27 +50,33 @@ const LOOPBACK = new Set(['0100007F', '0000000000000000FFFF00000100007F'])
 t.test('one stack per data folder, loopback only, and a banner to copy from', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'local-start-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const ports = Object.fromEntries(await Promise.all(NAMES.map(async (n) => [n, await reservePort(n)] as const))) as Record<typeof NAMES[number], number>
+  const picked = await Promise.all(NAMES.map(async (n) => [n, await reservePort(n)] as const))
+  const ports = Object.fromEntries(picked) as Record<typeof NAMES[number], number>
   const env = { ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), LOCAL_DATA_DIR: dir }
 
   // A lock left by a stack that died (kill -9): its pid is gone.
   const dead = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
   await new Promise((resolve) => dead.once('exit', resolve))
-  writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: dead.pid, startedAt: '2026-01-01T00:00:00Z', ports: { PORT: 1 } }))
+  const stale = { pid: dead.pid, startedAt: '2026-01-01T00:00:00Z', ports: { PORT: 1 } }
+  writeFileSync(join(dir, LOCK_FILE), JSON.stringify(stale))
 
   const first = start(env, ['--no-seed'])
   t.teardown(() => { first.child.kill('SIGKILL') })
-  await until('the banner', () => (first.output().includes('Press Ctrl-C') ? true : first.child.exitCode !== null ? false : undefined), 120_000, 250)
+  const ready = (): boolean | undefined =>
+    first.output().includes('Press Ctrl-C') ? true : first.child.exitCode !== null ? false : undefined
+  await until('the banner', ready, 120_000, 250)
   const banner = first.output()
   t.ok(banner.includes('serverless-commerce is running'), `started over the dead stack's lock:\n${banner}`)
   const running = JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as RunningStack
   t.equal(running.pid, first.child.pid, 'the lock is the new stack\'s')
   t.equal(running.ports.EVENTBUS_PORT, ports.EVENTBUS_PORT)
-  t.match(running.env, { USER_POOL_ID: /.+/, USER_POOL_CLIENT_ID: /.+/, DYNAMODB_ENDPOINT: `http://127.0.0.1:${ports.DYNAMODB_PORT}` },
+  const dynamodb = `http://127.0.0.1:${ports.DYNAMODB_PORT}`
+  t.match(running.env, { USER_POOL_ID: /.+/, USER_POOL_CLIENT_ID: /.+/, DYNAMODB_ENDPOINT: dynamodb },
     'with the endpoints and ids other commands need')
 
-  t.match(banner, `EVENTBUS_PORT=${ports.EVENTBUS_PORT} DYNAMODB_PORT=${ports.DYNAMODB_PORT} npm run redrive -- events`)
-  t.match(banner, `EVENTBUS_PORT=${ports.EVENTBUS_PORT} DYNAMODB_PORT=${ports.DYNAMODB_PORT} npm run replay -- <orderId>`)
+  const opsPorts = `EVENTBUS_PORT=${ports.EVENTBUS_PORT} DYNAMODB_PORT=${ports.DYNAMODB_PORT}`
+  t.match(banner, `${opsPorts} npm run redrive -- events`)
+  t.match(banner, `${opsPorts} npm run replay -- <orderId>`)
   t.match(banner, `COGNITO_PORT=${ports.COGNITO_PORT} npm run admin -- <your email>`)
   t.match(banner, `PORT=${ports.PORT} npm run import -- <file.jsonl>`)
   for (const line of banner.split('\n').filter((l) => l.includes('npm run '))) {
@@ -89,10 +96,12 @@ t.test('one stack per data folder, loopback only, and a banner to copy from', as
   const second = start({ ...Object.fromEntries(otherPorts), LOCAL_DATA_DIR: dir })
   t.teardown(() => { second.child.kill('SIGKILL') })
   t.equal(await second.exited, 1, 'the second start fails')
-  t.match(second.output(), new RegExp(`pid ${first.child.pid}\\b.*PORT ${ports.PORT}, DYNAMODB_PORT ${ports.DYNAMODB_PORT}`),
+  const holder = new RegExp(`pid ${first.child.pid}\\b.*PORT ${ports.PORT}, DYNAMODB_PORT ${ports.DYNAMODB_PORT}`)
+  t.match(second.output(), holder,
     'naming the running stack\'s pid and ports')
   t.notMatch(second.output(), /starting DynamoDB Local/, 'having started nothing')
-  t.equal((JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as RunningStack).pid, first.child.pid, 'and leaving the lock alone')
+  const lockPid = (JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as RunningStack).pid
+  t.equal(lockPid, first.child.pid, 'and leaving the lock alone')
 
   first.child.kill('SIGINT')
   t.equal(await first.exited, 0, 'Ctrl-C stops the stack')
@@ -102,9 +111,9 @@ t.test('one stack per data folder, loopback only, and a banner to copy from', as
 t.test('a start that fails after taking the lock releases it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'local-start-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const busy = await new Promise<import('node:net').Server>((resolve) => {
-    void import('node:net').then(({ createServer }) => { const s = createServer(); s.listen(0, '127.0.0.1', () => resolve(s)) })
-  })
+  const { createServer } = await import('node:net')
+  const busy = createServer()
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => resolve()))
   t.teardown(() => { busy.close() })
   const port = (busy.address() as import('node:net').AddressInfo).port
   const others = await Promise.all(NAMES.slice(1).map(async (n) => [n, String(await reservePort(n))] as const))
@@ -118,7 +127,8 @@ t.test('--reset says what it wipes before it wipes it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'local-start-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   writeFileSync(join(dir, 'kept.txt'), 'old data')
-  const ports = Object.fromEntries(await Promise.all(NAMES.map(async (n) => [n, String(await reservePort(n))] as const)))
+  const picked = await Promise.all(NAMES.map(async (n) => [n, String(await reservePort(n))] as const))
+  const ports = Object.fromEntries(picked)
   const { createServer } = await import('node:net')
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(Number(ports.DYNAMODB_PORT), '127.0.0.1', () => resolve()))
@@ -127,7 +137,8 @@ t.test('--reset says what it wipes before it wipes it', async (t) => {
   const run = start({ ...ports, LOCAL_DATA_DIR: dir }, ['--reset'])
   t.equal(await run.exited, 1)
   const said = run.output()
-  t.match(said, new RegExp(`--reset: wiping ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(the tables, the user pool`))
+  const escaped = dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+  t.match(said, new RegExp(`--reset: wiping ${escaped} \\(the tables, the user pool`))
   t.ok(said.indexOf('--reset: wiping') < said.indexOf(`Port ${ports.DYNAMODB_PORT}`), 'said before going on')
   t.notOk(existsSync(join(dir, 'kept.txt')), 'and wiped')
 })

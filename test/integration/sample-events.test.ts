@@ -13,20 +13,27 @@ import { runLambdaProbe } from '../helpers/lambda-process.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 
 type Check = (answer: any, t: Test) => void
-const json = (answer: any): any => JSON.parse(answer.isBase64Encoded === true ? Buffer.from(answer.body, 'base64').toString() : answer.body)
+const json = (answer: any): any =>
+  JSON.parse(answer.isBase64Encoded === true ? Buffer.from(answer.body, 'base64').toString() : answer.body)
 
 // What each sample must answer; a new file in events/ without a check here fails the test.
 const API_CHECKS: Record<string, Check> = {
   'http-get-health.json': (a, t) => { t.equal(a.statusCode, 200); t.equal(json(a).status, 'ok') },
   'rest-get-health.json': (a, t) => { t.equal(a.statusCode, 200); t.equal(json(a).status, 'ok') },
-  'http-get-item.json': (a, t) => { t.equal(a.statusCode, 200); t.match(json(a), { id: 'phone-apple-iphone-15', category: 'phone' }) },
+  'http-get-item.json': (a, t) => {
+    t.equal(a.statusCode, 200)
+    t.match(json(a), { id: 'phone-apple-iphone-15', category: 'phone' })
+  },
   'http-get-items.json': (a, t) => {
     t.equal(a.statusCode, 200)
     const { items } = json(a) as { items: Array<{ category: string }> }
     t.ok(items.length > 0, `a page of the seeded catalog (${items.length} items)`)
     t.ok(items.every((i) => i.category === 'phone'), 'of the asked category')
   },
-  'http-get-openapi.json': (a, t) => { t.equal(a.statusCode, 200); t.ok(Object.keys(json(a).paths).length > 5, 'the document') }
+  'http-get-openapi.json': (a, t) => {
+    t.equal(a.statusCode, 200)
+    t.ok(Object.keys(json(a).paths).length > 5, 'the document')
+  }
 }
 const handled: Check = (a, t) => { t.same(a?.batchItemFailures ?? [], [], 'handled, nothing to retry') }
 const WORKER_CHECKS: Record<string, Check> = {
@@ -53,7 +60,8 @@ t.test('every sample event gets a useful answer from the built bundles, which lo
   t.teardown(() => ddb.destroy())
   await seedCatalog(ddb, { items: tables.ITEMS_TABLE, catalogIndex: tables.CATALOG_INDEX_TABLE })
   const { startLocalMessaging } = await import('../../local/messaging.js')
-  const bus = await startLocalMessaging({ busName: 'samples-bus', region: 'us-east-1', log: { debug () {}, info () {}, warn () {}, error () {} } })
+  const quiet = { debug () {}, info () {}, warn () {}, error () {} }
+  const bus = await startLocalMessaging({ busName: 'samples-bus', region: 'us-east-1', log: quiet })
   t.teardown(() => bus.stop())
   // No AWS_LAMBDA_FUNCTION_NAME and no LOG_FORMAT: a bundle run by hand or by `sam local`.
   const env = {
@@ -63,7 +71,8 @@ t.test('every sample event gets a useful answer from the built bundles, which lo
   const sample = async (f: string): Promise<unknown> => JSON.parse(await readFile(join(ROOT, 'events', f), 'utf8'))
   for (const [name, checks] of [['api', API_CHECKS], ['worker', WORKER_CHECKS]] as const) {
     const names = Object.keys(checks)
-    const run = await runLambdaProbe(process.execPath, bundlePath(name, dist), await Promise.all(names.map(sample)), env, dist)
+    const events = await Promise.all(names.map(sample))
+    const run = await runLambdaProbe(process.execPath, bundlePath(name, dist), events, env, dist)
     names.forEach((file, i) => {
       const result = run.results[i]
       t.test(`${name}: events/${file}`, async (t) => {
@@ -72,7 +81,9 @@ t.test('every sample event gets a useful answer from the built bundles, which lo
       })
     })
     t.ok(run.logs.length > 0, `the ${name} bundle logged JSON lines`)
-    const errors = run.logs.filter((l) => (typeof l.level === 'number' ? l.level >= 50 : /ERROR|CRITICAL/.test(String(l.level))))
+    const isError = (l: Record<string, any>): boolean =>
+      typeof l.level === 'number' ? l.level >= 50 : /ERROR|CRITICAL/.test(String(l.level))
+    const errors = run.logs.filter(isError)
     t.same(errors.map((l) => l.msg ?? l.message), [], `no error logged (${name})`)
     t.same(run.rawLines.filter((l) => !l.startsWith('{')), [], `and nothing else (${name})`)
   }

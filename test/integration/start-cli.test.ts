@@ -15,9 +15,12 @@ import { until } from '../helpers/until.js'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 function startCli (env: Record<string, string>) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/_ENDPOINT$|^USER_POOL|^STAGE$|^LOG_|PORT$|_TABLE$/.test(k)))
+  const theirs = /_ENDPOINT$|^USER_POOL|^STAGE$|^LOG_|PORT$|_TABLE$/
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !theirs.test(k)))
   // Its own process group, so the test stops npm, the shell and fastify-cli's node together.
-  const child = spawn('npm', ['run', 'start:cli'], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn('npm', ['run', 'start:cli'], {
+    cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true
+  })
   let out = ''
   child.stdout?.on('data', (c: Buffer) => { out += c.toString() })
   child.stderr?.on('data', (c: Buffer) => { out += c.toString() })
@@ -45,7 +48,8 @@ t.test('with the running stack\'s ids read from its data folder, on 127.0.0.1, w
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const tables = await createTables(t)
   // What npm start writes once it is up (this process standing in for it: a live pid).
-  writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), ports: {}, env: stackEnv() }))
+  const running = { pid: process.pid, startedAt: new Date().toISOString(), ports: {}, env: stackEnv() }
+  writeFileSync(join(dir, LOCK_FILE), JSON.stringify(running))
   const port = await reservePort('cli')
   const run = startCli({ ...tables, LOCAL_DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'info' })
   t.teardown(run.stop)
@@ -56,12 +60,14 @@ t.test('with the running stack\'s ids read from its data folder, on 127.0.0.1, w
   }, 60_000, 250)
   t.equal(health.status, 200, 'healthy: it reached the stack\'s DynamoDB and Cognito')
   t.match(health.headers.get('x-request-id'), /^[0-9a-f]{8}-[0-9a-f]{4}-/, 'our request ids (UUIDs), not req-1')
-  t.ok(listeners(port).length > 0 && listeners(port).every((a) => a === '0100007F' || a === '0000000000000000FFFF00000100007F'),
+  const loopback = (a: string): boolean => a === '0100007F' || a === '0000000000000000FFFF00000100007F'
+  t.ok(listeners(port).length > 0 && listeners(port).every(loopback),
     `listening on 127.0.0.1 only (${listeners(port).join(', ')})`)
   const nowhere = await fetch(`${url}/nowhere`)
   t.equal(nowhere.status, 404)
   t.equal((await nowhere.json() as { code: string }).code, 'route_not_found', 'our problem answers')
   const id = nowhere.headers.get('x-request-id') ?? '?'
   await until('the access line', () => (run.output().includes(id) ? true : undefined), 10_000)
-  t.match(run.output(), new RegExp(`GET /nowhere 404 [\\d.]+ ms \\[${id}\\]`), 'one line per request, as npm start logs it')
+  const line = new RegExp(`GET /nowhere 404 [\\d.]+ ms \\[${id}\\]`)
+  t.match(run.output(), line, 'one line per request, as npm start logs it')
 })

@@ -56,17 +56,21 @@ t.test('a lock left by a dead process is taken over', async (t) => {
 })
 
 t.test('every printed command carries the ports its script reads', async (t) => {
-  const ports = { PORT: 4510, DYNAMODB_PORT: 4511, COGNITO_PORT: 4512, SES_PORT: 4513, EVENTBUS_PORT: 4514, PARTNER_PORT: 4515 }
+  const ports = {
+    PORT: 4510, DYNAMODB_PORT: 4511, COGNITO_PORT: 4512, SES_PORT: 4513, EVENTBUS_PORT: 4514, PARTNER_PORT: 4515
+  }
   t.equal(command('redrive', 'events', ports), 'EVENTBUS_PORT=4514 DYNAMODB_PORT=4511 npm run redrive -- events')
   t.equal(command('admin', 'a@example.com', DEFAULT_PORTS), 'npm run admin -- a@example.com', 'defaults need no prefix')
-  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  const scripts = pkg.scripts
   for (const [name, needed] of Object.entries(COMMAND_PORTS)) {
     t.ok(name in scripts, `npm run ${name} exists`)
     // The script's own code, and the functions it imports from scripts/ (one level down).
     const file = /scripts\/[\w./-]+\.ts/.exec(scripts[name] ?? '')?.[0]
     if (file === undefined) continue
     const source = readFileSync(join(ROOT, file), 'utf8')
-    const imported = [...source.matchAll(/import \{([^}]+)\} from '\.\/([\w./-]+)\.js'/g)].flatMap(([, names, module]) => {
+    const imports = [...source.matchAll(/import \{([^}]+)\} from '\.\/([\w./-]+)\.js'/g)]
+    const imported = imports.flatMap(([, names, module]) => {
       const code = readFileSync(join(ROOT, 'scripts', `${module as string}.ts`), 'utf8')
       // A function's body, with the bodies of the module's functions it calls.
       const body = (fn: string, seen: Set<string>): string => {
@@ -104,9 +108,11 @@ t.test('DynamoDB Local\'s loopback launcher is its source, compiled for Java 17'
   const jar = join(lib, readdirSync(lib).find((n) => n.startsWith('dynamodb_local_')) as string)
   const out = mkdtempSync(join(tmpdir(), 'loopback-'))
   t.teardown(() => rmSync(out, { recursive: true, force: true }))
-  const javac = spawnSync('javac', ['--release', '17', '-cp', `${join(jar, 'DynamoDBLocal.jar')}:${join(jar, 'DynamoDBLocal_lib', '*')}`,
+  const classpath = `${join(jar, 'DynamoDBLocal.jar')}:${join(jar, 'DynamoDBLocal_lib', '*')}`
+  const javac = spawnSync('javac', ['--release', '17', '-cp', classpath,
     '-d', out, join(dir, 'DynamoDbLoopback.java')], { encoding: 'utf8' })
-  t.equal(javac.status, 0, `javac (a JDK, as on the project's machines) compiles it${javac.stderr === '' ? '' : `: ${javac.stderr}`}`)
+  const said = javac.stderr === '' ? '' : `: ${javac.stderr}`
+  t.equal(javac.status, 0, `javac (a JDK, as on the project's machines) compiles it${said}`)
   t.ok(shipped.equals(readFileSync(join(out, 'DynamoDbLoopback.class'))),
     'the shipped class is the source compiled (javac --release 17 -cp <jar> -d local/emulators/java <source>)')
 })

@@ -29,7 +29,10 @@ async function run (env: Record<string, string>): Promise<string> {
   return await new Promise((resolve, reject) => {
     execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT], {
       cwd: ROOT, env: { PATH: process.env.PATH ?? '', APP_ENV: JSON.stringify(env) }, timeout: 60_000
-    }, (err, stdout, stderr) => { if (err !== null) reject(new Error(`${err.message}\n${stderr}`)); else resolve(stdout) })
+    }, (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`${err.message}\n${stderr}`))
+      else resolve(stdout)
+    })
   })
 }
 
@@ -37,8 +40,10 @@ t.test('locally, one line per request and no metric lines', async (t) => {
   const out = await run({ ...BASE_TEST_ENV, STAGE: 'local', LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' })
   const lines = out.split('\n').filter((l) => l.trim() !== '')
   const id = '\\[[0-9a-f-]{36}\\]'
-  t.equal(lines.filter((l) => new RegExp(`INFO.*: GET /nowhere 404 \\d+\\.\\d ms ${id}$`).test(l)).length, 1, `one line for GET /nowhere:\n${out}`)
-  t.equal(lines.filter((l) => new RegExp(`INFO.*: GET /openapi.json 200 \\d+\\.\\d ms ${id}$`).test(l)).length, 1, 'one for GET /openapi.json')
+  const count = (request: string): number =>
+    lines.filter((l) => new RegExp(`INFO.*: ${request} \\d+\\.\\d ms ${id}$`).test(l)).length
+  t.equal(count('GET /nowhere 404'), 1, `one line for GET /nowhere:\n${out}`)
+  t.equal(count('GET /openapi.json 200'), 1, 'one for GET /openapi.json')
   t.same(lines.filter((l) => /^\s/.test(l)), [], 'no indented blocks')
   t.notOk(out.includes('"_aws"'), 'no metric (EMF) lines')
 })
@@ -63,7 +68,8 @@ t.test('the partner simulator\'s page lists the webhooks received, escaped', asy
   t.match(page.headers.get('content-type'), /^text\/html/)
   t.match(await page.text(), /Webhooks received \(0\)/)
 
-  const body = JSON.stringify({ type: 'OrderPlaced', order: { id: 'ord-<script>alert(1)</script>', status: 'placed', lines: [] } })
+  const order = { id: 'ord-<script>alert(1)</script>', status: 'placed', lines: [] }
+  const body = JSON.stringify({ type: 'OrderPlaced', order })
   const res = await fetch(`${sim.url}/warehouse/webhooks`, {
     method: 'POST',
     headers: {
