@@ -64,18 +64,34 @@ export const REDACT_PATHS = [
  * ("incoming request", then "request completed"): half the log volume (CloudWatch bills per byte)
  * and half the per-request logging work. With `accessLog` off (the deployed API: API Gateway's
  * access log has that line) only a request whose response failed is logged here. Fastify's other
- * log lines are unchanged.
+ * log lines are unchanged. At a terminal (pretty logs) the line is the message itself:
+ * `GET /items 200 3.1 ms [<request id>]`, the id being the correlation id the worker's lines carry.
  */
 class AccessLog extends LogController {
-  constructor (private readonly everyRequest: boolean) { super() }
+  constructor (private readonly everyRequest: boolean, private readonly pretty = false) { super() }
 
   override incomingRequest (): void {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return
+    if (this.pretty) {
+      const line = `${request.method} ${request.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)} ms`
+      if (error) reply.log.error({ err: error }, line)
+      else if (this.everyRequest) reply.log.info(line)
+      return
+    }
     if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
     else if (this.everyRequest) reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
   }
+}
+
+// One line per log entry at a terminal: time, level, message, the request id in brackets, and any
+// other fields inline (an error's stack still spans lines).
+const PRETTY_OPTIONS = {
+  translateTime: 'HH:MM:ss.l',
+  ignore: 'pid,hostname,reqId',
+  singleLine: true,
+  messageFormat: '{msg}{if reqId} [{reqId}]{end}'
 }
 
 export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServerOptions {
@@ -89,7 +105,7 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
           // container), and CloudWatch bills per byte.
           base: null,
           redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-          ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
+          ...(config.logPretty ? { transport: { target: 'pino-pretty', options: PRETTY_OPTIONS } } : {})
         },
     // Behind API Gateway its request id (x-request-id, which app/lambda.ts keeps for it: see
     // gateway-request-id.ts); elsewhere one we make. Never the caller's: that one is logged apart.
@@ -101,7 +117,7 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
         }
       : () => randomUUID(),
     bodyLimit: 256 * 1024,
-    logController: new AccessLog(config.accessLog),
+    logController: new AccessLog(config.accessLog, config.logPretty),
     // Each request's child logger is made when it first writes a line (see lazy-child-logger.ts).
     ...(logging ? { childLoggerFactory: lazyChildLoggerFactory } : {}),
     // Validators and serializers compiled on first use, not all at init (see lazy-compilers.ts).

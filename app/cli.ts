@@ -1,5 +1,6 @@
-// For developers who use fastify-cli: `NODE_OPTIONS=--import=tsx fastify start app/cli.ts`.
-// It loads the same app plugin with the configuration read from the environment.
+// For developers who use fastify-cli: `NODE_OPTIONS=--import=tsx fastify start -o app/cli.ts`
+// (-o: with our server options). It loads the same app plugin with the configuration read from the
+// environment; `npm run start:cli` (local/cli.ts) reads it from the running local stack instead.
 import type { FastifyInstance } from 'fastify'
 import { loadConfig } from '../core/config.js'
 import { appPlugin, serverOptions } from './app.js'

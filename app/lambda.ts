@@ -24,7 +24,9 @@ installSourceMappedStacks()
 const here = dirname(fileURLToPath(import.meta.url))
 const prebuilt = join(here, PREBUILT_OPENAPI_FILE)
 const compiledSchemas = loadCompiledSchemas(join(here, COMPILED_DIR))
-const config = loadConfig()
+// JSON logs always, whatever LOG_FORMAT or AWS_LAMBDA_FUNCTION_NAME say: CloudWatch parses them, and
+// pino-pretty is not in the bundle (a bundle run outside Lambda, by sam local or a test, logs the same).
+const config = { ...loadConfig(), logPretty: false }
 const tracing = config.tracing ? await loadTracing(serviceName(config.functionName, 'api')) : undefined
 const app = buildApp(config, {
   ...(existsSync(prebuilt) ? { openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown> } : {}),

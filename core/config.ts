@@ -27,6 +27,8 @@ export interface Config {
   tracing: boolean
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   logPretty: boolean
+  /** Metric lines (EMF) on stdout: on by default, off locally (STAGE=local) unless METRICS=on. */
+  metrics: boolean
   /** suppressions: addresses that bounced or complained, sent no more order mail (the worker's). */
   /** catalogIndex: the items' search tokens and category counters (docs/ARCHITECTURE.md, "Catalog index"). */
   tables: { items: string; orders: string; idempotency: string; suppressions: string; catalogIndex: string; rateLimits: string }
@@ -246,6 +248,8 @@ export function loadConfig (env: Env = process.env): Config {
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     // Pretty logs for people at a terminal; JSON in Lambda, where CloudWatch parses it.
     logPretty: (read('LOG_FORMAT') ?? (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined ? 'json' : 'pretty')) === 'pretty',
+    // CloudWatch makes metrics of these lines; at a local terminal they only drown the logs.
+    metrics: oneOf('METRICS', ['on', 'off'] as const, stage === 'local' ? 'off' : 'on') === 'on',
     tables: {
       items: read('ITEMS_TABLE') ?? 'items',
       orders: read('ORDERS_TABLE') ?? 'orders',
@@ -334,7 +338,8 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   AWS_LAMBDA_FUNCTION_NAME: "set by the Lambda runtime (selects JSON logs; the metrics' service dimension)",
   APP_VERSION: 'set by the bundle (scripts/build.ts)',
   npm_package_version: 'set by npm for local runs',
-  LOG_FORMAT: 'JSON is the default in Lambda',
+  METRICS: 'on by default; off for STAGE=local (npm start), where nothing reads the metric lines',
+  LOG_FORMAT: 'runs from source only (pretty at a terminal by default); the API bundle always logs JSON',
   COGNITO_ISSUER: "derived from the region and the pool id; only cognito-local's differs",
   DYNAMODB_ENDPOINT: 'emulators only; refused on deployed stages',
   COGNITO_ENDPOINT: 'emulators only; refused on deployed stages',

@@ -3,7 +3,8 @@
 // signatures (401 when wrong, as a real partner should), logging one line each, and with
 // autoAdvance playing the partners' part: after the warehouse hears of a placed order it marks it
 // packed through our API, and after the delivery service hears of a packed one it marks it
-// delivered, each after a short delay, so the whole lifecycle plays out by itself.
+// delivered, each after a short delay, so the whole lifecycle plays out by itself. Its page at `/`
+// lists the webhooks received, newest first.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { listen } from './emulators/process.js'
 import type { Config, PartnerName, SecretSource } from '../core/config.js'
@@ -78,6 +79,36 @@ const reply = (res: ServerResponse, status: number, body: unknown): void => {
   res.end(JSON.stringify(body))
 }
 
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string)
+
+const PAGE_STYLE = 'body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}' +
+  'td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}pre{margin:0}'
+const COLUMNS = ['partner', 'event', 'order', 'event id', 'correlation id', 'signature', '']
+
+/** The page at `/`: every webhook received, newest first, each field escaped (bodies are anyone's). */
+export function receivedPage (received: ReceivedWebhook[], paths: string[]): string {
+  const rows = [...received].reverse().map((w) => {
+    const order = (w.body as { order?: { id?: unknown } } | undefined)?.order?.id
+    const cells = [w.partner, w.eventType ?? '-', typeof order === 'string' ? order : '-', w.eventId ?? '-',
+      w.correlationId ?? '-', w.signatureOk ? 'ok' : 'refused (401)']
+    const body = escapeHtml(JSON.stringify(w.body, null, 2) ?? '(not JSON)')
+    return `<tr>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}` +
+      `<td><details><summary>body</summary><pre>${body}</pre></details></td></tr>`
+  })
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8"><title>Partner simulator: webhooks received</title>',
+    `<style>${PAGE_STYLE}</style></head><body>`,
+    `<h1>Webhooks received (${received.length})</h1>`,
+    `<p>On ${paths.map((p) => `<code>${escapeHtml(p)}</code>`).join(' and ')}; newest first. Reload to update.</p>`,
+    `<table><thead><tr>${COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr></thead>`,
+    `<tbody>${rows.join('\n') || `<tr><td colspan="${COLUMNS.length}">none yet</td></tr>`}</tbody>`,
+    '</table></body></html>',
+    ''
+  ].join('\n')
+}
+
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name]
   return Array.isArray(v) ? v[0] : v
@@ -128,7 +159,16 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
   }
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const partner = paths.get(new URL(req.url ?? '/', 'http://local').pathname)
+    const pathname = new URL(req.url ?? '/', 'http://local').pathname
+    if (pathname === '/' && req.method === 'GET') {
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'"
+      })
+      res.end(receivedPage(received, [...paths.keys()]))
+      return
+    }
+    const partner = paths.get(pathname)
     if (partner === undefined) return reply(res, 404, { error: 'not_found', detail: `webhooks arrive on ${[...paths.keys()].join(' and ')}` })
     if (req.method !== 'POST') return reply(res, 405, { error: 'method_not_allowed' })
     const raw = await readBody(req)

@@ -5,17 +5,17 @@
 // Flags: --in-memory (keep no data), --reset (drop the kept data first), --no-seed, --auto-advance
 // (the partner simulator marks orders packed, then delivered).
 // Ports: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), COGNITO_PORT (9229), EVENTBUS_PORT
-// (8010, the local EventBridge and SQS), PARTNER_PORT (8011, the partner simulator).
+// (8010, the local EventBridge and SQS), PARTNER_PORT (8011, the partner simulator). Every emulator
+// listens on 127.0.0.1 only. LOCAL_DATA_DIR: another data folder (a second stack of one clone).
 // STREAM_POLL_INTERVAL_MS (250): how often the local stream poller reads a quiet stream.
-// Kept data (.local-data/): the tables, the user pool, and the worker's queues and stream positions,
-// so an order placed just before a crash (even kill -9) still gets its webhook and email after the
-// next start, once.
-import { join, dirname } from 'node:path'
-import { rmSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+// Kept data (.local-data/, or LOCAL_DATA_DIR): the tables, the user pool, and the worker's queues and
+// stream positions, so an order placed just before a crash (even kill -9) still gets its webhook and
+// email after the next start, once. One stack per data folder: local/data-lock.ts.
+import { join } from 'node:path'
+import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
-import { ConfigError, loadConfig, LOCAL_DEFAULTS } from '../core/config.js'
+import { ConfigError, loadConfig } from '../core/config.js'
 import { startServer, PortInUseError } from '../app/server.js'
 import { startStack, type Stack } from './stack.js'
 import { ensureTables } from './tables.js'
@@ -27,11 +27,12 @@ import { JavaMissingError } from './emulators/dynamodb.js'
 import { CognitoStoreError } from './emulators/cognito.js'
 import { localWorkerEnv, startLocalWorker } from './worker.js'
 import { DEFAULT_POLL_INTERVAL_MS } from './stream-poller.js'
+import { acquireDataLock, DataFolderLockedError, localDataDir, LOCK_FILE, type DataLock } from './data-lock.js'
+import { banner, DEFAULT_PORTS } from './banner.js'
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)))
 // The SDK's notice about Node 20 support is for AWS's runtime, not for local runs.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-export const LOCAL_DATA_DIR = join(root, '.local-data')
+const LOCAL_DATA_DIR = localDataDir()
 
 const { values: flags } = parseArgs({
   options: {
@@ -65,29 +66,60 @@ const pollInterval = (): number => {
 const log = (msg: string): void => { console.log(`[local] ${msg}`) }
 const cleanups: Array<() => Promise<unknown>> = []
 let stopping = false
+let lock: DataLock | undefined
+// Every way out releases the data folder's lock; a kill -9 leaves it to the next start (a dead pid).
+process.once('exit', () => { lock?.release() })
 
 async function shutdown (code: number): Promise<never> {
   if (!stopping) {
     stopping = true
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {})
   }
+  lock?.release()
   process.exit(code)
 }
 
+const KEPT = 'the tables, the user pool, the worker\'s queues and stream positions'
+
+/** --reset: says what it wipes, then empties the data folder (but for this run's lock). */
+function wipeDataFolder (): void {
+  log(`--reset: wiping ${LOCAL_DATA_DIR} (${KEPT}) ...`)
+  for (const name of readdirSync(LOCAL_DATA_DIR)) {
+    if (name !== LOCK_FILE) rmSync(join(LOCAL_DATA_DIR, name), { recursive: true, force: true })
+  }
+}
+
 async function main (): Promise<void> {
-  const apiPort = port('PORT', 3000)
+  const apiPort = port('PORT', DEFAULT_PORTS.PORT)
   const pollIntervalMs = pollInterval()
+  const ports = {
+    PORT: apiPort,
+    DYNAMODB_PORT: port('DYNAMODB_PORT', DEFAULT_PORTS.DYNAMODB_PORT),
+    COGNITO_PORT: port('COGNITO_PORT', DEFAULT_PORTS.COGNITO_PORT),
+    SES_PORT: port('SES_PORT', DEFAULT_PORTS.SES_PORT),
+    EVENTBUS_PORT: port('EVENTBUS_PORT', DEFAULT_PORTS.EVENTBUS_PORT),
+    PARTNER_PORT: port('PARTNER_PORT', DEFAULT_PORTS.PARTNER_PORT)
+  }
+  // Before anything else (even --reset): a folder another stack uses is left alone. --in-memory
+  // runs keep nothing on disk, so they share nothing and take no lock.
+  if (!flags['in-memory']) {
+    mkdirSync(LOCAL_DATA_DIR, { recursive: true })
+    lock = acquireDataLock(LOCAL_DATA_DIR, ports)
+  }
   // Check the API's port before starting anything, so a busy port costs no emulator start-up.
   await reservePort('the API', apiPort, process.env.HOST ?? '127.0.0.1', 'choose another with PORT=<n>')
   // The local bus's and the partner simulator's ports, checked now for the same reason; the
   // variables pointing the worker at them must be in place before loadConfig.
   const workerEnv = await localWorkerEnv(process.env)
-  if (flags.reset) rmSync(LOCAL_DATA_DIR, { recursive: true, force: true })
+  if (flags.reset) {
+    if (flags['in-memory']) log('--reset with --in-memory: nothing kept to wipe')
+    else wipeDataFolder()
+  }
   const started = Date.now()
   log('starting DynamoDB Local, cognito-local and the SES emulator ...')
   const stack: Stack = await startStack({
     dataDir: flags['in-memory'] ? undefined : LOCAL_DATA_DIR,
-    ports: { dynamodb: port('DYNAMODB_PORT', 8000), cognito: port('COGNITO_PORT', 9229), ses: port('SES_PORT', 8005) }
+    ports: { dynamodb: ports.DYNAMODB_PORT, cognito: ports.COGNITO_PORT, ses: ports.SES_PORT }
   })
   cleanups.push(stack.stop)
 
@@ -124,38 +156,45 @@ async function main (): Promise<void> {
   })
   cleanups.push(worker.stop)
 
-  console.log([
-    '',
-    `serverless-commerce is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
-    `  API            ${api}`,
-    `  Health         ${api}/health`,
-    `  Swagger UI     ${api}/docs`,
-    `  OpenAPI        ${api}/openapi.json`,
-    `  Mailbox (SES)  ${stack.endpoints.ses}`,
-    `  Event bus, SQS ${worker.eventBusUrl}  (PutEvents and SQS; routes and queues from infra/template.yaml)`,
-    `  Redrive        npm run redrive -- events | orders-stream   (dead letters now: ${worker.queues.list.filter((q) => !q.def.redrive && q.messages.size > 0).map((q) => `${q.def.name} ${q.messages.size}`).join(', ') || 'none'})`,
-    `  Partners       ${worker.partnerUrl ?? '(external)'}  webhooks: ${config.webhookUrls.warehouse ?? '-'} , ${config.webhookUrls.delivery ?? '-'}`,
-    `  Auto-advance   ${flags['auto-advance'] ? 'on: the simulated partners pack, then deliver, each order' : 'off (npm start -- --auto-advance to turn on)'}`,
-    `  DynamoDB Local ${stack.endpoints.dynamodb}`,
-    `  cognito-local  ${stack.endpoints.cognito}  (pool ${config.cognito.userPoolId}, client ${config.cognito.clientId})`,
-    `  Data           ${flags['in-memory'] ? 'in memory (gone at exit)' : `${LOCAL_DATA_DIR} (npm start -- --reset to wipe)`}`,
-    '  Partner API keys (development defaults; set WAREHOUSE_API_KEY / DELIVERY_API_KEY to change):',
-    `    warehouse    ${'value' in config.partnerKeys.warehouse ? config.partnerKeys.warehouse.value : LOCAL_DEFAULTS.WAREHOUSE_API_KEY}`,
-    `    delivery     ${'value' in config.partnerKeys.delivery ? config.partnerKeys.delivery.value : LOCAL_DEFAULTS.DELIVERY_API_KEY}`,
-    '  Become an admin (catalog writes, every order): sign up and confirm (POST /signup, /signup/confirm), then in another terminal',
-    `    ${process.env.COGNITO_PORT === undefined ? '' : `COGNITO_PORT=${process.env.COGNITO_PORT} `}npm run admin -- <your email>   and sign in again (POST /signin)`,
-    `  Import a catalog  ${process.env.PORT === undefined ? '' : `PORT=${apiPort} `}npm run import -- <file.jsonl> --email <admin email>   (README, "Catalog")`,
-    'Press Ctrl-C to stop everything.',
-    ''
-  ].join('\n'))
+  const portOf = (url: string): number => Number(new URL(url).port)
+  const actualPorts = {
+    ...ports,
+    EVENTBUS_PORT: portOf(worker.eventBusUrl),
+    PARTNER_PORT: worker.partnerUrl === undefined ? ports.PARTNER_PORT : portOf(worker.partnerUrl)
+  }
+  // What start:cli reads to reach this stack: endpoints and ids, no secrets.
+  lock?.update({
+    endpoints: {
+      api,
+      ...stack.endpoints,
+      eventBus: worker.eventBusUrl,
+      ...(worker.partnerUrl === undefined ? {} : { partners: worker.partnerUrl })
+    },
+    env: { ...stack.env, ...workerEnv }
+  })
+  const deadLetters = worker.queues.list.filter((q) => !q.def.redrive && q.messages.size > 0)
+    .map((q) => `${q.def.name} ${q.messages.size}`)
+  console.log(banner({
+    config,
+    readySeconds: (Date.now() - started) / 1000,
+    ports: actualPorts,
+    api,
+    endpoints: stack.endpoints,
+    eventBusUrl: worker.eventBusUrl,
+    partnerUrl: worker.partnerUrl,
+    deadLetters: deadLetters.join(', ') || 'none',
+    autoAdvance: flags['auto-advance'],
+    dataDir: flags['in-memory'] ? undefined : LOCAL_DATA_DIR
+  }))
 }
 
 process.once('SIGINT', () => { log('stopping ...'); void shutdown(0) })
 process.once('SIGTERM', () => { void shutdown(0) })
+process.once('SIGHUP', () => { void shutdown(0) })
 
 main().catch(async (err: unknown) => {
   const known = err instanceof ConfigError || err instanceof PortBusyError || err instanceof PortInUseError || err instanceof JavaMissingError ||
-    err instanceof CognitoStoreError
+    err instanceof CognitoStoreError || err instanceof DataFolderLockedError
   console.error(known ? (err as Error).message : err)
   await shutdown(1)
 })

@@ -24,7 +24,7 @@ export const routeOf = (request: FastifyRequest): string =>
 export default fp<MetricsPluginOptions>(async function metricsPlugin (app, opts) {
   app.decorate('metrics', opts.sink ?? createMetrics({
     service: serviceName(app.config.functionName, 'api'),
-    // LOG_LEVEL=silent prints nothing, metric lines included (the tests run so).
-    enabled: app.config.logLevel !== 'silent'
+    // LOG_LEVEL=silent prints nothing, metric lines included (the tests run so); locally off unless METRICS=on.
+    enabled: app.config.metrics && app.config.logLevel !== 'silent'
   }))
 }, { name: 'metrics' })

@@ -50,7 +50,9 @@ export function catalogTarget (values: { table?: string; 'index-table'?: string;
     return "a deployed --table needs --index-table (the stack's CatalogIndexTableName output) and --region (or AWS_REGION)"
   }
   const region = values.region ?? process.env.AWS_REGION ?? 'us-east-1'
-  const endpoint = deployed ? undefined : (values.endpoint ?? process.env.DYNAMODB_ENDPOINT ?? `http://localhost:${process.env.DYNAMODB_PORT ?? 8000}`)
+  const endpoint = deployed
+    ? undefined
+    : (values.endpoint ?? process.env.DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? 8000}`)
   if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) return `--endpoint must be an http(s) URL (got "${endpoint}")`
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const client = new DynamoDBClient({

@@ -99,7 +99,10 @@ export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRu
   })
   const log = rest.log ?? powertoolsLog(config)
   // LOG_LEVEL=silent prints nothing, metric lines included.
-  const metrics = rest.metrics ?? createMetrics({ service: serviceName(config.functionName, 'worker'), enabled: config.logLevel !== 'silent' })
+  const metrics = rest.metrics ?? createMetrics({
+    service: serviceName(config.functionName, 'worker'),
+    enabled: config.metrics && config.logLevel !== 'silent'
+  })
   return {
     ...rest,
     config,

@@ -80,7 +80,10 @@ export const pipeline: BenchCase = {
       const env = { ...tables.env, ...workerEnv, SES_ENDPOINT: ses.endpoint, RATE_LIMIT_ORDERS_PER_USER: '100000' }
       const api = await startApi(stack, env)
       stops.push(api.stop)
-      const config = loadConfig({ ...stack.env, STAGE: 'local', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...env })
+      // METRICS on, as deployed: the worker's metric lines are part of its cost.
+      const config = loadConfig({
+        ...stack.env, STAGE: 'local', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', METRICS: 'on', ...env
+      })
       const clock = webhookClock()
       const keep = (level: string) => (message: string, extra: Record<string, unknown> = {}) => {
         if (problems.length < 5) problems.push(`${level}: ${message} ${JSON.stringify(extra).slice(0, 200)}`)

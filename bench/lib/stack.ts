@@ -138,6 +138,8 @@ export async function startApi (stack: BenchStack, env: Record<string, string>, 
       STAGE: 'local',
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
+      // As deployed: the metric lines are part of each request's cost.
+      METRICS: 'on',
       ...env,
       HOST: '127.0.0.1',
       PORT: String(port)

@@ -2,11 +2,17 @@
 // sent through the admin API (PUT /items/{itemId}: creates or replaces), several requests at a
 // time. Rerun-safe by construction: ids come from the file and PUT of the same body changes
 // nothing, so running the same file again after a crash or Ctrl-C neither duplicates nor loses
-// an item. A line the API refuses (or that is not an item) is reported with its number; the others
-// still go in. scripts/import-catalog.ts is the command.
+// an item. A line the API refuses (or that is not an item) is reported with its number and every
+// reason at once (the API names the first invalid field; the same schema, checked here, names them
+// all); the others still go in. A line without `colorPreference` is an item without colours.
+// scripts/import-catalog.ts is the command.
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Value } from '@sinclair/typebox/value'
+import { PutItemBody } from '../../routes/items-schemas.js'
+import { validateItemInput, type ItemInput } from '../../domain/catalog.js'
+import { Problem } from '../../core/problem.js'
 
 export interface Refusal { line: number; id?: string; status?: number; code?: string; reason: string }
 
@@ -57,11 +63,34 @@ class StopImport extends Error {
   }
 }
 
+/**
+ * Everything wrong with an item's body, as `body.<path> <message>` lines: the route's schema (every
+ * error, where the API stops at the first) and the domain's own checks (repeated colour codes).
+ */
+export function itemErrors (body: Record<string, unknown>): string[] {
+  const errors = [...Value.Errors(PutItemBody, body)].map((e) => {
+    const path = e.path.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('')
+    return `body${path} ${e.message}`
+  })
+  if (errors.length > 0) return [...new Set(errors)]
+  try {
+    validateItemInput(body as unknown as ItemInput)
+  } catch (err) {
+    if (!(err instanceof Problem)) throw err
+    return ((err.extras.errors ?? []) as Array<{ path: string; message: string }>).map((e) => `${e.path} ${e.message}`)
+  }
+  return []
+}
+
 /** A problem+json answer as one line: "400 validation_failed: body.price must be >= 0". */
-function describeProblem (status: number, body: unknown): { code?: string; reason: string } {
+function describeProblem (status: number, body: unknown, allErrors: string[] = []): { code?: string; reason: string } {
   const p = (body ?? {}) as { code?: unknown; detail?: unknown; errors?: Array<{ path?: unknown; message?: unknown }> }
   const code = typeof p.code === 'string' ? p.code : undefined
-  const errors = Array.isArray(p.errors) ? p.errors.map((e) => `${String(e.path)} ${String(e.message)}`) : []
+  const given = Array.isArray(p.errors) ? p.errors.map((e) => `${String(e.path)} ${String(e.message)}`) : []
+  // The API's own words for the field it named, then the others the schema finds.
+  const field = (e: string): string => e.split(' ')[0] ?? ''
+  const others = allErrors.filter((e) => !given.some((g) => field(g) === field(e)))
+  const errors = allErrors.length > given.length ? [...given, ...others] : given
   const detail = errors.length > 1 ? errors.join('; ') : typeof p.detail === 'string' ? p.detail : 'refused'
   return { code, reason: `${status}${code === undefined ? '' : ` ${code}`}: ${detail}` }
 }
@@ -79,6 +108,8 @@ function parseLine (text: string): { id: string; body: Record<string, unknown> }
   const { id, ...body } = value as Record<string, unknown>
   if (typeof id !== 'string') return 'no "id" (each line carries the id its item should have)'
   if (!ID_PATTERN.test(id)) return `id "${id.slice(0, 80)}" is not 1 to 64 letters, digits, _ or -`
+  // The API's PUT replaces every field, so it asks for the list; in a catalog file none is none.
+  if (!('colorPreference' in body)) body.colorPreference = []
   return { id, body }
 }
 
@@ -135,7 +166,8 @@ export async function runImport (opts: ImportOptions): Promise<ImportSummary> {
         await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 30) * 1000 : backoff(attempt))
         continue
       }
-      const { code, reason } = describeProblem(res.status, answer)
+      const invalid = res.status === 400 && (answer as { code?: unknown } | undefined)?.code === 'validation_failed'
+      const { code, reason } = describeProblem(res.status, answer, invalid ? itemErrors(body) : [])
       return refuse({ line, id, status: res.status, ...(code === undefined ? {} : { code }), reason })
     }
   }

@@ -12,6 +12,8 @@ export interface ProbeResult {
   mapsRead: string[]
   /** The bundle's stdout and stderr, one parsed JSON log line each (other lines are dropped). */
   logs: Array<Record<string, any>>
+  /** Every non-empty line the bundle wrote, JSON or not. */
+  rawLines: string[]
 }
 
 const probes = new Map<string, Promise<string>>()
@@ -58,5 +60,6 @@ export async function runLambdaProbe (node: string, bundle: string, events: unkn
   const logs = `${stdout}\n${stderr}`.split('\n').flatMap((line) => {
     try { return [JSON.parse(line) as Record<string, any>] } catch { return [] }
   })
-  return { results: parsed.results, mapsRead: parsed.mapsRead ?? [], logs }
+  const rawLines = `${stdout}\n${stderr}`.split('\n').filter((line) => line.trim() !== '')
+  return { results: parsed.results, mapsRead: parsed.mapsRead ?? [], logs, rawLines }
 }
