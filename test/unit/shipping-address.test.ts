@@ -10,6 +10,7 @@ import { partnerOrder } from '../../domain/partner-views.js'
 import { publicOrder, type StoredOrder } from '../../domain/orders.js'
 import { renderOrderEmail } from '../../domain/emails.js'
 import { order } from '../helpers/worker-fixtures.js'
+import { destination } from '../../local/partner-simulator.js'
 
 const ADA: ShippingAddress = {
   name: 'Ada Lovelace', line1: '12 St James\'s Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB', phone: '+442079460958'
@@ -144,4 +145,13 @@ t.test('"placed" and "packed" emails show the address, escaped; the others and t
   t.notMatch(renderOrderEmail('placed', order()).text, 'Shipping to', 'an old order: no block')
   t.same(addressLines({ ...ADA, line2: 'Flat 2', region: 'Greater London' }),
     ['Ada Lovelace', '12 St James\'s Square', 'Flat 2', 'SW1Y 4JH London Greater London', 'GB'])
+})
+
+t.test('the partner simulator prints the destination each webhook gives', async (t) => {
+  t.equal(destination({ shippingAddress: { ...ADA, line2: 'Flat 2' } }),
+    '; deliver to Ada Lovelace, 12 St James\'s Square, Flat 2, SW1Y 4JH London, GB (phone +442079460958)')
+  t.equal(destination({ shippingAddress: null }), '; no shipping address')
+  t.equal(destination({ order: { recipient: { name: 'Ada Lovelace', country: 'GB' } } }), '; for Ada Lovelace, GB')
+  t.equal(destination({ order: { recipient: null } }), '; no shipping address')
+  t.equal(destination({ order: {} }), '', 'a body of another kind: nothing')
 })
