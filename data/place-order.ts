@@ -49,7 +49,9 @@ export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput):
   const shippingAddress = input.shippingAddress === undefined ? undefined : checkShippingAddress(input.shippingAddress)
   // The address as sent is part of the request: the same key with another address is another request
   // (a 422). A body without one hashes as it always did.
-  const hash = key === undefined ? undefined : requestHash({ items: input.items, shippingAddress: input.shippingAddress })
+  const hash = key === undefined
+    ? undefined
+    : requestHash({ items: input.items, shippingAddress: input.shippingAddress })
   // A keyed request's order id is derived from user, key and body: a retry can never make a
   // second order, even once the key's record has expired.
   const id = key === undefined || hash === undefined ? randomUUID() : orderIdFor(userId, key, hash)
@@ -89,7 +91,12 @@ export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput):
         currency: priced.currency,
         createdAt: at,
         updatedAt: at,
-        history: [{ status: 'placed', at, by: `user:${userId}`, ...(input.requestId !== undefined ? { requestId: input.requestId } : {}) }],
+        history: [{
+          status: 'placed',
+          at,
+          by: `user:${userId}`,
+          ...(input.requestId !== undefined ? { requestId: input.requestId } : {})
+        }],
         ...(shippingAddress === undefined ? {} : { shippingAddress })
       }
       view = publicOrder(order)

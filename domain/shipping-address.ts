@@ -36,13 +36,14 @@ export const TEXT_PATTERN = '^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029]*$'
 
 // ISO 3166-1 alpha-2: the 249 officially assigned codes.
 const COUNTRIES = new Set((
-  'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ ' +
-  'CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR ' +
-  'GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP ' +
-  'KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS ' +
-  'MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS ' +
-  'RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW ' +
-  'TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW'
+  'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT ' +
+  'BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ' +
+  'ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT ' +
+  'HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS ' +
+  'LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI ' +
+  'NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG ' +
+  'SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG ' +
+  'UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW'
 ).split(' '))
 
 export const isCountryCode = (code: string): boolean => COUNTRIES.has(code)
@@ -125,24 +126,30 @@ export function checkShippingAddress (input: unknown): ShippingAddress {
 
   const country = typeof a.country === 'string' ? a.country : ''
   if (!isCountryCode(country)) {
-    refuse('invalid_country', 'country', `must be an ISO 3166-1 alpha-2 country code in upper case, such as US or DE (got ${JSON.stringify(a.country)})`)
+    refuse('invalid_country', 'country',
+      `must be an ISO 3166-1 alpha-2 country code in upper case, such as US or DE (got ${JSON.stringify(a.country)})`)
   }
   const phone = typeof a.phone === 'string' ? a.phone : ''
-  if (!E164.test(phone)) refuse('invalid_phone', 'phone', 'must be an E.164 number: + and 7 to 15 digits, no spaces (e.g. +14155550123)')
+  if (!E164.test(phone)) {
+    refuse('invalid_phone', 'phone', 'must be an E.164 number: + and 7 to 15 digits, no spaces (e.g. +14155550123)')
+  }
 
   let postalCode: string | undefined
   if (a.postalCode !== undefined) {
     if (typeof a.postalCode !== 'string') refuse('invalid_postal_code', 'postalCode', 'must be a string')
     postalCode = (a.postalCode as string).trim().toUpperCase()
     if (postalCode.length > ADDRESS_LIMITS.postalCode || (postalCode !== '' && !POSTAL.test(postalCode))) {
-      refuse('invalid_postal_code', 'postalCode', `must be letters, digits, spaces and hyphens, at most ${ADDRESS_LIMITS.postalCode}`)
+      refuse('invalid_postal_code', 'postalCode',
+        `must be letters, digits, spaces and hyphens, at most ${ADDRESS_LIMITS.postalCode}`)
     }
     if (postalCode === '') postalCode = undefined
   }
   const format = POSTAL_CODE_FORMATS[country]
   if (format !== undefined) {
     if (postalCode === undefined) refuse('invalid_postal_code', 'postalCode', `is required for ${country}`)
-    else if (!format.test(postalCode)) refuse('invalid_postal_code', 'postalCode', `${JSON.stringify(postalCode)} is not a postal code of ${country}`)
+    else if (!format.test(postalCode)) {
+      refuse('invalid_postal_code', 'postalCode', `${JSON.stringify(postalCode)} is not a postal code of ${country}`)
+    }
   }
   return {
     name,

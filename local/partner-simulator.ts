@@ -86,7 +86,8 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
  * the warehouse's recipient and country; "no shipping address" for an order placed without one.
  */
 export function destination (body: unknown): string {
-  const b = body as { shippingAddress?: Record<string, unknown> | null; order?: { recipient?: Record<string, unknown> | null } }
+  type Fields = Record<string, unknown> | null
+  const b = body as { shippingAddress?: Fields; order?: { recipient?: Fields } }
   const show = (values: unknown[]): string => values.filter((v) => typeof v === 'string' && v !== '').join(', ')
   if (b.shippingAddress !== undefined) {
     const a = b.shippingAddress

@@ -26,11 +26,15 @@ const EXAMPLE_ADDRESS = {
 }
 
 export const ShippingAddress = Type.Object({
-  name: text(ADDRESS_LIMITS.name, { description: 'The recipient, as the label shows it (any script)', examples: ['Zoë Ólafsdóttir'] }),
+  name: text(ADDRESS_LIMITS.name, {
+    description: 'The recipient, as the label shows it (any script)', examples: ['Zoë Ólafsdóttir']
+  }),
   line1: text(ADDRESS_LIMITS.line, { description: 'Street and number, or PO box' }),
   line2: Type.Optional(text(ADDRESS_LIMITS.line, { description: 'Flat, floor, building, c/o' })),
   city: text(ADDRESS_LIMITS.city),
-  region: Type.Optional(text(ADDRESS_LIMITS.region, { description: 'State, province or prefecture, where the country uses one' })),
+  region: Type.Optional(text(ADDRESS_LIMITS.region, {
+    description: 'State, province or prefecture, where the country uses one'
+  })),
   postalCode: Type.Optional(Type.String({
     minLength: 1,
     maxLength: ADDRESS_LIMITS.postalCode,
@@ -38,7 +42,13 @@ export const ShippingAddress = Type.Object({
     description: `Required, in the national format, for ${Object.keys(POSTAL_CODE_FORMATS).join(', ')} ` +
       '(400 `invalid_postal_code` otherwise); kept in upper case'
   })),
-  country: Type.String({ minLength: 2, maxLength: 2, pattern: COUNTRY_PATTERN, description: 'ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)', examples: ['GB'] }),
+  country: Type.String({
+    minLength: 2,
+    maxLength: 2,
+    pattern: COUNTRY_PATTERN,
+    description: 'ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)',
+    examples: ['GB']
+  }),
   phone: Type.String({
     minLength: 8,
     maxLength: ADDRESS_LIMITS.phone,
@@ -198,7 +208,10 @@ export const PlaceOrderBody = Type.Object({
 }, {
   additionalProperties: false,
   examples: [{
-    items: [{ id: 'phone-apple-iphone-15', count: 1, color: '#1F2020' }, { id: 'accessories-anker-charger-65w', count: 2 }],
+    items: [
+      { id: 'phone-apple-iphone-15', count: 1, color: '#1F2020' },
+      { id: 'accessories-anker-charger-65w', count: 2 }
+    ],
     shippingAddress: EXAMPLE_ADDRESS
   }]
 })

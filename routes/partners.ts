@@ -34,9 +34,10 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'markPacked',
       tags: ['partners'],
       summary: 'Mark an order packed (warehouse)',
-      description: `The warehouse's API key in \`x-api-key\`. placed -> packed; the body is optional. ${RETRIES} ${VIEW} ` +
-        'For labels and customs papers it carries the `recipient` (name and country; `null` for an order placed without a ' +
-        'shipping address).',
+      description: `The warehouse's API key in \`x-api-key\`. placed -> packed; the body is optional. ${RETRIES} ` +
+        `${VIEW} ` +
+        'For labels and customs papers it carries the `recipient` (name and country; `null` for an order placed ' +
+        'without a shipping address).',
       security,
       params: OrderParams,
       body: PackedBody,
@@ -45,7 +46,8 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
-    const order = await repo.transition(request.params.orderId, 'packed', 'partner:warehouse', new Date().toISOString(), details, request.id)
+    const at = new Date().toISOString()
+    const order = await repo.transition(request.params.orderId, 'packed', 'partner:warehouse', at, details, request.id)
     return partnerOrder(order, 'warehouse')
   })
 
@@ -55,7 +57,8 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'markDelivered',
       tags: ['partners'],
       summary: 'Mark an order delivered (delivery service)',
-      description: `The delivery service's API key in \`x-api-key\`. packed -> delivered; the body is optional. ${RETRIES} ` +
+      description: "The delivery service's API key in `x-api-key`. packed -> delivered; the body is optional. " +
+        `${RETRIES} ` +
         `${VIEW} It carries the \`shippingAddress\` with the phone (\`null\` for an order placed without one).`,
       security,
       params: OrderParams,
@@ -65,7 +68,9 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
-    const order = await repo.transition(request.params.orderId, 'delivered', 'partner:delivery', new Date().toISOString(), details, request.id)
+    const at = new Date().toISOString()
+    const order = await repo.transition(request.params.orderId, 'delivered', 'partner:delivery', at, details,
+      request.id)
     return partnerOrder(order, 'delivery')
   })
 }

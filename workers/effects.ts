@@ -86,7 +86,12 @@ export function webhookPayload (event: OrderEventBridgeEvent, order: PublicOrder
   return {
     ...common,
     order: {
-      id: order.id, status: order.status, createdAt: order.createdAt, note: order.note, lines, recipient: recipientOf(order.shippingAddress)
+      id: order.id,
+      status: order.status,
+      createdAt: order.createdAt,
+      note: order.note,
+      lines,
+      recipient: recipientOf(order.shippingAddress)
     }
   }
 }

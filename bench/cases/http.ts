@@ -231,7 +231,9 @@ export const httpWrite: BenchCase = {
       const nextItem = (): string => ids[n++ % ids.length] as string
       const transaction = orderTransaction(stack.ddb, { items, orders, idempotency }, userId)
       const orderBody = (): { body: string } => ({
-        body: JSON.stringify({ items: [{ id: nextItem(), count: 1, color: 'BLK' }], shippingAddress: STUB_SHIPPING_ADDRESS })
+        body: JSON.stringify({
+          items: [{ id: nextItem(), count: 1, color: 'BLK' }], shippingAddress: STUB_SHIPPING_ADDRESS
+        })
       })
       try {
         const http = 'api POST /orders'

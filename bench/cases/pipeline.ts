@@ -99,7 +99,9 @@ export const pipeline: BenchCase = {
         const res = await fetch(`${api.url}/orders`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-          body: JSON.stringify({ items: [{ id: ITEM_ID, count: 1, color: 'BLK' }], shippingAddress: STUB_SHIPPING_ADDRESS })
+          body: JSON.stringify({
+            items: [{ id: ITEM_ID, count: 1, color: 'BLK' }], shippingAddress: STUB_SHIPPING_ADDRESS
+          })
         })
         const placedAt = performance.now()
         const body = await res.json() as { id?: string }

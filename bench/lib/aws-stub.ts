@@ -32,7 +32,12 @@ export function stubItem (id: string): Record<string, unknown> {
 
 /** The address every bench order is sent to (a shopper's checkout sends one). */
 export const STUB_SHIPPING_ADDRESS = {
-  name: 'Ada Lovelace', line1: '12 St James\'s Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB', phone: '+442079460958'
+  name: 'Ada Lovelace',
+  line1: '12 St James\'s Square',
+  city: 'London',
+  postalCode: 'SW1Y 4JH',
+  country: 'GB',
+  phone: '+442079460958'
 }
 
 export function stubOrder (i: number, userId: string): Record<string, unknown> {

@@ -24,7 +24,10 @@ import { until } from '../helpers/until.js'
 interface Hook { path: string; headers: IncomingHttpHeaders; body: string }
 interface SesEmail { destination: { to: string[] }; subject: string; body: { html?: string; text?: string } }
 
-const KEYS = { WAREHOUSE_WEBHOOK_SECRET: 'sa-warehouse-webhook-key-0123', DELIVERY_WEBHOOK_SECRET: 'sa-delivery-webhook-key-0123' }
+const KEYS = {
+  WAREHOUSE_WEBHOOK_SECRET: 'sa-warehouse-webhook-key-0123',
+  DELIVERY_WEBHOOK_SECRET: 'sa-delivery-webhook-key-0123'
+}
 const WAREHOUSE = { 'x-api-key': LOCAL_DEFAULTS.WAREHOUSE_API_KEY }
 const DELIVERY = { 'x-api-key': LOCAL_DEFAULTS.DELIVERY_API_KEY }
 
@@ -56,7 +59,9 @@ t.test('shipping addresses from the order to the partners and the customer', asy
   t.teardown(() => issuer.close())
   const env = {
     ...stackEnv(), ...tables, ...KEYS,
-    ...await localWorkerEnv({ EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`, DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery` }),
+    ...await localWorkerEnv({
+      EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`, DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery`
+    }),
     STAGE: 'test', LOG_LEVEL: 'silent', SES_FROM: 'shop@example.com', PICKUP_ADDRESS: '1 Dock Road, Springfield'
   }
   const worker = await startLocalWorker({
@@ -71,29 +76,46 @@ t.test('shipping addresses from the order to the partners and the customer', asy
   const at = new Date().toISOString()
   await ddb.send(new PutCommand({
     TableName: tables.ITEMS_TABLE,
-    Item: toStoredItem('lamp-sa', { category: 'home', type: 'lamp', brand: 'Acme', title: 'Lamp', description: 'A lamp', colorPreference: [], price: 2500, currency: 'EUR' }, 10, at, at)
+    Item: toStoredItem('lamp-sa', {
+      category: 'home', type: 'lamp', brand: 'Acme', title: 'Lamp', description: 'A lamp', colorPreference: [],
+      price: 2500, currency: 'EUR'
+    }, 10, at, at)
   }))
   const suffix = randomBytes(4).toString('hex')
   const sub = `user-sa-${suffix}`
   const email = `zoe+${suffix}@example.com`
   const shopper = { authorization: `Bearer ${issuer.token({ sub, email })}` }
-  const admin = { authorization: `Bearer ${issuer.token({ sub: `admin-${suffix}`, email: `admin+${suffix}@example.com`, groups: ['admin'] })}` }
-  const other = { authorization: `Bearer ${issuer.token({ sub: `other-${suffix}`, email: `other+${suffix}@example.com` })}` }
+  const bearer = (sub: string, groups: string[] = []): { authorization: string } =>
+    ({ authorization: `Bearer ${issuer.token({ sub, email: `${sub}@example.com`, groups })}` })
+  const admin = bearer(`admin-${suffix}`, ['admin'])
+  const other = bearer(`other-${suffix}`)
   const sent = {
-    name: ' Zoë Ólafsdóttir <Müller> ', line1: 'Unter den Linden 77', line2: '3. OG', city: 'Berlin', postalCode: '10117', country: 'DE', phone: '+4930123456789'
+    name: ' Zoë Ólafsdóttir <Müller> ',
+    line1: 'Unter den Linden 77',
+    line2: '3. OG',
+    city: 'Berlin',
+    postalCode: '10117',
+    country: 'DE',
+    phone: '+4930123456789'
   }
   const kept = { ...sent, name: 'Zoë Ólafsdóttir <Müller>' }
-  const hooksFor = (orderId: string, path: string): Hook[] => hooks.filter((h) => h.path === path && h.body.includes(orderId))
+  const hooksFor = (orderId: string, path: string): Hook[] =>
+    hooks.filter((h) => h.path === path && h.body.includes(orderId))
+  const signed = (hook: Hook, key: string): boolean =>
+    checkWebhookSignature(key, hook.body, hook.headers[SIGNATURE_HEADER] as string).ok
   const noCustomer = (t: Test, text: string, what: string): void => {
     t.notMatch(text, email, `${what}: no customer email`)
     t.notMatch(text, sub, `${what}: no user id`)
   }
 
-  t.test('an order with an address: kept, shown to its owner and admins, carried to each partner as it needs', async (t) => {
+  t.test('an order with an address: kept, shown to its owner and admins, each partner gets its part', async (t) => {
     const key = `sa-${suffix}`
     const place = async (address: unknown): Promise<LightMyRequestResponse> =>
       await app.inject({
-        method: 'POST', url: '/orders', headers: { ...shopper, 'idempotency-key': key }, payload: { items: [{ id: 'lamp-sa', count: 1 }], shippingAddress: address }
+        method: 'POST',
+        url: '/orders',
+        headers: { ...shopper, 'idempotency-key': key },
+        payload: { items: [{ id: 'lamp-sa', count: 1 }], shippingAddress: address }
       })
     const placed = await place(sent)
     t.equal(placed.statusCode, 201, placed.body)
@@ -103,7 +125,10 @@ t.test('shipping addresses from the order to the partners and the customer', asy
     const otherAddress = await place({ ...sent, city: 'Hamburg', postalCode: '20095' })
     t.equal(otherAddress.statusCode, 422, 'the same key with another address is another request')
 
-    const stored = (await ddb.send(new GetCommand({ TableName: tables.ORDERS_TABLE, Key: { id: order.id }, ConsistentRead: true }))).Item as StoredOrder
+    const read = await ddb.send(new GetCommand({
+      TableName: tables.ORDERS_TABLE, Key: { id: order.id }, ConsistentRead: true
+    }))
+    const stored = read.Item as StoredOrder
     t.same(stored.shippingAddress, kept, 'stored on the order itself')
     for (const [who, headers] of [['owner', shopper], ['admin', admin]] as const) {
       const read = await app.inject({ url: `/orders/${order.id as string}`, headers })
@@ -112,23 +137,30 @@ t.test('shipping addresses from the order to the partners and the customer', asy
     t.equal((await app.inject({ url: `/orders/${order.id as string}`, headers: other })).statusCode, 404, 'nobody else')
 
     const placedHook = await until('the warehouse webhook', () => hooksFor(order.id, '/warehouse')[0])
-    t.ok(checkWebhookSignature(KEYS.WAREHOUSE_WEBHOOK_SECRET, placedHook.body, placedHook.headers[SIGNATURE_HEADER] as string).ok, 'warehouse: signature ok')
-    t.same(JSON.parse(placedHook.body).order.recipient, { name: kept.name, country: 'DE' }, 'the warehouse: name and country')
+    t.ok(signed(placedHook, KEYS.WAREHOUSE_WEBHOOK_SECRET), 'warehouse: signature ok')
+    const recipient = JSON.parse(placedHook.body).order.recipient
+    t.same(recipient, { name: kept.name, country: 'DE' }, 'warehouse: name and country')
     t.notMatch(placedHook.body, /Unter den Linden|\+4930/, 'the warehouse: no street, no phone')
     noCustomer(t, placedHook.body, 'warehouse webhook')
 
-    const packed = await app.inject({ method: 'POST', url: `/orderpacked/${order.id as string}`, headers: WAREHOUSE, payload: { packageId: 'PKG-SA' } })
+    const packed = await app.inject({
+      method: 'POST', url: `/orderpacked/${order.id as string}`, headers: WAREHOUSE, payload: { packageId: 'PKG-SA' }
+    })
     t.equal(packed.statusCode, 200, packed.body)
     t.same(packed.json().recipient, { name: kept.name, country: 'DE' })
     t.notOk('shippingAddress' in packed.json(), "the warehouse's answer: recipient only")
     noCustomer(t, packed.body, "warehouse's answer")
 
     const packedHook = await until('the delivery webhook', () => hooksFor(order.id, '/delivery')[0])
-    t.ok(checkWebhookSignature(KEYS.DELIVERY_WEBHOOK_SECRET, packedHook.body, packedHook.headers[SIGNATURE_HEADER] as string).ok, 'delivery: signature ok')
-    t.match(JSON.parse(packedHook.body), { type: 'OrderPacked', pickupAddress: '1 Dock Road, Springfield', shippingAddress: kept })
+    t.ok(signed(packedHook, KEYS.DELIVERY_WEBHOOK_SECRET), 'delivery: signature ok')
+    t.match(JSON.parse(packedHook.body), {
+      type: 'OrderPacked', pickupAddress: '1 Dock Road, Springfield', shippingAddress: kept
+    })
     noCustomer(t, packedHook.body, 'delivery webhook')
 
-    const delivered = await app.inject({ method: 'POST', url: `/orderdelivered/${order.id as string}`, headers: DELIVERY })
+    const delivered = await app.inject({
+      method: 'POST', url: `/orderdelivered/${order.id as string}`, headers: DELIVERY
+    })
     t.equal(delivered.statusCode, 200, delivered.body)
     t.same(delivered.json().shippingAddress, kept, "the delivery service's answer: the address with the phone")
     t.same(delivered.json().history.map((h: { by: string }) => h.by), ['user', 'partner:warehouse', 'partner:delivery'])
@@ -139,17 +171,27 @@ t.test('shipping addresses from the order to the partners and the customer', asy
       return got.length >= 2 ? got : undefined
     })
     for (const mail of mails) {
-      t.match(mail.body.text, 'Shipping to:\n  Zoë Ólafsdóttir <Müller>\n  Unter den Linden 77\n  3. OG\n  10117 Berlin\n  DE', `${mail.subject}: text`)
+      const block = 'Shipping to:\n  Zoë Ólafsdóttir <Müller>\n  Unter den Linden 77\n  3. OG\n  10117 Berlin\n  DE'
+      t.match(mail.body.text, block, `${mail.subject}: text`)
       t.match(mail.body.html, 'Zoë Ólafsdóttir &lt;Müller&gt;', `${mail.subject}: escaped in the HTML`)
       t.notMatch(mail.subject, /Berlin|Müller/, 'not in the subject')
     }
   })
 
-  t.test('an order stored before addresses: read, listed, cancelled, moved by the partners, webhooks say null', async (t) => {
+  t.test('an order from before addresses: read, listed, cancelled, moved, null in webhooks', async (t) => {
+    const now = new Date().toISOString()
     const old = (id: string): StoredOrder => ({
-      id, userId: sub, userEmail: email, userEmailVerified: true, status: 'placed',
-      lines: [{ id: 'lamp-sa', title: 'Lamp', count: 1, unitPrice: 2500 }], total: 2500, currency: 'EUR',
-      createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(), history: [{ status: 'placed', at: new Date().toISOString(), by: `user:${sub}` }]
+      id,
+      userId: sub,
+      userEmail: email,
+      userEmailVerified: true,
+      status: 'placed',
+      lines: [{ id: 'lamp-sa', title: 'Lamp', count: 1, unitPrice: 2500 }],
+      total: 2500,
+      currency: 'EUR',
+      createdAt: now,
+      updatedAt: now,
+      history: [{ status: 'placed', at: now, by: `user:${sub}` }]
     })
     const moved = old(`old-moved-${suffix}`)
     const cancelled = old(`old-cancelled-${suffix}`)
@@ -159,7 +201,8 @@ t.test('shipping addresses from the order to the partners and the customer', asy
     t.equal(read.statusCode, 200, read.body)
     t.notOk('shippingAddress' in read.json(), 'no address, none invented')
     const list = await until('the old orders in the list', async () => {
-      const page = (await app.inject({ url: '/orders?limit=100', headers: shopper })).json() as { orders: Array<{ id: string }> }
+      const res = await app.inject({ url: '/orders?limit=100', headers: shopper })
+      const page = res.json() as { orders: Array<{ id: string }> }
       return page.orders.filter((o) => o.id.startsWith('old-')).length === 2 ? page : undefined
     })
     t.ok(list.orders.length >= 2, 'listed')
@@ -173,8 +216,8 @@ t.test('shipping addresses from the order to the partners and the customer', asy
     t.equal(packed.statusCode, 200, packed.body)
     t.equal(packed.json().recipient, null)
     const packedHook = await until('the delivery webhook of the old order', () => hooksFor(moved.id, '/delivery')[0])
-    t.ok(checkWebhookSignature(KEYS.DELIVERY_WEBHOOK_SECRET, packedHook.body, packedHook.headers[SIGNATURE_HEADER] as string).ok)
-    t.equal(JSON.parse(packedHook.body).shippingAddress, null, 'the delivery service: shippingAddress null, said explicitly')
+    t.ok(signed(packedHook, KEYS.DELIVERY_WEBHOOK_SECRET), 'delivery: signature ok')
+    t.equal(JSON.parse(packedHook.body).shippingAddress, null, 'the delivery service: null, said explicitly')
     const delivered = await app.inject({ method: 'POST', url: `/orderdelivered/${moved.id}`, headers: DELIVERY })
     t.equal(delivered.statusCode, 200, delivered.body)
     t.equal(delivered.json().shippingAddress, null)

@@ -169,7 +169,13 @@ t.test('stream → bus → queue → webhooks and emails, each once, with redeli
   const delivery = await until('the delivery webhook', () => s.hooks.find((h) => h.path === '/delivery'))
   await until('the "packed" email', async () => (await mailTo(order.userEmail)).find((m) => m.subject.startsWith('Order packed')))
   t.match(verifyWebhook(KEYS.DELIVERY_WEBHOOK_SECRET, delivery.body, delivery.headers[SIGNATURE_HEADER] as string), { ok: true }, 'signed with the delivery key')
-  t.match(JSON.parse(delivery.body), { type: 'OrderPacked', sequence: 2, order: { id: order.id, packageId: 'PKG-1' }, pickupAddress: '1 Dock Road, Springfield', shippingAddress: null })
+  t.match(JSON.parse(delivery.body), {
+    type: 'OrderPacked',
+    sequence: 2,
+    order: { id: order.id, packageId: 'PKG-1' },
+    pickupAddress: '1 Dock Road, Springfield',
+    shippingAddress: null
+  })
   t.notOk('customer' in JSON.parse(delivery.body), 'no customer email for the delivery service')
 
   // A change that is not a status change publishes nothing.

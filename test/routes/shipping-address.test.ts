@@ -4,15 +4,24 @@ import t from 'tap'
 import { build } from '../helpers/app.js'
 import { startTestIssuer } from '../helpers/tokens.js'
 
-const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James\'s Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB', phone: '+442079460958' }
+const ADDRESS = {
+  name: 'Ada Lovelace',
+  line1: '12 St James\'s Square',
+  city: 'London',
+  postalCode: 'SW1Y 4JH',
+  country: 'GB',
+  phone: '+442079460958'
+}
 
 t.test('every malformed address answers its documented 400', async (t) => {
   const issuer = await startTestIssuer()
   t.teardown(() => issuer.close())
   const app = await build(t, { env: issuer.env })
   const headers = { authorization: `Bearer ${issuer.token({ sub: 'user-ada', email: 'ada@example.com' })}` }
-  const place = async (shippingAddress: unknown): Promise<{ status: number; code: string; body: Record<string, unknown> }> => {
-    const res = await app.inject({ method: 'POST', url: '/orders', headers, payload: { items: [{ id: 'cable', count: 1 }], shippingAddress } })
+  type Answer = { status: number; code: string; body: Record<string, unknown> }
+  const place = async (shippingAddress: unknown): Promise<Answer> => {
+    const payload = { items: [{ id: 'cable', count: 1 }], shippingAddress }
+    const res = await app.inject({ method: 'POST', url: '/orders', headers, payload })
     const body = res.json()
     t.match(res.headers['content-type'], /^application\/problem\+json/, 'the one problem format')
     return { status: res.statusCode, code: body.code, body }
@@ -41,7 +50,7 @@ t.test('every malformed address answers its documented 400', async (t) => {
     ['no name', { ...ADDRESS, name: undefined }, 'validation_failed'],
     ['an empty city', { ...ADDRESS, city: '' }, 'validation_failed'],
     ['a name too long', { ...ADDRESS, name: 'x'.repeat(101) }, 'validation_failed'],
-    ['a line break in a line (mail header injection)', { ...ADDRESS, line1: '1 Road\r\nBcc: x@example.com' }, 'validation_failed'],
+    ['a line break (header injection)', { ...ADDRESS, line1: '1 Road\r\nBcc: x@example.com' }, 'validation_failed'],
     ['a control character in the name', { ...ADDRESS, name: 'Ada\u0000' }, 'validation_failed'],
     ['a line separator', { ...ADDRESS, line2: 'a\u2028b' }, 'validation_failed'],
     ['a string instead of an object', 'London', 'validation_failed'],

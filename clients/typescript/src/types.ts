@@ -36,7 +36,10 @@ export type OrderStatus = Order['status']
 export type OrdersPage = ResponseOf<'listOrders', 200>
 export type OrdersQuery = QueryOf<'listOrders'>
 export type PlaceOrderInput = BodyOf<'placeOrder'>
-/** Where an order goes: recipient, address lines, city, region, postal code, country (ISO 3166-1 alpha-2), phone (E.164). */
+/**
+ * Where an order goes: recipient, address lines, city, region, postal code, country (ISO 3166-1
+ * alpha-2) and phone (E.164).
+ */
 export type ShippingAddress = NonNullable<PlaceOrderInput['shippingAddress']>
 
 export type PackedDetails = BodyOf<'markPacked'>
