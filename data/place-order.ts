@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto'
 import { Problem } from '../core/problem.js'
 import { orderIdFor, requestHash, idempotencyRecordId } from '../domain/idempotency.js'
 import { orderedItemIds, priceOrder, publicOrder, type LineInput, type OrderableItem, type StoredOrder } from '../domain/orders.js'
+import { checkShippingAddress } from '../domain/shipping-address.js'
 import { serviceBusy } from './aws-errors.js'
 import type { ItemSnapshots } from './item-snapshots.js'
 import type { OrdersRepository } from './orders-repository.js'
@@ -24,6 +25,8 @@ export interface PlaceOrderInput {
   /** True when the account's email is verified (the route refuses the order otherwise); unset, the worker mails nothing for the order. */
   userEmailVerified?: boolean
   items: LineInput[]
+  /** As the shopper sent it: checked here (domain/shipping-address.ts), kept on the order as a snapshot. */
+  shippingAddress?: unknown
   idempotencyKey?: string
   now?: Date
   /** The placing request's id: recorded in the order's history as the correlation id. */
@@ -42,7 +45,13 @@ const replay = (response: { statusCode: number; body: unknown }): PlaceOrderResu
 
 export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput): Promise<PlaceOrderResult> {
   const { userId, idempotencyKey: key } = input
-  const hash = key === undefined ? undefined : requestHash({ items: input.items })
+  // A malformed address is refused before anything is read: the same body could never have placed an order.
+  const shippingAddress = input.shippingAddress === undefined ? undefined : checkShippingAddress(input.shippingAddress)
+  // The address as sent is part of the request: the same key with another address is another request
+  // (a 422). A body without one hashes as it always did.
+  const hash = key === undefined
+    ? undefined
+    : requestHash({ items: input.items, shippingAddress: input.shippingAddress })
   // A keyed request's order id is derived from user, key and body: a retry can never make a
   // second order, even once the key's record has expired.
   const id = key === undefined || hash === undefined ? randomUUID() : orderIdFor(userId, key, hash)
@@ -82,7 +91,13 @@ export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput):
         currency: priced.currency,
         createdAt: at,
         updatedAt: at,
-        history: [{ status: 'placed', at, by: `user:${userId}`, ...(input.requestId !== undefined ? { requestId: input.requestId } : {}) }]
+        history: [{
+          status: 'placed',
+          at,
+          by: `user:${userId}`,
+          ...(input.requestId !== undefined ? { requestId: input.requestId } : {})
+        }],
+        ...(shippingAddress === undefined ? {} : { shippingAddress })
       }
       view = publicOrder(order)
       const recordPut = key === undefined || hash === undefined

@@ -1,7 +1,10 @@
 // The customer's order emails (placed, packed, delivered, cancelled): subject, HTML and text.
 // Every catalog string (titles, colours) and every order field is HTML-escaped: item titles come
-// from the catalog and must never become markup in someone's mailbox.
+// from the catalog and must never become markup in someone's mailbox. The shipping address (shown
+// in "placed" and "packed", where the shopper can still catch a mistake) is shopper input: escaped
+// too, and only ever in the body, never in a header (the subject carries the order id alone).
 import type { OrderStatus, PublicOrder } from './events.js'
+import { addressLines } from './shipping-address.js'
 
 export interface RenderedEmail { subject: string; html: string; text: string }
 
@@ -39,6 +42,9 @@ export function renderOrderEmail (status: OrderStatus, order: PublicOrder): Rend
   const fullSubject = `${subject} — #${order.id}`
   const money = (minor: number): string => formatMoney(minor, order.currency)
   const lines = order.lines.map((l) => ({ ...lineLabel(l), price: money(l.unitPrice * l.count) }))
+  const address = (status === 'placed' || status === 'packed') && order.shippingAddress !== undefined
+    ? addressLines(order.shippingAddress)
+    : undefined
   const tracking = status === 'packed' && order.trackingNumber !== undefined
     ? `Tracking number: ${order.trackingNumber}${order.carrier !== undefined ? ` (${order.carrier})` : ''}`
     : undefined
@@ -52,6 +58,7 @@ export function renderOrderEmail (status: OrderStatus, order: PublicOrder): Rend
     ...lines.map((l) => `- ${l.title} (${l.detail}): ${l.price}`),
     '',
     `Total: ${money(order.total)}`,
+    ...(address !== undefined ? ['', 'Shipping to:', ...address.map((l) => `  ${l}`)] : []),
     ''
   ].join('\n')
 
@@ -64,6 +71,7 @@ export function renderOrderEmail (status: OrderStatus, order: PublicOrder): Rend
     `<p>${e(lead)}</p>`,
     tracking !== undefined ? `<p>${e(tracking)}</p>` : '',
     `<table>${rows}<tr><th style="text-align:left">Total</th><th style="text-align:right">${e(money(order.total))}</th></tr></table>`,
+    address !== undefined ? `<h2>Shipping to</h2><p>${address.map(e).join('<br>')}</p>` : '',
     '</body></html>'
   ].join('')
   return { subject: fullSubject, html, text }

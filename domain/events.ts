@@ -47,7 +47,7 @@ export type OrderEvent = OrderPlaced | OrderPacked | OrderDelivered | OrderCance
 
 /** The fields an event carries: a whitelist, so a new internal attribute never leaks onto the bus. */
 const PUBLIC_FIELDS = ['id', 'userId', 'userEmail', 'userEmailVerified', 'status', 'lines', 'total', 'currency', 'createdAt', 'updatedAt',
-  'history', 'packageId', 'trackingNumber', 'carrier', 'note'] as const
+  'history', 'packageId', 'trackingNumber', 'carrier', 'note', 'shippingAddress'] as const
 
 export class MalformedRecordError extends Error {
   constructor (message: string) {

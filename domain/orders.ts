@@ -3,6 +3,7 @@
 import { Problem, type FieldError } from '../core/problem.js'
 import type { Color } from './catalog.js'
 import { canonicalJson } from './idempotency.js'
+import { copyAddress, type ShippingAddress } from './shipping-address.js'
 
 export type OrderStatus = 'placed' | 'packed' | 'delivered' | 'cancelled'
 export const ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'packed', 'delivered', 'cancelled']
@@ -37,6 +38,8 @@ export interface StoredOrder {
   trackingNumber?: string
   carrier?: string
   note?: string
+  /** Where it goes, as it was when the order was placed (absent on orders placed without one). */
+  shippingAddress?: ShippingAddress
 }
 
 /** A line as the shopper sends it; `color` is a colorCode, as a string or a number. */
@@ -259,6 +262,7 @@ export function publicOrder (o: StoredOrder): StoredOrder {
   for (const k of ['packageId', 'trackingNumber', 'carrier', 'note'] as const) {
     if (o[k] !== undefined) view[k] = o[k]
   }
+  if (o.shippingAddress !== undefined) view.shippingAddress = copyAddress(o.shippingAddress)
   return view
 }
 

@@ -114,6 +114,25 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v
 }
 
+/**
+ * Where the webhook says the order goes, for the log line: the delivery service's whole address,
+ * the warehouse's recipient and country; "no shipping address" for an order placed without one.
+ */
+export function destination (body: unknown): string {
+  type Fields = Record<string, unknown> | null
+  const b = body as { shippingAddress?: Fields; order?: { recipient?: Fields } }
+  const show = (values: unknown[]): string => values.filter((v) => typeof v === 'string' && v !== '').join(', ')
+  if (b.shippingAddress !== undefined) {
+    const a = b.shippingAddress
+    if (a === null) return '; no shipping address'
+    const city = [a.postalCode, a.city, a.region].filter((v) => typeof v === 'string' && v !== '').join(' ')
+    return `; deliver to ${show([a.name, a.line1, a.line2, city, a.country])} (phone ${String(a.phone)})`
+  }
+  const r = b.order?.recipient
+  if (r === undefined) return ''
+  return r === null ? '; no shipping address' : `; for ${show([r.name, r.country])}`
+}
+
 export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Promise<PartnerSimulator> {
   const { config, log } = opts
   const doFetch = opts.fetch ?? globalThis.fetch
@@ -196,7 +215,7 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
     }
     const first = eventId === undefined || !acted.has(eventId)
     if (eventId !== undefined) acted.add(eventId)
-    log(`${what}: signature ok${first ? '' : ', a redelivery (ignored)'}`)
+    log(`${what}: signature ok${first ? '' : ', a redelivery (ignored)'}${destination(body)}`)
     const next = (partner === 'warehouse' && eventType === 'OrderPlaced') || (partner === 'delivery' && eventType === 'OrderPacked')
     if (opts.autoAdvance === true && first && next) schedule(partner, orderId)
     reply(res, 200, { received: true })

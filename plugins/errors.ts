@@ -9,6 +9,16 @@ import { Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError }
 import { problems } from '../core/http-schemas.js'
 import { routeOf } from './metrics.js'
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A stable code of its own for a schema failure of a field (by path, e.g.
+     * `body.shippingAddress.country`) when it is the first failure, instead of `validation_failed`.
+     */
+    validationCodes?: Record<string, string>
+  }
+}
+
 // Set only on the error path: a request answered normally costs nothing here.
 const problemCodes = new WeakMap<FastifyRequest, string>()
 
@@ -148,7 +158,8 @@ export default fp(async function errorsPlugin (app) {
     if (err.validation) {
       const errors = fieldErrors(err.validationContext, err.validation as AjvLikeError[])
       const first = errors[0]
-      return send(request, reply, 400, 'validation_failed',
+      const code = first === undefined ? undefined : request.routeOptions.config?.validationCodes?.[first.path]
+      return send(request, reply, 400, code ?? 'validation_failed',
         first ? `${first.path} ${first.message}` : 'The request is invalid', { errors })
     }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500

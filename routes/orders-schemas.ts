@@ -3,12 +3,73 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { IDEMPOTENCY_KEY_PATTERN } from '../domain/idempotency.js'
 import { MAX_COUNT, MAX_LINES, ORDER_STATUSES } from '../domain/orders.js'
+import {
+  ADDRESS_LIMITS, COUNTRY_PATTERN, E164_PATTERN, POSTAL_CODE_FORMATS, POSTAL_CODE_PATTERN, TEXT_PATTERN
+} from '../domain/shipping-address.js'
 import { ItemId } from './items-schemas.js'
 
 export const OrderStatus = Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)), { description: 'placed -> packed -> delivered, or placed -> cancelled' })
 
 const OrderId = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Order id', examples: ['3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90'] })
 export const OrderParams = Type.Object({ orderId: OrderId }, { additionalProperties: false })
+
+const text = (maxLength: number, extra: Record<string, unknown> = {}): ReturnType<typeof Type.String> =>
+  Type.String({ minLength: 1, maxLength, pattern: TEXT_PATTERN, ...extra })
+
+const EXAMPLE_ADDRESS = {
+  name: 'Ada Lovelace',
+  line1: '12 St James\'s Square',
+  city: 'London',
+  postalCode: 'SW1Y 4JH',
+  country: 'GB',
+  phone: '+442079460958'
+}
+
+export const ShippingAddress = Type.Object({
+  name: text(ADDRESS_LIMITS.name, {
+    description: 'The recipient, as the label shows it (any script)', examples: ['Zoë Ólafsdóttir']
+  }),
+  line1: text(ADDRESS_LIMITS.line, { description: 'Street and number, or PO box' }),
+  line2: Type.Optional(text(ADDRESS_LIMITS.line, { description: 'Flat, floor, building, c/o' })),
+  city: text(ADDRESS_LIMITS.city),
+  region: Type.Optional(text(ADDRESS_LIMITS.region, {
+    description: 'State, province or prefecture, where the country uses one'
+  })),
+  postalCode: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: ADDRESS_LIMITS.postalCode,
+    pattern: POSTAL_CODE_PATTERN,
+    description: `Required, in the national format, for ${Object.keys(POSTAL_CODE_FORMATS).join(', ')} ` +
+      '(400 `invalid_postal_code` otherwise); kept in upper case'
+  })),
+  country: Type.String({
+    minLength: 2,
+    maxLength: 2,
+    pattern: COUNTRY_PATTERN,
+    description: 'ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)',
+    examples: ['GB']
+  }),
+  phone: Type.String({
+    minLength: 8,
+    maxLength: ADDRESS_LIMITS.phone,
+    pattern: E164_PATTERN,
+    description: 'For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)',
+    examples: ['+442079460958']
+  })
+}, {
+  additionalProperties: false,
+  description: 'Where the order goes. Names and lines take any script; every value is trimmed and kept as sent ' +
+    '(Unicode NFC), without control characters or line breaks.',
+  examples: [EXAMPLE_ADDRESS]
+})
+export type ShippingAddressBody = Static<typeof ShippingAddress>
+
+/** Schema failures of these fields answer their own codes (plugins/errors.ts reads the route's config). */
+export const SHIPPING_ADDRESS_CODES: Record<string, string> = {
+  'body.shippingAddress.country': 'invalid_country',
+  'body.shippingAddress.postalCode': 'invalid_postal_code',
+  'body.shippingAddress.phone': 'invalid_phone'
+}
 
 const EXAMPLE_ORDER = {
   id: '3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90',
@@ -24,7 +85,8 @@ const EXAMPLE_ORDER = {
   currency: 'USD',
   createdAt: '2026-11-25T09:30:00.000Z',
   updatedAt: '2026-11-25T09:30:00.000Z',
-  history: [{ status: 'placed', at: '2026-11-25T09:30:00.000Z', by: 'user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f' }]
+  history: [{ status: 'placed', at: '2026-11-25T09:30:00.000Z', by: 'user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f' }],
+  shippingAddress: EXAMPLE_ADDRESS
 }
 
 const OrderLine = Type.Object({
@@ -57,8 +119,77 @@ export const Order = Type.Object({
   packageId: Type.Optional(Type.String()),
   trackingNumber: Type.Optional(Type.String()),
   carrier: Type.Optional(Type.String()),
-  note: Type.Optional(Type.String())
+  note: Type.Optional(Type.String()),
+  shippingAddress: Type.Optional(Type.Object(ShippingAddress.properties, {
+    additionalProperties: false,
+    description: 'Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). ' +
+      'Absent on orders placed without one.'
+  }))
 }, { additionalProperties: false, description: 'An order', examples: [EXAMPLE_ORDER] })
+
+const PartnerHistoryEntry = Type.Object({
+  status: OrderStatus,
+  at: Type.String({ format: 'date-time' }),
+  by: Type.String({ description: '`user` (the customer), `admin`, `partner:warehouse` or `partner:delivery`' })
+}, { additionalProperties: false })
+
+// What a partner's answer carries: the order's id, lines, status and times; never the customer's
+// email or user id (domain/partner-views.ts).
+const partnerOrderFields = {
+  id: Type.String(),
+  status: OrderStatus,
+  lines: Type.Array(OrderLine),
+  total: Type.Integer({ description: 'Sum of count x unitPrice, in minor units (for customs papers)' }),
+  currency: Type.String({ description: 'ISO 4217 code' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  history: Type.Array(PartnerHistoryEntry, { description: 'Every status, oldest first, with its time and who set it' }),
+  packageId: Type.Optional(Type.String()),
+  trackingNumber: Type.Optional(Type.String()),
+  carrier: Type.Optional(Type.String()),
+  note: Type.Optional(Type.String())
+}
+const EXAMPLE_PARTNER_ORDER = {
+  id: EXAMPLE_ORDER.id,
+  status: 'packed',
+  lines: EXAMPLE_ORDER.lines,
+  total: EXAMPLE_ORDER.total,
+  currency: EXAMPLE_ORDER.currency,
+  createdAt: EXAMPLE_ORDER.createdAt,
+  updatedAt: '2026-11-25T10:02:11.000Z',
+  history: [
+    { status: 'placed', at: '2026-11-25T09:30:00.000Z', by: 'user' },
+    { status: 'packed', at: '2026-11-25T10:02:11.000Z', by: 'partner:warehouse' }
+  ],
+  packageId: 'PKG-000123'
+}
+
+export const WarehouseOrder = Type.Object({
+  ...partnerOrderFields,
+  recipient: Type.Union([
+    Type.Object({
+      name: Type.String({ description: 'The recipient, as the label shows it' }),
+      country: Type.String({ description: 'ISO 3166-1 alpha-2' })
+    }, { additionalProperties: false }),
+    Type.Null()
+  ], { description: 'For labels and customs papers; null for an order placed without a shipping address' })
+}, {
+  additionalProperties: false,
+  description: "An order as the warehouse sees it (no customer's email or user id)",
+  examples: [{ ...EXAMPLE_PARTNER_ORDER, recipient: { name: EXAMPLE_ADDRESS.name, country: EXAMPLE_ADDRESS.country } }]
+})
+
+export const DeliveryOrder = Type.Object({
+  ...partnerOrderFields,
+  shippingAddress: Type.Union([
+    Type.Object(ShippingAddress.properties, { additionalProperties: false }),
+    Type.Null()
+  ], { description: 'Where to deliver, with the phone for the courier; null for an order placed without one' })
+}, {
+  additionalProperties: false,
+  description: "An order as the delivery service sees it (no customer's email or user id)",
+  examples: [{ ...EXAMPLE_PARTNER_ORDER, status: 'delivered', shippingAddress: EXAMPLE_ADDRESS }]
+})
 
 export const PlaceOrderBody = Type.Object({
   items: Type.Array(Type.Object({
@@ -72,10 +203,17 @@ export const PlaceOrderBody = Type.Object({
     minItems: 1,
     maxItems: MAX_LINES,
     description: `1 to ${MAX_LINES} lines; one line per item and colour (a repeat is a 400 duplicate_line)`
-  })
+  }),
+  shippingAddress: Type.Optional(ShippingAddress)
 }, {
   additionalProperties: false,
-  examples: [{ items: [{ id: 'phone-apple-iphone-15', count: 1, color: '#1F2020' }, { id: 'accessories-anker-charger-65w', count: 2 }] }]
+  examples: [{
+    items: [
+      { id: 'phone-apple-iphone-15', count: 1, color: '#1F2020' },
+      { id: 'accessories-anker-charger-65w', count: 2 }
+    ],
+    shippingAddress: EXAMPLE_ADDRESS
+  }]
 })
 export type PlaceOrderBody = Static<typeof PlaceOrderBody>
 

@@ -13,7 +13,9 @@ import { placeOrder } from '../data/place-order.js'
 import { createItemSnapshots } from '../data/item-snapshots.js'
 import type { AuthUser } from '../plugins/auth.js'
 import { problemCodeOf } from '../plugins/errors.js'
-import { Order, OrderParams, OrdersPage, OrdersQuery, PlaceOrderBody, PlaceOrderHeaders } from './orders-schemas.js'
+import {
+  Order, OrderParams, OrdersPage, OrdersQuery, PlaceOrderBody, PlaceOrderHeaders, SHIPPING_ADDRESS_CODES
+} from './orders-schemas.js'
 
 const security = [{ bearerAuth: [] }]
 const READ_DESCRIPTION = "The caller's order. Another user's order answers 404, exactly like a missing one; " +
@@ -47,6 +49,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.post('/orders', {
+    config: { validationCodes: SHIPPING_ADDRESS_CODES },
     onRequest: [requireUser, requireVerifiedEmail],
     // Refusals by problem code (the route's own hook: no cost on other routes or on a 201).
     onResponse: (request, reply, done) => {
@@ -69,7 +72,14 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
         'could duplicate. Without a key, a failure DynamoDB leaves ambiguous is checked (a strongly consistent read, ' +
         'then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the answer is ' +
         '503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed. ' +
-        'The account\'s email must be verified (`403 email_unverified` otherwise).',
+        'The account\'s email must be verified (`403 email_unverified` otherwise). ' +
+        'The `shippingAddress` is where the order goes: the order keeps a snapshot of it, shown to the customer and ' +
+        'admins, and the delivery service gets it with the phone (the warehouse only the recipient\'s name and ' +
+        'country). A malformed one is a 400: `invalid_country` (not an ISO 3166-1 alpha-2 code), ' +
+        '`invalid_postal_code` (missing or not in the national format, for the countries listed under `postalCode`), ' +
+        '`invalid_phone` (not E.164), `validation_failed` for anything else (an unknown property, a value too long, ' +
+        'blank or with line breaks). It is part of the Idempotency-Key\'s request. Orders placed without one are ' +
+        'accepted for now and reach the partners with `shippingAddress: null`.',
       security,
       headers: PlaceOrderHeaders,
       body: PlaceOrderBody,
@@ -82,6 +92,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       userEmail: await app.userEmail(request),
       userEmailVerified: true,
       items: request.body.items,
+      ...(request.body.shippingAddress === undefined ? {} : { shippingAddress: request.body.shippingAddress }),
       idempotencyKey: request.headers['idempotency-key'],
       requestId: request.id
     })

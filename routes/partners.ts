@@ -3,11 +3,13 @@
 // a repeat answers the order as it is (partners retry), any other transition is a 409.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { optionalBody, problems } from '../core/http-schemas.js'
-import { publicOrder } from '../domain/orders.js'
+import { partnerOrder } from '../domain/partner-views.js'
 import { createOrdersRepository, type PartnerDetails } from '../data/orders-repository.js'
-import { DeliveredBody, Order, OrderParams, PackedBody } from './orders-schemas.js'
+import { DeliveredBody, DeliveryOrder, OrderParams, PackedBody, WarehouseOrder } from './orders-schemas.js'
 
 const security = [{ partnerApiKey: [] }]
+const VIEW = 'The answer is the order as a partner sees it: its lines, status and times, never the customer\'s email ' +
+  'or user id.'
 const RETRIES = 'Repeating a transition the order already made answers 200 with the order, unchanged; any other ' +
   'transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404.'
 
@@ -32,16 +34,21 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'markPacked',
       tags: ['partners'],
       summary: 'Mark an order packed (warehouse)',
-      description: `The warehouse's API key in \`x-api-key\`. placed -> packed; the body is optional. ${RETRIES}`,
+      description: `The warehouse's API key in \`x-api-key\`. placed -> packed; the body is optional. ${RETRIES} ` +
+        `${VIEW} ` +
+        'For labels and customs papers it carries the `recipient` (name and country; `null` for an order placed ' +
+        'without a shipping address).',
       security,
       params: OrderParams,
       body: PackedBody,
       ...optionalBody(),
-      response: { 200: Order, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
+      response: { 200: WarehouseOrder, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
-    return publicOrder(await repo.transition(request.params.orderId, 'packed', 'partner:warehouse', new Date().toISOString(), details, request.id))
+    const at = new Date().toISOString()
+    const order = await repo.transition(request.params.orderId, 'packed', 'partner:warehouse', at, details, request.id)
+    return partnerOrder(order, 'warehouse')
   })
 
   app.post('/orderdelivered/:orderId', {
@@ -50,16 +57,21 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'markDelivered',
       tags: ['partners'],
       summary: 'Mark an order delivered (delivery service)',
-      description: `The delivery service's API key in \`x-api-key\`. packed -> delivered; the body is optional. ${RETRIES}`,
+      description: "The delivery service's API key in `x-api-key`. packed -> delivered; the body is optional. " +
+        `${RETRIES} ` +
+        `${VIEW} It carries the \`shippingAddress\` with the phone (\`null\` for an order placed without one).`,
       security,
       params: OrderParams,
       body: DeliveredBody,
       ...optionalBody(),
-      response: { 200: Order, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
+      response: { 200: DeliveryOrder, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
-    return publicOrder(await repo.transition(request.params.orderId, 'delivered', 'partner:delivery', new Date().toISOString(), details, request.id))
+    const at = new Date().toISOString()
+    const order = await repo.transition(request.params.orderId, 'delivered', 'partner:delivery', at, details,
+      request.id)
+    return partnerOrder(order, 'delivery')
   })
 }
 

@@ -13,6 +13,7 @@ import {
   type DetailType, type OrderEventDetail, type OrderStatus, type PublicOrder
 } from '../domain/events.js'
 import { renderOrderEmail } from '../domain/emails.js'
+import { destinationOf, recipientOf } from '../domain/shipping-address.js'
 import type { WorkerRuntime } from './runtime.js'
 import { postWebhook, webhookCallMaxMs, WebhookError, type WebhookCall } from './webhooks.js'
 import type { Channel } from './effect-ledger.js'
@@ -61,7 +62,9 @@ const BUSY_POLL_MS = 200
 /**
  * The webhook body for a partner: only what that partner needs, with the order's status-change
  * `sequence` (compare within an order: higher is newer), the stream's `sequenceNumber` when the
- * event came from the stream, and `occurredAt` with milliseconds.
+ * event came from the stream, and `occurredAt` with milliseconds. The delivery service gets the
+ * shipping address with the phone, the warehouse the recipient's name and country; an order placed
+ * without an address says so with `null`. Neither gets the customer's email or user id.
  */
 export function webhookPayload (event: OrderEventBridgeEvent, order: PublicOrder, eventId: string, pickupAddress: string): unknown {
   const lines = order.lines.map(({ id, title, color, colorCode, count }) => ({ id, title, color, colorCode, count }))
@@ -73,9 +76,24 @@ export function webhookPayload (event: OrderEventBridgeEvent, order: PublicOrder
     ...(event.detail.sequenceNumber !== undefined ? { sequenceNumber: event.detail.sequenceNumber } : {})
   }
   if (event['detail-type'] === 'OrderPacked') {
-    return { ...common, order: { id: order.id, packageId: order.packageId, lines }, pickupAddress, customer: { email: order.userEmail } }
+    return {
+      ...common,
+      order: { id: order.id, packageId: order.packageId, lines },
+      pickupAddress,
+      shippingAddress: destinationOf(order.shippingAddress)
+    }
   }
-  return { ...common, order: { id: order.id, status: order.status, createdAt: order.createdAt, note: order.note, lines } }
+  return {
+    ...common,
+    order: {
+      id: order.id,
+      status: order.status,
+      createdAt: order.createdAt,
+      note: order.note,
+      lines,
+      recipient: recipientOf(order.shippingAddress)
+    }
+  }
 }
 
 /**

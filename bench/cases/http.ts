@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { GetCommand } from '@aws-sdk/lib-dynamodb'
-import { stubItem } from '../lib/aws-stub.js'
+import { STUB_SHIPPING_ADDRESS, stubItem } from '../lib/aws-stub.js'
 import { orderTransaction } from '../lib/order-calls.js'
 import { BARE_HTTP_SERVER, batchPut, freshTables, requireStack, startApi } from '../lib/stack.js'
 import { quantile, summarize, type Summary } from '../lib/stats.js'
@@ -230,7 +230,11 @@ export const httpWrite: BenchCase = {
       let n = 0
       const nextItem = (): string => ids[n++ % ids.length] as string
       const transaction = orderTransaction(stack.ddb, { items, orders, idempotency }, userId)
-      const orderBody = (): { body: string } => ({ body: JSON.stringify({ items: [{ id: nextItem(), count: 1, color: 'BLK' }] }) })
+      const orderBody = (): { body: string } => ({
+        body: JSON.stringify({
+          items: [{ id: nextItem(), count: 1, color: 'BLK' }], shippingAddress: STUB_SHIPPING_ADDRESS
+        })
+      })
       try {
         const http = 'api POST /orders'
         const tx = 'raw SDK TransactWriteItems'

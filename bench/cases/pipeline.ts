@@ -10,7 +10,7 @@ import { startSesLocal } from '../../local/emulators/ses.js'
 import { localWorkerEnv, startLocalWorker, type LocalWorker } from '../../local/worker.js'
 import type { ReceivedWebhook } from '../../local/partner-simulator.js'
 import type { WorkerLog } from '../../workers/runtime.js'
-import { stubItem } from '../lib/aws-stub.js'
+import { STUB_SHIPPING_ADDRESS, stubItem } from '../lib/aws-stub.js'
 import { onExit } from '../lib/processes.js'
 import { batchPut, freshTables, requireStack, startApi } from '../lib/stack.js'
 import { quantile, summarize } from '../lib/stats.js'
@@ -102,7 +102,9 @@ export const pipeline: BenchCase = {
         const res = await fetch(`${api.url}/orders`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-          body: JSON.stringify({ items: [{ id: ITEM_ID, count: 1, color: 'BLK' }] })
+          body: JSON.stringify({
+            items: [{ id: ITEM_ID, count: 1, color: 'BLK' }], shippingAddress: STUB_SHIPPING_ADDRESS
+          })
         })
         const placedAt = performance.now()
         const body = await res.json() as { id?: string }

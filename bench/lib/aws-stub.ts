@@ -30,6 +30,16 @@ export function stubItem (id: string): Record<string, unknown> {
   }
 }
 
+/** The address every bench order is sent to (a shopper's checkout sends one). */
+export const STUB_SHIPPING_ADDRESS = {
+  name: 'Ada Lovelace',
+  line1: '12 St James\'s Square',
+  city: 'London',
+  postalCode: 'SW1Y 4JH',
+  country: 'GB',
+  phone: '+442079460958'
+}
+
 export function stubOrder (i: number, userId: string): Record<string, unknown> {
   const at = new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString()
   return {
@@ -43,7 +53,8 @@ export function stubOrder (i: number, userId: string): Record<string, unknown> {
     currency: 'EUR',
     createdAt: at,
     updatedAt: at,
-    history: [{ status: 'placed', at, by: `user:${userId}` }]
+    history: [{ status: 'placed', at, by: `user:${userId}` }],
+    shippingAddress: STUB_SHIPPING_ADDRESS
   }
 }
 

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from '../../scripts/build.js'
-import { STUB_ITEM_ID } from './aws-stub.js'
+import { STUB_ITEM_ID, STUB_SHIPPING_ADDRESS } from './aws-stub.js'
 
 type HttpEvent = Record<string, any>
 
@@ -30,7 +30,7 @@ export const EVENTS = {
   docs: () => httpEvent('GET', '/docs/', { headers: { accept: 'text/html' } }),
   listOrders: () => httpEvent('GET', '/orders', { headers: { authorization: 'Bearer {{token}}' } }),
   postOrder: () => httpEvent('POST', '/orders', {
-    body: { items: [{ id: STUB_ITEM_ID, count: 1, color: 'BLK' }] },
+    body: { items: [{ id: STUB_ITEM_ID, count: 1, color: 'BLK' }], shippingAddress: STUB_SHIPPING_ADDRESS },
     headers: { authorization: 'Bearer {{token}}' }
   }),
   streamRecord: () => JSON.parse(readFileSync(join(ROOT, 'events', 'orders-stream.json'), 'utf8')) as unknown

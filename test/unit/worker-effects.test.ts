@@ -72,6 +72,8 @@ t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisec
   })
   t.match(body.occurredAt, /\.\d{3}Z$/, 'milliseconds')
   t.notOk('customer' in body, 'the warehouse does not get the customer email')
+  t.equal(body.order.recipient, null, 'an order placed without an address says so')
+  t.notMatch(call.body, /ada@example\.com|user-/, 'no customer email or user id anywhere in the body')
   t.equal(emails.length, 1)
   t.same(emails[0].Destination, { ToAddresses: ['ada@example.com'] })
   t.equal(emails[0].FromEmailAddress, 'shop@example.com')
@@ -88,9 +90,10 @@ t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the
   t.equal(web.calls[0].url, 'http://delivery.test/hooks')
   t.ok(verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, web.calls[0].body, web.calls[0].headers['x-commerce-signature']).ok)
   t.match(JSON.parse(web.calls[0].body), {
-    type: 'OrderPacked', sequence: 2, pickupAddress: '1 Dock Road', customer: { email: 'ada@example.com' },
+    type: 'OrderPacked', sequence: 2, pickupAddress: '1 Dock Road', shippingAddress: null,
     order: { id: 'ord-1', packageId: 'PKG-1', lines: [{ title: 'Phone <b>X</b>', color: 'Midnight & Blue', count: 2 }, { title: 'Case', count: 1 }] }
   })
+  t.notOk('customer' in JSON.parse(web.calls[0].body), 'the delivery service does not get the customer email')
   await deliver(sqsMessage(orderEvent(order({ status: 'delivered', history: history('placed', 'packed', 'delivered') }))))
   t.equal(web.calls.length, 1, 'no webhook for delivered')
   await deliver(sqsMessage(orderEvent(order({ id: 'ord-2', status: 'cancelled', history: history('placed', 'cancelled') }))))

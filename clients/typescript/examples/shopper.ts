@@ -8,7 +8,7 @@
 // (default http://localhost:3000); the code is read from the local mailbox (COMMERCE_MAILBOX_URL,
 // default http://127.0.0.1:8005), or typed in when there is none (a deployed API mails it).
 import { createInterface } from 'node:readline/promises'
-import { createCommerceClient, isCommerceProblem, type Item } from '@serverless-commerce/client'
+import { createCommerceClient, isCommerceProblem, type Item, type ShippingAddress } from '@serverless-commerce/client'
 
 const baseUrl = process.env.COMMERCE_API_URL ?? 'http://localhost:3000'
 const email = process.env.SHOPPER_EMAIL ?? `shopper+${Date.now()}@example.com`
@@ -59,7 +59,14 @@ async function main (): Promise<void> {
   // Order one, in its first colour when it has colours. The client sends an Idempotency-Key and
   // keeps it across its own retries, so a retried checkout never orders twice.
   const color = (await shop.getItem(item.id)).colorPreference[0]?.colorCode
-  const order = await shop.placeOrder({ items: [{ id: item.id, count: 1, ...(color !== undefined ? { color } : {}) }] })
+  // Where it goes: the order keeps this address; the delivery service gets it with the phone.
+  const shippingAddress: ShippingAddress = {
+    name: 'Ada Lovelace', line1: '12 St James\'s Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB',
+    phone: '+442079460958'
+  }
+  const line = { id: item.id, count: 1, ...(color !== undefined ? { color } : {}) }
+  const order = await shop.placeOrder({ items: [line], shippingAddress })
+  console.log(`shipping to ${order.shippingAddress?.city ?? '(no address)'}, ${order.shippingAddress?.country ?? ''}`)
   console.log(`placed order ${order.id}: ${order.lines.map((l) => `${l.count} x ${l.title}`).join(', ')}, ${money(order.total, order.currency)}`)
 
   const read = await shop.getOrder(order.id)

@@ -7,7 +7,7 @@ import type { paths } from './schema.js'
 import { createRetryingFetch, type TransportOptions } from './transport.js'
 import { dataOf, initOf, type CallOptions } from './call.js'
 import type { CommerceApi } from './commerce-client.js'
-import type { DeliveredDetails, Order, PackedDetails } from './types.js'
+import type { DeliveredDetails, DeliveryOrder, PackedDetails, WarehouseOrder } from './types.js'
 
 export interface PartnerClientOptions extends TransportOptions {
   /** The API's base URL. */
@@ -20,9 +20,9 @@ export interface PartnerClient {
   /** The typed openapi-fetch client, with the key and the retries. */
   readonly api: CommerceApi
   /** POST /orderpacked/{orderId} (warehouse): placed -> packed. The details are optional. */
-  markPacked: (orderId: string, details?: PackedDetails, opts?: CallOptions) => Promise<Order>
+  markPacked: (orderId: string, details?: PackedDetails, opts?: CallOptions) => Promise<WarehouseOrder>
   /** POST /orderdelivered/{orderId} (delivery service): packed -> delivered. The details are optional. */
-  markDelivered: (orderId: string, details?: DeliveredDetails, opts?: CallOptions) => Promise<Order>
+  markDelivered: (orderId: string, details?: DeliveredDetails, opts?: CallOptions) => Promise<DeliveryOrder>
 }
 
 export function createPartnerClient (options: PartnerClientOptions): PartnerClient {

@@ -330,7 +330,7 @@ export interface paths {
         put?: never;
         /**
          * Place an order
-         * @description Takes the stock of every line and writes the order in one transaction, with a snapshot of each line's title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry safely: the same key and body answer the same order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. A refusal (400, 409) writes nothing, and with a key it is only answered once the key is known not to have placed this order already; a request changed after a refusal is a new request. Short stock is a 409 `insufficient_stock` naming the items. A 503 `service_busy` wrote nothing that a retry with the same key could duplicate. Without a key, a failure DynamoDB leaves ambiguous is checked (a strongly consistent read, then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the answer is 503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed. The account's email must be verified (`403 email_unverified` otherwise). Rate limited, by default: 30 a minute per user; over it, 429 `rate_limited` with Retry-After.
+         * @description Takes the stock of every line and writes the order in one transaction, with a snapshot of each line's title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry safely: the same key and body answer the same order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. A refusal (400, 409) writes nothing, and with a key it is only answered once the key is known not to have placed this order already; a request changed after a refusal is a new request. Short stock is a 409 `insufficient_stock` naming the items. A 503 `service_busy` wrote nothing that a retry with the same key could duplicate. Without a key, a failure DynamoDB leaves ambiguous is checked (a strongly consistent read, then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the answer is 503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed. The account's email must be verified (`403 email_unverified` otherwise). The `shippingAddress` is where the order goes: the order keeps a snapshot of it, shown to the customer and admins, and the delivery service gets it with the phone (the warehouse only the recipient's name and country). A malformed one is a 400: `invalid_country` (not an ISO 3166-1 alpha-2 code), `invalid_postal_code` (missing or not in the national format, for the countries listed under `postalCode`), `invalid_phone` (not E.164), `validation_failed` for anything else (an unknown property, a value too long, blank or with line breaks). It is part of the Idempotency-Key's request. Orders placed without one are accepted for now and reach the partners with `shippingAddress: null`. Rate limited, by default: 30 a minute per user; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["placeOrder"];
         delete?: never;
@@ -432,7 +432,7 @@ export interface paths {
         put?: never;
         /**
          * Mark an order packed (warehouse)
-         * @description The warehouse's API key in `x-api-key`. placed -> packed; the body is optional. Repeating a transition the order already made answers 200 with the order, unchanged; any other transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404. Rate limited, by default: 600 a minute per API key; over it, 429 `rate_limited` with Retry-After.
+         * @description The warehouse's API key in `x-api-key`. placed -> packed; the body is optional. Repeating a transition the order already made answers 200 with the order, unchanged; any other transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404. The answer is the order as a partner sees it: its lines, status and times, never the customer's email or user id. For labels and customs papers it carries the `recipient` (name and country; `null` for an order placed without a shipping address). Rate limited, by default: 600 a minute per API key; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["markPacked"];
         delete?: never;
@@ -452,7 +452,7 @@ export interface paths {
         put?: never;
         /**
          * Mark an order delivered (delivery service)
-         * @description The delivery service's API key in `x-api-key`. packed -> delivered; the body is optional. Repeating a transition the order already made answers 200 with the order, unchanged; any other transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404. Rate limited, by default: 600 a minute per API key; over it, 429 `rate_limited` with Retry-After.
+         * @description The delivery service's API key in `x-api-key`. packed -> delivered; the body is optional. Repeating a transition the order already made answers 200 with the order, unchanged; any other transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404. The answer is the order as a partner sees it: its lines, status and times, never the customer's email or user id. It carries the `shippingAddress` with the phone (`null` for an order placed without one). Rate limited, by default: 600 a minute per API key; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["markDelivered"];
         delete?: never;
@@ -2858,7 +2858,15 @@ export interface operations {
                      *               "at": "2026-11-25T09:30:00.000Z",
                      *               "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
                      *             }
-                     *           ]
+                     *           ],
+                     *           "shippingAddress": {
+                     *             "name": "Ada Lovelace",
+                     *             "line1": "12 St James's Square",
+                     *             "city": "London",
+                     *             "postalCode": "SW1Y 4JH",
+                     *             "country": "GB",
+                     *             "phone": "+442079460958"
+                     *           }
                      *         }
                      *       ]
                      *     }
@@ -2904,6 +2912,33 @@ export interface operations {
                             trackingNumber?: string;
                             carrier?: string;
                             note?: string;
+                            /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
+                            shippingAddress?: {
+                                /**
+                                 * @description The recipient, as the label shows it (any script)
+                                 * @example Zoë Ólafsdóttir
+                                 */
+                                name: string;
+                                /** @description Street and number, or PO box */
+                                line1: string;
+                                /** @description Flat, floor, building, c/o */
+                                line2?: string;
+                                city: string;
+                                /** @description State, province or prefecture, where the country uses one */
+                                region?: string;
+                                /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
+                                postalCode?: string;
+                                /**
+                                 * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
+                                 * @example GB
+                                 */
+                                country: string;
+                                /**
+                                 * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
+                                 * @example +442079460958
+                                 */
+                                phone: string;
+                            };
                         }[];
                         /** @description Absent on the last page */
                         nextCursor?: string;
@@ -2975,7 +3010,15 @@ export interface operations {
                  *           "id": "accessories-anker-charger-65w",
                  *           "count": 2
                  *         }
-                 *       ]
+                 *       ],
+                 *       "shippingAddress": {
+                 *         "name": "Ada Lovelace",
+                 *         "line1": "12 St James's Square",
+                 *         "city": "London",
+                 *         "postalCode": "SW1Y 4JH",
+                 *         "country": "GB",
+                 *         "phone": "+442079460958"
+                 *       }
                  *     }
                  */
                 "application/json": {
@@ -2994,6 +3037,43 @@ export interface operations {
                          */
                         color?: string | number;
                     }[];
+                    /**
+                     * @description Where the order goes. Names and lines take any script; every value is trimmed and kept as sent (Unicode NFC), without control characters or line breaks.
+                     * @example {
+                     *       "name": "Ada Lovelace",
+                     *       "line1": "12 St James's Square",
+                     *       "city": "London",
+                     *       "postalCode": "SW1Y 4JH",
+                     *       "country": "GB",
+                     *       "phone": "+442079460958"
+                     *     }
+                     */
+                    shippingAddress?: {
+                        /**
+                         * @description The recipient, as the label shows it (any script)
+                         * @example Zoë Ólafsdóttir
+                         */
+                        name: string;
+                        /** @description Street and number, or PO box */
+                        line1: string;
+                        /** @description Flat, floor, building, c/o */
+                        line2?: string;
+                        city: string;
+                        /** @description State, province or prefecture, where the country uses one */
+                        region?: string;
+                        /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
+                        postalCode?: string;
+                        /**
+                         * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
+                         * @example GB
+                         */
+                        country: string;
+                        /**
+                         * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
+                         * @example +442079460958
+                         */
+                        phone: string;
+                    };
                 };
             };
         };
@@ -3037,7 +3117,15 @@ export interface operations {
                      *           "at": "2026-11-25T09:30:00.000Z",
                      *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "shippingAddress": {
+                     *         "name": "Ada Lovelace",
+                     *         "line1": "12 St James's Square",
+                     *         "city": "London",
+                     *         "postalCode": "SW1Y 4JH",
+                     *         "country": "GB",
+                     *         "phone": "+442079460958"
+                     *       }
                      *     }
                      */
                     "application/json": {
@@ -3080,6 +3168,33 @@ export interface operations {
                         trackingNumber?: string;
                         carrier?: string;
                         note?: string;
+                        /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
+                        shippingAddress?: {
+                            /**
+                             * @description The recipient, as the label shows it (any script)
+                             * @example Zoë Ólafsdóttir
+                             */
+                            name: string;
+                            /** @description Street and number, or PO box */
+                            line1: string;
+                            /** @description Flat, floor, building, c/o */
+                            line2?: string;
+                            city: string;
+                            /** @description State, province or prefecture, where the country uses one */
+                            region?: string;
+                            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
+                            postalCode?: string;
+                            /**
+                             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
+                             * @example GB
+                             */
+                            country: string;
+                            /**
+                             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
+                             * @example +442079460958
+                             */
+                            phone: string;
+                        };
                     };
                 };
             };
@@ -3237,7 +3352,15 @@ export interface operations {
                      *           "at": "2026-11-25T09:30:00.000Z",
                      *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "shippingAddress": {
+                     *         "name": "Ada Lovelace",
+                     *         "line1": "12 St James's Square",
+                     *         "city": "London",
+                     *         "postalCode": "SW1Y 4JH",
+                     *         "country": "GB",
+                     *         "phone": "+442079460958"
+                     *       }
                      *     }
                      */
                     "application/json": {
@@ -3280,6 +3403,33 @@ export interface operations {
                         trackingNumber?: string;
                         carrier?: string;
                         note?: string;
+                        /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
+                        shippingAddress?: {
+                            /**
+                             * @description The recipient, as the label shows it (any script)
+                             * @example Zoë Ólafsdóttir
+                             */
+                            name: string;
+                            /** @description Street and number, or PO box */
+                            line1: string;
+                            /** @description Flat, floor, building, c/o */
+                            line2?: string;
+                            city: string;
+                            /** @description State, province or prefecture, where the country uses one */
+                            region?: string;
+                            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
+                            postalCode?: string;
+                            /**
+                             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
+                             * @example GB
+                             */
+                            country: string;
+                            /**
+                             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
+                             * @example +442079460958
+                             */
+                            phone: string;
+                        };
                     };
                 };
             };
@@ -3384,7 +3534,15 @@ export interface operations {
                      *           "at": "2026-11-25T09:30:00.000Z",
                      *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "shippingAddress": {
+                     *         "name": "Ada Lovelace",
+                     *         "line1": "12 St James's Square",
+                     *         "city": "London",
+                     *         "postalCode": "SW1Y 4JH",
+                     *         "country": "GB",
+                     *         "phone": "+442079460958"
+                     *       }
                      *     }
                      */
                     "application/json": {
@@ -3427,6 +3585,33 @@ export interface operations {
                         trackingNumber?: string;
                         carrier?: string;
                         note?: string;
+                        /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
+                        shippingAddress?: {
+                            /**
+                             * @description The recipient, as the label shows it (any script)
+                             * @example Zoë Ólafsdóttir
+                             */
+                            name: string;
+                            /** @description Street and number, or PO box */
+                            line1: string;
+                            /** @description Flat, floor, building, c/o */
+                            line2?: string;
+                            city: string;
+                            /** @description State, province or prefecture, where the country uses one */
+                            region?: string;
+                            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
+                            postalCode?: string;
+                            /**
+                             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
+                             * @example GB
+                             */
+                            country: string;
+                            /**
+                             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
+                             * @example +442079460958
+                             */
+                            phone: string;
+                        };
                     };
                 };
             };
@@ -3534,7 +3719,15 @@ export interface operations {
                      *               "at": "2026-11-25T09:30:00.000Z",
                      *               "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
                      *             }
-                     *           ]
+                     *           ],
+                     *           "shippingAddress": {
+                     *             "name": "Ada Lovelace",
+                     *             "line1": "12 St James's Square",
+                     *             "city": "London",
+                     *             "postalCode": "SW1Y 4JH",
+                     *             "country": "GB",
+                     *             "phone": "+442079460958"
+                     *           }
                      *         }
                      *       ]
                      *     }
@@ -3580,6 +3773,33 @@ export interface operations {
                             trackingNumber?: string;
                             carrier?: string;
                             note?: string;
+                            /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
+                            shippingAddress?: {
+                                /**
+                                 * @description The recipient, as the label shows it (any script)
+                                 * @example Zoë Ólafsdóttir
+                                 */
+                                name: string;
+                                /** @description Street and number, or PO box */
+                                line1: string;
+                                /** @description Flat, floor, building, c/o */
+                                line2?: string;
+                                city: string;
+                                /** @description State, province or prefecture, where the country uses one */
+                                region?: string;
+                                /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
+                                postalCode?: string;
+                                /**
+                                 * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
+                                 * @example GB
+                                 */
+                                country: string;
+                                /**
+                                 * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
+                                 * @example +442079460958
+                                 */
+                                phone: string;
+                            };
                         }[];
                         /** @description Absent on the last page */
                         nextCursor?: string;
@@ -3678,7 +3898,15 @@ export interface operations {
                      *           "at": "2026-11-25T09:30:00.000Z",
                      *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "shippingAddress": {
+                     *         "name": "Ada Lovelace",
+                     *         "line1": "12 St James's Square",
+                     *         "city": "London",
+                     *         "postalCode": "SW1Y 4JH",
+                     *         "country": "GB",
+                     *         "phone": "+442079460958"
+                     *       }
                      *     }
                      */
                     "application/json": {
@@ -3721,6 +3949,33 @@ export interface operations {
                         trackingNumber?: string;
                         carrier?: string;
                         note?: string;
+                        /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
+                        shippingAddress?: {
+                            /**
+                             * @description The recipient, as the label shows it (any script)
+                             * @example Zoë Ólafsdóttir
+                             */
+                            name: string;
+                            /** @description Street and number, or PO box */
+                            line1: string;
+                            /** @description Flat, floor, building, c/o */
+                            line2?: string;
+                            city: string;
+                            /** @description State, province or prefecture, where the country uses one */
+                            region?: string;
+                            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
+                            postalCode?: string;
+                            /**
+                             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
+                             * @example GB
+                             */
+                            country: string;
+                            /**
+                             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
+                             * @example +442079460958
+                             */
+                            phone: string;
+                        };
                     };
                 };
             };
@@ -3828,7 +4083,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description An order */
+            /** @description An order as the warehouse sees it (no customer's email or user id) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3837,10 +4092,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
-                     *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
-                     *       "userEmail": "ada@example.com",
-                     *       "userEmailVerified": true,
-                     *       "status": "placed",
+                     *       "status": "packed",
                      *       "lines": [
                      *         {
                      *           "id": "phone-apple-iphone-15",
@@ -3860,22 +4112,28 @@ export interface operations {
                      *       "total": 107898,
                      *       "currency": "USD",
                      *       "createdAt": "2026-11-25T09:30:00.000Z",
-                     *       "updatedAt": "2026-11-25T09:30:00.000Z",
+                     *       "updatedAt": "2026-11-25T10:02:11.000Z",
                      *       "history": [
                      *         {
                      *           "status": "placed",
                      *           "at": "2026-11-25T09:30:00.000Z",
-                     *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+                     *           "by": "user"
+                     *         },
+                     *         {
+                     *           "status": "packed",
+                     *           "at": "2026-11-25T10:02:11.000Z",
+                     *           "by": "partner:warehouse"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "packageId": "PKG-000123",
+                     *       "recipient": {
+                     *         "name": "Ada Lovelace",
+                     *         "country": "GB"
+                     *       }
                      *     }
                      */
                     "application/json": {
                         id: string;
-                        userId: string;
-                        userEmail: string;
-                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
-                        userEmailVerified?: boolean;
                         /** @description placed -> packed -> delivered, or placed -> cancelled */
                         status: "placed" | "packed" | "delivered" | "cancelled";
                         lines: {
@@ -3889,7 +4147,7 @@ export interface operations {
                             /** @description In minor units (cents), when the order was placed */
                             unitPrice: number;
                         }[];
-                        /** @description Sum of count x unitPrice, in minor units */
+                        /** @description Sum of count x unitPrice, in minor units (for customs papers) */
                         total: number;
                         /** @description ISO 4217 code */
                         currency: string;
@@ -3903,13 +4161,20 @@ export interface operations {
                             status: "placed" | "packed" | "delivered" | "cancelled";
                             /** Format: date-time */
                             at: string;
-                            /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
+                            /** @description `user` (the customer), `admin`, `partner:warehouse` or `partner:delivery` */
                             by: string;
                         }[];
                         packageId?: string;
                         trackingNumber?: string;
                         carrier?: string;
                         note?: string;
+                        /** @description For labels and customs papers; null for an order placed without a shipping address */
+                        recipient: {
+                            /** @description The recipient, as the label shows it */
+                            name: string;
+                            /** @description ISO 3166-1 alpha-2 */
+                            country: string;
+                        } | null;
                     };
                 };
             };
@@ -4045,7 +4310,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description An order */
+            /** @description An order as the delivery service sees it (no customer's email or user id) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4054,10 +4319,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
-                     *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
-                     *       "userEmail": "ada@example.com",
-                     *       "userEmailVerified": true,
-                     *       "status": "placed",
+                     *       "status": "delivered",
                      *       "lines": [
                      *         {
                      *           "id": "phone-apple-iphone-15",
@@ -4077,22 +4339,32 @@ export interface operations {
                      *       "total": 107898,
                      *       "currency": "USD",
                      *       "createdAt": "2026-11-25T09:30:00.000Z",
-                     *       "updatedAt": "2026-11-25T09:30:00.000Z",
+                     *       "updatedAt": "2026-11-25T10:02:11.000Z",
                      *       "history": [
                      *         {
                      *           "status": "placed",
                      *           "at": "2026-11-25T09:30:00.000Z",
-                     *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+                     *           "by": "user"
+                     *         },
+                     *         {
+                     *           "status": "packed",
+                     *           "at": "2026-11-25T10:02:11.000Z",
+                     *           "by": "partner:warehouse"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "packageId": "PKG-000123",
+                     *       "shippingAddress": {
+                     *         "name": "Ada Lovelace",
+                     *         "line1": "12 St James's Square",
+                     *         "city": "London",
+                     *         "postalCode": "SW1Y 4JH",
+                     *         "country": "GB",
+                     *         "phone": "+442079460958"
+                     *       }
                      *     }
                      */
                     "application/json": {
                         id: string;
-                        userId: string;
-                        userEmail: string;
-                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
-                        userEmailVerified?: boolean;
                         /** @description placed -> packed -> delivered, or placed -> cancelled */
                         status: "placed" | "packed" | "delivered" | "cancelled";
                         lines: {
@@ -4106,7 +4378,7 @@ export interface operations {
                             /** @description In minor units (cents), when the order was placed */
                             unitPrice: number;
                         }[];
-                        /** @description Sum of count x unitPrice, in minor units */
+                        /** @description Sum of count x unitPrice, in minor units (for customs papers) */
                         total: number;
                         /** @description ISO 4217 code */
                         currency: string;
@@ -4120,13 +4392,40 @@ export interface operations {
                             status: "placed" | "packed" | "delivered" | "cancelled";
                             /** Format: date-time */
                             at: string;
-                            /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
+                            /** @description `user` (the customer), `admin`, `partner:warehouse` or `partner:delivery` */
                             by: string;
                         }[];
                         packageId?: string;
                         trackingNumber?: string;
                         carrier?: string;
                         note?: string;
+                        /** @description Where to deliver, with the phone for the courier; null for an order placed without one */
+                        shippingAddress: {
+                            /**
+                             * @description The recipient, as the label shows it (any script)
+                             * @example Zoë Ólafsdóttir
+                             */
+                            name: string;
+                            /** @description Street and number, or PO box */
+                            line1: string;
+                            /** @description Flat, floor, building, c/o */
+                            line2?: string;
+                            city: string;
+                            /** @description State, province or prefecture, where the country uses one */
+                            region?: string;
+                            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
+                            postalCode?: string;
+                            /**
+                             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
+                             * @example GB
+                             */
+                            country: string;
+                            /**
+                             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
+                             * @example +442079460958
+                             */
+                            phone: string;
+                        } | null;
                     };
                 };
             };

@@ -36,9 +36,18 @@ export type OrderStatus = Order['status']
 export type OrdersPage = ResponseOf<'listOrders', 200>
 export type OrdersQuery = QueryOf<'listOrders'>
 export type PlaceOrderInput = BodyOf<'placeOrder'>
+/**
+ * Where an order goes: recipient, address lines, city, region, postal code, country (ISO 3166-1
+ * alpha-2) and phone (E.164).
+ */
+export type ShippingAddress = NonNullable<PlaceOrderInput['shippingAddress']>
 
 export type PackedDetails = BodyOf<'markPacked'>
 export type DeliveredDetails = BodyOf<'markDelivered'>
+/** An order as the warehouse sees it: lines, status, times and the `recipient` (name and country). */
+export type WarehouseOrder = ResponseOf<'markPacked', 200>
+/** An order as the delivery service sees it: lines, status, times and the `shippingAddress` with the phone. */
+export type DeliveryOrder = ResponseOf<'markDelivered', 200>
 
 /** An error answer's body (RFC 9457 problem details with a stable `code`). */
 export type ProblemDetails = components['schemas']['Problem']
