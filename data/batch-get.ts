@@ -7,7 +7,6 @@ import { BatchGetCommand, type BatchGetCommandInput, type DynamoDBDocumentClient
 import { mapAwsError, serviceBusy } from './aws-errors.js'
 
 export type BatchGetRequest = NonNullable<BatchGetCommandInput['RequestItems']>
-type Row = Record<string, unknown>
 
 const BATCH_GET_ROUNDS = 6
 
@@ -27,8 +26,8 @@ function withoutRepeats (request: BatchGetRequest): BatchGetRequest {
 }
 
 /** Every item found, by table (a key with no item is simply absent); at most 100 keys in all. */
-export async function batchGetAll (ddb: DynamoDBDocumentClient, request: BatchGetRequest): Promise<Record<string, Row[]>> {
-  const found: Record<string, Row[]> = {}
+export async function batchGetAll (ddb: DynamoDBDocumentClient, request: BatchGetRequest): Promise<Record<string, unknown[]>> {
+  const found: Record<string, unknown[]> = {}
   let left: BatchGetRequest = withoutRepeats(request)
   for (let round = 0; Object.keys(left).length > 0; round++) {
     if (round === BATCH_GET_ROUNDS) {
