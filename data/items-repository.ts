@@ -14,7 +14,9 @@ import {
   stockNeeded, toStoredItem, typeBrandPrefix,
   type CategorySummary, type ItemFilters, type ItemInput, type StoredItem
 } from '../domain/catalog.js'
-import { indexChange, indexStateOf, isEmptyChange, type IndexChange, type IndexState } from '../domain/catalog-index.js'
+import {
+  indexChange, indexStateOf, isEmptyChange, type IndexChange, type IndexKey, type IndexState, type SearchRow
+} from '../domain/catalog-index.js'
 import { mapAwsError, serviceBusy } from './aws-errors.js'
 import { dropEmptyCounters, indexActions, readCategories, type TransactAction } from './catalog-index.js'
 import { reasonsOf, withConflictRetry } from './transactions.js'
@@ -126,10 +128,10 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
         throw mapAwsError(err)
       }
     }
+    // Built once: every attempt is the same transaction, with the same counter stamp.
+    const TransactItems = [itemAction, ...indexActions(tables.catalogIndex, change)]
     try {
-      await withConflictRetry(() => ddb.send(new TransactWriteCommand({
-        TransactItems: [itemAction, ...indexActions(tables.catalogIndex, change)]
-      })))
+      await withConflictRetry(() => ddb.send(new TransactWriteCommand({ TransactItems })))
     } catch (err) {
       if (reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed') return 'stale'
       throw mapAwsError(err)
@@ -280,16 +282,15 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   }
 
   /**
-   * The backfill's step (scripts/backfill-catalog-index.ts): brings one item's index rows and
-   * counters to what its fields say, if they aren't already. 'stale' when the item changed since
-   * it was read (the caller reads it again). `rebuild` writes them as if the item had none (an
-   * index table that is new or was emptied, with admin writes stopped).
+   * The repair's first step (data/catalog-backfill.ts): brings an item's stored words and counters
+   * to what its fields say, if they aren't already (an item written before the index, or indexed
+   * with older rules). 'stale' when the item changed since it was read (the caller reads it again).
    */
-  async function reindex (item: StoredItem, opts: { rebuild?: boolean } = {}): Promise<ReindexResult> {
-    const have = opts.rebuild === true ? undefined : storedIndexState(item)
+  async function reindex (item: StoredItem): Promise<ReindexResult> {
+    const have = storedIndexState(item)
     const want = indexStateOf(item)
     const change = indexChange(have, want)
-    if (have !== undefined && isEmptyChange(change)) return 'current'
+    if (have !== undefined && have.words === want.words) return 'current'
     const cond = indexCondition(item)
     const outcome = await transact({
       Update: {
@@ -311,6 +312,40 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
       }
     }, change)
     return outcome === 'done' ? 'indexed' : 'stale'
+  }
+
+  /**
+   * The repair's row fixes: writes and deletes word rows of the item with this id, conditional on
+   * the item still being as read (`item`, or absent when undefined), so a concurrent admin write,
+   * which fixes its own rows, is never undone. Counters are not touched. 'stale' when it changed.
+   */
+  async function fixRows (id: string, item: StoredItem | undefined, put: SearchRow[], remove: IndexKey[]): Promise<'done' | 'stale'> {
+    const cond = item === undefined
+      ? { expr: 'attribute_not_exists(#id)', names: { '#id': 'id' }, values: {} }
+      : indexCondition(item)
+    const check: TransactAction = {
+      ConditionCheck: {
+        TableName: tableName,
+        Key: { id },
+        ConditionExpression: cond.expr,
+        ExpressionAttributeNames: cond.names,
+        ...(Object.keys(cond.values).length > 0 ? { ExpressionAttributeValues: cond.values } : {})
+      }
+    }
+    const actions: TransactAction[] = [
+      ...put.map((Item): TransactAction => ({ Put: { TableName: tables.catalogIndex, Item } })),
+      ...remove.map((Key): TransactAction => ({ Delete: { TableName: tables.catalogIndex, Key } }))
+    ]
+    // A transaction holds 100 actions: the check and 99 rows at a time.
+    for (let i = 0; i < actions.length; i += 99) {
+      try {
+        await withConflictRetry(() => ddb.send(new TransactWriteCommand({ TransactItems: [check, ...actions.slice(i, i + 99)] })))
+      } catch (err) {
+        if (reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed') return 'stale'
+        throw mapAwsError(err)
+      }
+    }
+    return 'done'
   }
 
   /**
@@ -347,7 +382,7 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     return readCategories(ddb, tables.catalogIndex)
   }
 
-  return { get, list, create, put, remove, reindex, adjustStock, categories }
+  return { get, list, create, put, remove, reindex, fixRows, adjustStock, categories }
 }
 
 export type ItemsRepository = ReturnType<typeof createItemsRepository>
