@@ -262,10 +262,12 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     throw serviceBusy()
   }
 
+  /** Deletes the item and its index rows; nothing to do when there is no item. */
   async function remove (id: string): Promise<void> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const old = await get(id, { consistent: true })
-      if (old === undefined) throw itemNotFound(id)
+      // Already gone: a retried DELETE (its first answer lost) succeeds as the first did.
+      if (old === undefined) return
       const cond = indexCondition(old)
       const outcome = await transact({
         Delete: {

@@ -137,16 +137,18 @@ export function summariseCounts (rows: Iterable<Pick<CountRow, 'sk' | 'n'>>): Ca
     }
     return e
   }
+  // Names in NFC: items written before names were normalised may spell one name two ways; they
+  // are one entry (their counts added).
   for (const { sk, n } of rows) {
     if (!(n > 0)) continue
-    const [category, kind, ...rest] = sk.split('#')
+    const [category, kind, ...rest] = sk.normalize('NFC').split('#')
     if (category === undefined || category === '') continue
     const name = rest.join('#')
-    if (kind === undefined) entry(category).count = n
+    if (kind === undefined) entry(category).count += n
     else if (kind === 'type') entry(category).types.push(name)
     else if (kind === 'brand') entry(category).brands.push(name)
   }
-  const sorted = (list: string[]): string[] => list.sort((a, b) => a.localeCompare(b))
+  const sorted = (list: string[]): string[] => [...new Set(list)].sort((a, b) => a.localeCompare(b))
   return [...byCategory.entries()]
     .filter(([, e]) => e.count > 0)
     .sort(([a], [b]) => a.localeCompare(b))
