@@ -29,6 +29,10 @@ export const MAX_ROUNDS = 10
 /** Read, compute, write attempts of a write whose item changed between its read and its transaction. */
 const WRITE_ATTEMPTS = 4
 
+/** The 503 of a write whose item kept changing under it (its logged cause says so, unlike a conflict's). */
+const keptChanging = (id: string): unknown => serviceBusy(Object.assign(
+  new Error(`item ${id} changed between its read and its write ${WRITE_ATTEMPTS} times`), { name: 'ItemChanged' }))
+
 type Key = Record<string, unknown>
 export interface ItemsPage { items: StoredItem[]; lastKey?: Key }
 export interface ItemsTables { items: string; catalogIndex: string }
@@ -259,7 +263,7 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
       const item = await replaceFrom(old, input, now)
       if (item !== undefined) return { item, created: false }
     }
-    throw serviceBusy()
+    throw keptChanging(id)
   }
 
   /** Deletes the item and its index rows; nothing to do when there is no item. */
@@ -280,7 +284,7 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
       }, indexChange(storedIndexState(old), undefined))
       if (outcome === 'done') return
     }
-    throw serviceBusy()
+    throw keptChanging(id)
   }
 
   /**
@@ -358,7 +362,9 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   async function adjustStock (id: string, delta: number, now: string): Promise<StoredItem> {
     const needed = stockNeeded(delta)
     try {
-      const res = await ddb.send(new UpdateCommand({
+      // An admin's transaction on the item cancels a concurrent UpdateItem on it
+      // (TransactionConflictException, which the SDK does not retry): retried like a transaction.
+      const res = await withConflictRetry(() => ddb.send(new UpdateCommand({
         TableName: tableName,
         Key: { id },
         UpdateExpression: 'ADD #stock :delta SET #updatedAt = :now',
@@ -367,7 +373,7 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
         ExpressionAttributeValues: { ':delta': delta, ':needed': needed, ':now': now },
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
-      }))
+      })))
       return res.Attributes as StoredItem
     } catch (err) {
       if (isConditionFailure(err)) {
