@@ -1,48 +1,76 @@
-// Builds the catalog index (search words, category counters) for items that don't have it yet:
-// a table written before the index existed, or items indexed with older search rules. One Scan
-// of the items table, page by page; each item is brought up to date by its own transaction
-// (items repository `reindex`), conditional on the item being as read, so live traffic can go on.
-// Idempotent: an item already current is only read. Resumable: after a page, everything up to
-// its last key is done, and a run can start after that key. scripts/backfill-catalog-index.ts is
-// the command.
+// The catalog index's repair (scripts/backfill-catalog-index.ts is the command): brings the index
+// to what the items say, whatever happened to it (items written before the index, an emptied or
+// recreated index table, an interrupted or failed earlier run, admin writes meanwhile). Every step
+// converges, so running it again after any interruption finishes the job and never counts twice:
+//  1. items: one Scan of the items table; an item whose stored words are missing or older than its
+//     fields is re-indexed by its own transaction (items repository `reindex`), then its word rows
+//     are read and any missing or stale one written (`fixRows`, conditional on the item as read);
+//  2. orphans: one Scan of the index table's word rows; a row whose item is gone or no longer has
+//     that word is deleted (conditional on the item as read);
+//  3. counters: recounted from the items, never incremented: the counters are read (strongly
+//     consistent), the items counted, the counters read again; if no write moved a counter
+//     meanwhile (their stamps, domain/catalog-index.ts), each wrong one is set to the count,
+//     conditional on its stamp; otherwise (admin writes), counted again, up to COUNT_ATTEMPTS.
+// Live traffic can go on: every write of steps 1 and 2 is conditional on the item as read, and
+// step 3 only writes from a count no write interleaved with.
+import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import {
+  DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient, type ScanCommandOutput
+} from '@aws-sdk/lib-dynamodb'
 import type { StoredItem } from '../domain/catalog.js'
-import { createItemsRepository, type ItemsTables } from './items-repository.js'
+import {
+  COUNTS_PARTITION, countsOf, indexStateOf, rowRepairs, searchRows, type CountRow, type SearchRow
+} from '../domain/catalog-index.js'
+import { errorName } from '../core/error-name.js'
+import { batchGetAll } from './batch-get.js'
+import { readCounters } from './catalog-index.js'
+import { createItemsRepository, storedIndexState, type ItemsTables } from './items-repository.js'
 
 export interface BackfillOptions {
-  /** Resume: start the Scan after this item id (the `resumeAfter` of an earlier run). */
+  /** Start step 1's Scan after this item id (the `resumeAfter` of an earlier run); steps 2 and 3 always cover everything. */
   startAfter?: string
   /** Items handled at once within a page. */
   parallel?: number
   pageSize?: number
   /** Stops after the page in progress. */
   signal?: AbortSignal
-  /**
-   * Index every item as if it had no rows yet: for an index table that is new or was emptied
-   * while the items kept their `searchWords`. Refused unless the index table is empty; run it
-   * with admin writes stopped (a write meanwhile would be counted twice).
-   */
-  rebuild?: boolean
   onPage?: (summary: BackfillSummary) => void
 }
 
 export interface BackfillSummary {
   scanned: number
-  /** Rows and counters written for the item (it was not indexed, or indexed with older rules). */
+  /** Items whose stored words were missing or older than their fields: re-indexed. */
   indexed: number
-  /** Already as its fields say: nothing written. */
+  /** Already as their fields say. */
   current: number
-  /** Deleted between the Scan and its turn. */
+  /** Deleted between the Scan and their turn. */
   gone: number
+  /** Word rows written because they were missing or had stale copies. */
+  rowsWritten: number
+  /** Word rows deleted because their item is gone or no longer has the word. */
+  rowsDeleted: number
+  /** Counters set to the recount (wrong, missing or left at zero). */
+  countersFixed: number
   failed: Array<{ id: string; reason: string }>
-  /** Every item up to this id (in Scan order) is done: pass it as startAfter to resume. */
+  /** Every item up to this id (in Scan order) went through step 1. */
   resumeAfter?: string
-  /** Whether the whole table was scanned. */
+  /** Whether all three steps ran to their end (failures are listed in `failed`). */
   complete: boolean
 }
 
+/**
+ * A row of the index table that says a repair started and has not finished cleanly: written when
+ * a run starts, deleted when one ends with nothing failed. `npm start` repairs again when it finds
+ * it (local/index-kept-catalog.ts), so an interrupted start-up repair does not stay half done.
+ */
+export const REPAIR_MARKER = { pk: 'repair', sk: 'unfinished' }
+
 const STALE_ATTEMPTS = 5
+/** Recounts tried while admin writes keep moving the counters. */
+const COUNT_ATTEMPTS = 5
+
+type Row = Record<string, unknown>
 
 /** Whether a table holds no row (one Scan of at most one row). */
 export async function isEmpty (ddb: DynamoDBDocumentClient, table: string): Promise<boolean> {
@@ -50,48 +78,217 @@ export async function isEmpty (ddb: DynamoDBDocumentClient, table: string): Prom
   return (res.Items?.length ?? 0) === 0 && res.LastEvaluatedKey === undefined
 }
 
+/** Whether a repair started on this index table and has not finished cleanly since. */
+export async function repairUnfinished (ddb: DynamoDBDocumentClient, table: string): Promise<boolean> {
+  const res = await ddb.send(new GetCommand({ TableName: table, Key: REPAIR_MARKER, ConsistentRead: true }))
+  return res.Item !== undefined
+}
+
+const reasonOf = (err: unknown): string => `${errorName(err) || 'Error'}: ${(err as Error).message}`
+
 export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables: ItemsTables, opts: BackfillOptions = {}): Promise<BackfillSummary> {
   const repo = createItemsRepository(ddb, tables)
-  const summary: BackfillSummary = { scanned: 0, indexed: 0, current: 0, gone: 0, failed: [], complete: false }
+  const summary: BackfillSummary = {
+    scanned: 0, indexed: 0, current: 0, gone: 0, rowsWritten: 0, rowsDeleted: 0, countersFixed: 0, failed: [], complete: false
+  }
   if (opts.startAfter !== undefined) summary.resumeAfter = opts.startAfter
+  const parallel = Math.max(1, opts.parallel ?? 8)
+  const pageSize = opts.pageSize ?? 100
+  const stopped = (): boolean => opts.signal?.aborted === true
 
+  async function storedRows (rows: SearchRow[]): Promise<Row[]> {
+    if (rows.length === 0) return []
+    const res = await batchGetAll(ddb, { [tables.catalogIndex]: { Keys: rows.map(({ pk, sk }) => ({ pk, sk })), ConsistentRead: true } })
+    return (res[tables.catalogIndex] ?? []) as Row[]
+  }
+
+  /** Step 1 for one item. */
   async function one (scanned: StoredItem): Promise<void> {
     let item: StoredItem | undefined = scanned
+    let reindexed = false
     try {
       for (let attempt = 0; attempt < STALE_ATTEMPTS; attempt++) {
-        const outcome = await repo.reindex(item, { rebuild: opts.rebuild })
-        if (outcome === 'current') { summary.current++; return }
-        if (outcome === 'indexed') { summary.indexed++; return }
-        // Changed since it was read (an admin write, which indexes it too): read it again.
-        await sleep(20 * (attempt + 1))
-        item = await repo.get(item.id, { consistent: true })
-        if (item === undefined) { summary.gone++; return }
+        if (attempt > 0) {
+          // Changed since it was read (an admin write, which indexes it too): read it again.
+          await sleep(20 * attempt)
+          item = await repo.get(scanned.id, { consistent: true })
+          if (item === undefined) { summary.gone++; return }
+        }
+        const outcome = await repo.reindex(item)
+        if (outcome === 'stale') continue
+        if (outcome === 'indexed') {
+          reindexed = true
+          item = { ...item, searchWords: indexStateOf(item).words }
+        }
+        const want = searchRows(indexStateOf(item))
+        const { put } = rowRepairs(want, await storedRows(want))
+        if (put.length > 0 && await repo.fixRows(item.id, item, put, []) === 'stale') continue
+        summary.rowsWritten += put.length
+        if (reindexed) summary.indexed++
+        else summary.current++
+        return
       }
-      summary.failed.push({ id: scanned.id, reason: `changed under the backfill ${STALE_ATTEMPTS} times in a row` })
+      summary.failed.push({ id: scanned.id, reason: `changed under the repair ${STALE_ATTEMPTS} times in a row` })
     } catch (err) {
-      summary.failed.push({ id: scanned.id, reason: `${(err as Error).name}: ${(err as Error).message}` })
+      summary.failed.push({ id: scanned.id, reason: reasonOf(err) })
     }
   }
 
-  if (opts.rebuild === true && opts.startAfter === undefined && !await isEmpty(ddb, tables.catalogIndex)) {
-    throw new Error(`the catalog index table ${tables.catalogIndex} is not empty: a rebuild is for a new or emptied index table (without it, the backfill fixes what is missing)`)
+  /** Step 2 for the word rows of one item. */
+  async function orphans (id: string, rows: Row[], item: StoredItem | undefined): Promise<void> {
+    try {
+      for (let attempt = 0; attempt < STALE_ATTEMPTS; attempt++) {
+        if (attempt > 0) {
+          await sleep(20 * attempt)
+          item = await repo.get(id, { consistent: true })
+        }
+        const state = item === undefined ? undefined : storedIndexState(item)
+        const { remove } = rowRepairs(state === undefined ? [] : searchRows(state), rows)
+        const wanted = new Set(remove.map((k) => `${k.pk}\n${k.sk}`))
+        const gone = rows.filter((r) => wanted.has(`${String(r.pk)}\n${String(r.sk)}`)).map((r) => ({ pk: String(r.pk), sk: String(r.sk) }))
+        if (gone.length === 0) return
+        if (await repo.fixRows(id, item, [], gone) === 'done') {
+          summary.rowsDeleted += gone.length
+          return
+        }
+      }
+      summary.failed.push({ id, reason: `its rows changed under the repair ${STALE_ATTEMPTS} times in a row` })
+    } catch (err) {
+      summary.failed.push({ id, reason: reasonOf(err) })
+    }
   }
-  let startKey: Record<string, unknown> | undefined = opts.startAfter === undefined ? undefined : { id: opts.startAfter }
-  const parallel = Math.max(1, opts.parallel ?? 8)
+
+  async function inParallel<T> (list: T[], fn: (x: T) => Promise<void>): Promise<void> {
+    let next = 0
+    await Promise.all(Array.from({ length: Math.min(parallel, list.length) }, async () => {
+      while (next < list.length) await fn(list[next++] as T)
+    }))
+  }
+
+  await ddb.send(new PutCommand({ TableName: tables.catalogIndex, Item: { ...REPAIR_MARKER, startedAt: new Date().toISOString() } }))
+  // Step 1: the items.
+  let startKey: Row | undefined = opts.startAfter === undefined ? undefined : { id: opts.startAfter }
   do {
-    if (opts.signal?.aborted === true) return summary
-    const page = await ddb.send(new ScanCommand({ TableName: tables.items, Limit: opts.pageSize ?? 100, ExclusiveStartKey: startKey }))
+    if (stopped()) return summary
+    const page = await ddb.send(new ScanCommand({ TableName: tables.items, Limit: pageSize, ExclusiveStartKey: startKey, ConsistentRead: true }))
     const items = (page.Items ?? []) as StoredItem[]
     summary.scanned += items.length
-    let next = 0
-    await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, async () => {
-      while (next < items.length) await one(items[next++] as StoredItem)
-    }))
+    await inParallel(items, one)
     startKey = page.LastEvaluatedKey
     const last = startKey?.id ?? items[items.length - 1]?.id
     if (typeof last === 'string') summary.resumeAfter = last
     opts.onPage?.(summary)
   } while (startKey !== undefined)
+
+  // Step 2: word rows that point at nothing.
+  startKey = undefined
+  do {
+    if (stopped()) return summary
+    const page: ScanCommandOutput = await ddb.send(new ScanCommand({
+      TableName: tables.catalogIndex,
+      Limit: pageSize * 10,
+      ExclusiveStartKey: startKey,
+      ConsistentRead: true,
+      FilterExpression: '#pk <> :counters AND #pk <> :marker',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+      ExpressionAttributeValues: { ':counters': COUNTS_PARTITION, ':marker': REPAIR_MARKER.pk }
+    }))
+    const byItem = new Map<string, Row[]>()
+    for (const row of (page.Items ?? []) as Row[]) {
+      const id = String(row.id)
+      byItem.set(id, [...(byItem.get(id) ?? []), row])
+    }
+    const ids = [...byItem.keys()]
+    const found = new Map<string, StoredItem>()
+    for (let i = 0; i < ids.length; i += 100) {
+      const res = await batchGetAll(ddb, { [tables.items]: { Keys: ids.slice(i, i + 100).map((id) => ({ id })), ConsistentRead: true } })
+      for (const item of (res[tables.items] ?? []) as StoredItem[]) found.set(item.id, item)
+    }
+    await inParallel(ids, async (id) => await orphans(id, byItem.get(id) as Row[], found.get(id)))
+    startKey = page.LastEvaluatedKey
+    opts.onPage?.(summary)
+  } while (startKey !== undefined)
+
+  // Step 3: the counters, recounted.
+  if (stopped()) return summary
+  try {
+    if (!await recount(ddb, tables, summary)) {
+      summary.failed.push({ id: '(counters)', reason: `admin writes moved the counters during each of ${COUNT_ATTEMPTS} recounts` })
+    }
+  } catch (err) {
+    summary.failed.push({ id: '(counters)', reason: reasonOf(err) })
+  }
   summary.complete = true
+  if (summary.failed.length === 0) await ddb.send(new DeleteCommand({ TableName: tables.catalogIndex, Key: REPAIR_MARKER }))
   return summary
+}
+
+async function countItems (ddb: DynamoDBDocumentClient, table: string): Promise<Map<string, number>> {
+  const states: Array<ReturnType<typeof storedIndexState>> = []
+  let startKey: Row | undefined
+  do {
+    const res = await ddb.send(new ScanCommand({
+      TableName: table,
+      ConsistentRead: true,
+      ProjectionExpression: '#id, #c, #t, #b, #sw',
+      ExpressionAttributeNames: { '#id': 'id', '#c': 'category', '#t': 'type', '#b': 'brand', '#sw': 'searchWords' },
+      ExclusiveStartKey: startKey
+    }))
+    for (const item of (res.Items ?? []) as StoredItem[]) states.push(storedIndexState(item))
+    startKey = res.LastEvaluatedKey
+  } while (startKey !== undefined)
+  return countsOf(states)
+}
+
+const stampsOf = (rows: CountRow[]): string => JSON.stringify(rows.map((r) => [r.sk, r.n, r.v ?? null]).sort())
+
+/** Step 3; false when admin writes moved the counters during every attempt. */
+async function recount (ddb: DynamoDBDocumentClient, tables: ItemsTables, summary: BackfillSummary): Promise<boolean> {
+  for (let attempt = 0; attempt < COUNT_ATTEMPTS; attempt++) {
+    if (attempt > 0) await sleep(200 * attempt)
+    const before = await readCounters(ddb, tables.catalogIndex, { consistent: true })
+    const truth = await countItems(ddb, tables.items)
+    const after = await readCounters(ddb, tables.catalogIndex, { consistent: true })
+    if (stampsOf(before) !== stampsOf(after)) continue
+    let moved = false
+    const stored = new Map(after.map((r) => [r.sk, r]))
+    for (const sk of new Set([...truth.keys(), ...stored.keys()])) {
+      const want = truth.get(sk) ?? 0
+      const row = stored.get(sk)
+      if (row !== undefined && row.n === want && want > 0) continue
+      if (row === undefined && want === 0) continue
+      const key = { pk: COUNTS_PARTITION, sk }
+      // Unchanged since it was read: no write moved it after the count.
+      const unchanged: { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Row } = row?.v === undefined
+        ? { ConditionExpression: 'attribute_exists(#n) AND attribute_not_exists(#v)', ExpressionAttributeNames: { '#n': 'n', '#v': 'v' } }
+        : { ConditionExpression: '#v = :was', ExpressionAttributeNames: { '#v': 'v' }, ExpressionAttributeValues: { ':was': row.v } }
+      try {
+        if (row === undefined) {
+          await ddb.send(new PutCommand({
+            TableName: tables.catalogIndex,
+            Item: { ...key, n: want, v: randomUUID() },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'pk' }
+          }))
+        } else if (want === 0) {
+          await ddb.send(new DeleteCommand({ TableName: tables.catalogIndex, Key: key, ...unchanged }))
+        } else {
+          await ddb.send(new UpdateCommand({
+            TableName: tables.catalogIndex,
+            Key: key,
+            UpdateExpression: 'SET #n = :n, #v = :stamp',
+            ...unchanged,
+            ExpressionAttributeNames: { ...unchanged.ExpressionAttributeNames, '#n': 'n', '#v': 'v' },
+            ExpressionAttributeValues: { ...unchanged.ExpressionAttributeValues, ':n': want, ':stamp': randomUUID() }
+          }))
+        }
+        summary.countersFixed++
+      } catch (err) {
+        if (errorName(err) !== 'ConditionalCheckFailedException') throw err
+        moved = true
+      }
+    }
+    if (!moved) return true
+  }
+  return false
 }

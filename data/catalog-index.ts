@@ -2,6 +2,7 @@
 // (domain/catalog-index.ts). Writes are actions the items repository puts in the item's own
 // transaction, so the index never disagrees with the items; reads are GET /categories and the
 // search (data/items-search.ts).
+import { randomUUID } from 'node:crypto'
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb'
 import { COUNTS_PARTITION, summariseCounts, type CountRow, type IndexChange } from '../domain/catalog-index.js'
 import type { CategorySummary } from '../domain/catalog.js'
@@ -10,8 +11,13 @@ import { mapAwsError } from './aws-errors.js'
 /** A TransactWriteItems action, as the document client takes it. */
 export type TransactAction = NonNullable<TransactWriteCommandInput['TransactItems']>[number]
 
-/** The index's part of an item's transaction: rows written and deleted, counters moved. */
-export function indexActions (table: string, change: IndexChange): TransactAction[] {
+/**
+ * The index's part of an item's transaction: rows written and deleted, counters moved. Each
+ * counter it moves gets the transaction's `stamp` (`v`), a value never used before: the repair
+ * (data/catalog-backfill.ts) tells that no write moved a counter while it counted by comparing
+ * the counters' stamps before and after, which no sequence of writes can bring back.
+ */
+export function indexActions (table: string, change: IndexChange, stamp: string = randomUUID()): TransactAction[] {
   return [
     ...change.put.map((Item): TransactAction => ({ Put: { TableName: table, Item } })),
     ...change.remove.map((Key): TransactAction => ({ Delete: { TableName: table, Key } })),
@@ -19,9 +25,9 @@ export function indexActions (table: string, change: IndexChange): TransactActio
       Update: {
         TableName: table,
         Key: { pk: COUNTS_PARTITION, sk },
-        UpdateExpression: 'ADD #n :delta',
-        ExpressionAttributeNames: { '#n': 'n' },
-        ExpressionAttributeValues: { ':delta': delta }
+        UpdateExpression: 'ADD #n :delta SET #v = :stamp',
+        ExpressionAttributeNames: { '#n': 'n', '#v': 'v' },
+        ExpressionAttributeValues: { ':delta': delta, ':stamp': stamp }
       }
     }))
   ]
@@ -50,6 +56,11 @@ export async function dropEmptyCounters (ddb: DynamoDBDocumentClient, table: str
 
 /** Every counter: one Query of their partition, whose size is the number of categories, types and brands, not items. */
 export async function readCategories (ddb: DynamoDBDocumentClient, table: string): Promise<CategorySummary[]> {
+  return summariseCounts(await readCounters(ddb, table))
+}
+
+/** The counter rows as stored (one Query of their partition); `consistent` for the repair. */
+export async function readCounters (ddb: DynamoDBDocumentClient, table: string, opts: { consistent?: boolean } = {}): Promise<CountRow[]> {
   const rows: CountRow[] = []
   let startKey: Record<string, unknown> | undefined
   try {
@@ -59,7 +70,8 @@ export async function readCategories (ddb: DynamoDBDocumentClient, table: string
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': 'pk' },
         ExpressionAttributeValues: { ':pk': COUNTS_PARTITION },
-        ExclusiveStartKey: startKey
+        ExclusiveStartKey: startKey,
+        ConsistentRead: opts.consistent
       }))
       rows.push(...((res.Items ?? []) as CountRow[]))
       startKey = res.LastEvaluatedKey
@@ -67,5 +79,5 @@ export async function readCategories (ddb: DynamoDBDocumentClient, table: string
   } catch (err) {
     throw mapAwsError(err)
   }
-  return summariseCounts(rows)
+  return rows
 }

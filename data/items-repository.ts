@@ -14,7 +14,9 @@ import {
   stockNeeded, toStoredItem, typeBrandPrefix,
   type CategorySummary, type ItemFilters, type ItemInput, type StoredItem
 } from '../domain/catalog.js'
-import { indexChange, indexStateOf, isEmptyChange, type IndexChange, type IndexState } from '../domain/catalog-index.js'
+import {
+  indexChange, indexStateOf, isEmptyChange, type IndexChange, type IndexKey, type IndexState, type SearchRow
+} from '../domain/catalog-index.js'
 import { mapAwsError, serviceBusy } from './aws-errors.js'
 import { dropEmptyCounters, indexActions, readCategories, type TransactAction } from './catalog-index.js'
 import { reasonsOf, withConflictRetry } from './transactions.js'
@@ -26,6 +28,10 @@ export const MAX_ROUNDS = 10
 
 /** Read, compute, write attempts of a write whose item changed between its read and its transaction. */
 const WRITE_ATTEMPTS = 4
+
+/** The 503 of a write whose item kept changing under it (its logged cause says so, unlike a conflict's). */
+const keptChanging = (id: string): unknown => serviceBusy(Object.assign(
+  new Error(`item ${id} changed between its read and its write ${WRITE_ATTEMPTS} times`), { name: 'ItemChanged' }))
 
 type Key = Record<string, unknown>
 export interface ItemsPage { items: StoredItem[]; lastKey?: Key }
@@ -126,10 +132,10 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
         throw mapAwsError(err)
       }
     }
+    // Built once: every attempt is the same transaction, with the same counter stamp.
+    const TransactItems = [itemAction, ...indexActions(tables.catalogIndex, change)]
     try {
-      await withConflictRetry(() => ddb.send(new TransactWriteCommand({
-        TransactItems: [itemAction, ...indexActions(tables.catalogIndex, change)]
-      })))
+      await withConflictRetry(() => ddb.send(new TransactWriteCommand({ TransactItems })))
     } catch (err) {
       if (reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed') return 'stale'
       throw mapAwsError(err)
@@ -257,13 +263,15 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
       const item = await replaceFrom(old, input, now)
       if (item !== undefined) return { item, created: false }
     }
-    throw serviceBusy()
+    throw keptChanging(id)
   }
 
+  /** Deletes the item and its index rows; nothing to do when there is no item. */
   async function remove (id: string): Promise<void> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const old = await get(id, { consistent: true })
-      if (old === undefined) throw itemNotFound(id)
+      // Already gone: a retried DELETE (its first answer lost) succeeds as the first did.
+      if (old === undefined) return
       const cond = indexCondition(old)
       const outcome = await transact({
         Delete: {
@@ -276,20 +284,19 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
       }, indexChange(storedIndexState(old), undefined))
       if (outcome === 'done') return
     }
-    throw serviceBusy()
+    throw keptChanging(id)
   }
 
   /**
-   * The backfill's step (scripts/backfill-catalog-index.ts): brings one item's index rows and
-   * counters to what its fields say, if they aren't already. 'stale' when the item changed since
-   * it was read (the caller reads it again). `rebuild` writes them as if the item had none (an
-   * index table that is new or was emptied, with admin writes stopped).
+   * The repair's first step (data/catalog-backfill.ts): brings an item's stored words and counters
+   * to what its fields say, if they aren't already (an item written before the index, or indexed
+   * with older rules). 'stale' when the item changed since it was read (the caller reads it again).
    */
-  async function reindex (item: StoredItem, opts: { rebuild?: boolean } = {}): Promise<ReindexResult> {
-    const have = opts.rebuild === true ? undefined : storedIndexState(item)
+  async function reindex (item: StoredItem): Promise<ReindexResult> {
+    const have = storedIndexState(item)
     const want = indexStateOf(item)
     const change = indexChange(have, want)
-    if (have !== undefined && isEmptyChange(change)) return 'current'
+    if (have !== undefined && have.words === want.words) return 'current'
     const cond = indexCondition(item)
     const outcome = await transact({
       Update: {
@@ -314,6 +321,40 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   }
 
   /**
+   * The repair's row fixes: writes and deletes word rows of the item with this id, conditional on
+   * the item still being as read (`item`, or absent when undefined), so a concurrent admin write,
+   * which fixes its own rows, is never undone. Counters are not touched. 'stale' when it changed.
+   */
+  async function fixRows (id: string, item: StoredItem | undefined, put: SearchRow[], remove: IndexKey[]): Promise<'done' | 'stale'> {
+    const cond = item === undefined
+      ? { expr: 'attribute_not_exists(#id)', names: { '#id': 'id' }, values: {} }
+      : indexCondition(item)
+    const check: TransactAction = {
+      ConditionCheck: {
+        TableName: tableName,
+        Key: { id },
+        ConditionExpression: cond.expr,
+        ExpressionAttributeNames: cond.names,
+        ...(Object.keys(cond.values).length > 0 ? { ExpressionAttributeValues: cond.values } : {})
+      }
+    }
+    const actions: TransactAction[] = [
+      ...put.map((Item): TransactAction => ({ Put: { TableName: tables.catalogIndex, Item } })),
+      ...remove.map((Key): TransactAction => ({ Delete: { TableName: tables.catalogIndex, Key } }))
+    ]
+    // A transaction holds 100 actions: the check and 99 rows at a time.
+    for (let i = 0; i < actions.length; i += 99) {
+      try {
+        await withConflictRetry(() => ddb.send(new TransactWriteCommand({ TransactItems: [check, ...actions.slice(i, i + 99)] })))
+      } catch (err) {
+        if (reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed') return 'stale'
+        throw mapAwsError(err)
+      }
+    }
+    return 'done'
+  }
+
+  /**
    * Atomic: ADD applies the delta inside DynamoDB, and a decrement is conditional on the stock
    * covering it, so concurrent adjustments can never take the stock below zero. The index does
    * not hold the stock: nothing else changes.
@@ -321,7 +362,9 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   async function adjustStock (id: string, delta: number, now: string): Promise<StoredItem> {
     const needed = stockNeeded(delta)
     try {
-      const res = await ddb.send(new UpdateCommand({
+      // An admin's transaction on the item cancels a concurrent UpdateItem on it
+      // (TransactionConflictException, which the SDK does not retry): retried like a transaction.
+      const res = await withConflictRetry(() => ddb.send(new UpdateCommand({
         TableName: tableName,
         Key: { id },
         UpdateExpression: 'ADD #stock :delta SET #updatedAt = :now',
@@ -330,7 +373,7 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
         ExpressionAttributeValues: { ':delta': delta, ':needed': needed, ':now': now },
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
-      }))
+      })))
       return res.Attributes as StoredItem
     } catch (err) {
       if (isConditionFailure(err)) {
@@ -347,7 +390,7 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     return readCategories(ddb, tables.catalogIndex)
   }
 
-  return { get, list, create, put, remove, reindex, adjustStock, categories }
+  return { get, list, create, put, remove, reindex, fixRows, adjustStock, categories }
 }
 
 export type ItemsRepository = ReturnType<typeof createItemsRepository>

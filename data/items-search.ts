@@ -4,32 +4,22 @@
 // depends on the page and on how many rows of the driver word fail the other conditions, never
 // on the size of the catalog; a sparse combination stops after MAX_ROUNDS with a short page and
 // a cursor, like the filtered list.
-import { setTimeout as sleep } from 'node:timers/promises'
-import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
 import type { ItemFilters, StoredItem } from '../domain/catalog.js'
 import { indexStateOf, keyRange, wordPartition, type SearchRow } from '../domain/catalog-index.js'
 import { driverOf, isFirstUnderPrefix, matchesQuery, type SearchQuery } from '../domain/search.js'
-import { mapAwsError, serviceBusy } from './aws-errors.js'
+import { mapAwsError } from './aws-errors.js'
+import { batchGetAll } from './batch-get.js'
 import { FILTERED_BATCH, MAX_ROUNDS, badCursor, type ItemsPage, type ItemsTables } from './items-repository.js'
-
-const BATCH_GET_ATTEMPTS = 5
 
 type Key = Record<string, unknown>
 type Row = Pick<SearchRow, 'pk' | 'sk' | 'id' | 'ws'>
 
 export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTables) {
-  /** The page's items, in the rows' order; an item deleted since its row was read is left out. */
+  /** The page's items by id; an item deleted since its row was read is absent. */
   async function readItems (ids: string[]): Promise<Map<string, StoredItem>> {
-    const found = new Map<string, StoredItem>()
-    let keys = ids.map((id) => ({ id }))
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt === BATCH_GET_ATTEMPTS) throw serviceBusy()
-      if (attempt > 0) await sleep(Math.min(25 * 2 ** attempt, 400))
-      const res = await ddb.send(new BatchGetCommand({ RequestItems: { [tables.items]: { Keys: keys } } }))
-      for (const item of (res.Responses?.[tables.items] ?? []) as StoredItem[]) found.set(item.id, item)
-      keys = (res.UnprocessedKeys?.[tables.items]?.Keys ?? []) as typeof keys
-    }
-    return found
+    const res = await batchGetAll(ddb, { [tables.items]: { Keys: ids.map((id) => ({ id })) } })
+    return new Map(((res[tables.items] ?? []) as StoredItem[]).map((item) => [item.id, item]))
   }
 
   /** One page of the items matching `query` and the filters (category, type, brand), in index order. */
@@ -75,13 +65,18 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
       exclusiveStartKey = startKey
     }
     const rows: Row[] = []
+    // An item whose first word under the prefix changes between two rounds has a row in each: the
+    // page holds it once (the first row read; the item itself is checked again below).
+    const taken = new Set<string>()
     let lastEvaluated: Key | undefined
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const res = await ddb.send(new QueryCommand({ ...input, Limit: batch(limit + 1 - rows.length), ExclusiveStartKey: exclusiveStartKey }))
         for (const row of (res.Items ?? []) as Row[]) {
           const word = row.sk.slice(0, row.sk.length - row.id.length - 1)
-          if (!driver.prefix || isFirstUnderPrefix(row.ws, word, driver.word)) rows.push(row)
+          if (taken.has(row.id) || (driver.prefix && !isFirstUnderPrefix(row.ws, word, driver.word))) continue
+          taken.add(row.id)
+          rows.push(row)
         }
         lastEvaluated = res.LastEvaluatedKey
         if (rows.length > limit || lastEvaluated === undefined) break

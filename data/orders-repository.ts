@@ -4,11 +4,10 @@
 // any concurrency stock never goes below zero, no order exists without its stock, and two
 // transitions of one order can never both apply.
 import {
-  BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand,
+  GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand,
   type DynamoDBDocumentClient, type QueryCommandInput
 } from '@aws-sdk/lib-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { randomUUID } from 'node:crypto'
 import { Problem } from '../core/problem.js'
 import {
@@ -19,6 +18,7 @@ import { errorName } from '../core/error-name.js'
 import { isAmbiguousAwsError, mapAwsError, serviceBusy, wasAnsweredByAws } from './aws-errors.js'
 import type { IdempotencyRecord, RecordPut } from './idempotency-repository.js'
 import { reasonsOf, withConflictRetry } from './transactions.js'
+import { batchGetAll, type BatchGetRequest } from './batch-get.js'
 
 export const BY_USER_INDEX = 'byUser'
 /** Orders DynamoDB reads per round trip of a status-filtered page, and the round trips per request. */
@@ -62,10 +62,9 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    */
   async function readForOrder (ids: string[], recordId?: string): Promise<{ items: Map<string, OrderableItem>; record?: IdempotencyRecord }> {
     const found = new Map<string, OrderableItem>()
-    let record: IdempotencyRecord | undefined
     const idemTable = tables.idempotency
     if (recordId !== undefined && idemTable === undefined) throw new Error('readForOrder: no idempotency table configured')
-    let request: Record<string, { Keys: Key[]; ConsistentRead?: boolean; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }> | undefined = {
+    const request: BatchGetRequest = {
       // Strongly consistent: a refusal (short stock, an unknown item or colour) is answered from
       // this read, and an eventually consistent one can still show the item before a restock.
       [tables.items]: {
@@ -76,15 +75,9 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
       },
       ...(recordId !== undefined ? { [idemTable as string]: { Keys: [{ id: recordId }], ConsistentRead: true } } : {})
     }
-    for (let round = 0; request !== undefined && Object.keys(request).length > 0; round++) {
-      if (round > 0) await sleep(Math.min(50 * 2 ** round, 800))
-      if (round >= 6) throw serviceBusy()
-      const res = await send(() => ddb.send(new BatchGetCommand({ RequestItems: request })))
-      for (const item of (res.Responses?.[tables.items] ?? []) as OrderableItem[]) found.set(item.id, item)
-      if (idemTable !== undefined) record ??= res.Responses?.[idemTable]?.[0] as IdempotencyRecord | undefined
-      const left = res.UnprocessedKeys as typeof request | undefined
-      request = left !== undefined && Object.keys(left).length > 0 ? left : undefined
-    }
+    const res = await batchGetAll(ddb, request)
+    for (const item of (res[tables.items] ?? []) as OrderableItem[]) found.set(item.id, item)
+    const record = idemTable === undefined ? undefined : res[idemTable]?.[0] as IdempotencyRecord | undefined
     return record === undefined ? { items: found } : { items: found, record }
   }
 

@@ -1,7 +1,7 @@
 // TransactWriteItems helpers shared by the repositories: reading a cancellation's reasons, and
 // retrying a transaction that only a concurrent transaction on the same rows cancelled.
-import { setTimeout as sleep } from 'node:timers/promises'
 import { errorName } from '../core/error-name.js'
+import { retryOnConflict } from '../core/conflict-retry.js'
 import { serviceBusy } from './aws-errors.js'
 
 type Raw = Record<string, unknown>
@@ -18,19 +18,27 @@ export function reasonsOf (err: unknown): CancellationReason[] | undefined {
 
 const BUSY_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])
 
-/** Conflicts with a concurrent transaction are worth a quick retry; jitter spreads the retries. */
+/** A transaction, or the conditional write of a stock change, that a concurrent transaction cancelled. */
+export function isConflict (err: unknown): boolean {
+  const reasons = reasonsOf(err)
+  const conflictOnly = reasons !== undefined && reasons.some((r) => BUSY_CODES.has(r.Code ?? '')) &&
+    !reasons.some((r) => r.Code === 'ConditionalCheckFailed')
+  return conflictOnly || errorName(err) === 'TransactionConflictException'
+}
+
+/**
+ * Conflicts with a concurrent transaction are worth a quick retry (core/conflict-retry.ts); the
+ * last one becomes a 503 whose logged cause is `TransactionConflict` (not the item changing).
+ */
 export async function withConflictRetry<T> (fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn()
-    } catch (err) {
-      const reasons = reasonsOf(err)
-      const conflictOnly = reasons !== undefined && reasons.some((r) => BUSY_CODES.has(r.Code ?? '')) &&
-        !reasons.some((r) => r.Code === 'ConditionalCheckFailed')
-      const retryable = conflictOnly || errorName(err) === 'TransactionConflictException'
-      if (!retryable) throw err
-      if (attempt >= TRANSACTION_ATTEMPTS) throw serviceBusy()
-      await sleep(10 + Math.random() * 40 * attempt)
+  return await retryOnConflict(fn, {
+    attempts: TRANSACTION_ATTEMPTS,
+    conflicted: isConflict,
+    pauseMs: (attempt) => 10 + Math.random() * 40 * (attempt - 1),
+    exhausted: (err) => {
+      throw serviceBusy(Object.assign(new Error(`cancelled by concurrent transactions ${TRANSACTION_ATTEMPTS} times`), {
+        name: 'TransactionConflict', cause: err
+      }))
     }
-  }
+  })
 }

@@ -22,8 +22,33 @@ export interface IndexKey { pk: string; sk: string }
 /** The partition of every category counter: GET /categories is one Query of it. */
 export const COUNTS_PARTITION = 'categories'
 
-/** A counter row: `sk` is `<category>`, `<category>#type#<type>` or `<category>#brand#<brand>`; `n` its item count. */
-export interface CountRow { pk: string; sk: string; n: number }
+/**
+ * A counter row: `sk` is `<category>`, `<category>#type#<type>` or `<category>#brand#<brand>`; `n`
+ * its item count; `v` the stamp of the last write that moved it (absent on rows written before
+ * stamps existed).
+ */
+export interface CountRow { pk: string; sk: string; n: number; v?: string }
+
+/** What the counters should hold for these items' stored index states (undefined: not indexed, not counted). */
+export function countsOf (states: Iterable<Pick<IndexState, 'category' | 'type' | 'brand'> | undefined>): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const state of states) {
+    if (state === undefined) continue
+    for (const sk of countKeys(state)) counts.set(sk, (counts.get(sk) ?? 0) + 1)
+  }
+  return counts
+}
+
+/** How an item's stored rows differ from the rows its index state says: rows to write (missing or with stale copies) and rows to delete. */
+export function rowRepairs (want: SearchRow[], have: Array<Record<string, unknown>>): { put: SearchRow[]; remove: IndexKey[] } {
+  const stored = new Map(have.map((r) => [`${String(r.pk)}\n${String(r.sk)}`, r]))
+  const put = want.filter((row) => {
+    const was = stored.get(`${row.pk}\n${row.sk}`)
+    stored.delete(`${row.pk}\n${row.sk}`)
+    return was === undefined || was.id !== row.id || was.ws !== row.ws || was.c !== row.c || was.t !== row.t || was.b !== row.b
+  })
+  return { put, remove: [...stored.values()].map((r) => ({ pk: String(r.pk), sk: String(r.sk) })) }
+}
 
 export function wordPartition (word: string): string {
   return `w#${String.fromCodePoint(word.codePointAt(0) as number)}`
@@ -112,16 +137,18 @@ export function summariseCounts (rows: Iterable<Pick<CountRow, 'sk' | 'n'>>): Ca
     }
     return e
   }
+  // Names in NFC: items written before names were normalised may spell one name two ways; they
+  // are one entry (their counts added).
   for (const { sk, n } of rows) {
     if (!(n > 0)) continue
-    const [category, kind, ...rest] = sk.split('#')
+    const [category, kind, ...rest] = sk.normalize('NFC').split('#')
     if (category === undefined || category === '') continue
     const name = rest.join('#')
-    if (kind === undefined) entry(category).count = n
+    if (kind === undefined) entry(category).count += n
     else if (kind === 'type') entry(category).types.push(name)
     else if (kind === 'brand') entry(category).brands.push(name)
   }
-  const sorted = (list: string[]): string[] => list.sort((a, b) => a.localeCompare(b))
+  const sorted = (list: string[]): string[] => [...new Set(list)].sort((a, b) => a.localeCompare(b))
   return [...byCategory.entries()]
     .filter(([, e]) => e.count > 0)
     .sort(([a], [b]) => a.localeCompare(b))

@@ -67,18 +67,19 @@ export function typeBrandPrefix (type: string, brand?: string): string {
 export function toStoredItem (id: string, input: ItemInput, stock: number, createdAt: string, updatedAt: string): StoredItem {
   const item: StoredItem = {
     id,
-    category: input.category,
-    type: input.type,
-    brand: input.brand,
-    title: input.title,
-    description: input.description,
+    // NFC: one spelling of "Crème" whether the client sent it composed or decomposed.
+    category: input.category.normalize('NFC'),
+    type: input.type.normalize('NFC'),
+    brand: input.brand.normalize('NFC'),
+    title: input.title.normalize('NFC'),
+    description: input.description.normalize('NFC'),
     colorPreference: input.colorPreference.map((c) => ({ colorCode: c.colorCode, displayValue: c.displayValue })),
     price: input.price,
     currency: input.currency,
     stock,
     createdAt,
     updatedAt,
-    typeBrandId: typeBrandId(input.type, input.brand, id),
+    typeBrandId: typeBrandId(input.type.normalize('NFC'), input.brand.normalize('NFC'), id),
     searchWords: wordString(indexedWords(input))
   }
   if (input.storage !== undefined) item.storage = input.storage
@@ -117,6 +118,16 @@ export function checkFilters (filters: ItemFilters): void {
     throw new Problem(400, 'category_required',
       `The ${given} filter narrows a category: add category= (for example category=phone&${given}=${given === 'type' ? 'smart' : 'Apple'})`)
   }
+}
+
+/** The filters with their names in NFC, as items store them (toStoredItem). */
+export function normaliseFilters<T extends ItemFilters> (filters: T): T {
+  const out = { ...filters }
+  for (const key of ['category', 'type', 'brand'] as const) {
+    const value = out[key]
+    if (value !== undefined) out[key] = value.normalize('NFC')
+  }
+  return out
 }
 
 /** Binds a cursor to its query, so a cursor from other filters is rejected. `query`: `q` already parsed, if the caller has it. */

@@ -24,9 +24,12 @@ const EXTRA_FOLD_RE = /[ßæœøłđðþı]/g
 const MARKS = /\p{M}+/gu
 const SEPARATORS = /[^\p{L}\p{N}]+/u
 
-/** Lower case, compatibility forms and no accents: "Crème BRÛLÉE ﬁne" -> "creme brulee fine". */
+/**
+ * Compatibility forms, then lower case, and no accents: "Crème BRÛLÉE ﬁne" -> "creme brulee fine".
+ * NFKD first: styled letters (𝐁, ℌ) have no lower case of their own until they become B and H.
+ */
 export function foldText (text: string): string {
-  return text.toLowerCase().normalize('NFKD').replace(MARKS, '').replace(EXTRA_FOLD_RE, (c) => EXTRA_FOLDS[c] ?? c)
+  return text.normalize('NFKD').toLowerCase().normalize('NFKD').replace(MARKS, '').replace(EXTRA_FOLD_RE, (c) => EXTRA_FOLDS[c] ?? c)
 }
 
 /** The words of a text, folded, in order, repeats included. */

@@ -1,9 +1,10 @@
 // `npm start` on kept data whose catalog index is missing, before the API takes any request: items
-// from before the catalog index (no `searchWords`: the backfill indexes them, as
-// `npm run backfill-index` would), or an index table made anew (a drifted table recreated) beside
-// kept items (a rebuild). A counting Scan of the local items table, at start only.
+// from before the catalog index (no `searchWords`), or an index table made anew (a drifted table
+// recreated) beside kept items. Runs the repair `npm run backfill-index` runs (every item checked,
+// counters recounted), so an interrupted start-up repair is finished by the next start or by that
+// command. A counting Scan of the local items table, at start only.
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { backfillCatalogIndex, isEmpty } from '../data/catalog-backfill.js'
+import { backfillCatalogIndex, isEmpty, repairUnfinished } from '../data/catalog-backfill.js'
 import type { ItemsTables } from '../data/items-repository.js'
 
 async function countUnindexed (ddb: DynamoDBDocumentClient, table: string): Promise<number> {
@@ -23,14 +24,21 @@ async function countUnindexed (ddb: DynamoDBDocumentClient, table: string): Prom
   return count
 }
 
-export async function indexKeptCatalog (ddb: DynamoDBDocumentClient, tables: ItemsTables, log: (msg: string) => void): Promise<void> {
+/** `repairCommand`: the command that repairs this stack's index while it runs (printed as advice). */
+export async function indexKeptCatalog (ddb: DynamoDBDocumentClient, tables: ItemsTables, log: (msg: string) => void,
+  repairCommand = 'npm run backfill-index'): Promise<void> {
   if (await isEmpty(ddb, tables.items)) return
-  const rebuild = await isEmpty(ddb, tables.catalogIndex)
-  const pending = rebuild ? undefined : await countUnindexed(ddb, tables.items)
+  const emptied = await isEmpty(ddb, tables.catalogIndex)
+  const unfinished = !emptied && await repairUnfinished(ddb, tables.catalogIndex)
+  const pending = emptied || unfinished ? undefined : await countUnindexed(ddb, tables.items)
   if (pending === 0) return
-  log(rebuild
-    ? 'the catalog index table is new beside kept items: rebuilding it (npm run backfill-index -- --rebuild) ...'
-    : `indexing ${pending ?? 0} kept items written before the catalog index (what \`npm run backfill-index\` does) ...`)
-  const summary = await backfillCatalogIndex(ddb, tables, { rebuild })
-  log(`catalog index: ${summary.indexed} items indexed, ${summary.failed.length} failed${summary.failed.length > 0 ? ' (run `npm run backfill-index` to retry)' : ''}`)
+  log((emptied
+    ? 'the catalog index table is new beside kept items: repairing it'
+    : unfinished
+      ? 'an earlier repair of the catalog index did not finish: repairing it'
+      : `indexing ${pending ?? 0} kept items written before the catalog index`) +
+    ` (what \`${repairCommand}\` does; if this start is interrupted, the next start or that command finishes it) ...`)
+  const summary = await backfillCatalogIndex(ddb, tables)
+  log(`catalog index: ${summary.indexed} items indexed, ${summary.rowsWritten} rows written, ${summary.countersFixed} counters fixed, ` +
+    `${summary.failed.length} failed${summary.failed.length > 0 ? ` (run \`${repairCommand}\` while the stack runs to retry)` : ''}`)
 }

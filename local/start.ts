@@ -132,7 +132,8 @@ async function main (): Promise<void> {
   await ensureTables(admin, config.tables, { recreateDrifted: true, log })
   admin.destroy()
   const ddb = createDocumentClient(config)
-  await indexKeptCatalog(ddb, config.tables, log)
+  const dynamoPort = port('DYNAMODB_PORT', 8000)
+  await indexKeptCatalog(ddb, config.tables, log, `${dynamoPort === 8000 ? '' : `DYNAMODB_PORT=${dynamoPort} `}npm run backfill-index`)
   if (!flags['no-seed']) {
     const seeded = await seedCatalog(ddb, config.tables, { onlyIfEmpty: true })
     if (seeded > 0) log(`seeded the empty catalog with ${seeded} sample items`)

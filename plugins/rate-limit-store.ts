@@ -11,6 +11,7 @@
 import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { expiringCache } from '../core/expiring-cache.js'
 import { errorName } from '../core/error-name.js'
+import { retryOnConflict } from '../core/conflict-retry.js'
 
 /** A limiter call slower than this counts as an outage. */
 export const LIMITER_TIMEOUT_MS = 1000
@@ -41,8 +42,6 @@ export interface CounterStore {
 
 const expiration = (endsAt: number): number => Math.ceil(endsAt / 1000) + 1
 
-const jitter = async (): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20)) }
-
 /**
  * The call, or a TimeoutError after LIMITER_TIMEOUT_MS (the call itself goes on, bounded by the
  * client's own timeouts). A timer is ~1 us a request; an AbortSignal.timeout() was ~10 us.
@@ -68,17 +67,8 @@ interface CancellationReason { Code?: string; Item?: Record<string, { N?: string
 
 /** The counters in DynamoDB. Throws on any failure but a refusal. */
 export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): CounterStore {
-  const retryConflicts = async <T>(call: () => Promise<T>, conflicted: (err: unknown) => boolean, otherwise: () => T): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call()
-      } catch (err) {
-        if (!conflicted(err)) throw err
-        if (attempt >= CONFLICT_ATTEMPTS) return otherwise()
-        await jitter()
-      }
-    }
-  }
+  const retryConflicts = async <T>(call: () => Promise<T>, conflicted: (err: unknown) => boolean, otherwise: () => T): Promise<T> =>
+    await retryOnConflict(call, { attempts: CONFLICT_ATTEMPTS, conflicted, pauseMs: () => 5 + Math.random() * 20, exhausted: otherwise })
   return {
     async hit (id, endsAt) {
       const out = await withinDeadline(ddb.send(new UpdateCommand({

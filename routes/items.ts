@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox'
 import { randomUUID } from 'node:crypto'
 import { notModified, problems } from '../core/http-schemas.js'
 import { encodeCursor, decodeCursor } from '../domain/cursor.js'
-import { checkFilters, cursorContext, publicView, validateItemInput, type ItemFilters } from '../domain/catalog.js'
+import { checkFilters, cursorContext, normaliseFilters, publicView, validateItemInput, type ItemFilters } from '../domain/catalog.js'
 import { parseQuery } from '../domain/search.js'
 import { createItemsRepository, itemNotFound } from '../data/items-repository.js'
 import { createItemsSearch } from '../data/items-search.js'
@@ -57,7 +57,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { limit, cursor, ...rest } = request.query
-    const filters: ItemFilters = rest
+    const filters: ItemFilters = normaliseFilters(rest)
     checkFilters(filters)
     const { q, ...others } = filters
     const query = q === undefined ? undefined : parseQuery(q)
@@ -102,7 +102,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['catalog'],
       summary: 'Categories with their types and brands',
       description: 'Each category with its types, brands and item count, for menus. Read from counters the item writes ' +
-        'keep in their own transaction: always current, and as cheap with a million items as with ten. ' + CACHED,
+        'keep in their own transaction, as cheap with a million items as with ten; an eventually consistent read, so a ' +
+        'write may take a second to show. Names are in Unicode NFC (one entry however a client spelled them). ' + CACHED,
       security: [],
       response: { 200: Categories, ...notModified(), ...problems(500, 503) }
     }
@@ -155,10 +156,11 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'deleteItem',
       tags: ['catalog'],
       summary: 'Delete an item (admin)',
-      description: 'Removes the item from the catalog. Orders already placed keep their snapshot of it.',
+      description: 'Removes the item from the catalog. Orders already placed keep their snapshot of it. An item that ' +
+        'does not exist (or no longer) answers 204 too, so a DELETE retried after its answer was lost succeeds.',
       security: adminSecurity,
       params: ItemParams,
-      response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 500, 503) }
+      response: { 204: Type.Null({ description: 'Deleted, or there was no such item' }), ...problems(400, 401, 403, 500, 503) }
     }
   }, async (request, reply) => {
     await repo.remove(request.params.itemId)

@@ -151,3 +151,9 @@ t.test('category summaries come from the counters; zero counts are gone', async 
   ])
   t.same(summariseCounts([]), [])
 })
+
+t.test('compatibility forms are folded before lower case: styled letters are found by plain ones', async (t) => {
+  t.equal(foldText('𝐁𝐨𝐥𝐝 ℌello'), 'bold hello')
+  t.same(wordsOf('𝐁𝐨𝐥𝐝 ℌello Ｗｉｄｅ'), ['bold', 'hello', 'wide'])
+  t.equal(foldText('Crème'.normalize('NFD')), foldText('Crème'.normalize('NFC')))
+})

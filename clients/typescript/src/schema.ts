@@ -267,7 +267,7 @@ export interface paths {
         post?: never;
         /**
          * Delete an item (admin)
-         * @description Removes the item from the catalog. Orders already placed keep their snapshot of it.
+         * @description Removes the item from the catalog. Orders already placed keep their snapshot of it. An item that does not exist (or no longer) answers 204 too, so a DELETE retried after its answer was lost succeeds.
          */
         delete: operations["deleteItem"];
         options?: never;
@@ -284,7 +284,7 @@ export interface paths {
         };
         /**
          * Categories with their types and brands
-         * @description Each category with its types, brands and item count, for menus. Read from counters the item writes keep in their own transaction: always current, and as cheap with a million items as with ten. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.
+         * @description Each category with its types, brands and item count, for menus. Read from counters the item writes keep in their own transaction, as cheap with a million items as with ten; an eventually consistent read, so a write may take a second to show. Names are in Unicode NFC (one entry however a client spelled them). Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.
          */
         get: operations["listCategories"];
         put?: never;
@@ -2449,7 +2449,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted */
+            /** @description Deleted, or there was no such item */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2476,15 +2476,6 @@ export interface operations {
             };
             /** @description The credentials do not grant this operation */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
