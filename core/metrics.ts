@@ -43,6 +43,9 @@ export const METRICS = {
   EmailsUnverified: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails not sent: the address was not verified when the order was placed' },
   WebhookKeyRefreshFailures: { emitter: 'worker', unit: 'Count', dimensions: ['Outcome'], description: 'webhook signing keys Secrets Manager could not refresh (Outcome as SecretRefreshFailures)' },
   MailFeedback: { emitter: 'worker', unit: 'Count', dimensions: ['Kind'], description: 'bounces and complaints SES reported (Kind: bounce | complaint)' },
+  SupersededEffectsSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Effect'], description: 'webhooks not sent because a newer one of the same order already went to that partner (logged as a warning with the order id, sequence and correlation id)' },
+  EffectsWaiting: { emitter: 'worker', unit: 'Count', dimensions: ['Effect'], description: "emails held back (the event is retried) while the order's previous email is not sent" },
+  EmailsAmbiguous: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'SendEmail calls without an answer (a timeout, a broken connection): the email may have gone out; sent once more at most' },
   DuplicateEffectsSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Effect'], description: 'effects already done, not done again (a redelivery)' },
   DeadLettered: { emitter: 'worker', unit: 'Count', dimensions: ['Queue'], description: 'messages the worker parked in a dead-letter queue, or left for their queue to move there (Queue: events | stream)' }
 } as const satisfies Record<string, MetricDefinition>

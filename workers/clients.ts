@@ -32,7 +32,11 @@ async function lazily<K extends Made> (rt: WorkerRuntime, name: K, make: () => P
 export async function sesOf (rt: WorkerRuntime): Promise<SESv2Client> {
   return await lazily(rt, 'ses', async () => {
     const { SESv2Client } = await import('@aws-sdk/client-sesv2')
-    return traced(rt, new SESv2Client(clientOptions(rt.config, rt.config.endpoints.ses)))
+    const options = clientOptions(rt.config, rt.config.endpoints.ses)
+    // SendEmail has no idempotency token: one attempt, with a timeout long enough for SES; a call
+    // without an answer is handled by workers/effects.ts (sent once more at most).
+    const requestHandler = { ...options.requestHandler, requestTimeout: rt.config.awsTimeouts.sesRequestMs }
+    return traced(rt, new SESv2Client({ ...options, maxAttempts: 1, requestHandler }))
   })
 }
 
