@@ -22,7 +22,11 @@ const SDK_MAX_PAUSE_MS = (i: number): number => Math.min(20_000, 500 * 2 ** i)
  * The longest one SDK call can take: every attempt waiting out its connection and request
  * timeouts, with the longest pauses between them. What a lease guarding such a call must outlast.
  */
-export function sdkCallMaxMs (config: Config, attempts = SDK_MAX_ATTEMPTS, requestMs = config.awsTimeouts.requestMs): number {
+export function sdkCallMaxMs (
+  config: Config,
+  attempts = SDK_MAX_ATTEMPTS,
+  requestMs = config.awsTimeouts.requestMs
+): number {
   let pauses = 0
   for (let i = 1; i < attempts; i++) pauses += SDK_MAX_PAUSE_MS(i)
   return attempts * (config.awsTimeouts.connectMs + requestMs) + pauses

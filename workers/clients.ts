@@ -55,7 +55,7 @@ export async function streamsOf (rt: WorkerRuntime): Promise<DynamoDBStreamsClie
 }
 
 /** One DynamoDB client for the ledger and the mail suppressions. */
-async function dynamodbOf (rt: WorkerRuntime): Promise<DynamoDBClient> {
+export async function dynamodbOf (rt: WorkerRuntime): Promise<DynamoDBClient> {
   return await lazily(rt, 'dynamodb', async () => {
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
     return traced(rt, new DynamoDBClient(clientOptions(rt.config, rt.config.endpoints.dynamodb)))

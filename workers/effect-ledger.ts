@@ -43,7 +43,7 @@ export const ledgerRecordId = (orderId: string, channel: Channel): string => `ef
 
 /** What a claim that failed its condition found: the same decision for every ledger. */
 export function refusedClaim (
-  record: { done?: number; claimUntil?: number },
+  record: { done?: number | undefined; claimUntil?: number | undefined },
   sequence: number,
   after: number,
   now: number
@@ -63,7 +63,8 @@ const CLAIM_NAMES = { '#claim': 'claimToken', '#claimSeq': 'claimSequence', '#cl
 
 export function createDynamoLedger (ddb: DynamoDBClient, table: string, now: () => number = Date.now): EffectLedger {
   const expiration = (): AttributeValue => n(Math.floor(now() / 1000) + EFFECT_RECORD_TTL_SECONDS)
-  const keyOf = (orderId: string, channel: Channel): Record<string, AttributeValue> => ({ id: s(ledgerRecordId(orderId, channel)) })
+  const keyOf = (orderId: string, channel: Channel): Record<string, AttributeValue> =>
+    ({ id: s(ledgerRecordId(orderId, channel)) })
   const ledger: EffectLedger = {
     async claim (orderId, channel, sequence, leaseMs, after = 0) {
       const token = randomUUID()
@@ -87,10 +88,8 @@ export function createDynamoLedger (ddb: DynamoDBClient, table: string, now: () 
       } catch (err) {
         if (!isConditionFailure(err)) throw err
         const old = (err as { Item?: Record<string, AttributeValue> }).Item ?? {}
-        const done = num(old.doneSequence)
-        const claimUntil = num(old.claimUntil)
-        return refusedClaim({ ...(done !== undefined ? { done } : {}), ...(claimUntil !== undefined ? { claimUntil } : {}) }, sequence, after, at) ??
-          { outcome: 'busy', until: at }
+        const found = { done: num(old.doneSequence), claimUntil: num(old.claimUntil) }
+        return refusedClaim(found, sequence, after, at) ?? { outcome: 'busy', until: at }
       }
     },
 
@@ -127,13 +126,21 @@ export function createDynamoLedger (ddb: DynamoDBClient, table: string, now: () 
     },
 
     async release (orderId, channel, token, ambiguous) {
+      type Mark = { set: string; names: Record<string, string>; values: Record<string, AttributeValue> }
+      const mark: Mark = ambiguous === undefined
+        ? { set: '', names: {}, values: {} }
+        : {
+            set: ' SET #ambiguous = :ambiguous',
+            names: { '#ambiguous': 'ambiguousSequence' },
+            values: { ':ambiguous': n(ambiguous) }
+          }
       await ddb.send(new UpdateItemCommand({
         TableName: table,
         Key: keyOf(orderId, channel),
-        UpdateExpression: `REMOVE #claim, #claimSeq, #claimUntil${ambiguous !== undefined ? ' SET #ambiguous = :ambiguous' : ''}`,
+        UpdateExpression: `REMOVE #claim, #claimSeq, #claimUntil${mark.set}`,
         ConditionExpression: '#claim = :token',
-        ExpressionAttributeNames: { ...CLAIM_NAMES, ...(ambiguous !== undefined ? { '#ambiguous': 'ambiguousSequence' } : {}) },
-        ExpressionAttributeValues: { ':token': s(token), ...(ambiguous !== undefined ? { ':ambiguous': n(ambiguous) } : {}) }
+        ExpressionAttributeNames: { ...CLAIM_NAMES, ...mark.names },
+        ExpressionAttributeValues: { ':token': s(token), ...mark.values }
       })).catch(() => undefined)
     }
   }

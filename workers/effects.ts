@@ -3,9 +3,10 @@
 // channel (the warehouse's webhooks, the delivery service's, the customer's emails), once per
 // order and status and one at a time per channel. Emails: every one, in the order's own order (a
 // later email waits while an earlier one is not sent). Webhooks: never an older one after a newer
-// one of the same order (a superseded webhook is skipped, counted and logged as a warning). The outcome says what the caller (workers/queue.ts) does with the
-// event: nothing more (done), deliver it again later (retry: something may pass), or park it in
-// the dead-letter queue (park: retrying cannot help, e.g. a partner answering 400).
+// one of the same order (a superseded webhook is skipped, counted and logged as a warning). The
+// outcome says what the caller (workers/queue.ts) does with the event: nothing more (done), deliver
+// it again later (retry: something may pass), or park it in the dead-letter queue (park: retrying
+// cannot help, e.g. a partner answering 400).
 import type { EventBridgeEvent } from 'aws-lambda'
 import { SendEmailCommand } from '@aws-sdk/client-sesv2'
 import type { PartnerName } from '../core/config.js'
@@ -55,7 +56,8 @@ export class AmbiguousEmailError extends Error {
 const AMBIGUOUS_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'ECONNRESET', 'EPIPE', 'ECONNABORTED'])
 const isAmbiguous = (err: unknown): boolean => {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } }
-  return e.$metadata?.httpStatusCode === undefined && (AMBIGUOUS_NAMES.has(e.name ?? '') || AMBIGUOUS_NAMES.has(e.code ?? ''))
+  if (e.$metadata?.httpStatusCode !== undefined) return false
+  return AMBIGUOUS_NAMES.has(e.name ?? '') || AMBIGUOUS_NAMES.has(e.code ?? '')
 }
 
 /** The stack of an error that is neither a partner's answer nor an AWS service's: where the bug is. */
@@ -165,14 +167,17 @@ async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: Pu
  * message or a parameter (SES v1 and v2 names), a request DynamoDB finds invalid. Throttling, access,
  * a missing or paused resource, an unverified sender: a deploy or time mends them, so they are retried.
  */
-const AWS_REFUSALS = new Set(['MessageRejected', 'BadRequestException', 'InvalidParameterValue', 'InvalidParameterValueException', 'ValidationException'])
+const AWS_REFUSALS = new Set([
+  'MessageRejected', 'BadRequestException', 'InvalidParameterValue', 'InvalidParameterValueException',
+  'ValidationException'
+])
 
-/** Partner answers that refuse the payload itself; 401, 403, 404 (a key or URL being changed), 408, 429, 5xx are retried. */
+/** Partner answers that refuse the payload itself; 401, 403, 404 (a key or URL being changed) are retried. */
 const WEBHOOK_REFUSALS = new Set([400, 409, 410, 413, 415, 422])
 
 /** A failure that retrying cannot mend (park it) or one that may pass (retry it, and park after the schedule). */
 export function classify (err: unknown): 'park' | 'retry' {
-  if (err instanceof WebhookError) return err.status !== undefined && WEBHOOK_REFUSALS.has(err.status) ? 'park' : 'retry'
+  if (err instanceof WebhookError) return WEBHOOK_REFUSALS.has(err.status ?? 0) ? 'park' : 'retry'
   const e = err as { name?: string; $fault?: string }
   if (e.$fault === 'client' && AWS_REFUSALS.has(e.name ?? '')) return 'park'
   return 'retry'
@@ -213,7 +218,8 @@ async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: numbe
     } else if (claim.outcome === 'waiting') {
       rt.metrics.add('EffectsWaiting', { Effect: effect.channel })
       rt.log.info('order effect waits for an earlier one', { ...where, done: claim.done, waitsFor: after })
-      return { result: 'retry', reason: 'waiting', error: `${effect.channel} waits for sequence ${after} of this order (done: ${claim.done})` }
+      const error = `${effect.channel} waits for sequence ${after} of this order (done: ${claim.done})`
+      return { result: 'retry', reason: 'waiting', error }
     } else if (poll >= BUSY_POLLS) {
       return { result: 'retry', reason: 'busy', error: `another delivery holds the ${effect.channel} channel of this order` }
     } else {
@@ -230,7 +236,8 @@ async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: numbe
     } else {
       const ambiguous = err instanceof AmbiguousEmailError ? sequence : undefined
       await ledger.release(order.id, effect.channel, token, ambiguous)
-      return { result: classify(err), reason: 'failed', error: `${effect.channel} (${(err as Error).name}: ${(err as Error).message})`, ...unexpectedStack(err) }
+      const error = `${effect.channel} (${(err as Error).name}: ${(err as Error).message})`
+      return { result: classify(err), reason: 'failed', error, ...unexpectedStack(err) }
     }
   }
   try {
@@ -272,7 +279,8 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   // Mail only an address verified when the order was placed (orders from before accounts verified
   // their email carry no such mark): our SES sender must not be made to mail anyone's address.
   if (order.userEmailVerified === true) {
-    effects.push({ channel: 'email', leaseMs: effectLeaseMs(rt, 'email'), run: async () => await sendOrderEmail(rt, status, order, correlationId) })
+    const run = async (): Promise<unknown> => await sendOrderEmail(rt, status, order, correlationId)
+    effects.push({ channel: 'email', leaseMs: effectLeaseMs(rt, 'email'), run })
   } else {
     rt.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
     rt.metrics.add('EmailsUnverified', {})

@@ -7,7 +7,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { SESv2Client } from '@aws-sdk/client-sesv2'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { randomUUID } from 'node:crypto'
-import { ledgerRecordId, refusedClaim, type Channel, type Claim, type EffectLedger } from '../../workers/effect-ledger.js'
+import {
+  ledgerRecordId, refusedClaim, type Channel, type Claim, type EffectLedger
+} from '../../workers/effect-ledger.js'
 import type { MetricsSink } from '../../core/metrics.js'
 import { suppressionKey, type MailSuppressions, type Suppression } from '../../workers/mail-suppressions.js'
 import { loadConfig, type Config } from '../../core/config.js'
@@ -91,7 +93,7 @@ export class MemoryLedger implements EffectLedger {
     const id = ledgerRecordId(orderId, channel)
     const r = this.records.get(id) ?? {}
     const at = this.now()
-    const refused = refusedClaim({ ...(r.done !== undefined ? { done: r.done } : {}), ...(r.claim !== undefined ? { claimUntil: r.claim.until } : {}) }, sequence, after, at)
+    const refused = refusedClaim({ done: r.done, claimUntil: r.claim?.until }, sequence, after, at)
     if (refused !== undefined) return refused
     const token = randomUUID()
     this.records.set(id, { ...r, claim: { token, until: at + leaseMs } })
@@ -112,7 +114,8 @@ export class MemoryLedger implements EffectLedger {
   async release (orderId: string, channel: Channel, token: string, ambiguous?: number): Promise<void> {
     const id = ledgerRecordId(orderId, channel)
     const r = this.records.get(id)
-    if (r?.claim?.token === token) this.records.set(id, { ...r, claim: undefined, ...(ambiguous !== undefined ? { ambiguous } : {}) })
+    if (r?.claim?.token !== token) return
+    this.records.set(id, { ...r, claim: undefined, ...(ambiguous !== undefined ? { ambiguous } : {}) })
   }
 
   /** `effect#<order>#<channel>` of every channel with an effect done. */
