@@ -83,7 +83,7 @@ export interface Config {
    * The SDK makes up to 3 attempts of a call; the defaults keep two calls' worth well inside the
    * API function's 15 s.
    */
-  awsTimeouts: { connectMs: number; requestMs: number }
+  awsTimeouts: { connectMs: number; requestMs: number; sesRequestMs: number }
   endpoints: Endpoints
   /** Static credentials for the local emulators, so the SDK never walks the credential chain. */
   localCredentials?: { accessKeyId: string; secretAccessKey: string }
@@ -292,7 +292,12 @@ export function loadConfig (env: Env = process.env): Config {
     edgeSecret: optionalSecret('EDGE_SECRET_ARN', 'EDGE_SECRET'),
     secretsMaxStaleSeconds: int('SECRETS_MAX_STALE_SECONDS', 3600, 0, 86400),
     revocationCheckSeconds: int('REVOCATION_CHECK_SECONDS', 120, 1, 300),
-    awsTimeouts: { connectMs: int('AWS_CONNECT_TIMEOUT_MS', 1000, 1, 10000), requestMs: int('AWS_REQUEST_TIMEOUT_MS', 2000, 1, 60000) },
+    awsTimeouts: {
+      connectMs: int('AWS_CONNECT_TIMEOUT_MS', 1000, 1, 10000),
+      requestMs: int('AWS_REQUEST_TIMEOUT_MS', 2000, 1, 60000),
+      // SES's SendEmail is made once (never retried by the SDK): its one attempt gets longer.
+      sesRequestMs: int('SES_REQUEST_TIMEOUT_MS', 10000, 1, 60000)
+    },
     endpoints: {
       dynamodb: url('DYNAMODB_ENDPOINT'),
       cognito: cognitoEndpoint,
@@ -360,5 +365,6 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   SECRETS_MAX_STALE_SECONDS: 'tunable; the default (an hour) fits',
   REVOCATION_CHECK_SECONDS: 'tunable; the default (2 minutes) bounds how long a revoked token works',
   AWS_CONNECT_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts',
-  AWS_REQUEST_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts'
+  AWS_REQUEST_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts',
+  SES_REQUEST_TIMEOUT_MS: 'tunable; the default (10 s, one attempt) fits the worker timeout'
 }

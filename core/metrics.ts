@@ -38,11 +38,31 @@ export const METRICS = {
   WebhookLatency: { emitter: 'worker', unit: 'Milliseconds', dimensions: ['Partner'], description: 'time from the first attempt to the answer' },
   WebhooksSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: 'webhooks not sent: no URL configured for the partner' },
   EmailsSent: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES accepted' },
-  EmailsFailed: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES refused or did not answer (the event is retried)' },
+  EmailsFailed: {
+    emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES refused (retried or parked)'
+  },
   EmailsSuppressed: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails not sent: the address bounced or complained before' },
   EmailsUnverified: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails not sent: the address was not verified when the order was placed' },
   WebhookKeyRefreshFailures: { emitter: 'worker', unit: 'Count', dimensions: ['Outcome'], description: 'webhook signing keys Secrets Manager could not refresh (Outcome as SecretRefreshFailures)' },
   MailFeedback: { emitter: 'worker', unit: 'Count', dimensions: ['Kind'], description: 'bounces and complaints SES reported (Kind: bounce | complaint)' },
+  SupersededEffectsSkipped: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: ['Effect'],
+    description: 'webhooks not sent: a newer one of the same order already went to that partner (logged as a warning)'
+  },
+  EffectsWaiting: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: ['Effect'],
+    description: "emails held back (the event is retried) while the order's previous email is not sent"
+  },
+  EmailsAmbiguous: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: [],
+    description: 'SendEmail calls without an answer (a timeout): the email may have gone out; sent once more at most'
+  },
   DuplicateEffectsSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Effect'], description: 'effects already done, not done again (a redelivery)' },
   DeadLettered: { emitter: 'worker', unit: 'Count', dimensions: ['Queue'], description: 'messages the worker parked in a dead-letter queue, or left for their queue to move there (Queue: events | stream)' }
 } as const satisfies Record<string, MetricDefinition>

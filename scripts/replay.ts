@@ -8,7 +8,9 @@ const USAGE = `usage: npm run replay -- <orderId> [--stack NAME --region REGION]
 
   Publishes the event of each status the order has been through (placed, then packed or
   cancelled, then delivered) on the orders bus again, marked "replayed". Webhooks and emails
-  already sent are not sent again; one that never went out is sent now, in the order's order.
+  already sent are not sent again. Every email that never went out is sent now, in the order's
+  order. A webhook that never went out is sent now unless a newer webhook of the order already
+  went to that partner: that one is skipped, counted (SupersededEffectsSkipped) and logged.
   Without --stack: the local stack of \`npm start\` (DYNAMODB_PORT, EVENTBUS_PORT).
   --stack NAME   a deployed stack (your AWS credentials; region from --region or AWS_REGION).`
 

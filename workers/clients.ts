@@ -32,7 +32,11 @@ async function lazily<K extends Made> (rt: WorkerRuntime, name: K, make: () => P
 export async function sesOf (rt: WorkerRuntime): Promise<SESv2Client> {
   return await lazily(rt, 'ses', async () => {
     const { SESv2Client } = await import('@aws-sdk/client-sesv2')
-    return traced(rt, new SESv2Client(clientOptions(rt.config, rt.config.endpoints.ses)))
+    const options = clientOptions(rt.config, rt.config.endpoints.ses)
+    // SendEmail has no idempotency token: one attempt, with a timeout long enough for SES; a call
+    // without an answer is handled by workers/effects.ts (sent once more at most).
+    const requestHandler = { ...options.requestHandler, requestTimeout: rt.config.awsTimeouts.sesRequestMs }
+    return traced(rt, new SESv2Client({ ...options, maxAttempts: 1, requestHandler }))
   })
 }
 
@@ -51,7 +55,7 @@ export async function streamsOf (rt: WorkerRuntime): Promise<DynamoDBStreamsClie
 }
 
 /** One DynamoDB client for the ledger and the mail suppressions. */
-async function dynamodbOf (rt: WorkerRuntime): Promise<DynamoDBClient> {
+export async function dynamodbOf (rt: WorkerRuntime): Promise<DynamoDBClient> {
   return await lazily(rt, 'dynamodb', async () => {
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
     return traced(rt, new DynamoDBClient(clientOptions(rt.config, rt.config.endpoints.dynamodb)))

@@ -39,5 +39,12 @@ export function streamRetryPauseMs (oldestAgeMs: number): number {
  */
 export const EFFECT_RECORD_TTL_SECONDS = 30 * 24 * 3600
 
+/**
+ * How long an email waits for the email of the order's previous status: as long as that one can
+ * still come (its dead-letter queue keeps it 14 days, then a redrive adds the retry schedule).
+ * Past that, the previous status change is taken as never coming, and the email goes out.
+ */
+export const EMAIL_ORDER_WAIT_MAX_MS = 15 * 24 * 3600 * 1000
+
 /** The stream replay queue's name ends so (template QueueName, local queue): unreadable messages from it are parked with the stream's. */
 export const STREAM_REPLAY_QUEUE_SUFFIX = 'orders-stream-replay'

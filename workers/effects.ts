@@ -1,10 +1,12 @@
 // Events to effects: each order event becomes the partner webhook and the customer email its
 // status calls for. Each effect goes through the effects ledger (workers/effect-ledger.ts) on its
-// channel (the warehouse's webhooks, the delivery service's, the customer's emails): done at most
-// once per order and status, never after a newer effect of the same order on that channel, and
-// one at a time per channel. The outcome says what the caller (workers/queue.ts) does with the
-// event: nothing more (done), deliver it again later (retry: something may pass), or park it in
-// the dead-letter queue (park: retrying cannot help, e.g. a partner answering 400).
+// channel (the warehouse's webhooks, the delivery service's, the customer's emails), once per
+// order and status and one at a time per channel. Emails: every one, in the order's own order (a
+// later email waits while an earlier one is not sent). Webhooks: never an older one after a newer
+// one of the same order (a superseded webhook is skipped, counted and logged as a warning). The
+// outcome says what the caller (workers/queue.ts) does with the event: nothing more (done), deliver
+// it again later (retry: something may pass), or park it in the dead-letter queue (park: retrying
+// cannot help, e.g. a partner answering 400).
 import type { EventBridgeEvent } from 'aws-lambda'
 import { SendEmailCommand } from '@aws-sdk/client-sesv2'
 import type { PartnerName } from '../core/config.js'
@@ -16,8 +18,10 @@ import { renderOrderEmail } from '../domain/emails.js'
 import { destinationOf, recipientOf } from '../domain/shipping-address.js'
 import type { WorkerRuntime } from './runtime.js'
 import { postWebhook, webhookCallMaxMs, WebhookError, type WebhookCall } from './webhooks.js'
-import type { Channel } from './effect-ledger.js'
+import type { Channel, Claim } from './effect-ledger.js'
 import { ledgerOf, sesOf, suppressionsOf } from './clients.js'
+import { sdkCallMaxMs } from '../core/aws-options.js'
+import { EMAIL_ORDER_WAIT_MAX_MS } from './delivery-policy.js'
 
 export type OrderEventBridgeEvent = EventBridgeEvent<DetailType, OrderEventDetail>
 
@@ -39,6 +43,24 @@ export type EventOutcome =
 
 type EffectResult = { result: 'done' | 'skipped' } | { result: 'retry' | 'park'; reason: string; error: string; stack?: string }
 
+/**
+ * SendEmail ended without an answer (a timeout, a broken connection): SES may have sent it. It has
+ * no idempotency token, so the email is sent once more at most (runEffect).
+ */
+export class AmbiguousEmailError extends Error {
+  constructor (readonly sesError: Error) {
+    super(`SES did not answer (${sesError.name}): the email may have been sent`)
+    this.name = 'AmbiguousEmailError'
+  }
+}
+
+const AMBIGUOUS_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'ECONNRESET', 'EPIPE', 'ECONNABORTED'])
+const isAmbiguous = (err: unknown): boolean => {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } }
+  if (e.$metadata?.httpStatusCode !== undefined) return false
+  return AMBIGUOUS_NAMES.has(e.name ?? '') || AMBIGUOUS_NAMES.has(e.code ?? '')
+}
+
 /** The stack of an error that is neither a partner's answer nor an AWS service's: where the bug is. */
 function unexpectedStack (err: unknown): { stack?: string } {
   if (!(err instanceof Error) || err instanceof WebhookError || (err as { $metadata?: unknown }).$metadata !== undefined) return {}
@@ -54,6 +76,25 @@ const PARTNER_OF_STATUS: Record<OrderStatus, PartnerName | undefined> = {
 }
 
 const LEASE_MARGIN_MS = 2000
+/** Loading a client's module and building it on first use (workers/clients.ts), on a cold and slow start. */
+const CLIENT_LOAD_MS = 3000
+
+/**
+ * How long a claim on a channel lasts: longer than its effect can run when every SDK attempt and
+ * every webhook attempt times out and every pause is its longest, plus a margin; a delivery that
+ * died mid-effect (a crash, a timeout) frees the channel for the retry that soon after.
+ * test/unit/effect-leases.test.ts checks it against the clients the worker makes.
+ */
+export function effectLeaseMs (rt: WorkerRuntime, channel: Channel): number {
+  if (channel === 'email') {
+    // The suppression check (DynamoDB, retried by the SDK), then one SendEmail (never retried).
+    const suppression = sdkCallMaxMs(rt.config)
+    const send = sdkCallMaxMs(rt.config, 1, rt.config.awsTimeouts.sesRequestMs)
+    return suppression + send + 2 * CLIENT_LOAD_MS + LEASE_MARGIN_MS
+  }
+  // Reading the signing key (Secrets Manager, retried by the SDK), then every attempt and pause.
+  return sdkCallMaxMs(rt.config) + CLIENT_LOAD_MS + webhookCallMaxMs(rt) + LEASE_MARGIN_MS
+}
 
 /** Polls of a channel another delivery holds, 200 ms apart, before this delivery is retried later. */
 const BUSY_POLLS = 15
@@ -112,6 +153,7 @@ async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: Pu
   const { from, replyTo, configurationSet } = rt.config.email
   let messageId: string | null
   try {
+    // One attempt (clients.ts: maxAttempts 1): SendEmail has no idempotency token.
     const res = await (await sesOf(rt)).send(new SendEmailCommand({
       FromEmailAddress: from,
       ...(replyTo !== undefined ? { ReplyToAddresses: [replyTo] } : {}),
@@ -126,6 +168,10 @@ async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: Pu
     }))
     messageId = res.MessageId ?? null
   } catch (err) {
+    if (isAmbiguous(err)) {
+      rt.metrics.add('EmailsAmbiguous', {})
+      throw new AmbiguousEmailError(err as Error)
+    }
     rt.metrics.add('EmailsFailed', {})
     throw err
   }
@@ -134,43 +180,83 @@ async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: Pu
   return { messageId }
 }
 
-const SES_THROTTLING = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'Throttling'])
+/**
+ * AWS errors that refuse the request itself, so the same request can never pass: SES rejecting the
+ * message or a parameter (SES v1 and v2 names), a request DynamoDB finds invalid. Throttling, access,
+ * a missing or paused resource, an unverified sender: a deploy or time mends them, so they are retried.
+ */
+const AWS_REFUSALS = new Set([
+  'MessageRejected', 'BadRequestException', 'InvalidParameterValue', 'InvalidParameterValueException',
+  'ValidationException'
+])
 
-/** A failure that retrying cannot mend (park it) or one that may pass (retry it). */
-function classify (err: unknown): 'park' | 'retry' {
-  if (err instanceof WebhookError) return err.status !== undefined ? 'park' : 'retry'
+/** Partner answers that refuse the payload itself; 401, 403, 404 (a key or URL being changed) are retried. */
+const WEBHOOK_REFUSALS = new Set([400, 409, 410, 413, 415, 422])
+
+/** A failure that retrying cannot mend (park it) or one that may pass (retry it, and park after the schedule). */
+export function classify (err: unknown): 'park' | 'retry' {
+  if (err instanceof WebhookError) return WEBHOOK_REFUSALS.has(err.status ?? 0) ? 'park' : 'retry'
   const e = err as { name?: string; $fault?: string }
-  // An AWS error the service blames on the request (a rejected address, an unverified sender).
-  if (e.$fault === 'client' && !SES_THROTTLING.has(e.name ?? '')) return 'park'
+  if (e.$fault === 'client' && AWS_REFUSALS.has(e.name ?? '')) return 'park'
   return 'retry'
 }
 
 interface Effect { channel: Channel; leaseMs: number; run: () => Promise<unknown> }
 
+/**
+ * The sequence an email waits for: the status change before this one, unless that happened longer
+ * ago than any delivery of it can still come (then its email is past waiting for).
+ */
+function emailAfter (rt: WorkerRuntime, order: PublicOrder, sequence: number): number {
+  if (sequence <= 1) return 0
+  const previousAt = Date.parse(String(order.history[sequence - 2]?.at ?? ''))
+  return Number.isFinite(previousAt) && rt.now() - previousAt > EMAIL_ORDER_WAIT_MAX_MS ? 0 : sequence - 1
+}
+
 /** One effect through the ledger: claimed, done and recorded; or skipped; or failed and released. */
 async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: number, effect: Effect, correlationId?: string): Promise<EffectResult> {
   const ledger = await ledgerOf(rt)
   const where = { orderId: order.id, status: order.status, effect: effect.channel, sequence, correlationId }
-  let token: string | undefined
-  for (let poll = 0; token === undefined; poll++) {
-    const claim = await ledger.claim(order.id, effect.channel, sequence, effect.leaseMs)
-    if (claim.outcome === 'claimed') token = claim.token
+  const after = effect.channel === 'email' ? emailAfter(rt, order, sequence) : 0
+  let claimed: Extract<Claim, { outcome: 'claimed' }> | undefined
+  for (let poll = 0; claimed === undefined; poll++) {
+    const claim = await ledger.claim(order.id, effect.channel, sequence, effect.leaseMs, after)
+    if (claim.outcome === 'claimed') claimed = claim
     else if (claim.outcome === 'done') {
-      // Equal: this effect again (a redelivery); above: a newer one of this order already went out.
-      if (claim.done === sequence) rt.metrics.add('DuplicateEffectsSkipped', { Effect: effect.channel })
-      rt.log.info(claim.done === sequence ? 'order effect already done' : 'order effect skipped: a newer one was sent', { ...where, done: claim.done })
+      if (claim.done === sequence) {
+        // This effect again (a redelivery, a replay of what went out).
+        rt.metrics.add('DuplicateEffectsSkipped', { Effect: effect.channel })
+        rt.log.info('order effect already done', { ...where, done: claim.done })
+      } else {
+        // A newer one of this order already went out on a channel that never sends older after newer.
+        rt.metrics.add('SupersededEffectsSkipped', { Effect: effect.channel })
+        rt.log.warn('order effect skipped: a newer one was sent', { ...where, done: claim.done })
+      }
       return { result: 'skipped' }
+    } else if (claim.outcome === 'waiting') {
+      rt.metrics.add('EffectsWaiting', { Effect: effect.channel })
+      rt.log.info('order effect waits for an earlier one', { ...where, done: claim.done, waitsFor: after })
+      const error = `${effect.channel} waits for sequence ${after} of this order (done: ${claim.done})`
+      return { result: 'retry', reason: 'waiting', error }
     } else if (poll >= BUSY_POLLS) {
       return { result: 'retry', reason: 'busy', error: `another delivery holds the ${effect.channel} channel of this order` }
     } else {
       await rt.sleep(BUSY_POLL_MS)
     }
   }
+  const { token } = claimed
   try {
     await effect.run()
   } catch (err) {
-    await ledger.release(order.id, effect.channel, token)
-    return { result: classify(err), reason: 'failed', error: `${effect.channel} (${(err as Error).name}: ${(err as Error).message})`, ...unexpectedStack(err) }
+    if (err instanceof AmbiguousEmailError && claimed.ambiguous) {
+      // The second attempt of this email without an answer: taken as sent rather than risk a third.
+      rt.log.warn('order email outcome unknown twice: taken as sent', { ...where, error: err.sesError.name })
+    } else {
+      const ambiguous = err instanceof AmbiguousEmailError ? sequence : undefined
+      await ledger.release(order.id, effect.channel, token, ambiguous)
+      const error = `${effect.channel} (${(err as Error).name}: ${(err as Error).message})`
+      return { result: classify(err), reason: 'failed', error, ...unexpectedStack(err) }
+    }
   }
   try {
     await ledger.complete(order.id, effect.channel, sequence, token)
@@ -206,16 +292,13 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   if (correlationId !== undefined) rt.tracing?.annotate('correlationId', correlationId)
   // Stable across redeliveries, re-publications and replays, so a partner can deduplicate on it too.
   const eventId = `${order.id}:${status}`
-  // A claim lasts as long as its effect can (every attempt timing out), plus a margin: a delivery
-  // that died mid-effect (a crash, a timeout) frees the channel for the retry that soon after.
-  const sdkCallMs = 3 * rt.config.awsTimeouts.requestMs + 1000
   const effects: Effect[] = []
   const skipped: EffectResult[] = []
   // Mail only an address verified when the order was placed (orders from before accounts verified
   // their email carry no such mark): our SES sender must not be made to mail anyone's address.
   if (order.userEmailVerified === true) {
-    // The suppression check is one more SDK call before the send.
-    effects.push({ channel: 'email', leaseMs: 2 * sdkCallMs + LEASE_MARGIN_MS, run: async () => await sendOrderEmail(rt, status, order, correlationId) })
+    const run = async (): Promise<unknown> => await sendOrderEmail(rt, status, order, correlationId)
+    effects.push({ channel: 'email', leaseMs: effectLeaseMs(rt, 'email'), run })
   } else {
     rt.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
     rt.metrics.add('EmailsUnverified', {})
@@ -233,9 +316,8 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
         partner, eventId, eventType: event['detail-type'], payload: webhookPayload(event, order, eventId, rt.config.pickupAddress),
         ...(correlationId !== undefined ? { correlationId } : {})
       }
-      // Every attempt and pause, and reading the signing key.
-      const leaseMs = webhookCallMaxMs(rt) + sdkCallMs + LEASE_MARGIN_MS
-      effects.unshift({ channel: `${partner}-webhook`, leaseMs, run: async () => await postWebhook(rt, call) })
+      const channel = `${partner}-webhook` as const
+      effects.unshift({ channel, leaseMs: effectLeaseMs(rt, channel), run: async () => await postWebhook(rt, call) })
     }
   }
   const results = [...skipped, ...await Promise.all(effects.map(async (e) => await runEffect(rt, order, sequence, e, correlationId)))]

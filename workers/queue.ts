@@ -72,7 +72,9 @@ async function handleMessage (record: SQSRecord, rt: WorkerRuntime): Promise<Eve
         if (name === 'TrimmedDataAccessException' || name === 'ResourceNotFoundException') {
           return { result: 'park', reason: 'records no longer in the stream', error: `${name}: ${(err as Error).message}`, dlq: 'stream' }
         }
-        return { result: 'retry', reason: `reading the stream failed (${name})`, dlq: 'stream' }
+        // IncompleteRangeError too: the range was not read to its end, so nothing is taken as done.
+        const reason = `reading the stream failed (${name}: ${(err as Error).message})`
+        return { result: 'retry', reason, dlq: 'stream' }
       }
       return { ...await republish(records, rt), dlq: 'stream' }
     }

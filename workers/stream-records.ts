@@ -42,10 +42,25 @@ export function toLambdaRecord (record: StreamRecord, streamArn: string): Dynamo
 /** Sequence numbers are decimal strings of varying length: compare them as numbers. */
 export const compareSequence = (a: string, b: string): number => (a.length - b.length) || (a < b ? -1 : a > b ? 1 : 0)
 
+/** The pointer's range could not be read to its end (empty pages on an open shard): retried later. */
+export class IncompleteRangeError extends Error {
+  constructor (readonly read: number, lastSequence: string | undefined, endSequence: string) {
+    super(`read ${read} record(s) up to ${lastSequence ?? 'none'}, not yet to ${endSequence}`)
+    this.name = 'IncompleteRangeError'
+  }
+}
+
+/** Empty pages read in a row before the read is given up for now, and the pause after each. */
+const EMPTY_PAGES = 10
+const EMPTY_PAGE_PAUSE_MS = 250
+
 /**
- * The records a pointer names, read from the stream. Throws the stream's own error when they are
- * gone (TrimmedDataAccessException: older than 24 hours; ResourceNotFoundException: the table's
- * stream was replaced).
+ * The records a pointer names, read from the stream: the whole range, up to and including its end
+ * sequence number (or to the end of a closed shard). DynamoDB Streams may answer empty pages before
+ * the records: they are read past, and a range still not read to its end after a few of them throws
+ * IncompleteRangeError (retried, never taken as done). Throws the stream's own error when the
+ * records are gone (TrimmedDataAccessException: older than 24 hours; ResourceNotFoundException:
+ * the table's stream was replaced).
  */
 export async function readPointer (rt: WorkerRuntime, pointer: StreamBatchPointer): Promise<DynamoDBRecord[]> {
   const { shardId, startSequenceNumber, endSequenceNumber, streamArn } = pointer.DDBStreamBatchInfo
@@ -54,16 +69,26 @@ export async function readPointer (rt: WorkerRuntime, pointer: StreamBatchPointe
     StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: startSequenceNumber
   }))).ShardIterator
   const out: DynamoDBRecord[] = []
-  // A shard's records are in order; an empty page with an iterator is "nothing yet" on an open shard.
-  for (let pages = 0; iterator !== undefined && pages < 100; pages++) {
+  let last: string | undefined
+  for (let empty = 0; empty < EMPTY_PAGES;) {
+    // No next iterator: the shard is closed and everything it holds was read.
+    if (iterator === undefined) return out
     const res = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }))
-    for (const record of res.Records ?? []) {
+    const records = res.Records ?? []
+    for (const record of records) {
       const seq = record.dynamodb?.SequenceNumber ?? ''
       if (compareSequence(seq, endSequenceNumber) > 0) return out
       out.push(toLambdaRecord(record, streamArn))
+      last = seq
+      if (compareSequence(seq, endSequenceNumber) === 0) return out
     }
-    if ((res.Records ?? []).length === 0) break
+    if (records.length === 0) {
+      empty++
+      await rt.sleep(EMPTY_PAGE_PAUSE_MS)
+    } else {
+      empty = 0
+    }
     iterator = res.NextShardIterator
   }
-  return out
+  throw new IncompleteRangeError(out.length, last, endSequenceNumber)
 }

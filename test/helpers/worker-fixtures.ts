@@ -7,7 +7,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { SESv2Client } from '@aws-sdk/client-sesv2'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { randomUUID } from 'node:crypto'
-import { ledgerRecordId, type Channel, type Claim, type EffectLedger } from '../../workers/effect-ledger.js'
+import {
+  ledgerRecordId, refusedClaim, type Channel, type Claim, type EffectLedger
+} from '../../workers/effect-ledger.js'
 import type { MetricsSink } from '../../core/metrics.js'
 import { suppressionKey, type MailSuppressions, type Suppression } from '../../workers/mail-suppressions.js'
 import { loadConfig, type Config } from '../../core/config.js'
@@ -82,32 +84,38 @@ export function orderEvent (o: PublicOrder, id = 'evt-1'): EventBridgeEvent<any,
   }
 }
 
-/** The effects ledger in memory, with the DynamoDB ledger's conditions (workers/effect-ledger.ts). */
+/** The effects ledger in memory, with the DynamoDB ledger's conditions (test/unit/effect-ledger.test.ts runs both). */
 export class MemoryLedger implements EffectLedger {
-  readonly records = new Map<string, { done?: number; claim?: { token: string; until: number } }>()
+  readonly records = new Map<string, { done?: number; ambiguous?: number; claim?: { token: string; until: number } }>()
   constructor (private readonly now: () => number = Date.now) {}
 
-  async claim (orderId: string, channel: Channel, sequence: number, leaseMs: number): Promise<Claim> {
+  async claim (orderId: string, channel: Channel, sequence: number, leaseMs: number, after = 0): Promise<Claim> {
     const id = ledgerRecordId(orderId, channel)
     const r = this.records.get(id) ?? {}
-    if (r.done !== undefined && r.done >= sequence) return { outcome: 'done', done: r.done }
-    if (r.claim !== undefined && r.claim.until >= this.now()) return { outcome: 'busy', until: r.claim.until }
+    const at = this.now()
+    const refused = refusedClaim({ done: r.done, claimUntil: r.claim?.until }, sequence, after, at)
+    if (refused !== undefined) return refused
     const token = randomUUID()
-    this.records.set(id, { ...r, claim: { token, until: this.now() + leaseMs } })
-    return { outcome: 'claimed', token }
+    this.records.set(id, { ...r, claim: { token, until: at + leaseMs } })
+    return { outcome: 'claimed', token, ambiguous: r.ambiguous === sequence }
   }
 
   async complete (orderId: string, channel: Channel, sequence: number, token: string): Promise<void> {
     const id = ledgerRecordId(orderId, channel)
     const r = this.records.get(id) ?? {}
-    if (r.claim?.token === token) this.records.set(id, { done: sequence })
-    else if (r.done === undefined || r.done < sequence) this.records.set(id, { ...r, done: sequence })
+    const newest = r.done === undefined || r.done < sequence
+    if (r.claim?.token === token && newest) this.records.set(id, { ...r, done: sequence, claim: undefined })
+    else {
+      if (newest) this.records.set(id, { ...r, done: sequence })
+      await this.release(orderId, channel, token)
+    }
   }
 
-  async release (orderId: string, channel: Channel, token: string): Promise<void> {
+  async release (orderId: string, channel: Channel, token: string, ambiguous?: number): Promise<void> {
     const id = ledgerRecordId(orderId, channel)
     const r = this.records.get(id)
-    if (r?.claim?.token === token) this.records.set(id, { done: r.done })
+    if (r?.claim?.token !== token) return
+    this.records.set(id, { ...r, claim: undefined, ...(ambiguous !== undefined ? { ambiguous } : {}) })
   }
 
   /** `effect#<order>#<channel>` of every channel with an effect done. */

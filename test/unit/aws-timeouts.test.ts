@@ -42,7 +42,7 @@ t.test('the timeouts are settings, with defaults well inside the functions\' tim
   t.ok(defaults.connectMs <= defaults.requestMs, 'connecting is part of the request\'s time')
   t.ok(2 * 3 * defaults.requestMs + 1000 < 15000, `2 calls x 3 attempts fit in 15 s (${JSON.stringify(defaults)})`)
   const tuned = loadConfig({ ...base, AWS_CONNECT_TIMEOUT_MS: '250', AWS_REQUEST_TIMEOUT_MS: '400' }).awsTimeouts
-  t.same(tuned, { connectMs: 250, requestMs: 400 })
+  t.same(tuned, { connectMs: 250, requestMs: 400, sesRequestMs: 10000 })
   t.throws(() => loadConfig({ ...base, AWS_REQUEST_TIMEOUT_MS: '0' }), /AWS_REQUEST_TIMEOUT_MS must be an integer/)
   const options = clientOptions(loadConfig({ ...base, AWS_REQUEST_TIMEOUT_MS: '400' }), undefined)
   t.match(options.requestHandler, { requestTimeout: 400, connectionTimeout: defaults.connectMs }, 'every client gets them')

@@ -25,9 +25,12 @@ function fakeFetch (statuses: number[] = []) {
   return { calls, fetch: fetch as typeof globalThis.fetch, statuses }
 }
 
+/** The fixtures' orders change status in January 2025: the worker's clock a day later. */
+const SOON_AFTER = Date.parse('2025-01-03T03:04:05.000Z')
+
 function setup (statuses: number[] = [], env: Record<string, string> = {}) {
   const web = fakeFetch(statuses)
-  const rt = testRuntime({ fetch: web.fetch }, env)
+  const rt = testRuntime({ fetch: web.fetch, now: () => SOON_AFTER }, env)
   const ses = mockClient(rt.ses)
   const sqs = mockClient(rt.sqs)
   sqs.on(SendMessageCommand).resolves({ MessageId: 'parked' })
@@ -83,8 +86,17 @@ t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisec
   t.ok(emails[0].Content!.Simple!.Body!.Text!.Data!.includes('Total: $1,019.97'))
 })
 
+/** Records the order's emails up to `upTo` as sent (each email waits for the one before it). */
+async function emailsSent (rt: ReturnType<typeof testRuntime>, orderId: string, upTo: number): Promise<void> {
+  const c = await rt.ledger.claim(orderId, 'email', upTo, 1000)
+  if (c.outcome !== 'claimed') throw new Error(`claim: ${c.outcome}`)
+  await rt.ledger.complete(orderId, 'email', upTo, c.token)
+}
+
 t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the email; OrderCancelled: warehouse and email', async (t) => {
-  const { web, emails, deliver } = setup()
+  const { web, emails, deliver, rt } = setup()
+  await emailsSent(rt, 'ord-1', 1)
+  await emailsSent(rt, 'ord-2', 1)
   await deliver(sqsMessage(orderEvent(order({ status: 'packed', packageId: 'PKG-1', history: history('placed', 'packed') }))))
   t.equal(web.calls.length, 1)
   t.equal(web.calls[0].url, 'http://delivery.test/hooks')
@@ -114,27 +126,38 @@ t.test('redelivered and re-published events send nothing twice', async (t) => {
   t.equal(rt.log.lines.filter((l) => l.message === 'order effect already done').length, 6, 'each skip is logged')
 })
 
-t.test('the order\'s own order: "placed" is never sent after "cancelled", to the warehouse or the customer', async (t) => {
+t.test('order: the warehouse never gets "placed" after "cancelled"; the customer gets both, in order', async (t) => {
   // The shopper cancels within a second; OrderCancelled reaches the worker first (a standard queue
   // does not keep order, and a failed OrderPlaced comes back minutes later).
   const { web, emails, deliver, rt } = setup()
   const placed = order({ id: 'ord-c' })
   const cancelled = order({ id: 'ord-c', status: 'cancelled', updatedAt: '2025-01-02T03:04:06.000Z', history: history('placed', 'cancelled') })
-  t.same(await deliver(sqsMessage(orderEvent(cancelled))), [])
+  const early = sqsMessage(orderEvent(cancelled))
+  t.same(await deliver(early), [early.messageId], 'OrderCancelled is retried: its email waits for the "placed" one')
   t.same(await deliver(sqsMessage(orderEvent(placed))), [], 'the late OrderPlaced is done with, not retried')
+  t.same(await deliver({ ...early, attributes: { ...early.attributes, ApproximateReceiveCount: '2' } }), [])
   t.same(web.calls.map((c) => JSON.parse(c.body).type), ['OrderCancelled'], 'the warehouse never hears "placed" after "cancelled"')
-  t.same(subjects(emails), ['Order cancelled — #ord-c'], 'nor does the customer')
-  t.equal(rt.log.lines.filter((l) => l.message === 'order effect skipped: a newer one was sent').length, 2)
+  t.same(subjects(emails), ['Order placed — #ord-c', 'Order cancelled — #ord-c'], 'every email, in order')
+  const skip = rt.log.lines.filter((l) => l.message === 'order effect skipped: a newer one was sent')
+  const about = { orderId: 'ord-c', effect: 'warehouse-webhook', sequence: 1, done: 2 }
+  t.match(skip, [{ level: 'warn', extra: about }], 'the superseded webhook is a warning')
+  const superseded = rt.metrics.counts.filter((c) => c.name === 'SupersededEffectsSkipped')
+  t.same(superseded, [{ name: 'SupersededEffectsSkipped', dimensions: { Effect: 'warehouse-webhook' }, value: 1 }])
 
-  // Both in one batch (processed concurrently): whichever goes first, never placed after cancelled.
+  // Both in one batch (processed concurrently): whichever goes first, never placed after cancelled,
+  // and the customer's emails in order once the retried one is delivered again.
   for (let round = 0; round < 10; round++) {
     const run = setup()
     const id = `ord-${round}`
-    await run.deliver(sqsMessage(orderEvent({ ...cancelled, id })), sqsMessage(orderEvent({ ...placed, id })))
+    const messages = [sqsMessage(orderEvent({ ...cancelled, id })), sqsMessage(orderEvent({ ...placed, id }))]
+    const retried = await run.deliver(...messages)
+    for (const m of messages.filter((m) => retried.includes(m.messageId))) {
+      await run.deliver({ ...m, attributes: { ...m.attributes, ApproximateReceiveCount: '2' } })
+    }
     const types = run.web.calls.map((c) => JSON.parse(c.body).type)
     t.ok(types.join() === 'OrderCancelled' || types.join() === 'OrderPlaced,OrderCancelled', `round ${round}: warehouse got ${types.join(', ')}`)
     const mails = subjects(run.emails).map((s) => s.split(' — ')[0])
-    t.ok(mails.join() === 'Order cancelled' || mails.join() === 'Order placed,Order cancelled', `round ${round}: customer got ${mails.join(', ')}`)
+    t.same(mails, ['Order placed', 'Order cancelled'], `round ${round}: both emails, in order`)
   }
 })
 
