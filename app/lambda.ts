@@ -19,6 +19,7 @@ import { keepClientRequestIdApart } from './gateway-request-id.js'
 import { PREBUILT_OPENAPI_FILE } from './startup/openapi-document.js'
 import { COMPILED_DIR, loadCompiledSchemas } from './startup/compiled-schemas.js'
 import { PROXY_OPTIONS } from './lambda-options.js'
+import { createEdgeGate } from './edge-gate.js'
 
 installSourceMappedStacks()
 const here = dirname(fileURLToPath(import.meta.url))
@@ -50,9 +51,14 @@ const readsEvent = (event: LambdaEvent): boolean => {
   return p.includes('/docs') || p.endsWith('/openapi.json')
 }
 
+// With the edge on, a request that did not come through CloudFront is refused first (edge-gate.ts).
+const edgeGate = createEdgeGate(app.secrets, config.edgeSecret)
 // The caller's x-request-id moved apart first: the request id is API Gateway's (gateway-request-id.ts).
-const proxy = (event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
+const forward = (event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
   (readsEvent(event) ? withEvent : plain)(keepClientRequestIdApart(event), context)
+const proxy = config.edgeSecret === undefined
+  ? forward
+  : async (event: LambdaEvent, context: Parameters<typeof plain>[1]) => (await edgeGate(event)) ?? await forward(event, context)
 
 export const handler = (tracing === undefined
   ? proxy

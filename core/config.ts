@@ -66,6 +66,8 @@ export interface Config {
   secretsTtlSeconds: number
   /** Rate limits shared by every API container (plugins/rate-limit.ts); the windows are fixed there. */
   rateLimits: RateLimitsConfig
+  /** Mails the account flow may send one address in an hour (data/mail-quota.ts); on with the rate limits. */
+  mailsPerAddress: number
   /**
    * The secret CloudFront sends in x-edge-secret when the optional edge is on (infra/template.yaml's
    * EdgeProtection): only a request carrying it has its CloudFront-Viewer-Address believed.
@@ -182,6 +184,10 @@ export function loadConfig (env: Env = process.env): Config {
     }
   }
   const isDeployed = (s: Stage): boolean => s === 'dev' || s === 'prod'
+  // In Lambda a forgotten STAGE must not mean "local" (development keys, no limits required).
+  if (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined && read('STAGE') === undefined) {
+    problems.push('STAGE is required in Lambda (AWS_LAMBDA_FUNCTION_NAME is set): dev or prod, as infra/template.yaml sets it')
+  }
   const stage = oneOf('STAGE', STAGES, 'local')
   const deployed = isDeployed(stage)
 
@@ -219,6 +225,9 @@ export function loadConfig (env: Env = process.env): Config {
     (cognitoEndpoint !== undefined ? `${cognitoEndpoint}/${userPoolId}` : `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`)
   // Over plain http the signing keys (and so every token) could be swapped on the way.
   if (stage === 'prod' && !issuer.startsWith('https://')) problems.push(`COGNITO_ISSUER must be an https URL when STAGE is prod (got "${issuer}")`)
+  // Tokens from any other issuer (another pool, another account's) must never be accepted in prod.
+  const ownIssuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
+  if (stage === 'prod' && issuer !== ownIssuer) problems.push(`COGNITO_ISSUER must be the pool's own issuer, ${ownIssuer}, when STAGE is prod (got "${issuer}")`)
 
   const corsRaw = read('CORS_ORIGINS') ?? (deployed ? undefined : '*')
   let corsOrigins: Config['corsOrigins'] = []
@@ -289,6 +298,7 @@ export function loadConfig (env: Env = process.env): Config {
       ordersPerUser: int('RATE_LIMIT_ORDERS_PER_USER', RATE_LIMIT_DEFAULTS.ordersPerUser, 1, 100_000),
       partnerPerKey: int('RATE_LIMIT_PARTNER_PER_KEY', RATE_LIMIT_DEFAULTS.partnerPerKey, 1, 1_000_000)
     },
+    mailsPerAddress: int('MAIL_CAP_PER_ADDRESS', 5, 1, 1000),
     edgeSecret: optionalSecret('EDGE_SECRET_ARN', 'EDGE_SECRET'),
     secretsMaxStaleSeconds: int('SECRETS_MAX_STALE_SECONDS', 3600, 0, 86400),
     revocationCheckSeconds: int('REVOCATION_CHECK_SECONDS', 120, 1, 300),
@@ -307,6 +317,7 @@ export function loadConfig (env: Env = process.env): Config {
       sqs: url('SQS_ENDPOINT')
     }
   }
+  if (stage === 'prod' && !config.rateLimits.enabled) problems.push('RATE_LIMITS=off is refused when STAGE is prod: the limits guard sign-in and mail')
   const anyEndpoint = Object.values(config.endpoints).some((e) => e !== undefined)
   if (anyEndpoint) {
     if (deployed) problems.push(`*_ENDPOINT variables point at emulators and must not be set when STAGE is ${stage}`)
@@ -361,6 +372,7 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   WEBHOOK_TIMEOUT_MS: 'tunable; the default fits the worker timeout',
   SECRETS_TTL_SECONDS: 'tunable; the default fits',
   EDGE_SECRET: 'local value (to try the edge headers); deployed stages read the secret ARN',
+  MAIL_CAP_PER_ADDRESS: 'tunable; the default (5 an hour) leaves room for a few new codes',
   RATE_LIMITS: 'always on deployed; off only to measure the limiter (bench) and in tests of other things',
   SECRETS_MAX_STALE_SECONDS: 'tunable; the default (an hour) fits',
   REVOCATION_CHECK_SECONDS: 'tunable; the default (2 minutes) bounds how long a revoked token works',

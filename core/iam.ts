@@ -21,9 +21,11 @@ export const API_TABLE_ACTIONS = {
   // The catalog index (data/catalog-index.ts): written in the items' transactions, empty counters
   // deleted, read by GET /categories and the search.
   CatalogIndexTable: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-  // Rate-limit counters (plugins/rate-limit-store.ts): an atomic ADD per limited request, and
-  // sign-in's transaction of that ADD with a ConditionCheck of the account's failures.
-  RateLimitTable: ['dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']
+  // Rate-limit counters (plugins/rate-limit-store.ts, data/mail-quota.ts): an atomic ADD per limited
+  // request or account mail; sign-in's transaction of two Updates (the attempt, the account's
+  // reserved failure slot); one GetItem of an address the account signed in from.
+  // ConditionCheckItem: what a transaction may need (the template test maps transactions coarsely).
+  RateLimitTable: ['dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem']
 } as const
 
 /**

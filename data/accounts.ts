@@ -2,12 +2,14 @@
 // mails a code to the address (through our SES identity), confirm proves it, and only then does the
 // account sign in, with a verified email. Nothing here tells whether an address has an account:
 // signup and resend answer the same for every address, confirm the same for every failure before
-// the password is proven, and sign in the same for a wrong password and an unknown email. Cognito's
+// the password is proven, and sign in the same for a wrong password, an unknown email and an account
+// waiting for confirmation; each mail counts against the recipient's cap (mail-quota.ts). Cognito's
 // errors are mapped to our problems here and never leak.
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
 import { Problem } from '../core/problem.js'
 import { once } from '../core/aws.js'
 import type { SignupNotices } from './signup-notices.js'
+import type { MailQuota } from './mail-quota.js'
 import { errorName } from '../core/error-name.js'
 
 export interface Tokens { idToken: string; accessToken: string; refreshToken?: string; expiresIn: number }
@@ -40,10 +42,12 @@ export interface AccountsDeps {
   getClient: () => Promise<CognitoIdentityProviderClient>
   pool: { userPoolId: string; clientId: string }
   notices: SignupNotices
+  /** The cap on mail per recipient: every call here that mails someone takes from it first. */
+  mail: MailQuota
   log: { warn: (fields: object, message: string) => void }
 }
 
-export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps) {
+export function createAccounts ({ getClient, pool, notices, mail, log }: AccountsDeps) {
   // The command classes are imported with the client, on the first account call: off the cold start.
   const sdk = once(() => import('@aws-sdk/client-cognito-identity-provider'))
 
@@ -79,6 +83,22 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
     }
   }
 
+  /** Cognito's ResendConfirmationCode; every refusal (confirmed, unknown, too many) is silent. */
+  async function resendCode (email: string): Promise<void> {
+    const [client, { ResendConfirmationCodeCommand }] = await Promise.all([getClient(), sdk()])
+    try {
+      await client.send(new ResendConfirmationCodeCommand({ ClientId: pool.clientId, Username: email }))
+    } catch (err) {
+      const name = errorName(err)
+      const silent = ['InvalidParameterException', 'UserNotFoundException', 'LimitExceededException', 'CodeDeliveryFailureException', 'NotAuthorizedException']
+      if (silent.includes(name)) {
+        log.warn({ code: name }, 'no confirmation code resent')
+        return
+      }
+      throw mapCommon(err)
+    }
+  }
+
   const signUpProblem = (err: unknown): unknown => {
     const name = errorName(err)
     if (name === 'InvalidPasswordException') {
@@ -97,6 +117,8 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
      * The caller learns none of this: every outcome but a refused input answers the same.
      */
     async signUp (input: { email: string; password: string; name?: string }): Promise<void> {
+      // Over the address's mail cap nothing happens: a signup mails a code or a notice.
+      if (!await mail.take(input.email)) return
       try {
         await cognitoSignUp(input)
         return
@@ -153,28 +175,22 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
 
     /** A new code for a signup waiting for confirmation; nothing for any other address, silently. */
     async resend (email: string): Promise<void> {
-      const [client, { ResendConfirmationCodeCommand }] = await Promise.all([getClient(), sdk()])
-      try {
-        await client.send(new ResendConfirmationCodeCommand({ ClientId: pool.clientId, Username: email }))
-      } catch (err) {
-        const name = errorName(err)
-        // Confirmed already, unknown, or too many codes for this address: the same answer for all.
-        if (['InvalidParameterException', 'UserNotFoundException', 'LimitExceededException', 'CodeDeliveryFailureException', 'NotAuthorizedException'].includes(name)) {
-          log.warn({ code: name }, 'no confirmation code resent')
-          return
-        }
-        throw mapCommon(err)
-      }
+      if (!await mail.take(email)) return
+      await resendCode(email)
     },
 
-    /** Wrong password and unknown user: the same 401. A right password on an unconfirmed signup: 403. */
+    /**
+     * Wrong password, unknown user and a signup not yet confirmed: the same 401. The right password of
+     * a signup waiting for confirmation also mails its code again (within the mail cap), so its owner
+     * learns from their inbox what the caller is never told: whether the address has an account.
+     */
     async signIn (email: string, password: string): Promise<Tokens> {
       try {
         return await passwordAuth(email, password)
       } catch (err) {
         if (errorName(err) === 'UserNotConfirmedException') {
-          // Said only once the password is proven: tells nothing to anyone without it.
-          throw new Problem(403, 'account_unconfirmed', 'Confirm the account with the code mailed to you (POST /signup/confirm), or ask for a new code (POST /signup/resend)')
+          if (await mail.take(email)) await resendCode(email)
+          throw wrongCredentials()
         }
         throw signInProblem(err)
       }
@@ -203,7 +219,9 @@ export function createAccounts ({ getClient, pool, notices, log }: AccountsDeps)
      * addresses, or a new address the user set): Cognito's GetUserAttributeVerificationCode,
      * authorized by the access token itself.
      */
-    async sendEmailCode (accessToken: string): Promise<void> {
+    async sendEmailCode (accessToken: string, email: string): Promise<void> {
+      // Over the address's mail cap the answer is the same, and nothing is sent.
+      if (!await mail.take(email)) return
       const [client, { GetUserAttributeVerificationCodeCommand }] = await Promise.all([getClient(), sdk()])
       try {
         await client.send(new GetUserAttributeVerificationCodeCommand({ AccessToken: accessToken, AttributeName: 'email' }))
@@ -261,9 +279,11 @@ function emailCodeProblem (err: unknown): unknown {
   return mapCommon(err)
 }
 
+const wrongCredentials = (): Problem => new Problem(401, 'invalid_credentials', 'The email or password is wrong')
+
 function signInProblem (err: unknown): unknown {
   // cognito-local answers InvalidPasswordException for a wrong password; AWS NotAuthorizedException.
-  if (WRONG_CREDENTIALS.has(errorName(err))) return new Problem(401, 'invalid_credentials', 'The email or password is wrong')
+  if (WRONG_CREDENTIALS.has(errorName(err))) return wrongCredentials()
   return mapCommon(err)
 }
 

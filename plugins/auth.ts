@@ -70,8 +70,11 @@ declare module 'fastify' {
   }
 }
 
-/** Cognito's own clocks and ours may differ a little; never more than this. */
-export const CLOCK_SKEW_MS = 60_000
+/**
+ * Cognito's own clocks and ours may differ a little (both are NTP-synced): a few seconds at most, so
+ * an expired token is not honoured for longer than that.
+ */
+export const CLOCK_SKEW_MS = 5_000
 /** Emails looked up for access tokens, by sub: bounded, and refreshed every few minutes. */
 const EMAIL_CACHE_MAX = 10_000
 const EMAIL_CACHE_TTL_MS = 5 * 60_000

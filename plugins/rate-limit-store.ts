@@ -1,14 +1,16 @@
 // The counters behind the API's rate limits (plugins/rate-limit.ts), shared by every container: a
 // DynamoDB table of atomic counters, one item per limit, caller and fixed window (the window is in
 // the item's id, so a new window is a new item and TTL clears the old ones). Each limited request
-// makes one call: an ADD that answers the new count, or for sign-in one transaction.
+// makes one call: an ADD that answers the new count, or for sign-in one transaction that counts the
+// attempt and reserves a failure slot on the account, given back once the password proved right.
 //
 // Two things keep floods off the table: a refusal is remembered by the container until its window
-// ends (a count never goes down within a window, so it stays refused), and while the table cannot
+// ends (a count never goes down within a window, so it stays refused; an account's failure slots
+// can come back, so its refusal is remembered for seconds), and while the table cannot
 // be reached (errors, throttling, a call over LIMITER_TIMEOUT_MS) every container counts in its own
 // memory for OUTAGE_MS before it tries the table again: limits hold per container, requests never
 // wait on or fail for the limiter. That is the documented choice (docs/deploy.md).
-import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { expiringCache } from '../core/expiring-cache.js'
 import { errorName } from '../core/error-name.js'
 import { retryOnConflict } from '../core/conflict-retry.js'
@@ -21,12 +23,19 @@ export const OUTAGE_MS = 30_000
 const MEMORY_ENTRIES = 20_000
 /** A transaction that keeps meeting a concurrent one on the same counter is retried this often. */
 const CONFLICT_ATTEMPTS = 3
+/** How long a container remembers an account's refusal (its slots may come back before the window ends). */
+const ACCOUNT_REFUSAL_MEMORY_MS = 10_000
 
 export interface SigninCheck {
   /** Attempts from the client address: counted, refused at `max`. */
   client: { id: string; endsAt: number; max: number }
-  /** Failures on the account, in total and by client (`clientAttr`); checked, not counted. */
-  account: { id: string; endsAt: number; clientAttr: string; perClientMax: number; totalMax: number }
+  /**
+   * Failure slots on the account, in total and by client (`clientAttr`): one is reserved before the
+   * password or code is checked and given back (signinRelease) unless the check failed. `known`:
+   * the client address signed in to the account before, so only its own slots (`perClientMax`)
+   * bound it, whatever the total.
+   */
+  account: { id: string; endsAt: number; clientAttr: string; perClientMax: number; totalMax: number; known?: boolean }
 }
 
 /** Which sign-in limit refused, or null when none did. `concurrent`: sign-ins racing on one counter. */
@@ -35,9 +44,13 @@ export type SigninRefusal = 'client' | 'accountClient' | 'account' | 'concurrent
 export interface CounterStore {
   /** Adds one to the counter and answers its new value (over `max` once refused). */
   hit: (id: string, endsAt: number, max: number) => Promise<number>
-  signinCheck: (check: SigninCheck) => Promise<SigninRefusal>
-  /** Counts one failed sign-in on the account, in total and from the client. */
-  signinFailed: (accountId: string, clientAttr: string, endsAt: number) => Promise<void>
+  /** Counts the attempt and reserves a failure slot on the account, atomically; or says which limit refused. */
+  signinReserve: (check: SigninCheck) => Promise<SigninRefusal>
+  /** Gives back the slot a check that did not fail reserved. */
+  signinRelease: (accountId: string, clientAttr: string, endsAt: number) => Promise<void>
+  /** Marks a client address as one the account signed in from, until `endsAt`. */
+  rememberAddress: (id: string, endsAt: number) => Promise<void>
+  knownAddress: (id: string) => Promise<boolean>
 }
 
 const expiration = (endsAt: number): number => Math.ceil(endsAt / 1000) + 1
@@ -66,7 +79,7 @@ export class CounterBusyError extends Error {
 interface CancellationReason { Code?: string; Item?: Record<string, { N?: string } | undefined> }
 
 /** The counters in DynamoDB. Throws on any failure but a refusal. */
-export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): CounterStore {
+export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string, now: () => number = Date.now): CounterStore {
   const retryConflicts = async <T>(call: () => Promise<T>, conflicted: (err: unknown) => boolean, otherwise: () => T): Promise<T> =>
     await retryOnConflict(call, { attempts: CONFLICT_ATTEMPTS, conflicted, pauseMs: () => 5 + Math.random() * 20, exhausted: otherwise })
   return {
@@ -83,7 +96,11 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): Cou
       return hits
     },
 
-    async signinCheck ({ client, account }) {
+    async signinReserve ({ client, account }) {
+      // A known address is bounded by its own slots only; any other by its own and the total.
+      const condition = account.known === true
+        ? 'attribute_not_exists(#client) OR #client < :clientMax'
+        : '(attribute_not_exists(#total) OR #total < :totalMax) AND (attribute_not_exists(#client) OR #client < :clientMax)'
       const send = async (): Promise<SigninRefusal> => {
         await withinDeadline(ddb.send(new TransactWriteCommand({
           TransactItems: [
@@ -97,12 +114,18 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): Cou
               }
             },
             {
-              ConditionCheck: {
+              Update: {
                 TableName: table,
                 Key: { id: account.id },
-                ConditionExpression: 'attribute_not_exists(#total) OR (#total < :totalMax AND (attribute_not_exists(#client) OR #client < :clientMax))',
+                UpdateExpression: 'ADD #total :one, #client :one SET expiration = if_not_exists(expiration, :exp)',
+                ConditionExpression: condition,
                 ExpressionAttributeNames: { '#total': 'total', '#client': account.clientAttr },
-                ExpressionAttributeValues: { ':totalMax': account.totalMax, ':clientMax': account.perClientMax },
+                ExpressionAttributeValues: {
+                  ':one': 1,
+                  ':exp': expiration(account.endsAt),
+                  ':clientMax': account.perClientMax,
+                  ...(account.known === true ? {} : { ':totalMax': account.totalMax })
+                },
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
               }
             }
@@ -116,7 +139,7 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): Cou
         if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'client'
         if (reasons[1]?.Code === 'ConditionalCheckFailed') {
           const total = Number(reasons[1].Item?.total?.N ?? 0)
-          return total >= account.totalMax ? 'account' : 'accountClient'
+          return account.known !== true && total >= account.totalMax ? 'account' : 'accountClient'
         }
         return undefined
       }
@@ -132,14 +155,36 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): Cou
       }
     },
 
-    async signinFailed (accountId, clientAttr, endsAt) {
-      await retryConflicts(async () => await withinDeadline(ddb.send(new UpdateCommand({
+    async signinRelease (accountId, clientAttr) {
+      try {
+        await withinDeadline(ddb.send(new UpdateCommand({
+          TableName: table,
+          Key: { id: accountId },
+          UpdateExpression: 'ADD #total :minus, #client :minus',
+          // Never below zero, and never recreating an item its TTL removed.
+          ConditionExpression: '#total > :zero AND #client > :zero',
+          ExpressionAttributeNames: { '#total': 'total', '#client': clientAttr },
+          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 }
+        })))
+      } catch (err) {
+        if (errorName(err) !== 'ConditionalCheckFailedException') throw err
+      }
+    },
+
+    async rememberAddress (id, endsAt) {
+      await withinDeadline(ddb.send(new UpdateCommand({
         TableName: table,
-        Key: { id: accountId },
-        UpdateExpression: 'ADD #total :one, #client :one SET expiration = if_not_exists(expiration, :exp)',
-        ExpressionAttributeNames: { '#total': 'total', '#client': clientAttr },
-        ExpressionAttributeValues: { ':one': 1, ':exp': expiration(endsAt) }
-      }))), (err) => errorName(err) === 'TransactionConflictException', () => { throw new CounterBusyError() })
+        Key: { id },
+        UpdateExpression: 'SET expiration = :exp',
+        ExpressionAttributeValues: { ':exp': expiration(endsAt) }
+      })))
+    },
+
+    async knownAddress (id) {
+      const out = await withinDeadline(ddb.send(new GetCommand({ TableName: table, Key: { id }, ConsistentRead: true })))
+      const expires = out.Item?.expiration
+      // TTL deletes within days, not at once: an expired marker is read as absent.
+      return typeof expires === 'number' && expires * 1000 > now()
     }
   }
 }
@@ -156,23 +201,32 @@ export function memoryCounters (now: () => number): CounterStore {
     }
     return e
   }
+  const known = expiringCache<number>(MEMORY_ENTRIES, 365 * 24 * 3600_000)
   return {
     hit: async (id, endsAt) => ++entry(id, endsAt).n,
-    async signinCheck ({ client, account }) {
+    async signinReserve ({ client, account }) {
       const c = entry(client.id, client.endsAt)
       if (c.n >= client.max) return 'client'
       const a = entry(account.id, account.endsAt)
-      if (a.n >= account.totalMax) return 'account'
-      if ((a.byClient?.get(account.clientAttr) ?? 0) >= account.perClientMax) return 'accountClient'
+      const mine = a.byClient?.get(account.clientAttr) ?? 0
+      if (account.known !== true && a.n >= account.totalMax) return 'account'
+      if (mine >= account.perClientMax) return 'accountClient'
       c.n++
-      return null
-    },
-    async signinFailed (accountId, clientAttr, endsAt) {
-      const a = entry(accountId, endsAt)
       a.n++
       a.byClient ??= new Map()
-      a.byClient.set(clientAttr, (a.byClient.get(clientAttr) ?? 0) + 1)
-    }
+      a.byClient.set(account.clientAttr, mine + 1)
+      return null
+    },
+    async signinRelease (accountId, clientAttr, endsAt) {
+      const a = entry(accountId, endsAt)
+      const mine = a.byClient?.get(clientAttr) ?? 0
+      if (a.n > 0 && mine > 0) {
+        a.n--
+        a.byClient?.set(clientAttr, mine - 1)
+      }
+    },
+    async rememberAddress (id, endsAt) { known.set(id, endsAt) },
+    async knownAddress (id) { return (known.get(id) ?? 0) > now() }
   }
 }
 
@@ -208,19 +262,26 @@ export function sharedCounters ({ shared, now, onOutage }: SharedCountersOptions
       if (n > max) refusedUntil.set(id, endsAt)
       return n
     },
-    async signinCheck (check) {
+    async signinReserve (check) {
       const { client, account } = check
       if (refused(client.id)) return 'client'
-      if (refused(account.id)) return 'account'
+      if (account.known !== true && refused(account.id)) return 'account'
       if (refused(`${account.id}|${account.clientAttr}`)) return 'accountClient'
-      const verdict = await guarded(async (store) => await store.signinCheck(check))
-      if (verdict === 'account') refusedUntil.set(account.id, account.endsAt)
-      else if (verdict === 'accountClient') refusedUntil.set(`${account.id}|${account.clientAttr}`, account.endsAt)
+      const verdict = await guarded(async (store) => await store.signinReserve(check))
+      // Slots come back on success, so a refusal of the account is remembered only briefly.
+      if (verdict === 'account') refusedUntil.set(account.id, Math.min(account.endsAt, now() + ACCOUNT_REFUSAL_MEMORY_MS))
+      else if (verdict === 'accountClient') refusedUntil.set(`${account.id}|${account.clientAttr}`, Math.min(account.endsAt, now() + ACCOUNT_REFUSAL_MEMORY_MS))
       else if (verdict === 'client') refusedUntil.set(client.id, client.endsAt)
       return verdict
     },
-    async signinFailed (accountId, clientAttr, endsAt) {
-      await guarded(async (store) => { await store.signinFailed(accountId, clientAttr, endsAt) })
+    async signinRelease (accountId, clientAttr, endsAt) {
+      await guarded(async (store) => { await store.signinRelease(accountId, clientAttr, endsAt) })
+    },
+    async rememberAddress (id, endsAt) {
+      await guarded(async (store) => { await store.rememberAddress(id, endsAt) })
+    },
+    async knownAddress (id) {
+      return await guarded(async (store) => await store.knownAddress(id))
     }
   }
 }

@@ -4,10 +4,13 @@
 // @fastify/rate-limit runs the per-route limits (its counting, headers and 429) over that store,
 // loaded on the first limited request (rate-limit-handler.ts), off the cold start.
 // Sign-in is the one limit it cannot express: three counters (attempts per client, failures per
-// account and client, failures per account) decided in one transaction before Cognito is asked,
-// and failures counted after it answered, so it has its own two hooks here, with the same store,
-// answer and headers. Confirming a signup is guarded the same way, with the same limits (a
-// confirmation code is a short-lived password): a wrong code counts as a failed sign-in would. A refusal is a 429 `rate_limited` with Retry-After and RateLimit-* headers.
+// account and client, failures per account) in one transaction before Cognito is asked, which
+// reserves a failure slot on the account (given back once the check did not fail), so it has its
+// own two hooks here, with the same store, answer and headers. Confirming a signup is guarded the
+// same way and spends the same account's slots (it checks the password, and a confirmation code is
+// a short-lived password). An address that signed in to the account before keeps its own slots when
+// others' failures fill the account's (docs/ARCHITECTURE.md, "Sign-in limits").
+// A refusal is a 429 `rate_limited` with Retry-After and RateLimit-* headers.
 //
 // Each limited operation is one entry of ROUTE_LIMITS (method and route path), applied when the
 // route is registered; every listed route documents its 429.
@@ -61,12 +64,21 @@ const GUARDED_WORDS: Record<Guarded, { failures: string; secret: string }> = {
 }
 const describeGuarded = (guarded: Guarded, l: Limits): string => `${l.signinPerIp} attempts a minute per client address; ` +
   `${l.signinFailuresPerAccountClient} ${GUARDED_WORDS[guarded].failures} in 15 minutes per account and client address and ` +
-  `${l.signinFailuresPerAccount} per account, then every attempt is refused until the window ends, whatever the ${GUARDED_WORDS[guarded].secret} ` +
-  '(an unknown email is counted like a known one)'
+  `${l.signinFailuresPerAccount} per account (POST /signin and POST /signup/confirm spend the same account's failures), then every attempt is ` +
+  `refused until the window ends, whatever the ${GUARDED_WORDS[guarded].secret}, but from a client address that signed in to the account ` +
+  'in the last 30 days, which keeps its own per-address budget (an unknown email is counted like a known one)'
 
 /** Sign-in's windows: attempts per client a minute; failures per account (and client) in 15 minutes. */
 export const SIGNIN_CLIENT_WINDOW_MS = MINUTE
 export const SIGNIN_FAILURE_WINDOW_MS = 15 * MINUTE
+/** How long a client address that signed in to an account keeps its own failure slots there. */
+export const KNOWN_ADDRESS_MS = 30 * 24 * 60 * MINUTE
+
+/**
+ * The account's key in the limiter, the same for every route that checks its password or a code:
+ * the address as the routes read it (trimmed, lower-cased), hashed.
+ */
+export const accountKey = (body: { email?: string; username?: string }): string => hash((body.email ?? body.username ?? '').trim().toLowerCase())
 
 /**
  * Each limited operation and its limit, one entry a route (a route not listed is not limited).
@@ -85,7 +97,9 @@ export const ROUTE_LIMITS: Readonly<Record<string, keyof typeof LIMITS | Guarded
   'POST /orderdelivered/:orderId': 'partner'
 }
 
-const hash = (value: string): string => createHash('sha256').update(value).digest('base64url').slice(0, 22)
+function hash (value: string): string {
+  return createHash('sha256').update(value).digest('base64url').slice(0, 22)
+}
 
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000))
 
@@ -111,14 +125,14 @@ function documentLimit (route: RouteOptions, limit: keyof typeof LIMITS | Guarde
 }
 
 /** What the sign-in hooks computed for the request, for counting its failure afterwards. */
-interface SigninAttempt { accountId: string; clientAttr: string; endsAt: number }
+interface SigninAttempt { accountId: string; clientAttr: string; endsAt: number; knownId: string }
 
 export default fp(async function rateLimitPlugin (app) {
   const config = app.config.rateLimits
   const now = app.clock
   const clientAddress = createClientAddress(app.secrets, app.config.edgeSecret)
   const counters: CounterStore = sharedCounters({
-    shared: dynamoCounters(app.aws.ddb, app.config.tables.rateLimits),
+    shared: dynamoCounters(app.aws.ddb, app.config.tables.rateLimits, now),
     now,
     onOutage: (err) => { app.log.warn({ err: { name: (err as Error).name } }, 'rate-limit table unreachable: counting in this container for 30 s') }
   })
@@ -197,20 +211,23 @@ export default fp(async function rateLimitPlugin (app) {
   }
 
   // After validation, before Cognito: one transaction counts the attempt against the client's
-  // budget and checks the account's failures. An unknown email is counted exactly like a known one.
+  // budget and reserves a failure slot on the account, so concurrent guesses never check more
+  // passwords or codes than the budget. An unknown email is counted exactly like a known one. Refused
+  // on the account's total, an address the account signed in from before tries again on its own slots.
   const guardedLimit = (guarded: Guarded, path: string) => async function guardedLimit (request: FastifyRequest): Promise<void> {
-    const body = request.body as { email?: string; username?: string }
     const client = await clientAddress(request)
     const t = now()
     const clientWindow = Math.floor(t / SIGNIN_CLIENT_WINDOW_MS)
     const failureWindow = Math.floor(t / SIGNIN_FAILURE_WINDOW_MS)
+    const account = accountKey(request.body as { email?: string; username?: string })
     const attempt: SigninAttempt = {
-      accountId: `${path}|account|${hash((body.email ?? body.username ?? '').trim().toLowerCase())}|${failureWindow}`,
+      accountId: `account|${account}|${failureWindow}`,
       clientAttr: `c_${hash(client)}`,
-      endsAt: (failureWindow + 1) * SIGNIN_FAILURE_WINDOW_MS
+      endsAt: (failureWindow + 1) * SIGNIN_FAILURE_WINDOW_MS,
+      knownId: `known|${account}|${hash(client)}`
     }
     const clientEndsAt = (clientWindow + 1) * SIGNIN_CLIENT_WINDOW_MS
-    const refused = await counters.signinCheck({
+    const check = {
       client: { id: `${path}|${client}|${clientWindow}`, endsAt: clientEndsAt, max: config.signinPerIp },
       account: {
         id: attempt.accountId,
@@ -219,7 +236,11 @@ export default fp(async function rateLimitPlugin (app) {
         perClientMax: config.signinFailuresPerAccountClient,
         totalMax: config.signinFailuresPerAccount
       }
-    })
+    }
+    let refused = await counters.signinReserve(check)
+    if (refused === 'account' && await counters.knownAddress(attempt.knownId)) {
+      refused = await counters.signinReserve({ ...check, account: { ...check.account, known: true } })
+    }
     if (refused !== null) {
       const { what, max } = REFUSALS[guarded][refused]
       const endsAt = refused === 'client' ? clientEndsAt : refused === 'concurrent' ? t + 1000 : attempt.endsAt
@@ -228,10 +249,16 @@ export default fp(async function rateLimitPlugin (app) {
     attempts.set(request, attempt)
   }
 
-  // A wrong password (or an unknown email: the same 401), a wrong code: one more failure on the account.
-  const countFailure = (guarded: Guarded) => async function countFailure (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  // The check's outcome: a wrong password (or an unknown email: the same 401) or a wrong code keeps
+  // its slot; anything else gives it back, and a sign-in remembers the address it succeeded from.
+  const settle = (guarded: Guarded) => async function settleAttempt (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const attempt = attempts.get(request)
-    if (attempt !== undefined && FAILED[guarded](request, reply)) await counters.signinFailed(attempt.accountId, attempt.clientAttr, attempt.endsAt)
+    if (attempt === undefined || FAILED[guarded](request, reply)) return payload
+    attempts.delete(request)
+    const jobs = [counters.signinRelease(attempt.accountId, attempt.clientAttr, attempt.endsAt)]
+    if (guarded === 'signin' && reply.statusCode === 200) jobs.push(counters.rememberAddress(attempt.knownId, now() + KNOWN_ADDRESS_MS))
+    // The answer is ready: a slot not given back costs one failure, never the answer.
+    await Promise.all(jobs).catch((err: unknown) => { app.log.warn({ err: { name: (err as Error).name } }, 'sign-in slot not settled') })
     return payload
   }
 
@@ -243,7 +270,7 @@ export default fp(async function rateLimitPlugin (app) {
     if (limit === 'signin' || limit === 'confirm') {
       const [key] = routeKeys(route)
       route.preHandler = [...[route.preHandler ?? []].flat(), guardedLimit(limit, key!)]
-      route.onSend = [...[route.onSend ?? []].flat(), countFailure(limit)]
+      route.onSend = [...[route.onSend ?? []].flat(), settle(limit)]
       return
     }
     route.onRequest = [...[route.onRequest ?? []].flat(), limitHook(routeKeys(route).join(','), limit)]

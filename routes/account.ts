@@ -7,6 +7,7 @@ import { Problem } from '../core/problem.js'
 import { problems } from '../core/http-schemas.js'
 import { createAccounts } from '../data/accounts.js'
 import { createSignupNotices } from '../data/signup-notices.js'
+import { createMailQuota } from '../data/mail-quota.js'
 import { passwordProblem } from '../domain/password-policy.js'
 import {
   ConfirmBody, Confirmed, EmailCodeSent, EmailVerified, Me, PASSWORD_POLICY, VerifyEmailBody, RefreshBody, RefreshResult, ResendBody, SigninBody, SigninResult, SignupAccepted, SignupBody
@@ -31,7 +32,14 @@ function emailOf (body: { email?: string; username?: string }): string {
 
 const account: FastifyPluginAsyncTypebox = async (app) => {
   const notices = createSignupNotices({ ddb: app.aws.ddb, table: app.config.tables.idempotency, ses: app.aws.ses, email: app.config.email, log: app.log })
-  const accounts = createAccounts({ getClient: app.aws.cognito, pool: app.config.cognito, notices, log: app.log })
+  const mail = createMailQuota({
+    ddb: app.aws.ddb,
+    table: app.config.tables.rateLimits,
+    max: app.config.rateLimits.enabled ? app.config.mailsPerAddress : undefined,
+    now: app.clock,
+    log: app.log
+  })
+  const accounts = createAccounts({ getClient: app.aws.cognito, pool: app.config.cognito, notices, mail, log: app.log })
   const accepted = (email: string) => ({ email, nextStep: 'confirm_signup' as const })
 
   app.post('/signup', {
@@ -41,7 +49,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Create an account',
       description: `Starts a signup: a 6-digit code is mailed to the address; confirm it at POST /signup/confirm, then sign in. Password policy: ${PASSWORD_POLICY}. ` +
         'The answer is the same 202 for a new address and for one that already has an account (whose owner is told by mail instead, at most once an hour): ' +
-        'signup never tells who has an account. Signing up again before confirming sends a new code and replaces the earlier signup.',
+        'signup never tells who has an account. Signing up again before confirming sends a new code and replaces the earlier signup. ' +
+        'An address gets at most a few account mails an hour (5 by default, every route and client together): over that, the same 202 and no mail.',
       security: [],
       body: SignupBody,
       response: { 202: SignupAccepted, ...problems(400, 415, 500, 503) }
@@ -79,7 +88,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['account'],
       summary: 'Send a new confirmation code',
       description: 'Mails a new code to an address whose signup waits for confirmation (earlier codes stop working). ' +
-        'The answer is the same 202 for every address, whether or not a code was sent.',
+        'The answer is the same 202 for every address, whether or not a code was sent (none over the address\'s hourly mail cap).',
       security: [],
       body: ResendBody,
       response: { 202: SignupAccepted, ...problems(400, 415, 500, 503) }
@@ -103,11 +112,12 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'signIn',
       tags: ['account'],
       summary: 'Sign in',
-      description: 'Exchanges an email and password for Cognito tokens. A wrong password and an unknown email give the same 401. ' +
-        'The right password of a signup not yet confirmed is a `403 account_unconfirmed`.',
+      description: 'Exchanges an email and password for Cognito tokens. A wrong password, an unknown email and an account not yet ' +
+        'confirmed give the same `401 invalid_credentials`; with the right password of an account waiting for confirmation, its code ' +
+        'is mailed again (at most a few mails an hour per address), so the owner finds it in their inbox.',
       security: [],
       body: SigninBody,
-      response: { 200: SigninResult, ...problems(400, 401, 403, 415, 500, 503) }
+      response: { 200: SigninResult, ...problems(400, 401, 415, 500, 503) }
     }
   }, async (request) => {
     const tokens = await accounts.signIn(emailOf(request.body), request.body.password)
@@ -163,7 +173,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       response: { 202: EmailCodeSent, ...problems(400, 401, 429, 500, 503) }
     }
   }, async (request, reply) => {
-    await accounts.sendEmailCode(accessToken(request.headers.authorization))
+    await accounts.sendEmailCode(accessToken(request.headers.authorization), await app.userEmail(request))
     return reply.code(202).send({ nextStep: 'verify_email' as const })
   })
 

@@ -20,10 +20,10 @@ t.test('signup, the code in the mailbox, confirm, signin, /me with either token,
   t.equal(signup.statusCode, 202, signup.body)
   t.same(signup.json(), { email, nextStep: 'confirm_signup' })
   const early = await app.inject({ method: 'POST', url: '/signin', payload: { email, password: PASSWORD } })
-  t.equal(early.statusCode, 403, 'no sign-in before the address is proven')
-  t.equal(early.json().code, 'account_unconfirmed')
+  t.equal(early.statusCode, 401, 'no sign-in before the address is proven, answered like a wrong password')
+  t.equal(early.json().code, 'invalid_credentials')
 
-  const code = await codeFromMailbox(email)
+  const code = await codeFromMailbox(email, 1) // the signup's, then the one the early sign-in mailed again
   const wrong = await app.inject({ method: 'POST', url: '/signup/confirm', payload: { email, code: code === '000000' ? '111111' : '000000', password: PASSWORD } })
   t.equal(wrong.statusCode, 400)
   t.equal(wrong.json().code, 'invalid_code')
@@ -125,12 +125,12 @@ t.test("someone else's email: no account without the code, the owner signs up ov
   const squat = await app.inject({ method: 'POST', url: '/signup', payload: { email: victim, password: 'Attacker-Pass-1' } })
   t.equal(squat.statusCode, 202)
   const attackerSignin = await app.inject({ method: 'POST', url: '/signin', payload: { email: victim, password: 'Attacker-Pass-1' } })
-  t.equal(attackerSignin.statusCode, 403, 'the squatter gets no tokens: the address is not proven')
-  const attackerCode = await codeFromMailbox(victim)
+  t.equal(attackerSignin.statusCode, 401, 'the squatter gets no tokens: the address is not proven')
+  const attackerCode = await codeFromMailbox(victim, 1) // the signup's, then the one the sign-in mailed again
 
   const owner = await app.inject({ method: 'POST', url: '/signup', payload: { email: victim, password: PASSWORD } })
   t.equal(owner.statusCode, 202, 'the owner can sign up: the unproven signup is replaced')
-  const ownerCode = await codeFromMailbox(victim, 1)
+  const ownerCode = await codeFromMailbox(victim, 2)
   const stale = await app.inject({ method: 'POST', url: '/signup/confirm', payload: { email: victim, code: attackerCode, password: 'Attacker-Pass-1' } })
   t.equal(stale.statusCode, 400, "the squatter's password no longer belongs to a signup")
   const confirmed = await app.inject({ method: 'POST', url: '/signup/confirm', payload: { email: victim, code: ownerCode, password: PASSWORD } })

@@ -33,23 +33,30 @@ t.test('the table: one ADD per hit, answering the count; sign-in\'s transaction 
 
   mock.on(TransactWriteCommand).resolvesOnce({}).rejectsOnce(cancelled('ConditionalCheckFailed', 'None'))
     .rejectsOnce(cancelled('None', 'ConditionalCheckFailed'))
-  t.equal(await counters.signinCheck(CHECK), null, 'both conditions held')
-  t.equal(await counters.signinCheck(CHECK), 'client', 'the client counter was full')
-  t.equal(await counters.signinCheck(CHECK), 'account', "the account's failures reached the ceiling (its old item says 50)")
+  t.equal(await counters.signinReserve(CHECK), null, 'both conditions held')
+  t.equal(await counters.signinReserve(CHECK), 'client', 'the client counter was full')
+  t.equal(await counters.signinReserve(CHECK), 'account', "the account's failures reached the ceiling (its old item says 50)")
   const tx = mock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!
   t.equal(tx.length, 2, 'one call for the three limits')
   t.match(tx[0], { Update: { Key: { id: 'ip' }, ConditionExpression: /hits < :max/ } })
-  t.match(tx[1], { ConditionCheck: { Key: { id: 'acct' }, ExpressionAttributeNames: { '#client': 'c_x' } } })
+  t.match(tx[1], { Update: { Key: { id: 'acct' }, UpdateExpression: /ADD #total :one, #client :one/, ExpressionAttributeNames: { '#client': 'c_x' } } })
+  t.match(tx[1], { Update: { ConditionExpression: /#total < :totalMax/ } }, 'the slot is reserved only under the account ceiling')
+
+  mock.on(TransactWriteCommand).resolves({})
+  t.equal(await counters.signinReserve({ ...CHECK, account: { ...CHECK.account, known: true } }), null)
+  const known = mock.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems![1]!
+  t.notMatch(known.Update?.ConditionExpression, /totalMax/, 'a known address is bounded by its own slots only')
+  t.match(known.Update?.ConditionExpression, /#client < :clientMax/)
 })
 
 t.test('concurrent transactions on one counter are retried, then refused as concurrent; other errors throw', async (t) => {
   const { counters, mock } = mocked(t)
   mock.on(TransactWriteCommand).rejectsOnce(cancelled('TransactionConflict', 'None')).resolvesOnce({})
-  t.equal(await counters.signinCheck(CHECK), null, 'a conflict is retried')
+  t.equal(await counters.signinReserve(CHECK), null, 'a conflict is retried')
   mock.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict'))
-  t.equal(await counters.signinCheck(CHECK), 'concurrent', 'always conflicting: refused, never let through')
+  t.equal(await counters.signinReserve(CHECK), 'concurrent', 'always conflicting: refused, never let through')
   mock.on(TransactWriteCommand).rejects(Object.assign(new Error('boom'), { name: 'ProvisionedThroughputExceededException' }))
-  await t.rejects(counters.signinCheck(CHECK), { name: 'ProvisionedThroughputExceededException' })
+  await t.rejects(counters.signinReserve(CHECK), { name: 'ProvisionedThroughputExceededException' })
 })
 
 t.test('a table that does not answer within the deadline is an error (the outage the shared counters fall back from)', async (t) => {
@@ -68,14 +75,19 @@ t.test('memory counters: the same limits in one container', async (t) => {
   now = 1000
   t.equal(await counters.hit('a', 2000, 1), 1, 'a new window')
   const check = { client: { id: 'ip', endsAt: 10_000, max: 2 }, account: { id: 'acct', endsAt: 10_000, clientAttr: 'c', perClientMax: 2, totalMax: 3 } }
-  t.equal(await counters.signinCheck(check), null)
-  await counters.signinFailed('acct', 'c', 10_000)
-  await counters.signinFailed('acct', 'c', 10_000)
-  t.equal(await counters.signinCheck(check), 'accountClient')
-  t.equal(await counters.signinCheck({ ...check, account: { ...check.account, clientAttr: 'd' } }), null, 'another client')
-  t.equal(await counters.signinCheck({ ...check, account: { ...check.account, clientAttr: 'd' } }), 'client', 'that client address is now full')
-  await counters.signinFailed('acct', 'e', 10_000)
-  t.equal(await counters.signinCheck({ client: { id: 'ip2', endsAt: 10_000, max: 2 }, account: { ...check.account, clientAttr: 'f' } }), 'account', 'three failures in all')
+  t.equal(await counters.signinReserve(check), null, 'a slot reserved')
+  await counters.signinRelease('acct', 'c', 10_000)
+  t.equal(await counters.signinReserve(check), null, 'given back, then reserved again')
+  t.equal(await counters.signinReserve({ ...check, client: { ...check.client, id: 'ip3' } }), null, 'two failures kept')
+  t.equal(await counters.signinReserve({ ...check, client: { ...check.client, id: 'ip4' } }), 'accountClient')
+  t.equal(await counters.signinReserve({ ...check, account: { ...check.account, clientAttr: 'd' } }), 'client', 'that client address is now full')
+  t.equal(await counters.signinReserve({ client: { id: 'ip2', endsAt: 10_000, max: 2 }, account: { ...check.account, clientAttr: 'e' } }), null)
+  t.equal(await counters.signinReserve({ client: { id: 'ip2', endsAt: 10_000, max: 2 }, account: { ...check.account, clientAttr: 'f' } }), 'account', 'three failures in all')
+  t.equal(await counters.signinReserve({ client: { id: 'ip5', endsAt: 10_000, max: 2 }, account: { ...check.account, clientAttr: 'f', known: true } }), null,
+    'a known address keeps its own slots')
+  await counters.rememberAddress('known|x', 20_000)
+  t.ok(await counters.knownAddress('known|x'))
+  t.notOk(await counters.knownAddress('known|y'))
 })
 
 t.test('shared counters: a refusal is remembered until its window ends; an outage falls back to memory', async (t) => {
@@ -85,8 +97,10 @@ t.test('shared counters: a refusal is remembered until its window ends; an outag
   const table = memoryCounters(() => now)
   const shared: CounterStore = {
     hit: async (...args) => { calls++; if (failing) throw Object.assign(new Error('down'), { name: 'TimeoutError' }); return await table.hit(...args) },
-    signinCheck: async (c) => { calls++; if (failing) throw new Error('down'); return await table.signinCheck(c) },
-    signinFailed: async (...args) => { calls++; if (failing) throw new Error('down'); await table.signinFailed(...args) }
+    signinReserve: async (c) => { calls++; if (failing) throw new Error('down'); return await table.signinReserve(c) },
+    signinRelease: async (...args) => { calls++; if (failing) throw new Error('down'); await table.signinRelease(...args) },
+    rememberAddress: async (...args) => { calls++; if (failing) throw new Error('down'); await table.rememberAddress(...args) },
+    knownAddress: async (id) => { calls++; if (failing) throw new Error('down'); return await table.knownAddress(id) }
   }
   const outages: unknown[] = []
   const counters = sharedCounters({ shared, now: () => now, onOutage: (err) => outages.push(err) })

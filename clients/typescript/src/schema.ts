@@ -54,7 +54,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description Starts a signup: a 6-digit code is mailed to the address; confirm it at POST /signup/confirm, then sign in. Password policy: At least 8 characters, with an upper-case letter, a lower-case letter and a digit. The answer is the same 202 for a new address and for one that already has an account (whose owner is told by mail instead, at most once an hour): signup never tells who has an account. Signing up again before confirming sends a new code and replaces the earlier signup. Rate limited, by default: 10 an hour per client address; over it, 429 `rate_limited` with Retry-After.
+         * @description Starts a signup: a 6-digit code is mailed to the address; confirm it at POST /signup/confirm, then sign in. Password policy: At least 8 characters, with an upper-case letter, a lower-case letter and a digit. The answer is the same 202 for a new address and for one that already has an account (whose owner is told by mail instead, at most once an hour): signup never tells who has an account. Signing up again before confirming sends a new code and replaces the earlier signup. An address gets at most a few account mails an hour (5 by default, every route and client together): over that, the same 202 and no mail. Rate limited, by default: 10 an hour per client address; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["signUp"];
         delete?: never;
@@ -74,7 +74,7 @@ export interface paths {
         put?: never;
         /**
          * Confirm a signup
-         * @description Confirms the account with the code mailed at signup and verifies its email; then sign in. Send the signup's password too: a code confirms only the account it was mailed for. A wrong code, an unknown address and a wrong password are the same `400 invalid_code`; an expired code is `400 code_expired` (ask for a new one at POST /signup/resend), too many wrong codes `429 too_many_attempts`. Confirming a confirmed account with its password answers 200 again. Rate limited, by default: 30 attempts a minute per client address; 5 wrong codes in 15 minutes per account and client address and 50 per account, then every attempt is refused until the window ends, whatever the code (an unknown email is counted like a known one); over it, 429 `rate_limited` with Retry-After.
+         * @description Confirms the account with the code mailed at signup and verifies its email; then sign in. Send the signup's password too: a code confirms only the account it was mailed for. A wrong code, an unknown address and a wrong password are the same `400 invalid_code`; an expired code is `400 code_expired` (ask for a new one at POST /signup/resend), too many wrong codes `429 too_many_attempts`. Confirming a confirmed account with its password answers 200 again. Rate limited, by default: 30 attempts a minute per client address; 5 wrong codes in 15 minutes per account and client address and 50 per account (POST /signin and POST /signup/confirm spend the same account's failures), then every attempt is refused until the window ends, whatever the code, but from a client address that signed in to the account in the last 30 days, which keeps its own per-address budget (an unknown email is counted like a known one); over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["confirmSignUp"];
         delete?: never;
@@ -94,7 +94,7 @@ export interface paths {
         put?: never;
         /**
          * Send a new confirmation code
-         * @description Mails a new code to an address whose signup waits for confirmation (earlier codes stop working). The answer is the same 202 for every address, whether or not a code was sent. Rate limited, by default: 10 an hour per client address; over it, 429 `rate_limited` with Retry-After.
+         * @description Mails a new code to an address whose signup waits for confirmation (earlier codes stop working). The answer is the same 202 for every address, whether or not a code was sent (none over the address's hourly mail cap). Rate limited, by default: 10 an hour per client address; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["resendConfirmationCode"];
         delete?: never;
@@ -114,7 +114,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in
-         * @description Exchanges an email and password for Cognito tokens. A wrong password and an unknown email give the same 401. The right password of a signup not yet confirmed is a `403 account_unconfirmed`. Rate limited, by default: 30 attempts a minute per client address; 5 failed sign-ins in 15 minutes per account and client address and 50 per account, then every attempt is refused until the window ends, whatever the password (an unknown email is counted like a known one); over it, 429 `rate_limited` with Retry-After.
+         * @description Exchanges an email and password for Cognito tokens. A wrong password, an unknown email and an account not yet confirmed give the same `401 invalid_credentials`; with the right password of an account waiting for confirmation, its code is mailed again (at most a few mails an hour per address), so the owner finds it in their inbox. Rate limited, by default: 30 attempts a minute per client address; 5 failed sign-ins in 15 minutes per account and client address and 50 per account (POST /signin and POST /signup/confirm spend the same account's failures), then every attempt is refused until the window ends, whatever the password, but from a client address that signed in to the account in the last 30 days, which keeps its own per-address budget (an unknown email is counted like a known one); over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["signIn"];
         delete?: never;
@@ -1021,15 +1021,6 @@ export interface operations {
             };
             /** @description Missing, invalid or revoked credentials */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The credentials do not grant this operation */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };
