@@ -35,8 +35,10 @@ async function setup (t: Test) {
     mock,
     set: (o: Record<string, unknown>) => { stored = o },
     cancel: async () => await app.inject({ method: 'POST', url: '/orders/ord-1/cancel', headers: user }),
-    pack: async () =>
-      await app.inject({ method: 'POST', url: '/orderpacked/ord-1', headers: warehouse, payload: { packageId: 'PKG-1' } })
+    pack: async () => {
+      const payload = { packageId: 'PKG-1' }
+      return await app.inject({ method: 'POST', url: '/orderpacked/ord-1', headers: warehouse, payload })
+    }
   }
 }
 
