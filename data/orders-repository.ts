@@ -284,6 +284,13 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
         return { ...order, status: 'cancelled', updatedAt: now, history: [...order.history, entry] }
       } catch (err) {
         const reasons = reasonsOf(err)
+        if (reasons === undefined && isAmbiguousAwsError(err)) {
+          // Applied or not (a timeout, an internal error): the order, read strongly consistent,
+          // says. Still placed: the same conditional transaction again (it applies at most once).
+          const settled = await settleTransition(order.id, 'cancelled', err)
+          if (settled !== undefined) return settled
+          continue
+        }
         if (reasons === undefined) throw mapAwsError(err)
         if (reasons[0]?.Code === 'ConditionalCheckFailed') {
           const current = await get(order.id)
@@ -300,8 +307,28 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
   }
 
   /**
+   * After an ambiguous failure of a transition to `target`: the order as it is if the transition
+   * was made (by this request or another), undefined if the order is still where it was (not
+   * applied: the caller may write again, its condition keeps it to once), else the refusal.
+   */
+  async function settleTransition (id: string, target: TargetStatus, cause: unknown): Promise<StoredOrder | undefined> {
+    let current: StoredOrder | undefined
+    try {
+      current = await get(id)
+    } catch {
+      throw serviceBusy(cause)
+    }
+    if (current === undefined) throw orderNotFound(id)
+    if (current.status === target) return current
+    if (current.status === predecessorOf(target)) return undefined
+    throw invalidTransition(current.status, target)
+  }
+
+  /**
    * A partner's transition (packed, delivered): one UpdateItem conditional on the expected current
    * status, appending to the history. A repeat of a transition already made answers the order.
+   * After an ambiguous failure (a timeout) the order is read to settle it, and written once more
+   * if it had not moved; still unknown after that: 503 service_busy (a retry is safe).
    */
   async function transition (id: string, target: Exclude<TargetStatus, 'cancelled'>, by: string, now: string, details: PartnerDetails, requestId?: string): Promise<StoredOrder> {
     const entry: HistoryEntry = { status: target, at: now, by, ...(requestId !== undefined ? { requestId } : {}) }
@@ -314,20 +341,29 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
       values[`:${k}`] = v
       sets.push(`#${k} = :${k}`)
     }
-    try {
-      const res = await ddb.send(new UpdateCommand({
-        TableName: tables.orders,
-        Key: { id },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_exists(#id) AND #status = :from',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
-      }))
-      return res.Attributes as StoredOrder
-    } catch (err) {
-      if (errorName(err) !== 'ConditionalCheckFailedException') throw mapAwsError(err)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await ddb.send(new UpdateCommand({
+          TableName: tables.orders,
+          Key: { id },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(#id) AND #status = :from',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+        }))
+        return res.Attributes as StoredOrder
+      } catch (err) {
+        if (errorName(err) === 'ConditionalCheckFailedException') return await refused(err)
+        if (!isAmbiguousAwsError(err)) throw mapAwsError(err)
+        const settled = await settleTransition(id, target, err)
+        if (settled !== undefined) return settled
+        if (attempt >= 1) throw serviceBusy(err)
+      }
+    }
+
+    async function refused (err: unknown): Promise<StoredOrder> {
       const current = plain((err as { Item?: Raw }).Item) as StoredOrder | undefined ?? await get(id)
       if (current === undefined) throw orderNotFound(id)
       if (decideTransition(current, target) === 'noop') return current

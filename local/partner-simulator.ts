@@ -194,7 +194,9 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
     if (raw === undefined) return reply(res, 413, { error: 'too_large' })
     const eventId = header(req, EVENT_ID_HEADER)
     const eventType = header(req, EVENT_TYPE_HEADER)
-    const verified = checkWebhookSignature(webhookKeys[partner], raw, header(req, SIGNATURE_HEADER))
+    // v2: the event id must be signed with the body (a request without one is malformed).
+    const signature = header(req, SIGNATURE_HEADER)
+    const verified = checkWebhookSignature(webhookKeys[partner], raw, signature, undefined, undefined, eventId ?? null)
     let body: unknown
     try {
       body = JSON.parse(raw)

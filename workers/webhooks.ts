@@ -62,7 +62,7 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [SIGNATURE_HEADER]: signWebhook(key, body),
+          [SIGNATURE_HEADER]: signWebhook(key, body, undefined, call.eventId),
           [EVENT_ID_HEADER]: call.eventId,
           [EVENT_TYPE_HEADER]: call.eventType,
           ...(call.correlationId !== undefined ? { [CORRELATION_ID_HEADER]: call.correlationId } : {}),

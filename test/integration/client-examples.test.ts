@@ -111,12 +111,18 @@ t.test("the client's examples against the local stack", async (t) => {
 
     // The receiver refuses what it cannot verify.
     const body = JSON.stringify({ eventId: `${placed.id}:placed`, type: 'OrderPlaced', order: { id: placed.id } })
-    const send = async (signature: string): Promise<number> => (await fetch(`${hooks}/webhooks`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-commerce-signature': signature, 'x-commerce-event-id': 'forged:1' }, body
+    const eventId = `${placed.id}:placed`
+    const send = async (signature: string, sentId = eventId): Promise<number> => (await fetch(`${hooks}/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-commerce-signature': signature, 'x-commerce-event-id': sentId },
+      body
     })).status
     t.equal(await send(signWebhook('not-the-key', body)), 401, 'signed with another key')
     t.equal(await send(signWebhook(KEYS.WAREHOUSE_WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000) - 3600)), 401, 'an old (replayed) signature')
     t.equal(await send('t=1,v1=zz'), 401, 'a malformed header')
-    t.equal(await send(signWebhook(KEYS.WAREHOUSE_WEBHOOK_SECRET, body)), 200, 'a genuine one')
+    const key = KEYS.WAREHOUSE_WEBHOOK_SECRET
+    t.equal(await send(signWebhook(key, body)), 401, 'v1 only: the event id is not signed')
+    t.equal(await send(signWebhook(key, body, undefined, eventId), 'forged:1'), 401, 'a changed event id')
+    t.equal(await send(signWebhook(key, body, undefined, eventId)), 200, 'a genuine one')
   })
 })

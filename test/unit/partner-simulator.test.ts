@@ -26,7 +26,12 @@ t.test('verifies signatures, logs each webhook and advances each order once', as
     const raw = JSON.stringify(body)
     return fetch(`${sim.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature ?? signWebhook(key, raw), [EVENT_ID_HEADER]: `ord-1:${type}`, [EVENT_TYPE_HEADER]: type },
+      headers: {
+        'content-type': 'application/json',
+        [SIGNATURE_HEADER]: signature ?? signWebhook(key, raw, undefined, `ord-1:${type}`),
+        [EVENT_ID_HEADER]: `ord-1:${type}`,
+        [EVENT_TYPE_HEADER]: type
+      },
       body: raw
     })
   }

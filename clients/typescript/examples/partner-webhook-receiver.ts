@@ -62,8 +62,8 @@ async function onRequest (req: IncomingMessage, res: ServerResponse): Promise<vo
   if (req.method !== 'POST') return answer(405, { error: 'POST webhooks here' })
   const body = await rawBody(req)
   if (body === undefined) return answer(413, { error: 'too large' })
-  // The signature covers the raw bytes: verify before parsing.
-  if (!verifyWebhook(webhookKey, body, req.headers[SIGNATURE_HEADER])) {
+  // The signature (v2) covers the event id and the raw bytes: verify before parsing.
+  if (!verifyWebhook(webhookKey, body, req.headers[SIGNATURE_HEADER], 300, req.headers[EVENT_ID_HEADER])) {
     console.log(`[warehouse] refused a webhook: bad or missing ${SIGNATURE_HEADER}`)
     return answer(401, { error: 'invalid signature' })
   }
