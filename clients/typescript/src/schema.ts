@@ -232,7 +232,7 @@ export interface paths {
         };
         /**
          * List, filter and search items
-         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.
+         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body. Rate limited, by default: searches (with q) 120 a minute per client address; over it, 429 `rate_limited` with Retry-After.
          */
         get: operations["listItems"];
         put?: never;
@@ -1700,6 +1700,23 @@ export interface operations {
             /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
