@@ -7,6 +7,8 @@
 //     are read and any missing or stale one written (`fixRows`, conditional on the item as read);
 //  2. orphans: one Scan of the index table's word rows; a row whose item is gone or no longer has
 //     that word is deleted (conditional on the item as read);
+//     the word statistics (items per word, which the search uses to pick its rarest word) are
+//     rewritten from the rows kept;
 //  3. counters: recounted from the items, never incremented: the counters are read (strongly
 //     consistent), the items counted, the counters read again; if no write moved a counter
 //     meanwhile (their stamps, domain/catalog-index.ts), each wrong one is set to the count,
@@ -16,11 +18,12 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
-  DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient, type ScanCommandOutput
+  BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand,
+  type BatchWriteCommandInput, type DynamoDBDocumentClient, type ScanCommandOutput
 } from '@aws-sdk/lib-dynamodb'
 import type { StoredItem } from '../domain/catalog.js'
 import {
-  COUNTS_PARTITION, countsOf, indexStateOf, rowRepairs, searchRows, type CountRow, type SearchRow
+  COUNTS_PARTITION, WORD_STATS_PARTITION, countsOf, indexStateOf, rowRepairs, searchRows, type CountRow, type SearchRow
 } from '../domain/catalog-index.js'
 import { errorName } from '../core/error-name.js'
 import { batchGetAll } from './batch-get.js'
@@ -146,9 +149,13 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
         const { remove } = rowRepairs(state === undefined ? [] : searchRows(state), rows)
         const wanted = new Set(remove.map((k) => `${k.pk}\n${k.sk}`))
         const gone = rows.filter((r) => wanted.has(`${String(r.pk)}\n${String(r.sk)}`)).map((r) => ({ pk: String(r.pk), sk: String(r.sk) }))
-        if (gone.length === 0) return
-        if (await repo.fixRows(id, item, [], gone) === 'done') {
+        if (gone.length === 0 || await repo.fixRows(id, item, [], gone) === 'done') {
           summary.rowsDeleted += gone.length
+          for (const r of rows) {
+            if (wanted.has(`${String(r.pk)}\n${String(r.sk)}`)) continue
+            const word = String(r.sk).slice(0, -(id.length + 1))
+            words.set(word, (words.get(word) ?? 0) + 1)
+          }
           return
         }
       }
@@ -180,7 +187,8 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
     opts.onPage?.(summary)
   } while (startKey !== undefined)
 
-  // Step 2: word rows that point at nothing.
+  // Step 2: word rows that point at nothing; the word statistics from the rows kept.
+  const words = new Map<string, number>()
   startKey = undefined
   do {
     if (stopped()) return summary
@@ -189,9 +197,9 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
       Limit: pageSize * 10,
       ExclusiveStartKey: startKey,
       ConsistentRead: true,
-      FilterExpression: '#pk <> :counters AND #pk <> :marker',
+      FilterExpression: 'NOT (#pk IN (:counters, :marker, :stats))',
       ExpressionAttributeNames: { '#pk': 'pk' },
-      ExpressionAttributeValues: { ':counters': COUNTS_PARTITION, ':marker': REPAIR_MARKER.pk }
+      ExpressionAttributeValues: { ':counters': COUNTS_PARTITION, ':marker': REPAIR_MARKER.pk, ':stats': WORD_STATS_PARTITION }
     }))
     const byItem = new Map<string, Row[]>()
     for (const row of (page.Items ?? []) as Row[]) {
@@ -209,6 +217,13 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
     opts.onPage?.(summary)
   } while (startKey !== undefined)
 
+  if (stopped()) return summary
+  try {
+    await writeWordStats(ddb, tables.catalogIndex, words)
+  } catch (err) {
+    summary.failed.push({ id: '(word statistics)', reason: reasonOf(err) })
+  }
+
   // Step 3: the counters, recounted.
   if (stopped()) return summary
   try {
@@ -221,6 +236,35 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
   summary.complete = true
   if (summary.failed.length === 0) await ddb.send(new DeleteCommand({ TableName: tables.catalogIndex, Key: REPAIR_MARKER }))
   return summary
+}
+
+/** Replaces the word statistics (domain/catalog-index.ts) with `words`: rows written in batches, words gone deleted. */
+async function writeWordStats (ddb: DynamoDBDocumentClient, table: string, words: Map<string, number>): Promise<void> {
+  const stale: string[] = []
+  let startKey: Row | undefined
+  do {
+    const res = await ddb.send(new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+      ExpressionAttributeValues: { ':pk': WORD_STATS_PARTITION },
+      ExclusiveStartKey: startKey
+    }))
+    for (const r of (res.Items ?? []) as CountRow[]) if (!words.has(r.sk)) stale.push(r.sk)
+    startKey = res.LastEvaluatedKey
+  } while (startKey !== undefined)
+  const writes = [
+    ...[...words].map(([sk, n]) => ({ PutRequest: { Item: { pk: WORD_STATS_PARTITION, sk, n } } })),
+    ...stale.map((sk) => ({ DeleteRequest: { Key: { pk: WORD_STATS_PARTITION, sk } } }))
+  ]
+  for (let i = 0; i < writes.length; i += 25) {
+    let request: BatchWriteCommandInput['RequestItems'] = { [table]: writes.slice(i, i + 25) }
+    for (let round = 0; request !== undefined && Object.keys(request).length > 0; round++) {
+      if (round === 6) throw new Error('BatchWriteItem kept leaving word statistics unprocessed')
+      if (round > 0) await sleep(50 * 2 ** round)
+      request = (await ddb.send(new BatchWriteCommand({ RequestItems: request }))).UnprocessedItems
+    }
+  }
 }
 
 async function countItems (ddb: DynamoDBDocumentClient, table: string): Promise<Map<string, number>> {

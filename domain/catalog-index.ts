@@ -19,6 +19,13 @@ export interface SearchRow { pk: string; sk: string; id: string; ws: string; c: 
 
 export interface IndexKey { pk: string; sk: string }
 
+/**
+ * The partition of the word statistics: `sk` a word, `n` how many items have it. Written by the
+ * repair (data/catalog-backfill.ts) from the word rows, so as fresh as its last run; the search
+ * reads them to pick its rarest word (search.driverOf).
+ */
+export const WORD_STATS_PARTITION = 'wordstats'
+
 /** The partition of every category counter: GET /categories is one Query of it. */
 export const COUNTS_PARTITION = 'categories'
 
