@@ -238,7 +238,7 @@ export interface paths {
         put?: never;
         /**
          * Create an item (admin)
-         * @description Creates an item with a new id; `stock` is the initial stock (default 0).
+         * @description Creates an item with a new id; `stock` is the initial stock (default 0). Send an `Idempotency-Key` to retry safely: the same key and body answer the item the first request created, as it is now (header `Idempotent-Replayed: true`); the same key with another body is a 422 `idempotency_key_reused`. The key lasts as long as the item: once it is deleted, the same key creates it again.
          */
         post: operations["createItem"];
         delete?: never;
@@ -1746,7 +1746,13 @@ export interface operations {
     createItem: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Any unique string (a UUID is best), 1-255 printable ASCII characters. Retrying with the same key and body answers the item the first request created.
+                 * @example 0c6f1d2e-8a4b-4c3d-9e5f-6a7b8c9d0e1f
+                 */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1953,6 +1959,15 @@ export interface operations {
             };
             /** @description The request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request cannot be processed as sent */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
