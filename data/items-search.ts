@@ -95,8 +95,13 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
       ExpressionAttributeValues: values
     }
     if (conditions.length > 0) input.FilterExpression = conditions.join(' AND ')
-    // Under a prefix an item may have several rows (one counts): ask for a few more.
-    const batch = (wanted: number): number => conditions.length > 0 ? Math.max(wanted, FILTERED_BATCH) : driver.prefix ? wanted + 10 : wanted
+    // Under a prefix an item may have several rows (one counts): ask for a few more. With other
+    // conditions, the first round asks only for what the page needs (the driver is the rarest
+    // word, so its rows often all match); later rounds, for a sparse match, FILTERED_BATCH.
+    const batch = (wanted: number, round: number): number => {
+      const enough = driver.prefix ? wanted + 10 : wanted
+      return conditions.length > 0 && round > 0 ? Math.max(enough, FILTERED_BATCH) : enough
+    }
 
     let exclusiveStartKey: Key | undefined
     if (startKey !== undefined) {
@@ -112,7 +117,7 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
     let lastEvaluated: Key | undefined
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const res = await ddb.send(new QueryCommand({ ...input, Limit: batch(limit + 1 - rows.length), ExclusiveStartKey: exclusiveStartKey }))
+        const res = await ddb.send(new QueryCommand({ ...input, Limit: batch(limit + 1 - rows.length, round), ExclusiveStartKey: exclusiveStartKey }))
         for (const row of (res.Items ?? []) as Row[]) {
           const word = row.sk.slice(0, row.sk.length - row.id.length - 1)
           if (taken.has(row.id) || (driver.prefix && !isFirstUnderPrefix(row.ws, word, driver.word))) continue

@@ -39,7 +39,7 @@ t.test('a rare word drives once the statistics know it; cursors outlive a change
   }
   // Before any statistics: the longest word, "cable", drives.
   const first = await search('/items?q=usb%20cable&limit=1')
-  t.same(first.partitions, ['w#c'], 'the common word drove')
+  t.same([...new Set(first.partitions)], ['w#c'], 'the common word drove')
   t.same(first.body.items.map((i) => i.id), ['c00'])
 
   t.match(await backfillCatalogIndex(ddb, names), { failed: [], complete: true })
@@ -49,7 +49,7 @@ t.test('a rare word drives once the statistics know it; cursors outlive a change
   queried.length = 0
   const rare = await fresh.inject({ url: '/items?q=usb%20cable&limit=5' })
   t.same(rare.json().items.map((i: { id: string }) => i.id), ['c00', 'c20', 'c40'])
-  t.same(queried.map((q) => JSON.parse(q).ExpressionAttributeValues[':pk']).filter((pk: string) => pk !== WORD_STATS_PARTITION), ['w#u'],
+  t.same([...new Set(queried.map((q) => JSON.parse(q).ExpressionAttributeValues[':pk']))], ['w#u'],
     'the rare word drove')
   // The first cursor was made under the common word: it still pages on there.
   const next = await fresh.inject({ url: `/items?q=usb%20cable&limit=5&cursor=${encodeURIComponent(first.body.nextCursor as string)}` })
