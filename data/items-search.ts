@@ -56,9 +56,11 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
 
   /** A later page's driver: the word whose range its cursor is in, whatever the statistics say now. */
   function driverOfCursor (query: SearchQuery, startKey: Key): Driver {
-    const candidates: Driver[] = [...query.exact.map((word) => ({ word, prefix: false })), ...(query.prefix === undefined ? [] : [{ word: query.prefix, prefix: true }])]
+    const candidates: Driver[] = query.exact.map((word) => ({ word, prefix: false }))
+    if (query.prefix !== undefined) candidates.push({ word: query.prefix, prefix: true })
     const sk = startKey.sk
-    const found = candidates.find((c) => startKey.pk === wordPartition(c.word) && typeof sk === 'string' && sk.startsWith(c.prefix ? c.word : `${c.word}#`))
+    const found = candidates.find((c) =>
+      startKey.pk === wordPartition(c.word) && typeof sk === 'string' && sk.startsWith(c.prefix ? c.word : `${c.word}#`))
     if (found === undefined) throw badCursor()
     return found
   }
@@ -117,7 +119,8 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
     let lastEvaluated: Key | undefined
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const res = await ddb.send(new QueryCommand({ ...input, Limit: batch(limit + 1 - rows.length, round), ExclusiveStartKey: exclusiveStartKey }))
+        const Limit = batch(limit + 1 - rows.length, round)
+        const res = await ddb.send(new QueryCommand({ ...input, Limit, ExclusiveStartKey: exclusiveStartKey }))
         for (const row of (res.Items ?? []) as Row[]) {
           const word = row.sk.slice(0, row.sk.length - row.id.length - 1)
           if (taken.has(row.id) || (driver.prefix && !isFirstUnderPrefix(row.ws, word, driver.word))) continue

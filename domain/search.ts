@@ -29,7 +29,8 @@ const SEPARATORS = /[^\p{L}\p{N}]+/u
  * NFKD first: styled letters (𝐁, ℌ) have no lower case of their own until they become B and H.
  */
 export function foldText (text: string): string {
-  return text.normalize('NFKD').toLowerCase().normalize('NFKD').replace(MARKS, '').replace(EXTRA_FOLD_RE, (c) => EXTRA_FOLDS[c] ?? c)
+  return text.normalize('NFKD').toLowerCase().normalize('NFKD').replace(MARKS, '')
+    .replace(EXTRA_FOLD_RE, (c) => EXTRA_FOLDS[c] ?? c)
 }
 
 /** The words of a text, folded, in order, repeats included. */

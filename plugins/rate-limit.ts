@@ -51,7 +51,13 @@ export const LIMITS = {
   resend: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'confirmation codes asked from this address', describe: (l) => `${l.signupPerIp} an hour per client address` },
   emailCode: { per: 'user', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'verification codes for this account', describe: (l) => `${l.signupPerIp} an hour per user` },
   // A search's cost depends on its words, not on the catalog: a client's searches are bounded too.
-  search: { per: 'client', max: (l) => l.searchPerIp, windowMs: MINUTE, what: 'searches from this address', describe: (l) => `searches (with q) ${l.searchPerIp} a minute per client address` },
+  search: {
+    per: 'client',
+    max: (l) => l.searchPerIp,
+    windowMs: MINUTE,
+    what: 'searches from this address',
+    describe: (l) => `searches (with q) ${l.searchPerIp} a minute per client address`
+  },
   emailVerify: { per: 'user', max: (l) => l.signinFailuresPerAccount, windowMs: 15 * MINUTE, what: 'verification attempts for this account', describe: (l) => `${l.signinFailuresPerAccount} in 15 minutes per user` }
 } as const satisfies Record<string, Limit>
 

@@ -52,8 +52,8 @@ export type CreateItemBody = Static<typeof CreateItemBody>
 export const CreateItemHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({
     pattern: IDEMPOTENCY_KEY_PATTERN,
-    description: 'Any unique string (a UUID is best), 1-255 printable ASCII characters. Retrying with the same key and body ' +
-      'answers the item the first request created.',
+    description: 'Any unique string (a UUID is best), 1-255 printable ASCII characters. Retrying with the same ' +
+      'key and body answers the item the first request created.',
     examples: ['0c6f1d2e-8a4b-4c3d-9e5f-6a7b8c9d0e1f']
   }))
 })

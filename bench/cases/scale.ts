@@ -14,7 +14,9 @@ import { compare, type BenchCase, type Row } from '../lib/types.js'
 import { meteredClient } from '../lib/capacity.js'
 import { measureItemWrites } from '../lib/item-writes.js'
 import { toStoredItem, type StoredItem } from '../../domain/catalog.js'
-import { COUNTS_PARTITION, WORD_STATS_PARTITION, indexChange, indexStateOf, searchRows } from '../../domain/catalog-index.js'
+import {
+  COUNTS_PARTITION, WORD_STATS_PARTITION, indexChange, indexStateOf, searchRows
+} from '../../domain/catalog-index.js'
 import { parseQuery } from '../../domain/search.js'
 import { createItemsSearch } from '../../data/items-search.js'
 import { readCategories } from '../../data/catalog-index.js'
@@ -35,7 +37,9 @@ export const SEARCHES = [
  * A rare word (`7`: 2 % of the titles) beside a common one (`camera`: every item): read units only
  * (its pages are short at 100 items). What it costs depends on which word drives the search.
  */
-export const COMMON_WORD = { name: 'q common word', q: '7 camera', label: 'GET /items?q=7+camera (a rare and a common word)' } as const
+export const COMMON_WORD = {
+  name: 'q common word', q: '7 camera', label: 'GET /items?q=7+camera (a rare and a common word)'
+} as const
 
 export function benchItem (i: number): StoredItem {
   const m = i % MODELS.length
@@ -119,7 +123,12 @@ async function readUnits (stack: BenchStack, big: Side, small: Side): Promise<Ro
       return metered.readUnits()
     }
     const reads = [
-      ...[...SEARCHES, COMMON_WORD].map((q) => ({ label: q.label, calls: 'the index Query and the page\'s BatchGetItem', read: async (tables: { items: string; catalogIndex: string }) => createItemsSearch(metered.ddb, tables).search(parseQuery(q.q), {}, PAGE) })),
+      ...[...SEARCHES, COMMON_WORD].map((q) => ({
+        label: q.label,
+        calls: 'the index Query and the page\'s BatchGetItem',
+        read: async (tables: { items: string; catalogIndex: string }) =>
+          createItemsSearch(metered.ddb, tables).search(parseQuery(q.q), {}, PAGE)
+      })),
       { label: 'GET /categories', calls: 'the counters\' Query', read: async (tables: { items: string; catalogIndex: string }) => readCategories(metered.ddb, tables.catalogIndex) },
       { label: 'GET /categories before the catalog index', calls: 'the Scan of every item it made then (three attributes projected; DynamoDB bills the whole item)', read: async (tables: { items: string; catalogIndex: string }) => scanCategories(metered.ddb, tables.items) }
     ]
