@@ -60,7 +60,8 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
     if (query.prefix !== undefined) candidates.push({ word: query.prefix, prefix: true })
     const sk = startKey.sk
     const found = candidates.find((c) =>
-      startKey.pk === wordPartition(c.word) && typeof sk === 'string' && sk.startsWith(c.prefix ? c.word : `${c.word}#`))
+      startKey.pk === wordPartition(c.word) && typeof sk === 'string' &&
+      sk.startsWith(c.prefix ? c.word : `${c.word}#`))
     if (found === undefined) throw badCursor()
     return found
   }

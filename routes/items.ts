@@ -120,7 +120,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['catalog'],
       summary: 'Create an item (admin)',
       description: 'Creates an item with a new id; `stock` is the initial stock (default 0). Send an ' +
-        '`Idempotency-Key` to retry safely: the same key and body answer the item the first request created, as it is now (header ' +
+        '`Idempotency-Key` to retry safely: the same key and body answer the item the first request created, ' +
+        'as it is now (header ' +
         '`Idempotent-Replayed: true`); the same key with another body is a 422 `idempotency_key_reused`. The key ' +
         'lasts as long as the item: once it is deleted, the same key creates it again.',
       security: adminSecurity,
