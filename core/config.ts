@@ -108,6 +108,8 @@ export interface RateLimitsConfig {
   ordersPerUser: number
   /** Partner calls per partner API key a minute. */
   partnerPerKey: number
+  /** Searches (GET /items with q) per client IP a minute. */
+  searchPerIp: number
 }
 
 /** The limits when the environment sets none (the template's parameters default to the same). */
@@ -118,7 +120,8 @@ export const RATE_LIMIT_DEFAULTS: Omit<RateLimitsConfig, 'enabled'> = {
   signupPerIp: 10,
   refreshPerIp: 60,
   ordersPerUser: 30,
-  partnerPerKey: 600
+  partnerPerKey: 600,
+  searchPerIp: 120
 }
 
 export class ConfigError extends Error {
@@ -296,7 +299,8 @@ export function loadConfig (env: Env = process.env): Config {
       signupPerIp: int('RATE_LIMIT_SIGNUP_PER_IP', RATE_LIMIT_DEFAULTS.signupPerIp, 1, 100_000),
       refreshPerIp: int('RATE_LIMIT_REFRESH_PER_IP', RATE_LIMIT_DEFAULTS.refreshPerIp, 1, 100_000),
       ordersPerUser: int('RATE_LIMIT_ORDERS_PER_USER', RATE_LIMIT_DEFAULTS.ordersPerUser, 1, 100_000),
-      partnerPerKey: int('RATE_LIMIT_PARTNER_PER_KEY', RATE_LIMIT_DEFAULTS.partnerPerKey, 1, 1_000_000)
+      partnerPerKey: int('RATE_LIMIT_PARTNER_PER_KEY', RATE_LIMIT_DEFAULTS.partnerPerKey, 1, 1_000_000),
+      searchPerIp: int('RATE_LIMIT_SEARCH_PER_IP', RATE_LIMIT_DEFAULTS.searchPerIp, 1, 1_000_000)
     },
     mailsPerAddress: int('MAIL_CAP_PER_ADDRESS', 5, 1, 1000),
     edgeSecret: optionalSecret('EDGE_SECRET_ARN', 'EDGE_SECRET'),
@@ -342,7 +346,8 @@ export const DEPLOYED_ENV = {
   api: [
     ...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'SES_CONFIGURATION_SET', 'CATALOG_INDEX_TABLE', 'RATE_LIMIT_TABLE', 'EDGE_SECRET_ARN',
     'RATE_LIMIT_SIGNIN_PER_IP', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT',
-    'RATE_LIMIT_SIGNUP_PER_IP', 'RATE_LIMIT_REFRESH_PER_IP', 'RATE_LIMIT_ORDERS_PER_USER', 'RATE_LIMIT_PARTNER_PER_KEY'
+    'RATE_LIMIT_SIGNUP_PER_IP', 'RATE_LIMIT_REFRESH_PER_IP', 'RATE_LIMIT_ORDERS_PER_USER', 'RATE_LIMIT_PARTNER_PER_KEY',
+    'RATE_LIMIT_SEARCH_PER_IP'
   ],
   worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'SES_CONFIGURATION_SET', 'PICKUP_ADDRESS', 'EVENTS_DLQ_URL', 'ORDERS_STREAM_DLQ_URL']
 } as const

@@ -26,7 +26,9 @@ function withoutRepeats (request: BatchGetRequest): BatchGetRequest {
 }
 
 /** Every item found, by table (a key with no item is simply absent); at most 100 keys in all. */
-export async function batchGetAll (ddb: DynamoDBDocumentClient, request: BatchGetRequest): Promise<Record<string, unknown[]>> {
+export async function batchGetAll (
+  ddb: DynamoDBDocumentClient, request: BatchGetRequest
+): Promise<Record<string, unknown[]>> {
   const found: Record<string, unknown[]> = {}
   let left: BatchGetRequest = withoutRepeats(request)
   for (let round = 0; Object.keys(left).length > 0; round++) {

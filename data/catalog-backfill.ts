@@ -7,6 +7,8 @@
 //     are read and any missing or stale one written (`fixRows`, conditional on the item as read);
 //  2. orphans: one Scan of the index table's word rows; a row whose item is gone or no longer has
 //     that word is deleted (conditional on the item as read);
+//     the word statistics (items per word, which the search uses to pick its rarest word) are
+//     rewritten from the rows kept;
 //  3. counters: recounted from the items, never incremented: the counters are read (strongly
 //     consistent), the items counted, the counters read again; if no write moved a counter
 //     meanwhile (their stamps, domain/catalog-index.ts), each wrong one is set to the count,
@@ -16,11 +18,12 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
-  DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient, type ScanCommandOutput
+  BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand,
+  type BatchWriteCommandInput, type DynamoDBDocumentClient, type ScanCommandOutput
 } from '@aws-sdk/lib-dynamodb'
 import type { StoredItem } from '../domain/catalog.js'
 import {
-  COUNTS_PARTITION, countsOf, indexStateOf, rowRepairs, searchRows, type CountRow, type SearchRow
+  COUNTS_PARTITION, WORD_STATS_PARTITION, countsOf, indexStateOf, rowRepairs, searchRows, type CountRow, type SearchRow
 } from '../domain/catalog-index.js'
 import { errorName } from '../core/error-name.js'
 import { batchGetAll } from './batch-get.js'
@@ -28,7 +31,7 @@ import { readCounters } from './catalog-index.js'
 import { createItemsRepository, storedIndexState, type ItemsTables } from './items-repository.js'
 
 export interface BackfillOptions {
-  /** Start step 1's Scan after this item id (the `resumeAfter` of an earlier run); steps 2 and 3 always cover everything. */
+  /** Start step 1's Scan after this item id (an earlier run's `resumeAfter`); steps 2 and 3 always cover everything. */
   startAfter?: string
   /** Items handled at once within a page. */
   parallel?: number
@@ -71,6 +74,11 @@ const STALE_ATTEMPTS = 5
 const COUNT_ATTEMPTS = 5
 
 type Row = Record<string, unknown>
+interface Condition {
+  ConditionExpression: string
+  ExpressionAttributeNames: Record<string, string>
+  ExpressionAttributeValues?: Row
+}
 
 /** Whether a table holds no row (one Scan of at most one row). */
 export async function isEmpty (ddb: DynamoDBDocumentClient, table: string): Promise<boolean> {
@@ -89,7 +97,8 @@ const reasonOf = (err: unknown): string => `${errorName(err) || 'Error'}: ${(err
 export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables: ItemsTables, opts: BackfillOptions = {}): Promise<BackfillSummary> {
   const repo = createItemsRepository(ddb, tables)
   const summary: BackfillSummary = {
-    scanned: 0, indexed: 0, current: 0, gone: 0, rowsWritten: 0, rowsDeleted: 0, countersFixed: 0, failed: [], complete: false
+    scanned: 0, indexed: 0, current: 0, gone: 0, rowsWritten: 0, rowsDeleted: 0, countersFixed: 0,
+    failed: [], complete: false
   }
   if (opts.startAfter !== undefined) summary.resumeAfter = opts.startAfter
   const parallel = Math.max(1, opts.parallel ?? 8)
@@ -98,7 +107,8 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
 
   async function storedRows (rows: SearchRow[]): Promise<Row[]> {
     if (rows.length === 0) return []
-    const res = await batchGetAll(ddb, { [tables.catalogIndex]: { Keys: rows.map(({ pk, sk }) => ({ pk, sk })), ConsistentRead: true } })
+    const keys = rows.map(({ pk, sk }) => ({ pk, sk }))
+    const res = await batchGetAll(ddb, { [tables.catalogIndex]: { Keys: keys, ConsistentRead: true } })
     return (res[tables.catalogIndex] ?? []) as Row[]
   }
 
@@ -145,10 +155,15 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
         const state = item === undefined ? undefined : storedIndexState(item)
         const { remove } = rowRepairs(state === undefined ? [] : searchRows(state), rows)
         const wanted = new Set(remove.map((k) => `${k.pk}\n${k.sk}`))
-        const gone = rows.filter((r) => wanted.has(`${String(r.pk)}\n${String(r.sk)}`)).map((r) => ({ pk: String(r.pk), sk: String(r.sk) }))
-        if (gone.length === 0) return
-        if (await repo.fixRows(id, item, [], gone) === 'done') {
+        const gone = rows.filter((r) => wanted.has(`${String(r.pk)}\n${String(r.sk)}`))
+          .map((r) => ({ pk: String(r.pk), sk: String(r.sk) }))
+        if (gone.length === 0 || await repo.fixRows(id, item, [], gone) === 'done') {
           summary.rowsDeleted += gone.length
+          for (const r of rows) {
+            if (wanted.has(`${String(r.pk)}\n${String(r.sk)}`)) continue
+            const word = String(r.sk).slice(0, -(id.length + 1))
+            words.set(word, (words.get(word) ?? 0) + 1)
+          }
           return
         }
       }
@@ -165,12 +180,15 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
     }))
   }
 
-  await ddb.send(new PutCommand({ TableName: tables.catalogIndex, Item: { ...REPAIR_MARKER, startedAt: new Date().toISOString() } }))
+  const marker = { ...REPAIR_MARKER, startedAt: new Date().toISOString() }
+  await ddb.send(new PutCommand({ TableName: tables.catalogIndex, Item: marker }))
   // Step 1: the items.
   let startKey: Row | undefined = opts.startAfter === undefined ? undefined : { id: opts.startAfter }
   do {
     if (stopped()) return summary
-    const page = await ddb.send(new ScanCommand({ TableName: tables.items, Limit: pageSize, ExclusiveStartKey: startKey, ConsistentRead: true }))
+    const page = await ddb.send(new ScanCommand({
+      TableName: tables.items, Limit: pageSize, ExclusiveStartKey: startKey, ConsistentRead: true
+    }))
     const items = (page.Items ?? []) as StoredItem[]
     summary.scanned += items.length
     await inParallel(items, one)
@@ -180,7 +198,8 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
     opts.onPage?.(summary)
   } while (startKey !== undefined)
 
-  // Step 2: word rows that point at nothing.
+  // Step 2: word rows that point at nothing; the word statistics from the rows kept.
+  const words = new Map<string, number>()
   startKey = undefined
   do {
     if (stopped()) return summary
@@ -189,9 +208,11 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
       Limit: pageSize * 10,
       ExclusiveStartKey: startKey,
       ConsistentRead: true,
-      FilterExpression: '#pk <> :counters AND #pk <> :marker',
+      FilterExpression: 'NOT (#pk IN (:counters, :marker, :stats))',
       ExpressionAttributeNames: { '#pk': 'pk' },
-      ExpressionAttributeValues: { ':counters': COUNTS_PARTITION, ':marker': REPAIR_MARKER.pk }
+      ExpressionAttributeValues: {
+        ':counters': COUNTS_PARTITION, ':marker': REPAIR_MARKER.pk, ':stats': WORD_STATS_PARTITION
+      }
     }))
     const byItem = new Map<string, Row[]>()
     for (const row of (page.Items ?? []) as Row[]) {
@@ -201,7 +222,8 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
     const ids = [...byItem.keys()]
     const found = new Map<string, StoredItem>()
     for (let i = 0; i < ids.length; i += 100) {
-      const res = await batchGetAll(ddb, { [tables.items]: { Keys: ids.slice(i, i + 100).map((id) => ({ id })), ConsistentRead: true } })
+      const keys = ids.slice(i, i + 100).map((id) => ({ id }))
+      const res = await batchGetAll(ddb, { [tables.items]: { Keys: keys, ConsistentRead: true } })
       for (const item of (res[tables.items] ?? []) as StoredItem[]) found.set(item.id, item)
     }
     await inParallel(ids, async (id) => await orphans(id, byItem.get(id) as Row[], found.get(id)))
@@ -209,18 +231,57 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
     opts.onPage?.(summary)
   } while (startKey !== undefined)
 
+  if (stopped()) return summary
+  try {
+    await writeWordStats(ddb, tables.catalogIndex, words)
+  } catch (err) {
+    summary.failed.push({ id: '(word statistics)', reason: reasonOf(err) })
+  }
+
   // Step 3: the counters, recounted.
   if (stopped()) return summary
   try {
     if (!await recount(ddb, tables, summary)) {
-      summary.failed.push({ id: '(counters)', reason: `admin writes moved the counters during each of ${COUNT_ATTEMPTS} recounts` })
+      const reason = `admin writes moved the counters during each of ${COUNT_ATTEMPTS} recounts`
+      summary.failed.push({ id: '(counters)', reason })
     }
   } catch (err) {
     summary.failed.push({ id: '(counters)', reason: reasonOf(err) })
   }
   summary.complete = true
-  if (summary.failed.length === 0) await ddb.send(new DeleteCommand({ TableName: tables.catalogIndex, Key: REPAIR_MARKER }))
+  if (summary.failed.length === 0) {
+    await ddb.send(new DeleteCommand({ TableName: tables.catalogIndex, Key: REPAIR_MARKER }))
+  }
   return summary
+}
+
+/** Replaces the word statistics (domain/catalog-index.ts) with `words`: rows written in batches, words gone deleted. */
+async function writeWordStats (ddb: DynamoDBDocumentClient, table: string, words: Map<string, number>): Promise<void> {
+  const stale: string[] = []
+  let startKey: Row | undefined
+  do {
+    const res = await ddb.send(new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+      ExpressionAttributeValues: { ':pk': WORD_STATS_PARTITION },
+      ExclusiveStartKey: startKey
+    }))
+    for (const r of (res.Items ?? []) as CountRow[]) if (!words.has(r.sk)) stale.push(r.sk)
+    startKey = res.LastEvaluatedKey
+  } while (startKey !== undefined)
+  const writes = [
+    ...[...words].map(([sk, n]) => ({ PutRequest: { Item: { pk: WORD_STATS_PARTITION, sk, n } } })),
+    ...stale.map((sk) => ({ DeleteRequest: { Key: { pk: WORD_STATS_PARTITION, sk } } }))
+  ]
+  for (let i = 0; i < writes.length; i += 25) {
+    let request: BatchWriteCommandInput['RequestItems'] = { [table]: writes.slice(i, i + 25) }
+    for (let round = 0; request !== undefined && Object.keys(request).length > 0; round++) {
+      if (round === 6) throw new Error('BatchWriteItem kept leaving word statistics unprocessed')
+      if (round > 0) await sleep(50 * 2 ** round)
+      request = (await ddb.send(new BatchWriteCommand({ RequestItems: request }))).UnprocessedItems
+    }
+  }
 }
 
 async function countItems (ddb: DynamoDBDocumentClient, table: string): Promise<Map<string, number>> {
@@ -259,9 +320,15 @@ async function recount (ddb: DynamoDBDocumentClient, tables: ItemsTables, summar
       if (row === undefined && want === 0) continue
       const key = { pk: COUNTS_PARTITION, sk }
       // Unchanged since it was read: no write moved it after the count.
-      const unchanged: { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Row } = row?.v === undefined
-        ? { ConditionExpression: 'attribute_exists(#n) AND attribute_not_exists(#v)', ExpressionAttributeNames: { '#n': 'n', '#v': 'v' } }
-        : { ConditionExpression: '#v = :was', ExpressionAttributeNames: { '#v': 'v' }, ExpressionAttributeValues: { ':was': row.v } }
+      const unchanged: Condition = row?.v === undefined
+        ? {
+            ConditionExpression: 'attribute_exists(#n) AND attribute_not_exists(#v)',
+            ExpressionAttributeNames: { '#n': 'n', '#v': 'v' }
+          }
+        : {
+            ConditionExpression: '#v = :was', ExpressionAttributeNames: { '#v': 'v' },
+            ExpressionAttributeValues: { ':was': row.v }
+          }
       try {
         if (row === undefined) {
           await ddb.send(new PutCommand({

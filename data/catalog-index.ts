@@ -4,9 +4,12 @@
 // search (data/items-search.ts).
 import { randomUUID } from 'node:crypto'
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb'
-import { COUNTS_PARTITION, summariseCounts, type CountRow, type IndexChange } from '../domain/catalog-index.js'
+import {
+  COUNTS_PARTITION, WORD_STATS_PARTITION, summariseCounts, type CountRow, type IndexChange
+} from '../domain/catalog-index.js'
 import type { CategorySummary } from '../domain/catalog.js'
 import { mapAwsError } from './aws-errors.js'
+import { batchGetAll } from './batch-get.js'
 
 /** A TransactWriteItems action, as the document client takes it. */
 export type TransactAction = NonNullable<TransactWriteCommandInput['TransactItems']>[number]
@@ -60,7 +63,9 @@ export async function readCategories (ddb: DynamoDBDocumentClient, table: string
 }
 
 /** The counter rows as stored (one Query of their partition); `consistent` for the repair. */
-export async function readCounters (ddb: DynamoDBDocumentClient, table: string, opts: { consistent?: boolean } = {}): Promise<CountRow[]> {
+export async function readCounters (
+  ddb: DynamoDBDocumentClient, table: string, opts: { consistent?: boolean } = {}
+): Promise<CountRow[]> {
   const rows: CountRow[] = []
   let startKey: Record<string, unknown> | undefined
   try {
@@ -80,4 +85,12 @@ export async function readCounters (ddb: DynamoDBDocumentClient, table: string, 
     throw mapAwsError(err)
   }
   return rows
+}
+
+/** Items per word, for the words the statistics know (one BatchGetItem of at most 9 keys). */
+export async function readWordCounts (
+  ddb: DynamoDBDocumentClient, table: string, words: string[]
+): Promise<Map<string, number>> {
+  const res = await batchGetAll(ddb, { [table]: { Keys: words.map((sk) => ({ pk: WORD_STATS_PARTITION, sk })) } })
+  return new Map(((res[table] ?? []) as CountRow[]).map((r) => [r.sk, r.n]))
 }

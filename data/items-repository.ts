@@ -10,6 +10,7 @@ import {
 import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { Problem } from '../core/problem.js'
+import { keyReused } from './idempotency-repository.js'
 import {
   stockNeeded, toStoredItem, typeBrandPrefix,
   type CategorySummary, type ItemFilters, type ItemInput, type StoredItem
@@ -213,6 +214,25 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     return item
   }
 
+  /**
+   * POST /items with an Idempotency-Key: the id comes from the key, so a retry finds the item the
+   * first request created (`replayed`, the item as it is now) when its fingerprint (`hash`) is the
+   * same, and is a 422 when the key was used for another body.
+   */
+  async function createOnce (
+    id: string, hash: string, input: ItemInput, stock: number, now: string
+  ): Promise<{ item: StoredItem; replayed: boolean }> {
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      const item = { ...toStoredItem(id, input, stock, now, now), createdBy: hash }
+      if (await insert(item) === 'done') return { item, replayed: false }
+      const existing = await get(id, { consistent: true })
+      if (existing === undefined) continue // deleted in between: create it again
+      if (existing.createdBy !== hash) throw keyReused()
+      return { item: existing, replayed: true }
+    }
+    throw keptChanging(id)
+  }
+
   /** Replaces every field but the stock (changed only through adjustStock) and createdAt; undefined when `old` is stale. */
   async function replaceFrom (old: StoredItem, input: ItemInput, now: string): Promise<StoredItem | undefined> {
     const next = toStoredItem(old.id, input, old.stock, old.createdAt, now)
@@ -325,7 +345,9 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
    * the item still being as read (`item`, or absent when undefined), so a concurrent admin write,
    * which fixes its own rows, is never undone. Counters are not touched. 'stale' when it changed.
    */
-  async function fixRows (id: string, item: StoredItem | undefined, put: SearchRow[], remove: IndexKey[]): Promise<'done' | 'stale'> {
+  async function fixRows (
+    id: string, item: StoredItem | undefined, put: SearchRow[], remove: IndexKey[]
+  ): Promise<'done' | 'stale'> {
     const cond = item === undefined
       ? { expr: 'attribute_not_exists(#id)', names: { '#id': 'id' }, values: {} }
       : indexCondition(item)
@@ -345,7 +367,8 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     // A transaction holds 100 actions: the check and 99 rows at a time.
     for (let i = 0; i < actions.length; i += 99) {
       try {
-        await withConflictRetry(() => ddb.send(new TransactWriteCommand({ TransactItems: [check, ...actions.slice(i, i + 99)] })))
+        const TransactItems = [check, ...actions.slice(i, i + 99)]
+        await withConflictRetry(() => ddb.send(new TransactWriteCommand({ TransactItems })))
       } catch (err) {
         if (reasonsOf(err)?.[0]?.Code === 'ConditionalCheckFailed') return 'stale'
         throw mapAwsError(err)
@@ -390,7 +413,7 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     return readCategories(ddb, tables.catalogIndex)
   }
 
-  return { get, list, create, put, remove, reindex, fixRows, adjustStock, categories }
+  return { get, list, create, createOnce, put, remove, reindex, fixRows, adjustStock, categories }
 }
 
 export type ItemsRepository = ReturnType<typeof createItemsRepository>

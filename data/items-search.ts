@@ -7,24 +7,68 @@
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
 import type { ItemFilters, StoredItem } from '../domain/catalog.js'
 import { indexStateOf, keyRange, wordPartition, type SearchRow } from '../domain/catalog-index.js'
-import { driverOf, isFirstUnderPrefix, matchesQuery, type SearchQuery } from '../domain/search.js'
+import { driverOf, isFirstUnderPrefix, matchesQuery, type Driver, type SearchQuery } from '../domain/search.js'
 import { mapAwsError } from './aws-errors.js'
 import { batchGetAll } from './batch-get.js'
+import { readWordCounts } from './catalog-index.js'
+import { expiringCache } from '../core/expiring-cache.js'
 import { FILTERED_BATCH, MAX_ROUNDS, badCursor, type ItemsPage, type ItemsTables } from './items-repository.js'
 
 type Key = Record<string, unknown>
 type Row = Pick<SearchRow, 'pk' | 'sk' | 'id' | 'ws'>
 
+/** How long a container trusts the word statistics it read (they change only with a repair run). */
+const STATS_TTL_MS = 10 * 60_000
+
 export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTables) {
+  const statsCache = expiringCache<number>(10_000, STATS_TTL_MS)
   /** The page's items by id; an item deleted since its row was read is absent. */
   async function readItems (ids: string[]): Promise<Map<string, StoredItem>> {
     const res = await batchGetAll(ddb, { [tables.items]: { Keys: ids.map((id) => ({ id })) } })
     return new Map(((res[tables.items] ?? []) as StoredItem[]).map((item) => [item.id, item]))
   }
 
+  /** The word statistics of the query's words when there is a choice to make; cached a while per container. */
+  async function wordCounts (query: SearchQuery): Promise<Map<string, number> | undefined> {
+    const words = [...query.exact, ...(query.prefix === undefined ? [] : [query.prefix])]
+    if (words.length < 2) return undefined
+    const counts = new Map<string, number>()
+    const missing = words.filter((w) => {
+      const n = statsCache.get(w)
+      if (n !== undefined) counts.set(w, n)
+      return n === undefined
+    })
+    if (missing.length > 0) {
+      try {
+        const read = await readWordCounts(ddb, tables.catalogIndex, missing)
+        // -1: not in the statistics (remembered too, so an unknown word is not asked for again).
+        for (const w of missing) statsCache.set(w, read.get(w) ?? -1)
+      } catch {
+        return undefined // Statistics only choose the driver: without them, the longest word drives.
+      }
+    }
+    for (const w of missing) {
+      const n = statsCache.get(w)
+      if (n !== undefined) counts.set(w, n)
+    }
+    return new Map([...counts].filter(([, n]) => n >= 0))
+  }
+
+  /** A later page's driver: the word whose range its cursor is in, whatever the statistics say now. */
+  function driverOfCursor (query: SearchQuery, startKey: Key): Driver {
+    const candidates: Driver[] = query.exact.map((word) => ({ word, prefix: false }))
+    if (query.prefix !== undefined) candidates.push({ word: query.prefix, prefix: true })
+    const sk = startKey.sk
+    const found = candidates.find((c) =>
+      startKey.pk === wordPartition(c.word) && typeof sk === 'string' &&
+      sk.startsWith(c.prefix ? c.word : `${c.word}#`))
+    if (found === undefined) throw badCursor()
+    return found
+  }
+
   /** One page of the items matching `query` and the filters (category, type, brand), in index order. */
   async function search (query: SearchQuery, filters: Omit<ItemFilters, 'q'>, limit: number, startKey?: Key): Promise<ItemsPage> {
-    const driver = driverOf(query)
+    const driver = startKey === undefined ? driverOf(query, await wordCounts(query)) : driverOfCursor(query, startKey)
     const pk = wordPartition(driver.word)
     const range = driver.prefix ? driver.word : `${driver.word}#`
     const names: Record<string, string> = { '#pk': 'pk', '#sk': 'sk', '#id': 'id', '#ws': 'ws' }
@@ -54,8 +98,13 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
       ExpressionAttributeValues: values
     }
     if (conditions.length > 0) input.FilterExpression = conditions.join(' AND ')
-    // Under a prefix an item may have several rows (one counts): ask for a few more.
-    const batch = (wanted: number): number => conditions.length > 0 ? Math.max(wanted, FILTERED_BATCH) : driver.prefix ? wanted + 10 : wanted
+    // Under a prefix an item may have several rows (one counts): ask for a few more. With other
+    // conditions, the first round asks only for what the page needs (the driver is the rarest
+    // word, so its rows often all match); later rounds, for a sparse match, FILTERED_BATCH.
+    const batch = (wanted: number, round: number): number => {
+      const enough = driver.prefix ? wanted + 10 : wanted
+      return conditions.length > 0 && round > 0 ? Math.max(enough, FILTERED_BATCH) : enough
+    }
 
     let exclusiveStartKey: Key | undefined
     if (startKey !== undefined) {
@@ -71,7 +120,8 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
     let lastEvaluated: Key | undefined
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const res = await ddb.send(new QueryCommand({ ...input, Limit: batch(limit + 1 - rows.length), ExclusiveStartKey: exclusiveStartKey }))
+        const Limit = batch(limit + 1 - rows.length, round)
+        const res = await ddb.send(new QueryCommand({ ...input, Limit, ExclusiveStartKey: exclusiveStartKey }))
         for (const row of (res.Items ?? []) as Row[]) {
           const word = row.sk.slice(0, row.sk.length - row.id.length - 1)
           if (taken.has(row.id) || (driver.prefix && !isFirstUnderPrefix(row.ws, word, driver.word))) continue

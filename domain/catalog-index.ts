@@ -19,6 +19,13 @@ export interface SearchRow { pk: string; sk: string; id: string; ws: string; c: 
 
 export interface IndexKey { pk: string; sk: string }
 
+/**
+ * The partition of the word statistics: `sk` a word, `n` how many items have it. Written by the
+ * repair (data/catalog-backfill.ts) from the word rows, so as fresh as its last run; the search
+ * reads them to pick its rarest word (search.driverOf).
+ */
+export const WORD_STATS_PARTITION = 'wordstats'
+
 /** The partition of every category counter: GET /categories is one Query of it. */
 export const COUNTS_PARTITION = 'categories'
 
@@ -30,7 +37,9 @@ export const COUNTS_PARTITION = 'categories'
 export interface CountRow { pk: string; sk: string; n: number; v?: string }
 
 /** What the counters should hold for these items' stored index states (undefined: not indexed, not counted). */
-export function countsOf (states: Iterable<Pick<IndexState, 'category' | 'type' | 'brand'> | undefined>): Map<string, number> {
+export function countsOf (
+  states: Iterable<Pick<IndexState, 'category' | 'type' | 'brand'> | undefined>
+): Map<string, number> {
   const counts = new Map<string, number>()
   for (const state of states) {
     if (state === undefined) continue
@@ -39,13 +48,19 @@ export function countsOf (states: Iterable<Pick<IndexState, 'category' | 'type' 
   return counts
 }
 
-/** How an item's stored rows differ from the rows its index state says: rows to write (missing or with stale copies) and rows to delete. */
-export function rowRepairs (want: SearchRow[], have: Array<Record<string, unknown>>): { put: SearchRow[]; remove: IndexKey[] } {
+/**
+ * How an item's stored rows differ from the rows its index state says: rows to write (missing
+ * or with stale copies) and rows to delete.
+ */
+export function rowRepairs (
+  want: SearchRow[], have: Array<Record<string, unknown>>
+): { put: SearchRow[]; remove: IndexKey[] } {
   const stored = new Map(have.map((r) => [`${String(r.pk)}\n${String(r.sk)}`, r]))
   const put = want.filter((row) => {
     const was = stored.get(`${row.pk}\n${row.sk}`)
     stored.delete(`${row.pk}\n${row.sk}`)
-    return was === undefined || was.id !== row.id || was.ws !== row.ws || was.c !== row.c || was.t !== row.t || was.b !== row.b
+    return was === undefined || was.id !== row.id || was.ws !== row.ws ||
+      was.c !== row.c || was.t !== row.t || was.b !== row.b
   })
   return { put, remove: [...stored.values()].map((r) => ({ pk: String(r.pk), sk: String(r.sk) })) }
 }

@@ -31,9 +31,12 @@ export interface StoredItem extends ItemInput {
    * indexes it. Internal.
    */
   searchWords?: string
+  /** For an item created with an Idempotency-Key: its request's fingerprint (idempotency.requestHash). Internal. */
+  createdBy?: string
 }
 
-export type PublicItem = Omit<StoredItem, 'typeBrandId' | 'searchWords' | 'stock'> & { inStock: boolean; stock?: number }
+export type PublicItem = Omit<StoredItem, 'typeBrandId' | 'searchWords' | 'stock' | 'createdBy'> &
+  { inStock: boolean; stock?: number }
 
 /** The filters of GET /items, validated by the route schema. */
 export interface ItemFilters { category?: string; type?: string; brand?: string; q?: string }

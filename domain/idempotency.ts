@@ -41,3 +41,11 @@ export function orderIdFor (userId: string, key: string, bodyHash: string): stri
   const variant = ((parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16)
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`
 }
+
+/**
+ * The id of an item created by POST /items with an Idempotency-Key: a UUID-shaped digest of the
+ * admin and the key, so a retry writes the same id (conditionally) and finds the first one.
+ */
+export function itemIdFor (userId: string, key: string): string {
+  return orderIdFor(`item#${userId}`, key, '')
+}

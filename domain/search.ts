@@ -29,7 +29,8 @@ const SEPARATORS = /[^\p{L}\p{N}]+/u
  * NFKD first: styled letters (𝐁, ℌ) have no lower case of their own until they become B and H.
  */
 export function foldText (text: string): string {
-  return text.normalize('NFKD').toLowerCase().normalize('NFKD').replace(MARKS, '').replace(EXTRA_FOLD_RE, (c) => EXTRA_FOLDS[c] ?? c)
+  return text.normalize('NFKD').toLowerCase().normalize('NFKD').replace(MARKS, '')
+    .replace(EXTRA_FOLD_RE, (c) => EXTRA_FOLDS[c] ?? c)
 }
 
 /** The words of a text, folded, in order, repeats included. */
@@ -91,20 +92,30 @@ export function matchesQuery (words: string, query: SearchQuery): boolean {
 }
 
 /**
- * The word whose rows the search reads; the other words are checked on those rows. Without word
- * counts, the longest word stands for the rarest (short words and numbers are the common ones); an
- * exact word wins a tie, its rows being a subset of a prefix's. A pure function of the query, so
- * every page of one search reads the same rows in the same order.
+ * The word whose rows the search reads; the other words are checked on those rows. With word
+ * statistics (`counts`: items per word, domain/catalog-index.ts), the rarest: an exact word costs
+ * its count (a word the statistics don't know is newer than them, so rare), the prefix the count
+ * of the word it spells if known, else it is taken only when nothing else can be. Without them
+ * (none of the query's words known), the longest word stands for the rarest (short words and
+ * numbers are the common ones). An exact word wins a tie, its rows being a subset of a prefix's.
+ * A search's later pages take the driver from their cursor, so the statistics may change between
+ * pages.
  */
 export interface Driver { word: string; prefix: boolean }
 
-export function driverOf (query: SearchQuery): Driver {
-  let best: Driver | undefined
-  for (const word of query.exact) {
-    if (best === undefined || [...word].length > [...best.word].length) best = { word, prefix: false }
+export function driverOf (query: SearchQuery, counts?: ReadonlyMap<string, number>): Driver {
+  const candidates: Driver[] = query.exact.map((word) => ({ word, prefix: false }))
+  if (query.prefix !== undefined) candidates.push({ word: query.prefix, prefix: true })
+  const known = counts !== undefined && candidates.some((c) => counts.has(c.word))
+  const cost = (c: Driver): number => {
+    if (!known) return -[...c.word].length
+    const n = counts.get(c.word)
+    return n !== undefined ? n : c.prefix ? Number.POSITIVE_INFINITY : 0
   }
-  const p = query.prefix
-  if (p !== undefined && (best === undefined || [...p].length > [...best.word].length)) best = { word: p, prefix: true }
+  let best: Driver | undefined
+  for (const c of candidates) {
+    if (best === undefined || cost(c) < cost(best) || (cost(c) === cost(best) && best.prefix && !c.prefix)) best = c
+  }
   if (best === undefined) throw new Error('driverOf: a parsed query has at least one word')
   return best
 }

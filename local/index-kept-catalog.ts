@@ -39,6 +39,7 @@ export async function indexKeptCatalog (ddb: DynamoDBDocumentClient, tables: Ite
       : `indexing ${pending ?? 0} kept items written before the catalog index`) +
     ` (what \`${repairCommand}\` does; if this start is interrupted, the next start or that command finishes it) ...`)
   const summary = await backfillCatalogIndex(ddb, tables)
-  log(`catalog index: ${summary.indexed} items indexed, ${summary.rowsWritten} rows written, ${summary.countersFixed} counters fixed, ` +
-    `${summary.failed.length} failed${summary.failed.length > 0 ? ` (run \`${repairCommand}\` while the stack runs to retry)` : ''}`)
+  const retry = summary.failed.length > 0 ? ` (run \`${repairCommand}\` while the stack runs to retry)` : ''
+  log(`catalog index: ${summary.indexed} items indexed, ${summary.rowsWritten} rows written, ` +
+    `${summary.countersFixed} counters fixed, ${summary.failed.length} failed${retry}`)
 }

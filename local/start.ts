@@ -133,7 +133,8 @@ async function main (): Promise<void> {
   admin.destroy()
   const ddb = createDocumentClient(config)
   const dynamoPort = port('DYNAMODB_PORT', 8000)
-  await indexKeptCatalog(ddb, config.tables, log, `${dynamoPort === 8000 ? '' : `DYNAMODB_PORT=${dynamoPort} `}npm run backfill-index`)
+  const repairCommand = `${dynamoPort === 8000 ? '' : `DYNAMODB_PORT=${dynamoPort} `}npm run backfill-index`
+  await indexKeptCatalog(ddb, config.tables, log, repairCommand)
   if (!flags['no-seed']) {
     const seeded = await seedCatalog(ddb, config.tables, { onlyIfEmpty: true })
     if (seeded > 0) log(`seeded the empty catalog with ${seeded} sample items`)

@@ -81,7 +81,9 @@ interface CancellationReason { Code?: string; Item?: Record<string, { N?: string
 /** The counters in DynamoDB. Throws on any failure but a refusal. */
 export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string, now: () => number = Date.now): CounterStore {
   const retryConflicts = async <T>(call: () => Promise<T>, conflicted: (err: unknown) => boolean, otherwise: () => T): Promise<T> =>
-    await retryOnConflict(call, { attempts: CONFLICT_ATTEMPTS, conflicted, pauseMs: () => 5 + Math.random() * 20, exhausted: otherwise })
+    await retryOnConflict(call, {
+      attempts: CONFLICT_ATTEMPTS, conflicted, pauseMs: () => 5 + Math.random() * 20, exhausted: otherwise
+    })
   return {
     async hit (id, endsAt) {
       const out = await withinDeadline(ddb.send(new UpdateCommand({

@@ -53,6 +53,14 @@ export const LIMITS = {
   // code, as many tries per account as sign-in allows failures per account.
   resend: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'confirmation codes asked from this address', describe: (l) => `${l.signupPerIp} an hour per client address` },
   emailCode: { per: 'user', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'verification codes for this account', describe: (l) => `${l.signupPerIp} an hour per user` },
+  // A search's cost depends on its words, not on the catalog: a client's searches are bounded too.
+  search: {
+    per: 'client',
+    max: (l) => l.searchPerIp,
+    windowMs: MINUTE,
+    what: 'searches from this address',
+    describe: (l) => `searches (with q) ${l.searchPerIp} a minute per client address`
+  },
   emailVerify: { per: 'user', max: (l) => l.signinFailuresPerAccount, windowMs: 15 * MINUTE, what: 'verification attempts for this account', describe: (l) => `${l.signinFailuresPerAccount} in 15 minutes per user` }
 } as const satisfies Record<string, Limit>
 
@@ -94,7 +102,8 @@ export const ROUTE_LIMITS: Readonly<Record<string, keyof typeof LIMITS | Guarded
   'POST /token/refresh': 'refresh',
   'POST /orders': 'orders',
   'POST /orderpacked/:orderId': 'partner',
-  'POST /orderdelivered/:orderId': 'partner'
+  'POST /orderdelivered/:orderId': 'partner',
+  'GET /items': 'search'
 }
 
 function hash (value: string): string {
@@ -178,6 +187,8 @@ export default fp(async function rateLimitPlugin (app) {
     const { per, max, windowMs, what } = LIMITS[limit]
     let handler: onRequestAsyncHookHandler | undefined
     return async function rateLimited (request, reply) {
+      // The plain list and the filters read what they answer: only a search is counted.
+      if (limit === 'search' && (request.query as { q?: unknown }).q === undefined) return
       handler ??= (await handlers())({
         scope,
         max: max(config),

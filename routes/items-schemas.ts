@@ -1,6 +1,7 @@
 // TypeBox schemas of the catalog routes (routes/items.ts): every input rejects unknown properties,
 // every response is declared so fast-json-stringify can never emit an internal attribute.
 import { Type, type Static } from '@sinclair/typebox'
+import { IDEMPOTENCY_KEY_PATTERN } from '../domain/idempotency.js'
 
 const Slug = (description: string, example: string) =>
   Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$', description, examples: [example] })
@@ -47,6 +48,15 @@ export const CreateItemBody = Type.Object({
   stock: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'Initial stock' })
 }, { additionalProperties: false, examples: [{ ...EXAMPLE_INPUT, stock: 25 }] })
 export type CreateItemBody = Static<typeof CreateItemBody>
+
+export const CreateItemHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({
+    pattern: IDEMPOTENCY_KEY_PATTERN,
+    description: 'Any unique string (a UUID is best), 1-255 printable ASCII characters. Retrying with the same ' +
+      'key and body answers the item the first request created.',
+    examples: ['0c6f1d2e-8a4b-4c3d-9e5f-6a7b8c9d0e1f']
+  }))
+})
 
 export const PutItemBody = Type.Object({
   ...itemFields,

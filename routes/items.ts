@@ -8,12 +8,15 @@ import { Type } from '@sinclair/typebox'
 import { randomUUID } from 'node:crypto'
 import { notModified, problems } from '../core/http-schemas.js'
 import { encodeCursor, decodeCursor } from '../domain/cursor.js'
-import { checkFilters, cursorContext, normaliseFilters, publicView, validateItemInput, type ItemFilters } from '../domain/catalog.js'
+import {
+  checkFilters, cursorContext, normaliseFilters, publicView, validateItemInput, type ItemFilters
+} from '../domain/catalog.js'
 import { parseQuery } from '../domain/search.js'
+import { itemIdFor, requestHash } from '../domain/idempotency.js'
 import { createItemsRepository, itemNotFound } from '../data/items-repository.js'
 import { createItemsSearch } from '../data/items-search.js'
 import {
-  Categories, CreateItemBody, Item, ItemParams, ItemsPage, ItemsQuery, PutItemBody, StockBody
+  Categories, CreateItemBody, CreateItemHeaders, Item, ItemParams, ItemsPage, ItemsQuery, PutItemBody, StockBody
 } from './items-schemas.js'
 import { itemEtagger, notModified as unchanged, publicCatalogCache } from './catalog-cache.js'
 
@@ -102,8 +105,9 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['catalog'],
       summary: 'Categories with their types and brands',
       description: 'Each category with its types, brands and item count, for menus. Read from counters the item writes ' +
-        'keep in their own transaction, as cheap with a million items as with ten; an eventually consistent read, so a ' +
-        'write may take a second to show. Names are in Unicode NFC (one entry however a client spelled them). ' + CACHED,
+        'keep in their own transaction, as cheap with a million items as with ten; an eventually consistent read, ' +
+        'so a write may take a second to show. Names are in Unicode NFC (one entry however a client spelled them). ' +
+        CACHED,
       security: [],
       response: { 200: Categories, ...notModified(), ...problems(500, 503) }
     }
@@ -115,15 +119,25 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'createItem',
       tags: ['catalog'],
       summary: 'Create an item (admin)',
-      description: 'Creates an item with a new id; `stock` is the initial stock (default 0).',
+      description: 'Creates an item with a new id; `stock` is the initial stock (default 0). Send an ' +
+        '`Idempotency-Key` to retry safely: the same key and body answer the item the first request created, ' +
+        'as it is now (header ' +
+        '`Idempotent-Replayed: true`); the same key with another body is a 422 `idempotency_key_reused`. The key ' +
+        'lasts as long as the item: once it is deleted, the same key creates it again.',
       security: adminSecurity,
+      headers: CreateItemHeaders,
       body: CreateItemBody,
-      response: { 201: Item, ...problems(400, 401, 403, 409, 413, 415, 500, 503) }
+      response: { 201: Item, ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) }
     }
   }, async (request, reply) => {
     const { stock, ...input } = request.body
     validateItemInput(input)
-    const item = await repo.create(randomUUID(), input, stock, now())
+    const key = request.headers['idempotency-key']
+    const { item, replayed } = key === undefined
+      ? { item: await repo.create(randomUUID(), input, stock, now()), replayed: false }
+      : await repo.createOnce(itemIdFor((request.user as AuthUser).sub, key), requestHash(request.body),
+        input, stock, now())
+    if (replayed) reply.header('idempotent-replayed', 'true')
     return reply.code(201).header('location', `/items/${item.id}`).send(publicView(item, { admin: true }))
   })
 
@@ -160,7 +174,10 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         'does not exist (or no longer) answers 204 too, so a DELETE retried after its answer was lost succeeds.',
       security: adminSecurity,
       params: ItemParams,
-      response: { 204: Type.Null({ description: 'Deleted, or there was no such item' }), ...problems(400, 401, 403, 500, 503) }
+      response: {
+        204: Type.Null({ description: 'Deleted, or there was no such item' }),
+        ...problems(400, 401, 403, 500, 503)
+      }
     }
   }, async (request, reply) => {
     await repo.remove(request.params.itemId)

@@ -13,10 +13,12 @@ import { parseArgs } from 'node:util'
 import { backfillCatalogIndex, type BackfillSummary } from '../data/catalog-backfill.js'
 import { TARGET_OPTIONS, catalogTarget, onTarget, runMain } from './cli.js'
 
-const USAGE = 'usage: npm run backfill-index -- [--table NAME --index-table NAME --region REGION] [--endpoint URL] [--start-after ID] [--parallel N]'
+const USAGE = 'usage: npm run backfill-index -- [--table NAME --index-table NAME --region REGION] [--endpoint URL] ' +
+  '[--start-after ID] [--parallel N]'
 
 const describe = (s: BackfillSummary): string =>
-  `scanned ${s.scanned} items: indexed ${s.indexed}, already current ${s.current}, deleted meanwhile ${s.gone}, failed ${s.failed.length}; ` +
+  `scanned ${s.scanned} items: indexed ${s.indexed}, already current ${s.current}, deleted meanwhile ${s.gone}, ` +
+  `failed ${s.failed.length}; ` +
   `rows written ${s.rowsWritten}, rows deleted ${s.rowsDeleted}, counters fixed ${s.countersFixed}`
 
 const quote = (arg: string): string => /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`
@@ -86,7 +88,8 @@ async function main (): Promise<number> {
       console.log(`interrupted after ${seconds} s: ${describe(summary)}`)
       console.log(`run \`${again}\` again to finish` + (summary.resumeAfter === undefined
         ? ''
-        : ` (add --start-after ${summary.resumeAfter} to skip the items already checked; the counters are recounted either way)`))
+        : ` (add --start-after ${summary.resumeAfter} to skip the items already checked; ` +
+          'the counters are recounted either way)'))
       return 130
     }
     console.log(`done in ${seconds} s: ${describe(summary)}`)

@@ -232,13 +232,13 @@ export interface paths {
         };
         /**
          * List, filter and search items
-         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.
+         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body. Rate limited, by default: searches (with q) 120 a minute per client address; over it, 429 `rate_limited` with Retry-After.
          */
         get: operations["listItems"];
         put?: never;
         /**
          * Create an item (admin)
-         * @description Creates an item with a new id; `stock` is the initial stock (default 0).
+         * @description Creates an item with a new id; `stock` is the initial stock (default 0). Send an `Idempotency-Key` to retry safely: the same key and body answer the item the first request created, as it is now (header `Idempotent-Replayed: true`); the same key with another body is a 422 `idempotency_key_reused`. The key lasts as long as the item: once it is deleted, the same key creates it again.
          */
         post: operations["createItem"];
         delete?: never;
@@ -1697,6 +1697,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (code rate_limited): wait Retry-After seconds before sending this again; RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset describe the budget */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the window */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window (0) */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window ends */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected server error */
             500: {
                 headers: {
@@ -1720,7 +1737,13 @@ export interface operations {
     createItem: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Any unique string (a UUID is best), 1-255 printable ASCII characters. Retrying with the same key and body answers the item the first request created.
+                 * @example 0c6f1d2e-8a4b-4c3d-9e5f-6a7b8c9d0e1f
+                 */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1927,6 +1950,15 @@ export interface operations {
             };
             /** @description The request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request cannot be processed as sent */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
