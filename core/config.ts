@@ -31,7 +31,8 @@ export interface Config {
   /** catalogIndex: the items' search tokens and category counters (docs/ARCHITECTURE.md, "Catalog index"). */
   tables: { items: string; orders: string; idempotency: string; suppressions: string; catalogIndex: string; rateLimits: string }
   eventBusName: string
-  cognito: { userPoolId: string; clientId: string; issuer: string }
+  /** clientSecret: the app client's secret (a confidential client), for SECRET_HASH; none for a public client. */
+  cognito: { userPoolId: string; clientId: string; issuer: string; clientSecret?: SecretSource }
   corsOrigins: '*' | string[]
   /**
    * Who answers CORS: the app (local runs, a REST API in front) or API Gateway (the deployed HTTP
@@ -264,7 +265,7 @@ export function loadConfig (env: Env = process.env): Config {
       rateLimits: read('RATE_LIMIT_TABLE') ?? 'rate-limits'
     },
     eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
-    cognito: { userPoolId, clientId, issuer },
+    cognito: { userPoolId, clientId, issuer, clientSecret: optionalSecret('USER_POOL_CLIENT_SECRET_ARN', 'USER_POOL_CLIENT_SECRET') },
     corsOrigins,
     corsHandledBy: oneOf('CORS_HANDLED_BY', ['app', 'gateway'] as const, 'app'),
     accessLog: oneOf('ACCESS_LOG', ['on', 'off'] as const, 'on') === 'on',
@@ -332,6 +333,7 @@ const COMMON_DEPLOYED_ENV = [
 export const DEPLOYED_ENV = {
   api: [
     ...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'SES_CONFIGURATION_SET', 'CATALOG_INDEX_TABLE', 'RATE_LIMIT_TABLE', 'EDGE_SECRET_ARN',
+    'USER_POOL_CLIENT_SECRET_ARN',
     'RATE_LIMIT_SIGNIN_PER_IP', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT',
     'RATE_LIMIT_SIGNUP_PER_IP', 'RATE_LIMIT_REFRESH_PER_IP', 'RATE_LIMIT_ORDERS_PER_USER', 'RATE_LIMIT_PARTNER_PER_KEY'
   ],
@@ -362,6 +364,7 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   WEBHOOK_TIMEOUT_MS: 'tunable; the default fits the worker timeout',
   SECRETS_TTL_SECONDS: 'tunable; the default fits',
   EDGE_SECRET: 'local value (to try the edge headers); deployed stages read the secret ARN',
+  USER_POOL_CLIENT_SECRET: "local value (cognito-local's client); deployed stages read the secret ARN",
   MAIL_CAP_PER_ADDRESS: 'tunable; the default (5 an hour) leaves room for a few new codes',
   RATE_LIMITS: 'always on deployed; off only to measure the limiter (bench) and in tests of other things',
   SECRETS_MAX_STALE_SECONDS: 'tunable; the default (an hour) fits',

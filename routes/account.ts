@@ -39,7 +39,15 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
     now: app.clock,
     log: app.log
   })
-  const accounts = createAccounts({ getClient: app.aws.cognito, pool: app.config.cognito, notices, mail, log: app.log })
+  const clientSecret = app.config.cognito.clientSecret
+  const accounts = createAccounts({
+    getClient: app.aws.cognito,
+    pool: app.config.cognito,
+    notices,
+    mail,
+    clientSecret: async () => clientSecret === undefined ? undefined : await app.secrets.get(clientSecret),
+    log: app.log
+  })
   const accepted = (email: string) => ({ email, nextStep: 'confirm_signup' as const })
 
   app.post('/signup', {

@@ -7,9 +7,11 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { ConfirmSignUpCommand, InitiateAuthCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider'
 import { build } from '../helpers/app.js'
 import { createTables, stackEnv, type TestTables } from '../helpers/stack.js'
-import { codeFromMailbox, mailbox, signUpConfirmed, until } from '../helpers/accounts.js'
+import { codeFromMailbox, cognitoAdmin, mailbox, signUpConfirmed, until } from '../helpers/accounts.js'
+import { secretHash } from '../../data/accounts.js'
 import { SIGNIN_FAILURE_WINDOW_MS } from '../../plugins/rate-limit.js'
 
 const PASSWORD = 'Correct-Horse-1'
@@ -131,6 +133,39 @@ t.test('account abuse', async (t) => {
       return mails.length >= 3 ? mails : undefined
     })
     t.equal(codes.length, 3, 'signup, sign-in with the right password and resend each mailed the code')
+  })
+
+  // Found: the app client was public and its id is in every token: SignUp, ConfirmSignUp and
+  // InitiateAuth called on Cognito directly met none of the API's limits.
+  t.test('Cognito around the API: the client is confidential, a call without its SECRET_HASH is refused', async (t) => {
+    const app = await limited(t, tables)
+    const owner = email()
+    await signUpConfirmed(app, { email: owner, password: PASSWORD })
+    const env = stackEnv()
+    const cognito = cognitoAdmin()
+    t.teardown(() => { cognito.destroy() })
+    const ClientId = env.USER_POOL_CLIENT_ID
+    const direct = {
+      SignUp: async (hash?: string) => await cognito.send(new SignUpCommand({
+        ClientId, Username: email(), Password: PASSWORD, ...(hash !== undefined ? { SecretHash: hash } : {})
+      })),
+      ConfirmSignUp: async (hash?: string) => await cognito.send(new ConfirmSignUpCommand({
+        ClientId, Username: owner, ConfirmationCode: '000000', ...(hash !== undefined ? { SecretHash: hash } : {})
+      })),
+      InitiateAuth: async (hash?: string) => await cognito.send(new InitiateAuthCommand({
+        ClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: owner, PASSWORD, ...(hash !== undefined ? { SECRET_HASH: hash } : {}) }
+      }))
+    }
+    for (const [name, call] of Object.entries(direct)) {
+      await t.rejects(call(), { name: 'NotAuthorizedException', message: /SECRET_HASH was not received/ }, `${name} without SECRET_HASH`)
+      await t.rejects(call('d3Jvbmc='), { name: 'NotAuthorizedException', message: /Unable to verify secret hash/ }, `${name} with a guessed one`)
+    }
+    const signedIn = await direct.InitiateAuth(secretHash(env.USER_POOL_CLIENT_SECRET!, owner, ClientId!))
+    t.ok(signedIn.AuthenticationResult?.IdToken, 'only the holder of the client secret (the API) gets through')
+    const viaApi = await signin(app, '192.0.2.100', owner, PASSWORD)
+    t.equal(viaApi.statusCode, 200, 'the API signs its calls')
+    const refreshed = await app.inject({ method: 'POST', url: '/token/refresh', payload: { refreshToken: viaApi.json().refreshToken } })
+    t.equal(refreshed.statusCode, 200, 'and refreshes with the client secret (GetTokensFromRefreshToken)')
   })
 
   // Found: 20 signups of one free address from 20 clients mailed it 20 codes.
