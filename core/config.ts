@@ -185,7 +185,8 @@ export function loadConfig (env: Env = process.env): Config {
   const isDeployed = (s: Stage): boolean => s === 'dev' || s === 'prod'
   // In Lambda a forgotten STAGE must not mean "local" (development keys, no limits required).
   if (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined && read('STAGE') === undefined) {
-    problems.push('STAGE is required in Lambda (AWS_LAMBDA_FUNCTION_NAME is set): dev or prod, as infra/template.yaml sets it')
+    problems.push('STAGE is required in Lambda (AWS_LAMBDA_FUNCTION_NAME is set): dev or prod, as ' +
+      'infra/template.yaml sets it')
   }
   const stage = oneOf('STAGE', STAGES, 'local')
   const deployed = isDeployed(stage)
@@ -226,7 +227,9 @@ export function loadConfig (env: Env = process.env): Config {
   if (stage === 'prod' && !issuer.startsWith('https://')) problems.push(`COGNITO_ISSUER must be an https URL when STAGE is prod (got "${issuer}")`)
   // Tokens from any other issuer (another pool, another account's) must never be accepted in prod.
   const ownIssuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
-  if (stage === 'prod' && issuer !== ownIssuer) problems.push(`COGNITO_ISSUER must be the pool's own issuer, ${ownIssuer}, when STAGE is prod (got "${issuer}")`)
+  if (stage === 'prod' && issuer !== ownIssuer) {
+    problems.push(`COGNITO_ISSUER must be the pool's own issuer, ${ownIssuer}, when STAGE is prod (got "${issuer}")`)
+  }
 
   const corsRaw = read('CORS_ORIGINS') ?? (deployed ? undefined : '*')
   let corsOrigins: Config['corsOrigins'] = []
@@ -265,7 +268,12 @@ export function loadConfig (env: Env = process.env): Config {
       rateLimits: read('RATE_LIMIT_TABLE') ?? 'rate-limits'
     },
     eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
-    cognito: { userPoolId, clientId, issuer, clientSecret: optionalSecret('USER_POOL_CLIENT_SECRET_ARN', 'USER_POOL_CLIENT_SECRET') },
+    cognito: {
+      userPoolId,
+      clientId,
+      issuer,
+      clientSecret: optionalSecret('USER_POOL_CLIENT_SECRET_ARN', 'USER_POOL_CLIENT_SECRET')
+    },
     corsOrigins,
     corsHandledBy: oneOf('CORS_HANDLED_BY', ['app', 'gateway'] as const, 'app'),
     accessLog: oneOf('ACCESS_LOG', ['on', 'off'] as const, 'on') === 'on',
@@ -309,7 +317,9 @@ export function loadConfig (env: Env = process.env): Config {
       sqs: url('SQS_ENDPOINT')
     }
   }
-  if (stage === 'prod' && !config.rateLimits.enabled) problems.push('RATE_LIMITS=off is refused when STAGE is prod: the limits guard sign-in and mail')
+  if (stage === 'prod' && !config.rateLimits.enabled) {
+    problems.push('RATE_LIMITS=off is refused when STAGE is prod: the limits guard sign-in and mail')
+  }
   const anyEndpoint = Object.values(config.endpoints).some((e) => e !== undefined)
   if (anyEndpoint) {
     if (deployed) problems.push(`*_ENDPOINT variables point at emulators and must not be set when STAGE is ${stage}`)

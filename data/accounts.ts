@@ -15,6 +15,11 @@ import { errorName } from '../core/error-name.js'
 
 export interface Tokens { idToken: string; accessToken: string; refreshToken?: string; expiresIn: number }
 
+/** Confirmed already, unknown, or too many codes for this address: nothing resent, the same answer for all. */
+const SILENT_RESEND_ERRORS = new Set([
+  'InvalidParameterException', 'UserNotFoundException', 'LimitExceededException', 'CodeDeliveryFailureException',
+  'NotAuthorizedException'
+])
 const THROTTLED = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'TooManyFailedAttemptsException'])
 const UNAVAILABLE = new Set(['InternalErrorException', 'ServiceUnavailable', 'InternalServerError', 'TimeoutError'])
 /** Cognito's default for id and access tokens, when the answer omits it (cognito-local on refresh). */
@@ -68,7 +73,11 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
     const res = await client.send(new InitiateAuthCommand({
       ClientId: pool.clientId,
       AuthFlow: 'USER_PASSWORD_AUTH',
-      AuthParameters: { USERNAME: email, PASSWORD: password, ...(SecretHash !== undefined ? { SECRET_HASH: SecretHash } : {}) }
+      AuthParameters: {
+        USERNAME: email,
+        PASSWORD: password,
+        ...(SecretHash !== undefined ? { SECRET_HASH: SecretHash } : {})
+      }
     }))
     return tokensOf(res.AuthenticationResult, res.ChallengeName)
   }
@@ -103,8 +112,7 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
       await client.send(new ResendConfirmationCodeCommand({ ClientId: pool.clientId, Username: email, ...hash }))
     } catch (err) {
       const name = errorName(err)
-      const silent = ['InvalidParameterException', 'UserNotFoundException', 'LimitExceededException', 'CodeDeliveryFailureException', 'NotAuthorizedException']
-      if (silent.includes(name)) {
+      if (SILENT_RESEND_ERRORS.has(name)) {
         log.warn({ code: name }, 'no confirmation code resent')
         return
       }
@@ -174,7 +182,9 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
       }
       const [client, { ConfirmSignUpCommand }, hash] = await Promise.all([getClient(), sdk(), signed(input.email)])
       try {
-        await client.send(new ConfirmSignUpCommand({ ClientId: pool.clientId, Username: input.email, ConfirmationCode: input.code, ...hash }))
+        await client.send(new ConfirmSignUpCommand({
+          ClientId: pool.clientId, Username: input.email, ConfirmationCode: input.code, ...hash
+        }))
       } catch (err) {
         const name = errorName(err)
         if (name === 'CodeMismatchException' || name === 'NotAuthorizedException' || name === 'UserNotFoundException') throw invalidCode()
@@ -210,12 +220,15 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
     },
 
     async refresh (refreshToken: string): Promise<Tokens> {
-      const [client, { InitiateAuthCommand, GetTokensFromRefreshTokenCommand }, secret] = await Promise.all([getClient(), sdk(), clientSecret()])
+      const [client, { InitiateAuthCommand, GetTokensFromRefreshTokenCommand }, secret] =
+        await Promise.all([getClient(), sdk(), clientSecret()])
       try {
         // A confidential client refreshes with its secret itself: REFRESH_TOKEN_AUTH's SECRET_HASH
         // would need the user's name, which a refresh token does not tell.
         if (secret !== undefined) {
-          const res = await client.send(new GetTokensFromRefreshTokenCommand({ ClientId: pool.clientId, ClientSecret: secret, RefreshToken: refreshToken }))
+          const res = await client.send(new GetTokensFromRefreshTokenCommand({
+            ClientId: pool.clientId, ClientSecret: secret, RefreshToken: refreshToken
+          }))
           return tokensOf(res.AuthenticationResult, undefined)
         }
         const res = await client.send(new InitiateAuthCommand({

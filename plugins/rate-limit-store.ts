@@ -80,7 +80,9 @@ export class CounterBusyError extends Error {
 interface CancellationReason { Code?: string; Item?: Record<string, { N?: string } | undefined> }
 
 /** The counters in DynamoDB. Throws on any failure but a refusal. */
-export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string, now: () => number = Date.now): CounterStore {
+export function dynamoCounters (
+  ddb: DynamoDBDocumentClient, table: string, now: () => number = Date.now
+): CounterStore {
   const retryConflicts = async <T>(call: () => Promise<T>, conflicted: (err: unknown) => boolean, otherwise: () => T): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -110,7 +112,8 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string, now:
       // A known address is bounded by its own slots only; any other by its own and the total.
       const condition = account.known === true
         ? 'attribute_not_exists(#client) OR #client < :clientMax'
-        : '(attribute_not_exists(#total) OR #total < :totalMax) AND (attribute_not_exists(#client) OR #client < :clientMax)'
+        : '(attribute_not_exists(#total) OR #total < :totalMax) AND ' +
+          '(attribute_not_exists(#client) OR #client < :clientMax)'
       const send = async (): Promise<SigninRefusal> => {
         await withinDeadline(ddb.send(new TransactWriteCommand({
           TransactItems: [
@@ -191,7 +194,8 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string, now:
     },
 
     async knownAddress (id) {
-      const out = await withinDeadline(ddb.send(new GetCommand({ TableName: table, Key: { id }, ConsistentRead: true })))
+      const read = new GetCommand({ TableName: table, Key: { id }, ConsistentRead: true })
+      const out = await withinDeadline(ddb.send(read))
       const expires = out.Item?.expiration
       // TTL deletes within days, not at once: an expired marker is read as absent.
       return typeof expires === 'number' && expires * 1000 > now()
@@ -279,8 +283,9 @@ export function sharedCounters ({ shared, now, onOutage }: SharedCountersOptions
       if (refused(`${account.id}|${account.clientAttr}`)) return 'accountClient'
       const verdict = await guarded(async (store) => await store.signinReserve(check))
       // Slots come back on success, so a refusal of the account is remembered only briefly.
-      if (verdict === 'account') refusedUntil.set(account.id, Math.min(account.endsAt, now() + ACCOUNT_REFUSAL_MEMORY_MS))
-      else if (verdict === 'accountClient') refusedUntil.set(`${account.id}|${account.clientAttr}`, Math.min(account.endsAt, now() + ACCOUNT_REFUSAL_MEMORY_MS))
+      const briefly = Math.min(account.endsAt, now() + ACCOUNT_REFUSAL_MEMORY_MS)
+      if (verdict === 'account') refusedUntil.set(account.id, briefly)
+      else if (verdict === 'accountClient') refusedUntil.set(`${account.id}|${account.clientAttr}`, briefly)
       else if (verdict === 'client') refusedUntil.set(client.id, client.endsAt)
       return verdict
     },

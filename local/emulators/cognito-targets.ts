@@ -29,9 +29,19 @@ export function secretHash (clientSecret: string, username: string, clientId: st
 const same = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
 /** The targets that name an app client and, for a client with a secret, need its SECRET_HASH. */
-const HASHED = new Set(['SignUp', 'ConfirmSignUp', 'ResendConfirmationCode', 'ForgotPassword', 'ConfirmForgotPassword', 'InitiateAuth'])
+const HASHED = new Set([
+  'SignUp', 'ConfirmSignUp', 'ResendConfirmationCode', 'ForgotPassword', 'ConfirmForgotPassword', 'InitiateAuth'
+])
 
-interface ClientCall { ClientId?: string; Username?: string; SecretHash?: string; AuthFlow?: string; AuthParameters?: Record<string, string> }
+interface RefreshCall { ClientId: string; ClientSecret?: string; RefreshToken: string }
+
+interface ClientCall {
+  ClientId?: string
+  Username?: string
+  SecretHash?: string
+  AuthFlow?: string
+  AuthParameters?: Record<string, string>
+}
 
 export function withAwsTargets (services: Services): (target: string) => Route {
   const router = Router(services)
@@ -47,7 +57,10 @@ export function withAwsTargets (services: Services): (target: string) => Route {
     const secret = await clientSecretOf(ctx, req.ClientId)
     if (secret === undefined) return
     const presented = req.SecretHash ?? req.AuthParameters?.SECRET_HASH
-    if (presented === undefined) throw new NotAuthorizedError(`Client ${req.ClientId ?? ''} is configured with secret but SECRET_HASH was not received`)
+    if (presented === undefined) {
+      const client = req.ClientId ?? ''
+      throw new NotAuthorizedError(`Client ${client} is configured with secret but SECRET_HASH was not received`)
+    }
     const username = req.Username ?? req.AuthParameters?.USERNAME
     if (username === undefined || !same(presented, secretHash(secret, username, req.ClientId ?? ''))) {
       throw new NotAuthorizedError(`Unable to verify secret hash for client ${req.ClientId ?? ''}`)
@@ -55,12 +68,15 @@ export function withAwsTargets (services: Services): (target: string) => Route {
   }
 
   const extra: Record<string, Route> = {
-    async GetTokensFromRefreshToken (ctx: Context, req: { ClientId: string; ClientSecret?: string; RefreshToken: string }) {
+    async GetTokensFromRefreshToken (ctx: Context, req: RefreshCall) {
       const secret = await clientSecretOf(ctx, req.ClientId)
       if (secret !== undefined && (req.ClientSecret === undefined || !same(req.ClientSecret, secret))) {
         throw new NotAuthorizedError(`Unable to verify secret for client ${req.ClientId}`)
       }
-      return await initiateAuth(ctx, { ClientId: req.ClientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: req.RefreshToken } })
+      const refresh = {
+        ClientId: req.ClientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: req.RefreshToken }
+      }
+      return await initiateAuth(ctx, refresh)
     },
 
     async ResendConfirmationCode (ctx: Context, req: { ClientId: string; Username: string; ClientMetadata?: Record<string, string> }) {

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { mkdirSync } from 'node:fs'
 import {
   AddCustomAttributesCommand, CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolClientCommand, CreateUserPoolCommand,
-  DeleteUserPoolClientCommand, DescribeUserPoolClientCommand, DescribeUserPoolCommand, ListUserPoolClientsCommand, ListUserPoolsCommand, type CreateUserPoolCommandInput, type SchemaAttributeType
+  DeleteUserPoolClientCommand, DescribeUserPoolClientCommand, DescribeUserPoolCommand, ListUserPoolClientsCommand,
+  ListUserPoolsCommand,
+  type CreateUserPoolCommandInput, type SchemaAttributeType
 } from '@aws-sdk/client-cognito-identity-provider'
 import { loadTemplate } from '../../infra/template.js'
 import { startChild, waitUntilReady, type Child } from './process.js'
@@ -55,7 +57,9 @@ export function templatePool (): { pool: Partial<CreateUserPoolCommandInput>; cl
 }
 
 /** The pool and client, created once and found again when the data folder is kept. */
-export async function ensurePool (client: CognitoIdentityProviderClient): Promise<{ userPoolId: string; clientId: string; clientSecret: string }> {
+export async function ensurePool (
+  client: CognitoIdentityProviderClient
+): Promise<{ userPoolId: string; clientId: string; clientSecret: string }> {
   const definition = templatePool()
   const pools = await client.send(new ListUserPoolsCommand({ MaxResults: 60 }))
   let userPoolId = pools.UserPools?.find((p) => p.Name === LOCAL_POOL_NAME)?.Id
