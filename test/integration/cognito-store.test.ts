@@ -30,7 +30,8 @@ async function emailsIn (client: CognitoIdentityProviderClient, userPoolId: stri
 }
 
 // The app client is confidential: a direct call carries its SECRET_HASH, as the API's do.
-const signUp = (client: CognitoIdentityProviderClient, app: { clientId: string; clientSecret: string }, email: string) =>
+const signUp = (client: CognitoIdentityProviderClient, app: { clientId: string; clientSecret: string },
+  email: string) =>
   client.send(new SignUpCommand({
     ClientId: app.clientId,
     SecretHash: secretHash(app.clientSecret, email, app.clientId),

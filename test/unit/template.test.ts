@@ -343,8 +343,10 @@ t.test("each function's role grants exactly the actions its code declares, on it
   const ref = (id: string): string => JSON.stringify({ Ref: id })
   const arn = (id: string): string => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })
   t.same(resourcesFor('ApiFunctionRole', 'secretsmanager:GetSecretValue'),
-    [ref('CursorSecret'), ref('DeliveryApiKeysSecret'), ref('WarehouseApiKeysSecret'), ref('UserPoolClientSecret'), ref('EdgeOriginSecret'), ref('AWS::NoValue')].sort(),
-    "the API reads the partner keys, the cursor key, the app client's secret and (with the edge on) the edge's secret, not the webhook keys")
+    [ref('CursorSecret'), ref('DeliveryApiKeysSecret'), ref('WarehouseApiKeysSecret'), ref('UserPoolClientSecret'),
+      ref('EdgeOriginSecret'), ref('AWS::NoValue')].sort(),
+    "the API reads the partner keys, the cursor key, the app client's secret and (with the edge on) the edge's " +
+    'secret, not the webhook keys')
   t.same(resourcesFor('ApiFunctionRole', 'dynamodb:ConditionCheckItem').filter((r) => r.includes('RateLimitTable')), [arn('RateLimitTable')], 'the API counts in the rate-limit table')
   t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query').filter((r) => r.includes('RateLimitTable')), [], 'and only counts: no query or scan of it')
   t.same(resourcesFor('WorkerFunctionRole', 'secretsmanager:GetSecretValue'), [ref('DeliveryWebhookSecret'), ref('WarehouseWebhookSecret')].sort(),
@@ -415,7 +417,8 @@ const COMMAND_ACTIONS: Record<string, string | string[] | null> = {
   TransactWriteCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], TransactWriteItemsCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
   TransactGetCommand: 'dynamodb:GetItem', TransactGetItemsCommand: 'dynamodb:GetItem',
   SignUpCommand: null, ConfirmSignUpCommand: null, InitiateAuthCommand: null, GetUserCommand: null,
-  RevokeTokenCommand: null, GlobalSignOutCommand: null, ResendConfirmationCodeCommand: null, GetTokensFromRefreshTokenCommand: null,
+  RevokeTokenCommand: null, GlobalSignOutCommand: null, ResendConfirmationCodeCommand: null,
+    GetTokensFromRefreshTokenCommand: null,
   GetUserAttributeVerificationCodeCommand: null, VerifyUserAttributeCommand: null,
   AdminConfirmSignUpCommand: 'cognito-idp:AdminConfirmSignUp', AdminAddUserToGroupCommand: 'cognito-idp:AdminAddUserToGroup',
   AdminGetUserCommand: 'cognito-idp:AdminGetUser', AdminDeleteUserCommand: 'cognito-idp:AdminDeleteUser',
