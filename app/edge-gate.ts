@@ -12,7 +12,12 @@ import { sameKey } from '../plugins/partner-keys.js'
 
 export const EDGE_SECRET_HEADER = 'x-edge-secret'
 
-export interface GatewayAnswer { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: false }
+export interface GatewayAnswer {
+  statusCode: number
+  headers: Record<string, string>
+  body: string
+  isBase64Encoded: false
+}
 
 function answer (problem: Problem, requestId: string | undefined): GatewayAnswer {
   return {
@@ -46,6 +51,7 @@ export function createEdgeGate (secrets: SecretStore, edgeSecret: SecretSource |
       throw err
     }
     if (typeof presented === 'string' && sameKey(presented, expected)) return undefined
-    return answer(new Problem(403, 'edge_required', 'Call the API through its CloudFront address, not the HTTP API\'s own URL'), requestId)
+    const detail = 'Call the API through its CloudFront address, not the HTTP API\'s own URL'
+    return answer(new Problem(403, 'edge_required', detail), requestId)
   }
 }

@@ -58,7 +58,8 @@ const forward = (event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
   (readsEvent(event) ? withEvent : plain)(keepClientRequestIdApart(event), context)
 const proxy = config.edgeSecret === undefined
   ? forward
-  : async (event: LambdaEvent, context: Parameters<typeof plain>[1]) => (await edgeGate(event)) ?? await forward(event, context)
+  : async (event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
+    (await edgeGate(event)) ?? await forward(event, context)
 
 export const handler = (tracing === undefined
   ? proxy

@@ -33,7 +33,8 @@ export interface Config {
   /** catalogIndex: the items' search tokens and category counters (docs/ARCHITECTURE.md, "Catalog index"). */
   tables: { items: string; orders: string; idempotency: string; suppressions: string; catalogIndex: string; rateLimits: string }
   eventBusName: string
-  cognito: { userPoolId: string; clientId: string; issuer: string }
+  /** clientSecret: the app client's secret (a confidential client), for SECRET_HASH; none for a public client. */
+  cognito: { userPoolId: string; clientId: string; issuer: string; clientSecret?: SecretSource }
   corsOrigins: '*' | string[]
   /**
    * Who answers CORS: the app (local runs, a REST API in front) or API Gateway (the deployed HTTP
@@ -189,7 +190,8 @@ export function loadConfig (env: Env = process.env): Config {
   const isDeployed = (s: Stage): boolean => s === 'dev' || s === 'prod'
   // In Lambda a forgotten STAGE must not mean "local" (development keys, no limits required).
   if (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined && read('STAGE') === undefined) {
-    problems.push('STAGE is required in Lambda (AWS_LAMBDA_FUNCTION_NAME is set): dev or prod, as infra/template.yaml sets it')
+    problems.push('STAGE is required in Lambda (AWS_LAMBDA_FUNCTION_NAME is set): dev or prod, as ' +
+      'infra/template.yaml sets it')
   }
   const stage = oneOf('STAGE', STAGES, 'local')
   const deployed = isDeployed(stage)
@@ -230,7 +232,9 @@ export function loadConfig (env: Env = process.env): Config {
   if (stage === 'prod' && !issuer.startsWith('https://')) problems.push(`COGNITO_ISSUER must be an https URL when STAGE is prod (got "${issuer}")`)
   // Tokens from any other issuer (another pool, another account's) must never be accepted in prod.
   const ownIssuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
-  if (stage === 'prod' && issuer !== ownIssuer) problems.push(`COGNITO_ISSUER must be the pool's own issuer, ${ownIssuer}, when STAGE is prod (got "${issuer}")`)
+  if (stage === 'prod' && issuer !== ownIssuer) {
+    problems.push(`COGNITO_ISSUER must be the pool's own issuer, ${ownIssuer}, when STAGE is prod (got "${issuer}")`)
+  }
 
   const corsRaw = read('CORS_ORIGINS') ?? (deployed ? undefined : '*')
   let corsOrigins: Config['corsOrigins'] = []
@@ -271,7 +275,12 @@ export function loadConfig (env: Env = process.env): Config {
       rateLimits: read('RATE_LIMIT_TABLE') ?? 'rate-limits'
     },
     eventBusName: read('EVENT_BUS_NAME') ?? 'commerce-local',
-    cognito: { userPoolId, clientId, issuer },
+    cognito: {
+      userPoolId,
+      clientId,
+      issuer,
+      clientSecret: optionalSecret('USER_POOL_CLIENT_SECRET_ARN', 'USER_POOL_CLIENT_SECRET')
+    },
     corsOrigins,
     corsHandledBy: oneOf('CORS_HANDLED_BY', ['app', 'gateway'] as const, 'app'),
     accessLog: oneOf('ACCESS_LOG', ['on', 'off'] as const, 'on') === 'on',
@@ -321,7 +330,9 @@ export function loadConfig (env: Env = process.env): Config {
       sqs: url('SQS_ENDPOINT')
     }
   }
-  if (stage === 'prod' && !config.rateLimits.enabled) problems.push('RATE_LIMITS=off is refused when STAGE is prod: the limits guard sign-in and mail')
+  if (stage === 'prod' && !config.rateLimits.enabled) {
+    problems.push('RATE_LIMITS=off is refused when STAGE is prod: the limits guard sign-in and mail')
+  }
   const anyEndpoint = Object.values(config.endpoints).some((e) => e !== undefined)
   if (anyEndpoint) {
     if (deployed) problems.push(`*_ENDPOINT variables point at emulators and must not be set when STAGE is ${stage}`)
@@ -345,6 +356,7 @@ const COMMON_DEPLOYED_ENV = [
 export const DEPLOYED_ENV = {
   api: [
     ...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'SES_CONFIGURATION_SET', 'CATALOG_INDEX_TABLE', 'RATE_LIMIT_TABLE', 'EDGE_SECRET_ARN',
+    'USER_POOL_CLIENT_SECRET_ARN',
     'RATE_LIMIT_SIGNIN_PER_IP', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT',
     'RATE_LIMIT_SIGNUP_PER_IP', 'RATE_LIMIT_REFRESH_PER_IP', 'RATE_LIMIT_ORDERS_PER_USER', 'RATE_LIMIT_PARTNER_PER_KEY',
     'RATE_LIMIT_SEARCH_PER_IP'
@@ -377,6 +389,7 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   WEBHOOK_TIMEOUT_MS: 'tunable; the default fits the worker timeout',
   SECRETS_TTL_SECONDS: 'tunable; the default fits',
   EDGE_SECRET: 'local value (to try the edge headers); deployed stages read the secret ARN',
+  USER_POOL_CLIENT_SECRET: "local value (cognito-local's client); deployed stages read the secret ARN",
   MAIL_CAP_PER_ADDRESS: 'tunable; the default (5 an hour) leaves room for a few new codes',
   RATE_LIMITS: 'always on deployed; off only to measure the limiter (bench) and in tests of other things',
   SECRETS_MAX_STALE_SECONDS: 'tunable; the default (an hour) fits',

@@ -5,6 +5,7 @@
 // the password is proven, and sign in the same for a wrong password, an unknown email and an account
 // waiting for confirmation; each mail counts against the recipient's cap (mail-quota.ts). Cognito's
 // errors are mapped to our problems here and never leak.
+import { createHmac } from 'node:crypto'
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
 import { Problem } from '../core/problem.js'
 import { once } from '../core/aws.js'
@@ -14,6 +15,11 @@ import { errorName } from '../core/error-name.js'
 
 export interface Tokens { idToken: string; accessToken: string; refreshToken?: string; expiresIn: number }
 
+/** Confirmed already, unknown, or too many codes for this address: nothing resent, the same answer for all. */
+const SILENT_RESEND_ERRORS = new Set([
+  'InvalidParameterException', 'UserNotFoundException', 'LimitExceededException', 'CodeDeliveryFailureException',
+  'NotAuthorizedException'
+])
 const THROTTLED = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'TooManyFailedAttemptsException'])
 const UNAVAILABLE = new Set(['InternalErrorException', 'ServiceUnavailable', 'InternalServerError', 'TimeoutError'])
 /** Cognito's default for id and access tokens, when the answer omits it (cognito-local on refresh). */
@@ -44,27 +50,43 @@ export interface AccountsDeps {
   notices: SignupNotices
   /** The cap on mail per recipient: every call here that mails someone takes from it first. */
   mail: MailQuota
+  /**
+   * The app client's secret (a confidential client: every call for a user carries SECRET_HASH),
+   * read through the secret store on each call (it caches); undefined for a public client.
+   */
+  clientSecret: () => Promise<string | undefined>
   log: { warn: (fields: object, message: string) => void }
 }
 
-export function createAccounts ({ getClient, pool, notices, mail, log }: AccountsDeps) {
+export function createAccounts ({ getClient, pool, notices, mail, clientSecret, log }: AccountsDeps) {
   // The command classes are imported with the client, on the first account call: off the cold start.
   const sdk = once(() => import('@aws-sdk/client-cognito-identity-provider'))
 
+  /** `{ SecretHash }` for the user, or nothing for a public client. */
+  async function signed (username: string): Promise<{ SecretHash?: string }> {
+    const secret = await clientSecret()
+    return secret === undefined ? {} : { SecretHash: secretHash(secret, username, pool.clientId) }
+  }
+
   async function passwordAuth (email: string, password: string): Promise<Tokens> {
-    const [client, { InitiateAuthCommand }] = await Promise.all([getClient(), sdk()])
+    const [client, { InitiateAuthCommand }, { SecretHash }] = await Promise.all([getClient(), sdk(), signed(email)])
     const res = await client.send(new InitiateAuthCommand({
       ClientId: pool.clientId,
       AuthFlow: 'USER_PASSWORD_AUTH',
-      AuthParameters: { USERNAME: email, PASSWORD: password }
+      AuthParameters: {
+        USERNAME: email,
+        PASSWORD: password,
+        ...(SecretHash !== undefined ? { SECRET_HASH: SecretHash } : {})
+      }
     }))
     return tokensOf(res.AuthenticationResult, res.ChallengeName)
   }
 
   async function cognitoSignUp (input: { email: string; password: string; name?: string }): Promise<void> {
-    const [client, { SignUpCommand }] = await Promise.all([getClient(), sdk()])
+    const [client, { SignUpCommand }, hash] = await Promise.all([getClient(), sdk(), signed(input.email)])
     await client.send(new SignUpCommand({
       ClientId: pool.clientId,
+      ...hash,
       Username: input.email,
       Password: input.password,
       UserAttributes: [{ Name: 'email', Value: input.email }, ...(input.name !== undefined ? [{ Name: 'name', Value: input.name }] : [])]
@@ -85,13 +107,12 @@ export function createAccounts ({ getClient, pool, notices, mail, log }: Account
 
   /** Cognito's ResendConfirmationCode; every refusal (confirmed, unknown, too many) is silent. */
   async function resendCode (email: string): Promise<void> {
-    const [client, { ResendConfirmationCodeCommand }] = await Promise.all([getClient(), sdk()])
+    const [client, { ResendConfirmationCodeCommand }, hash] = await Promise.all([getClient(), sdk(), signed(email)])
     try {
-      await client.send(new ResendConfirmationCodeCommand({ ClientId: pool.clientId, Username: email }))
+      await client.send(new ResendConfirmationCodeCommand({ ClientId: pool.clientId, Username: email, ...hash }))
     } catch (err) {
       const name = errorName(err)
-      const silent = ['InvalidParameterException', 'UserNotFoundException', 'LimitExceededException', 'CodeDeliveryFailureException', 'NotAuthorizedException']
-      if (silent.includes(name)) {
+      if (SILENT_RESEND_ERRORS.has(name)) {
         log.warn({ code: name }, 'no confirmation code resent')
         return
       }
@@ -159,9 +180,11 @@ export function createAccounts ({ getClient, pool, notices, mail, log }: Account
         if (WRONG_CREDENTIALS.has(name) || (err instanceof Problem && err.status === 401)) throw invalidCode()
         if (name !== 'UserNotConfirmedException') throw mapCommon(err)
       }
-      const [client, { ConfirmSignUpCommand }] = await Promise.all([getClient(), sdk()])
+      const [client, { ConfirmSignUpCommand }, hash] = await Promise.all([getClient(), sdk(), signed(input.email)])
       try {
-        await client.send(new ConfirmSignUpCommand({ ClientId: pool.clientId, Username: input.email, ConfirmationCode: input.code }))
+        await client.send(new ConfirmSignUpCommand({
+          ClientId: pool.clientId, Username: input.email, ConfirmationCode: input.code, ...hash
+        }))
       } catch (err) {
         const name = errorName(err)
         if (name === 'CodeMismatchException' || name === 'NotAuthorizedException' || name === 'UserNotFoundException') throw invalidCode()
@@ -197,8 +220,17 @@ export function createAccounts ({ getClient, pool, notices, mail, log }: Account
     },
 
     async refresh (refreshToken: string): Promise<Tokens> {
-      const [client, { InitiateAuthCommand }] = await Promise.all([getClient(), sdk()])
+      const [client, { InitiateAuthCommand, GetTokensFromRefreshTokenCommand }, secret] =
+        await Promise.all([getClient(), sdk(), clientSecret()])
       try {
+        // A confidential client refreshes with its secret itself: REFRESH_TOKEN_AUTH's SECRET_HASH
+        // would need the user's name, which a refresh token does not tell.
+        if (secret !== undefined) {
+          const res = await client.send(new GetTokensFromRefreshTokenCommand({
+            ClientId: pool.clientId, ClientSecret: secret, RefreshToken: refreshToken
+          }))
+          return tokensOf(res.AuthenticationResult, undefined)
+        }
         const res = await client.send(new InitiateAuthCommand({
           ClientId: pool.clientId,
           AuthFlow: 'REFRESH_TOKEN_AUTH',
@@ -285,6 +317,11 @@ function signInProblem (err: unknown): unknown {
   // cognito-local answers InvalidPasswordException for a wrong password; AWS NotAuthorizedException.
   if (WRONG_CREDENTIALS.has(errorName(err))) return wrongCredentials()
   return mapCommon(err)
+}
+
+/** Cognito's SECRET_HASH: Base64(HMAC-SHA256(client secret, username + client id)). */
+export function secretHash (clientSecret: string, username: string, clientId: string): string {
+  return createHmac('sha256', clientSecret).update(`${username}${clientId}`).digest('base64')
 }
 
 function tokensOf (result: { IdToken?: string; AccessToken?: string; RefreshToken?: string; ExpiresIn?: number } | undefined, challenge: string | undefined): Tokens {

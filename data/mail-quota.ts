@@ -26,14 +26,19 @@ export function createMailQuota ({ ddb, table, max, now, log }: MailQuotaDeps) {
     async take (email: string): Promise<boolean> {
       if (max === undefined) return true
       const window = Math.floor(now() / MAIL_WINDOW_MS)
-      const id = `mail|${createHash('sha256').update(email.trim().toLowerCase()).digest('base64url').slice(0, 22)}|${window}`
+      const address = createHash('sha256').update(email.trim().toLowerCase()).digest('base64url').slice(0, 22)
+      const id = `mail|${address}|${window}`
       try {
         await ddb.send(new UpdateCommand({
           TableName: table,
           Key: { id },
           UpdateExpression: 'ADD hits :one SET expiration = if_not_exists(expiration, :exp)',
           ConditionExpression: 'attribute_not_exists(hits) OR hits < :max',
-          ExpressionAttributeValues: { ':one': 1, ':max': max, ':exp': Math.ceil(((window + 1) * MAIL_WINDOW_MS) / 1000) + 1 }
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':max': max,
+            ':exp': Math.ceil(((window + 1) * MAIL_WINDOW_MS) / 1000) + 1
+          }
         }))
         return true
       } catch (err) {

@@ -67,7 +67,9 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
       COGNITO_ENDPOINT: cognito.endpoint,
       SES_ENDPOINT: ses.endpoint,
       USER_POOL_ID: cognito.userPoolId,
-      USER_POOL_CLIENT_ID: cognito.clientId
+      USER_POOL_CLIENT_ID: cognito.clientId,
+      // The app client is confidential, as deployed: the API signs its calls with this (SECRET_HASH).
+      USER_POOL_CLIENT_SECRET: cognito.clientSecret
     },
     endpoints: { dynamodb: dynamodb.endpoint, cognito: cognito.endpoint, ses: ses.endpoint },
     stop: stopAll

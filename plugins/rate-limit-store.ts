@@ -79,8 +79,12 @@ export class CounterBusyError extends Error {
 interface CancellationReason { Code?: string; Item?: Record<string, { N?: string } | undefined> }
 
 /** The counters in DynamoDB. Throws on any failure but a refusal. */
-export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string, now: () => number = Date.now): CounterStore {
-  const retryConflicts = async <T>(call: () => Promise<T>, conflicted: (err: unknown) => boolean, otherwise: () => T): Promise<T> =>
+export function dynamoCounters (
+  ddb: DynamoDBDocumentClient, table: string, now: () => number = Date.now
+): CounterStore {
+  const retryConflicts = async <T>(
+    call: () => Promise<T>, conflicted: (err: unknown) => boolean, otherwise: () => T
+  ): Promise<T> =>
     await retryOnConflict(call, {
       attempts: CONFLICT_ATTEMPTS, conflicted, pauseMs: () => 5 + Math.random() * 20, exhausted: otherwise
     })
@@ -102,7 +106,8 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string, now:
       // A known address is bounded by its own slots only; any other by its own and the total.
       const condition = account.known === true
         ? 'attribute_not_exists(#client) OR #client < :clientMax'
-        : '(attribute_not_exists(#total) OR #total < :totalMax) AND (attribute_not_exists(#client) OR #client < :clientMax)'
+        : '(attribute_not_exists(#total) OR #total < :totalMax) AND ' +
+          '(attribute_not_exists(#client) OR #client < :clientMax)'
       const send = async (): Promise<SigninRefusal> => {
         await withinDeadline(ddb.send(new TransactWriteCommand({
           TransactItems: [
@@ -183,7 +188,8 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string, now:
     },
 
     async knownAddress (id) {
-      const out = await withinDeadline(ddb.send(new GetCommand({ TableName: table, Key: { id }, ConsistentRead: true })))
+      const read = new GetCommand({ TableName: table, Key: { id }, ConsistentRead: true })
+      const out = await withinDeadline(ddb.send(read))
       const expires = out.Item?.expiration
       // TTL deletes within days, not at once: an expired marker is read as absent.
       return typeof expires === 'number' && expires * 1000 > now()
@@ -271,8 +277,9 @@ export function sharedCounters ({ shared, now, onOutage }: SharedCountersOptions
       if (refused(`${account.id}|${account.clientAttr}`)) return 'accountClient'
       const verdict = await guarded(async (store) => await store.signinReserve(check))
       // Slots come back on success, so a refusal of the account is remembered only briefly.
-      if (verdict === 'account') refusedUntil.set(account.id, Math.min(account.endsAt, now() + ACCOUNT_REFUSAL_MEMORY_MS))
-      else if (verdict === 'accountClient') refusedUntil.set(`${account.id}|${account.clientAttr}`, Math.min(account.endsAt, now() + ACCOUNT_REFUSAL_MEMORY_MS))
+      const briefly = Math.min(account.endsAt, now() + ACCOUNT_REFUSAL_MEMORY_MS)
+      if (verdict === 'account') refusedUntil.set(account.id, briefly)
+      else if (verdict === 'accountClient') refusedUntil.set(`${account.id}|${account.clientAttr}`, briefly)
       else if (verdict === 'client') refusedUntil.set(client.id, client.endsAt)
       return verdict
     },

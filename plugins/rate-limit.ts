@@ -72,8 +72,10 @@ const GUARDED_WORDS: Record<Guarded, { failures: string; secret: string }> = {
 }
 const describeGuarded = (guarded: Guarded, l: Limits): string => `${l.signinPerIp} attempts a minute per client address; ` +
   `${l.signinFailuresPerAccountClient} ${GUARDED_WORDS[guarded].failures} in 15 minutes per account and client address and ` +
-  `${l.signinFailuresPerAccount} per account (POST /signin and POST /signup/confirm spend the same account's failures), then every attempt is ` +
-  `refused until the window ends, whatever the ${GUARDED_WORDS[guarded].secret}, but from a client address that signed in to the account ` +
+  `${l.signinFailuresPerAccount} per account (POST /signin and POST /signup/confirm spend the same account's ` +
+  'failures), ' +
+  `then every attempt is refused until the window ends, whatever the ${GUARDED_WORDS[guarded].secret}, ` +
+  'but from a client address that signed in to the account ' +
   'in the last 30 days, which keeps its own per-address budget (an unknown email is counted like a known one)'
 
 /** Sign-in's windows: attempts per client a minute; failures per account (and client) in 15 minutes. */
@@ -86,7 +88,8 @@ export const KNOWN_ADDRESS_MS = 30 * 24 * 60 * MINUTE
  * The account's key in the limiter, the same for every route that checks its password or a code:
  * the address as the routes read it (trimmed, lower-cased), hashed.
  */
-export const accountKey = (body: { email?: string; username?: string }): string => hash((body.email ?? body.username ?? '').trim().toLowerCase())
+export const accountKey = (body: { email?: string; username?: string }): string =>
+  hash((body.email ?? body.username ?? '').trim().toLowerCase())
 
 /**
  * Each limited operation and its limit, one entry a route (a route not listed is not limited).
@@ -262,14 +265,20 @@ export default fp(async function rateLimitPlugin (app) {
 
   // The check's outcome: a wrong password (or an unknown email: the same 401) or a wrong code keeps
   // its slot; anything else gives it back, and a sign-in remembers the address it succeeded from.
-  const settle = (guarded: Guarded) => async function settleAttempt (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  const settle = (guarded: Guarded) => async function settleAttempt (
+    request: FastifyRequest, reply: FastifyReply, payload: unknown
+  ): Promise<unknown> {
     const attempt = attempts.get(request)
     if (attempt === undefined || FAILED[guarded](request, reply)) return payload
     attempts.delete(request)
     const jobs = [counters.signinRelease(attempt.accountId, attempt.clientAttr, attempt.endsAt)]
-    if (guarded === 'signin' && reply.statusCode === 200) jobs.push(counters.rememberAddress(attempt.knownId, now() + KNOWN_ADDRESS_MS))
+    if (guarded === 'signin' && reply.statusCode === 200) {
+      jobs.push(counters.rememberAddress(attempt.knownId, now() + KNOWN_ADDRESS_MS))
+    }
     // The answer is ready: a slot not given back costs one failure, never the answer.
-    await Promise.all(jobs).catch((err: unknown) => { app.log.warn({ err: { name: (err as Error).name } }, 'sign-in slot not settled') })
+    await Promise.all(jobs).catch((err: unknown) => {
+      app.log.warn({ err: { name: (err as Error).name } }, 'sign-in slot not settled')
+    })
     return payload
   }
 

@@ -39,7 +39,15 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
     now: app.clock,
     log: app.log
   })
-  const accounts = createAccounts({ getClient: app.aws.cognito, pool: app.config.cognito, notices, mail, log: app.log })
+  const clientSecret = app.config.cognito.clientSecret
+  const accounts = createAccounts({
+    getClient: app.aws.cognito,
+    pool: app.config.cognito,
+    notices,
+    mail,
+    clientSecret: async () => clientSecret === undefined ? undefined : await app.secrets.get(clientSecret),
+    log: app.log
+  })
   const accepted = (email: string) => ({ email, nextStep: 'confirm_signup' as const })
 
   app.post('/signup', {
@@ -49,8 +57,9 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Create an account',
       description: `Starts a signup: a 6-digit code is mailed to the address; confirm it at POST /signup/confirm, then sign in. Password policy: ${PASSWORD_POLICY}. ` +
         'The answer is the same 202 for a new address and for one that already has an account (whose owner is told by mail instead, at most once an hour): ' +
-        'signup never tells who has an account. Signing up again before confirming sends a new code and replaces the earlier signup. ' +
-        'An address gets at most a few account mails an hour (5 by default, every route and client together): over that, the same 202 and no mail.',
+        'signup never tells who has an account. Signing up again before confirming sends a new code and replaces the ' +
+        'earlier signup. An address gets at most a few account mails an hour (5 by default, every route and client ' +
+        'together): over that, the same 202 and no mail.',
       security: [],
       body: SignupBody,
       response: { 202: SignupAccepted, ...problems(400, 415, 500, 503) }
@@ -88,7 +97,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['account'],
       summary: 'Send a new confirmation code',
       description: 'Mails a new code to an address whose signup waits for confirmation (earlier codes stop working). ' +
-        'The answer is the same 202 for every address, whether or not a code was sent (none over the address\'s hourly mail cap).',
+        'The answer is the same 202 for every address, whether or not a code was sent (none over the address\'s ' +
+        'hourly mail cap).',
       security: [],
       body: ResendBody,
       response: { 202: SignupAccepted, ...problems(400, 415, 500, 503) }
@@ -112,9 +122,10 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'signIn',
       tags: ['account'],
       summary: 'Sign in',
-      description: 'Exchanges an email and password for Cognito tokens. A wrong password, an unknown email and an account not yet ' +
-        'confirmed give the same `401 invalid_credentials`; with the right password of an account waiting for confirmation, its code ' +
-        'is mailed again (at most a few mails an hour per address), so the owner finds it in their inbox.',
+      description: 'Exchanges an email and password for Cognito tokens. A wrong password, an unknown email and an ' +
+        'account not yet confirmed give the same `401 invalid_credentials`; with the right password of an account ' +
+        'waiting for confirmation, its code is mailed again (at most a few mails an hour per address), so the owner ' +
+        'finds it in their inbox.',
       security: [],
       body: SigninBody,
       response: { 200: SigninResult, ...problems(400, 401, 415, 500, 503) }

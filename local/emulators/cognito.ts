@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { mkdirSync } from 'node:fs'
 import {
   AddCustomAttributesCommand, CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolClientCommand, CreateUserPoolCommand,
-  DescribeUserPoolCommand, ListUserPoolClientsCommand, ListUserPoolsCommand, type CreateUserPoolCommandInput, type SchemaAttributeType
+  DeleteUserPoolClientCommand, DescribeUserPoolClientCommand, DescribeUserPoolCommand, ListUserPoolClientsCommand,
+  ListUserPoolsCommand,
+  type CreateUserPoolCommandInput, type SchemaAttributeType
 } from '@aws-sdk/client-cognito-identity-provider'
 import { loadTemplate } from '../../infra/template.js'
 import { startChild, waitUntilReady, type Child } from './process.js'
@@ -21,6 +23,8 @@ export interface CognitoLocal {
   endpoint: string
   userPoolId: string
   clientId: string
+  /** The app client's secret (the template's GenerateSecret: true), for SECRET_HASH. */
+  clientSecret: string
   child: Child
   stop: () => Promise<void>
 }
@@ -43,6 +47,7 @@ export function templatePool (): { pool: Partial<CreateUserPoolCommandInput>; cl
       AccountRecoverySetting: p.AccountRecoverySetting
     },
     client: {
+      GenerateSecret: c.GenerateSecret,
       ExplicitAuthFlows: c.ExplicitAuthFlows,
       PreventUserExistenceErrors: c.PreventUserExistenceErrors,
       EnableTokenRevocation: c.EnableTokenRevocation,
@@ -52,7 +57,9 @@ export function templatePool (): { pool: Partial<CreateUserPoolCommandInput>; cl
 }
 
 /** The pool and client, created once and found again when the data folder is kept. */
-export async function ensurePool (client: CognitoIdentityProviderClient): Promise<{ userPoolId: string; clientId: string }> {
+export async function ensurePool (
+  client: CognitoIdentityProviderClient
+): Promise<{ userPoolId: string; clientId: string; clientSecret: string }> {
   const definition = templatePool()
   const pools = await client.send(new ListUserPoolsCommand({ MaxResults: 60 }))
   let userPoolId = pools.UserPools?.find((p) => p.Name === LOCAL_POOL_NAME)?.Id
@@ -69,11 +76,23 @@ export async function ensurePool (client: CognitoIdentityProviderClient): Promis
   }
   const clients = await client.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }))
   let clientId = clients.UserPoolClients?.find((c) => c.ClientName === LOCAL_CLIENT_NAME)?.ClientId
+  let clientSecret: string | undefined
+  if (clientId !== undefined) {
+    const kept = await client.send(new DescribeUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: clientId }))
+    clientSecret = kept.UserPoolClient?.ClientSecret
+    // A client kept from before the template's was confidential is made again, with a secret.
+    if (clientSecret === undefined) {
+      await client.send(new DeleteUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: clientId }))
+      clientId = undefined
+    }
+  }
   if (clientId === undefined) {
     const created = await client.send(new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: LOCAL_CLIENT_NAME, ...definition.client }))
     clientId = created.UserPoolClient?.ClientId as string
+    clientSecret = created.UserPoolClient?.ClientSecret
   }
-  return { userPoolId, clientId }
+  if (clientSecret === undefined) throw new Error('cognito-local made the app client without a secret')
+  return { userPoolId, clientId, clientSecret }
 }
 
 export interface CognitoLocalOptions {
@@ -108,8 +127,8 @@ export async function startCognitoLocal (opts: CognitoLocalOptions): Promise<Cog
   const client = new CognitoIdentityProviderClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 })
   try {
     await waitUntilReady(child, () => client.send(new ListUserPoolsCommand({ MaxResults: 1 })), 30000)
-    const { userPoolId, clientId } = await ensurePool(client)
-    return { endpoint, userPoolId, clientId, child, stop: child.stop }
+    const { userPoolId, clientId, clientSecret } = await ensurePool(client)
+    return { endpoint, userPoolId, clientId, clientSecret, child, stop: child.stop }
   } catch (err) {
     await child.stop()
     if (child.process.exitCode === STORE_UNREADABLE_EXIT) throw new CognitoStoreError(opts.dataDir, 'reported by cognito-local', child.output())

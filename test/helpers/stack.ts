@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { ensureTables, deleteTables, type TableKey } from '../../local/tables.js'
 
-const KEYS = ['DYNAMODB_ENDPOINT', 'COGNITO_ENDPOINT', 'SES_ENDPOINT', 'USER_POOL_ID', 'USER_POOL_CLIENT_ID'] as const
+const KEYS = ['DYNAMODB_ENDPOINT', 'COGNITO_ENDPOINT', 'SES_ENDPOINT', 'USER_POOL_ID', 'USER_POOL_CLIENT_ID',
+  'USER_POOL_CLIENT_SECRET'] as const
 
 export function stackEnv (): Record<string, string> {
   const env: Record<string, string> = {}

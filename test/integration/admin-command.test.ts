@@ -9,6 +9,7 @@ import {
   AdminConfirmSignUpCommand, CognitoIdentityProviderClient, InitiateAuthCommand, SignUpCommand
 } from '@aws-sdk/client-cognito-identity-provider'
 import { stackEnv } from '../helpers/stack.js'
+import { secretHash } from '../../data/accounts.js'
 
 const env = stackEnv()
 const PASSWORD = 'Admin-Passw0rd'
@@ -27,10 +28,14 @@ t.test('npm run admin puts a signed-up user in the admin group; the next sign-in
   const cognito = new CognitoIdentityProviderClient({ endpoint: env.COGNITO_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
   t.teardown(() => cognito.destroy())
   const email = `admin-${randomBytes(4).toString('hex')}@example.com`
-  await cognito.send(new SignUpCommand({ ClientId: env.USER_POOL_CLIENT_ID, Username: email, Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }))
+  // The app client is confidential: direct calls carry its SECRET_HASH.
+  const SecretHash = secretHash(env.USER_POOL_CLIENT_SECRET as string, email, env.USER_POOL_CLIENT_ID as string)
+  await cognito.send(new SignUpCommand({ ClientId: env.USER_POOL_CLIENT_ID, SecretHash, Username: email,
+    Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }))
   await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: env.USER_POOL_ID, Username: email }))
   const signIn = async (): Promise<string> => (await cognito.send(new InitiateAuthCommand({
-    ClientId: env.USER_POOL_CLIENT_ID, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD }
+    ClientId: env.USER_POOL_CLIENT_ID, AuthFlow: 'USER_PASSWORD_AUTH',
+      AuthParameters: { USERNAME: email, PASSWORD, SECRET_HASH: SecretHash }
   }))).AuthenticationResult?.IdToken as string
   t.equal(groupsOf(await signIn()), undefined, 'not an admin yet')
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { CognitoIdentityProviderClient, ListUsersCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider'
+import { secretHash } from '../../data/accounts.js'
 import { CognitoStoreError, startCognitoLocal, type CognitoLocal } from '../../local/emulators/cognito.js'
 import { reservePort } from '../../local/emulators/process.js'
 import { stackEnv } from '../helpers/stack.js'
@@ -28,8 +29,16 @@ async function emailsIn (client: CognitoIdentityProviderClient, userPoolId: stri
   return (res.Users ?? []).map((u) => u.Attributes?.find((a) => a.Name === 'email')?.Value ?? '').sort()
 }
 
-const signUp = (client: CognitoIdentityProviderClient, clientId: string, email: string) =>
-  client.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }))
+// The app client is confidential: a direct call carries its SECRET_HASH, as the API's do.
+const signUp = (client: CognitoIdentityProviderClient, app: { clientId: string; clientSecret: string },
+  email: string) =>
+  client.send(new SignUpCommand({
+    ClientId: app.clientId,
+    SecretHash: secretHash(app.clientSecret, email, app.clientId),
+    Username: email,
+    Password: PASSWORD,
+    UserAttributes: [{ Name: 'email', Value: email }]
+  }))
 
 function tempDir (t: Teardown): string {
   const dir = mkdtempSync(join(tmpdir(), 'cognito-store-'))
@@ -41,7 +50,7 @@ t.test('20 concurrent signups, then a restart: every account is there', async (t
   const dir = tempDir(t)
   const first = await start(t, dir)
   const emails = Array.from({ length: 20 }, (_, i) => `launch-${i}-${randomUUID().slice(0, 6)}@example.com`)
-  const results = await Promise.allSettled(emails.map((e) => signUp(first.client, first.cognito.clientId, e)))
+  const results = await Promise.allSettled(emails.map((e) => signUp(first.client, first.cognito, e)))
   t.same(results.filter((r) => r.status === 'rejected'), [], 'all 20 accepted')
   await first.cognito.stop()
 
@@ -55,7 +64,7 @@ t.test('a kill -9 in the middle of concurrent signups loses no acknowledged acco
   const first = await start(t, dir)
   const acknowledged: string[] = []
   const emails = Array.from({ length: 40 }, (_, i) => `crash-${i}-${randomUUID().slice(0, 6)}@example.com`)
-  const calls = emails.map(async (e) => { await signUp(first.client, first.cognito.clientId, e); acknowledged.push(e) })
+  const calls = emails.map(async (e) => { await signUp(first.client, first.cognito, e); acknowledged.push(e) })
   // Kill it once some signups are answered and others are still being written.
   const deadline = Date.now() + 20_000
   while (acknowledged.length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))

@@ -8,7 +8,8 @@ import { BASE_TEST_ENV } from '../helpers/app.js'
 import { CLOCK_SKEW_MS } from '../../plugins/auth.js'
 import { startTestIssuer } from '../helpers/tokens.js'
 
-t.test('the clock tolerance is a few seconds: a token expired 15 s ago, or valid only in 15 s, is refused', async (t) => {
+t.test('the clock tolerance is a few seconds: a token expired 15 s ago, or valid only in 15 s, is refused',
+  async (t) => {
   t.ok(CLOCK_SKEW_MS <= 5000, `at most 5 s (${CLOCK_SKEW_MS} ms)`)
   const issuer = await startTestIssuer()
   t.teardown(issuer.close)
@@ -16,7 +17,8 @@ t.test('the clock tolerance is a few seconds: a token expired 15 s ago, or valid
   t.teardown(() => app.close())
   app.register(async (scope) => { scope.get('/probe', { onRequest: scope.requireUser() }, async () => ({ ok: true })) })
   await app.ready()
-  const call = async (token: string) => await app.inject({ url: '/probe', headers: { authorization: `Bearer ${token}` } })
+  const call = async (token: string) => await app.inject({ url: '/probe',
+    headers: { authorization: `Bearer ${token}` } })
 
   const expired = await call(issuer.token({ expiresIn: -15 }))
   t.equal(expired.statusCode, 401, 'expired 15 s ago: refused (the old 60 s tolerance took it)')

@@ -35,12 +35,20 @@ t.test('the table: one ADD per hit, answering the count; sign-in\'s transaction 
     .rejectsOnce(cancelled('None', 'ConditionalCheckFailed'))
   t.equal(await counters.signinReserve(CHECK), null, 'both conditions held')
   t.equal(await counters.signinReserve(CHECK), 'client', 'the client counter was full')
-  t.equal(await counters.signinReserve(CHECK), 'account', "the account's failures reached the ceiling (its old item says 50)")
+  t.equal(await counters.signinReserve(CHECK), 'account',
+    "the account's failures reached the ceiling (its old item says 50)")
   const tx = mock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!
   t.equal(tx.length, 2, 'one call for the three limits')
   t.match(tx[0], { Update: { Key: { id: 'ip' }, ConditionExpression: /hits < :max/ } })
-  t.match(tx[1], { Update: { Key: { id: 'acct' }, UpdateExpression: /ADD #total :one, #client :one/, ExpressionAttributeNames: { '#client': 'c_x' } } })
-  t.match(tx[1], { Update: { ConditionExpression: /#total < :totalMax/ } }, 'the slot is reserved only under the account ceiling')
+  t.match(tx[1], {
+    Update: {
+      Key: { id: 'acct' },
+      UpdateExpression: /ADD #total :one, #client :one/,
+      ExpressionAttributeNames: { '#client': 'c_x' }
+    }
+  })
+  t.match(tx[1], { Update: { ConditionExpression: /#total < :totalMax/ } },
+    'the slot is reserved only under the account ceiling')
 
   mock.on(TransactWriteCommand).resolves({})
   t.equal(await counters.signinReserve({ ...CHECK, account: { ...CHECK.account, known: true } }), null)
@@ -80,10 +88,13 @@ t.test('memory counters: the same limits in one container', async (t) => {
   t.equal(await counters.signinReserve(check), null, 'given back, then reserved again')
   t.equal(await counters.signinReserve({ ...check, client: { ...check.client, id: 'ip3' } }), null, 'two failures kept')
   t.equal(await counters.signinReserve({ ...check, client: { ...check.client, id: 'ip4' } }), 'accountClient')
-  t.equal(await counters.signinReserve({ ...check, account: { ...check.account, clientAttr: 'd' } }), 'client', 'that client address is now full')
-  t.equal(await counters.signinReserve({ client: { id: 'ip2', endsAt: 10_000, max: 2 }, account: { ...check.account, clientAttr: 'e' } }), null)
-  t.equal(await counters.signinReserve({ client: { id: 'ip2', endsAt: 10_000, max: 2 }, account: { ...check.account, clientAttr: 'f' } }), 'account', 'three failures in all')
-  t.equal(await counters.signinReserve({ client: { id: 'ip5', endsAt: 10_000, max: 2 }, account: { ...check.account, clientAttr: 'f', known: true } }), null,
+  t.equal(await counters.signinReserve({ ...check, account: { ...check.account, clientAttr: 'd' } }), 'client',
+    'that client address is now full')
+  const from = (ip: string, clientAttr: string, known?: boolean) =>
+    ({ client: { id: ip, endsAt: 10_000, max: 2 }, account: { ...check.account, clientAttr, known } })
+  t.equal(await counters.signinReserve(from('ip2', 'e')), null)
+  t.equal(await counters.signinReserve(from('ip2', 'f')), 'account', 'three failures in all')
+  t.equal(await counters.signinReserve(from('ip5', 'f', true)), null,
     'a known address keeps its own slots')
   await counters.rememberAddress('known|x', 20_000)
   t.ok(await counters.knownAddress('known|x'))
@@ -98,8 +109,16 @@ t.test('shared counters: a refusal is remembered until its window ends; an outag
   const shared: CounterStore = {
     hit: async (...args) => { calls++; if (failing) throw Object.assign(new Error('down'), { name: 'TimeoutError' }); return await table.hit(...args) },
     signinReserve: async (c) => { calls++; if (failing) throw new Error('down'); return await table.signinReserve(c) },
-    signinRelease: async (...args) => { calls++; if (failing) throw new Error('down'); await table.signinRelease(...args) },
-    rememberAddress: async (...args) => { calls++; if (failing) throw new Error('down'); await table.rememberAddress(...args) },
+    signinRelease: async (...args) => {
+      calls++
+      if (failing) throw new Error('down')
+      await table.signinRelease(...args)
+    },
+    rememberAddress: async (...args) => {
+      calls++
+      if (failing) throw new Error('down')
+      await table.rememberAddress(...args)
+    },
     knownAddress: async (id) => { calls++; if (failing) throw new Error('down'); return await table.knownAddress(id) }
   }
   const outages: unknown[] = []

@@ -343,8 +343,10 @@ t.test("each function's role grants exactly the actions its code declares, on it
   const ref = (id: string): string => JSON.stringify({ Ref: id })
   const arn = (id: string): string => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })
   t.same(resourcesFor('ApiFunctionRole', 'secretsmanager:GetSecretValue'),
-    [ref('CursorSecret'), ref('DeliveryApiKeysSecret'), ref('WarehouseApiKeysSecret'), ref('EdgeOriginSecret'), ref('AWS::NoValue')].sort(),
-    "the API reads the partner keys, the cursor key and (with the edge on) the edge's secret, not the webhook keys")
+    [ref('CursorSecret'), ref('DeliveryApiKeysSecret'), ref('WarehouseApiKeysSecret'), ref('UserPoolClientSecret'),
+      ref('EdgeOriginSecret'), ref('AWS::NoValue')].sort(),
+    "the API reads the partner keys, the cursor key, the app client's secret and (with the edge on) the edge's " +
+    'secret, not the webhook keys')
   t.same(resourcesFor('ApiFunctionRole', 'dynamodb:ConditionCheckItem').filter((r) => r.includes('RateLimitTable')), [arn('RateLimitTable')], 'the API counts in the rate-limit table')
   t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query').filter((r) => r.includes('RateLimitTable')), [], 'and only counts: no query or scan of it')
   t.same(resourcesFor('WorkerFunctionRole', 'secretsmanager:GetSecretValue'), [ref('DeliveryWebhookSecret'), ref('WarehouseWebhookSecret')].sort(),
@@ -416,6 +418,7 @@ const COMMAND_ACTIONS: Record<string, string | string[] | null> = {
   TransactGetCommand: 'dynamodb:GetItem', TransactGetItemsCommand: 'dynamodb:GetItem',
   SignUpCommand: null, ConfirmSignUpCommand: null, InitiateAuthCommand: null, GetUserCommand: null,
   RevokeTokenCommand: null, GlobalSignOutCommand: null, ResendConfirmationCodeCommand: null,
+    GetTokensFromRefreshTokenCommand: null,
   GetUserAttributeVerificationCodeCommand: null, VerifyUserAttributeCommand: null,
   AdminConfirmSignUpCommand: 'cognito-idp:AdminConfirmSignUp', AdminAddUserToGroupCommand: 'cognito-idp:AdminAddUserToGroup',
   AdminGetUserCommand: 'cognito-idp:AdminGetUser', AdminDeleteUserCommand: 'cognito-idp:AdminDeleteUser',
@@ -486,7 +489,7 @@ t.test('Cognito: email usernames, the password policy the API enforces, an admin
   t.same(pool.Policies.PasswordPolicy, { MinimumLength: 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: false })
   const client = props('UserPoolClient')
   t.same(client.ExplicitAuthFlows, ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'])
-  t.equal(client.GenerateSecret, false)
+  t.equal(client.GenerateSecret, true, 'a confidential client: direct calls need SECRET_HASH')
   t.equal(props('AdminGroup').GroupName, 'admin')
 })
 
