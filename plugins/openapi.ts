@@ -78,6 +78,22 @@ export function markOptionalInputs<T extends OpenApiObject> (document: T): T {
   return document
 }
 
+/**
+ * Paths whose every operation is deprecated move after the others, keeping their order: Swagger UI
+ * and generated docs list operations in document order, so the aliases come last in their tag.
+ */
+export function deprecatedLast<T extends OpenApiObject> (document: T): T {
+  if (document.paths === undefined) return document
+  const deprecated = (item: Record<string, unknown>): boolean => {
+    const ops = Object.values(item).filter((op): op is Json => op !== null && typeof op === 'object')
+    return ops.length > 0 && ops.every((op) => op.deprecated === true)
+  }
+  const entries = Object.entries(document.paths)
+  const current = entries.filter(([, item]) => !deprecated(item))
+  document.paths = Object.fromEntries([...current, ...entries.filter(([, item]) => deprecated(item))])
+  return document
+}
+
 export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts) {
   app.addSchema(ProblemSchema)
   const { prebuilt } = opts
@@ -107,7 +123,9 @@ export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts)
         }
       }
     },
-    transformObject: (document) => ('openapiObject' in document ? markOptionalInputs(document.openapiObject as OpenApiObject) : document.swaggerObject) as ReturnType<SwaggerTransformObject>,
+    transformObject: (document) => ('openapiObject' in document
+      ? deprecatedLast(markOptionalInputs(document.openapiObject as OpenApiObject))
+      : document.swaggerObject) as ReturnType<SwaggerTransformObject>,
     // Shared schemas keep their $id as their name under components.schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)

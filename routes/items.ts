@@ -21,8 +21,10 @@ const ADMIN_GROUP = 'admin'
 const CACHED = 'Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.'
 type Security = Array<Record<string, string[]>>
 const adminSecurity: Security = [{ bearerAuth: [] }]
-// Public routes also accept a token: an admin's answers carry the exact stock.
-const optionalSecurity: Security = [{}, { bearerAuth: [] }]
+// Public routes document no security (none is required); they also accept a token, which their
+// descriptions say: an admin's answers carry the exact stock.
+const ADMIN_TOKEN = 'No credentials needed. An admin may send a bearer token (`Authorization: Bearer`) to see the ' +
+  'exact `stock`; a token that is sent must be valid (401 otherwise).'
 
 const items: FastifyPluginAsyncTypebox = async (app) => {
   const tables = { items: app.config.tables.items, catalogIndex: app.config.tables.catalogIndex }
@@ -50,8 +52,9 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         'last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines ' +
         'with the filters. A search is in a stable order (by the matched word, then the item id). 400 ' +
         '`empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past ' +
-        '100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. ' + CACHED,
-      security: optionalSecurity,
+        '100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is ' +
+        `absent. ${CACHED} ${ADMIN_TOKEN}`,
+      security: [],
       querystring: ItemsQuery,
       response: { 200: ItemsPage, ...notModified(), ...problems(400, 401, 500, 503) }
     }
@@ -80,8 +83,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getItem',
       tags: ['catalog'],
       summary: 'Get an item',
-      description: `The item, with \`inStock\`; admins also see the exact \`stock\`. ${CACHED}`,
-      security: optionalSecurity,
+      description: `The item, with \`inStock\`; admins also see the exact \`stock\`. ${CACHED} ${ADMIN_TOKEN}`,
+      security: [],
       params: ItemParams,
       response: { 200: Item, ...notModified(), ...problems(400, 401, 404, 500, 503) }
     }

@@ -232,7 +232,7 @@ export interface paths {
         };
         /**
          * List, filter and search items
-         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.
+         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body. No credentials needed. An admin may send a bearer token (`Authorization: Bearer`) to see the exact `stock`; a token that is sent must be valid (401 otherwise).
          */
         get: operations["listItems"];
         put?: never;
@@ -256,7 +256,7 @@ export interface paths {
         };
         /**
          * Get an item
-         * @description The item, with `inStock`; admins also see the exact `stock`. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.
+         * @description The item, with `inStock`; admins also see the exact `stock`. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body. No credentials needed. An admin may send a bearer token (`Authorization: Bearer`) to see the exact `stock`; a token that is sent must be valid (401 otherwise).
          */
         get: operations["getItem"];
         /**
@@ -359,48 +359,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/order/{orderId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get an order (deprecated: use GET /orders/{orderId})
-         * @deprecated
-         * @description The caller's order. Another user's order answers 404, exactly like a missing one; admins (group `admin`) may read any order.
-         */
-        get: operations["getOrderLegacy"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/orderslist": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List my orders (deprecated: use GET /orders)
-         * @deprecated
-         * @description The caller's orders, newest first, optionally only those with `status`. Follow `nextCursor` (bound to this user and filter) until it is absent. The list is read from an index that DynamoDB updates a moment after each write (usually well under a second): an order placed or changed just now may be missing or show its previous status. `GET /orders/{orderId}` always reads the order as written.
-         */
-        get: operations["listOrdersLegacy"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/orders/{orderId}/cancel": {
         parameters: {
             query?: never;
@@ -455,6 +413,48 @@ export interface paths {
          * @description The delivery service's API key in `x-api-key`. packed -> delivered; the body is optional. Repeating a transition the order already made answers 200 with the order, unchanged; any other transition is a 409 `invalid_transition` whose `currentStatus` says where the order is. Unknown order: 404. Rate limited, by default: 600 a minute per API key; over it, 429 `rate_limited` with Retry-After.
          */
         post: operations["markDelivered"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/order/{orderId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an order (deprecated: use GET /orders/{orderId})
+         * @deprecated
+         * @description The caller's order. Another user's order answers 404, exactly like a missing one; admins (group `admin`) may read any order.
+         */
+        get: operations["getOrderLegacy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orderslist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my orders (deprecated: use GET /orders)
+         * @deprecated
+         * @description The caller's orders, newest first, optionally only those with `status`. Follow `nextCursor` (bound to this user and filter) until it is absent. The list is read from an index that DynamoDB updates a moment after each write (usually well under a second): an order placed or changed just now may be missing or show its previous status. `GET /orders/{orderId}` always reads the order as written.
+         */
+        get: operations["listOrdersLegacy"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3330,300 +3330,6 @@ export interface operations {
             };
         };
     };
-    getOrderLegacy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description Order id
-                 * @example 3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90
-                 */
-                orderId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description An order */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
-                     *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
-                     *       "userEmail": "ada@example.com",
-                     *       "userEmailVerified": true,
-                     *       "status": "placed",
-                     *       "lines": [
-                     *         {
-                     *           "id": "phone-apple-iphone-15",
-                     *           "title": "iPhone 15 Pro",
-                     *           "color": "Black Titanium",
-                     *           "colorCode": "#1F2020",
-                     *           "count": 1,
-                     *           "unitPrice": 99900
-                     *         },
-                     *         {
-                     *           "id": "accessories-anker-charger-65w",
-                     *           "title": "Anker 65W USB-C charger",
-                     *           "count": 2,
-                     *           "unitPrice": 3999
-                     *         }
-                     *       ],
-                     *       "total": 107898,
-                     *       "currency": "USD",
-                     *       "createdAt": "2026-11-25T09:30:00.000Z",
-                     *       "updatedAt": "2026-11-25T09:30:00.000Z",
-                     *       "history": [
-                     *         {
-                     *           "status": "placed",
-                     *           "at": "2026-11-25T09:30:00.000Z",
-                     *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": {
-                        id: string;
-                        userId: string;
-                        userEmail: string;
-                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
-                        userEmailVerified?: boolean;
-                        /** @description placed -> packed -> delivered, or placed -> cancelled */
-                        status: "placed" | "packed" | "delivered" | "cancelled";
-                        lines: {
-                            id: string;
-                            /** @description The item title when the order was placed */
-                            title: string;
-                            /** @description Colour name (displayValue) when the order was placed */
-                            color?: string;
-                            colorCode?: string;
-                            count: number;
-                            /** @description In minor units (cents), when the order was placed */
-                            unitPrice: number;
-                        }[];
-                        /** @description Sum of count x unitPrice, in minor units */
-                        total: number;
-                        /** @description ISO 4217 code */
-                        currency: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description Every status, oldest first, with its time and who set it */
-                        history: {
-                            /** @description placed -> packed -> delivered, or placed -> cancelled */
-                            status: "placed" | "packed" | "delivered" | "cancelled";
-                            /** Format: date-time */
-                            at: string;
-                            /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
-                            by: string;
-                        }[];
-                        packageId?: string;
-                        trackingNumber?: string;
-                        carrier?: string;
-                        note?: string;
-                    };
-                };
-            };
-            /** @description The request is invalid (problem details name the field and the reason) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or revoked credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listOrdersLegacy: {
-        parameters: {
-            query?: {
-                /** @description Orders per page */
-                limit?: number;
-                /** @description nextCursor from the previous page of the same query */
-                cursor?: string;
-                /** @description placed -> packed -> delivered, or placed -> cancelled */
-                status?: "placed" | "packed" | "delivered" | "cancelled";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of orders, newest first */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "orders": [
-                     *         {
-                     *           "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
-                     *           "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
-                     *           "userEmail": "ada@example.com",
-                     *           "userEmailVerified": true,
-                     *           "status": "placed",
-                     *           "lines": [
-                     *             {
-                     *               "id": "phone-apple-iphone-15",
-                     *               "title": "iPhone 15 Pro",
-                     *               "color": "Black Titanium",
-                     *               "colorCode": "#1F2020",
-                     *               "count": 1,
-                     *               "unitPrice": 99900
-                     *             },
-                     *             {
-                     *               "id": "accessories-anker-charger-65w",
-                     *               "title": "Anker 65W USB-C charger",
-                     *               "count": 2,
-                     *               "unitPrice": 3999
-                     *             }
-                     *           ],
-                     *           "total": 107898,
-                     *           "currency": "USD",
-                     *           "createdAt": "2026-11-25T09:30:00.000Z",
-                     *           "updatedAt": "2026-11-25T09:30:00.000Z",
-                     *           "history": [
-                     *             {
-                     *               "status": "placed",
-                     *               "at": "2026-11-25T09:30:00.000Z",
-                     *               "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
-                     *             }
-                     *           ]
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": {
-                        orders: {
-                            id: string;
-                            userId: string;
-                            userEmail: string;
-                            /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
-                            userEmailVerified?: boolean;
-                            /** @description placed -> packed -> delivered, or placed -> cancelled */
-                            status: "placed" | "packed" | "delivered" | "cancelled";
-                            lines: {
-                                id: string;
-                                /** @description The item title when the order was placed */
-                                title: string;
-                                /** @description Colour name (displayValue) when the order was placed */
-                                color?: string;
-                                colorCode?: string;
-                                count: number;
-                                /** @description In minor units (cents), when the order was placed */
-                                unitPrice: number;
-                            }[];
-                            /** @description Sum of count x unitPrice, in minor units */
-                            total: number;
-                            /** @description ISO 4217 code */
-                            currency: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Every status, oldest first, with its time and who set it */
-                            history: {
-                                /** @description placed -> packed -> delivered, or placed -> cancelled */
-                                status: "placed" | "packed" | "delivered" | "cancelled";
-                                /** Format: date-time */
-                                at: string;
-                                /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
-                                by: string;
-                            }[];
-                            packageId?: string;
-                            trackingNumber?: string;
-                            carrier?: string;
-                            note?: string;
-                        }[];
-                        /** @description Absent on the last page */
-                        nextCursor?: string;
-                    };
-                };
-            };
-            /** @description The request is invalid (problem details name the field and the reason) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or revoked credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     cancelOrder: {
         parameters: {
             query?: never;
@@ -4204,6 +3910,300 @@ export interface operations {
                     "ratelimit-remaining"?: number;
                     /** @description Seconds until the window ends */
                     "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOrderLegacy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Order id
+                 * @example 3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90
+                 */
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+                     *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
+                     *       "userEmail": "ada@example.com",
+                     *       "userEmailVerified": true,
+                     *       "status": "placed",
+                     *       "lines": [
+                     *         {
+                     *           "id": "phone-apple-iphone-15",
+                     *           "title": "iPhone 15 Pro",
+                     *           "color": "Black Titanium",
+                     *           "colorCode": "#1F2020",
+                     *           "count": 1,
+                     *           "unitPrice": 99900
+                     *         },
+                     *         {
+                     *           "id": "accessories-anker-charger-65w",
+                     *           "title": "Anker 65W USB-C charger",
+                     *           "count": 2,
+                     *           "unitPrice": 3999
+                     *         }
+                     *       ],
+                     *       "total": 107898,
+                     *       "currency": "USD",
+                     *       "createdAt": "2026-11-25T09:30:00.000Z",
+                     *       "updatedAt": "2026-11-25T09:30:00.000Z",
+                     *       "history": [
+                     *         {
+                     *           "status": "placed",
+                     *           "at": "2026-11-25T09:30:00.000Z",
+                     *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        userId: string;
+                        userEmail: string;
+                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+                        userEmailVerified?: boolean;
+                        /** @description placed -> packed -> delivered, or placed -> cancelled */
+                        status: "placed" | "packed" | "delivered" | "cancelled";
+                        lines: {
+                            id: string;
+                            /** @description The item title when the order was placed */
+                            title: string;
+                            /** @description Colour name (displayValue) when the order was placed */
+                            color?: string;
+                            colorCode?: string;
+                            count: number;
+                            /** @description In minor units (cents), when the order was placed */
+                            unitPrice: number;
+                        }[];
+                        /** @description Sum of count x unitPrice, in minor units */
+                        total: number;
+                        /** @description ISO 4217 code */
+                        currency: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description Every status, oldest first, with its time and who set it */
+                        history: {
+                            /** @description placed -> packed -> delivered, or placed -> cancelled */
+                            status: "placed" | "packed" | "delivered" | "cancelled";
+                            /** Format: date-time */
+                            at: string;
+                            /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
+                            by: string;
+                        }[];
+                        packageId?: string;
+                        trackingNumber?: string;
+                        carrier?: string;
+                        note?: string;
+                    };
+                };
+            };
+            /** @description The request is invalid (problem details name the field and the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOrdersLegacy: {
+        parameters: {
+            query?: {
+                /** @description Orders per page */
+                limit?: number;
+                /** @description nextCursor from the previous page of the same query */
+                cursor?: string;
+                /** @description placed -> packed -> delivered, or placed -> cancelled */
+                status?: "placed" | "packed" | "delivered" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of orders, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "orders": [
+                     *         {
+                     *           "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+                     *           "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
+                     *           "userEmail": "ada@example.com",
+                     *           "userEmailVerified": true,
+                     *           "status": "placed",
+                     *           "lines": [
+                     *             {
+                     *               "id": "phone-apple-iphone-15",
+                     *               "title": "iPhone 15 Pro",
+                     *               "color": "Black Titanium",
+                     *               "colorCode": "#1F2020",
+                     *               "count": 1,
+                     *               "unitPrice": 99900
+                     *             },
+                     *             {
+                     *               "id": "accessories-anker-charger-65w",
+                     *               "title": "Anker 65W USB-C charger",
+                     *               "count": 2,
+                     *               "unitPrice": 3999
+                     *             }
+                     *           ],
+                     *           "total": 107898,
+                     *           "currency": "USD",
+                     *           "createdAt": "2026-11-25T09:30:00.000Z",
+                     *           "updatedAt": "2026-11-25T09:30:00.000Z",
+                     *           "history": [
+                     *             {
+                     *               "status": "placed",
+                     *               "at": "2026-11-25T09:30:00.000Z",
+                     *               "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        orders: {
+                            id: string;
+                            userId: string;
+                            userEmail: string;
+                            /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+                            userEmailVerified?: boolean;
+                            /** @description placed -> packed -> delivered, or placed -> cancelled */
+                            status: "placed" | "packed" | "delivered" | "cancelled";
+                            lines: {
+                                id: string;
+                                /** @description The item title when the order was placed */
+                                title: string;
+                                /** @description Colour name (displayValue) when the order was placed */
+                                color?: string;
+                                colorCode?: string;
+                                count: number;
+                                /** @description In minor units (cents), when the order was placed */
+                                unitPrice: number;
+                            }[];
+                            /** @description Sum of count x unitPrice, in minor units */
+                            total: number;
+                            /** @description ISO 4217 code */
+                            currency: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description Every status, oldest first, with its time and who set it */
+                            history: {
+                                /** @description placed -> packed -> delivered, or placed -> cancelled */
+                                status: "placed" | "packed" | "delivered" | "cancelled";
+                                /** Format: date-time */
+                                at: string;
+                                /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
+                                by: string;
+                            }[];
+                            packageId?: string;
+                            trackingNumber?: string;
+                            carrier?: string;
+                            note?: string;
+                        }[];
+                        /** @description Absent on the last page */
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description The request is invalid (problem details name the field and the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
