@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import type { AuthUser } from '../plugins/auth.js'
 import { Type } from '@sinclair/typebox'
 import { randomUUID } from 'node:crypto'
-import { notModified, problems } from '../core/http-schemas.js'
+import { notModified, problems, ref } from '../core/http-schemas.js'
 import { encodeCursor, decodeCursor } from '../domain/cursor.js'
 import { checkFilters, cursorContext, publicView, validateItemInput, type ItemFilters } from '../domain/catalog.js'
 import { parseQuery } from '../domain/search.js'
@@ -56,7 +56,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         `absent. ${CACHED} ${ADMIN_TOKEN}`,
       security: [],
       querystring: ItemsQuery,
-      response: { 200: ItemsPage, ...notModified(), ...problems(400, 401, 500, 503) }
+      response: { 200: ref(ItemsPage), ...notModified(), ...problems(400, 401, 500, 503) }
     }
   }, async (request) => {
     const { limit, cursor, ...rest } = request.query
@@ -86,7 +86,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       description: `The item, with \`inStock\`; admins also see the exact \`stock\`. ${CACHED} ${ADMIN_TOKEN}`,
       security: [],
       params: ItemParams,
-      response: { 200: Item, ...notModified(), ...problems(400, 401, 404, 500, 503) }
+      response: { 200: ref(Item), ...notModified(), ...problems(400, 401, 404, 500, 503) }
     }
   }, async (request, reply) => {
     const admin = isAdmin(request)
@@ -107,7 +107,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Each category with its types, brands and item count, for menus. Read from counters the item writes ' +
         'keep in their own transaction: always current, and as cheap with a million items as with ten. ' + CACHED,
       security: [],
-      response: { 200: Categories, ...notModified(), ...problems(500, 503) }
+      response: { 200: ref(Categories), ...notModified(), ...problems(500, 503) }
     }
   }, async () => ({ categories: await repo.categories() }))
 
@@ -119,8 +119,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Create an item (admin)',
       description: 'Creates an item with a new id; `stock` is the initial stock (default 0).',
       security: adminSecurity,
-      body: CreateItemBody,
-      response: { 201: Item, ...problems(400, 401, 403, 409, 413, 415, 500, 503) }
+      body: ref(CreateItemBody),
+      response: { 201: ref(Item), ...problems(400, 401, 403, 409, 413, 415, 500, 503) }
     }
   }, async (request, reply) => {
     const { stock, ...input } = request.body
@@ -141,8 +141,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         '(`npm run import`) relies on it. 503 `service_busy` when the item keeps changing under the request; retry.',
       security: adminSecurity,
       params: ItemParams,
-      body: PutItemBody,
-      response: { 200: Item, 201: Item, ...problems(400, 401, 403, 413, 415, 500, 503) }
+      body: ref(PutItemBody),
+      response: { 200: ref(Item), 201: ref(Item), ...problems(400, 401, 403, 413, 415, 500, 503) }
     }
   }, async (request, reply) => {
     const { stock, ...input } = request.body
@@ -178,8 +178,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         'is a 409 `insufficient_stock` whose body has `currentStock`.',
       security: adminSecurity,
       params: ItemParams,
-      body: StockBody,
-      response: { 200: Item, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
+      body: ref(StockBody),
+      response: { 200: ref(Item), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
     }
   }, async (request) => {
     const item = await repo.adjustStock(request.params.itemId, request.body.delta, now())

@@ -2,7 +2,7 @@
 // each with its own API key. Every transition is one conditional update (data/orders-repository.ts):
 // a repeat answers the order as it is (partners retry), any other transition is a 409.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { optionalBody, problems } from '../core/http-schemas.js'
+import { optionalBody, problems, ref } from '../core/http-schemas.js'
 import { publicOrder } from '../domain/orders.js'
 import { createOrdersRepository, type PartnerDetails } from '../data/orders-repository.js'
 import { DeliveredBody, Order, OrderParams, PackedBody } from './orders-schemas.js'
@@ -35,9 +35,9 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
       description: `The warehouse's API key in \`x-api-key\`. placed -> packed; the body is optional. ${RETRIES}`,
       security,
       params: OrderParams,
-      body: PackedBody,
+      body: ref(PackedBody),
       ...optionalBody(),
-      response: { 200: Order, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
+      response: { 200: ref(Order), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
@@ -53,9 +53,9 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
       description: `The delivery service's API key in \`x-api-key\`. packed -> delivered; the body is optional. ${RETRIES}`,
       security,
       params: OrderParams,
-      body: DeliveredBody,
+      body: ref(DeliveredBody),
       ...optionalBody(),
-      response: { 200: Order, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
+      response: { 200: ref(Order), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}

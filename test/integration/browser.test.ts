@@ -178,8 +178,16 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
       .locator('.opblock').evaluateAll((els) => els.map((e) => e.classList.contains('opblock-deprecated')))
     t.same(orders, [...orders].sort((a, b) => Number(a) - Number(b)), 'the deprecated aliases come last in their tag')
     t.ok(orders.includes(true))
+    // The webhooks we send partners, from the document's `webhooks` section.
+    const webhooks = page.locator('.webhooks')
+    await webhooks.locator('.opblock').first().waitFor()
+    const shown = await webhooks.locator('.opblock').evaluateAll((els) => els.map((e) => e.textContent ?? ''))
+    for (const name of Object.keys(doc.webhooks)) {
+      t.ok(shown.some((text) => text.includes(name)), `the ${name} webhook is shown`)
+    }
     mkdirSync(SCREENSHOTS, { recursive: true })
     await page.screenshot({ path: join(SCREENSHOTS, 'swagger-ui-top.png') })
+    await webhooks.screenshot({ path: join(SCREENSHOTS, 'swagger-ui-webhooks.png') })
   })
 
   await t.test('the warehouse packs the placed order with "Try it out"', async (t) => {

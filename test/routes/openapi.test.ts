@@ -83,6 +83,12 @@ export function allExamples (doc: Json): Array<{ where: string; schema: string; 
   return found
 }
 
+/** A schema, or the named schema (components.schemas) it refers to. */
+function named (doc: Json, schema: Json): Json {
+  const target = schema.$ref
+  return typeof target === 'string' ? doc.components.schemas[target.replace('#/components/schemas/', '')] : schema
+}
+
 /** The examples of a media type: `example`, or each `examples` entry's value. */
 function examplesOf (media: Json): unknown[] {
   if (media.example !== undefined) return [media.example]
@@ -193,11 +199,12 @@ t.test('the OpenAPI document', async (t) => {
       if (op.requestBody === undefined) continue
       t.equal(op.requestBody.required, !optional.includes(key), `${key}: requestBody.required`)
       t.notOk('x-optional-body' in op, `${key}: no marker left in the document`)
-      const schema = op.requestBody.content['application/json'].schema
+      const schema = named(doc, op.requestBody.content['application/json'].schema)
       for (const name of schema.required ?? []) t.equal(schema.properties[name]?.default, undefined, `${key}: required ${name} has no default`)
     }
     t.match(doc.paths['/items'].get.parameters.find((p: Json) => p.name === 'limit'), { in: 'query', name: 'limit', required: false }, 'GET /items?limit is optional')
-    t.notOk(doc.paths['/items'].post.requestBody.content['application/json'].schema.required.includes('stock'), 'POST /items: stock (default 0) is optional')
+    const createItem = named(doc, doc.paths['/items'].post.requestBody.content['application/json'].schema)
+    t.notOk(createItem.required.includes('stock'), 'POST /items: stock (default 0) is optional')
   })
 
   t.test('every example in the document matches the schema it illustrates', async (t) => {
@@ -243,13 +250,13 @@ t.test('the contract check catches an undocumented status, a wrong type and a wr
   // The example walk finds examples at each level, so a wrong one anywhere would fail.
   const broken = structuredClone(doc)
   broken.paths['/items/{itemId}'].get.parameters[0].example = 'not an id!'
-  broken.paths['/orders'].post.requestBody.content['application/json'].schema.properties.items.items.properties.count.examples = [0]
+  broken.components.schemas.PlaceOrderLine.properties.count.examples = [0]
   broken.paths['/signin'].post.responses['200'].content['application/json'].example.expiresIn = 'soon'
   const brokenChecker = createContractChecker(broken)
   const wrong = allExamples(broken).filter((e) => brokenChecker.validate(e.schema, e.value).length > 0).map((e) => e.where)
   t.same(wrong.sort(), [
+    '/components/schemas/PlaceOrderLine/properties/count/examples/0',
     '/paths/~1items~1{itemId}/get/parameters/0/example',
-    '/paths/~1orders/post/requestBody/content/application~1json/schema/properties/items/items/properties/count/examples/0',
     '/paths/~1signin/post/responses/200/content/application~1json/example'
   ], 'a wrong parameter, schema or media example is found')
 })
