@@ -11,7 +11,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createPartnerClient, isCommerceProblem } from '@serverless-commerce/client'
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhook, type WebhookEvent } from '@serverless-commerce/client/webhooks'
+import {
+  EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhook, type WebhookEvent
+} from '@serverless-commerce/client/webhooks'
 
 function setting (name: string): string {
   const value = process.env[name]
