@@ -1,13 +1,19 @@
 // Schema helpers shared by the routes: error responses in the one problem format, and common shapes.
 import { Type, type SchemaOptions, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
-import { PROBLEM_CONTENT_TYPE } from './problem.js'
+import { PROBLEM_CODES, PROBLEM_CONTENT_TYPE, type ProblemCode } from './problem.js'
 
 /** The problem body, also used as the documented response schema of every 4xx and 5xx. */
 export const ProblemSchema = Type.Object({
   type: Type.String({ description: 'A URI naming the kind of problem', examples: ['urn:serverless-commerce:problem:not_found'] }),
   title: Type.String({ description: 'The HTTP status text' }),
   status: Type.Integer({ minimum: 400, maximum: 599 }),
-  code: Type.String({ description: 'Stable machine-readable error code', examples: ['validation_failed'] }),
+  // A string with an enum (not a union of literals): the serializer writes it as a plain string.
+  code: Type.Unsafe<ProblemCode>({
+    type: 'string',
+    enum: [...PROBLEM_CODES],
+    description: 'Stable machine-readable error code',
+    examples: ['validation_failed']
+  }),
   detail: Type.String({ description: 'What went wrong, for a person' }),
   instance: Type.Optional(Type.String({ description: 'The request path' })),
   requestId: Type.String({ description: 'The request id, also in the x-request-id header and the logs' }),

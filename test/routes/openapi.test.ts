@@ -234,7 +234,7 @@ t.test('the contract check catches an undocumented status, a wrong type and a wr
   const app = await build(t)
   const doc = (await app.inject({ url: '/openapi.json' })).json()
   const checker = createContractChecker(doc)
-  const problem = JSON.stringify({ type: 'urn:x', title: 'Not Found', status: 404, code: 'not_found', detail: 'x', requestId: 'r' })
+  const problem = JSON.stringify({ type: 'urn:x', title: 'Not Found', status: 404, code: 'item_not_found', detail: 'x', requestId: 'r' })
   t.same(checker.check({ method: 'GET', route: '/items/:itemId', status: 404, contentType: 'application/problem+json; charset=utf-8', body: problem }), [],
     'a documented problem passes (Fastify route syntax is accepted)')
   t.match(checker.check({ method: 'GET', route: '/categories', status: 404, contentType: 'application/problem+json', body: problem }),

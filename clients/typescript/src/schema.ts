@@ -539,8 +539,9 @@ export interface components {
             /**
              * @description Stable machine-readable error code
              * @example validation_failed
+             * @enum {string}
              */
-            code: string;
+            code: "bad_request" | "bad_url" | "headers_too_large" | "malformed_json" | "method_not_allowed" | "payload_too_large" | "request_timeout" | "route_not_found" | "unsupported_media_type" | "uri_too_long" | "validation_failed" | "account_unconfirmed" | "api_key_invalid" | "api_key_missing" | "code_expired" | "email_unknown" | "email_unverified" | "forbidden" | "invalid_code" | "invalid_credentials" | "invalid_refresh_token" | "token_expired" | "token_invalid" | "token_missing" | "token_not_yet_valid" | "token_revoked" | "too_many_attempts" | "wrong_partner" | "category_required" | "empty_query" | "invalid_cursor" | "item_exists" | "item_not_found" | "too_many_words" | "color_required" | "duplicate_line" | "idempotency_in_progress" | "idempotency_key_reused" | "insufficient_stock" | "invalid_color" | "invalid_transition" | "mixed_currency" | "order_not_found" | "order_outcome_unknown" | "unknown_item" | "rate_limited" | "service_busy" | "dependency_unavailable" | "internal_error";
             /** @description What went wrong, for a person */
             detail: string;
             /** @description The request path */
