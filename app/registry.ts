@@ -17,6 +17,16 @@ import account from '../routes/account.js'
 import items from '../routes/items.js'
 import orders from '../routes/orders.js'
 import partners from '../routes/partners.js'
+import { ACCOUNT_SCHEMAS } from '../routes/account-schemas.js'
+import { ITEM_SCHEMAS } from '../routes/items-schemas.js'
+import { ORDER_SCHEMAS } from '../routes/orders-schemas.js'
+import { Health } from '../routes/health.js'
+
+/**
+ * Every named shape of requests and responses: routes use them through ref() (core/http-schemas.ts),
+ * and the OpenAPI document lists them under components.schemas by their $id.
+ */
+export const SHARED_SCHEMAS = [Health, ...ACCOUNT_SCHEMAS, ...ITEM_SCHEMAS, ...ORDER_SCHEMAS]
 
 export async function registerPlugins (app: FastifyInstance, opts: { openapi?: OpenApiPluginOptions; metrics?: MetricsPluginOptions; tracing?: TracingPluginOptions } = {}): Promise<void> {
   await app.register(metrics, opts.metrics ?? {})
@@ -32,6 +42,7 @@ export async function registerPlugins (app: FastifyInstance, opts: { openapi?: O
 }
 
 export async function registerRoutes (app: FastifyInstance): Promise<void> {
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
   await app.register(health)
   await app.register(docs)
   await app.register(account)

@@ -1,13 +1,19 @@
 // Schema helpers shared by the routes: error responses in the one problem format, and common shapes.
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { PROBLEM_CONTENT_TYPE } from './problem.js'
+import { Type, type SchemaOptions, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
+import { PROBLEM_CODES, PROBLEM_CONTENT_TYPE, type ProblemCode } from './problem.js'
 
 /** The problem body, also used as the documented response schema of every 4xx and 5xx. */
 export const ProblemSchema = Type.Object({
   type: Type.String({ description: 'A URI naming the kind of problem', examples: ['urn:serverless-commerce:problem:not_found'] }),
   title: Type.String({ description: 'The HTTP status text' }),
   status: Type.Integer({ minimum: 400, maximum: 599 }),
-  code: Type.String({ description: 'Stable machine-readable error code', examples: ['validation_failed'] }),
+  // A string with an enum (not a union of literals): the serializer writes it as a plain string.
+  code: Type.Unsafe<ProblemCode>({
+    type: 'string',
+    enum: [...PROBLEM_CODES],
+    description: 'Stable machine-readable error code',
+    examples: ['validation_failed']
+  }),
   detail: Type.String({ description: 'What went wrong, for a person' }),
   instance: Type.Optional(Type.String({ description: 'The request path' })),
   requestId: Type.String({ description: 'The request id, also in the x-request-id header and the logs' }),
@@ -39,6 +45,17 @@ const TOO_MANY_REQUESTS_HEADERS = {
   'ratelimit-limit': { type: 'integer', minimum: 1, description: 'Requests allowed in the window' },
   'ratelimit-remaining': { type: 'integer', minimum: 0, description: 'Requests left in the window (0)' },
   'ratelimit-reset': seconds('Seconds until the window ends')
+}
+
+/**
+ * A shared schema by reference (`$ref` to its `$id`), typed as the schema itself. Every shape a
+ * client sees has an `$id`, is registered once with `app.addSchema` (app/registry.ts) and is used
+ * only through ref(): the document names it under components.schemas, so generated clients get a
+ * named type. `options` (a description) sit beside the `$ref`.
+ */
+export function ref<T extends TSchema> (schema: T, options: SchemaOptions = {}): TUnsafe<Static<T>> {
+  if (schema.$id === undefined) throw new Error('ref() takes a schema with an $id')
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id, options))
 }
 
 /** Problem-details responses for the given statuses, for a route's `response` schema. */

@@ -7,10 +7,34 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
 export interface FieldError { path: string; message: string }
 
+/**
+ * Every `code` the API answers with: the type checker holds each producer (Problem, the errors
+ * plugin) to this list, and the OpenAPI document lists it, so clients get the codes as a union.
+ */
+export const PROBLEM_CODES = [
+  // Requests the framework or the router refuses
+  'bad_request', 'bad_url', 'headers_too_large', 'malformed_json', 'method_not_allowed', 'payload_too_large',
+  'request_timeout', 'route_not_found', 'unsupported_media_type', 'uri_too_long', 'validation_failed',
+  // Credentials and accounts
+  'account_unconfirmed', 'api_key_invalid', 'api_key_missing', 'code_expired', 'email_unknown', 'email_unverified',
+  'edge_required', 'forbidden', 'invalid_code', 'invalid_credentials', 'invalid_refresh_token', 'token_expired', 'token_invalid',
+  'token_missing', 'token_not_yet_valid', 'token_revoked', 'too_many_attempts', 'wrong_partner',
+  // Catalog
+  'category_required', 'empty_query', 'invalid_cursor', 'item_exists', 'item_not_found', 'too_many_words',
+  // Orders
+  'color_required', 'duplicate_line', 'idempotency_in_progress', 'idempotency_key_reused', 'insufficient_stock',
+  'invalid_color', 'invalid_transition', 'mixed_currency', 'order_not_found', 'order_outcome_unknown', 'unknown_item',
+  'invalid_country', 'invalid_phone', 'invalid_postal_code',
+  // Limits and dependencies
+  'rate_limited', 'service_busy', 'dependency_unavailable', 'internal_error'
+] as const
+
+export type ProblemCode = typeof PROBLEM_CODES[number]
+
 export class Problem extends Error {
   constructor (
     readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
     readonly detail: string,
     /** Extra members for the body (for example `currentStatus`, `items`, `errors`). */
     readonly extras: Record<string, unknown> = {},

@@ -1,6 +1,6 @@
 // Order rules with no Fastify and no SDK: the status state machine, the validation of the ordered
 // lines against the catalog, the price snapshot, and what a caller may see of an order.
-import { Problem, type FieldError } from '../core/problem.js'
+import { Problem, type FieldError, type ProblemCode } from '../core/problem.js'
 import type { Color } from './catalog.js'
 import { canonicalJson } from './idempotency.js'
 import { copyAddress, type ShippingAddress } from './shipping-address.js'
@@ -112,7 +112,7 @@ export function insufficientStock (short: ShortItem[]): Problem {
   return new Problem(409, 'insufficient_stock', `Not enough stock for: ${names}`, { items: short })
 }
 
-interface LineError extends FieldError { code: string; line: number }
+interface LineError extends FieldError { code: ProblemCode; line: number }
 
 function fail (errors: LineError[]): never {
   const first = errors[0] as LineError
@@ -145,7 +145,7 @@ export interface PricedOrder {
  */
 export function priceOrder (input: LineInput[], items: ReadonlyMap<string, OrderableItem>): PricedOrder {
   const errors: LineError[] = []
-  const err = (line: number, field: string, code: string, message: string): void => {
+  const err = (line: number, field: string, code: ProblemCode, message: string): void => {
     errors.push({ line, code, path: `body.items[${line}]${field === '' ? '' : `.${field}`}`, message })
   }
   if (input.length < 1 || input.length > MAX_LINES) {

@@ -1,7 +1,7 @@
 // The shipping address an order is delivered to, with no Fastify and no SDK: its limits, the checks
 // the route schema cannot make (an assigned country code, the postal code's format where it is well
 // known), the snapshot the order keeps, and what each partner may see of it.
-import { Problem } from '../core/problem.js'
+import { Problem, type ProblemCode } from '../core/problem.js'
 
 export interface ShippingAddress {
   /** The recipient, as the courier's label shows it (any script). */
@@ -85,7 +85,7 @@ const TEXT = new RegExp(TEXT_PATTERN, 'u')
 const E164 = new RegExp(E164_PATTERN)
 const POSTAL = new RegExp(POSTAL_CODE_PATTERN)
 
-const refuse = (code: string, field: string, message: string): never => {
+const refuse = (code: ProblemCode, field: string, message: string): never => {
   const path = field === '' ? 'body.shippingAddress' : `body.shippingAddress.${field}`
   throw new Problem(400, code, `${path} ${message}`, { errors: [{ path, message }] })
 }

@@ -10,7 +10,7 @@ import type { FastifyJWTOptions } from '@fastify/jwt'
 import type { FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify'
 import type { RequestVerifier } from './jwt-request-verifier.js'
 import { createJwks } from './jwks.js'
-import { Problem } from '../core/problem.js'
+import { Problem, type ProblemCode } from '../core/problem.js'
 import { expiringCache } from '../core/expiring-cache.js'
 import { AccountLookupError, cognitoAccountLookup, createAccountStatus, type AccountStatus } from './account-status.js'
 
@@ -86,7 +86,7 @@ export const UNKNOWN_KID_COOLDOWN_MS = 60_000
 const GROUP_CHECK_MS = 60_000
 const REALM = 'serverless-commerce'
 
-function unauthorized (code: string, detail: string): Problem {
+function unauthorized (code: ProblemCode, detail: string): Problem {
   // RFC 6750: no error attribute when the request carried no token at all.
   const challenge = code === 'token_missing'
     ? `Bearer realm="${REALM}"`

@@ -5,7 +5,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
-import { Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError } from '../core/problem.js'
+import {
+  Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError, type ProblemCode
+} from '../core/problem.js'
 import { problems } from '../core/http-schemas.js'
 import { routeOf } from './metrics.js'
 
@@ -15,7 +17,7 @@ declare module 'fastify' {
      * A stable code of its own for a schema failure of a field (by path, e.g.
      * `body.shippingAddress.country`) when it is the first failure, instead of `validation_failed`.
      */
-    validationCodes?: Record<string, string>
+    validationCodes?: Record<string, ProblemCode>
   }
 }
 
@@ -52,7 +54,7 @@ export function fieldErrors (context: string | undefined, validation: AjvLikeErr
   })
 }
 
-function send (request: FastifyRequest, reply: FastifyReply, status: number, code: string, detail: string,
+function send (request: FastifyRequest, reply: FastifyReply, status: number, code: ProblemCode, detail: string,
   extras: Record<string, unknown> = {}, headers: Record<string, string> = {}): FastifyReply {
   const body = {
     type: problemType(code),
@@ -80,7 +82,7 @@ function causeOf (problem: Problem): Record<string, unknown> {
   return { cause: cause.name, ...(cause.$metadata?.attempts !== undefined ? { attempts: cause.$metadata.attempts } : {}) }
 }
 
-const FASTIFY_CODES: Record<string, { code: string; detail?: string }> = {
+const FASTIFY_CODES: Record<string, { code: ProblemCode; detail?: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'malformed_json', detail: 'The request body is not valid JSON' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'malformed_json', detail: 'The request body is empty but its content-type is application/json' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', detail: 'Send the request body as application/json' },
@@ -89,7 +91,7 @@ const FASTIFY_CODES: Record<string, { code: string; detail?: string }> = {
 }
 
 /** What the router refuses before any route or hook runs (Fastify's frameworkErrors option). */
-const ROUTER_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+const ROUTER_ERRORS: Record<string, { status: number; code: ProblemCode; detail: string }> = {
   FST_ERR_BAD_URL: { status: 400, code: 'bad_url', detail: 'The URL is not validly percent-encoded' },
   FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', detail: 'A path segment is too long' }
 }
@@ -108,7 +110,7 @@ export const frameworkErrorHandler: NonNullable<FastifyServerOptions['frameworkE
  */
 export function clientErrorHandler (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return
-  const [status, code, detail] = err.code === 'HPE_HEADER_OVERFLOW'
+  const [status, code, detail]: [number, ProblemCode, string] = err.code === 'HPE_HEADER_OVERFLOW'
     ? [431, 'headers_too_large', 'The request line and headers are larger than 16 KB']
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'request_timeout', 'The request took too long to arrive']

@@ -6,6 +6,7 @@
 import fp from 'fastify-plugin'
 import type { SwaggerTransformObject } from '@fastify/swagger'
 import { OPTIONAL_BODY_KEY, ProblemSchema } from '../core/http-schemas.js'
+import { WEBHOOK_SCHEMAS, webhooksSection } from './openapi-webhooks.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,11 +35,48 @@ export const TAGS = [
 ]
 
 type Json = Record<string, unknown>
-type OpenApiObject = { paths?: Record<string, Record<string, unknown>> }
+type OpenApiObject = {
+  paths?: Record<string, Record<string, unknown>>
+  components?: { schemas?: Record<string, Json> }
+}
+type Media = { schema?: Json, example?: unknown, examples?: unknown }
 type Operation = {
   parameters?: Array<{ required?: boolean, schema?: Json }>
-  requestBody?: { required?: boolean, content?: Record<string, { schema?: Json }> }
+  requestBody?: { required?: boolean, content?: Record<string, Media> }
+  responses?: Record<string, { content?: Record<string, Media> }>
   [OPTIONAL_BODY_KEY]?: boolean
+}
+
+const COMPONENT = '#/components/schemas/'
+
+/** The named schema a media type's schema refers to (`$ref` into components.schemas), if any. */
+function componentOf (document: OpenApiObject, schema: Json | undefined): Json | undefined {
+  const target = schema?.$ref
+  if (typeof target !== 'string' || !target.startsWith(COMPONENT)) return undefined
+  return document.components?.schemas?.[target.slice(COMPONENT.length)]
+}
+
+/**
+ * A request or response whose schema is a named one shows that schema's examples, as
+ * @fastify/swagger shows an inline schema's (`example` for one, `examples` for several), so
+ * Swagger UI and generated docs still show a sample body.
+ */
+export function namedExamples<T extends OpenApiObject> (document: T): T {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const op of Object.values(item) as Operation[]) {
+      if (op === null || typeof op !== 'object') continue
+      const media = [op.requestBody?.content, ...Object.values(op.responses ?? {}).map((r) => r.content)]
+        .flatMap((content) => Object.values(content ?? {}))
+      for (const m of media) {
+        const examples = componentOf(document, m.schema)?.examples
+        if (m.example !== undefined || m.examples !== undefined) continue
+        if (!Array.isArray(examples) || examples.length === 0) continue
+        if (examples.length === 1) m.example = examples[0]
+        else m.examples = Object.fromEntries(examples.map((value, i) => [`example${i + 1}`, { value }]))
+      }
+    }
+  }
+  return document
 }
 
 /** Drops from each object schema's `required` the properties that have a default, at any depth. */
@@ -72,9 +110,28 @@ export function markOptionalInputs<T extends OpenApiObject> (document: T): T {
       for (const parameter of op.parameters ?? []) {
         if (parameter.schema?.default !== undefined && parameter.required === true) parameter.required = false
       }
-      for (const media of Object.values(op.requestBody?.content ?? {})) defaultsOptional(media.schema)
+      for (const media of Object.values(op.requestBody?.content ?? {})) {
+        defaultsOptional(media.schema)
+        defaultsOptional(componentOf(document, media.schema))
+      }
     }
   }
+  return document
+}
+
+/**
+ * Paths whose every operation is deprecated move after the others, keeping their order: Swagger UI
+ * and generated docs list operations in document order, so the aliases come last in their tag.
+ */
+export function deprecatedLast<T extends OpenApiObject> (document: T): T {
+  if (document.paths === undefined) return document
+  const deprecated = (item: Record<string, unknown>): boolean => {
+    const ops = Object.values(item).filter((op): op is Json => op !== null && typeof op === 'object')
+    return ops.length > 0 && ops.every((op) => op.deprecated === true)
+  }
+  const entries = Object.entries(document.paths)
+  const current = entries.filter(([, item]) => !deprecated(item))
+  document.paths = Object.fromEntries([...current, ...entries.filter(([, item]) => deprecated(item))])
   return document
 }
 
@@ -94,12 +151,15 @@ export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts)
     })
     return
   }
+  // The webhooks' payloads are only documented (no route uses them): not needed with a prebuilt document.
+  for (const schema of WEBHOOK_SCHEMAS) app.addSchema(schema)
   const { default: fastifySwagger } = await import('@fastify/swagger')
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
       info: { ...OPENAPI_INFO, version: app.config.version },
       tags: TAGS,
+      webhooks: webhooksSection() as never,
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Cognito id or access token from POST /signin' },
@@ -107,7 +167,9 @@ export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts)
         }
       }
     },
-    transformObject: (document) => ('openapiObject' in document ? markOptionalInputs(document.openapiObject as OpenApiObject) : document.swaggerObject) as ReturnType<SwaggerTransformObject>,
+    transformObject: (document) => ('openapiObject' in document
+      ? deprecatedLast(namedExamples(markOptionalInputs(document.openapiObject as OpenApiObject)))
+      : document.swaggerObject) as ReturnType<SwaggerTransformObject>,
     // Shared schemas keep their $id as their name under components.schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { Problem } from '../core/problem.js'
-import { problems } from '../core/http-schemas.js'
+import { problems, ref } from '../core/http-schemas.js'
 import { createAccounts } from '../data/accounts.js'
 import { createSignupNotices } from '../data/signup-notices.js'
 import { createMailQuota } from '../data/mail-quota.js'
@@ -61,8 +61,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
         'earlier signup. An address gets at most a few account mails an hour (5 by default, every route and client ' +
         'together): over that, the same 202 and no mail.',
       security: [],
-      body: SignupBody,
-      response: { 202: SignupAccepted, ...problems(400, 415, 500, 503) }
+      body: ref(SignupBody),
+      response: { 202: ref(SignupAccepted), ...problems(400, 415, 500, 503) }
     }
   }, async (request, reply) => {
     const email = emailOf(request.body)
@@ -82,8 +82,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
         'an expired code is `400 code_expired` (ask for a new one at POST /signup/resend), too many wrong codes `429 too_many_attempts`. ' +
         'Confirming a confirmed account with its password answers 200 again.',
       security: [],
-      body: ConfirmBody,
-      response: { 200: Confirmed, ...problems(400, 415, 429, 500, 503) }
+      body: ref(ConfirmBody),
+      response: { 200: ref(Confirmed), ...problems(400, 415, 429, 500, 503) }
     }
   }, async (request) => {
     const email = emailOf(request.body)
@@ -100,8 +100,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
         'The answer is the same 202 for every address, whether or not a code was sent (none over the address\'s ' +
         'hourly mail cap).',
       security: [],
-      body: ResendBody,
-      response: { 202: SignupAccepted, ...problems(400, 415, 500, 503) }
+      body: ref(ResendBody),
+      response: { 202: ref(SignupAccepted), ...problems(400, 415, 500, 503) }
     }
   }, async (request, reply) => {
     const email = emailOf(request.body)
@@ -127,8 +127,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
         'waiting for confirmation, its code is mailed again (at most a few mails an hour per address), so the owner ' +
         'finds it in their inbox.',
       security: [],
-      body: SigninBody,
-      response: { 200: SigninResult, ...problems(400, 401, 415, 500, 503) }
+      body: ref(SigninBody),
+      response: { 200: ref(SigninResult), ...problems(400, 401, 415, 500, 503) }
     }
   }, async (request) => {
     const tokens = await accounts.signIn(emailOf(request.body), request.body.password)
@@ -143,8 +143,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Refresh tokens',
       description: 'Exchanges a refresh token from POST /signin for fresh id and access tokens.',
       security: [],
-      body: RefreshBody,
-      response: { 200: RefreshResult, ...problems(400, 401, 415, 500, 503) }
+      body: ref(RefreshBody),
+      response: { 200: ref(RefreshResult), ...problems(400, 401, 415, 500, 503) }
     }
   }, async (request) => {
     const tokens = await accounts.refresh(request.body.refreshToken)
@@ -181,7 +181,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       description: "Mails a 6-digit code to the account's email, to verify it at POST /me/email/verify: for an account confirmed " +
         'before signups verified addresses (POST /orders answers `403 email_unverified`), or after a change of address. Needs the access token.',
       security: [{ bearerAuth: [] }],
-      response: { 202: EmailCodeSent, ...problems(400, 401, 429, 500, 503) }
+      response: { 202: ref(EmailCodeSent), ...problems(400, 401, 429, 500, 503) }
     }
   }, async (request, reply) => {
     await accounts.sendEmailCode(accessToken(request.headers.authorization), await app.userEmail(request))
@@ -197,8 +197,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Verifies the account\'s email with the code from POST /me/email/code; the account may then order. Needs the access token. ' +
         'A wrong code is `400 invalid_code`, an expired one `400 code_expired`, too many `429 too_many_attempts`.',
       security: [{ bearerAuth: [] }],
-      body: VerifyEmailBody,
-      response: { 200: EmailVerified, ...problems(400, 401, 415, 429, 500, 503) }
+      body: ref(VerifyEmailBody),
+      response: { 200: ref(EmailVerified), ...problems(400, 401, 415, 429, 500, 503) }
     }
   }, async (request) => {
     await accounts.verifyEmail(accessToken(request.headers.authorization), request.body.code)
@@ -216,7 +216,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       description: "The signed-in user's id, email and groups, from the verified token (id or access token: an " +
         "access token carries no email, so it is asked of Cognito and kept a few minutes).",
       security: [{ bearerAuth: [] }],
-      response: { 200: Me, ...problems(400, 401, 500, 503) }
+      response: { 200: ref(Me), ...problems(400, 401, 500, 503) }
     }
   }, async (request) => ({ ...request.user, email: await app.userEmail(request) }))
 }

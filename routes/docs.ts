@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from '@sinclair/typebox'
 import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { externalBasePath, withServers } from './docs-base-path.js'
@@ -18,9 +19,22 @@ function swaggerUiAssetsDir (): string | undefined {
   return existsSync(join(beside, 'swagger-ui.css')) ? beside : undefined
 }
 
-async function buildDocsApp (document: unknown): Promise<FastifyInstance> {
-  const [{ default: Fastify }, { default: swagger }, { default: swaggerUi }] = await Promise.all([
-    import('fastify'), import('@fastify/swagger'), import('@fastify/swagger-ui')
+// Our logo and colours (routes/docs-theme/; the bundle carries a copy beside itself, scripts/build.ts).
+const THEME_DIR = join(dirname(fileURLToPath(import.meta.url)), 'docs-theme')
+
+interface DocsTheme { title: string, logo: Buffer, css: string }
+
+async function readTheme (document: { info?: { title?: unknown } }): Promise<DocsTheme> {
+  const [logo, css] = await Promise.all([
+    readFile(join(THEME_DIR, 'logo.svg')), readFile(join(THEME_DIR, 'theme.css'), 'utf8')
+  ])
+  const title = typeof document.info?.title === 'string' ? document.info.title : 'API'
+  return { title, logo, css: `${css}.swagger-ui .topbar-wrapper a::after { content: ${JSON.stringify(title)}; }\n` }
+}
+
+async function buildDocsApp (document: { info?: { title?: unknown } }): Promise<FastifyInstance> {
+  const [{ default: Fastify }, { default: swagger }, { default: swaggerUi }, theme] = await Promise.all([
+    import('fastify'), import('@fastify/swagger'), import('@fastify/swagger-ui'), readTheme(document)
   ])
   const docs = Fastify({ logger: false })
   await docs.register(swagger, { mode: 'static', specification: { document: document as never } })
@@ -29,6 +43,13 @@ async function buildDocsApp (document: unknown): Promise<FastifyInstance> {
     baseDir: swaggerUiAssetsDir(),
     uiConfig: { persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: false, deepLinking: true },
     staticCSP: false,
+    // The top bar shows our logo and the document's title; its "Explore" box is hidden (theme.css).
+    logo: { type: 'image/svg+xml', content: theme.logo },
+    theme: {
+      title: `${theme.title}: documentation`,
+      css: [{ filename: 'theme.css', content: theme.css }],
+      favicon: [{ filename: 'logo.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: theme.logo }]
+    },
     // "Try it out" calls the document's server: the stage or base path the UI was opened under.
     transformSpecification: (spec, request) => withServers(spec, String(request.headers[BASE_PATH_HEADER] ?? ''))
   })

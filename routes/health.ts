@@ -1,6 +1,7 @@
 // GET /health: the version and whether each dependency answers. Always 200 while the app itself
 // runs, so a load balancer does not take the API down because one dependency is slow.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ref } from '../core/http-schemas.js'
 import { Type } from '@sinclair/typebox'
 import { GetCommand } from '@aws-sdk/lib-dynamodb'
 
@@ -10,12 +11,13 @@ const Dependency = Type.Object({
   error: Type.Optional(Type.String({ description: 'A short reason, never an AWS error text' }))
 })
 
-const Health = Type.Object({
+export const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
   version: Type.String(),
   stage: Type.String(),
   dependencies: Type.Record(Type.String(), Dependency)
 }, {
+  $id: 'Health',
   description: 'Service health',
   examples: [{
     status: 'ok',
@@ -47,7 +49,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Service health',
       description: 'Answers 200 with the version and whether DynamoDB and Cognito are reachable.',
       security: [],
-      response: { 200: Health }
+      response: { 200: ref(Health) }
     }
   }, async () => {
     const { ddb, } = app.aws

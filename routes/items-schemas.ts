@@ -2,6 +2,7 @@
 // every response is declared so fast-json-stringify can never emit an internal attribute.
 import { Type, type Static } from '@sinclair/typebox'
 import { IDEMPOTENCY_KEY_PATTERN } from '../domain/idempotency.js'
+import { ref } from '../core/http-schemas.js'
 
 const Slug = (description: string, example: string) =>
   Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$', description, examples: [example] })
@@ -16,7 +17,7 @@ export const ItemParams = Type.Object({ itemId: ItemId }, { additionalProperties
 export const Color = Type.Object({
   colorCode: Type.String({ minLength: 1, maxLength: 32, description: 'Unique within the item', examples: ['#1F2020'] }),
   displayValue: Type.String({ minLength: 1, maxLength: 60, examples: ['Black Titanium'] })
-}, { additionalProperties: false })
+}, { $id: 'Color', additionalProperties: false })
 
 const itemFields = {
   category: Category,
@@ -25,7 +26,7 @@ const itemFields = {
   title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', examples: ['iPhone 15 Pro'] }),
   description: Type.String({ maxLength: 2000, examples: ['6.1-inch Super Retina XDR display, A17 Pro chip.'] }),
   storage: Type.Optional(Type.String({ minLength: 1, maxLength: 40, examples: ['256GB'] })),
-  colorPreference: Type.Array(Color, { maxItems: 20 }),
+  colorPreference: Type.Array(ref(Color), { maxItems: 20 }),
   price: Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'In minor units (cents)', examples: [99900] }),
   currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code', examples: ['USD'] })
 }
@@ -46,7 +47,7 @@ const EXAMPLE_INPUT = {
 export const CreateItemBody = Type.Object({
   ...itemFields,
   stock: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'Initial stock' })
-}, { additionalProperties: false, examples: [{ ...EXAMPLE_INPUT, stock: 25 }] })
+}, { $id: 'CreateItemRequest', additionalProperties: false, examples: [{ ...EXAMPLE_INPUT, stock: 25 }] })
 export type CreateItemBody = Static<typeof CreateItemBody>
 
 export const CreateItemHeaders = Type.Object({
@@ -67,6 +68,7 @@ export const PutItemBody = Type.Object({
       'change it with POST /items/{itemId}/stock, so a repeated import never undoes the orders taken since.'
   }))
 }, {
+  $id: 'ReplaceItemRequest',
   additionalProperties: false,
   description: 'Every field of the item; `stock` only counts when the item is created',
   examples: [{ ...EXAMPLE_INPUT, stock: 25 }]
@@ -75,7 +77,7 @@ export type PutItemBody = Static<typeof PutItemBody>
 
 export const StockBody = Type.Object({
   delta: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, not: { const: 0 }, description: 'Units to add (positive) or remove (negative); not zero', examples: [-1, 25] })
-}, { additionalProperties: false, examples: [{ delta: 25 }] })
+}, { $id: 'StockAdjustment', additionalProperties: false, examples: [{ delta: 25 }] })
 
 const EXAMPLE_ITEM = {
   id: 'phone-apple-iphone-15-pro',
@@ -100,7 +102,7 @@ export const Item = Type.Object({
   stock: Type.Optional(Type.Integer({ minimum: 0, description: 'The exact stock: only in answers to admins' })),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' })
-}, { title: 'Item', additionalProperties: false, examples: [EXAMPLE_ITEM] })
+}, { $id: 'Item', title: 'Item', additionalProperties: false, examples: [EXAMPLE_ITEM] })
 
 export const ItemsQuery = Type.Object({
   category: Type.Optional(Category),
@@ -122,19 +124,32 @@ export const ItemsQuery = Type.Object({
 export type ItemsQuery = Static<typeof ItemsQuery>
 
 export const ItemsPage = Type.Object({
-  items: Type.Array(Item),
+  items: Type.Array(ref(Item)),
   nextCursor: Type.Optional(Type.String({ description: 'Absent on the last page. Pages may hold fewer than limit items when a search is sparse; follow nextCursor while present.' }))
-}, { additionalProperties: false, description: 'A page of items', examples: [{ items: [EXAMPLE_ITEM], nextCursor: 'eyJpZCI6InBob25lLTEifQ.4pL0...' }] })
+}, {
+  $id: 'ItemsPage',
+  additionalProperties: false,
+  description: 'A page of items',
+  examples: [{ items: [EXAMPLE_ITEM], nextCursor: 'eyJpZCI6InBob25lLTEifQ.4pL0...' }]
+})
+
+export const CategorySummary = Type.Object({
+  category: Type.String(),
+  count: Type.Integer({ minimum: 0, description: 'Items in the category' }),
+  types: Type.Array(Type.String()),
+  brands: Type.Array(Type.String())
+}, { $id: 'CategorySummary', additionalProperties: false })
 
 export const Categories = Type.Object({
-  categories: Type.Array(Type.Object({
-    category: Type.String(),
-    count: Type.Integer({ minimum: 0, description: 'Items in the category' }),
-    types: Type.Array(Type.String()),
-    brands: Type.Array(Type.String())
-  }, { additionalProperties: false }))
+  categories: Type.Array(ref(CategorySummary))
 }, {
+  $id: 'Categories',
   additionalProperties: false,
   description: 'Each category with its types, brands and item count',
   examples: [{ categories: [{ category: 'phone', count: 14, types: ['feature', 'smart'], brands: ['Apple', 'Nokia', 'Samsung'] }] }]
 })
+
+/** The catalog's named shapes, registered with app.addSchema (app/registry.ts). */
+export const ITEM_SCHEMAS = [
+  Color, Item, ItemsPage, CategorySummary, Categories, CreateItemBody, PutItemBody, StockBody
+]

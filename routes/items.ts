@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import type { AuthUser } from '../plugins/auth.js'
 import { Type } from '@sinclair/typebox'
 import { randomUUID } from 'node:crypto'
-import { notModified, problems } from '../core/http-schemas.js'
+import { notModified, problems, ref } from '../core/http-schemas.js'
 import { encodeCursor, decodeCursor } from '../domain/cursor.js'
 import {
   checkFilters, cursorContext, normaliseFilters, publicView, validateItemInput, type ItemFilters
@@ -24,8 +24,10 @@ const ADMIN_GROUP = 'admin'
 const CACHED = 'Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.'
 type Security = Array<Record<string, string[]>>
 const adminSecurity: Security = [{ bearerAuth: [] }]
-// Public routes also accept a token: an admin's answers carry the exact stock.
-const optionalSecurity: Security = [{}, { bearerAuth: [] }]
+// Public routes document no security (none is required); they also accept a token, which their
+// descriptions say: an admin's answers carry the exact stock.
+const ADMIN_TOKEN = 'No credentials needed. An admin may send a bearer token (`Authorization: Bearer`) to see the ' +
+  'exact `stock`; a token that is sent must be valid (401 otherwise).'
 
 const items: FastifyPluginAsyncTypebox = async (app) => {
   const tables = { items: app.config.tables.items, catalogIndex: app.config.tables.catalogIndex }
@@ -53,10 +55,11 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         'last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines ' +
         'with the filters. A search is in a stable order (by the matched word, then the item id). 400 ' +
         '`empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past ' +
-        '100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. ' + CACHED,
-      security: optionalSecurity,
+        '100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is ' +
+        `absent. ${CACHED} ${ADMIN_TOKEN}`,
+      security: [],
       querystring: ItemsQuery,
-      response: { 200: ItemsPage, ...notModified(), ...problems(400, 401, 500, 503) }
+      response: { 200: ref(ItemsPage), ...notModified(), ...problems(400, 401, 500, 503) }
     }
   }, async (request) => {
     const { limit, cursor, ...rest } = request.query
@@ -83,10 +86,10 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getItem',
       tags: ['catalog'],
       summary: 'Get an item',
-      description: `The item, with \`inStock\`; admins also see the exact \`stock\`. ${CACHED}`,
-      security: optionalSecurity,
+      description: `The item, with \`inStock\`; admins also see the exact \`stock\`. ${CACHED} ${ADMIN_TOKEN}`,
+      security: [],
       params: ItemParams,
-      response: { 200: Item, ...notModified(), ...problems(400, 401, 404, 500, 503) }
+      response: { 200: ref(Item), ...notModified(), ...problems(400, 401, 404, 500, 503) }
     }
   }, async (request, reply) => {
     const admin = isAdmin(request)
@@ -109,7 +112,7 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         'so a write may take a second to show. Names are in Unicode NFC (one entry however a client spelled them). ' +
         CACHED,
       security: [],
-      response: { 200: Categories, ...notModified(), ...problems(500, 503) }
+      response: { 200: ref(Categories), ...notModified(), ...problems(500, 503) }
     }
   }, async () => ({ categories: await repo.categories() }))
 
@@ -126,8 +129,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         'lasts as long as the item: once it is deleted, the same key creates it again.',
       security: adminSecurity,
       headers: CreateItemHeaders,
-      body: CreateItemBody,
-      response: { 201: Item, ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) }
+      body: ref(CreateItemBody),
+      response: { 201: ref(Item), ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) }
     }
   }, async (request, reply) => {
     const { stock, ...input } = request.body
@@ -153,8 +156,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         '(`npm run import`) relies on it. 503 `service_busy` when the item keeps changing under the request; retry.',
       security: adminSecurity,
       params: ItemParams,
-      body: PutItemBody,
-      response: { 200: Item, 201: Item, ...problems(400, 401, 403, 413, 415, 500, 503) }
+      body: ref(PutItemBody),
+      response: { 200: ref(Item), 201: ref(Item), ...problems(400, 401, 403, 413, 415, 500, 503) }
     }
   }, async (request, reply) => {
     const { stock, ...input } = request.body
@@ -194,8 +197,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
         'is a 409 `insufficient_stock` whose body has `currentStock`.',
       security: adminSecurity,
       params: ItemParams,
-      body: StockBody,
-      response: { 200: Item, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
+      body: ref(StockBody),
+      response: { 200: ref(Item), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
     }
   }, async (request) => {
     const item = await repo.adjustStock(request.params.itemId, request.body.delta, now())

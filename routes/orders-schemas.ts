@@ -7,8 +7,13 @@ import {
   ADDRESS_LIMITS, COUNTRY_PATTERN, E164_PATTERN, POSTAL_CODE_FORMATS, POSTAL_CODE_PATTERN, TEXT_PATTERN
 } from '../domain/shipping-address.js'
 import { ItemId } from './items-schemas.js'
+import { ref } from '../core/http-schemas.js'
+import type { ProblemCode } from '../core/problem.js'
 
-export const OrderStatus = Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)), { description: 'placed -> packed -> delivered, or placed -> cancelled' })
+const statuses = (options: { $id?: string } = {}) => Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)), {
+  ...options, description: 'placed -> packed -> delivered, or placed -> cancelled'
+})
+export const OrderStatus = statuses({ $id: 'OrderStatus' })
 
 const OrderId = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Order id', examples: ['3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90'] })
 export const OrderParams = Type.Object({ orderId: OrderId }, { additionalProperties: false })
@@ -57,6 +62,7 @@ export const ShippingAddress = Type.Object({
     examples: ['+442079460958']
   })
 }, {
+  $id: 'ShippingAddress',
   additionalProperties: false,
   description: 'Where the order goes. Names and lines take any script; every value is trimmed and kept as sent ' +
     '(Unicode NFC), without control characters or line breaks.',
@@ -65,7 +71,7 @@ export const ShippingAddress = Type.Object({
 export type ShippingAddressBody = Static<typeof ShippingAddress>
 
 /** Schema failures of these fields answer their own codes (plugins/errors.ts reads the route's config). */
-export const SHIPPING_ADDRESS_CODES: Record<string, string> = {
+export const SHIPPING_ADDRESS_CODES: Record<string, ProblemCode> = {
   'body.shippingAddress.country': 'invalid_country',
   'body.shippingAddress.postalCode': 'invalid_postal_code',
   'body.shippingAddress.phone': 'invalid_phone'
@@ -89,46 +95,57 @@ const EXAMPLE_ORDER = {
   shippingAddress: EXAMPLE_ADDRESS
 }
 
-const OrderLine = Type.Object({
+export const OrderLine = Type.Object({
   id: Type.String(),
   title: Type.String({ description: 'The item title when the order was placed' }),
   color: Type.Optional(Type.String({ description: 'Colour name (displayValue) when the order was placed' })),
   colorCode: Type.Optional(Type.String()),
   count: Type.Integer(),
   unitPrice: Type.Integer({ description: 'In minor units (cents), when the order was placed' })
-}, { additionalProperties: false })
+}, { $id: 'OrderLine', additionalProperties: false })
 
-const HistoryEntry = Type.Object({
-  status: OrderStatus,
+export const HistoryEntry = Type.Object({
+  status: ref(OrderStatus),
   at: Type.String({ format: 'date-time' }),
   by: Type.String({ description: '`user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>`' })
-}, { additionalProperties: false })
+}, { $id: 'OrderHistoryEntry', additionalProperties: false })
 
 export const Order = Type.Object({
   id: Type.String(),
   userId: Type.String(),
   userEmail: Type.String(),
   userEmailVerified: Type.Optional(Type.Boolean({ description: 'The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses' })),
-  status: OrderStatus,
-  lines: Type.Array(OrderLine),
+  status: ref(OrderStatus),
+  lines: Type.Array(ref(OrderLine)),
   total: Type.Integer({ description: 'Sum of count x unitPrice, in minor units' }),
   currency: Type.String({ description: 'ISO 4217 code' }),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
-  history: Type.Array(HistoryEntry, { description: 'Every status, oldest first, with its time and who set it' }),
+  history: Type.Array(ref(HistoryEntry), { description: 'Every status, oldest first, with its time and who set it' }),
   packageId: Type.Optional(Type.String()),
   trackingNumber: Type.Optional(Type.String()),
   carrier: Type.Optional(Type.String()),
   note: Type.Optional(Type.String()),
-  shippingAddress: Type.Optional(Type.Object(ShippingAddress.properties, {
-    additionalProperties: false,
+  shippingAddress: Type.Optional(ref(ShippingAddress, {
     description: 'Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). ' +
       'Absent on orders placed without one.'
   }))
-}, { additionalProperties: false, description: 'An order', examples: [EXAMPLE_ORDER] })
+}, { $id: 'Order', additionalProperties: false, description: 'An order', examples: [EXAMPLE_ORDER] })
+
+// `color` is a string; a number (the seed's clients sent some) is read as its digits (Ajv coerces it).
+export const PlaceOrderLine = Type.Object({
+  id: ItemId,
+  count: Type.Integer({ minimum: 1, maximum: MAX_COUNT, examples: [1] }),
+  color: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 32,
+    description: "One of the item's colorCodes (required when the item has colours)",
+    examples: ['#1F2020']
+  }))
+}, { $id: 'PlaceOrderLine', additionalProperties: false })
 
 const PartnerHistoryEntry = Type.Object({
-  status: OrderStatus,
+  status: ref(OrderStatus),
   at: Type.String({ format: 'date-time' }),
   by: Type.String({ description: '`user` (the customer), `admin`, `partner:warehouse` or `partner:delivery`' })
 }, { additionalProperties: false })
@@ -137,8 +154,8 @@ const PartnerHistoryEntry = Type.Object({
 // email or user id (domain/partner-views.ts).
 const partnerOrderFields = {
   id: Type.String(),
-  status: OrderStatus,
-  lines: Type.Array(OrderLine),
+  status: ref(OrderStatus),
+  lines: Type.Array(ref(OrderLine)),
   total: Type.Integer({ description: 'Sum of count x unitPrice, in minor units (for customs papers)' }),
   currency: Type.String({ description: 'ISO 4217 code' }),
   createdAt: Type.String({ format: 'date-time' }),
@@ -174,6 +191,7 @@ export const WarehouseOrder = Type.Object({
     Type.Null()
   ], { description: 'For labels and customs papers; null for an order placed without a shipping address' })
 }, {
+  $id: 'WarehouseOrder',
   additionalProperties: false,
   description: "An order as the warehouse sees it (no customer's email or user id)",
   examples: [{ ...EXAMPLE_PARTNER_ORDER, recipient: { name: EXAMPLE_ADDRESS.name, country: EXAMPLE_ADDRESS.country } }]
@@ -181,31 +199,25 @@ export const WarehouseOrder = Type.Object({
 
 export const DeliveryOrder = Type.Object({
   ...partnerOrderFields,
-  shippingAddress: Type.Union([
-    Type.Object(ShippingAddress.properties, { additionalProperties: false }),
-    Type.Null()
-  ], { description: 'Where to deliver, with the phone for the courier; null for an order placed without one' })
+  shippingAddress: Type.Union([ref(ShippingAddress), Type.Null()], {
+    description: 'Where to deliver, with the phone for the courier; null for an order placed without one'
+  })
 }, {
+  $id: 'DeliveryOrder',
   additionalProperties: false,
   description: "An order as the delivery service sees it (no customer's email or user id)",
   examples: [{ ...EXAMPLE_PARTNER_ORDER, status: 'delivered', shippingAddress: EXAMPLE_ADDRESS }]
 })
 
 export const PlaceOrderBody = Type.Object({
-  items: Type.Array(Type.Object({
-    id: ItemId,
-    count: Type.Integer({ minimum: 1, maximum: MAX_COUNT, examples: [1] }),
-    color: Type.Optional(Type.Union([
-      Type.String({ minLength: 1, maxLength: 32 }),
-      Type.Number()
-    ], { description: "One of the item's colorCodes (required when the item has colours)", examples: ['#1F2020'] }))
-  }, { additionalProperties: false }), {
+  items: Type.Array(ref(PlaceOrderLine), {
     minItems: 1,
     maxItems: MAX_LINES,
     description: `1 to ${MAX_LINES} lines; one line per item and colour (a repeat is a 400 duplicate_line)`
   }),
-  shippingAddress: Type.Optional(ShippingAddress)
+  shippingAddress: Type.Optional(ref(ShippingAddress))
 }, {
+  $id: 'PlaceOrderRequest',
   additionalProperties: false,
   examples: [{
     items: [
@@ -229,24 +241,43 @@ export const PlaceOrderHeaders = Type.Object({
 export const OrdersQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Orders per page' }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'nextCursor from the previous page of the same query' })),
-  status: Type.Optional(OrderStatus)
+  status: Type.Optional(statuses())
 }, { additionalProperties: false })
 export type OrdersQuery = Static<typeof OrdersQuery>
 
 export const OrdersPage = Type.Object({
-  orders: Type.Array(Order),
+  orders: Type.Array(ref(Order)),
   nextCursor: Type.Optional(Type.String({ description: 'Absent on the last page' }))
-}, { additionalProperties: false, description: 'A page of orders, newest first', examples: [{ orders: [EXAMPLE_ORDER] }] })
+}, {
+  $id: 'OrdersPage',
+  additionalProperties: false,
+  description: 'A page of orders, newest first',
+  examples: [{ orders: [EXAMPLE_ORDER] }]
+})
 
 const Note = Type.String({ minLength: 1, maxLength: 500, description: 'Free text kept on the order' })
 
 export const PackedBody = Type.Object({
   packageId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, examples: ['PKG-000123'] })),
   note: Type.Optional(Note)
-}, { additionalProperties: false, examples: [{ packageId: 'PKG-000123', note: 'Packed in one box' }] })
+}, {
+  $id: 'PackedRequest',
+  additionalProperties: false,
+  examples: [{ packageId: 'PKG-000123', note: 'Packed in one box' }]
+})
 
 export const DeliveredBody = Type.Object({
   trackingNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 100, examples: ['1Z999AA10123456784'] })),
   carrier: Type.Optional(Type.String({ minLength: 1, maxLength: 100, examples: ['UPS'] })),
   note: Type.Optional(Note)
-}, { additionalProperties: false, examples: [{ trackingNumber: '1Z999AA10123456784', carrier: 'UPS' }] })
+}, {
+  $id: 'DeliveredRequest',
+  additionalProperties: false,
+  examples: [{ trackingNumber: '1Z999AA10123456784', carrier: 'UPS' }]
+})
+
+/** The orders' named shapes, registered with app.addSchema (app/registry.ts). */
+export const ORDER_SCHEMAS = [
+  OrderStatus, OrderLine, HistoryEntry, ShippingAddress, Order, OrdersPage, PlaceOrderLine, PlaceOrderBody, PackedBody,
+  DeliveredBody, WarehouseOrder, DeliveryOrder
+]

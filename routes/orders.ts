@@ -3,7 +3,7 @@
 // domain/orders.ts, storage in data/; this file only adapts HTTP to them.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { problems } from '../core/http-schemas.js'
+import { problems, ref } from '../core/http-schemas.js'
 import { Problem } from '../core/problem.js'
 import { decodeCursor, encodeCursor } from '../domain/cursor.js'
 import { canRead, decideTransition, orderNotFound, ordersCursorContext, publicOrder, type StoredOrder } from '../domain/orders.js'
@@ -82,8 +82,8 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
         'accepted for now and reach the partners with `shippingAddress: null`.',
       security,
       headers: PlaceOrderHeaders,
-      body: PlaceOrderBody,
-      response: { 201: Order, ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) }
+      body: ref(PlaceOrderBody),
+      response: { 201: ref(Order), ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) }
     }
   }, async (request, reply) => {
     const user = caller(request)
@@ -119,7 +119,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
         ...(deprecated ? { deprecated: true } : {}),
         security,
         params: OrderParams,
-        response: { 200: Order, ...problems(400, 401, 404, 500, 503) }
+        response: { 200: ref(Order), ...problems(400, 401, 404, 500, 503) }
       }
     }, async (request) => publicOrder(await readable(request, request.params.orderId)))
   }
@@ -135,7 +135,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
         ...(deprecated ? { deprecated: true } : {}),
         security,
         querystring: OrdersQuery,
-        response: { 200: OrdersPage, ...problems(400, 401, 500, 503) }
+        response: { 200: ref(OrdersPage), ...problems(400, 401, 500, 503) }
       }
     }, async (request) => {
       const { limit, cursor, status } = request.query
@@ -161,7 +161,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
         'transaction. Cancelling a cancelled order answers it again; any other status is a 409 naming it.',
       security,
       params: OrderParams,
-      response: { 200: Order, ...problems(400, 401, 404, 409, 500, 503) }
+      response: { 200: ref(Order), ...problems(400, 401, 404, 409, 500, 503) }
     }
   }, async (request) => {
     const user = caller(request)

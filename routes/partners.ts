@@ -2,7 +2,7 @@
 // each with its own API key. Every transition is one conditional update (data/orders-repository.ts):
 // a repeat answers the order as it is (partners retry), any other transition is a 409.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { optionalBody, problems } from '../core/http-schemas.js'
+import { optionalBody, problems, ref } from '../core/http-schemas.js'
 import { partnerOrder } from '../domain/partner-views.js'
 import { createOrdersRepository, type PartnerDetails } from '../data/orders-repository.js'
 import { DeliveredBody, DeliveryOrder, OrderParams, PackedBody, WarehouseOrder } from './orders-schemas.js'
@@ -40,9 +40,9 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
         'without a shipping address).',
       security,
       params: OrderParams,
-      body: PackedBody,
+      body: ref(PackedBody),
       ...optionalBody(),
-      response: { 200: WarehouseOrder, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
+      response: { 200: ref(WarehouseOrder), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
@@ -62,9 +62,9 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
         `${VIEW} It carries the \`shippingAddress\` with the phone (\`null\` for an order placed without one).`,
       security,
       params: OrderParams,
-      body: DeliveredBody,
+      body: ref(DeliveredBody),
       ...optionalBody(),
-      response: { 200: DeliveryOrder, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
+      response: { 200: ref(DeliveryOrder), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) }
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}

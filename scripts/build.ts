@@ -36,6 +36,8 @@ async function copySwaggerUiAssets (dir: string): Promise<void> {
   const require = createRequire(import.meta.url)
   const pkgDir = dirname(require.resolve('@fastify/swagger-ui/package.json'))
   await cp(join(pkgDir, 'static'), join(dir, 'static'), { recursive: true })
+  // Our logo and styles for the UI (routes/docs.ts reads them from docs-theme/ beside itself).
+  await cp(join(ROOT, 'routes', 'docs-theme'), join(dir, 'docs-theme'), { recursive: true })
 }
 
 // The OpenAPI document, generated once here from the route schemas, so the Lambda's init never

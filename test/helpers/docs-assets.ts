@@ -12,16 +12,23 @@ export const receivedBytes = (res: APIGatewayProxyResult): Buffer =>
 
 /**
  * Every file of Swagger UI's static folder, requested through `get` (a Lambda handler), arrives
- * with status 200 and exactly the file's bytes; the page links only files among them (or the
- * initializer the plugin writes itself). Returns the files checked.
+ * with status 200 and exactly the file's bytes; the page links only files among them, the
+ * initializer the plugin writes itself, or our theme (theme/: the logo arrives as the file in
+ * `themeDir`). Returns the files checked.
  */
-export async function checkDocsAssets (t: Test, get: (path: string) => Promise<APIGatewayProxyResult>, staticDir: string): Promise<string[]> {
+export async function checkDocsAssets (
+  t: Test, get: (path: string) => Promise<APIGatewayProxyResult>, staticDir: string, themeDir: string
+): Promise<string[]> {
   const page = await get('/docs/')
   t.equal(page.statusCode, 200, 'the docs page')
   const files = readdirSync(staticDir).filter((f) => f !== 'index.html') // /docs/static/index.html redirects to the page
   const linked = [...receivedBytes(page).toString('utf8').matchAll(/(?:href|src)="\.\/static\/([^"]+)"/g)].map((m) => m[1]!)
-  t.ok(linked.some((f) => f.endsWith('.png')), 'the page links its PNG favicons')
-  t.same(linked.filter((f) => !files.includes(f) && f !== 'swagger-initializer.js'), [], 'every asset the page links is a file of the folder')
+  t.ok(linked.includes('theme/logo.svg'), 'the page links our logo as its favicon')
+  const logo = await get('/docs/static/theme/logo.svg')
+  t.equal(logo.headers?.['content-type'], 'image/svg+xml')
+  t.ok(receivedBytes(logo).equals(readFileSync(join(themeDir, 'logo.svg'))), 'our logo arrives intact')
+  t.same(linked.filter((f) => !files.includes(f) && f !== 'swagger-initializer.js' && !f.startsWith('theme/')), [],
+    'every asset the page links is a file of the folder')
   for (const file of files) {
     const res = await get(`/docs/static/${file}`)
     t.equal(res.statusCode, 200, `${file} is served`)

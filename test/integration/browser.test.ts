@@ -156,6 +156,40 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
     t.ok(await page.locator('.opblock.opblock-deprecated').count() >= 2, 'the seed aliases are shown deprecated')
   })
 
+  await t.test('our title and logo, no "Explore" box, padlocks only where needed, deprecated last', async (t) => {
+    t.equal(await page.title(), `${doc.info.title}: documentation`)
+    const heading = await page.locator('.info .title').first().evaluate((e) => e.firstChild?.textContent?.trim())
+    t.equal(heading, doc.info.title)
+    const logo = page.locator('.topbar-wrapper a img')
+    await logo.waitFor()
+    t.match(await logo.getAttribute('src'), /^data:image\/svg\+xml;base64,/, 'our SVG logo in the top bar')
+    t.ok(await logo.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0), 'and it renders')
+    t.equal(await page.locator('.download-url-wrapper').isVisible(), false, 'no box to explore another document')
+    const padlocks = await page.locator('.opblock').evaluateAll((els) => els.map((e) => ({
+      path: e.querySelector('.opblock-summary [data-path]')?.getAttribute('data-path'),
+      method: e.querySelector('.opblock-summary-method')?.textContent?.trim().toLowerCase(),
+      padlock: e.querySelector('.opblock-summary .authorization__btn') !== null
+    })))
+    for (const { path, method, padlock } of padlocks) {
+      const needed = (doc.paths[path!]?.[method!]?.security ?? []).length > 0
+      t.equal(padlock, needed, `${method?.toUpperCase()} ${path}: ${needed ? 'a padlock' : 'no padlock'}`)
+    }
+    const orders = await page.locator('.opblock-tag-section').filter({ has: page.locator('[data-tag="orders"]') })
+      .locator('.opblock').evaluateAll((els) => els.map((e) => e.classList.contains('opblock-deprecated')))
+    t.same(orders, [...orders].sort((a, b) => Number(a) - Number(b)), 'the deprecated aliases come last in their tag')
+    t.ok(orders.includes(true))
+    // The webhooks we send partners, from the document's `webhooks` section.
+    const webhooks = page.locator('.webhooks')
+    await webhooks.locator('.opblock').first().waitFor()
+    const shown = await webhooks.locator('.opblock').evaluateAll((els) => els.map((e) => e.textContent ?? ''))
+    for (const name of Object.keys(doc.webhooks)) {
+      t.ok(shown.some((text) => text.includes(name)), `the ${name} webhook is shown`)
+    }
+    mkdirSync(SCREENSHOTS, { recursive: true })
+    await page.screenshot({ path: join(SCREENSHOTS, 'swagger-ui-top.png') })
+    await webhooks.screenshot({ path: join(SCREENSHOTS, 'swagger-ui-webhooks.png') })
+  })
+
   await t.test('the warehouse packs the placed order with "Try it out"', async (t) => {
     await authorize(page, 'partnerApiKey', LOCAL_DEFAULTS.WAREHOUSE_API_KEY)
     const packed = await tryItOut(page, 'post', '/orderpacked/{orderId}', { orderId })

@@ -151,7 +151,8 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
     t.equal(css.statusCode, 200)
     t.match(css.headers?.['content-type'], /text\/css/)
     // Every file, the PNG favicons included, arrives as its bytes (base64 where it is not text).
-    await checkDocsAssets(t, get, join(dist, 'api', 'static'))
+    // Our theme too, from the copy the bundle carries (docs-theme/ beside it).
+    await checkDocsAssets(t, get, join(dist, 'api', 'static'), join(dist, 'api', 'docs-theme'))
   })
 
   await t.test('behind a REST API stage, /docs and the document name the stage (the event reaches the docs routes)', async (t) => {

@@ -1,5 +1,6 @@
 // The API Lambda's handler, as API Gateway invokes it: HTTP API (2.0) and REST API (1.0) events.
 import t from 'tap'
+import { fileURLToPath } from 'node:url'
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -70,7 +71,8 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
 
   // Swagger UI's favicons are PNGs: binary answers must reach API Gateway base64-encoded.
   const swaggerUiStatic = join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json')), 'static')
-  const checked = await checkDocsAssets(t, async (path) => await invoke(v2('GET', path), context), swaggerUiStatic)
+  const checked = await checkDocsAssets(t, async (path) => await invoke(v2('GET', path), context), swaggerUiStatic,
+    fileURLToPath(new URL('../../routes/docs-theme', import.meta.url)))
   t.ok(checked.length >= 10, `${checked.length} files of Swagger UI checked`)
   const page = await invoke(v2('GET', '/docs/'), context)
   t.equal(page.isBase64Encoded, false, 'text stays text')

@@ -11,7 +11,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createPartnerClient, isCommerceProblem } from '@serverless-commerce/client'
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhook } from '@serverless-commerce/client/webhooks'
+import {
+  EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhook, type WebhookEvent
+} from '@serverless-commerce/client/webhooks'
 
 function setting (name: string): string {
   const value = process.env[name]
@@ -28,7 +30,7 @@ const warehouse = createPartnerClient({ baseUrl: process.env.COMMERCE_API_URL ??
 // real receiver keeps this in its database.
 const handled = new Set<string>()
 
-interface WarehouseEvent { type: 'OrderPlaced' | 'OrderCancelled', order: { id: string } }
+type WarehouseEvent = Extract<WebhookEvent, { type: 'OrderPlaced' | 'OrderCancelled' }>
 
 async function rawBody (req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer | undefined> {
   const chunks: Buffer[] = []
@@ -62,14 +64,17 @@ async function onRequest (req: IncomingMessage, res: ServerResponse): Promise<vo
   if (req.method !== 'POST') return answer(405, { error: 'POST webhooks here' })
   const body = await rawBody(req)
   if (body === undefined) return answer(413, { error: 'too large' })
-  // The signature (v2) covers the event id and the raw bytes: verify before parsing.
-  if (!verifyWebhook(webhookKey, body, req.headers[SIGNATURE_HEADER], 300, req.headers[EVENT_ID_HEADER])) {
+  // The signature (v2) covers the event id and the raw bytes: verify before parsing. verifyWebhook
+  // returns the payload, typed by its `type`, once the signature holds.
+  const event = verifyWebhook(webhookKey, body, req.headers[SIGNATURE_HEADER], 300, req.headers[EVENT_ID_HEADER])
+  if (event === undefined) {
     console.log(`[warehouse] refused a webhook: bad or missing ${SIGNATURE_HEADER}`)
     return answer(401, { error: 'invalid signature' })
   }
+  // The delivery service's event: never sent to a warehouse.
+  if (event.type === 'OrderPacked') return answer(200, { ignored: true })
   const eventId = String(req.headers[EVENT_ID_HEADER] ?? '')
   if (handled.has(eventId)) return answer(200, { duplicate: true })
-  const event = JSON.parse(body.toString('utf8')) as WarehouseEvent
   try {
     const outcome = await handle(event)
     handled.add(eventId)

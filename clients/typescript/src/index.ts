@@ -6,6 +6,7 @@ export type { CommerceApi, CommerceClient, CommerceClientOptions, PlaceOrderOpti
 export { createPartnerClient } from './partner-client.js'
 export type { PartnerClient, PartnerClientOptions } from './partner-client.js'
 export { CommerceProblem, isCommerceProblem, UNEXPECTED_RESPONSE } from './problem.js'
+export type { ProblemCode } from './problem.js'
 export { createRetryingFetch, retryAfterMs } from './transport.js'
 export type { Fetch, RetryOptions, TransportOptions } from './transport.js'
 export { newIdempotencyKey } from './idempotency-key.js'

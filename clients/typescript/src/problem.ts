@@ -2,9 +2,13 @@
 // methods throw it as a CommerceProblem. An answer that is not one (a gateway's own error page,
 // say) becomes a CommerceProblem too, with the code `unexpected_response`.
 import { retryAfterMs } from './transport.js'
+import type { components } from './schema.js'
 
 /** The code of a CommerceProblem made from an answer that was not problem details. */
 export const UNEXPECTED_RESPONSE = 'unexpected_response'
+
+/** Every code the API answers with (the document's Problem.code), and this client's own. */
+export type ProblemCode = components['schemas']['Problem']['code'] | typeof UNEXPECTED_RESPONSE
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -14,7 +18,7 @@ export class CommerceProblem extends Error {
   /** The HTTP status. */
   readonly status: number
   /** The stable machine-readable code (`validation_failed`, `token_expired`, `insufficient_stock`, ...). */
-  readonly code: string
+  readonly code: ProblemCode
   /** What went wrong, for a developer. */
   readonly detail: string
   /** The request id: quote it when asking for support (also the `x-request-id` header). */
@@ -37,7 +41,8 @@ export class CommerceProblem extends Error {
     super(detail)
     this.name = 'CommerceProblem'
     this.status = status
-    this.code = problem !== undefined ? String(problem.code) : UNEXPECTED_RESPONSE
+    // A code newer than this client still arrives as sent.
+    this.code = problem !== undefined ? String(problem.code) as ProblemCode : UNEXPECTED_RESPONSE
     this.detail = detail
     this.requestId = text(problem?.requestId) ?? headers?.get('x-request-id') ?? headers?.get('apigw-requestid') ?? undefined
     this.type = text(problem?.type) ?? 'about:blank'
@@ -51,6 +56,6 @@ export class CommerceProblem extends Error {
 }
 
 /** Whether `err` is a CommerceProblem (with this code, when one is given). */
-export function isCommerceProblem (err: unknown, code?: string): err is CommerceProblem {
+export function isCommerceProblem (err: unknown, code?: ProblemCode): err is CommerceProblem {
   return err instanceof CommerceProblem && (code === undefined || err.code === code)
 }

@@ -232,7 +232,7 @@ export interface paths {
         };
         /**
          * List, filter and search items
-         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body. Rate limited, by default: searches (with q) 120 a minute per client address; over it, 429 `rate_limited` with Retry-After.
+         * @description Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines with the filters. A search is in a stable order (by the matched word, then the item id). 400 `empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past 100 characters. Follow `nextCursor` (bound to this query; 400 `invalid_cursor` otherwise) until it is absent. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body. No credentials needed. An admin may send a bearer token (`Authorization: Bearer`) to see the exact `stock`; a token that is sent must be valid (401 otherwise). Rate limited, by default: searches (with q) 120 a minute per client address; over it, 429 `rate_limited` with Retry-After.
          */
         get: operations["listItems"];
         put?: never;
@@ -256,7 +256,7 @@ export interface paths {
         };
         /**
          * Get an item
-         * @description The item, with `inStock`; admins also see the exact `stock`. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.
+         * @description The item, with `inStock`; admins also see the exact `stock`. Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body. No credentials needed. An admin may send a bearer token (`Authorization: Bearer`) to see the exact `stock`; a token that is sent must be valid (401 otherwise).
          */
         get: operations["getItem"];
         /**
@@ -359,48 +359,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/order/{orderId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get an order (deprecated: use GET /orders/{orderId})
-         * @deprecated
-         * @description The caller's order. Another user's order answers 404, exactly like a missing one; admins (group `admin`) may read any order.
-         */
-        get: operations["getOrderLegacy"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/orderslist": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List my orders (deprecated: use GET /orders)
-         * @deprecated
-         * @description The caller's orders, newest first, optionally only those with `status`. Follow `nextCursor` (bound to this user and filter) until it is absent. The list is read from an index that DynamoDB updates a moment after each write (usually well under a second): an order placed or changed just now may be missing or show its previous status. `GET /orders/{orderId}` always reads the order as written.
-         */
-        get: operations["listOrdersLegacy"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/orders/{orderId}/cancel": {
         parameters: {
             query?: never;
@@ -461,8 +419,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/order/{orderId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an order (deprecated: use GET /orders/{orderId})
+         * @deprecated
+         * @description The caller's order. Another user's order answers 404, exactly like a missing one; admins (group `admin`) may read any order.
+         */
+        get: operations["getOrderLegacy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orderslist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my orders (deprecated: use GET /orders)
+         * @deprecated
+         * @description The caller's orders, newest first, optionally only those with `status`. Follow `nextCursor` (bound to this user and filter) until it is absent. The list is read from an index that DynamoDB updates a moment after each write (usually well under a second): an order placed or changed just now may be missing or show its previous status. `GET /orders/{orderId}` always reads the order as written.
+         */
+        get: operations["listOrdersLegacy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    OrderPlaced: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was placed.
+         * @description Sent to the warehouse's webhook URL when an order was placed. Deduplicate on `x-commerce-event-id`: a webhook may arrive more than once.
+         */
+        post: operations["onOrderPlaced"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    OrderCancelled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was cancelled.
+         * @description Sent to the warehouse's webhook URL when an order was cancelled. Deduplicate on `x-commerce-event-id`: a webhook may arrive more than once.
+         */
+        post: operations["onOrderCancelled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    OrderPacked: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was packed.
+         * @description Sent to the delivery service's webhook URL when an order was packed. Deduplicate on `x-commerce-event-id`: a webhook may arrive more than once.
+         */
+        post: operations["onOrderPacked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** Problem */
@@ -478,8 +539,9 @@ export interface components {
             /**
              * @description Stable machine-readable error code
              * @example validation_failed
+             * @enum {string}
              */
-            code: string;
+            code: "bad_request" | "bad_url" | "headers_too_large" | "malformed_json" | "method_not_allowed" | "payload_too_large" | "request_timeout" | "route_not_found" | "unsupported_media_type" | "uri_too_long" | "validation_failed" | "account_unconfirmed" | "api_key_invalid" | "api_key_missing" | "code_expired" | "email_unknown" | "email_unverified" | "edge_required" | "forbidden" | "invalid_code" | "invalid_credentials" | "invalid_refresh_token" | "token_expired" | "token_invalid" | "token_missing" | "token_not_yet_valid" | "token_revoked" | "too_many_attempts" | "wrong_partner" | "category_required" | "empty_query" | "invalid_cursor" | "item_exists" | "item_not_found" | "too_many_words" | "color_required" | "duplicate_line" | "idempotency_in_progress" | "idempotency_key_reused" | "insufficient_stock" | "invalid_color" | "invalid_transition" | "mixed_currency" | "order_not_found" | "order_outcome_unknown" | "unknown_item" | "invalid_country" | "invalid_phone" | "invalid_postal_code" | "rate_limited" | "service_busy" | "dependency_unavailable" | "internal_error";
             /** @description What went wrong, for a person */
             detail: string;
             /** @description The request path */
@@ -493,6 +555,1112 @@ export interface components {
             }[];
         } & {
             [key: string]: unknown;
+        };
+        WebhookOrderLine: {
+            /** @description Item id */
+            id: string;
+            /** @description The item title when the order was placed */
+            title: string;
+            /** @description Colour name when the order was placed */
+            color?: string;
+            colorCode?: string;
+            count: number;
+        };
+        /**
+         * @description The body of an OrderPlaced webhook (to the warehouse)
+         * @example {
+         *       "eventId": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90:placed",
+         *       "type": "OrderPlaced",
+         *       "occurredAt": "2024-11-25T06:00:00.123Z",
+         *       "sequence": 1,
+         *       "sequenceNumber": "1000000000000000000001",
+         *       "order": {
+         *         "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+         *         "status": "placed",
+         *         "createdAt": "2024-11-25T06:00:00.000Z",
+         *         "lines": [
+         *           {
+         *             "id": "phone-apple-iphone-15",
+         *             "title": "iPhone 15",
+         *             "color": "Black",
+         *             "colorCode": "#000000",
+         *             "count": 1
+         *           },
+         *           {
+         *             "id": "case-apple-iphone-15-clear",
+         *             "title": "iPhone 15 Clear Case",
+         *             "count": 2
+         *           }
+         *         ],
+         *         "recipient": {
+         *           "name": "Zoë Ólafsdóttir",
+         *           "country": "DE"
+         *         }
+         *       }
+         *     }
+         */
+        OrderPlacedWebhook: {
+            /** @description `<orderId>:<status>`, as in the x-commerce-event-id header: deduplicate on it */
+            eventId: string;
+            /** @enum {string} */
+            type: "OrderPlaced";
+            /**
+             * Format: date-time
+             * @description When the order's status changed (UTC, milliseconds)
+             */
+            occurredAt: string;
+            /** @description The order's status-change number (1 placed, 2 packed or cancelled): within an order, higher is newer */
+            sequence: number;
+            /** @description The orders-table stream record the event came from; absent when an operator replayed the event */
+            sequenceNumber?: string;
+            order: {
+                id: string;
+                /** @enum {string} */
+                status: "placed";
+                /** Format: date-time */
+                createdAt: string;
+                /** @description Present when the order has one */
+                note?: string;
+                lines: components["schemas"]["WebhookOrderLine"][];
+                /** @description For labels and customs papers; null for an order placed without a shipping address */
+                recipient: {
+                    /** @description The recipient, as the label shows it */
+                    name: string;
+                    /** @description ISO 3166-1 alpha-2 */
+                    country: string;
+                } | null;
+            };
+        };
+        /**
+         * @description The body of an OrderCancelled webhook (to the warehouse)
+         * @example {
+         *       "eventId": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90:cancelled",
+         *       "type": "OrderCancelled",
+         *       "occurredAt": "2024-11-25T06:00:00.123Z",
+         *       "sequence": 2,
+         *       "sequenceNumber": "1000000000000000000001",
+         *       "order": {
+         *         "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+         *         "status": "cancelled",
+         *         "createdAt": "2024-11-25T06:00:00.000Z",
+         *         "lines": [
+         *           {
+         *             "id": "phone-apple-iphone-15",
+         *             "title": "iPhone 15",
+         *             "color": "Black",
+         *             "colorCode": "#000000",
+         *             "count": 1
+         *           },
+         *           {
+         *             "id": "case-apple-iphone-15-clear",
+         *             "title": "iPhone 15 Clear Case",
+         *             "count": 2
+         *           }
+         *         ],
+         *         "recipient": {
+         *           "name": "Zoë Ólafsdóttir",
+         *           "country": "DE"
+         *         }
+         *       }
+         *     }
+         */
+        OrderCancelledWebhook: {
+            /** @description `<orderId>:<status>`, as in the x-commerce-event-id header: deduplicate on it */
+            eventId: string;
+            /** @enum {string} */
+            type: "OrderCancelled";
+            /**
+             * Format: date-time
+             * @description When the order's status changed (UTC, milliseconds)
+             */
+            occurredAt: string;
+            /** @description The order's status-change number (1 placed, 2 packed or cancelled): within an order, higher is newer */
+            sequence: number;
+            /** @description The orders-table stream record the event came from; absent when an operator replayed the event */
+            sequenceNumber?: string;
+            order: {
+                id: string;
+                /** @enum {string} */
+                status: "cancelled";
+                /** Format: date-time */
+                createdAt: string;
+                /** @description Present when the order has one */
+                note?: string;
+                lines: components["schemas"]["WebhookOrderLine"][];
+                /** @description For labels and customs papers; null for an order placed without a shipping address */
+                recipient: {
+                    /** @description The recipient, as the label shows it */
+                    name: string;
+                    /** @description ISO 3166-1 alpha-2 */
+                    country: string;
+                } | null;
+            };
+        };
+        /**
+         * @description The body of an OrderPacked webhook (to the delivery service)
+         * @example {
+         *       "eventId": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90:packed",
+         *       "type": "OrderPacked",
+         *       "occurredAt": "2024-11-25T07:30:00.456Z",
+         *       "sequence": 2,
+         *       "sequenceNumber": "1000000000000000000002",
+         *       "order": {
+         *         "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+         *         "packageId": "PKG-20241125-0042",
+         *         "lines": [
+         *           {
+         *             "id": "phone-apple-iphone-15",
+         *             "title": "iPhone 15",
+         *             "color": "Black",
+         *             "colorCode": "#000000",
+         *             "count": 1
+         *           },
+         *           {
+         *             "id": "case-apple-iphone-15-clear",
+         *             "title": "iPhone 15 Clear Case",
+         *             "count": 2
+         *           }
+         *         ]
+         *       },
+         *       "pickupAddress": "Serverless Commerce Warehouse, 1 Dock Road, Springfield",
+         *       "shippingAddress": {
+         *         "name": "Zoë Ólafsdóttir",
+         *         "line1": "Unter den Linden 77",
+         *         "city": "Berlin",
+         *         "postalCode": "10117",
+         *         "country": "DE",
+         *         "phone": "+4930123456789"
+         *       }
+         *     }
+         */
+        OrderPackedWebhook: {
+            /** @description `<orderId>:<status>`, as in the x-commerce-event-id header: deduplicate on it */
+            eventId: string;
+            /** @enum {string} */
+            type: "OrderPacked";
+            /**
+             * Format: date-time
+             * @description When the order's status changed (UTC, milliseconds)
+             */
+            occurredAt: string;
+            /** @description The order's status-change number (1 placed, 2 packed or cancelled): within an order, higher is newer */
+            sequence: number;
+            /** @description The orders-table stream record the event came from; absent when an operator replayed the event */
+            sequenceNumber?: string;
+            order: {
+                id: string;
+                /** @description The warehouse's package id, when it gave one */
+                packageId?: string;
+                lines: components["schemas"]["WebhookOrderLine"][];
+            };
+            /** @description Where the delivery service picks the package up */
+            pickupAddress: string;
+            /** @description Where to deliver, with the phone for the courier; null for an order placed without a shipping address */
+            shippingAddress: components["schemas"]["ShippingAddress"] | null;
+        };
+        /**
+         * @description Service health
+         * @example {
+         *       "status": "ok",
+         *       "version": "0.1.0",
+         *       "stage": "dev",
+         *       "dependencies": {
+         *         "itemsTable": {
+         *           "ok": true,
+         *           "latencyMs": 4
+         *         },
+         *         "ordersTable": {
+         *           "ok": true,
+         *           "latencyMs": 3
+         *         },
+         *         "cognito": {
+         *           "ok": true,
+         *           "latencyMs": 12
+         *         }
+         *       }
+         *     }
+         */
+        Health: {
+            status: "ok" | "degraded";
+            version: string;
+            stage: string;
+            dependencies: {
+                [key: string]: {
+                    ok: boolean;
+                    latencyMs: number;
+                    /** @description A short reason, never an AWS error text */
+                    error?: string;
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "email": "ada@example.com",
+         *       "password": "Correct-Horse-1",
+         *       "name": "Ada"
+         *     }
+         */
+        SignUpRequest: {
+            /**
+             * Format: email
+             * @description The email address, also the username
+             */
+            email?: string;
+            /**
+             * Format: email
+             * @description Same as email (accepted from the seed clients)
+             */
+            username?: string;
+            /** @description At least 8 characters, with an upper-case letter, a lower-case letter and a digit */
+            password: string;
+            name?: string;
+            /** @description Ignored: the app client is always the server's */
+            clientId?: string;
+            /** @description Ignored: the user pool is always the server's */
+            userPoolId?: string;
+        };
+        /**
+         * @description Accepted. If the address can take a new account, a confirmation code is on its way to it; if it already has one, its owner is told by mail. The answer is the same either way.
+         * @example {
+         *       "email": "ada@example.com",
+         *       "nextStep": "confirm_signup"
+         *     }
+         */
+        SignUpAccepted: {
+            /** @description The address the request named */
+            email: string;
+            /**
+             * @description Enter the code mailed to the address at POST /signup/confirm
+             * @enum {string}
+             */
+            nextStep: "confirm_signup";
+        };
+        /**
+         * @example {
+         *       "email": "ada@example.com",
+         *       "code": "123456",
+         *       "password": "Correct-Horse-1"
+         *     }
+         */
+        ConfirmSignUpRequest: {
+            /**
+             * Format: email
+             * @description The email address, also the username
+             */
+            email: string;
+            /** @description The 6-digit code mailed to the address */
+            code: string;
+            /** @description The signup's password: the code confirms only the account it was chosen for */
+            password: string;
+        };
+        /**
+         * @description The account is confirmed and its email verified: sign in
+         * @example {
+         *       "email": "ada@example.com",
+         *       "confirmed": true
+         *     }
+         */
+        SignUpConfirmed: {
+            email: string;
+            /** @enum {boolean} */
+            confirmed: true;
+        };
+        /**
+         * @example {
+         *       "email": "ada@example.com"
+         *     }
+         */
+        ResendCodeRequest: {
+            /**
+             * Format: email
+             * @description The email address, also the username
+             */
+            email: string;
+        };
+        /**
+         * @example {
+         *       "email": "ada@example.com",
+         *       "password": "Correct-Horse-1"
+         *     }
+         */
+        SignInRequest: {
+            /**
+             * Format: email
+             * @description The email address, also the username
+             */
+            email?: string;
+            /**
+             * Format: email
+             * @description Same as email (accepted from the seed clients)
+             */
+            username?: string;
+            password: string;
+        };
+        /**
+         * @description Tokens for the signed-in user
+         * @example {
+         *       "idToken": "eyJraWQiOiJDb2duaXRvTG9jYWwiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI3ZDFlIn0.c2lnbmF0dXJl",
+         *       "accessToken": "eyJraWQiOiJDb2duaXRvTG9jYWwiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI3ZDFlIn0.c2lnbmF0dXJl",
+         *       "refreshToken": "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.refresh",
+         *       "expiresIn": 3600,
+         *       "tokenType": "Bearer",
+         *       "token": "eyJraWQiOiJDb2duaXRvTG9jYWwiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI3ZDFlIn0.c2lnbmF0dXJl"
+         *     }
+         */
+        SignInResult: {
+            /** @description Send as Authorization: Bearer <idToken> */
+            idToken: string;
+            accessToken: string;
+            /** @description Seconds until the id and access tokens expire */
+            expiresIn: number;
+            /** @enum {string} */
+            tokenType: "Bearer";
+            /** @description The id token again, for clients of the old API */
+            token: string;
+            /** @description Exchange at POST /token/refresh for fresh tokens */
+            refreshToken: string;
+        };
+        /**
+         * @example {
+         *       "refreshToken": "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.refresh"
+         *     }
+         */
+        RefreshRequest: {
+            refreshToken: string;
+        };
+        /**
+         * @description Fresh id and access tokens
+         * @example {
+         *       "idToken": "eyJraWQiOiJDb2duaXRvTG9jYWwiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI3ZDFlIn0.c2lnbmF0dXJl",
+         *       "accessToken": "eyJraWQiOiJDb2duaXRvTG9jYWwiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI3ZDFlIn0.c2lnbmF0dXJl",
+         *       "expiresIn": 3600,
+         *       "tokenType": "Bearer",
+         *       "token": "eyJraWQiOiJDb2duaXRvTG9jYWwiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI3ZDFlIn0.c2lnbmF0dXJl"
+         *     }
+         */
+        RefreshResult: {
+            /** @description Send as Authorization: Bearer <idToken> */
+            idToken: string;
+            accessToken: string;
+            /** @description Seconds until the id and access tokens expire */
+            expiresIn: number;
+            /** @enum {string} */
+            tokenType: "Bearer";
+            /** @description The id token again, for clients of the old API */
+            token: string;
+        };
+        /**
+         * @description The caller
+         * @example {
+         *       "sub": "7d1e6a52-9d1b-4c57-a8a4-2b0f3c1e9a10",
+         *       "email": "ada@example.com",
+         *       "groups": []
+         *     }
+         */
+        Me: {
+            sub: string;
+            email: string;
+            groups: string[];
+        };
+        /**
+         * @description A code is on its way to the account's email
+         * @example {
+         *       "nextStep": "verify_email"
+         *     }
+         */
+        EmailCodeSent: {
+            /**
+             * @description Enter the code mailed to the account's email at POST /me/email/verify
+             * @enum {string}
+             */
+            nextStep: "verify_email";
+        };
+        /**
+         * @example {
+         *       "code": "123456"
+         *     }
+         */
+        VerifyEmailRequest: {
+            /** @description The 6-digit code mailed to the account's email */
+            code: string;
+        };
+        /**
+         * @description The account's email is verified: it may order
+         * @example {
+         *       "emailVerified": true
+         *     }
+         */
+        EmailVerified: {
+            /** @enum {boolean} */
+            emailVerified: true;
+        };
+        Color: {
+            /**
+             * @description Unique within the item
+             * @example #1F2020
+             */
+            colorCode: string;
+            /** @example Black Titanium */
+            displayValue: string;
+        };
+        /**
+         * Item
+         * @example {
+         *       "id": "phone-apple-iphone-15-pro",
+         *       "category": "phone",
+         *       "type": "smart",
+         *       "brand": "Apple",
+         *       "title": "iPhone 15 Pro",
+         *       "description": "6.1-inch Super Retina XDR display, A17 Pro chip, titanium design.",
+         *       "storage": "256GB",
+         *       "colorPreference": [
+         *         {
+         *           "colorCode": "#1F2020",
+         *           "displayValue": "Black Titanium"
+         *         }
+         *       ],
+         *       "price": 99900,
+         *       "currency": "USD",
+         *       "inStock": true,
+         *       "createdAt": "2025-01-15T09:30:00.000Z",
+         *       "updatedAt": "2025-01-15T09:30:00.000Z"
+         *     }
+         */
+        Item: {
+            /**
+             * @description Item id
+             * @example phone-apple-iphone-15
+             */
+            id: string;
+            /**
+             * @description Lower-case category, for example phone, computer, accessories
+             * @example phone
+             */
+            category: string;
+            /**
+             * @description Lower-case type within the category, for example smart, laptop, charger
+             * @example smart
+             */
+            type: string;
+            /**
+             * @description Brand, matched exactly (case-sensitive); never contains #
+             * @example Apple
+             */
+            brand: string;
+            /** @example iPhone 15 Pro */
+            title: string;
+            /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
+            description: string;
+            /** @example 256GB */
+            storage?: string;
+            colorPreference: components["schemas"]["Color"][];
+            /**
+             * @description In minor units (cents)
+             * @example 99900
+             */
+            price: number;
+            /**
+             * @description ISO 4217 code
+             * @example USD
+             */
+            currency: string;
+            /** @description Whether at least one unit is in stock */
+            inStock: boolean;
+            /** @description The exact stock: only in answers to admins */
+            stock?: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @description A page of items
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "phone-apple-iphone-15-pro",
+         *           "category": "phone",
+         *           "type": "smart",
+         *           "brand": "Apple",
+         *           "title": "iPhone 15 Pro",
+         *           "description": "6.1-inch Super Retina XDR display, A17 Pro chip, titanium design.",
+         *           "storage": "256GB",
+         *           "colorPreference": [
+         *             {
+         *               "colorCode": "#1F2020",
+         *               "displayValue": "Black Titanium"
+         *             }
+         *           ],
+         *           "price": 99900,
+         *           "currency": "USD",
+         *           "inStock": true,
+         *           "createdAt": "2025-01-15T09:30:00.000Z",
+         *           "updatedAt": "2025-01-15T09:30:00.000Z"
+         *         }
+         *       ],
+         *       "nextCursor": "eyJpZCI6InBob25lLTEifQ.4pL0..."
+         *     }
+         */
+        ItemsPage: {
+            items: components["schemas"]["Item"][];
+            /** @description Absent on the last page. Pages may hold fewer than limit items when a search is sparse; follow nextCursor while present. */
+            nextCursor?: string;
+        };
+        CategorySummary: {
+            category: string;
+            /** @description Items in the category */
+            count: number;
+            types: string[];
+            brands: string[];
+        };
+        /**
+         * @description Each category with its types, brands and item count
+         * @example {
+         *       "categories": [
+         *         {
+         *           "category": "phone",
+         *           "count": 14,
+         *           "types": [
+         *             "feature",
+         *             "smart"
+         *           ],
+         *           "brands": [
+         *             "Apple",
+         *             "Nokia",
+         *             "Samsung"
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        Categories: {
+            categories: components["schemas"]["CategorySummary"][];
+        };
+        /**
+         * @example {
+         *       "category": "phone",
+         *       "type": "smart",
+         *       "brand": "Apple",
+         *       "title": "iPhone 15 Pro",
+         *       "description": "6.1-inch Super Retina XDR display, A17 Pro chip, titanium design.",
+         *       "storage": "256GB",
+         *       "colorPreference": [
+         *         {
+         *           "colorCode": "#1F2020",
+         *           "displayValue": "Black Titanium"
+         *         }
+         *       ],
+         *       "price": 99900,
+         *       "currency": "USD",
+         *       "stock": 25
+         *     }
+         */
+        CreateItemRequest: {
+            /**
+             * @description Lower-case category, for example phone, computer, accessories
+             * @example phone
+             */
+            category: string;
+            /**
+             * @description Lower-case type within the category, for example smart, laptop, charger
+             * @example smart
+             */
+            type: string;
+            /**
+             * @description Brand, matched exactly (case-sensitive); never contains #
+             * @example Apple
+             */
+            brand: string;
+            /** @example iPhone 15 Pro */
+            title: string;
+            /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
+            description: string;
+            /** @example 256GB */
+            storage?: string;
+            colorPreference: components["schemas"]["Color"][];
+            /**
+             * @description In minor units (cents)
+             * @example 99900
+             */
+            price: number;
+            /**
+             * @description ISO 4217 code
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Initial stock
+             * @default 0
+             */
+            stock: number;
+        };
+        /**
+         * @description Every field of the item; `stock` only counts when the item is created
+         * @example {
+         *       "category": "phone",
+         *       "type": "smart",
+         *       "brand": "Apple",
+         *       "title": "iPhone 15 Pro",
+         *       "description": "6.1-inch Super Retina XDR display, A17 Pro chip, titanium design.",
+         *       "storage": "256GB",
+         *       "colorPreference": [
+         *         {
+         *           "colorCode": "#1F2020",
+         *           "displayValue": "Black Titanium"
+         *         }
+         *       ],
+         *       "price": 99900,
+         *       "currency": "USD",
+         *       "stock": 25
+         *     }
+         */
+        ReplaceItemRequest: {
+            /**
+             * @description Lower-case category, for example phone, computer, accessories
+             * @example phone
+             */
+            category: string;
+            /**
+             * @description Lower-case type within the category, for example smart, laptop, charger
+             * @example smart
+             */
+            type: string;
+            /**
+             * @description Brand, matched exactly (case-sensitive); never contains #
+             * @example Apple
+             */
+            brand: string;
+            /** @example iPhone 15 Pro */
+            title: string;
+            /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
+            description: string;
+            /** @example 256GB */
+            storage?: string;
+            colorPreference: components["schemas"]["Color"][];
+            /**
+             * @description In minor units (cents)
+             * @example 99900
+             */
+            price: number;
+            /**
+             * @description ISO 4217 code
+             * @example USD
+             */
+            currency: string;
+            /** @description The initial stock of an item this request creates (default 0). An existing item keeps its stock: change it with POST /items/{itemId}/stock, so a repeated import never undoes the orders taken since. */
+            stock?: number;
+        };
+        /**
+         * @example {
+         *       "delta": 25
+         *     }
+         */
+        StockAdjustment: {
+            /**
+             * @description Units to add (positive) or remove (negative); not zero
+             * @example -1
+             * @example 25
+             */
+            delta: number;
+        };
+        /** @description placed -> packed -> delivered, or placed -> cancelled */
+        OrderStatus: "placed" | "packed" | "delivered" | "cancelled";
+        OrderLine: {
+            id: string;
+            /** @description The item title when the order was placed */
+            title: string;
+            /** @description Colour name (displayValue) when the order was placed */
+            color?: string;
+            colorCode?: string;
+            count: number;
+            /** @description In minor units (cents), when the order was placed */
+            unitPrice: number;
+        };
+        OrderHistoryEntry: {
+            status: components["schemas"]["OrderStatus"];
+            /** Format: date-time */
+            at: string;
+            /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
+            by: string;
+        };
+        /**
+         * @description Where the order goes. Names and lines take any script; every value is trimmed and kept as sent (Unicode NFC), without control characters or line breaks.
+         * @example {
+         *       "name": "Ada Lovelace",
+         *       "line1": "12 St James's Square",
+         *       "city": "London",
+         *       "postalCode": "SW1Y 4JH",
+         *       "country": "GB",
+         *       "phone": "+442079460958"
+         *     }
+         */
+        ShippingAddress: {
+            /**
+             * @description The recipient, as the label shows it (any script)
+             * @example Zoë Ólafsdóttir
+             */
+            name: string;
+            /** @description Street and number, or PO box */
+            line1: string;
+            /** @description Flat, floor, building, c/o */
+            line2?: string;
+            city: string;
+            /** @description State, province or prefecture, where the country uses one */
+            region?: string;
+            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
+            postalCode?: string;
+            /**
+             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
+             * @example GB
+             */
+            country: string;
+            /**
+             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
+             * @example +442079460958
+             */
+            phone: string;
+        };
+        /**
+         * @description An order
+         * @example {
+         *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+         *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
+         *       "userEmail": "ada@example.com",
+         *       "userEmailVerified": true,
+         *       "status": "placed",
+         *       "lines": [
+         *         {
+         *           "id": "phone-apple-iphone-15",
+         *           "title": "iPhone 15 Pro",
+         *           "color": "Black Titanium",
+         *           "colorCode": "#1F2020",
+         *           "count": 1,
+         *           "unitPrice": 99900
+         *         },
+         *         {
+         *           "id": "accessories-anker-charger-65w",
+         *           "title": "Anker 65W USB-C charger",
+         *           "count": 2,
+         *           "unitPrice": 3999
+         *         }
+         *       ],
+         *       "total": 107898,
+         *       "currency": "USD",
+         *       "createdAt": "2026-11-25T09:30:00.000Z",
+         *       "updatedAt": "2026-11-25T09:30:00.000Z",
+         *       "history": [
+         *         {
+         *           "status": "placed",
+         *           "at": "2026-11-25T09:30:00.000Z",
+         *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "shippingAddress": {
+         *         "name": "Ada Lovelace",
+         *         "line1": "12 St James's Square",
+         *         "city": "London",
+         *         "postalCode": "SW1Y 4JH",
+         *         "country": "GB",
+         *         "phone": "+442079460958"
+         *       }
+         *     }
+         */
+        Order: {
+            id: string;
+            userId: string;
+            userEmail: string;
+            /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
+            userEmailVerified?: boolean;
+            status: components["schemas"]["OrderStatus"];
+            lines: components["schemas"]["OrderLine"][];
+            /** @description Sum of count x unitPrice, in minor units */
+            total: number;
+            /** @description ISO 4217 code */
+            currency: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Every status, oldest first, with its time and who set it */
+            history: components["schemas"]["OrderHistoryEntry"][];
+            packageId?: string;
+            trackingNumber?: string;
+            carrier?: string;
+            note?: string;
+            shippingAddress?: components["schemas"]["ShippingAddress"];
+        };
+        /**
+         * @description A page of orders, newest first
+         * @example {
+         *       "orders": [
+         *         {
+         *           "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+         *           "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
+         *           "userEmail": "ada@example.com",
+         *           "userEmailVerified": true,
+         *           "status": "placed",
+         *           "lines": [
+         *             {
+         *               "id": "phone-apple-iphone-15",
+         *               "title": "iPhone 15 Pro",
+         *               "color": "Black Titanium",
+         *               "colorCode": "#1F2020",
+         *               "count": 1,
+         *               "unitPrice": 99900
+         *             },
+         *             {
+         *               "id": "accessories-anker-charger-65w",
+         *               "title": "Anker 65W USB-C charger",
+         *               "count": 2,
+         *               "unitPrice": 3999
+         *             }
+         *           ],
+         *           "total": 107898,
+         *           "currency": "USD",
+         *           "createdAt": "2026-11-25T09:30:00.000Z",
+         *           "updatedAt": "2026-11-25T09:30:00.000Z",
+         *           "history": [
+         *             {
+         *               "status": "placed",
+         *               "at": "2026-11-25T09:30:00.000Z",
+         *               "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+         *             }
+         *           ],
+         *           "shippingAddress": {
+         *             "name": "Ada Lovelace",
+         *             "line1": "12 St James's Square",
+         *             "city": "London",
+         *             "postalCode": "SW1Y 4JH",
+         *             "country": "GB",
+         *             "phone": "+442079460958"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        OrdersPage: {
+            orders: components["schemas"]["Order"][];
+            /** @description Absent on the last page */
+            nextCursor?: string;
+        };
+        PlaceOrderLine: {
+            /**
+             * @description Item id
+             * @example phone-apple-iphone-15
+             */
+            id: string;
+            /** @example 1 */
+            count: number;
+            /**
+             * @description One of the item's colorCodes (required when the item has colours)
+             * @example #1F2020
+             */
+            color?: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "phone-apple-iphone-15",
+         *           "count": 1,
+         *           "color": "#1F2020"
+         *         },
+         *         {
+         *           "id": "accessories-anker-charger-65w",
+         *           "count": 2
+         *         }
+         *       ],
+         *       "shippingAddress": {
+         *         "name": "Ada Lovelace",
+         *         "line1": "12 St James's Square",
+         *         "city": "London",
+         *         "postalCode": "SW1Y 4JH",
+         *         "country": "GB",
+         *         "phone": "+442079460958"
+         *       }
+         *     }
+         */
+        PlaceOrderRequest: {
+            /** @description 1 to 50 lines; one line per item and colour (a repeat is a 400 duplicate_line) */
+            items: components["schemas"]["PlaceOrderLine"][];
+            shippingAddress?: components["schemas"]["ShippingAddress"];
+        };
+        /**
+         * @example {
+         *       "packageId": "PKG-000123",
+         *       "note": "Packed in one box"
+         *     }
+         */
+        PackedRequest: {
+            /** @example PKG-000123 */
+            packageId?: string;
+            /** @description Free text kept on the order */
+            note?: string;
+        };
+        /**
+         * @example {
+         *       "trackingNumber": "1Z999AA10123456784",
+         *       "carrier": "UPS"
+         *     }
+         */
+        DeliveredRequest: {
+            /** @example 1Z999AA10123456784 */
+            trackingNumber?: string;
+            /** @example UPS */
+            carrier?: string;
+            /** @description Free text kept on the order */
+            note?: string;
+        };
+        /**
+         * @description An order as the warehouse sees it (no customer's email or user id)
+         * @example {
+         *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+         *       "status": "packed",
+         *       "lines": [
+         *         {
+         *           "id": "phone-apple-iphone-15",
+         *           "title": "iPhone 15 Pro",
+         *           "color": "Black Titanium",
+         *           "colorCode": "#1F2020",
+         *           "count": 1,
+         *           "unitPrice": 99900
+         *         },
+         *         {
+         *           "id": "accessories-anker-charger-65w",
+         *           "title": "Anker 65W USB-C charger",
+         *           "count": 2,
+         *           "unitPrice": 3999
+         *         }
+         *       ],
+         *       "total": 107898,
+         *       "currency": "USD",
+         *       "createdAt": "2026-11-25T09:30:00.000Z",
+         *       "updatedAt": "2026-11-25T10:02:11.000Z",
+         *       "history": [
+         *         {
+         *           "status": "placed",
+         *           "at": "2026-11-25T09:30:00.000Z",
+         *           "by": "user"
+         *         },
+         *         {
+         *           "status": "packed",
+         *           "at": "2026-11-25T10:02:11.000Z",
+         *           "by": "partner:warehouse"
+         *         }
+         *       ],
+         *       "packageId": "PKG-000123",
+         *       "recipient": {
+         *         "name": "Ada Lovelace",
+         *         "country": "GB"
+         *       }
+         *     }
+         */
+        WarehouseOrder: {
+            id: string;
+            status: components["schemas"]["OrderStatus"];
+            lines: components["schemas"]["OrderLine"][];
+            /** @description Sum of count x unitPrice, in minor units (for customs papers) */
+            total: number;
+            /** @description ISO 4217 code */
+            currency: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Every status, oldest first, with its time and who set it */
+            history: {
+                status: components["schemas"]["OrderStatus"];
+                /** Format: date-time */
+                at: string;
+                /** @description `user` (the customer), `admin`, `partner:warehouse` or `partner:delivery` */
+                by: string;
+            }[];
+            packageId?: string;
+            trackingNumber?: string;
+            carrier?: string;
+            note?: string;
+            /** @description For labels and customs papers; null for an order placed without a shipping address */
+            recipient: {
+                /** @description The recipient, as the label shows it */
+                name: string;
+                /** @description ISO 3166-1 alpha-2 */
+                country: string;
+            } | null;
+        };
+        /**
+         * @description An order as the delivery service sees it (no customer's email or user id)
+         * @example {
+         *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+         *       "status": "delivered",
+         *       "lines": [
+         *         {
+         *           "id": "phone-apple-iphone-15",
+         *           "title": "iPhone 15 Pro",
+         *           "color": "Black Titanium",
+         *           "colorCode": "#1F2020",
+         *           "count": 1,
+         *           "unitPrice": 99900
+         *         },
+         *         {
+         *           "id": "accessories-anker-charger-65w",
+         *           "title": "Anker 65W USB-C charger",
+         *           "count": 2,
+         *           "unitPrice": 3999
+         *         }
+         *       ],
+         *       "total": 107898,
+         *       "currency": "USD",
+         *       "createdAt": "2026-11-25T09:30:00.000Z",
+         *       "updatedAt": "2026-11-25T10:02:11.000Z",
+         *       "history": [
+         *         {
+         *           "status": "placed",
+         *           "at": "2026-11-25T09:30:00.000Z",
+         *           "by": "user"
+         *         },
+         *         {
+         *           "status": "packed",
+         *           "at": "2026-11-25T10:02:11.000Z",
+         *           "by": "partner:warehouse"
+         *         }
+         *       ],
+         *       "packageId": "PKG-000123",
+         *       "shippingAddress": {
+         *         "name": "Ada Lovelace",
+         *         "line1": "12 St James's Square",
+         *         "city": "London",
+         *         "postalCode": "SW1Y 4JH",
+         *         "country": "GB",
+         *         "phone": "+442079460958"
+         *       }
+         *     }
+         */
+        DeliveryOrder: {
+            id: string;
+            status: components["schemas"]["OrderStatus"];
+            lines: components["schemas"]["OrderLine"][];
+            /** @description Sum of count x unitPrice, in minor units (for customs papers) */
+            total: number;
+            /** @description ISO 4217 code */
+            currency: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Every status, oldest first, with its time and who set it */
+            history: {
+                status: components["schemas"]["OrderStatus"];
+                /** Format: date-time */
+                at: string;
+                /** @description `user` (the customer), `admin`, `partner:warehouse` or `partner:delivery` */
+                by: string;
+            }[];
+            packageId?: string;
+            trackingNumber?: string;
+            carrier?: string;
+            note?: string;
+            /** @description Where to deliver, with the phone for the courier; null for an order placed without one */
+            shippingAddress: components["schemas"]["ShippingAddress"] | null;
         };
     };
     responses: never;
@@ -539,19 +1707,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        status: "ok" | "degraded";
-                        version: string;
-                        stage: string;
-                        dependencies: {
-                            [key: string]: {
-                                ok: boolean;
-                                latencyMs: number;
-                                /** @description A short reason, never an AWS error text */
-                                error?: string;
-                            };
-                        };
-                    };
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
@@ -615,25 +1771,7 @@ export interface operations {
                  *       "name": "Ada"
                  *     }
                  */
-                "application/json": {
-                    /**
-                     * Format: email
-                     * @description The email address, also the username
-                     */
-                    email?: string;
-                    /**
-                     * Format: email
-                     * @description Same as email (accepted from the seed clients)
-                     */
-                    username?: string;
-                    /** @description At least 8 characters, with an upper-case letter, a lower-case letter and a digit */
-                    password: string;
-                    name?: string;
-                    /** @description Ignored: the app client is always the server's */
-                    clientId?: string;
-                    /** @description Ignored: the user pool is always the server's */
-                    userPoolId?: string;
-                };
+                "application/json": components["schemas"]["SignUpRequest"];
             };
         };
         responses: {
@@ -649,15 +1787,7 @@ export interface operations {
                      *       "nextStep": "confirm_signup"
                      *     }
                      */
-                    "application/json": {
-                        /** @description The address the request named */
-                        email: string;
-                        /**
-                         * @description Enter the code mailed to the address at POST /signup/confirm
-                         * @enum {string}
-                         */
-                        nextStep: "confirm_signup";
-                    };
+                    "application/json": components["schemas"]["SignUpAccepted"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -740,17 +1870,7 @@ export interface operations {
                  *       "password": "Correct-Horse-1"
                  *     }
                  */
-                "application/json": {
-                    /**
-                     * Format: email
-                     * @description The email address, also the username
-                     */
-                    email: string;
-                    /** @description The 6-digit code mailed to the address */
-                    code: string;
-                    /** @description The signup's password: the code confirms only the account it was chosen for */
-                    password: string;
-                };
+                "application/json": components["schemas"]["ConfirmSignUpRequest"];
             };
         };
         responses: {
@@ -766,11 +1886,7 @@ export interface operations {
                      *       "confirmed": true
                      *     }
                      */
-                    "application/json": {
-                        email: string;
-                        /** @enum {boolean} */
-                        confirmed: true;
-                    };
+                    "application/json": components["schemas"]["SignUpConfirmed"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -851,13 +1967,7 @@ export interface operations {
                  *       "email": "ada@example.com"
                  *     }
                  */
-                "application/json": {
-                    /**
-                     * Format: email
-                     * @description The email address, also the username
-                     */
-                    email: string;
-                };
+                "application/json": components["schemas"]["ResendCodeRequest"];
             };
         };
         responses: {
@@ -873,15 +1983,7 @@ export interface operations {
                      *       "nextStep": "confirm_signup"
                      *     }
                      */
-                    "application/json": {
-                        /** @description The address the request named */
-                        email: string;
-                        /**
-                         * @description Enter the code mailed to the address at POST /signup/confirm
-                         * @enum {string}
-                         */
-                        nextStep: "confirm_signup";
-                    };
+                    "application/json": components["schemas"]["SignUpAccepted"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -963,19 +2065,7 @@ export interface operations {
                  *       "password": "Correct-Horse-1"
                  *     }
                  */
-                "application/json": {
-                    /**
-                     * Format: email
-                     * @description The email address, also the username
-                     */
-                    email?: string;
-                    /**
-                     * Format: email
-                     * @description Same as email (accepted from the seed clients)
-                     */
-                    username?: string;
-                    password: string;
-                };
+                "application/json": components["schemas"]["SignInRequest"];
             };
         };
         responses: {
@@ -995,19 +2085,7 @@ export interface operations {
                      *       "token": "eyJraWQiOiJDb2duaXRvTG9jYWwiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI3ZDFlIn0.c2lnbmF0dXJl"
                      *     }
                      */
-                    "application/json": {
-                        /** @description Send as Authorization: Bearer <idToken> */
-                        idToken: string;
-                        accessToken: string;
-                        /** @description Seconds until the id and access tokens expire */
-                        expiresIn: number;
-                        /** @enum {string} */
-                        tokenType: "Bearer";
-                        /** @description The id token again, for clients of the old API */
-                        token: string;
-                        /** @description Exchange at POST /token/refresh for fresh tokens */
-                        refreshToken: string;
-                    };
+                    "application/json": components["schemas"]["SignInResult"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -1097,9 +2175,7 @@ export interface operations {
                  *       "refreshToken": "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.refresh"
                  *     }
                  */
-                "application/json": {
-                    refreshToken: string;
-                };
+                "application/json": components["schemas"]["RefreshRequest"];
             };
         };
         responses: {
@@ -1118,17 +2194,7 @@ export interface operations {
                      *       "token": "eyJraWQiOiJDb2duaXRvTG9jYWwiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI3ZDFlIn0.c2lnbmF0dXJl"
                      *     }
                      */
-                    "application/json": {
-                        /** @description Send as Authorization: Bearer <idToken> */
-                        idToken: string;
-                        accessToken: string;
-                        /** @description Seconds until the id and access tokens expire */
-                        expiresIn: number;
-                        /** @enum {string} */
-                        tokenType: "Bearer";
-                        /** @description The id token again, for clients of the old API */
-                        token: string;
-                    };
+                    "application/json": components["schemas"]["RefreshResult"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -1287,13 +2353,7 @@ export interface operations {
                      *       "nextStep": "verify_email"
                      *     }
                      */
-                    "application/json": {
-                        /**
-                         * @description Enter the code mailed to the account's email at POST /me/email/verify
-                         * @enum {string}
-                         */
-                        nextStep: "verify_email";
-                    };
+                    "application/json": components["schemas"]["EmailCodeSent"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -1383,10 +2443,7 @@ export interface operations {
                  *       "code": "123456"
                  *     }
                  */
-                "application/json": {
-                    /** @description The 6-digit code mailed to the account's email */
-                    code: string;
-                };
+                "application/json": components["schemas"]["VerifyEmailRequest"];
             };
         };
         responses: {
@@ -1401,10 +2458,7 @@ export interface operations {
                      *       "emailVerified": true
                      *     }
                      */
-                    "application/json": {
-                        /** @enum {boolean} */
-                        emailVerified: true;
-                    };
+                    "application/json": components["schemas"]["EmailVerified"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -1502,11 +2556,7 @@ export interface operations {
                      *       "groups": []
                      *     }
                      */
-                    "application/json": {
-                        sub: string;
-                        email: string;
-                        groups: string[];
-                    };
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -1611,65 +2661,7 @@ export interface operations {
                      *       "nextCursor": "eyJpZCI6InBob25lLTEifQ.4pL0..."
                      *     }
                      */
-                    "application/json": {
-                        items: {
-                            /**
-                             * @description Item id
-                             * @example phone-apple-iphone-15
-                             */
-                            id: string;
-                            /**
-                             * @description Lower-case category, for example phone, computer, accessories
-                             * @example phone
-                             */
-                            category: string;
-                            /**
-                             * @description Lower-case type within the category, for example smart, laptop, charger
-                             * @example smart
-                             */
-                            type: string;
-                            /**
-                             * @description Brand, matched exactly (case-sensitive); never contains #
-                             * @example Apple
-                             */
-                            brand: string;
-                            /** @example iPhone 15 Pro */
-                            title: string;
-                            /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
-                            description: string;
-                            /** @example 256GB */
-                            storage?: string;
-                            colorPreference: {
-                                /**
-                                 * @description Unique within the item
-                                 * @example #1F2020
-                                 */
-                                colorCode: string;
-                                /** @example Black Titanium */
-                                displayValue: string;
-                            }[];
-                            /**
-                             * @description In minor units (cents)
-                             * @example 99900
-                             */
-                            price: number;
-                            /**
-                             * @description ISO 4217 code
-                             * @example USD
-                             */
-                            currency: string;
-                            /** @description Whether at least one unit is in stock */
-                            inStock: boolean;
-                            /** @description The exact stock: only in answers to admins */
-                            stock?: number;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                        /** @description Absent on the last page. Pages may hold fewer than limit items when a search is sparse; follow nextCursor while present. */
-                        nextCursor?: string;
-                    };
+                    "application/json": components["schemas"]["ItemsPage"];
                 };
             };
             /** @description Not modified: the ETag sent in If-None-Match is still current */
@@ -1768,53 +2760,7 @@ export interface operations {
                  *       "stock": 25
                  *     }
                  */
-                "application/json": {
-                    /**
-                     * @description Lower-case category, for example phone, computer, accessories
-                     * @example phone
-                     */
-                    category: string;
-                    /**
-                     * @description Lower-case type within the category, for example smart, laptop, charger
-                     * @example smart
-                     */
-                    type: string;
-                    /**
-                     * @description Brand, matched exactly (case-sensitive); never contains #
-                     * @example Apple
-                     */
-                    brand: string;
-                    /** @example iPhone 15 Pro */
-                    title: string;
-                    /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
-                    description: string;
-                    /** @example 256GB */
-                    storage?: string;
-                    colorPreference: {
-                        /**
-                         * @description Unique within the item
-                         * @example #1F2020
-                         */
-                        colorCode: string;
-                        /** @example Black Titanium */
-                        displayValue: string;
-                    }[];
-                    /**
-                     * @description In minor units (cents)
-                     * @example 99900
-                     */
-                    price: number;
-                    /**
-                     * @description ISO 4217 code
-                     * @example USD
-                     */
-                    currency: string;
-                    /**
-                     * @description Initial stock
-                     * @default 0
-                     */
-                    stock?: number;
-                };
+                "application/json": components["schemas"]["CreateItemRequest"];
             };
         };
         responses: {
@@ -1846,61 +2792,7 @@ export interface operations {
                      *       "updatedAt": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /**
-                         * @description Item id
-                         * @example phone-apple-iphone-15
-                         */
-                        id: string;
-                        /**
-                         * @description Lower-case category, for example phone, computer, accessories
-                         * @example phone
-                         */
-                        category: string;
-                        /**
-                         * @description Lower-case type within the category, for example smart, laptop, charger
-                         * @example smart
-                         */
-                        type: string;
-                        /**
-                         * @description Brand, matched exactly (case-sensitive); never contains #
-                         * @example Apple
-                         */
-                        brand: string;
-                        /** @example iPhone 15 Pro */
-                        title: string;
-                        /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
-                        description: string;
-                        /** @example 256GB */
-                        storage?: string;
-                        colorPreference: {
-                            /**
-                             * @description Unique within the item
-                             * @example #1F2020
-                             */
-                            colorCode: string;
-                            /** @example Black Titanium */
-                            displayValue: string;
-                        }[];
-                        /**
-                         * @description In minor units (cents)
-                         * @example 99900
-                         */
-                        price: number;
-                        /**
-                         * @description ISO 4217 code
-                         * @example USD
-                         */
-                        currency: string;
-                        /** @description Whether at least one unit is in stock */
-                        inStock: boolean;
-                        /** @description The exact stock: only in answers to admins */
-                        stock?: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Item"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -2029,61 +2921,7 @@ export interface operations {
                      *       "updatedAt": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /**
-                         * @description Item id
-                         * @example phone-apple-iphone-15
-                         */
-                        id: string;
-                        /**
-                         * @description Lower-case category, for example phone, computer, accessories
-                         * @example phone
-                         */
-                        category: string;
-                        /**
-                         * @description Lower-case type within the category, for example smart, laptop, charger
-                         * @example smart
-                         */
-                        type: string;
-                        /**
-                         * @description Brand, matched exactly (case-sensitive); never contains #
-                         * @example Apple
-                         */
-                        brand: string;
-                        /** @example iPhone 15 Pro */
-                        title: string;
-                        /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
-                        description: string;
-                        /** @example 256GB */
-                        storage?: string;
-                        colorPreference: {
-                            /**
-                             * @description Unique within the item
-                             * @example #1F2020
-                             */
-                            colorCode: string;
-                            /** @example Black Titanium */
-                            displayValue: string;
-                        }[];
-                        /**
-                         * @description In minor units (cents)
-                         * @example 99900
-                         */
-                        price: number;
-                        /**
-                         * @description ISO 4217 code
-                         * @example USD
-                         */
-                        currency: string;
-                        /** @description Whether at least one unit is in stock */
-                        inStock: boolean;
-                        /** @description The exact stock: only in answers to admins */
-                        stock?: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Item"];
                 };
             };
             /** @description Not modified: the ETag sent in If-None-Match is still current */
@@ -2153,7 +2991,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Every field of the item; `stock` only counts when the item is created */
         requestBody: {
             content: {
                 /**
@@ -2175,50 +3012,7 @@ export interface operations {
                  *       "stock": 25
                  *     }
                  */
-                "application/json": {
-                    /**
-                     * @description Lower-case category, for example phone, computer, accessories
-                     * @example phone
-                     */
-                    category: string;
-                    /**
-                     * @description Lower-case type within the category, for example smart, laptop, charger
-                     * @example smart
-                     */
-                    type: string;
-                    /**
-                     * @description Brand, matched exactly (case-sensitive); never contains #
-                     * @example Apple
-                     */
-                    brand: string;
-                    /** @example iPhone 15 Pro */
-                    title: string;
-                    /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
-                    description: string;
-                    /** @example 256GB */
-                    storage?: string;
-                    colorPreference: {
-                        /**
-                         * @description Unique within the item
-                         * @example #1F2020
-                         */
-                        colorCode: string;
-                        /** @example Black Titanium */
-                        displayValue: string;
-                    }[];
-                    /**
-                     * @description In minor units (cents)
-                     * @example 99900
-                     */
-                    price: number;
-                    /**
-                     * @description ISO 4217 code
-                     * @example USD
-                     */
-                    currency: string;
-                    /** @description The initial stock of an item this request creates (default 0). An existing item keeps its stock: change it with POST /items/{itemId}/stock, so a repeated import never undoes the orders taken since. */
-                    stock?: number;
-                };
+                "application/json": components["schemas"]["ReplaceItemRequest"];
             };
         };
         responses: {
@@ -2250,61 +3044,7 @@ export interface operations {
                      *       "updatedAt": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /**
-                         * @description Item id
-                         * @example phone-apple-iphone-15
-                         */
-                        id: string;
-                        /**
-                         * @description Lower-case category, for example phone, computer, accessories
-                         * @example phone
-                         */
-                        category: string;
-                        /**
-                         * @description Lower-case type within the category, for example smart, laptop, charger
-                         * @example smart
-                         */
-                        type: string;
-                        /**
-                         * @description Brand, matched exactly (case-sensitive); never contains #
-                         * @example Apple
-                         */
-                        brand: string;
-                        /** @example iPhone 15 Pro */
-                        title: string;
-                        /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
-                        description: string;
-                        /** @example 256GB */
-                        storage?: string;
-                        colorPreference: {
-                            /**
-                             * @description Unique within the item
-                             * @example #1F2020
-                             */
-                            colorCode: string;
-                            /** @example Black Titanium */
-                            displayValue: string;
-                        }[];
-                        /**
-                         * @description In minor units (cents)
-                         * @example 99900
-                         */
-                        price: number;
-                        /**
-                         * @description ISO 4217 code
-                         * @example USD
-                         */
-                        currency: string;
-                        /** @description Whether at least one unit is in stock */
-                        inStock: boolean;
-                        /** @description The exact stock: only in answers to admins */
-                        stock?: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Item"];
                 };
             };
             /** @description Default Response */
@@ -2335,61 +3075,7 @@ export interface operations {
                      *       "updatedAt": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /**
-                         * @description Item id
-                         * @example phone-apple-iphone-15
-                         */
-                        id: string;
-                        /**
-                         * @description Lower-case category, for example phone, computer, accessories
-                         * @example phone
-                         */
-                        category: string;
-                        /**
-                         * @description Lower-case type within the category, for example smart, laptop, charger
-                         * @example smart
-                         */
-                        type: string;
-                        /**
-                         * @description Brand, matched exactly (case-sensitive); never contains #
-                         * @example Apple
-                         */
-                        brand: string;
-                        /** @example iPhone 15 Pro */
-                        title: string;
-                        /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
-                        description: string;
-                        /** @example 256GB */
-                        storage?: string;
-                        colorPreference: {
-                            /**
-                             * @description Unique within the item
-                             * @example #1F2020
-                             */
-                            colorCode: string;
-                            /** @example Black Titanium */
-                            displayValue: string;
-                        }[];
-                        /**
-                         * @description In minor units (cents)
-                         * @example 99900
-                         */
-                        price: number;
-                        /**
-                         * @description ISO 4217 code
-                         * @example USD
-                         */
-                        currency: string;
-                        /** @description Whether at least one unit is in stock */
-                        inStock: boolean;
-                        /** @description The exact stock: only in answers to admins */
-                        stock?: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Item"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -2578,15 +3264,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/json": {
-                        categories: {
-                            category: string;
-                            /** @description Items in the category */
-                            count: number;
-                            types: string[];
-                            brands: string[];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["Categories"];
                 };
             };
             /** @description Not modified: the ETag sent in If-None-Match is still current */
@@ -2636,14 +3314,7 @@ export interface operations {
                  *       "delta": 25
                  *     }
                  */
-                "application/json": {
-                    /**
-                     * @description Units to add (positive) or remove (negative); not zero
-                     * @example -1
-                     * @example 25
-                     */
-                    delta: number;
-                };
+                "application/json": components["schemas"]["StockAdjustment"];
             };
         };
         responses: {
@@ -2675,61 +3346,7 @@ export interface operations {
                      *       "updatedAt": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /**
-                         * @description Item id
-                         * @example phone-apple-iphone-15
-                         */
-                        id: string;
-                        /**
-                         * @description Lower-case category, for example phone, computer, accessories
-                         * @example phone
-                         */
-                        category: string;
-                        /**
-                         * @description Lower-case type within the category, for example smart, laptop, charger
-                         * @example smart
-                         */
-                        type: string;
-                        /**
-                         * @description Brand, matched exactly (case-sensitive); never contains #
-                         * @example Apple
-                         */
-                        brand: string;
-                        /** @example iPhone 15 Pro */
-                        title: string;
-                        /** @example 6.1-inch Super Retina XDR display, A17 Pro chip. */
-                        description: string;
-                        /** @example 256GB */
-                        storage?: string;
-                        colorPreference: {
-                            /**
-                             * @description Unique within the item
-                             * @example #1F2020
-                             */
-                            colorCode: string;
-                            /** @example Black Titanium */
-                            displayValue: string;
-                        }[];
-                        /**
-                         * @description In minor units (cents)
-                         * @example 99900
-                         */
-                        price: number;
-                        /**
-                         * @description ISO 4217 code
-                         * @example USD
-                         */
-                        currency: string;
-                        /** @description Whether at least one unit is in stock */
-                        inStock: boolean;
-                        /** @description The exact stock: only in answers to admins */
-                        stock?: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Item"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -2885,78 +3502,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/json": {
-                        orders: {
-                            id: string;
-                            userId: string;
-                            userEmail: string;
-                            /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
-                            userEmailVerified?: boolean;
-                            /** @description placed -> packed -> delivered, or placed -> cancelled */
-                            status: "placed" | "packed" | "delivered" | "cancelled";
-                            lines: {
-                                id: string;
-                                /** @description The item title when the order was placed */
-                                title: string;
-                                /** @description Colour name (displayValue) when the order was placed */
-                                color?: string;
-                                colorCode?: string;
-                                count: number;
-                                /** @description In minor units (cents), when the order was placed */
-                                unitPrice: number;
-                            }[];
-                            /** @description Sum of count x unitPrice, in minor units */
-                            total: number;
-                            /** @description ISO 4217 code */
-                            currency: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Every status, oldest first, with its time and who set it */
-                            history: {
-                                /** @description placed -> packed -> delivered, or placed -> cancelled */
-                                status: "placed" | "packed" | "delivered" | "cancelled";
-                                /** Format: date-time */
-                                at: string;
-                                /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
-                                by: string;
-                            }[];
-                            packageId?: string;
-                            trackingNumber?: string;
-                            carrier?: string;
-                            note?: string;
-                            /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
-                            shippingAddress?: {
-                                /**
-                                 * @description The recipient, as the label shows it (any script)
-                                 * @example Zoë Ólafsdóttir
-                                 */
-                                name: string;
-                                /** @description Street and number, or PO box */
-                                line1: string;
-                                /** @description Flat, floor, building, c/o */
-                                line2?: string;
-                                city: string;
-                                /** @description State, province or prefecture, where the country uses one */
-                                region?: string;
-                                /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
-                                postalCode?: string;
-                                /**
-                                 * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
-                                 * @example GB
-                                 */
-                                country: string;
-                                /**
-                                 * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
-                                 * @example +442079460958
-                                 */
-                                phone: string;
-                            };
-                        }[];
-                        /** @description Absent on the last page */
-                        nextCursor?: string;
-                    };
+                    "application/json": components["schemas"]["OrdersPage"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -3035,60 +3581,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @description 1 to 50 lines; one line per item and colour (a repeat is a 400 duplicate_line) */
-                    items: {
-                        /**
-                         * @description Item id
-                         * @example phone-apple-iphone-15
-                         */
-                        id: string;
-                        /** @example 1 */
-                        count: number;
-                        /**
-                         * @description One of the item's colorCodes (required when the item has colours)
-                         * @example #1F2020
-                         */
-                        color?: string | number;
-                    }[];
-                    /**
-                     * @description Where the order goes. Names and lines take any script; every value is trimmed and kept as sent (Unicode NFC), without control characters or line breaks.
-                     * @example {
-                     *       "name": "Ada Lovelace",
-                     *       "line1": "12 St James's Square",
-                     *       "city": "London",
-                     *       "postalCode": "SW1Y 4JH",
-                     *       "country": "GB",
-                     *       "phone": "+442079460958"
-                     *     }
-                     */
-                    shippingAddress?: {
-                        /**
-                         * @description The recipient, as the label shows it (any script)
-                         * @example Zoë Ólafsdóttir
-                         */
-                        name: string;
-                        /** @description Street and number, or PO box */
-                        line1: string;
-                        /** @description Flat, floor, building, c/o */
-                        line2?: string;
-                        city: string;
-                        /** @description State, province or prefecture, where the country uses one */
-                        region?: string;
-                        /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
-                        postalCode?: string;
-                        /**
-                         * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
-                         * @example GB
-                         */
-                        country: string;
-                        /**
-                         * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
-                         * @example +442079460958
-                         */
-                        phone: string;
-                    };
-                };
+                "application/json": components["schemas"]["PlaceOrderRequest"];
             };
         };
         responses: {
@@ -3142,74 +3635,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        userId: string;
-                        userEmail: string;
-                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
-                        userEmailVerified?: boolean;
-                        /** @description placed -> packed -> delivered, or placed -> cancelled */
-                        status: "placed" | "packed" | "delivered" | "cancelled";
-                        lines: {
-                            id: string;
-                            /** @description The item title when the order was placed */
-                            title: string;
-                            /** @description Colour name (displayValue) when the order was placed */
-                            color?: string;
-                            colorCode?: string;
-                            count: number;
-                            /** @description In minor units (cents), when the order was placed */
-                            unitPrice: number;
-                        }[];
-                        /** @description Sum of count x unitPrice, in minor units */
-                        total: number;
-                        /** @description ISO 4217 code */
-                        currency: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description Every status, oldest first, with its time and who set it */
-                        history: {
-                            /** @description placed -> packed -> delivered, or placed -> cancelled */
-                            status: "placed" | "packed" | "delivered" | "cancelled";
-                            /** Format: date-time */
-                            at: string;
-                            /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
-                            by: string;
-                        }[];
-                        packageId?: string;
-                        trackingNumber?: string;
-                        carrier?: string;
-                        note?: string;
-                        /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
-                        shippingAddress?: {
-                            /**
-                             * @description The recipient, as the label shows it (any script)
-                             * @example Zoë Ólafsdóttir
-                             */
-                            name: string;
-                            /** @description Street and number, or PO box */
-                            line1: string;
-                            /** @description Flat, floor, building, c/o */
-                            line2?: string;
-                            city: string;
-                            /** @description State, province or prefecture, where the country uses one */
-                            region?: string;
-                            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
-                            postalCode?: string;
-                            /**
-                             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
-                             * @example GB
-                             */
-                            country: string;
-                            /**
-                             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
-                             * @example +442079460958
-                             */
-                            phone: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -3377,74 +3803,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        userId: string;
-                        userEmail: string;
-                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
-                        userEmailVerified?: boolean;
-                        /** @description placed -> packed -> delivered, or placed -> cancelled */
-                        status: "placed" | "packed" | "delivered" | "cancelled";
-                        lines: {
-                            id: string;
-                            /** @description The item title when the order was placed */
-                            title: string;
-                            /** @description Colour name (displayValue) when the order was placed */
-                            color?: string;
-                            colorCode?: string;
-                            count: number;
-                            /** @description In minor units (cents), when the order was placed */
-                            unitPrice: number;
-                        }[];
-                        /** @description Sum of count x unitPrice, in minor units */
-                        total: number;
-                        /** @description ISO 4217 code */
-                        currency: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description Every status, oldest first, with its time and who set it */
-                        history: {
-                            /** @description placed -> packed -> delivered, or placed -> cancelled */
-                            status: "placed" | "packed" | "delivered" | "cancelled";
-                            /** Format: date-time */
-                            at: string;
-                            /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
-                            by: string;
-                        }[];
-                        packageId?: string;
-                        trackingNumber?: string;
-                        carrier?: string;
-                        note?: string;
-                        /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
-                        shippingAddress?: {
-                            /**
-                             * @description The recipient, as the label shows it (any script)
-                             * @example Zoë Ólafsdóttir
-                             */
-                            name: string;
-                            /** @description Street and number, or PO box */
-                            line1: string;
-                            /** @description Flat, floor, building, c/o */
-                            line2?: string;
-                            city: string;
-                            /** @description State, province or prefecture, where the country uses one */
-                            region?: string;
-                            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
-                            postalCode?: string;
-                            /**
-                             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
-                             * @example GB
-                             */
-                            country: string;
-                            /**
-                             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
-                             * @example +442079460958
-                             */
-                            phone: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -3467,370 +3826,6 @@ export interface operations {
             };
             /** @description Not found */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getOrderLegacy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description Order id
-                 * @example 3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90
-                 */
-                orderId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description An order */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
-                     *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
-                     *       "userEmail": "ada@example.com",
-                     *       "userEmailVerified": true,
-                     *       "status": "placed",
-                     *       "lines": [
-                     *         {
-                     *           "id": "phone-apple-iphone-15",
-                     *           "title": "iPhone 15 Pro",
-                     *           "color": "Black Titanium",
-                     *           "colorCode": "#1F2020",
-                     *           "count": 1,
-                     *           "unitPrice": 99900
-                     *         },
-                     *         {
-                     *           "id": "accessories-anker-charger-65w",
-                     *           "title": "Anker 65W USB-C charger",
-                     *           "count": 2,
-                     *           "unitPrice": 3999
-                     *         }
-                     *       ],
-                     *       "total": 107898,
-                     *       "currency": "USD",
-                     *       "createdAt": "2026-11-25T09:30:00.000Z",
-                     *       "updatedAt": "2026-11-25T09:30:00.000Z",
-                     *       "history": [
-                     *         {
-                     *           "status": "placed",
-                     *           "at": "2026-11-25T09:30:00.000Z",
-                     *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
-                     *         }
-                     *       ],
-                     *       "shippingAddress": {
-                     *         "name": "Ada Lovelace",
-                     *         "line1": "12 St James's Square",
-                     *         "city": "London",
-                     *         "postalCode": "SW1Y 4JH",
-                     *         "country": "GB",
-                     *         "phone": "+442079460958"
-                     *       }
-                     *     }
-                     */
-                    "application/json": {
-                        id: string;
-                        userId: string;
-                        userEmail: string;
-                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
-                        userEmailVerified?: boolean;
-                        /** @description placed -> packed -> delivered, or placed -> cancelled */
-                        status: "placed" | "packed" | "delivered" | "cancelled";
-                        lines: {
-                            id: string;
-                            /** @description The item title when the order was placed */
-                            title: string;
-                            /** @description Colour name (displayValue) when the order was placed */
-                            color?: string;
-                            colorCode?: string;
-                            count: number;
-                            /** @description In minor units (cents), when the order was placed */
-                            unitPrice: number;
-                        }[];
-                        /** @description Sum of count x unitPrice, in minor units */
-                        total: number;
-                        /** @description ISO 4217 code */
-                        currency: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description Every status, oldest first, with its time and who set it */
-                        history: {
-                            /** @description placed -> packed -> delivered, or placed -> cancelled */
-                            status: "placed" | "packed" | "delivered" | "cancelled";
-                            /** Format: date-time */
-                            at: string;
-                            /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
-                            by: string;
-                        }[];
-                        packageId?: string;
-                        trackingNumber?: string;
-                        carrier?: string;
-                        note?: string;
-                        /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
-                        shippingAddress?: {
-                            /**
-                             * @description The recipient, as the label shows it (any script)
-                             * @example Zoë Ólafsdóttir
-                             */
-                            name: string;
-                            /** @description Street and number, or PO box */
-                            line1: string;
-                            /** @description Flat, floor, building, c/o */
-                            line2?: string;
-                            city: string;
-                            /** @description State, province or prefecture, where the country uses one */
-                            region?: string;
-                            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
-                            postalCode?: string;
-                            /**
-                             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
-                             * @example GB
-                             */
-                            country: string;
-                            /**
-                             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
-                             * @example +442079460958
-                             */
-                            phone: string;
-                        };
-                    };
-                };
-            };
-            /** @description The request is invalid (problem details name the field and the reason) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or revoked credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listOrdersLegacy: {
-        parameters: {
-            query?: {
-                /** @description Orders per page */
-                limit?: number;
-                /** @description nextCursor from the previous page of the same query */
-                cursor?: string;
-                /** @description placed -> packed -> delivered, or placed -> cancelled */
-                status?: "placed" | "packed" | "delivered" | "cancelled";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of orders, newest first */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "orders": [
-                     *         {
-                     *           "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
-                     *           "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
-                     *           "userEmail": "ada@example.com",
-                     *           "userEmailVerified": true,
-                     *           "status": "placed",
-                     *           "lines": [
-                     *             {
-                     *               "id": "phone-apple-iphone-15",
-                     *               "title": "iPhone 15 Pro",
-                     *               "color": "Black Titanium",
-                     *               "colorCode": "#1F2020",
-                     *               "count": 1,
-                     *               "unitPrice": 99900
-                     *             },
-                     *             {
-                     *               "id": "accessories-anker-charger-65w",
-                     *               "title": "Anker 65W USB-C charger",
-                     *               "count": 2,
-                     *               "unitPrice": 3999
-                     *             }
-                     *           ],
-                     *           "total": 107898,
-                     *           "currency": "USD",
-                     *           "createdAt": "2026-11-25T09:30:00.000Z",
-                     *           "updatedAt": "2026-11-25T09:30:00.000Z",
-                     *           "history": [
-                     *             {
-                     *               "status": "placed",
-                     *               "at": "2026-11-25T09:30:00.000Z",
-                     *               "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
-                     *             }
-                     *           ],
-                     *           "shippingAddress": {
-                     *             "name": "Ada Lovelace",
-                     *             "line1": "12 St James's Square",
-                     *             "city": "London",
-                     *             "postalCode": "SW1Y 4JH",
-                     *             "country": "GB",
-                     *             "phone": "+442079460958"
-                     *           }
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": {
-                        orders: {
-                            id: string;
-                            userId: string;
-                            userEmail: string;
-                            /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
-                            userEmailVerified?: boolean;
-                            /** @description placed -> packed -> delivered, or placed -> cancelled */
-                            status: "placed" | "packed" | "delivered" | "cancelled";
-                            lines: {
-                                id: string;
-                                /** @description The item title when the order was placed */
-                                title: string;
-                                /** @description Colour name (displayValue) when the order was placed */
-                                color?: string;
-                                colorCode?: string;
-                                count: number;
-                                /** @description In minor units (cents), when the order was placed */
-                                unitPrice: number;
-                            }[];
-                            /** @description Sum of count x unitPrice, in minor units */
-                            total: number;
-                            /** @description ISO 4217 code */
-                            currency: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Every status, oldest first, with its time and who set it */
-                            history: {
-                                /** @description placed -> packed -> delivered, or placed -> cancelled */
-                                status: "placed" | "packed" | "delivered" | "cancelled";
-                                /** Format: date-time */
-                                at: string;
-                                /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
-                                by: string;
-                            }[];
-                            packageId?: string;
-                            trackingNumber?: string;
-                            carrier?: string;
-                            note?: string;
-                            /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
-                            shippingAddress?: {
-                                /**
-                                 * @description The recipient, as the label shows it (any script)
-                                 * @example Zoë Ólafsdóttir
-                                 */
-                                name: string;
-                                /** @description Street and number, or PO box */
-                                line1: string;
-                                /** @description Flat, floor, building, c/o */
-                                line2?: string;
-                                city: string;
-                                /** @description State, province or prefecture, where the country uses one */
-                                region?: string;
-                                /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
-                                postalCode?: string;
-                                /**
-                                 * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
-                                 * @example GB
-                                 */
-                                country: string;
-                                /**
-                                 * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
-                                 * @example +442079460958
-                                 */
-                                phone: string;
-                            };
-                        }[];
-                        /** @description Absent on the last page */
-                        nextCursor?: string;
-                    };
-                };
-            };
-            /** @description The request is invalid (problem details name the field and the reason) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or revoked credentials */
-            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3923,74 +3918,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        userId: string;
-                        userEmail: string;
-                        /** @description The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses */
-                        userEmailVerified?: boolean;
-                        /** @description placed -> packed -> delivered, or placed -> cancelled */
-                        status: "placed" | "packed" | "delivered" | "cancelled";
-                        lines: {
-                            id: string;
-                            /** @description The item title when the order was placed */
-                            title: string;
-                            /** @description Colour name (displayValue) when the order was placed */
-                            color?: string;
-                            colorCode?: string;
-                            count: number;
-                            /** @description In minor units (cents), when the order was placed */
-                            unitPrice: number;
-                        }[];
-                        /** @description Sum of count x unitPrice, in minor units */
-                        total: number;
-                        /** @description ISO 4217 code */
-                        currency: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description Every status, oldest first, with its time and who set it */
-                        history: {
-                            /** @description placed -> packed -> delivered, or placed -> cancelled */
-                            status: "placed" | "packed" | "delivered" | "cancelled";
-                            /** Format: date-time */
-                            at: string;
-                            /** @description `user:<sub>`, `admin:<sub>` or `partner:<warehouse|delivery>` */
-                            by: string;
-                        }[];
-                        packageId?: string;
-                        trackingNumber?: string;
-                        carrier?: string;
-                        note?: string;
-                        /** @description Where the order goes, as it was when the order was placed (a snapshot: nothing changes it later). Absent on orders placed without one. */
-                        shippingAddress?: {
-                            /**
-                             * @description The recipient, as the label shows it (any script)
-                             * @example Zoë Ólafsdóttir
-                             */
-                            name: string;
-                            /** @description Street and number, or PO box */
-                            line1: string;
-                            /** @description Flat, floor, building, c/o */
-                            line2?: string;
-                            city: string;
-                            /** @description State, province or prefecture, where the country uses one */
-                            region?: string;
-                            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
-                            postalCode?: string;
-                            /**
-                             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
-                             * @example GB
-                             */
-                            country: string;
-                            /**
-                             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
-                             * @example +442079460958
-                             */
-                            phone: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -4088,12 +4016,7 @@ export interface operations {
                  *       "note": "Packed in one box"
                  *     }
                  */
-                "application/json": {
-                    /** @example PKG-000123 */
-                    packageId?: string;
-                    /** @description Free text kept on the order */
-                    note?: string;
-                };
+                "application/json": components["schemas"]["PackedRequest"];
             };
         };
         responses: {
@@ -4146,50 +4069,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        /** @description placed -> packed -> delivered, or placed -> cancelled */
-                        status: "placed" | "packed" | "delivered" | "cancelled";
-                        lines: {
-                            id: string;
-                            /** @description The item title when the order was placed */
-                            title: string;
-                            /** @description Colour name (displayValue) when the order was placed */
-                            color?: string;
-                            colorCode?: string;
-                            count: number;
-                            /** @description In minor units (cents), when the order was placed */
-                            unitPrice: number;
-                        }[];
-                        /** @description Sum of count x unitPrice, in minor units (for customs papers) */
-                        total: number;
-                        /** @description ISO 4217 code */
-                        currency: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description Every status, oldest first, with its time and who set it */
-                        history: {
-                            /** @description placed -> packed -> delivered, or placed -> cancelled */
-                            status: "placed" | "packed" | "delivered" | "cancelled";
-                            /** Format: date-time */
-                            at: string;
-                            /** @description `user` (the customer), `admin`, `partner:warehouse` or `partner:delivery` */
-                            by: string;
-                        }[];
-                        packageId?: string;
-                        trackingNumber?: string;
-                        carrier?: string;
-                        note?: string;
-                        /** @description For labels and customs papers; null for an order placed without a shipping address */
-                        recipient: {
-                            /** @description The recipient, as the label shows it */
-                            name: string;
-                            /** @description ISO 3166-1 alpha-2 */
-                            country: string;
-                        } | null;
-                    };
+                    "application/json": components["schemas"]["WarehouseOrder"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -4313,14 +4193,7 @@ export interface operations {
                  *       "carrier": "UPS"
                  *     }
                  */
-                "application/json": {
-                    /** @example 1Z999AA10123456784 */
-                    trackingNumber?: string;
-                    /** @example UPS */
-                    carrier?: string;
-                    /** @description Free text kept on the order */
-                    note?: string;
-                };
+                "application/json": components["schemas"]["DeliveredRequest"];
             };
         };
         responses: {
@@ -4377,70 +4250,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        /** @description placed -> packed -> delivered, or placed -> cancelled */
-                        status: "placed" | "packed" | "delivered" | "cancelled";
-                        lines: {
-                            id: string;
-                            /** @description The item title when the order was placed */
-                            title: string;
-                            /** @description Colour name (displayValue) when the order was placed */
-                            color?: string;
-                            colorCode?: string;
-                            count: number;
-                            /** @description In minor units (cents), when the order was placed */
-                            unitPrice: number;
-                        }[];
-                        /** @description Sum of count x unitPrice, in minor units (for customs papers) */
-                        total: number;
-                        /** @description ISO 4217 code */
-                        currency: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description Every status, oldest first, with its time and who set it */
-                        history: {
-                            /** @description placed -> packed -> delivered, or placed -> cancelled */
-                            status: "placed" | "packed" | "delivered" | "cancelled";
-                            /** Format: date-time */
-                            at: string;
-                            /** @description `user` (the customer), `admin`, `partner:warehouse` or `partner:delivery` */
-                            by: string;
-                        }[];
-                        packageId?: string;
-                        trackingNumber?: string;
-                        carrier?: string;
-                        note?: string;
-                        /** @description Where to deliver, with the phone for the courier; null for an order placed without one */
-                        shippingAddress: {
-                            /**
-                             * @description The recipient, as the label shows it (any script)
-                             * @example Zoë Ólafsdóttir
-                             */
-                            name: string;
-                            /** @description Street and number, or PO box */
-                            line1: string;
-                            /** @description Flat, floor, building, c/o */
-                            line2?: string;
-                            city: string;
-                            /** @description State, province or prefecture, where the country uses one */
-                            region?: string;
-                            /** @description Required, in the national format, for US, CA, GB, DE, FR, IT, ES, NL, BE, AT, CH, DK, NO, SE, FI, PL, PT, JP, AU, NZ, IN, BR, MX, CN, KR (400 `invalid_postal_code` otherwise); kept in upper case */
-                            postalCode?: string;
-                            /**
-                             * @description ISO 3166-1 alpha-2, upper case (400 `invalid_country` otherwise)
-                             * @example GB
-                             */
-                            country: string;
-                            /**
-                             * @description For the courier: E.164, `+` and 7 to 15 digits, no spaces (400 `invalid_phone` otherwise)
-                             * @example +442079460958
-                             */
-                            phone: string;
-                        } | null;
-                    };
+                    "application/json": components["schemas"]["DeliveryOrder"];
                 };
             };
             /** @description The request is invalid (problem details name the field and the reason) */
@@ -4540,6 +4350,446 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    getOrderLegacy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Order id
+                 * @example 3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90
+                 */
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+                     *       "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
+                     *       "userEmail": "ada@example.com",
+                     *       "userEmailVerified": true,
+                     *       "status": "placed",
+                     *       "lines": [
+                     *         {
+                     *           "id": "phone-apple-iphone-15",
+                     *           "title": "iPhone 15 Pro",
+                     *           "color": "Black Titanium",
+                     *           "colorCode": "#1F2020",
+                     *           "count": 1,
+                     *           "unitPrice": 99900
+                     *         },
+                     *         {
+                     *           "id": "accessories-anker-charger-65w",
+                     *           "title": "Anker 65W USB-C charger",
+                     *           "count": 2,
+                     *           "unitPrice": 3999
+                     *         }
+                     *       ],
+                     *       "total": 107898,
+                     *       "currency": "USD",
+                     *       "createdAt": "2026-11-25T09:30:00.000Z",
+                     *       "updatedAt": "2026-11-25T09:30:00.000Z",
+                     *       "history": [
+                     *         {
+                     *           "status": "placed",
+                     *           "at": "2026-11-25T09:30:00.000Z",
+                     *           "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+                     *         }
+                     *       ],
+                     *       "shippingAddress": {
+                     *         "name": "Ada Lovelace",
+                     *         "line1": "12 St James's Square",
+                     *         "city": "London",
+                     *         "postalCode": "SW1Y 4JH",
+                     *         "country": "GB",
+                     *         "phone": "+442079460958"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description The request is invalid (problem details name the field and the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOrdersLegacy: {
+        parameters: {
+            query?: {
+                /** @description Orders per page */
+                limit?: number;
+                /** @description nextCursor from the previous page of the same query */
+                cursor?: string;
+                /** @description placed -> packed -> delivered, or placed -> cancelled */
+                status?: "placed" | "packed" | "delivered" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of orders, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "orders": [
+                     *         {
+                     *           "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+                     *           "userId": "8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
+                     *           "userEmail": "ada@example.com",
+                     *           "userEmailVerified": true,
+                     *           "status": "placed",
+                     *           "lines": [
+                     *             {
+                     *               "id": "phone-apple-iphone-15",
+                     *               "title": "iPhone 15 Pro",
+                     *               "color": "Black Titanium",
+                     *               "colorCode": "#1F2020",
+                     *               "count": 1,
+                     *               "unitPrice": 99900
+                     *             },
+                     *             {
+                     *               "id": "accessories-anker-charger-65w",
+                     *               "title": "Anker 65W USB-C charger",
+                     *               "count": 2,
+                     *               "unitPrice": 3999
+                     *             }
+                     *           ],
+                     *           "total": 107898,
+                     *           "currency": "USD",
+                     *           "createdAt": "2026-11-25T09:30:00.000Z",
+                     *           "updatedAt": "2026-11-25T09:30:00.000Z",
+                     *           "history": [
+                     *             {
+                     *               "status": "placed",
+                     *               "at": "2026-11-25T09:30:00.000Z",
+                     *               "by": "user:8c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+                     *             }
+                     *           ],
+                     *           "shippingAddress": {
+                     *             "name": "Ada Lovelace",
+                     *             "line1": "12 St James's Square",
+                     *             "city": "London",
+                     *             "postalCode": "SW1Y 4JH",
+                     *             "country": "GB",
+                     *             "phone": "+442079460958"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OrdersPage"];
+                };
+            };
+            /** @description The request is invalid (problem details name the field and the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is busy or unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    onOrderPlaced: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description HMAC-SHA256, keyed by your webhook key, as hex (`t`: the header's unix seconds): `v2` over `<t>.<x-commerce-event-id>.<raw body>` (verify this one: it signs the id you deduplicate on), `v1` over `<t>.<raw body>` (kept for receivers written before v2). Check against the raw body bytes, in constant time, and refuse a `t` more than 5 minutes from your clock (`verifyWebhook` in our client package does all three). See docs/webhooks.md. */
+                "x-commerce-signature": string;
+                /** @description `<orderId>:<status>`, the same on every retry, redelivery and replay */
+                "x-commerce-event-id": string;
+                /** @description The event type, as the body's `type` */
+                "x-commerce-event-type": "OrderPlaced";
+                /** @description The id of our API request that made this change, when known: quote it when you ask us about a webhook */
+                "x-correlation-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "eventId": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90:placed",
+                 *       "type": "OrderPlaced",
+                 *       "occurredAt": "2024-11-25T06:00:00.123Z",
+                 *       "sequence": 1,
+                 *       "sequenceNumber": "1000000000000000000001",
+                 *       "order": {
+                 *         "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+                 *         "status": "placed",
+                 *         "createdAt": "2024-11-25T06:00:00.000Z",
+                 *         "lines": [
+                 *           {
+                 *             "id": "phone-apple-iphone-15",
+                 *             "title": "iPhone 15",
+                 *             "color": "Black",
+                 *             "colorCode": "#000000",
+                 *             "count": 1
+                 *           },
+                 *           {
+                 *             "id": "case-apple-iphone-15-clear",
+                 *             "title": "iPhone 15 Clear Case",
+                 *             "count": 2
+                 *           }
+                 *         ],
+                 *         "recipient": {
+                 *           "name": "Zoë Ólafsdóttir",
+                 *           "country": "DE"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrderPlacedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Stored. Answer within 5 s; the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 408, 429, 5xx, a timeout or a refused connection: retried (up to 12 deliveries over about 94 minutes, then parked for an operator); any other status parks the event at once */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderCancelled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description HMAC-SHA256, keyed by your webhook key, as hex (`t`: the header's unix seconds): `v2` over `<t>.<x-commerce-event-id>.<raw body>` (verify this one: it signs the id you deduplicate on), `v1` over `<t>.<raw body>` (kept for receivers written before v2). Check against the raw body bytes, in constant time, and refuse a `t` more than 5 minutes from your clock (`verifyWebhook` in our client package does all three). See docs/webhooks.md. */
+                "x-commerce-signature": string;
+                /** @description `<orderId>:<status>`, the same on every retry, redelivery and replay */
+                "x-commerce-event-id": string;
+                /** @description The event type, as the body's `type` */
+                "x-commerce-event-type": "OrderCancelled";
+                /** @description The id of our API request that made this change, when known: quote it when you ask us about a webhook */
+                "x-correlation-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "eventId": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90:cancelled",
+                 *       "type": "OrderCancelled",
+                 *       "occurredAt": "2024-11-25T06:00:00.123Z",
+                 *       "sequence": 2,
+                 *       "sequenceNumber": "1000000000000000000001",
+                 *       "order": {
+                 *         "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+                 *         "status": "cancelled",
+                 *         "createdAt": "2024-11-25T06:00:00.000Z",
+                 *         "lines": [
+                 *           {
+                 *             "id": "phone-apple-iphone-15",
+                 *             "title": "iPhone 15",
+                 *             "color": "Black",
+                 *             "colorCode": "#000000",
+                 *             "count": 1
+                 *           },
+                 *           {
+                 *             "id": "case-apple-iphone-15-clear",
+                 *             "title": "iPhone 15 Clear Case",
+                 *             "count": 2
+                 *           }
+                 *         ],
+                 *         "recipient": {
+                 *           "name": "Zoë Ólafsdóttir",
+                 *           "country": "DE"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrderCancelledWebhook"];
+            };
+        };
+        responses: {
+            /** @description Stored. Answer within 5 s; the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 408, 429, 5xx, a timeout or a refused connection: retried (up to 12 deliveries over about 94 minutes, then parked for an operator); any other status parks the event at once */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderPacked: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description HMAC-SHA256, keyed by your webhook key, as hex (`t`: the header's unix seconds): `v2` over `<t>.<x-commerce-event-id>.<raw body>` (verify this one: it signs the id you deduplicate on), `v1` over `<t>.<raw body>` (kept for receivers written before v2). Check against the raw body bytes, in constant time, and refuse a `t` more than 5 minutes from your clock (`verifyWebhook` in our client package does all three). See docs/webhooks.md. */
+                "x-commerce-signature": string;
+                /** @description `<orderId>:<status>`, the same on every retry, redelivery and replay */
+                "x-commerce-event-id": string;
+                /** @description The event type, as the body's `type` */
+                "x-commerce-event-type": "OrderPacked";
+                /** @description The id of our API request that made this change, when known: quote it when you ask us about a webhook */
+                "x-correlation-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "eventId": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90:packed",
+                 *       "type": "OrderPacked",
+                 *       "occurredAt": "2024-11-25T07:30:00.456Z",
+                 *       "sequence": 2,
+                 *       "sequenceNumber": "1000000000000000000002",
+                 *       "order": {
+                 *         "id": "3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90",
+                 *         "packageId": "PKG-20241125-0042",
+                 *         "lines": [
+                 *           {
+                 *             "id": "phone-apple-iphone-15",
+                 *             "title": "iPhone 15",
+                 *             "color": "Black",
+                 *             "colorCode": "#000000",
+                 *             "count": 1
+                 *           },
+                 *           {
+                 *             "id": "case-apple-iphone-15-clear",
+                 *             "title": "iPhone 15 Clear Case",
+                 *             "count": 2
+                 *           }
+                 *         ]
+                 *       },
+                 *       "pickupAddress": "Serverless Commerce Warehouse, 1 Dock Road, Springfield",
+                 *       "shippingAddress": {
+                 *         "name": "Zoë Ólafsdóttir",
+                 *         "line1": "Unter den Linden 77",
+                 *         "city": "Berlin",
+                 *         "postalCode": "10117",
+                 *         "country": "DE",
+                 *         "phone": "+4930123456789"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrderPackedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Stored. Answer within 5 s; the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 408, 429, 5xx, a timeout or a refused connection: retried (up to 12 deliveries over about 94 minutes, then parked for an operator); any other status parks the event at once */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -7,6 +7,7 @@
 // v1. Check against the raw body bytes (before any JSON parsing), in constant time, and refuse
 // timestamps too far from your clock, so a captured request cannot be replayed later.
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import type { components } from './schema.js'
 
 export const SIGNATURE_HEADER = 'x-commerce-signature'
 /** `<orderId>:<status>`, the same on every retry and redelivery: deduplicate on it. */
@@ -64,10 +65,17 @@ export function checkWebhookSignature (
   return { ok: false, reason: 'mismatch' }
 }
 
+/** A webhook's body, by its `type` (the document's `webhooks` section: OrderPlaced, OrderCancelled, OrderPacked). */
+export type WebhookEvent =
+  | components['schemas']['OrderPlacedWebhook']
+  | components['schemas']['OrderCancelledWebhook']
+  | components['schemas']['OrderPackedWebhook']
+
 /**
- * Whether a webhook is genuine: signed with `key` (or one of several, during a rotation) over
- * exactly `rawBody` (and, given `eventIdHeader`, the x-commerce-event-id: pass it), at most
- * `toleranceSeconds` from now. Node.js only.
+ * The webhook's payload, typed by its `type`, when it is genuine: signed with `key` (or one of
+ * several, during a rotation) over exactly `rawBody` (and, given `eventIdHeader`, the
+ * x-commerce-event-id: pass it), at most `toleranceSeconds` from now; otherwise undefined (so
+ * `if (!verifyWebhook(...))` refuses it). Node.js only.
  */
 export function verifyWebhook (
   key: string | readonly string[],
@@ -75,6 +83,12 @@ export function verifyWebhook (
   signatureHeader: HeaderValue,
   toleranceSeconds: number = DEFAULT_TOLERANCE_SECONDS,
   eventIdHeader?: HeaderValue
-): boolean {
-  return checkWebhookSignature(key, rawBody, signatureHeader, toleranceSeconds, Date.now() / 1000, eventIdHeader).ok
+): WebhookEvent | undefined {
+  const checked = checkWebhookSignature(key, rawBody, signatureHeader, toleranceSeconds, Date.now() / 1000, eventIdHeader)
+  if (!checked.ok) return undefined
+  try {
+    return JSON.parse(typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody)) as WebhookEvent
+  } catch {
+    return undefined
+  }
 }
