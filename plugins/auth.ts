@@ -1,15 +1,15 @@
 // Shopper authentication: every protected route verifies the Cognito token inside the app, in its
 // onRequest hooks (requireUser, optionalUser), so a caller without the right token learns nothing
 // of the body's rules. @fastify/jwt verifies the signature and the time claims with a key from the
-// pool's JWKS (jwks.ts: cached, read again for an unknown kid at most once a cool-down, so key
-// rotation needs no restart and garbage kids cannot make us hammer Cognito); this plugin adds
+// pool's JWKS (get-jwks behind a cool-down, jwks.ts: key rotation needs no restart and garbage kids
+// cannot make us hammer Cognito); this plugin adds
 // Cognito's own rules (issuer, token_use, app client, groups) and the problem format. @fastify/jwt
 // is loaded on the first token, off the cold start (see jwt-request-verifier.ts).
 import fp from 'fastify-plugin'
 import type { FastifyJWTOptions } from '@fastify/jwt'
 import type { FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify'
 import type { RequestVerifier } from './jwt-request-verifier.js'
-import { createJwks } from './jwks.js'
+import type { SigningKeys } from './jwks.js'
 import { Problem } from '../core/problem.js'
 import { expiringCache } from '../core/expiring-cache.js'
 import { AccountLookupError, cognitoAccountLookup, createAccountStatus, type AccountStatus } from './account-status.js'
@@ -75,9 +75,9 @@ const CLOCK_SKEW_MS = 60_000
 /** Emails looked up for access tokens, by sub: bounded, and refreshed every few minutes. */
 const EMAIL_CACHE_MAX = 10_000
 const EMAIL_CACHE_TTL_MS = 5 * 60_000
-/** Signing keys change rarely; an unknown kid reads the JWKS again anyway (once a cool-down). */
+/** Signing keys change rarely; a kid not held reads the JWKS again anyway (see the cool-down). */
 const JWKS_CACHE_TTL_MS = 10 * 60_000
-/** Tokens naming keys the JWKS does not have cause at most one read of it this often. */
+/** Tokens naming kids the JWKS was found not to have cause at most one read of it this often. */
 export const UNKNOWN_KID_COOLDOWN_MS = 60_000
 /** How long a container trusts its answer about the groups a token claims (admin routes). */
 const GROUP_CHECK_MS = 60_000
@@ -91,7 +91,7 @@ function unauthorized (code: string, detail: string): Problem {
   return new Problem(401, code, detail, {}, { 'www-authenticate': challenge })
 }
 
-/** Maps @fastify/jwt's, fast-jwt's and the JWKS reader's errors to our problems, without their texts. */
+/** Maps @fastify/jwt's, fast-jwt's and get-jwks's errors to our problems, without their texts. */
 function toProblem (err: unknown): Problem {
   if (err instanceof Problem) return err
   const code = (err as { code?: unknown }).code
@@ -140,10 +140,9 @@ export function toUser (claims: CognitoClaims): AuthUser {
 
 export default fp(async function authPlugin (app) {
   const { issuer, clientId } = app.config.cognito
-  // Only our pool's keys are ever fetched, whatever a token claims (its iss is checked first).
-  const jwks = createJwks({ url: `${issuer}/.well-known/jwks.json`, now: app.clock, ttlMs: JWKS_CACHE_TTL_MS, cooldownMs: UNKNOWN_KID_COOLDOWN_MS })
-  const publicKey = jwks.publicKey
-
+  // @fastify/jwt, fast-jwt and get-jwks load on the first token, off the cold start (see
+  // jwt-request-verifier.ts); the signing keys are read on that token too.
+  let signingKeys: SigningKeys | undefined
   const jwtOptions: FastifyJWTOptions = {
     decode: { complete: true },
     secret: async (_request: FastifyRequest, token: unknown) => {
@@ -151,9 +150,10 @@ export default fp(async function authPlugin (app) {
       // Checked before any key lookup: no `none`, no HS256 "signed" with our public key.
       if (header.alg !== 'RS256') throw unauthorized('token_invalid', 'The token must be signed with RS256')
       if (typeof header.kid !== 'string' || header.kid === '') throw unauthorized('token_invalid', 'The token names no signing key')
-      // Only our pool's issuer is ever fetched from, whatever the token claims.
-      if (payload.iss !== issuer) throw unauthorized('token_invalid', 'The token was not issued by this service')
-      return await publicKey(header.kid)
+      if (typeof payload.iss !== 'string') throw unauthorized('token_invalid', 'The token names no issuer')
+      if (signingKeys === undefined) throw new Error('The signing keys are read before the verifier runs')
+      // get-jwks reads keys only from the pool's issuer (issuersWhitelist), whatever the token claims.
+      return await signingKeys.publicKey({ kid: header.kid, alg: header.alg, domain: payload.iss })
     },
     verify: {
       algorithms: ['RS256'],
@@ -167,8 +167,11 @@ export default fp(async function authPlugin (app) {
   }
   let verifier: Promise<RequestVerifier> | undefined
   const loadVerifier = async (): Promise<RequestVerifier> => {
-    verifier ??= import('./jwt-request-verifier.js')
-      .then(({ createRequestVerifier }) => createRequestVerifier(jwtOptions))
+    verifier ??= Promise.all([import('./jwt-request-verifier.js'), import('./jwks.js')])
+      .then(async ([{ createRequestVerifier }, { createSigningKeys }]) => {
+        signingKeys ??= createSigningKeys({ issuer, now: app.clock, ttlMs: JWKS_CACHE_TTL_MS, cooldownMs: UNKNOWN_KID_COOLDOWN_MS })
+        return await createRequestVerifier(jwtOptions)
+      })
       .catch((err: unknown) => { verifier = undefined; throw err })
     return await verifier
   }

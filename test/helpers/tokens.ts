@@ -49,6 +49,8 @@ export interface TestIssuer {
   retirePrimaryKey: () => void
   /** How many times the JWKS was fetched. */
   jwksRequests: () => number
+  /** While on, the JWKS answers 500. */
+  failJwks: (on: boolean) => void
   close: () => Promise<void>
 }
 
@@ -120,6 +122,7 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     send(400, { __type: 'InvalidParameterException', message: `The test issuer does not answer ${op}` })
   }
 
+  let jwksFails = false
   const server = createServer((req, res) => {
     const target = req.headers['x-amz-target']
     if (req.method === 'POST' && typeof target === 'string') {
@@ -130,6 +133,7 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     }
     if (req.url === `/${userPoolId}/.well-known/jwks.json`) {
       requests++
+      if (jwksFails) { res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"down"}'); return }
       const jwks = [...published].map((name) => ({ ...keys[name].publicKey.export({ format: 'jwk' }), kid: keys[name].kid, alg: 'RS256', use: 'sig' }))
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: jwks }))
       return
@@ -173,6 +177,7 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     publishSecondaryKey: () => { published.add('secondary') },
     retirePrimaryKey: () => { published.delete('primary') },
     jwksRequests: () => requests,
+    failJwks: (on) => { jwksFails = on },
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))

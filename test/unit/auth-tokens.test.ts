@@ -152,12 +152,39 @@ t.test('unknown kids: at most one JWKS read per cool-down, then 401 without fetc
   t.equal((await call(app, issuer.token())).statusCode, 200, 'real tokens pass throughout')
 })
 
-t.test('one read learns every key of the JWKS (a pool signs id and access tokens with different keys)', async (t) => {
-  const { app, issuer } = await setup(t)
+t.test('a second real kid (a pool signs id and access tokens with different keys) is read once, then kept', async (t) => {
+  const clock = testClock()
+  const { app, issuer } = await setup(t, clock)
   issuer.publishSecondaryKey()
   t.equal((await call(app, issuer.token())).statusCode, 200)
+  t.equal((await call(app, issuer.token({ key: 'secondary', tokenUse: 'access' }))).statusCode, 200,
+    'not refused by the cool-down: no read lacked a kid')
+  t.equal(issuer.jwksRequests(), 2, 'get-jwks reads the JWKS once per kid')
   t.equal((await call(app, issuer.token({ key: 'secondary', tokenUse: 'access' }))).statusCode, 200)
-  t.equal(issuer.jwksRequests(), 1, 'the second kid was known from the first read')
+  t.equal((await call(app, issuer.token())).statusCode, 200)
+  t.equal(issuer.jwksRequests(), 2, 'both keys kept')
+  t.equal((await call(app, issuer.token({ header: { kid: 'garbage' } }))).statusCode, 401)
+  t.equal(issuer.jwksRequests(), 3, 'a kid not in the JWKS reads it once')
+  t.equal((await call(app, issuer.token({ key: 'secondary', tokenUse: 'access' }))).statusCode, 200,
+    'a kid found before passes within the cool-down')
+  t.equal(issuer.jwksRequests(), 3)
+})
+
+t.test('a failed JWKS read is a 503, and the next read is held back a few seconds', async (t) => {
+  const clock = testClock()
+  const { app, issuer } = await setup(t, clock)
+  issuer.failJwks(true)
+  const token = issuer.token()
+  const first = await call(app, token)
+  t.equal(first.statusCode, 503)
+  t.equal(first.json().code, 'dependency_unavailable')
+  t.equal(issuer.jwksRequests(), 1)
+  issuer.failJwks(false)
+  t.equal((await call(app, token)).statusCode, 503, 'within the back-off: no read')
+  t.equal(issuer.jwksRequests(), 1)
+  clock.advance(5000)
+  t.equal((await call(app, token)).statusCode, 200, 'read again after the back-off')
+  t.equal(issuer.jwksRequests(), 2)
 })
 
 t.test('a verified token is remembered only until it expires (skew included)', async (t) => {
