@@ -1,11 +1,11 @@
 // The clients only some of the worker's paths need, each a runtime's own override or made once per
 // runtime on first use and imported dynamically: a container that only turns stream records into
 // events never loads SES, SQS, the effects ledger or DynamoDB Streams (bench: worker cold start).
-import type { SESv2Client } from '@aws-sdk/client-sesv2'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { clientOptions } from '../core/aws-options.js'
+import { createSesClient, type SESClient } from '../core/ses.js'
 import type { EffectLedger } from './effect-ledger.js'
 import type { MailSuppressions } from './mail-suppressions.js'
 import { traced, type WorkerRuntime } from './runtime.js'
@@ -29,10 +29,9 @@ async function lazily<K extends Made> (rt: WorkerRuntime, name: K, make: () => P
   return await p
 }
 
-export async function sesOf (rt: WorkerRuntime): Promise<SESv2Client> {
+export async function sesOf (rt: WorkerRuntime): Promise<SESClient> {
   return await lazily(rt, 'ses', async () => {
-    const { SESv2Client } = await import('@aws-sdk/client-sesv2')
-    return traced(rt, new SESv2Client(clientOptions(rt.config, rt.config.endpoints.ses)))
+    return traced(rt, await createSesClient(clientOptions(rt.config, rt.config.endpoints.ses)))
   })
 }
 

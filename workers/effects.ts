@@ -6,13 +6,13 @@
 // event: nothing more (done), deliver it again later (retry: something may pass), or park it in
 // the dead-letter queue (park: retrying cannot help, e.g. a partner answering 400).
 import type { EventBridgeEvent } from 'aws-lambda'
-import { SendEmailCommand } from '@aws-sdk/client-sesv2'
 import type { PartnerName } from '../core/config.js'
 import {
   EVENT_SOURCE, MalformedRecordError, STATUS_OF_DETAIL_TYPE, statusSequence, toPublicOrder,
   type DetailType, type OrderEventDetail, type OrderStatus, type PublicOrder
 } from '../domain/events.js'
 import { renderOrderEmail } from '../domain/emails.js'
+import { sendEmail } from '../core/ses.js'
 import type { WorkerRuntime } from './runtime.js'
 import { postWebhook, webhookCallMaxMs, WebhookError, type WebhookCall } from './webhooks.js'
 import type { Channel } from './effect-ledger.js'
@@ -94,19 +94,8 @@ async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: Pu
   const { from, replyTo, configurationSet } = rt.config.email
   let messageId: string | null
   try {
-    const res = await (await sesOf(rt)).send(new SendEmailCommand({
-      FromEmailAddress: from,
-      ...(replyTo !== undefined ? { ReplyToAddresses: [replyTo] } : {}),
-      ...(configurationSet !== undefined ? { ConfigurationSetName: configurationSet } : {}),
-      Destination: { ToAddresses: [order.userEmail] },
-      Content: {
-        Simple: {
-          Subject: { Data: subject, Charset: 'UTF-8' },
-          Body: { Html: { Data: html, Charset: 'UTF-8' }, Text: { Data: text, Charset: 'UTF-8' } }
-        }
-      }
-    }))
-    messageId = res.MessageId ?? null
+    const sent = await sendEmail(await sesOf(rt), { from, replyTo, configurationSet, to: order.userEmail, subject, html, text })
+    messageId = sent ?? null
   } catch (err) {
     rt.metrics.add('EmailsFailed', {})
     throw err

@@ -5,7 +5,7 @@
 // DynamoDB Streams for redriven pointers) is made on first use by workers/clients.ts: a stream
 // batch that publishes needs none of it.
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
-import type { SESv2Client } from '@aws-sdk/client-sesv2'
+import type { SESClient } from '../core/ses.js'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
@@ -36,7 +36,7 @@ export interface WorkerRuntime {
   tracing?: Tracing
   eventbridge: EventBridgeClient
   /** Unset: made on first use by workers/clients.ts. */
-  ses?: SESv2Client
+  ses?: SESClient
   sqs?: SQSClient
   streams?: DynamoDBStreamsClient
   /** The effects ledger (unset: a DynamoDB one on config.tables.idempotency, over `dynamodb`). */

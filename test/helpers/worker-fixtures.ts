@@ -4,7 +4,7 @@
 import type { DynamoDBRecord, EventBridgeEvent, SQSRecord } from 'aws-lambda'
 import { marshall } from '@aws-sdk/util-dynamodb'
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
-import { SESv2Client } from '@aws-sdk/client-sesv2'
+import { SESClient } from '@aws-sdk/client-ses'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { randomUUID } from 'node:crypto'
 import { ledgerRecordId, type Channel, type Claim, type EffectLedger } from '../../workers/effect-ledger.js'
@@ -160,7 +160,7 @@ export function testConfig (env: Record<string, string> = {}): Config {
 }
 
 export type TestRuntime = WorkerRuntime & {
-  ses: SESv2Client; sqs: SQSClient; ledger: MemoryLedger; suppressions: MemorySuppressions; log: ReturnType<typeof memoryLog>; metrics: ReturnType<typeof memoryMetrics>
+  ses: SESClient; sqs: SQSClient; ledger: MemoryLedger; suppressions: MemorySuppressions; log: ReturnType<typeof memoryLog>; metrics: ReturnType<typeof memoryMetrics>
 }
 
 /** A runtime over fresh (unmocked-by-default) clients, an in-memory ledger, no real pauses. */
@@ -169,7 +169,7 @@ export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record
   const credentials = { accessKeyId: 'x', secretAccessKey: 'x' }
   const rt = createWorkerRuntime(config, {
     eventbridge: new EventBridgeClient({ region: 'us-east-1', credentials }),
-    ses: new SESv2Client({ region: 'us-east-1', credentials, maxAttempts: 1 }),
+    ses: new SESClient({ region: 'us-east-1', credentials, maxAttempts: 1 }),
     sqs: new SQSClient({ region: 'us-east-1', credentials, maxAttempts: 1 }),
     ledger: new MemoryLedger(),
     suppressions: new MemorySuppressions(),

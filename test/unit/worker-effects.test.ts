@@ -3,7 +3,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { mockClient } from 'aws-sdk-client-mock'
-import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2'
+import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses'
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
 import type { SQSRecord } from 'aws-lambda'
 import { createHandler } from '../../workers/dispatch.js'
@@ -49,7 +49,7 @@ function setup (statuses: number[] = [], env: Record<string, string> = {}) {
   return { rt, web, emails, sesFailures, sqs, handle, deliver }
 }
 
-const subjects = (emails: SendEmailCommandInput[]): string[] => emails.map((e) => e.Content!.Simple!.Subject!.Data!)
+const subjects = (emails: SendEmailCommandInput[]): string[] => emails.map((e) => e.Message!.Subject!.Data!)
 const history = (...statuses: PublicOrder['status'][]) => statuses.map((status, i) => ({ status, at: `2025-01-02T03:0${i}:05.123Z`, by: 'user:user-1' }))
 const awsError = (name: string, fault: 'client' | 'server') => Object.assign(new Error(name), { name, $fault: fault, $metadata: {} })
 
@@ -74,11 +74,11 @@ t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisec
   t.notOk('customer' in body, 'the warehouse does not get the customer email')
   t.equal(emails.length, 1)
   t.same(emails[0].Destination, { ToAddresses: ['ada@example.com'] })
-  t.equal(emails[0].FromEmailAddress, 'shop@example.com')
+  t.equal(emails[0].Source, 'shop@example.com')
   t.same(emails[0].ReplyToAddresses, ['help@example.com'])
   t.same(subjects(emails), ['Order placed — #ord-1'])
-  t.ok(emails[0].Content!.Simple!.Body!.Html!.Data!.includes('Phone &lt;b&gt;X&lt;/b&gt;'))
-  t.ok(emails[0].Content!.Simple!.Body!.Text!.Data!.includes('Total: $1,019.97'))
+  t.ok(emails[0].Message!.Body!.Html!.Data!.includes('Phone &lt;b&gt;X&lt;/b&gt;'))
+  t.ok(emails[0].Message!.Body!.Text!.Data!.includes('Total: $1,019.97'))
 })
 
 t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the email; OrderCancelled: warehouse and email', async (t) => {

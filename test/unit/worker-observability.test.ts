@@ -3,7 +3,7 @@
 // metrics read from the EMF lines the worker writes at the end of each invocation.
 import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
-import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2'
+import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses'
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge'
 import { createHandler } from '../../workers/dispatch.js'
 import type { MailFeedbackEvent } from '../../workers/mail-feedback-event.js'
