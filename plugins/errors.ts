@@ -58,7 +58,6 @@ function send (request: FastifyRequest, reply: FastifyReply, status: number, cod
   if (status >= 500 || status === 429) {
     const { metrics } = request.server
     metrics.add(status === 429 ? 'RateLimited' : 'ServerErrors', { Route: routeOf(request) })
-    metrics.flush()
   }
   return reply.code(status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body)
 }

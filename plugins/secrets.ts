@@ -20,7 +20,6 @@ export default fp(async function secretsPlugin (app) {
     app.log[level](event, event.type === 'stale' ? 'secret refresh failed: serving the last value' : `secret ${event.type}`)
     // app.metrics (plugins/metrics.ts) is there by the time a request reads a secret.
     app.metrics.add('SecretRefreshFailures', { Outcome: event.type })
-    app.metrics.flush()
   }
   const store = createSecretStore(app.aws.secrets, app.config.secretsTtlSeconds, { maxStaleSeconds: app.config.secretsMaxStaleSeconds, onEvent })
   // In the API an unreadable secret is a dependency outage: 503, the client may retry.

@@ -91,13 +91,13 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/signin', {
-    // Failed sign-ins by problem code (a wave of invalid_credentials is someone guessing).
-    onResponse: (request, reply, done) => {
+    // Failed sign-ins by problem code (a wave of invalid_credentials is someone guessing). In onSend:
+    // the metrics plugin's onResponse hook flushes before a route's own onResponse hooks run.
+    onSend: (request, reply, payload, done) => {
       if (reply.statusCode >= 400 && reply.statusCode < 500) {
         app.metrics.add('SignInFailures', { Code: problemCodeOf(request) ?? `http_${reply.statusCode}` })
-        app.metrics.flush()
       }
-      done()
+      done(null, payload)
     },
     schema: {
       operationId: 'signIn',
