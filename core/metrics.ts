@@ -30,11 +30,11 @@ export const METRICS = {
   SignInFailures: { emitter: 'api', unit: 'Count', dimensions: ['Code'], description: 'POST /signin answered 4xx, by problem code' },
   RateLimited: { emitter: 'api', unit: 'Count', dimensions: ['Route'], description: 'requests the app answered 429, by route' },
   ServerErrors: { emitter: 'api', unit: 'Count', dimensions: ['Route'], description: 'requests answered 5xx, by route' },
-  SecretRefreshFailures: { emitter: 'api', unit: 'Count', dimensions: ['Outcome'], description: "partner or cursor keys Secrets Manager could not refresh (Outcome: stale: the last value served, at most SECRETS_MAX_STALE_SECONDS | revoked: not found, access denied or undecryptable: dropped at once | unavailable: nothing to serve, 503)" },
+  SecretRefreshFailures: { emitter: 'api', unit: 'Count', dimensions: ['Outcome'], description: 'partner or cursor keys Secrets Manager could not refresh (Outcome: stale: the last value served, at most SECRETS_MAX_STALE_SECONDS | revoked: not found, access denied or undecryptable: dropped at once | unavailable: nothing to serve, 503)' },
   // The worker (workers/).
   EventsPublished: { emitter: 'worker', unit: 'Count', dimensions: ['EventType'], description: 'order events put on the bus, by detail-type' },
   WebhooksDelivered: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: 'webhooks a partner answered 2xx' },
-  WebhooksFailed: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: "webhooks that failed every attempt of one delivery (the event is retried)" },
+  WebhooksFailed: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: 'webhooks that failed every attempt of one delivery (the event is retried)' },
   WebhookLatency: { emitter: 'worker', unit: 'Milliseconds', dimensions: ['Partner'], description: 'time from the first attempt to the answer' },
   WebhooksSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: 'webhooks not sent: no URL configured for the partner' },
   EmailsSent: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES accepted' },

@@ -102,7 +102,11 @@ export function replayEventsOf (order: PublicOrder, stored: Array<Partial<Histor
     // Each change keeps its own correlation id (the stored history's requestId; the public one has none).
     const correlationId = stored[i]?.requestId
     const detail: OrderEventDetail = {
-      ...order, status: entry.status, updatedAt: entry.at, history: order.history.slice(0, i + 1), replayed: true,
+      ...order,
+      status: entry.status,
+      updatedAt: entry.at,
+      history: order.history.slice(0, i + 1),
+      replayed: true,
       ...(typeof correlationId === 'string' ? { correlationId } : {})
     }
     return { source: EVENT_SOURCE, detailType: DETAIL_TYPES[entry.status], detail } as OrderEvent

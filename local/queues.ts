@@ -265,8 +265,13 @@ export function createLocalQueues (opts: { endpoint: string; region: string; dir
       const fallback = list.find((q) => q.def.redrive?.deadLetterLogicalId === source.def.logicalId)
       const ids = [...source.messages.keys()]
       const task: MoveTask = {
-        TaskHandle: randomUUID(), Status: 'RUNNING', SourceArn: sourceArn, ...(destinationArn !== undefined ? { DestinationArn: destinationArn } : {}),
-        ApproximateNumberOfMessagesMoved: 0, ApproximateNumberOfMessagesToMove: ids.length, StartedTimestamp: now()
+        TaskHandle: randomUUID(),
+        Status: 'RUNNING',
+        SourceArn: sourceArn,
+        ...(destinationArn !== undefined ? { DestinationArn: destinationArn } : {}),
+        ApproximateNumberOfMessagesMoved: 0,
+        ApproximateNumberOfMessagesToMove: ids.length,
+        StartedTimestamp: now()
       }
       tasks.set(sourceArn, [task, ...(tasks.get(sourceArn) ?? [])])
       const move = (async () => {

@@ -8,7 +8,11 @@ import { loadTemplate, type CfnTemplate } from '../infra/template.js'
 
 /** Template logical id -> the config's name for the table. */
 export const TABLE_IDS = {
-  ItemsTable: 'items', OrdersTable: 'orders', IdempotencyTable: 'idempotency', MailSuppressionsTable: 'suppressions', CatalogIndexTable: 'catalogIndex',
+  ItemsTable: 'items',
+  OrdersTable: 'orders',
+  IdempotencyTable: 'idempotency',
+  MailSuppressionsTable: 'suppressions',
+  CatalogIndexTable: 'catalogIndex',
   RateLimitTable: 'rateLimits'
 } as const
 export type TableKey = typeof TABLE_IDS[keyof typeof TABLE_IDS]

@@ -193,7 +193,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['account'],
       summary: 'The caller',
       description: "The signed-in user's id, email and groups, from the verified token (id or access token: an " +
-        "access token carries no email, so it is asked of Cognito and kept a few minutes).",
+        'access token carries no email, so it is asked of Cognito and kept a few minutes).',
       security: [{ bearerAuth: [] }],
       response: { 200: Me, ...problems(400, 401, 500, 503) }
     }

@@ -114,7 +114,13 @@ async function writeApart (fn: FunctionBundle, version: string, dir: string): Pr
     outfile: join(dir, APART_FILE),
     bundle: true,
     format: 'cjs',
-    platform, target, minify, sourcemap, sourcesContent, legalComments, logLevel
+    platform,
+    target,
+    minify,
+    sourcemap,
+    sourcesContent,
+    legalComments,
+    logLevel
   })
 }
 

@@ -60,7 +60,16 @@ export async function writeCompiledSchemas (dir: string): Promise<CompiledSchema
     entryPoints,
     outdir: dir,
     // The sources may sit outside the project (tests write them to a temporary folder).
-    nodePaths: [NODE_MODULES], outExtension: { '.js': '.cjs' }, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning', metafile: true
+    nodePaths: [NODE_MODULES],
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true
   })
   await writeFile(join(dir, COMPILED_INDEX), JSON.stringify(index))
   await rm(src, { recursive: true, force: true })

@@ -201,7 +201,10 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
       skipped.push({ result: 'skipped' })
     } else {
       const call: WebhookCall = {
-        partner, eventId, eventType: event['detail-type'], payload: webhookPayload(event, order, eventId, rt.config.pickupAddress),
+        partner,
+        eventId,
+        eventType: event['detail-type'],
+        payload: webhookPayload(event, order, eventId, rt.config.pickupAddress),
         ...(correlationId !== undefined ? { correlationId } : {})
       }
       // Every attempt and pause, and reading the signing key.

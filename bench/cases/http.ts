@@ -158,7 +158,12 @@ function bareRows (caseName: string, measured: string, api: LoadResult[], bare: 
   return [
     compare({ case: caseName, measured: `${measured} vs the bare HTTP server`, unit: '/s', summary: rate(api), baseline: { name: 'bare HTTP server', summary: rate(bare) }, better: 'higher' }),
     compare({
-      case: caseName, measured: 'bare HTTP server (node:http, no framework): requests/s', unit: '/s', summary: rate(bare), baseline: { name: sdk.name, summary: rate(sdk.results) }, better: 'higher',
+      case: caseName,
+      measured: 'bare HTTP server (node:http, no framework): requests/s',
+      unit: '/s',
+      summary: rate(bare),
+      baseline: { name: sdk.name, summary: rate(sdk.results) },
+      better: 'higher',
       note: 'the same calls behind node:http and the same load generator: what the HTTP hop and the load generator alone cost on this machine'
     })
   ]
@@ -188,13 +193,22 @@ export const httpRead: BenchCase = {
         const c = s.get(bare) ?? []
         return [
           compare({
-            case: 'HTTP read', measured: 'GET /items/{id}: requests/s', unit: '/s', summary: summarize(a.map((r) => r.perSecond)),
-            baseline: { name: sdk, summary: summarize(b.map((r) => r.perSecond)) }, better: 'higher', target: '>= 0.8x',
+            case: 'HTTP read',
+            measured: 'GET /items/{id}: requests/s',
+            unit: '/s',
+            summary: summarize(a.map((r) => r.perSecond)),
+            baseline: { name: sdk, summary: summarize(b.map((r) => r.perSecond)) },
+            better: 'higher',
+            target: '>= 0.8x',
             note: `${CONNECTIONS} connections vs ${CONNECTIONS} concurrent GetItem loops on the same DynamoDB Local${failures(a)}`
           }, 0.8),
           compare({
-            case: 'HTTP read', measured: 'GET /items/{id}: p99', unit: 'ms', summary: summarize(a.map((r) => r.p99Ms)),
-            baseline: { name: sdk, summary: summarize(b.map((r) => r.p99Ms)) }, better: 'lower'
+            case: 'HTTP read',
+            measured: 'GET /items/{id}: p99',
+            unit: 'ms',
+            summary: summarize(a.map((r) => r.p99Ms)),
+            baseline: { name: sdk, summary: summarize(b.map((r) => r.p99Ms)) },
+            better: 'lower'
           }),
           ...bareRows('HTTP read', 'GET /items/{id}: requests/s', a, c, { name: sdk, results: b })
         ]
@@ -255,15 +269,24 @@ export const httpWrite: BenchCase = {
         const p99 = (label: string): number[] => (s.get(label) ?? []).map((r) => r.p99Ms)
         const rows: Row[] = [
           compare({
-            case: 'HTTP write', measured: 'POST /orders: orders/s', unit: '/s', summary: summarize(get(http)),
-            baseline: { name: tx, summary: summarize(get(tx)) }, better: 'higher', target: '>= 0.7x',
+            case: 'HTTP write',
+            measured: 'POST /orders: orders/s',
+            unit: '/s',
+            summary: summarize(get(http)),
+            baseline: { name: tx, summary: summarize(get(tx)) },
+            better: 'higher',
+            target: '>= 0.7x',
             note: `${CONNECTIONS} connections, a fresh Idempotency-Key each, rotating over ${WRITE_ITEMS} items; ` +
-              `the baseline is the route's transaction (order, stock conditioned on the priced item, the key's record), the one call the route makes ` +
+              'the baseline is the route\'s transaction (order, stock conditioned on the priced item, the key\'s record), the one call the route makes ' +
               `once its container knows the items (each item's first order also reads it)${failures(s.get(http) ?? [])}`
           }, 0.7),
           compare({
-            case: 'HTTP write', measured: 'POST /orders: p99', unit: 'ms', summary: summarize(p99(http)),
-            baseline: { name: tx, summary: summarize(p99(tx)) }, better: 'lower'
+            case: 'HTTP write',
+            measured: 'POST /orders: p99',
+            unit: 'ms',
+            summary: summarize(p99(http)),
+            baseline: { name: tx, summary: summarize(p99(tx)) },
+            better: 'lower'
           }),
           ...bareRows('HTTP write', 'POST /orders: orders/s', s.get(http) ?? [], s.get(bare) ?? [], { name: tx, results: s.get(tx) ?? [] })
         ]

@@ -65,9 +65,13 @@ export const warmApi: BenchCase = {
       }
       const base = samples.get(baseline) ?? []
       rows.push(compare({
-        case: 'warm API', measured: `${label}: invocations/s`, unit: '/s', summary: summarize(s),
+        case: 'warm API',
+        measured: `${label}: invocations/s`,
+        unit: '/s',
+        summary: summarize(s),
         ...(base.length > 0 ? { baseline: { name: baseline, summary: summarize(base) } } : {}),
-        better: 'higher', ...(limit !== undefined ? { target: `>= ${limit}x` } : {})
+        better: 'higher',
+        ...(limit !== undefined ? { target: `>= ${limit}x` } : {})
       }, limit))
     }
     row('api GET /items/{id}, AWS stubbed at the client', 'hello', 0.85)

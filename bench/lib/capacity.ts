@@ -78,4 +78,3 @@ export async function transactionWriteUnits (replay: DynamoDBDocumentClient, act
   }
   return total
 }
-

@@ -74,8 +74,12 @@ export function requireStack (ctx: { stack?: BenchStack }): BenchStack {
 export async function freshTables (stack: BenchStack, label: string): Promise<BenchTables> {
   const prefix = `bench${randomBytes(3).toString('hex')}-${label}`
   const names: Record<TableKey, string> = {
-    items: `${prefix}-items`, orders: `${prefix}-orders`, idempotency: `${prefix}-idempotency`, suppressions: `${prefix}-suppressions`,
-    catalogIndex: `${prefix}-catalog-index`, rateLimits: `${prefix}-rate-limits`
+    items: `${prefix}-items`,
+    orders: `${prefix}-orders`,
+    idempotency: `${prefix}-idempotency`,
+    suppressions: `${prefix}-suppressions`,
+    catalogIndex: `${prefix}-catalog-index`,
+    rateLimits: `${prefix}-rate-limits`
   }
   const admin = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: LOCAL_SDK_ENV.AWS_REGION, credentials: CREDENTIALS })
   await ensureTables(admin, names)
@@ -88,8 +92,12 @@ export async function freshTables (stack: BenchStack, label: string): Promise<Be
   return {
     names,
     env: {
-      ITEMS_TABLE: names.items, ORDERS_TABLE: names.orders, IDEMPOTENCY_TABLE: names.idempotency, SUPPRESSIONS_TABLE: names.suppressions,
-      CATALOG_INDEX_TABLE: names.catalogIndex, RATE_LIMIT_TABLE: names.rateLimits
+      ITEMS_TABLE: names.items,
+      ORDERS_TABLE: names.orders,
+      IDEMPOTENCY_TABLE: names.idempotency,
+      SUPPRESSIONS_TABLE: names.suppressions,
+      CATALOG_INDEX_TABLE: names.catalogIndex,
+      RATE_LIMIT_TABLE: names.rateLimits
     },
     drop: async () => { unregister(); await drop() }
   }

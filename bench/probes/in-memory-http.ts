@@ -22,6 +22,7 @@ class FakeRequest extends EventEmitter {
     queueMicrotask(() => { this.onResponse(res); this.emit('close') })
     return this
   }
+
   setTimeout (): this { return this }
   setNoDelay (): void {}
   setSocketKeepAlive (): void {}

@@ -26,8 +26,16 @@ async function tokenIssuer (): Promise<string> {
   process.env.COGNITO_ISSUER = issuer
   const now = Math.floor(Date.now() / 1000)
   const input = `${b64({ alg: 'RS256', kid: 'bench', typ: 'JWT' })}.${b64({
-    sub: 'user-1', iss: issuer, aud: process.env.USER_POOL_CLIENT_ID, token_use: 'id', email: 'ada@example.com', email_verified: true,
-    'cognito:username': 'ada@example.com', iat: now, exp: now + 3600, auth_time: now
+    sub: 'user-1',
+iss: issuer,
+aud: process.env.USER_POOL_CLIENT_ID,
+token_use: 'id',
+email: 'ada@example.com',
+email_verified: true,
+    'cognito:username': 'ada@example.com',
+iat: now,
+exp: now + 3600,
+auth_time: now
   })}`
   return `${input}.${sign('RSA-SHA256', Buffer.from(input), privateKey).toString('base64url')}`
 }

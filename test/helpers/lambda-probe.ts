@@ -20,9 +20,15 @@ syncBuiltinESMExports()
 
 const [bundle, eventsFile] = process.argv.slice(2) as [string, string]
 const context = {
-  functionName: 'probe', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:probe',
-  memoryLimitInMB: '1024', awsRequestId: 'probe-request', logGroupName: '/aws/lambda/probe', logStreamName: 'probe',
-  callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 60_000
+  functionName: 'probe',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:probe',
+  memoryLimitInMB: '1024',
+  awsRequestId: 'probe-request',
+  logGroupName: '/aws/lambda/probe',
+  logStreamName: 'probe',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => 60_000
 }
 const results: Array<{ answer?: unknown; thrown?: string; mapsRead: number }> = []
 try {

@@ -28,8 +28,12 @@ export interface TestTables { ITEMS_TABLE: string; ORDERS_TABLE: string; IDEMPOT
 export async function createTables (t: Teardown): Promise<TestTables> {
   const prefix = `t${randomBytes(4).toString('hex')}`
   const names: Record<TableKey, string> = {
-    items: `${prefix}-items`, orders: `${prefix}-orders`, idempotency: `${prefix}-idempotency`, suppressions: `${prefix}-suppressions`,
-    catalogIndex: `${prefix}-catalog-index`, rateLimits: `${prefix}-rate-limits`
+    items: `${prefix}-items`,
+    orders: `${prefix}-orders`,
+    idempotency: `${prefix}-idempotency`,
+    suppressions: `${prefix}-suppressions`,
+    catalogIndex: `${prefix}-catalog-index`,
+    rateLimits: `${prefix}-rate-limits`
   }
   const client = localDynamoClient()
   await ensureTables(client, names)
@@ -38,7 +42,11 @@ export async function createTables (t: Teardown): Promise<TestTables> {
     client.destroy()
   })
   return {
-    ITEMS_TABLE: names.items, ORDERS_TABLE: names.orders, IDEMPOTENCY_TABLE: names.idempotency, SUPPRESSIONS_TABLE: names.suppressions, CATALOG_INDEX_TABLE: names.catalogIndex,
+    ITEMS_TABLE: names.items,
+    ORDERS_TABLE: names.orders,
+    IDEMPOTENCY_TABLE: names.idempotency,
+    SUPPRESSIONS_TABLE: names.suppressions,
+    CATALOG_INDEX_TABLE: names.catalogIndex,
     RATE_LIMIT_TABLE: names.rateLimits
   }
 }

@@ -152,7 +152,13 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     const email = o.email ?? `${sub.slice(0, 8)}@example.com`
     const tokenUse = o.tokenUse ?? 'id'
     const common: Record<string, unknown> = {
-      sub, iss: issuer, token_use: tokenUse, auth_time: now, iat: now, exp: now + (o.expiresIn ?? 3600), jti: randomUUID(),
+      sub,
+      iss: issuer,
+      token_use: tokenUse,
+      auth_time: now,
+      iat: now,
+      exp: now + (o.expiresIn ?? 3600),
+      jti: randomUUID(),
       ...(o.groups ? { 'cognito:groups': o.groups } : {})
     }
     const base = tokenUse === 'id'

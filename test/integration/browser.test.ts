@@ -27,7 +27,6 @@ const SCREENSHOTS = new URL('../../test-output/', import.meta.url).pathname
 
 type Json = Record<string, any>
 
-
 /** A webhook receiver that accepts everything: the partners, for the worker's order webhooks. */
 async function startPartnerSink (t: { teardown: (fn: () => unknown) => void }): Promise<string> {
   const server = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')) })
@@ -101,8 +100,14 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
   await ddb.send(new PutCommand({
     TableName: tables.ITEMS_TABLE,
     Item: toStoredItem('browser-cable', {
-      category: 'accessories', type: 'cable', brand: 'Acme', title: 'Braided USB-C cable', description: '2 m, 100 W',
-      colorPreference: [], price: 1299, currency: 'USD'
+      category: 'accessories',
+      type: 'cable',
+      brand: 'Acme',
+      title: 'Braided USB-C cable',
+      description: '2 m, 100 W',
+      colorPreference: [],
+      price: 1299,
+      currency: 'USD'
     }, 10, now, now)
   }))
   const email = `browser+${randomBytes(4).toString('hex')}@example.com`
@@ -190,7 +195,12 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
     const { build } = await import('esbuild')
     const bundle = await build({
       entryPoints: [new URL('../../clients/typescript/src/index.ts', import.meta.url).pathname],
-      bundle: true, platform: 'browser', format: 'iife', globalName: 'CommerceClient', write: false, logLevel: 'silent'
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      globalName: 'CommerceClient',
+      write: false,
+      logLevel: 'silent'
     })
     t.notMatch(bundle.outputFiles[0]!.text, /require\(["']node:|from ["']node:/, 'no Node module in the bundle')
     // The page is the mailbox's, on another port: every call is cross-origin (CORS).

@@ -95,7 +95,9 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
     t.match(res.headers?.['content-type'], /^application\/json/)
     t.ok(res.headers?.['x-request-id'], 'a request id header')
     t.match(JSON.parse(res.body), {
-      status: 'ok', version, stage: 'test',
+      status: 'ok',
+      version,
+      stage: 'test',
       dependencies: { itemsTable: { ok: true }, ordersTable: { ok: true }, cognito: { ok: true } }
     })
   })
@@ -115,8 +117,14 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
     await ddb.send(new PutCommand({
       TableName: tables.ITEMS_TABLE,
       Item: toStoredItem('phone-apple-iphone-15', {
-        category: 'phones', type: 'smartphone', brand: 'Apple', title: 'iPhone 15', description: 'A phone',
-        colorPreference: [{ colorCode: '#000000', displayValue: 'Black' }], price: 79900, currency: 'USD'
+        category: 'phones',
+        type: 'smartphone',
+        brand: 'Apple',
+        title: 'iPhone 15',
+        description: 'A phone',
+        colorPreference: [{ colorCode: '#000000', displayValue: 'Black' }],
+        price: 79900,
+        currency: 'USD'
       }, 5, at, at)
     }))
     const list = await handler(await sample('http-get-items.json'), context)
@@ -169,8 +177,13 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
     const unknownRoute = { ...getItem, rawPath: '/no-such-route', requestContext: { ...getItem.requestContext, http: { ...getItem.requestContext.http, path: '/no-such-route' } } }
     // The items table missing: DynamoDB's ResourceNotFoundException reaches the errors plugin (a 500).
     const env = {
-      ...stackEnv(), ...tables, ITEMS_TABLE: `${tables.ITEMS_TABLE}-missing`, STAGE: 'test', LOG_LEVEL: 'error',
-      AWS_LAMBDA_FUNCTION_NAME: context.functionName, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
+      ...stackEnv(),
+      ...tables,
+      ITEMS_TABLE: `${tables.ITEMS_TABLE}-missing`,
+      STAGE: 'test',
+      LOG_LEVEL: 'error',
+      AWS_LAMBDA_FUNCTION_NAME: context.functionName,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
     }
     for (const node of lambdaNodes()) {
       const run = await runLambdaProbe(node, bundlePath('api', dist), [unknownRoute, getItem], env, dist)
@@ -228,9 +241,16 @@ t.test('the built worker bundle turns the sample stream batch into an event on t
   await t.test('its failure logs and the errors it throws carry frames in the TypeScript sources, on Node 20 and 22', async (t) => {
     // The effects ledger's table missing: the ledger's DynamoDB error is one no code expects.
     const env = {
-      ...stackEnv(), ...tables, IDEMPOTENCY_TABLE: `${tables.IDEMPOTENCY_TABLE}-missing`, STAGE: 'test', LOG_LEVEL: 'warn',
-      EVENT_BUS_NAME: 'bundle-bus', EVENTBRIDGE_ENDPOINT: bus.url, SQS_ENDPOINT: bus.url,
-      AWS_LAMBDA_FUNCTION_NAME: 'serverless-commerce-dev-worker', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
+      ...stackEnv(),
+      ...tables,
+      IDEMPOTENCY_TABLE: `${tables.IDEMPOTENCY_TABLE}-missing`,
+      STAGE: 'test',
+      LOG_LEVEL: 'warn',
+      EVENT_BUS_NAME: 'bundle-bus',
+      EVENTBRIDGE_ENDPOINT: bus.url,
+      SQS_ENDPOINT: bus.url,
+      AWS_LAMBDA_FUNCTION_NAME: 'serverless-commerce-dev-worker',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
     }
     for (const node of lambdaNodes()) {
       const run = await runLambdaProbe(node, bundlePath('worker', dist), [await sample('orders-stream.json'), await sample('sqs-order-placed.json'), { neither: 'stream, queue nor bus' }], env, dist)

@@ -18,8 +18,17 @@ const dir = mkdtempSync(join(tmpdir(), 'catalog-import-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
 const line = (id: string, over: Record<string, unknown> = {}): string => JSON.stringify({
-  id, category: 'imported', type: 'gadget', brand: 'Importco', title: `Gadget ${id}`, description: 'Imported in bulk',
-  colorPreference: [{ colorCode: '#000', displayValue: 'Black' }], price: 1500, currency: 'EUR', stock: 5, ...over
+  id,
+  category: 'imported',
+  type: 'gadget',
+  brand: 'Importco',
+  title: `Gadget ${id}`,
+  description: 'Imported in bulk',
+  colorPreference: [{ colorCode: '#000', displayValue: 'Black' }],
+  price: 1500,
+  currency: 'EUR',
+  stock: 5,
+  ...over
 })
 
 async function setup (t: Test) {
@@ -74,7 +83,11 @@ t.test('an interrupted import, run again, ends with every item exactly once', as
   const abort = new AbortController()
   let done = 0
   const first = await runImport({
-    file, apiUrl, auth: { token: async () => token }, concurrency: 4, signal: abort.signal,
+    file,
+    apiUrl,
+    auth: { token: async () => token },
+    concurrency: 4,
+    signal: abort.signal,
     onEvent: () => { if (++done === 10) abort.abort() }
   })
   t.ok(first.interrupted)

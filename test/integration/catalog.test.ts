@@ -140,8 +140,15 @@ t.test('catalog against DynamoDB Local', async (t) => {
 
   t.test('admin writes: create, replace (index follows), delete, and 404s', async (t) => {
     const body = {
-      category: 'phone', type: 'smart', brand: 'Fairphone', title: 'Fairphone 5', description: 'Repairable phone with modular parts',
-      colorPreference: [{ colorCode: '#222', displayValue: 'Matte Black' }], price: 69900, currency: 'EUR', storage: '256GB'
+      category: 'phone',
+      type: 'smart',
+      brand: 'Fairphone',
+      title: 'Fairphone 5',
+      description: 'Repairable phone with modular parts',
+      colorPreference: [{ colorCode: '#222', displayValue: 'Matte Black' }],
+      price: 69900,
+      currency: 'EUR',
+      storage: '256GB'
     }
     const created = await app.inject({ method: 'POST', url: '/items', payload: { ...body, stock: 3 }, headers: admin })
     t.equal(created.statusCode, 201)

@@ -47,7 +47,6 @@ function runExample (t: { teardown: (fn: () => unknown) => void }, script: strin
   return { child, output: () => text, exited }
 }
 
-
 t.test("the client's examples against the local stack", async (t) => {
   const before = new Date(Date.now() - 1000)
   const tables = await createTables(t)

@@ -16,9 +16,16 @@ function v2 (method: string, rawPath: string, opts: { query?: string; headers?: 
     rawQueryString: opts.query ?? '',
     headers: { host: 'api.example.com', ...opts.headers },
     requestContext: {
-      accountId: '123456789012', apiId: 'api', domainName: 'api.example.com', domainPrefix: 'api',
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
       http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: opts.requestId ?? 'apigw-req-1', routeKey: '$default', stage: '$default', time: '', timeEpoch: 0
+      requestId: opts.requestId ?? 'apigw-req-1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0
     },
     body: opts.body,
     isBase64Encoded: false

@@ -75,8 +75,10 @@ t.test('an expired key answers its order, from a cold and from a warm container 
 
   // Past its 24 hours: TTL deletes the record some time later; until then it is expired but there.
   await ddb.send(new UpdateCommand({
-    TableName: names.idempotency, Key: { id: idempotencyRecordId('late', 'old-key') },
-    UpdateExpression: 'SET expiration = :past', ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 }
+    TableName: names.idempotency,
+    Key: { id: idempotencyRecordId('late', 'old-key') },
+    UpdateExpression: 'SET expiration = :past',
+    ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 }
   }))
   const retryFromEach = async (when: string): Promise<void> => {
     for (const [name, snapshots] of [['cold', createItemSnapshots()], ['warm', warm]] as const) {

@@ -253,7 +253,7 @@ t.test('rate limits', async (t) => {
     await signUpConfirmed(accounts.app, { email: who, password: PASSWORD })
     accounts.calls.length = 0
     t.equal((await accounts.app.inject(from('192.0.2.90', { method: 'POST', url: '/signin', payload: { email: who, password: PASSWORD } }))).statusCode, 200)
-    t.same(accounts.calls, ['TransactWriteItemsCommand '], "a sign-in: one call, its transaction over the three limits")
+    t.same(accounts.calls, ['TransactWriteItemsCommand '], 'a sign-in: one call, its transaction over the three limits')
     accounts.calls.length = 0
     t.equal((await accounts.app.inject(from('192.0.2.90', { method: 'POST', url: '/signin', payload: { email: who, password: 'Wrong-Pass-1' } }))).statusCode, 401)
     t.same(accounts.calls, ['TransactWriteItemsCommand ', `UpdateItemCommand ${tables.RATE_LIMIT_TABLE}`], 'a failed one: and the failure counted')

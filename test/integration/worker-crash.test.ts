@@ -47,10 +47,19 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   // Fixed ports for both runs, as npm start has.
   const workerEnv = await localWorkerEnv({ EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`, DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery` })
   const env = {
-    ...process.env, ...stackEnv(), ...tables, ...workerEnv,
-    STAGE: 'test', LOG_LEVEL: 'silent', SES_FROM: 'shop@example.com', WORKER_DATA_DIR: dataDir, FRESH_TABLES_SINCE: since.toISOString(),
+    ...process.env,
+    ...stackEnv(),
+    ...tables,
+    ...workerEnv,
+    STAGE: 'test',
+    LOG_LEVEL: 'silent',
+    SES_FROM: 'shop@example.com',
+    WORKER_DATA_DIR: dataDir,
+    FRESH_TABLES_SINCE: since.toISOString(),
     // Short claims, so the restart does not wait long for one the killed process held.
-    WEBHOOK_TIMEOUT_MS: '300', AWS_REQUEST_TIMEOUT_MS: '500', AWS_CONNECT_TIMEOUT_MS: '500'
+    WEBHOOK_TIMEOUT_MS: '300',
+    AWS_REQUEST_TIMEOUT_MS: '500',
+    AWS_CONNECT_TIMEOUT_MS: '500'
   }
   const children: ChildProcess[] = []
   t.teardown(() => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') })

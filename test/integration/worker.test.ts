@@ -87,14 +87,24 @@ async function setup (t: Test, opts: SetupOptions = {}): Promise<Setup> {
   const tables = await createTables(t)
   const { url: hooksUrl, hooks } = await startHookServer(t, opts.answer)
   const env = {
-    ...stackEnv(), ...tables, ...KEYS,
+    ...stackEnv(),
+    ...tables,
+    ...KEYS,
     ...await localWorkerEnv({ EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`, DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery` }),
-    STAGE: 'test', LOG_LEVEL: 'silent', SES_FROM: 'shop@example.com', PICKUP_ADDRESS: '1 Dock Road, Springfield', ...opts.env
+    STAGE: 'test',
+    LOG_LEVEL: 'silent',
+    SES_FROM: 'shop@example.com',
+    PICKUP_ADDRESS: '1 Dock Road, Springfield',
+    ...opts.env
   }
   const config = loadConfig(env)
   const log = memoryLog()
   const worker = await startLocalWorker({
-    config, log, partnerSimulator: false, freshTablesSince: before, pollIntervalMs: 50,
+    config,
+    log,
+    partnerSimulator: false,
+    freshTablesSince: before,
+    pollIntervalMs: 50,
     ...opts.worker,
     // Retries a second apart (the deployed schedule is minutes), webhook attempts without pauses.
     runtime: { effectRetryDelaysS: [1], replayRetryDelaysS: [1], webhookRetryDelaysMs: [0, 0], ...opts.worker?.runtime, ...opts.runtimeFor?.(config) }
@@ -348,7 +358,7 @@ t.test('ten big orders in one stream batch (far over 256 KB): every one publishe
   t.notOk(s.log.lines.some((l) => l.level === 'warn' || l.level === 'error'), 'no failed call')
 })
 
-t.test("the stream poller gives a batch up past the record age limit as the mapping does (a pointer), and the worker reads the pointer back", async (t) => {
+t.test('the stream poller gives a batch up past the record age limit as the mapping does (a pointer), and the worker reads the pointer back', async (t) => {
   const before = new Date(Date.now() - 1000)
   const tables = await createTables(t)
   const config = loadConfig({ ...stackEnv(), ...tables, STAGE: 'test', LOG_LEVEL: 'silent' })
@@ -414,7 +424,9 @@ t.test('end to end over HTTP: signup, confirm, signin, order, warehouse webhook,
   const signin = await app.inject({ method: 'POST', url: '/signin', payload: { email, password } })
   t.equal(signin.statusCode, 200, signin.statusCode === 200 ? 'signed in' : signin.body) // tokens never in the test output
   const placed = await app.inject({
-    method: 'POST', url: '/orders', payload: { items: [{ id: 'case-e2e', count: 2 }] },
+    method: 'POST',
+    url: '/orders',
+    payload: { items: [{ id: 'case-e2e', count: 2 }] },
     headers: { authorization: `Bearer ${signin.json().idToken as string}` }
   })
   t.equal(placed.statusCode, 201, placed.body)

@@ -14,8 +14,14 @@ import { LOCAL_DEFAULTS } from '../../core/config.js'
 import { etagOf, itemEtagger, matchesEtag } from '../../routes/catalog-cache.js'
 
 const STORED = toStoredItem('acme-1', {
-  category: 'phone', type: 'smart', brand: 'Acme', title: 'Acme One', description: 'A phone',
-  colorPreference: [], price: 19900, currency: 'USD'
+  category: 'phone',
+  type: 'smart',
+  brand: 'Acme',
+  title: 'Acme One',
+  description: 'A phone',
+  colorPreference: [],
+  price: 19900,
+  currency: 'USD'
 }, 4, '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')
 
 let issuer: TestIssuer

@@ -15,17 +15,28 @@ const context = { awsRequestId: 'lambda-req', callbackWaitsForEmptyEventLoop: tr
 /** A REST API (1.0) event for `path`, as the client requested `clientPath`. */
 function rest (path: string, clientPath: string, stage = 'dev'): unknown {
   return {
-    resource: '/{proxy+}', path, httpMethod: 'GET', headers: { Host: 'api.example.com' }, multiValueHeaders: {},
-    queryStringParameters: null, multiValueQueryStringParameters: null, pathParameters: { proxy: path.slice(1) },
+    resource: '/{proxy+}',
+    path,
+    httpMethod: 'GET',
+    headers: { Host: 'api.example.com' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { proxy: path.slice(1) },
     requestContext: { requestId: 'rest-req', stage, resourcePath: '/{proxy+}', httpMethod: 'GET', path: clientPath },
-    body: null, isBase64Encoded: false
+    body: null,
+    isBase64Encoded: false
   }
 }
 
 /** An HTTP API (2.0) event on the $default stage. */
 function http (rawPath: string): unknown {
   return {
-    version: '2.0', routeKey: '$default', rawPath, rawQueryString: '', headers: { host: 'api.example.com' },
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString: '',
+    headers: { host: 'api.example.com' },
     requestContext: { http: { method: 'GET', path: rawPath }, requestId: 'http-req', routeKey: '$default', stage: '$default' },
     isBase64Encoded: false
   }

@@ -81,9 +81,18 @@ t.test('a strict consumer project type-checks against the built package and runs
   cpSync(join(PACKAGE, 'examples'), join(dir, 'src', 'examples'), { recursive: true })
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: {
-      target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, exactOptionalPropertyTypes: true,
-      noUncheckedIndexedAccess: true, skipLibCheck: true, outDir: 'out', rootDir: 'src', lib: ['ES2022', 'DOM'],
-      types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')]
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      skipLibCheck: true,
+      outDir: 'out',
+      rootDir: 'src',
+      lib: ['ES2022', 'DOM'],
+      types: ['node'],
+      typeRoots: [join(ROOT, 'node_modules', '@types')]
     },
     include: ['src']
   }))

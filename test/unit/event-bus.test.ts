@@ -48,8 +48,14 @@ t.test('PutEvents through the SDK: each event lands in the effects queue, as Eve
   const bodies = (got.Messages ?? []).map((msg) => JSON.parse(msg.Body ?? '{}'))
   t.same(bodies.map((b) => b['detail-type']), ['OrderPlaced', 'OrderPacked'], "only the template rule's events, in the queue already when PutEvents answered")
   t.match(bodies[0], {
-    version: '0', id: res.Entries?.[0]?.EventId, source: 'serverless-commerce.orders', account: '000000000000',
-    time: '2025-01-02T03:04:05Z', region: 'eu-west-1', resources: [], detail: { id: 'ord-1', status: 'placed' }
+    version: '0',
+    id: res.Entries?.[0]?.EventId,
+    source: 'serverless-commerce.orders',
+    account: '000000000000',
+    time: '2025-01-02T03:04:05Z',
+    region: 'eu-west-1',
+    resources: [],
+    detail: { id: 'ord-1', status: 'placed' }
   }, 'the whole event, with the entry\'s time (no milliseconds)')
 })
 
@@ -80,7 +86,7 @@ t.test('bad entries fail alone, in EventBridge\'s per-entry format; other operat
   t.match(await raw.json(), { __type: 'UnsupportedOperation' })
 })
 
-t.test("SQS as the worker uses it: visibility, receive counts, ChangeMessageVisibility, the DLQ past maxReceiveCount", async (t) => {
+t.test('SQS as the worker uses it: visibility, receive counts, ChangeMessageVisibility, the DLQ past maxReceiveCount', async (t) => {
   const { sqs, url } = await messaging(t)
   const effects = await url('local-order-effects')
   const dlq = await url('local-order-events-dlq')

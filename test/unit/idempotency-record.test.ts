@@ -7,8 +7,13 @@ import { Problem } from '../../core/problem.js'
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0)
 const record = (over: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
-  id: 'order#u1#k', status: 'completed', requestHash: 'h1', claimedAt: NOW - 1000, expiration: Math.floor(NOW / 1000) + 3600,
-  response: { statusCode: 201, body: { id: 'o1' } }, ...over
+  id: 'order#u1#k',
+  status: 'completed',
+  requestHash: 'h1',
+  claimedAt: NOW - 1000,
+  expiration: Math.floor(NOW / 1000) + 3600,
+  response: { statusCode: 201, body: { id: 'o1' } },
+  ...over
 })
 const codeOf = (fn: () => unknown): string | undefined => {
   try { fn(); return undefined } catch (err) { return err instanceof Problem ? `${err.status} ${err.code}` : String(err) }

@@ -36,5 +36,5 @@ t.test('the default order renders both lines and its total', async (t) => {
   t.match(text, 'Case (× 1): $19.99')
   t.match(text, 'Total: $1,019.97')
   t.match(html, 'Phone &lt;b&gt;X&lt;/b&gt;')
-  t.equal(escapeHtml(`&<>"'`), '&amp;&lt;&gt;&quot;&#39;')
+  t.equal(escapeHtml('&<>"\''), '&amp;&lt;&gt;&quot;&#39;')
 })

@@ -103,8 +103,17 @@ t.test('a snapshot matches an item only while title, price, currency and colours
 
 t.test('views and ownership', async (t) => {
   const stored = {
-    id: 'o', userId: 'u', userEmail: 'e', status: 'placed', lines: [], total: 0, currency: 'USD', createdAt: 'c', updatedAt: 'u',
-    history: [], internal: 'secret'
+    id: 'o',
+    userId: 'u',
+    userEmail: 'e',
+    status: 'placed',
+    lines: [],
+    total: 0,
+    currency: 'USD',
+    createdAt: 'c',
+    updatedAt: 'u',
+    history: [],
+    internal: 'secret'
   } as unknown as StoredOrder
   t.notOk('internal' in publicOrder(stored), 'internal attributes never leave')
   t.ok(canRead(stored, { sub: 'u', groups: [] }))

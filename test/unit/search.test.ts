@@ -124,8 +124,12 @@ t.test('any write fits in one transaction (100 actions), whatever the items', as
     return s.slice(0, length)
   }
   const item = (id: string) => ({
-    id, category: ['phone', 'computer'][rand(2)] as string, type: ['smart', 'laptop'][rand(2)] as string, brand: word(),
-    title: text(200), description: text(2000)
+    id,
+    category: ['phone', 'computer'][rand(2)] as string,
+    type: ['smart', 'laptop'][rand(2)] as string,
+    brand: word(),
+    title: text(200),
+    description: text(2000)
   })
   let worst = 0
   for (let i = 0; i < 300; i++) {

@@ -121,7 +121,10 @@ t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', 
 // Values CloudFormation would give, enough for loadConfig to judge them.
 const SAMPLE_PARAMETERS: Record<string, string> = {
   CorsAllowedOrigins: 'https://shop.example.com',
-  SesSenderIdentity: 'example.com', SesFromAddress: 'orders@example.com', WarehouseWebhookUrl: 'https://warehouse.example.com/hooks', DeliveryWebhookUrl: ''
+  SesSenderIdentity: 'example.com',
+  SesFromAddress: 'orders@example.com',
+  WarehouseWebhookUrl: 'https://warehouse.example.com/hooks',
+  DeliveryWebhookUrl: ''
 }
 /** A condition of the template, with every parameter at its default (the edge is off). */
 function condition (name: string): boolean {
@@ -395,8 +398,8 @@ t.test('least privilege per table: one statement per table and index, with the a
   const leadingKeys = (roleId: string): unknown => statements(roleId)
     .filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] }))
     .map((s) => (s as { Condition?: Record<string, any> }).Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'])
-  t.same(leadingKeys('ApiFunctionRole'), [API_IDEMPOTENCY_KEY_PREFIXES.map((p) => `${p}*`)], "the API touches only its own idempotency records")
-  t.same(leadingKeys('WorkerFunctionRole'), [WORKER_IDEMPOTENCY_KEY_PREFIXES.map((p) => `${p}*`)], "the worker touches only its effect records")
+  t.same(leadingKeys('ApiFunctionRole'), [API_IDEMPOTENCY_KEY_PREFIXES.map((p) => `${p}*`)], 'the API touches only its own idempotency records')
+  t.same(leadingKeys('WorkerFunctionRole'), [WORKER_IDEMPOTENCY_KEY_PREFIXES.map((p) => `${p}*`)], 'the worker touches only its effect records')
   t.ok(API_IDEMPOTENCY_KEY_PREFIXES.some((p) => idempotencyRecordId('user-1', 'key-1').startsWith(p)), "the API's Idempotency-Key records match its prefix")
   t.ok(WORKER_IDEMPOTENCY_KEY_PREFIXES.some((p) => ledgerRecordId('order-1', 'email').startsWith(p)), "the worker's ledger records match its prefix")
   for (const a of API_IDEMPOTENCY_KEY_PREFIXES) for (const w of WORKER_IDEMPOTENCY_KEY_PREFIXES) t.notOk(a.startsWith(w) || w.startsWith(a), 'the prefixes never overlap')
@@ -404,22 +407,40 @@ t.test('least privilege per table: one statement per table and index, with the a
 
 // The IAM action each AWS SDK command needs; null for Cognito's unauthenticated user APIs.
 const COMMAND_ACTIONS: Record<string, string | string[] | null> = {
-  GetCommand: 'dynamodb:GetItem', GetItemCommand: 'dynamodb:GetItem',
-  PutCommand: 'dynamodb:PutItem', PutItemCommand: 'dynamodb:PutItem',
-  UpdateCommand: 'dynamodb:UpdateItem', UpdateItemCommand: 'dynamodb:UpdateItem',
-  DeleteCommand: 'dynamodb:DeleteItem', DeleteItemCommand: 'dynamodb:DeleteItem',
-  QueryCommand: 'dynamodb:Query', ScanCommand: 'dynamodb:Scan',
-  BatchGetCommand: 'dynamodb:BatchGetItem', BatchGetItemCommand: 'dynamodb:BatchGetItem',
-  BatchWriteCommand: 'dynamodb:BatchWriteItem', BatchWriteItemCommand: 'dynamodb:BatchWriteItem',
+  GetCommand: 'dynamodb:GetItem',
+  GetItemCommand: 'dynamodb:GetItem',
+  PutCommand: 'dynamodb:PutItem',
+  PutItemCommand: 'dynamodb:PutItem',
+  UpdateCommand: 'dynamodb:UpdateItem',
+  UpdateItemCommand: 'dynamodb:UpdateItem',
+  DeleteCommand: 'dynamodb:DeleteItem',
+  DeleteItemCommand: 'dynamodb:DeleteItem',
+  QueryCommand: 'dynamodb:Query',
+  ScanCommand: 'dynamodb:Scan',
+  BatchGetCommand: 'dynamodb:BatchGetItem',
+  BatchGetItemCommand: 'dynamodb:BatchGetItem',
+  BatchWriteCommand: 'dynamodb:BatchWriteItem',
+  BatchWriteItemCommand: 'dynamodb:BatchWriteItem',
   // A transaction needs the actions of its items (Put, Update, Delete, ConditionCheck), not one of its own.
-  TransactWriteCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], TransactWriteItemsCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
-  TransactGetCommand: 'dynamodb:GetItem', TransactGetItemsCommand: 'dynamodb:GetItem',
-  SignUpCommand: null, ConfirmSignUpCommand: null, InitiateAuthCommand: null, GetUserCommand: null,
-  RevokeTokenCommand: null, GlobalSignOutCommand: null, ResendConfirmationCodeCommand: null,
-  GetUserAttributeVerificationCodeCommand: null, VerifyUserAttributeCommand: null,
-  AdminConfirmSignUpCommand: 'cognito-idp:AdminConfirmSignUp', AdminAddUserToGroupCommand: 'cognito-idp:AdminAddUserToGroup',
-  AdminGetUserCommand: 'cognito-idp:AdminGetUser', AdminDeleteUserCommand: 'cognito-idp:AdminDeleteUser',
-  AdminListGroupsForUserCommand: 'cognito-idp:AdminListGroupsForUser', AdminUserGlobalSignOutCommand: 'cognito-idp:AdminUserGlobalSignOut',
+  TransactWriteCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  TransactWriteItemsCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  TransactGetCommand: 'dynamodb:GetItem',
+  TransactGetItemsCommand: 'dynamodb:GetItem',
+  SignUpCommand: null,
+  ConfirmSignUpCommand: null,
+  InitiateAuthCommand: null,
+  GetUserCommand: null,
+  RevokeTokenCommand: null,
+  GlobalSignOutCommand: null,
+  ResendConfirmationCodeCommand: null,
+  GetUserAttributeVerificationCodeCommand: null,
+  VerifyUserAttributeCommand: null,
+  AdminConfirmSignUpCommand: 'cognito-idp:AdminConfirmSignUp',
+  AdminAddUserToGroupCommand: 'cognito-idp:AdminAddUserToGroup',
+  AdminGetUserCommand: 'cognito-idp:AdminGetUser',
+  AdminDeleteUserCommand: 'cognito-idp:AdminDeleteUser',
+  AdminListGroupsForUserCommand: 'cognito-idp:AdminListGroupsForUser',
+  AdminUserGlobalSignOutCommand: 'cognito-idp:AdminUserGlobalSignOut',
   AdminUpdateUserAttributesCommand: 'cognito-idp:AdminUpdateUserAttributes',
   GetSecretValueCommand: 'secretsmanager:GetSecretValue',
   PutEventsCommand: 'events:PutEvents',
@@ -597,4 +618,3 @@ t.test('the event pattern matcher used above tells matches from misses', async (
   t.notOk(matchesPattern(pattern, { source: EVENT_SOURCE, 'detail-type': 'OrderPlaced' }))
   t.ok(matchesPattern({ detail: { tags: ['a'] } }, { detail: { tags: ['b', 'a'] } }), 'an array value matches when any element does')
 })
-

@@ -67,7 +67,11 @@ t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisec
   t.notOk(verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok, 'not with the delivery key')
   const body = JSON.parse(call.body)
   t.match(body, {
-    eventId: 'ord-1:placed', type: 'OrderPlaced', sequence: 1, sequenceNumber: '000000000000000001001', occurredAt: '2025-01-02T03:04:05.000Z',
+    eventId: 'ord-1:placed',
+    type: 'OrderPlaced',
+    sequence: 1,
+    sequenceNumber: '000000000000000001001',
+    occurredAt: '2025-01-02T03:04:05.000Z',
     order: { id: 'ord-1', status: 'placed', lines: [{ id: 'item-1', count: 2 }, { id: 'item-2', count: 1 }] }
   })
   t.match(body.occurredAt, /\.\d{3}Z$/, 'milliseconds')
@@ -88,7 +92,10 @@ t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the
   t.equal(web.calls[0].url, 'http://delivery.test/hooks')
   t.ok(verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, web.calls[0].body, web.calls[0].headers['x-commerce-signature']).ok)
   t.match(JSON.parse(web.calls[0].body), {
-    type: 'OrderPacked', sequence: 2, pickupAddress: '1 Dock Road', customer: { email: 'ada@example.com' },
+    type: 'OrderPacked',
+    sequence: 2,
+    pickupAddress: '1 Dock Road',
+    customer: { email: 'ada@example.com' },
     order: { id: 'ord-1', packageId: 'PKG-1', lines: [{ title: 'Phone <b>X</b>', color: 'Midnight & Blue', count: 2 }, { title: 'Case', count: 1 }] }
   })
   await deliver(sqsMessage(orderEvent(order({ status: 'delivered', history: history('placed', 'packed', 'delivered') }))))
