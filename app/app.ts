@@ -1,7 +1,13 @@
 // The application factory. The Lambda handler (app/lambda.ts), the local server (app/server.ts),
 // `fastify start` (app/cli.ts) and the tests all build the app through here, so every entry point
 // runs the same plugins and routes.
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -46,7 +52,7 @@ export interface AppDeps {
 export type App = FastifyInstance
 
 // API Gateway request ids look like JXx0bgAbIAMEYnQ= (base64) or UUIDs.
-const REQUEST_ID = /^[A-Za-z0-9._:=+\/-]{1,128}$/
+const REQUEST_ID = /^[A-Za-z0-9._:=+/-]{1,128}$/
 
 /** Paths that pino must never print, whatever a future log line includes. */
 export const REDACT_PATHS = [
@@ -70,8 +76,17 @@ class AccessLog extends LogController {
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return
-    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
-    else if (this.everyRequest) reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    if (error) {
+      reply.log.error(
+        { req: request, res: reply, err: error, responseTime: reply.elapsedTime },
+        'request errored'
+      )
+    } else if (this.everyRequest) {
+      reply.log.info(
+        { req: request, res: reply, responseTime: reply.elapsedTime },
+        'request completed'
+      )
+    }
   }
 }
 
@@ -86,7 +101,11 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
           // container), and CloudWatch bills per byte.
           base: null,
           redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-          ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
+          ...(config.logPretty
+            ? {
+                transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } }
+              }
+            : {})
         },
     // Behind API Gateway its request id (x-request-id, which app/lambda.ts keeps for it: see
     // gateway-request-id.ts); elsewhere one we make. Never the caller's: that one is logged apart.
@@ -145,7 +164,10 @@ export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce 
   // Callback style: no promise per request on the hot path. Every answer: its request id, no MIME
   // sniffing, and no caching; the public catalog reads relax the last (routes/catalog-cache.ts).
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff').header('cache-control', 'no-store')
+    reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff').header(
+      'cache-control',
+      'no-store'
+    )
     // A caller's own id (to find its requests in our logs) is kept apart from ours: a log field and
     // its own response header, never the request id (the access log links ours to the caller's IP).
     const clientId = request.headers[clientIdHeader]

@@ -27,7 +27,11 @@ const compiledSchemas = loadCompiledSchemas(join(here, COMPILED_DIR))
 const config = loadConfig()
 const tracing = config.tracing ? await loadTracing(serviceName(config.functionName, 'api')) : undefined
 const app = buildApp(config, {
-  ...(existsSync(prebuilt) ? { openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown> } : {}),
+  ...(existsSync(prebuilt)
+    ? {
+        openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown>
+      }
+    : {}),
   ...(compiledSchemas !== undefined ? { compiledSchemas } : {}),
   ...(tracing !== undefined ? { tracing } : {}),
   requestIdFromGateway: true
@@ -54,4 +58,7 @@ const proxy = (event: LambdaEvent, context: Parameters<typeof plain>[1]) =>
 
 export const handler = (tracing === undefined
   ? proxy
-  : (event: LambdaEvent, context: Parameters<typeof plain>[1]) => tracing.invocation('api', async () => proxy(event, context))) as typeof plain
+  : (event: LambdaEvent, context: Parameters<typeof plain>[1]) => tracing.invocation(
+      'api',
+      async () => proxy(event, context)
+    )) as typeof plain

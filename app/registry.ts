@@ -18,7 +18,10 @@ import items from '../routes/items.js'
 import orders from '../routes/orders.js'
 import partners from '../routes/partners.js'
 
-export async function registerPlugins (app: FastifyInstance, opts: { openapi?: OpenApiPluginOptions; metrics?: MetricsPluginOptions; tracing?: TracingPluginOptions } = {}): Promise<void> {
+export async function registerPlugins (
+  app: FastifyInstance,
+  opts: { openapi?: OpenApiPluginOptions; metrics?: MetricsPluginOptions; tracing?: TracingPluginOptions } = {}
+): Promise<void> {
   await app.register(metrics, opts.metrics ?? {})
   await app.register(tracing, opts.tracing ?? {})
   await app.register(errors)

@@ -30,7 +30,11 @@ export function createDocumentClient (config: Config, instrument: ClientInstrume
   return DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } })
 }
 
-export function createAwsClients (config: Config, overrides: Partial<AwsClients> = {}, instrument: ClientInstrument = asIs): AwsClients {
+export function createAwsClients (
+  config: Config,
+  overrides: Partial<AwsClients> = {},
+  instrument: ClientInstrument = asIs
+): AwsClients {
   return {
     ddb: overrides.ddb ?? createDocumentClient(config, instrument),
     cognito: overrides.cognito ?? once(async () => {

@@ -10,7 +10,14 @@
  */
 export const API_TABLE_ACTIONS = {
   // The catalog: reads (item, listing, categories, the items an order prices) and admin writes.
-  ItemsTable: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  ItemsTable: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Scan',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem'
+  ],
   'ItemsTable/index/byCategory': ['dynamodb:Query'],
   // Orders: read one, written by the order and cancel transactions and by partner transitions.
   OrdersTable: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

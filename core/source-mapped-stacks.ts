@@ -48,7 +48,9 @@ export function sourceMappedStackFormatter (opts: StackFormatterOptions = {}): P
       if (isAbsolute(path)) {
         // The comment ends the file: esbuild writes it last.
         const url = MAPPING_URL.exec(readFile(path).slice(-1024))?.[1]
-        if (url !== undefined && !url.startsWith('data:')) map = new SourceMap(JSON.parse(readFile(join(dirname(path), decodeURIComponent(url)))))
+        if (url !== undefined && !url.startsWith('data:')) {
+          map = new SourceMap(JSON.parse(readFile(join(dirname(path), decodeURIComponent(url)))))
+        }
       }
     } catch {
       map = null
@@ -62,11 +64,20 @@ export function sourceMappedStackFormatter (opts: StackFormatterOptions = {}): P
     const file = site.getFileName()
     const line = site.getLineNumber()
     const column = site.getColumnNumber()
-    if (file === undefined || file === null || line === null || column === null || file.startsWith('node:') || site.isEval()) return undefined
+    if (file === undefined || file === null || line === null || column === null || file.startsWith('node:') ||
+      site.isEval()) {
+      return undefined
+    }
     const map = mapOf(file)
     if (map === null) return undefined
-    const entry = map.findEntry(line - 1, column - 1) as Partial<{ originalSource: string; originalLine: number; originalColumn: number }>
-    if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return undefined
+    const entry = map.findEntry(line - 1, column - 1) as Partial<{
+      originalSource: string
+      originalLine: number
+      originalColumn: number
+    }>
+    if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) {
+      return undefined
+    }
     const text = String(site)
     const from = `${file}:${line}:${column}`
     if (!text.endsWith(from) && !text.endsWith(`(${from})`)) return undefined

@@ -50,7 +50,11 @@ export async function isEmpty (ddb: DynamoDBDocumentClient, table: string): Prom
   return (res.Items?.length ?? 0) === 0 && res.LastEvaluatedKey === undefined
 }
 
-export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables: ItemsTables, opts: BackfillOptions = {}): Promise<BackfillSummary> {
+export async function backfillCatalogIndex (
+  ddb: DynamoDBDocumentClient,
+  tables: ItemsTables,
+  opts: BackfillOptions = {}
+): Promise<BackfillSummary> {
   const repo = createItemsRepository(ddb, tables)
   const summary: BackfillSummary = { scanned: 0, indexed: 0, current: 0, gone: 0, failed: [], complete: false }
   if (opts.startAfter !== undefined) summary.resumeAfter = opts.startAfter
@@ -74,13 +78,22 @@ export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables:
   }
 
   if (opts.rebuild === true && opts.startAfter === undefined && !await isEmpty(ddb, tables.catalogIndex)) {
-    throw new Error(`the catalog index table ${tables.catalogIndex} is not empty: a rebuild is for a new or emptied index table (without it, the backfill fixes what is missing)`)
+    throw new Error(
+      `the catalog index table ${tables.catalogIndex} is not empty: a rebuild is for a new or emptied index table ` +
+        '(without it, the backfill fixes what is missing)'
+    )
   }
-  let startKey: Record<string, unknown> | undefined = opts.startAfter === undefined ? undefined : { id: opts.startAfter }
+  let startKey: Record<string, unknown> | undefined = opts.startAfter === undefined
+    ? undefined
+    : {
+        id: opts.startAfter
+      }
   const parallel = Math.max(1, opts.parallel ?? 8)
   do {
     if (opts.signal?.aborted === true) return summary
-    const page = await ddb.send(new ScanCommand({ TableName: tables.items, Limit: opts.pageSize ?? 100, ExclusiveStartKey: startKey }))
+    const page = await ddb.send(
+      new ScanCommand({ TableName: tables.items, Limit: opts.pageSize ?? 100, ExclusiveStartKey: startKey })
+    )
     const items = (page.Items ?? []) as StoredItem[]
     summary.scanned += items.length
     let next = 0

@@ -2,7 +2,12 @@
 // (domain/catalog-index.ts). Writes are actions the items repository puts in the item's own
 // transaction, so the index never disagrees with the items; reads are GET /categories and the
 // search (data/items-search.ts).
-import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb'
+import {
+  DeleteCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+  type TransactWriteCommandInput
+} from '@aws-sdk/lib-dynamodb'
 import { COUNTS_PARTITION, summariseCounts, type CountRow, type IndexChange } from '../domain/catalog-index.js'
 import type { CategorySummary } from '../domain/catalog.js'
 import { mapAwsError } from './aws-errors.js'
@@ -32,7 +37,11 @@ export function indexActions (table: string, change: IndexChange): TransactActio
  * leaves no row behind. Conditional on the count still being 0 (a concurrent create may have
  * raised it again); best effort, since a zero counter is skipped by every reader anyway.
  */
-export async function dropEmptyCounters (ddb: DynamoDBDocumentClient, table: string, change: IndexChange): Promise<void> {
+export async function dropEmptyCounters (
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  change: IndexChange
+): Promise<void> {
   await Promise.all(change.counts.filter((c) => c.delta < 0).map(async ({ sk }) => {
     try {
       await ddb.send(new DeleteCommand({

@@ -51,13 +51,25 @@ function sameContent (old: StoredItem, next: StoredItem): boolean {
  * index rows and counter changes from that state, so it must not apply to another one. Stock
  * changes (orders) leave these attributes alone and never conflict with it.
  */
-function indexCondition (item: StoredItem): { expr: string; names: Record<string, string>; values: Record<string, unknown> } {
+function indexCondition (item: StoredItem): {
+  expr: string
+  names: Record<string, string>
+  values: Record<string, unknown>
+} {
   const names: Record<string, string> = { '#id': 'id', '#sw': 'searchWords' }
-  if (item.searchWords === undefined) return { expr: 'attribute_exists(#id) AND attribute_not_exists(#sw)', names, values: {} }
+  if (item.searchWords === undefined) {
+    return { expr: 'attribute_exists(#id) AND attribute_not_exists(#sw)', names, values: {} }
+  }
   return {
-    expr: 'attribute_exists(#id) AND #sw = :oldWords AND #category = :oldCategory AND #type = :oldType AND #brand = :oldBrand',
+    expr: 'attribute_exists(#id) AND #sw = :oldWords AND #category = :oldCategory AND #type = :oldType AND #brand = ' +
+      ':oldBrand',
     names: { ...names, '#category': 'category', '#type': 'type', '#brand': 'brand' },
-    values: { ':oldWords': item.searchWords, ':oldCategory': item.category, ':oldType': item.type, ':oldBrand': item.brand }
+    values: {
+      ':oldWords': item.searchWords,
+      ':oldCategory': item.category,
+      ':oldType': item.type,
+      ':oldBrand': item.brand
+    }
   }
 }
 
@@ -76,7 +88,9 @@ function keyOf (item: StoredItem, fromIndex: boolean): Key {
 function checkStartKey (key: Key, fromIndex: boolean): Key {
   const names = fromIndex ? ['category', 'id', 'typeBrandId'] : ['id']
   const given = Object.keys(key).sort()
-  if (given.length !== names.length || given.some((n, i) => n !== names[i] || typeof key[n] !== 'string')) throw badCursor()
+  if (given.length !== names.length || given.some((n, i) => n !== names[i] || typeof key[n] !== 'string')) {
+    throw badCursor()
+  }
   return key
 }
 
@@ -105,7 +119,9 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   }
 
   async function get (id: string, opts: { consistent?: boolean } = {}): Promise<StoredItem | undefined> {
-    const res = await send(() => ddb.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: opts.consistent })))
+    const res = await send(() => ddb.send(
+      new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: opts.consistent })
+    ))
     return res.Item as StoredItem | undefined
   }
 
@@ -182,7 +198,11 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     let lastEvaluated: Key | undefined
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const wanted = limit + 1 - found.length
-      const input = { ...base, Limit: filtered ? Math.max(wanted, FILTERED_BATCH) : wanted, ExclusiveStartKey: exclusiveStartKey }
+      const input = {
+        ...base,
+        Limit: filtered ? Math.max(wanted, FILTERED_BATCH) : wanted,
+        ExclusiveStartKey: exclusiveStartKey
+      }
       const res = await send(() => ddb.send(fromIndex ? new QueryCommand(input) : new ScanCommand(input)))
       found.push(...((res.Items ?? []) as StoredItem[]))
       lastEvaluated = res.LastEvaluatedKey
@@ -207,11 +227,25 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     return item
   }
 
-  /** Replaces every field but the stock (changed only through adjustStock) and createdAt; undefined when `old` is stale. */
+  /**
+   * Replaces every field but the stock (changed only through adjustStock) and createdAt; undefined when `old` is stale.
+   */
   async function replaceFrom (old: StoredItem, input: ItemInput, now: string): Promise<StoredItem | undefined> {
     const next = toStoredItem(old.id, input, old.stock, old.createdAt, now)
     if (sameContent(old, next)) return old
-    const fields = ['category', 'type', 'brand', 'title', 'description', 'colorPreference', 'price', 'currency', 'updatedAt', 'typeBrandId', 'searchWords'] as const
+    const fields = [
+      'category',
+      'type',
+      'brand',
+      'title',
+      'description',
+      'colorPreference',
+      'price',
+      'currency',
+      'updatedAt',
+      'typeBrandId',
+      'searchWords'
+    ] as const
     const cond = indexCondition(old)
     const names: Record<string, string> = { ...cond.names, '#storage': 'storage', '#searchText': 'searchText' }
     const values: Record<string, unknown> = { ...cond.values }
@@ -246,7 +280,10 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
    * between the read and the transaction is read again. `stock` in the answer is the one read
    * just before the write (an order may take some at any moment).
    */
-  async function put (id: string, input: ItemInput, stock: number, now: string): Promise<{ item: StoredItem; created: boolean }> {
+  async function put (id: string, input: ItemInput, stock: number, now: string): Promise<{
+    item: StoredItem
+    created: boolean
+  }> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const old = await get(id, { consistent: true })
       if (old === undefined) {
@@ -297,8 +334,16 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
         Key: { id: item.id },
         UpdateExpression: 'SET #sw = :words',
         // The new words come from the title and description as read: they must still be those.
-        ConditionExpression: `${cond.expr} AND #title = :title AND #description = :description AND #category = :category AND #type = :type AND #brand = :brand`,
-        ExpressionAttributeNames: { ...cond.names, '#title': 'title', '#description': 'description', '#category': 'category', '#type': 'type', '#brand': 'brand' },
+        ConditionExpression: `${cond.expr} AND #title = :title AND #description = :description AND #category = ` +
+          ':category AND #type = :type AND #brand = :brand',
+        ExpressionAttributeNames: {
+          ...cond.names,
+          '#title': 'title',
+          '#description': 'description',
+          '#category': 'category',
+          '#type': 'type',
+          '#brand': 'brand'
+        },
         ExpressionAttributeValues: {
           ...cond.values,
           ':words': want.words,

@@ -5,7 +5,12 @@
 // on the size of the catalog; a sparse combination stops after MAX_ROUNDS with a short page and
 // a cursor, like the filtered list.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
+import {
+  BatchGetCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput
+} from '@aws-sdk/lib-dynamodb'
 import type { ItemFilters, StoredItem } from '../domain/catalog.js'
 import { indexStateOf, keyRange, wordPartition, type SearchRow } from '../domain/catalog-index.js'
 import { driverOf, isFirstUnderPrefix, matchesQuery, type SearchQuery } from '../domain/search.js'
@@ -33,7 +38,12 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
   }
 
   /** One page of the items matching `query` and the filters (category, type, brand), in index order. */
-  async function search (query: SearchQuery, filters: Omit<ItemFilters, 'q'>, limit: number, startKey?: Key): Promise<ItemsPage> {
+  async function search (
+    query: SearchQuery,
+    filters: Omit<ItemFilters, 'q'>,
+    limit: number,
+    startKey?: Key
+  ): Promise<ItemsPage> {
     const driver = driverOf(query)
     const pk = wordPartition(driver.word)
     const range = driver.prefix ? driver.word : `${driver.word}#`
@@ -65,20 +75,25 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
     }
     if (conditions.length > 0) input.FilterExpression = conditions.join(' AND ')
     // Under a prefix an item may have several rows (one counts): ask for a few more.
-    const batch = (wanted: number): number => conditions.length > 0 ? Math.max(wanted, FILTERED_BATCH) : driver.prefix ? wanted + 10 : wanted
+    const batch = (wanted: number): number =>
+      conditions.length > 0 ? Math.max(wanted, FILTERED_BATCH) : driver.prefix ? wanted + 10 : wanted
 
     let exclusiveStartKey: Key | undefined
     if (startKey !== undefined) {
       const given = Object.keys(startKey).sort()
       const sk = startKey.sk
-      if (given.join() !== 'pk,sk' || startKey.pk !== pk || typeof sk !== 'string' || !sk.startsWith(range)) throw badCursor()
+      if (given.join() !== 'pk,sk' || startKey.pk !== pk || typeof sk !== 'string' || !sk.startsWith(range)) {
+        throw badCursor()
+      }
       exclusiveStartKey = startKey
     }
     const rows: Row[] = []
     let lastEvaluated: Key | undefined
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const res = await ddb.send(new QueryCommand({ ...input, Limit: batch(limit + 1 - rows.length), ExclusiveStartKey: exclusiveStartKey }))
+        const res = await ddb.send(
+          new QueryCommand({ ...input, Limit: batch(limit + 1 - rows.length), ExclusiveStartKey: exclusiveStartKey })
+        )
         for (const row of (res.Items ?? []) as Row[]) {
           const word = row.sk.slice(0, row.sk.length - row.id.length - 1)
           if (!driver.prefix || isFirstUnderPrefix(row.ws, word, driver.word)) rows.push(row)
@@ -95,8 +110,10 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
         const item = items.get(r.id)
         if (item === undefined) return []
         const words = typeof item.searchWords === 'string' ? item.searchWords : indexStateOf(item).words
-        const ok = matchesQuery(words, query) && (filters.category === undefined || item.category === filters.category) &&
-          (filters.type === undefined || item.type === filters.type) && (filters.brand === undefined || item.brand === filters.brand)
+        const ok = matchesQuery(words, query) && (filters.category === undefined ||
+          item.category === filters.category) &&
+          (filters.type === undefined || item.type === filters.type) && (filters.brand === undefined ||
+            item.brand === filters.brand)
         return ok ? [item] : []
       })
       const last = page[page.length - 1]

@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { randomUUID } from 'node:crypto'
 import { Problem } from '../core/problem.js'
 import {
-  decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, orderOutcomeUnknown, predecessorOf,
+  decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, orderOutcomeUnknown,
+  predecessorOf,
   type HistoryEntry, type OrderableItem, type OrderStatus, type ShortItem, type StoredOrder, type TargetStatus
 } from '../domain/orders.js'
 import { errorName } from '../core/error-name.js'
@@ -60,19 +61,36 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * The ordered items, by id (missing ids are absent), and with `recordId` the Idempotency-Key
    * record too: one BatchGet across both tables (and its leftovers). At most 50 ids.
    */
-  async function readForOrder (ids: string[], recordId?: string): Promise<{ items: Map<string, OrderableItem>; record?: IdempotencyRecord }> {
+  async function readForOrder (ids: string[], recordId?: string): Promise<{
+    items: Map<string, OrderableItem>
+    record?: IdempotencyRecord
+  }> {
     const found = new Map<string, OrderableItem>()
     let record: IdempotencyRecord | undefined
     const idemTable = tables.idempotency
-    if (recordId !== undefined && idemTable === undefined) throw new Error('readForOrder: no idempotency table configured')
-    let request: Record<string, { Keys: Key[]; ConsistentRead?: boolean; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }> | undefined = {
+    if (recordId !== undefined && idemTable === undefined) {
+      throw new Error('readForOrder: no idempotency table configured')
+    }
+    let request: Record<string, {
+      Keys: Key[]
+      ConsistentRead?: boolean
+      ProjectionExpression?: string
+      ExpressionAttributeNames?: Record<string, string>
+    }> | undefined = {
       // Strongly consistent: a refusal (short stock, an unknown item or colour) is answered from
       // this read, and an eventually consistent one can still show the item before a restock.
       [tables.items]: {
         Keys: ids.map((id) => ({ id })),
         ConsistentRead: true,
         ProjectionExpression: '#id, #title, #price, #currency, #stock, #colors',
-        ExpressionAttributeNames: { '#id': 'id', '#title': 'title', '#price': 'price', '#currency': 'currency', '#stock': 'stock', '#colors': 'colorPreference' }
+        ExpressionAttributeNames: {
+          '#id': 'id',
+          '#title': 'title',
+          '#price': 'price',
+          '#currency': 'currency',
+          '#stock': 'stock',
+          '#colors': 'colorPreference'
+        }
       },
       ...(recordId !== undefined ? { [idemTable as string]: { Keys: [{ id: recordId }], ConsistentRead: true } } : {})
     }
@@ -89,7 +107,9 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
   }
 
   async function get (id: string): Promise<StoredOrder | undefined> {
-    const res = await send(() => ddb.send(new GetCommand({ TableName: tables.orders, Key: { id }, ConsistentRead: true })))
+    const res = await send(() => ddb.send(
+      new GetCommand({ TableName: tables.orders, Key: { id }, ConsistentRead: true })
+    ))
     return res.Item as StoredOrder | undefined
   }
 
@@ -111,7 +131,8 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * order id (without an Idempotency-Key) or `service_busy` (with one: a retry with the key is safe).
    */
   async function place (
-    order: StoredOrder, stock: ReadonlyMap<string, number>, catalog: ReadonlyMap<string, OrderableItem>, record?: RecordPut
+    order: StoredOrder, stock: ReadonlyMap<string, number>, catalog: ReadonlyMap<string, OrderableItem>,
+    record?: RecordPut
   ): Promise<'created' | 'duplicate' | 'stale'> {
     const itemIds = [...stock.keys()]
     const snapshotOf = (id: string): OrderableItem => {
@@ -128,10 +149,17 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
             TableName: tables.items,
             Key: { id },
             UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
-            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price AND #currency = :currency AND ' +
+            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price ' +
+              'AND #currency = :currency AND ' +
               (colorPreference === undefined ? 'attribute_not_exists(#colors)' : '#colors = :colors'),
             ExpressionAttributeNames: {
-              '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt', '#title': 'title', '#price': 'price', '#currency': 'currency', '#colors': 'colorPreference'
+              '#id': 'id',
+              '#stock': 'stock',
+              '#updatedAt': 'updatedAt',
+              '#title': 'title',
+              '#price': 'price',
+              '#currency': 'currency',
+              '#colors': 'colorPreference'
             },
             ExpressionAttributeValues: {
               ':minus': -(stock.get(id) as number),
@@ -150,7 +178,9 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
     ]
     /** One attempt: a fresh token (the items are the same, but a cancelled attempt is not replayed). */
     const attempt = async (): Promise<'created' | 'duplicate'> => {
-      const send = async (): Promise<unknown> => await ddb.send(new TransactWriteCommand({ TransactItems: transactItems, ClientRequestToken: token }))
+      const send = async (): Promise<unknown> => await ddb.send(
+        new TransactWriteCommand({ TransactItems: transactItems, ClientRequestToken: token })
+      )
       const token = randomUUID()
       try {
         await send()
@@ -176,8 +206,13 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
         const old = plain(r.Item) as Partial<OrderableItem> | undefined
         const available = typeof old?.stock === 'number' ? old.stock : undefined
         // Short only if the item is as priced: otherwise the order itself may be wrong (a colour gone).
-        if (matchesSnapshot(snapshotOf(id), old) && available !== undefined && available < requested) short.push({ id, requested, available })
-        else stale = true
+        if (matchesSnapshot(snapshotOf(id), old) && available !== undefined && available < requested) {
+          short.push({
+            id,
+            requested,
+            available
+          })
+        } else stale = true
       })
       if (stale) return 'stale'
       if (short.length > 0) throw insufficientStock(short)
@@ -186,7 +221,12 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
   }
 
   /** After an ambiguous failure of `send`: was the order written? (See place().) */
-  async function settle (order: StoredOrder, send: () => Promise<unknown>, err: unknown, keyed: boolean): Promise<'created' | 'duplicate'> {
+  async function settle (
+    order: StoredOrder,
+    send: () => Promise<unknown>,
+    err: unknown,
+    keyed: boolean
+  ): Promise<'created' | 'duplicate'> {
     const unknown = (): Problem => {
       const problem = keyed ? serviceBusy(err) : orderOutcomeUnknown(order.id)
       problem.cause ??= err
@@ -198,7 +238,9 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
     } catch {
       throw unknown()
     }
-    if (existing !== undefined) return existing.userId === order.userId && existing.createdAt === order.createdAt ? 'created' : 'duplicate'
+    if (existing !== undefined) {
+      return existing.userId === order.userId && existing.createdAt === order.createdAt ? 'created' : 'duplicate'
+    }
     if (!wasAnsweredByAws(err)) throw unknown()
     try {
       await send()
@@ -215,7 +257,10 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * so the page loops until it holds limit + 1 matches; the resume key is then the last *returned*
    * order's key, so pages neither skip nor repeat.
    */
-  async function listByUser (userId: string, opts: { status?: OrderStatus; limit: number; startKey?: Key }): Promise<OrdersPage> {
+  async function listByUser (
+    userId: string,
+    opts: { status?: OrderStatus; limit: number; startKey?: Key }
+  ): Promise<OrdersPage> {
     const input: QueryCommandInput = {
       TableName: tables.orders,
       IndexName: BY_USER_INDEX,
@@ -270,10 +315,16 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
               Update: {
                 TableName: tables.orders,
                 Key: { id: order.id },
-                UpdateExpression: 'SET #status = :cancelled, #updatedAt = :now, #history = list_append(#history, :entry)',
+                UpdateExpression: 'SET #status = :cancelled, #updatedAt = :now, #history = list_append(#history, ' +
+                  ':entry)',
                 ConditionExpression: '#status = :placed',
                 ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', '#history': 'history' },
-                ExpressionAttributeValues: { ':cancelled': 'cancelled', ':placed': 'placed', ':now': now, ':entry': [entry] }
+                ExpressionAttributeValues: {
+                  ':cancelled': 'cancelled',
+                  ':placed': 'placed',
+                  ':now': now,
+                  ':entry': [entry]
+                }
               }
             },
             ...itemIds.map((id) => ({
@@ -310,10 +361,27 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * A partner's transition (packed, delivered): one UpdateItem conditional on the expected current
    * status, appending to the history. A repeat of a transition already made answers the order.
    */
-  async function transition (id: string, target: Exclude<TargetStatus, 'cancelled'>, by: string, now: string, details: PartnerDetails, requestId?: string): Promise<StoredOrder> {
+  async function transition (
+    id: string,
+    target: Exclude<TargetStatus, 'cancelled'>,
+    by: string,
+    now: string,
+    details: PartnerDetails,
+    requestId?: string
+  ): Promise<StoredOrder> {
     const entry: HistoryEntry = { status: target, at: now, by, ...(requestId !== undefined ? { requestId } : {}) }
-    const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#updatedAt': 'updatedAt', '#history': 'history' }
-    const values: Record<string, unknown> = { ':to': target, ':from': predecessorOf(target), ':now': now, ':entry': [entry] }
+    const names: Record<string, string> = {
+      '#id': 'id',
+      '#status': 'status',
+      '#updatedAt': 'updatedAt',
+      '#history': 'history'
+    }
+    const values: Record<string, unknown> = {
+      ':to': target,
+      ':from': predecessorOf(target),
+      ':now': now,
+      ':entry': [entry]
+    }
     const sets = ['#status = :to', '#updatedAt = :now', '#history = list_append(#history, :entry)']
     for (const [k, v] of Object.entries(details)) {
       if (v === undefined) continue

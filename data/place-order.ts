@@ -12,7 +12,14 @@
 import { randomUUID } from 'node:crypto'
 import { Problem } from '../core/problem.js'
 import { orderIdFor, requestHash, idempotencyRecordId } from '../domain/idempotency.js'
-import { orderedItemIds, priceOrder, publicOrder, type LineInput, type OrderableItem, type StoredOrder } from '../domain/orders.js'
+import {
+  orderedItemIds,
+  priceOrder,
+  publicOrder,
+  type LineInput,
+  type OrderableItem,
+  type StoredOrder
+} from '../domain/orders.js'
 import { serviceBusy } from './aws-errors.js'
 import type { ItemSnapshots } from './item-snapshots.js'
 import type { OrdersRepository } from './orders-repository.js'
@@ -21,7 +28,10 @@ import { answerFromRecord, type IdempotencyRepository } from './idempotency-repo
 export interface PlaceOrderInput {
   userId: string
   userEmail: string
-  /** True when the account's email is verified (the route refuses the order otherwise); unset, the worker mails nothing for the order. */
+  /**
+   * True when the account's email is verified (the route refuses the order otherwise); unset, the worker mails nothing
+   * for the order.
+   */
   userEmailVerified?: boolean
   items: LineInput[]
   idempotencyKey?: string
@@ -32,7 +42,11 @@ export interface PlaceOrderInput {
 
 export interface PlaceOrderResult { statusCode: number; order: StoredOrder; replayed: boolean }
 
-export interface PlaceOrderDeps { orders: OrdersRepository; idempotency: IdempotencyRepository; snapshots: ItemSnapshots }
+export interface PlaceOrderDeps {
+  orders: OrdersRepository
+  idempotency: IdempotencyRepository
+  snapshots: ItemSnapshots
+}
 
 /** Priced from snapshots, then read again: an item that keeps changing under us ends in a 503. */
 const ATTEMPTS = 3
@@ -82,7 +96,12 @@ export async function placeOrder (deps: PlaceOrderDeps, input: PlaceOrderInput):
         currency: priced.currency,
         createdAt: at,
         updatedAt: at,
-        history: [{ status: 'placed', at, by: `user:${userId}`, ...(input.requestId !== undefined ? { requestId: input.requestId } : {}) }]
+        history: [{
+          status: 'placed',
+          at,
+          by: `user:${userId}`,
+          ...(input.requestId !== undefined ? { requestId: input.requestId } : {})
+        }]
       }
       view = publicOrder(order)
       const recordPut = key === undefined || hash === undefined
@@ -131,7 +150,9 @@ async function existingAnswer (
     if (answer !== undefined) return replay(answer)
   }
   const existing = await deps.orders.get(req.id)
-  if (existing !== undefined && existing.userId === req.userId) return { statusCode: 201, order: publicOrder(existing), replayed: true }
+  if (existing !== undefined && existing.userId === req.userId) {
+    return { statusCode: 201, order: publicOrder(existing), replayed: true }
+  }
   return undefined
 }
 

@@ -30,13 +30,18 @@ export function createSignupNotices (deps: SignupNoticeDeps) {
     try {
       await deps.ddb.send(new PutCommand({
         TableName: deps.table,
-        Item: { id: `${SIGNUP_NOTICE_PREFIX}${createHash('sha256').update(email).digest('hex')}`, expiration: seconds + NOTICE_INTERVAL_SECONDS },
+        Item: {
+          id: `${SIGNUP_NOTICE_PREFIX}${createHash('sha256').update(email).digest('hex')}`,
+          expiration: seconds + NOTICE_INTERVAL_SECONDS
+        },
         ConditionExpression: 'attribute_not_exists(id) OR expiration < :now',
         ExpressionAttributeValues: { ':now': seconds }
       }))
       return true
     } catch (err) {
-      if ((err as Error).name !== 'ConditionalCheckFailedException') deps.log.warn({ code: (err as Error).name }, 'signup notice not recorded')
+      if ((err as Error).name !== 'ConditionalCheckFailedException') {
+        deps.log.warn({ code: (err as Error).name }, 'signup notice not recorded')
+      }
       return false
     }
   }

@@ -16,7 +16,12 @@ export function reasonsOf (err: unknown): CancellationReason[] | undefined {
   return (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []
 }
 
-const BUSY_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])
+const BUSY_CODES = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded'
+])
 
 /** Conflicts with a concurrent transaction are worth a quick retry; jitter spreads the retries. */
 export async function withConflictRetry<T> (fn: () => Promise<T>): Promise<T> {

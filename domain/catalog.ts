@@ -33,7 +33,10 @@ export interface StoredItem extends ItemInput {
   searchWords?: string
 }
 
-export type PublicItem = Omit<StoredItem, 'typeBrandId' | 'searchWords' | 'stock'> & { inStock: boolean; stock?: number }
+export type PublicItem = Omit<StoredItem, 'typeBrandId' | 'searchWords' | 'stock'> & {
+  inStock: boolean
+  stock?: number
+}
 
 /** The filters of GET /items, validated by the route schema. */
 export interface ItemFilters { category?: string; type?: string; brand?: string; q?: string }
@@ -47,7 +50,9 @@ export function validateItemInput (input: ItemInput): void {
   const seen = new Set<string>()
   input.colorPreference.forEach((c, i) => {
     const code = c.colorCode.toLowerCase()
-    if (seen.has(code)) errors.push({ path: `body.colorPreference[${i}].colorCode`, message: `repeats colour code "${c.colorCode}"` })
+    if (seen.has(code)) {
+      errors.push({ path: `body.colorPreference[${i}].colorCode`, message: `repeats colour code "${c.colorCode}"` })
+    }
     seen.add(code)
   })
   const first = errors[0]
@@ -64,7 +69,13 @@ export function typeBrandPrefix (type: string, brand?: string): string {
 }
 
 /** The stored record for an input; `createdAt` and `stock` are kept from the existing item on replace. */
-export function toStoredItem (id: string, input: ItemInput, stock: number, createdAt: string, updatedAt: string): StoredItem {
+export function toStoredItem (
+  id: string,
+  input: ItemInput,
+  stock: number,
+  createdAt: string,
+  updatedAt: string
+): StoredItem {
   const item: StoredItem = {
     id,
     category: input.category,
@@ -115,12 +126,19 @@ export function checkFilters (filters: ItemFilters): void {
   if (filters.category === undefined && (filters.type !== undefined || filters.brand !== undefined)) {
     const given = filters.type !== undefined ? 'type' : 'brand'
     throw new Problem(400, 'category_required',
-      `The ${given} filter narrows a category: add category= (for example category=phone&${given}=${given === 'type' ? 'smart' : 'Apple'})`)
+      `The ${given} filter narrows a category: add category= (for example ` +
+        `category=phone&${given}=${given === 'type' ? 'smart' : 'Apple'})`)
   }
 }
 
-/** Binds a cursor to its query, so a cursor from other filters is rejected. `query`: `q` already parsed, if the caller has it. */
-export function cursorContext (filters: ItemFilters, query: SearchQuery | undefined = filters.q === undefined ? undefined : parseQuery(filters.q)): string {
+/**
+ * Binds a cursor to its query, so a cursor from other filters is rejected. `query`: `q` already parsed, if the caller
+ * has it.
+ */
+export function cursorContext (
+  filters: ItemFilters,
+  query: SearchQuery | undefined = filters.q === undefined ? undefined : parseQuery(filters.q)
+): string {
   return JSON.stringify(['items', filters.category ?? null, filters.type ?? null, filters.brand ?? null,
     query === undefined ? null : canonicalQuery(query)])
 }
@@ -129,6 +147,13 @@ export interface CategorySummary { category: string; count: number; types: strin
 
 /** A stock change: a whole number, not zero. Returns what the item must hold for it to apply. */
 export function stockNeeded (delta: number): number {
-  if (!Number.isInteger(delta) || delta === 0) throw new Problem(400, 'validation_failed', 'body.delta must be a non-zero integer', { errors: [{ path: 'body.delta', message: 'must be a non-zero integer' }] })
+  if (!Number.isInteger(delta) || delta === 0) {
+    throw new Problem(
+      400,
+      'validation_failed',
+      'body.delta must be a non-zero integer',
+      { errors: [{ path: 'body.delta', message: 'must be a non-zero integer' }] }
+    )
+  }
   return delta < 0 ? -delta : 0
 }

@@ -57,13 +57,15 @@ export function renderOrderEmail (status: OrderStatus, order: PublicOrder): Rend
 
   const e = escapeHtml
   const rows = lines.map((l) =>
-    `<tr><td>${e(l.title)}<br><small>${e(l.detail)}</small></td><td style="text-align:right">${e(l.price)}</td></tr>`).join('')
+    `<tr><td>${e(l.title)}<br><small>${e(l.detail)}</small></td><td ` +
+      `style="text-align:right">${e(l.price)}</td></tr>`).join('')
   const html = [
     '<!doctype html><html><body style="font-family:sans-serif">',
     `<h1>${e(subject)} — #${e(order.id)}</h1>`,
     `<p>${e(lead)}</p>`,
     tracking !== undefined ? `<p>${e(tracking)}</p>` : '',
-    `<table>${rows}<tr><th style="text-align:left">Total</th><th style="text-align:right">${e(money(order.total))}</th></tr></table>`,
+    `<table>${rows}<tr><th style="text-align:left">Total</th><th ` +
+      `style="text-align:right">${e(money(order.total))}</th></tr></table>`,
     '</body></html>'
   ].join('')
   return { subject: fullSubject, html, text }

@@ -19,7 +19,17 @@ export const MAX_WORD_CHARS = 32
 export const MAX_INDEXED_WORDS = 45
 
 // Letters NFKD does not decompose into a base letter and a mark.
-const EXTRA_FOLDS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i' }
+const EXTRA_FOLDS: Record<string, string> = {
+  ß: 'ss',
+  æ: 'ae',
+  œ: 'oe',
+  ø: 'o',
+  ł: 'l',
+  đ: 'd',
+  ð: 'd',
+  þ: 'th',
+  ı: 'i'
+}
 const EXTRA_FOLD_RE = /[ßæœøłđðþı]/g
 const MARKS = /\p{M}+/gu
 const SEPARATORS = /[^\p{L}\p{N}]+/u
@@ -64,7 +74,11 @@ export interface SearchQuery { exact: string[]; prefix?: string }
 export function parseQuery (q: string): SearchQuery {
   const words = wordsOf(q)
   if (words.length === 0) {
-    throw new Problem(400, 'empty_query', 'q has no letters or digits to search for; send words (q=pixel) or leave q out')
+    throw new Problem(
+      400,
+      'empty_query',
+      'q has no letters or digits to search for; send words (q=pixel) or leave q out'
+    )
   }
   if (words.length > MAX_QUERY_WORDS) {
     throw new Problem(400, 'too_many_words', `q has ${words.length} words; at most ${MAX_QUERY_WORDS} are allowed`)

@@ -23,7 +23,11 @@ async function countUnindexed (ddb: DynamoDBDocumentClient, table: string): Prom
   return count
 }
 
-export async function indexKeptCatalog (ddb: DynamoDBDocumentClient, tables: ItemsTables, log: (msg: string) => void): Promise<void> {
+export async function indexKeptCatalog (
+  ddb: DynamoDBDocumentClient,
+  tables: ItemsTables,
+  log: (msg: string) => void
+): Promise<void> {
   if (await isEmpty(ddb, tables.items)) return
   const rebuild = await isEmpty(ddb, tables.catalogIndex)
   const pending = rebuild ? undefined : await countUnindexed(ddb, tables.items)
@@ -32,5 +36,8 @@ export async function indexKeptCatalog (ddb: DynamoDBDocumentClient, tables: Ite
     ? 'the catalog index table is new beside kept items: rebuilding it (npm run backfill-index -- --rebuild) ...'
     : `indexing ${pending ?? 0} kept items written before the catalog index (what \`npm run backfill-index\` does) ...`)
   const summary = await backfillCatalogIndex(ddb, tables, { rebuild })
-  log(`catalog index: ${summary.indexed} items indexed, ${summary.failed.length} failed${summary.failed.length > 0 ? ' (run `npm run backfill-index` to retry)' : ''}`)
+  log(
+    `catalog index: ${summary.indexed} items indexed, ` +
+      `${summary.failed.length} failed${summary.failed.length > 0 ? ' (run `npm run backfill-index` to retry)' : ''}`
+  )
 }

@@ -9,7 +9,9 @@ import { sqsService } from './sqs-api.js'
 
 export interface LocalMessaging { url: string; bus: EventBus; queues: LocalQueues; stop: () => Promise<void> }
 
-export async function startLocalMessaging (opts: { busName: string; region: string; log: WorkerLog; host?: string; port?: number; dir?: string }): Promise<LocalMessaging> {
+export async function startLocalMessaging (
+  opts: { busName: string; region: string; log: WorkerLog; host?: string; port?: number; dir?: string }
+): Promise<LocalMessaging> {
   const host = opts.host ?? '127.0.0.1'
   const stopping = new AbortController()
   // The queue URLs name the endpoint, which needs its port first: the services are filled in after.

@@ -96,7 +96,11 @@ async function main (): Promise<void> {
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
   // A table created by this run has a stream worth reading from its start; a kept one resumes at its end.
   const tablesCheckedAt = new Date(Date.now() - 1000)
-  const admin = new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: config.region, credentials: config.localCredentials })
+  const admin = new DynamoDBClient({
+    endpoint: stack.endpoints.dynamodb,
+    region: config.region,
+    credentials: config.localCredentials
+  })
   await ensureTables(admin, config.tables, { recreateDrifted: true, log })
   admin.destroy()
   const ddb = createDocumentClient(config)
@@ -124,6 +128,15 @@ async function main (): Promise<void> {
   })
   cleanups.push(worker.stop)
 
+  const deadLetters = worker.queues.list.filter((q) => !q.def.redrive && q.messages.size > 0)
+    .map((q) => `${q.def.name} ${q.messages.size}`).join(', ') || 'none'
+  const { warehouse: warehouseHook, delivery: deliveryHook } = config.webhookUrls
+  const partnerKey = (partner: 'warehouse' | 'delivery'): string => {
+    const key = config.partnerKeys[partner]
+    if ('value' in key) return key.value
+    return partner === 'warehouse' ? LOCAL_DEFAULTS.WAREHOUSE_API_KEY : LOCAL_DEFAULTS.DELIVERY_API_KEY
+  }
+  const withPort = (name: string, value: string | undefined): string => value === undefined ? '' : `${name}=${value} `
   console.log([
     '',
     `serverless-commerce is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
@@ -133,18 +146,26 @@ async function main (): Promise<void> {
     `  OpenAPI        ${api}/openapi.json`,
     `  Mailbox (SES)  ${stack.endpoints.ses}`,
     `  Event bus, SQS ${worker.eventBusUrl}  (PutEvents and SQS; routes and queues from infra/template.yaml)`,
-    `  Redrive        npm run redrive -- events | orders-stream   (dead letters now: ${worker.queues.list.filter((q) => !q.def.redrive && q.messages.size > 0).map((q) => `${q.def.name} ${q.messages.size}`).join(', ') || 'none'})`,
-    `  Partners       ${worker.partnerUrl ?? '(external)'}  webhooks: ${config.webhookUrls.warehouse ?? '-'} , ${config.webhookUrls.delivery ?? '-'}`,
-    `  Auto-advance   ${flags['auto-advance'] ? 'on: the simulated partners pack, then deliver, each order' : 'off (npm start -- --auto-advance to turn on)'}`,
+    `  Redrive        npm run redrive -- events | orders-stream   (dead letters now: ${deadLetters})`,
+    `  Partners       ${worker.partnerUrl ?? '(external)'}  webhooks: ${warehouseHook ?? '-'} , ${deliveryHook ?? '-'}`,
+    `  Auto-advance   ${flags['auto-advance']
+      ? 'on: the simulated partners pack, then deliver, each order'
+      : 'off (npm start -- --auto-advance to turn on)'}`,
     `  DynamoDB Local ${stack.endpoints.dynamodb}`,
-    `  cognito-local  ${stack.endpoints.cognito}  (pool ${config.cognito.userPoolId}, client ${config.cognito.clientId})`,
-    `  Data           ${flags['in-memory'] ? 'in memory (gone at exit)' : `${LOCAL_DATA_DIR} (npm start -- --reset to wipe)`}`,
+    `  cognito-local  ${stack.endpoints.cognito}  ` +
+      `(pool ${config.cognito.userPoolId}, client ${config.cognito.clientId})`,
+    `  Data           ${flags['in-memory']
+      ? 'in memory (gone at exit)'
+      : `${LOCAL_DATA_DIR} (npm start -- --reset to wipe)`}`,
     '  Partner API keys (development defaults; set WAREHOUSE_API_KEY / DELIVERY_API_KEY to change):',
-    `    warehouse    ${'value' in config.partnerKeys.warehouse ? config.partnerKeys.warehouse.value : LOCAL_DEFAULTS.WAREHOUSE_API_KEY}`,
-    `    delivery     ${'value' in config.partnerKeys.delivery ? config.partnerKeys.delivery.value : LOCAL_DEFAULTS.DELIVERY_API_KEY}`,
-    '  Become an admin (catalog writes, every order): sign up and confirm (POST /signup, /signup/confirm), then in another terminal',
-    `    ${process.env.COGNITO_PORT === undefined ? '' : `COGNITO_PORT=${process.env.COGNITO_PORT} `}npm run admin -- <your email>   and sign in again (POST /signin)`,
-    `  Import a catalog  ${process.env.PORT === undefined ? '' : `PORT=${apiPort} `}npm run import -- <file.jsonl> --email <admin email>   (README, "Catalog")`,
+    `    warehouse    ${partnerKey('warehouse')}`,
+    `    delivery     ${partnerKey('delivery')}`,
+    '  Become an admin (catalog writes, every order): sign up and confirm (POST /signup, /signup/confirm), ' +
+      'then in another terminal',
+    `    ${withPort('COGNITO_PORT', process.env.COGNITO_PORT)}npm run admin -- <your email>` +
+      '   and sign in again (POST /signin)',
+    `  Import a catalog  ${withPort('PORT', process.env.PORT === undefined ? undefined : String(apiPort))}` +
+      'npm run import -- <file.jsonl> --email <admin email>   (README, "Catalog")',
     'Press Ctrl-C to stop everything.',
     ''
   ].join('\n'))
@@ -154,8 +175,8 @@ process.once('SIGINT', () => { log('stopping ...'); void shutdown(0) })
 process.once('SIGTERM', () => { void shutdown(0) })
 
 main().catch(async (err: unknown) => {
-  const known = err instanceof ConfigError || err instanceof PortBusyError || err instanceof PortInUseError || err instanceof JavaMissingError ||
-    err instanceof CognitoStoreError
+  const known = err instanceof ConfigError || err instanceof PortBusyError || err instanceof PortInUseError ||
+    err instanceof JavaMissingError || err instanceof CognitoStoreError
   console.error(known ? (err as Error).message : err)
   await shutdown(1)
 })

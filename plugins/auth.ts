@@ -113,14 +113,22 @@ function toProblem (err: unknown): Problem {
       return unavailable()
     default:
       // A network error reaching the JWKS (fetch's TypeError, a JSON SyntaxError) is an outage.
-      if (typeof code === 'string' && /^(FST_JWT|FAST_JWT)_/.test(code)) return unauthorized('token_invalid', 'The token is invalid')
+      if (typeof code === 'string' && /^(FST_JWT|FAST_JWT)_/.test(code)) {
+        return unauthorized('token_invalid', 'The token is invalid')
+      }
       if (err instanceof TypeError || err instanceof SyntaxError) return unavailable()
       return unauthorized('token_invalid', 'The token is invalid')
   }
 }
 
 function unavailable (): Problem {
-  return new Problem(503, 'dependency_unavailable', 'The token signing keys cannot be read right now; retry shortly', {}, { 'retry-after': '5' })
+  return new Problem(
+    503,
+    'dependency_unavailable',
+    'The token signing keys cannot be read right now; retry shortly',
+    {},
+    { 'retry-after': '5' }
+  )
 }
 
 function hasClient (claims: CognitoClaims, clientId: string): boolean {
@@ -133,9 +141,17 @@ export function toUser (claims: CognitoClaims): AuthUser {
   // pool whose username is the email (cognito-local puts the email there): see app.userEmail().
   const username = claims.username ?? claims['cognito:username']
   const email = claims.email ?? (typeof username === 'string' && username.includes('@') ? username : '')
-  const groups = Array.isArray(claims['cognito:groups']) ? claims['cognito:groups'].filter((g) => typeof g === 'string') : []
+  const groups = Array.isArray(claims['cognito:groups'])
+    ? claims['cognito:groups'].filter((g) => typeof g === 'string')
+    : []
   const emailVerified = claims.email_verified === true || claims.email_verified === 'true'
-  return { sub: claims.sub, email, groups, username: typeof username === 'string' && username !== '' ? username : claims.sub, emailVerified }
+  return {
+    sub: claims.sub,
+    email,
+    groups,
+    username: typeof username === 'string' && username !== '' ? username : claims.sub,
+    emailVerified
+  }
 }
 
 export default fp(async function authPlugin (app) {
@@ -149,7 +165,9 @@ export default fp(async function authPlugin (app) {
       const { header, payload } = token as { header: { alg?: unknown; kid?: unknown }; payload: Partial<CognitoClaims> }
       // Checked before any key lookup: no `none`, no HS256 "signed" with our public key.
       if (header.alg !== 'RS256') throw unauthorized('token_invalid', 'The token must be signed with RS256')
-      if (typeof header.kid !== 'string' || header.kid === '') throw unauthorized('token_invalid', 'The token names no signing key')
+      if (typeof header.kid !== 'string' || header.kid === '') {
+        throw unauthorized('token_invalid', 'The token names no signing key')
+      }
       if (typeof payload.iss !== 'string') throw unauthorized('token_invalid', 'The token names no issuer')
       if (signingKeys === undefined) throw new Error('The signing keys are read before the verifier runs')
       // get-jwks reads keys only from the pool's issuer (issuersWhitelist), whatever the token claims.
@@ -169,7 +187,12 @@ export default fp(async function authPlugin (app) {
   const loadVerifier = async (): Promise<RequestVerifier> => {
     verifier ??= Promise.all([import('./jwt-request-verifier.js'), import('./jwks.js')])
       .then(async ([{ createRequestVerifier }, { createSigningKeys }]) => {
-        signingKeys ??= createSigningKeys({ issuer, now: app.clock, ttlMs: JWKS_CACHE_TTL_MS, cooldownMs: UNKNOWN_KID_COOLDOWN_MS })
+        signingKeys ??= createSigningKeys({
+          issuer,
+          now: app.clock,
+          ttlMs: JWKS_CACHE_TTL_MS,
+          cooldownMs: UNKNOWN_KID_COOLDOWN_MS
+        })
         return await createRequestVerifier(jwtOptions)
       })
       .catch((err: unknown) => { verifier = undefined; throw err })
@@ -189,13 +212,24 @@ export default fp(async function authPlugin (app) {
   app.decorate('accountStatus', accountStatus)
   const checkRevocation = async (request: FastifyRequest, user: AuthUser, claims: CognitoClaims): Promise<void> => {
     try {
-      const account = await accountStatus.check({ sub: user.sub, username: user.username, iat: typeof claims.iat === 'number' ? claims.iat : undefined, groups: user.groups })
+      const account = await accountStatus.check({
+        sub: user.sub,
+        username: user.username,
+        iat: typeof claims.iat === 'number' ? claims.iat : undefined,
+        groups: user.groups
+      })
       user.groups = account.groups
       user.emailVerified = account.emailVerified
     } catch (err) {
       if (!(err instanceof AccountLookupError)) throw err
       request.log.warn({ code: (err.cause as Error | undefined)?.name }, 'account check failed')
-      throw new Problem(503, 'dependency_unavailable', 'Your account cannot be checked right now; retry shortly', {}, { 'retry-after': '2' })
+      throw new Problem(
+        503,
+        'dependency_unavailable',
+        'Your account cannot be checked right now; retry shortly',
+        {},
+        { 'retry-after': '2' }
+      )
     }
   }
 
@@ -216,8 +250,12 @@ export default fp(async function authPlugin (app) {
       if (!accepted.includes(claims.token_use)) {
         throw unauthorized('token_invalid', `This operation needs ${accepted.map((u) => `an ${u}`).join(' or ')} token`)
       }
-      if (!hasClient(claims, clientId)) throw unauthorized('token_invalid', 'The token was issued to another app client')
-      if (typeof claims.sub !== 'string' || claims.sub === '') throw unauthorized('token_invalid', 'The token names no subject')
+      if (!hasClient(claims, clientId)) {
+        throw unauthorized('token_invalid', 'The token was issued to another app client')
+      }
+      if (typeof claims.sub !== 'string' || claims.sub === '') {
+        throw unauthorized('token_invalid', 'The token names no subject')
+      }
       const user = toUser(claims)
       request.user = user
       await checkRevocation(request, user, claims)
@@ -243,9 +281,17 @@ export default fp(async function authPlugin (app) {
       email = out.UserAttributes?.find((a) => a.Name === 'email')?.Value
     } catch (err) {
       request.log.warn({ code: (err as Error).name }, 'GetUser failed')
-      throw new Problem(503, 'dependency_unavailable', 'Your account details cannot be read right now; retry shortly', {}, { 'retry-after': '2' })
+      throw new Problem(
+        503,
+        'dependency_unavailable',
+        'Your account details cannot be read right now; retry shortly',
+        {},
+        { 'retry-after': '2' }
+      )
     }
-    if (email === undefined) throw new Problem(400, 'email_unknown', 'This account has no email address; sign in with an id token')
+    if (email === undefined) {
+      throw new Problem(400, 'email_unknown', 'This account has no email address; sign in with an id token')
+    }
     emails.set(user.sub, email)
     user.email = email
     return email

@@ -64,7 +64,9 @@ export function createSigningKeys (options: SigningKeysOptions): SigningKeys {
       if (getJwks.cache.get(cacheKey) === undefined) {
         const t = now()
         if (!found.has(kid) && t - missedAt < cooldownMs) throw new JwksError('JWK_NOT_FOUND', 'No key with this kid')
-        if (t - failedAt < failureBackoffMs) throw new JwksError('JWKS_REQUEST_FAILED', 'The JWKS could not be read just now')
+        if (t - failedAt < failureBackoffMs) {
+          throw new JwksError('JWKS_REQUEST_FAILED', 'The JWKS could not be read just now')
+        }
       }
       try {
         // get-jwks keeps the pending read under cacheKey: a read that hangs is dropped so the next one can try.

@@ -20,7 +20,11 @@ export async function createRequestVerifier (options: FastifyJWTOptions): Promis
     decorateRequest (name: string, value: unknown) { requestDecorators.set(name, value) }
   }
   await new Promise<void>((resolve, reject) => {
-    fastifyJwt(host as unknown as FastifyInstance, options, (err?: Error) => { err === undefined ? resolve() : reject(err) })
+    fastifyJwt(
+      host as unknown as FastifyInstance,
+      options,
+      (err?: Error) => { err === undefined ? resolve() : reject(err) }
+    )
   })
   const verify = requestDecorators.get('jwtVerify')
   if (typeof verify !== 'function') throw new Error('@fastify/jwt added no jwtVerify request decorator')

@@ -102,12 +102,26 @@ export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts)
       tags: TAGS,
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Cognito id or access token from POST /signin' },
-          partnerApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: "A partner's API key (warehouse or delivery)" }
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'A Cognito id or access token from POST /signin'
+          },
+          partnerApiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description: "A partner's API key (warehouse or delivery)"
+          }
         }
       }
     },
-    transformObject: (document) => ('openapiObject' in document ? markOptionalInputs(document.openapiObject as OpenApiObject) : document.swaggerObject) as ReturnType<SwaggerTransformObject>,
+    transformObject: (document) => ('openapiObject' in document
+      ? markOptionalInputs(
+        document.openapiObject as OpenApiObject
+      )
+      : document.swaggerObject) as ReturnType<SwaggerTransformObject>,
     // Shared schemas keep their $id as their name under components.schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)

@@ -18,7 +18,10 @@ export async function createRateLimitHandlers (settings: RateLimitPluginOptions)
     decorateRequest () {},
     addHook () {}
   }
-  await (fastifyRateLimit as unknown as (app: FastifyInstance, opts: RateLimitPluginOptions) => Promise<void>)(host as unknown as FastifyInstance, settings)
+  await (fastifyRateLimit as unknown as (app: FastifyInstance, opts: RateLimitPluginOptions) => Promise<void>)(
+    host as unknown as FastifyInstance,
+    settings
+  )
   const rateLimit = decorators.get('rateLimit')
   if (typeof rateLimit !== 'function') throw new Error('@fastify/rate-limit added no rateLimit decorator')
   return rateLimit as RateLimitHandlerFactory

@@ -41,7 +41,10 @@ export interface CounterStore {
 
 const expiration = (endsAt: number): number => Math.ceil(endsAt / 1000) + 1
 
-const jitter = async (): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20)) }
+const jitter = async (): Promise<void> => {
+  await new Promise((resolve) => setTimeout(resolve, 5 +
+  Math.random() * 20))
+}
 
 /**
  * The call, or a TimeoutError after LIMITER_TIMEOUT_MS (the call itself goes on, bounded by the
@@ -50,7 +53,15 @@ const jitter = async (): Promise<void> => { await new Promise((resolve) => setTi
 async function withinDeadline<T> (call: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(Object.assign(new Error('the rate-limit table did not answer in time'), { name: 'TimeoutError' })) }, LIMITER_TIMEOUT_MS)
+    timer = setTimeout(
+      () => {
+        reject(Object.assign(
+          new Error('the rate-limit table did not answer in time'),
+          { name: 'TimeoutError' }
+        ))
+      },
+      LIMITER_TIMEOUT_MS
+    )
   })
   try {
     return await Promise.race([call, late])
@@ -68,7 +79,11 @@ interface CancellationReason { Code?: string; Item?: Record<string, { N?: string
 
 /** The counters in DynamoDB. Throws on any failure but a refusal. */
 export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): CounterStore {
-  const retryConflicts = async <T>(call: () => Promise<T>, conflicted: (err: unknown) => boolean, otherwise: () => T): Promise<T> => {
+  const retryConflicts = async <T>(
+    call: () => Promise<T>,
+    conflicted: (err: unknown) => boolean,
+    otherwise: () => T
+  ): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call()
@@ -110,7 +125,8 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): Cou
               ConditionCheck: {
                 TableName: table,
                 Key: { id: account.id },
-                ConditionExpression: 'attribute_not_exists(#total) OR (#total < :totalMax AND (attribute_not_exists(#client) OR #client < :clientMax))',
+                ConditionExpression: 'attribute_not_exists(#total) OR (#total < :totalMax AND ' +
+                  '(attribute_not_exists(#client) OR #client < :clientMax))',
                 ExpressionAttributeNames: { '#total': 'total', '#client': account.clientAttr },
                 ExpressionAttributeValues: { ':totalMax': account.totalMax, ':clientMax': account.perClientMax },
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
@@ -132,7 +148,8 @@ export function dynamoCounters (ddb: DynamoDBDocumentClient, table: string): Cou
       }
       const conflicted = (err: unknown): boolean => errorName(err) === 'TransactionConflictException' ||
         (errorName(err) === 'TransactionCanceledException' &&
-          ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict'))
+          ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).some((r) =>
+            r.Code === 'TransactionConflict'))
       try {
         return await retryConflicts(send, (err) => refusal(err) === undefined && conflicted(err), () => 'concurrent')
       } catch (err) {

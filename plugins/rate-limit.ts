@@ -7,7 +7,8 @@
 // account and client, failures per account) decided in one transaction before Cognito is asked,
 // and failures counted after it answered, so it has its own two hooks here, with the same store,
 // answer and headers. Confirming a signup is guarded the same way, with the same limits (a
-// confirmation code is a short-lived password): a wrong code counts as a failed sign-in would. A refusal is a 429 `rate_limited` with Retry-After and RateLimit-* headers.
+// confirmation code is a short-lived password): a wrong code counts as a failed sign-in would. A refusal is a 429
+// `rate_limited` with Retry-After and RateLimit-* headers.
 //
 // Each limited operation is one entry of ROUTE_LIMITS (method and route path), applied when the
 // route is registered; every listed route documents its 429.
@@ -41,16 +42,58 @@ interface Limit {
 }
 
 export const LIMITS = {
-  signup: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'sign-ups from this address', describe: (l) => `${l.signupPerIp} an hour per client address` },
-  refresh: { per: 'client', max: (l) => l.refreshPerIp, windowMs: MINUTE, what: 'token refreshes from this address', describe: (l) => `${l.refreshPerIp} a minute per client address` },
-  orders: { per: 'user', max: (l) => l.ordersPerUser, windowMs: MINUTE, what: 'orders from this account', describe: (l) => `${l.ordersPerUser} a minute per user` },
-  partner: { per: 'partnerKey', max: (l) => l.partnerPerKey, windowMs: MINUTE, what: 'calls with this API key', describe: (l) => `${l.partnerPerKey} a minute per API key` },
+  signup: {
+    per: 'client',
+    max: (l) => l.signupPerIp,
+    windowMs: 60 * MINUTE,
+    what: 'sign-ups from this address',
+    describe: (l) => `${l.signupPerIp} an hour per client address`
+  },
+  refresh: {
+    per: 'client',
+    max: (l) => l.refreshPerIp,
+    windowMs: MINUTE,
+    what: 'token refreshes from this address',
+    describe: (l) => `${l.refreshPerIp} a minute per client address`
+  },
+  orders: {
+    per: 'user',
+    max: (l) => l.ordersPerUser,
+    windowMs: MINUTE,
+    what: 'orders from this account',
+    describe: (l) => `${l.ordersPerUser} a minute per user`
+  },
+  partner: {
+    per: 'partnerKey',
+    max: (l) => l.partnerPerKey,
+    windowMs: MINUTE,
+    what: 'calls with this API key',
+    describe: (l) => `${l.partnerPerKey} a minute per API key`
+  },
   // #20's account routes. A new confirmation code mails someone: as many as sign-ups, per address
   // (POST /signup/resend) or per account (POST /me/email/code); verifying an email is guessing a
   // code, as many tries per account as sign-in allows failures per account.
-  resend: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'confirmation codes asked from this address', describe: (l) => `${l.signupPerIp} an hour per client address` },
-  emailCode: { per: 'user', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'verification codes for this account', describe: (l) => `${l.signupPerIp} an hour per user` },
-  emailVerify: { per: 'user', max: (l) => l.signinFailuresPerAccount, windowMs: 15 * MINUTE, what: 'verification attempts for this account', describe: (l) => `${l.signinFailuresPerAccount} in 15 minutes per user` }
+  resend: {
+    per: 'client',
+    max: (l) => l.signupPerIp,
+    windowMs: 60 * MINUTE,
+    what: 'confirmation codes asked from this address',
+    describe: (l) => `${l.signupPerIp} an hour per client address`
+  },
+  emailCode: {
+    per: 'user',
+    max: (l) => l.signupPerIp,
+    windowMs: 60 * MINUTE,
+    what: 'verification codes for this account',
+    describe: (l) => `${l.signupPerIp} an hour per user`
+  },
+  emailVerify: {
+    per: 'user',
+    max: (l) => l.signinFailuresPerAccount,
+    windowMs: 15 * MINUTE,
+    what: 'verification attempts for this account',
+    describe: (l) => `${l.signinFailuresPerAccount} in 15 minutes per user`
+  }
 } as const satisfies Record<string, Limit>
 
 /** The operations guarded like sign-in: attempts per client, failures per account (and client). */
@@ -59,9 +102,14 @@ const GUARDED_WORDS: Record<Guarded, { failures: string; secret: string }> = {
   signin: { failures: 'failed sign-ins', secret: 'password' },
   confirm: { failures: 'wrong codes', secret: 'code' }
 }
-const describeGuarded = (guarded: Guarded, l: Limits): string => `${l.signinPerIp} attempts a minute per client address; ` +
-  `${l.signinFailuresPerAccountClient} ${GUARDED_WORDS[guarded].failures} in 15 minutes per account and client address and ` +
-  `${l.signinFailuresPerAccount} per account, then every attempt is refused until the window ends, whatever the ${GUARDED_WORDS[guarded].secret} ` +
+const describeGuarded = (
+  guarded: Guarded,
+  l: Limits
+): string => `${l.signinPerIp} attempts a minute per client address; ` +
+  `${l.signinFailuresPerAccountClient} ${GUARDED_WORDS[guarded].failures} in 15 minutes per account and client ` +
+    'address and ' +
+  `${l.signinFailuresPerAccount} per account, then every attempt is refused until the window ends, whatever the ` +
+    `${GUARDED_WORDS[guarded].secret} ` +
   '(an unknown email is counted like a known one)'
 
 /** Sign-in's windows: attempts per client a minute; failures per account (and client) in 15 minutes. */
@@ -106,8 +154,12 @@ function documentLimit (route: RouteOptions, limit: keyof typeof LIMITS | Guarde
   if (schema?.response === undefined || schema.description?.includes('Rate limited, by default') === true) return
   // A route may answer 429 already (Cognito's too_many_attempts): the limit only adds its code.
   if (!('429' in schema.response)) Object.assign(schema.response, problems(429))
-  const text = limit === 'signin' || limit === 'confirm' ? describeGuarded(limit, RATE_LIMIT_DEFAULTS) : LIMITS[limit].describe(RATE_LIMIT_DEFAULTS)
-  schema.description = `${schema.description ?? ''} Rate limited, by default: ${text}; over it, 429 \`rate_limited\` with Retry-After.`.trim()
+  const text = limit === 'signin' ||
+    limit === 'confirm'
+    ? describeGuarded(limit, RATE_LIMIT_DEFAULTS)
+    : LIMITS[limit].describe(RATE_LIMIT_DEFAULTS)
+  schema.description = `${schema.description ??
+    ''} Rate limited, by default: ${text}; over it, 429 \`rate_limited\` with Retry-After.`.trim()
 }
 
 /** What the sign-in hooks computed for the request, for counting its failure afterwards. */
@@ -120,7 +172,12 @@ export default fp(async function rateLimitPlugin (app) {
   const counters: CounterStore = sharedCounters({
     shared: dynamoCounters(app.aws.ddb, app.config.tables.rateLimits),
     now,
-    onOutage: (err) => { app.log.warn({ err: { name: (err as Error).name } }, 'rate-limit table unreachable: counting in this container for 30 s') }
+    onOutage: (err) => {
+      app.log.warn(
+        { err: { name: (err as Error).name } },
+        'rate-limit table unreachable: counting in this container for 30 s'
+      )
+    }
   })
 
   const subjectOf = async (per: Subject, request: FastifyRequest): Promise<string> => {
@@ -133,7 +190,12 @@ export default fp(async function rateLimitPlugin (app) {
   // @fastify/rate-limit's store: one counter per route (its scope), key and window, in the shared counters.
   class SharedStore {
     constructor (_options: unknown, private readonly scope = '*') {}
-    incr (key: string, done: (err: Error | null, result?: { current: number; ttl: number }) => void, windowMs: number, max: number): void {
+    incr (
+      key: string,
+      done: (err: Error | null, result?: { current: number; ttl: number }) => void,
+      windowMs: number,
+      max: number
+    ): void {
       const t = now()
       const index = Math.floor(t / windowMs)
       const endsAt = (index + 1) * windowMs
@@ -176,18 +238,30 @@ export default fp(async function rateLimitPlugin (app) {
   }
 
   const attempts = new WeakMap<FastifyRequest, SigninAttempt>()
-  const REFUSALS: Record<Guarded, Record<Exclude<SigninRefusal, null>, { what: string; max: (l: Limits) => number }>> = {
+  const REFUSALS: Record<Guarded, Record<Exclude<SigninRefusal, null>, {
+    what: string
+    max: (l: Limits) => number
+  }>> = {
     signin: {
       client: { what: 'sign-in attempts from this address', max: (l) => l.signinPerIp },
-      accountClient: { what: 'failed sign-ins for this account from this address', max: (l) => l.signinFailuresPerAccountClient },
+      accountClient: {
+        what: 'failed sign-ins for this account from this address',
+        max: (l) => l.signinFailuresPerAccountClient
+      },
       account: { what: 'failed sign-ins for this account', max: (l) => l.signinFailuresPerAccount },
       concurrent: { what: 'simultaneous sign-ins for this account or from this address', max: (l) => l.signinPerIp }
     },
     confirm: {
       client: { what: 'confirmation attempts from this address', max: (l) => l.signinPerIp },
-      accountClient: { what: 'wrong codes for this account from this address', max: (l) => l.signinFailuresPerAccountClient },
+      accountClient: {
+        what: 'wrong codes for this account from this address',
+        max: (l) => l.signinFailuresPerAccountClient
+      },
       account: { what: 'wrong codes for this account', max: (l) => l.signinFailuresPerAccount },
-      concurrent: { what: 'simultaneous confirmations for this account or from this address', max: (l) => l.signinPerIp }
+      concurrent: {
+        what: 'simultaneous confirmations for this account or from this address',
+        max: (l) => l.signinPerIp
+      }
     }
   }
   /** What counts as a failure on the account: a wrong password (or unknown email), a wrong code. */
@@ -198,7 +272,10 @@ export default fp(async function rateLimitPlugin (app) {
 
   // After validation, before Cognito: one transaction counts the attempt against the client's
   // budget and checks the account's failures. An unknown email is counted exactly like a known one.
-  const guardedLimit = (guarded: Guarded, path: string) => async function guardedLimit (request: FastifyRequest): Promise<void> {
+  const guardedLimit = (
+    guarded: Guarded,
+    path: string
+  ) => async function guardedLimit (request: FastifyRequest): Promise<void> {
     const body = request.body as { email?: string; username?: string }
     const client = await clientAddress(request)
     const t = now()
@@ -229,9 +306,15 @@ export default fp(async function rateLimitPlugin (app) {
   }
 
   // A wrong password (or an unknown email: the same 401), a wrong code: one more failure on the account.
-  const countFailure = (guarded: Guarded) => async function countFailure (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  const countFailure = (guarded: Guarded) => async function countFailure (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: unknown
+  ): Promise<unknown> {
     const attempt = attempts.get(request)
-    if (attempt !== undefined && FAILED[guarded](request, reply)) await counters.signinFailed(attempt.accountId, attempt.clientAttr, attempt.endsAt)
+    if (attempt !== undefined && FAILED[guarded](request, reply)) {
+      await counters.signinFailed(attempt.accountId, attempt.clientAttr, attempt.endsAt)
+    }
     return payload
   }
 

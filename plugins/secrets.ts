@@ -17,15 +17,28 @@ declare module 'fastify' {
 export default fp(async function secretsPlugin (app) {
   const onEvent = (event: SecretEvent): void => {
     const level = event.type === 'stale' ? 'warn' : 'error'
-    app.log[level](event, event.type === 'stale' ? 'secret refresh failed: serving the last value' : `secret ${event.type}`)
+    app.log[level](
+      event,
+      event.type === 'stale' ? 'secret refresh failed: serving the last value' : `secret ${event.type}`
+    )
     // app.metrics (plugins/metrics.ts) is there by the time a request reads a secret.
     app.metrics.add('SecretRefreshFailures', { Outcome: event.type })
   }
-  const store = createSecretStore(app.aws.secrets, app.config.secretsTtlSeconds, { maxStaleSeconds: app.config.secretsMaxStaleSeconds, onEvent })
+  const store = createSecretStore(
+    app.aws.secrets,
+    app.config.secretsTtlSeconds,
+    { maxStaleSeconds: app.config.secretsMaxStaleSeconds, onEvent }
+  )
   // In the API an unreadable secret is a dependency outage: 503, the client may retry.
   const unavailable = (err: unknown): never => {
     if (err instanceof SecretUnavailableError) {
-      throw new Problem(503, 'dependency_unavailable', 'A dependency is unavailable; retry shortly', {}, { 'retry-after': '5' })
+      throw new Problem(
+        503,
+        'dependency_unavailable',
+        'A dependency is unavailable; retry shortly',
+        {},
+        { 'retry-after': '5' }
+      )
     }
     throw err
   }

@@ -3,20 +3,32 @@ import { Type } from '@sinclair/typebox'
 
 export const PASSWORD_POLICY = 'At least 8 characters, with an upper-case letter, a lower-case letter and a digit'
 
-const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'The email address, also the username' })
+const Email = Type.String({
+  format: 'email',
+  minLength: 3,
+  maxLength: 254,
+  description: 'The email address, also the username'
+})
 
 export const SignupBody = Type.Object({
   email: Type.Optional(Email),
   username: Type.Optional({ ...Email, description: 'Same as email (accepted from the seed clients)' }),
   password: Type.String({ minLength: 8, maxLength: 256, description: PASSWORD_POLICY }),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  clientId: Type.Optional(Type.String({ maxLength: 128, description: 'Ignored: the app client is always the server\'s' })),
-  userPoolId: Type.Optional(Type.String({ maxLength: 128, description: 'Ignored: the user pool is always the server\'s' }))
+  clientId: Type.Optional(
+    Type.String({ maxLength: 128, description: 'Ignored: the app client is always the server\'s' })
+  ),
+  userPoolId: Type.Optional(
+    Type.String({ maxLength: 128, description: 'Ignored: the user pool is always the server\'s' })
+  )
 }, { additionalProperties: false, examples: [{ email: 'ada@example.com', password: 'Correct-Horse-1', name: 'Ada' }] })
 
 export const SignupAccepted = Type.Object({
   email: Type.String({ description: 'The address the request named' }),
-  nextStep: Type.Literal('confirm_signup', { description: 'Enter the code mailed to the address at POST /signup/confirm' })
+  nextStep: Type.Literal(
+    'confirm_signup',
+    { description: 'Enter the code mailed to the address at POST /signup/confirm' }
+  )
 }, {
   description: 'Accepted. If the address can take a new account, a confirmation code is on its way to it; ' +
     'if it already has one, its owner is told by mail. The answer is the same either way.',
@@ -28,13 +40,23 @@ const Code = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code
 export const ConfirmBody = Type.Object({
   email: Email,
   code: Code,
-  password: Type.String({ minLength: 1, maxLength: 256, description: "The signup's password: the code confirms only the account it was chosen for" })
-}, { additionalProperties: false, examples: [{ email: 'ada@example.com', code: '123456', password: 'Correct-Horse-1' }] })
+  password: Type.String({
+    minLength: 1,
+    maxLength: 256,
+    description: "The signup's password: the code confirms only the account it was chosen for"
+  })
+}, {
+  additionalProperties: false,
+  examples: [{ email: 'ada@example.com', code: '123456', password: 'Correct-Horse-1' }]
+})
 
 export const Confirmed = Type.Object({
   email: Type.String(),
   confirmed: Type.Literal(true)
-}, { description: 'The account is confirmed and its email verified: sign in', examples: [{ email: 'ada@example.com', confirmed: true }] })
+}, {
+  description: 'The account is confirmed and its email verified: sign in',
+  examples: [{ email: 'ada@example.com', confirmed: true }]
+})
 
 export const ResendBody = Type.Object({
   email: Email
@@ -62,7 +84,14 @@ export const SigninResult = Type.Object({
   refreshToken: Type.String({ description: 'Exchange at POST /token/refresh for fresh tokens' })
 }, {
   description: 'Tokens for the signed-in user',
-  examples: [{ idToken: ID_TOKEN_EXAMPLE, accessToken: ID_TOKEN_EXAMPLE, refreshToken: 'eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.refresh', expiresIn: 3600, tokenType: 'Bearer', token: ID_TOKEN_EXAMPLE }]
+  examples: [{
+    idToken: ID_TOKEN_EXAMPLE,
+    accessToken: ID_TOKEN_EXAMPLE,
+    refreshToken: 'eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.refresh',
+    expiresIn: 3600,
+    tokenType: 'Bearer',
+    token: ID_TOKEN_EXAMPLE
+  }]
 })
 
 export const RefreshBody = Type.Object({
@@ -71,17 +100,29 @@ export const RefreshBody = Type.Object({
 
 export const RefreshResult = Type.Object(tokenFields, {
   description: 'Fresh id and access tokens',
-  examples: [{ idToken: ID_TOKEN_EXAMPLE, accessToken: ID_TOKEN_EXAMPLE, expiresIn: 3600, tokenType: 'Bearer', token: ID_TOKEN_EXAMPLE }]
+  examples: [{
+    idToken: ID_TOKEN_EXAMPLE,
+    accessToken: ID_TOKEN_EXAMPLE,
+    expiresIn: 3600,
+    tokenType: 'Bearer',
+    token: ID_TOKEN_EXAMPLE
+  }]
 })
 
 export const Me = Type.Object({
   sub: Type.String(),
   email: Type.String(),
   groups: Type.Array(Type.String())
-}, { description: 'The caller', examples: [{ sub: '7d1e6a52-9d1b-4c57-a8a4-2b0f3c1e9a10', email: 'ada@example.com', groups: [] }] })
+}, {
+  description: 'The caller',
+  examples: [{ sub: '7d1e6a52-9d1b-4c57-a8a4-2b0f3c1e9a10', email: 'ada@example.com', groups: [] }]
+})
 
 export const EmailCodeSent = Type.Object({
-  nextStep: Type.Literal('verify_email', { description: 'Enter the code mailed to the account\'s email at POST /me/email/verify' })
+  nextStep: Type.Literal(
+    'verify_email',
+    { description: 'Enter the code mailed to the account\'s email at POST /me/email/verify' }
+  )
 }, { description: 'A code is on its way to the account\'s email', examples: [{ nextStep: 'verify_email' }] })
 
 export const VerifyEmailBody = Type.Object({

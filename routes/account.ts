@@ -9,7 +9,8 @@ import { createAccounts } from '../data/accounts.js'
 import { createSignupNotices } from '../data/signup-notices.js'
 import { passwordProblem } from '../domain/password-policy.js'
 import {
-  ConfirmBody, Confirmed, EmailCodeSent, EmailVerified, Me, PASSWORD_POLICY, VerifyEmailBody, RefreshBody, RefreshResult, ResendBody, SigninBody, SigninResult, SignupAccepted, SignupBody
+  ConfirmBody, Confirmed, EmailCodeSent, EmailVerified, Me, PASSWORD_POLICY, VerifyEmailBody, RefreshBody,
+  RefreshResult, ResendBody, SigninBody, SigninResult, SignupAccepted, SignupBody
 } from './account-schemas.js'
 import { problemCodeOf } from '../plugins/errors.js'
 
@@ -30,7 +31,13 @@ function emailOf (body: { email?: string; username?: string }): string {
 }
 
 const account: FastifyPluginAsyncTypebox = async (app) => {
-  const notices = createSignupNotices({ ddb: app.aws.ddb, table: app.config.tables.idempotency, ses: app.aws.ses, email: app.config.email, log: app.log })
+  const notices = createSignupNotices({
+    ddb: app.aws.ddb,
+    table: app.config.tables.idempotency,
+    ses: app.aws.ses,
+    email: app.config.email,
+    log: app.log
+  })
   const accounts = createAccounts({ getClient: app.aws.cognito, pool: app.config.cognito, notices, log: app.log })
   const accepted = (email: string) => ({ email, nextStep: 'confirm_signup' as const })
 
@@ -39,9 +46,12 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'signUp',
       tags: ['account'],
       summary: 'Create an account',
-      description: `Starts a signup: a 6-digit code is mailed to the address; confirm it at POST /signup/confirm, then sign in. Password policy: ${PASSWORD_POLICY}. ` +
-        'The answer is the same 202 for a new address and for one that already has an account (whose owner is told by mail instead, at most once an hour): ' +
-        'signup never tells who has an account. Signing up again before confirming sends a new code and replaces the earlier signup.',
+      description: 'Starts a signup: a 6-digit code is mailed to the address; confirm it at POST /signup/confirm, ' +
+        `then sign in. Password policy: ${PASSWORD_POLICY}. ` +
+        'The answer is the same 202 for a new address and for one that already has an account (whose owner is told ' +
+          'by mail instead, at most once an hour): ' +
+        'signup never tells who has an account. Signing up again before confirming sends a new code and replaces the ' +
+          'earlier signup.',
       security: [],
       body: SignupBody,
       response: { 202: SignupAccepted, ...problems(400, 415, 500, 503) }
@@ -59,9 +69,12 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'confirmSignUp',
       tags: ['account'],
       summary: 'Confirm a signup',
-      description: "Confirms the account with the code mailed at signup and verifies its email; then sign in. Send the signup's password too: " +
-        'a code confirms only the account it was mailed for. A wrong code, an unknown address and a wrong password are the same `400 invalid_code`; ' +
-        'an expired code is `400 code_expired` (ask for a new one at POST /signup/resend), too many wrong codes `429 too_many_attempts`. ' +
+      description: 'Confirms the account with the code mailed at signup and verifies its email; then sign in. Send ' +
+        "the signup's password too: " +
+        'a code confirms only the account it was mailed for. A wrong code, an unknown address and a wrong password ' +
+          'are the same `400 invalid_code`; ' +
+        'an expired code is `400 code_expired` (ask for a new one at POST /signup/resend), too many wrong codes `429 ' +
+          'too_many_attempts`. ' +
         'Confirming a confirmed account with its password answers 200 again.',
       security: [],
       body: ConfirmBody,
@@ -103,7 +116,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'signIn',
       tags: ['account'],
       summary: 'Sign in',
-      description: 'Exchanges an email and password for Cognito tokens. A wrong password and an unknown email give the same 401. ' +
+      description: 'Exchanges an email and password for Cognito tokens. A wrong password and an unknown email give ' +
+        'the same 401. ' +
         'The right password of a signup not yet confirmed is a `403 account_unconfirmed`.',
       security: [],
       body: SigninBody,
@@ -127,7 +141,13 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const tokens = await accounts.refresh(request.body.refreshToken)
-    return { idToken: tokens.idToken, accessToken: tokens.accessToken, expiresIn: tokens.expiresIn, tokenType: 'Bearer' as const, token: tokens.idToken }
+    return {
+      idToken: tokens.idToken,
+      accessToken: tokens.accessToken,
+      expiresIn: tokens.expiresIn,
+      tokenType: 'Bearer' as const,
+      token: tokens.idToken
+    }
   })
 
   app.post('/signout', {
@@ -136,8 +156,10 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'signOut',
       tags: ['account'],
       summary: 'Sign out everywhere',
-      description: "Revokes every refresh token of the caller's account, on every device, and every id and access token issued before now: " +
-        'this API refuses them at once from the container that answered, and from every other within REVOCATION_CHECK_SECONDS (2 minutes by default). ' +
+      description: "Revokes every refresh token of the caller's account, on every device, and every id and access " +
+        'token issued before now: ' +
+        'this API refuses them at once from the container that answered, and from every other within ' +
+          'REVOCATION_CHECK_SECONDS (2 minutes by default). ' +
         'Sign in again for new tokens.',
       security: [{ bearerAuth: [] }],
       response: { 204: Type.Null({ description: 'Signed out' }), ...problems(401, 500, 503) }
@@ -157,8 +179,10 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'sendEmailVerificationCode',
       tags: ['account'],
       summary: 'Mail a code to verify my email',
-      description: "Mails a 6-digit code to the account's email, to verify it at POST /me/email/verify: for an account confirmed " +
-        'before signups verified addresses (POST /orders answers `403 email_unverified`), or after a change of address. Needs the access token.',
+      description: "Mails a 6-digit code to the account's email, to verify it at POST /me/email/verify: for an " +
+        'account confirmed ' +
+        'before signups verified addresses (POST /orders answers `403 email_unverified`), or after a change of ' +
+          'address. Needs the access token.',
       security: [{ bearerAuth: [] }],
       response: { 202: EmailCodeSent, ...problems(400, 401, 429, 500, 503) }
     }
@@ -173,7 +197,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'verifyEmail',
       tags: ['account'],
       summary: 'Verify my email',
-      description: 'Verifies the account\'s email with the code from POST /me/email/code; the account may then order. Needs the access token. ' +
+      description: 'Verifies the account\'s email with the code from POST /me/email/code; the account may then ' +
+        'order. Needs the access token. ' +
         'A wrong code is `400 invalid_code`, an expired one `400 code_expired`, too many `429 too_many_attempts`.',
       security: [{ bearerAuth: [] }],
       body: VerifyEmailBody,

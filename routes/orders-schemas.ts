@@ -5,9 +5,16 @@ import { IDEMPOTENCY_KEY_PATTERN } from '../domain/idempotency.js'
 import { MAX_COUNT, MAX_LINES, ORDER_STATUSES } from '../domain/orders.js'
 import { ItemId } from './items-schemas.js'
 
-export const OrderStatus = Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)), { description: 'placed -> packed -> delivered, or placed -> cancelled' })
+export const OrderStatus = Type.Union(
+  ORDER_STATUSES.map((s) => Type.Literal(s)),
+  { description: 'placed -> packed -> delivered, or placed -> cancelled' }
+)
 
-const OrderId = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Order id', examples: ['3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90'] })
+const OrderId = Type.String({
+  pattern: '^[A-Za-z0-9-]{1,64}$',
+  description: 'Order id',
+  examples: ['3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90']
+})
 export const OrderParams = Type.Object({ orderId: OrderId }, { additionalProperties: false })
 
 const EXAMPLE_ORDER = {
@@ -17,7 +24,14 @@ const EXAMPLE_ORDER = {
   userEmailVerified: true,
   status: 'placed',
   lines: [
-    { id: 'phone-apple-iphone-15', title: 'iPhone 15 Pro', color: 'Black Titanium', colorCode: '#1F2020', count: 1, unitPrice: 99900 },
+    {
+      id: 'phone-apple-iphone-15',
+      title: 'iPhone 15 Pro',
+      color: 'Black Titanium',
+      colorCode: '#1F2020',
+      count: 1,
+      unitPrice: 99900
+    },
     { id: 'accessories-anker-charger-65w', title: 'Anker 65W USB-C charger', count: 2, unitPrice: 3999 }
   ],
   total: 107898,
@@ -46,7 +60,12 @@ export const Order = Type.Object({
   id: Type.String(),
   userId: Type.String(),
   userEmail: Type.String(),
-  userEmailVerified: Type.Optional(Type.Boolean({ description: 'The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses' })),
+  userEmailVerified: Type.Optional(
+    Type.Boolean({
+      description: 'The address was verified when the order was placed (every order since accounts confirm their ' +
+        'email); order mail goes only to such addresses'
+    })
+  ),
   status: OrderStatus,
   lines: Type.Array(OrderLine),
   total: Type.Integer({ description: 'Sum of count x unitPrice, in minor units' }),
@@ -75,14 +94,20 @@ export const PlaceOrderBody = Type.Object({
   })
 }, {
   additionalProperties: false,
-  examples: [{ items: [{ id: 'phone-apple-iphone-15', count: 1, color: '#1F2020' }, { id: 'accessories-anker-charger-65w', count: 2 }] }]
+  examples: [{
+    items: [
+      { id: 'phone-apple-iphone-15', count: 1, color: '#1F2020' },
+      { id: 'accessories-anker-charger-65w', count: 2 }
+    ]
+  }]
 })
 export type PlaceOrderBody = Static<typeof PlaceOrderBody>
 
 export const PlaceOrderHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({
     pattern: IDEMPOTENCY_KEY_PATTERN,
-    description: 'Any unique string (a UUID is best), 1-255 printable ASCII characters. Retrying with the same key and body ' +
+    description: 'Any unique string (a UUID is best), 1-255 printable ASCII characters. Retrying with the same key ' +
+      'and body ' +
       'answers the same order; kept 24 hours.',
     examples: ['5d1f8a2c-0b7e-4f3a-9c6d-1e2f3a4b5c6d']
   }))
@@ -90,7 +115,9 @@ export const PlaceOrderHeaders = Type.Object({
 
 export const OrdersQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Orders per page' }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'nextCursor from the previous page of the same query' })),
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 2048, description: 'nextCursor from the previous page of the same query' })
+  ),
   status: Type.Optional(OrderStatus)
 }, { additionalProperties: false })
 export type OrdersQuery = Static<typeof OrdersQuery>
@@ -98,7 +125,11 @@ export type OrdersQuery = Static<typeof OrdersQuery>
 export const OrdersPage = Type.Object({
   orders: Type.Array(Order),
   nextCursor: Type.Optional(Type.String({ description: 'Absent on the last page' }))
-}, { additionalProperties: false, description: 'A page of orders, newest first', examples: [{ orders: [EXAMPLE_ORDER] }] })
+}, {
+  additionalProperties: false,
+  description: 'A page of orders, newest first',
+  examples: [{ orders: [EXAMPLE_ORDER] }]
+})
 
 const Note = Type.String({ minLength: 1, maxLength: 500, description: 'Free text kept on the order' })
 

@@ -6,7 +6,14 @@ import type { FastifyRequest } from 'fastify'
 import { problems } from '../core/http-schemas.js'
 import { Problem } from '../core/problem.js'
 import { decodeCursor, encodeCursor } from '../domain/cursor.js'
-import { canRead, decideTransition, orderNotFound, ordersCursorContext, publicOrder, type StoredOrder } from '../domain/orders.js'
+import {
+  canRead,
+  decideTransition,
+  orderNotFound,
+  ordersCursorContext,
+  publicOrder,
+  type StoredOrder
+} from '../domain/orders.js'
 import { createOrdersRepository } from '../data/orders-repository.js'
 import { createIdempotencyRepository } from '../data/idempotency-repository.js'
 import { placeOrder } from '../data/place-order.js'
@@ -42,7 +49,8 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
   // credentials (onRequest), so an account that may not order learns nothing of the body's rules.
   const requireVerifiedEmail = (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
     if (caller(request).emailVerified) { done(); return }
-    done(new Problem(403, 'email_unverified', 'Verify your email before ordering: confirm the signup with the code mailed to you (POST /signup/confirm), ' +
+    done(new Problem(403, 'email_unverified', 'Verify your email before ordering: confirm the signup with the code ' +
+      'mailed to you (POST /signup/confirm), ' +
       'or, signed in, ask for a code with POST /me/email/code and enter it at POST /me/email/verify'))
   }
 
@@ -61,14 +69,18 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['orders'],
       summary: 'Place an order',
       description: 'Takes the stock of every line and writes the order in one transaction, with a snapshot of each ' +
-        'line\'s title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry safely: the same key and body answer the same ' +
-        'order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. ' +
+        'line\'s title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry ' +
+          'safely: the same key and body answer the same ' +
+        'order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is ' +
+          'a 422. ' +
         'A refusal (400, 409) writes nothing, and with a key it is only answered once the key is known not to have ' +
         'placed this order already; a request changed after a refusal is a new request. Short stock is a 409 ' +
         '`insufficient_stock` naming the items. A 503 `service_busy` wrote nothing that a retry with the same key ' +
         'could duplicate. Without a key, a failure DynamoDB leaves ambiguous is checked (a strongly consistent read, ' +
-        'then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the answer is ' +
-        '503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed. ' +
+        'then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the ' +
+          'answer is ' +
+        '503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was ' +
+          'placed. ' +
         'The account\'s email must be verified (`403 email_unverified` otherwise).',
       security,
       headers: PlaceOrderHeaders,
@@ -96,7 +108,10 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(result.statusCode as 201).header('location', `/orders/${result.order.id}`).send(result.order)
   })
 
-  for (const [path, deprecated, operationId] of [['/orders/:orderId', false, 'getOrder'], ['/order/:orderId', true, 'getOrderLegacy']] as const) {
+  for (const [path, deprecated, operationId] of [
+    ['/orders/:orderId', false, 'getOrder'],
+    ['/order/:orderId', true, 'getOrderLegacy']
+  ] as const) {
     app.get(path, {
       onRequest: requireUser,
       schema: {
@@ -112,7 +127,10 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     }, async (request) => publicOrder(await readable(request, request.params.orderId)))
   }
 
-  for (const [path, deprecated, operationId] of [['/orders', false, 'listOrders'], ['/orderslist', true, 'listOrdersLegacy']] as const) {
+  for (const [path, deprecated, operationId] of [
+    ['/orders', false, 'listOrders'],
+    ['/orderslist', true, 'listOrdersLegacy']
+  ] as const) {
     app.get(path, {
       onRequest: requireUser,
       schema: {
@@ -145,7 +163,8 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'cancelOrder',
       tags: ['orders'],
       summary: 'Cancel an order',
-      description: 'Only while the order is `placed`: the status change and the return of every line\'s stock are one ' +
+      description: 'Only while the order is `placed`: the status change and the return of every line\'s stock are ' +
+        'one ' +
         'transaction. Cancelling a cancelled order answers it again; any other status is a 409 naming it.',
       security,
       params: OrderParams,

@@ -20,7 +20,8 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined)
-    else parseJson(request, body as string, done)
+    // The default JSON parser is the callback form: it answers through done and returns nothing.
+    else void parseJson(request, body as string, done)
   })
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined || request.body === null) request.body = {}
@@ -41,7 +42,16 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
-    return publicOrder(await repo.transition(request.params.orderId, 'packed', 'partner:warehouse', new Date().toISOString(), details, request.id))
+    return publicOrder(
+      await repo.transition(
+        request.params.orderId,
+        'packed',
+        'partner:warehouse',
+        new Date().toISOString(),
+        details,
+        request.id
+      )
+    )
   })
 
   app.post('/orderdelivered/:orderId', {
@@ -50,7 +60,8 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'markDelivered',
       tags: ['partners'],
       summary: 'Mark an order delivered (delivery service)',
-      description: `The delivery service's API key in \`x-api-key\`. packed -> delivered; the body is optional. ${RETRIES}`,
+      description: 'The delivery service\'s API key in `x-api-key`. packed -> delivered; the body is optional. ' +
+        `${RETRIES}`,
       security,
       params: OrderParams,
       body: DeliveredBody,
@@ -59,7 +70,16 @@ const partners: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const details: PartnerDetails = request.body ?? {}
-    return publicOrder(await repo.transition(request.params.orderId, 'delivered', 'partner:delivery', new Date().toISOString(), details, request.id))
+    return publicOrder(
+      await repo.transition(
+        request.params.orderId,
+        'delivered',
+        'partner:delivery',
+        new Date().toISOString(),
+        details,
+        request.id
+      )
+    )
   })
 }
 

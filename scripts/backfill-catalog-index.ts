@@ -11,10 +11,12 @@ import { parseArgs } from 'node:util'
 import { backfillCatalogIndex, type BackfillSummary } from '../data/catalog-backfill.js'
 import { TARGET_OPTIONS, catalogTarget, onTarget, runMain } from './cli.js'
 
-const USAGE = 'usage: npm run backfill-index -- [--table NAME --index-table NAME --region REGION] [--endpoint URL] [--start-after ID] [--parallel N] [--rebuild]'
+const USAGE = 'usage: npm run backfill-index -- [--table NAME --index-table NAME --region REGION] [--endpoint URL] ' +
+  '[--start-after ID] [--parallel N] [--rebuild]'
 
 const describe = (s: BackfillSummary): string =>
-  `scanned ${s.scanned} items: indexed ${s.indexed}, already current ${s.current}, deleted meanwhile ${s.gone}, failed ${s.failed.length}`
+  `scanned ${s.scanned} items: indexed ${s.indexed}, already current ${s.current}, deleted meanwhile ${s.gone}, ` +
+    `failed ${s.failed.length}`
 
 async function main (): Promise<number> {
   const { values } = parseArgs({
@@ -65,7 +67,10 @@ async function main (): Promise<number> {
     for (const f of summary.failed) console.log(`  failed: ${f.id}: ${f.reason}`)
     if (!summary.complete) {
       console.log(`interrupted after ${seconds} s: ${describe(summary)}`)
-      console.log(`run the same command again to finish (indexed items are skipped), or add --start-after ${summary.resumeAfter ?? '<nothing yet>'} to skip what was scanned`)
+      console.log(
+        'run the same command again to finish (indexed items are skipped), or add --start-after ' +
+          `${summary.resumeAfter ?? '<nothing yet>'} to skip what was scanned`
+      )
       return 130
     }
     console.log(`done in ${seconds} s: ${describe(summary)}`)

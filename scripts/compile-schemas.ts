@@ -74,5 +74,10 @@ export async function writeCompiledSchemas (dir: string): Promise<CompiledSchema
   await writeFile(join(dir, COMPILED_INDEX), JSON.stringify(index))
   await rm(src, { recursive: true, force: true })
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
-  return { validators: Object.keys(index.validators).length, serializers: Object.keys(index.serializers).length, skipped, bytes }
+  return {
+    validators: Object.keys(index.validators).length,
+    serializers: Object.keys(index.serializers).length,
+    skipped,
+    bytes
+  }
 }

@@ -14,8 +14,14 @@ const made = new WeakMap<WorkerRuntime, Map<string, Promise<unknown>>>()
 
 type Made = 'ses' | 'sqs' | 'streams' | 'dynamodb' | 'ledger' | 'suppressions'
 
-/** The runtime's own `name` when it has one, else the one `make` makes on its first use (made again after a failure). */
-async function lazily<K extends Made> (rt: WorkerRuntime, name: K, make: () => Promise<NonNullable<WorkerRuntime[K]>>): Promise<NonNullable<WorkerRuntime[K]>> {
+/**
+ * The runtime's own `name` when it has one, else the one `make` makes on its first use (made again after a failure).
+ */
+async function lazily<K extends Made> (
+  rt: WorkerRuntime,
+  name: K,
+  make: () => Promise<NonNullable<WorkerRuntime[K]>>
+): Promise<NonNullable<WorkerRuntime[K]>> {
   const own = rt[name]
   if (own !== undefined) return own
   let byName = made.get(rt)

@@ -39,5 +39,8 @@ export function streamRetryPauseMs (oldestAgeMs: number): number {
  */
 export const EFFECT_RECORD_TTL_SECONDS = 30 * 24 * 3600
 
-/** The stream replay queue's name ends so (template QueueName, local queue): unreadable messages from it are parked with the stream's. */
+/**
+ * The stream replay queue's name ends so (template QueueName, local queue): unreadable messages from it are parked with
+ * the stream's.
+ */
 export const STREAM_REPLAY_QUEUE_SUFFIX = 'orders-stream-replay'

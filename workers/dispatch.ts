@@ -26,7 +26,8 @@ export const isQueueEvent = (event: unknown): event is SQSEvent =>
   recordsOf(event)?.every((r) => r.eventSource === 'aws:sqs') === true
 
 export const isEventBridgeEvent = (event: unknown): event is OrderEventBridgeEvent =>
-  typeof (event as Record<string, unknown>)['detail-type'] === 'string' && typeof (event as Record<string, unknown>).source === 'string'
+  typeof (event as Record<string, unknown>)['detail-type'] === 'string' &&
+    typeof (event as Record<string, unknown>).source === 'string'
 
 export class EventFailedError extends Error {
   constructor (message: string) {
@@ -57,7 +58,18 @@ export function createHandler (rt: WorkerRuntime): WorkerHandler {
     if (isEventBridgeEvent(event)) {
       const outcome = await (await import('./effects.js')).handleOrderEvent(event, rt)
       if (outcome.result !== 'done') {
-        rt.log.error('order event failed', { id: event.id, detailType: event['detail-type'], orderId: event.detail?.id, correlationId: event.detail?.correlationId, outcome: outcome.result, reason: outcome.reason, ...(outcome.stack !== undefined ? { stack: outcome.stack } : {}) })
+        rt.log.error(
+          'order event failed',
+          {
+            id: event.id,
+            detailType: event['detail-type'],
+            orderId: event.detail?.id,
+            correlationId: event.detail?.correlationId,
+            outcome: outcome.result,
+            reason: outcome.reason,
+            ...(outcome.stack !== undefined ? { stack: outcome.stack } : {})
+          }
+        )
         throw new EventFailedError(`order event ${outcome.result === 'park' ? 'refused' : 'failed'}: ${outcome.reason}`)
       }
       return undefined

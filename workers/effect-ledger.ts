@@ -30,7 +30,8 @@ export const ledgerRecordId = (orderId: string, channel: Channel): string => `ef
 
 const n = (v: number): AttributeValue => ({ N: String(v) })
 const s = (v: string): AttributeValue => ({ S: v })
-const isConditionFailure = (err: unknown): boolean => (err as { name?: string }).name === 'ConditionalCheckFailedException'
+const isConditionFailure = (err: unknown): boolean =>
+  (err as { name?: string }).name === 'ConditionalCheckFailedException'
 
 export function createDynamoLedger (ddb: DynamoDBClient, table: string, now: () => number = Date.now): EffectLedger {
   const expiration = (): AttributeValue => n(Math.floor(now() / 1000) + EFFECT_RECORD_TTL_SECONDS)
@@ -43,9 +44,22 @@ export function createDynamoLedger (ddb: DynamoDBClient, table: string, now: () 
           TableName: table,
           Key: { id: s(ledgerRecordId(orderId, channel)) },
           UpdateExpression: 'SET #claim = :token, #claimSeq = :seq, #claimUntil = :until, #expiration = :exp',
-          ConditionExpression: '(attribute_not_exists(#done) OR #done < :seq) AND (attribute_not_exists(#claimUntil) OR #claimUntil < :now)',
-          ExpressionAttributeNames: { '#claim': 'claimToken', '#claimSeq': 'claimSequence', '#claimUntil': 'claimUntil', '#done': 'doneSequence', '#expiration': 'expiration' },
-          ExpressionAttributeValues: { ':token': s(token), ':seq': n(sequence), ':until': n(at + leaseMs), ':now': n(at), ':exp': expiration() },
+          ConditionExpression: '(attribute_not_exists(#done) OR #done < :seq) AND (attribute_not_exists(#claimUntil) ' +
+            'OR #claimUntil < :now)',
+          ExpressionAttributeNames: {
+            '#claim': 'claimToken',
+            '#claimSeq': 'claimSequence',
+            '#claimUntil': 'claimUntil',
+            '#done': 'doneSequence',
+            '#expiration': 'expiration'
+          },
+          ExpressionAttributeValues: {
+            ':token': s(token),
+            ':seq': n(sequence),
+            ':until': n(at + leaseMs),
+            ':now': n(at),
+            ':exp': expiration()
+          },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
         }))
         return { outcome: 'claimed', token }
@@ -68,7 +82,12 @@ export function createDynamoLedger (ddb: DynamoDBClient, table: string, now: () 
           Key: key,
           UpdateExpression: 'SET #done = :seq, #doneAt = :at, #expiration = :exp REMOVE #claim, #claimSeq, #claimUntil',
           ConditionExpression: '#claim = :token',
-          ExpressionAttributeNames: { ...names, '#claim': 'claimToken', '#claimSeq': 'claimSequence', '#claimUntil': 'claimUntil' },
+          ExpressionAttributeNames: {
+            ...names,
+            '#claim': 'claimToken',
+            '#claimSeq': 'claimSequence',
+            '#claimUntil': 'claimUntil'
+          },
           ExpressionAttributeValues: { ...values, ':token': s(token) }
         }))
       } catch (err) {

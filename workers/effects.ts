@@ -36,11 +36,19 @@ export type EventOutcome =
   | { result: 'retry'; reason: string; stack?: string }
   | { result: 'park'; reason: string; error: string; stack?: string }
 
-type EffectResult = { result: 'done' | 'skipped' } | { result: 'retry' | 'park'; reason: string; error: string; stack?: string }
+type EffectResult = { result: 'done' | 'skipped' } | {
+  result: 'retry' | 'park'
+  reason: string
+  error: string
+  stack?: string
+}
 
 /** The stack of an error that is neither a partner's answer nor an AWS service's: where the bug is. */
 function unexpectedStack (err: unknown): { stack?: string } {
-  if (!(err instanceof Error) || err instanceof WebhookError || (err as { $metadata?: unknown }).$metadata !== undefined) return {}
+  if (!(err instanceof Error) || err instanceof WebhookError ||
+    (err as { $metadata?: unknown }).$metadata !== undefined) {
+    return {}
+  }
   return err.stack === undefined ? {} : { stack: err.stack }
 }
 
@@ -63,7 +71,12 @@ const BUSY_POLL_MS = 200
  * `sequence` (compare within an order: higher is newer), the stream's `sequenceNumber` when the
  * event came from the stream, and `occurredAt` with milliseconds.
  */
-export function webhookPayload (event: OrderEventBridgeEvent, order: PublicOrder, eventId: string, pickupAddress: string): unknown {
+export function webhookPayload (
+  event: OrderEventBridgeEvent,
+  order: PublicOrder,
+  eventId: string,
+  pickupAddress: string
+): unknown {
   const lines = order.lines.map(({ id, title, color, colorCode, count }) => ({ id, title, color, colorCode, count }))
   const common = {
     eventId,
@@ -73,9 +86,17 @@ export function webhookPayload (event: OrderEventBridgeEvent, order: PublicOrder
     ...(event.detail.sequenceNumber !== undefined ? { sequenceNumber: event.detail.sequenceNumber } : {})
   }
   if (event['detail-type'] === 'OrderPacked') {
-    return { ...common, order: { id: order.id, packageId: order.packageId, lines }, pickupAddress, customer: { email: order.userEmail } }
+    return {
+      ...common,
+      order: { id: order.id, packageId: order.packageId, lines },
+      pickupAddress,
+      customer: { email: order.userEmail }
+    }
   }
-  return { ...common, order: { id: order.id, status: order.status, createdAt: order.createdAt, note: order.note, lines } }
+  return {
+    ...common,
+    order: { id: order.id, status: order.status, createdAt: order.createdAt, note: order.note, lines }
+  }
 }
 
 /**
@@ -83,7 +104,12 @@ export function webhookPayload (event: OrderEventBridgeEvent, order: PublicOrder
  * the effect counts as done). Sent with the configuration set (SES's reputation metrics and its
  * bounce and complaint reports); counted sent, failed or suppressed; one log line either way.
  */
-async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: PublicOrder, correlationId?: string): Promise<{ messageId: string | null; suppressed?: true }> {
+async function sendOrderEmail (
+  rt: WorkerRuntime,
+  status: OrderStatus,
+  order: PublicOrder,
+  correlationId?: string
+): Promise<{ messageId: string | null; suppressed?: true }> {
   const about = { orderId: order.id, status, correlationId }
   if (await (await suppressionsOf(rt)).isSuppressed(order.userEmail)) {
     rt.metrics.add('EmailsSuppressed', {})
@@ -94,7 +120,10 @@ async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: Pu
   const { from, replyTo, configurationSet } = rt.config.email
   let messageId: string | null
   try {
-    const sent = await sendEmail(await sesOf(rt), { from, replyTo, configurationSet, to: order.userEmail, subject, html, text })
+    const sent = await sendEmail(
+      await sesOf(rt),
+      { from, replyTo, configurationSet, to: order.userEmail, subject, html, text }
+    )
     messageId = sent ?? null
   } catch (err) {
     rt.metrics.add('EmailsFailed', {})
@@ -105,7 +134,12 @@ async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: Pu
   return { messageId }
 }
 
-const SES_THROTTLING = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'Throttling'])
+const SES_THROTTLING = new Set([
+  'TooManyRequestsException',
+  'LimitExceededException',
+  'ThrottlingException',
+  'Throttling'
+])
 
 /** A failure that retrying cannot mend (park it) or one that may pass (retry it). */
 function classify (err: unknown): 'park' | 'retry' {
@@ -119,7 +153,13 @@ function classify (err: unknown): 'park' | 'retry' {
 interface Effect { channel: Channel; leaseMs: number; run: () => Promise<unknown> }
 
 /** One effect through the ledger: claimed, done and recorded; or skipped; or failed and released. */
-async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: number, effect: Effect, correlationId?: string): Promise<EffectResult> {
+async function runEffect (
+  rt: WorkerRuntime,
+  order: PublicOrder,
+  sequence: number,
+  effect: Effect,
+  correlationId?: string
+): Promise<EffectResult> {
   const ledger = await ledgerOf(rt)
   const where = { orderId: order.id, status: order.status, effect: effect.channel, sequence, correlationId }
   let token: string | undefined
@@ -129,10 +169,17 @@ async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: numbe
     else if (claim.outcome === 'done') {
       // Equal: this effect again (a redelivery); above: a newer one of this order already went out.
       if (claim.done === sequence) rt.metrics.add('DuplicateEffectsSkipped', { Effect: effect.channel })
-      rt.log.info(claim.done === sequence ? 'order effect already done' : 'order effect skipped: a newer one was sent', { ...where, done: claim.done })
+      rt.log.info(
+        claim.done === sequence ? 'order effect already done' : 'order effect skipped: a newer one was sent',
+        { ...where, done: claim.done }
+      )
       return { result: 'skipped' }
     } else if (poll >= BUSY_POLLS) {
-      return { result: 'retry', reason: 'busy', error: `another delivery holds the ${effect.channel} channel of this order` }
+      return {
+        result: 'retry',
+        reason: 'busy',
+        error: `another delivery holds the ${effect.channel} channel of this order`
+      }
     } else {
       await rt.sleep(BUSY_POLL_MS)
     }
@@ -141,13 +188,21 @@ async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: numbe
     await effect.run()
   } catch (err) {
     await ledger.release(order.id, effect.channel, token)
-    return { result: classify(err), reason: 'failed', error: `${effect.channel} (${(err as Error).name}: ${(err as Error).message})`, ...unexpectedStack(err) }
+    return {
+      result: classify(err),
+      reason: 'failed',
+      error: `${effect.channel} (${(err as Error).name}: ${(err as Error).message})`,
+      ...unexpectedStack(err)
+    }
   }
   try {
     await ledger.complete(order.id, effect.channel, sequence, token)
   } catch (err) {
     // Done but not recorded: the claim expires; only a redelivery after that would do it again.
-    rt.log.error('order effect done but not recorded', { ...where, error: (err as Error).name, reason: (err as Error).message })
+    rt.log.error(
+      'order effect done but not recorded',
+      { ...where, error: (err as Error).name, reason: (err as Error).message }
+    )
   }
   rt.log.info('order effect done', where)
   return { result: 'done' }
@@ -160,13 +215,19 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   try {
     const status = STATUS_OF_DETAIL_TYPE[event['detail-type']]
     if (event.source !== EVENT_SOURCE || status === undefined) {
-      throw new UnexpectedEventError(`no effects for ${String(event.source)} / ${String(event['detail-type'])}: check the rule's pattern`)
+      throw new UnexpectedEventError(
+        `no effects for ${String(event.source)} / ${String(event['detail-type'])}: check the rule's pattern`
+      )
     }
     order = toPublicOrder(event.detail as unknown as Record<string, unknown>)
-    if (order.status !== status) throw new UnexpectedEventError(`${event['detail-type']} for order ${order.id} carries status ${order.status}`)
+    if (order.status !== status) {
+      throw new UnexpectedEventError(`${event['detail-type']} for order ${order.id} carries status ${order.status}`)
+    }
     sequence = statusSequence(order)
   } catch (err) {
-    if (err instanceof UnexpectedEventError || err instanceof MalformedRecordError) return { result: 'park', reason: 'unexpected event', error: `${err.name}: ${err.message}` }
+    if (err instanceof UnexpectedEventError || err instanceof MalformedRecordError) {
+      return { result: 'park', reason: 'unexpected event', error: `${err.name}: ${err.message}` }
+    }
     throw err
   }
   const { status } = order
@@ -186,7 +247,11 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   // their email carry no such mark): our SES sender must not be made to mail anyone's address.
   if (order.userEmailVerified === true) {
     // The suppression check is one more SDK call before the send.
-    effects.push({ channel: 'email', leaseMs: 2 * sdkCallMs + LEASE_MARGIN_MS, run: async () => await sendOrderEmail(rt, status, order, correlationId) })
+    effects.push({
+      channel: 'email',
+      leaseMs: 2 * sdkCallMs + LEASE_MARGIN_MS,
+      run: async () => await sendOrderEmail(rt, status, order, correlationId)
+    })
   } else {
     rt.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
     rt.metrics.add('EmailsUnverified', {})
@@ -196,7 +261,10 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   if (partner !== undefined) {
     if (rt.config.webhookUrls[partner] === undefined) {
       // The template's default: no URL means this partner gets no webhooks (not an error to retry).
-      rt.log.info('webhook skipped: no URL configured', { orderId: order.id, status, partner, correlationId, setting: `${partner.toUpperCase()}_WEBHOOK_URL` })
+      rt.log.info(
+        'webhook skipped: no URL configured',
+        { orderId: order.id, status, partner, correlationId, setting: `${partner.toUpperCase()}_WEBHOOK_URL` }
+      )
       rt.metrics.add('WebhooksSkipped', { Partner: partner })
       skipped.push({ result: 'skipped' })
     } else {
@@ -212,8 +280,12 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
       effects.unshift({ channel: `${partner}-webhook`, leaseMs, run: async () => await postWebhook(rt, call) })
     }
   }
-  const results = [...skipped, ...await Promise.all(effects.map(async (e) => await runEffect(rt, order, sequence, e, correlationId)))]
-  const failed = results.filter((r): r is Extract<EffectResult, { reason: string }> => r.result === 'retry' || r.result === 'park')
+  const results = [
+    ...skipped,
+    ...await Promise.all(effects.map(async (e) => await runEffect(rt, order, sequence, e, correlationId)))
+  ]
+  const failed = results.filter((r): r is Extract<EffectResult, { reason: string }> =>
+    r.result === 'retry' || r.result === 'park')
   if (failed.length === 0) return { result: 'done' }
   const error = failed.map((f) => f.error).join('; ')
   const stack = failed.find((f) => f.stack !== undefined)?.stack

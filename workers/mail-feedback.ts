@@ -20,8 +20,10 @@ export async function handleMailFeedback (event: MailFeedbackEvent, rt: WorkerRu
   const kind: SuppressionReason = event['detail-type'] === MAIL_FEEDBACK_TYPES.bounce ? 'bounce' : 'complaint'
   rt.metrics.add('MailFeedback', { Kind: kind })
   const permanent = kind === 'complaint' || detail.bounce?.bounceType === 'Permanent'
-  const recipients = (kind === 'bounce' ? detail.bounce?.bouncedRecipients : detail.complaint?.complainedRecipients) ?? []
-  const addresses = recipients.map((r) => r.emailAddress).filter((a): a is string => typeof a === 'string' && a.includes('@'))
+  const recipients = (kind === 'bounce' ? detail.bounce?.bouncedRecipients : detail.complaint?.complainedRecipients) ??
+    []
+  const addresses = recipients.map((r) => r.emailAddress).filter((a): a is string =>
+    typeof a === 'string' && a.includes('@'))
   const classification = kind === 'bounce'
     ? `${detail.bounce?.bounceType ?? 'Undetermined'}/${detail.bounce?.bounceSubType ?? 'General'}`
     : detail.complaint?.complaintFeedbackType ?? 'unspecified'
@@ -29,8 +31,22 @@ export async function handleMailFeedback (event: MailFeedbackEvent, rt: WorkerRu
     const at = new Date().toISOString()
     const messageId = detail.mail?.messageId
     const suppressions = await suppressionsOf(rt)
-    await Promise.all(addresses.map(async (address) => suppressions.suppress(address, { reason: kind, detail: classification, at, ...(messageId !== undefined ? { messageId } : {}) })))
+    await Promise.all(
+      addresses.map(async (address) => suppressions.suppress(
+        address,
+        { reason: kind, detail: classification, at, ...(messageId !== undefined ? { messageId } : {}) }
+      ))
+    )
   }
   // The addresses stay out of the log (they are the shoppers'); SES's message id finds the mail.
-  rt.log.info('mail feedback', { kind, classification, recipients: addresses.length, suppressed: permanent ? addresses.length : 0, messageId: detail.mail?.messageId })
+  rt.log.info(
+    'mail feedback',
+    {
+      kind,
+      classification,
+      recipients: addresses.length,
+      suppressed: permanent ? addresses.length : 0,
+      messageId: detail.mail?.messageId
+    }
+  )
 }

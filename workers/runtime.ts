@@ -65,7 +65,15 @@ export interface WorkerRuntime {
   published: Map<string, string>
 }
 
-const POWERTOOLS_LEVELS = { fatal: 'CRITICAL', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'SILENT' } as const
+const POWERTOOLS_LEVELS = {
+  fatal: 'CRITICAL',
+  error: 'ERROR',
+  warn: 'WARN',
+  info: 'INFO',
+  debug: 'DEBUG',
+  trace: 'TRACE',
+  silent: 'SILENT'
+} as const
 
 /** JSON logs (CloudWatch parses them) through Powertools' logger. */
 function powertoolsLog (config: Config): WorkerLog {
@@ -88,7 +96,8 @@ function secretEvents (log: WorkerLog, metrics: MetricsSink): (event: SecretEven
 }
 
 /** The client, its calls traced when the runtime traces (core/tracing.ts). */
-export const traced = <T>(rt: Pick<WorkerRuntime, 'tracing'>, client: T): T => rt.tracing?.captureClient(client) ?? client
+export const traced = <T>(rt: Pick<WorkerRuntime, 'tracing'>, client: T): T =>
+  rt.tracing?.captureClient(client) ?? client
 
 export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRuntime> = {}): WorkerRuntime {
   const rest = overrides
@@ -99,14 +108,24 @@ export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRu
   })
   const log = rest.log ?? powertoolsLog(config)
   // LOG_LEVEL=silent prints nothing, metric lines included.
-  const metrics = rest.metrics ?? createMetrics({ service: serviceName(config.functionName, 'worker'), enabled: config.logLevel !== 'silent' })
+  const metrics = rest.metrics ?? createMetrics({
+    service: serviceName(config.functionName, 'worker'),
+    enabled: config.logLevel !== 'silent'
+  })
   return {
     ...rest,
     config,
     log,
     metrics,
-    eventbridge: rest.eventbridge ?? traced(rest, new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge))),
-    secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds, { maxStaleSeconds: config.secretsMaxStaleSeconds, onEvent: secretEvents(log, metrics) }),
+    eventbridge: rest.eventbridge ?? traced(
+      rest,
+      new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge))
+    ),
+    secrets: rest.secrets ?? createSecretStore(
+      getSecretsClient,
+      config.secretsTtlSeconds,
+      { maxStaleSeconds: config.secretsMaxStaleSeconds, onEvent: secretEvents(log, metrics) }
+    ),
     fetch: rest.fetch ?? globalThis.fetch,
     sleep: rest.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     now: rest.now ?? Date.now,

@@ -52,7 +52,9 @@ function toEntry (event: OrderEvent, busName: string): PutEventsRequestEntry {
 
 /** EventBridge's size of an entry: Time (14 bytes), Source, DetailType, Detail and Resources, in UTF-8. */
 export function entrySize (entry: PutEventsRequestEntry): number {
-  return (entry.Time !== undefined ? 14 : 0) + Buffer.byteLength(entry.Source ?? '') + Buffer.byteLength(entry.DetailType ?? '') +
+  return (entry.Time !== undefined ? 14 : 0) + Buffer.byteLength(entry.Source ?? '') + Buffer.byteLength(
+    entry.DetailType ?? ''
+  ) +
     Buffer.byteLength(entry.Detail ?? '') + (entry.Resources ?? []).reduce((n, r) => n + Buffer.byteLength(r), 0)
 }
 
@@ -71,7 +73,11 @@ export interface PublishOptions {
 }
 
 /** Publishes the records' events in order; the outcome of each record (same indexes). */
-export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRuntime, opts: PublishOptions): Promise<RecordOutcome[]> {
+export async function publishRecords (
+  records: DynamoDBRecord[],
+  rt: WorkerRuntime,
+  opts: PublishOptions
+): Promise<RecordOutcome[]> {
   const outcomes: RecordOutcome[] = records.map(() => 'failed')
   let stopAt: number | undefined
   const stop = (i: number): void => { stopAt = Math.min(stopAt ?? i, i) }
@@ -79,12 +85,28 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
   const parkRecord = async (i: number, reason: string, error: string): Promise<void> => {
     const record = records[i] as DynamoDBRecord
     try {
-      await park(rt, rt.config.deadLetterQueues.stream, JSON.stringify(record), { reason, error, detail: `from the ${opts.source}` })
+      await park(
+        rt,
+        rt.config.deadLetterQueues.stream,
+        JSON.stringify(record),
+        { reason, error, detail: `from the ${opts.source}` }
+      )
       outcomes[i] = 'parked'
       rt.metrics.add('DeadLettered', { Queue: 'stream' })
-      rt.log.error('stream record parked in the dead-letter queue', { sequenceNumber: seqOf(record), orderId: orderIdOfRecord(record), reason, error })
+      rt.log.error(
+        'stream record parked in the dead-letter queue',
+        { sequenceNumber: seqOf(record), orderId: orderIdOfRecord(record), reason, error }
+      )
     } catch (err) {
-      rt.log.error('stream record could not be parked', { sequenceNumber: seqOf(record), orderId: orderIdOfRecord(record), error: (err as Error).name, reason: (err as Error).message })
+      rt.log.error(
+        'stream record could not be parked',
+        {
+          sequenceNumber: seqOf(record),
+          orderId: orderIdOfRecord(record),
+          error: (err as Error).name,
+          reason: (err as Error).message
+        }
+      )
       stop(i)
     }
   }
@@ -98,7 +120,10 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
     try {
       res = await rt.eventbridge.send(new PutEventsCommand({ Entries: call.map((c) => c.entry) }))
     } catch (err) {
-      rt.log.warn('PutEvents failed', { records: call.length, error: (err as Error).name, reason: (err as Error).message })
+      rt.log.warn(
+        'PutEvents failed',
+        { records: call.length, error: (err as Error).name, reason: (err as Error).message }
+      )
       stop(call[0]!.i)
       return
     }
@@ -107,12 +132,23 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
       if (result !== undefined && result.ErrorCode === undefined && result.EventId !== undefined) {
         outcomes[c.i] = 'published'
         remember(rt, seqOf(records[c.i] as DynamoDBRecord), result.EventId)
-        rt.log.info('order event published', { orderId: c.orderId, detailType: c.event.detailType, sequenceNumber: seqOf(records[c.i] as DynamoDBRecord), correlationId: c.event.detail.correlationId })
+        rt.log.info(
+          'order event published',
+          {
+            orderId: c.orderId,
+            detailType: c.event.detailType,
+            sequenceNumber: seqOf(records[c.i] as DynamoDBRecord),
+            correlationId: c.event.detail.correlationId
+          }
+        )
         rt.metrics.add('EventsPublished', { EventType: c.event.detailType })
       } else if (result?.ErrorCode !== undefined && REFUSED_ENTRY.has(result.ErrorCode)) {
         await parkRecord(c.i, 'refused by EventBridge', `${result.ErrorCode}: ${result.ErrorMessage ?? ''}`)
       } else {
-        rt.log.warn('PutEvents entry failed', { orderId: c.orderId, error: result?.ErrorCode ?? 'no result', reason: result?.ErrorMessage })
+        rt.log.warn(
+          'PutEvents entry failed',
+          { orderId: c.orderId, error: result?.ErrorCode ?? 'no result', reason: result?.ErrorMessage }
+        )
         stop(c.i)
       }
     }
@@ -145,7 +181,9 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
       continue
     }
     const chunkBytes = chunk.reduce((n, c) => n + c.size, 0)
-    if (chunk.length >= MAX_ENTRIES || chunkBytes + size > MAX_CALL_BYTES || chunk.some((c) => c.orderId === orderId)) await flush()
+    if (chunk.length >= MAX_ENTRIES || chunkBytes + size > MAX_CALL_BYTES || chunk.some((c) => c.orderId === orderId)) {
+      await flush()
+    }
     chunk.push({ i, event, entry, orderId, size })
   }
   await flush()
@@ -155,6 +193,7 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
     const now = rt.now()
     const from = stopAt
     stopAt = undefined
+    // eslint-disable-next-line no-unmodified-loop-condition -- the loop's body sets stopAt
     for (let i = from; i < records.length && stopAt === undefined; i++) {
       if (outcomes[i] !== 'failed') continue
       const age = now - (records[i]?.dynamodb?.ApproximateCreationDateTime ?? now / 1000) * 1000
@@ -166,13 +205,24 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
 }
 
 /** A stream batch (Lambda's DynamoDB event source mapping, or the local poller). */
-export async function handleStreamBatch (streamEvent: DynamoDBStreamEvent, rt: WorkerRuntime, context?: Context): Promise<DynamoDBBatchResponse> {
+export async function handleStreamBatch (
+  streamEvent: DynamoDBStreamEvent,
+  rt: WorkerRuntime,
+  context?: Context
+): Promise<DynamoDBBatchResponse> {
   const records = streamEvent.Records
-  const outcomes = await publishRecords(records, rt, { source: 'stream', parkAfterMs: rt.config.streamParkAfterSeconds * 1000 })
+  const outcomes = await publishRecords(
+    records,
+    rt,
+    { source: 'stream', parkAfterMs: rt.config.streamParkAfterSeconds * 1000 }
+  )
   const failed = records.filter((_, i) => outcomes[i] === 'failed')
   if (failed.length > 0) {
     const first = failed[0] as DynamoDBRecord
-    rt.log.warn('stream batch retried from its first failed record', { sequenceNumber: seqOf(first), orderId: orderIdOfRecord(first), failed: failed.length })
+    rt.log.warn(
+      'stream batch retried from its first failed record',
+      { sequenceNumber: seqOf(first), orderId: orderIdOfRecord(first), failed: failed.length }
+    )
     // Nothing moved: Lambda retries a stream batch at once, so wait here rather than spin.
     if (!outcomes.includes('published') && !outcomes.includes('parked')) {
       const created = (first.dynamodb?.ApproximateCreationDateTime ?? rt.now() / 1000) * 1000

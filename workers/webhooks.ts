@@ -3,7 +3,13 @@
 // status (the event is retried later from the effects queue). Any other answer is WebhookError with
 // its status: retrying cannot change it, so the event is parked (workers/effects.ts).
 import type { PartnerName } from '../core/config.js'
-import { CORRELATION_ID_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from '../domain/webhook-signature.js'
+import {
+  CORRELATION_ID_HEADER,
+  EVENT_ID_HEADER,
+  EVENT_TYPE_HEADER,
+  SIGNATURE_HEADER,
+  signWebhook
+} from '../domain/webhook-signature.js'
 import type { WorkerRuntime } from './runtime.js'
 
 export class WebhookError extends Error {
@@ -24,7 +30,10 @@ export interface WebhookCall {
 
 const retryable = (status: number): boolean => status === 429 || status === 408 || status >= 500
 
-/** Delay before the next attempt: the configured pause, or a short Retry-After (at most `maxMs`) when the partner gives one. */
+/**
+ * Delay before the next attempt: the configured pause, or a short Retry-After (at most `maxMs`) when the partner gives
+ * one.
+ */
 function pause (planned: number, retryAfter: string | null, maxMs: number): number {
   const seconds = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : NaN
   return Number.isFinite(seconds) ? Math.max(planned, Math.min(seconds * 1000, maxMs)) : planned
@@ -37,9 +46,17 @@ export function webhookCallMaxMs (rt: WorkerRuntime): number {
   return attempts * rt.config.webhookTimeoutMs + pauses
 }
 
-export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promise<{ status: number; attempts: number }> {
+export async function postWebhook (
+  rt: WorkerRuntime,
+  call: WebhookCall
+): Promise<{ status: number; attempts: number }> {
   const url = rt.config.webhookUrls[call.partner]
-  if (url === undefined) throw new WebhookError(`no ${call.partner} webhook URL is configured (${call.partner.toUpperCase()}_WEBHOOK_URL)`, call.partner)
+  if (url === undefined) {
+    throw new WebhookError(
+      `no ${call.partner} webhook URL is configured (${call.partner.toUpperCase()}_WEBHOOK_URL)`,
+      call.partner
+    )
+  }
   const key = await rt.secrets.get(rt.config.webhookKeys[call.partner])
   const body = JSON.stringify(call.payload)
   const attempts = rt.webhookRetryDelaysMs.length + 1
@@ -55,7 +72,10 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
     // A timer of our own rather than AbortSignal.timeout (whose timer is unref'd): the abort
     // must fire even when nothing else keeps the process busy.
     const controller = new AbortController()
-    const timer = setTimeout(() => { controller.abort(new DOMException('webhook timed out', 'TimeoutError')) }, rt.config.webhookTimeoutMs)
+    const timer = setTimeout(
+      () => { controller.abort(new DOMException('webhook timed out', 'TimeoutError')) },
+      rt.config.webhookTimeoutMs
+    )
     try {
       // Signed per attempt: a retry is a fresh request, its timestamp within the partner's tolerance.
       const res = await rt.fetch(url, {
@@ -92,7 +112,10 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
       clearTimeout(timer)
     }
     if (attempt < attempts) {
-      rt.log.warn('webhook attempt failed, retrying', { partner: call.partner, eventId: call.eventId, correlationId: call.correlationId, attempt, result: last })
+      rt.log.warn(
+        'webhook attempt failed, retrying',
+        { partner: call.partner, eventId: call.eventId, correlationId: call.correlationId, attempt, result: last }
+      )
       await rt.sleep(pause(rt.webhookRetryDelaysMs[attempt - 1] as number, retryAfter, rt.webhookMaxPauseMs))
     }
   }

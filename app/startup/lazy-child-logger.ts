@@ -49,7 +49,11 @@ class LazyChildLogger {
   bindings (): Bindings { return this.real.bindings() }
 }
 
-export const lazyChildLoggerFactory: NonNullable<FastifyServerOptions['childLoggerFactory']> = function (logger, bindings, options) {
+export const lazyChildLoggerFactory: NonNullable<FastifyServerOptions['childLoggerFactory']> = function (
+  logger,
+  bindings,
+  options
+) {
   // A route with its own log level or serializers gets its child at once (none of ours does).
   if (options !== undefined && Object.keys(options).length > 0) return logger.child(bindings, options)
   return new LazyChildLogger(logger as PinoLike, bindings, options) as unknown as FastifyBaseLogger

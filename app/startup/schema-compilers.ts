@@ -16,6 +16,7 @@ const load = createRequire(import.meta.url)
 export function loadSchemaCompilers (): SchemaCompilers {
   return {
     AjvCompiler: load('@fastify/ajv-compiler') as SchemaCompilers['AjvCompiler'],
-    SerializerSelector: (load('@fastify/fast-json-stringify-compiler') as typeof import('@fastify/fast-json-stringify-compiler')).SerializerSelector
+    SerializerSelector: (load('@fastify/fast-json-stringify-compiler') as
+      typeof import('@fastify/fast-json-stringify-compiler')).SerializerSelector
   }
 }

@@ -16,7 +16,9 @@ const eventbridge = new EventBridgeClient(options(process.env.EVENTBRIDGE_ENDPOI
 export const ses = new SESClient(options(process.env.SES_ENDPOINT))
 export const dynamodb = new DynamoDBClient(options(process.env.DYNAMODB_ENDPOINT))
 
-export const handler = async (event: DynamoDBStreamEvent): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> => {
+export const handler = async (event: DynamoDBStreamEvent): Promise<{
+  batchItemFailures: Array<{ itemIdentifier: string }>
+}> => {
   const entries = event.Records.map((r) => ({
     EventBusName: process.env.EVENT_BUS_NAME ?? 'commerce-local',
     Source: 'serverless-commerce.orders',

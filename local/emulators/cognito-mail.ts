@@ -13,7 +13,10 @@ export interface CodeMessage { subject: string; body: (code: string) => string }
 
 /** The user pool's verification message, as the template defines it. */
 export function verificationMessage (): CodeMessage {
-  const template = loadTemplate().Resources.UserPool?.Properties?.VerificationMessageTemplate as { EmailSubject: string; EmailMessage: string }
+  const template = loadTemplate().Resources.UserPool?.Properties?.VerificationMessageTemplate as {
+    EmailSubject: string
+    EmailMessage: string
+  }
   return { subject: template.EmailSubject, body: (code) => template.EmailMessage.replace('{####}', code) }
 }
 

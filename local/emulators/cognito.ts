@@ -5,8 +5,10 @@
 import { fileURLToPath } from 'node:url'
 import { mkdirSync } from 'node:fs'
 import {
-  AddCustomAttributesCommand, CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolClientCommand, CreateUserPoolCommand,
-  DescribeUserPoolCommand, ListUserPoolClientsCommand, ListUserPoolsCommand, type CreateUserPoolCommandInput, type SchemaAttributeType
+  AddCustomAttributesCommand, CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  DescribeUserPoolCommand, ListUserPoolClientsCommand, ListUserPoolsCommand, type CreateUserPoolCommandInput,
+  type SchemaAttributeType
 } from '@aws-sdk/client-cognito-identity-provider'
 import { loadTemplate } from '../../infra/template.js'
 import { startChild, waitUntilReady, type Child } from './process.js'
@@ -52,25 +54,35 @@ export function templatePool (): { pool: Partial<CreateUserPoolCommandInput>; cl
 }
 
 /** The pool and client, created once and found again when the data folder is kept. */
-export async function ensurePool (client: CognitoIdentityProviderClient): Promise<{ userPoolId: string; clientId: string }> {
+export async function ensurePool (client: CognitoIdentityProviderClient): Promise<{
+  userPoolId: string
+  clientId: string
+}> {
   const definition = templatePool()
   const pools = await client.send(new ListUserPoolsCommand({ MaxResults: 60 }))
   let userPoolId = pools.UserPools?.find((p) => p.Name === LOCAL_POOL_NAME)?.Id
   if (userPoolId === undefined) {
     const created = await client.send(new CreateUserPoolCommand({ PoolName: LOCAL_POOL_NAME, ...definition.pool }))
     userPoolId = created.UserPool?.Id as string
-    await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: 'admin', Description: 'Catalog administrators' }))
+    await client.send(
+      new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: 'admin', Description: 'Catalog administrators' })
+    )
   } else {
     // A pool kept from before a custom attribute was added to the template gets it now.
     const { UserPool } = await client.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId }))
     const have = new Set((UserPool?.SchemaAttributes ?? []).map((a) => a.Name))
-    const missing = (definition.pool.Schema ?? []).filter((a: SchemaAttributeType) => !have.has(`custom:${a.Name ?? ''}`))
-    if (missing.length > 0) await client.send(new AddCustomAttributesCommand({ UserPoolId: userPoolId, CustomAttributes: missing }))
+    const missing = (definition.pool.Schema ?? []).filter((a: SchemaAttributeType) =>
+      !have.has(`custom:${a.Name ?? ''}`))
+    if (missing.length > 0) {
+      await client.send(new AddCustomAttributesCommand({ UserPoolId: userPoolId, CustomAttributes: missing }))
+    }
   }
   const clients = await client.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }))
   let clientId = clients.UserPoolClients?.find((c) => c.ClientName === LOCAL_CLIENT_NAME)?.ClientId
   if (clientId === undefined) {
-    const created = await client.send(new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: LOCAL_CLIENT_NAME, ...definition.client }))
+    const created = await client.send(
+      new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: LOCAL_CLIENT_NAME, ...definition.client })
+    )
     clientId = created.UserPoolClient?.ClientId as string
   }
   return { userPoolId, clientId }
@@ -105,14 +117,21 @@ export async function startCognitoLocal (opts: CognitoLocalOptions): Promise<Cog
     }
   })
   const endpoint = `http://${host}:${opts.port}`
-  const client = new CognitoIdentityProviderClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 })
+  const client = new CognitoIdentityProviderClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1
+  })
   try {
     await waitUntilReady(child, () => client.send(new ListUserPoolsCommand({ MaxResults: 1 })), 30000)
     const { userPoolId, clientId } = await ensurePool(client)
     return { endpoint, userPoolId, clientId, child, stop: child.stop }
   } catch (err) {
     await child.stop()
-    if (child.process.exitCode === STORE_UNREADABLE_EXIT) throw new CognitoStoreError(opts.dataDir, 'reported by cognito-local', child.output())
+    if (child.process.exitCode === STORE_UNREADABLE_EXIT) {
+      throw new CognitoStoreError(opts.dataDir, 'reported by cognito-local', child.output())
+    }
     throw err
   } finally {
     client.destroy()

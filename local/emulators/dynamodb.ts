@@ -11,7 +11,8 @@ import { startChild, waitUntilReady, type Child } from './process.js'
 export class JavaMissingError extends Error {
   constructor () {
     super('DynamoDB Local needs Java 17 on the PATH, and `java` was not found.\n' +
-      'Install it (Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jre-headless`; macOS: `brew install openjdk@17`) and run the command again.')
+      'Install it (Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jre-headless`; macOS: `brew install ' +
+        'openjdk@17`) and run the command again.')
     this.name = 'JavaMissingError'
   }
 }
@@ -27,7 +28,11 @@ function jarFolder (): string {
 
 export interface DynamoDbLocal { endpoint: string; child: Child; stop: () => Promise<void> }
 
-export async function startDynamoDbLocal (opts: { port: number; host?: string; dataDir?: string }): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal (opts: {
+  port: number
+  host?: string
+  dataDir?: string
+}): Promise<DynamoDbLocal> {
   if (spawnSync('java', ['-version'], { stdio: 'ignore' }).error !== undefined) throw new JavaMissingError()
   const dir = jarFolder()
   const host = opts.host ?? '127.0.0.1'
@@ -44,7 +49,12 @@ export async function startDynamoDbLocal (opts: { port: number; host?: string; d
     if (opts.dataDir === undefined) rmSync(cwd, { recursive: true, force: true })
   }
   const endpoint = `http://${host}:${opts.port}`
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 })
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1
+  })
   try {
     await waitUntilReady(child, () => client.send(new ListTablesCommand({ Limit: 1 })), 30000)
   } catch (err) {

@@ -15,19 +15,33 @@ export const receivedBytes = (res: APIGatewayProxyResult): Buffer =>
  * with status 200 and exactly the file's bytes; the page links only files among them (or the
  * initializer the plugin writes itself). Returns the files checked.
  */
-export async function checkDocsAssets (t: Test, get: (path: string) => Promise<APIGatewayProxyResult>, staticDir: string): Promise<string[]> {
+export async function checkDocsAssets (
+  t: Test,
+  get: (path: string) => Promise<APIGatewayProxyResult>,
+  staticDir: string
+): Promise<string[]> {
   const page = await get('/docs/')
   t.equal(page.statusCode, 200, 'the docs page')
-  const files = readdirSync(staticDir).filter((f) => f !== 'index.html') // /docs/static/index.html redirects to the page
-  const linked = [...receivedBytes(page).toString('utf8').matchAll(/(?:href|src)="\.\/static\/([^"]+)"/g)].map((m) => m[1]!)
+  // /docs/static/index.html redirects to the page
+  const files = readdirSync(staticDir).filter((f) => f !== 'index.html')
+  const linked = [...receivedBytes(page).toString('utf8').matchAll(/(?:href|src)="\.\/static\/([^"]+)"/g)].map((m) =>
+    m[1]!)
   t.ok(linked.some((f) => f.endsWith('.png')), 'the page links its PNG favicons')
-  t.same(linked.filter((f) => !files.includes(f) && f !== 'swagger-initializer.js'), [], 'every asset the page links is a file of the folder')
+  t.same(
+    linked.filter((f) => !files.includes(f) && f !== 'swagger-initializer.js'),
+    [],
+    'every asset the page links is a file of the folder'
+  )
   for (const file of files) {
     const res = await get(`/docs/static/${file}`)
     t.equal(res.statusCode, 200, `${file} is served`)
     const wanted = readFileSync(join(staticDir, file))
     const got = receivedBytes(res)
-    t.ok(got.equals(wanted), `${file} arrives intact (${got.length} of ${wanted.length} bytes, ${res.headers?.['content-type'] ?? 'no type'}, base64: ${res.isBase64Encoded === true})`)
+    t.ok(
+      got.equals(wanted),
+      `${file} arrives intact (${got.length} of ${wanted.length} bytes, ${res.headers?.['content-type'] ??
+        'no type'}, base64: ${res.isBase64Encoded === true})`
+    )
   }
   const init = await get('/docs/static/swagger-initializer.js')
   t.equal(init.statusCode, 200, 'the initializer the plugin writes')

@@ -33,7 +33,9 @@ const context = {
 const results: Array<{ answer?: unknown; thrown?: string; mapsRead: number }> = []
 try {
   const events = JSON.parse(readFileSync(eventsFile, 'utf8')) as unknown[]
-  const { handler } = await import(pathToFileURL(bundle).href) as { handler: (event: unknown, context: unknown) => Promise<unknown> }
+  const { handler } = await import(pathToFileURL(bundle).href) as {
+    handler: (event: unknown, context: unknown) => Promise<unknown>
+  }
   for (const event of events) {
     try {
       results.push({ answer: await handler(event, context), mapsRead: mapsRead.length })

@@ -10,19 +10,35 @@ export function stackEnv (): Record<string, string> {
   const env: Record<string, string> = {}
   for (const key of KEYS) {
     const value = process.env[key]
-    if (value === undefined) throw new Error(`${key} is not set: integration tests run under \`npm test\`, which starts the emulators (npm test -- ${process.argv[1] ?? 'file'})`)
+    if (value === undefined) {
+      throw new Error(
+        `${key} is not set: integration tests run under \`npm test\`, which starts the emulators (npm test -- ` +
+          `${process.argv[1] ?? 'file'})`
+      )
+    }
     env[key] = value
   }
   return { ...env, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' }
 }
 
 export function localDynamoClient (): DynamoDBClient {
-  return new DynamoDBClient({ endpoint: stackEnv().DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+  return new DynamoDBClient({
+    endpoint: stackEnv().DYNAMODB_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' }
+  })
 }
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-export interface TestTables { ITEMS_TABLE: string; ORDERS_TABLE: string; IDEMPOTENCY_TABLE: string; SUPPRESSIONS_TABLE: string; CATALOG_INDEX_TABLE: string; RATE_LIMIT_TABLE: string }
+export interface TestTables {
+  ITEMS_TABLE: string
+  ORDERS_TABLE: string
+  IDEMPOTENCY_TABLE: string
+  SUPPRESSIONS_TABLE: string
+  CATALOG_INDEX_TABLE: string
+  RATE_LIMIT_TABLE: string
+}
 
 /** Fresh tables from infra/template.yaml with a unique prefix, deleted when the test ends. */
 export async function createTables (t: Teardown): Promise<TestTables> {

@@ -30,7 +30,14 @@ export interface TokenOptions {
 }
 
 /** A user as the fake pool knows it: made by token(), changed by the tests. */
-export interface TestUser { sub: string; username: string; enabled: boolean; emailVerified: boolean; signedOutAt: number; groups: string[] }
+export interface TestUser {
+  sub: string
+  username: string
+  enabled: boolean
+  emailVerified: boolean
+  signedOutAt: number
+  groups: string[]
+}
 
 export interface TestIssuer {
   issuer: string
@@ -57,7 +64,11 @@ export interface TestIssuer {
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url')
 
 /** Encodes a JWT; `sign` gets the signing input and returns the signature ('' for an unsigned token). */
-export function encodeJwt (header: Record<string, unknown>, payload: Record<string, unknown>, sign: (input: string) => Buffer | string): string {
+export function encodeJwt (
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  sign: (input: string) => Buffer | string
+): string {
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`
   const signature = sign(input)
   return `${input}.${typeof signature === 'string' ? signature : b64url(signature)}`
@@ -78,7 +89,10 @@ function testKeys (): Record<KeyName, TestKey> {
   return sharedKeys
 }
 
-const withOverrides = (base: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> => {
+const withOverrides = (
+  base: Record<string, unknown>,
+  overrides: Record<string, unknown> = {}
+): Record<string, unknown> => {
   const out = { ...base, ...overrides }
   for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete out[k]
   return out
@@ -102,7 +116,12 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     const send = (status: number, payload: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload))
     }
-    if (input.UserPoolId !== userPoolId) { send(400, { __type: 'ResourceNotFoundException', message: 'User pool does not exist.' }); return }
+    if (input.UserPoolId !== userPoolId) {
+      send(
+        400,
+        { __type: 'ResourceNotFoundException', message: 'User pool does not exist.' }
+      ); return
+    }
     if (user === undefined) { send(400, { __type: 'UserNotFoundException', message: 'User does not exist.' }); return }
     if (op === 'AdminGetUser') {
       send(200, {
@@ -118,7 +137,12 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
       })
       return
     }
-    if (op === 'AdminListGroupsForUser') { send(200, { Groups: user.groups.map((GroupName) => ({ GroupName, UserPoolId: userPoolId })) }); return }
+    if (op === 'AdminListGroupsForUser') {
+      send(
+        200,
+        { Groups: user.groups.map((GroupName) => ({ GroupName, UserPoolId: userPoolId })) }
+      ); return
+    }
     send(400, { __type: 'InvalidParameterException', message: `The test issuer does not answer ${op}` })
   }
 
@@ -134,7 +158,8 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     if (req.url === `/${userPoolId}/.well-known/jwks.json`) {
       requests++
       if (jwksFails) { res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"down"}'); return }
-      const jwks = [...published].map((name) => ({ ...keys[name].publicKey.export({ format: 'jwk' }), kid: keys[name].kid, alg: 'RS256', use: 'sig' }))
+      const jwks = [...published].map((name) =>
+        ({ ...keys[name].publicKey.export({ format: 'jwk' }), kid: keys[name].kid, alg: 'RS256', use: 'sig' }))
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: jwks }))
       return
     }
@@ -166,16 +191,29 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
       : { ...common, client_id: clientId, scope: 'aws.cognito.signin.user.admin', username: email }
     // The pool knows whom it issued a token to; a later token for the same sub keeps what a test changed.
     const known = users.get(sub)
-    if (known === undefined) users.set(sub, { sub, username: email, enabled: true, emailVerified: true, signedOutAt: 0, groups: o.groups ?? [] })
-    else if (o.groups !== undefined) known.groups = o.groups
-    return encodeJwt(withOverrides({ alg: 'RS256', kid: key.kid, typ: 'JWT' }, o.header), withOverrides(base, o.claims), rs256(key.privateKey))
+    if (known === undefined) {
+      users.set(
+        sub,
+        { sub, username: email, enabled: true, emailVerified: true, signedOutAt: 0, groups: o.groups ?? [] }
+      )
+    } else if (o.groups !== undefined) known.groups = o.groups
+    return encodeJwt(
+      withOverrides({ alg: 'RS256', kid: key.kid, typ: 'JWT' }, o.header),
+      withOverrides(base, o.claims),
+      rs256(key.privateKey)
+    )
   }
 
   return {
     issuer,
     userPoolId,
     clientId,
-    env: { COGNITO_ISSUER: issuer, COGNITO_ENDPOINT: endpoint, USER_POOL_ID: userPoolId, USER_POOL_CLIENT_ID: clientId },
+    env: {
+      COGNITO_ISSUER: issuer,
+      COGNITO_ENDPOINT: endpoint,
+      USER_POOL_ID: userPoolId,
+      USER_POOL_CLIENT_ID: clientId
+    },
     users,
     adminCalls: () => ({ ...calls }),
     keys,

@@ -12,7 +12,13 @@ import type { MetricsSink } from '../../core/metrics.js'
 import { suppressionKey, type MailSuppressions, type Suppression } from '../../workers/mail-suppressions.js'
 import { loadConfig, type Config } from '../../core/config.js'
 import { createWorkerRuntime, type WorkerLog, type WorkerRuntime } from '../../workers/runtime.js'
-import { DETAIL_TYPES, EVENT_SOURCE, type OrderEventDetail, type OrderStatus, type PublicOrder } from '../../domain/events.js'
+import {
+  DETAIL_TYPES,
+  EVENT_SOURCE,
+  type OrderEventDetail,
+  type OrderStatus,
+  type PublicOrder
+} from '../../domain/events.js'
 
 export function order (overrides: Partial<PublicOrder> & Record<string, unknown> = {}): PublicOrder {
   return {
@@ -22,7 +28,14 @@ export function order (overrides: Partial<PublicOrder> & Record<string, unknown>
     userEmailVerified: true,
     status: 'placed',
     lines: [
-      { id: 'item-1', title: 'Phone <b>X</b>', color: 'Midnight & Blue', colorCode: '#123', count: 2, unitPrice: 49999 },
+      {
+        id: 'item-1',
+        title: 'Phone <b>X</b>',
+        color: 'Midnight & Blue',
+        colorCode: '#123',
+        count: 2,
+        unitPrice: 49999
+      },
       { id: 'item-2', title: 'Case', count: 1, unitPrice: 1999 }
     ],
     total: 101997,
@@ -44,7 +57,12 @@ export function streamRecord (
   sequenceNumber = nextSeq()
 ): DynamoDBRecord {
   const id = ((next ?? previous) as { id?: string } | undefined)?.id as string
-  const img = (o: object | undefined): any => o === undefined ? undefined : marshall(o as Record<string, unknown>, { removeUndefinedValues: true })
+  const img = (o: object | undefined): any => o === undefined
+    ? undefined
+    : marshall(
+      o as Record<string, unknown>,
+      { removeUndefinedValues: true }
+    )
   return {
     eventID: `e-${sequenceNumber}`,
     eventName,
@@ -65,7 +83,13 @@ export function streamRecord (
 
 /** The record of an order moving from one status to another (an insert for placed). */
 export function statusRecord (o: PublicOrder, from?: OrderStatus): DynamoDBRecord {
-  return from === undefined ? streamRecord('INSERT', { ...o }) : streamRecord('MODIFY', { ...o }, { ...o, status: from })
+  return from === undefined
+    ? streamRecord('INSERT', { ...o })
+    : streamRecord(
+      'MODIFY',
+      { ...o },
+      { ...o, status: from }
+    )
 }
 
 export function orderEvent (o: PublicOrder, id = 'evt-1'): EventBridgeEvent<any, OrderEventDetail> {
@@ -117,9 +141,21 @@ export class MemoryLedger implements EffectLedger {
 }
 
 /** The worker's metrics sink, keeping what was recorded (name and dimensions, one entry per add). */
-export function memoryMetrics (): MetricsSink & { counts: Array<{ name: string; dimensions: Record<string, string>; value: number }> } {
+export function memoryMetrics (): MetricsSink & {
+  counts: Array<{ name: string; dimensions: Record<string, string>; value: number }>
+} {
   const counts: Array<{ name: string; dimensions: Record<string, string>; value: number }> = []
-  return { counts, add: (name, dimensions, value = 1) => { counts.push({ name, dimensions: dimensions as Record<string, string>, value }) }, flush: () => {} }
+  return {
+    counts,
+    add: (name, dimensions, value = 1) => {
+      counts.push({
+        name,
+        dimensions: dimensions as Record<string, string>,
+        value
+      })
+    },
+    flush: () => {}
+  }
 }
 
 /** The mail suppression list in memory (workers/mail-suppressions.ts's interface). */
@@ -133,7 +169,13 @@ export interface LogLine { level: string; message: string; extra?: Record<string
 
 export function memoryLog (): WorkerLog & { lines: LogLine[] } {
   const lines: LogLine[] = []
-  const at = (level: string) => (message: string, extra?: Record<string, unknown>) => { lines.push({ level, message, extra }) }
+  const at = (level: string) => (message: string, extra?: Record<string, unknown>) => {
+    lines.push({
+      level,
+      message,
+      extra
+    })
+  }
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }
 
@@ -160,7 +202,12 @@ export function testConfig (env: Record<string, string> = {}): Config {
 }
 
 export type TestRuntime = WorkerRuntime & {
-  ses: SESClient; sqs: SQSClient; ledger: MemoryLedger; suppressions: MemorySuppressions; log: ReturnType<typeof memoryLog>; metrics: ReturnType<typeof memoryMetrics>
+  ses: SESClient
+  sqs: SQSClient
+  ledger: MemoryLedger
+  suppressions: MemorySuppressions
+  log: ReturnType<typeof memoryLog>
+  metrics: ReturnType<typeof memoryMetrics>
 }
 
 /** A runtime over fresh (unmocked-by-default) clients, an in-memory ledger, no real pauses. */
@@ -188,7 +235,12 @@ export function sqsMessage (body: unknown, receiveCount = 1, queue = 'order-effe
     messageId: `m-${randomUUID()}`,
     receiptHandle: `rh-${randomUUID()}`,
     body: text,
-    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: '1',
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: '1'
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',

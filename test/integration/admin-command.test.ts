@@ -24,10 +24,21 @@ function groupsOf (idToken: string): unknown {
 }
 
 t.test('npm run admin puts a signed-up user in the admin group; the next sign-in carries it', async (t) => {
-  const cognito = new CognitoIdentityProviderClient({ endpoint: env.COGNITO_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+  const cognito = new CognitoIdentityProviderClient({
+    endpoint: env.COGNITO_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' }
+  })
   t.teardown(() => cognito.destroy())
   const email = `admin-${randomBytes(4).toString('hex')}@example.com`
-  await cognito.send(new SignUpCommand({ ClientId: env.USER_POOL_CLIENT_ID, Username: email, Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }))
+  await cognito.send(
+    new SignUpCommand({
+      ClientId: env.USER_POOL_CLIENT_ID,
+      Username: email,
+      Password: PASSWORD,
+      UserAttributes: [{ Name: 'email', Value: email }]
+    })
+  )
   await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: env.USER_POOL_ID, Username: email }))
   const signIn = async (): Promise<string> => (await cognito.send(new InitiateAuthCommand({
     ClientId: env.USER_POOL_CLIENT_ID, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD }

@@ -6,7 +6,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { CognitoIdentityProviderClient, ListUsersCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider'
+import {
+  CognitoIdentityProviderClient,
+  ListUsersCommand,
+  SignUpCommand
+} from '@aws-sdk/client-cognito-identity-provider'
 import { CognitoStoreError, startCognitoLocal, type CognitoLocal } from '../../local/emulators/cognito.js'
 import { reservePort } from '../../local/emulators/process.js'
 import { stackEnv } from '../helpers/stack.js'
@@ -15,10 +19,22 @@ const PASSWORD = 'Correct-Horse-1'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-async function start (t: Teardown, dataDir: string): Promise<{ cognito: CognitoLocal; client: CognitoIdentityProviderClient }> {
-  const cognito = await startCognitoLocal({ port: await reservePort('cognito-local'), dataDir, sesEndpoint: stackEnv().SES_ENDPOINT })
+async function start (t: Teardown, dataDir: string): Promise<{
+  cognito: CognitoLocal
+  client: CognitoIdentityProviderClient
+}> {
+  const cognito = await startCognitoLocal({
+    port: await reservePort('cognito-local'),
+    dataDir,
+    sesEndpoint: stackEnv().SES_ENDPOINT
+  })
   t.teardown(cognito.stop)
-  const client = new CognitoIdentityProviderClient({ endpoint: cognito.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 })
+  const client = new CognitoIdentityProviderClient({
+    endpoint: cognito.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1
+  })
   t.teardown(() => { client.destroy() })
   return { cognito, client }
 }
@@ -29,7 +45,14 @@ async function emailsIn (client: CognitoIdentityProviderClient, userPoolId: stri
 }
 
 const signUp = (client: CognitoIdentityProviderClient, clientId: string, email: string) =>
-  client.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }))
+  client.send(
+    new SignUpCommand({
+      ClientId: clientId,
+      Username: email,
+      Password: PASSWORD,
+      UserAttributes: [{ Name: 'email', Value: email }]
+    })
+  )
 
 function tempDir (t: Teardown): string {
   const dir = mkdtempSync(join(tmpdir(), 'cognito-store-'))
@@ -47,10 +70,15 @@ t.test('20 concurrent signups, then a restart: every account is there', async (t
 
   const second = await start(t, dir)
   t.equal(second.cognito.userPoolId, first.cognito.userPoolId, 'the same pool')
-  t.same(await emailsIn(second.client, second.cognito.userPoolId), [...emails].sort(), 'all 20 accounts after the restart')
+  t.same(
+    await emailsIn(second.client, second.cognito.userPoolId),
+    [...emails].sort(),
+    'all 20 accounts after the restart'
+  )
 })
 
-t.test('a kill -9 in the middle of concurrent signups loses no acknowledged account and leaves a readable store', async (t) => {
+t.test('a kill -9 in the middle of concurrent signups loses no acknowledged account and leaves a readable ' +
+  'store', async (t) => {
   const dir = tempDir(t)
   const first = await start(t, dir)
   const acknowledged: string[] = []
@@ -77,7 +105,11 @@ t.test('a store that cannot be read stops the start with what to do, not a stack
   const poolFile = join(dir, '.cognito', 'db', `${first.cognito.userPoolId}.json`)
   // What overlapping writes used to leave: a whole document followed by the tail of a longer one.
   writeFileSync(poolFile, '{ "Users": {} }\n  } }\n}')
-  const err = await startCognitoLocal({ port: await reservePort('cognito-local'), dataDir: dir, sesEndpoint: stackEnv().SES_ENDPOINT })
+  const err = await startCognitoLocal({
+    port: await reservePort('cognito-local'),
+    dataDir: dir,
+    sesEndpoint: stackEnv().SES_ENDPOINT
+  })
     .then((c) => { t.teardown(c.stop); return undefined }, (e: unknown) => e)
   t.ok(err instanceof CognitoStoreError, 'a CognitoStoreError')
   const message = (err as Error).message

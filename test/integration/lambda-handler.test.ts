@@ -6,9 +6,17 @@ import { dirname, join } from 'node:path'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { checkDocsAssets } from '../helpers/docs-assets.js'
 
-const context = { awsRequestId: 'lambda-req', functionName: 'api', callbackWaitsForEmptyEventLoop: true } as unknown as Context
+const context = {
+  awsRequestId: 'lambda-req',
+  functionName: 'api',
+  callbackWaitsForEmptyEventLoop: true
+} as unknown as Context
 
-function v2 (method: string, rawPath: string, opts: { query?: string; headers?: Record<string, string>; body?: string; requestId?: string } = {}): APIGatewayProxyEventV2 {
+function v2 (
+  method: string,
+  rawPath: string,
+  opts: { query?: string; headers?: Record<string, string>; body?: string; requestId?: string } = {}
+): APIGatewayProxyEventV2 {
   return {
     version: '2.0',
     routeKey: '$default',
@@ -56,7 +64,13 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
     pathParameters: { proxy: 'openapi.json' },
-    requestContext: { requestId: 'rest-req', stage: 'prod', resourcePath: '/{proxy+}', httpMethod: 'GET', path: '/prod/openapi.json' } as never,
+    requestContext: {
+      requestId: 'rest-req',
+      stage: 'prod',
+      resourcePath: '/{proxy+}',
+      httpMethod: 'GET',
+      path: '/prod/openapi.json'
+    } as never,
     body: null,
     isBase64Encoded: false
   }
@@ -65,18 +79,38 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
   t.equal(JSON.parse(doc.body).openapi, '3.1.0')
 
   // Issue #20, finding 6: in Lambda the request id is API Gateway's, whatever the client sends.
-  const chosen = await invoke(v2('GET', '/nope', { requestId: 'apigw-real', headers: { 'X-Request-Id': 'chosen-by-client', 'x-client-request-id': 'forged' } }), context)
+  const chosen = await invoke(
+    v2(
+      'GET',
+      '/nope',
+      { requestId: 'apigw-real', headers: { 'X-Request-Id': 'chosen-by-client', 'x-client-request-id': 'forged' } }
+    ),
+    context
+  )
   t.equal(chosen.headers?.['x-request-id'], 'apigw-real', "API Gateway's id, not the client's")
   t.equal(JSON.parse(chosen.body).requestId, 'apigw-real')
   t.equal(chosen.headers?.['x-client-request-id'], 'chosen-by-client', "the client's id is echoed apart")
-  const restChosen = await invoke({ ...rest, path: '/nope', pathParameters: { proxy: 'nope' }, headers: { Host: 'api.example.com', 'X-Request-Id': 'rest-client-id' }, multiValueHeaders: { 'x-request-id': ['a', 'b'] }, requestContext: { ...rest.requestContext, requestId: 'rest-real' } as never }, context)
+  const restChosen = await invoke(
+    {
+      ...rest,
+      path: '/nope',
+      pathParameters: { proxy: 'nope' },
+      headers: { Host: 'api.example.com', 'X-Request-Id': 'rest-client-id' },
+      multiValueHeaders: { 'x-request-id': ['a', 'b'] },
+      requestContext: { ...rest.requestContext, requestId: 'rest-real' } as never
+    },
+    context
+  )
   t.equal(restChosen.headers?.['x-request-id'], 'rest-real', 'the REST payload too')
   t.equal(restChosen.headers?.['x-client-request-id'], 'rest-client-id')
   const none = await invoke(v2('GET', '/nope', { requestId: 'apigw-alone' }), context)
   t.equal(none.headers?.['x-client-request-id'], undefined, 'no client id echoed when the caller sent none')
 
   // Swagger UI's favicons are PNGs: binary answers must reach API Gateway base64-encoded.
-  const swaggerUiStatic = join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json')), 'static')
+  const swaggerUiStatic = join(
+    dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json')),
+    'static'
+  )
   const checked = await checkDocsAssets(t, async (path) => await invoke(v2('GET', path), context), swaggerUiStatic)
   t.ok(checked.length >= 10, `${checked.length} files of Swagger UI checked`)
   const page = await invoke(v2('GET', '/docs/'), context)
@@ -88,6 +122,8 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
   results.forEach((res, i) => {
     t.equal(res.statusCode, 404)
     const body = JSON.parse(res.body)
-    if (body.instance !== `/missing-${i}` || body.requestId !== `req-${i}`) t.fail(`invocation ${i} got another's answer`)
+    if (body.instance !== `/missing-${i}` || body.requestId !== `req-${i}`) {
+      t.fail(`invocation ${i} got another's answer`)
+    }
   })
 })

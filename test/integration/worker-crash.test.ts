@@ -19,7 +19,8 @@ import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 
 interface Hook { orderId: string; type: string; status: number }
 
-t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webhook and email exactly once', async (t) => {
+t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webhook and email exactly ' +
+  'once', async (t) => {
   const since = new Date(Date.now() - 1000)
   const tables = await createTables(t)
   const dataDir = mkdtempSync(join(tmpdir(), 'worker-crash-'))
@@ -45,7 +46,11 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   const hooksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
   // Fixed ports for both runs, as npm start has.
-  const workerEnv = await localWorkerEnv({ EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`, DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery` })
+  const workerEnv = await localWorkerEnv({
+    EVENTBUS_PORT: '0',
+    WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`,
+    DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery`
+  })
   const env = {
     ...process.env,
     ...stackEnv(),
@@ -64,7 +69,11 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   const children: ChildProcess[] = []
   t.teardown(() => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') })
   const start = async (): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-process.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/helpers/worker-process.ts'],
+      { env, stdio: ['ignore', 'pipe', 'inherit'] }
+    )
     children.push(child)
     await new Promise<void>((resolve, reject) => {
       child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve() })
@@ -83,10 +92,24 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   const order = (label: string) => {
     const suffix = `${label}${randomBytes(3).toString('hex')}`
     const at = new Date().toISOString()
-    return { id: `ord_${suffix}`, userId: `u-${suffix}`, userEmail: `crash+${suffix}@example.com`, userEmailVerified: true, status: 'placed', lines: [{ id: 'x', title: 'X', count: 1, unitPrice: 100 }], total: 100, currency: 'USD', createdAt: at, updatedAt: at, history: [{ status: 'placed', at, by: `user:u-${suffix}` }] }
+    return {
+      id: `ord_${suffix}`,
+      userId: `u-${suffix}`,
+      userEmail: `crash+${suffix}@example.com`,
+      userEmailVerified: true,
+      status: 'placed',
+      lines: [{ id: 'x', title: 'X', count: 1, unitPrice: 100 }],
+      total: 100,
+      currency: 'USD',
+      createdAt: at,
+      updatedAt: at,
+      history: [{ status: 'placed', at, by: `user:u-${suffix}` }]
+    }
   }
   const mails = async (email: string): Promise<number> => {
-    const { emails } = await (await fetch(`${stackEnv().SES_ENDPOINT}/store`)).json() as { emails: Array<{ destination: { to: string[] } }> }
+    const { emails } = await (await fetch(`${stackEnv().SES_ENDPOINT}/store`)).json() as {
+      emails: Array<{ destination: { to: string[] } }>
+    }
     return emails.filter((e) => e.destination.to.includes(email)).length
   }
 
@@ -104,15 +127,32 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   held.clear()
 
   worker = await start()
-  await until('both webhooks acknowledged', () => [a, b].every((o) => hooks.some((h) => h.orderId === o.id && h.status === 200)) ? true : undefined, 30000)
-  await until('both emails', async () => (await mails(a.userEmail)) >= 1 && (await mails(b.userEmail)) >= 1 ? true : undefined, 30000)
+  await until(
+    'both webhooks acknowledged',
+    () => [a, b].every((o) => hooks.some((h) => h.orderId === o.id && h.status === 200)) ? true : undefined,
+    30000
+  )
+  await until(
+    'both emails',
+    async () => (await mails(a.userEmail)) >= 1 && (await mails(b.userEmail)) >= 1 ? true : undefined,
+    30000
+  )
   // Whatever could still come twice has had its chance: the retry pause (1 s) and a claim's lease.
   await new Promise((resolve) => setTimeout(resolve, 4000))
   for (const o of [a, b]) {
-    t.equal(hooks.filter((h) => h.orderId === o.id && h.status === 200).length, 1, `${o.id}: the warehouse acknowledged its webhook once`)
+    t.equal(
+      hooks.filter((h) => h.orderId === o.id && h.status === 200).length,
+      1,
+      `${o.id}: the warehouse acknowledged its webhook once`
+    )
     t.equal(await mails(o.userEmail), 1, `${o.id}: one email`)
   }
-  t.comment(`webhook requests seen: ${hooks.map((h) => `${h.orderId.slice(4, 5)}:${h.status}`).join(' ')} (an unanswered request may be sent again)`)
+  t.comment(
+    `webhook requests seen: ${hooks.map((h) => `${h.orderId.slice(
+      4,
+      5
+    )}:${h.status}`).join(' ')} (an unanswered request may be sent again)`
+  )
   const stopped = new Promise((resolve) => worker.once('exit', resolve))
   worker.kill('SIGTERM')
   await stopped

@@ -37,7 +37,12 @@ function http (rawPath: string): unknown {
     rawPath,
     rawQueryString: '',
     headers: { host: 'api.example.com' },
-    requestContext: { http: { method: 'GET', path: rawPath }, requestId: 'http-req', routeKey: '$default', stage: '$default' },
+    requestContext: {
+      http: { method: 'GET', path: rawPath },
+      requestId: 'http-req',
+      routeKey: '$default',
+      stage: '$default'
+    },
     isBase64Encoded: false
   }
 }
@@ -47,7 +52,8 @@ async function lambda (t: { teardown: (fn: () => unknown) => void }) {
   const proxy = awsLambdaFastify(app, { ...PROXY_OPTIONS, decorateRequest: true })
   t.teardown(() => app.close())
   await app.ready()
-  return async (event: unknown) => await (proxy as unknown as (e: unknown, c: Context) => Promise<APIGatewayProxyResult>)(event, context)
+  return async (event: unknown) =>
+    await (proxy as unknown as (e: unknown, c: Context) => Promise<APIGatewayProxyResult>)(event, context)
 }
 
 const assetUrls = (html: string): string[] => [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]!)
@@ -110,9 +116,21 @@ t.test('behind a custom domain base path, and on the HTTP API $default stage', a
 
 t.test('the base path comes only from the event, and only as plain path segments', async (t) => {
   t.equal(externalBasePath(undefined, '/docs'), '', 'no event: local')
-  t.equal(externalBasePath({ httpMethod: 'GET', requestContext: { stage: 'dev' } }, '/docs'), '/dev', 'stage without a path')
+  t.equal(
+    externalBasePath({ httpMethod: 'GET', requestContext: { stage: 'dev' } }, '/docs'),
+    '/dev',
+    'stage without a path'
+  )
   t.equal(externalBasePath({ requestContext: { stage: '$default', http: { path: '/docs' } } }, '/docs'), '')
   t.equal(externalBasePath({ requestContext: { path: '/"><script>/docs' } }, '/docs'), '', 'markup is never a prefix')
-  t.equal(externalBasePath({ requestContext: { path: '//evil.example.com/docs' } }, '/docs'), '', 'nor a protocol-relative host')
-  t.equal(externalBasePath({ requestContext: { path: '/other/path' } }, '/docs'), '', 'a path that does not end with ours')
+  t.equal(
+    externalBasePath({ requestContext: { path: '//evil.example.com/docs' } }, '/docs'),
+    '',
+    'nor a protocol-relative host'
+  )
+  t.equal(
+    externalBasePath({ requestContext: { path: '/other/path' } }, '/docs'),
+    '',
+    'a path that does not end with ours'
+  )
 })

@@ -14,7 +14,9 @@ t.test("no API code flushes metrics but the metrics plugin's hook", async (t) =>
     for (const name of readdirSync(new URL(`../../${dir}/`, import.meta.url), { recursive: true })) {
       const file = `${dir}/${String(name)}`
       if (!file.endsWith('.ts')) continue
-      if (/\bmetrics\.flush\(\)/.test(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'))) flushing.push(file)
+      if (/\bmetrics\.flush\(\)/.test(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'))) {
+        flushing.push(file)
+      }
     }
   }
   t.same(flushing, ['plugins/metrics.ts'])
@@ -28,7 +30,12 @@ t.test('one flush per request, with what the handler, an onSend hook and the err
   t.teardown(() => app.close())
   app.register(async (scope) => {
     scope.get('/probe', {
-      onSend: (_request, _reply, payload, done) => { scope.metrics.add('OrdersRefused', { Code: 'probe' }); done(null, payload) }
+      onSend: (_request, _reply, payload, done) => {
+        scope.metrics.add('OrdersRefused', { Code: 'probe' }); done(
+          null,
+          payload
+        )
+      }
     }, async () => {
       scope.metrics.add('IdempotentReplays', {})
       throw new Error('boom')

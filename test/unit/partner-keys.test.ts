@@ -13,9 +13,16 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 const WAREHOUSE_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:warehouse-keys-AbCdEf'
 const DELIVERY_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:delivery-keys-AbCdEf'
-const LOCAL = { WAREHOUSE_API_KEY: 'local-warehouse-key-000000000001', DELIVERY_API_KEY: 'local-delivery-key-0000000000001' }
+const LOCAL = {
+  WAREHOUSE_API_KEY: 'local-warehouse-key-000000000001',
+  DELIVERY_API_KEY: 'local-delivery-key-0000000000001'
+}
 
-async function setup (tt: Teardown, env: Record<string, string>, client?: SecretsManagerClient): Promise<FastifyInstance> {
+async function setup (
+  tt: Teardown,
+  env: Record<string, string>,
+  client?: SecretsManagerClient
+): Promise<FastifyInstance> {
   const app = buildApp(loadConfig({ ...BASE_TEST_ENV, ...env }), client ? { aws: { secrets: async () => client } } : {})
   tt.teardown(() => app.close())
   app.register(async (scope) => {
@@ -51,7 +58,11 @@ t.test('local keys from the environment', async (t) => {
   const ok = await call(app, '/probe/warehouse', { 'x-api-key': LOCAL.WAREHOUSE_API_KEY })
   t.equal(ok.statusCode, 200)
   t.same(ok.json(), { partner: 'warehouse' }, 'request.partner is set')
-  t.equal((await call(app, '/probe/delivery', { authorization: LOCAL.DELIVERY_API_KEY })).statusCode, 200, 'raw Authorization (seed clients)')
+  t.equal(
+    (await call(app, '/probe/delivery', { authorization: LOCAL.DELIVERY_API_KEY })).statusCode,
+    200,
+    'raw Authorization (seed clients)'
+  )
 
   const missing = await call(app, '/probe/warehouse')
   t.equal(missing.statusCode, 401)
@@ -79,17 +90,28 @@ t.test('local keys from the environment', async (t) => {
   t.notMatch(JSON.stringify([missing.json(), wrong.json(), other.json()]), LOCAL.WAREHOUSE_API_KEY, 'keys never echoed')
 })
 
-t.test('rotated keys from Secrets Manager: both valid during rotation, the old one refused after removal', async (t) => {
+t.test('rotated keys from Secrets Manager: both valid during rotation, the old one refused after ' +
+  'removal', async (t) => {
   const client = new SecretsManagerClient({ region: 'us-east-1' })
   const sm = mockClient(client)
   let warehouse: Record<string, string> = { '2024-01': 'warehouse-old-key-000000000000' }
-  sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).callsFake(async () => ({ SecretString: JSON.stringify(warehouse) }))
-  sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({ SecretString: JSON.stringify({ main: 'delivery-key-0000000000000000' }) })
-  const app = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: '1' }, client)
+  sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).callsFake(async () =>
+    ({ SecretString: JSON.stringify(warehouse) }))
+  sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({
+    SecretString: JSON.stringify({ main: 'delivery-key-0000000000000000' })
+  })
+  const app = await setup(
+    t,
+    { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: '1' },
+    client
+  )
   const withKey = (k: string) => call(app, '/probe/warehouse', { 'x-api-key': k })
 
   t.equal((await withKey('warehouse-old-key-000000000000')).statusCode, 200)
-  t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'delivery-key-0000000000000000' })).json().code, 'wrong_partner')
+  t.equal(
+    (await call(app, '/probe/warehouse', { 'x-api-key': 'delivery-key-0000000000000000' })).json().code,
+    'wrong_partner'
+  )
 
   // Rotation step 1: add the new key. It is honoured once the cached secret expires.
   warehouse = { ...warehouse, '2024-07': 'warehouse-new-key-000000000000' }
@@ -113,16 +135,32 @@ t.test('a Secrets Manager outage serves the cached keys; with nothing cached it 
   let down = false
   sm.on(GetSecretValueCommand).callsFake(async (input: { SecretId: string }) => {
     if (down) throw Object.assign(new Error('Service unavailable'), { name: 'InternalServiceError' })
-    return { SecretString: JSON.stringify({ k: `${input.SecretId === WAREHOUSE_ARN ? 'warehouse' : 'delivery'}-key-000000000000000` }) }
+    return {
+      SecretString: JSON.stringify({
+        k: `${input.SecretId === WAREHOUSE_ARN ? 'warehouse' : 'delivery'}-key-000000000000000`
+      })
+    }
   })
-  const app = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: '1' }, client)
+  const app = await setup(
+    t,
+    { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: '1' },
+    client
+  )
   t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'warehouse-key-000000000000000' })).statusCode, 200)
   down = true
   await new Promise((resolve) => setTimeout(resolve, 1100))
-  t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'warehouse-key-000000000000000' })).statusCode, 200, 'stale keys served after the TTL')
+  t.equal(
+    (await call(app, '/probe/warehouse', { 'x-api-key': 'warehouse-key-000000000000000' })).statusCode,
+    200,
+    'stale keys served after the TTL'
+  )
   t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'wrong-key-0000000000000000000' })).statusCode, 401)
 
-  const cold = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN }, client)
+  const cold = await setup(
+    t,
+    { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN },
+    client
+  )
   const res = await call(cold, '/probe/warehouse', { 'x-api-key': 'warehouse-key-000000000000000' })
   t.equal(res.statusCode, 503, 'a fresh container with Secrets Manager down')
   t.equal(res.json().code, 'dependency_unavailable')
@@ -133,7 +171,11 @@ t.test('a Secrets Manager outage serves the cached keys; with nothing cached it 
 t.test('a malformed keys secret is a 503, logged, never a 401 for everyone silently', async (t) => {
   const client = new SecretsManagerClient({ region: 'us-east-1' })
   mockClient(client).on(GetSecretValueCommand).resolves({ SecretString: '["not-a-map"]' })
-  const app = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN }, client)
+  const app = await setup(
+    t,
+    { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN },
+    client
+  )
   const res = await call(app, '/probe/warehouse', { 'x-api-key': 'anything-000000000000000000' })
   t.equal(res.statusCode, 503)
   t.notMatch(res.body, /not-a-map/)
@@ -142,15 +184,30 @@ t.test('a malformed keys secret is a 503, logged, never a 401 for everyone silen
 // Issue #20, finding 5, at the route: a key revoked in Secrets Manager stops working in a warm
 // container at the next refresh, even when Secrets Manager answers with an error.
 t.test('a revoked key secret answers 503 with Retry-After, never the old key', async (t) => {
-  const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  const client = new SecretsManagerClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' }
+  })
   const sm = mockClient(client)
   t.teardown(() => sm.restore())
   const leaked = 'leaked-warehouse-key-00000000001'
-  sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).resolvesOnce({ SecretString: JSON.stringify({ primary: leaked }) })
+  sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).resolvesOnce({
+    SecretString: JSON.stringify({ primary: leaked })
+  })
     .rejects(Object.assign(new Error('secret deleted'), { name: 'ResourceNotFoundException' }))
-  sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({ SecretString: JSON.stringify({ primary: 'delivery-key-000000000000001' }) })
-  const app = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: '1' }, client)
-  t.equal((await call(app, '/probe/warehouse', { 'x-api-key': leaked })).statusCode, 200, 'accepted while the secret holds it')
+  sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({
+    SecretString: JSON.stringify({ primary: 'delivery-key-000000000000001' })
+  })
+  const app = await setup(
+    t,
+    { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: '1' },
+    client
+  )
+  t.equal(
+    (await call(app, '/probe/warehouse', { 'x-api-key': leaked })).statusCode,
+    200,
+    'accepted while the secret holds it'
+  )
   // A bounded wait past the 1 s TTL: the next request refreshes the secret.
   await new Promise((resolve) => setTimeout(resolve, 1100))
   for (let i = 0; i < 3; i++) {

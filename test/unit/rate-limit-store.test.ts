@@ -6,7 +6,15 @@ import t from 'tap'
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb'
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { mockedDocumentClient } from '../helpers/ddb-mock.js'
-import { dynamoCounters, LIMITER_TIMEOUT_MS, memoryCounters, OUTAGE_MS, sharedCounters, type CounterStore, type SigninCheck } from '../../plugins/rate-limit-store.js'
+import {
+  dynamoCounters,
+  LIMITER_TIMEOUT_MS,
+  memoryCounters,
+  OUTAGE_MS,
+  sharedCounters,
+  type CounterStore,
+  type SigninCheck
+} from '../../plugins/rate-limit-store.js'
 
 function mocked (t: { teardown: (fn: () => unknown) => void }) {
   const { ddb, mock } = mockedDocumentClient(t)
@@ -20,7 +28,8 @@ const CHECK: SigninCheck = {
 const cancelled = (...codes: string[]): TransactionCanceledException => new TransactionCanceledException({
   message: 'cancelled',
   $metadata: {},
-  CancellationReasons: codes.map((Code) => ({ Code, ...(Code === 'ConditionalCheckFailed' ? { Item: { total: { N: '50' } } } : {}) }))
+  CancellationReasons: codes.map((Code) =>
+    ({ Code, ...(Code === 'ConditionalCheckFailed' ? { Item: { total: { N: '50' } } } : {}) }))
 })
 
 t.test('the table: one ADD per hit, answering the count; sign-in\'s transaction read as refusals', async (t) => {
@@ -35,24 +44,32 @@ t.test('the table: one ADD per hit, answering the count; sign-in\'s transaction 
     .rejectsOnce(cancelled('None', 'ConditionalCheckFailed'))
   t.equal(await counters.signinCheck(CHECK), null, 'both conditions held')
   t.equal(await counters.signinCheck(CHECK), 'client', 'the client counter was full')
-  t.equal(await counters.signinCheck(CHECK), 'account', "the account's failures reached the ceiling (its old item says 50)")
+  t.equal(
+    await counters.signinCheck(CHECK),
+    'account',
+    "the account's failures reached the ceiling (its old item says 50)"
+  )
   const tx = mock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!
   t.equal(tx.length, 2, 'one call for the three limits')
   t.match(tx[0], { Update: { Key: { id: 'ip' }, ConditionExpression: /hits < :max/ } })
   t.match(tx[1], { ConditionCheck: { Key: { id: 'acct' }, ExpressionAttributeNames: { '#client': 'c_x' } } })
 })
 
-t.test('concurrent transactions on one counter are retried, then refused as concurrent; other errors throw', async (t) => {
+t.test('concurrent transactions on one counter are retried, then refused as concurrent; other errors ' +
+  'throw', async (t) => {
   const { counters, mock } = mocked(t)
   mock.on(TransactWriteCommand).rejectsOnce(cancelled('TransactionConflict', 'None')).resolvesOnce({})
   t.equal(await counters.signinCheck(CHECK), null, 'a conflict is retried')
   mock.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict'))
   t.equal(await counters.signinCheck(CHECK), 'concurrent', 'always conflicting: refused, never let through')
-  mock.on(TransactWriteCommand).rejects(Object.assign(new Error('boom'), { name: 'ProvisionedThroughputExceededException' }))
+  mock.on(TransactWriteCommand).rejects(
+    Object.assign(new Error('boom'), { name: 'ProvisionedThroughputExceededException' })
+  )
   await t.rejects(counters.signinCheck(CHECK), { name: 'ProvisionedThroughputExceededException' })
 })
 
-t.test('a table that does not answer within the deadline is an error (the outage the shared counters fall back from)', async (t) => {
+t.test('a table that does not answer within the deadline is an error (the outage the shared counters fall back ' +
+  'from)', async (t) => {
   const { counters, mock } = mocked(t)
   mock.on(UpdateCommand).callsFake(async () => await new Promise(() => {}))
   const started = Date.now()
@@ -67,15 +84,33 @@ t.test('memory counters: the same limits in one container', async (t) => {
   t.equal(await counters.hit('a', 1000, 1), 2)
   now = 1000
   t.equal(await counters.hit('a', 2000, 1), 1, 'a new window')
-  const check = { client: { id: 'ip', endsAt: 10_000, max: 2 }, account: { id: 'acct', endsAt: 10_000, clientAttr: 'c', perClientMax: 2, totalMax: 3 } }
+  const check = {
+    client: { id: 'ip', endsAt: 10_000, max: 2 },
+    account: { id: 'acct', endsAt: 10_000, clientAttr: 'c', perClientMax: 2, totalMax: 3 }
+  }
   t.equal(await counters.signinCheck(check), null)
   await counters.signinFailed('acct', 'c', 10_000)
   await counters.signinFailed('acct', 'c', 10_000)
   t.equal(await counters.signinCheck(check), 'accountClient')
-  t.equal(await counters.signinCheck({ ...check, account: { ...check.account, clientAttr: 'd' } }), null, 'another client')
-  t.equal(await counters.signinCheck({ ...check, account: { ...check.account, clientAttr: 'd' } }), 'client', 'that client address is now full')
+  t.equal(
+    await counters.signinCheck({ ...check, account: { ...check.account, clientAttr: 'd' } }),
+    null,
+    'another client'
+  )
+  t.equal(
+    await counters.signinCheck({ ...check, account: { ...check.account, clientAttr: 'd' } }),
+    'client',
+    'that client address is now full'
+  )
   await counters.signinFailed('acct', 'e', 10_000)
-  t.equal(await counters.signinCheck({ client: { id: 'ip2', endsAt: 10_000, max: 2 }, account: { ...check.account, clientAttr: 'f' } }), 'account', 'three failures in all')
+  t.equal(
+    await counters.signinCheck({
+      client: { id: 'ip2', endsAt: 10_000, max: 2 },
+      account: { ...check.account, clientAttr: 'f' }
+    }),
+    'account',
+    'three failures in all'
+  )
 })
 
 t.test('shared counters: a refusal is remembered until its window ends; an outage falls back to memory', async (t) => {
@@ -84,9 +119,20 @@ t.test('shared counters: a refusal is remembered until its window ends; an outag
   let failing = false
   const table = memoryCounters(() => now)
   const shared: CounterStore = {
-    hit: async (...args) => { calls++; if (failing) throw Object.assign(new Error('down'), { name: 'TimeoutError' }); return await table.hit(...args) },
+    hit: async (...args) => {
+      calls++; if (failing) {
+        throw Object.assign(
+          new Error('down'),
+          { name: 'TimeoutError' }
+        )
+      } return await table.hit(...args)
+    },
     signinCheck: async (c) => { calls++; if (failing) throw new Error('down'); return await table.signinCheck(c) },
-    signinFailed: async (...args) => { calls++; if (failing) throw new Error('down'); await table.signinFailed(...args) }
+    signinFailed: async (...args) => {
+      calls++
+      if (failing) throw new Error('down')
+      await table.signinFailed(...args)
+    }
   }
   const outages: unknown[] = []
   const counters = sharedCounters({ shared, now: () => now, onOutage: (err) => outages.push(err) })

@@ -7,11 +7,18 @@ import type { SecretEvent } from '../../core/secret-store.js'
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf'
 
 function setup (ttlSeconds = 60, maxStaleSeconds = 3600) {
-  const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  const client = new SecretsManagerClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' }
+  })
   const sm = mockClient(client)
   let clock = 1_000_000
   const events: SecretEvent[] = []
-  const store = createSecretStore(async () => client, ttlSeconds, { now: () => clock, maxStaleSeconds, onEvent: (e) => { events.push(e) } })
+  const store = createSecretStore(
+    async () => client,
+    ttlSeconds,
+    { now: () => clock, maxStaleSeconds, onEvent: (e) => { events.push(e) } }
+  )
   return { sm, store, events, advance: (ms: number) => { clock += ms } }
 }
 
@@ -96,7 +103,10 @@ t.test('"not found", "access denied" and "cannot decrypt" end the cached value a
       t.ok(err instanceof SecretUnavailableError, 'the first refresh after revocation refuses')
       t.equal((err as SecretUnavailableError).revoked, true)
       advance(720 * HOUR)
-      t.ok(await store.get({ secretArn: ARN }).then(() => false, (e: unknown) => e instanceof SecretUnavailableError), 'still refused at t=720 h')
+      t.ok(
+        await store.get({ secretArn: ARN }).then(() => false, (e: unknown) => e instanceof SecretUnavailableError),
+        'still refused at t=720 h'
+      )
       t.match(events, [{ type: 'revoked', secretArn: ARN, errorName: name }], 'the revocation is reported')
       t.notMatch(JSON.stringify(events), 'leaked-key', 'no event carries the value')
     })

@@ -50,10 +50,15 @@ function setup (statuses: number[] = [], env: Record<string, string> = {}) {
 }
 
 const subjects = (emails: SendEmailCommandInput[]): string[] => emails.map((e) => e.Message!.Subject!.Data!)
-const history = (...statuses: PublicOrder['status'][]) => statuses.map((status, i) => ({ status, at: `2025-01-02T03:0${i}:05.123Z`, by: 'user:user-1' }))
-const awsError = (name: string, fault: 'client' | 'server') => Object.assign(new Error(name), { name, $fault: fault, $metadata: {} })
+const history = (...statuses: PublicOrder['status'][]) =>
+  statuses.map((status, i) => ({ status, at: `2025-01-02T03:0${i}:05.123Z`, by: 'user:user-1' }))
+const awsError = (name: string, fault: 'client' | 'server') => Object.assign(
+  new Error(name),
+  { name, $fault: fault, $metadata: {} }
+)
 
-t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisecond time, and the "placed" email', async (t) => {
+t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisecond time, and the "placed" ' +
+  'email', async (t) => {
   const { web, emails, deliver } = setup()
   const o = order()
   t.same(await deliver(sqsMessage(orderEvent(o))), [], 'nothing to retry')
@@ -63,8 +68,14 @@ t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisec
   t.equal(call.headers['content-type'], 'application/json')
   t.equal(call.headers['x-commerce-event-id'], 'ord-1:placed')
   t.equal(call.headers['x-commerce-event-type'], 'OrderPlaced')
-  t.ok(verifyWebhook(TEST_WORKER_ENV.WAREHOUSE_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok, 'signed with the warehouse key')
-  t.notOk(verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok, 'not with the delivery key')
+  t.ok(
+    verifyWebhook(TEST_WORKER_ENV.WAREHOUSE_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok,
+    'signed with the warehouse key'
+  )
+  t.notOk(
+    verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok,
+    'not with the delivery key'
+  )
   const body = JSON.parse(call.body)
   t.match(body, {
     eventId: 'ord-1:placed',
@@ -85,22 +96,39 @@ t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisec
   t.ok(emails[0].Message!.Body!.Text!.Data!.includes('Total: $1,019.97'))
 })
 
-t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the email; OrderCancelled: warehouse and email', async (t) => {
+t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the email; OrderCancelled: warehouse ' +
+  'and email', async (t) => {
   const { web, emails, deliver } = setup()
-  await deliver(sqsMessage(orderEvent(order({ status: 'packed', packageId: 'PKG-1', history: history('placed', 'packed') }))))
+  await deliver(
+    sqsMessage(orderEvent(order({ status: 'packed', packageId: 'PKG-1', history: history('placed', 'packed') })))
+  )
   t.equal(web.calls.length, 1)
   t.equal(web.calls[0].url, 'http://delivery.test/hooks')
-  t.ok(verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, web.calls[0].body, web.calls[0].headers['x-commerce-signature']).ok)
+  t.ok(
+    verifyWebhook(
+      TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET,
+      web.calls[0].body,
+      web.calls[0].headers['x-commerce-signature']
+    ).ok
+  )
   t.match(JSON.parse(web.calls[0].body), {
     type: 'OrderPacked',
     sequence: 2,
     pickupAddress: '1 Dock Road',
     customer: { email: 'ada@example.com' },
-    order: { id: 'ord-1', packageId: 'PKG-1', lines: [{ title: 'Phone <b>X</b>', color: 'Midnight & Blue', count: 2 }, { title: 'Case', count: 1 }] }
+    order: {
+      id: 'ord-1',
+      packageId: 'PKG-1',
+      lines: [{ title: 'Phone <b>X</b>', color: 'Midnight & Blue', count: 2 }, { title: 'Case', count: 1 }]
+    }
   })
-  await deliver(sqsMessage(orderEvent(order({ status: 'delivered', history: history('placed', 'packed', 'delivered') }))))
+  await deliver(
+    sqsMessage(orderEvent(order({ status: 'delivered', history: history('placed', 'packed', 'delivered') })))
+  )
   t.equal(web.calls.length, 1, 'no webhook for delivered')
-  await deliver(sqsMessage(orderEvent(order({ id: 'ord-2', status: 'cancelled', history: history('placed', 'cancelled') }))))
+  await deliver(
+    sqsMessage(orderEvent(order({ id: 'ord-2', status: 'cancelled', history: history('placed', 'cancelled') })))
+  )
   t.equal(web.calls.length, 2)
   t.match(JSON.parse(web.calls[1].body), { type: 'OrderCancelled', sequence: 2, order: { id: 'ord-2' } })
   t.same(subjects(emails), ['Order packed — #ord-1', 'Order delivered — #ord-1', 'Order cancelled — #ord-2'])
@@ -118,15 +146,25 @@ t.test('redelivered and re-published events send nothing twice', async (t) => {
   t.equal(rt.log.lines.filter((l) => l.message === 'order effect already done').length, 6, 'each skip is logged')
 })
 
-t.test('the order\'s own order: "placed" is never sent after "cancelled", to the warehouse or the customer', async (t) => {
+t.test('the order\'s own order: "placed" is never sent after "cancelled", to the warehouse or the ' +
+  'customer', async (t) => {
   // The shopper cancels within a second; OrderCancelled reaches the worker first (a standard queue
   // does not keep order, and a failed OrderPlaced comes back minutes later).
   const { web, emails, deliver, rt } = setup()
   const placed = order({ id: 'ord-c' })
-  const cancelled = order({ id: 'ord-c', status: 'cancelled', updatedAt: '2025-01-02T03:04:06.000Z', history: history('placed', 'cancelled') })
+  const cancelled = order({
+    id: 'ord-c',
+    status: 'cancelled',
+    updatedAt: '2025-01-02T03:04:06.000Z',
+    history: history('placed', 'cancelled')
+  })
   t.same(await deliver(sqsMessage(orderEvent(cancelled))), [])
   t.same(await deliver(sqsMessage(orderEvent(placed))), [], 'the late OrderPlaced is done with, not retried')
-  t.same(web.calls.map((c) => JSON.parse(c.body).type), ['OrderCancelled'], 'the warehouse never hears "placed" after "cancelled"')
+  t.same(
+    web.calls.map((c) => JSON.parse(c.body).type),
+    ['OrderCancelled'],
+    'the warehouse never hears "placed" after "cancelled"'
+  )
   t.same(subjects(emails), ['Order cancelled — #ord-c'], 'nor does the customer')
   t.equal(rt.log.lines.filter((l) => l.message === 'order effect skipped: a newer one was sent').length, 2)
 
@@ -136,13 +174,20 @@ t.test('the order\'s own order: "placed" is never sent after "cancelled", to the
     const id = `ord-${round}`
     await run.deliver(sqsMessage(orderEvent({ ...cancelled, id })), sqsMessage(orderEvent({ ...placed, id })))
     const types = run.web.calls.map((c) => JSON.parse(c.body).type)
-    t.ok(types.join() === 'OrderCancelled' || types.join() === 'OrderPlaced,OrderCancelled', `round ${round}: warehouse got ${types.join(', ')}`)
+    t.ok(
+      types.join() === 'OrderCancelled' || types.join() === 'OrderPlaced,OrderCancelled',
+      `round ${round}: warehouse got ${types.join(', ')}`
+    )
     const mails = subjects(run.emails).map((s) => s.split(' — ')[0])
-    t.ok(mails.join() === 'Order cancelled' || mails.join() === 'Order placed,Order cancelled', `round ${round}: customer got ${mails.join(', ')}`)
+    t.ok(
+      mails.join() === 'Order cancelled' || mails.join() === 'Order placed,Order cancelled',
+      `round ${round}: customer got ${mails.join(', ')}`
+    )
   }
 })
 
-t.test('a partner answering 5xx: retried later on the queue\'s schedule; the retry redoes only the webhook', async (t) => {
+t.test('a partner answering 5xx: retried later on the queue\'s schedule; the retry redoes only the ' +
+  'webhook', async (t) => {
   const { web, emails, deliver, sqs, rt } = setup([503, 500, 502])
   const message = sqsMessage(orderEvent(order()))
   t.same(await deliver(message), [message.messageId], 'kept for a retry')
@@ -158,10 +203,14 @@ t.test('a partner answering 5xx: retried later on the queue\'s schedule; the ret
 
   const last = setup([500, 500, 500])
   await last.deliver(sqsMessage(orderEvent(order()), EFFECT_RETRY_DELAYS_S.length + 1))
-  t.ok(last.rt.log.lines.some((l) => l.level === 'error' && /last attempt/.test(l.message)), 'the last attempt says the queue parks it next')
+  t.ok(
+    last.rt.log.lines.some((l) => l.level === 'error' && /last attempt/.test(l.message)),
+    'the last attempt says the queue parks it next'
+  )
 })
 
-t.test('a partner answering 400, or SES rejecting the address: parked at once with the event, not retried', async (t) => {
+t.test('a partner answering 400, or SES rejecting the address: parked at once with the event, not ' +
+  'retried', async (t) => {
   const refused = setup([400])
   const message = sqsMessage(orderEvent(order()))
   t.same(await refused.deliver(message), [], 'done with: not retried')
@@ -169,7 +218,13 @@ t.test('a partner answering 400, or SES rejecting the address: parked at once wi
   const parked = refused.sqs.commandCalls(SendMessageCommand)[0]?.args[0].input
   t.equal(parked?.QueueUrl, TEST_WORKER_ENV.EVENTS_DLQ_URL)
   t.equal(parked?.MessageBody, message.body, 'the event itself, replayable')
-  t.match(parked?.MessageAttributes, { parkedBy: { StringValue: 'worker' }, error: { StringValue: /warehouse-webhook \(WebhookError: warehouse webhook answered 400\)/ } })
+  t.match(
+    parked?.MessageAttributes,
+    {
+      parkedBy: { StringValue: 'worker' },
+      error: { StringValue: /warehouse-webhook \(WebhookError: warehouse webhook answered 400\)/ }
+    }
+  )
   t.equal(refused.emails.length, 1, 'the email still went out')
 
   const rejected = setup()
@@ -193,13 +248,20 @@ t.test('a partner answering 400, or SES rejecting the address: parked at once wi
   t.same(await cannotPark.deliver(kept), [kept.messageId])
 })
 
-t.test('no webhook URL (the template\'s default): that webhook is skipped with a log line and a metric, the rest goes on', async (t) => {
+t.test('no webhook URL (the template\'s default): that webhook is skipped with a log line and a metric, the rest ' +
+  'goes on', async (t) => {
   const { web, emails, deliver, rt } = setup([], { WAREHOUSE_WEBHOOK_URL: '' })
   t.same(await deliver(sqsMessage(orderEvent(order()))), [], 'not a failure')
   t.equal(web.calls.length, 0)
   t.same(subjects(emails), ['Order placed — #ord-1'])
-  t.match(rt.log.lines.find((l) => l.message === 'webhook skipped: no URL configured'), { level: 'info', extra: { partner: 'warehouse', setting: 'WAREHOUSE_WEBHOOK_URL' } })
-  t.same(rt.metrics.counts.filter((c) => c.name === 'WebhooksSkipped'), [{ name: 'WebhooksSkipped', dimensions: { Partner: 'warehouse' }, value: 1 }])
+  t.match(
+    rt.log.lines.find((l) => l.message === 'webhook skipped: no URL configured'),
+    { level: 'info', extra: { partner: 'warehouse', setting: 'WAREHOUSE_WEBHOOK_URL' } }
+  )
+  t.same(
+    rt.metrics.counts.filter((c) => c.name === 'WebhooksSkipped'),
+    [{ name: 'WebhooksSkipped', dimensions: { Partner: 'warehouse' }, value: 1 }]
+  )
 })
 
 t.test('a delivery of an effect another delivery is doing waits for it, then skips it (no failure)', async (t) => {
@@ -222,7 +284,9 @@ t.test('a delivery of an effect another delivery is doing waits for it, then ski
   t.notOk(rt.log.lines.some((l) => l.level === 'error'), 'nothing logged as an error')
 })
 
-t.test('events no rule should have sent are parked; a bare EventBridge event still works and throws on failure', async (t) => {
+t.test('events no rule should have sent are parked; a bare EventBridge event still works and throws on failure', async (
+  t
+) => {
   const { deliver, sqs, handle } = setup()
   t.same(await deliver(sqsMessage({ ...orderEvent(order()), 'detail-type': 'OrderLost' })), [])
   t.same(await deliver(sqsMessage({ ...orderEvent(order()), 'detail-type': 'OrderPacked' })), [])
@@ -242,18 +306,28 @@ t.test('the sample SQS event (events/sqs-order-placed.json) is handled as the ef
   t.equal(emails.length, 1)
 })
 
-t.test('an error nobody expects (a bug) is logged with its stack; a partner\'s or an AWS service\'s answer without', async (t) => {
+t.test('an error nobody expects (a bug) is logged with its stack; a partner\'s or an AWS service\'s answer ' +
+  'without', async (t) => {
   const bug = setup()
   bug.sesFailures.push(new TypeError('cannot read properties of undefined'))
   t.equal((await bug.deliver(sqsMessage(orderEvent(order())))).length, 1, 'retried later')
   const bugLine = bug.rt.log.lines.find((l) => l.message === 'message failed, retried later')
-  t.match(bugLine?.extra, { reason: /email \(TypeError: cannot read properties of undefined\)/, stack: /^TypeError: cannot read properties of undefined\n {4}at / })
+  t.match(
+    bugLine?.extra,
+    {
+      reason: /email \(TypeError: cannot read properties of undefined\)/,
+      stack: /^TypeError: cannot read properties of undefined\n {4}at /
+    }
+  )
 
   // Thrown past the effects (the ledger is below them): queue.ts's catch-all logs the stack too.
   const ledger = setup()
   ledger.rt.ledger.claim = async () => { throw new Error('ledger down') }
   await ledger.deliver(sqsMessage(orderEvent(order())))
-  t.match(ledger.rt.log.lines.find((l) => l.message === 'message failed, retried later')?.extra, { reason: 'Error: ledger down', stack: /^Error: ledger down\n {4}at / })
+  t.match(
+    ledger.rt.log.lines.find((l) => l.message === 'message failed, retried later')?.extra,
+    { reason: 'Error: ledger down', stack: /^Error: ledger down\n {4}at / }
+  )
 
   const expected = setup([503, 503, 503])
   expected.sesFailures.push(awsError('TooManyRequestsException', 'client'))
@@ -265,7 +339,10 @@ t.test('an error nobody expects (a bug) is logged with its stack; a partner\'s o
 
 // Issue #20, finding 1: the worker mails only addresses verified when the order was placed.
 t.test('an order whose address was not verified gets its webhook but no email', async (t) => {
-  for (const o of [order({ userEmailVerified: undefined, userEmail: 'victim@example.com' }), order({ userEmailVerified: false, userEmail: 'victim@example.com' })]) {
+  for (const o of [
+    order({ userEmailVerified: undefined, userEmail: 'victim@example.com' }),
+    order({ userEmailVerified: false, userEmail: 'victim@example.com' })
+  ]) {
     const { web, emails, handle } = setup()
     await handle(orderEvent(o))
     t.equal(web.calls.length, 1, 'the warehouse still hears of the order')

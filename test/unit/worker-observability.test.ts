@@ -34,9 +34,13 @@ function setup (statuses: number[] = [], env: Record<string, string> = {}) {
   return { rt, calls, emails, sesFailures, captured, count, handle: createHandler(rt) }
 }
 
-const withCorrelation = (o: ReturnType<typeof order>, correlationId: string) => ({ ...orderEvent(o), detail: { ...orderEvent(o).detail, correlationId } })
+const withCorrelation = (o: ReturnType<typeof order>, correlationId: string) => ({
+  ...orderEvent(o),
+  detail: { ...orderEvent(o).detail, correlationId }
+})
 
-t.test('an order event: x-correlation-id on the webhook, the id on every log line, the email logged; metrics', async (t) => {
+t.test('an order event: x-correlation-id on the webhook, the id on every log line, the email logged; ' +
+  'metrics', async (t) => {
   const { rt, calls, emails, captured, count, handle } = setup()
   await handle(withCorrelation(order(), 'req-abc-123'))
   t.equal(calls.length, 1)
@@ -45,8 +49,17 @@ t.test('an order event: x-correlation-id on the webhook, the id on every log lin
   t.equal(emails[0]!.ConfigurationSetName, undefined, 'no configuration set configured, none sent')
   const lines = rt.log.lines.filter((l) => l.extra?.orderId === 'ord-1')
   t.ok(lines.length >= 3, `${lines.length} log lines about the order`)
-  for (const line of lines) t.equal(line.extra?.correlationId, 'req-abc-123', `"${line.message}" carries the correlation id`)
-  t.match(rt.log.lines.find((l) => l.message === 'order email sent')?.extra, { orderId: 'ord-1', status: 'placed', correlationId: 'req-abc-123', messageId: 'ses-1' })
+  for (const line of lines) {
+    t.equal(
+      line.extra?.correlationId,
+      'req-abc-123',
+    `"${line.message}" carries the correlation id`
+    )
+  }
+  t.match(
+    rt.log.lines.find((l) => l.message === 'order email sent')?.extra,
+    { orderId: 'ord-1', status: 'placed', correlationId: 'req-abc-123', messageId: 'ses-1' }
+  )
 
   t.equal(count('WebhooksDelivered', { Partner: 'warehouse' }), 1)
   t.equal(count('EmailsSent'), 1)
@@ -81,7 +94,10 @@ t.test('the configuration set goes with every email', async (t) => {
 })
 
 t.test('a stream record: its event carries the correlation id from the history, which stays internal', async (t) => {
-  const eventbridge = new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  const eventbridge = new EventBridgeClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' }
+  })
   const sent: PutEventsCommandInput[] = []
   mockClient(eventbridge).on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => {
     sent.push(input)
@@ -89,31 +105,97 @@ t.test('a stream record: its event carries the correlation id from the history, 
   })
   const captured = capturedMetrics()
   const rt = testRuntime({ eventbridge, metrics: captured.sink })
-  const placed = order({ history: [{ status: 'placed', at: '2025-01-02T03:04:05.000Z', by: 'user:user-1', requestId: 'req-place' }] })
+  const placed = order({
+    history: [{ status: 'placed', at: '2025-01-02T03:04:05.000Z', by: 'user:user-1', requestId: 'req-place' }]
+  })
   const packed = order({
     status: 'packed',
-    history: [...placed.history, { status: 'packed', at: '2025-01-02T04:00:00.000Z', by: 'partner:warehouse', requestId: 'req-pack' }]
+    history: [
+      ...placed.history,
+      { status: 'packed', at: '2025-01-02T04:00:00.000Z', by: 'partner:warehouse', requestId: 'req-pack' }
+    ]
   })
   await createHandler(rt)({ Records: [statusRecord(placed), statusRecord(packed, 'placed')] })
   const details = sent.flatMap((s) => s.Entries ?? []).map((e) => JSON.parse(e.Detail!))
-  t.same(details.map((d) => d.correlationId), ['req-place', 'req-pack'], "each event carries its own change's request id")
-  t.notMatch(JSON.stringify(details.map((d) => d.history)), /requestId/, "the history on the bus is the API's: no request ids")
-  t.same(captured.named('EventsPublished').map((m) => [m.dimensions.EventType, m.value]), [['OrderPlaced', 1], ['OrderPacked', 1]])
+  t.same(
+    details.map((d) => d.correlationId),
+    ['req-place', 'req-pack'],
+    "each event carries its own change's request id"
+  )
+  t.notMatch(
+    JSON.stringify(details.map((d) => d.history)),
+    /requestId/,
+    "the history on the bus is the API's: no request ids"
+  )
+  t.same(
+    captured.named('EventsPublished').map((m) => [m.dimensions.EventType, m.value]),
+    [['OrderPlaced', 1], ['OrderPacked', 1]]
+  )
 })
 
-function feedback (type: 'Email Bounced' | 'Email Complaint Received', detail: MailFeedbackEvent['detail']): MailFeedbackEvent {
-  return { version: '0', id: 'fb-1', 'detail-type': type, source: 'aws.ses', account: '123456789012', time: '2026-11-25T10:30:02Z', region: 'us-east-1', resources: [], detail }
+function feedback (
+  type: 'Email Bounced' | 'Email Complaint Received',
+  detail: MailFeedbackEvent['detail']
+): MailFeedbackEvent {
+  return {
+    version: '0',
+    id: 'fb-1',
+    'detail-type': type,
+    source: 'aws.ses',
+    account: '123456789012',
+    time: '2026-11-25T10:30:02Z',
+    region: 'us-east-1',
+    resources: [],
+    detail
+  }
 }
 const mail = (set = 'shop-order-mail') => ({ messageId: 'ses-9', tags: { 'ses:configuration-set': [set] } })
 
-t.test('a hard bounce or a complaint suppresses the address from later order mail; a soft bounce does not', async (t) => {
+t.test('a hard bounce or a complaint suppresses the address from later order mail; a soft bounce does ' +
+  'not', async (t) => {
   const { rt, emails, count, handle } = setup([], { SES_CONFIGURATION_SET: 'shop-order-mail' })
-  await handle(feedback('Email Bounced', { mail: mail(), bounce: { bounceType: 'Transient', bounceSubType: 'MailboxFull', bouncedRecipients: [{ emailAddress: 'Ada@Example.com' }] } }))
+  await handle(
+    feedback(
+      'Email Bounced',
+      {
+        mail: mail(),
+        bounce: {
+          bounceType: 'Transient',
+          bounceSubType: 'MailboxFull',
+          bouncedRecipients: [{ emailAddress: 'Ada@Example.com' }]
+        }
+      }
+    )
+  )
   t.equal(rt.suppressions.entries.size, 0, 'a full mailbox is not suppressed')
-  await handle(feedback('Email Bounced', { mail: mail('another-stack-order-mail'), bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: 'ada@example.com' }] } }))
+  await handle(
+    feedback(
+      'Email Bounced',
+      {
+        mail: mail('another-stack-order-mail'),
+        bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: 'ada@example.com' }] }
+      }
+    )
+  )
   t.equal(rt.suppressions.entries.size, 0, "another configuration set's report is ignored")
-  await handle(feedback('Email Bounced', { mail: mail(), bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: 'Ada@Example.com' }] } }))
-  t.match(rt.suppressions.entries.get('ada@example.com'), { reason: 'bounce', detail: 'Permanent/General', messageId: 'ses-9' }, 'suppressed, by its lower-cased address')
+  await handle(
+    feedback(
+      'Email Bounced',
+      {
+        mail: mail(),
+        bounce: {
+          bounceType: 'Permanent',
+          bounceSubType: 'General',
+          bouncedRecipients: [{ emailAddress: 'Ada@Example.com' }]
+        }
+      }
+    )
+  )
+  t.match(
+    rt.suppressions.entries.get('ada@example.com'),
+    { reason: 'bounce', detail: 'Permanent/General', messageId: 'ses-9' },
+    'suppressed, by its lower-cased address'
+  )
   t.equal(count('MailFeedback', { Kind: 'bounce' }), 2, 'both bounces of our set are counted')
   t.notMatch(JSON.stringify(rt.log.lines), /ada@example\.com/i, 'the address is not logged')
 
@@ -123,7 +205,15 @@ t.test('a hard bounce or a complaint suppresses the address from later order mai
   t.equal(count('EmailsSuppressed'), 1)
   t.ok(rt.ledger.done().length >= 2, 'the email effect is recorded done, the webhook too')
 
-  await handle(feedback('Email Complaint Received', { mail: mail(), complaint: { complaintFeedbackType: 'abuse', complainedRecipients: [{ emailAddress: 'bob@example.com' }] } }))
+  await handle(
+    feedback(
+      'Email Complaint Received',
+      {
+        mail: mail(),
+        complaint: { complaintFeedbackType: 'abuse', complainedRecipients: [{ emailAddress: 'bob@example.com' }] }
+      }
+    )
+  )
   t.match(rt.suppressions.entries.get('bob@example.com'), { reason: 'complaint', detail: 'abuse' })
   t.equal(count('MailFeedback', { Kind: 'complaint' }), 1)
 })
