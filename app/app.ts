@@ -136,7 +136,7 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
         useDefaults: true,
         allErrors: false,
         // Ajv checks each schema against the JSON Schema meta-schema before compiling it; the
-        // first check compiles the meta-schema itself, ~50 ms of a cold start. Our schemas are
+        // first check compiles the meta-schema itself, on the cold start. Our schemas are
         // TypeBox's, and test/unit/route-schemas.test.ts checks every route's against the
         // meta-schema instead, once, in CI.
         validateSchema: false
@@ -153,7 +153,7 @@ export interface AppPluginOptions {
 /**
  * The whole app as one plugin: what `fastify start` loads and what buildApp registers. It declares
  * no `fastify: '5.x'` range: package.json pins Fastify for the app, and checking a range (semver
- * compiling it) costs the cold start ~2 ms.
+ * compiling it) costs the cold start time.
  */
 export const appPlugin = fp<AppPluginOptions>(async function serverlessCommerce (app, opts) {
   app.decorate('config', opts.config)

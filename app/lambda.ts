@@ -40,7 +40,7 @@ const app = buildApp(config, {
 const options = PROXY_OPTIONS
 // Only the documentation routes read the API Gateway event (request.awsLambda.event: the stage or
 // base path in front of /docs and in the document's servers). Decorating costs a random token per
-// invocation (~5% of a warm GET), so the other routes go through an undecorated proxy.
+// invocation, so the other routes go through an undecorated proxy.
 const withEvent = awsLambdaFastify(app, { ...options, decorateRequest: true })
 const plain = awsLambdaFastify(app, { ...options, decorateRequest: false })
 await app.ready()

@@ -1,6 +1,6 @@
 // Stack traces that name the TypeScript sources, without `NODE_OPTIONS=--enable-source-maps`. With
 // that flag Node 22 (the Lambda runtime's version) reads and parses the map of every module as it
-// loads it: ~80 ms of the API's cold start, paid by every container that never logs a stack (bench:
+// loads it, on the API's cold start, paid by every container that never logs a stack (bench:
 // "cold start, Node 22"). Here nothing is read until a stack is formatted, which V8 does when
 // something first reads `err.stack` (a logged error, the Lambda runtime's report of a thrown one):
 // then each frame in a bundle file is looked up in that file's map (`//# sourceMappingURL=`), read

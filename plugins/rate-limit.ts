@@ -70,7 +70,7 @@ export const LIMITS = {
     what: 'calls with this API key',
     describe: (l) => `${l.partnerPerKey} a minute per API key`
   },
-  // #20's account routes. A new confirmation code mails someone: as many as sign-ups, per address
+  // The account routes. A new confirmation code mails someone: as many as sign-ups, per address
   // (POST /signup/resend) or per account (POST /me/email/code); verifying an email is guessing a
   // code, as many tries per account as sign-in allows failures per account.
   resend: {

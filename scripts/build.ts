@@ -169,7 +169,7 @@ export function buildOptions (fn: FunctionBundle, version: string, outdir = join
     sourcemap: true,
     sourcesContent: false,
     // No keepNames: its helper runs for every function and class the code creates, on every
-    // request too (~6% of a warm invocation's CPU, bench). Error classes set their own names
+    // request too (bench: warm invocations). Error classes set their own names
     // (err.name checks and logs rely on those, never on constructor names); stack traces get
     // names from the source maps.
     keepNames: false,

@@ -107,7 +107,7 @@ t.test('the seed body shape: username, with the body\'s pool and client ignored'
   t.equal(signin.statusCode, 200)
 })
 
-// Issue #20, finding 2: a second signup answered 409 account_exists, telling who has an account.
+// A second signup answered 409 account_exists, telling who has an account.
 t.test('signup answers the same for a new and a taken address; the owner is told by mail, and the account is ' +
   'unchanged', async (t) => {
   const tables = await createTables(t)
@@ -190,7 +190,7 @@ t.test('resend and confirm answer the same for an unknown address', async (t) =>
   t.equal(ok.statusCode, 200, 'the newest code confirms')
 })
 
-// Issue #20, finding 1: anyone could sign up with someone else's email, the account was confirmed
+// Anyone could sign up with someone else's email, the account was confirmed
 // at once, and the order mail went to the victim; the owner then could not sign up.
 t.test("someone else's email: no account without the code, the owner signs up over it, and confirms only their " +
   'own', async (t) => {

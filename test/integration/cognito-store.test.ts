@@ -1,4 +1,4 @@
-// Issue #23, item 7 (the local Cognito part): local accounts survive concurrent signups, a restart
+// Local accounts survive concurrent signups, a restart
 // and a kill -9, and a store that cannot be read is reported with what to do. Each test runs its
 // own cognito-local on a kept folder (as `npm start` does), beside the test runner's.
 import t from 'tap'

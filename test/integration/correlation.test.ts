@@ -64,7 +64,7 @@ t.test('the request id travels to the event, the worker log, the webhook and the
     }
   }))
   const auth = { authorization: `Bearer ${issuer.token({ sub: `user-${suffix}`, email })}` }
-  // The correlation id is the request id the API answered, always its own (issue #20: a client's
+  // The correlation id is the request id the API answered, always its own (a client's
   // x-request-id is echoed apart, never taken as ours).
   const placed = await app.inject({
     method: 'POST',

@@ -1,4 +1,4 @@
-// No 5xx on any input (issue #21, finding 4): requests generated with fast-check from the served
+// No 5xx on any input: requests generated with fast-check from the served
 // OpenAPI document (every operation, its path, query and header parameters and its body, each
 // valid, exotic or wrong), sent over HTTP to the app listening as `npm start` runs it, against
 // DynamoDB Local and cognito-local with the rate limits on. Every answer must be 2xx, 304 or 4xx; a

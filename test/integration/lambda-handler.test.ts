@@ -78,7 +78,7 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
   t.equal(doc.statusCode, 200)
   t.equal(JSON.parse(doc.body).openapi, '3.1.0')
 
-  // Issue #20, finding 6: in Lambda the request id is API Gateway's, whatever the client sends.
+  // In Lambda the request id is API Gateway's, whatever the client sends.
   const chosen = await invoke(
     v2(
       'GET',

@@ -170,7 +170,7 @@ t.test('orders against DynamoDB Local', async (t) => {
     t.equal(malformed.json().code, 'malformed_json')
   })
 
-  // Issue #20, finding 1: an order mails its customer, so its address must be the customer's.
+  // An order mails its customer, so its address must be the customer's.
   t.test('an account whose email is not verified cannot order (403 email_unverified); a verified one can, and its ' +
     'order says so', async (t) => {
     const eve = tokenFor('user-eve')

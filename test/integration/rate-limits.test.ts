@@ -170,7 +170,7 @@ t.test('rate limits', async (t) => {
     )
   })
 
-  // #20's account routes: confirming is guarded like sign-in (a wrong code is a failure on the
+  // The account routes: confirming is guarded like sign-in (a wrong code is a failure on the
   // account); a new code mails someone, so it is limited like sign-up, per address or per user.
   t.test('signup confirmation, new codes and email verification', async (t) => {
     const s = { tables, clock: testClock() }

@@ -1,4 +1,4 @@
-// Issue #20, finding 4: revocation is honoured. A token of a deleted, disabled or signed-out user,
+// Revocation is honoured. A token of a deleted, disabled or signed-out user,
 // or of a user removed from a group, stops working within the configured bound (here 1 s, so the
 // test waits a bounded 1.2 s instead of the default minutes) on every route; POST /signout also
 // revokes the refresh token. Against cognito-local, with real tokens.

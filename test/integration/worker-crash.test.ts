@@ -1,4 +1,4 @@
-// #23 item 7: the local worker keeps Lambda's delivery promise across a crash. An order is written
+// The local worker keeps Lambda's delivery promise across a crash. An order is written
 // right before the worker process is killed with SIGKILL, and another while its webhook is on the
 // wire; after a restart on the same data folder, each order's webhook is acknowledged once and its
 // email sent once: the stream poller resumes after its saved position, the queues kept what the

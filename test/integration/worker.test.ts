@@ -1,7 +1,7 @@
 // The local worker against the emulators: DynamoDB Local's stream of fresh tables, the local bus and
 // SQS routing by the template's rule and queues, the real handler, the SES emulator, and a webhook
 // server of the test's own standing in for the warehouse and the delivery service. Each test is one
-// of #19's promises: once, in the order's order, parked with the content and redriven once, nothing
+// of the worker's delivery promises: once, in the order's order, parked with the content and redriven once, nothing
 // lost while the bus is down, a poison record parked without holding the shard.
 import t, { type Test } from 'tap'
 import { codeFromMailbox } from '../helpers/accounts.js'

@@ -75,7 +75,7 @@ t.test('signup: pool and client come from config, the body\'s are ignored; the e
   t.equal(cognito.calls().length, 1, 'nothing confirms the account but the mailed code')
 })
 
-// Issue #20, finding 2 (route level): signup answered 409 account_exists, telling who has an account.
+// Signup answered 409 account_exists, telling who has an account.
 t.test('signup answers the same for a new, a confirmed and a pending address; only a pending signup is ' +
   'replaced', async (t) => {
   const { app, cognito } = await withMockedCognito(t)

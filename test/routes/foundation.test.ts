@@ -24,7 +24,7 @@ t.test('unknown routes answer 404 in the problem format with the request id', as
   t.equal(body.requestId, res.headers['x-request-id'])
 })
 
-// Issue #20, finding 6: the request id is ours, never the client's; a client's id is kept apart.
+// The request id is ours, never the client's; a client's id is kept apart.
 t.test("a caller's x-request-id never becomes the request id: it is echoed as x-client-request-id", async (t) => {
   const app = await build(t)
   const sent = await app.inject({ url: '/no/such/route', headers: { 'x-request-id': 'chosen-by-client' } })

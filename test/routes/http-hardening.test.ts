@@ -1,4 +1,4 @@
-// The HTTP edges of the app (issue #21, findings 3-5): security and cache headers on every answer,
+// The HTTP edges of the app: security and cache headers on every answer,
 // cacheable public catalog reads with an ETag and 304, exotic numbers refused as 400, and what the
 // router and Node's parser refuse (bad %-encoding, over-long paths and headers, unknown methods)
 // in the problem format. DynamoDB is mocked; the local server is listened to for the parser cases.

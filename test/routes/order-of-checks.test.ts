@@ -1,6 +1,6 @@
 // Credentials before anything else: every operation of the served OpenAPI document that requires
 // credentials answers a caller without the right ones 401 or 403, whatever its path, body, content
-// type or size, so such a caller learns nothing of the operation's rules (issue #21, finding 1).
+// type or size, so such a caller learns nothing of the operation's rules.
 // The operations come from GET /openapi.json, not from a list kept here.
 import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'

@@ -1,4 +1,4 @@
-// Every AWS call has a timeout (#19 finding 11): a dependency that accepts the connection and never
+// Every AWS call has a timeout: a dependency that accepts the connection and never
 // answers ends in the app's own 503 within the configured bound, not in Lambda killing the function
 // at its timeout (API Gateway's bare 502, nothing logged). The "hung service" is a TCP server that
 // accepts and never writes a byte.

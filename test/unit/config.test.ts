@@ -80,7 +80,7 @@ t.test('emulator endpoints switch the SDK to fixed local credentials and the loc
   t.same(config.localCredentials, { accessKeyId: 'local', secretAccessKey: 'local' })
 })
 
-// Issue #20, finding 9: a production config must refuse what only a misconfigured deploy would give.
+// A production config must refuse what only a misconfigured deploy would give.
 t.test('STAGE=prod refuses unsafe values, naming the variable', async (t) => {
   const prod = PROD
   t.same(problemsOf(prod), [], 'the safe production config starts')

@@ -104,7 +104,7 @@ t.test("a request's logger is made on its first line and carries the request id;
   t.notMatch(lines.join(''), /SECRET/)
 })
 
-// Issue #20, finding 6: the log line's request id is API Gateway's; a client's id is its own field.
+// The log line's request id is API Gateway's; a client's id is its own field.
 t.test("behind API Gateway the logs carry its request id, and a client's id only as clientRequestId", async (t) => {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { lines.push(String(chunk)); cb() } })

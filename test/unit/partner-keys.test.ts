@@ -181,7 +181,7 @@ t.test('a malformed keys secret is a 503, logged, never a 401 for everyone silen
   t.notMatch(res.body, /not-a-map/)
 })
 
-// Issue #20, finding 5, at the route: a key revoked in Secrets Manager stops working in a warm
+// A key revoked in Secrets Manager stops working in a warm
 // container at the next refresh, even when Secrets Manager answers with an error.
 t.test('a revoked key secret answers 503 with Retry-After, never the old key', async (t) => {
   const client = new SecretsManagerClient({

@@ -91,7 +91,7 @@ t.test('binary secrets are decoded and invalid JSON is reported without the cont
   t.notMatch((err as Error).message, 'not-json-secret')
 })
 
-// Issue #20, finding 5: a revoked secret must stop working in warm containers.
+// A revoked secret must stop working in warm containers.
 t.test('"not found", "access denied" and "cannot decrypt" end the cached value at once, for good', async (t) => {
   for (const name of ['ResourceNotFoundException', 'AccessDeniedException', 'DecryptionFailure']) {
     await t.test(name, async (t) => {

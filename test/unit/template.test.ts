@@ -274,7 +274,7 @@ t.test('every variable the config reads is set on each function that needs it, a
     }
   }
   // Source maps are read when a stack is formatted (core/source-mapped-stacks.ts), not by Node at
-  // every module's load: on nodejs22.x that flag costs the API's cold start ~80 ms (bench).
+  // every module's load: on nodejs22.x that flag slows the API's cold start (bench).
   for (const id of Object.values(fns)) {
     t.notOk(
       String(functionEnv(id).NODE_OPTIONS ?? '').includes('--enable-source-maps'),
@@ -561,7 +561,7 @@ t.test("each function's role grants exactly the actions its code declares, on it
   )
 })
 
-// Issue #20, finding 8: the API's role could read and delete every table. One statement per table
+// The API's role could read and delete every table. One statement per table
 // and index, each with exactly the actions core/iam.ts declares for it; the idempotency table
 // split between the functions by key prefix.
 t.test('least privilege per table: one statement per table and index, with the actions the code declares there', async (
@@ -786,7 +786,7 @@ t.test('Cognito: email usernames, the password policy the API enforces, an admin
   t.equal(props('AdminGroup').GroupName, 'admin')
 })
 
-// Issue #20, findings 3 and 7: the pool mails signup codes through our SES identity (no Cognito
+// The pool mails signup codes through our SES identity (no Cognito
 // quota), verifies a new email before it takes effect, and recovers any confirmed account.
 t.test('Cognito: codes mailed through our SES identity, verified email changes, recovery, revocation', async (t) => {
   const pool = props('UserPool')
@@ -893,7 +893,7 @@ t.test('rate limits: each limit a parameter the API function gets; a 429 alarm; 
   t.notOk('RATE_LIMITS' in env, 'the limits cannot be switched off by the template')
 
   // The app's 429s are counted once, as RateLimited by route (plugins/errors.ts), and alarmed on by
-  // the sustained-429 alarm (#23's, checked with the metrics catalogue); no second count here.
+  // the sustained-429 alarm (checked with the metrics catalogue); no second count here.
   t.match(JSON.stringify(props('SustainedRateLimitingAlarm').Metrics), /SUM\(RateLimited\)/)
   t.notOk(
     Object.values(resources).some((r) => r.Type === 'AWS::Logs::MetricFilter' && JSON.stringify(r).includes('429')),

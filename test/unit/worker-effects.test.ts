@@ -337,7 +337,7 @@ t.test('an error nobody expects (a bug) is logged with its stack; a partner\'s o
   t.notOk('stack' in (line?.extra ?? {}), 'answers the code expects carry no stack')
 })
 
-// Issue #20, finding 1: the worker mails only addresses verified when the order was placed.
+// The worker mails only addresses verified when the order was placed.
 t.test('an order whose address was not verified gets its webhook but no email', async (t) => {
   for (const o of [
     order({ userEmailVerified: undefined, userEmail: 'victim@example.com' }),
