@@ -25,7 +25,7 @@ export const API_TABLE_ACTIONS = {
   // Idempotency-Key answers (read alone or with the items, written in the order's transaction) and
   // signup notices (one conditional Put).
   IdempotencyTable: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'],
-  // The catalog index (data/catalog-index.ts): written in the items' transactions, empty counters
+  // The catalog index (data/catalog-index-table.ts): written in the items' transactions, empty counters
   // deleted, read by GET /categories and the search.
   CatalogIndexTable: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   // Rate-limit counters (plugins/rate-limit-store.ts): an atomic ADD per limited request, and

@@ -1,7 +1,7 @@
 // The items table: reads for shoppers, writes for admins, and the atomic stock adjustment orders
 // rely on. Filters are key-condition Queries on the byCategory index (category + begins_with on
 // `type#brand#id`); the unfiltered list is one bounded Scan page; `q` reads the token index
-// (data/items-search.ts) and GET /categories the category counters (data/catalog-index.ts).
+// (data/items-search.ts) and GET /categories the category counters (data/catalog-index-table.ts).
 // Every create, replace and delete writes the item and its index rows in one transaction.
 import {
   GetCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand,
@@ -14,9 +14,15 @@ import {
   stockNeeded, toStoredItem, typeBrandPrefix,
   type CategorySummary, type ItemFilters, type ItemInput, type StoredItem
 } from '../domain/catalog.js'
-import { indexChange, indexStateOf, isEmptyChange, type IndexChange, type IndexState } from '../domain/catalog-index.js'
+import {
+  indexChange,
+  indexStateOf,
+  isEmptyChange,
+  type IndexChange,
+  type IndexState
+} from '../domain/catalog-index-rows.js'
 import { mapAwsError, serviceBusy } from './aws-errors.js'
-import { dropEmptyCounters, indexActions, readCategories, type TransactAction } from './catalog-index.js'
+import { dropEmptyCounters, indexActions, readCategories, type TransactAction } from './catalog-index-table.js'
 import { reasonsOf, withConflictRetry } from './transactions.js'
 
 export const BY_CATEGORY_INDEX = 'byCategory'

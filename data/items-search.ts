@@ -1,4 +1,4 @@
-// `q` over the token index (domain/catalog-index.ts): one key range of the catalog index table,
+// `q` over the token index (domain/catalog-index-rows.ts): one key range of the catalog index table,
 // the rows of the query's driver word (domain/search.ts), with the other words and the filters
 // checked on the rows by DynamoDB; then one BatchGetItem of the page's items. What a page costs
 // depends on the page and on how many rows of the driver word fail the other conditions, never
@@ -12,7 +12,7 @@ import {
   type QueryCommandInput
 } from '@aws-sdk/lib-dynamodb'
 import type { ItemFilters, StoredItem } from '../domain/catalog.js'
-import { indexStateOf, keyRange, wordPartition, type SearchRow } from '../domain/catalog-index.js'
+import { indexStateOf, keyRange, wordPartition, type SearchRow } from '../domain/catalog-index-rows.js'
 import { driverOf, isFirstUnderPrefix, matchesQuery, type SearchQuery } from '../domain/search.js'
 import { mapAwsError, serviceBusy } from './aws-errors.js'
 import { FILTERED_BATCH, MAX_ROUNDS, badCursor, type ItemsPage, type ItemsTables } from './items-repository.js'

@@ -1,6 +1,6 @@
 // What `q` means, with no Fastify and no SDK: how text becomes words (case and accents folded),
 // which words of an item are searchable, and how a query matches them. The token index
-// (domain/catalog-index.ts) stores these words; the search (data/items-search.ts) reads it.
+// (domain/catalog-index-rows.ts) stores these words; the search (data/items-search.ts) reads it.
 //
 // Semantics: every word of the query must equal a word of the item's title, brand or description,
 // except the last, which only has to start one (`pix` finds Pixel). Words are runs of letters and

@@ -13,7 +13,7 @@ import type { WorkerLog } from '../workers/runtime.js'
 import { matchesPattern } from './event-pattern.js'
 import { templateRules, type LocalRule } from './event-rules.js'
 import { AwsError, type AwsService } from './aws-endpoint.js'
-import { LOCAL_ACCOUNT } from './queues.js'
+import { LOCAL_ACCOUNT } from './sqs-queues.js'
 
 export type BusEvent = EventBridgeEvent<string, unknown>
 /** Hands an event to a rule's target; throws when the target cannot take it. */
@@ -54,7 +54,7 @@ type PutEventsEntry = Static<typeof Entry>
 
 interface EntryResult { EventId?: string; ErrorCode?: string; ErrorMessage?: string }
 
-/** EventBridge's size of an entry (workers/stream.ts entrySize counts the same). */
+/** EventBridge's size of an entry (workers/stream-to-events.ts entrySize counts the same). */
 const entryBytes = (e: PutEventsEntry): number => (e.Time !== undefined ? 14 : 0) + Buffer.byteLength(e.Source ?? '') +
   Buffer.byteLength(e.DetailType ?? '') + Buffer.byteLength(e.Detail ?? '') + (e.Resources ?? []).reduce(
   (n, r) => n + Buffer.byteLength(r),

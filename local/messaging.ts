@@ -4,7 +4,7 @@
 import type { WorkerLog } from '../workers/runtime.js'
 import { createEventBus, type EventBus } from './event-bus.js'
 import { startAwsEndpoint, type AwsService } from './aws-endpoint.js'
-import { createLocalQueues, type LocalQueues } from './queues.js'
+import { createLocalQueues, type LocalQueues } from './sqs-queues.js'
 import { sqsService } from './sqs-api.js'
 
 export interface LocalMessaging { url: string; bus: EventBus; queues: LocalQueues; stop: () => Promise<void> }

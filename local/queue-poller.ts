@@ -3,11 +3,11 @@
 // Each batch goes to the handler as an SQS event; the messages it does not report failed
 // (batchItemFailures) are deleted; the failed ones stay in the queue, invisible until the pause the
 // worker set (or the queue's visibility timeout), then come back, and past maxReceiveCount the
-// queue moves them to its dead-letter queue (local/queues.ts), as SQS does.
+// queue moves them to its dead-letter queue (local/sqs-queues.ts), as SQS does.
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { loadTemplate, type CfnTemplate } from '../infra/template.js'
 import type { WorkerLog } from '../workers/runtime.js'
-import type { LocalQueue, LocalQueues, StoredMessage } from './queues.js'
+import type { LocalQueue, LocalQueues, StoredMessage } from './sqs-queues.js'
 
 export interface QueueSource { queue: string; batchSize: number }
 

@@ -1,7 +1,7 @@
-// SQS's JSON protocol over the local queues (local/queues.ts): the operations the worker, the local
+// SQS's JSON protocol over the local queues (local/sqs-queues.ts): the operations the worker, the local
 // pollers and the ops commands call. Unknown members are ignored, unknown operations refused.
-import type { LocalQueues, MessageAttribute, StoredMessage } from './queues.js'
-import { QueueError } from './queues.js'
+import type { LocalQueues, MessageAttribute, StoredMessage } from './sqs-queues.js'
+import { QueueError } from './sqs-queues.js'
 import { AwsError, type AwsService } from './aws-endpoint.js'
 
 type Input = Record<string, unknown>

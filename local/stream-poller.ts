@@ -4,7 +4,7 @@
 // - a batch is retried from its first failed record (batchItemFailures), with no limit on attempts,
 //   until its records are older than the mapping's MaximumRecordAgeInSeconds; then, like the
 //   mapping, it sends a pointer to the batch (shard and sequence range) to the on-failure queue
-//   and moves on. (The worker parks records with their content before that: workers/stream.ts.)
+//   and moves on. (The worker parks records with their content before that: workers/stream-to-events.ts.)
 // - its position: with a positions file (npm start keeps it under .local-data), the last record
 //   handed over and checkpointed per shard survives a restart, and reading resumes right after it,
 //   so a record written before a crash is delivered after it (again, if it was being handled:
@@ -26,9 +26,9 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import type { Config } from '../core/config.js'
 import { clientOptions } from '../core/aws.js'
 import type { WorkerLog } from '../workers/runtime.js'
-import { toLambdaRecord } from '../workers/stream-records.js'
+import { toLambdaRecord } from '../workers/stream-readback.js'
 
-export { toLambdaRecord } from '../workers/stream-records.js'
+export { toLambdaRecord } from '../workers/stream-readback.js'
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined | void>
 

@@ -18,14 +18,14 @@ type Made = 'ses' | 'sqs' | 'streams' | 'dynamodb' | 'ledger' | 'suppressions'
  * The runtime's own `name` when it has one, else the one `make` makes on its first use (made again after a failure).
  */
 async function lazily<K extends Made> (
-  rt: WorkerRuntime,
+  runtime: WorkerRuntime,
   name: K,
   make: () => Promise<NonNullable<WorkerRuntime[K]>>
 ): Promise<NonNullable<WorkerRuntime[K]>> {
-  const own = rt[name]
+  const own = runtime[name]
   if (own !== undefined) return own
-  let byName = made.get(rt)
-  if (byName === undefined) made.set(rt, byName = new Map())
+  let byName = made.get(runtime)
+  if (byName === undefined) made.set(runtime, byName = new Map())
   let p = byName.get(name) as Promise<NonNullable<WorkerRuntime[K]>> | undefined
   if (p === undefined) {
     p = make()
@@ -35,45 +35,45 @@ async function lazily<K extends Made> (
   return await p
 }
 
-export async function sesOf (rt: WorkerRuntime): Promise<SESClient> {
-  return await lazily(rt, 'ses', async () => {
-    return traced(rt, await createSesClient(clientOptions(rt.config, rt.config.endpoints.ses)))
+export async function sesOf (runtime: WorkerRuntime): Promise<SESClient> {
+  return await lazily(runtime, 'ses', async () => {
+    return traced(runtime, await createSesClient(clientOptions(runtime.config, runtime.config.endpoints.ses)))
   })
 }
 
-export async function sqsOf (rt: WorkerRuntime): Promise<SQSClient> {
-  return await lazily(rt, 'sqs', async () => {
+export async function sqsOf (runtime: WorkerRuntime): Promise<SQSClient> {
+  return await lazily(runtime, 'sqs', async () => {
     const { SQSClient } = await import('@aws-sdk/client-sqs')
-    return traced(rt, new SQSClient(clientOptions(rt.config, rt.config.endpoints.sqs)))
+    return traced(runtime, new SQSClient(clientOptions(runtime.config, runtime.config.endpoints.sqs)))
   })
 }
 
-export async function streamsOf (rt: WorkerRuntime): Promise<DynamoDBStreamsClient> {
-  return await lazily(rt, 'streams', async () => {
+export async function streamsOf (runtime: WorkerRuntime): Promise<DynamoDBStreamsClient> {
+  return await lazily(runtime, 'streams', async () => {
     const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams')
-    return traced(rt, new DynamoDBStreamsClient(clientOptions(rt.config, rt.config.endpoints.dynamodb)))
+    return traced(runtime, new DynamoDBStreamsClient(clientOptions(runtime.config, runtime.config.endpoints.dynamodb)))
   })
 }
 
 /** One DynamoDB client for the ledger and the mail suppressions. */
-async function dynamodbOf (rt: WorkerRuntime): Promise<DynamoDBClient> {
-  return await lazily(rt, 'dynamodb', async () => {
+async function dynamodbOf (runtime: WorkerRuntime): Promise<DynamoDBClient> {
+  return await lazily(runtime, 'dynamodb', async () => {
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
-    return traced(rt, new DynamoDBClient(clientOptions(rt.config, rt.config.endpoints.dynamodb)))
+    return traced(runtime, new DynamoDBClient(clientOptions(runtime.config, runtime.config.endpoints.dynamodb)))
   })
 }
 
-export async function ledgerOf (rt: WorkerRuntime): Promise<EffectLedger> {
-  return await lazily(rt, 'ledger', async () => {
-    const [ddb, { createDynamoLedger }] = await Promise.all([dynamodbOf(rt), import('./effect-ledger.js')])
-    return createDynamoLedger(ddb, rt.config.tables.idempotency, rt.now)
+export async function ledgerOf (runtime: WorkerRuntime): Promise<EffectLedger> {
+  return await lazily(runtime, 'ledger', async () => {
+    const [ddb, { createDynamoLedger }] = await Promise.all([dynamodbOf(runtime), import('./effect-ledger.js')])
+    return createDynamoLedger(ddb, runtime.config.tables.idempotency, runtime.now)
   })
 }
 
 /** The addresses sent no more order mail (mail-suppressions.ts). */
-export async function suppressionsOf (rt: WorkerRuntime): Promise<MailSuppressions> {
-  return await lazily(rt, 'suppressions', async () => {
-    const [ddb, { createMailSuppressions }] = await Promise.all([dynamodbOf(rt), import('./mail-suppressions.js')])
-    return createMailSuppressions(ddb, rt.config.tables.suppressions)
+export async function suppressionsOf (runtime: WorkerRuntime): Promise<MailSuppressions> {
+  return await lazily(runtime, 'suppressions', async () => {
+    const [ddb, { createMailSuppressions }] = await Promise.all([dynamodbOf(runtime), import('./mail-suppressions.js')])
+    return createMailSuppressions(ddb, runtime.config.tables.suppressions)
   })
 }

@@ -2,7 +2,7 @@
 // status calls for. Each effect goes through the effects ledger (workers/effect-ledger.ts) on its
 // channel (the warehouse's webhooks, the delivery service's, the customer's emails): done at most
 // once per order and status, never after a newer effect of the same order on that channel, and
-// one at a time per channel. The outcome says what the caller (workers/queue.ts) does with the
+// one at a time per channel. The outcome says what the caller (workers/sqs-batch.ts) does with the
 // event: nothing more (done), deliver it again later (retry: something may pass), or park it in
 // the dead-letter queue (park: retrying cannot help, e.g. a partner answering 400).
 import type { EventBridgeEvent } from 'aws-lambda'
@@ -105,32 +105,32 @@ export function webhookPayload (
  * bounce and complaint reports); counted sent, failed or suppressed; one log line either way.
  */
 async function sendOrderEmail (
-  rt: WorkerRuntime,
+  runtime: WorkerRuntime,
   status: OrderStatus,
   order: PublicOrder,
   correlationId?: string
 ): Promise<{ messageId: string | null; suppressed?: true }> {
   const about = { orderId: order.id, status, correlationId }
-  if (await (await suppressionsOf(rt)).isSuppressed(order.userEmail)) {
-    rt.metrics.add('EmailsSuppressed', {})
-    rt.log.info('order email suppressed: the address bounced or complained before', about)
+  if (await (await suppressionsOf(runtime)).isSuppressed(order.userEmail)) {
+    runtime.metrics.add('EmailsSuppressed', {})
+    runtime.log.info('order email suppressed: the address bounced or complained before', about)
     return { messageId: null, suppressed: true }
   }
   const { subject, html, text } = renderOrderEmail(status, order)
-  const { from, replyTo, configurationSet } = rt.config.email
+  const { from, replyTo, configurationSet } = runtime.config.email
   let messageId: string | null
   try {
     const sent = await sendEmail(
-      await sesOf(rt),
+      await sesOf(runtime),
       { from, replyTo, configurationSet, to: order.userEmail, subject, html, text }
     )
     messageId = sent ?? null
   } catch (err) {
-    rt.metrics.add('EmailsFailed', {})
+    runtime.metrics.add('EmailsFailed', {})
     throw err
   }
-  rt.metrics.add('EmailsSent', {})
-  rt.log.info('order email sent', { ...about, messageId })
+  runtime.metrics.add('EmailsSent', {})
+  runtime.log.info('order email sent', { ...about, messageId })
   return { messageId }
 }
 
@@ -154,13 +154,13 @@ interface Effect { channel: Channel; leaseMs: number; run: () => Promise<unknown
 
 /** One effect through the ledger: claimed, done and recorded; or skipped; or failed and released. */
 async function runEffect (
-  rt: WorkerRuntime,
+  runtime: WorkerRuntime,
   order: PublicOrder,
   sequence: number,
   effect: Effect,
   correlationId?: string
 ): Promise<EffectResult> {
-  const ledger = await ledgerOf(rt)
+  const ledger = await ledgerOf(runtime)
   const where = { orderId: order.id, status: order.status, effect: effect.channel, sequence, correlationId }
   let token: string | undefined
   for (let poll = 0; token === undefined; poll++) {
@@ -168,8 +168,8 @@ async function runEffect (
     if (claim.outcome === 'claimed') token = claim.token
     else if (claim.outcome === 'done') {
       // Equal: this effect again (a redelivery); above: a newer one of this order already went out.
-      if (claim.done === sequence) rt.metrics.add('DuplicateEffectsSkipped', { Effect: effect.channel })
-      rt.log.info(
+      if (claim.done === sequence) runtime.metrics.add('DuplicateEffectsSkipped', { Effect: effect.channel })
+      runtime.log.info(
         claim.done === sequence ? 'order effect already done' : 'order effect skipped: a newer one was sent',
         { ...where, done: claim.done }
       )
@@ -181,7 +181,7 @@ async function runEffect (
         error: `another delivery holds the ${effect.channel} channel of this order`
       }
     } else {
-      await rt.sleep(BUSY_POLL_MS)
+      await runtime.sleep(BUSY_POLL_MS)
     }
   }
   try {
@@ -199,17 +199,17 @@ async function runEffect (
     await ledger.complete(order.id, effect.channel, sequence, token)
   } catch (err) {
     // Done but not recorded: the claim expires; only a redelivery after that would do it again.
-    rt.log.error(
+    runtime.log.error(
       'order effect done but not recorded',
       { ...where, error: (err as Error).name, reason: (err as Error).message }
     )
   }
-  rt.log.info('order effect done', where)
+  runtime.log.info('order effect done', where)
   return { result: 'done' }
 }
 
 /** The event's effects, each on its channel; what to do with the event next. */
-export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: WorkerRuntime): Promise<EventOutcome> {
+export async function handleOrderEvent (event: OrderEventBridgeEvent, runtime: WorkerRuntime): Promise<EventOutcome> {
   let order: PublicOrder
   let sequence: number
   try {
@@ -233,14 +233,14 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
   const { status } = order
   // The id of the API request behind this status: into the webhook's header and every log line.
   const correlationId = typeof event.detail.correlationId === 'string' ? event.detail.correlationId : undefined
-  rt.tracing?.annotate('orderId', order.id)
-  rt.tracing?.annotate('route', event['detail-type'])
-  if (correlationId !== undefined) rt.tracing?.annotate('correlationId', correlationId)
+  runtime.tracing?.annotate('orderId', order.id)
+  runtime.tracing?.annotate('route', event['detail-type'])
+  if (correlationId !== undefined) runtime.tracing?.annotate('correlationId', correlationId)
   // Stable across redeliveries, re-publications and replays, so a partner can deduplicate on it too.
   const eventId = `${order.id}:${status}`
   // A claim lasts as long as its effect can (every attempt timing out), plus a margin: a delivery
   // that died mid-effect (a crash, a timeout) frees the channel for the retry that soon after.
-  const sdkCallMs = 3 * rt.config.awsTimeouts.requestMs + 1000
+  const sdkCallMs = 3 * runtime.config.awsTimeouts.requestMs + 1000
   const effects: Effect[] = []
   const skipped: EffectResult[] = []
   // Mail only an address verified when the order was placed (orders from before accounts verified
@@ -250,39 +250,39 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
     effects.push({
       channel: 'email',
       leaseMs: 2 * sdkCallMs + LEASE_MARGIN_MS,
-      run: async () => await sendOrderEmail(rt, status, order, correlationId)
+      run: async () => await sendOrderEmail(runtime, status, order, correlationId)
     })
   } else {
-    rt.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
-    rt.metrics.add('EmailsUnverified', {})
+    runtime.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
+    runtime.metrics.add('EmailsUnverified', {})
     skipped.push({ result: 'skipped' })
   }
   const partner = PARTNER_OF_STATUS[status]
   if (partner !== undefined) {
-    if (rt.config.webhookUrls[partner] === undefined) {
+    if (runtime.config.webhookUrls[partner] === undefined) {
       // The template's default: no URL means this partner gets no webhooks (not an error to retry).
-      rt.log.info(
+      runtime.log.info(
         'webhook skipped: no URL configured',
         { orderId: order.id, status, partner, correlationId, setting: `${partner.toUpperCase()}_WEBHOOK_URL` }
       )
-      rt.metrics.add('WebhooksSkipped', { Partner: partner })
+      runtime.metrics.add('WebhooksSkipped', { Partner: partner })
       skipped.push({ result: 'skipped' })
     } else {
       const call: WebhookCall = {
         partner,
         eventId,
         eventType: event['detail-type'],
-        payload: webhookPayload(event, order, eventId, rt.config.pickupAddress),
+        payload: webhookPayload(event, order, eventId, runtime.config.pickupAddress),
         ...(correlationId !== undefined ? { correlationId } : {})
       }
       // Every attempt and pause, and reading the signing key.
-      const leaseMs = webhookCallMaxMs(rt) + sdkCallMs + LEASE_MARGIN_MS
-      effects.unshift({ channel: `${partner}-webhook`, leaseMs, run: async () => await postWebhook(rt, call) })
+      const leaseMs = webhookCallMaxMs(runtime) + sdkCallMs + LEASE_MARGIN_MS
+      effects.unshift({ channel: `${partner}-webhook`, leaseMs, run: async () => await postWebhook(runtime, call) })
     }
   }
   const results = [
     ...skipped,
-    ...await Promise.all(effects.map(async (e) => await runEffect(rt, order, sequence, e, correlationId)))
+    ...await Promise.all(effects.map(async (e) => await runEffect(runtime, order, sequence, e, correlationId)))
   ]
   const failed = results.filter((r): r is Extract<EffectResult, { reason: string }> =>
     r.result === 'retry' || r.result === 'park')

@@ -96,8 +96,8 @@ function secretEvents (log: WorkerLog, metrics: MetricsSink): (event: SecretEven
 }
 
 /** The client, its calls traced when the runtime traces (core/tracing.ts). */
-export const traced = <T>(rt: Pick<WorkerRuntime, 'tracing'>, client: T): T =>
-  rt.tracing?.captureClient(client) ?? client
+export const traced = <T>(runtime: Pick<WorkerRuntime, 'tracing'>, client: T): T =>
+  runtime.tracing?.captureClient(client) ?? client
 
 export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRuntime> = {}): WorkerRuntime {
   const rest = overrides

@@ -40,31 +40,31 @@ function pause (planned: number, retryAfter: string | null, maxMs: number): numb
 }
 
 /** The longest one call of postWebhook can take: every attempt times out, every pause is its longest. */
-export function webhookCallMaxMs (rt: WorkerRuntime): number {
-  const attempts = rt.webhookRetryDelaysMs.length + 1
-  const pauses = rt.webhookRetryDelaysMs.reduce((n, d) => n + Math.max(d, rt.webhookMaxPauseMs), 0)
-  return attempts * rt.config.webhookTimeoutMs + pauses
+export function webhookCallMaxMs (runtime: WorkerRuntime): number {
+  const attempts = runtime.webhookRetryDelaysMs.length + 1
+  const pauses = runtime.webhookRetryDelaysMs.reduce((n, d) => n + Math.max(d, runtime.webhookMaxPauseMs), 0)
+  return attempts * runtime.config.webhookTimeoutMs + pauses
 }
 
 export async function postWebhook (
-  rt: WorkerRuntime,
+  runtime: WorkerRuntime,
   call: WebhookCall
 ): Promise<{ status: number; attempts: number }> {
-  const url = rt.config.webhookUrls[call.partner]
+  const url = runtime.config.webhookUrls[call.partner]
   if (url === undefined) {
     throw new WebhookError(
       `no ${call.partner} webhook URL is configured (${call.partner.toUpperCase()}_WEBHOOK_URL)`,
       call.partner
     )
   }
-  const key = await rt.secrets.get(rt.config.webhookKeys[call.partner])
+  const key = await runtime.secrets.get(runtime.config.webhookKeys[call.partner])
   const body = JSON.stringify(call.payload)
-  const attempts = rt.webhookRetryDelaysMs.length + 1
-  const started = rt.now()
+  const attempts = runtime.webhookRetryDelaysMs.length + 1
+  const started = runtime.now()
   // Delivered, or failed every attempt (or refused): counted and timed per partner (core/metrics.ts).
   const outcome = (name: 'WebhooksDelivered' | 'WebhooksFailed'): void => {
-    rt.metrics.add(name, { Partner: call.partner })
-    rt.metrics.add('WebhookLatency', { Partner: call.partner }, Math.max(0, Math.round(rt.now() - started)))
+    runtime.metrics.add(name, { Partner: call.partner })
+    runtime.metrics.add('WebhookLatency', { Partner: call.partner }, Math.max(0, Math.round(runtime.now() - started)))
   }
   let last = ''
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -74,11 +74,11 @@ export async function postWebhook (
     const controller = new AbortController()
     const timer = setTimeout(
       () => { controller.abort(new DOMException('webhook timed out', 'TimeoutError')) },
-      rt.config.webhookTimeoutMs
+      runtime.config.webhookTimeoutMs
     )
     try {
       // Signed per attempt: a retry is a fresh request, its timestamp within the partner's tolerance.
-      const res = await rt.fetch(url, {
+      const res = await runtime.fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -112,11 +112,13 @@ export async function postWebhook (
       clearTimeout(timer)
     }
     if (attempt < attempts) {
-      rt.log.warn(
+      runtime.log.warn(
         'webhook attempt failed, retrying',
         { partner: call.partner, eventId: call.eventId, correlationId: call.correlationId, attempt, result: last }
       )
-      await rt.sleep(pause(rt.webhookRetryDelaysMs[attempt - 1] as number, retryAfter, rt.webhookMaxPauseMs))
+      await runtime.sleep(
+        pause(runtime.webhookRetryDelaysMs[attempt - 1] as number, retryAfter, runtime.webhookMaxPauseMs)
+      )
     }
   }
   outcome('WebhooksFailed')

@@ -22,10 +22,10 @@ import { compare, type BenchCase, type Row } from '../lib/types.js'
 import { meteredClient } from '../lib/capacity.js'
 import { measureItemWrites } from '../lib/item-writes.js'
 import { toStoredItem, type StoredItem } from '../../domain/catalog.js'
-import { COUNTS_PARTITION, indexChange, indexStateOf, searchRows } from '../../domain/catalog-index.js'
+import { COUNTS_PARTITION, indexChange, indexStateOf, searchRows } from '../../domain/catalog-index-rows.js'
 import { parseQuery } from '../../domain/search.js'
 import { createItemsSearch } from '../../data/items-search.js'
-import { readCategories } from '../../data/catalog-index.js'
+import { readCategories } from '../../data/catalog-index-table.js'
 
 const CATEGORY = 'bench'
 const PAGE = 20

@@ -3,7 +3,7 @@
 import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation'
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { LOCAL_WORKER_PORTS } from '../../local/worker.js'
-import { LOCAL_ACCOUNT, queueDefinitions } from '../../local/queues.js'
+import { LOCAL_ACCOUNT, queueDefinitions } from '../../local/sqs-queues.js'
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' }
 

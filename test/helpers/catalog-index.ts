@@ -2,7 +2,7 @@
 // item's word rows exist with the item's current copies, no row points at a missing item or at a
 // word the item no longer has, and the counters are exactly what the items add up to.
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { COUNTS_PARTITION, indexStateOf, searchRows, summariseCounts } from '../../domain/catalog-index.js'
+import { COUNTS_PARTITION, indexStateOf, searchRows, summariseCounts } from '../../domain/catalog-index-rows.js'
 import type { CategorySummary, StoredItem } from '../../domain/catalog.js'
 
 async function scanAll (ddb: DynamoDBDocumentClient, table: string): Promise<Array<Record<string, unknown>>> {

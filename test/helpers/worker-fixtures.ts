@@ -214,7 +214,7 @@ export type TestRuntime = WorkerRuntime & {
 export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record<string, string> = {}): TestRuntime {
   const config = testConfig(env)
   const credentials = { accessKeyId: 'x', secretAccessKey: 'x' }
-  const rt = createWorkerRuntime(config, {
+  const runtime = createWorkerRuntime(config, {
     eventbridge: new EventBridgeClient({ region: 'us-east-1', credentials }),
     ses: new SESClient({ region: 'us-east-1', credentials, maxAttempts: 1 }),
     sqs: new SQSClient({ region: 'us-east-1', credentials, maxAttempts: 1 }),
@@ -225,7 +225,7 @@ export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record
     sleep: async () => {},
     ...overrides
   })
-  return rt as TestRuntime
+  return runtime as TestRuntime
 }
 
 /** An SQS message as Lambda delivers it from a queue (the effects queue by default). */

@@ -115,13 +115,13 @@ t.test("the worker's invocation: annotated with the order and the correlation id
   const partner = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end('ok')) })
   await new Promise<void>((resolve) => partner.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => { partner.closeAllConnections(); partner.close(() => resolve()) }))
-  const rt = testRuntime({ tracing }, { WAREHOUSE_WEBHOOK_URL: `http://127.0.0.1:${(partner.address() as AddressInfo).port}/hooks` })
-  mockClient(rt.ses).on(SendEmailCommand).resolves({ MessageId: 'm-1' })
+  const runtime = testRuntime({ tracing }, { WAREHOUSE_WEBHOOK_URL: `http://127.0.0.1:${(partner.address() as AddressInfo).port}/hooks` })
+  mockClient(runtime.ses).on(SendEmailCommand).resolves({ MessageId: 'm-1' })
   segments.length = 0
   const event = orderEvent(order({ id: 'ord-traced' }))
   await tracing.invocation(
     'worker',
-    async () => createHandler(rt)({ ...event, detail: { ...event.detail, correlationId: 'req-traced' } })
+    async () => createHandler(runtime)({ ...event, detail: { ...event.detail, correlationId: 'req-traced' } })
   )
   await t.resolves(
     until('the invocation reached the daemon', () => segments.find((s) => s.name === '## worker')),

@@ -595,13 +595,13 @@ t.test('the stream poller gives a batch up past the record age limit as the mapp
   )
 
   // Redriven into the replay queue, the pointer is read back from the stream and published.
-  const rt = createWorkerRuntime(config, { log: memoryLog() })
+  const runtime = createWorkerRuntime(config, { log: memoryLog() })
   const published: string[] = []
-  mockClient(rt.eventbridge).on(PutEventsCommand).callsFake((input: { Entries: Array<{ Detail: string }> }) => {
+  mockClient(runtime.eventbridge).on(PutEventsCommand).callsFake((input: { Entries: Array<{ Detail: string }> }) => {
     published.push(...input.Entries.map((e) => JSON.parse(e.Detail).id as string))
     return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }
   })
-  const res = await createHandler(rt)({ Records: [sqsMessage(pointers[0], 1, 'local-orders-stream-replay')] })
+  const res = await createHandler(runtime)({ Records: [sqsMessage(pointers[0], 1, 'local-orders-stream-replay')] })
   t.same(res, { batchItemFailures: [] })
   t.same(published, [orders[1]?.id], 'the record the pointer names, published')
 })

@@ -91,9 +91,9 @@ t.test("the worker's clients time out too", async (t) => {
     AWS_REQUEST_TIMEOUT_MS: '150',
     AWS_CONNECT_TIMEOUT_MS: '150'
   })
-  const rt = createWorkerRuntime(config, { log: memoryLog() })
-  t.teardown(() => rt.eventbridge.destroy())
-  const sent = rt.eventbridge.send(
+  const runtime = createWorkerRuntime(config, { log: memoryLog() })
+  t.teardown(() => runtime.eventbridge.destroy())
+  const sent = runtime.eventbridge.send(
     new PutEventsCommand({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{}', EventBusName: 'b' }] })
   )
   await t.rejects(within(8000, 'PutEvents', sent), { name: 'TimeoutError' })

@@ -10,7 +10,7 @@ import {
 import { createItemsRepository } from '../../data/items-repository.js'
 import { createItemsSearch } from '../../data/items-search.js'
 import { compareUtf8, parseQuery } from '../../domain/search.js'
-import { indexStateOf, searchRows, type SearchRow } from '../../domain/catalog-index.js'
+import { indexStateOf, searchRows, type SearchRow } from '../../domain/catalog-index-rows.js'
 import { toStoredItem, type StoredItem } from '../../domain/catalog.js'
 
 const TABLES = { items: 'items', catalogIndex: 'catalog-index' }

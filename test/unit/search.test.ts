@@ -7,7 +7,7 @@ import {
   parseQuery,
   wordString, wordsOf
 } from '../../domain/search.js'
-import { indexChange, indexStateOf, keyRange, searchRows, summariseCounts } from '../../domain/catalog-index.js'
+import { indexChange, indexStateOf, keyRange, searchRows, summariseCounts } from '../../domain/catalog-index-rows.js'
 
 t.test('text folds case, accents and compatibility forms; words are runs of letters and digits', async (t) => {
   t.equal(foldText('Crème BRÛLÉE ﬁne Ærø Straße İstanbul Łódź'), 'creme brulee fine aero strasse istanbul lodz')

@@ -129,7 +129,7 @@ t.test('tables: keys, indexes, stream and TTL are the ones the code relies on', 
     'the worker compares old and new images'
   )
   t.same(keys('IdempotencyTable'), ['id:HASH'])
-  t.same(keys('CatalogIndexTable'), ['pk:HASH', 'sk:RANGE'], 'token rows and counters (domain/catalog-index.ts)')
+  t.same(keys('CatalogIndexTable'), ['pk:HASH', 'sk:RANGE'], 'token rows and counters (domain/catalog-index-rows.ts)')
   t.equal(attrType('CatalogIndexTable', 'pk'), 'S')
   t.equal(attrType('CatalogIndexTable', 'sk'), 'S')
   t.same(

@@ -27,9 +27,9 @@ function fakeFetch (statuses: number[] = []) {
 
 function setup (statuses: number[] = [], env: Record<string, string> = {}) {
   const web = fakeFetch(statuses)
-  const rt = testRuntime({ fetch: web.fetch }, env)
-  const ses = mockClient(rt.ses)
-  const sqs = mockClient(rt.sqs)
+  const runtime = testRuntime({ fetch: web.fetch }, env)
+  const ses = mockClient(runtime.ses)
+  const sqs = mockClient(runtime.sqs)
   sqs.on(SendMessageCommand).resolves({ MessageId: 'parked' })
   sqs.on(ChangeMessageVisibilityCommand).resolves({})
   const emails: SendEmailCommandInput[] = []
@@ -40,13 +40,13 @@ function setup (statuses: number[] = [], env: Record<string, string> = {}) {
     emails.push(input)
     return { MessageId: `m-${emails.length}` }
   })
-  const handle = createHandler(rt)
+  const handle = createHandler(runtime)
   /** Delivers messages as the effects queue does; the ids Lambda would keep for a retry. */
   const deliver = async (...messages: SQSRecord[]): Promise<string[]> => {
     const res = await handle({ Records: messages }) as { batchItemFailures: Array<{ itemIdentifier: string }> }
     return res.batchItemFailures.map((f) => f.itemIdentifier)
   }
-  return { rt, web, emails, sesFailures, sqs, handle, deliver }
+  return { runtime, web, emails, sesFailures, sqs, handle, deliver }
 }
 
 const subjects = (emails: SendEmailCommandInput[]): string[] => emails.map((e) => e.Message!.Subject!.Data!)
@@ -135,7 +135,7 @@ t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the
 })
 
 t.test('redelivered and re-published events send nothing twice', async (t) => {
-  const { web, emails, deliver, rt } = setup()
+  const { web, emails, deliver, runtime } = setup()
   const o = order()
   await deliver(sqsMessage(orderEvent(o, 'evt-1')))
   await deliver(sqsMessage(orderEvent(o, 'evt-1'), 2))
@@ -143,14 +143,14 @@ t.test('redelivered and re-published events send nothing twice', async (t) => {
   await deliver(sqsMessage({ ...orderEvent(o, 'evt-replayed'), detail: { ...o, replayed: true } }))
   t.equal(web.calls.length, 1, 'one webhook call')
   t.equal(emails.length, 1, 'one email')
-  t.equal(rt.log.lines.filter((l) => l.message === 'order effect already done').length, 6, 'each skip is logged')
+  t.equal(runtime.log.lines.filter((l) => l.message === 'order effect already done').length, 6, 'each skip is logged')
 })
 
 t.test('the order\'s own order: "placed" is never sent after "cancelled", to the warehouse or the ' +
   'customer', async (t) => {
   // The shopper cancels within a second; OrderCancelled reaches the worker first (a standard queue
   // does not keep order, and a failed OrderPlaced comes back minutes later).
-  const { web, emails, deliver, rt } = setup()
+  const { web, emails, deliver, runtime } = setup()
   const placed = order({ id: 'ord-c' })
   const cancelled = order({
     id: 'ord-c',
@@ -166,7 +166,7 @@ t.test('the order\'s own order: "placed" is never sent after "cancelled", to the
     'the warehouse never hears "placed" after "cancelled"'
   )
   t.same(subjects(emails), ['Order cancelled — #ord-c'], 'nor does the customer')
-  t.equal(rt.log.lines.filter((l) => l.message === 'order effect skipped: a newer one was sent').length, 2)
+  t.equal(runtime.log.lines.filter((l) => l.message === 'order effect skipped: a newer one was sent').length, 2)
 
   // Both in one batch (processed concurrently): whichever goes first, never placed after cancelled.
   for (let round = 0; round < 10; round++) {
@@ -188,14 +188,14 @@ t.test('the order\'s own order: "placed" is never sent after "cancelled", to the
 
 t.test('a partner answering 5xx: retried later on the queue\'s schedule; the retry redoes only the ' +
   'webhook', async (t) => {
-  const { web, emails, deliver, sqs, rt } = setup([503, 500, 502])
+  const { web, emails, deliver, sqs, runtime } = setup([503, 500, 502])
   const message = sqsMessage(orderEvent(order()))
   t.same(await deliver(message), [message.messageId], 'kept for a retry')
   t.equal(web.calls.length, 3, 'three attempts in this delivery')
   t.equal(emails.length, 1, 'the email went out')
   const pause = sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input
   t.match(pause, { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/order-effects', ReceiptHandle: message.receiptHandle, VisibilityTimeout: EFFECT_RETRY_DELAYS_S[0] })
-  t.ok(rt.log.lines.some((l) => l.level === 'warn' && l.message === 'message failed, retried later'))
+  t.ok(runtime.log.lines.some((l) => l.level === 'warn' && l.message === 'message failed, retried later'))
 
   t.same(await deliver({ ...message, attributes: { ...message.attributes, ApproximateReceiveCount: '2' } }), [])
   t.equal(web.calls.length, 4, 'the retried event calls the webhook again')
@@ -204,7 +204,7 @@ t.test('a partner answering 5xx: retried later on the queue\'s schedule; the ret
   const last = setup([500, 500, 500])
   await last.deliver(sqsMessage(orderEvent(order()), EFFECT_RETRY_DELAYS_S.length + 1))
   t.ok(
-    last.rt.log.lines.some((l) => l.level === 'error' && /last attempt/.test(l.message)),
+    last.runtime.log.lines.some((l) => l.level === 'error' && /last attempt/.test(l.message)),
     'the last attempt says the queue parks it next'
   )
 })
@@ -250,38 +250,38 @@ t.test('a partner answering 400, or SES rejecting the address: parked at once wi
 
 t.test('no webhook URL (the template\'s default): that webhook is skipped with a log line and a metric, the rest ' +
   'goes on', async (t) => {
-  const { web, emails, deliver, rt } = setup([], { WAREHOUSE_WEBHOOK_URL: '' })
+  const { web, emails, deliver, runtime } = setup([], { WAREHOUSE_WEBHOOK_URL: '' })
   t.same(await deliver(sqsMessage(orderEvent(order()))), [], 'not a failure')
   t.equal(web.calls.length, 0)
   t.same(subjects(emails), ['Order placed — #ord-1'])
   t.match(
-    rt.log.lines.find((l) => l.message === 'webhook skipped: no URL configured'),
+    runtime.log.lines.find((l) => l.message === 'webhook skipped: no URL configured'),
     { level: 'info', extra: { partner: 'warehouse', setting: 'WAREHOUSE_WEBHOOK_URL' } }
   )
   t.same(
-    rt.metrics.counts.filter((c) => c.name === 'WebhooksSkipped'),
+    runtime.metrics.counts.filter((c) => c.name === 'WebhooksSkipped'),
     [{ name: 'WebhooksSkipped', dimensions: { Partner: 'warehouse' }, value: 1 }]
   )
 })
 
 t.test('a delivery of an effect another delivery is doing waits for it, then skips it (no failure)', async (t) => {
-  const { web, emails, deliver, rt } = setup()
+  const { web, emails, deliver, runtime } = setup()
   const o = order()
-  const claim = await rt.ledger.claim(o.id, 'warehouse-webhook', 1, 60_000)
+  const claim = await runtime.ledger.claim(o.id, 'warehouse-webhook', 1, 60_000)
   if (claim.outcome !== 'claimed') throw new Error('claim')
   let polls = 0
-  rt.sleep = async () => {
-    if (++polls === 3) await rt.ledger.complete(o.id, 'warehouse-webhook', 1, claim.token)
+  runtime.sleep = async () => {
+    if (++polls === 3) await runtime.ledger.complete(o.id, 'warehouse-webhook', 1, claim.token)
   }
   t.same(await deliver(sqsMessage(orderEvent(o))), [])
   t.equal(web.calls.length, 0, 'the other delivery sent it')
   t.equal(emails.length, 1)
   // One that stays busy: retried later, not an error.
   const other = order({ id: 'ord-busy' })
-  await rt.ledger.claim(other.id, 'warehouse-webhook', 1, 60_000)
+  await runtime.ledger.claim(other.id, 'warehouse-webhook', 1, 60_000)
   const m = sqsMessage(orderEvent(other))
   t.same(await deliver(m), [m.messageId])
-  t.notOk(rt.log.lines.some((l) => l.level === 'error'), 'nothing logged as an error')
+  t.notOk(runtime.log.lines.some((l) => l.level === 'error'), 'nothing logged as an error')
 })
 
 t.test('events no rule should have sent are parked; a bare EventBridge event still works and throws on failure', async (
@@ -311,7 +311,7 @@ t.test('an error nobody expects (a bug) is logged with its stack; a partner\'s o
   const bug = setup()
   bug.sesFailures.push(new TypeError('cannot read properties of undefined'))
   t.equal((await bug.deliver(sqsMessage(orderEvent(order())))).length, 1, 'retried later')
-  const bugLine = bug.rt.log.lines.find((l) => l.message === 'message failed, retried later')
+  const bugLine = bug.runtime.log.lines.find((l) => l.message === 'message failed, retried later')
   t.match(
     bugLine?.extra,
     {
@@ -320,19 +320,19 @@ t.test('an error nobody expects (a bug) is logged with its stack; a partner\'s o
     }
   )
 
-  // Thrown past the effects (the ledger is below them): queue.ts's catch-all logs the stack too.
+  // Thrown past the effects (the ledger is below them): sqs-batch.ts's catch-all logs the stack too.
   const ledger = setup()
-  ledger.rt.ledger.claim = async () => { throw new Error('ledger down') }
+  ledger.runtime.ledger.claim = async () => { throw new Error('ledger down') }
   await ledger.deliver(sqsMessage(orderEvent(order())))
   t.match(
-    ledger.rt.log.lines.find((l) => l.message === 'message failed, retried later')?.extra,
+    ledger.runtime.log.lines.find((l) => l.message === 'message failed, retried later')?.extra,
     { reason: 'Error: ledger down', stack: /^Error: ledger down\n {4}at / }
   )
 
   const expected = setup([503, 503, 503])
   expected.sesFailures.push(awsError('TooManyRequestsException', 'client'))
   await expected.deliver(sqsMessage(orderEvent(order())))
-  const line = expected.rt.log.lines.find((l) => l.message === 'message failed, retried later')
+  const line = expected.runtime.log.lines.find((l) => l.message === 'message failed, retried later')
   t.match(line?.extra, { reason: /TooManyRequestsException/ })
   t.notOk('stack' in (line?.extra ?? {}), 'answers the code expects carry no stack')
 })

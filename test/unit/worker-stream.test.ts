@@ -6,7 +6,7 @@ import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-ev
 import { SendMessageCommand } from '@aws-sdk/client-sqs'
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda'
 import { createHandler } from '../../workers/dispatch.js'
-import { entrySize, MAX_CALL_BYTES } from '../../workers/stream.js'
+import { entrySize, MAX_CALL_BYTES } from '../../workers/stream-to-events.js'
 import { order, statusRecord, streamRecord, testRuntime, TEST_WORKER_ENV } from '../helpers/worker-fixtures.js'
 
 const batch = (...records: DynamoDBStreamEvent['Records']): DynamoDBStreamEvent => ({ Records: records })
@@ -20,9 +20,9 @@ const idOf = (e: PutEventsRequestEntry): string => `${JSON.parse(e.Detail!).id a
 function setup (env: Record<string, string> = {}) {
   const pauses: number[] = []
   let now = Date.now()
-  const rt = testRuntime({ sleep: async (ms) => { pauses.push(ms) }, now: () => now }, env)
-  const eb = mockClient(rt.eventbridge)
-  const sqs = mockClient(rt.sqs)
+  const runtime = testRuntime({ sleep: async (ms) => { pauses.push(ms) }, now: () => now }, env)
+  const eb = mockClient(runtime.eventbridge)
+  const sqs = mockClient(runtime.sqs)
   sqs.on(SendMessageCommand).resolves({ MessageId: 'parked' })
   const sent: PutEventsRequestEntry[][] = []
   // Answers for the next calls, in turn; then every entry succeeds.
@@ -33,7 +33,7 @@ function setup (env: Record<string, string> = {}) {
     if (answer instanceof Error) throw answer
     return answer
   })
-  const handle = createHandler(rt)
+  const handle = createHandler(runtime)
   /** Lambda's event source mapping over one shard: retries from the lowest failed record until none fails. */
   const lambda = async (records: DynamoDBRecord[], maxRetries = 10): Promise<number> => {
     let pending = records
@@ -47,7 +47,7 @@ function setup (env: Record<string, string> = {}) {
     throw new Error('still failing')
   }
   const parked = () => sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)
-  return { rt, eb, sent, answers, handle, lambda, parked, pauses, setNow: (ms: number) => { now = ms } }
+  return { runtime, eb, sent, answers, handle, lambda, parked, pauses, setNow: (ms: number) => { now = ms } }
 }
 
 t.test('one PutEvents call per batch, each entry a typed event on the bus', async (t) => {
@@ -117,7 +117,7 @@ t.test('a record of one order never shares a call with an earlier one of that or
 
 t.test('a poison record is parked with its content and the shard moves on: no retries, nothing ' +
   'republished', async (t) => {
-  const { sent, lambda, parked, rt } = setup()
+  const { sent, lambda, parked, runtime } = setup()
   const poison = streamRecord('INSERT', { id: 'bad', status: 'placed' })
   const later = ['b', 'c', 'd', 'e'].map((id) => statusRecord(order({ id })))
   t.equal(await lambda([poison, ...later]), 0, 'no retry at all')
@@ -138,7 +138,9 @@ t.test('a poison record is parked with its content and the shard moves on: no re
     parked()[0]?.MessageAttributes,
     { reason: { StringValue: 'unreadable record' }, error: { StringValue: /MalformedRecordError/ } }
   )
-  t.ok(rt.log.lines.some((l) => l.level === 'error' && l.message === 'stream record parked in the dead-letter queue'))
+  t.ok(
+    runtime.log.lines.some((l) => l.level === 'error' && l.message === 'stream record parked in the dead-letter queue')
+  )
 })
 
 t.test('an entry EventBridge refuses as malformed is parked, not retried', async (t) => {
@@ -154,7 +156,7 @@ t.test('an entry EventBridge refuses as malformed is parked, not retried', async
 
 t.test('the bus down: every record kept, the retries paced, and after hours parked with content rather than ' +
   'lost', async (t) => {
-  const { eb, handle, parked, pauses, setNow, rt } = setup()
+  const { eb, handle, parked, pauses, setNow, runtime } = setup()
   eb.on(PutEventsCommand).rejects(
     Object.assign(new Error('connect ECONNREFUSED'), { name: 'Error', code: 'ECONNREFUSED' })
   )
@@ -177,7 +179,7 @@ t.test('the bus down: every record kept, the retries paced, and after hours park
   setNow(created * 1000 + 2 * 3600_000)
   await handle(batch(...records))
   t.equal(pauses.at(-1), 30_000, 'after two hours, a retry every 30 s or so')
-  setNow(created * 1000 + rt.config.streamParkAfterSeconds * 1000 + 1000)
+  setNow(created * 1000 + runtime.config.streamParkAfterSeconds * 1000 + 1000)
   t.same(await handle(batch(...records)), { batchItemFailures: [] }, 'past the limit: the shard moves on')
   t.same(
     parked().map((p) => JSON.parse(p.MessageBody ?? '{}').dynamodb.SequenceNumber),

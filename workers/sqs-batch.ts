@@ -11,9 +11,9 @@ import type { DynamoDBRecord } from 'aws-lambda'
 import type { WorkerRuntime } from './runtime.js'
 import { handleOrderEvent, type EventOutcome, type OrderEventBridgeEvent } from './effects.js'
 import { isMailFeedbackEvent, type MailFeedbackEvent } from './mail-feedback-event.js'
-import { isStreamBatchPointer, isStreamRecord, readPointer } from './stream-records.js'
-import { publishRecords } from './stream.js'
-import { park, retryLater } from './queues.js'
+import { isStreamBatchPointer, isStreamRecord, readPointer } from './stream-readback.js'
+import { publishRecords } from './stream-to-events.js'
+import { park, retryLater } from './park-and-pause.js'
 import { maxReceiveCount, retryDelaySeconds, STREAM_REPLAY_QUEUE_SUFFIX } from './delivery-policy.js'
 
 const isOrderEvent = (body: unknown): body is OrderEventBridgeEvent =>
@@ -44,22 +44,22 @@ function parse (body: string): Message {
 }
 
 /** Stream records from a redrive: published like the stream does (refused ones are parked again). */
-async function republish (records: DynamoDBRecord[], rt: WorkerRuntime): Promise<EventOutcome> {
-  const outcomes = await publishRecords(records, rt, { source: 'replay' })
+async function republish (records: DynamoDBRecord[], runtime: WorkerRuntime): Promise<EventOutcome> {
+  const outcomes = await publishRecords(records, runtime, { source: 'replay' })
   return outcomes.includes('failed') ? { result: 'retry', reason: 'publishing failed' } : { result: 'done' }
 }
 
 async function handleMessage (
   record: SQSRecord,
-  rt: WorkerRuntime
+  runtime: WorkerRuntime
 ): Promise<EventOutcome & { dlq: 'events' | 'stream' }> {
   const message = parse(record.body)
   switch (message.kind) {
     case 'event':
-      return { ...await handleOrderEvent(message.event, rt), dlq: 'events' }
+      return { ...await handleOrderEvent(message.event, runtime), dlq: 'events' }
     case 'feedback':
       try {
-        await (await import('./mail-feedback.js')).handleMailFeedback(message.event, rt)
+        await (await import('./mail-feedback.js')).handleMailFeedback(message.event, runtime)
         return { result: 'done', dlq: 'events' }
       } catch (err) {
         return {
@@ -69,11 +69,11 @@ async function handleMessage (
         }
       }
     case 'record':
-      return { ...await republish([message.record], rt), dlq: 'stream' }
+      return { ...await republish([message.record], runtime), dlq: 'stream' }
     case 'pointer': {
       let records: DynamoDBRecord[]
       try {
-        records = await readPointer(rt, message.body as Parameters<typeof readPointer>[1])
+        records = await readPointer(runtime, message.body as Parameters<typeof readPointer>[1])
       } catch (err) {
         const name = (err as Error).name
         // Gone from the stream (older than 24 h, or the stream was replaced): nothing left to read.
@@ -87,7 +87,7 @@ async function handleMessage (
         }
         return { result: 'retry', reason: `reading the stream failed (${name})`, dlq: 'stream' }
       }
-      return { ...await republish(records, rt), dlq: 'stream' }
+      return { ...await republish(records, runtime), dlq: 'stream' }
     }
     default:
       return {
@@ -109,7 +109,7 @@ function aboutOf (body: string): { orderId?: unknown; correlationId?: unknown } 
   }
 }
 
-export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime): Promise<SQSBatchResponse> {
+export async function handleQueueBatch (event: SQSEvent, runtime: WorkerRuntime): Promise<SQSBatchResponse> {
   const failed: string[] = []
   await Promise.all(event.Records.map(async (record) => {
     const where = {
@@ -119,7 +119,7 @@ export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime): Pro
     }
     let outcome: Awaited<ReturnType<typeof handleMessage>>
     try {
-      outcome = await handleMessage(record, rt)
+      outcome = await handleMessage(record, runtime)
     } catch (err) {
       // Nothing below handled it (a bug, an AWS error no code expects): its stack says where.
       const { name, message, stack } = err as Error
@@ -134,13 +134,13 @@ export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime): Pro
     if (outcome.result === 'park') {
       try {
         await park(
-          rt,
-          rt.config.deadLetterQueues[outcome.dlq],
+          runtime,
+          runtime.config.deadLetterQueues[outcome.dlq],
           record.body,
           { reason: outcome.reason, error: outcome.error }
         )
-        rt.metrics.add('DeadLettered', { Queue: outcome.dlq })
-        rt.log.error(
+        runtime.metrics.add('DeadLettered', { Queue: outcome.dlq })
+        runtime.log.error(
           'message parked in the dead-letter queue',
           { ...where, queue: outcome.dlq, reason: outcome.reason, error: outcome.error, ...stack }
         )
@@ -154,18 +154,18 @@ export async function handleQueueBatch (event: SQSEvent, rt: WorkerRuntime): Pro
       }
     }
     if (outcome.result === 'retry') {
-      const delays = outcome.dlq === 'stream' ? rt.replayRetryDelaysS : rt.effectRetryDelaysS
+      const delays = outcome.dlq === 'stream' ? runtime.replayRetryDelaysS : runtime.effectRetryDelaysS
       const seconds = retryDelaySeconds(delays, where.receiveCount)
       const last = where.receiveCount >= maxReceiveCount(delays)
-      rt.log[last ? 'error' : 'warn'](
+      runtime.log[last ? 'error' : 'warn'](
         last
           ? 'message failed its last attempt: the queue moves it to its dead-letter queue'
           : 'message failed, ' +
           'retried later',
         { ...where, inSeconds: seconds, reason: outcome.reason, ...stack }
       )
-      if (last) rt.metrics.add('DeadLettered', { Queue: outcome.dlq })
-      await retryLater(rt, record.eventSourceARN, record.receiptHandle, seconds)
+      if (last) runtime.metrics.add('DeadLettered', { Queue: outcome.dlq })
+      await retryLater(runtime, record.eventSourceARN, record.receiptHandle, seconds)
       failed.push(record.messageId)
     }
   }))

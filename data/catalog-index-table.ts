@@ -1,5 +1,5 @@
 // The catalog index table (CATALOG_INDEX_TABLE): token rows and category counters
-// (domain/catalog-index.ts). Writes are actions the items repository puts in the item's own
+// (domain/catalog-index-rows.ts). Writes are actions the items repository puts in the item's own
 // transaction, so the index never disagrees with the items; reads are GET /categories and the
 // search (data/items-search.ts).
 import {
@@ -8,7 +8,7 @@ import {
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput
 } from '@aws-sdk/lib-dynamodb'
-import { COUNTS_PARTITION, summariseCounts, type CountRow, type IndexChange } from '../domain/catalog-index.js'
+import { COUNTS_PARTITION, summariseCounts, type CountRow, type IndexChange } from '../domain/catalog-index-rows.js'
 import type { CategorySummary } from '../domain/catalog.js'
 import { mapAwsError } from './aws-errors.js'
 

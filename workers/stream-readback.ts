@@ -61,9 +61,9 @@ export const compareSequence = (a: string, b: string): number => (a.length - b.l
  * gone (TrimmedDataAccessException: older than 24 hours; ResourceNotFoundException: the table's
  * stream was replaced).
  */
-export async function readPointer (rt: WorkerRuntime, pointer: StreamBatchPointer): Promise<DynamoDBRecord[]> {
+export async function readPointer (runtime: WorkerRuntime, pointer: StreamBatchPointer): Promise<DynamoDBRecord[]> {
   const { shardId, startSequenceNumber, endSequenceNumber, streamArn } = pointer.DDBStreamBatchInfo
-  const streams = await streamsOf(rt)
+  const streams = await streamsOf(runtime)
   let iterator = (await streams.send(new GetShardIteratorCommand({
     StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: startSequenceNumber
   }))).ShardIterator

@@ -28,12 +28,17 @@ export function queueUrlOf (arn: string, config: Pick<Config, 'endpoints'>): str
 }
 
 /** Sends `body` to the dead-letter queue at `url` with the reason as message attributes. */
-export async function park (rt: WorkerRuntime, url: string | undefined, body: string, why: ParkReason): Promise<void> {
+export async function park (
+  runtime: WorkerRuntime,
+  url: string | undefined,
+  body: string,
+  why: ParkReason
+): Promise<void> {
   if (url === undefined) {
     throw new ParkingError('no dead-letter queue is configured (EVENTS_DLQ_URL / ORDERS_STREAM_DLQ_URL)')
   }
   const attribute = (value: string) => ({ DataType: 'String', StringValue: value.slice(0, 1000) || '-' })
-  await (await sqsOf(rt)).send(new SendMessageCommand({
+  await (await sqsOf(runtime)).send(new SendMessageCommand({
     QueueUrl: url,
     MessageBody: body,
     MessageAttributes: {
@@ -47,17 +52,17 @@ export async function park (rt: WorkerRuntime, url: string | undefined, body: st
 
 /** Delays a message's next delivery by `seconds` (best effort: the queue's own visibility timeout otherwise). */
 export async function retryLater (
-  rt: WorkerRuntime,
+  runtime: WorkerRuntime,
   queueArn: string,
   receiptHandle: string,
   seconds: number
 ): Promise<void> {
   try {
-    await (await sqsOf(rt)).send(new ChangeMessageVisibilityCommand({
-      QueueUrl: queueUrlOf(queueArn, rt.config), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds
+    await (await sqsOf(runtime)).send(new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrlOf(queueArn, runtime.config), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds
     }))
   } catch (err) {
-    rt.log.warn(
+    runtime.log.warn(
       'could not set the retry pause; the queue\'s visibility timeout applies',
       { error: (err as Error).name, reason: (err as Error).message }
     )
