@@ -125,9 +125,8 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   }
 
   async function get (id: string, opts: { consistent?: boolean } = {}): Promise<StoredItem | undefined> {
-    const res = await send(() => ddb.send(
-      new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: opts.consistent })
-    ))
+    const input = { TableName: tableName, Key: { id }, ConsistentRead: opts.consistent }
+    const res = await send(() => ddb.send(new GetCommand(input)))
     return res.Item as StoredItem | undefined
   }
 
