@@ -9,7 +9,9 @@
 const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.-]+\+)?(?:json|xml)$|application\/(?:javascript|ecmascript|x-www-form-urlencoded|x-yaml|yaml)$|image\/svg\+xml$)/
 
 /** Whether a media type (its parameters ignored) is text that survives the trip as UTF-8. */
-export const isTextMediaType = (contentType: string): boolean => TEXT_TYPES.test(contentType.split(';', 1)[0]!.trim().toLowerCase())
+export const isTextMediaType = (contentType: string): boolean => TEXT_TYPES.test(
+  contentType.split(';', 1)[0]!.trim().toLowerCase()
+)
 
 interface ResponseLike { headers: Record<string, unknown> }
 

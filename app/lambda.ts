@@ -30,7 +30,11 @@ const compiledSchemas = loadCompiledSchemas(join(here, COMPILED_DIR))
 const config = { ...loadConfig(), logPretty: false }
 const tracing = config.tracing ? await loadTracing(serviceName(config.functionName, 'api')) : undefined
 const app = buildApp(config, {
-  ...(existsSync(prebuilt) ? { openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown> } : {}),
+  ...(existsSync(prebuilt)
+    ? {
+        openapiDocument: () => JSON.parse(readFileSync(prebuilt, 'utf8')) as Record<string, unknown>
+      }
+    : {}),
   ...(compiledSchemas !== undefined ? { compiledSchemas } : {}),
   ...(tracing !== undefined ? { tracing } : {}),
   requestIdFromGateway: true
@@ -39,7 +43,7 @@ const app = buildApp(config, {
 const options = PROXY_OPTIONS
 // Only the documentation routes read the API Gateway event (request.awsLambda.event: the stage or
 // base path in front of /docs and in the document's servers). Decorating costs a random token per
-// invocation (~5% of a warm GET), so the other routes go through an undecorated proxy.
+// invocation, so the other routes go through an undecorated proxy.
 const withEvent = awsLambdaFastify(app, { ...options, decorateRequest: true })
 const plain = awsLambdaFastify(app, { ...options, decorateRequest: false })
 await app.ready()
@@ -63,4 +67,7 @@ const proxy = config.edgeSecret === undefined
 
 export const handler = (tracing === undefined
   ? proxy
-  : (event: LambdaEvent, context: Parameters<typeof plain>[1]) => tracing.invocation('api', async () => proxy(event, context))) as typeof plain
+  : (event: LambdaEvent, context: Parameters<typeof plain>[1]) => tracing.invocation(
+      'api',
+      async () => proxy(event, context)
+    )) as typeof plain

@@ -28,7 +28,10 @@ import { Health } from '../routes/health.js'
  */
 export const SHARED_SCHEMAS = [Health, ...ACCOUNT_SCHEMAS, ...ITEM_SCHEMAS, ...ORDER_SCHEMAS]
 
-export async function registerPlugins (app: FastifyInstance, opts: { openapi?: OpenApiPluginOptions; metrics?: MetricsPluginOptions; tracing?: TracingPluginOptions } = {}): Promise<void> {
+export async function registerPlugins (
+  app: FastifyInstance,
+  opts: { openapi?: OpenApiPluginOptions; metrics?: MetricsPluginOptions; tracing?: TracingPluginOptions } = {}
+): Promise<void> {
   await app.register(metrics, opts.metrics ?? {})
   await app.register(tracing, opts.tracing ?? {})
   await app.register(errors)

@@ -13,7 +13,11 @@ export class PortInUseError extends Error {
   }
 }
 
-export async function startServer (config: Config, listen: ListenOptions, deps: AppDeps = {}): Promise<FastifyInstance> {
+export async function startServer (
+  config: Config,
+  listen: ListenOptions,
+  deps: AppDeps = {}
+): Promise<FastifyInstance> {
   const app = buildApp(config, deps)
   try {
     await app.listen({ port: listen.port, host: listen.host ?? '127.0.0.1' })

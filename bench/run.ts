@@ -20,7 +20,17 @@ import { scale } from './cases/scale.js'
 import { pipeline } from './cases/pipeline.js'
 import { startBenchStack } from './lib/stack.js'
 
-export const CASES: BenchCase[] = [bundleSizes, apiColdStart, workerColdStart, node22ColdStart, warmApi, httpRead, httpWrite, scale, pipeline]
+export const CASES: BenchCase[] = [
+  bundleSizes,
+  apiColdStart,
+  workerColdStart,
+  node22ColdStart,
+  warmApi,
+  httpRead,
+  httpWrite,
+  scale,
+  pipeline
+]
 
 export interface RunOptions {
   quick: boolean
@@ -52,7 +62,9 @@ export async function runBench (opts: RunOptions, log: (line: string) => void = 
   if (cases.some((c) => c.needsStack === true)) {
     const t = performance.now()
     ctx.stack = await startBenchStack({ dynamodbEndpoint: opts.dynamodbEndpoint })
-    log(`stack (DynamoDB Local ${ctx.stack.dynamodbEndpoint}) ready in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+    log(
+      `stack (DynamoDB Local ${ctx.stack.dynamodbEndpoint}) ready in ${((performance.now() - t) / 1000).toFixed(1)} s`
+    )
   }
   try {
     for (const c of cases) {
@@ -83,7 +95,8 @@ export async function runBench (opts: RunOptions, log: (line: string) => void = 
   await mkdir(resultsDir, { recursive: true })
   await writeFile(join(resultsDir, 'latest.json'), JSON.stringify({ ...meta, failures, rows }, null, 2))
   const md = [
-    `Measured ${meta.date.slice(0, 10)} with \`npm run bench${opts.quick ? ' -- --quick' : ''}\` (Node ${meta.node}, ${meta.cpus}, ${meta.seconds} s).`,
+    `Measured ${meta.date.slice(0, 10)} with \`npm run bench${opts.quick ? ' -- --quick' : ''}\` (Node ` +
+      `${meta.node}, ${meta.cpus}, ${meta.seconds} s).`,
     '',
     markdownTable(rows),
     '',
@@ -100,7 +113,11 @@ export async function runBench (opts: RunOptions, log: (line: string) => void = 
 async function main (): Promise<void> {
   const stop = (signal: string): void => {
     console.error(`\n${signal}: stopping`)
-    cleanUp().finally(() => process.exit(130))
+    const exit = (): never => process.exit(130)
+    cleanUp().then(exit, (err: unknown) => {
+      console.error('clean-up failed:', err)
+      exit()
+    })
   }
   process.once('SIGINT', () => stop('SIGINT'))
   process.once('SIGTERM', () => stop('SIGTERM'))

@@ -42,7 +42,11 @@ export function clientOptions (config: Config, endpoint: string | undefined): Cl
     region: config.region,
     maxAttempts: SDK_MAX_ATTEMPTS,
     // throwOnRequestTimeout: without it the handler only logs a warning when requestTimeout passes.
-    requestHandler: { connectionTimeout: config.awsTimeouts.connectMs, requestTimeout: config.awsTimeouts.requestMs, throwOnRequestTimeout: true }
+    requestHandler: {
+      connectionTimeout: config.awsTimeouts.connectMs,
+      requestTimeout: config.awsTimeouts.requestMs,
+      throwOnRequestTimeout: true
+    }
   }
   if (endpoint !== undefined) options.endpoint = endpoint
   if (config.localCredentials) options.credentials = config.localCredentials

@@ -7,16 +7,16 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge'
-import type { SESv2Client } from '@aws-sdk/client-sesv2'
 import type { Config } from './config.js'
 import { clientOptions, once } from './aws-options.js'
+import { createSesClient, type SESClient } from './ses.js'
 
 export interface AwsClients {
   ddb: DynamoDBDocumentClient
   cognito: () => Promise<CognitoIdentityProviderClient>
   secrets: () => Promise<SecretsManagerClient>
   eventbridge: () => Promise<EventBridgeClient>
-  ses: () => Promise<SESv2Client>
+  ses: () => Promise<SESClient>
 }
 
 export { clientOptions, once } from './aws-options.js'
@@ -30,7 +30,11 @@ export function createDocumentClient (config: Config, instrument: ClientInstrume
   return DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } })
 }
 
-export function createAwsClients (config: Config, overrides: Partial<AwsClients> = {}, instrument: ClientInstrument = asIs): AwsClients {
+export function createAwsClients (
+  config: Config,
+  overrides: Partial<AwsClients> = {},
+  instrument: ClientInstrument = asIs
+): AwsClients {
   return {
     ddb: overrides.ddb ?? createDocumentClient(config, instrument),
     cognito: overrides.cognito ?? once(async () => {
@@ -46,8 +50,7 @@ export function createAwsClients (config: Config, overrides: Partial<AwsClients>
       return instrument(new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge)))
     }),
     ses: overrides.ses ?? once(async () => {
-      const { SESv2Client } = await import('@aws-sdk/client-sesv2')
-      return instrument(new SESv2Client(clientOptions(config, config.endpoints.ses)))
+      return instrument(await createSesClient(clientOptions(config, config.endpoints.ses)))
     })
   }
 }

@@ -31,7 +31,14 @@ export interface Config {
   metrics: boolean
   /** suppressions: addresses that bounced or complained, sent no more order mail (the worker's). */
   /** catalogIndex: the items' search tokens and category counters (docs/ARCHITECTURE.md, "Catalog index"). */
-  tables: { items: string; orders: string; idempotency: string; suppressions: string; catalogIndex: string; rateLimits: string }
+  tables: {
+    items: string
+    orders: string
+    idempotency: string
+    suppressions: string
+    catalogIndex: string
+    rateLimits: string
+  }
   eventBusName: string
   /** clientSecret: the app client's secret (a confidential client), for SECRET_HASH; none for a public client. */
   cognito: { userPoolId: string; clientId: string; issuer: string; clientSecret?: SecretSource }
@@ -207,8 +214,15 @@ export function loadConfig (env: Env = process.env): Config {
     if (value !== undefined) {
       if (value.length < 16) problems.push(`${valueVar} must be at least 16 characters long`)
       // A production secret lives in Secrets Manager (rotated, audited, never in an environment).
-      if (stage === 'prod') problems.push(`${valueVar} must not be set when STAGE is prod: set ${arnVar} to a Secrets Manager ARN`)
-      else if (deployed && value === localDefault) problems.push(`${valueVar} is the published development default: set ${arnVar} (or another value) when STAGE is ${stage}`)
+      if (stage === 'prod') {
+        problems.push(
+        `${valueVar} must not be set when STAGE is prod: set ${arnVar} to a Secrets Manager ARN`
+        )
+      } else if (deployed && value === localDefault) {
+        problems.push(
+        `${valueVar} is the published development default: set ${arnVar} (or another value) when STAGE is ${stage}`
+        )
+      }
       return { value }
     }
     if (deployed) problems.push(`${arnVar} is required when STAGE is ${stage}: the ARN of a Secrets Manager secret`)
@@ -220,7 +234,9 @@ export function loadConfig (env: Env = process.env): Config {
     read(arnVar) !== undefined || read(valueVar) !== undefined ? secret(arnVar, valueVar, '') : undefined
 
   const region = read('AWS_REGION') ?? read('AWS_DEFAULT_REGION') ?? 'us-east-1'
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) problems.push(`AWS_REGION must be an AWS region name like eu-west-1 (got "${region}")`)
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
+    problems.push(`AWS_REGION must be an AWS region name like eu-west-1 (got "${region}")`)
+  }
 
   const userPoolId = required('USER_POOL_ID', 'the Cognito user pool id, for example eu-west-1_AbCdEf123')
   const clientId = required('USER_POOL_CLIENT_ID', 'the Cognito app client id')
@@ -289,7 +305,11 @@ export function loadConfig (env: Env = process.env): Config {
       delivery: secret('DELIVERY_KEYS_SECRET_ARN', 'DELIVERY_API_KEY', LOCAL_DEFAULTS.DELIVERY_API_KEY)
     },
     webhookKeys: {
-      warehouse: secret('WAREHOUSE_WEBHOOK_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET', LOCAL_DEFAULTS.WAREHOUSE_WEBHOOK_SECRET),
+      warehouse: secret(
+        'WAREHOUSE_WEBHOOK_SECRET_ARN',
+        'WAREHOUSE_WEBHOOK_SECRET',
+        LOCAL_DEFAULTS.WAREHOUSE_WEBHOOK_SECRET
+      ),
       delivery: secret('DELIVERY_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET', LOCAL_DEFAULTS.DELIVERY_WEBHOOK_SECRET)
     },
     webhookUrls: { warehouse: url('WAREHOUSE_WEBHOOK_URL'), delivery: url('DELIVERY_WEBHOOK_URL') },
@@ -303,8 +323,18 @@ export function loadConfig (env: Env = process.env): Config {
     rateLimits: {
       enabled: oneOf('RATE_LIMITS', ['on', 'off'] as const, 'on') === 'on',
       signinPerIp: int('RATE_LIMIT_SIGNIN_PER_IP', RATE_LIMIT_DEFAULTS.signinPerIp, 1, 100_000),
-      signinFailuresPerAccountClient: int('RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', RATE_LIMIT_DEFAULTS.signinFailuresPerAccountClient, 1, 1000),
-      signinFailuresPerAccount: int('RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', RATE_LIMIT_DEFAULTS.signinFailuresPerAccount, 1, 100_000),
+      signinFailuresPerAccountClient: int(
+        'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT',
+        RATE_LIMIT_DEFAULTS.signinFailuresPerAccountClient,
+        1,
+        1000
+      ),
+      signinFailuresPerAccount: int(
+        'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT',
+        RATE_LIMIT_DEFAULTS.signinFailuresPerAccount,
+        1,
+        100_000
+      ),
       signupPerIp: int('RATE_LIMIT_SIGNUP_PER_IP', RATE_LIMIT_DEFAULTS.signupPerIp, 1, 100_000),
       refreshPerIp: int('RATE_LIMIT_REFRESH_PER_IP', RATE_LIMIT_DEFAULTS.refreshPerIp, 1, 100_000),
       ordersPerUser: int('RATE_LIMIT_ORDERS_PER_USER', RATE_LIMIT_DEFAULTS.ordersPerUser, 1, 100_000),
@@ -351,7 +381,8 @@ const COMMON_DEPLOYED_ENV = [
   'STAGE', 'LOG_LEVEL', 'ITEMS_TABLE', 'ORDERS_TABLE', 'IDEMPOTENCY_TABLE', 'SUPPRESSIONS_TABLE', 'EVENT_BUS_NAME',
   'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'CORS_ORIGINS', 'SES_FROM', 'TRACING',
   // loadConfig needs every secret's ARN on a deployed stage; each role reads only its own.
-  'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN', 'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'
+  'WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'WAREHOUSE_WEBHOOK_SECRET_ARN',
+  'DELIVERY_WEBHOOK_SECRET_ARN', 'CURSOR_SECRET_ARN'
 ] as const
 export const DEPLOYED_ENV = {
   api: [
@@ -361,7 +392,16 @@ export const DEPLOYED_ENV = {
     'RATE_LIMIT_SIGNUP_PER_IP', 'RATE_LIMIT_REFRESH_PER_IP', 'RATE_LIMIT_ORDERS_PER_USER', 'RATE_LIMIT_PARTNER_PER_KEY',
     'RATE_LIMIT_SEARCH_PER_IP'
   ],
-  worker: [...COMMON_DEPLOYED_ENV, 'WAREHOUSE_WEBHOOK_URL', 'DELIVERY_WEBHOOK_URL', 'SES_REPLY_TO', 'SES_CONFIGURATION_SET', 'PICKUP_ADDRESS', 'EVENTS_DLQ_URL', 'ORDERS_STREAM_DLQ_URL']
+  worker: [
+    ...COMMON_DEPLOYED_ENV,
+    'WAREHOUSE_WEBHOOK_URL',
+    'DELIVERY_WEBHOOK_URL',
+    'SES_REPLY_TO',
+    'SES_CONFIGURATION_SET',
+    'PICKUP_ADDRESS',
+    'EVENTS_DLQ_URL',
+    'ORDERS_STREAM_DLQ_URL'
+  ]
 } as const
 
 /** Variables loadConfig reads that the template deliberately does not set, and why. */

@@ -4,7 +4,10 @@ import { PROBLEM_CODES, PROBLEM_CONTENT_TYPE, type ProblemCode } from './problem
 
 /** The problem body, also used as the documented response schema of every 4xx and 5xx. */
 export const ProblemSchema = Type.Object({
-  type: Type.String({ description: 'A URI naming the kind of problem', examples: ['urn:serverless-commerce:problem:not_found'] }),
+  type: Type.String({
+    description: 'A URI naming the kind of problem',
+    examples: ['urn:serverless-commerce:problem:not_found']
+  }),
   title: Type.String({ description: 'The HTTP status text' }),
   status: Type.Integer({ minimum: 400, maximum: 599 }),
   // A string with an enum (not a union of literals): the serializer writes it as a plain string.
@@ -17,7 +20,12 @@ export const ProblemSchema = Type.Object({
   detail: Type.String({ description: 'What went wrong, for a person' }),
   instance: Type.Optional(Type.String({ description: 'The request path' })),
   requestId: Type.String({ description: 'The request id, also in the x-request-id header and the logs' }),
-  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), { description: 'Each invalid field and why' }))
+  errors: Type.Optional(
+    Type.Array(
+      Type.Object({ path: Type.String(), message: Type.String() }),
+      { description: 'Each invalid field and why' }
+    )
+  )
 }, { $id: 'Problem', additionalProperties: true, title: 'Problem' })
 
 export type ProblemBody = Static<typeof ProblemSchema>
@@ -73,7 +81,12 @@ export function problems (...statuses: number[]): Record<number, TSchema> {
 
 /** The 304 of a conditional GET (If-None-Match naming the current ETag): no body. */
 export function notModified (): Record<number, TSchema> {
-  return { 304: { type: 'null', description: 'Not modified: the ETag sent in If-None-Match is still current' } as unknown as TSchema }
+  return {
+    304: {
+      type: 'null',
+      description: 'Not modified: the ETag sent in If-None-Match is still current'
+    } as unknown as TSchema
+  }
 }
 
 /** The route-schema key @fastify/swagger copies onto the operation (an `x-` key), read by plugins/openapi.ts. */

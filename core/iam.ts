@@ -10,7 +10,14 @@
  */
 export const API_TABLE_ACTIONS = {
   // The catalog: reads (item, listing, categories, the items an order prices) and admin writes.
-  ItemsTable: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  ItemsTable: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Scan',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem'
+  ],
   'ItemsTable/index/byCategory': ['dynamodb:Query'],
   // Orders: read one, written by the order and cancel transactions and by partner transitions.
   OrdersTable: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -18,7 +25,7 @@ export const API_TABLE_ACTIONS = {
   // Idempotency-Key answers (read alone or with the items, written in the order's transaction) and
   // signup notices (one conditional Put).
   IdempotencyTable: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'],
-  // The catalog index (data/catalog-index.ts): written in the items' transactions, empty counters
+  // The catalog index (data/catalog-index-table.ts): written in the items' transactions, empty counters
   // deleted, read by GET /categories and the search.
   CatalogIndexTable: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   // Rate-limit counters (plugins/rate-limit-store.ts, data/mail-quota.ts): an atomic ADD per limited

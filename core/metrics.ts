@@ -23,20 +23,87 @@ interface MetricDefinition {
 
 export const METRICS = {
   // The API (routes/, plugins/errors.ts).
-  OrdersPlaced: { emitter: 'api', unit: 'Count', dimensions: [], description: 'orders created (a replay is not counted)' },
-  OrderValue: { emitter: 'api', unit: 'None', dimensions: ['Currency'], description: "placed orders' totals, in the currency's minor units" },
-  OrdersRefused: { emitter: 'api', unit: 'Count', dimensions: ['Code'], description: 'POST /orders answered 4xx or 5xx, by problem code' },
-  IdempotentReplays: { emitter: 'api', unit: 'Count', dimensions: [], description: 'POST /orders answered from an Idempotency-Key record' },
-  SignInFailures: { emitter: 'api', unit: 'Count', dimensions: ['Code'], description: 'POST /signin answered 4xx, by problem code' },
-  RateLimited: { emitter: 'api', unit: 'Count', dimensions: ['Route'], description: 'requests the app answered 429, by route' },
-  ServerErrors: { emitter: 'api', unit: 'Count', dimensions: ['Route'], description: 'requests answered 5xx, by route' },
-  SecretRefreshFailures: { emitter: 'api', unit: 'Count', dimensions: ['Outcome'], description: "partner or cursor keys Secrets Manager could not refresh (Outcome: stale: the last value served, at most SECRETS_MAX_STALE_SECONDS | revoked: not found, access denied or undecryptable: dropped at once | unavailable: nothing to serve, 503)" },
+  OrdersPlaced: {
+    emitter: 'api',
+    unit: 'Count',
+    dimensions: [],
+    description: 'orders created (a replay is not counted)'
+  },
+  OrderValue: {
+    emitter: 'api',
+    unit: 'None',
+    dimensions: ['Currency'],
+    description: "placed orders' totals, in the currency's minor units"
+  },
+  OrdersRefused: {
+    emitter: 'api',
+    unit: 'Count',
+    dimensions: ['Code'],
+    description: 'POST /orders answered 4xx or 5xx, by problem code'
+  },
+  IdempotentReplays: {
+    emitter: 'api',
+    unit: 'Count',
+    dimensions: [],
+    description: 'POST /orders answered from an Idempotency-Key record'
+  },
+  SignInFailures: {
+    emitter: 'api',
+    unit: 'Count',
+    dimensions: ['Code'],
+    description: 'POST /signin answered 4xx, by problem code'
+  },
+  RateLimited: {
+    emitter: 'api',
+    unit: 'Count',
+    dimensions: ['Route'],
+    description: 'requests the app answered 429, by route'
+  },
+  ServerErrors: {
+    emitter: 'api',
+    unit: 'Count',
+    dimensions: ['Route'],
+    description: 'requests answered 5xx, by route'
+  },
+  SecretRefreshFailures: {
+    emitter: 'api',
+    unit: 'Count',
+    dimensions: ['Outcome'],
+    description: 'partner or cursor keys Secrets Manager could not refresh (Outcome: stale: the last value served, ' +
+      'at most SECRETS_MAX_STALE_SECONDS | revoked: not found, access denied or undecryptable: dropped at once | ' +
+        'unavailable: nothing to serve, 503)'
+  },
   // The worker (workers/).
-  EventsPublished: { emitter: 'worker', unit: 'Count', dimensions: ['EventType'], description: 'order events put on the bus, by detail-type' },
-  WebhooksDelivered: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: 'webhooks a partner answered 2xx' },
-  WebhooksFailed: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: "webhooks that failed every attempt of one delivery (the event is retried)" },
-  WebhookLatency: { emitter: 'worker', unit: 'Milliseconds', dimensions: ['Partner'], description: 'time from the first attempt to the answer' },
-  WebhooksSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Partner'], description: 'webhooks not sent: no URL configured for the partner' },
+  EventsPublished: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: ['EventType'],
+    description: 'order events put on the bus, by detail-type'
+  },
+  WebhooksDelivered: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: ['Partner'],
+    description: 'webhooks a partner answered 2xx'
+  },
+  WebhooksFailed: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: ['Partner'],
+    description: 'webhooks that failed every attempt of one delivery (the event is retried)'
+  },
+  WebhookLatency: {
+    emitter: 'worker',
+    unit: 'Milliseconds',
+    dimensions: ['Partner'],
+    description: 'time from the first attempt to the answer'
+  },
+  WebhooksSkipped: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: ['Partner'],
+    description: 'webhooks not sent: no URL configured for the partner'
+  },
   EmailsSent: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES accepted' },
   EmailsFailed: {
     emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES refused (retried or parked)'
@@ -91,7 +158,11 @@ export function serviceName (functionName: string | undefined, emitter: MetricDe
   return functionName ?? `serverless-commerce-${emitter}`
 }
 
-const UNITS: Record<Unit, (typeof MetricUnit)[keyof typeof MetricUnit]> = { Count: MetricUnit.Count, Milliseconds: MetricUnit.Milliseconds, None: MetricUnit.NoUnit }
+const UNITS: Record<Unit, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  Count: MetricUnit.Count,
+  Milliseconds: MetricUnit.Milliseconds,
+  None: MetricUnit.NoUnit
+}
 
 export function createMetrics (opts: MetricsOptions): MetricsSink {
   const write = opts.write ?? ((line: string) => { process.stdout.write(`${line}\n`) })
@@ -99,7 +170,10 @@ export function createMetrics (opts: MetricsOptions): MetricsSink {
   const powertools = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: opts.service })
   // Recorded values grouped by their dimension values: Powertools puts one set of dimensions on all
   // the metrics of a line, so each group is its own line.
-  const groups = new Map<string, { dimensions: Record<string, string>; values: Array<{ name: MetricName; value: number }> }>()
+  const groups = new Map<string, {
+    dimensions: Record<string, string>
+    values: Array<{ name: MetricName; value: number }>
+  }>()
   return {
     add (name, dimensions, value = 1) {
       if (!enabled) return

@@ -21,7 +21,10 @@ export interface SecretStore {
 /** Thrown when a secret cannot be read and no value may be served. Never carries the value. */
 export class SecretUnavailableError extends Error {
   constructor (readonly secretArn: string, readonly revoked: boolean, options?: { cause?: unknown }) {
-    super(`Secret ${secretArn} is ${revoked ? 'revoked (deleted, access denied or undecryptable)' : 'unavailable'}`, options)
+    super(
+      `Secret ${secretArn} is ${revoked ? 'revoked (deleted, access denied or undecryptable)' : 'unavailable'}`,
+      options
+    )
     this.name = 'SecretUnavailableError'
   }
 }
@@ -73,7 +76,10 @@ export function createSecretStore (
 
   async function fetchSecret (secretArn: string): Promise<string> {
     // Imported here: the command's module stays off the API's cold start.
-    const [client, { GetSecretValueCommand }] = await Promise.all([getClient(), import('@aws-sdk/client-secrets-manager')])
+    const [client, { GetSecretValueCommand }] = await Promise.all([
+      getClient(),
+      import('@aws-sdk/client-secrets-manager')
+    ])
     const res = await client.send(new GetSecretValueCommand({ SecretId: secretArn }))
     if (typeof res.SecretString === 'string') return res.SecretString
     if (res.SecretBinary !== undefined) return Buffer.from(res.SecretBinary).toString('utf8')

@@ -1,6 +1,6 @@
 // Stack traces that name the TypeScript sources, without `NODE_OPTIONS=--enable-source-maps`. With
 // that flag Node 22 (the Lambda runtime's version) reads and parses the map of every module as it
-// loads it: ~80 ms of the API's cold start, paid by every container that never logs a stack (bench:
+// loads it, on the API's cold start, paid by every container that never logs a stack (bench:
 // "cold start, Node 22"). Here nothing is read until a stack is formatted, which V8 does when
 // something first reads `err.stack` (a logged error, the Lambda runtime's report of a thrown one):
 // then each frame in a bundle file is looked up in that file's map (`//# sourceMappingURL=`), read
@@ -48,7 +48,9 @@ export function sourceMappedStackFormatter (opts: StackFormatterOptions = {}): P
       if (isAbsolute(path)) {
         // The comment ends the file: esbuild writes it last.
         const url = MAPPING_URL.exec(readFile(path).slice(-1024))?.[1]
-        if (url !== undefined && !url.startsWith('data:')) map = new SourceMap(JSON.parse(readFile(join(dirname(path), decodeURIComponent(url)))))
+        if (url !== undefined && !url.startsWith('data:')) {
+          map = new SourceMap(JSON.parse(readFile(join(dirname(path), decodeURIComponent(url)))))
+        }
       }
     } catch {
       map = null
@@ -62,11 +64,20 @@ export function sourceMappedStackFormatter (opts: StackFormatterOptions = {}): P
     const file = site.getFileName()
     const line = site.getLineNumber()
     const column = site.getColumnNumber()
-    if (file === undefined || file === null || line === null || column === null || file.startsWith('node:') || site.isEval()) return undefined
+    if (file === undefined || file === null || line === null || column === null || file.startsWith('node:') ||
+      site.isEval()) {
+      return undefined
+    }
     const map = mapOf(file)
     if (map === null) return undefined
-    const entry = map.findEntry(line - 1, column - 1) as Partial<{ originalSource: string; originalLine: number; originalColumn: number }>
-    if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return undefined
+    const entry = map.findEntry(line - 1, column - 1) as Partial<{
+      originalSource: string
+      originalLine: number
+      originalColumn: number
+    }>
+    if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) {
+      return undefined
+    }
     const text = String(site)
     const from = `${file}:${line}:${column}`
     if (!text.endsWith(from) && !text.endsWith(`(${from})`)) return undefined

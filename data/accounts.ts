@@ -25,10 +25,21 @@ const UNAVAILABLE = new Set(['InternalErrorException', 'ServiceUnavailable', 'In
 /** Cognito's default for id and access tokens, when the answer omits it (cognito-local on refresh). */
 const DEFAULT_EXPIRES_IN = 3600
 /** Cognito's answers to a password that is wrong, for an account that may or may not exist. */
-const WRONG_CREDENTIALS = new Set(['NotAuthorizedException', 'UserNotFoundException', 'InvalidPasswordException', 'PasswordResetRequiredException'])
+const WRONG_CREDENTIALS = new Set([
+  'NotAuthorizedException',
+  'UserNotFoundException',
+  'InvalidPasswordException',
+  'PasswordResetRequiredException'
+])
 
 function busy (): Problem {
-  return new Problem(503, 'service_busy', 'The account service is busy; retry after the Retry-After delay', {}, { 'retry-after': '2' })
+  return new Problem(
+    503,
+    'service_busy',
+    'The account service is busy; retry after the Retry-After delay',
+    {},
+    { 'retry-after': '2' }
+  )
 }
 
 /** Throttling and outages are a 503; a network failure reaching Cognito too. Others pass through (a 500). */
@@ -42,7 +53,11 @@ function mapCommon (err: unknown): unknown {
 }
 
 const invalidCode = (): Problem =>
-  new Problem(400, 'invalid_code', 'The code is wrong, or the email and password do not match a signup waiting for confirmation')
+  new Problem(
+    400,
+    'invalid_code',
+    'The code is wrong, or the email and password do not match a signup waiting for confirmation'
+  )
 
 export interface AccountsDeps {
   getClient: () => Promise<CognitoIdentityProviderClient>
@@ -89,7 +104,10 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
       ...hash,
       Username: input.email,
       Password: input.password,
-      UserAttributes: [{ Name: 'email', Value: input.email }, ...(input.name !== undefined ? [{ Name: 'name', Value: input.name }] : [])]
+      UserAttributes: [
+        { Name: 'email', Value: input.email },
+        ...(input.name !== undefined ? [{ Name: 'name', Value: input.name }] : [])
+      ]
     }))
   }
 
@@ -126,7 +144,9 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
       return new Problem(400, 'validation_failed', 'body.password does not meet the password policy',
         { errors: [{ path: 'body.password', message: 'does not meet the password policy' }] })
     }
-    if (name === 'InvalidParameterException') return new Problem(400, 'validation_failed', 'The account details were refused; check the email and name')
+    if (name === 'InvalidParameterException') {
+      return new Problem(400, 'validation_failed', 'The account details were refused; check the email and name')
+    }
     return mapCommon(err)
   }
 
@@ -187,10 +207,20 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
         }))
       } catch (err) {
         const name = errorName(err)
-        if (name === 'CodeMismatchException' || name === 'NotAuthorizedException' || name === 'UserNotFoundException') throw invalidCode()
-        if (name === 'ExpiredCodeException') throw new Problem(400, 'code_expired', 'The code has expired; ask for a new one with POST /signup/resend')
+        if (name === 'CodeMismatchException' || name === 'NotAuthorizedException' || name === 'UserNotFoundException') {
+          throw invalidCode()
+        }
+        if (name === 'ExpiredCodeException') {
+          throw new Problem(400, 'code_expired', 'The code has expired; ask for a new one with POST /signup/resend')
+        }
         if (name === 'TooManyFailedAttemptsException' || name === 'LimitExceededException') {
-          throw new Problem(429, 'too_many_attempts', 'Too many wrong codes; wait, then ask for a new one with POST /signup/resend', {}, { 'retry-after': '60' })
+          throw new Problem(
+            429,
+            'too_many_attempts',
+            'Too many wrong codes; wait, then ask for a new one with POST /signup/resend',
+            {},
+            { 'retry-after': '60' }
+          )
         }
         throw mapCommon(err)
       }
@@ -239,8 +269,13 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
         return tokensOf(res.AuthenticationResult, res.ChallengeName)
       } catch (err) {
         const name = errorName(err)
-        if (name === 'NotAuthorizedException' || name === 'InvalidParameterException' || name === 'UserNotFoundException') {
-          throw new Problem(401, 'invalid_refresh_token', 'The refresh token is invalid, expired or revoked; sign in again')
+        if (name === 'NotAuthorizedException' || name === 'InvalidParameterException' ||
+          name === 'UserNotFoundException') {
+          throw new Problem(
+            401,
+            'invalid_refresh_token',
+            'The refresh token is invalid, expired or revoked; sign in again'
+          )
         }
         throw mapCommon(err)
       }
@@ -256,7 +291,9 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
       if (!await mail.take(email)) return
       const [client, { GetUserAttributeVerificationCodeCommand }] = await Promise.all([getClient(), sdk()])
       try {
-        await client.send(new GetUserAttributeVerificationCodeCommand({ AccessToken: accessToken, AttributeName: 'email' }))
+        await client.send(
+          new GetUserAttributeVerificationCodeCommand({ AccessToken: accessToken, AttributeName: 'email' })
+        )
       } catch (err) {
         throw emailCodeProblem(err)
       }
@@ -266,11 +303,15 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
     async verifyEmail (accessToken: string, code: string): Promise<void> {
       const [client, { VerifyUserAttributeCommand }] = await Promise.all([getClient(), sdk()])
       try {
-        await client.send(new VerifyUserAttributeCommand({ AccessToken: accessToken, AttributeName: 'email', Code: code }))
+        await client.send(
+          new VerifyUserAttributeCommand({ AccessToken: accessToken, AttributeName: 'email', Code: code })
+        )
       } catch (err) {
         const name = errorName(err)
         if (name === 'CodeMismatchException') throw new Problem(400, 'invalid_code', 'The code is wrong')
-        if (name === 'ExpiredCodeException') throw new Problem(400, 'code_expired', 'The code has expired; ask for a new one with POST /me/email/code')
+        if (name === 'ExpiredCodeException') {
+          throw new Problem(400, 'code_expired', 'The code has expired; ask for a new one with POST /me/email/code')
+        }
         throw emailCodeProblem(err)
       }
     },
@@ -282,11 +323,19 @@ export function createAccounts ({ getClient, pool, notices, mail, clientSecret, 
      * mint tokens newer than the stamp.
      */
     async signOut (username: string, nowSeconds: number): Promise<void> {
-      const [client, { AdminUserGlobalSignOutCommand, AdminUpdateUserAttributesCommand }] = await Promise.all([getClient(), sdk()])
+      const [client, { AdminUserGlobalSignOutCommand, AdminUpdateUserAttributesCommand }] = await Promise.all([
+        getClient(),
+        sdk()
+      ])
       const user = { UserPoolId: pool.userPoolId, Username: username }
       try {
         await client.send(new AdminUserGlobalSignOutCommand(user))
-        await client.send(new AdminUpdateUserAttributesCommand({ ...user, UserAttributes: [{ Name: 'custom:signed_out_at', Value: String(nowSeconds) }] }))
+        await client.send(
+          new AdminUpdateUserAttributesCommand({
+            ...user,
+            UserAttributes: [{ Name: 'custom:signed_out_at', Value: String(nowSeconds) }]
+          })
+        )
       } catch (err) {
         if (errorName(err) === 'UserNotFoundException') return // nothing left to sign out
         throw mapCommon(err)
@@ -301,13 +350,21 @@ export type Accounts = ReturnType<typeof createAccounts>
 function emailCodeProblem (err: unknown): unknown {
   const name = errorName(err)
   if (name === 'LimitExceededException' || name === 'TooManyFailedAttemptsException') {
-    return new Problem(429, 'too_many_attempts', 'Too many codes or wrong codes for this account; wait, then try again', {}, { 'retry-after': '60' })
+    return new Problem(
+      429,
+      'too_many_attempts',
+      'Too many codes or wrong codes for this account; wait, then try again',
+      {},
+      { 'retry-after': '60' }
+    )
   }
   if (name === 'NotAuthorizedException' || name === 'UserNotFoundException') {
     return new Problem(401, 'token_revoked', 'The access token is no longer accepted; sign in again', {},
       { 'www-authenticate': 'Bearer realm="serverless-commerce", error="invalid_token"' })
   }
-  if (name === 'InvalidParameterException') return new Problem(400, 'email_unknown', 'This account has no email address to verify')
+  if (name === 'InvalidParameterException') {
+    return new Problem(400, 'email_unknown', 'This account has no email address to verify')
+  }
   return mapCommon(err)
 }
 

@@ -21,7 +21,14 @@ const RETRYABLE = new Set([
 ])
 
 /** Errors after which a write may have been applied or not. */
-const AMBIGUOUS = new Set(['InternalServerError', 'ServiceUnavailable', 'TransactionInProgressException', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
+const AMBIGUOUS = new Set([
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionInProgressException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException'
+])
 /** Ambiguous errors that DynamoDB itself answered (quickly): worth one more attempt with the same token. */
 const ANSWERED = new Set(['InternalServerError', 'ServiceUnavailable', 'TransactionInProgressException'])
 /** Socket errors Node reports when a connection broke mid-request. */
@@ -52,9 +59,18 @@ export function wasAnsweredByAws (err: unknown): boolean {
   return ANSWERED.has(name)
 }
 
-/** The 503 a caller should retry after Retry-After: what every "busy" AWS error becomes (`cause` is logged, never answered). */
+/**
+ * The 503 a caller should retry after Retry-After: what every "busy" AWS error becomes (`cause` is logged, never
+ * answered).
+ */
 export function serviceBusy (cause?: unknown): Problem {
-  const problem = new Problem(503, 'service_busy', 'The service is busy; retry after the Retry-After delay', {}, { 'retry-after': RETRY_AFTER_SECONDS })
+  const problem = new Problem(
+    503,
+    'service_busy',
+    'The service is busy; retry after the Retry-After delay',
+    {},
+    { 'retry-after': RETRY_AFTER_SECONDS }
+  )
   if (cause !== undefined) problem.cause = cause
   return problem
 }

@@ -42,7 +42,9 @@ export function keyReused (): Problem {
 
 export function keyInFlight (): Problem {
   return new Problem(409, 'idempotency_in_progress',
-    'A request with this Idempotency-Key is still being processed; retry shortly to get its answer', {}, { 'retry-after': '1' })
+    'A request with this Idempotency-Key is still being processed; retry shortly to get its answer', {}, {
+      'retry-after': '1'
+    })
 }
 
 /** A record that no longer counts: past its expiry (TTL deletion lags by up to days), or an abandoned claim. */
@@ -55,7 +57,11 @@ function isLive (record: IdempotencyRecord, now: number): boolean {
  * What an existing record means for a request with this body: the stored answer to replay, a 422
  * for another body, a 409 for a claim still in flight; undefined when the key is free.
  */
-export function answerFromRecord (record: IdempotencyRecord | undefined, requestHash: string, now = Date.now()): StoredResponse | undefined {
+export function answerFromRecord (
+  record: IdempotencyRecord | undefined,
+  requestHash: string,
+  now = Date.now()
+): StoredResponse | undefined {
   if (record === undefined || !isLive(record, now)) return undefined
   if (record.requestHash !== requestHash) throw keyReused()
   if (record.status === 'completed' && record.response !== undefined) return record.response
@@ -66,7 +72,9 @@ export function createIdempotencyRepository (ddb: DynamoDBDocumentClient, table:
   /** The record of a user's key (strongly consistent), if any. */
   async function read (userId: string, key: string): Promise<IdempotencyRecord | undefined> {
     try {
-      const res = await ddb.send(new GetCommand({ TableName: table, Key: { id: idempotencyRecordId(userId, key) }, ConsistentRead: true }))
+      const res = await ddb.send(
+        new GetCommand({ TableName: table, Key: { id: idempotencyRecordId(userId, key) }, ConsistentRead: true })
+      )
       return res.Item as IdempotencyRecord | undefined
     } catch (err) {
       throw mapAwsError(err)
@@ -74,7 +82,13 @@ export function createIdempotencyRepository (ddb: DynamoDBDocumentClient, table:
   }
 
   /** The transaction's Put of the answer, conditional on the key being free (absent, expired or abandoned). */
-  function recordPut (userId: string, key: string, requestHash: string, response: StoredResponse, now = Date.now()): RecordPut {
+  function recordPut (
+    userId: string,
+    key: string,
+    requestHash: string,
+    response: StoredResponse,
+    now = Date.now()
+  ): RecordPut {
     return {
       Put: {
         TableName: table,
@@ -86,9 +100,14 @@ export function createIdempotencyRepository (ddb: DynamoDBDocumentClient, table:
           expiration: Math.floor(now / 1000) + IDEMPOTENCY_TTL_SECONDS,
           response
         },
-        ConditionExpression: 'attribute_not_exists(id) OR #expiration < :nowSeconds OR (#status = :inProgress AND #claimedAt < :staleBefore)',
+        ConditionExpression: 'attribute_not_exists(id) OR #expiration < :nowSeconds OR (#status = :inProgress AND ' +
+          '#claimedAt < :staleBefore)',
         ExpressionAttributeNames: { '#expiration': 'expiration', '#status': 'status', '#claimedAt': 'claimedAt' },
-        ExpressionAttributeValues: { ':nowSeconds': Math.floor(now / 1000), ':inProgress': 'in_progress', ':staleBefore': now - STALE_CLAIM_MS }
+        ExpressionAttributeValues: {
+          ':nowSeconds': Math.floor(now / 1000),
+          ':inProgress': 'in_progress',
+          ':staleBefore': now - STALE_CLAIM_MS
+        }
       }
     }
   }

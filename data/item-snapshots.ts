@@ -32,7 +32,18 @@ export function createItemSnapshots (max = MAX_ITEMS, ttlMs = TTL_MS): ItemSnaps
     },
     remember (items) {
       for (const { id, title, price, currency, colorPreference } of items) {
-        cache.set(id, colorPreference === undefined ? { id, title, price, currency } : { id, title, price, currency, colorPreference })
+        cache.set(
+          id,
+          colorPreference === undefined
+            ? { id, title, price, currency }
+            : {
+                id,
+                title,
+                price,
+                currency,
+                colorPreference
+              }
+        )
       }
     },
     forget (ids) {

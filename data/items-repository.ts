@@ -1,7 +1,7 @@
 // The items table: reads for shoppers, writes for admins, and the atomic stock adjustment orders
 // rely on. Filters are key-condition Queries on the byCategory index (category + begins_with on
 // `type#brand#id`); the unfiltered list is one bounded Scan page; `q` reads the token index
-// (data/items-search.ts) and GET /categories the category counters (data/catalog-index.ts).
+// (data/items-search.ts) and GET /categories the category counters (data/catalog-index-table.ts).
 // Every create, replace and delete writes the item and its index rows in one transaction.
 import {
   GetCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand,
@@ -19,7 +19,7 @@ import {
   indexChange, indexStateOf, isEmptyChange, type IndexChange, type IndexKey, type IndexState, type SearchRow
 } from '../domain/catalog-index.js'
 import { mapAwsError, serviceBusy } from './aws-errors.js'
-import { dropEmptyCounters, indexActions, readCategories, type TransactAction } from './catalog-index.js'
+import { dropEmptyCounters, indexActions, readCategories, type TransactAction } from './catalog-index-table.js'
 import { reasonsOf, withConflictRetry } from './transactions.js'
 
 export const BY_CATEGORY_INDEX = 'byCategory'
@@ -58,13 +58,25 @@ function sameContent (old: StoredItem, next: StoredItem): boolean {
  * index rows and counter changes from that state, so it must not apply to another one. Stock
  * changes (orders) leave these attributes alone and never conflict with it.
  */
-function indexCondition (item: StoredItem): { expr: string; names: Record<string, string>; values: Record<string, unknown> } {
+function indexCondition (item: StoredItem): {
+  expr: string
+  names: Record<string, string>
+  values: Record<string, unknown>
+} {
   const names: Record<string, string> = { '#id': 'id', '#sw': 'searchWords' }
-  if (item.searchWords === undefined) return { expr: 'attribute_exists(#id) AND attribute_not_exists(#sw)', names, values: {} }
+  if (item.searchWords === undefined) {
+    return { expr: 'attribute_exists(#id) AND attribute_not_exists(#sw)', names, values: {} }
+  }
   return {
-    expr: 'attribute_exists(#id) AND #sw = :oldWords AND #category = :oldCategory AND #type = :oldType AND #brand = :oldBrand',
+    expr: 'attribute_exists(#id) AND #sw = :oldWords AND #category = :oldCategory AND #type = :oldType AND #brand = ' +
+      ':oldBrand',
     names: { ...names, '#category': 'category', '#type': 'type', '#brand': 'brand' },
-    values: { ':oldWords': item.searchWords, ':oldCategory': item.category, ':oldType': item.type, ':oldBrand': item.brand }
+    values: {
+      ':oldWords': item.searchWords,
+      ':oldCategory': item.category,
+      ':oldType': item.type,
+      ':oldBrand': item.brand
+    }
   }
 }
 
@@ -83,7 +95,9 @@ function keyOf (item: StoredItem, fromIndex: boolean): Key {
 function checkStartKey (key: Key, fromIndex: boolean): Key {
   const names = fromIndex ? ['category', 'id', 'typeBrandId'] : ['id']
   const given = Object.keys(key).sort()
-  if (given.length !== names.length || given.some((n, i) => n !== names[i] || typeof key[n] !== 'string')) throw badCursor()
+  if (given.length !== names.length || given.some((n, i) => n !== names[i] || typeof key[n] !== 'string')) {
+    throw badCursor()
+  }
   return key
 }
 
@@ -112,7 +126,8 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   }
 
   async function get (id: string, opts: { consistent?: boolean } = {}): Promise<StoredItem | undefined> {
-    const res = await send(() => ddb.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: opts.consistent })))
+    const input = { TableName: tableName, Key: { id }, ConsistentRead: opts.consistent }
+    const res = await send(() => ddb.send(new GetCommand(input)))
     return res.Item as StoredItem | undefined
   }
 
@@ -189,7 +204,11 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     let lastEvaluated: Key | undefined
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const wanted = limit + 1 - found.length
-      const input = { ...base, Limit: filtered ? Math.max(wanted, FILTERED_BATCH) : wanted, ExclusiveStartKey: exclusiveStartKey }
+      const input = {
+        ...base,
+        Limit: filtered ? Math.max(wanted, FILTERED_BATCH) : wanted,
+        ExclusiveStartKey: exclusiveStartKey
+      }
       const res = await send(() => ddb.send(fromIndex ? new QueryCommand(input) : new ScanCommand(input)))
       found.push(...((res.Items ?? []) as StoredItem[]))
       lastEvaluated = res.LastEvaluatedKey
@@ -237,7 +256,19 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   async function replaceFrom (old: StoredItem, input: ItemInput, now: string): Promise<StoredItem | undefined> {
     const next = toStoredItem(old.id, input, old.stock, old.createdAt, now)
     if (sameContent(old, next)) return old
-    const fields = ['category', 'type', 'brand', 'title', 'description', 'colorPreference', 'price', 'currency', 'updatedAt', 'typeBrandId', 'searchWords'] as const
+    const fields = [
+      'category',
+      'type',
+      'brand',
+      'title',
+      'description',
+      'colorPreference',
+      'price',
+      'currency',
+      'updatedAt',
+      'typeBrandId',
+      'searchWords'
+    ] as const
     const cond = indexCondition(old)
     const names: Record<string, string> = { ...cond.names, '#storage': 'storage', '#searchText': 'searchText' }
     const values: Record<string, unknown> = { ...cond.values }
@@ -272,7 +303,10 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
    * between the read and the transaction is read again. `stock` in the answer is the one read
    * just before the write (an order may take some at any moment).
    */
-  async function put (id: string, input: ItemInput, stock: number, now: string): Promise<{ item: StoredItem; created: boolean }> {
+  async function put (id: string, input: ItemInput, stock: number, now: string): Promise<{
+    item: StoredItem
+    created: boolean
+  }> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const old = await get(id, { consistent: true })
       if (old === undefined) {
@@ -324,8 +358,16 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
         Key: { id: item.id },
         UpdateExpression: 'SET #sw = :words',
         // The new words come from the title and description as read: they must still be those.
-        ConditionExpression: `${cond.expr} AND #title = :title AND #description = :description AND #category = :category AND #type = :type AND #brand = :brand`,
-        ExpressionAttributeNames: { ...cond.names, '#title': 'title', '#description': 'description', '#category': 'category', '#type': 'type', '#brand': 'brand' },
+        ConditionExpression: `${cond.expr} AND #title = :title AND #description = :description AND #category = ` +
+          ':category AND #type = :type AND #brand = :brand',
+        ExpressionAttributeNames: {
+          ...cond.names,
+          '#title': 'title',
+          '#description': 'description',
+          '#category': 'category',
+          '#type': 'type',
+          '#brand': 'brand'
+        },
         ExpressionAttributeValues: {
           ...cond.values,
           ':words': want.words,

@@ -1,4 +1,4 @@
-// `q` over the token index (domain/catalog-index.ts): one key range of the catalog index table,
+// `q` over the token index (domain/catalog-index-rows.ts): one key range of the catalog index table,
 // the rows of the query's driver word (domain/search.ts), with the other words and the filters
 // checked on the rows by DynamoDB; then one BatchGetItem of the page's items. What a page costs
 // depends on the page and on how many rows of the driver word fail the other conditions, never
@@ -110,7 +110,9 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
     if (startKey !== undefined) {
       const given = Object.keys(startKey).sort()
       const sk = startKey.sk
-      if (given.join() !== 'pk,sk' || startKey.pk !== pk || typeof sk !== 'string' || !sk.startsWith(range)) throw badCursor()
+      if (given.join() !== 'pk,sk' || startKey.pk !== pk || typeof sk !== 'string' || !sk.startsWith(range)) {
+        throw badCursor()
+      }
       exclusiveStartKey = startKey
     }
     const rows: Row[] = []
@@ -140,8 +142,10 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
         const item = items.get(r.id)
         if (item === undefined) return []
         const words = typeof item.searchWords === 'string' ? item.searchWords : indexStateOf(item).words
-        const ok = matchesQuery(words, query) && (filters.category === undefined || item.category === filters.category) &&
-          (filters.type === undefined || item.type === filters.type) && (filters.brand === undefined || item.brand === filters.brand)
+        const ok = matchesQuery(words, query) && (filters.category === undefined ||
+          item.category === filters.category) &&
+          (filters.type === undefined || item.type === filters.type) && (filters.brand === undefined ||
+            item.brand === filters.brand)
         return ok ? [item] : []
       })
       const last = page[page.length - 1]

@@ -11,7 +11,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { randomUUID } from 'node:crypto'
 import { Problem } from '../core/problem.js'
 import {
-  decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, orderOutcomeUnknown, predecessorOf,
+  decideTransition, insufficientStock, invalidTransition, matchesSnapshot, orderNotFound, orderOutcomeUnknown,
+  predecessorOf,
   type HistoryEntry, type OrderableItem, type OrderStatus, type ShortItem, type StoredOrder, type TargetStatus
 } from '../domain/orders.js'
 import { errorName } from '../core/error-name.js'
@@ -60,7 +61,10 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * The ordered items, by id (missing ids are absent), and with `recordId` the Idempotency-Key
    * record too: one BatchGet across both tables (and its leftovers). At most 50 ids.
    */
-  async function readForOrder (ids: string[], recordId?: string): Promise<{ items: Map<string, OrderableItem>; record?: IdempotencyRecord }> {
+  async function readForOrder (ids: string[], recordId?: string): Promise<{
+    items: Map<string, OrderableItem>
+    record?: IdempotencyRecord
+  }> {
     const found = new Map<string, OrderableItem>()
     const idemTable = tables.idempotency
     if (recordId !== undefined && idemTable === undefined) throw new Error('readForOrder: no idempotency table configured')
@@ -71,7 +75,14 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
         Keys: ids.map((id) => ({ id })),
         ConsistentRead: true,
         ProjectionExpression: '#id, #title, #price, #currency, #stock, #colors',
-        ExpressionAttributeNames: { '#id': 'id', '#title': 'title', '#price': 'price', '#currency': 'currency', '#stock': 'stock', '#colors': 'colorPreference' }
+        ExpressionAttributeNames: {
+          '#id': 'id',
+          '#title': 'title',
+          '#price': 'price',
+          '#currency': 'currency',
+          '#stock': 'stock',
+          '#colors': 'colorPreference'
+        }
       },
       ...(recordId !== undefined ? { [idemTable as string]: { Keys: [{ id: recordId }], ConsistentRead: true } } : {})
     }
@@ -82,7 +93,9 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
   }
 
   async function get (id: string): Promise<StoredOrder | undefined> {
-    const res = await send(() => ddb.send(new GetCommand({ TableName: tables.orders, Key: { id }, ConsistentRead: true })))
+    const res = await send(() => ddb.send(
+      new GetCommand({ TableName: tables.orders, Key: { id }, ConsistentRead: true })
+    ))
     return res.Item as StoredOrder | undefined
   }
 
@@ -104,7 +117,8 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * order id (without an Idempotency-Key) or `service_busy` (with one: a retry with the key is safe).
    */
   async function place (
-    order: StoredOrder, stock: ReadonlyMap<string, number>, catalog: ReadonlyMap<string, OrderableItem>, record?: RecordPut
+    order: StoredOrder, stock: ReadonlyMap<string, number>, catalog: ReadonlyMap<string, OrderableItem>,
+    record?: RecordPut
   ): Promise<'created' | 'duplicate' | 'stale'> {
     const itemIds = [...stock.keys()]
     const snapshotOf = (id: string): OrderableItem => {
@@ -121,10 +135,17 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
             TableName: tables.items,
             Key: { id },
             UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
-            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price AND #currency = :currency AND ' +
+            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price ' +
+              'AND #currency = :currency AND ' +
               (colorPreference === undefined ? 'attribute_not_exists(#colors)' : '#colors = :colors'),
             ExpressionAttributeNames: {
-              '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt', '#title': 'title', '#price': 'price', '#currency': 'currency', '#colors': 'colorPreference'
+              '#id': 'id',
+              '#stock': 'stock',
+              '#updatedAt': 'updatedAt',
+              '#title': 'title',
+              '#price': 'price',
+              '#currency': 'currency',
+              '#colors': 'colorPreference'
             },
             ExpressionAttributeValues: {
               ':minus': -(stock.get(id) as number),
@@ -143,7 +164,9 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
     ]
     /** One attempt: a fresh token (the items are the same, but a cancelled attempt is not replayed). */
     const attempt = async (): Promise<'created' | 'duplicate'> => {
-      const send = async (): Promise<unknown> => await ddb.send(new TransactWriteCommand({ TransactItems: transactItems, ClientRequestToken: token }))
+      const send = async (): Promise<unknown> => await ddb.send(
+        new TransactWriteCommand({ TransactItems: transactItems, ClientRequestToken: token })
+      )
       const token = randomUUID()
       try {
         await send()
@@ -169,8 +192,13 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
         const old = plain(r.Item) as Partial<OrderableItem> | undefined
         const available = typeof old?.stock === 'number' ? old.stock : undefined
         // Short only if the item is as priced: otherwise the order itself may be wrong (a colour gone).
-        if (matchesSnapshot(snapshotOf(id), old) && available !== undefined && available < requested) short.push({ id, requested, available })
-        else stale = true
+        if (matchesSnapshot(snapshotOf(id), old) && available !== undefined && available < requested) {
+          short.push({
+            id,
+            requested,
+            available
+          })
+        } else stale = true
       })
       if (stale) return 'stale'
       if (short.length > 0) throw insufficientStock(short)
@@ -179,7 +207,12 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
   }
 
   /** After an ambiguous failure of `send`: was the order written? (See place().) */
-  async function settle (order: StoredOrder, send: () => Promise<unknown>, err: unknown, keyed: boolean): Promise<'created' | 'duplicate'> {
+  async function settle (
+    order: StoredOrder,
+    send: () => Promise<unknown>,
+    err: unknown,
+    keyed: boolean
+  ): Promise<'created' | 'duplicate'> {
     const unknown = (): Problem => {
       const problem = keyed ? serviceBusy(err) : orderOutcomeUnknown(order.id)
       problem.cause ??= err
@@ -191,7 +224,9 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
     } catch {
       throw unknown()
     }
-    if (existing !== undefined) return existing.userId === order.userId && existing.createdAt === order.createdAt ? 'created' : 'duplicate'
+    if (existing !== undefined) {
+      return existing.userId === order.userId && existing.createdAt === order.createdAt ? 'created' : 'duplicate'
+    }
     if (!wasAnsweredByAws(err)) throw unknown()
     try {
       await send()
@@ -208,7 +243,10 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * so the page loops until it holds limit + 1 matches; the resume key is then the last *returned*
    * order's key, so pages neither skip nor repeat.
    */
-  async function listByUser (userId: string, opts: { status?: OrderStatus; limit: number; startKey?: Key }): Promise<OrdersPage> {
+  async function listByUser (
+    userId: string,
+    opts: { status?: OrderStatus; limit: number; startKey?: Key }
+  ): Promise<OrdersPage> {
     const input: QueryCommandInput = {
       TableName: tables.orders,
       IndexName: BY_USER_INDEX,
@@ -263,10 +301,16 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
               Update: {
                 TableName: tables.orders,
                 Key: { id: order.id },
-                UpdateExpression: 'SET #status = :cancelled, #updatedAt = :now, #history = list_append(#history, :entry)',
+                UpdateExpression: 'SET #status = :cancelled, #updatedAt = :now, #history = list_append(#history, ' +
+                  ':entry)',
                 ConditionExpression: '#status = :placed',
                 ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', '#history': 'history' },
-                ExpressionAttributeValues: { ':cancelled': 'cancelled', ':placed': 'placed', ':now': now, ':entry': [entry] }
+                ExpressionAttributeValues: {
+                  ':cancelled': 'cancelled',
+                  ':placed': 'placed',
+                  ':now': now,
+                  ':entry': [entry]
+                }
               }
             },
             ...itemIds.map((id) => ({
@@ -330,10 +374,27 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
    * After an ambiguous failure (a timeout) the order is read to settle it, and written once more
    * if it had not moved; still unknown after that: 503 service_busy (a retry is safe).
    */
-  async function transition (id: string, target: Exclude<TargetStatus, 'cancelled'>, by: string, now: string, details: PartnerDetails, requestId?: string): Promise<StoredOrder> {
+  async function transition (
+    id: string,
+    target: Exclude<TargetStatus, 'cancelled'>,
+    by: string,
+    now: string,
+    details: PartnerDetails,
+    requestId?: string
+  ): Promise<StoredOrder> {
     const entry: HistoryEntry = { status: target, at: now, by, ...(requestId !== undefined ? { requestId } : {}) }
-    const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#updatedAt': 'updatedAt', '#history': 'history' }
-    const values: Record<string, unknown> = { ':to': target, ':from': predecessorOf(target), ':now': now, ':entry': [entry] }
+    const names: Record<string, string> = {
+      '#id': 'id',
+      '#status': 'status',
+      '#updatedAt': 'updatedAt',
+      '#history': 'history'
+    }
+    const values: Record<string, unknown> = {
+      ':to': target,
+      ':from': predecessorOf(target),
+      ':now': now,
+      ':entry': [entry]
+    }
     const sets = ['#status = :to', '#updatedAt = :now', '#history = list_append(#history, :entry)']
     for (const [k, v] of Object.entries(details)) {
       if (v === undefined) continue

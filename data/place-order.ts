@@ -22,7 +22,10 @@ import { answerFromRecord, type IdempotencyRepository } from './idempotency-repo
 export interface PlaceOrderInput {
   userId: string
   userEmail: string
-  /** True when the account's email is verified (the route refuses the order otherwise); unset, the worker mails nothing for the order. */
+  /**
+   * True when the account's email is verified (the route refuses the order otherwise); unset, the worker mails nothing
+   * for the order.
+   */
   userEmailVerified?: boolean
   items: LineInput[]
   /** As the shopper sent it: checked here (domain/shipping-address.ts), kept on the order as a snapshot. */
@@ -35,7 +38,11 @@ export interface PlaceOrderInput {
 
 export interface PlaceOrderResult { statusCode: number; order: StoredOrder; replayed: boolean }
 
-export interface PlaceOrderDeps { orders: OrdersRepository; idempotency: IdempotencyRepository; snapshots: ItemSnapshots }
+export interface PlaceOrderDeps {
+  orders: OrdersRepository
+  idempotency: IdempotencyRepository
+  snapshots: ItemSnapshots
+}
 
 /** Priced from snapshots, then read again: an item that keeps changing under us ends in a 503. */
 const ATTEMPTS = 3
@@ -146,7 +153,9 @@ async function existingAnswer (
     if (answer !== undefined) return replay(answer)
   }
   const existing = await deps.orders.get(req.id)
-  if (existing !== undefined && existing.userId === req.userId) return { statusCode: 201, order: publicOrder(existing), replayed: true }
+  if (existing !== undefined && existing.userId === req.userId) {
+    return { statusCode: 201, order: publicOrder(existing), replayed: true }
+  }
   return undefined
 }
 

@@ -5,7 +5,7 @@
 // must not depend on whether the address has an account.
 import { createHash } from 'node:crypto'
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { SESv2Client } from '@aws-sdk/client-sesv2'
+import { sendEmail, type SESClient } from '../core/ses.js'
 import { renderSignupNotice } from '../domain/account-emails.js'
 
 /** Record ids: `signup-notice#<sha-256 of the address>` (the API's role may write only its prefixes). */
@@ -15,7 +15,7 @@ export const NOTICE_INTERVAL_SECONDS = 3600
 export interface SignupNoticeDeps {
   ddb: DynamoDBDocumentClient
   table: string
-  ses: () => Promise<SESv2Client>
+  ses: () => Promise<SESClient>
   email: { from: string; replyTo?: string; configurationSet?: string }
   log: { warn: (fields: object, message: string) => void }
   now?: () => number
@@ -30,13 +30,18 @@ export function createSignupNotices (deps: SignupNoticeDeps) {
     try {
       await deps.ddb.send(new PutCommand({
         TableName: deps.table,
-        Item: { id: `${SIGNUP_NOTICE_PREFIX}${createHash('sha256').update(email).digest('hex')}`, expiration: seconds + NOTICE_INTERVAL_SECONDS },
+        Item: {
+          id: `${SIGNUP_NOTICE_PREFIX}${createHash('sha256').update(email).digest('hex')}`,
+          expiration: seconds + NOTICE_INTERVAL_SECONDS
+        },
         ConditionExpression: 'attribute_not_exists(id) OR expiration < :now',
         ExpressionAttributeValues: { ':now': seconds }
       }))
       return true
     } catch (err) {
-      if ((err as Error).name !== 'ConditionalCheckFailedException') deps.log.warn({ code: (err as Error).name }, 'signup notice not recorded')
+      if ((err as Error).name !== 'ConditionalCheckFailedException') {
+        deps.log.warn({ code: (err as Error).name }, 'signup notice not recorded')
+      }
       return false
     }
   }
@@ -45,15 +50,8 @@ export function createSignupNotices (deps: SignupNoticeDeps) {
     async notify (email: string): Promise<void> {
       if (!await claim(email)) return
       try {
-        const [{ SendEmailCommand }, ses] = await Promise.all([import('@aws-sdk/client-sesv2'), deps.ses()])
-        const { subject, html, text } = renderSignupNotice(email)
-        await ses.send(new SendEmailCommand({
-          FromEmailAddress: deps.email.from,
-          ...(deps.email.replyTo !== undefined ? { ReplyToAddresses: [deps.email.replyTo] } : {}),
-          ...(deps.email.configurationSet !== undefined ? { ConfigurationSetName: deps.email.configurationSet } : {}),
-          Destination: { ToAddresses: [email] },
-          Content: { Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Html: { Data: html, Charset: 'UTF-8' }, Text: { Data: text, Charset: 'UTF-8' } } } }
-        }))
+        const { from, replyTo, configurationSet } = deps.email
+        await sendEmail(await deps.ses(), { from, replyTo, configurationSet, to: email, ...renderSignupNotice(email) })
       } catch (err) {
         deps.log.warn({ code: (err as Error).name }, 'signup notice not sent')
       }

@@ -16,7 +16,12 @@ export function reasonsOf (err: unknown): CancellationReason[] | undefined {
   return (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []
 }
 
-const BUSY_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])
+const BUSY_CODES = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded'
+])
 
 /** A transaction, or the conditional write of a stock change, that a concurrent transaction cancelled. */
 export function isConflict (err: unknown): boolean {

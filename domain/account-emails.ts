@@ -11,6 +11,8 @@ export function renderSignupNotice (email: string): RenderedEmail {
     'If it was not you: you need to do nothing. Your account is unchanged and nobody was signed in.'
   ]
   const text = [subject, '', ...lines, ''].join('\n')
-  const html = `<!doctype html><html><body style="font-family:sans-serif"><h1>${escapeHtml(subject)}</h1>${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}</body></html>`
+  const html = `<!doctype html><html><body style="font-family:sans-serif"><h1>${escapeHtml(subject)}</h1>${lines.map(
+    (l) => `<p>${escapeHtml(l)}</p>`
+  ).join('')}</body></html>`
   return { subject, html, text }
 }

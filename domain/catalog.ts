@@ -50,7 +50,9 @@ export function validateItemInput (input: ItemInput): void {
   const seen = new Set<string>()
   input.colorPreference.forEach((c, i) => {
     const code = c.colorCode.toLowerCase()
-    if (seen.has(code)) errors.push({ path: `body.colorPreference[${i}].colorCode`, message: `repeats colour code "${c.colorCode}"` })
+    if (seen.has(code)) {
+      errors.push({ path: `body.colorPreference[${i}].colorCode`, message: `repeats colour code "${c.colorCode}"` })
+    }
     seen.add(code)
   })
   const first = errors[0]
@@ -67,7 +69,13 @@ export function typeBrandPrefix (type: string, brand?: string): string {
 }
 
 /** The stored record for an input; `createdAt` and `stock` are kept from the existing item on replace. */
-export function toStoredItem (id: string, input: ItemInput, stock: number, createdAt: string, updatedAt: string): StoredItem {
+export function toStoredItem (
+  id: string,
+  input: ItemInput,
+  stock: number,
+  createdAt: string,
+  updatedAt: string
+): StoredItem {
   const item: StoredItem = {
     id,
     // NFC: one spelling of "Crème" whether the client sent it composed or decomposed.
@@ -119,7 +127,8 @@ export function checkFilters (filters: ItemFilters): void {
   if (filters.category === undefined && (filters.type !== undefined || filters.brand !== undefined)) {
     const given = filters.type !== undefined ? 'type' : 'brand'
     throw new Problem(400, 'category_required',
-      `The ${given} filter narrows a category: add category= (for example category=phone&${given}=${given === 'type' ? 'smart' : 'Apple'})`)
+      `The ${given} filter narrows a category: add category= (for example ` +
+        `category=phone&${given}=${given === 'type' ? 'smart' : 'Apple'})`)
   }
 }
 
@@ -143,6 +152,13 @@ export interface CategorySummary { category: string; count: number; types: strin
 
 /** A stock change: a whole number, not zero. Returns what the item must hold for it to apply. */
 export function stockNeeded (delta: number): number {
-  if (!Number.isInteger(delta) || delta === 0) throw new Problem(400, 'validation_failed', 'body.delta must be a non-zero integer', { errors: [{ path: 'body.delta', message: 'must be a non-zero integer' }] })
+  if (!Number.isInteger(delta) || delta === 0) {
+    throw new Problem(
+      400,
+      'validation_failed',
+      'body.delta must be a non-zero integer',
+      { errors: [{ path: 'body.delta', message: 'must be a non-zero integer' }] }
+    )
+  }
   return delta < 0 ? -delta : 0
 }

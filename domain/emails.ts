@@ -64,7 +64,8 @@ export function renderOrderEmail (status: OrderStatus, order: PublicOrder): Rend
 
   const e = escapeHtml
   const rows = lines.map((l) =>
-    `<tr><td>${e(l.title)}<br><small>${e(l.detail)}</small></td><td style="text-align:right">${e(l.price)}</td></tr>`).join('')
+    `<tr><td>${e(l.title)}<br><small>${e(l.detail)}</small></td><td ` +
+      `style="text-align:right">${e(l.price)}</td></tr>`).join('')
   const html = [
     '<!doctype html><html><body style="font-family:sans-serif">',
     `<h1>${e(subject)} — #${e(order.id)}</h1>`,

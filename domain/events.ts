@@ -56,7 +56,8 @@ export class MalformedRecordError extends Error {
   }
 }
 
-const isStatus = (v: unknown): v is OrderStatus => typeof v === 'string' && (ORDER_STATUSES as readonly string[]).includes(v)
+const isStatus = (v: unknown): v is OrderStatus =>
+  typeof v === 'string' && (ORDER_STATUSES as readonly string[]).includes(v)
 
 export function toPublicOrder (row: Record<string, unknown>): PublicOrder {
   const order: Record<string, unknown> = {}
@@ -64,12 +65,14 @@ export function toPublicOrder (row: Record<string, unknown>): PublicOrder {
   // The effects depend on these; a row without them is a bug upstream, not something to publish.
   if (typeof order.id !== 'string' || order.id === '') throw new MalformedRecordError('order row without an id')
   if (!isStatus(order.status)) throw new MalformedRecordError(`order ${order.id as string} has an unknown status`)
-  if (typeof order.userEmail !== 'string' || !Array.isArray(order.lines) || typeof order.total !== 'number' || typeof order.currency !== 'string') {
+  if (typeof order.userEmail !== 'string' || !Array.isArray(order.lines) || typeof order.total !== 'number' ||
+    typeof order.currency !== 'string') {
     throw new MalformedRecordError(`order ${order.id as string} lacks userEmail, lines, total or currency`)
   }
   // History entries as the API answers them: the request ids stay internal (see correlationOf).
   if (Array.isArray(order.history)) {
-    order.history = (order.history as Array<HistoryEntry | null>).map((h) => h !== null && typeof h === 'object' ? { status: h.status, at: h.at, by: h.by } : h)
+    order.history = (order.history as Array<HistoryEntry | null>).map((h) =>
+      h !== null && typeof h === 'object' ? { status: h.status, at: h.at, by: h.by } : h)
   }
   return order as unknown as PublicOrder
 }
@@ -86,7 +89,10 @@ export function correlationOf (row: Record<string, unknown>): string | undefined
  * delivered (its position in the order's history, which only grows). Within one order a higher
  * number is a newer event: partners and the worker's effects ledger order by it.
  */
-export function statusSequence (order: Pick<PublicOrder, 'status' | 'history'>, status: OrderStatus = order.status): number {
+export function statusSequence (
+  order: Pick<PublicOrder, 'status' | 'history'>,
+  status: OrderStatus = order.status
+): number {
   const at = Array.isArray(order.history) ? order.history.findIndex((h) => h?.status === status) : -1
   if (at >= 0) return at + 1
   throw new MalformedRecordError(`the order's history has no ${status} entry`)
@@ -97,12 +103,19 @@ export function statusSequence (order: Pick<PublicOrder, 'status' | 'history'>, 
  * was at each change, as far as the order itself tells: status, updatedAt and the history so far),
  * for an operator's replay. Marked `replayed`; no stream sequence number.
  */
-export function replayEventsOf (order: PublicOrder, stored: Array<Partial<HistoryEntry>> = order.history): OrderEvent[] {
+export function replayEventsOf (
+  order: PublicOrder,
+  stored: Array<Partial<HistoryEntry>> = order.history
+): OrderEvent[] {
   return order.history.map((entry, i) => {
     // Each change keeps its own correlation id (the stored history's requestId; the public one has none).
     const correlationId = stored[i]?.requestId
     const detail: OrderEventDetail = {
-      ...order, status: entry.status, updatedAt: entry.at, history: order.history.slice(0, i + 1), replayed: true,
+      ...order,
+      status: entry.status,
+      updatedAt: entry.at,
+      history: order.history.slice(0, i + 1),
+      replayed: true,
       ...(typeof correlationId === 'string' ? { correlationId } : {})
     }
     return { source: EVENT_SOURCE, detailType: DETAIL_TYPES[entry.status], detail } as OrderEvent
@@ -128,7 +141,11 @@ export function eventForStreamRecord (record: DynamoDBRecord): OrderEvent | unde
   if (record.eventName === 'REMOVE') return undefined
   if (data?.SequenceNumber === undefined) throw new MalformedRecordError('stream record without a sequence number')
   const next = image(data.NewImage as Record<string, unknown> | undefined)
-  if (next === undefined) throw new MalformedRecordError(`stream record ${data.SequenceNumber} has no new image (the stream must be NEW_AND_OLD_IMAGES)`)
+  if (next === undefined) {
+    throw new MalformedRecordError(
+      `stream record ${data.SequenceNumber} has no new image (the stream must be NEW_AND_OLD_IMAGES)`
+    )
+  }
   if (record.eventName === 'INSERT') {
     if (next.status !== 'placed') return undefined
   } else if (record.eventName === 'MODIFY') {

@@ -8,7 +8,14 @@ import { copyAddress, type ShippingAddress } from './shipping-address.js'
 export type OrderStatus = 'placed' | 'packed' | 'delivered' | 'cancelled'
 export const ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'packed', 'delivered', 'cancelled']
 
-export interface OrderLine { id: string; title: string; color?: string; colorCode?: string; count: number; unitPrice: number }
+export interface OrderLine {
+  id: string
+  title: string
+  color?: string
+  colorCode?: string
+  count: number
+  unitPrice: number
+}
 export interface HistoryEntry {
   status: OrderStatus
   at: string
@@ -61,7 +68,8 @@ export interface OrderableItem {
 /** Whether `current` still has the snapshot's title, price, currency and colours (stock aside). */
 export function matchesSnapshot (snapshot: OrderableItem, current: Partial<OrderableItem> | undefined): boolean {
   if (current === undefined) return false
-  return snapshot.title === current.title && snapshot.price === current.price && snapshot.currency === current.currency &&
+  return snapshot.title === current.title && snapshot.price === current.price &&
+    snapshot.currency === current.currency &&
     canonicalJson(snapshot.colorPreference ?? null) === canonicalJson(current.colorPreference ?? null)
 }
 
@@ -95,7 +103,10 @@ export function invalidTransition (current: OrderStatus, target: TargetStatus): 
  * (partners and shoppers retry: the answer is the order as it is); otherwise a 409 naming the
  * current status. Statuses only move forward, so a transition in the history was made for good.
  */
-export function decideTransition (order: Pick<StoredOrder, 'status' | 'history'>, target: TargetStatus): 'apply' | 'noop' {
+export function decideTransition (
+  order: Pick<StoredOrder, 'status' | 'history'>,
+  target: TargetStatus
+): 'apply' | 'noop' {
   if (order.status === target || order.history.some((h) => h.status === target)) return 'noop'
   if (order.status === PREDECESSOR[target]) return 'apply'
   throw invalidTransition(order.status, target)
@@ -173,12 +184,21 @@ export function priceOrder (input: LineInput[], items: ReadonlyMap<string, Order
       const code = String(l.color).toLowerCase()
       color = colors.find((c) => c.colorCode.toLowerCase() === code)
       if (color === undefined) {
-        const allowed = colors.length === 0 ? 'the item has no colours' : `one of ${colors.map((c) => c.colorCode).join(', ')}`
+        const allowed = colors.length === 0
+          ? 'the item has no colours'
+          : `one of ${colors.map((c) => c.colorCode).join(
+          ', '
+        )}`
         err(i, 'color', 'invalid_color', `color ${String(l.color)} is not a colour of ${l.id}: ${allowed}`)
         return
       }
     } else if (colors.length > 0) {
-      err(i, 'color', 'color_required', `${l.id} comes in colours: color must be one of ${colors.map((c) => c.colorCode).join(', ')}`)
+      err(
+        i,
+        'color',
+        'color_required',
+        `${l.id} comes in colours: color must be one of ${colors.map((c) => c.colorCode).join(', ')}`
+      )
       return
     }
     const lineKey = `${l.id}\n${color?.colorCode ?? ''}`
@@ -190,7 +210,12 @@ export function priceOrder (input: LineInput[], items: ReadonlyMap<string, Order
     seen.set(lineKey, i)
     if (currency === undefined) currency = item.currency
     else if (item.currency !== currency) {
-      err(i, 'id', 'mixed_currency', `${l.id} is priced in ${item.currency} but the order is in ${currency}: one currency per order`)
+      err(
+        i,
+        'id',
+        'mixed_currency',
+        `${l.id} is priced in ${item.currency} but the order is in ${currency}: one currency per order`
+      )
       return
     }
     lines.push({
@@ -224,7 +249,8 @@ export function priceOrder (input: LineInput[], items: ReadonlyMap<string, Order
  */
 export function orderOutcomeUnknown (orderId: string): Problem {
   return new Problem(503, 'order_outcome_unknown',
-    `The order may or may not have been placed: GET /orders/${orderId} answers 200 if it was, 404 if it was not (then place it again). ` +
+    `The order may or may not have been placed: GET /orders/${orderId} answers 200 if it was, 404 if it was not ` +
+      '(then place it again). ' +
     'Send an Idempotency-Key to retry orders safely.', { orderId }, { 'retry-after': '1' })
 }
 

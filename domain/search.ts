@@ -1,6 +1,6 @@
 // What `q` means, with no Fastify and no SDK: how text becomes words (case and accents folded),
 // which words of an item are searchable, and how a query matches them. The token index
-// (domain/catalog-index.ts) stores these words; the search (data/items-search.ts) reads it.
+// (domain/catalog-index-rows.ts) stores these words; the search (data/items-search.ts) reads it.
 //
 // Semantics: every word of the query must equal a word of the item's title, brand or description,
 // except the last, which only has to start one (`pix` finds Pixel). Words are runs of letters and
@@ -19,7 +19,17 @@ export const MAX_WORD_CHARS = 32
 export const MAX_INDEXED_WORDS = 45
 
 // Letters NFKD does not decompose into a base letter and a mark.
-const EXTRA_FOLDS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i' }
+const EXTRA_FOLDS: Record<string, string> = {
+  ß: 'ss',
+  æ: 'ae',
+  œ: 'oe',
+  ø: 'o',
+  ł: 'l',
+  đ: 'd',
+  ð: 'd',
+  þ: 'th',
+  ı: 'i'
+}
 const EXTRA_FOLD_RE = /[ßæœøłđðþı]/g
 const MARKS = /\p{M}+/gu
 const SEPARATORS = /[^\p{L}\p{N}]+/u
@@ -68,7 +78,11 @@ export interface SearchQuery { exact: string[]; prefix?: string }
 export function parseQuery (q: string): SearchQuery {
   const words = wordsOf(q)
   if (words.length === 0) {
-    throw new Problem(400, 'empty_query', 'q has no letters or digits to search for; send words (q=pixel) or leave q out')
+    throw new Problem(
+      400,
+      'empty_query',
+      'q has no letters or digits to search for; send words (q=pixel) or leave q out'
+    )
   }
   if (words.length > MAX_QUERY_WORDS) {
     throw new Problem(400, 'too_many_words', `q has ${words.length} words; at most ${MAX_QUERY_WORDS} are allowed`)

@@ -23,12 +23,25 @@ function longForm (name: string, value: unknown): Record<string, unknown> {
 
 const TAGS: Array<ScalarTag | CollectionTag> = FUNCTIONS.flatMap((name) => [
   { tag: `!${name}`, resolve: (value: string) => longForm(name, value) } as ScalarTag,
-  { tag: `!${name}`, collection: 'seq', resolve: (seq: { toJSON: () => unknown }) => longForm(name, seq.toJSON()) } as unknown as CollectionTag,
-  { tag: `!${name}`, collection: 'map', resolve: (map: { toJSON: () => unknown }) => longForm(name, map.toJSON()) } as unknown as CollectionTag
+  {
+    tag: `!${name}`,
+    collection: 'seq',
+    resolve: (seq: { toJSON: () => unknown }) => longForm(name, seq.toJSON())
+  } as unknown as CollectionTag,
+  {
+    tag: `!${name}`,
+    collection: 'map',
+    resolve: (map: { toJSON: () => unknown }) => longForm(name, map.toJSON())
+  } as unknown as CollectionTag
 ])
 
 export interface CfnResource { Type: string; Properties?: Record<string, any>; [key: string]: unknown }
-export interface CfnTemplate { Resources: Record<string, CfnResource>; Parameters?: Record<string, any>; Outputs?: Record<string, any>; [key: string]: unknown }
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>
+  Parameters?: Record<string, any>
+  Outputs?: Record<string, any>
+  [key: string]: unknown
+}
 
 export function parseTemplate (text: string): CfnTemplate {
   return parse(text, { customTags: TAGS, strict: true, uniqueKeys: true }) as CfnTemplate

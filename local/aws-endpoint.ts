@@ -41,20 +41,34 @@ function send (res: ServerResponse, status: number, contentType: string, body: u
   res.end(JSON.stringify(body))
 }
 
-export async function startAwsEndpoint (opts: { services: Record<string, AwsService>; host?: string; port?: number; log: WorkerLog }): Promise<AwsEndpoint> {
+export async function startAwsEndpoint (
+  opts: { services: Record<string, AwsService>; host?: string; port?: number; log: WorkerLog }
+): Promise<AwsEndpoint> {
   const { services, log } = opts
   const server = createServer((req, res) => {
     void (async () => {
       const contentType = req.headers['content-type'] ?? 'application/x-amz-json-1.1'
       try {
-        if (req.method !== 'POST') throw new AwsError(405, 'UnknownOperationException', `${req.method ?? ''} is not supported: AWS JSON calls are POSTs.`)
+        if (req.method !== 'POST') {
+          throw new AwsError(
+            405,
+            'UnknownOperationException',
+            `${req.method ?? ''} is not supported: AWS JSON calls are POSTs.`
+          )
+        }
         const target = String(req.headers['x-amz-target'] ?? '')
         const [prefix, operation] = target.split('.')
         const service = prefix === undefined ? undefined : services[prefix]
         if (service === undefined || operation === undefined) {
-          throw new AwsError(400, 'UnknownOperationException', `The local endpoint serves ${Object.keys(services).join(', ')} (got ${target || 'no X-Amz-Target'}).`)
+          throw new AwsError(
+            400,
+            'UnknownOperationException',
+            `The local endpoint serves ${Object.keys(services).join(', ')} (got ${target || 'no X-Amz-Target'}).`
+          )
         }
-        if (!/^application\/x-amz-json-1\.[01]\b/.test(contentType)) throw new AwsError(400, 'SerializationException', 'Content-Type must be application/x-amz-json-1.0 or 1.1.')
+        if (!/^application\/x-amz-json-1\.[01]\b/.test(contentType)) {
+          throw new AwsError(400, 'SerializationException', 'Content-Type must be application/x-amz-json-1.0 or 1.1.')
+        }
         let input: unknown
         try {
           input = JSON.parse(await readBody(req))

@@ -13,7 +13,7 @@ import type { WorkerLog } from '../workers/runtime.js'
 import { matchesPattern } from './event-pattern.js'
 import { templateRules, type LocalRule } from './event-rules.js'
 import { AwsError, type AwsService } from './aws-endpoint.js'
-import { LOCAL_ACCOUNT } from './queues.js'
+import { LOCAL_ACCOUNT } from './sqs-queues.js'
 
 export type BusEvent = EventBridgeEvent<string, unknown>
 /** Hands an event to a rule's target; throws when the target cannot take it. */
@@ -54,22 +54,42 @@ type PutEventsEntry = Static<typeof Entry>
 
 interface EntryResult { EventId?: string; ErrorCode?: string; ErrorMessage?: string }
 
-/** EventBridge's size of an entry (workers/stream.ts entrySize counts the same). */
+/** EventBridge's size of an entry (workers/stream-to-events.ts entrySize counts the same). */
 const entryBytes = (e: PutEventsEntry): number => (e.Time !== undefined ? 14 : 0) + Buffer.byteLength(e.Source ?? '') +
-  Buffer.byteLength(e.DetailType ?? '') + Buffer.byteLength(e.Detail ?? '') + (e.Resources ?? []).reduce((n, r) => n + Buffer.byteLength(r), 0)
+  Buffer.byteLength(e.DetailType ?? '') + Buffer.byteLength(e.Detail ?? '') + (e.Resources ?? []).reduce(
+  (n, r) => n + Buffer.byteLength(r),
+  0
+)
 
 /** EventBridge's own checks of one entry: a failed entry, the call itself still succeeds. */
 function checkEntry (entry: PutEventsEntry, busName: string): EntryResult | undefined {
-  if (entry.Source === undefined || entry.Source === '') return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.' }
-  if (entry.DetailType === undefined || entry.DetailType === '') return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.' }
-  if (entry.Detail === undefined) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Detail is not valid. Reason: Detail is a required argument.' }
+  if (entry.Source === undefined || entry.Source === '') {
+    return {
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.'
+    }
+  }
+  if (entry.DetailType === undefined || entry.DetailType === '') {
+    return {
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.'
+    }
+  }
+  if (entry.Detail === undefined) {
+    return {
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: 'Parameter Detail is not valid. Reason: Detail is a required argument.'
+    }
+  }
   let detail: unknown
   try {
     detail = JSON.parse(entry.Detail)
   } catch {
     return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }
   }
-  if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }
+  if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
+    return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }
+  }
   const bus = entry.EventBusName ?? 'default'
   // A bus is named by its name or its ARN (arn:aws:events:<region>:<account>:event-bus/<name>).
   if (bus !== busName && !bus.endsWith(`:event-bus/${busName}`)) {
@@ -104,10 +124,16 @@ export function createEventBus (opts: EventBusOptions): EventBus {
   function putEvents (input: unknown): { FailedEntryCount: number; Entries: EntryResult[] } {
     if (!Value.Check(PutEventsRequest, input)) {
       const first = Value.Errors(PutEventsRequest, input).First()
-      throw new AwsError(400, 'ValidationException', `1 validation error detected: ${first?.path || 'request'} ${first?.message ?? 'is not valid'}`)
+      throw new AwsError(
+        400,
+        'ValidationException',
+        `1 validation error detected: ${first?.path || 'request'} ${first?.message ?? 'is not valid'}`
+      )
     }
     const total = input.Entries.reduce((n, e) => n + entryBytes(e), 0)
-    if (total > MAX_DETAIL_BYTES) throw new AwsError(400, 'ValidationException', 'Total size of the entries in the request is over the limit.')
+    if (total > MAX_DETAIL_BYTES) {
+      throw new AwsError(400, 'ValidationException', 'Total size of the entries in the request is over the limit.')
+    }
     const results = input.Entries.map((entry): EntryResult => {
       const problem = checkEntry(entry, busName)
       if (problem !== undefined) return problem
@@ -118,7 +144,10 @@ export function createEventBus (opts: EventBusOptions): EventBus {
         source: entry.Source as string,
         account: LOCAL_ACCOUNT,
         // EventBridge's time has no milliseconds.
-        time: new Date(entry.Time !== undefined ? entry.Time * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        time: new Date(entry.Time !== undefined ? entry.Time * 1000 : Date.now()).toISOString().replace(
+          /\.\d{3}Z$/,
+          'Z'
+        ),
         region,
         resources: entry.Resources ?? [],
         detail: JSON.parse(entry.Detail as string)
@@ -126,7 +155,10 @@ export function createEventBus (opts: EventBusOptions): EventBus {
       try {
         route(event)
       } catch (err) {
-        log.error('local bus could not deliver an event to its target', { eventId: event.id, reason: (err as Error).message })
+        log.error(
+          'local bus could not deliver an event to its target',
+          { eventId: event.id, reason: (err as Error).message }
+        )
         return { ErrorCode: 'InternalFailure', ErrorMessage: 'The event could not be delivered; retry.' }
       }
       events.push(event)
@@ -138,7 +170,13 @@ export function createEventBus (opts: EventBusOptions): EventBus {
   return {
     events,
     service: (operation, input) => {
-      if (operation !== 'PutEvents') throw new AwsError(400, 'UnknownOperationException', `The local bus implements AWSEvents.PutEvents only (got ${operation}).`)
+      if (operation !== 'PutEvents') {
+        throw new AwsError(
+          400,
+          'UnknownOperationException',
+          `The local bus implements AWSEvents.PutEvents only (got ${operation}).`
+        )
+      }
       return putEvents(input)
     }
   }

@@ -18,7 +18,9 @@ function matchesFilter (filter: Json, value: unknown): boolean {
     return value !== undefined && values.some((v) => v === filter)
   }
   const [op, ...more] = Object.keys(filter)
-  if (op === undefined || more.length > 0) throw new UnsupportedPatternError(`a filter takes one operator (${JSON.stringify(filter)})`)
+  if (op === undefined || more.length > 0) {
+    throw new UnsupportedPatternError(`a filter takes one operator (${JSON.stringify(filter)})`)
+  }
   const arg = filter[op]
   switch (op) {
     case 'exists':
@@ -30,7 +32,9 @@ function matchesFilter (filter: Json, value: unknown): boolean {
     case 'anything-but': {
       if (value === undefined) return false
       if (arg !== null && typeof arg === 'object' && !Array.isArray(arg)) {
-        if (typeof arg.prefix !== 'string') throw new UnsupportedPatternError(`unsupported anything-but ${JSON.stringify(arg)}`)
+        if (typeof arg.prefix !== 'string') {
+          throw new UnsupportedPatternError(`unsupported anything-but ${JSON.stringify(arg)}`)
+        }
         const prefix = arg.prefix
         return values.every((v) => !(typeof v === 'string' && v.startsWith(prefix)))
       }

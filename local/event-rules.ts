@@ -25,14 +25,21 @@ export function templateRules (template: CfnTemplate = loadTemplate()): LocalRul
       const id = getAttOf(target.Arn)
       const type = id === undefined ? undefined : template.Resources[id]?.Type
       if (type === 'AWS::SQS::Queue') targets.push({ queue: id as string })
-      else if (type === 'AWS::Serverless::Function' || type === 'AWS::Lambda::Function') targets.push({ function: id as string })
+      else if (type === 'AWS::Serverless::Function' || type === 'AWS::Lambda::Function') {
+        targets.push({
+          function: id as string
+        })
+      }
     }
     rules.push({ name, pattern: resource.Properties.EventPattern as Record<string, unknown>, targets })
   }
   for (const [fnId, fn] of Object.entries(template.Resources)) {
     if (fn.Type !== 'AWS::Serverless::Function') continue
-    for (const [name, event] of Object.entries((fn.Properties?.Events ?? {}) as Record<string, { Type: string; Properties?: Record<string, any> }>)) {
-      if ((event.Type === 'EventBridgeRule' || event.Type === 'CloudWatchEvent') && event.Properties?.Pattern !== undefined) {
+    for (const [name, event] of Object.entries(
+      (fn.Properties?.Events ?? {}) as Record<string, { Type: string; Properties?: Record<string, any> }>
+    )) {
+      if ((event.Type === 'EventBridgeRule' || event.Type === 'CloudWatchEvent') &&
+        event.Properties?.Pattern !== undefined) {
         rules.push({ name: `${fnId}.${name}`, pattern: event.Properties.Pattern, targets: [{ function: fnId }] })
       }
     }

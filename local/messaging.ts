@@ -4,12 +4,14 @@
 import type { WorkerLog } from '../workers/runtime.js'
 import { createEventBus, type EventBus } from './event-bus.js'
 import { startAwsEndpoint, type AwsService } from './aws-endpoint.js'
-import { createLocalQueues, type LocalQueues } from './queues.js'
+import { createLocalQueues, type LocalQueues } from './sqs-queues.js'
 import { sqsService } from './sqs-api.js'
 
 export interface LocalMessaging { url: string; bus: EventBus; queues: LocalQueues; stop: () => Promise<void> }
 
-export async function startLocalMessaging (opts: { busName: string; region: string; log: WorkerLog; host?: string; port?: number; dir?: string }): Promise<LocalMessaging> {
+export async function startLocalMessaging (
+  opts: { busName: string; region: string; log: WorkerLog; host?: string; port?: number; dir?: string }
+): Promise<LocalMessaging> {
   const host = opts.host ?? '127.0.0.1'
   const stopping = new AbortController()
   // The queue URLs name the endpoint, which needs its port first: the services are filled in after.

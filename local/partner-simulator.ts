@@ -8,7 +8,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { listen } from './emulators/process.js'
 import type { Config, PartnerName, SecretSource } from '../core/config.js'
-import { CORRELATION_ID_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER } from '../domain/webhook-signature.js'
+import {
+  CORRELATION_ID_HEADER,
+  EVENT_ID_HEADER,
+  EVENT_TYPE_HEADER,
+  SIGNATURE_HEADER
+} from '../domain/webhook-signature.js'
 // The simulator plays the partners: it verifies with the partners' own tool, the client package.
 import { checkWebhookSignature } from '../clients/typescript/src/webhooks.js'
 
@@ -47,7 +52,9 @@ export interface PartnerSimulator {
 const MAX_BODY_BYTES = 256 * 1024
 
 const localValue = (source: SecretSource, what: string): string => {
-  if (!('value' in source)) throw new Error(`the partner simulator needs the ${what} as a local value, not a Secrets Manager ARN`)
+  if (!('value' in source)) {
+    throw new Error(`the partner simulator needs the ${what} as a local value, not a Secrets Manager ARN`)
+  }
   return source.value
 }
 
@@ -138,8 +145,14 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
   const doFetch = opts.fetch ?? globalThis.fetch
   const delay = opts.advanceDelayMs ?? 1000
   const paths = partnerPaths(config)
-  const webhookKeys = { warehouse: localValue(config.webhookKeys.warehouse, 'warehouse webhook key'), delivery: localValue(config.webhookKeys.delivery, 'delivery webhook key') }
-  const apiKeys = { warehouse: localValue(config.partnerKeys.warehouse, 'warehouse API key'), delivery: localValue(config.partnerKeys.delivery, 'delivery API key') }
+  const webhookKeys = {
+    warehouse: localValue(config.webhookKeys.warehouse, 'warehouse webhook key'),
+    delivery: localValue(config.webhookKeys.delivery, 'delivery webhook key')
+  }
+  const apiKeys = {
+    warehouse: localValue(config.partnerKeys.warehouse, 'warehouse API key'),
+    delivery: localValue(config.partnerKeys.delivery, 'delivery API key')
+  }
   if (opts.autoAdvance === true && opts.apiUrl === undefined) throw new Error('autoAdvance needs apiUrl')
   const received: ReceivedWebhook[] = []
   // Partners deduplicate on the event id: a redelivered webhook advances nothing twice.
@@ -206,7 +219,9 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
     const correlationId = header(req, CORRELATION_ID_HEADER)
     received.push({ partner, eventId, eventType, correlationId, body, signatureOk: verified.ok })
     const orderId = (body as { order?: { id?: unknown } } | undefined)?.order?.id
-    const what = `${partner} ← ${eventType ?? '(no type)'} ${typeof orderId === 'string' ? orderId : '(no order id)'} [${eventId ?? 'no event id'}] correlation ${correlationId ?? '-'}`
+    const what = `${partner} ← ${eventType ??
+      '(no type)'} ${typeof orderId === 'string' ? orderId : '(no order id)'} [${eventId ??
+        'no event id'}] correlation ${correlationId ?? '-'}`
     if (!verified.ok) {
       log(`${what}: signature ${verified.reason}, refused (401)`)
       return reply(res, 401, { error: 'invalid_signature', reason: verified.reason })

@@ -3,17 +3,20 @@
 // Each batch goes to the handler as an SQS event; the messages it does not report failed
 // (batchItemFailures) are deleted; the failed ones stay in the queue, invisible until the pause the
 // worker set (or the queue's visibility timeout), then come back, and past maxReceiveCount the
-// queue moves them to its dead-letter queue (local/queues.ts), as SQS does.
+// queue moves them to its dead-letter queue (local/sqs-queues.ts), as SQS does.
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { loadTemplate, type CfnTemplate } from '../infra/template.js'
 import type { WorkerLog } from '../workers/runtime.js'
-import type { LocalQueue, LocalQueues, StoredMessage } from './queues.js'
+import type { LocalQueue, LocalQueues, StoredMessage } from './sqs-queues.js'
 
 export interface QueueSource { queue: string; batchSize: number }
 
 /** The function's SQS event sources (queue logical id, batch size) in the template. */
 export function queueSources (template: CfnTemplate = loadTemplate(), functionId = 'WorkerFunction'): QueueSource[] {
-  const events = (template.Resources[functionId]?.Properties?.Events ?? {}) as Record<string, { Type: string; Properties?: Record<string, any> }>
+  const events = (template.Resources[functionId]?.Properties?.Events ?? {}) as Record<string, {
+    Type: string
+    Properties?: Record<string, any>
+  }>
   return Object.values(events).filter((e) => e.Type === 'SQS').map((e) => ({
     queue: e.Properties?.Queue?.['Fn::GetAtt']?.[0] as string,
     batchSize: Number(e.Properties?.BatchSize ?? 10)
@@ -37,7 +40,12 @@ function toRecord (m: StoredMessage, queue: LocalQueue, region: string): SQSReco
       SenderId: 'local',
       ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt ?? m.sentAt)
     },
-    messageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { dataType: v.DataType, stringValue: v.StringValue, stringListValues: [], binaryListValues: [] }])),
+    messageAttributes: Object.fromEntries(
+      Object.entries(m.attributes).map(([k, v]) => [
+        k,
+        { dataType: v.DataType, stringValue: v.StringValue, stringListValues: [], binaryListValues: [] }
+      ])
+    ),
     md5OfBody: m.md5,
     eventSource: 'aws:sqs',
     eventSourceARN: queue.arn,
@@ -62,7 +70,10 @@ export function startQueuePoller (opts: {
       const batch = queue.receive(batchSize, undefined, queues.deadLetterOf(queue))
       if (batch.length === 0) {
         const next = queue.nextVisibleAt()
-        await queue.waitForMessages(next === undefined ? 1000 : Math.min(1000, Math.max(10, next - Date.now())), stopping.signal)
+        await queue.waitForMessages(
+          next === undefined ? 1000 : Math.min(1000, Math.max(10, next - Date.now())),
+          stopping.signal
+        )
         continue
       }
       busy++
@@ -72,7 +83,10 @@ export function startQueuePoller (opts: {
         for (const m of batch) if (!failed.has(m.id)) queue.delete(m.receipt ?? '')
       } catch (err) {
         // A thrown handler fails the whole batch, as in Lambda: every message comes back after its visibility timeout.
-        log.warn('queue batch failed', { queue: queue.def.name, error: (err as Error).name, reason: (err as Error).message })
+        log.warn(
+          'queue batch failed',
+          { queue: queue.def.name, error: (err as Error).name, reason: (err as Error).message }
+        )
       } finally {
         busy--
       }
@@ -81,7 +95,14 @@ export function startQueuePoller (opts: {
   return {
     idle: async () => {
       const sourceQueues = sources.map((s) => queues.byLogicalId(s.queue))
-      while (busy > 0 || sourceQueues.some((q) => q.messages.size > 0)) await new Promise((resolve) => setTimeout(resolve, 25))
+      // busy changes in the pollers' callbacks, between the awaits of this loop.
+      // eslint-disable-next-line no-unmodified-loop-condition
+      while (busy > 0 || sourceQueues.some((q) => q.messages.size > 0)) {
+        await new Promise((resolve) => setTimeout(
+          resolve,
+          25
+        ))
+      }
     },
     stop: async () => {
       stopping.abort()

@@ -1,20 +1,28 @@
-// SQS's JSON protocol over the local queues (local/queues.ts): the operations the worker, the local
+// SQS's JSON protocol over the local queues (local/sqs-queues.ts): the operations the worker, the local
 // pollers and the ops commands call. Unknown members are ignored, unknown operations refused.
-import type { LocalQueues, MessageAttribute, StoredMessage } from './queues.js'
-import { QueueError } from './queues.js'
+import type { LocalQueues, MessageAttribute, StoredMessage } from './sqs-queues.js'
+import { QueueError } from './sqs-queues.js'
 import { AwsError, type AwsService } from './aws-endpoint.js'
 
 type Input = Record<string, unknown>
 
 const str = (input: Input, name: string): string => {
   const v = input[name]
-  if (typeof v !== 'string' || v === '') throw new AwsError(400, 'MissingParameter', `The request must contain the parameter ${name}.`)
+  if (typeof v !== 'string' || v === '') {
+    throw new AwsError(400, 'MissingParameter', `The request must contain the parameter ${name}.`)
+  }
   return v
 }
 const int = (input: Input, name: string, fallback: number, min: number, max: number): number => {
   const v = input[name]
   if (v === undefined) return fallback
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new AwsError(400, 'InvalidParameterValue', `Value ${String(v)} for parameter ${name} is invalid: from ${min} to ${max}.`)
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new AwsError(
+      400,
+      'InvalidParameterValue',
+      `Value ${String(v)} for parameter ${name} is invalid: from ${min} to ${max}.`
+    )
+  }
   return v
 }
 
@@ -57,20 +65,44 @@ export function sqsService (queues: LocalQueues, opts: { stopping?: AbortSignal 
           ApproximateNumberOfMessagesNotVisible: String(inFlight),
           VisibilityTimeout: String(q.def.visibilityTimeoutS),
           MessageRetentionPeriod: String(q.def.retentionS),
-          ...(dlq !== undefined && q.def.redrive !== undefined ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: q.def.redrive.maxReceiveCount }) } : {})
+          ...(dlq !== undefined && q.def.redrive !== undefined
+            ? {
+                RedrivePolicy: JSON.stringify({
+                  deadLetterTargetArn: dlq.arn,
+                  maxReceiveCount: q.def.redrive.maxReceiveCount
+                })
+              }
+            : {})
         }
       }
     },
     SendMessage: (input) => {
       const body = str(input, 'MessageBody')
-      if (Buffer.byteLength(body) > 256 * 1024) throw new AwsError(400, 'InvalidParameterValue', 'One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes.')
-      const m = queues.byUrl(str(input, 'QueueUrl')).send(body, (input.MessageAttributes ?? {}) as Record<string, MessageAttribute>)
+      if (Buffer.byteLength(body) > 256 * 1024) {
+        throw new AwsError(
+          400,
+          'InvalidParameterValue',
+          'One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes.'
+        )
+      }
+      const m = queues.byUrl(str(input, 'QueueUrl')).send(
+        body,
+        (input.MessageAttributes ?? {}) as Record<string, MessageAttribute>
+      )
       return { MessageId: m.id, MD5OfMessageBody: m.md5 }
     },
     ReceiveMessage: async (input) => {
       const q = queues.byUrl(str(input, 'QueueUrl'))
       const max = int(input, 'MaxNumberOfMessages', 1, 1, 10)
-      const visibility = input.VisibilityTimeout === undefined ? undefined : int(input, 'VisibilityTimeout', 30, 0, 43200)
+      const visibility = input.VisibilityTimeout === undefined
+        ? undefined
+        : int(
+          input,
+          'VisibilityTimeout',
+          30,
+          0,
+          43200
+        )
       const waitS = int(input, 'WaitTimeSeconds', 0, 0, 20)
       const deadline = Date.now() + waitS * 1000
       for (;;) {
@@ -84,7 +116,10 @@ export function sqsService (queues: LocalQueues, opts: { stopping?: AbortSignal 
     },
     DeleteMessage: (input) => { queues.byUrl(str(input, 'QueueUrl')).delete(str(input, 'ReceiptHandle')); return {} },
     ChangeMessageVisibility: (input) => {
-      queues.byUrl(str(input, 'QueueUrl')).changeVisibility(str(input, 'ReceiptHandle'), int(input, 'VisibilityTimeout', 30, 0, 43200))
+      queues.byUrl(str(input, 'QueueUrl')).changeVisibility(
+        str(input, 'ReceiptHandle'),
+        int(input, 'VisibilityTimeout', 30, 0, 43200)
+      )
       return {}
     },
     PurgeQueue: (input) => {
@@ -93,7 +128,15 @@ export function sqsService (queues: LocalQueues, opts: { stopping?: AbortSignal 
       return {}
     },
     StartMessageMoveTask: (input) => {
-      const perSecond = input.MaxNumberOfMessagesPerSecond === undefined ? undefined : int(input, 'MaxNumberOfMessagesPerSecond', 500, 1, 500)
+      const perSecond = input.MaxNumberOfMessagesPerSecond === undefined
+        ? undefined
+        : int(
+          input,
+          'MaxNumberOfMessagesPerSecond',
+          500,
+          1,
+          500
+        )
       const task = queues.startMoveTask(str(input, 'SourceArn'), input.DestinationArn as string | undefined, perSecond)
       return { TaskHandle: task.TaskHandle }
     },
@@ -101,8 +144,12 @@ export function sqsService (queues: LocalQueues, opts: { stopping?: AbortSignal 
   }
   return async (operation, input) => {
     const op = operations[operation]
-    if (op === undefined) throw new AwsError(400, 'UnsupportedOperation', `The local SQS does not implement ${operation}.`)
-    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AwsError(400, 'SerializationException', 'The request must be a JSON object.')
+    if (op === undefined) {
+      throw new AwsError(400, 'UnsupportedOperation', `The local SQS does not implement ${operation}.`)
+    }
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new AwsError(400, 'SerializationException', 'The request must be a JSON object.')
+    }
     return await wrap(() => op(input as Input))
   }
 }

@@ -40,7 +40,9 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
     reservePort('the SES emulator', opts.ports?.ses ?? 0, host, 'choose another with SES_PORT=<n>')
   ])
   // cognito-local always writes to disk: a kept folder, or a temporary one removed at stop.
-  const cognitoDir = opts.dataDir !== undefined ? join(opts.dataDir, 'cognito') : mkdtempSync(join(tmpdir(), 'cognito-local-'))
+  const cognitoDir = opts.dataDir !== undefined
+    ? join(opts.dataDir, 'cognito')
+    : mkdtempSync(join(tmpdir(), 'cognito-local-'))
   const dynamoDir = opts.dataDir !== undefined ? join(opts.dataDir, 'dynamodb') : undefined
   if (dynamoDir !== undefined) mkdirSync(dynamoDir, { recursive: true })
 
@@ -51,7 +53,7 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
     startSesLocal({ port: sesPort, host })
   ])
   const stopAll = async (): Promise<void> => {
-    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)))
+    await Promise.all(started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])))
     if (opts.dataDir === undefined) rmSync(cognitoDir, { recursive: true, force: true })
   }
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
@@ -59,7 +61,8 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
     await stopAll()
     throw failed.reason
   }
-  const [dynamodb, cognito, ses] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [DynamoDbLocal, CognitoLocal, SesLocal]
+  const [dynamodb, cognito, ses] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as
+    [DynamoDbLocal, CognitoLocal, SesLocal]
   return {
     env: {
       ...LOCAL_SDK_ENV,

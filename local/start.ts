@@ -128,7 +128,11 @@ async function main (): Promise<void> {
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
   // A table created by this run has a stream worth reading from its start; a kept one resumes at its end.
   const tablesCheckedAt = new Date(Date.now() - 1000)
-  const admin = new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: config.region, credentials: config.localCredentials })
+  const admin = new DynamoDBClient({
+    endpoint: stack.endpoints.dynamodb,
+    region: config.region,
+    credentials: config.localCredentials
+  })
   await ensureTables(admin, config.tables, { recreateDrifted: true, log })
   admin.destroy()
   const ddb = createDocumentClient(config)

@@ -4,7 +4,7 @@
 // - a batch is retried from its first failed record (batchItemFailures), with no limit on attempts,
 //   until its records are older than the mapping's MaximumRecordAgeInSeconds; then, like the
 //   mapping, it sends a pointer to the batch (shard and sequence range) to the on-failure queue
-//   and moves on. (The worker parks records with their content before that: workers/stream.ts.)
+//   and moves on. (The worker parks records with their content before that: workers/stream-to-events.ts.)
 // - its position: with a positions file (npm start keeps it under .local-data), the last record
 //   handed over and checkpointed per shard survives a restart, and reading resumes right after it,
 //   so a record written before a crash is delivered after it (again, if it was being handled:
@@ -26,9 +26,9 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import type { Config } from '../core/config.js'
 import { clientOptions } from '../core/aws.js'
 import type { WorkerLog } from '../workers/runtime.js'
-import { toLambdaRecord } from '../workers/stream-records.js'
+import { toLambdaRecord } from '../workers/stream-readback.js'
 
-export { toLambdaRecord } from '../workers/stream-records.js'
+export { toLambdaRecord } from '../workers/stream-readback.js'
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined | void>
 
@@ -85,7 +85,10 @@ function readPositions (file: string | undefined, log: WorkerLog): SavedPosition
     const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedPositions
     if (typeof saved.streamArn === 'string' && Array.isArray(saved.shards)) return saved
   } catch (err) {
-    log.warn('the stream positions file is unreadable; starting as configured', { file, reason: (err as Error).message })
+    log.warn(
+      'the stream positions file is unreadable; starting as configured',
+      { file, reason: (err as Error).message }
+    )
   }
   return undefined
 }
@@ -107,7 +110,8 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
     throw new Error(`table ${table} has no stream: its template definition must set StreamSpecification`)
   }
   const created = described.Table?.CreationDateTime
-  const fresh = opts.trimHorizonIfCreatedAfter !== undefined && created !== undefined && created >= opts.trimHorizonIfCreatedAfter
+  const fresh = opts.trimHorizonIfCreatedAfter !== undefined && created !== undefined &&
+    created >= opts.trimHorizonIfCreatedAfter
   const saved = readPositions(opts.positionsFile, log)
   const resumed = saved !== undefined && saved.streamArn === streamArn
   const initialPosition: ShardIteratorType = fresh ? 'TRIM_HORIZON' : (opts.startingPosition ?? 'LATEST')
@@ -124,7 +128,10 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
   const savePositions = (): void => {
     const file = opts.positionsFile
     if (file === undefined) return
-    const data: SavedPositions = { streamArn, shards: [...shards.values()].map(({ iterator: _iterator, ...rest }) => rest) }
+    const data: SavedPositions = {
+      streamArn,
+      shards: [...shards.values()].map(({ iterator: _iterator, ...rest }) => rest)
+    }
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(`${file}.tmp`, JSON.stringify(data))
     renameSync(`${file}.tmp`, file)
@@ -161,7 +168,8 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
   }
 
   /** Where a shard is read from now: after its checkpoint, else from its start. */
-  const resumePosition = (shard: ShardState): ShardIteratorType => shard.lastSequence !== undefined ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON'
+  const resumePosition = (shard: ShardState): ShardIteratorType =>
+    shard.lastSequence !== undefined ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON'
 
   /**
    * Finds shards and gives each an iterator. At the very first start (nothing saved), open shards
@@ -222,17 +230,25 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
             shardId: shard.id,
             startSequenceNumber: first.dynamodb?.SequenceNumber,
             endSequenceNumber: last.dynamodb?.SequenceNumber,
-            approximateArrivalOfFirstRecord: new Date((first.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000).toISOString(),
-            approximateArrivalOfLastRecord: new Date((last.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000).toISOString(),
+            approximateArrivalOfFirstRecord: new Date((first.dynamodb?.ApproximateCreationDateTime ??
+              0) * 1000).toISOString(),
+            approximateArrivalOfLastRecord: new Date((last.dynamodb?.ApproximateCreationDateTime ??
+              0) * 1000).toISOString(),
             batchSize: batch.length,
             streamArn
           }
         }
         opts.onFailure?.(pointer)
-        log.error('stream batch given up on: a pointer to it went to the on-failure queue', { shardId: shard.id, from: first.dynamodb?.SequenceNumber, records: batch.length, attempts: attempt })
+        log.error(
+          'stream batch given up on: a pointer to it went to the on-failure queue',
+          { shardId: shard.id, from: first.dynamodb?.SequenceNumber, records: batch.length, attempts: attempt }
+        )
         return 'done'
       }
-      log.debug('stream batch retried from its first failed record', { sequenceNumber: first.dynamodb?.SequenceNumber, records: batch.length, attempt })
+      log.debug(
+        'stream batch retried from its first failed record',
+        { sequenceNumber: first.dynamodb?.SequenceNumber, records: batch.length, attempt }
+      )
       await pause(retryPauseMs)
     }
     return 'done'
@@ -254,7 +270,10 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
         const name = (err as Error).name
         if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw err
         // An iterator lives 15 minutes; pick up after the last record handed over.
-        shard.iterator = await iteratorFor(shard, name === 'ExpiredIteratorException' ? resumePosition(shard) : 'TRIM_HORIZON')
+        shard.iterator = await iteratorFor(
+          shard,
+          name === 'ExpiredIteratorException' ? resumePosition(shard) : 'TRIM_HORIZON'
+        )
         continue
       }
       let records = (res.Records ?? []).map((r) => toLambdaRecord(r, streamArn as string))
@@ -282,10 +301,15 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
   }
 
   await discover(true)
-  log.info('stream poller started', { table, streamArn, startingPosition: resumed ? 'after the saved positions' : initialPosition })
+  log.info(
+    'stream poller started',
+    { table, streamArn, startingPosition: resumed ? 'after the saved positions' : initialPosition }
+  )
 
   const loop = (async () => {
     let failures = 0
+    // stopped is set by stop(), between the awaits of this loop.
+    // eslint-disable-next-line no-unmodified-loop-condition
     while (!stopped) {
       let busy = false
       pass++
@@ -294,7 +318,12 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
         failures = 0
       } catch (err) {
         failures++
-        if (!stopped) log.warn('reading the orders stream failed; starting again from the saved positions', { error: (err as Error).name, reason: (err as Error).message, failures })
+        if (!stopped) {
+          log.warn(
+            'reading the orders stream failed; starting again from the saved positions',
+            { error: (err as Error).name, reason: (err as Error).message, failures }
+          )
+        }
         // Fresh iterators from the checkpoints on the next pass.
         for (const shard of shards.values()) delete shard.iterator
         lastDiscovery = 0

@@ -8,17 +8,26 @@ import { loadTemplate, type CfnTemplate } from '../infra/template.js'
 
 /** Template logical id -> the config's name for the table. */
 export const TABLE_IDS = {
-  ItemsTable: 'items', OrdersTable: 'orders', IdempotencyTable: 'idempotency', MailSuppressionsTable: 'suppressions', CatalogIndexTable: 'catalogIndex',
+  ItemsTable: 'items',
+  OrdersTable: 'orders',
+  IdempotencyTable: 'idempotency',
+  MailSuppressionsTable: 'suppressions',
+  CatalogIndexTable: 'catalogIndex',
   RateLimitTable: 'rateLimits'
 } as const
 export type TableKey = typeof TABLE_IDS[keyof typeof TABLE_IDS]
 
 export interface TableDefinition { input: CreateTableCommandInput; ttlAttribute?: string }
 
-export function tableDefinitions (names: Record<TableKey, string>, template: CfnTemplate = loadTemplate()): TableDefinition[] {
+export function tableDefinitions (
+  names: Record<TableKey, string>,
+  template: CfnTemplate = loadTemplate()
+): TableDefinition[] {
   return Object.entries(TABLE_IDS).map(([logicalId, key]) => {
     const resource = template.Resources[logicalId]
-    if (resource?.Type !== 'AWS::DynamoDB::Table') throw new Error(`infra/template.yaml has no AWS::DynamoDB::Table named ${logicalId}`)
+    if (resource?.Type !== 'AWS::DynamoDB::Table') {
+      throw new Error(`infra/template.yaml has no AWS::DynamoDB::Table named ${logicalId}`)
+    }
     const p = resource.Properties ?? {}
     const input: CreateTableCommandInput = {
       TableName: names[key],
@@ -26,7 +35,10 @@ export function tableDefinitions (names: Record<TableKey, string>, template: Cfn
       AttributeDefinitions: p.AttributeDefinitions,
       KeySchema: p.KeySchema,
       ...(p.GlobalSecondaryIndexes
-        ? { GlobalSecondaryIndexes: p.GlobalSecondaryIndexes.map((g: any) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })) }
+        ? {
+            GlobalSecondaryIndexes: p.GlobalSecondaryIndexes.map((g: any) =>
+              ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection }))
+          }
         : {}),
       ...(p.StreamSpecification
         ? { StreamSpecification: { StreamEnabled: true, StreamViewType: p.StreamSpecification.StreamViewType } }
@@ -46,7 +58,9 @@ export function tableDrift (def: CreateTableCommandInput, live: TableDescription
   const liveIdx = (live.GlobalSecondaryIndexes ?? []).map((g) => `${g.IndexName}:${keys(g.KeySchema)}`).sort()
   if (keys(defIdx) !== keys(liveIdx)) out.push('global secondary indexes')
   const defStream = def.StreamSpecification?.StreamViewType
-  const liveStream = live.StreamSpecification?.StreamEnabled === true ? live.StreamSpecification.StreamViewType : undefined
+  const liveStream = live.StreamSpecification?.StreamEnabled === true
+    ? live.StreamSpecification.StreamViewType
+    : undefined
   if (defStream !== liveStream) out.push('stream')
   return out
 }
@@ -66,14 +80,24 @@ export async function ensureTables (client: DynamoDBClient, names: Record<TableK
     if (live !== undefined) {
       const drift = tableDrift(input, live)
       if (drift.length === 0) return
-      if (!opts.recreateDrifted) throw new Error(`Local table ${name} differs from infra/template.yaml (${drift.join(', ')}); start with --reset to recreate it`)
+      if (!opts.recreateDrifted) {
+        throw new Error(
+          `Local table ${name} differs from infra/template.yaml (${drift.join(', ')}); start with --reset to ` +
+            'recreate it'
+        )
+      }
       opts.log?.(`Table ${name} differs from infra/template.yaml (${drift.join(', ')}): recreating it`)
       await client.send(new DeleteTableCommand({ TableName: name }))
     }
     await client.send(new CreateTableCommand(input))
     await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: name })
     if (ttlAttribute !== undefined) {
-      await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }))
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true }
+        })
+      )
     }
   }))
 }

@@ -17,7 +17,7 @@ import { reservePort } from './emulators/process.js'
 import { join } from 'node:path'
 import { loadTemplate } from '../infra/template.js'
 import type { EventBus } from './event-bus.js'
-import { LOCAL_ACCOUNT, queueDefinitions, type LocalQueues } from './queues.js'
+import { LOCAL_ACCOUNT, queueDefinitions, type LocalQueues } from './sqs-queues.js'
 import { startLocalMessaging } from './messaging.js'
 import { startQueuePoller, type QueuePoller } from './queue-poller.js'
 import { startPartnerSimulator, type PartnerSimulator } from './partner-simulator.js'
@@ -31,7 +31,9 @@ type Env = Record<string, string | undefined>
 function portFrom (env: Env, name: string, fallback: number): number {
   const raw = env[name]
   const n = raw === undefined || raw === '' ? fallback : Number(raw)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number from 1 to 65535 (got "${raw}")`)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new Error(`${name} must be a port number from 1 to 65535 (got "${raw}")`)
+  }
   return n
 }
 
@@ -41,7 +43,12 @@ function portFrom (env: Env, name: string, fallback: number): number {
  * WAREHOUSE_WEBHOOK_URL or DELIVERY_WEBHOOK_URL already set wins (a real partner's test endpoint).
  */
 export async function localWorkerEnv (env: Env = process.env, host = '127.0.0.1'): Promise<Record<string, string>> {
-  const busPort = await reservePort('the local event bus', portFrom(env, 'EVENTBUS_PORT', LOCAL_WORKER_PORTS.eventBus), host, 'choose another with EVENTBUS_PORT=<n>')
+  const busPort = await reservePort(
+    'the local event bus',
+    portFrom(env, 'EVENTBUS_PORT', LOCAL_WORKER_PORTS.eventBus),
+    host,
+    'choose another with EVENTBUS_PORT=<n>'
+  )
   // The local bus and the local SQS share the endpoint (local/aws-endpoint.ts).
   const endpoint = `http://${host}:${busPort}`
   const dlqUrl = (logicalId: string): string => {
@@ -58,7 +65,12 @@ export async function localWorkerEnv (env: Env = process.env, host = '127.0.0.1'
   if (env.WAREHOUSE_WEBHOOK_URL !== undefined && env.DELIVERY_WEBHOOK_URL !== undefined) {
     return { ...vars, WAREHOUSE_WEBHOOK_URL: env.WAREHOUSE_WEBHOOK_URL, DELIVERY_WEBHOOK_URL: env.DELIVERY_WEBHOOK_URL }
   }
-  const partnerPort = await reservePort('the partner simulator', portFrom(env, 'PARTNER_PORT', LOCAL_WORKER_PORTS.partner), host, 'choose another with PARTNER_PORT=<n>')
+  const partnerPort = await reservePort(
+    'the partner simulator',
+    portFrom(env, 'PARTNER_PORT', LOCAL_WORKER_PORTS.partner),
+    host,
+    'choose another with PARTNER_PORT=<n>'
+  )
   const partners = `http://${host}:${partnerPort}`
   return {
     ...vars,
@@ -113,7 +125,8 @@ export function consoleWorkerLog (level: Config['logLevel'], prefix = '[worker]'
   const min = level === 'silent' ? Infinity : LEVELS.indexOf(level)
   const at = (name: typeof LEVELS[number]) => (message: string, extra: Record<string, unknown> = {}) => {
     if (LEVELS.indexOf(name) < min) return
-    const fields = Object.entries(extra).filter(([k]) => k !== 'detail').map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    const fields = Object.entries(extra).filter(([k]) => k !== 'detail').map(([k, v]) =>
+      `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     const line = [prefix, name === 'info' ? '' : `${name.toUpperCase()}:`, message, ...fields].filter(Boolean).join(' ')
     if (name === 'error' || name === 'warn') console.error(line)
     else console.log(line)
@@ -149,7 +162,10 @@ const portOf = (url: string): number => {
 
 /** The stream mapping's record age limit and on-failure queue, as the template declares them. */
 function streamMapping (): { maxRecordAgeSeconds?: number; onFailureQueue?: string } {
-  const events = (loadTemplate().Resources.WorkerFunction?.Properties?.Events ?? {}) as Record<string, { Type: string; Properties?: Record<string, any> }>
+  const events = (loadTemplate().Resources.WorkerFunction?.Properties?.Events ?? {}) as Record<string, {
+    Type: string
+    Properties?: Record<string, any>
+  }>
   const stream = Object.values(events).find((e) => e.Type === 'DynamoDB')?.Properties
   const age = Number(stream?.MaximumRecordAgeInSeconds)
   return {
@@ -162,7 +178,11 @@ export async function startLocalWorker (opts: LocalWorkerOptions): Promise<Local
   const { config } = opts
   const log = opts.log ?? consoleWorkerLog(config.logLevel)
   const endpoint = config.endpoints.eventbridge
-  if (endpoint === undefined || config.endpoints.sqs !== endpoint) throw new Error('EVENTBRIDGE_ENDPOINT and SQS_ENDPOINT are not set: set the variables of localWorkerEnv() before loadConfig')
+  if (endpoint === undefined || config.endpoints.sqs !== endpoint) {
+    throw new Error(
+      'EVENTBRIDGE_ENDPOINT and SQS_ENDPOINT are not set: set the variables of localWorkerEnv() before loadConfig'
+    )
+  }
   const endpointUrl = new URL(endpoint)
   const handler = createHandler(createWorkerRuntime(config, { log, ...opts.runtime }))
   // One handler for every trigger, as in Lambda: dispatch.ts tells a stream batch from an SQS batch.
@@ -172,13 +192,19 @@ export async function startLocalWorker (opts: LocalWorkerOptions): Promise<Local
   const stops: Array<() => Promise<void>> = []
   const stopAll = async (): Promise<void> => {
     // Stream first (no new events), then the queue poller (finishes its batch), the endpoint, the partners.
-    for (const stop of stops.reverse()) await stop().catch((err: unknown) => { log.warn('stopping a local worker part failed', { reason: (err as Error).message }) })
+    for (const stop of stops.reverse()) {
+      await stop().catch(
+        (err: unknown) => { log.warn('stopping a local worker part failed', { reason: (err as Error).message }) }
+      )
+    }
   }
   try {
     let partners: PartnerSimulator | undefined
     if (opts.partnerSimulator !== false) {
       const webhookUrl = config.webhookUrls.warehouse
-      if (webhookUrl === undefined) throw new Error('WAREHOUSE_WEBHOOK_URL is not set: set the variables of localWorkerEnv() before loadConfig')
+      if (webhookUrl === undefined) {
+        throw new Error('WAREHOUSE_WEBHOOK_URL is not set: set the variables of localWorkerEnv() before loadConfig')
+      }
       partners = await startPartnerSimulator({
         config,
         apiUrl: opts.apiUrl,
@@ -200,8 +226,16 @@ export async function startLocalWorker (opts: LocalWorkerOptions): Promise<Local
     })
     stops.push(messaging.stop)
     const { queues, bus } = messaging
-    log.info('local event bus and queues started', { url: messaging.url, busName: config.eventBusName, queues: queues.list.map((q) => q.def.name) })
-    const queuePoller = startQueuePoller({ queues, handler: async (event) => await invoke(event) as SQSBatchResponse | undefined, log, region: config.region })
+    log.info(
+      'local event bus and queues started',
+      { url: messaging.url, busName: config.eventBusName, queues: queues.list.map((q) => q.def.name) }
+    )
+    const queuePoller = startQueuePoller({
+      queues,
+      handler: async (event) => await invoke(event) as SQSBatchResponse | undefined,
+      log,
+      region: config.region
+    })
     stops.push(queuePoller.stop)
     const mapping = streamMapping()
     const poller = await startStreamPoller({
@@ -212,7 +246,13 @@ export async function startLocalWorker (opts: LocalWorkerOptions): Promise<Local
       positionsFile: opts.dataDir === undefined ? undefined : join(opts.dataDir, 'stream-positions.json'),
       intervalMs: opts.pollIntervalMs,
       maxRecordAgeSeconds: opts.maxRecordAgeSeconds ?? mapping.maxRecordAgeSeconds,
-      onFailure: mapping.onFailureQueue === undefined ? undefined : (pointer) => { queues.byLogicalId(mapping.onFailureQueue as string).send(JSON.stringify(pointer)) }
+      onFailure: mapping.onFailureQueue === undefined
+        ? undefined
+        : (pointer) => {
+            queues.byLogicalId(
+              mapping.onFailureQueue as string
+            ).send(JSON.stringify(pointer))
+          }
     })
     stops.push(poller.stop)
     let stopped: Promise<void> | undefined

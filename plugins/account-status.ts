@@ -87,15 +87,22 @@ export function createAccountStatus (opts: AccountStatusOptions) {
       const withGroups = claims.groups.length > 0
       const ttl = withGroups ? Math.min(opts.groupTtlMs, opts.userTtlMs) : opts.userTtlMs
       let entry = entries.get(claims.sub)
-      if (entry === undefined || now() - entry.at > ttl || (withGroups && !entry.groupsKnown)) entry = await refresh(claims, withGroups)
+      if (entry === undefined || now() - entry.at > ttl || (withGroups && !entry.groupsKnown)) {
+        entry = await refresh(claims, withGroups)
+      }
       const state = entry.state
       // Another account with the same username (deleted, then signed up again) is not this one.
       if (state === undefined || state.sub !== claims.sub) throw tokenRevoked('The account no longer exists')
       if (!state.enabled) throw tokenRevoked('The account is disabled')
       // Second resolution: a token issued in the second of the sign-out counts as issued before it.
-      if ((claims.iat ?? 0) <= state.signedOutAt) throw tokenRevoked('The token was issued before the account signed out; sign in again')
+      if ((claims.iat ?? 0) <= state.signedOutAt) {
+        throw tokenRevoked('The token was issued before the account signed out; sign in again')
+      }
       // A token claims a group or two: no Set per request.
-      return { emailVerified: state.emailVerified, groups: claims.groups.filter((g) => state.groups?.includes(g) === true) }
+      return {
+        emailVerified: state.emailVerified,
+        groups: claims.groups.filter((g) => state.groups?.includes(g) === true)
+      }
     },
     /** This container learns at once what it just changed (POST /signout). */
     forget (sub: string): void { entries.delete(sub) }
@@ -105,9 +112,15 @@ export function createAccountStatus (opts: AccountStatusOptions) {
 export type AccountStatus = ReturnType<typeof createAccountStatus>
 
 /** The lookup against the user pool: AdminGetUser, and AdminListGroupsForUser when asked. */
-export function cognitoAccountLookup (getClient: () => Promise<CognitoIdentityProviderClient>, userPoolId: string): AccountLookup {
+export function cognitoAccountLookup (
+  getClient: () => Promise<CognitoIdentityProviderClient>,
+  userPoolId: string
+): AccountLookup {
   return async (username, withGroups) => {
-    const [client, { AdminGetUserCommand, AdminListGroupsForUserCommand }] = await Promise.all([getClient(), import('@aws-sdk/client-cognito-identity-provider')])
+    const [client, { AdminGetUserCommand, AdminListGroupsForUserCommand }] = await Promise.all([
+      getClient(),
+      import('@aws-sdk/client-cognito-identity-provider')
+    ])
     const input = { UserPoolId: userPoolId, Username: username }
     try {
       const [user, groups] = await Promise.all([

@@ -1,8 +1,8 @@
 // Shopper authentication: every protected route verifies the Cognito token inside the app, in its
 // onRequest hooks (requireUser, optionalUser), so a caller without the right token learns nothing
 // of the body's rules. @fastify/jwt verifies the signature and the time claims with a key from the
-// pool's JWKS (jwks.ts: cached, read again for an unknown kid at most once a cool-down, so key
-// rotation needs no restart and garbage kids cannot make us hammer Cognito); this plugin adds
+// pool's JWKS (get-jwks behind a cool-down, jwks.ts: key rotation needs no restart and garbage kids
+// cannot make us hammer Cognito); this plugin adds
 // Cognito's own rules (issuer, token_use, app client, groups) and the problem format. @fastify/jwt
 // is loaded on the first token, off the cold start (see jwt-request-verifier.ts).
 import fp from 'fastify-plugin'
@@ -78,9 +78,9 @@ export const CLOCK_SKEW_MS = 5_000
 /** Emails looked up for access tokens, by sub: bounded, and refreshed every few minutes. */
 const EMAIL_CACHE_MAX = 10_000
 const EMAIL_CACHE_TTL_MS = 5 * 60_000
-/** Signing keys change rarely; an unknown kid reads the JWKS again anyway (once a cool-down). */
+/** Signing keys change rarely; a kid not held reads the JWKS again anyway (see the cool-down). */
 const JWKS_CACHE_TTL_MS = 10 * 60_000
-/** Tokens naming keys the JWKS does not have cause at most one read of it this often. */
+/** Tokens naming kids the JWKS was found not to have cause at most one read of it this often. */
 export const UNKNOWN_KID_COOLDOWN_MS = 60_000
 /** How long a container trusts its answer about the groups a token claims (admin routes). */
 const GROUP_CHECK_MS = 60_000
@@ -94,7 +94,7 @@ function unauthorized (code: ProblemCode, detail: string): Problem {
   return new Problem(401, code, detail, {}, { 'www-authenticate': challenge })
 }
 
-/** Maps @fastify/jwt's, fast-jwt's and the JWKS reader's errors to our problems, without their texts. */
+/** Maps @fastify/jwt's, fast-jwt's and get-jwks's errors to our problems, without their texts. */
 function toProblem (err: unknown): Problem {
   if (err instanceof Problem) return err
   const code = (err as { code?: unknown }).code
@@ -116,14 +116,22 @@ function toProblem (err: unknown): Problem {
       return unavailable()
     default:
       // A network error reaching the JWKS (fetch's TypeError, a JSON SyntaxError) is an outage.
-      if (typeof code === 'string' && /^(FST_JWT|FAST_JWT)_/.test(code)) return unauthorized('token_invalid', 'The token is invalid')
+      if (typeof code === 'string' && /^(FST_JWT|FAST_JWT)_/.test(code)) {
+        return unauthorized('token_invalid', 'The token is invalid')
+      }
       if (err instanceof TypeError || err instanceof SyntaxError) return unavailable()
       return unauthorized('token_invalid', 'The token is invalid')
   }
 }
 
 function unavailable (): Problem {
-  return new Problem(503, 'dependency_unavailable', 'The token signing keys cannot be read right now; retry shortly', {}, { 'retry-after': '5' })
+  return new Problem(
+    503,
+    'dependency_unavailable',
+    'The token signing keys cannot be read right now; retry shortly',
+    {},
+    { 'retry-after': '5' }
+  )
 }
 
 function hasClient (claims: CognitoClaims, clientId: string): boolean {
@@ -136,27 +144,37 @@ export function toUser (claims: CognitoClaims): AuthUser {
   // pool whose username is the email (cognito-local puts the email there): see app.userEmail().
   const username = claims.username ?? claims['cognito:username']
   const email = claims.email ?? (typeof username === 'string' && username.includes('@') ? username : '')
-  const groups = Array.isArray(claims['cognito:groups']) ? claims['cognito:groups'].filter((g) => typeof g === 'string') : []
+  const groups = Array.isArray(claims['cognito:groups'])
+    ? claims['cognito:groups'].filter((g) => typeof g === 'string')
+    : []
   const emailVerified = claims.email_verified === true || claims.email_verified === 'true'
-  return { sub: claims.sub, email, groups, username: typeof username === 'string' && username !== '' ? username : claims.sub, emailVerified }
+  return {
+    sub: claims.sub,
+    email,
+    groups,
+    username: typeof username === 'string' && username !== '' ? username : claims.sub,
+    emailVerified
+  }
 }
 
 export default fp(async function authPlugin (app) {
   const { issuer, clientId } = app.config.cognito
-  // Only our pool's keys are ever fetched, whatever a token claims (its iss is checked first).
-  const jwks = createJwks({ url: `${issuer}/.well-known/jwks.json`, now: app.clock, ttlMs: JWKS_CACHE_TTL_MS, cooldownMs: UNKNOWN_KID_COOLDOWN_MS })
-  const publicKey = jwks.publicKey
-
+  // @fastify/jwt, fast-jwt and get-jwks load on the first token, off the cold start (see
+  // jwt-request-verifier.ts); the signing keys are read on that token too.
+  let signingKeys: SigningKeys | undefined
   const jwtOptions: FastifyJWTOptions = {
     decode: { complete: true },
     secret: async (_request: FastifyRequest, token: unknown) => {
       const { header, payload } = token as { header: { alg?: unknown; kid?: unknown }; payload: Partial<CognitoClaims> }
       // Checked before any key lookup: no `none`, no HS256 "signed" with our public key.
       if (header.alg !== 'RS256') throw unauthorized('token_invalid', 'The token must be signed with RS256')
-      if (typeof header.kid !== 'string' || header.kid === '') throw unauthorized('token_invalid', 'The token names no signing key')
-      // Only our pool's issuer is ever fetched from, whatever the token claims.
-      if (payload.iss !== issuer) throw unauthorized('token_invalid', 'The token was not issued by this service')
-      return await publicKey(header.kid)
+      if (typeof header.kid !== 'string' || header.kid === '') {
+        throw unauthorized('token_invalid', 'The token names no signing key')
+      }
+      if (typeof payload.iss !== 'string') throw unauthorized('token_invalid', 'The token names no issuer')
+      if (signingKeys === undefined) throw new Error('The signing keys are read before the verifier runs')
+      // get-jwks reads keys only from the pool's issuer (issuersWhitelist), whatever the token claims.
+      return await signingKeys.publicKey({ kid: header.kid, alg: header.alg, domain: payload.iss })
     },
     verify: {
       algorithms: ['RS256'],
@@ -170,8 +188,16 @@ export default fp(async function authPlugin (app) {
   }
   let verifier: Promise<RequestVerifier> | undefined
   const loadVerifier = async (): Promise<RequestVerifier> => {
-    verifier ??= import('./jwt-request-verifier.js')
-      .then(({ createRequestVerifier }) => createRequestVerifier(jwtOptions))
+    verifier ??= Promise.all([import('./jwt-request-verifier.js'), import('./jwks.js')])
+      .then(async ([{ createRequestVerifier }, { createSigningKeys }]) => {
+        signingKeys ??= createSigningKeys({
+          issuer,
+          now: app.clock,
+          ttlMs: JWKS_CACHE_TTL_MS,
+          cooldownMs: UNKNOWN_KID_COOLDOWN_MS
+        })
+        return await createRequestVerifier(jwtOptions)
+      })
       .catch((err: unknown) => { verifier = undefined; throw err })
     return await verifier
   }
@@ -189,13 +215,24 @@ export default fp(async function authPlugin (app) {
   app.decorate('accountStatus', accountStatus)
   const checkRevocation = async (request: FastifyRequest, user: AuthUser, claims: CognitoClaims): Promise<void> => {
     try {
-      const account = await accountStatus.check({ sub: user.sub, username: user.username, iat: typeof claims.iat === 'number' ? claims.iat : undefined, groups: user.groups })
+      const account = await accountStatus.check({
+        sub: user.sub,
+        username: user.username,
+        iat: typeof claims.iat === 'number' ? claims.iat : undefined,
+        groups: user.groups
+      })
       user.groups = account.groups
       user.emailVerified = account.emailVerified
     } catch (err) {
       if (!(err instanceof AccountLookupError)) throw err
       request.log.warn({ code: (err.cause as Error | undefined)?.name }, 'account check failed')
-      throw new Problem(503, 'dependency_unavailable', 'Your account cannot be checked right now; retry shortly', {}, { 'retry-after': '2' })
+      throw new Problem(
+        503,
+        'dependency_unavailable',
+        'Your account cannot be checked right now; retry shortly',
+        {},
+        { 'retry-after': '2' }
+      )
     }
   }
 
@@ -216,8 +253,12 @@ export default fp(async function authPlugin (app) {
       if (!accepted.includes(claims.token_use)) {
         throw unauthorized('token_invalid', `This operation needs ${accepted.map((u) => `an ${u}`).join(' or ')} token`)
       }
-      if (!hasClient(claims, clientId)) throw unauthorized('token_invalid', 'The token was issued to another app client')
-      if (typeof claims.sub !== 'string' || claims.sub === '') throw unauthorized('token_invalid', 'The token names no subject')
+      if (!hasClient(claims, clientId)) {
+        throw unauthorized('token_invalid', 'The token was issued to another app client')
+      }
+      if (typeof claims.sub !== 'string' || claims.sub === '') {
+        throw unauthorized('token_invalid', 'The token names no subject')
+      }
       const user = toUser(claims)
       request.user = user
       await checkRevocation(request, user, claims)
@@ -243,9 +284,17 @@ export default fp(async function authPlugin (app) {
       email = out.UserAttributes?.find((a) => a.Name === 'email')?.Value
     } catch (err) {
       request.log.warn({ code: (err as Error).name }, 'GetUser failed')
-      throw new Problem(503, 'dependency_unavailable', 'Your account details cannot be read right now; retry shortly', {}, { 'retry-after': '2' })
+      throw new Problem(
+        503,
+        'dependency_unavailable',
+        'Your account details cannot be read right now; retry shortly',
+        {},
+        { 'retry-after': '2' }
+      )
     }
-    if (email === undefined) throw new Problem(400, 'email_unknown', 'This account has no email address; sign in with an id token')
+    if (email === undefined) {
+      throw new Problem(400, 'email_unknown', 'This account has no email address; sign in with an id token')
+    }
     emails.set(user.sub, email)
     user.email = email
     return email

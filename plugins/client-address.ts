@@ -53,12 +53,17 @@ export function viewerAddress (header: string): string | undefined {
   return /^[0-9A-Fa-f.:]{2,45}$/.test(address) ? address : undefined
 }
 
-export function createClientAddress (secrets: SecretStore, edgeSecret: SecretSource | undefined): (request: FastifyRequest) => Promise<string> {
+export function createClientAddress (secrets: SecretStore, edgeSecret: SecretSource | undefined): (
+  request: FastifyRequest
+) => Promise<string> {
   return async (request) => {
     if (edgeSecret !== undefined) {
       const presented = request.headers['x-edge-secret']
       const viewer = request.headers['cloudfront-viewer-address']
-      if (typeof presented === 'string' && typeof viewer === 'string' && sameKey(presented, await secrets.get(edgeSecret))) {
+      if (typeof presented === 'string' && typeof viewer === 'string' && sameKey(
+        presented,
+        await secrets.get(edgeSecret)
+      )) {
         const address = viewerAddress(viewer)
         if (address !== undefined) return clientKey(address)
       }

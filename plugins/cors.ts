@@ -10,7 +10,8 @@ export const CORS_POLICY = {
   // Front ends read these: the request id for support, Location of a new order, the replay marker
   // of an Idempotency-Key retry, what to do after a 401, 429 or 503, a catalog answer's ETag and
   // the budget left under a rate limit.
-  exposedHeaders: ['x-request-id', 'x-client-request-id', 'location', 'idempotent-replayed', 'retry-after', 'www-authenticate',
+  exposedHeaders: ['x-request-id', 'x-client-request-id', 'location', 'idempotent-replayed', 'retry-after',
+    'www-authenticate',
     'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'etag'],
   maxAge: 600
 } as const

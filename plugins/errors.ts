@@ -70,7 +70,6 @@ function send (request: FastifyRequest, reply: FastifyReply, status: number, cod
   if (status >= 500 || status === 429) {
     const { metrics } = request.server
     metrics.add(status === 429 ? 'RateLimited' : 'ServerErrors', { Route: routeOf(request) })
-    metrics.flush()
   }
   return reply.code(status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body)
 }
@@ -79,15 +78,27 @@ function send (request: FastifyRequest, reply: FastifyReply, status: number, cod
 function causeOf (problem: Problem): Record<string, unknown> {
   const cause = problem.cause as { name?: unknown; $metadata?: { attempts?: unknown } } | undefined
   if (cause === undefined || cause === null || typeof cause.name !== 'string') return {}
-  return { cause: cause.name, ...(cause.$metadata?.attempts !== undefined ? { attempts: cause.$metadata.attempts } : {}) }
+  return {
+    cause: cause.name,
+    ...(cause.$metadata?.attempts !== undefined ? { attempts: cause.$metadata.attempts } : {})
+  }
 }
 
 const FASTIFY_CODES: Record<string, { code: ProblemCode; detail?: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'malformed_json', detail: 'The request body is not valid JSON' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'malformed_json', detail: 'The request body is empty but its content-type is application/json' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', detail: 'Send the request body as application/json' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    code: 'malformed_json',
+    detail: 'The request body is empty but its content-type is application/json'
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    detail: 'Send the request body as application/json'
+  },
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', detail: 'The request body is too large' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'bad_request', detail: 'The content-length header does not match the body' }
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'bad_request',
+    detail: 'The content-length header does not match the body'
+  }
 }
 
 /** What the router refuses before any route or hook runs (Fastify's frameworkErrors option). */
@@ -118,15 +129,20 @@ export function clientErrorHandler (err: NodeJS.ErrnoException, socket: import('
   const requestId = randomUUID()
   const body = JSON.stringify({ type: problemType(code), title: titleFor(status), status, code, detail, requestId })
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${titleFor(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`)
+    socket.write(`HTTP/1.1 ${status} ${titleFor(status)}\r\nContent-Type: ` +
+      `${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: ` +
+        `close\r\n\r\n${body}`)
   }
   socket.destroy(err)
 }
 
 /** A path's patterns: `/items/:itemId` -> /^\/items\/[^/]+$/, `/docs/*` -> /^\/docs\/.*$/. */
 function routePattern (url: string): RegExp {
-  const source = url.split('/').map((segment) => segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&')).join('/')
+  const source = url.split('/').map((segment) =>
+    segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&')).join(
+    '/'
+  )
   return new RegExp(`^${source}$`)
 }
 
@@ -139,16 +155,27 @@ export default fp(async function errorsPlugin (app) {
     // Fastify reads the body of every POST, PUT, PATCH and DELETE, with a body schema or not: one
     // too large or of another type is a 413 or 415 there, documented.
     const schema = route.schema as { response?: Record<string, unknown> } | undefined
-    const readsBody = [route.method].flat().some((m) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(String(m).toUpperCase()))
+    const readsBody = [route.method].flat().some((m) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(
+      String(m).toUpperCase()
+    ))
     if (readsBody && schema?.response !== undefined) {
-      for (const status of [413, 415]) if (!(status in schema.response)) Object.assign(schema.response, problems(status))
+      for (const status of [413, 415]) {
+        if (!(status in schema.response)) {
+          Object.assign(
+            schema.response,
+            problems(status)
+          )
+        }
+      }
     }
     if (route.url === '*' || route.url === '/*') return
     routes.push({ url: route.url, methods: [route.method].flat().map((m) => String(m).toUpperCase()) })
   })
   const allowedMethods = (path: string): string[] => {
     const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path
-    return [...new Set(routes.filter((r) => (r.pattern ??= routePattern(r.url)).test(trimmed)).flatMap((r) => r.methods))].sort()
+    return [
+      ...new Set(routes.filter((r) => (r.pattern ??= routePattern(r.url)).test(trimmed)).flatMap((r) => r.methods))
+    ].sort()
   }
 
   app.setErrorHandler((error: FastifyError | Problem, request, reply) => {
@@ -164,7 +191,10 @@ export default fp(async function errorsPlugin (app) {
       return send(request, reply, 400, code ?? 'validation_failed',
         first ? `${first.path} ${first.message}` : 'The request is invalid', { errors })
     }
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 &&
+      err.statusCode < 600
+      ? err.statusCode
+      : 500
     if (status < 500) {
       const known = err.code ? FASTIFY_CODES[err.code] : undefined
       return send(request, reply, status, known?.code ?? (status === 429 ? 'rate_limited' : 'bad_request'),
@@ -172,7 +202,13 @@ export default fp(async function errorsPlugin (app) {
     }
     // Never leak a stack trace or an AWS error message: log it, answer a generic problem.
     request.log.error({ err }, 'unhandled error')
-    return send(request, reply, 500, 'internal_error', 'An unexpected error occurred; quote the requestId when reporting it')
+    return send(
+      request,
+      reply,
+      500,
+      'internal_error',
+      'An unexpected error occurred; quote the requestId when reporting it'
+    )
   })
 
   // An attacker could probe for routes; a 404 says only that this one does not exist, a 405 which
@@ -181,8 +217,9 @@ export default fp(async function errorsPlugin (app) {
     const path = request.url.split('?')[0] ?? '/'
     const allowed = allowedMethods(path)
     if (allowed.length > 0) {
-      return send(request, reply, 405, 'method_not_allowed', `${path} does not answer ${request.method}; it answers ${allowed.join(', ')}`,
-        {}, { allow: allowed.join(', ') })
+      return send(request, reply, 405, 'method_not_allowed', `${path} does not answer ${request.method}; it answers ` +
+        `${allowed.join(', ')}`,
+      {}, { allow: allowed.join(', ') })
     }
     return send(request, reply, 404, 'route_not_found', `No route ${request.method} ${path}`)
   })

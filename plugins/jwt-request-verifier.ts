@@ -1,5 +1,5 @@
 // @fastify/jwt, loaded on the first token instead of at init: it and fast-jwt (with asn1.js and
-// bn.js) cost the cold start about 18 ms, and only protected routes need them. A plugin cannot be
+// bn.js) weigh on the cold start (docs/ARCHITECTURE.md), and only protected routes need them. A plugin cannot be
 // registered once the app is ready, so @fastify/jwt is run against a host that records the request
 // decorators it adds (it adds only decorators: `jwt`, `user`, `jwtDecode`, `jwtVerify`, `jwtSign`),
 // and protected routes call its `jwtVerify` on their own requests. Its decoding, key lookup,
@@ -20,7 +20,11 @@ export async function createRequestVerifier (options: FastifyJWTOptions): Promis
     decorateRequest (name: string, value: unknown) { requestDecorators.set(name, value) }
   }
   await new Promise<void>((resolve, reject) => {
-    fastifyJwt(host as unknown as FastifyInstance, options, (err?: Error) => { err === undefined ? resolve() : reject(err) })
+    fastifyJwt(
+      host as unknown as FastifyInstance,
+      options,
+      (err?: Error) => { err === undefined ? resolve() : reject(err) }
+    )
   })
   const verify = requestDecorators.get('jwtVerify')
   if (typeof verify !== 'function') throw new Error('@fastify/jwt added no jwtVerify request decorator')

@@ -162,8 +162,18 @@ export default fp<OpenApiPluginOptions>(async function openapiPlugin (app, opts)
       webhooks: webhooksSection() as never,
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Cognito id or access token from POST /signin' },
-          partnerApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: "A partner's API key (warehouse or delivery)" }
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'A Cognito id or access token from POST /signin'
+          },
+          partnerApiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description: "A partner's API key (warehouse or delivery)"
+          }
         }
       }
     },

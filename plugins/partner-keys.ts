@@ -33,7 +33,9 @@ export function presentedKey (request: Pick<FastifyRequest, 'headers'>): string 
   const header = request.headers['x-api-key']
   if (typeof header === 'string' && header !== '') return header
   const authorization = request.headers.authorization
-  if (typeof authorization === 'string' && authorization !== '' && !/^Bearer\s/i.test(authorization)) return authorization
+  if (typeof authorization === 'string' && authorization !== '' && !/^Bearer\s/i.test(authorization)) {
+    return authorization
+  }
   return undefined
 }
 
@@ -48,7 +50,11 @@ export async function partnerKeys (secrets: SecretStore, source: SecretSource): 
 }
 
 /** Which partners the key belongs to. Every key is compared, so timing does not tell which matched. */
-export async function partnersOwning (secrets: SecretStore, sources: Record<PartnerName, SecretSource>, presented: string): Promise<Set<PartnerName>> {
+export async function partnersOwning (
+  secrets: SecretStore,
+  sources: Record<PartnerName, SecretSource>,
+  presented: string
+): Promise<Set<PartnerName>> {
   const owners = new Set<PartnerName>()
   const keys = await Promise.all(PARTNERS.map(async (p) => [p, await partnerKeys(secrets, sources[p])] as const))
   for (const [partner, list] of keys) {
@@ -65,7 +71,13 @@ export default fp(async function partnerKeysPlugin (app) {
     return async function requirePartner (request) {
       const key = presentedKey(request)
       if (key === undefined) {
-        throw new Problem(401, 'api_key_missing', `Send the ${partner} partner's API key in the x-api-key header`, {}, CHALLENGE)
+        throw new Problem(
+          401,
+          'api_key_missing',
+          `Send the ${partner} partner's API key in the x-api-key header`,
+          {},
+          CHALLENGE
+        )
       }
       let owners: Set<PartnerName>
       try {
@@ -73,13 +85,21 @@ export default fp(async function partnerKeysPlugin (app) {
       } catch (err) {
         if (err instanceof Problem) throw err
         request.log.error({ err: (err as Error).message }, 'partner keys unreadable')
-        throw new Problem(503, 'dependency_unavailable', 'Partner keys cannot be checked right now; retry shortly', {}, { 'retry-after': '5' })
+        throw new Problem(
+          503,
+          'dependency_unavailable',
+          'Partner keys cannot be checked right now; retry shortly',
+          {},
+          { 'retry-after': '5' }
+        )
       }
       if (owners.has(partner)) {
         request.partner = partner
         return
       }
-      if (owners.size > 0) throw new Problem(403, 'wrong_partner', `This key does not grant the ${partner} partner's operations`)
+      if (owners.size > 0) {
+        throw new Problem(403, 'wrong_partner', `This key does not grant the ${partner} partner's operations`)
+      }
       throw new Problem(401, 'api_key_invalid', 'The API key is not valid', {}, CHALLENGE)
     }
   })

@@ -1,5 +1,5 @@
 // @fastify/rate-limit, loaded on the first limited request instead of at init: it and its IPv6
-// library cost the cold start about 8 ms, and most requests (the catalog) are never limited. A
+// library weigh on the cold start, and most requests (the catalog) are never limited. A
 // plugin cannot be registered once the app is ready, so it is run against a host that records the
 // decorators it adds (as jwt-request-verifier.ts does for @fastify/jwt), and each limited route
 // gets the handler its `rateLimit(options)` decorator makes: the plugin's own counting, headers and
@@ -18,7 +18,10 @@ export async function createRateLimitHandlers (settings: RateLimitPluginOptions)
     decorateRequest () {},
     addHook () {}
   }
-  await (fastifyRateLimit as unknown as (app: FastifyInstance, opts: RateLimitPluginOptions) => Promise<void>)(host as unknown as FastifyInstance, settings)
+  await (fastifyRateLimit as unknown as (app: FastifyInstance, opts: RateLimitPluginOptions) => Promise<void>)(
+    host as unknown as FastifyInstance,
+    settings
+  )
   const rateLimit = decorators.get('rateLimit')
   if (typeof rateLimit !== 'function') throw new Error('@fastify/rate-limit added no rateLimit decorator')
   return rateLimit as RateLimitHandlerFactory

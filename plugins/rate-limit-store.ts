@@ -62,7 +62,15 @@ const expiration = (endsAt: number): number => Math.ceil(endsAt / 1000) + 1
 async function withinDeadline<T> (call: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(Object.assign(new Error('the rate-limit table did not answer in time'), { name: 'TimeoutError' })) }, LIMITER_TIMEOUT_MS)
+    timer = setTimeout(
+      () => {
+        reject(Object.assign(
+          new Error('the rate-limit table did not answer in time'),
+          { name: 'TimeoutError' }
+        ))
+      },
+      LIMITER_TIMEOUT_MS
+    )
   })
   try {
     return await Promise.race([call, late])
@@ -152,7 +160,8 @@ export function dynamoCounters (
       }
       const conflicted = (err: unknown): boolean => errorName(err) === 'TransactionConflictException' ||
         (errorName(err) === 'TransactionCanceledException' &&
-          ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict'))
+          ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).some((r) =>
+            r.Code === 'TransactionConflict'))
       try {
         return await retryConflicts(send, (err) => refusal(err) === undefined && conflicted(err), () => 'concurrent')
       } catch (err) {

@@ -44,11 +44,35 @@ interface Limit {
 }
 
 export const LIMITS = {
-  signup: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'sign-ups from this address', describe: (l) => `${l.signupPerIp} an hour per client address` },
-  refresh: { per: 'client', max: (l) => l.refreshPerIp, windowMs: MINUTE, what: 'token refreshes from this address', describe: (l) => `${l.refreshPerIp} a minute per client address` },
-  orders: { per: 'user', max: (l) => l.ordersPerUser, windowMs: MINUTE, what: 'orders from this account', describe: (l) => `${l.ordersPerUser} a minute per user` },
-  partner: { per: 'partnerKey', max: (l) => l.partnerPerKey, windowMs: MINUTE, what: 'calls with this API key', describe: (l) => `${l.partnerPerKey} a minute per API key` },
-  // #20's account routes. A new confirmation code mails someone: as many as sign-ups, per address
+  signup: {
+    per: 'client',
+    max: (l) => l.signupPerIp,
+    windowMs: 60 * MINUTE,
+    what: 'sign-ups from this address',
+    describe: (l) => `${l.signupPerIp} an hour per client address`
+  },
+  refresh: {
+    per: 'client',
+    max: (l) => l.refreshPerIp,
+    windowMs: MINUTE,
+    what: 'token refreshes from this address',
+    describe: (l) => `${l.refreshPerIp} a minute per client address`
+  },
+  orders: {
+    per: 'user',
+    max: (l) => l.ordersPerUser,
+    windowMs: MINUTE,
+    what: 'orders from this account',
+    describe: (l) => `${l.ordersPerUser} a minute per user`
+  },
+  partner: {
+    per: 'partnerKey',
+    max: (l) => l.partnerPerKey,
+    windowMs: MINUTE,
+    what: 'calls with this API key',
+    describe: (l) => `${l.partnerPerKey} a minute per API key`
+  },
+  // The account routes. A new confirmation code mails someone: as many as sign-ups, per address
   // (POST /signup/resend) or per account (POST /me/email/code); verifying an email is guessing a
   // code, as many tries per account as sign-in allows failures per account.
   resend: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'confirmation codes asked from this address', describe: (l) => `${l.signupPerIp} an hour per client address` },
@@ -132,8 +156,12 @@ function documentLimit (route: RouteOptions, limit: keyof typeof LIMITS | Guarde
   if (schema?.response === undefined || schema.description?.includes('Rate limited, by default') === true) return
   // A route may answer 429 already (Cognito's too_many_attempts): the limit only adds its code.
   if (!('429' in schema.response)) Object.assign(schema.response, problems(429))
-  const text = limit === 'signin' || limit === 'confirm' ? describeGuarded(limit, RATE_LIMIT_DEFAULTS) : LIMITS[limit].describe(RATE_LIMIT_DEFAULTS)
-  schema.description = `${schema.description ?? ''} Rate limited, by default: ${text}; over it, 429 \`rate_limited\` with Retry-After.`.trim()
+  const text = limit === 'signin' ||
+    limit === 'confirm'
+    ? describeGuarded(limit, RATE_LIMIT_DEFAULTS)
+    : LIMITS[limit].describe(RATE_LIMIT_DEFAULTS)
+  schema.description = `${schema.description ??
+    ''} Rate limited, by default: ${text}; over it, 429 \`rate_limited\` with Retry-After.`.trim()
 }
 
 /** What the sign-in hooks computed for the request, for counting its failure afterwards. */
@@ -146,7 +174,12 @@ export default fp(async function rateLimitPlugin (app) {
   const counters: CounterStore = sharedCounters({
     shared: dynamoCounters(app.aws.ddb, app.config.tables.rateLimits, now),
     now,
-    onOutage: (err) => { app.log.warn({ err: { name: (err as Error).name } }, 'rate-limit table unreachable: counting in this container for 30 s') }
+    onOutage: (err) => {
+      app.log.warn(
+        { err: { name: (err as Error).name } },
+        'rate-limit table unreachable: counting in this container for 30 s'
+      )
+    }
   })
 
   const subjectOf = async (per: Subject, request: FastifyRequest): Promise<string> => {
@@ -159,7 +192,12 @@ export default fp(async function rateLimitPlugin (app) {
   // @fastify/rate-limit's store: one counter per route (its scope), key and window, in the shared counters.
   class SharedStore {
     constructor (_options: unknown, private readonly scope = '*') {}
-    incr (key: string, done: (err: Error | null, result?: { current: number; ttl: number }) => void, windowMs: number, max: number): void {
+    incr (
+      key: string,
+      done: (err: Error | null, result?: { current: number; ttl: number }) => void,
+      windowMs: number,
+      max: number
+    ): void {
       const t = now()
       const index = Math.floor(t / windowMs)
       const endsAt = (index + 1) * windowMs
@@ -204,18 +242,30 @@ export default fp(async function rateLimitPlugin (app) {
   }
 
   const attempts = new WeakMap<FastifyRequest, SigninAttempt>()
-  const REFUSALS: Record<Guarded, Record<Exclude<SigninRefusal, null>, { what: string; max: (l: Limits) => number }>> = {
+  const REFUSALS: Record<Guarded, Record<Exclude<SigninRefusal, null>, {
+    what: string
+    max: (l: Limits) => number
+  }>> = {
     signin: {
       client: { what: 'sign-in attempts from this address', max: (l) => l.signinPerIp },
-      accountClient: { what: 'failed sign-ins for this account from this address', max: (l) => l.signinFailuresPerAccountClient },
+      accountClient: {
+        what: 'failed sign-ins for this account from this address',
+        max: (l) => l.signinFailuresPerAccountClient
+      },
       account: { what: 'failed sign-ins for this account', max: (l) => l.signinFailuresPerAccount },
       concurrent: { what: 'simultaneous sign-ins for this account or from this address', max: (l) => l.signinPerIp }
     },
     confirm: {
       client: { what: 'confirmation attempts from this address', max: (l) => l.signinPerIp },
-      accountClient: { what: 'wrong codes for this account from this address', max: (l) => l.signinFailuresPerAccountClient },
+      accountClient: {
+        what: 'wrong codes for this account from this address',
+        max: (l) => l.signinFailuresPerAccountClient
+      },
       account: { what: 'wrong codes for this account', max: (l) => l.signinFailuresPerAccount },
-      concurrent: { what: 'simultaneous confirmations for this account or from this address', max: (l) => l.signinPerIp }
+      concurrent: {
+        what: 'simultaneous confirmations for this account or from this address',
+        max: (l) => l.signinPerIp
+      }
     }
   }
   /** What counts as a failure on the account: a wrong password (or unknown email), a wrong code. */

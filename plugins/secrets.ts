@@ -17,10 +17,12 @@ declare module 'fastify' {
 export default fp(async function secretsPlugin (app) {
   const onEvent = (event: SecretEvent): void => {
     const level = event.type === 'stale' ? 'warn' : 'error'
-    app.log[level](event, event.type === 'stale' ? 'secret refresh failed: serving the last value' : `secret ${event.type}`)
+    app.log[level](
+      event,
+      event.type === 'stale' ? 'secret refresh failed: serving the last value' : `secret ${event.type}`
+    )
     // app.metrics (plugins/metrics.ts) is there by the time a request reads a secret.
     app.metrics.add('SecretRefreshFailures', { Outcome: event.type })
-    app.metrics.flush()
   }
   // The app's clock (Date.now, or a test's) times the cache: TTL, stale limit, retry after a failure.
   const store = createSecretStore(app.aws.secrets, app.config.secretsTtlSeconds,
@@ -28,7 +30,13 @@ export default fp(async function secretsPlugin (app) {
   // In the API an unreadable secret is a dependency outage: 503, the client may retry.
   const unavailable = (err: unknown): never => {
     if (err instanceof SecretUnavailableError) {
-      throw new Problem(503, 'dependency_unavailable', 'A dependency is unavailable; retry shortly', {}, { 'retry-after': '5' })
+      throw new Problem(
+        503,
+        'dependency_unavailable',
+        'A dependency is unavailable; retry shortly',
+        {},
+        { 'retry-after': '5' }
+      )
     }
     throw err
   }

@@ -3,7 +3,12 @@ import { Type } from '@sinclair/typebox'
 
 export const PASSWORD_POLICY = 'At least 8 characters, with an upper-case letter, a lower-case letter and a digit'
 
-const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'The email address, also the username' })
+const Email = Type.String({
+  format: 'email',
+  minLength: 3,
+  maxLength: 254,
+  description: 'The email address, also the username'
+})
 
 export const SignupBody = Type.Object({
   email: Type.Optional(Email),
@@ -20,7 +25,10 @@ export const SignupBody = Type.Object({
 
 export const SignupAccepted = Type.Object({
   email: Type.String({ description: 'The address the request named' }),
-  nextStep: Type.Literal('confirm_signup', { description: 'Enter the code mailed to the address at POST /signup/confirm' })
+  nextStep: Type.Literal(
+    'confirm_signup',
+    { description: 'Enter the code mailed to the address at POST /signup/confirm' }
+  )
 }, {
   $id: 'SignUpAccepted',
   description: 'Accepted. If the address can take a new account, a confirmation code is on its way to it; ' +
@@ -80,7 +88,14 @@ export const SigninResult = Type.Object({
 }, {
   $id: 'SignInResult',
   description: 'Tokens for the signed-in user',
-  examples: [{ idToken: ID_TOKEN_EXAMPLE, accessToken: ID_TOKEN_EXAMPLE, refreshToken: 'eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.refresh', expiresIn: 3600, tokenType: 'Bearer', token: ID_TOKEN_EXAMPLE }]
+  examples: [{
+    idToken: ID_TOKEN_EXAMPLE,
+    accessToken: ID_TOKEN_EXAMPLE,
+    refreshToken: 'eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.refresh',
+    expiresIn: 3600,
+    tokenType: 'Bearer',
+    token: ID_TOKEN_EXAMPLE
+  }]
 })
 
 export const RefreshBody = Type.Object({
@@ -94,7 +109,13 @@ export const RefreshBody = Type.Object({
 export const RefreshResult = Type.Object(tokenFields, {
   $id: 'RefreshResult',
   description: 'Fresh id and access tokens',
-  examples: [{ idToken: ID_TOKEN_EXAMPLE, accessToken: ID_TOKEN_EXAMPLE, expiresIn: 3600, tokenType: 'Bearer', token: ID_TOKEN_EXAMPLE }]
+  examples: [{
+    idToken: ID_TOKEN_EXAMPLE,
+    accessToken: ID_TOKEN_EXAMPLE,
+    expiresIn: 3600,
+    tokenType: 'Bearer',
+    token: ID_TOKEN_EXAMPLE
+  }]
 })
 
 export const Me = Type.Object({

@@ -10,7 +10,8 @@ import { createSignupNotices } from '../data/signup-notices.js'
 import { createMailQuota } from '../data/mail-quota.js'
 import { passwordProblem } from '../domain/password-policy.js'
 import {
-  ConfirmBody, Confirmed, EmailCodeSent, EmailVerified, Me, PASSWORD_POLICY, VerifyEmailBody, RefreshBody, RefreshResult, ResendBody, SigninBody, SigninResult, SignupAccepted, SignupBody
+  ConfirmBody, Confirmed, EmailCodeSent, EmailVerified, Me, PASSWORD_POLICY, VerifyEmailBody, RefreshBody,
+  RefreshResult, ResendBody, SigninBody, SigninResult, SignupAccepted, SignupBody
 } from './account-schemas.js'
 import { problemCodeOf } from '../plugins/errors.js'
 
@@ -77,9 +78,12 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'confirmSignUp',
       tags: ['account'],
       summary: 'Confirm a signup',
-      description: "Confirms the account with the code mailed at signup and verifies its email; then sign in. Send the signup's password too: " +
-        'a code confirms only the account it was mailed for. A wrong code, an unknown address and a wrong password are the same `400 invalid_code`; ' +
-        'an expired code is `400 code_expired` (ask for a new one at POST /signup/resend), too many wrong codes `429 too_many_attempts`. ' +
+      description: 'Confirms the account with the code mailed at signup and verifies its email; then sign in. Send ' +
+        "the signup's password too: " +
+        'a code confirms only the account it was mailed for. A wrong code, an unknown address and a wrong password ' +
+          'are the same `400 invalid_code`; ' +
+        'an expired code is `400 code_expired` (ask for a new one at POST /signup/resend), too many wrong codes `429 ' +
+          'too_many_attempts`. ' +
         'Confirming a confirmed account with its password answers 200 again.',
       security: [],
       body: ref(ConfirmBody),
@@ -110,13 +114,13 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/signin', {
-    // Failed sign-ins by problem code (a wave of invalid_credentials is someone guessing).
-    onResponse: (request, reply, done) => {
+    // Failed sign-ins by problem code (a wave of invalid_credentials is someone guessing). In onSend:
+    // the metrics plugin's onResponse hook flushes before a route's own onResponse hooks run.
+    onSend: (request, reply, payload, done) => {
       if (reply.statusCode >= 400 && reply.statusCode < 500) {
         app.metrics.add('SignInFailures', { Code: problemCodeOf(request) ?? `http_${reply.statusCode}` })
-        app.metrics.flush()
       }
-      done()
+      done(null, payload)
     },
     schema: {
       operationId: 'signIn',
@@ -148,7 +152,13 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const tokens = await accounts.refresh(request.body.refreshToken)
-    return { idToken: tokens.idToken, accessToken: tokens.accessToken, expiresIn: tokens.expiresIn, tokenType: 'Bearer' as const, token: tokens.idToken }
+    return {
+      idToken: tokens.idToken,
+      accessToken: tokens.accessToken,
+      expiresIn: tokens.expiresIn,
+      tokenType: 'Bearer' as const,
+      token: tokens.idToken
+    }
   })
 
   app.post('/signout', {
@@ -157,8 +167,10 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'signOut',
       tags: ['account'],
       summary: 'Sign out everywhere',
-      description: "Revokes every refresh token of the caller's account, on every device, and every id and access token issued before now: " +
-        'this API refuses them at once from the container that answered, and from every other within REVOCATION_CHECK_SECONDS (2 minutes by default). ' +
+      description: "Revokes every refresh token of the caller's account, on every device, and every id and access " +
+        'token issued before now: ' +
+        'this API refuses them at once from the container that answered, and from every other within ' +
+          'REVOCATION_CHECK_SECONDS (2 minutes by default). ' +
         'Sign in again for new tokens.',
       security: [{ bearerAuth: [] }],
       response: { 204: Type.Null({ description: 'Signed out' }), ...problems(401, 500, 503) }
@@ -178,8 +190,10 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'sendEmailVerificationCode',
       tags: ['account'],
       summary: 'Mail a code to verify my email',
-      description: "Mails a 6-digit code to the account's email, to verify it at POST /me/email/verify: for an account confirmed " +
-        'before signups verified addresses (POST /orders answers `403 email_unverified`), or after a change of address. Needs the access token.',
+      description: "Mails a 6-digit code to the account's email, to verify it at POST /me/email/verify: for an " +
+        'account confirmed ' +
+        'before signups verified addresses (POST /orders answers `403 email_unverified`), or after a change of ' +
+          'address. Needs the access token.',
       security: [{ bearerAuth: [] }],
       response: { 202: ref(EmailCodeSent), ...problems(400, 401, 429, 500, 503) }
     }
@@ -194,7 +208,8 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'verifyEmail',
       tags: ['account'],
       summary: 'Verify my email',
-      description: 'Verifies the account\'s email with the code from POST /me/email/code; the account may then order. Needs the access token. ' +
+      description: 'Verifies the account\'s email with the code from POST /me/email/code; the account may then ' +
+        'order. Needs the access token. ' +
         'A wrong code is `400 invalid_code`, an expired one `400 code_expired`, too many `429 too_many_attempts`.',
       security: [{ bearerAuth: [] }],
       body: ref(VerifyEmailBody),
@@ -214,7 +229,7 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['account'],
       summary: 'The caller',
       description: "The signed-in user's id, email and groups, from the verified token (id or access token: an " +
-        "access token carries no email, so it is asked of Cognito and kept a few minutes).",
+        'access token carries no email, so it is asked of Cognito and kept a few minutes).',
       security: [{ bearerAuth: [] }],
       response: { 200: ref(Me), ...problems(400, 401, 500, 503) }
     }

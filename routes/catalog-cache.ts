@@ -48,7 +48,10 @@ export function itemEtagger (version: string): (item: Pick<PublicItem, 'updatedA
  */
 function setPublicCacheHeaders (reply: FastifyReply, etag: string): void {
   const vary = reply.getHeader('vary')
-  reply.header('cache-control', PUBLIC_CACHE_CONTROL).header('vary', vary === undefined ? 'authorization' : `${String(vary)}, authorization`).header('etag', etag)
+  reply.header('cache-control', PUBLIC_CACHE_CONTROL).header(
+    'vary',
+    vary === undefined ? 'authorization' : `${String(vary)}, authorization`
+  ).header('etag', etag)
 }
 
 /**
@@ -62,8 +65,14 @@ export function notModified (request: FastifyRequest, reply: FastifyReply, etag:
   return matchesEtag(request.headers['if-none-match'], etag)
 }
 
-export const publicCatalogCache: onSendHookHandler = function (request: FastifyRequest, reply: FastifyReply, payload: unknown, done) {
-  if (reply.statusCode !== 200 || request.headers.authorization !== undefined || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) {
+export const publicCatalogCache: onSendHookHandler = function (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done
+) {
+  if (reply.statusCode !== 200 || request.headers.authorization !== undefined || (typeof payload !== 'string' &&
+    !Buffer.isBuffer(payload))) {
     done(null, payload)
     return
   }

@@ -23,7 +23,8 @@ export function externalBasePath (event: unknown, appPath: string): string {
   let prefix = ''
   if (typeof clientPath === 'string' && clientPath !== appPath && clientPath.endsWith(appPath)) {
     prefix = clientPath.slice(0, clientPath.length - appPath.length)
-  } else if (clientPath === undefined && httpMethod !== undefined && typeof rc?.stage === 'string' && rc.stage !== '$default') {
+  } else if (clientPath === undefined && httpMethod !== undefined && typeof rc?.stage === 'string' &&
+    rc.stage !== '$default') {
     prefix = `/${rc.stage}`
   }
   prefix = prefix.replace(/\/+$/, '')
@@ -31,7 +32,9 @@ export function externalBasePath (event: unknown, appPath: string): string {
 }
 
 /** The document with the one server "Try it out" should call: the prefix, or `/`. */
-export function withServers<T extends object> (document: T, basePath: string): T & { servers: Array<{ url: string; description: string }> } {
+export function withServers<T extends object> (document: T, basePath: string): T & {
+  servers: Array<{ url: string; description: string }>
+} {
   return {
     ...document,
     servers: [{ url: basePath === '' ? '/' : basePath, description: 'This API, where this document was served' }]

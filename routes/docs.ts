@@ -116,7 +116,10 @@ const docs: FastifyPluginAsyncTypebox = async (app) => {
     for (const [name, value] of Object.entries(res.headers)) {
       if (value === undefined || ['content-length', 'transfer-encoding', 'connection', 'date'].includes(name)) continue
       // The docs app's own redirects are absolute paths without the stage.
-      reply.header(name, name === 'location' && typeof value === 'string' && value.startsWith('/') ? `${basePath}${value}` : value)
+      reply.header(
+        name,
+        name === 'location' && typeof value === 'string' && value.startsWith('/') ? `${basePath}${value}` : value
+      )
     }
     return reply.code(res.statusCode).send(res.rawPayload)
   }

@@ -23,13 +23,21 @@ export const Health = Type.Object({
     status: 'ok',
     version: '0.1.0',
     stage: 'dev',
-    dependencies: { itemsTable: { ok: true, latencyMs: 4 }, ordersTable: { ok: true, latencyMs: 3 }, cognito: { ok: true, latencyMs: 12 } }
+    dependencies: {
+      itemsTable: { ok: true, latencyMs: 4 },
+      ordersTable: { ok: true, latencyMs: 3 },
+      cognito: { ok: true, latencyMs: 12 }
+    }
   }]
 })
 
 const CHECK_TIMEOUT_MS = 2000
 
-async function timed (check: (signal: AbortSignal) => Promise<unknown>): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+async function timed (check: (signal: AbortSignal) => Promise<unknown>): Promise<{
+  ok: boolean
+  latencyMs: number
+  error?: string
+}> {
   const started = performance.now()
   const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS)
   try {
@@ -37,7 +45,11 @@ async function timed (check: (signal: AbortSignal) => Promise<unknown>): Promise
     return { ok: true, latencyMs: Math.round(performance.now() - started) }
   } catch (err) {
     const timedOut = signal.aborted
-    return { ok: false, latencyMs: Math.round(performance.now() - started), error: timedOut ? 'timeout' : 'unreachable' }
+    return {
+      ok: false,
+      latencyMs: Math.round(performance.now() - started),
+      error: timedOut ? 'timeout' : 'unreachable'
+    }
   }
 }
 
@@ -68,7 +80,12 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     ])
     const dependencies = { itemsTable: items, ordersTable: orders, cognito: cognitoCheck }
     const ok = Object.values(dependencies).every((d) => d.ok)
-    return { status: ok ? 'ok' as const : 'degraded' as const, version: app.config.version, stage: app.config.stage, dependencies }
+    return {
+      status: ok ? 'ok' as const : 'degraded' as const,
+      version: app.config.version,
+      stage: app.config.stage,
+      dependencies
+    }
   })
 }
 

@@ -9,9 +9,19 @@ const Slug = (description: string, example: string) =>
 
 export const Category = Slug('Lower-case category, for example phone, computer, accessories', 'phone')
 export const ItemType = Slug('Lower-case type within the category, for example smart, laptop, charger', 'smart')
-export const Brand = Type.String({ minLength: 1, maxLength: 60, pattern: '\\S', description: 'Brand, matched exactly (case-sensitive); never contains #', examples: ['Apple'] })
+export const Brand = Type.String({
+  minLength: 1,
+  maxLength: 60,
+  pattern: '\\S',
+  description: 'Brand, matched exactly (case-sensitive); never contains #',
+  examples: ['Apple']
+})
 
-export const ItemId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Item id', examples: ['phone-apple-iphone-15'] })
+export const ItemId = Type.String({
+  pattern: '^[A-Za-z0-9_-]{1,64}$',
+  description: 'Item id',
+  examples: ['phone-apple-iphone-15']
+})
 export const ItemParams = Type.Object({ itemId: ItemId }, { additionalProperties: false })
 
 export const Color = Type.Object({
@@ -107,19 +117,32 @@ export const Item = Type.Object({
 export const ItemsQuery = Type.Object({
   category: Type.Optional(Category),
   type: Type.Optional(Slug('Needs category: narrows it to one type', 'smart')),
-  brand: Type.Optional(Type.String({ minLength: 1, maxLength: 60, pattern: '\\S', description: 'Needs category; matched exactly (case-sensitive)', examples: ['Apple'] })),
+  brand: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 60,
+      pattern: '\\S',
+      description: 'Needs category; matched exactly (case-sensitive)',
+      examples: ['Apple']
+    })
+  ),
   q: Type.Optional(Type.String({
     minLength: 1,
     maxLength: 100,
     pattern: '\\S',
-    description: 'Words searched in the title, brand and description, case- and accent-insensitively: every word must ' +
-      'be a word of the item, the last one may be the start of one (`pix` finds Pixel). Words are runs of letters and ' +
-      'digits (`usb-c` is two); at most 8 words. Only the first 45 distinct words of an item (title, then brand, then ' +
+    description: 'Words searched in the title, brand and description, case- and accent-insensitively: every word ' +
+      'must ' +
+      'be a word of the item, the last one may be the start of one (`pix` finds Pixel). Words are runs of letters ' +
+        'and ' +
+      'digits (`usb-c` is two); at most 8 words. Only the first 45 distinct words of an item (title, then brand, ' +
+        'then ' +
       'description) are searchable.',
     examples: ['titanium', 'galaxy ultr']
   })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page' }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'nextCursor from the previous page of the same query' }))
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 2048, description: 'nextCursor from the previous page of the same query' })
+  )
 }, { additionalProperties: false })
 export type ItemsQuery = Static<typeof ItemsQuery>
 
@@ -146,7 +169,9 @@ export const Categories = Type.Object({
   $id: 'Categories',
   additionalProperties: false,
   description: 'Each category with its types, brands and item count',
-  examples: [{ categories: [{ category: 'phone', count: 14, types: ['feature', 'smart'], brands: ['Apple', 'Nokia', 'Samsung'] }] }]
+  examples: [{
+    categories: [{ category: 'phone', count: 14, types: ['feature', 'smart'], brands: ['Apple', 'Nokia', 'Samsung'] }]
+  }]
 })
 
 /** The catalog's named shapes, registered with app.addSchema (app/registry.ts). */

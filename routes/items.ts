@@ -21,7 +21,8 @@ import {
 import { itemEtagger, notModified as unchanged, publicCatalogCache } from './catalog-cache.js'
 
 const ADMIN_GROUP = 'admin'
-const CACHED = 'Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and an unchanged answer is a 304 with no body.'
+const CACHED = 'Without a token the answer may be cached 30 s and carries an `ETag`: send it in `If-None-Match` and ' +
+  'an unchanged answer is a 304 with no body.'
 type Security = Array<Record<string, string[]>>
 const adminSecurity: Security = [{ bearerAuth: [] }]
 // Public routes document no security (none is required); they also accept a token, which their
@@ -49,9 +50,11 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listItems',
       tags: ['catalog'],
       summary: 'List, filter and search items',
-      description: 'Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through the ' +
+      description: 'Without filters, every item, paginated. `category` (then `type`, then `brand`) filter through ' +
+        'the ' +
         'category index; `type` and `brand` need `category` (400 `category_required`). `q` searches the words of the ' +
-        'title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and the ' +
+        'title, brand and description, ignoring case and accents: every word of `q` must be a word of the item, and ' +
+          'the ' +
         'last may be the start of one, so `pix` finds Pixel and `galaxy ultr` finds Galaxy S24 Ultra. It combines ' +
         'with the filters. A search is in a stable order (by the matched word, then the item id). 400 ' +
         '`empty_query` when `q` has no letters or digits, `too_many_words` past 8 words, `validation_failed` past ' +
@@ -150,8 +153,10 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'replaceItem',
       tags: ['catalog'],
       summary: 'Create or replace an item with a given id (admin)',
-      description: 'Replaces every field but `stock` and `createdAt` of the item with this id (200), or creates it (201, ' +
-        'with Location) when there is none, with `stock` as its initial stock. An existing item keeps its stock (change ' +
+      description: 'Replaces every field but `stock` and `createdAt` of the item with this id (200), or creates it ' +
+        '(201, ' +
+        'with Location) when there is none, with `stock` as its initial stock. An existing item keeps its stock ' +
+          '(change ' +
         'it with POST /items/{itemId}/stock), so sending the same body again changes nothing: the bulk import ' +
         '(`npm run import`) relies on it. 503 `service_busy` when the item keeps changing under the request; retry.',
       security: adminSecurity,

@@ -15,7 +15,11 @@ const statuses = (options: { $id?: string } = {}) => Type.Union(ORDER_STATUSES.m
 })
 export const OrderStatus = statuses({ $id: 'OrderStatus' })
 
-const OrderId = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Order id', examples: ['3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90'] })
+const OrderId = Type.String({
+  pattern: '^[A-Za-z0-9-]{1,64}$',
+  description: 'Order id',
+  examples: ['3f0c9b1e-6a2d-4c1b-9e7a-2b8d5f4c1a90']
+})
 export const OrderParams = Type.Object({ orderId: OrderId }, { additionalProperties: false })
 
 const text = (maxLength: number, extra: Record<string, unknown> = {}): ReturnType<typeof Type.String> =>
@@ -84,7 +88,14 @@ const EXAMPLE_ORDER = {
   userEmailVerified: true,
   status: 'placed',
   lines: [
-    { id: 'phone-apple-iphone-15', title: 'iPhone 15 Pro', color: 'Black Titanium', colorCode: '#1F2020', count: 1, unitPrice: 99900 },
+    {
+      id: 'phone-apple-iphone-15',
+      title: 'iPhone 15 Pro',
+      color: 'Black Titanium',
+      colorCode: '#1F2020',
+      count: 1,
+      unitPrice: 99900
+    },
     { id: 'accessories-anker-charger-65w', title: 'Anker 65W USB-C charger', count: 2, unitPrice: 3999 }
   ],
   total: 107898,
@@ -232,7 +243,8 @@ export type PlaceOrderBody = Static<typeof PlaceOrderBody>
 export const PlaceOrderHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({
     pattern: IDEMPOTENCY_KEY_PATTERN,
-    description: 'Any unique string (a UUID is best), 1-255 printable ASCII characters. Retrying with the same key and body ' +
+    description: 'Any unique string (a UUID is best), 1-255 printable ASCII characters. Retrying with the same key ' +
+      'and body ' +
       'answers the same order; kept 24 hours.',
     examples: ['5d1f8a2c-0b7e-4f3a-9c6d-1e2f3a4b5c6d']
   }))

@@ -6,7 +6,14 @@ import type { FastifyRequest } from 'fastify'
 import { problems, ref } from '../core/http-schemas.js'
 import { Problem } from '../core/problem.js'
 import { decodeCursor, encodeCursor } from '../domain/cursor.js'
-import { canRead, decideTransition, orderNotFound, ordersCursorContext, publicOrder, type StoredOrder } from '../domain/orders.js'
+import {
+  canRead,
+  decideTransition,
+  orderNotFound,
+  ordersCursorContext,
+  publicOrder,
+  type StoredOrder
+} from '../domain/orders.js'
 import { createOrdersRepository } from '../data/orders-repository.js'
 import { createIdempotencyRepository } from '../data/idempotency-repository.js'
 import { placeOrder } from '../data/place-order.js'
@@ -44,28 +51,31 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
   // credentials (onRequest), so an account that may not order learns nothing of the body's rules.
   const requireVerifiedEmail = (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
     if (caller(request).emailVerified) { done(); return }
-    done(new Problem(403, 'email_unverified', 'Verify your email before ordering: confirm the signup with the code mailed to you (POST /signup/confirm), ' +
+    done(new Problem(403, 'email_unverified', 'Verify your email before ordering: confirm the signup with the code ' +
+      'mailed to you (POST /signup/confirm), ' +
       'or, signed in, ask for a code with POST /me/email/code and enter it at POST /me/email/verify'))
   }
 
   app.post('/orders', {
     config: { validationCodes: SHIPPING_ADDRESS_CODES },
     onRequest: [requireUser, requireVerifiedEmail],
-    // Refusals by problem code (the route's own hook: no cost on other routes or on a 201).
-    onResponse: (request, reply, done) => {
+    // Refusals by problem code (the route's own hook: no cost on other routes or on a 201). In
+    // onSend: the metrics plugin's onResponse hook flushes before a route's own onResponse hooks.
+    onSend: (request, reply, payload, done) => {
       if (reply.statusCode >= 400) {
         app.metrics.add('OrdersRefused', { Code: problemCodeOf(request) ?? `http_${reply.statusCode}` })
-        app.metrics.flush()
       }
-      done()
+      done(null, payload)
     },
     schema: {
       operationId: 'placeOrder',
       tags: ['orders'],
       summary: 'Place an order',
       description: 'Takes the stock of every line and writes the order in one transaction, with a snapshot of each ' +
-        'line\'s title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry safely: the same key and body answer the same ' +
-        'order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is a 422. ' +
+        'line\'s title, colour and price as they are when the order commits. Send an `Idempotency-Key` to retry ' +
+          'safely: the same key and body answer the same ' +
+        'order (header `Idempotent-Replayed: true`), concurrent retries included; the same key with another body is ' +
+          'a 422. ' +
         'A refusal (400, 409) writes nothing, and with a key it is only answered once the key is known not to have ' +
         'placed this order already; a request changed after a refusal is a new request. Short stock is a 409 ' +
         '`insufficient_stock` naming the items. A 503 `service_busy` wrote nothing that a retry with the same key ' +
@@ -104,11 +114,13 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       app.metrics.add('OrdersPlaced', {})
       app.metrics.add('OrderValue', { Currency: result.order.currency }, result.order.total)
     }
-    app.metrics.flush()
     return reply.code(result.statusCode as 201).header('location', `/orders/${result.order.id}`).send(result.order)
   })
 
-  for (const [path, deprecated, operationId] of [['/orders/:orderId', false, 'getOrder'], ['/order/:orderId', true, 'getOrderLegacy']] as const) {
+  for (const [path, deprecated, operationId] of [
+    ['/orders/:orderId', false, 'getOrder'],
+    ['/order/:orderId', true, 'getOrderLegacy']
+  ] as const) {
     app.get(path, {
       onRequest: requireUser,
       schema: {
@@ -124,7 +136,10 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     }, async (request) => publicOrder(await readable(request, request.params.orderId)))
   }
 
-  for (const [path, deprecated, operationId] of [['/orders', false, 'listOrders'], ['/orderslist', true, 'listOrdersLegacy']] as const) {
+  for (const [path, deprecated, operationId] of [
+    ['/orders', false, 'listOrders'],
+    ['/orderslist', true, 'listOrdersLegacy']
+  ] as const) {
     app.get(path, {
       onRequest: requireUser,
       schema: {
@@ -157,7 +172,8 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'cancelOrder',
       tags: ['orders'],
       summary: 'Cancel an order',
-      description: 'Only while the order is `placed`: the status change and the return of every line\'s stock are one ' +
+      description: 'Only while the order is `placed`: the status change and the return of every line\'s stock are ' +
+        'one ' +
         'transaction. Cancelling a cancelled order answers it again; any other status is a 409 naming it.',
       security,
       params: OrderParams,

@@ -3,7 +3,8 @@
 // they signed up. Tokens carry the groups they were issued with: sign in again afterwards.
 //   npm run admin -- alice@example.com            the local pool of `npm start` (cognito-local on $COGNITO_PORT)
 //   npm run admin -- alice@example.com --remove
-//   npm run admin -- alice@example.com --user-pool-id eu-west-1_AbC --region eu-west-1   a deployed pool (AWS credentials)
+//   npm run admin -- alice@example.com --user-pool-id eu-west-1_AbC --region eu-west-1   a deployed pool (AWS
+// credentials)
 import { parseArgs } from 'node:util'
 import {
   AdminAddUserToGroupCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand,
@@ -42,7 +43,8 @@ async function main (): Promise<number> {
     return 2
   }
   // A pool id without an endpoint is a deployed pool: the SDK's normal credential chain.
-  const deployed = values['user-pool-id'] !== undefined && values.endpoint === undefined && process.env.COGNITO_ENDPOINT === undefined
+  const deployed = values['user-pool-id'] !== undefined && values.endpoint === undefined &&
+    process.env.COGNITO_ENDPOINT === undefined
   if (deployed && values.region === undefined && process.env.AWS_REGION === undefined) {
     console.error(`--region is required for a deployed pool (or set AWS_REGION)\n${USAGE}`)
     return 2
@@ -52,16 +54,29 @@ async function main (): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const client = new CognitoIdentityProviderClient({
     region,
-    ...(endpoint === undefined ? {} : { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 })
+    ...(endpoint === undefined
+      ? {}
+      : {
+          endpoint,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          maxAttempts: 1
+        })
   })
-  const where = endpoint === undefined ? `pool ${values['user-pool-id'] as string} (${region})` : `the local pool at ${endpoint}`
+  const where = endpoint === undefined
+    ? `pool ${values['user-pool-id'] as string} (${region})`
+    : 'the local pool ' +
+    `at ${endpoint}`
   try {
     // USER_POOL_ID counts only beside COGNITO_ENDPOINT (the test stack's environment): alone it
     // may name a deployed pool, which the local endpoint does not have.
-    const userPoolId = values['user-pool-id'] ?? (process.env.COGNITO_ENDPOINT !== undefined ? process.env.USER_POOL_ID : undefined) ??
+    const userPoolId = values['user-pool-id'] ??
+      (process.env.COGNITO_ENDPOINT !== undefined ? process.env.USER_POOL_ID : undefined) ??
       await localPoolId(client)
     if (userPoolId === undefined) {
-      console.error(`no user pool named ${LOCAL_POOL_NAME} at ${endpoint as string}: start the local stack with \`npm start\` (or give --user-pool-id)`)
+      console.error(
+        `no user pool named ${LOCAL_POOL_NAME} at ${endpoint as string}: start the local stack with \`npm start\` ` +
+          '(or give --user-pool-id)'
+      )
       return 1
     }
     let status: string | undefined
@@ -84,7 +99,9 @@ async function main (): Promise<number> {
         console.log(`${email} is not in the ${ADMIN_GROUP} group: nothing to do`)
         return 0
       }
-      await client.send(new AdminRemoveUserFromGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP }))
+      await client.send(
+        new AdminRemoveUserFromGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP })
+      )
       console.log(`${email} is no longer in the ${ADMIN_GROUP} group (tokens already issued keep it until they expire)`)
       return 0
     }
@@ -93,20 +110,34 @@ async function main (): Promise<number> {
       return 0
     }
     try {
-      await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP }))
+      await client.send(
+        new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP })
+      )
     } catch (err) {
       // A local pool made before the group existed: create it (a deployed stack always has it).
       if (errorName(err) !== 'ResourceNotFoundException' || deployed) throw err
-      await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: ADMIN_GROUP, Description: 'Catalog administrators' }))
-      await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP }))
+      await client.send(
+        new CreateGroupCommand(
+          { UserPoolId: userPoolId, GroupName: ADMIN_GROUP, Description: 'Catalog administrators' }
+        )
+      )
+      await client.send(
+        new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: ADMIN_GROUP })
+      )
     }
     console.log(`${email} is now in the ${ADMIN_GROUP} group of ${where}.`)
     console.log('Sign in again (POST /signin): tokens issued before do not carry the group.')
-    if (status !== undefined && status !== 'CONFIRMED') console.log(`Note: the account's status is ${status}; it can sign in once confirmed.`)
+    if (status !== undefined && status !== 'CONFIRMED') {
+      console.log(`Note: the account's status is ${status}; it can sign in once confirmed.`)
+    }
     return 0
   } catch (err) {
-    if (isUnreachable(err)) console.error(`cannot reach Cognito at ${endpoint ?? region}: start the local stack with \`npm start\` (COGNITO_PORT sets its port)`)
-    else console.error(`failed: ${errorName(err)}: ${(err as Error).message}`)
+    if (isUnreachable(err)) {
+      console.error(
+      `cannot reach Cognito at ${endpoint ??
+        region}: start the local stack with \`npm start\` (COGNITO_PORT sets its port)`
+      )
+    } else console.error(`failed: ${errorName(err)}: ${(err as Error).message}`)
     return 1
   } finally {
     client.destroy()

@@ -49,7 +49,10 @@ async function writeOpenApiDocument (dir: string): Promise<void> {
 
 // Every route's validators and serializers, compiled here (app/startup/lazy-compilers.ts loads them).
 async function writeCompiledSchemas (dir: string): Promise<void> {
-  const [{ writeCompiledSchemas: write }, { COMPILED_DIR }] = await Promise.all([import('./compile-schemas.js'), import('../app/startup/compiled-schemas.js')])
+  const [{ writeCompiledSchemas: write }, { COMPILED_DIR }] = await Promise.all([
+    import('./compile-schemas.js'),
+    import('../app/startup/compiled-schemas.js')
+  ])
   await write(join(dir, COMPILED_DIR))
 }
 
@@ -57,7 +60,11 @@ export const FUNCTIONS: FunctionBundle[] = [
   {
     name: 'api',
     entry: join(ROOT, 'app', 'lambda.ts'),
-    assets: async (dir) => { await copySwaggerUiAssets(dir); await writeOpenApiDocument(dir); await writeCompiledSchemas(dir) },
+    assets: async (dir) => {
+      await copySwaggerUiAssets(dir)
+      await writeOpenApiDocument(dir)
+      await writeCompiledSchemas(dir)
+    },
     // Fastify's schema compilers (Ajv, fast-json-stringify: ~250 KiB) are a fallback here: every
     // route's validators and serializers are compiled at build time (app/startup/lazy-compilers.ts).
     apart: ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler']
@@ -81,7 +88,9 @@ const bundledRequire: Plugin = {
       const contents = source.replace(/^import \{ createRequire \} from 'node:module'$/m, '')
         .replace(/^const load = createRequire\(import\.meta\.url\)$/m, '')
         .replace(/\bload\('/g, "require('")
-      if (/createRequire\(|\bload\(/.test(contents)) throw new Error(`${args.path}: the createRequire lines changed; update bundledRequire in scripts/build.ts`)
+      if (/createRequire\(|\bload\(/.test(contents)) {
+        throw new Error(`${args.path}: the createRequire lines changed; update bundledRequire in scripts/build.ts`)
+      }
       return { contents, loader: 'ts' }
     })
   }
@@ -99,7 +108,8 @@ function apartPlugin (packages: string[]): Plugin {
     setup (b) {
       b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'apart' }))
       b.onLoad({ filter: /.*/, namespace: 'apart' }, (args) => ({
-        contents: `module.exports = require(require('node:path').join(__dirname, ${JSON.stringify(APART_FILE)}))[${JSON.stringify(args.path)}]`,
+        contents: 'module.exports = require(require(\'node:path\').join(__dirname, ' +
+          `${JSON.stringify(APART_FILE)}))[${JSON.stringify(args.path)}]`,
         loader: 'js'
       }))
     }
@@ -109,14 +119,29 @@ function apartPlugin (packages: string[]): Plugin {
 /** Builds fn.apart into <dir>/apart.cjs with the bundle's own options, each package evaluated on first access. */
 async function writeApart (fn: FunctionBundle, version: string, dir: string): Promise<void> {
   if (fn.apart === undefined) return
-  const { platform, target, minify, sourcemap, sourcesContent, legalComments, logLevel } = buildOptions(fn, version, dir)
+  const { platform, target, minify, sourcemap, sourcesContent, legalComments, logLevel } = buildOptions(
+    fn,
+    version,
+    dir
+  )
   const getters = fn.apart.map((pkg) => `  get ${JSON.stringify(pkg)} () { return require(${JSON.stringify(pkg)}) }`)
   await build({
-    stdin: { contents: `module.exports = {\n${getters.join(',\n')}\n}\n`, resolveDir: ROOT, sourcefile: 'apart.cjs', loader: 'js' },
+    stdin: {
+      contents: `module.exports = {\n${getters.join(',\n')}\n}\n`,
+      resolveDir: ROOT,
+      sourcefile: 'apart.cjs',
+      loader: 'js'
+    },
     outfile: join(dir, APART_FILE),
     bundle: true,
     format: 'cjs',
-    platform, target, minify, sourcemap, sourcesContent, legalComments, logLevel
+    platform,
+    target,
+    minify,
+    sourcemap,
+    sourcesContent,
+    legalComments,
+    logLevel
   })
 }
 
@@ -146,7 +171,7 @@ export function buildOptions (fn: FunctionBundle, version: string, outdir = join
     sourcemap: true,
     sourcesContent: false,
     // No keepNames: its helper runs for every function and class the code creates, on every
-    // request too (~6% of a warm invocation's CPU, bench). Error classes set their own names
+    // request too (bench: warm invocations). Error classes set their own names
     // (err.name checks and logs rely on those, never on constructor names); stack traces get
     // names from the source maps.
     keepNames: false,
@@ -188,7 +213,9 @@ export interface BundleReport {
 /** Sum of the sizes of the JS files in a function's folder (index.mjs, chunks/, compiled/). */
 export async function jsBytes (dir: string): Promise<number> {
   const files = await readdir(dir, { recursive: true })
-  const sizes = await Promise.all(files.filter((f) => f.endsWith('.mjs') || f.endsWith('.cjs')).map(async (f) => (await stat(join(dir, f))).size))
+  const sizes = await Promise.all(
+    files.filter((f) => f.endsWith('.mjs') || f.endsWith('.cjs')).map(async (f) => (await stat(join(dir, f))).size)
+  )
   return sizes.reduce((a, b) => a + b, 0)
 }
 
@@ -224,7 +251,13 @@ export async function buildFunction (fn: FunctionBundle, version: string, dist =
   await fn.assets?.(dir)
   const file = bundlePath(fn.name, dist)
   const code = await readFile(file)
-  return { name: fn.name, file: relative(ROOT, file), bytes: (await stat(file)).size, totalBytes: await jsBytes(dir), gzipBytes: gzipSync(code).length }
+  return {
+    name: fn.name,
+    file: relative(ROOT, file),
+    bytes: (await stat(file)).size,
+    totalBytes: await jsBytes(dir),
+    gzipBytes: gzipSync(code).length
+  }
 }
 
 function kb (bytes: number): string {

@@ -44,10 +44,17 @@ export interface CatalogTarget {
  * deployed tables (then `--index-table` and a region are required); otherwise DynamoDB Local on
  * DYNAMODB_ENDPOINT or DYNAMODB_PORT. A string is the usage error to print.
  */
-export function catalogTarget (values: { table?: string; 'index-table'?: string; region?: string; endpoint?: string }): CatalogTarget | string {
+export function catalogTarget (values: {
+  table?: string
+  'index-table'?: string
+  region?: string
+  endpoint?: string
+}): CatalogTarget | string {
   const deployed = values.table !== undefined && values.endpoint === undefined
-  if (deployed && (values['index-table'] === undefined || (values.region === undefined && process.env.AWS_REGION === undefined))) {
-    return "a deployed --table needs --index-table (the stack's CatalogIndexTableName output) and --region (or AWS_REGION)"
+  if (deployed && (values['index-table'] === undefined || (values.region === undefined &&
+    process.env.AWS_REGION === undefined))) {
+    return "a deployed --table needs --index-table (the stack's CatalogIndexTableName output) and --region (or " +
+      'AWS_REGION)'
   }
   const region = values.region ?? process.env.AWS_REGION ?? 'us-east-1'
   const endpoint = deployed
@@ -72,7 +79,9 @@ export function catalogTarget (values: { table?: string; 'index-table'?: string;
   }
 }
 
-/** Runs a command's work on its tables: a DynamoDB failure is said plainly (exit 1); the client is closed either way. */
+/**
+ * Runs a command's work on its tables: a DynamoDB failure is said plainly (exit 1); the client is closed either way.
+ */
 export async function onTarget (target: CatalogTarget, what: string, work: () => Promise<number>): Promise<number> {
   try {
     return await work()
@@ -88,8 +97,14 @@ export async function onTarget (target: CatalogTarget, what: string, work: () =>
 export function explainTableError (err: unknown, target: CatalogTarget, what: string): string {
   const { items, catalogIndex } = target.tables
   if (errorName(err) === 'ResourceNotFoundException') {
-    return `table ${items} or ${catalogIndex} does not exist${target.endpoint === undefined ? ` in ${target.region}` : ` at ${target.endpoint} (is \`npm start\` running?)`}`
+    return `table ${items} or ${catalogIndex} does not ` +
+      `exist${target.endpoint === undefined
+? ` in ${target.region}`
+: ` at ${target.endpoint} (is \`npm start\` ` +
+        'running?)'}`
   }
-  if (isUnreachable(err)) return `cannot reach DynamoDB at ${target.endpoint ?? target.region}: start the local stack with \`npm start\``
+  if (isUnreachable(err)) {
+    return `cannot reach DynamoDB at ${target.endpoint ?? target.region}: start the local stack with \`npm start\``
+  }
   return `${what} failed: ${errorName(err)}: ${(err as Error).message}`
 }

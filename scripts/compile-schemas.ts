@@ -60,10 +60,24 @@ export async function writeCompiledSchemas (dir: string): Promise<CompiledSchema
     entryPoints,
     outdir: dir,
     // The sources may sit outside the project (tests write them to a temporary folder).
-    nodePaths: [NODE_MODULES], outExtension: { '.js': '.cjs' }, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning', metafile: true
+    nodePaths: [NODE_MODULES],
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true
   })
   await writeFile(join(dir, COMPILED_INDEX), JSON.stringify(index))
   await rm(src, { recursive: true, force: true })
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
-  return { validators: Object.keys(index.validators).length, serializers: Object.keys(index.serializers).length, skipped, bytes }
+  return {
+    validators: Object.keys(index.validators).length,
+    serializers: Object.keys(index.serializers).length,
+    skipped,
+    bytes
+  }
 }

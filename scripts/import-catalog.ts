@@ -23,7 +23,8 @@ const USAGE = 'usage: npm run import -- <file.jsonl> [--api URL] [--email EMAIL]
   '  credentials: --email (password from ADMIN_PASSWORD or asked for) or ADMIN_TOKEN=<token>'
 
 function report (file: string, s: ImportSummary, seconds: number): string[] {
-  const out = [`${s.interrupted ? 'stopped' : 'imported'} ${basename(file)} in ${seconds.toFixed(1)} s: ${s.lines} lines, ` +
+  const out = [`${s.interrupted ? 'stopped' : 'imported'} ${basename(file)} in ${seconds.toFixed(1)} s: ` +
+    `${s.lines} lines, ` +
     `${s.created} items created, ${s.replaced} replaced, ${s.refused.length} refused`]
   if (s.refused.length > 0) {
     out.push('refused lines (fix them and run the same command again):')
@@ -31,7 +32,10 @@ function report (file: string, s: ImportSummary, seconds: number): string[] {
   }
   if (s.interrupted) {
     out.push(`${s.stopReason ?? 'interrupted'}${s.nextLine === undefined ? '' : ` before line ${s.nextLine}`}.`)
-    out.push('Run the same command again to finish: lines already imported are replaced by the same content, none is duplicated.')
+    out.push(
+      'Run the same command again to finish: lines already imported are replaced by the same content, none is ' +
+        'duplicated.'
+    )
   }
   return out
 }
@@ -95,11 +99,17 @@ async function main (): Promise<number> {
   const abort = new AbortController()
   process.on('SIGINT', () => {
     if (abort.signal.aborted) process.exit(130)
-    process.stdout.write(`${tty ? '\n' : ''}stopping: waiting for the requests in flight (Ctrl-C again to quit at once) ...\n`)
+    process.stdout.write(
+      `${tty ? '\n' : ''}stopping: waiting for the requests in flight (Ctrl-C again to quit at once) ...\n`
+    )
     abort.abort()
   })
   const started = Date.now()
-  const progress = createProgress({ write: (t) => process.stdout.write(t), tty, total: tty ? await countLines(file) : undefined })
+  const progress = createProgress({
+    write: (t) => process.stdout.write(t),
+    tty,
+    total: tty ? await countLines(file) : undefined
+  })
   console.log(`importing ${file} into ${apiUrl}, ${concurrency} requests at a time`)
   let summary: ImportSummary
   try {

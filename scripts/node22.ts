@@ -27,10 +27,19 @@ const majorOf = (binary: string): number | undefined => {
 }
 
 const binaryIn = (dir: string, pkg: string): string =>
-  join(dir, 'node_modules', pkg.slice(0, pkg.lastIndexOf('@')), 'bin', process.platform === 'win32' ? 'node.exe' : 'node')
+  join(
+    dir,
+    'node_modules',
+    pkg.slice(0, pkg.lastIndexOf('@')),
+    'bin',
+    process.platform === 'win32' ? 'node.exe' : 'node'
+  )
 
 /** The path of a Node 22 binary; installs one under .cache/node-22 when there is none. */
-export function ensureNode22 (env: Record<string, string | undefined> = process.env, log: (line: string) => void = console.error): string {
+export function ensureNode22 (
+  env: Record<string, string | undefined> = process.env,
+  log: (line: string) => void = console.error
+): string {
   if (Number(process.versions.node.split('.')[0]) === NODE22_MAJOR) return process.execPath
   const given = env.NODE22
   if (given !== undefined && given !== '') {
@@ -42,9 +51,21 @@ export function ensureNode22 (env: Record<string, string | undefined> = process.
   if (existsSync(kept) && majorOf(kept) === NODE22_MAJOR) return kept
   log(`installing Node ${NODE22_MAJOR} (${pkg}) from the npm registry into ${NODE22_DIR}`)
   mkdirSync(NODE22_DIR, { recursive: true })
-  execFileSync('npm', ['install', '--prefix', NODE22_DIR, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', pkg],
-    { stdio: ['ignore', 'ignore', 'inherit'], timeout: 10 * 60_000 })
-  if (majorOf(kept) !== NODE22_MAJOR) throw new Error(`installing ${pkg} left no Node ${NODE22_MAJOR} binary at ${kept}`)
+  execFileSync('npm', [
+    'install',
+    '--prefix',
+    NODE22_DIR,
+    '--no-save',
+    '--no-package-lock',
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+    pkg
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'], timeout: 10 * 60_000 })
+  if (majorOf(kept) !== NODE22_MAJOR) {
+    throw new Error(`installing ${pkg} left no Node ${NODE22_MAJOR} binary at ${kept}`)
+  }
   return kept
 }
 

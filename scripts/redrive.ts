@@ -20,7 +20,12 @@ const USAGE = `usage: npm run redrive -- <${Object.keys(REDRIVES).join('|')}> [-
 async function main (): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { stack: { type: 'string' }, region: { type: 'string' }, rate: { type: 'string' }, help: { type: 'boolean', default: false } }
+    options: {
+      stack: { type: 'string' },
+      region: { type: 'string' },
+      rate: { type: 'string' },
+      help: { type: 'boolean', default: false }
+    }
   })
   if (values.help) {
     console.log(USAGE)
@@ -41,7 +46,12 @@ async function main (): Promise<number> {
   const sqs = sqsClientFor(target)
   try {
     console.log(`redrive ${name} on ${target.where}`)
-    const result = await redrive(target, sqs, name as RedriveName, { ...(rate !== undefined ? { perSecond: rate } : {}), log: (line) => { console.log(line) } })
+    const result = await redrive(
+      target,
+      sqs,
+      name as RedriveName,
+      { ...(rate !== undefined ? { perSecond: rate } : {}), log: (line) => { console.log(line) } }
+    )
     return result.status === 'COMPLETED' || result.status === 'EMPTY' ? 0 : 1
   } catch (err) {
     console.error(explainFailure(err, target, 'redrive'))

@@ -29,7 +29,11 @@ async function main (): Promise<number> {
   const rawTap = join(outDir, 'run.tap')
   const started = Date.now()
   stack = await startStack()
-  console.log(`# Node ${process.version}, emulators ready in ${Date.now() - started} ms: ${Object.values(stack.endpoints).join(' ')}`)
+  console.log(
+    `# Node ${process.version}, emulators ready in ${Date.now() - started} ms: ${Object.values(stack.endpoints).join(
+      ' '
+    )}`
+  )
   // At a terminal, tap's own reporter draws the run and the raw TAP goes to a file; in CI (no
   // terminal) the raw TAP is the report: we print it as it comes and count it.
   const tty = process.stdout.isTTY === true
@@ -52,7 +56,9 @@ async function main (): Promise<number> {
   const counts = tapSummary(raw) ?? countTap(raw)
   // A test file that crashed before reporting still fails the run.
   if (code !== 0 && counts.failed === 0) counts.failed = 1
-  console.log(`${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`)
+  console.log(
+    `${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`
+  )
   return code !== 0 || counts.failed > 0 ? 1 : 0
 }
 

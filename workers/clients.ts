@@ -1,11 +1,11 @@
 // The clients only some of the worker's paths need, each a runtime's own override or made once per
 // runtime on first use and imported dynamically: a container that only turns stream records into
 // events never loads SES, SQS, the effects ledger or DynamoDB Streams (bench: worker cold start).
-import type { SESv2Client } from '@aws-sdk/client-sesv2'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { clientOptions } from '../core/aws-options.js'
+import { createSesClient, type SESClient } from '../core/ses.js'
 import type { EffectLedger } from './effect-ledger.js'
 import type { MailSuppressions } from './mail-suppressions.js'
 import { traced, type WorkerRuntime } from './runtime.js'
@@ -14,12 +14,18 @@ const made = new WeakMap<WorkerRuntime, Map<string, Promise<unknown>>>()
 
 type Made = 'ses' | 'sqs' | 'streams' | 'dynamodb' | 'ledger' | 'suppressions'
 
-/** The runtime's own `name` when it has one, else the one `make` makes on its first use (made again after a failure). */
-async function lazily<K extends Made> (rt: WorkerRuntime, name: K, make: () => Promise<NonNullable<WorkerRuntime[K]>>): Promise<NonNullable<WorkerRuntime[K]>> {
-  const own = rt[name]
+/**
+ * The runtime's own `name` when it has one, else the one `make` makes on its first use (made again after a failure).
+ */
+async function lazily<K extends Made> (
+  runtime: WorkerRuntime,
+  name: K,
+  make: () => Promise<NonNullable<WorkerRuntime[K]>>
+): Promise<NonNullable<WorkerRuntime[K]>> {
+  const own = runtime[name]
   if (own !== undefined) return own
-  let byName = made.get(rt)
-  if (byName === undefined) made.set(rt, byName = new Map())
+  let byName = made.get(runtime)
+  if (byName === undefined) made.set(runtime, byName = new Map())
   let p = byName.get(name) as Promise<NonNullable<WorkerRuntime[K]>> | undefined
   if (p === undefined) {
     p = make()
@@ -40,17 +46,17 @@ export async function sesOf (rt: WorkerRuntime): Promise<SESv2Client> {
   })
 }
 
-export async function sqsOf (rt: WorkerRuntime): Promise<SQSClient> {
-  return await lazily(rt, 'sqs', async () => {
+export async function sqsOf (runtime: WorkerRuntime): Promise<SQSClient> {
+  return await lazily(runtime, 'sqs', async () => {
     const { SQSClient } = await import('@aws-sdk/client-sqs')
-    return traced(rt, new SQSClient(clientOptions(rt.config, rt.config.endpoints.sqs)))
+    return traced(runtime, new SQSClient(clientOptions(runtime.config, runtime.config.endpoints.sqs)))
   })
 }
 
-export async function streamsOf (rt: WorkerRuntime): Promise<DynamoDBStreamsClient> {
-  return await lazily(rt, 'streams', async () => {
+export async function streamsOf (runtime: WorkerRuntime): Promise<DynamoDBStreamsClient> {
+  return await lazily(runtime, 'streams', async () => {
     const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams')
-    return traced(rt, new DynamoDBStreamsClient(clientOptions(rt.config, rt.config.endpoints.dynamodb)))
+    return traced(runtime, new DynamoDBStreamsClient(clientOptions(runtime.config, runtime.config.endpoints.dynamodb)))
   })
 }
 
@@ -58,21 +64,21 @@ export async function streamsOf (rt: WorkerRuntime): Promise<DynamoDBStreamsClie
 export async function dynamodbOf (rt: WorkerRuntime): Promise<DynamoDBClient> {
   return await lazily(rt, 'dynamodb', async () => {
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
-    return traced(rt, new DynamoDBClient(clientOptions(rt.config, rt.config.endpoints.dynamodb)))
+    return traced(runtime, new DynamoDBClient(clientOptions(runtime.config, runtime.config.endpoints.dynamodb)))
   })
 }
 
-export async function ledgerOf (rt: WorkerRuntime): Promise<EffectLedger> {
-  return await lazily(rt, 'ledger', async () => {
-    const [ddb, { createDynamoLedger }] = await Promise.all([dynamodbOf(rt), import('./effect-ledger.js')])
-    return createDynamoLedger(ddb, rt.config.tables.idempotency, rt.now)
+export async function ledgerOf (runtime: WorkerRuntime): Promise<EffectLedger> {
+  return await lazily(runtime, 'ledger', async () => {
+    const [ddb, { createDynamoLedger }] = await Promise.all([dynamodbOf(runtime), import('./effect-ledger.js')])
+    return createDynamoLedger(ddb, runtime.config.tables.idempotency, runtime.now)
   })
 }
 
 /** The addresses sent no more order mail (mail-suppressions.ts). */
-export async function suppressionsOf (rt: WorkerRuntime): Promise<MailSuppressions> {
-  return await lazily(rt, 'suppressions', async () => {
-    const [ddb, { createMailSuppressions }] = await Promise.all([dynamodbOf(rt), import('./mail-suppressions.js')])
-    return createMailSuppressions(ddb, rt.config.tables.suppressions)
+export async function suppressionsOf (runtime: WorkerRuntime): Promise<MailSuppressions> {
+  return await lazily(runtime, 'suppressions', async () => {
+    const [ddb, { createMailSuppressions }] = await Promise.all([dynamodbOf(runtime), import('./mail-suppressions.js')])
+    return createMailSuppressions(ddb, runtime.config.tables.suppressions)
   })
 }

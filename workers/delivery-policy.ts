@@ -2,7 +2,7 @@
 // template's maxReceiveCount, checked by test/unit/template.test.ts), the replay queue's, how old
 // a stream record may get before it is parked (config.streamParkAfterSeconds, 6 h by default, below
 // the stream mapping's MaximumRecordAgeInSeconds), and how long an effect's "done" record is kept.
-// docs/events.md states these numbers; the local stack (local/queues.ts) applies the same ones.
+// docs/events.md states these numbers; the local stack (local/sqs-queues.ts) applies the same ones.
 
 /**
  * Pauses (seconds) before each retry of an order event whose effects failed, by receive count: the

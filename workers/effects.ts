@@ -8,7 +8,6 @@
 // it again later (retry: something may pass), or park it in the dead-letter queue (park: retrying
 // cannot help, e.g. a partner answering 400).
 import type { EventBridgeEvent } from 'aws-lambda'
-import { SendEmailCommand } from '@aws-sdk/client-sesv2'
 import type { PartnerName } from '../core/config.js'
 import {
   EVENT_SOURCE, MalformedRecordError, STATUS_OF_DETAIL_TYPE, statusSequence, toPublicOrder,
@@ -41,7 +40,12 @@ export type EventOutcome =
   | { result: 'retry'; reason: string; stack?: string }
   | { result: 'park'; reason: string; error: string; stack?: string }
 
-type EffectResult = { result: 'done' | 'skipped' } | { result: 'retry' | 'park'; reason: string; error: string; stack?: string }
+type EffectResult = { result: 'done' | 'skipped' } | {
+  result: 'retry' | 'park'
+  reason: string
+  error: string
+  stack?: string
+}
 
 /**
  * SendEmail ended without an answer (a timeout, a broken connection): SES may have sent it. It has
@@ -63,7 +67,10 @@ const isAmbiguous = (err: unknown): boolean => {
 
 /** The stack of an error that is neither a partner's answer nor an AWS service's: where the bug is. */
 function unexpectedStack (err: unknown): { stack?: string } {
-  if (!(err instanceof Error) || err instanceof WebhookError || (err as { $metadata?: unknown }).$metadata !== undefined) return {}
+  if (!(err instanceof Error) || err instanceof WebhookError ||
+    (err as { $metadata?: unknown }).$metadata !== undefined) {
+    return {}
+  }
   return err.stack === undefined ? {} : { stack: err.stack }
 }
 
@@ -107,7 +114,12 @@ const BUSY_POLL_MS = 200
  * shipping address with the phone, the warehouse the recipient's name and country; an order placed
  * without an address says so with `null`. Neither gets the customer's email or user id.
  */
-export function webhookPayload (event: OrderEventBridgeEvent, order: PublicOrder, eventId: string, pickupAddress: string): unknown {
+export function webhookPayload (
+  event: OrderEventBridgeEvent,
+  order: PublicOrder,
+  eventId: string,
+  pickupAddress: string
+): unknown {
   const lines = order.lines.map(({ id, title, color, colorCode, count }) => ({ id, title, color, colorCode, count }))
   const common = {
     eventId,
@@ -142,15 +154,20 @@ export function webhookPayload (event: OrderEventBridgeEvent, order: PublicOrder
  * the effect counts as done). Sent with the configuration set (SES's reputation metrics and its
  * bounce and complaint reports); counted sent, failed or suppressed; one log line either way.
  */
-async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: PublicOrder, correlationId?: string): Promise<{ messageId: string | null; suppressed?: true }> {
+async function sendOrderEmail (
+  runtime: WorkerRuntime,
+  status: OrderStatus,
+  order: PublicOrder,
+  correlationId?: string
+): Promise<{ messageId: string | null; suppressed?: true }> {
   const about = { orderId: order.id, status, correlationId }
-  if (await (await suppressionsOf(rt)).isSuppressed(order.userEmail)) {
-    rt.metrics.add('EmailsSuppressed', {})
-    rt.log.info('order email suppressed: the address bounced or complained before', about)
+  if (await (await suppressionsOf(runtime)).isSuppressed(order.userEmail)) {
+    runtime.metrics.add('EmailsSuppressed', {})
+    runtime.log.info('order email suppressed: the address bounced or complained before', about)
     return { messageId: null, suppressed: true }
   }
   const { subject, html, text } = renderOrderEmail(status, order)
-  const { from, replyTo, configurationSet } = rt.config.email
+  const { from, replyTo, configurationSet } = runtime.config.email
   let messageId: string | null
   try {
     // One attempt (clients.ts: maxAttempts 1): SendEmail has no idempotency token.
@@ -175,8 +192,8 @@ async function sendOrderEmail (rt: WorkerRuntime, status: OrderStatus, order: Pu
     rt.metrics.add('EmailsFailed', {})
     throw err
   }
-  rt.metrics.add('EmailsSent', {})
-  rt.log.info('order email sent', { ...about, messageId })
+  runtime.metrics.add('EmailsSent', {})
+  runtime.log.info('order email sent', { ...about, messageId })
   return { messageId }
 }
 
@@ -214,8 +231,14 @@ function emailAfter (rt: WorkerRuntime, order: PublicOrder, sequence: number): n
 }
 
 /** One effect through the ledger: claimed, done and recorded; or skipped; or failed and released. */
-async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: number, effect: Effect, correlationId?: string): Promise<EffectResult> {
-  const ledger = await ledgerOf(rt)
+async function runEffect (
+  runtime: WorkerRuntime,
+  order: PublicOrder,
+  sequence: number,
+  effect: Effect,
+  correlationId?: string
+): Promise<EffectResult> {
+  const ledger = await ledgerOf(runtime)
   const where = { orderId: order.id, status: order.status, effect: effect.channel, sequence, correlationId }
   const after = effect.channel === 'email' ? emailAfter(rt, order, sequence) : 0
   let claimed: Extract<Claim, { outcome: 'claimed' }> | undefined
@@ -239,9 +262,13 @@ async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: numbe
       const error = `${effect.channel} waits for sequence ${after} of this order (done: ${claim.done})`
       return { result: 'retry', reason: 'waiting', error }
     } else if (poll >= BUSY_POLLS) {
-      return { result: 'retry', reason: 'busy', error: `another delivery holds the ${effect.channel} channel of this order` }
+      return {
+        result: 'retry',
+        reason: 'busy',
+        error: `another delivery holds the ${effect.channel} channel of this order`
+      }
     } else {
-      await rt.sleep(BUSY_POLL_MS)
+      await runtime.sleep(BUSY_POLL_MS)
     }
   }
   const { token } = claimed
@@ -262,34 +289,43 @@ async function runEffect (rt: WorkerRuntime, order: PublicOrder, sequence: numbe
     await ledger.complete(order.id, effect.channel, sequence, token)
   } catch (err) {
     // Done but not recorded: the claim expires; only a redelivery after that would do it again.
-    rt.log.error('order effect done but not recorded', { ...where, error: (err as Error).name, reason: (err as Error).message })
+    runtime.log.error(
+      'order effect done but not recorded',
+      { ...where, error: (err as Error).name, reason: (err as Error).message }
+    )
   }
-  rt.log.info('order effect done', where)
+  runtime.log.info('order effect done', where)
   return { result: 'done' }
 }
 
 /** The event's effects, each on its channel; what to do with the event next. */
-export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: WorkerRuntime): Promise<EventOutcome> {
+export async function handleOrderEvent (event: OrderEventBridgeEvent, runtime: WorkerRuntime): Promise<EventOutcome> {
   let order: PublicOrder
   let sequence: number
   try {
     const status = STATUS_OF_DETAIL_TYPE[event['detail-type']]
     if (event.source !== EVENT_SOURCE || status === undefined) {
-      throw new UnexpectedEventError(`no effects for ${String(event.source)} / ${String(event['detail-type'])}: check the rule's pattern`)
+      throw new UnexpectedEventError(
+        `no effects for ${String(event.source)} / ${String(event['detail-type'])}: check the rule's pattern`
+      )
     }
     order = toPublicOrder(event.detail as unknown as Record<string, unknown>)
-    if (order.status !== status) throw new UnexpectedEventError(`${event['detail-type']} for order ${order.id} carries status ${order.status}`)
+    if (order.status !== status) {
+      throw new UnexpectedEventError(`${event['detail-type']} for order ${order.id} carries status ${order.status}`)
+    }
     sequence = statusSequence(order)
   } catch (err) {
-    if (err instanceof UnexpectedEventError || err instanceof MalformedRecordError) return { result: 'park', reason: 'unexpected event', error: `${err.name}: ${err.message}` }
+    if (err instanceof UnexpectedEventError || err instanceof MalformedRecordError) {
+      return { result: 'park', reason: 'unexpected event', error: `${err.name}: ${err.message}` }
+    }
     throw err
   }
   const { status } = order
   // The id of the API request behind this status: into the webhook's header and every log line.
   const correlationId = typeof event.detail.correlationId === 'string' ? event.detail.correlationId : undefined
-  rt.tracing?.annotate('orderId', order.id)
-  rt.tracing?.annotate('route', event['detail-type'])
-  if (correlationId !== undefined) rt.tracing?.annotate('correlationId', correlationId)
+  runtime.tracing?.annotate('orderId', order.id)
+  runtime.tracing?.annotate('route', event['detail-type'])
+  if (correlationId !== undefined) runtime.tracing?.annotate('correlationId', correlationId)
   // Stable across redeliveries, re-publications and replays, so a partner can deduplicate on it too.
   const eventId = `${order.id}:${status}`
   const effects: Effect[] = []
@@ -300,28 +336,38 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, rt: Worker
     const run = async (): Promise<unknown> => await sendOrderEmail(rt, status, order, correlationId)
     effects.push({ channel: 'email', leaseMs: effectLeaseMs(rt, 'email'), run })
   } else {
-    rt.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
-    rt.metrics.add('EmailsUnverified', {})
+    runtime.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
+    runtime.metrics.add('EmailsUnverified', {})
     skipped.push({ result: 'skipped' })
   }
   const partner = PARTNER_OF_STATUS[status]
   if (partner !== undefined) {
-    if (rt.config.webhookUrls[partner] === undefined) {
+    if (runtime.config.webhookUrls[partner] === undefined) {
       // The template's default: no URL means this partner gets no webhooks (not an error to retry).
-      rt.log.info('webhook skipped: no URL configured', { orderId: order.id, status, partner, correlationId, setting: `${partner.toUpperCase()}_WEBHOOK_URL` })
-      rt.metrics.add('WebhooksSkipped', { Partner: partner })
+      runtime.log.info(
+        'webhook skipped: no URL configured',
+        { orderId: order.id, status, partner, correlationId, setting: `${partner.toUpperCase()}_WEBHOOK_URL` }
+      )
+      runtime.metrics.add('WebhooksSkipped', { Partner: partner })
       skipped.push({ result: 'skipped' })
     } else {
       const call: WebhookCall = {
-        partner, eventId, eventType: event['detail-type'], payload: webhookPayload(event, order, eventId, rt.config.pickupAddress),
+        partner,
+        eventId,
+        eventType: event['detail-type'],
+        payload: webhookPayload(event, order, eventId, runtime.config.pickupAddress),
         ...(correlationId !== undefined ? { correlationId } : {})
       }
       const channel = `${partner}-webhook` as const
       effects.unshift({ channel, leaseMs: effectLeaseMs(rt, channel), run: async () => await postWebhook(rt, call) })
     }
   }
-  const results = [...skipped, ...await Promise.all(effects.map(async (e) => await runEffect(rt, order, sequence, e, correlationId)))]
-  const failed = results.filter((r): r is Extract<EffectResult, { reason: string }> => r.result === 'retry' || r.result === 'park')
+  const results = [
+    ...skipped,
+    ...await Promise.all(effects.map(async (e) => await runEffect(runtime, order, sequence, e, correlationId)))
+  ]
+  const failed = results.filter((r): r is Extract<EffectResult, { reason: string }> =>
+    r.result === 'retry' || r.result === 'park')
   if (failed.length === 0) return { result: 'done' }
   const error = failed.map((f) => f.error).join('; ')
   const stack = failed.find((f) => f.stack !== undefined)?.stack

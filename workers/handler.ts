@@ -21,4 +21,9 @@ const tracing = config.tracing ? await loadTracing(serviceName(config.functionNa
 const handle = createHandler(createWorkerRuntime(config, tracing !== undefined ? { tracing } : {}))
 
 export const handler = async (event: WorkerEvent, context: Context): Promise<WorkerResponse> =>
-  tracing === undefined ? await handle(event, context) : await tracing.invocation('worker', async () => await handle(event, context))
+  tracing === undefined
+    ? await handle(event, context)
+    : await tracing.invocation(
+      'worker',
+      async () => await handle(event, context)
+    )

@@ -9,11 +9,21 @@ export const MAIL_FEEDBACK_TYPES = { bounce: 'Email Bounced', complaint: 'Email 
 export interface MailFeedbackDetail {
   eventType?: string
   mail?: { messageId?: string; tags?: Record<string, string[] | undefined> }
-  bounce?: { bounceType?: string; bounceSubType?: string; feedbackId?: string; bouncedRecipients?: Array<{ emailAddress?: string }> }
-  complaint?: { complaintFeedbackType?: string; feedbackId?: string; complainedRecipients?: Array<{ emailAddress?: string }> }
+  bounce?: {
+    bounceType?: string
+    bounceSubType?: string
+    feedbackId?: string
+    bouncedRecipients?: Array<{ emailAddress?: string }>
+  }
+  complaint?: {
+    complaintFeedbackType?: string
+    feedbackId?: string
+    complainedRecipients?: Array<{ emailAddress?: string }>
+  }
 }
 
-export type MailFeedbackEvent = EventBridgeEvent<typeof MAIL_FEEDBACK_TYPES[keyof typeof MAIL_FEEDBACK_TYPES], MailFeedbackDetail>
+export type MailFeedbackEvent = EventBridgeEvent<typeof MAIL_FEEDBACK_TYPES[keyof typeof MAIL_FEEDBACK_TYPES],
+MailFeedbackDetail>
 
 export const isMailFeedbackEvent = (event: unknown): event is MailFeedbackEvent =>
   (event as Record<string, unknown>).source === MAIL_FEEDBACK_SOURCE &&

@@ -5,7 +5,7 @@
 // DynamoDB Streams for redriven pointers) is made on first use by workers/clients.ts: a stream
 // batch that publishes needs none of it.
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
-import type { SESv2Client } from '@aws-sdk/client-sesv2'
+import type { SESClient } from '../core/ses.js'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
@@ -36,7 +36,7 @@ export interface WorkerRuntime {
   tracing?: Tracing
   eventbridge: EventBridgeClient
   /** Unset: made on first use by workers/clients.ts. */
-  ses?: SESv2Client
+  ses?: SESClient
   sqs?: SQSClient
   streams?: DynamoDBStreamsClient
   /** The effects ledger (unset: a DynamoDB one on config.tables.idempotency, over `dynamodb`). */
@@ -65,7 +65,15 @@ export interface WorkerRuntime {
   published: Map<string, string>
 }
 
-const POWERTOOLS_LEVELS = { fatal: 'CRITICAL', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'SILENT' } as const
+const POWERTOOLS_LEVELS = {
+  fatal: 'CRITICAL',
+  error: 'ERROR',
+  warn: 'WARN',
+  info: 'INFO',
+  debug: 'DEBUG',
+  trace: 'TRACE',
+  silent: 'SILENT'
+} as const
 
 /** JSON logs (CloudWatch parses them) through Powertools' logger. */
 function powertoolsLog (config: Config): WorkerLog {
@@ -88,7 +96,8 @@ function secretEvents (log: WorkerLog, metrics: MetricsSink): (event: SecretEven
 }
 
 /** The client, its calls traced when the runtime traces (core/tracing.ts). */
-export const traced = <T>(rt: Pick<WorkerRuntime, 'tracing'>, client: T): T => rt.tracing?.captureClient(client) ?? client
+export const traced = <T>(runtime: Pick<WorkerRuntime, 'tracing'>, client: T): T =>
+  runtime.tracing?.captureClient(client) ?? client
 
 export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRuntime> = {}): WorkerRuntime {
   const rest = overrides
@@ -108,8 +117,15 @@ export function createWorkerRuntime (config: Config, overrides: Partial<WorkerRu
     config,
     log,
     metrics,
-    eventbridge: rest.eventbridge ?? traced(rest, new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge))),
-    secrets: rest.secrets ?? createSecretStore(getSecretsClient, config.secretsTtlSeconds, { maxStaleSeconds: config.secretsMaxStaleSeconds, onEvent: secretEvents(log, metrics) }),
+    eventbridge: rest.eventbridge ?? traced(
+      rest,
+      new EventBridgeClient(clientOptions(config, config.endpoints.eventbridge))
+    ),
+    secrets: rest.secrets ?? createSecretStore(
+      getSecretsClient,
+      config.secretsTtlSeconds,
+      { maxStaleSeconds: config.secretsMaxStaleSeconds, onEvent: secretEvents(log, metrics) }
+    ),
     fetch: rest.fetch ?? globalThis.fetch,
     sleep: rest.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     now: rest.now ?? Date.now,

@@ -3,7 +3,13 @@
 // status (the event is retried later from the effects queue). Any other answer is WebhookError with
 // its status: retrying cannot change it, so the event is parked (workers/effects.ts).
 import type { PartnerName } from '../core/config.js'
-import { CORRELATION_ID_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from '../domain/webhook-signature.js'
+import {
+  CORRELATION_ID_HEADER,
+  EVENT_ID_HEADER,
+  EVENT_TYPE_HEADER,
+  SIGNATURE_HEADER,
+  signWebhook
+} from '../domain/webhook-signature.js'
 import type { WorkerRuntime } from './runtime.js'
 
 export class WebhookError extends Error {
@@ -24,30 +30,41 @@ export interface WebhookCall {
 
 const retryable = (status: number): boolean => status === 429 || status === 408 || status >= 500
 
-/** Delay before the next attempt: the configured pause, or a short Retry-After (at most `maxMs`) when the partner gives one. */
+/**
+ * Delay before the next attempt: the configured pause, or a short Retry-After (at most `maxMs`) when the partner gives
+ * one.
+ */
 function pause (planned: number, retryAfter: string | null, maxMs: number): number {
   const seconds = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : NaN
   return Number.isFinite(seconds) ? Math.max(planned, Math.min(seconds * 1000, maxMs)) : planned
 }
 
 /** The longest one call of postWebhook can take: every attempt times out, every pause is its longest. */
-export function webhookCallMaxMs (rt: WorkerRuntime): number {
-  const attempts = rt.webhookRetryDelaysMs.length + 1
-  const pauses = rt.webhookRetryDelaysMs.reduce((n, d) => n + Math.max(d, rt.webhookMaxPauseMs), 0)
-  return attempts * rt.config.webhookTimeoutMs + pauses
+export function webhookCallMaxMs (runtime: WorkerRuntime): number {
+  const attempts = runtime.webhookRetryDelaysMs.length + 1
+  const pauses = runtime.webhookRetryDelaysMs.reduce((n, d) => n + Math.max(d, runtime.webhookMaxPauseMs), 0)
+  return attempts * runtime.config.webhookTimeoutMs + pauses
 }
 
-export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promise<{ status: number; attempts: number }> {
-  const url = rt.config.webhookUrls[call.partner]
-  if (url === undefined) throw new WebhookError(`no ${call.partner} webhook URL is configured (${call.partner.toUpperCase()}_WEBHOOK_URL)`, call.partner)
-  const key = await rt.secrets.get(rt.config.webhookKeys[call.partner])
+export async function postWebhook (
+  runtime: WorkerRuntime,
+  call: WebhookCall
+): Promise<{ status: number; attempts: number }> {
+  const url = runtime.config.webhookUrls[call.partner]
+  if (url === undefined) {
+    throw new WebhookError(
+      `no ${call.partner} webhook URL is configured (${call.partner.toUpperCase()}_WEBHOOK_URL)`,
+      call.partner
+    )
+  }
+  const key = await runtime.secrets.get(runtime.config.webhookKeys[call.partner])
   const body = JSON.stringify(call.payload)
-  const attempts = rt.webhookRetryDelaysMs.length + 1
-  const started = rt.now()
+  const attempts = runtime.webhookRetryDelaysMs.length + 1
+  const started = runtime.now()
   // Delivered, or failed every attempt (or refused): counted and timed per partner (core/metrics.ts).
   const outcome = (name: 'WebhooksDelivered' | 'WebhooksFailed'): void => {
-    rt.metrics.add(name, { Partner: call.partner })
-    rt.metrics.add('WebhookLatency', { Partner: call.partner }, Math.max(0, Math.round(rt.now() - started)))
+    runtime.metrics.add(name, { Partner: call.partner })
+    runtime.metrics.add('WebhookLatency', { Partner: call.partner }, Math.max(0, Math.round(runtime.now() - started)))
   }
   let last = ''
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -55,10 +72,13 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
     // A timer of our own rather than AbortSignal.timeout (whose timer is unref'd): the abort
     // must fire even when nothing else keeps the process busy.
     const controller = new AbortController()
-    const timer = setTimeout(() => { controller.abort(new DOMException('webhook timed out', 'TimeoutError')) }, rt.config.webhookTimeoutMs)
+    const timer = setTimeout(
+      () => { controller.abort(new DOMException('webhook timed out', 'TimeoutError')) },
+      runtime.config.webhookTimeoutMs
+    )
     try {
       // Signed per attempt: a retry is a fresh request, its timestamp within the partner's tolerance.
-      const res = await rt.fetch(url, {
+      const res = await runtime.fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -92,8 +112,13 @@ export async function postWebhook (rt: WorkerRuntime, call: WebhookCall): Promis
       clearTimeout(timer)
     }
     if (attempt < attempts) {
-      rt.log.warn('webhook attempt failed, retrying', { partner: call.partner, eventId: call.eventId, correlationId: call.correlationId, attempt, result: last })
-      await rt.sleep(pause(rt.webhookRetryDelaysMs[attempt - 1] as number, retryAfter, rt.webhookMaxPauseMs))
+      runtime.log.warn(
+        'webhook attempt failed, retrying',
+        { partner: call.partner, eventId: call.eventId, correlationId: call.correlationId, attempt, result: last }
+      )
+      await runtime.sleep(
+        pause(runtime.webhookRetryDelaysMs[attempt - 1] as number, retryAfter, runtime.webhookMaxPauseMs)
+      )
     }
   }
   outcome('WebhooksFailed')

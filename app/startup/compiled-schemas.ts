@@ -17,6 +17,8 @@ export function loadCompiledSchemas (dir: string): CompiledSchemas | undefined {
   const index = JSON.parse(readFileSync(indexFile, 'utf8')) as CompiledIndex
   const load = createRequire(indexFile)
   const table = (files: Record<string, string>): CompiledSchemas['validators'] =>
-    Object.fromEntries(Object.entries(files).map(([key, file]) => [key, () => load(join(dir, file)) as (...args: any[]) => any]))
+    Object.fromEntries(
+      Object.entries(files).map(([key, file]) => [key, () => load(join(dir, file)) as (...args: any[]) => any])
+    )
   return { validators: table(index.validators), serializers: table(index.serializers) }
 }

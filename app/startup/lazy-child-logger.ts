@@ -1,5 +1,5 @@
 // Fastify gives every request a child logger (pino's child(): the request id bound, the bindings
-// run through redaction), ~5% of a warm GET, and most requests never log a line (the deployed API
+// run through redaction), a measurable share of a warm GET, and most requests never log a line (the deployed API
 // leaves the access line to API Gateway). This factory hands out a stand-in that creates the real
 // child the first time a line at an enabled level is written: the same line, the same bindings.
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
@@ -49,7 +49,11 @@ class LazyChildLogger {
   bindings (): Bindings { return this.real.bindings() }
 }
 
-export const lazyChildLoggerFactory: NonNullable<FastifyServerOptions['childLoggerFactory']> = function (logger, bindings, options) {
+export const lazyChildLoggerFactory: NonNullable<FastifyServerOptions['childLoggerFactory']> = function (
+  logger,
+  bindings,
+  options
+) {
   // A route with its own log level or serializers gets its child at once (none of ours does).
   if (options !== undefined && Object.keys(options).length > 0) return logger.child(bindings, options)
   return new LazyChildLogger(logger as PinoLike, bindings, options) as unknown as FastifyBaseLogger

@@ -82,7 +82,12 @@ function lazy<F extends AnyFn> (compile: () => F, copyErrors: boolean, finiteOnl
     if (checkFinite && out === true) {
       const key = nonFiniteField(data)
       if (key !== undefined) {
-        (wrapper as unknown as { errors: unknown }).errors = [{ instancePath: `/${key}`, keyword: 'type', params: { type: 'number' }, message: 'must be a finite number' }]
+        (wrapper as unknown as { errors: unknown }).errors = [{
+          instancePath: `/${key}`,
+          keyword: 'type',
+          params: { type: 'number' },
+          message: 'must be a finite number'
+        }]
         return false
       }
     }
@@ -94,12 +99,18 @@ function lazy<F extends AnyFn> (compile: () => F, copyErrors: boolean, finiteOnl
 }
 
 /** Fastify's compiler, made on first need (loading and making it costs milliseconds of init). */
-function deferred (factory: (compilers: ReturnType<typeof loadSchemaCompilers>) => AnyFn, externalSchemas: unknown, options: unknown): () => AnyFn {
+function deferred (
+  factory: (compilers: ReturnType<typeof loadSchemaCompilers>) => AnyFn,
+  externalSchemas: unknown,
+  options: unknown
+): () => AnyFn {
   let compiler: AnyFn | undefined
   return () => (compiler ??= factory(loadSchemaCompilers())(externalSchemas, options) as AnyFn)
 }
 
-export function lazySchemaController (compiled?: CompiledSchemas): NonNullable<FastifyServerOptions['schemaController']> {
+type SchemaController = NonNullable<FastifyServerOptions['schemaController']>
+
+export function lazySchemaController (compiled?: CompiledSchemas): SchemaController {
   const buildValidator = (c: ReturnType<typeof loadSchemaCompilers>): AnyFn => c.AjvCompiler() as AnyFn
   const buildSerializer = (c: ReturnType<typeof loadSchemaCompilers>): AnyFn => c.SerializerSelector() as AnyFn
   const prebuilt = (table: Record<string, () => AnyFn> | undefined, route: SchemaRoute): AnyFn | undefined =>
@@ -108,12 +119,18 @@ export function lazySchemaController (compiled?: CompiledSchemas): NonNullable<F
     compilersFactory: {
       buildValidator: ((externalSchemas: unknown, options: unknown) => {
         const compiler = deferred(buildValidator, externalSchemas, options)
-        return (route: SchemaRoute) => lazy(() => prebuilt(compiled?.validators, route) ?? compiler()(route) as AnyFn, true,
-          () => (route.httpPart === 'querystring' || route.httpPart === 'params' || route.httpPart === 'headers') && mayCoerceToNumber(route.schema))
+        return (route: SchemaRoute) => lazy(() => prebuilt(compiled?.validators, route) ??
+          compiler()(route) as AnyFn, true,
+        () =>
+          (route.httpPart === 'querystring' || route.httpPart === 'params' || route.httpPart === 'headers') &&
+              mayCoerceToNumber(route.schema))
       }) as never,
       buildSerializer: ((externalSchemas: unknown, options: unknown) => {
         const compiler = deferred(buildSerializer, externalSchemas, options)
-        return (route: SchemaRoute) => lazy(() => prebuilt(compiled?.serializers, route) ?? compiler()(route) as AnyFn, false)
+        return (route: SchemaRoute) => lazy(
+          () => prebuilt(compiled?.serializers, route) ?? compiler()(route) as AnyFn,
+          false
+        )
       }) as never
     }
   }

@@ -9,7 +9,11 @@ export const PREBUILT_OPENAPI_FILE = 'openapi.json'
 
 export async function generateOpenApiDocument (version: string): Promise<string> {
   const app = buildApp(loadConfig({
-    STAGE: 'test', LOG_LEVEL: 'silent', APP_VERSION: version, USER_POOL_ID: 'us-east-1_openapi', USER_POOL_CLIENT_ID: 'openapi'
+    STAGE: 'test',
+    LOG_LEVEL: 'silent',
+    APP_VERSION: version,
+    USER_POOL_ID: 'us-east-1_openapi',
+    USER_POOL_CLIENT_ID: 'openapi'
   }))
   try {
     await app.ready()

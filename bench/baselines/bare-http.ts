@@ -13,9 +13,15 @@ const env = (name: string): string => {
   if (value === undefined || value === '') throw new Error(`bare-http: ${name} is not set`)
   return value
 }
-const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env('DYNAMODB_ENDPOINT'), region: env('AWS_REGION') }))
+const ddb = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ endpoint: env('DYNAMODB_ENDPOINT'), region: env('AWS_REGION') })
+)
 const items = env('ITEMS_TABLE')
-const placeOrder = orderTransaction(ddb, { items, orders: env('ORDERS_TABLE'), idempotency: env('IDEMPOTENCY_TABLE') }, 'bare-user')
+const placeOrder = orderTransaction(
+  ddb,
+  { items, orders: env('ORDERS_TABLE'), idempotency: env('IDEMPOTENCY_TABLE') },
+  'bare-user'
+)
 
 const send = (res: ServerResponse, status: number, body: unknown): void => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body))
@@ -31,7 +37,9 @@ async function handle (req: IncomingMessage, res: ServerResponse): Promise<void>
   const url = req.url ?? '/'
   if (req.method === 'GET' && url === '/health') return send(res, 200, { status: 'ok' })
   if (req.method === 'GET' && url.startsWith('/items/')) {
-    const { Item } = await ddb.send(new GetCommand({ TableName: items, Key: { id: decodeURIComponent(url.slice('/items/'.length)) } }))
+    const { Item } = await ddb.send(
+      new GetCommand({ TableName: items, Key: { id: decodeURIComponent(url.slice('/items/'.length)) } })
+    )
     return Item === undefined ? send(res, 404, { code: 'item_not_found' }) : send(res, 200, Item)
   }
   if (req.method === 'POST' && url === '/orders') {

@@ -15,7 +15,9 @@ const table = process.env.ITEMS_TABLE ?? 'items'
 
 const app = Fastify()
 app.get('/items/:itemId', async (request, reply) => {
-  const { Item } = await ddb.send(new GetCommand({ TableName: table, Key: { id: (request.params as { itemId: string }).itemId } }))
+  const { Item } = await ddb.send(
+    new GetCommand({ TableName: table, Key: { id: (request.params as { itemId: string }).itemId } })
+  )
   if (Item === undefined) return reply.code(404).send({ code: 'item_not_found' })
   return Item
 })

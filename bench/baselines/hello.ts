@@ -4,7 +4,10 @@ import Fastify from 'fastify'
 import awsLambdaFastify from '@fastify/aws-lambda'
 
 const app = Fastify()
-app.get('/items/:itemId', async (request) => ({ id: (request.params as { itemId: string }).itemId, title: 'iPhone 15', price: 79900 }))
+app.get(
+  '/items/:itemId',
+  async (request) => ({ id: (request.params as { itemId: string }).itemId, title: 'iPhone 15', price: 79900 })
+)
 const proxy = awsLambdaFastify(app, { decorateRequest: true })
 await app.ready()
 

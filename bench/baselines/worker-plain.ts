@@ -3,7 +3,7 @@
 // No Powertools, no idempotency, no dispatch: the cost of the clients alone.
 import type { DynamoDBStreamEvent } from 'aws-lambda'
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge'
-import { SESv2Client } from '@aws-sdk/client-sesv2'
+import { SESClient } from '@aws-sdk/client-ses'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 
@@ -13,10 +13,12 @@ const options = (endpoint: string | undefined): { region: string } =>
   endpoint === undefined ? { region } : { region, endpoint, credentials: local } as { region: string }
 
 const eventbridge = new EventBridgeClient(options(process.env.EVENTBRIDGE_ENDPOINT))
-export const ses = new SESv2Client(options(process.env.SES_ENDPOINT))
+export const ses = new SESClient(options(process.env.SES_ENDPOINT))
 export const dynamodb = new DynamoDBClient(options(process.env.DYNAMODB_ENDPOINT))
 
-export const handler = async (event: DynamoDBStreamEvent): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> => {
+export const handler = async (event: DynamoDBStreamEvent): Promise<{
+  batchItemFailures: Array<{ itemIdentifier: string }>
+}> => {
   const entries = event.Records.map((r) => ({
     EventBusName: process.env.EVENT_BUS_NAME ?? 'commerce-local',
     Source: 'serverless-commerce.orders',

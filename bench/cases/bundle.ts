@@ -46,7 +46,9 @@ export const bundleSizes: BenchCase = {
         summary: one(size),
         ...(name === 'floor' ? {} : { baseline: { name: 'floor', summary: one(floor) } }),
         better: 'lower',
-        note: `entry index.mjs ${entry.toFixed(0)} KiB (the rest in chunks/, loaded on first use); top: ${top.map((t) => `${t.name} ${kib(t.bytes).toFixed(0)} KiB`).join(', ')}`
+        note: `entry index.mjs ${entry.toFixed(0)} KiB (the rest in chunks/, loaded on first use); top: ${top.map(
+          (t) => `${t.name} ${kib(t.bytes).toFixed(0)} KiB`
+        ).join(', ')}`
       }))
     }
     return rows

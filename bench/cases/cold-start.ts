@@ -73,7 +73,15 @@ const metrics = [
   { key: 'maxRssMiB', what: 'peak RSS', unit: 'MiB' }
 ] as const
 
-function rowsFor (caseName: string, label: string, mine: ColdSample[], baseName: string, base: ColdSample[], limit?: number, targetText?: string): Row[] {
+function rowsFor (
+  caseName: string,
+  label: string,
+  mine: ColdSample[],
+  baseName: string,
+  base: ColdSample[],
+  limit?: number,
+  targetText?: string
+): Row[] {
   return metrics.map((m) => {
     const s: Summary = summarize(mine.map((x) => x[m.key]))
     const b: Summary = summarize(base.map((x) => x[m.key]))
@@ -89,11 +97,33 @@ function rowsFor (caseName: string, label: string, mine: ColdSample[], baseName:
   })
 }
 
-/** What --enable-source-maps costs: the API with it against the floor with it (the configuration before), and against the API without. */
-function sourceMapRows (caseName: string, suffix: string, api: ColdSample[], apiEager: ColdSample[], floorEager: ColdSample[]): Row[] {
+/**
+ * What --enable-source-maps costs: the API with it against the floor with it (the configuration before), and against
+ * the API without.
+ */
+function sourceMapRows (
+  caseName: string,
+  suffix: string,
+  api: ColdSample[],
+  apiEager: ColdSample[],
+  floorEager: ColdSample[]
+): Row[] {
   return [
-    ...rowsFor(caseName, `api GET /items/{id}${suffix}, both with NODE_OPTIONS=--enable-source-maps (before)`, apiEager, 'floor with it', floorEager).slice(0, 1),
-    ...rowsFor(caseName, `api GET /items/{id}${suffix} with --enable-source-maps (before) vs stacks mapped when formatted (the template's)`, apiEager, 'without', api).slice(0, 1)
+    ...rowsFor(
+      caseName,
+      `api GET /items/{id}${suffix}, both with NODE_OPTIONS=--enable-source-maps (before)`,
+      apiEager,
+      'floor with it',
+      floorEager
+    ).slice(0, 1),
+    ...rowsFor(
+      caseName,
+      `api GET /items/{id}${suffix} with --enable-source-maps (before) vs stacks mapped when formatted (the ` +
+        'template\'s)',
+      apiEager,
+      'without',
+      api
+    ).slice(0, 1)
   ]
 }
 
@@ -107,11 +137,32 @@ export const apiColdStart: BenchCase = {
       { label: 'hello', bundle: 'hello', event: 'getItem', status: 200 },
       { label: 'api POST /signin', bundle: 'api', event: 'signin', status: 200 },
       { label: 'api GET /docs', bundle: 'api', event: 'docs', status: 200 },
-      { label: 'api GET /items/{id}, OpenAPI built at init (before)', bundle: 'api-live-openapi', event: 'getItem', status: 200 },
-      { label: 'api GET /items/{id}, schemas compiled at init (before)', bundle: 'api-eager-compile', event: 'getItem', status: 200 },
-      { label: 'api GET /items/{id}, schemas compiled on first use', bundle: 'api-first-use-compile', event: 'getItem', status: 200 },
+      {
+        label: 'api GET /items/{id}, OpenAPI built at init (before)',
+        bundle: 'api-live-openapi',
+        event: 'getItem',
+        status: 200
+      },
+      {
+        label: 'api GET /items/{id}, schemas compiled at init (before)',
+        bundle: 'api-eager-compile',
+        event: 'getItem',
+        status: 200
+      },
+      {
+        label: 'api GET /items/{id}, schemas compiled on first use',
+        bundle: 'api-first-use-compile',
+        event: 'getItem',
+        status: 200
+      },
       { label: 'api GET /items/{id}, tracing on', bundle: 'api', event: 'getItem', status: 200, env: TRACING_ON },
-      { label: 'api GET /items/{id}, --enable-source-maps', bundle: 'api', event: 'getItem', status: 200, env: EAGER_SOURCE_MAPS },
+      {
+        label: 'api GET /items/{id}, --enable-source-maps',
+        bundle: 'api',
+        event: 'getItem',
+        status: 200,
+        env: EAGER_SOURCE_MAPS
+      },
       { label: 'floor, --enable-source-maps', bundle: 'floor', event: 'getItem', status: 200, env: EAGER_SOURCE_MAPS }
     ]
     ctx.log(`cold start: ${variants.length} variants x ${n} rounds`)
@@ -124,15 +175,36 @@ export const apiColdStart: BenchCase = {
       ...rowsFor('cold start', 'floor', get('floor'), 'hello', get('hello')).slice(0, 1),
       ...rowsFor('cold start, other routes', 'api POST /signin', get('api POST /signin'), 'floor', get('floor')),
       ...rowsFor('cold start, other routes', 'api GET /docs', get('api GET /docs'), 'floor', get('floor')),
-      ...rowsFor('cold start, tracing on', 'api GET /items/{id}, X-Ray tracing on (TRACING=Active)', get('api GET /items/{id}, tracing on'), 'floor', get('floor')),
-      ...rowsFor('cold start, tracing on', 'api GET /items/{id}, tracing on', get('api GET /items/{id}, tracing on'), 'tracing off', api).slice(0, 1),
-      ...sourceMapRows('cold start, source maps', '', api, get('api GET /items/{id}, --enable-source-maps'), get('floor, --enable-source-maps')),
+      ...rowsFor(
+        'cold start, tracing on',
+        'api GET /items/{id}, X-Ray tracing on (TRACING=Active)',
+        get('api GET /items/{id}, tracing on'),
+        'floor',
+        get('floor')
+      ),
+      ...rowsFor(
+        'cold start, tracing on',
+        'api GET /items/{id}, tracing on',
+        get('api GET /items/{id}, tracing on'),
+        'tracing off',
+        api
+      ).slice(0, 1),
+      ...sourceMapRows(
+        'cold start, source maps',
+        '',
+        api,
+        get('api GET /items/{id}, --enable-source-maps'),
+        get('floor, --enable-source-maps')
+      ),
       ...rowsFor('optimisation', 'prebuilt OpenAPI (after) vs built at init (before)', api, 'before',
         get('api GET /items/{id}, OpenAPI built at init (before)')),
       ...rowsFor('optimisation', 'validators/serializers compiled on first use (after) vs all at init (before)',
-        get('api GET /items/{id}, schemas compiled on first use'), 'before', get('api GET /items/{id}, schemas compiled at init (before)')),
-      ...rowsFor('optimisation', 'validators/serializers compiled at build time (after) vs on first use (before)', api, 'before',
-        get('api GET /items/{id}, schemas compiled on first use'))
+        get('api GET /items/{id}, schemas compiled on first use'), 'before', get(
+          'api GET /items/{id}, schemas compiled at init (before)'
+        )),
+      ...rowsFor('optimisation', 'validators/serializers compiled at build time (after) vs on first use ' +
+        '(before)', api, 'before',
+      get('api GET /items/{id}, schemas compiled on first use'))
     ]
   }
 }
@@ -144,14 +216,34 @@ export const workerColdStart: BenchCase = {
     const variants: Variant[] = [
       { label: 'worker, one stream record', bundle: 'worker', event: 'streamRecord', status: 200 },
       { label: 'worker-plain', bundle: 'worker-plain', event: 'streamRecord', status: 200 },
-      { label: 'worker, one stream record, tracing on', bundle: 'worker', event: 'streamRecord', status: 200, env: TRACING_ON }
+      {
+        label: 'worker, one stream record, tracing on',
+        bundle: 'worker',
+        event: 'streamRecord',
+        status: 200,
+        env: TRACING_ON
+      }
     ]
     ctx.log(`worker cold start: ${variants.length} variants x ${n} rounds`)
     const s = await rounds(ctx, variants, n)
     const worker = s.get(variants[0]!.label) ?? []
     return [
-      ...rowsFor('cold start, worker', 'worker, one stream record', worker, 'worker-plain', s.get('worker-plain') ?? [], 1.2, '<= 1.2x'),
-      ...rowsFor('cold start, tracing on', 'worker, one stream record, tracing on', s.get(variants[2]!.label) ?? [], 'tracing off', worker).slice(0, 1)
+      ...rowsFor(
+        'cold start, worker',
+        'worker, one stream record',
+        worker,
+        'worker-plain',
+        s.get('worker-plain') ?? [],
+        1.2,
+        '<= 1.2x'
+      ),
+      ...rowsFor(
+        'cold start, tracing on',
+        'worker, one stream record, tracing on',
+        s.get(variants[2]!.label) ?? [],
+        'tracing off',
+        worker
+      ).slice(0, 1)
     ]
   }
 }
@@ -178,23 +270,64 @@ export const node22ColdStart: BenchCase = {
       { label: on22('worker, one stream record'), bundle: 'worker', event: 'streamRecord', status: 200, node: node22 },
       { label: on22('worker-plain'), bundle: 'worker-plain', event: 'streamRecord', status: 200, node: node22 },
       { label: `api GET /items/{id} (Node ${process.version})`, bundle: 'api', event: 'getItem', status: 200 },
-      { label: on22('api GET /items/{id}, --enable-source-maps'), bundle: 'api', event: 'getItem', status: 200, node: node22, env: EAGER_SOURCE_MAPS },
-      { label: on22('floor, --enable-source-maps'), bundle: 'floor', event: 'getItem', status: 200, node: node22, env: EAGER_SOURCE_MAPS },
-      { label: on22('api GET /items/{id} answering a logged 500'), bundle: 'api', event: 'getItem', status: 500, node: node22, env: { ITEMS_TABLE: MISSING_TABLE } }
+      {
+        label: on22('api GET /items/{id}, --enable-source-maps'),
+        bundle: 'api',
+        event: 'getItem',
+        status: 200,
+        node: node22,
+        env: EAGER_SOURCE_MAPS
+      },
+      {
+        label: on22('floor, --enable-source-maps'),
+        bundle: 'floor',
+        event: 'getItem',
+        status: 200,
+        node: node22,
+        env: EAGER_SOURCE_MAPS
+      },
+      {
+        label: on22('api GET /items/{id} answering a logged 500'),
+        bundle: 'api',
+        event: 'getItem',
+        status: 500,
+        node: node22,
+        env: { ITEMS_TABLE: MISSING_TABLE }
+      }
     ]
     ctx.log(`cold start on Node ${version}: ${variants.length} variants x ${n} rounds`)
     const s = await rounds(ctx, variants, n)
     const get = (label: string): ColdSample[] => s.get(label) ?? []
     const [api, floor, worker, plain, apiHere, apiEager, floorEager, first500] =
-      variants.map((v) => get(v.label)) as [ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[], ColdSample[]]
+      variants.map((v) => get(v.label)) as Array<ColdSample[]>
     return [
       ...rowsFor('cold start, Node 22', on22('api GET /items/{id}'), api, on22('floor'), floor, 1.15, '<= 1.15x'),
-      ...rowsFor('cold start, Node 22', on22('worker, one stream record'), worker, on22('worker-plain'), plain, 1.2, '<= 1.2x'),
+      ...rowsFor(
+        'cold start, Node 22',
+        on22('worker, one stream record'),
+        worker,
+        on22('worker-plain'),
+        plain,
+        1.2,
+        '<= 1.2x'
+      ),
       ...(version.split('.')[0] === process.version.split('.')[0]
         ? []
-        : rowsFor('cold start, Node 22', on22('api GET /items/{id}'), api, `the same on Node ${process.version}`, apiHere).slice(0, 1)),
+        : rowsFor(
+          'cold start, Node 22',
+          on22('api GET /items/{id}'),
+          api,
+          `the same on Node ${process.version}`,
+          apiHere
+        ).slice(0, 1)),
       ...sourceMapRows('cold start, Node 22', ` (Node ${version})`, api, apiEager, floorEager),
-      ...rowsFor('cold start, Node 22', on22('api, first request a logged 500 (its stack mapped: the maps read then)'), first500, 'the same GET answered 200', api).slice(0, 1)
+      ...rowsFor(
+        'cold start, Node 22',
+        on22('api, first request a logged 500 (its stack mapped: the maps read then)'),
+        first500,
+        'the same GET answered 200',
+        api
+      ).slice(0, 1)
     ]
   }
 }

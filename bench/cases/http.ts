@@ -69,17 +69,31 @@ export async function httpLoad (load: HttpLoad, connections: number, durationMs:
         : {
             setupRequest: (req: AutocannonRequest) => {
               const n = next()
-              return { ...req, ...(n.body !== undefined ? { body: n.body } : {}), headers: { ...req.headers, ...n.headers } }
+              return {
+                ...req,
+                ...(n.body !== undefined ? { body: n.body } : {}),
+                headers: { ...req.headers, ...n.headers }
+              }
             }
           }),
       onResponse: (status: number, body: string) => {
-        if ((status < 200 || status >= 300) && firstFailure === undefined) firstFailure = `${status} ${String(body).slice(0, 200)}`
+        if ((status < 200 || status >= 300) && firstFailure === undefined) {
+          firstFailure = `${status} ${String(body).slice(0, 200)}`
+        }
       }
     }]
   })
   const failed = result.non2xx + result.errors + result.timeouts
-  if (firstFailure === undefined && failed > 0) firstFailure = `${result.errors} connection errors, ${result.timeouts} timeouts`
-  return { perSecond: result['2xx'] / result.duration, p99Ms: result.latency.p99, ok: result['2xx'], failed, firstFailure }
+  if (firstFailure === undefined && failed > 0) {
+    firstFailure = `${result.errors} connection errors, ${result.timeouts} timeouts`
+  }
+  return {
+    perSecond: result['2xx'] / result.duration,
+    p99Ms: result.latency.p99,
+    ok: result['2xx'],
+    failed,
+    firstFailure
+  }
 }
 
 /** The baselines' load: `concurrency` loops, each awaiting `op` one call after another, for `durationMs`. */
@@ -103,7 +117,13 @@ export async function loops (op: () => Promise<unknown>, concurrency: number, du
   }
   await Promise.all(Array.from({ length: concurrency }, loop))
   const seconds = (performance.now() - started) / 1000
-  return { perSecond: latencies.length / seconds, p99Ms: quantile(latencies, 0.99), ok: latencies.length, failed, firstFailure }
+  return {
+    perSecond: latencies.length / seconds,
+    p99Ms: quantile(latencies, 0.99),
+    ok: latencies.length,
+    failed,
+    firstFailure
+  }
 }
 
 interface Variant { label: string; run: (durationMs: number) => Promise<LoadResult> }
@@ -119,8 +139,8 @@ const WARM_UP_MS = 4000
 const QUICK_WARM_UP_MS = 1000
 
 /**
- * Runs the variants round-robin after one unmeasured warm-up round (a short one in --quick). A failure rate above 1 % fails
- * the case (the numbers would measure error paths); fewer are counted for the note.
+ * Runs the variants round-robin after one unmeasured warm-up round (a short one in --quick). A failure rate above 1 %
+ * fails the case (the numbers would measure error paths); fewer are counted for the note.
  */
 async function interleave (ctx: BenchContext, what: string, variants: Variant[]): Promise<Map<string, LoadResult[]>> {
   const rounds = ctx.quick ? 1 : 5
@@ -143,7 +163,10 @@ async function interleave (ctx: BenchContext, what: string, variants: Variant[])
 
 const failures = (results: LoadResult[]): string => {
   const n = results.reduce((a, r) => a + r.failed, 0)
-  return n === 0 ? '' : `; ${n} non-2xx/errors left out (first: ${results.find((r) => r.firstFailure)?.firstFailure ?? ''})`
+  return n === 0
+    ? ''
+    : `; ${n} non-2xx/errors left out (first: ${results.find((r) => r.firstFailure)?.firstFailure ??
+    ''})`
 }
 
 export const ITEM_ID = 'bench-item-1'
@@ -153,13 +176,32 @@ export const ITEM_ID = 'bench-item-1'
  * HTTP server making the same calls) and it against the raw SDK loops (what the HTTP hop and the
  * load generator cost on this machine, with no app at all).
  */
-function bareRows (caseName: string, measured: string, api: LoadResult[], bare: LoadResult[], sdk: { name: string; results: LoadResult[] }): Row[] {
+function bareRows (
+  caseName: string,
+  measured: string,
+  api: LoadResult[],
+  bare: LoadResult[],
+  sdk: { name: string; results: LoadResult[] }
+): Row[] {
   const rate = (r: LoadResult[]): Summary => summarize(r.map((x) => x.perSecond))
   return [
-    compare({ case: caseName, measured: `${measured} vs the bare HTTP server`, unit: '/s', summary: rate(api), baseline: { name: 'bare HTTP server', summary: rate(bare) }, better: 'higher' }),
     compare({
-      case: caseName, measured: 'bare HTTP server (node:http, no framework): requests/s', unit: '/s', summary: rate(bare), baseline: { name: sdk.name, summary: rate(sdk.results) }, better: 'higher',
-      note: 'the same calls behind node:http and the same load generator: what the HTTP hop and the load generator alone cost on this machine'
+      case: caseName,
+      measured: `${measured} vs the bare HTTP server`,
+      unit: '/s',
+      summary: rate(api),
+      baseline: { name: 'bare HTTP server', summary: rate(bare) },
+      better: 'higher'
+    }),
+    compare({
+      case: caseName,
+      measured: 'bare HTTP server (node:http, no framework): requests/s',
+      unit: '/s',
+      summary: rate(bare),
+      baseline: { name: sdk.name, summary: rate(sdk.results) },
+      better: 'higher',
+      note: 'the same calls behind node:http and the same load generator: what the HTTP hop and the load generator ' +
+        'alone cost on this machine'
     })
   ]
 }
@@ -173,28 +215,53 @@ export const httpRead: BenchCase = {
     try {
       await batchPut(stack.ddb, tables.names.items, [stubItem(ITEM_ID)])
       const api = await startApi(stack, tables.env)
-      const bareServer = await startApi(stack, tables.env, BARE_HTTP_SERVER).catch(async (err: unknown) => { await api.stop(); throw err })
+      const bareServer = await startApi(stack, tables.env, BARE_HTTP_SERVER).catch(
+        async (err: unknown) => { await api.stop(); throw err }
+      )
       try {
         const http = 'api GET /items/{id}'
         const sdk = 'raw SDK GetItem'
         const bare = 'bare HTTP server GET (node:http + GetItem)'
         const s = await interleave(ctx, 'HTTP read', [
-          { label: http, run: async (ms) => httpLoad({ url: `${api.url}/items/${ITEM_ID}`, method: 'GET' }, CONNECTIONS, ms) },
-          { label: sdk, run: async (ms) => loops(() => stack.ddb.send(new GetCommand({ TableName: tables.names.items, Key: { id: ITEM_ID } })), CONNECTIONS, ms) },
-          { label: bare, run: async (ms) => httpLoad({ url: `${bareServer.url}/items/${ITEM_ID}`, method: 'GET' }, CONNECTIONS, ms) }
+          {
+            label: http,
+            run: async (ms) => httpLoad({ url: `${api.url}/items/${ITEM_ID}`, method: 'GET' }, CONNECTIONS, ms)
+          },
+          {
+            label: sdk,
+            run: async (ms) => loops(
+              () => stack.ddb.send(new GetCommand({ TableName: tables.names.items, Key: { id: ITEM_ID } })),
+              CONNECTIONS,
+              ms
+            )
+          },
+          {
+            label: bare,
+            run: async (ms) => httpLoad({ url: `${bareServer.url}/items/${ITEM_ID}`, method: 'GET' }, CONNECTIONS, ms)
+          }
         ])
         const a = s.get(http) ?? []
         const b = s.get(sdk) ?? []
         const c = s.get(bare) ?? []
         return [
           compare({
-            case: 'HTTP read', measured: 'GET /items/{id}: requests/s', unit: '/s', summary: summarize(a.map((r) => r.perSecond)),
-            baseline: { name: sdk, summary: summarize(b.map((r) => r.perSecond)) }, better: 'higher', target: '>= 0.8x',
-            note: `${CONNECTIONS} connections vs ${CONNECTIONS} concurrent GetItem loops on the same DynamoDB Local${failures(a)}`
+            case: 'HTTP read',
+            measured: 'GET /items/{id}: requests/s',
+            unit: '/s',
+            summary: summarize(a.map((r) => r.perSecond)),
+            baseline: { name: sdk, summary: summarize(b.map((r) => r.perSecond)) },
+            better: 'higher',
+            target: '>= 0.8x',
+            note: `${CONNECTIONS} connections vs ${CONNECTIONS} concurrent GetItem loops on the same DynamoDB ` +
+              `Local${failures(a)}`
           }, 0.8),
           compare({
-            case: 'HTTP read', measured: 'GET /items/{id}: p99', unit: 'ms', summary: summarize(a.map((r) => r.p99Ms)),
-            baseline: { name: sdk, summary: summarize(b.map((r) => r.p99Ms)) }, better: 'lower'
+            case: 'HTTP read',
+            measured: 'GET /items/{id}: p99',
+            unit: 'ms',
+            summary: summarize(a.map((r) => r.p99Ms)),
+            baseline: { name: sdk, summary: summarize(b.map((r) => r.p99Ms)) },
+            better: 'lower'
           }),
           ...bareRows('HTTP read', 'GET /items/{id}: requests/s', a, c, { name: sdk, results: b })
         ]
@@ -224,7 +291,9 @@ export const httpWrite: BenchCase = {
       // One user places every order: its rate limit is raised out of the way, not switched off, so
       // each order still pays the limiter's counter as deployed.
       const api = await startApi(stack, { ...tables.env, RATE_LIMIT_ORDERS_PER_USER: '100000' })
-      const bareServer = await startApi(stack, tables.env, BARE_HTTP_SERVER).catch(async (err: unknown) => { await api.stop(); throw err })
+      const bareServer = await startApi(stack, tables.env, BARE_HTTP_SERVER).catch(
+        async (err: unknown) => { await api.stop(); throw err }
+      )
       const userId = `bench-user-${randomUUID()}`
       const token = stack.issuer.token({ sub: userId, email: `${userId}@bench.example.com` })
       let n = 0
@@ -252,24 +321,49 @@ export const httpWrite: BenchCase = {
           { label: tx, run: async (ms) => loops(async () => await transaction(nextItem()), CONNECTIONS, ms) },
           {
             label: bare,
-            run: async (ms) => httpLoad({ url: `${bareServer.url}/orders`, method: 'POST', headers: { 'content-type': 'application/json' }, next: orderBody }, CONNECTIONS, ms)
+            run: async (ms) => httpLoad(
+              {
+                url: `${bareServer.url}/orders`,
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                next: orderBody
+              },
+              CONNECTIONS,
+              ms
+            )
           }
         ])
         const get = (label: string): number[] => (s.get(label) ?? []).map((r) => r.perSecond)
         const p99 = (label: string): number[] => (s.get(label) ?? []).map((r) => r.p99Ms)
         const rows: Row[] = [
           compare({
-            case: 'HTTP write', measured: 'POST /orders: orders/s', unit: '/s', summary: summarize(get(http)),
-            baseline: { name: tx, summary: summarize(get(tx)) }, better: 'higher', target: '>= 0.7x',
+            case: 'HTTP write',
+            measured: 'POST /orders: orders/s',
+            unit: '/s',
+            summary: summarize(get(http)),
+            baseline: { name: tx, summary: summarize(get(tx)) },
+            better: 'higher',
+            target: '>= 0.7x',
             note: `${CONNECTIONS} connections, a fresh Idempotency-Key each, rotating over ${WRITE_ITEMS} items; ` +
-              `the baseline is the route's transaction (order, stock conditioned on the priced item, the key's record), the one call the route makes ` +
+              'the baseline is the route\'s transaction (order, stock conditioned on the priced item, the key\'s ' +
+                'record), the one call the route makes ' +
               `once its container knows the items (each item's first order also reads it)${failures(s.get(http) ?? [])}`
           }, 0.7),
           compare({
-            case: 'HTTP write', measured: 'POST /orders: p99', unit: 'ms', summary: summarize(p99(http)),
-            baseline: { name: tx, summary: summarize(p99(tx)) }, better: 'lower'
+            case: 'HTTP write',
+            measured: 'POST /orders: p99',
+            unit: 'ms',
+            summary: summarize(p99(http)),
+            baseline: { name: tx, summary: summarize(p99(tx)) },
+            better: 'lower'
           }),
-          ...bareRows('HTTP write', 'POST /orders: orders/s', s.get(http) ?? [], s.get(bare) ?? [], { name: tx, results: s.get(tx) ?? [] })
+          ...bareRows(
+            'HTTP write',
+            'POST /orders: orders/s',
+            s.get(http) ?? [],
+            s.get(bare) ?? [],
+            { name: tx, results: s.get(tx) ?? [] }
+          )
         ]
         return rows
       } finally {

@@ -8,7 +8,15 @@
 import { randomUUID } from 'node:crypto'
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { stubOrder } from '../lib/aws-stub.js'
-import { batchPut, freshTables, requireStack, startApi, type BenchApi, type BenchStack, type BenchTables } from '../lib/stack.js'
+import {
+  batchPut,
+  freshTables,
+  requireStack,
+  startApi,
+  type BenchApi,
+  type BenchStack,
+  type BenchTables
+} from '../lib/stack.js'
 import { summarize } from '../lib/stats.js'
 import { compare, type BenchCase, type Row } from '../lib/types.js'
 import { meteredClient } from '../lib/capacity.js'
@@ -19,7 +27,7 @@ import {
 } from '../../domain/catalog-index.js'
 import { parseQuery } from '../../domain/search.js'
 import { createItemsSearch } from '../../data/items-search.js'
-import { readCategories } from '../../data/catalog-index.js'
+import { readCategories } from '../../data/catalog-index-table.js'
 
 const CATEGORY = 'bench'
 const PAGE = 20
@@ -74,7 +82,10 @@ function indexOf (items: StoredItem[]): Array<Record<string, unknown>> {
 
 interface Side { label: string; items: number; orders: number; tables: BenchTables; api: BenchApi }
 
-export function sizes (quick: boolean): { big: { items: number; orders: number }; small: { items: number; orders: number } } {
+export function sizes (quick: boolean): {
+  big: { items: number; orders: number }
+  small: { items: number; orders: number }
+} {
   return quick
     ? { big: { items: 1000, orders: 100 }, small: { items: 100, orders: 10 } }
     : { big: { items: 10_000, orders: 1000 }, small: { items: 100, orders: 10 } }
@@ -105,7 +116,10 @@ async function timed (url: string, headers: Record<string, string>, expected: nu
   const body = await res.json() as Record<string, unknown[] | undefined>
   const ms = performance.now() - t
   if (res.status !== 200 || body[list]?.length !== expected) {
-    throw new Error(`GET ${new URL(url).pathname} answered ${res.status} with ${body[list]?.length ?? 'no'} ${list}, expected ${expected}`)
+    throw new Error(
+      `GET ${new URL(url).pathname} answered ${res.status} with ${body[list]?.length ??
+        'no'} ${list}, expected ${expected}`
+    )
   }
   return ms
 }
@@ -117,7 +131,10 @@ async function timed (url: string, headers: Record<string, string>, expected: nu
 async function readUnits (stack: BenchStack, big: Side, small: Side): Promise<Row[]> {
   const metered = meteredClient(stack.dynamodbEndpoint)
   try {
-    const measure = async (s: Side, read: (tables: { items: string; catalogIndex: string }) => Promise<unknown>): Promise<number> => {
+    const measure = async (
+      s: Side,
+      read: (tables: { items: string; catalogIndex: string }) => Promise<unknown>
+    ): Promise<number> => {
       metered.reset()
       await read({ items: s.tables.names.items, catalogIndex: s.tables.names.catalogIndex })
       return metered.readUnits()
@@ -162,7 +179,14 @@ async function scanCategories (ddb: DynamoDBDocumentClient, table: string): Prom
   let startKey: Record<string, unknown> | undefined
   do {
     const res = await ddb.send(new ScanCommand({
-      TableName: table, ProjectionExpression: '#c, #t, #b', ExpressionAttributeNames: { '#c': 'category', '#t': 'type', '#b': 'brand' }, ExclusiveStartKey: startKey
+      TableName: table,
+      ProjectionExpression: '#c, #t, #b',
+      ExpressionAttributeNames: {
+        '#c': 'category',
+        '#t': 'type',
+        '#b': 'brand'
+      },
+      ExclusiveStartKey: startKey
     }))
     rows += res.Items?.length ?? 0
     startKey = res.LastEvaluatedKey
@@ -190,14 +214,42 @@ export const scale: BenchCase = {
       if (failed !== undefined) throw failed.reason
       const [big, small] = ready as [Side, Side]
       const seedS = (performance.now() - seedStarted) / 1000
-      ctx.log(`scale: seeded ${size.big.items} + ${size.small.items} items, ${size.big.orders} + ${size.small.orders} orders and started 2 APIs in ${seedS.toFixed(1)} s`)
+      ctx.log(
+        `scale: seeded ${size.big.items} + ${size.small.items} items, ${size.big.orders} + ` +
+          `${size.small.orders} orders and started 2 APIs in ${seedS.toFixed(1)} s`
+      )
       const perSide = ctx.quick ? 20 : 200
       const block = ctx.quick ? 10 : 20
-      const queries: Array<{ name: string; path: string; headers: Record<string, string>; count: (s: Side) => number; list: List }> = [
-        { name: 'items', path: `/items?category=${CATEGORY}`, headers: {}, count: (s: Side) => Math.min(PAGE, s.items), list: 'items' },
-        ...SEARCHES.map((q) => ({ name: q.name, path: `/items?q=${encodeURIComponent(q.q)}`, headers: {}, count: () => PAGE, list: 'items' as const })),
+      const queries: Array<{
+        name: string
+        path: string
+        headers: Record<string, string>
+        count: (s: Side) => number
+        list: List
+      }> = [
+        {
+          name: 'items',
+          path: `/items?category=${CATEGORY}`,
+          headers: {},
+          count: (s: Side) => Math.min(PAGE, s.items),
+          list: 'items'
+        },
+        ...SEARCHES.map((q) =>
+          ({
+            name: q.name,
+            path: `/items?q=${encodeURIComponent(q.q)}`,
+            headers: {},
+            count: () => PAGE,
+            list: 'items' as const
+          })),
         { name: 'categories', path: '/categories', headers: {}, count: () => 1, list: 'categories' },
-        { name: 'orders', path: '/orders', headers: { authorization: `Bearer ${token}` }, count: (s: Side) => Math.min(PAGE, s.orders), list: 'orders' }
+        {
+          name: 'orders',
+          path: '/orders',
+          headers: { authorization: `Bearer ${token}` },
+          count: (s: Side) => Math.min(PAGE, s.orders),
+          list: 'orders'
+        }
       ]
       const samples = new Map<string, number[]>()
       const sides = [big, small]
@@ -224,7 +276,10 @@ export const scale: BenchCase = {
         better: 'lower',
         target: '<= 1.2x',
         note: `p50 of ${perSide} sequential requests per side (min-max of single requests)` +
-          (ctx.quick ? `; --quick: ${size.big.items} items and ${size.big.orders} orders instead of 10,000 and 1,000` : '')
+          (ctx.quick
+            ? `; --quick: ${size.big.items} items and ${size.big.orders} orders instead of 10,000 and ` +
+            '1,000'
+            : '')
       }, 1.2)
       const capacity = await readUnits(stack, big, small)
       const writes = await measureItemWrites(stack)
@@ -236,13 +291,22 @@ export const scale: BenchCase = {
         baseline: { name: 'before the catalog index', summary: summarize([writes.before[key]]) },
         better: 'lower',
         target: 'report',
-        note: `${writes.item}; transactions replayed action by action on DynamoDB Local (2 units per KB written in a transaction), indexes included`
+        note: `${writes.item}; transactions replayed action by action on DynamoDB Local (2 units per KB written in ` +
+          'a transaction), indexes included'
       })
       return [
         row('items', `GET /items?category= first page, ${size.big.items} items: p50`, `${size.small.items} items`),
-        ...SEARCHES.map((q) => row(q.name, `${q.label} first page, ${size.big.items} items: p50`, `${size.small.items} items`)),
+        ...SEARCHES.map((q) => row(
+          q.name,
+          `${q.label} first page, ${size.big.items} items: p50`,
+          `${size.small.items} items`
+        )),
         row('categories', `GET /categories, ${size.big.items} items: p50`, `${size.small.items} items`),
-        row('orders', `GET /orders first page, ${size.big.orders} orders of the user: p50`, `${size.small.orders} orders`),
+        row(
+          'orders',
+          `GET /orders first page, ${size.big.orders} orders of the user: p50`,
+          `${size.small.orders} orders`
+        ),
         ...capacity,
         writeRow('create', 'create'),
         writeRow('replace (new title and description)', 'replaceWords'),

@@ -23,22 +23,55 @@ export const warmApi: BenchCase = {
     const variants: Array<{ label: string; bundle: string; event: EventName; env?: Record<string, string> }> = [
       { label: 'api GET /items/{id}, AWS stubbed at the client', bundle: 'api-sdk-stubbed', event: 'getItem' },
       { label: 'hello', bundle: 'hello', event: 'getItem' },
-      { label: 'api GET /items/{id}, AWS stubbed at the client, CORS and access log in the app', bundle: 'api-sdk-stubbed', event: 'getItem', env: IN_APP_CORS_AND_ACCESS_LOG },
+      {
+        label: 'api GET /items/{id}, AWS stubbed at the client, CORS and access log in the app',
+        bundle: 'api-sdk-stubbed',
+        event: 'getItem',
+        env: IN_APP_CORS_AND_ACCESS_LOG
+      },
       { label: 'api POST /orders, AWS stubbed at the client', bundle: 'api-sdk-stubbed', event: 'postOrder' },
-      { label: 'api POST /orders, AWS stubbed at the client, no revocation step', bundle: 'api-sdk-stubbed-no-revocation', event: 'postOrder' },
+      {
+        label: 'api POST /orders, AWS stubbed at the client, no revocation step',
+        bundle: 'api-sdk-stubbed-no-revocation',
+        event: 'postOrder'
+      },
       { label: 'api GET /orders, AWS stubbed at the client', bundle: 'api-sdk-stubbed', event: 'listOrders' },
-      { label: 'api GET /orders, AWS stubbed at the client, no revocation step', bundle: 'api-sdk-stubbed-no-revocation', event: 'listOrders' },
+      {
+        label: 'api GET /orders, AWS stubbed at the client, no revocation step',
+        bundle: 'api-sdk-stubbed-no-revocation',
+        event: 'listOrders'
+      },
       { label: 'floor, AWS stubbed at the client', bundle: 'floor-sdk-stubbed', event: 'getItem' },
       { label: 'api GET /items/{id}, SDK over an in-memory socket', bundle: 'api', event: 'getItem' },
       { label: 'floor, SDK over an in-memory socket', bundle: 'floor', event: 'getItem' },
       { label: 'api POST /orders, SDK over an in-memory socket', bundle: 'api', event: 'postOrder' },
       // The rate limiter's cost: the limited routes with and without it (one DynamoDB call each).
-      { label: 'api POST /orders, AWS stubbed at the client, no rate limits', bundle: 'api-sdk-stubbed', event: 'postOrder', env: NO_RATE_LIMITS },
-      { label: 'api POST /orders, SDK over an in-memory socket, no rate limits', bundle: 'api', event: 'postOrder', env: NO_RATE_LIMITS },
+      {
+        label: 'api POST /orders, AWS stubbed at the client, no rate limits',
+        bundle: 'api-sdk-stubbed',
+        event: 'postOrder',
+        env: NO_RATE_LIMITS
+      },
+      {
+        label: 'api POST /orders, SDK over an in-memory socket, no rate limits',
+        bundle: 'api',
+        event: 'postOrder',
+        env: NO_RATE_LIMITS
+      },
       { label: 'api POST /signin, AWS stubbed at the client', bundle: 'api-sdk-stubbed', event: 'signin' },
-      { label: 'api POST /signin, AWS stubbed at the client, no rate limits', bundle: 'api-sdk-stubbed', event: 'signin', env: NO_RATE_LIMITS },
+      {
+        label: 'api POST /signin, AWS stubbed at the client, no rate limits',
+        bundle: 'api-sdk-stubbed',
+        event: 'signin',
+        env: NO_RATE_LIMITS
+      },
       { label: 'api POST /signin, SDK over an in-memory socket', bundle: 'api', event: 'signin' },
-      { label: 'api POST /signin, SDK over an in-memory socket, no rate limits', bundle: 'api', event: 'signin', env: NO_RATE_LIMITS }
+      {
+        label: 'api POST /signin, SDK over an in-memory socket, no rate limits',
+        bundle: 'api',
+        event: 'signin',
+        env: NO_RATE_LIMITS
+      }
     ]
     ctx.log(`warm API: ${variants.length} variants x ${rounds} rounds of ${durationMs} ms`)
     const samples = new Map<string, number[]>(variants.map((v) => [v.label, []]))
@@ -48,7 +81,11 @@ export const warmApi: BenchCase = {
         if (failed.has(v.label)) continue
         try {
           const { result } = await runProbe<{ perSecond: number }>(ctx.built.probes.warm,
-            [ctx.built.bundles[v.bundle] as string, ctx.events[v.event], String(durationMs)], { ...env, ...v.env }, durationMs + 30_000)
+            [
+              ctx.built.bundles[v.bundle] as string,
+              ctx.events[v.event],
+              String(durationMs)
+            ], { ...env, ...v.env }, durationMs + 30_000)
           samples.get(v.label)?.push(result.perSecond)
         } catch (err) {
           failed.set(v.label, (err as Error).message)
@@ -60,14 +97,24 @@ export const warmApi: BenchCase = {
     const row = (label: string, baseline: string, limit?: number): void => {
       const s = samples.get(label) ?? []
       if (s.length === 0) {
-        rows.push({ case: 'warm API', measured: `${label}: invocations/s`, unit: '/s', summary: summarize([]), note: `did not run: ${failed.get(label) ?? ''}` })
+        rows.push({
+          case: 'warm API',
+          measured: `${label}: invocations/s`,
+          unit: '/s',
+          summary: summarize([]),
+          note: `did not run: ${failed.get(label) ?? ''}`
+        })
         return
       }
       const base = samples.get(baseline) ?? []
       rows.push(compare({
-        case: 'warm API', measured: `${label}: invocations/s`, unit: '/s', summary: summarize(s),
+        case: 'warm API',
+        measured: `${label}: invocations/s`,
+        unit: '/s',
+        summary: summarize(s),
         ...(base.length > 0 ? { baseline: { name: baseline, summary: summarize(base) } } : {}),
-        better: 'higher', ...(limit !== undefined ? { target: `>= ${limit}x` } : {})
+        better: 'higher',
+        ...(limit !== undefined ? { target: `>= ${limit}x` } : {})
       }, limit))
     }
     row('api GET /items/{id}, AWS stubbed at the client', 'hello', 0.85)
@@ -78,7 +125,10 @@ export const warmApi: BenchCase = {
     row('api GET /orders, AWS stubbed at the client', 'hello')
     // What revocation costs a warm request: the check against a build without it (Cognito is asked
     // once per user and bound; a warm container answers from its memory).
-    row('api POST /orders, AWS stubbed at the client', 'api POST /orders, AWS stubbed at the client, no revocation step')
+    row(
+      'api POST /orders, AWS stubbed at the client',
+      'api POST /orders, AWS stubbed at the client, no revocation step'
+    )
     row('api GET /orders, AWS stubbed at the client', 'api GET /orders, AWS stubbed at the client, no revocation step')
     row('floor, AWS stubbed at the client', 'hello')
     // The real SDK client per call (hello makes no AWS call; the floor makes the same GetItem).

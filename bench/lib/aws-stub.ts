@@ -76,12 +76,21 @@ export function answer (target: string, rawBody: string): StubAnswer {
   const op = target.slice(target.lastIndexOf('.') + 1)
   const input = (rawBody === '' ? {} : JSON.parse(rawBody)) as Record<string, any>
   if (input.TableName === MISSING_TABLE) {
-    return { status: 400, body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: 'Requested resource not found' }), contentType: 'application/x-amz-json-1.0' }
+    return {
+      status: 400,
+      body: JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException',
+        message: 'Requested resource not found'
+      }),
+      contentType: 'application/x-amz-json-1.0'
+    }
   }
   switch (op) {
     // DynamoDB
     case 'GetItem':
-      return ok(isItems(input.TableName) ? { Item: marshall(stubItem(keyId(input.Key)), { removeUndefinedValues: true }) } : {})
+      return ok(
+        isItems(input.TableName) ? { Item: marshall(stubItem(keyId(input.Key)), { removeUndefinedValues: true }) } : {}
+      )
     case 'BatchGetItem': {
       const Responses: Record<string, unknown[]> = {}
       for (const [table, req] of Object.entries(input.RequestItems ?? {}) as Array<[string, { Keys: Key[] }]>) {
@@ -92,7 +101,8 @@ export function answer (target: string, rawBody: string): StubAnswer {
     case 'Query':
     case 'Scan': {
       const limit = Math.min(Number(input.Limit ?? 20), 20)
-      const userId = input.ExpressionAttributeValues?.[':userId']?.S ?? input.ExpressionAttributeValues?.[':u']?.S ?? 'user-1'
+      const userId = input.ExpressionAttributeValues?.[':userId']?.S ?? input.ExpressionAttributeValues?.[':u']?.S ??
+        'user-1'
       const Items = Array.from({ length: limit }, (_, i) =>
         marshall(isOrders(input.TableName) ? stubOrder(i, userId) : stubItem(`item-${i}`)))
       return ok({ Items, Count: Items.length, ScannedCount: Items.length })
@@ -100,7 +110,13 @@ export function answer (target: string, rawBody: string): StubAnswer {
     case 'UpdateItem':
       // The rate limiter's counter answers its count: always the first request of its window.
       if (String(input.TableName).includes('rate-limits')) return ok({ Attributes: { hits: { N: '1' } } })
-      return ok(isItems(input.TableName) && input.ReturnValues !== undefined ? { Attributes: marshall(stubItem(keyId(input.Key))) } : {})
+      return ok(
+        isItems(input.TableName) && input.ReturnValues !== undefined
+          ? {
+              Attributes: marshall(stubItem(keyId(input.Key)))
+            }
+          : {}
+      )
     case 'PutItem':
     case 'DeleteItem':
     case 'TransactWriteItems':
@@ -108,18 +124,52 @@ export function answer (target: string, rawBody: string): StubAnswer {
       return ok({})
     // Cognito: the probe's one user (sub user-1), enabled, verified, never signed out.
     case 'AdminGetUser':
-      return ok({ Username: input.Username, Enabled: true, UserStatus: 'CONFIRMED', UserAttributes: [{ Name: 'sub', Value: 'user-1' }, { Name: 'email', Value: 'ada@example.com' }, { Name: 'email_verified', Value: 'true' }] }, 'application/x-amz-json-1.1')
+      return ok(
+        {
+          Username: input.Username,
+          Enabled: true,
+          UserStatus: 'CONFIRMED',
+          UserAttributes: [
+            { Name: 'sub', Value: 'user-1' },
+            { Name: 'email', Value: 'ada@example.com' },
+            { Name: 'email_verified', Value: 'true' }
+          ]
+        },
+        'application/x-amz-json-1.1'
+      )
     case 'AdminListGroupsForUser':
       return ok({ Groups: [] }, 'application/x-amz-json-1.1')
     case 'InitiateAuth':
-      return ok({ AuthenticationResult: { IdToken: 'stub.id.token', AccessToken: 'stub.access.token', RefreshToken: 'stub-refresh', ExpiresIn: 3600, TokenType: 'Bearer' }, ChallengeParameters: {} }, 'application/x-amz-json-1.1')
+      return ok(
+        {
+          AuthenticationResult: {
+            IdToken: 'stub.id.token',
+            AccessToken: 'stub.access.token',
+            RefreshToken: 'stub-refresh',
+            ExpiresIn: 3600,
+            TokenType: 'Bearer'
+          },
+          ChallengeParameters: {}
+        },
+        'application/x-amz-json-1.1'
+      )
     // EventBridge
     case 'PutEvents': {
       const n = Array.isArray(input.Entries) ? input.Entries.length : 0
-      return ok({ FailedEntryCount: 0, Entries: Array.from({ length: n }, (_, i) => ({ EventId: `stub-event-${i}` })) }, 'application/x-amz-json-1.1')
+      return ok(
+        { FailedEntryCount: 0, Entries: Array.from({ length: n }, (_, i) => ({ EventId: `stub-event-${i}` })) },
+        'application/x-amz-json-1.1'
+      )
     }
     default:
-      return { status: 400, body: JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: `The bench stub does not answer ${op}` }), contentType: 'application/x-amz-json-1.0' }
+      return {
+        status: 400,
+        body: JSON.stringify({
+          __type: 'com.amazon.coral.validate#ValidationException',
+          message: `The bench stub does not answer ${op}`
+        }),
+        contentType: 'application/x-amz-json-1.0'
+      }
   }
 }
 
@@ -132,7 +182,10 @@ export async function startAwsStub (): Promise<AwsStub> {
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const a = answer(String(req.headers['x-amz-target'] ?? ''), Buffer.concat(chunks).toString('utf8'))
-      res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-amzn-requestid': 'stub' })
+      res.writeHead(
+        a.status,
+        { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-amzn-requestid': 'stub' }
+      )
       res.end(a.body)
     })
   })

@@ -4,7 +4,16 @@
 import { build } from 'esbuild'
 import { cp, mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { APART_FILE, FUNCTIONS, ROOT, buildFunction, buildOptions, packageVersion, type BundleReport, type FunctionBundle } from '../../scripts/build.js'
+import {
+  APART_FILE,
+  FUNCTIONS,
+  ROOT,
+  buildFunction,
+  buildOptions,
+  packageVersion,
+  type BundleReport,
+  type FunctionBundle
+} from '../../scripts/build.js'
 
 export const BUILD_DIR = join(ROOT, 'bench', 'results', 'build')
 
@@ -66,7 +75,10 @@ export async function buildAll (): Promise<Built> {
     plugins: [{
       name: 'eager-compilers',
       setup (b) {
-        b.onLoad({ filter: /lazy-compilers\.ts$/ }, () => ({ contents: 'export function lazySchemaController () { return undefined }', loader: 'ts' }))
+        b.onLoad(
+          { filter: /lazy-compilers\.ts$/ },
+          () => ({ contents: 'export function lazySchemaController () { return undefined }', loader: 'ts' })
+        )
       }
     }]
   })
@@ -75,7 +87,11 @@ export async function buildAll (): Promise<Built> {
   // The same API without its build-time compiled validators and serializers (compiled/ beside
   // it): each is compiled on its first use, as before that optimisation.
   const firstUseDir = join(BUILD_DIR, 'api-first-use-compile')
-  await cp(join(BUILD_DIR, 'api'), firstUseDir, { recursive: true, filter: (src) => !src.includes(`${join(BUILD_DIR, 'api', 'compiled')}`) })
+  await cp(
+    join(BUILD_DIR, 'api'),
+    firstUseDir,
+    { recursive: true, filter: (src) => !src.includes(`${join(BUILD_DIR, 'api', 'compiled')}`) }
+  )
   bundles['api-first-use-compile'] = join(firstUseDir, 'index.mjs')
   // The API and the floor with DynamoDBDocumentClient's send stubbed in memory (probes/sdk-client-stub.ts,
   // injected): the warm case's "AWS stubbed at the client" rows.
@@ -109,7 +125,9 @@ export async function buildAll (): Promise<Built> {
           b.onLoad({ filter: /plugins[\\/]auth\.ts$/ }, async (args) => {
             const source = await readFile(args.path, 'utf8')
             const step = 'await checkRevocation(request, user, claims)'
-            if (!source.includes(step)) throw new Error(`plugins/auth.ts no longer has "${step}": update bench/lib/build.ts`)
+            if (!source.includes(step)) {
+              throw new Error(`plugins/auth.ts no longer has "${step}": update bench/lib/build.ts`)
+            }
             return { contents: source.replace(step, '// (revocation step compiled out)'), loader: 'ts' }
           })
         }
@@ -123,7 +141,12 @@ export async function buildAll (): Promise<Built> {
   const probes = {} as Built['probes']
   await Promise.all(PROBES.map(async (name) => {
     const outdir = join(BUILD_DIR, 'probes', name)
-    await build({ ...buildOptions({ name: 'api', entry: join(ROOT, 'bench', 'probes', `${name}.ts`) }, version, outdir), minify: false, sourcemap: false, metafile: false })
+    await build({
+      ...buildOptions({ name: 'api', entry: join(ROOT, 'bench', 'probes', `${name}.ts`) }, version, outdir),
+      minify: false,
+      sourcemap: false,
+      metafile: false
+    })
     probes[name] = join(outdir, 'index.mjs')
   }))
   return { bundles, probes, reports, metafiles }

@@ -7,7 +7,13 @@
 // transactional write costs twice the plain write on the table (AWS: "2 WCUs per 1 KB"), and the
 // global secondary index updates it causes are plain writes.
 import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb'
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb'
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  UpdateCommand,
+  type TransactWriteCommandInput
+} from '@aws-sdk/lib-dynamodb'
 import { LOCAL_SDK_ENV } from '../../local/stack.js'
 
 const READS = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand'])
@@ -44,7 +50,9 @@ export function meteredClient (endpoint: string): MeteredClient {
     if (!isRead && !WRITES.has(name)) return next(args)
     input.ReturnConsumedCapacity = isRead ? 'TOTAL' : 'INDEXES'
     const result = await next(args)
-    const consumed = units((result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }).ConsumedCapacity)
+    const consumed = units(
+      (result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }).ConsumedCapacity
+    )
     if (isRead) read += consumed
     else written += consumed
     return result
@@ -64,18 +72,41 @@ export function meteredClient (endpoint: string): MeteredClient {
  * What one transaction costs in write units: each action replayed as a plain write on `replay`
  * (tables in the state the transaction found; the names are mapped), table units doubled.
  */
-export async function transactionWriteUnits (replay: DynamoDBDocumentClient, actions: TransactWriteItem[], tableName: (name: string) => string): Promise<number> {
+export async function transactionWriteUnits (
+  replay: DynamoDBDocumentClient,
+  actions: TransactWriteItem[],
+  tableName: (name: string) => string
+): Promise<number> {
   let total = 0
   for (const a of actions) {
     let consumed: ConsumedCapacity | undefined
-    if (a.Put !== undefined) consumed = (await replay.send(new PutCommand({ ...a.Put, TableName: tableName(a.Put.TableName as string), ReturnConsumedCapacity: 'INDEXES' }))).ConsumedCapacity
-    else if (a.Update !== undefined) consumed = (await replay.send(new UpdateCommand({ ...a.Update, TableName: tableName(a.Update.TableName as string), ReturnConsumedCapacity: 'INDEXES' }))).ConsumedCapacity
-    else if (a.Delete !== undefined) consumed = (await replay.send(new DeleteCommand({ ...a.Delete, TableName: tableName(a.Delete.TableName as string), ReturnConsumedCapacity: 'INDEXES' }))).ConsumedCapacity
-    else throw new Error('transactionWriteUnits: only Put, Update and Delete actions are replayed')
+    if (a.Put !== undefined) {
+      consumed = (await replay.send(
+        new PutCommand({ ...a.Put, TableName: tableName(a.Put.TableName as string), ReturnConsumedCapacity: 'INDEXES' })
+      )).ConsumedCapacity
+    } else if (a.Update !== undefined) {
+      consumed = (await replay.send(
+        new UpdateCommand({
+          ...a.Update,
+          TableName: tableName(a.Update.TableName as string),
+          ReturnConsumedCapacity: 'INDEXES'
+        })
+      )).ConsumedCapacity
+    } else if (a.Delete !== undefined) {
+      consumed = (await replay.send(
+        new DeleteCommand({
+          ...a.Delete,
+          TableName: tableName(a.Delete.TableName as string),
+          ReturnConsumedCapacity: 'INDEXES'
+        })
+      )).ConsumedCapacity
+    } else throw new Error('transactionWriteUnits: only Put, Update and Delete actions are replayed')
     const table = consumed?.Table?.CapacityUnits ?? consumed?.CapacityUnits ?? 0
-    const indexes = Object.values(consumed?.GlobalSecondaryIndexes ?? {}).reduce((s, c) => s + (c.CapacityUnits ?? 0), 0)
+    const indexes = Object.values(consumed?.GlobalSecondaryIndexes ?? {}).reduce(
+      (s, c) => s + (c.CapacityUnits ?? 0),
+      0
+    )
     total += 2 * table + indexes
   }
   return total
 }
-

@@ -7,7 +7,11 @@ import { STUB_ITEM_ID, STUB_SHIPPING_ADDRESS } from './aws-stub.js'
 
 type HttpEvent = Record<string, any>
 
-export function httpEvent (method: string, path: string, opts: { query?: string; body?: unknown; headers?: Record<string, string> } = {}): HttpEvent {
+export function httpEvent (
+  method: string,
+  path: string,
+  opts: { query?: string; body?: unknown; headers?: Record<string, string> } = {}
+): HttpEvent {
   const event = JSON.parse(readFileSync(join(ROOT, 'events', 'http-get-item.json'), 'utf8')) as HttpEvent
   event.rawPath = path
   event.rawQueryString = opts.query ?? ''

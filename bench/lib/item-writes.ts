@@ -24,14 +24,26 @@ function legacy (item: StoredItem): Record<string, unknown> {
 
 /** The old replace: every field but stock and createdAt, SET in one conditional UpdateItem. */
 function legacyReplace (table: string, next: StoredItem): UpdateItemCommand {
-  const fields = ['category', 'type', 'brand', 'title', 'description', 'colorPreference', 'price', 'currency', 'updatedAt', 'typeBrandId'] as const
+  const fields = [
+    'category',
+    'type',
+    'brand',
+    'title',
+    'description',
+    'colorPreference',
+    'price',
+    'currency',
+    'updatedAt',
+    'typeBrandId'
+  ] as const
   const names: Record<string, string> = { '#id': 'id', '#searchText': 'searchText', '#storage': 'storage' }
   const values: Record<string, unknown> = { ':searchText': legacy(next).searchText, ':storage': next.storage }
   for (const f of fields) { names[`#${f}`] = f; values[`:${f}`] = next[f] }
   return new UpdateItemCommand({
     TableName: table,
     Key: marshall({ id: next.id }),
-    UpdateExpression: `SET ${fields.map((f) => `#${f} = :${f}`).join(', ')}, #searchText = :searchText, #storage = :storage`,
+    UpdateExpression: `SET ${fields.map((f) => `#${f} = :${f}`).join(', ')}, #searchText = :searchText, #storage = ` +
+      ':storage',
     ConditionExpression: 'attribute_exists(#id)',
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
@@ -39,16 +51,32 @@ function legacyReplace (table: string, next: StoredItem): UpdateItemCommand {
   })
 }
 
-export async function measureItemWrites (stack: BenchStack): Promise<{ before: WriteUnits; after: WriteUnits; item: string }> {
+export async function measureItemWrites (stack: BenchStack): Promise<{
+  before: WriteUnits
+  after: WriteUnits
+  item: string
+}> {
   const sample = sampleInputs().find((s) => s.id.startsWith('phone-apple-iphone-15-pro')) ?? sampleInputs()[0]
   if (sample === undefined) throw new Error('no sample item')
   const input: ItemInput = sample.input
-  const reworded: ItemInput = { ...input, title: `${input.title} Max`, description: `${input.description} Now with a bigger battery and a 5x telephoto camera.` }
+  const reworded: ItemInput = {
+    ...input,
+    title: `${input.title} Max`,
+    description: `${input.description} Now with a bigger battery and a 5x telephoto camera.`
+  }
   const repriced: ItemInput = { ...reworded, price: reworded.price + 10000 }
   const id = 'bench-write-1'
-  const client = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: LOCAL_SDK_ENV.AWS_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+  const client = new DynamoDBClient({
+    endpoint: stack.dynamodbEndpoint,
+    region: LOCAL_SDK_ENV.AWS_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' }
+  })
   const metered = meteredClient(stack.dynamodbEndpoint)
-  const [live, replay, old] = await Promise.all([freshTables(stack, 'wcu-live'), freshTables(stack, 'wcu-replay'), freshTables(stack, 'wcu-before')])
+  const [live, replay, old] = await Promise.all([
+    freshTables(stack, 'wcu-live'),
+    freshTables(stack, 'wcu-replay'),
+    freshTables(stack, 'wcu-before')
+  ])
   try {
     // Now: run each write for real on `live`, replay its transaction on `replay` (same state).
     const repo = createItemsRepository(metered.ddb, { items: live.names.items, catalogIndex: live.names.catalogIndex })
@@ -65,20 +93,46 @@ export async function measureItemWrites (stack: BenchStack): Promise<{ before: W
     // A change the index does not see is a plain update, which the live table alone receives.
     const replacePrice = await after(() => repo.put(id, repriced, 0, NOW))
     await client.send(new UpdateItemCommand({
-      TableName: replay.names.items, Key: marshall({ id }), UpdateExpression: 'SET price = :p', ExpressionAttributeValues: marshall({ ':p': repriced.price })
+      TableName: replay.names.items,
+      Key: marshall({ id }),
+      UpdateExpression: 'SET price = :p',
+      ExpressionAttributeValues: marshall({ ':p': repriced.price })
     }))
     const remove = await after(() => repo.remove(id))
 
     // Before: the same writes as the repository made them then.
     const first = toStoredItem(id, input, 10, NOW, NOW)
-    const units = (c: { ConsumedCapacity?: { CapacityUnits?: number } }): number => c.ConsumedCapacity?.CapacityUnits ?? 0
+    const units = (c: { ConsumedCapacity?: { CapacityUnits?: number } }): number =>
+      c.ConsumedCapacity?.CapacityUnits ?? 0
     const before: WriteUnits = {
-      create: units(await client.send(new PutItemCommand({ TableName: old.names.items, Item: marshall(legacy(first), { removeUndefinedValues: true }), ConditionExpression: 'attribute_not_exists(id)', ReturnConsumedCapacity: 'INDEXES' }))),
+      create: units(
+        await client.send(
+          new PutItemCommand({
+            TableName: old.names.items,
+            Item: marshall(legacy(first), { removeUndefinedValues: true }),
+            ConditionExpression: 'attribute_not_exists(id)',
+            ReturnConsumedCapacity: 'INDEXES'
+          })
+        )
+      ),
       replaceWords: units(await client.send(legacyReplace(old.names.items, toStoredItem(id, reworded, 10, NOW, NOW)))),
       replacePrice: units(await client.send(legacyReplace(old.names.items, toStoredItem(id, repriced, 10, NOW, NOW)))),
-      delete: units(await client.send(new DeleteItemCommand({ TableName: old.names.items, Key: marshall({ id }), ConditionExpression: 'attribute_exists(id)', ReturnConsumedCapacity: 'INDEXES' })))
+      delete: units(
+        await client.send(
+          new DeleteItemCommand({
+            TableName: old.names.items,
+            Key: marshall({ id }),
+            ConditionExpression: 'attribute_exists(id)',
+            ReturnConsumedCapacity: 'INDEXES'
+          })
+        )
+      )
     }
-    return { before, after: { create, replaceWords, replacePrice, delete: remove }, item: `${input.title} (${sample.id})` }
+    return {
+      before,
+      after: { create, replaceWords, replacePrice, delete: remove },
+      item: `${input.title} (${sample.id})`
+    }
   } finally {
     metered.destroy()
     client.destroy()

@@ -12,7 +12,11 @@ export interface OrderTables { items: string; orders: string; idempotency: strin
  * conditioned on the item's stock and on its title, price, currency and colours (the stub item's),
  * and the Idempotency-Key's record.
  */
-export function orderTransaction (ddb: DynamoDBDocumentClient, tables: OrderTables, userId: string): (itemId: string) => Promise<Record<string, unknown>> {
+export function orderTransaction (
+  ddb: DynamoDBDocumentClient,
+  tables: OrderTables,
+  userId: string
+): (itemId: string) => Promise<Record<string, unknown>> {
   const { items, orders, idempotency } = tables
   return async (itemId) => {
     const order = { ...stubOrder(0, userId), id: randomUUID(), createdAt: new Date().toISOString() }
@@ -26,18 +30,40 @@ export function orderTransaction (ddb: DynamoDBDocumentClient, tables: OrderTabl
             TableName: items,
             Key: { id: itemId },
             UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
-            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price AND #currency = :currency AND #colors = :colors',
+            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price ' +
+              'AND #currency = :currency AND #colors = :colors',
             ExpressionAttributeNames: {
-              '#id': 'id', '#stock': 'stock', '#updatedAt': 'updatedAt', '#title': 'title', '#price': 'price', '#currency': 'currency', '#colors': 'colorPreference'
+              '#id': 'id',
+              '#stock': 'stock',
+              '#updatedAt': 'updatedAt',
+              '#title': 'title',
+              '#price': 'price',
+              '#currency': 'currency',
+              '#colors': 'colorPreference'
             },
-            ExpressionAttributeValues: { ':minus': -1, ':count': 1, ':now': order.createdAt, ':title': title, ':price': price, ':currency': currency, ':colors': colorPreference },
+            ExpressionAttributeValues: {
+              ':minus': -1,
+              ':count': 1,
+              ':now': order.createdAt,
+              ':title': title,
+              ':price': price,
+              ':currency': currency,
+              ':colors': colorPreference
+            },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
           }
         },
         {
           Put: {
             TableName: idempotency,
-            Item: { id: `order#${userId}#${randomUUID()}`, status: 'completed', requestHash: 'h', claimedAt: now, expiration: Math.floor(now / 1000) + 86400, response: { statusCode: 201, body: order } },
+            Item: {
+              id: `order#${userId}#${randomUUID()}`,
+              status: 'completed',
+              requestHash: 'h',
+              claimedAt: now,
+              expiration: Math.floor(now / 1000) + 86400,
+              response: { statusCode: 201, body: order }
+            },
             ConditionExpression: 'attribute_not_exists(id)'
           }
         }

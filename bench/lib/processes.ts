@@ -26,7 +26,13 @@ export interface ProbeRun<T> { result: T; wallMs: number }
  * spawn to exit: the process start, the import and the answer. `node` is this process's Node unless
  * given (the cold-start case also runs Node 22, the Lambda runtime's version).
  */
-export async function runProbe<T> (script: string, args: string[], env: Record<string, string>, timeoutMs = 60_000, node = process.execPath): Promise<ProbeRun<T>> {
+export async function runProbe<T> (
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  node = process.execPath
+): Promise<ProbeRun<T>> {
   const started = performance.now()
   const child = spawn(node, [script, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -46,7 +52,10 @@ export async function runProbe<T> (script: string, args: string[], env: Record<s
   let parsed: (T & { error?: string }) | undefined
   try { parsed = JSON.parse(line) as T & { error?: string } } catch { parsed = undefined }
   if (code !== 0 || parsed === undefined || parsed.error !== undefined) {
-    throw new Error(`probe ${args[0] ?? script} failed (exit ${code}): ${parsed?.error ?? err.trim().split('\n').slice(-5).join(' | ')}`)
+    throw new Error(
+      `probe ${args[0] ?? script} failed (exit ${code}): ${parsed?.error ??
+        err.trim().split('\n').slice(-5).join(' | ')}`
+    )
   }
   return { result: parsed, wallMs }
 }

@@ -74,10 +74,18 @@ export function requireStack (ctx: { stack?: BenchStack }): BenchStack {
 export async function freshTables (stack: BenchStack, label: string): Promise<BenchTables> {
   const prefix = `bench${randomBytes(3).toString('hex')}-${label}`
   const names: Record<TableKey, string> = {
-    items: `${prefix}-items`, orders: `${prefix}-orders`, idempotency: `${prefix}-idempotency`, suppressions: `${prefix}-suppressions`,
-    catalogIndex: `${prefix}-catalog-index`, rateLimits: `${prefix}-rate-limits`
+    items: `${prefix}-items`,
+    orders: `${prefix}-orders`,
+    idempotency: `${prefix}-idempotency`,
+    suppressions: `${prefix}-suppressions`,
+    catalogIndex: `${prefix}-catalog-index`,
+    rateLimits: `${prefix}-rate-limits`
   }
-  const admin = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: LOCAL_SDK_ENV.AWS_REGION, credentials: CREDENTIALS })
+  const admin = new DynamoDBClient({
+    endpoint: stack.dynamodbEndpoint,
+    region: LOCAL_SDK_ENV.AWS_REGION,
+    credentials: CREDENTIALS
+  })
   await ensureTables(admin, names)
   let dropped: Promise<void> | undefined
   const drop = async (): Promise<void> => {
@@ -88,8 +96,12 @@ export async function freshTables (stack: BenchStack, label: string): Promise<Be
   return {
     names,
     env: {
-      ITEMS_TABLE: names.items, ORDERS_TABLE: names.orders, IDEMPOTENCY_TABLE: names.idempotency, SUPPRESSIONS_TABLE: names.suppressions,
-      CATALOG_INDEX_TABLE: names.catalogIndex, RATE_LIMIT_TABLE: names.rateLimits
+      ITEMS_TABLE: names.items,
+      ORDERS_TABLE: names.orders,
+      IDEMPOTENCY_TABLE: names.idempotency,
+      SUPPRESSIONS_TABLE: names.suppressions,
+      CATALOG_INDEX_TABLE: names.catalogIndex,
+      RATE_LIMIT_TABLE: names.rateLimits
     },
     drop: async () => { unregister(); await drop() }
   }
@@ -99,7 +111,12 @@ export async function freshTables (stack: BenchStack, label: string): Promise<Be
  * Writes the items with BatchWriteItem, 25 a call and `parallel` calls in flight, resending what
  * DynamoDB leaves unprocessed (DynamoDB Local rarely does, AWS does under load).
  */
-export async function batchPut (ddb: DynamoDBDocumentClient, table: string, items: Array<Record<string, unknown>>, parallel = 8): Promise<void> {
+export async function batchPut (
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  items: Array<Record<string, unknown>>,
+  parallel = 8
+): Promise<void> {
   const batches: Array<Array<Record<string, unknown>>> = []
   for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25))
   let next = 0
@@ -128,7 +145,11 @@ export const BARE_HTTP_SERVER = join(ROOT, 'bench', 'baselines', 'bare-http.ts')
  * measures the app, not a terminal printing a line per request. `server` runs another server the
  * same way (the bare HTTP baseline).
  */
-export async function startApi (stack: BenchStack, env: Record<string, string>, server = join(ROOT, 'app', 'server.ts')): Promise<BenchApi> {
+export async function startApi (
+  stack: BenchStack,
+  env: Record<string, string>,
+  server = join(ROOT, 'app', 'server.ts')
+): Promise<BenchApi> {
   const port = await reservePort('the bench API')
   const child = startChild('the bench API', process.execPath, ['--import', 'tsx', server], {
     cwd: ROOT,

@@ -9,7 +9,9 @@ const [bundle, eventFile] = process.argv.slice(2) as [string, string]
 try {
   const event = JSON.parse(readFileSync(eventFile, 'utf8')) as unknown
   const started = performance.now()
-  const mod = await import(pathToFileURL(bundle).href) as { handler: (e: unknown, c: unknown) => Promise<{ statusCode?: number; batchItemFailures?: unknown[] }> }
+  const mod = await import(pathToFileURL(bundle).href) as {
+    handler: (e: unknown, c: unknown) => Promise<{ statusCode?: number; batchItemFailures?: unknown[] }>
+  }
   const imported = performance.now()
   const res = await mod.handler(event, lambdaContext)
   const answered = performance.now()
@@ -17,7 +19,10 @@ try {
     importMs: imported - started,
     firstMs: answered - imported,
     totalMs: answered - started,
-    status: res?.statusCode ?? (Array.isArray(res?.batchItemFailures) && res.batchItemFailures.length === 0 ? 200 : 500),
+    status: res?.statusCode ?? (Array.isArray(res?.batchItemFailures) &&
+      res.batchItemFailures.length === 0
+      ? 200
+      : 500),
     maxRssMiB: process.resourceUsage().maxRSS / 1024
   })
 } catch (err) { fail(err) }

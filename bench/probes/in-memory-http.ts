@@ -10,7 +10,11 @@ export const STUB_HOST = 'aws-stub.invalid'
 
 class FakeRequest extends EventEmitter {
   private readonly chunks: Buffer[] = []
-  constructor (private readonly headers: Record<string, string>, private readonly onResponse: (res: http.IncomingMessage) => void) { super() }
+  constructor (
+    private readonly headers: Record<string, string>,
+    private readonly onResponse: (res: http.IncomingMessage) => void
+  ) { super() }
+
   write (chunk: Buffer | string): boolean { this.chunks.push(Buffer.from(chunk)); return true }
   end (chunk?: Buffer | string): this {
     if (chunk !== undefined) this.write(chunk)
@@ -18,10 +22,18 @@ class FakeRequest extends EventEmitter {
     const a = answer(target, Buffer.concat(this.chunks).toString('utf8'))
     const body = Buffer.from(a.body)
     const res = new Readable({ read () { this.push(body); this.push(null) } }) as unknown as http.IncomingMessage
-    Object.assign(res, { statusCode: a.status, statusMessage: 'OK', headers: { 'content-type': a.contentType, 'content-length': String(body.length) } })
+    Object.assign(
+      res,
+      {
+        statusCode: a.status,
+        statusMessage: 'OK',
+        headers: { 'content-type': a.contentType, 'content-length': String(body.length) }
+      }
+    )
     queueMicrotask(() => { this.onResponse(res); this.emit('close') })
     return this
   }
+
   setTimeout (): this { return this }
   setNoDelay (): void {}
   setSocketKeepAlive (): void {}

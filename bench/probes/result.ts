@@ -13,7 +13,16 @@ export function fail (err: unknown): never {
 }
 
 export const lambdaContext = {
-  functionName: 'bench', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bench',
-  memoryLimitInMB: '1024', awsRequestId: 'bench-request', logGroupName: '/aws/lambda/bench', logStreamName: 'bench',
-  callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 30_000, done () {}, fail () {}, succeed () {}
+  functionName: 'bench',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bench',
+  memoryLimitInMB: '1024',
+  awsRequestId: 'bench-request',
+  logGroupName: '/aws/lambda/bench',
+  logStreamName: 'bench',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => 30_000,
+  done () {},
+  fail () {},
+  succeed () {}
 }

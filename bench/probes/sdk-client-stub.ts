@@ -24,7 +24,9 @@ function answer (command: unknown): Record<string, unknown> {
   }
   if (command instanceof QueryCommand) return { Items: [], Count: 0, $metadata }
   // The rate limiter's counter: always the first request of its window.
-  if (command instanceof UpdateCommand && isRateLimits(command.input.TableName)) return { Attributes: { hits: 1 }, $metadata }
+  if (command instanceof UpdateCommand && isRateLimits(command.input.TableName)) {
+    return { Attributes: { hits: 1 }, $metadata }
+  }
   // Writes (Put, Update, TransactWrite) succeed with nothing to return.
   return { $metadata }
 }

@@ -19,15 +19,25 @@ const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('bas
 async function tokenIssuer (): Promise<string> {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'RS256', use: 'sig' }
-  const server = createServer((_req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ keys: [jwk] })) })
+  const server = createServer(
+    (_req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ keys: [jwk] })) }
+  )
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   server.unref()
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/us-east-1_bench`
   process.env.COGNITO_ISSUER = issuer
   const now = Math.floor(Date.now() / 1000)
   const input = `${b64({ alg: 'RS256', kid: 'bench', typ: 'JWT' })}.${b64({
-    sub: 'user-1', iss: issuer, aud: process.env.USER_POOL_CLIENT_ID, token_use: 'id', email: 'ada@example.com', email_verified: true,
-    'cognito:username': 'ada@example.com', iat: now, exp: now + 3600, auth_time: now
+    sub: 'user-1',
+iss: issuer,
+aud: process.env.USER_POOL_CLIENT_ID,
+token_use: 'id',
+email: 'ada@example.com',
+email_verified: true,
+    'cognito:username': 'ada@example.com',
+iat: now,
+exp: now + 3600,
+auth_time: now
   })}`
   return `${input}.${sign('RSA-SHA256', Buffer.from(input), privateKey).toString('base64url')}`
 }
@@ -37,7 +47,9 @@ try {
   if (raw.includes('{{token}}')) raw = raw.replace('{{token}}', await tokenIssuer())
   const event = JSON.parse(raw) as unknown
   answerAwsInMemory()
-  const { handler } = await import(pathToFileURL(bundle).href) as { handler: (e: unknown, c: unknown) => Promise<{ statusCode: number, body?: string }> }
+  const { handler } = await import(pathToFileURL(bundle).href) as {
+    handler: (e: unknown, c: unknown) => Promise<{ statusCode: number, body?: string }>
+  }
   const invoke = async (): Promise<number> => (await handler(structuredClone(event), lambdaContext)).statusCode
   let status = 0
   for (let i = 0; i < WARM_UP; i++) status = await invoke()

@@ -10,13 +10,27 @@
 import { join } from 'node:path'
 import { loadConfig } from 'cognito-local/lib/server/config.js'
 import { createServer } from 'cognito-local/lib/server/server.js'
-import { DateClock, LambdaService, MessagesService, TriggersService, type Services } from 'cognito-local/lib/services/index.js'
+import {
+  DateClock,
+  LambdaService,
+  MessagesService,
+  TriggersService,
+  type Services
+} from 'cognito-local/lib/services/index.js'
 import { CognitoServiceFactoryImpl } from 'cognito-local/lib/services/cognitoService.js'
 import { UserPoolServiceFactoryImpl } from 'cognito-local/lib/services/userPoolService.js'
 import { MessageDeliveryService } from 'cognito-local/lib/services/messageDelivery/messageDelivery.js'
 import { JwtTokenGenerator } from 'cognito-local/lib/services/tokenGenerator.js'
 import { otp } from 'cognito-local/lib/services/otp.js'
-import { AtomicDataStoreFactory, COGNITO_CONFIG_DIR, COGNITO_DB_DIR, CognitoStoreError, STORE_UNREADABLE_EXIT, checkCognitoStore, requireFromCognitoLocal } from './cognito-store.js'
+import {
+  AtomicDataStoreFactory,
+  COGNITO_CONFIG_DIR,
+  COGNITO_DB_DIR,
+  CognitoStoreError,
+  STORE_UNREADABLE_EXIT,
+  checkCognitoStore,
+  requireFromCognitoLocal
+} from './cognito-store.js'
 import { MailboxSender } from './cognito-mail.js'
 import { withAwsTargets } from './cognito-targets.js'
 
@@ -32,7 +46,11 @@ async function main (): Promise<void> {
   const clock = new DateClock()
   const dbDir = join(dataDir, COGNITO_DB_DIR)
   const stores = new AtomicDataStoreFactory(dbDir)
-  const cognito = await new CognitoServiceFactoryImpl(dbDir, stores, new UserPoolServiceFactoryImpl(clock, stores)).create(ctx, config.UserPoolDefaults)
+  const cognito = await new CognitoServiceFactoryImpl(
+    dbDir,
+    stores,
+    new UserPoolServiceFactoryImpl(clock, stores)
+  ).create(ctx, config.UserPoolDefaults)
   const triggers = new TriggersService(clock, cognito, new LambdaService({}, undefined as never), undefined as never)
   const sender = new MailboxSender(process.env.SES_ENDPOINT ?? 'http://127.0.0.1:8005', process.env.MAIL_FROM ?? 'orders@serverless-commerce.local')
   const services: Services = {

@@ -18,7 +18,9 @@ import type { Context } from 'cognito-local/lib/services/context.js'
 import { StormDBDataStore } from 'cognito-local/lib/services/dataStore/stormDb.js'
 
 /** Requires a package the way cognito-local does (its own dependencies, such as stormdb and pino). */
-export const requireFromCognitoLocal = createRequire(createRequire(import.meta.url).resolve('cognito-local/package.json'))
+export const requireFromCognitoLocal = createRequire(
+  createRequire(import.meta.url).resolve('cognito-local/package.json')
+)
 
 interface StormDb { default: (defaults: object) => unknown; save: () => Promise<void> | null }
 const StormDB = requireFromCognitoLocal('stormdb') as new (engine: AtomicFileEngine) => StormDb

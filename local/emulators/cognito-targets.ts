@@ -18,7 +18,11 @@ import { selectAppropriateDeliveryMethod } from 'cognito-local/lib/services/mess
 
 /** What AWS answers for an address it will not admit it knows. */
 const simulatedDelivery = (username: string): Record<string, unknown> => ({
-  CodeDeliveryDetails: { AttributeName: 'email', DeliveryMedium: 'EMAIL', Destination: `${username.slice(0, 1)}***@***` }
+  CodeDeliveryDetails: {
+    AttributeName: 'email',
+    DeliveryMedium: 'EMAIL',
+    Destination: `${username.slice(0, 1)}***@***`
+  }
 })
 
 /** Cognito's SECRET_HASH: Base64(HMAC-SHA256(client secret, username + client id)). */
@@ -85,9 +89,20 @@ export function withAwsTargets (services: Services): (target: string) => Route {
       if (user === null) return simulatedDelivery(req.Username)
       if (user.UserStatus !== 'UNCONFIRMED') throw new InvalidParameterError('User is already confirmed.')
       const delivery = selectAppropriateDeliveryMethod(userPool.options.AutoVerifiedAttributes ?? [], user)
-      if (delivery === null) throw new InvalidParameterError('User has no attribute matching desired auto verified attributes')
+      if (delivery === null) {
+        throw new InvalidParameterError('User has no attribute matching desired auto verified attributes')
+      }
       const code = services.otp()
-      await services.messages.deliver(ctx, 'ResendCode', req.ClientId, userPool.options.Id, user, code, req.ClientMetadata, delivery)
+      await services.messages.deliver(
+        ctx,
+        'ResendCode',
+        req.ClientId,
+        userPool.options.Id,
+        user,
+        code,
+        req.ClientMetadata,
+        delivery
+      )
       await userPool.saveUser(ctx, { ...user, ConfirmationCode: code, UserLastModifiedDate: services.clock.get() })
       return { CodeDeliveryDetails: delivery }
     },
@@ -105,7 +120,10 @@ export function withAwsTargets (services: Services): (target: string) => Route {
       const userPool = await services.cognito.getUserPoolForClientId(ctx, req.ClientId)
       const user = await userPool.getUserByUsername(ctx, req.Username)
       if (user !== null && (userPool.options.AutoVerifiedAttributes ?? []).includes('email')) {
-        await userPool.saveUser(ctx, { ...user, Attributes: attributesAppend(user.Attributes, attribute('email_verified', 'true')) })
+        await userPool.saveUser(
+          ctx,
+          { ...user, Attributes: attributesAppend(user.Attributes, attribute('email_verified', 'true')) }
+        )
       }
       return res
     }

@@ -66,13 +66,18 @@ export async function ensurePool (
   if (userPoolId === undefined) {
     const created = await client.send(new CreateUserPoolCommand({ PoolName: LOCAL_POOL_NAME, ...definition.pool }))
     userPoolId = created.UserPool?.Id as string
-    await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: 'admin', Description: 'Catalog administrators' }))
+    await client.send(
+      new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: 'admin', Description: 'Catalog administrators' })
+    )
   } else {
     // A pool kept from before a custom attribute was added to the template gets it now.
     const { UserPool } = await client.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId }))
     const have = new Set((UserPool?.SchemaAttributes ?? []).map((a) => a.Name))
-    const missing = (definition.pool.Schema ?? []).filter((a: SchemaAttributeType) => !have.has(`custom:${a.Name ?? ''}`))
-    if (missing.length > 0) await client.send(new AddCustomAttributesCommand({ UserPoolId: userPoolId, CustomAttributes: missing }))
+    const missing = (definition.pool.Schema ?? []).filter((a: SchemaAttributeType) =>
+      !have.has(`custom:${a.Name ?? ''}`))
+    if (missing.length > 0) {
+      await client.send(new AddCustomAttributesCommand({ UserPoolId: userPoolId, CustomAttributes: missing }))
+    }
   }
   const clients = await client.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }))
   let clientId = clients.UserPoolClients?.find((c) => c.ClientName === LOCAL_CLIENT_NAME)?.ClientId
@@ -87,7 +92,9 @@ export async function ensurePool (
     }
   }
   if (clientId === undefined) {
-    const created = await client.send(new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: LOCAL_CLIENT_NAME, ...definition.client }))
+    const created = await client.send(
+      new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: LOCAL_CLIENT_NAME, ...definition.client })
+    )
     clientId = created.UserPoolClient?.ClientId as string
     clientSecret = created.UserPoolClient?.ClientSecret
   }
@@ -124,14 +131,21 @@ export async function startCognitoLocal (opts: CognitoLocalOptions): Promise<Cog
     }
   })
   const endpoint = `http://${host}:${opts.port}`
-  const client = new CognitoIdentityProviderClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 })
+  const client = new CognitoIdentityProviderClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1
+  })
   try {
     await waitUntilReady(child, () => client.send(new ListUserPoolsCommand({ MaxResults: 1 })), 30000)
     const { userPoolId, clientId, clientSecret } = await ensurePool(client)
     return { endpoint, userPoolId, clientId, clientSecret, child, stop: child.stop }
   } catch (err) {
     await child.stop()
-    if (child.process.exitCode === STORE_UNREADABLE_EXIT) throw new CognitoStoreError(opts.dataDir, 'reported by cognito-local', child.output())
+    if (child.process.exitCode === STORE_UNREADABLE_EXIT) {
+      throw new CognitoStoreError(opts.dataDir, 'reported by cognito-local', child.output())
+    }
     throw err
   } finally {
     client.destroy()

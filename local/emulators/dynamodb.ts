@@ -81,7 +81,12 @@ export async function startDynamoDbLocal (opts: { port: number; host?: string; d
     if (opts.dataDir === undefined) rmSync(cwd, { recursive: true, force: true })
   }
   const endpoint = `http://${host}:${opts.port}`
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 })
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1
+  })
   try {
     await waitUntilReady(child, () => client.send(new ListTablesCommand({ Limit: 1 })), 30000)
   } catch (err) {

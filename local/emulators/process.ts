@@ -14,9 +14,18 @@ export interface Child {
   stop: () => Promise<void>
 }
 
-export function startChild (name: string, command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Child {
+export function startChild (
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}
+): Child {
   const [cmd, argv] = HAS_SETPRIV ? ['setpriv', ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args]
-  const child = spawn(cmd, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(
+    cmd,
+    argv,
+    { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] }
+  )
   const lines: string[] = []
   const keep = (chunk: Buffer): void => {
     lines.push(...chunk.toString().split('\n').filter(Boolean))
@@ -64,7 +73,11 @@ export async function reservePort (service: string, port = 0, host = '127.0.0.1'
 }
 
 /** Polls `probe` until it resolves, failing after `timeoutMs` with the child's output. */
-export async function waitUntilReady (child: Child | undefined, probe: () => Promise<unknown>, timeoutMs: number): Promise<void> {
+export async function waitUntilReady (
+  child: Child | undefined,
+  probe: () => Promise<unknown>,
+  timeoutMs: number
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
   while (Date.now() < deadline) {
@@ -79,7 +92,10 @@ export async function waitUntilReady (child: Child | undefined, probe: () => Pro
       await new Promise((resolve) => setTimeout(resolve, 150))
     }
   }
-  throw new Error(`${child?.name ?? 'service'} was not ready after ${timeoutMs} ms (${String(lastError)})${child ? `:\n${child.output()}` : ''}`)
+  throw new Error(
+    `${child?.name ??
+      'service'} was not ready after ${timeoutMs} ms (${String(lastError)})${child ? `:\n${child.output()}` : ''}`
+  )
 }
 
 /** Starts `server` listening on host:port (0: a free port) and gives its URL; rejects if the port is taken. */

@@ -6,7 +6,9 @@ export interface SesLocal { endpoint: string; stop: () => Promise<void> }
 
 export async function startSesLocal (opts: { port: number; host?: string }): Promise<SesLocal> {
   const host = opts.host ?? '127.0.0.1'
-  const { default: sesServer } = await import('aws-ses-v2-local') as unknown as { default: (o: { host: string; port: number }) => Promise<Server> }
+  const { default: sesServer } = await import('aws-ses-v2-local') as unknown as {
+    default: (o: { host: string; port: number }) => Promise<Server>
+  }
   const server = await sesServer({ host, port: opts.port })
   return {
     endpoint: `http://${host}:${opts.port}`,

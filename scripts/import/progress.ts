@@ -16,7 +16,8 @@ export interface ProgressOptions {
   now?: () => number
 }
 
-export const describeRefusal = (r: Refusal): string => `line ${r.line}${r.id === undefined ? '' : ` (id ${r.id})`}: ${r.reason}`
+export const describeRefusal = (r: Refusal): string =>
+  `line ${r.line}${r.id === undefined ? '' : ` (id ${r.id})`}: ${r.reason}`
 
 export function createProgress (opts: ProgressOptions) {
   const now = opts.now ?? (() => Date.now())
@@ -38,7 +39,8 @@ export function createProgress (opts: ProgressOptions) {
     if (total === undefined || total === 0) return `${done()} lines  ${rate()}  ${tally()}`
     const share = Math.min(1, done() / total)
     const filled = Math.round(share * BAR_WIDTH)
-    return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.floor(share * 100)}% ${done()}/${total} lines  ${rate()}  ${tally()}`
+    return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.floor(share * 100)}% ` +
+      `${done()}/${total} lines  ${rate()}  ${tally()}`
   }
 
   function draw (force = false): void {

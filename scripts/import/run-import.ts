@@ -138,7 +138,13 @@ export async function runImport (opts: ImportOptions): Promise<ImportSummary> {
           body: JSON.stringify(body)
         })
       } catch (err) {
-        if (attempt >= attempts) return refuse({ line, id, reason: `the API did not answer after ${attempts} attempts: ${(err as Error).message}` })
+        if (attempt >= attempts) {
+          return refuse({
+            line,
+            id,
+            reason: `the API did not answer after ${attempts} attempts: ${(err as Error).message}`
+          })
+        }
         await sleep(backoff(attempt))
         continue
       }
@@ -158,7 +164,8 @@ export async function runImport (opts: ImportOptions): Promise<ImportSummary> {
       if (res.status === 401 || res.status === 403) {
         // Every other line would be refused the same way: stop, and say what to do.
         throw new StopImport(res.status === 403
-          ? 'the API refused the token: the account is not in the admin group (npm run admin -- <email>, then sign in again)'
+          ? 'the API refused the token: the account is not in the admin group (npm run admin -- <email>, then sign ' +
+            'in again)'
           : 'the API refused the token (expired or invalid): sign in again and rerun')
       }
       if (RETRY_STATUSES.has(res.status) && attempt < attempts) {

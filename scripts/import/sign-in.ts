@@ -12,11 +12,16 @@ export async function signIn (apiUrl: string, email: string, password: string): 
       body: JSON.stringify({ email, password })
     })
   } catch (err) {
-    throw new Error(`cannot reach the API at ${apiUrl} (${(err as Error).message}): is \`npm start\` running? (--api sets the address)`)
+    throw new Error(
+      `cannot reach the API at ${apiUrl} (${(err as Error).message}): is \`npm start\` running? (--api sets the ` +
+        'address)'
+    )
   }
   const body = await res.json().catch(() => ({})) as { token?: unknown; detail?: unknown }
   if (res.status !== 200 || typeof body.token !== 'string') {
-    throw new Error(`signing in as ${email} failed: ${res.status} ${typeof body.detail === 'string' ? body.detail : ''}`.trim())
+    throw new Error(
+      `signing in as ${email} failed: ${res.status} ${typeof body.detail === 'string' ? body.detail : ''}`.trim()
+    )
   }
   return body.token
 }

@@ -17,13 +17,20 @@ export class OrderNotFoundError extends Error {
 }
 
 export async function replayOrder (target: Target, orderId: string): Promise<OrderEvent[]> {
-  const local = (endpoint: string | undefined) => endpoint === undefined ? {} : { endpoint, credentials: LOCAL_CREDENTIALS }
+  const local = (endpoint: string | undefined) => endpoint === undefined
+    ? {}
+    : {
+        endpoint,
+        credentials: LOCAL_CREDENTIALS
+      }
   const ddb = new DynamoDBClient({ region: target.region, ...local(target.dynamodbEndpoint) })
   const events = new EventBridgeClient({ region: target.region, ...local(target.eventsEndpoint) })
   try {
     const table = await target.physicalId('OrdersTable')
     const bus = await target.physicalId('OrdersEventBus')
-    const res = await ddb.send(new GetItemCommand({ TableName: table, Key: { id: { S: orderId } }, ConsistentRead: true }))
+    const res = await ddb.send(
+      new GetItemCommand({ TableName: table, Key: { id: { S: orderId } }, ConsistentRead: true })
+    )
     if (res.Item === undefined) throw new OrderNotFoundError(orderId)
     const row = unmarshall(res.Item)
     // The stored history too: each replayed event keeps the correlation id of the request that made it.
@@ -31,10 +38,18 @@ export async function replayOrder (target: Target, orderId: string): Promise<Ord
     // One call per event, in the order's order: EventBridge does not order the entries of one call.
     for (const event of replayed) {
       const out = await events.send(new PutEventsCommand({
-        Entries: [{ EventBusName: bus, Source: event.source, DetailType: event.detailType, Detail: JSON.stringify(event.detail), Time: new Date(event.detail.updatedAt) }]
+        Entries: [{
+          EventBusName: bus,
+          Source: event.source,
+          DetailType: event.detailType,
+          Detail: JSON.stringify(event.detail),
+          Time: new Date(event.detail.updatedAt)
+        }]
       }))
       const entry = out.Entries?.[0]
-      if (entry?.ErrorCode !== undefined) throw new Error(`PutEvents refused ${event.detailType}: ${entry.ErrorCode} ${entry.ErrorMessage ?? ''}`)
+      if (entry?.ErrorCode !== undefined) {
+        throw new Error(`PutEvents refused ${event.detailType}: ${entry.ErrorCode} ${entry.ErrorMessage ?? ''}`)
+      }
     }
     return replayed
   } finally {

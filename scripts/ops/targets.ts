@@ -3,7 +3,7 @@
 import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation'
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { LOCAL_WORKER_PORTS } from '../../local/worker.js'
-import { LOCAL_ACCOUNT, queueDefinitions } from '../../local/queues.js'
+import { LOCAL_ACCOUNT, queueDefinitions } from '../../local/sqs-queues.js'
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' }
 
@@ -23,7 +23,10 @@ type Env = Record<string, string | undefined>
 export function localTarget (env: Env = process.env): Target {
   const bus = `http://127.0.0.1:${env.EVENTBUS_PORT ?? LOCAL_WORKER_PORTS.eventBus}`
   const dynamodb = env.DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${env.DYNAMODB_PORT ?? 8000}`
-  const names: Record<string, string> = { OrdersTable: env.ORDERS_TABLE ?? 'orders', OrdersEventBus: env.EVENT_BUS_NAME ?? 'commerce-local' }
+  const names: Record<string, string> = {
+    OrdersTable: env.ORDERS_TABLE ?? 'orders',
+    OrdersEventBus: env.EVENT_BUS_NAME ?? 'commerce-local'
+  }
   return {
     where: `the local stack (${bus})`,
     region: env.AWS_REGION ?? 'us-east-1',
@@ -55,14 +58,24 @@ export function stackTarget (stack: string, region: string): Target {
 }
 
 export function sqsClientFor (target: Target): SQSClient {
-  return new SQSClient({ region: target.region, ...(target.sqsEndpoint !== undefined ? { endpoint: target.sqsEndpoint, credentials: LOCAL_CREDENTIALS } : {}) })
+  return new SQSClient({
+    region: target.region,
+    ...(target.sqsEndpoint !== undefined ? { endpoint: target.sqsEndpoint, credentials: LOCAL_CREDENTIALS } : {})
+  })
 }
 
 /** A queue's URL and ARN by its logical id. */
-export async function queueOf (target: Target, sqs: SQSClient, logicalId: string): Promise<{ url: string; arn: string }> {
+export async function queueOf (
+  target: Target,
+  sqs: SQSClient,
+  logicalId: string
+): Promise<{ url: string; arn: string }> {
   let url = await target.physicalId(logicalId)
   if (!url.startsWith('http')) url = (await sqs.send(new GetQueueUrlCommand({ QueueName: url }))).QueueUrl as string
-  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn
+  const arn = (await sqs.send(new GetQueueAttributesCommand({
+    QueueUrl: url,
+    AttributeNames: ['QueueArn']
+  }))).Attributes?.QueueArn
   if (arn === undefined) throw new Error(`no ARN for ${logicalId}`)
   return { url, arn }
 }
@@ -71,7 +84,11 @@ export async function queueOf (target: Target, sqs: SQSClient, logicalId: string
  * The target the ops commands' --stack / --region name (the local stack without --stack), or
  * undefined after printing the usage error. Quiets the SDK's Node-version notice (an operator's run).
  */
-export function targetFromArgs (values: { stack?: string; region?: string }, usage: string, env: Env = process.env): Target | undefined {
+export function targetFromArgs (
+  values: { stack?: string; region?: string },
+  usage: string,
+  env: Env = process.env
+): Target | undefined {
   const region = values.region ?? env.AWS_REGION
   if (values.stack !== undefined && region === undefined) {
     console.error(`--region (or AWS_REGION) is required with --stack\n${usage}`)
@@ -84,6 +101,8 @@ export function targetFromArgs (values: { stack?: string; region?: string }, usa
 /** What an ops command tells its user when a call failed. */
 export function explainFailure (err: unknown, target: Target, what: string): string {
   const code = (err as { code?: string }).code ?? (err as Error).name
-  if (code === 'ECONNREFUSED' || code === 'TimeoutError') return `cannot reach ${target.where}: is \`npm start\` running?`
+  if (code === 'ECONNREFUSED' || code === 'TimeoutError') {
+    return `cannot reach ${target.where}: is \`npm start\` running?`
+  }
   return `${what} failed: ${(err as Error).name}: ${(err as Error).message}`
 }

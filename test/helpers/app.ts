@@ -21,7 +21,10 @@ export const BASE_TEST_ENV: Record<string, string> = {
   RATE_LIMITS: 'off'
 }
 
-export async function build (t: Teardown, opts: { env?: Record<string, string | undefined>; deps?: AppDeps } = {}): Promise<FastifyInstance> {
+export async function build (
+  t: Teardown,
+  opts: { env?: Record<string, string | undefined>; deps?: AppDeps } = {}
+): Promise<FastifyInstance> {
   const app = buildApp(loadConfig({ ...BASE_TEST_ENV, ...opts.env }), opts.deps)
   t.teardown(() => app.close())
   // Every response must match the OpenAPI document (test/helpers/contract.ts); fails at teardown.

@@ -2,7 +2,7 @@
 // item's word rows exist with the item's current copies, no row points at a missing item or at a
 // word the item no longer has, and the counters are exactly what the items add up to.
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { COUNTS_PARTITION, indexStateOf, searchRows, summariseCounts } from '../../domain/catalog-index.js'
+import { COUNTS_PARTITION, indexStateOf, searchRows, summariseCounts } from '../../domain/catalog-index-rows.js'
 import type { CategorySummary, StoredItem } from '../../domain/catalog.js'
 
 async function scanAll (ddb: DynamoDBDocumentClient, table: string): Promise<Array<Record<string, unknown>>> {
@@ -29,13 +29,18 @@ export function expectedCategories (items: Array<Pick<StoredItem, 'category' | '
 }
 
 /** Every disagreement between the items and the index; [] when the index is exact. */
-export async function indexProblems (ddb: DynamoDBDocumentClient, tables: { items: string; catalogIndex: string }): Promise<string[]> {
+export async function indexProblems (
+  ddb: DynamoDBDocumentClient,
+  tables: { items: string; catalogIndex: string }
+): Promise<string[]> {
   const items = (await scanAll(ddb, tables.items)) as unknown as StoredItem[]
   const rows = await scanAll(ddb, tables.catalogIndex)
   const problems: string[] = []
   const want = new Map<string, string>()
   for (const item of items) {
-    if (item.searchWords !== indexStateOf(item).words) problems.push(`item ${item.id}: searchWords ${JSON.stringify(item.searchWords)} is not what its fields say`)
+    if (item.searchWords !== indexStateOf(item).words) {
+      problems.push(`item ${item.id}: searchWords ${JSON.stringify(item.searchWords)} is not what its fields say`)
+    }
     for (const row of searchRows(indexStateOf(item))) want.set(`${row.pk} ${row.sk}`, JSON.stringify(row))
   }
   const counters: Array<{ sk: string; n: number }> = []
@@ -49,7 +54,15 @@ export async function indexProblems (ddb: DynamoDBDocumentClient, tables: { item
     const key = `${String(row.pk)} ${String(row.sk)}`
     const expected = want.get(key)
     if (expected === undefined) problems.push(`row ${key} points at no item with that word`)
-    else if (expected !== JSON.stringify({ pk: row.pk, sk: row.sk, id: row.id, ws: row.ws, c: row.c, t: row.t, b: row.b })) problems.push(`row ${key} has stale copies`)
+    else if (expected !== JSON.stringify({
+      pk: row.pk,
+      sk: row.sk,
+      id: row.id,
+      ws: row.ws,
+      c: row.c,
+      t: row.t,
+      b: row.b
+    })) problems.push(`row ${key} has stale copies`)
     want.delete(key)
   }
   for (const key of want.keys()) problems.push(`row ${key} is missing`)

@@ -72,7 +72,9 @@ export function createContractChecker (document: unknown): ContractChecker {
     .sort((x, y) => x.split('{').length - y.split('{').length)
     .map((template) => ({
       template,
-      pattern: new RegExp(`^${template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+')}/?$`)
+      pattern: new RegExp(
+        `^${template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+')}/?$`
+      )
     }))
 
   return {
@@ -81,7 +83,10 @@ export function createContractChecker (document: unknown): ContractChecker {
       pattern.test(path) && doc.paths[template][method.toLowerCase()] !== undefined)?.template,
     validate (at, value) {
       const validate = validator(at)
-      return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)
+      return validate(value)
+        ? []
+        : (validate.errors ?? []).map((e) =>
+        `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)
     },
     check (res) {
       const path = openapiPath(res.route)
@@ -90,14 +95,22 @@ export function createContractChecker (document: unknown): ContractChecker {
       if (res.method === 'HEAD') return this.check({ ...res, method: 'GET', body: undefined, streamed: true })
       const op = operation(res.method, res.route)
       if (op === undefined) return [`${where}: the operation is not in the OpenAPI document`]
-      const statusKey = String(res.status) in op.responses ? String(res.status) : ('default' in op.responses ? 'default' : undefined)
+      const statusKey = String(res.status) in op.responses
+        ? String(res.status)
+        : ('default' in op.responses ? 'default' : undefined)
       if (statusKey === undefined) {
-        return [`${where}: status ${res.status} is not documented (documented: ${Object.keys(op.responses).join(', ')})`]
+        return [
+          `${where}: status ${res.status} is not documented (documented: ${Object.keys(op.responses).join(', ')})`
+        ]
       }
       const content = op.responses[statusKey].content as Json | undefined
       const type = mediaType(res.contentType)
       if (res.streamed === true) {
-        return content === undefined || type in content ? [] : [`${where}: answered ${type}, the document declares ${Object.keys(content).join(', ')}`]
+        return content === undefined || type in content
+          ? []
+          : [
+          `${where}: answered ${type}, the document declares ${Object.keys(content).join(', ')}`
+            ]
       }
       // Fastify drops the body of a 204 or 304 after onSend, so nothing reaches the client.
       const hasBody = res.body !== undefined && res.body.length > 0 && res.status !== 204 && res.status !== 304
@@ -105,7 +118,11 @@ export function createContractChecker (document: unknown): ContractChecker {
         return hasBody ? [`${where}: answered a ${type || 'untyped'} body, the document declares none`] : []
       }
       if (!hasBody) return [`${where}: answered no body, the document declares ${Object.keys(content).join(', ')}`]
-      if (!(type in content)) return [`${where}: answered ${type || 'no content type'}, the document declares ${Object.keys(content).join(', ')}`]
+      if (!(type in content)) {
+        return [
+          `${where}: answered ${type || 'no content type'}, the document declares ${Object.keys(content).join(', ')}`
+        ]
+      }
       if (!isJson(type) || content[type].schema === undefined) return []
       let body: unknown
       try {
@@ -113,9 +130,12 @@ export function createContractChecker (document: unknown): ContractChecker {
       } catch {
         return [`${where}: the ${type} body is not JSON`]
       }
-      const validate = validator(pointer('paths', path, res.method.toLowerCase(), 'responses', statusKey, 'content', type, 'schema'))
+      const validate = validator(
+        pointer('paths', path, res.method.toLowerCase(), 'responses', statusKey, 'content', type, 'schema')
+      )
       if (validate(body)) return []
-      return (validate.errors ?? []).map((e) => `${where}: body${e.instancePath} ${e.message ?? 'is invalid'} ${JSON.stringify(e.params)}`)
+      return (validate.errors ?? []).map((e) =>
+        `${where}: body${e.instancePath} ${e.message ?? 'is invalid'} ${JSON.stringify(e.params)}`)
     }
   }
 }

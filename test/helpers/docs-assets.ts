@@ -34,7 +34,11 @@ export async function checkDocsAssets (
     t.equal(res.statusCode, 200, `${file} is served`)
     const wanted = readFileSync(join(staticDir, file))
     const got = receivedBytes(res)
-    t.ok(got.equals(wanted), `${file} arrives intact (${got.length} of ${wanted.length} bytes, ${res.headers?.['content-type'] ?? 'no type'}, base64: ${res.isBase64Encoded === true})`)
+    t.ok(
+      got.equals(wanted),
+      `${file} arrives intact (${got.length} of ${wanted.length} bytes, ${res.headers?.['content-type'] ??
+        'no type'}, base64: ${res.isBase64Encoded === true})`
+    )
   }
   const init = await get('/docs/static/swagger-initializer.js')
   t.equal(init.statusCode, 200, 'the initializer the plugin writes')

@@ -20,14 +20,22 @@ syncBuiltinESMExports()
 
 const [bundle, eventsFile] = process.argv.slice(2) as [string, string]
 const context = {
-  functionName: 'probe', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:probe',
-  memoryLimitInMB: '1024', awsRequestId: 'probe-request', logGroupName: '/aws/lambda/probe', logStreamName: 'probe',
-  callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 60_000
+  functionName: 'probe',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:probe',
+  memoryLimitInMB: '1024',
+  awsRequestId: 'probe-request',
+  logGroupName: '/aws/lambda/probe',
+  logStreamName: 'probe',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => 60_000
 }
 const results: Array<{ answer?: unknown; thrown?: string; mapsRead: number }> = []
 try {
   const events = JSON.parse(readFileSync(eventsFile, 'utf8')) as unknown[]
-  const { handler } = await import(pathToFileURL(bundle).href) as { handler: (event: unknown, context: unknown) => Promise<unknown> }
+  const { handler } = await import(pathToFileURL(bundle).href) as {
+    handler: (event: unknown, context: unknown) => Promise<unknown>
+  }
   for (const event of events) {
     try {
       results.push({ answer: await handler(event, context), mapsRead: mapsRead.length })

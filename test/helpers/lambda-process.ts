@@ -23,7 +23,15 @@ async function probeScript (dir: string): Promise<string> {
   let probe = probes.get(dir)
   if (probe === undefined) {
     const outfile = join(dir, 'lambda-probe.mjs')
-    probe = build({ entryPoints: [fileURLToPath(new URL('./lambda-probe.ts', import.meta.url))], outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' })
+    probe = build({
+      entryPoints: [fileURLToPath(new URL('./lambda-probe.ts', import.meta.url))],
+      outfile,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'warning'
+    })
       .then(() => outfile)
     probes.set(dir, probe)
   }
@@ -36,14 +44,24 @@ let runs = 0
  * Gives `events` to the bundle's handler, one after another, in `node` with exactly `env` (and
  * PATH). The probe and the events are written in `dir` (the test's own temporary folder).
  */
-export async function runLambdaProbe (node: string, bundle: string, events: unknown[], env: Record<string, string>, dir: string): Promise<ProbeResult> {
+export async function runLambdaProbe (
+  node: string,
+  bundle: string,
+  events: unknown[],
+  env: Record<string, string>,
+  dir: string
+): Promise<ProbeResult> {
   const script = await probeScript(dir)
   const eventsFile = join(dir, `probe-events-${++runs}.json`)
   await writeFile(eventsFile, JSON.stringify(events))
   // Through `env -i`: tap's process tracking adds its loader to a child's NODE_OPTIONS, and that
   // loader turns Node's own source maps on, which Lambda's runtime does not.
   const vars = Object.entries({ PATH: process.env.PATH ?? '', ...env }).map(([k, v]) => `${k}=${v}`)
-  const child = spawn('env', ['-i', ...vars, node, script, bundle, eventsFile], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] })
+  const child = spawn(
+    'env',
+    ['-i', ...vars, node, script, bundle, eventsFile],
+    { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] }
+  )
   let stdout = ''
   let stderr = ''
   let report = ''
@@ -55,7 +73,9 @@ export async function runLambdaProbe (node: string, bundle: string, events: unkn
   clearTimeout(timer)
   let parsed: { results?: ProbeResult['results']; mapsRead?: string[]; error?: string } = {}
   try { parsed = JSON.parse(report) as typeof parsed } catch {}
-  if (code !== 0 || parsed.results === undefined) throw new Error(`the probe failed (exit ${code}): ${parsed.error ?? stderr.trim().slice(-2000)}`)
+  if (code !== 0 || parsed.results === undefined) {
+    throw new Error(`the probe failed (exit ${code}): ${parsed.error ?? stderr.trim().slice(-2000)}`)
+  }
   // Lambda sends both streams to the function's log (Powertools writes warnings and errors to stderr).
   const logs = `${stdout}\n${stderr}`.split('\n').flatMap((line) => {
     try { return [JSON.parse(line) as Record<string, any>] } catch { return [] }

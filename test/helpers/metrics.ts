@@ -2,14 +2,32 @@
 import { createMetrics, type MetricsSink } from '../../core/metrics.js'
 
 export interface EmfLine {
-  _aws: { Timestamp: number; CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> }
+  _aws: {
+    Timestamp: number
+    CloudWatchMetrics: Array<{
+      Namespace: string
+      Dimensions: string[][]
+      Metrics: Array<{ Name: string; Unit: string }>
+    }>
+  }
   [key: string]: unknown
 }
 
 /** One metric as CloudWatch would see it: namespace, name, unit, dimensions (name -> value) and value. */
-export interface EmittedMetric { namespace: string; name: string; unit: string; dimensions: Record<string, string>; value: unknown }
+export interface EmittedMetric {
+  namespace: string
+  name: string
+  unit: string
+  dimensions: Record<string, string>
+  value: unknown
+}
 
-export function capturedMetrics (service = 'test-service'): { sink: MetricsSink; lines: string[]; metrics: () => EmittedMetric[]; named: (name: string) => EmittedMetric[] } {
+export function capturedMetrics (service = 'test-service'): {
+  sink: MetricsSink
+  lines: string[]
+  metrics: () => EmittedMetric[]
+  named: (name: string) => EmittedMetric[]
+} {
   const lines: string[] = []
   const sink = createMetrics({ service, write: (line) => { lines.push(line) } })
   const metrics = (): EmittedMetric[] => lines.flatMap((line) => emittedIn(JSON.parse(line) as EmfLine))

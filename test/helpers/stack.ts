@@ -11,26 +11,46 @@ export function stackEnv (): Record<string, string> {
   const env: Record<string, string> = {}
   for (const key of KEYS) {
     const value = process.env[key]
-    if (value === undefined) throw new Error(`${key} is not set: integration tests run under \`npm test\`, which starts the emulators (npm test -- ${process.argv[1] ?? 'file'})`)
+    if (value === undefined) {
+      throw new Error(
+        `${key} is not set: integration tests run under \`npm test\`, which starts the emulators (npm test -- ` +
+          `${process.argv[1] ?? 'file'})`
+      )
+    }
     env[key] = value
   }
   return { ...env, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' }
 }
 
 export function localDynamoClient (): DynamoDBClient {
-  return new DynamoDBClient({ endpoint: stackEnv().DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+  return new DynamoDBClient({
+    endpoint: stackEnv().DYNAMODB_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' }
+  })
 }
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-export interface TestTables { ITEMS_TABLE: string; ORDERS_TABLE: string; IDEMPOTENCY_TABLE: string; SUPPRESSIONS_TABLE: string; CATALOG_INDEX_TABLE: string; RATE_LIMIT_TABLE: string }
+export interface TestTables {
+  ITEMS_TABLE: string
+  ORDERS_TABLE: string
+  IDEMPOTENCY_TABLE: string
+  SUPPRESSIONS_TABLE: string
+  CATALOG_INDEX_TABLE: string
+  RATE_LIMIT_TABLE: string
+}
 
 /** Fresh tables from infra/template.yaml with a unique prefix, deleted when the test ends. */
 export async function createTables (t: Teardown): Promise<TestTables> {
   const prefix = `t${randomBytes(4).toString('hex')}`
   const names: Record<TableKey, string> = {
-    items: `${prefix}-items`, orders: `${prefix}-orders`, idempotency: `${prefix}-idempotency`, suppressions: `${prefix}-suppressions`,
-    catalogIndex: `${prefix}-catalog-index`, rateLimits: `${prefix}-rate-limits`
+    items: `${prefix}-items`,
+    orders: `${prefix}-orders`,
+    idempotency: `${prefix}-idempotency`,
+    suppressions: `${prefix}-suppressions`,
+    catalogIndex: `${prefix}-catalog-index`,
+    rateLimits: `${prefix}-rate-limits`
   }
   const client = localDynamoClient()
   await ensureTables(client, names)
@@ -39,7 +59,11 @@ export async function createTables (t: Teardown): Promise<TestTables> {
     client.destroy()
   })
   return {
-    ITEMS_TABLE: names.items, ORDERS_TABLE: names.orders, IDEMPOTENCY_TABLE: names.idempotency, SUPPRESSIONS_TABLE: names.suppressions, CATALOG_INDEX_TABLE: names.catalogIndex,
+    ITEMS_TABLE: names.items,
+    ORDERS_TABLE: names.orders,
+    IDEMPOTENCY_TABLE: names.idempotency,
+    SUPPRESSIONS_TABLE: names.suppressions,
+    CATALOG_INDEX_TABLE: names.catalogIndex,
     RATE_LIMIT_TABLE: names.rateLimits
   }
 }

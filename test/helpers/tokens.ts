@@ -30,7 +30,14 @@ export interface TokenOptions {
 }
 
 /** A user as the fake pool knows it: made by token(), changed by the tests. */
-export interface TestUser { sub: string; username: string; enabled: boolean; emailVerified: boolean; signedOutAt: number; groups: string[] }
+export interface TestUser {
+  sub: string
+  username: string
+  enabled: boolean
+  emailVerified: boolean
+  signedOutAt: number
+  groups: string[]
+}
 
 export interface TestIssuer {
   issuer: string
@@ -49,13 +56,19 @@ export interface TestIssuer {
   retirePrimaryKey: () => void
   /** How many times the JWKS was fetched. */
   jwksRequests: () => number
+  /** While on, the JWKS answers 500. */
+  failJwks: (on: boolean) => void
   close: () => Promise<void>
 }
 
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url')
 
 /** Encodes a JWT; `sign` gets the signing input and returns the signature ('' for an unsigned token). */
-export function encodeJwt (header: Record<string, unknown>, payload: Record<string, unknown>, sign: (input: string) => Buffer | string): string {
+export function encodeJwt (
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  sign: (input: string) => Buffer | string
+): string {
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`
   const signature = sign(input)
   return `${input}.${typeof signature === 'string' ? signature : b64url(signature)}`
@@ -76,7 +89,10 @@ function testKeys (): Record<KeyName, TestKey> {
   return sharedKeys
 }
 
-const withOverrides = (base: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> => {
+const withOverrides = (
+  base: Record<string, unknown>,
+  overrides: Record<string, unknown> = {}
+): Record<string, unknown> => {
   const out = { ...base, ...overrides }
   for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete out[k]
   return out
@@ -100,7 +116,12 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     const send = (status: number, payload: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload))
     }
-    if (input.UserPoolId !== userPoolId) { send(400, { __type: 'ResourceNotFoundException', message: 'User pool does not exist.' }); return }
+    if (input.UserPoolId !== userPoolId) {
+      send(
+        400,
+        { __type: 'ResourceNotFoundException', message: 'User pool does not exist.' }
+      ); return
+    }
     if (user === undefined) { send(400, { __type: 'UserNotFoundException', message: 'User does not exist.' }); return }
     if (op === 'AdminGetUser') {
       send(200, {
@@ -116,10 +137,16 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
       })
       return
     }
-    if (op === 'AdminListGroupsForUser') { send(200, { Groups: user.groups.map((GroupName) => ({ GroupName, UserPoolId: userPoolId })) }); return }
+    if (op === 'AdminListGroupsForUser') {
+      send(
+        200,
+        { Groups: user.groups.map((GroupName) => ({ GroupName, UserPoolId: userPoolId })) }
+      ); return
+    }
     send(400, { __type: 'InvalidParameterException', message: `The test issuer does not answer ${op}` })
   }
 
+  let jwksFails = false
   const server = createServer((req, res) => {
     const target = req.headers['x-amz-target']
     if (req.method === 'POST' && typeof target === 'string') {
@@ -130,7 +157,9 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     }
     if (req.url === `/${userPoolId}/.well-known/jwks.json`) {
       requests++
-      const jwks = [...published].map((name) => ({ ...keys[name].publicKey.export({ format: 'jwk' }), kid: keys[name].kid, alg: 'RS256', use: 'sig' }))
+      if (jwksFails) { res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"down"}'); return }
+      const jwks = [...published].map((name) =>
+        ({ ...keys[name].publicKey.export({ format: 'jwk' }), kid: keys[name].kid, alg: 'RS256', use: 'sig' }))
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: jwks }))
       return
     }
@@ -148,7 +177,13 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     const email = o.email ?? `${sub.slice(0, 8)}@example.com`
     const tokenUse = o.tokenUse ?? 'id'
     const common: Record<string, unknown> = {
-      sub, iss: issuer, token_use: tokenUse, auth_time: now, iat: now, exp: now + (o.expiresIn ?? 3600), jti: randomUUID(),
+      sub,
+      iss: issuer,
+      token_use: tokenUse,
+      auth_time: now,
+      iat: now,
+      exp: now + (o.expiresIn ?? 3600),
+      jti: randomUUID(),
       ...(o.groups ? { 'cognito:groups': o.groups } : {})
     }
     const base = tokenUse === 'id'
@@ -156,16 +191,29 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
       : { ...common, client_id: clientId, scope: 'aws.cognito.signin.user.admin', username: email }
     // The pool knows whom it issued a token to; a later token for the same sub keeps what a test changed.
     const known = users.get(sub)
-    if (known === undefined) users.set(sub, { sub, username: email, enabled: true, emailVerified: true, signedOutAt: 0, groups: o.groups ?? [] })
-    else if (o.groups !== undefined) known.groups = o.groups
-    return encodeJwt(withOverrides({ alg: 'RS256', kid: key.kid, typ: 'JWT' }, o.header), withOverrides(base, o.claims), rs256(key.privateKey))
+    if (known === undefined) {
+      users.set(
+        sub,
+        { sub, username: email, enabled: true, emailVerified: true, signedOutAt: 0, groups: o.groups ?? [] }
+      )
+    } else if (o.groups !== undefined) known.groups = o.groups
+    return encodeJwt(
+      withOverrides({ alg: 'RS256', kid: key.kid, typ: 'JWT' }, o.header),
+      withOverrides(base, o.claims),
+      rs256(key.privateKey)
+    )
   }
 
   return {
     issuer,
     userPoolId,
     clientId,
-    env: { COGNITO_ISSUER: issuer, COGNITO_ENDPOINT: endpoint, USER_POOL_ID: userPoolId, USER_POOL_CLIENT_ID: clientId },
+    env: {
+      COGNITO_ISSUER: issuer,
+      COGNITO_ENDPOINT: endpoint,
+      USER_POOL_ID: userPoolId,
+      USER_POOL_CLIENT_ID: clientId
+    },
     users,
     adminCalls: () => ({ ...calls }),
     keys,
@@ -173,6 +221,7 @@ export async function startTestIssuer (opts: { userPoolId?: string; clientId?: s
     publishSecondaryKey: () => { published.add('secondary') },
     retirePrimaryKey: () => { published.delete('primary') },
     jwksRequests: () => requests,
+    failJwks: (on) => { jwksFails = on },
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -4,7 +4,7 @@
 import type { DynamoDBRecord, EventBridgeEvent, SQSRecord } from 'aws-lambda'
 import { marshall } from '@aws-sdk/util-dynamodb'
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
-import { SESv2Client } from '@aws-sdk/client-sesv2'
+import { SESClient } from '@aws-sdk/client-ses'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { randomUUID } from 'node:crypto'
 import {
@@ -14,7 +14,13 @@ import type { MetricsSink } from '../../core/metrics.js'
 import { suppressionKey, type MailSuppressions, type Suppression } from '../../workers/mail-suppressions.js'
 import { loadConfig, type Config } from '../../core/config.js'
 import { createWorkerRuntime, type WorkerLog, type WorkerRuntime } from '../../workers/runtime.js'
-import { DETAIL_TYPES, EVENT_SOURCE, type OrderEventDetail, type OrderStatus, type PublicOrder } from '../../domain/events.js'
+import {
+  DETAIL_TYPES,
+  EVENT_SOURCE,
+  type OrderEventDetail,
+  type OrderStatus,
+  type PublicOrder
+} from '../../domain/events.js'
 
 export function order (overrides: Partial<PublicOrder> & Record<string, unknown> = {}): PublicOrder {
   return {
@@ -24,7 +30,14 @@ export function order (overrides: Partial<PublicOrder> & Record<string, unknown>
     userEmailVerified: true,
     status: 'placed',
     lines: [
-      { id: 'item-1', title: 'Phone <b>X</b>', color: 'Midnight & Blue', colorCode: '#123', count: 2, unitPrice: 49999 },
+      {
+        id: 'item-1',
+        title: 'Phone <b>X</b>',
+        color: 'Midnight & Blue',
+        colorCode: '#123',
+        count: 2,
+        unitPrice: 49999
+      },
       { id: 'item-2', title: 'Case', count: 1, unitPrice: 1999 }
     ],
     total: 101997,
@@ -46,7 +59,12 @@ export function streamRecord (
   sequenceNumber = nextSeq()
 ): DynamoDBRecord {
   const id = ((next ?? previous) as { id?: string } | undefined)?.id as string
-  const img = (o: object | undefined): any => o === undefined ? undefined : marshall(o as Record<string, unknown>, { removeUndefinedValues: true })
+  const img = (o: object | undefined): any => o === undefined
+    ? undefined
+    : marshall(
+      o as Record<string, unknown>,
+      { removeUndefinedValues: true }
+    )
   return {
     eventID: `e-${sequenceNumber}`,
     eventName,
@@ -67,7 +85,13 @@ export function streamRecord (
 
 /** The record of an order moving from one status to another (an insert for placed). */
 export function statusRecord (o: PublicOrder, from?: OrderStatus): DynamoDBRecord {
-  return from === undefined ? streamRecord('INSERT', { ...o }) : streamRecord('MODIFY', { ...o }, { ...o, status: from })
+  return from === undefined
+    ? streamRecord('INSERT', { ...o })
+    : streamRecord(
+      'MODIFY',
+      { ...o },
+      { ...o, status: from }
+    )
 }
 
 export function orderEvent (o: PublicOrder, id = 'evt-1'): EventBridgeEvent<any, OrderEventDetail> {
@@ -125,9 +149,21 @@ export class MemoryLedger implements EffectLedger {
 }
 
 /** The worker's metrics sink, keeping what was recorded (name and dimensions, one entry per add). */
-export function memoryMetrics (): MetricsSink & { counts: Array<{ name: string; dimensions: Record<string, string>; value: number }> } {
+export function memoryMetrics (): MetricsSink & {
+  counts: Array<{ name: string; dimensions: Record<string, string>; value: number }>
+} {
   const counts: Array<{ name: string; dimensions: Record<string, string>; value: number }> = []
-  return { counts, add: (name, dimensions, value = 1) => { counts.push({ name, dimensions: dimensions as Record<string, string>, value }) }, flush: () => {} }
+  return {
+    counts,
+    add: (name, dimensions, value = 1) => {
+      counts.push({
+        name,
+        dimensions: dimensions as Record<string, string>,
+        value
+      })
+    },
+    flush: () => {}
+  }
 }
 
 /** The mail suppression list in memory (workers/mail-suppressions.ts's interface). */
@@ -141,7 +177,13 @@ export interface LogLine { level: string; message: string; extra?: Record<string
 
 export function memoryLog (): WorkerLog & { lines: LogLine[] } {
   const lines: LogLine[] = []
-  const at = (level: string) => (message: string, extra?: Record<string, unknown>) => { lines.push({ level, message, extra }) }
+  const at = (level: string) => (message: string, extra?: Record<string, unknown>) => {
+    lines.push({
+      level,
+      message,
+      extra
+    })
+  }
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }
 
@@ -168,16 +210,21 @@ export function testConfig (env: Record<string, string> = {}): Config {
 }
 
 export type TestRuntime = WorkerRuntime & {
-  ses: SESv2Client; sqs: SQSClient; ledger: MemoryLedger; suppressions: MemorySuppressions; log: ReturnType<typeof memoryLog>; metrics: ReturnType<typeof memoryMetrics>
+  ses: SESClient
+  sqs: SQSClient
+  ledger: MemoryLedger
+  suppressions: MemorySuppressions
+  log: ReturnType<typeof memoryLog>
+  metrics: ReturnType<typeof memoryMetrics>
 }
 
 /** A runtime over fresh (unmocked-by-default) clients, an in-memory ledger, no real pauses. */
 export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record<string, string> = {}): TestRuntime {
   const config = testConfig(env)
   const credentials = { accessKeyId: 'x', secretAccessKey: 'x' }
-  const rt = createWorkerRuntime(config, {
+  const runtime = createWorkerRuntime(config, {
     eventbridge: new EventBridgeClient({ region: 'us-east-1', credentials }),
-    ses: new SESv2Client({ region: 'us-east-1', credentials, maxAttempts: 1 }),
+    ses: new SESClient({ region: 'us-east-1', credentials, maxAttempts: 1 }),
     sqs: new SQSClient({ region: 'us-east-1', credentials, maxAttempts: 1 }),
     ledger: new MemoryLedger(),
     suppressions: new MemorySuppressions(),
@@ -186,7 +233,7 @@ export function testRuntime (overrides: Partial<WorkerRuntime> = {}, env: Record
     sleep: async () => {},
     ...overrides
   })
-  return rt as TestRuntime
+  return runtime as TestRuntime
 }
 
 /** An SQS message as Lambda delivers it from a queue (the effects queue by default). */
@@ -196,7 +243,12 @@ export function sqsMessage (body: unknown, receiveCount = 1, queue = 'order-effe
     messageId: `m-${randomUUID()}`,
     receiptHandle: `rh-${randomUUID()}`,
     body: text,
-    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: '1',
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: '1'
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',

@@ -8,7 +8,12 @@ import type { WorkerLog } from '../../workers/runtime.js'
 
 const dataDir = process.env.WORKER_DATA_DIR
 if (dataDir === undefined) throw new Error('WORKER_DATA_DIR is required')
-const quiet: WorkerLog = { debug () {}, info () {}, warn () {}, error: (message, extra) => { console.error(`[worker] ${message} ${JSON.stringify(extra ?? {})}`) } }
+const quiet: WorkerLog = {
+  debug () {},
+  info () {},
+  warn () {},
+  error: (message, extra) => { console.error(`[worker] ${message} ${JSON.stringify(extra ?? {})}`) }
+}
 const worker = await startLocalWorker({
   config: loadConfig(process.env),
   log: quiet,

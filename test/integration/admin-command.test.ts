@@ -25,7 +25,11 @@ function groupsOf (idToken: string): unknown {
 }
 
 t.test('npm run admin puts a signed-up user in the admin group; the next sign-in carries it', async (t) => {
-  const cognito = new CognitoIdentityProviderClient({ endpoint: env.COGNITO_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+  const cognito = new CognitoIdentityProviderClient({
+    endpoint: env.COGNITO_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' }
+  })
   t.teardown(() => cognito.destroy())
   const email = `admin-${randomBytes(4).toString('hex')}@example.com`
   // The app client is confidential: direct calls carry its SECRET_HASH.

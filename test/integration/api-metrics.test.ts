@@ -14,7 +14,8 @@ import metricsPlugin from '../../plugins/metrics.js'
 import errorsPlugin from '../../plugins/errors.js'
 import { BASE_TEST_ENV } from '../helpers/app.js'
 
-const dims = (xs: Array<{ dimensions: Record<string, string> }>): Array<Record<string, string>> => xs.map((m) => m.dimensions)
+const dims = (xs: Array<{ dimensions: Record<string, string> }>): Array<Record<string, string>> =>
+  xs.map((m) => m.dimensions)
 
 t.test('orders: placed with its value, replayed, refused by code', async (t) => {
   const tables = await createTables(t)
@@ -25,17 +26,40 @@ t.test('orders: placed with its value, replayed, refused by code', async (t) => 
   const now = new Date().toISOString()
   await app.aws.ddb.send(new PutCommand({
     TableName: tables.ITEMS_TABLE,
-    Item: { id: 'mug', category: 'kitchen', type: 'mug', brand: 'Acme', title: 'Mug', description: 'A mug', colorPreference: [], price: 1250, currency: 'EUR', stock: 5, searchText: 'mug', createdAt: now, updatedAt: now }
+    Item: {
+      id: 'mug',
+      category: 'kitchen',
+      type: 'mug',
+      brand: 'Acme',
+      title: 'Mug',
+      description: 'A mug',
+      colorPreference: [],
+      price: 1250,
+      currency: 'EUR',
+      stock: 5,
+      searchText: 'mug',
+      createdAt: now,
+      updatedAt: now
+    }
   }))
   const auth = { authorization: `Bearer ${issuer.token({ sub: 'user-metrics', email: 'metrics@example.com' })}` }
   const order = (count: number, key?: string) => app.inject({
-    method: 'POST', url: '/orders', headers: { ...auth, ...(key === undefined ? {} : { 'idempotency-key': key }) }, payload: { items: [{ id: 'mug', count }] }
+    method: 'POST',
+    url: '/orders',
+    headers: {
+      ...auth,
+      ...(key === undefined ? {} : { 'idempotency-key': key })
+    },
+    payload: { items: [{ id: 'mug', count }] }
   })
 
   const placed = await order(2, 'key-1')
   t.equal(placed.statusCode, 201, placed.body)
   t.same(captured.named('OrdersPlaced').map((m) => [m.dimensions, m.value]), [[{ service: 'test-service' }, 1]])
-  t.same(captured.named('OrderValue').map((m) => [m.dimensions, m.value, m.unit]), [[{ service: 'test-service', Currency: 'EUR' }, 2500, 'None']])
+  t.same(
+    captured.named('OrderValue').map((m) => [m.dimensions, m.value, m.unit]),
+    [[{ service: 'test-service', Currency: 'EUR' }, 2500, 'None']]
+  )
 
   const replayed = await order(2, 'key-1')
   t.equal(replayed.headers['idempotent-replayed'], 'true')
@@ -43,15 +67,30 @@ t.test('orders: placed with its value, replayed, refused by code', async (t) => 
   t.equal(captured.named('OrdersPlaced').length, 1, '... and not as an order')
 
   t.equal((await order(99)).statusCode, 409)
-  t.equal((await app.inject({ method: 'POST', url: '/orders', payload: { items: [{ id: 'mug', count: 1 }] } })).statusCode, 401)
-  t.equal((await app.inject({ method: 'POST', url: '/orders', headers: auth, payload: { items: [{ id: 'mug', count: 1 }], extra: 1 } })).statusCode, 400)
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/orders', payload: { items: [{ id: 'mug', count: 1 }] } })).statusCode,
+    401
+  )
+  t.equal(
+    (await app.inject({
+      method: 'POST',
+      url: '/orders',
+      headers: auth,
+      payload: { items: [{ id: 'mug', count: 1 }], extra: 1 }
+    })).statusCode,
+    400
+  )
   t.same(dims(captured.named('OrdersRefused')), [
     { service: 'test-service', Code: 'insufficient_stock' },
     { service: 'test-service', Code: 'token_missing' },
     { service: 'test-service', Code: 'validation_failed' }
   ])
   for (const m of captured.metrics()) {
-    t.notMatch(JSON.stringify(m.dimensions), /user-metrics|metrics@example\.com|mug|key-1/, `${m.name}: no id, user or email in its dimensions`)
+    t.notMatch(
+      JSON.stringify(m.dimensions),
+      /user-metrics|metrics@example\.com|mug|key-1/,
+      `${m.name}: no id, user or email in its dimensions`
+    )
   }
   t.equal(captured.named('ServerErrors').length, 0, 'no 5xx so far')
 })
@@ -59,7 +98,11 @@ t.test('orders: placed with its value, replayed, refused by code', async (t) => 
 t.test('a failed sign-in is counted by its code', async (t) => {
   const captured = capturedMetrics()
   const app = await build(t, { env: stackEnv(), deps: { metrics: captured.sink } })
-  const res = await app.inject({ method: 'POST', url: '/signin', payload: { email: `nobody-${randomUUID().slice(0, 8)}@example.com`, password: 'Wrong-Password-1' } })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/signin',
+    payload: { email: `nobody-${randomUUID().slice(0, 8)}@example.com`, password: 'Wrong-Password-1' }
+  })
   t.equal(res.statusCode, 401)
   t.same(dims(captured.named('SignInFailures')), [{ service: 'test-service', Code: 'invalid_credentials' }])
 })

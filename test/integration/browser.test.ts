@@ -27,10 +27,12 @@ const SCREENSHOTS = new URL('../../test-output/', import.meta.url).pathname
 
 type Json = Record<string, any>
 
-
 /** A webhook receiver that accepts everything: the partners, for the worker's order webhooks. */
 async function startPartnerSink (t: { teardown: (fn: () => unknown) => void }): Promise<string> {
-  const server = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')) })
+  const server = createServer((req, res) => {
+    req.resume(); req.on('end', () =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}'))
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -47,11 +49,18 @@ async function authorize (page: Page, scheme: string, value: string): Promise<vo
 }
 
 /** Expands an operation, runs "Try it out" with the given path parameters, and answers the live status. */
-async function tryItOut (page: Page, method: string, path: string, params: Record<string, string> = {}): Promise<{ status: string; body: string }> {
+async function tryItOut (page: Page, method: string, path: string, params: Record<string, string> = {}): Promise<{
+  status: string
+  body: string
+}> {
   const op = page.locator(`.opblock-${method}`).filter({ has: page.locator(`.opblock-summary [data-path="${path}"]`) })
   await op.locator('.opblock-summary').first().click()
   await op.locator('button.try-out__btn').click()
-  for (const [name, value] of Object.entries(params)) await op.locator(`tr[data-param-name="${name}"] input`).fill(value)
+  for (const [name, value] of Object.entries(params)) {
+    await op.locator(`tr[data-param-name="${name}"] input`).fill(
+      value
+    )
+  }
   await op.locator('button.execute').click()
   const live = op.locator('.live-responses-table tr.response')
   await live.waitFor()
@@ -61,14 +70,21 @@ async function tryItOut (page: Page, method: string, path: string, params: Recor
 
 t.test('Swagger UI and the mailbox in Chromium', async (t) => {
   if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} is missing: install Debian's chromium (apt-get update && apt-get install -y --no-install-recommends chromium), as .ci/run does`)
+    t.fail(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get update && apt-get install -y ` +
+        '--no-install-recommends chromium), as .ci/run does'
+    )
     return
   }
   const started = Date.now()
   const before = new Date(Date.now() - 1000)
   const tables = await createTables(t)
   const partners = await startPartnerSink(t)
-  const workerEnv = await localWorkerEnv({ EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${partners}/warehouse`, DELIVERY_WEBHOOK_URL: `${partners}/delivery` })
+  const workerEnv = await localWorkerEnv({
+    EVENTBUS_PORT: '0',
+    WAREHOUSE_WEBHOOK_URL: `${partners}/warehouse`,
+    DELIVERY_WEBHOOK_URL: `${partners}/delivery`
+  })
   const config = loadConfig({ ...stackEnv(), ...tables, ...workerEnv, STAGE: 'test', LOG_LEVEL: 'silent' })
   const worker = await startLocalWorker({ config, partnerSimulator: false, freshTablesSince: before })
   t.teardown(() => worker.stop())
@@ -80,14 +96,28 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
   const doc = await (await fetch(`${api}/openapi.json`)).json() as Json
   const contract = createContractChecker(doc)
   const violations: string[] = []
-  const observe = (method: string, url: string, status: number, contentType: string | undefined, body: string): void => {
+  const observe = (
+    method: string,
+    url: string,
+    status: number,
+    contentType: string | undefined,
+    body: string
+  ): void => {
     const { pathname } = new URL(url)
     const route = contract.routeOf(method, pathname)
     if (route !== undefined) violations.push(...contract.check({ method, route, status, contentType, body }))
   }
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json }> => {
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{
+    status: number
+    json: Json
+  }> => {
     const res = await fetch(`${api}${path}`, {
-      method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, body: body === undefined ? undefined : JSON.stringify(body)
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers
+      },
+      body: body === undefined ? undefined : JSON.stringify(body)
     })
     const text = await res.text()
     observe(method, `${api}${path}`, res.status, res.headers.get('content-type') ?? undefined, text)
@@ -101,14 +131,24 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
   await ddb.send(new PutCommand({
     TableName: tables.ITEMS_TABLE,
     Item: toStoredItem('browser-cable', {
-      category: 'accessories', type: 'cable', brand: 'Acme', title: 'Braided USB-C cable', description: '2 m, 100 W',
-      colorPreference: [], price: 1299, currency: 'USD'
+      category: 'accessories',
+      type: 'cable',
+      brand: 'Acme',
+      title: 'Braided USB-C cable',
+      description: '2 m, 100 W',
+      colorPreference: [],
+      price: 1299,
+      currency: 'USD'
     }, 10, now, now)
   }))
   const email = `browser+${randomBytes(4).toString('hex')}@example.com`
   const password = 'Browser-Test-1'
   t.equal((await call('POST', '/signup', { email, password, name: 'Browser' })).status, 202, 'signed up')
-  t.equal((await call('POST', '/signup/confirm', { email, password, code: await codeFromMailbox(email) })).status, 200, 'confirmed with the mailed code')
+  t.equal(
+    (await call('POST', '/signup/confirm', { email, password, code: await codeFromMailbox(email) })).status,
+    200,
+    'confirmed with the mailed code'
+  )
   const signin = await call('POST', '/signin', { email, password })
   t.equal(signin.status, 200, 'signed in')
   const idToken = signin.json.idToken as string
@@ -122,7 +162,15 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync'
+    ],
     viewport: { width: 1280, height: 900 }
   })
   t.teardown(() => context.close())
@@ -135,7 +183,12 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
     const url = new URL(res.url())
     if (url.origin !== api || url.pathname.startsWith('/docs')) return
     const method = res.request().method()
-    reading.push(res.text().then((body) => { observe(method, res.url(), res.status(), res.headers()['content-type'], body) }, () => {}))
+    reading.push(
+      res.text().then(
+        (body) => { observe(method, res.url(), res.status(), res.headers()['content-type'], body) },
+        () => {}
+      )
+    )
   })
 
   await page.goto(`${api}/docs`)
@@ -150,7 +203,8 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
       const path = e.querySelector('.opblock-summary [data-path]')?.getAttribute('data-path')
       return `${method} ${path}`
     })))
-    const documented = Object.entries<Json>(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+    const documented = Object.entries<Json>(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
     t.ok(documented.length >= 21, `${documented.length} operations documented`)
     for (const op of documented) t.ok(listed.has(op), `${op} is listed`)
     t.ok(await page.locator('.opblock.opblock-deprecated').count() >= 2, 'the seed aliases are shown deprecated')
@@ -224,24 +278,47 @@ t.test('Swagger UI and the mailbox in Chromium', async (t) => {
     const { build } = await import('esbuild')
     const bundle = await build({
       entryPoints: [new URL('../../clients/typescript/src/index.ts', import.meta.url).pathname],
-      bundle: true, platform: 'browser', format: 'iife', globalName: 'CommerceClient', write: false, logLevel: 'silent'
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      globalName: 'CommerceClient',
+      write: false,
+      logLevel: 'silent'
     })
     t.notMatch(bundle.outputFiles[0]!.text, /require\(["']node:|from ["']node:/, 'no Node module in the bundle')
     // The page is the mailbox's, on another port: every call is cross-origin (CORS).
     await page.addScriptTag({ content: bundle.outputFiles[0]!.text })
     const result = await page.evaluate(async ({ api, email, password, orderId }) => {
-      const { createCommerceClient } = (globalThis as unknown as { CommerceClient: typeof import('../../clients/typescript/src/index.js') }).CommerceClient
+      const { createCommerceClient } = (globalThis as unknown as {
+        CommerceClient: typeof import('../../clients/typescript/src/index.js')
+      }).CommerceClient
       const shop = createCommerceClient({ baseUrl: api })
       await shop.signIn({ email, password })
       const mine = await shop.getOrder(orderId)
       const placed = await shop.placeOrder({ items: [{ id: 'browser-cable', count: 1 }] })
       const cancelled = await shop.cancelOrder(placed.id)
-      const problem = await shop.getOrder('no-such-order').then(() => undefined, (err: { name: string, status: number, code: string, requestId?: string }) =>
+      const problem = await shop.getOrder('no-such-order').then(() => undefined, (
+        err: { name: string, status: number, code: string, requestId?: string }
+      ) =>
         ({ name: err.name, status: err.status, code: err.code, requestId: err.requestId }))
-      return { origin: (globalThis as unknown as { location: { origin: string } }).location.origin, mine: mine.status, placed: placed.status, cancelled: cancelled.status, problem }
+      return {
+        origin: (globalThis as unknown as { location: { origin: string } }).location.origin,
+        mine: mine.status,
+        placed: placed.status,
+        cancelled: cancelled.status,
+        problem
+      }
     }, { api, email, password, orderId })
     t.not(result.origin, api, 'from another origin')
-    t.match(result, { mine: 'packed', placed: 'placed', cancelled: 'cancelled', problem: { name: 'CommerceProblem', status: 404, code: 'order_not_found', requestId: /\S/ } })
+    t.match(
+      result,
+      {
+        mine: 'packed',
+        placed: 'placed',
+        cancelled: 'cancelled',
+        problem: { name: 'CommerceProblem', status: 404, code: 'order_not_found', requestId: /\S/ }
+      }
+    )
   })
 
   t.same(pageErrors, [], 'no script errors in the pages')

@@ -18,8 +18,17 @@ const dir = mkdtempSync(join(tmpdir(), 'catalog-import-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
 const line = (id: string, over: Record<string, unknown> = {}): string => JSON.stringify({
-  id, category: 'imported', type: 'gadget', brand: 'Importco', title: `Gadget ${id}`, description: 'Imported in bulk',
-  colorPreference: [{ colorCode: '#000', displayValue: 'Black' }], price: 1500, currency: 'EUR', stock: 5, ...over
+  id,
+  category: 'imported',
+  type: 'gadget',
+  brand: 'Importco',
+  title: `Gadget ${id}`,
+  description: 'Imported in bulk',
+  colorPreference: [{ colorCode: '#000', displayValue: 'Black' }],
+  price: 1500,
+  currency: 'EUR',
+  stock: 5,
+  ...over
 })
 
 async function setup (t: Test) {
@@ -33,13 +42,20 @@ async function setup (t: Test) {
   return { app, apiUrl, token, issuer, names: { items: tables.ITEMS_TABLE, catalogIndex: tables.CATALOG_INDEX_TABLE } }
 }
 
-t.test('a file with bad lines: each refused with its line number, the others imported; a rerun duplicates nothing', async (t) => {
+t.test('a file with bad lines: each refused with its line number, the others imported; a rerun duplicates ' +
+  'nothing', async (t) => {
   const { app, apiUrl, token, names } = await setup(t)
   const good = Array.from({ length: 24 }, (_, i) => line(`g${i}`))
   const file = join(dir, 'mixed.jsonl')
   writeFileSync(file, [
-    `\uFEFF${good[0] as string}`, '', '{not json', good[1], JSON.stringify({ category: 'imported' }), line('bad-price', { price: -1 }),
-    line('bad-field', { colour: 'red' }), '[1, 2]', line('g1', { title: 'again' }), line('bad id!'), ...good.slice(2), ''
+    `\uFEFF${good[0] as string}`, '', '{not json', good[1], JSON.stringify({ category: 'imported' }), line(
+      'bad-price',
+      { price: -1 }
+    ),
+    line(
+      'bad-field',
+      { colour: 'red' }
+    ), '[1, 2]', line('g1', { title: 'again' }), line('bad id!'), ...good.slice(2), ''
   ].join('\n'))
   const auth = { token: async () => token }
   const first = await runImport({ file, apiUrl, auth, concurrency: 4 })
@@ -58,12 +74,24 @@ t.test('a file with bad lines: each refused with its line number, the others imp
   t.equal((await app.inject({ url: '/items/g1' })).json().title, 'Gadget g1', 'the first line of an id stands')
 
   // An order-like stock change since: a rerun must not undo it.
-  await app.inject({ method: 'POST', url: '/items/g0/stock', payload: { delta: -3 }, headers: { authorization: `Bearer ${token}` } })
+  await app.inject({
+    method: 'POST',
+    url: '/items/g0/stock',
+    payload: { delta: -3 },
+    headers: { authorization: `Bearer ${token}` }
+  })
   const rerun = await runImport({ file, apiUrl, auth, concurrency: 4 })
   t.match(rerun, { created: 0, replaced: 24 })
   t.equal(rerun.refused.length, 7)
-  t.equal((await app.inject({ url: '/items/g0', headers: { authorization: `Bearer ${token}` } })).json().stock, 2, 'the stock taken since stays taken')
-  t.same((await app.inject({ url: '/categories' })).json().categories, [{ category: 'imported', count: 24, types: ['gadget'], brands: ['Importco'] }])
+  t.equal(
+    (await app.inject({ url: '/items/g0', headers: { authorization: `Bearer ${token}` } })).json().stock,
+    2,
+    'the stock taken since stays taken'
+  )
+  t.same(
+    (await app.inject({ url: '/categories' })).json().categories,
+    [{ category: 'imported', count: 24, types: ['gadget'], brands: ['Importco'] }]
+  )
   t.same(await indexProblems(app.aws.ddb, names), [])
 })
 
@@ -74,7 +102,11 @@ t.test('an interrupted import, run again, ends with every item exactly once', as
   const abort = new AbortController()
   let done = 0
   const first = await runImport({
-    file, apiUrl, auth: { token: async () => token }, concurrency: 4, signal: abort.signal,
+    file,
+    apiUrl,
+    auth: { token: async () => token },
+    concurrency: 4,
+    signal: abort.signal,
     onEvent: () => { if (++done === 10) abort.abort() }
   })
   t.ok(first.interrupted)
@@ -88,17 +120,22 @@ t.test('an interrupted import, run again, ends with every item exactly once', as
   t.same(await indexProblems(app.aws.ddb, names), [])
 })
 
-t.test('npm run import: plain lines off a terminal, a summary, exit 1 on a refused line, a clear stop without the admin group', async (t) => {
+t.test('npm run import: plain lines off a terminal, a summary, exit 1 on a refused line, a clear stop without the ' +
+  'admin group', async (t) => {
   const { apiUrl, token, issuer } = await setup(t)
   const file = join(dir, 'cli.jsonl')
   writeFileSync(file, [line('c1'), line('c2', { currency: 'euro' }), line('c3')].join('\n'))
   const run = async (env: Record<string, string>, ...args: string[]) => promisify(execFile)(process.execPath,
     ['--import', 'tsx', 'scripts/import-catalog.ts', file, '--api', apiUrl, ...args],
-    { env: { ...process.env, ...env }, timeout: 60_000 }).then((r) => ({ code: 0, ...r }), (err: { code: number; stdout: string; stderr: string }) => err)
+    { env: { ...process.env, ...env }, timeout: 60_000 }).then(
+    (r) => ({ code: 0, ...r }),
+    (err: { code: number; stdout: string; stderr: string }) => err
+  )
   const res = await run({ ADMIN_TOKEN: token }, '--concurrency', '2')
   t.equal(res.code, 1, 'a refused line fails the run')
   t.match(res.stdout, /refused line 2 \(id c2\): 400 validation_failed: .*currency/)
   t.match(res.stdout, /imported cli\.jsonl in [\d.]+ s: 3 lines, 2 items created, 0 replaced, 1 refused/)
+  // eslint-disable-next-line no-control-regex -- ESC is exactly what the plain output must not hold
   t.notMatch(res.stdout, /\r|\x1b\[/, 'no terminal control codes in plain output')
   const shopper = await run({ ADMIN_TOKEN: issuer.token({ groups: [] }) })
   t.equal(shopper.code, 1)

@@ -44,7 +44,8 @@ async function ids (app: FastifyInstance, query: string): Promise<string[]> {
   return (res.json().items as Array<{ id: string }>).map((i) => i.id).sort()
 }
 
-t.test('search semantics: accents, case, prefix, several words, description, filters, deleted and replaced items', async (t) => {
+t.test('search semantics: accents, case, prefix, several words, description, filters, deleted and replaced ' +
+  'items', async (t) => {
   const { app, admin, ddb, names, commands } = await setup(t)
   const catalog: Record<string, Body> = {
     pixel8: item('phone', 'smart', 'Google', 'Pixel 8', 'Tensor G3 chip, seven years of updates.'),
@@ -55,7 +56,11 @@ t.test('search semantics: accents, case, prefix, several words, description, fil
     strasse: item('accessories', 'cable', 'Straße Kabel', 'USB-C Kabel 2m', 'Geflochten.')
   }
   for (const [id, body] of Object.entries(catalog)) {
-    t.equal((await app.inject({ method: 'PUT', url: `/items/${id}`, payload: body, headers: admin })).statusCode, 201, `created ${id}`)
+    t.equal(
+      (await app.inject({ method: 'PUT', url: `/items/${id}`, payload: body, headers: admin })).statusCode,
+      201,
+      `created ${id}`
+    )
   }
   const cases: Array<[string, string[]]> = [
     ['q=pixel', ['pixel8', 'pixel8pro', 'pixelbook']],
@@ -91,23 +96,42 @@ t.test('search semantics: accents, case, prefix, several words, description, fil
     let cursor: string | undefined
     let pages = 0
     do {
-      const res = await app.inject({ url: `/items?q=p&limit=1${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}` })
+      const res = await app.inject({
+        url: `/items?q=p&limit=1${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`
+      })
       t.equal(res.statusCode, 200)
       seen.push(...res.json().items.map((i: { id: string }) => i.id))
       cursor = res.json().nextCursor
       pages++
     } while (cursor !== undefined && pages < 20)
-    t.same([...seen].sort(), ['creme', 'galaxy', 'pixel8', 'pixel8pro', 'pixelbook'], 'q=p: every item with a word starting with p, once (pixel8pro has pixel, pro and pixels)')
+    t.same(
+      [...seen].sort(),
+      ['creme', 'galaxy', 'pixel8', 'pixel8pro', 'pixelbook'],
+      'q=p: every item with a word starting with p, once (pixel8pro has pixel, pro and pixels)'
+    )
     t.equal(new Set(seen).size, seen.length)
     const first = (await app.inject({ url: '/items?q=p&limit=100' })).json().items.map((i: { id: string }) => i.id)
     t.same(first, seen, 'one page or many: the same order')
     const cursorOf = (await app.inject({ url: '/items?q=p&limit=1' })).json().nextCursor
-    t.equal((await app.inject({ url: `/items?q=pi&limit=1&cursor=${encodeURIComponent(cursorOf)}` })).json().code, 'invalid_cursor', 'a cursor is bound to its search')
-    t.equal((await app.inject({ url: `/items?q=P&limit=1&cursor=${encodeURIComponent(cursorOf)}` })).statusCode, 200, 'the same search spelt otherwise')
+    t.equal(
+      (await app.inject({ url: `/items?q=pi&limit=1&cursor=${encodeURIComponent(cursorOf)}` })).json().code,
+      'invalid_cursor',
+      'a cursor is bound to its search'
+    )
+    t.equal(
+      (await app.inject({ url: `/items?q=P&limit=1&cursor=${encodeURIComponent(cursorOf)}` })).statusCode,
+      200,
+      'the same search spelt otherwise'
+    )
   })
 
   t.test('a replaced item is found by its new words only; a deleted one is not found', async (t) => {
-    const replaced = await app.inject({ method: 'PUT', url: '/items/pixel8', payload: item('phone', 'smart', 'Google', 'Pixel 9', 'Tensor G4.'), headers: admin })
+    const replaced = await app.inject({
+      method: 'PUT',
+      url: '/items/pixel8',
+      payload: item('phone', 'smart', 'Google', 'Pixel 9', 'Tensor G4.'),
+      headers: admin
+    })
     t.equal(replaced.statusCode, 200)
     t.same(await ids(app, 'q=pixel%208'), ['pixel8pro'])
     t.same(await ids(app, 'q=pixel%209'), ['pixel8'])
@@ -121,7 +145,13 @@ t.test('search semantics: accents, case, prefix, several words, description, fil
 
   t.test('no catalog read is a Scan except the unfiltered list\'s one bounded page', async (t) => {
     commands.length = 0
-    for (const url of ['/items?q=pix', '/items?q=pixel%20google&category=phone', '/categories', '/items?category=phone', '/items?category=phone&brand=Google']) {
+    for (const url of [
+      '/items?q=pix',
+      '/items?q=pixel%20google&category=phone',
+      '/categories',
+      '/items?category=phone',
+      '/items?category=phone&brand=Google'
+    ]) {
       t.equal((await app.inject({ url })).statusCode, 200, url)
     }
     t.notOk(commands.includes('ScanCommand'), `commands: ${[...new Set(commands)].join(', ')}`)
@@ -137,8 +167,19 @@ t.test('categories and the index stay exact under concurrent admin writes', asyn
   const types = ['smart', 'feature', 'rugged']
   const categories = ['phone', 'computer', 'accessories']
   const body = (n: number, shift = 0): Body =>
-    item(categories[(n + shift) % 3] as string, types[(n + shift) % 3] as string, brands[(n + shift) % 5] as string, `Model ${n + shift}`, `Series ${n % 7}`)
-  const put = async (n: number, shift = 0) => app.inject({ method: 'PUT', url: `/items/c${n}`, payload: body(n, shift), headers: admin })
+    item(
+      categories[(n + shift) % 3] as string,
+      types[(n + shift) % 3] as string,
+      brands[(n + shift) % 5] as string,
+      `Model ${n + shift}`,
+      `Series ${n % 7}`
+    )
+  const put = async (n: number, shift = 0) => app.inject({
+    method: 'PUT',
+    url: `/items/c${n}`,
+    payload: body(n, shift),
+    headers: admin
+  })
 
   // 60 creates at once, then replaces that move items between categories, types and brands,
   // deletes, stock changes and repeated PUTs of the same item, all at once.
@@ -148,8 +189,14 @@ t.test('categories and the index stay exact under concurrent admin writes', asyn
     ...Array.from({ length: 20 }, (_, n) => put(n, 1)),
     ...Array.from({ length: 10 }, (_, n) => put(n, 2)),
     ...Array.from({ length: 10 }, (_, n) => app.inject({ method: 'DELETE', url: `/items/c${40 + n}`, headers: admin })),
-    ...Array.from({ length: 10 }, (_, n) => app.inject({ method: 'POST', url: `/items/c${20 + n}/stock`, payload: { delta: 5 }, headers: admin })),
-    ...Array.from({ length: 5 }, (_, n) => app.inject({ method: 'POST', url: '/items', payload: { ...body(100 + n), stock: 1 }, headers: admin }))
+    ...Array.from(
+      { length: 10 },
+      (_, n) => app.inject({ method: 'POST', url: `/items/c${20 + n}/stock`, payload: { delta: 5 }, headers: admin })
+    ),
+    ...Array.from(
+      { length: 5 },
+      (_, n) => app.inject({ method: 'POST', url: '/items', payload: { ...body(100 + n), stock: 1 }, headers: admin })
+    )
   ])
   t.same(mixed.filter((r) => r.statusCode >= 300).map((r) => `${r.statusCode} ${r.body}`), [], 'every write succeeded')
   t.same(await indexProblems(ddb, names), [], 'rows and counters agree with the items')
@@ -164,7 +211,10 @@ t.test('categories and the index stay exact under concurrent admin writes', asyn
   t.same(res.json().categories, expectedCategories([...live, ...extra]), 'GET /categories is what the items add up to')
 
   // Brands disappear with their last item.
-  const zed = async () => (await app.inject({ url: '/categories' })).json().categories.flatMap((c: { brands: string[] }) => c.brands).filter((b: string) => b === 'Zed').length
+  const zed = async () =>
+    (await app.inject({ url: '/categories' })).json().categories.flatMap((c: { brands: string[] }) => c.brands).filter((
+      b: string
+    ) => b === 'Zed').length
   t.ok(await zed() > 0)
   const zeds = [...live, ...extra].filter((i) => i.brand === 'Zed')
   await Promise.all(zeds.map((i) => app.inject({ method: 'DELETE', url: `/items/${i.id as string}`, headers: admin })))
@@ -179,7 +229,10 @@ t.test('a throttled write answers 503 and changes nothing; the retry writes item
   ddb.middlewareStack.add((next, context) => async (args) => {
     if (context.commandName === 'TransactWriteItemsCommand' && failures > 0) {
       failures--
-      throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException', $metadata: {} })
+      throw Object.assign(
+        new Error('Throughput exceeds the current capacity'),
+        { name: 'ProvisionedThroughputExceededException', $metadata: {} }
+      )
     }
     return next(args)
   }, { step: 'initialize', name: 'throttle' })
@@ -191,7 +244,11 @@ t.test('a throttled write answers 503 and changes nothing; the retry writes item
   t.same(await ids(app, 'q=throttled'), [])
   t.same((await app.inject({ url: '/categories' })).json().categories, [])
   t.equal((await app.inject({ method: 'PUT', url: '/items/t1', payload, headers: admin })).statusCode, 503)
-  t.equal((await app.inject({ method: 'PUT', url: '/items/t1', payload, headers: admin })).statusCode, 201, 'the retry goes through')
+  t.equal(
+    (await app.inject({ method: 'PUT', url: '/items/t1', payload, headers: admin })).statusCode,
+    201,
+    'the retry goes through'
+  )
   t.same(await ids(app, 'q=throttled'), ['t1'])
   t.same(await indexProblems(ddb, names), [])
 })

@@ -23,12 +23,17 @@ function expected (f: Filters): string[] {
 }
 
 /** Follows nextCursor to the end; fails on a repeated item. */
-async function allPages (t: Test, app: FastifyInstance, f: Filters, limit: number): Promise<{ ids: string[]; pages: number }> {
+async function allPages (t: Test, app: FastifyInstance, f: Filters, limit: number): Promise<{
+  ids: string[]
+  pages: number
+}> {
   const ids: string[] = []
   let cursor: string | undefined
   let pages = 0
   do {
-    const qs = new URLSearchParams({ ...f, limit: String(limit), ...(cursor ? { cursor } : {}) } as Record<string, string>)
+    const qs = new URLSearchParams(
+      { ...f, limit: String(limit), ...(cursor ? { cursor } : {}) } as Record<string, string>
+    )
     const res = await app.inject({ url: `/items?${qs}` })
     t.equal(res.statusCode, 200, `page ${pages + 1} of ${qs}`)
     const body = res.json() as { items: Array<{ id: string }>; nextCursor?: string }
@@ -59,8 +64,11 @@ t.test('catalog against DynamoDB Local', async (t) => {
   t.test('every filter combination answers exactly the matching items', async (t) => {
     const combos: Filters[] = [{}]
     for (const i of catalog) {
-      combos.push({ category: i.category }, { category: i.category, type: i.type }, { category: i.category, brand: i.brand },
-        { category: i.category, type: i.type, brand: i.brand })
+      combos.push({ category: i.category }, { category: i.category, type: i.type }, {
+        category: i.category,
+        brand: i.brand
+      },
+      { category: i.category, type: i.type, brand: i.brand })
     }
     const unique = [...new Map(combos.map((c) => [JSON.stringify(c), c])).values()]
     for (const f of unique) {
@@ -77,21 +85,32 @@ t.test('catalog against DynamoDB Local', async (t) => {
     const searches: Filters[] = [
       { q: 'TITANIUM' }, { q: 'apple' }, { q: 'IPHONE' }, { q: 'Noise Cancel' }, { q: 'usb-c' },
       { q: 'apple', category: 'computer' }, { q: 'wireless', category: 'accessories', type: 'mouse' },
-      { q: 'pro', category: 'phone', brand: 'Apple' }, { q: 'chip', category: 'computer', type: 'laptop', brand: 'Apple' },
+      { q: 'pro', category: 'phone', brand: 'Apple' }, {
+        q: 'chip',
+        category: 'computer',
+        type: 'laptop',
+        brand: 'Apple'
+      },
       { q: 'no such words anywhere' }
     ]
     for (const f of searches) {
       const { ids } = await allPages(t, app, f, 100)
       t.same(ids, expected(f), `search ${JSON.stringify(f)}`)
     }
-    t.ok(catalog.some((i) => i.brand !== 'Apple' && expected({ q: 'IPHONE' }).includes(i.id)), 'the search also finds other brands\' titles')
+    t.ok(
+      catalog.some((i) => i.brand !== 'Apple' && expected({ q: 'IPHONE' }).includes(i.id)),
+      'the search also finds other brands\' titles'
+    )
     t.ok(catalog.some((i) => !/iphone/i.test(i.title) && expected({ q: 'IPHONE' }).includes(i.id)), 'and descriptions')
   })
 
   t.test('pages never skip or repeat, with or without filters and search', async (t) => {
     const cases: Array<[Filters, number]> = [
       [{}, 7], [{}, 1], [{ category: 'phone' }, 5], [{ category: 'computer', type: 'laptop' }, 2],
-      [{ category: 'accessories', brand: 'Apple' }, 1], [{ q: 'apple' }, 2], [{ q: 'a' }, 3], [{ category: 'phone', q: 'display' }, 4]
+      [{ category: 'accessories', brand: 'Apple' }, 1], [{ q: 'apple' }, 2], [{ q: 'a' }, 3], [
+        { category: 'phone', q: 'display' },
+        4
+      ]
     ]
     for (const [f, limit] of cases) {
       const { ids, pages } = await allPages(t, app, f, limit)
@@ -115,7 +134,9 @@ t.test('catalog against DynamoDB Local', async (t) => {
     const cursor: string = page.nextCursor
     t.type(cursor, 'string')
     const [payload, sig] = cursor.split('.') as [string, string]
-    const forgedKey = Buffer.from(JSON.stringify({ id: 'x', category: 'phone', typeBrandId: 'smart#Zed#x' })).toString('base64url')
+    const forgedKey = Buffer.from(JSON.stringify({ id: 'x', category: 'phone', typeBrandId: 'smart#Zed#x' })).toString(
+      'base64url'
+    )
     const attempts = {
       tampered: `${forgedKey}.${sig}`,
       truncated: cursor.slice(0, -3),
@@ -140,8 +161,15 @@ t.test('catalog against DynamoDB Local', async (t) => {
 
   t.test('admin writes: create, replace (index follows), delete, and 404s', async (t) => {
     const body = {
-      category: 'phone', type: 'smart', brand: 'Fairphone', title: 'Fairphone 5', description: 'Repairable phone with modular parts',
-      colorPreference: [{ colorCode: '#222', displayValue: 'Matte Black' }], price: 69900, currency: 'EUR', storage: '256GB'
+      category: 'phone',
+      type: 'smart',
+      brand: 'Fairphone',
+      title: 'Fairphone 5',
+      description: 'Repairable phone with modular parts',
+      colorPreference: [{ colorCode: '#222', displayValue: 'Matte Black' }],
+      price: 69900,
+      currency: 'EUR',
+      storage: '256GB'
     }
     const created = await app.inject({ method: 'POST', url: '/items', payload: { ...body, stock: 3 }, headers: admin })
     t.equal(created.statusCode, 201)
@@ -163,7 +191,12 @@ t.test('catalog against DynamoDB Local', async (t) => {
     t.equal((await app.inject({ method: 'DELETE', url: `/items/${id}`, headers: admin })).statusCode, 204, 'a retried DELETE succeeds')
     t.equal((await app.inject({ method: 'POST', url: `/items/${id}/stock`, payload: { delta: 1 }, headers: admin })).statusCode, 404, 'stock never creates')
     t.equal((await app.inject({ url: `/items/${id}`, headers: admin })).statusCode, 404, 'nothing was recreated')
-    const again = await app.inject({ method: 'PUT', url: `/items/${id}`, payload: { ...replacement, stock: 2 }, headers: admin })
+    const again = await app.inject({
+      method: 'PUT',
+      url: `/items/${id}`,
+      payload: { ...replacement, stock: 2 },
+      headers: admin
+    })
     t.equal(again.statusCode, 201, 'PUT creates an absent item')
     t.equal(again.headers.location, `/items/${id}`)
     t.match(again.json(), { stock: 2, title: 'Fairphone 5 Rugged' })
@@ -175,7 +208,17 @@ t.test('catalog against DynamoDB Local', async (t) => {
       method: 'POST',
       url: '/items',
       headers: admin,
-      payload: { category: 'accessories', type: 'cable', brand: 'Acme', title: 'Race cable', description: '', colorPreference: [], price: 100, currency: 'USD', stock: 10 }
+      payload: {
+        category: 'accessories',
+        type: 'cable',
+        brand: 'Acme',
+        title: 'Race cable',
+        description: '',
+        colorPreference: [],
+        price: 100,
+        currency: 'USD',
+        stock: 10
+      }
     })
     const id: string = created.json().id
     const results = await Promise.all(Array.from({ length: 30 }, async () =>
@@ -184,14 +227,23 @@ t.test('catalog against DynamoDB Local', async (t) => {
     const conflicts = results.filter((r) => r.statusCode === 409)
     t.equal(ok.length, 10)
     t.equal(conflicts.length, 20)
-    t.same(ok.map((r) => r.json().stock).sort((a: number, b: number) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'each success saw a distinct stock')
+    t.same(
+      ok.map((r) => r.json().stock).sort((a: number, b: number) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      'each success saw a distinct stock'
+    )
     t.match(conflicts[0]?.json(), { code: 'insufficient_stock', currentStock: 0 })
     const after = (await app.inject({ url: `/items/${id}`, headers: admin })).json()
     t.equal(after.stock, 0)
     t.equal(after.inStock, false)
     const up = await app.inject({ method: 'POST', url: `/items/${id}/stock`, payload: { delta: 5 }, headers: admin })
     t.equal(up.json().stock, 5)
-    const tooMany = await app.inject({ method: 'POST', url: `/items/${id}/stock`, payload: { delta: -6 }, headers: admin })
+    const tooMany = await app.inject({
+      method: 'POST',
+      url: `/items/${id}/stock`,
+      payload: { delta: -6 },
+      headers: admin
+    })
     t.equal(tooMany.statusCode, 409)
     t.match(tooMany.json(), { currentStock: 5, detail: /has 5 in stock/ })
   })
@@ -213,7 +265,18 @@ t.test('npm run seed loads a given table at a given endpoint, and --only-if-empt
   const tables = await createTables(t)
   const { DYNAMODB_ENDPOINT } = stackEnv()
   const run = async (...extra: string[]) => promisify(execFile)(process.execPath,
-    ['--import', 'tsx', 'scripts/seed.ts', '--endpoint', DYNAMODB_ENDPOINT as string, '--table', tables.ITEMS_TABLE, '--index-table', tables.CATALOG_INDEX_TABLE, ...extra],
+    [
+      '--import',
+      'tsx',
+      'scripts/seed.ts',
+      '--endpoint',
+      DYNAMODB_ENDPOINT as string,
+      '--table',
+      tables.ITEMS_TABLE,
+      '--index-table',
+      tables.CATALOG_INDEX_TABLE,
+      ...extra
+    ],
     { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, timeout: 60_000 })
   t.match((await run()).stdout, `seeded ${catalog.length} items into ${tables.ITEMS_TABLE}`)
   t.match((await run('--only-if-empty')).stdout, 'already has items; nothing written')

@@ -22,12 +22,19 @@ import { until } from '../helpers/until.js'
 import { codeFromMailbox } from '../helpers/accounts.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const KEYS = { WAREHOUSE_API_KEY: 'it-warehouse-api-key-0123456789', WAREHOUSE_WEBHOOK_SECRET: 'it-warehouse-webhook-key-0123', DELIVERY_WEBHOOK_SECRET: 'it-delivery-webhook-key-0123' }
+const KEYS = {
+  WAREHOUSE_API_KEY: 'it-warehouse-api-key-0123456789',
+  WAREHOUSE_WEBHOOK_SECRET: 'it-warehouse-webhook-key-0123',
+  DELIVERY_WEBHOOK_SECRET: 'it-delivery-webhook-key-0123'
+}
 
 interface Example { child: ChildProcess, output: () => string, exited: Promise<number | null> }
 
 const PACKAGE = join(ROOT, 'clients', 'typescript')
-const SCRIPTS = (JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+const SCRIPTS = (JSON.parse(readFileSync(
+  join(PACKAGE, 'package.json'),
+  'utf8'
+)) as { scripts: Record<string, string> }).scripts
 
 /**
  * Runs an example with its package script's command (`npm run example:shopper -w
@@ -35,10 +42,18 @@ const SCRIPTS = (JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8'))
  * tsx examples/<file>`. The package name resolves to the workspace's source (that export
  * condition), so no build is needed first.
  */
-function runExample (t: { teardown: (fn: () => unknown) => void }, script: string, env: Record<string, string>): Example {
+function runExample (
+  t: { teardown: (fn: () => unknown) => void },
+  script: string,
+  env: Record<string, string>
+): Example {
   const [node, ...args] = (SCRIPTS[script] ?? '').split(' ')
   if (node !== 'node') throw new Error(`clients/typescript's script ${script} should run node, not ${String(node)}`)
-  const child = spawn(process.execPath, args, { cwd: PACKAGE, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(
+    process.execPath,
+    args,
+    { cwd: PACKAGE, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }
+  )
   let text = ''
   child.stdout.on('data', (chunk: Buffer) => { text += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { text += chunk.toString() })
@@ -46,7 +61,6 @@ function runExample (t: { teardown: (fn: () => unknown) => void }, script: strin
   t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited } })
   return { child, output: () => text, exited }
 }
-
 
 t.test("the client's examples against the local stack", async (t) => {
   const before = new Date(Date.now() - 1000)
@@ -60,8 +74,13 @@ t.test("the client's examples against the local stack", async (t) => {
   t.teardown(() => app.close())
   const api = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 
-  await t.test('the shopper: sign up, confirm with the mailed code, sign in, browse, order, read, cancel, sign out', async (t) => {
-    const shopper = runExample(t, 'example:shopper', { COMMERCE_API_URL: api, COMMERCE_MAILBOX_URL: stackEnv().SES_ENDPOINT })
+  await t.test('the shopper: sign up, confirm with the mailed code, sign in, browse, order, read, cancel, sign ' +
+    'out', async (t) => {
+    const shopper = runExample(
+      t,
+      'example:shopper',
+      { COMMERCE_API_URL: api, COMMERCE_MAILBOX_URL: stackEnv().SES_ENDPOINT }
+    )
     const code = await shopper.exited
     const out = shopper.output()
     t.equal(code, 0, code === 0 ? 'exits 0' : `exits ${String(code)}:\n${out}`)
@@ -76,9 +95,16 @@ t.test("the client's examples against the local stack", async (t) => {
 
   await t.test("the warehouse's receiver: verified webhooks, each placed order marked packed", async (t) => {
     const receiver = runExample(t, 'example:receiver', {
-      COMMERCE_API_URL: api, PORT: '0', WAREHOUSE_API_KEY: KEYS.WAREHOUSE_API_KEY, WAREHOUSE_WEBHOOK_SECRET: KEYS.WAREHOUSE_WEBHOOK_SECRET
+      COMMERCE_API_URL: api,
+      PORT: '0',
+      WAREHOUSE_API_KEY: KEYS.WAREHOUSE_API_KEY,
+      WAREHOUSE_WEBHOOK_SECRET: KEYS.WAREHOUSE_WEBHOOK_SECRET
     })
-    const hooks = await until('the receiver to listen', () => /listening on (http:\S+)/.exec(receiver.output())?.[1], 30_000)
+    const hooks = await until(
+      'the receiver to listen',
+      () => /listening on (http:\S+)/.exec(receiver.output())?.[1],
+      30_000
+    )
     // The delivery service's webhooks (OrderPacked) go to a sink of the test's own.
     const sink = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end()) })
     await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
@@ -87,9 +113,19 @@ t.test("the client's examples against the local stack", async (t) => {
       EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${hooks}/webhooks`, DELIVERY_WEBHOOK_URL: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/delivery`
     })
     // From the stream's start: the shopper's order (placed, then cancelled) comes first.
-    const worker = await startLocalWorker({ config: loadConfig({ ...env, ...workerEnv }), partnerSimulator: false, freshTablesSince: before })
+    const worker = await startLocalWorker({
+      config: loadConfig({ ...env, ...workerEnv }),
+      partnerSimulator: false,
+      freshTablesSince: before
+    })
     t.teardown(() => worker.stop())
-    await until('the cancelled order\'s webhook', () => (/OrderPlaced \S+: verified, not packed: the order is cancelled/.test(receiver.output()) ? true : undefined), 30_000)
+    await until(
+      'the cancelled order\'s webhook',
+      () => (/OrderPlaced \S+: verified, not packed: the order is cancelled/.test(receiver.output())
+        ? true
+        : undefined),
+      30_000
+    )
     t.pass('an order cancelled before the warehouse got to it is not packed (409 invalid_transition handled)')
 
     const shop = createCommerceClient({ baseUrl: api })
@@ -100,7 +136,13 @@ t.test("the client's examples against the local stack", async (t) => {
     const { items } = await shop.listItems({ q: 'cable' })
     const item = items.find((i) => i.inStock && i.colorPreference.length === 0) ?? items[0]
     if (item === undefined) throw new Error('no cable in the sample catalog')
-    const placed = await shop.placeOrder({ items: [{ id: item.id, count: 1, ...(item.colorPreference[0] !== undefined ? { color: item.colorPreference[0].colorCode } : {}) }] })
+    const placed = await shop.placeOrder({
+      items: [{
+        id: item.id,
+        count: 1,
+        ...(item.colorPreference[0] !== undefined ? { color: item.colorPreference[0].colorCode } : {})
+      }]
+    })
     const packed = await until('the order to be packed', async () => {
       const order = await shop.getOrder(placed.id)
       return order.status === 'packed' ? order : undefined
@@ -118,7 +160,11 @@ t.test("the client's examples against the local stack", async (t) => {
       body
     })).status
     t.equal(await send(signWebhook('not-the-key', body)), 401, 'signed with another key')
-    t.equal(await send(signWebhook(KEYS.WAREHOUSE_WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000) - 3600)), 401, 'an old (replayed) signature')
+    t.equal(
+      await send(signWebhook(KEYS.WAREHOUSE_WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000) - 3600)),
+      401,
+      'an old (replayed) signature'
+    )
     t.equal(await send('t=1,v1=zz'), 401, 'a malformed header')
     const key = KEYS.WAREHOUSE_WEBHOOK_SECRET
     t.equal(await send(signWebhook(key, body)), 401, 'v1 only: the event id is not signed')

@@ -1,4 +1,4 @@
-// Issue #23, item 7 (the local Cognito part): local accounts survive concurrent signups, a restart
+// Local accounts survive concurrent signups, a restart
 // and a kill -9, and a store that cannot be read is reported with what to do. Each test runs its
 // own cognito-local on a kept folder (as `npm start` does), beside the test runner's.
 import t from 'tap'
@@ -16,10 +16,22 @@ const PASSWORD = 'Correct-Horse-1'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-async function start (t: Teardown, dataDir: string): Promise<{ cognito: CognitoLocal; client: CognitoIdentityProviderClient }> {
-  const cognito = await startCognitoLocal({ port: await reservePort('cognito-local'), dataDir, sesEndpoint: stackEnv().SES_ENDPOINT })
+async function start (t: Teardown, dataDir: string): Promise<{
+  cognito: CognitoLocal
+  client: CognitoIdentityProviderClient
+}> {
+  const cognito = await startCognitoLocal({
+    port: await reservePort('cognito-local'),
+    dataDir,
+    sesEndpoint: stackEnv().SES_ENDPOINT
+  })
   t.teardown(cognito.stop)
-  const client = new CognitoIdentityProviderClient({ endpoint: cognito.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 })
+  const client = new CognitoIdentityProviderClient({
+    endpoint: cognito.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1
+  })
   t.teardown(() => { client.destroy() })
   return { cognito, client }
 }
@@ -56,10 +68,15 @@ t.test('20 concurrent signups, then a restart: every account is there', async (t
 
   const second = await start(t, dir)
   t.equal(second.cognito.userPoolId, first.cognito.userPoolId, 'the same pool')
-  t.same(await emailsIn(second.client, second.cognito.userPoolId), [...emails].sort(), 'all 20 accounts after the restart')
+  t.same(
+    await emailsIn(second.client, second.cognito.userPoolId),
+    [...emails].sort(),
+    'all 20 accounts after the restart'
+  )
 })
 
-t.test('a kill -9 in the middle of concurrent signups loses no acknowledged account and leaves a readable store', async (t) => {
+t.test('a kill -9 in the middle of concurrent signups loses no acknowledged account and leaves a readable ' +
+  'store', async (t) => {
   const dir = tempDir(t)
   const first = await start(t, dir)
   const acknowledged: string[] = []
@@ -86,7 +103,11 @@ t.test('a store that cannot be read stops the start with what to do, not a stack
   const poolFile = join(dir, '.cognito', 'db', `${first.cognito.userPoolId}.json`)
   // What overlapping writes used to leave: a whole document followed by the tail of a longer one.
   writeFileSync(poolFile, '{ "Users": {} }\n  } }\n}')
-  const err = await startCognitoLocal({ port: await reservePort('cognito-local'), dataDir: dir, sesEndpoint: stackEnv().SES_ENDPOINT })
+  const err = await startCognitoLocal({
+    port: await reservePort('cognito-local'),
+    dataDir: dir,
+    sesEndpoint: stackEnv().SES_ENDPOINT
+  })
     .then((c) => { t.teardown(c.stop); return undefined }, (e: unknown) => e)
   t.ok(err instanceof CognitoStoreError, 'a CognitoStoreError')
   const message = (err as Error).message

@@ -1,4 +1,4 @@
-// No 5xx on any input (issue #21, finding 4): requests generated with fast-check from the served
+// No 5xx on any input: requests generated with fast-check from the served
 // OpenAPI document (every operation, its path, query and header parameters and its body, each
 // valid, exotic or wrong), sent over HTTP to the app listening as `npm start` runs it, against
 // DynamoDB Local and cognito-local with the rate limits on. Every answer must be 2xx, 304 or 4xx; a
@@ -30,7 +30,23 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch']
 /** Numbers as a query or path carries them: ordinary, out of range and exotic. */
 const numberText = fc.oneof(
   fc.integer({ min: -5, max: 150 }).map(String),
-  fc.constantFrom('1e999', '-1e999', '-0', '0x10', '0b11', '1e2', '1.5', 'NaN', 'Infinity', '', ' 7', '+3', '007', '9'.repeat(400), '1_000'),
+  fc.constantFrom(
+    '1e999',
+    '-1e999',
+    '-0',
+    '0x10',
+    '0b11',
+    '1e2',
+    '1.5',
+    'NaN',
+    'Infinity',
+    '',
+    ' 7',
+    '+3',
+    '007',
+    '9'.repeat(400),
+    '1_000'
+  ),
   fc.double().map(String)
 )
 
@@ -38,10 +54,30 @@ const numberText = fc.oneof(
 const text = fc.oneof(
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.constantFrom('', ' ', '%', '%zz', '%00', '%C0%AF', '%E0%A4%A', '..', '../..', '#', '?', '*', '\\', 'null', 'undefined', '{}', '[]', '0'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '%',
+    '%zz',
+    '%00',
+    '%C0%AF',
+    '%E0%A4%A',
+    '..',
+    '../..',
+    '#',
+    '?',
+    '*',
+    '\\',
+    'null',
+    'undefined',
+    '{}',
+    '[]',
+    '0'
+  ),
   fc.string({ minLength: 150, maxLength: 700 })
 )
-const encoded = (s: string): string => (/%[0-9A-Za-z]{0,2}|^[^%]*$/.test(s) && Math.random() < 0.2 ? s : encodeURIComponent(s))
+const encoded = (s: string): string =>
+  (/%[0-9A-Za-z]{0,2}|^[^%]*$/.test(s) && Math.random() < 0.2 ? s : encodeURIComponent(s))
 
 function operations (doc: Json): Operation[] {
   return Object.entries<Json>(doc.paths).flatMap(([path, item]) => Object.entries<Json>(item)
@@ -50,16 +86,24 @@ function operations (doc: Json): Operation[] {
 
 function examplesOf (op: Json): unknown[] {
   const media = op.requestBody?.content?.['application/json'] ?? {}
-  return [...(media.example !== undefined ? [media.example] : []), ...Object.values<Json>(media.examples ?? {}).map((e) => e.value)]
+  return [
+    ...(media.example !== undefined ? [media.example] : []),
+    ...Object.values<Json>(media.examples ?? {}).map((e) => e.value)
+  ]
 }
 
 /** A body: the operation's example, the example with one field changed, any JSON, or bytes. */
 function body (op: Json): fc.Arbitrary<{ type?: string; bytes?: Buffer }> {
   const examples = examplesOf(op)
-  const json = (v: unknown): { type: string; bytes: Buffer } => ({ type: 'application/json', bytes: Buffer.from(JSON.stringify(v) ?? 'null') })
+  const json = (v: unknown): { type: string; bytes: Buffer } => ({
+    type: 'application/json',
+    bytes: Buffer.from(JSON.stringify(v) ?? 'null')
+  })
   const mutated = examples.length === 0
     ? fc.jsonValue().map(json)
-    : fc.tuple(fc.constantFrom(...examples), fc.string({ maxLength: 12 }), fc.oneof(fc.jsonValue(), numberText)).map(([example, key, value]) => {
+    : fc.tuple(fc.constantFrom(...examples), fc.string({ maxLength: 12 }), fc.oneof(fc.jsonValue(), numberText)).map((
+      [example, key, value]
+    ) => {
       const copy = structuredClone(example) as Json
       const keys = Object.keys(copy)
       const field = keys.length > 0 && Math.random() < 0.7 ? keys[Math.floor(Math.random() * keys.length)]! : key
@@ -70,10 +114,35 @@ function body (op: Json): fc.Arbitrary<{ type?: string; bytes?: Buffer }> {
     { weight: 3, arbitrary: examples.length > 0 ? fc.constantFrom(...examples).map(json) : fc.constant(json({})) },
     { weight: 4, arbitrary: mutated },
     { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map(json) },
-    { weight: 1, arbitrary: fc.constantFrom('{', '{"a":1}}', '\uFEFF{}', 'null', '1e999', '[' .repeat(5000), '{"items":[{"id":"x","count":1e999}]}').map((s) => ({ type: 'application/json', bytes: Buffer.from(s) })) },
-    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) => ({ type: 'application/octet-stream', bytes: Buffer.from(b) })) },
-    { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json;;', '')
-      .map((type) => ({ type, bytes: Buffer.from('{"a":1}') })) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '{',
+        '{"a":1}}',
+        '\uFEFF{}',
+        'null',
+        '1e999',
+        '['.repeat(5000),
+        '{"items":[{"id":"x","count":1e999}]}'
+      ).map((s) => ({ type: 'application/json', bytes: Buffer.from(s) }))
+    },
+    {
+      weight: 1,
+      arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) =>
+        ({ type: 'application/octet-stream', bytes: Buffer.from(b) }))
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'text/plain',
+        'application/json; charset=utf-16',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/json;;',
+        ''
+      )
+        .map((type) => ({ type, bytes: Buffer.from('{"a":1}') }))
+    },
     { weight: 1, arbitrary: fc.constant({ type: 'application/json', bytes: Buffer.alloc(300 * 1024, 0x20) }) },
     { weight: 1, arbitrary: fc.constant<{ type?: string; bytes?: Buffer }>({}) }
   )
@@ -92,7 +161,22 @@ t.test('generated requests over every operation: never a 5xx, every 4xx a proble
   for (const id of ['phone-apple-iphone-15', 'phone-apple-iphone-15-pro', 'accessories-anker-charger-65w']) {
     await app.aws.ddb.send(new PutCommand({
       TableName: tables.ITEMS_TABLE,
-      Item: toStoredItem(id, { category: 'phone', type: 'smart', brand: 'Apple', title: id, description: '', colorPreference: [{ colorCode: '#1F2020', displayValue: 'Black Titanium' }], price: 99900, currency: 'USD' }, 1000, new Date().toISOString(), new Date().toISOString())
+      Item: toStoredItem(
+        id,
+        {
+          category: 'phone',
+          type: 'smart',
+          brand: 'Apple',
+          title: id,
+          description: '',
+          colorPreference: [{ colorCode: '#1F2020', displayValue: 'Black Titanium' }],
+          price: 99900,
+          currency: 'USD'
+        },
+        1000,
+        new Date().toISOString(),
+        new Date().toISOString()
+      )
     }))
   }
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -118,8 +202,21 @@ t.test('generated requests over every operation: never a 5xx, every 4xx a proble
     { 'x-api-key': 'x'.repeat(300) }
   )
   const extraHeaders = fc.dictionary(
-    fc.constantFrom('idempotency-key', 'if-none-match', 'x-request-id', 'accept', 'x-forwarded-for', 'content-encoding', 'x-filler', 'range'),
-    fc.oneof(fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')), fc.constant('a'.repeat(8000)), fc.constantFrom('*', '"x", W/"y"', 'gzip', 'bytes=0-1')),
+    fc.constantFrom(
+      'idempotency-key',
+      'if-none-match',
+      'x-request-id',
+      'accept',
+      'x-forwarded-for',
+      'content-encoding',
+      'x-filler',
+      'range'
+    ),
+    fc.oneof(
+      fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+      fc.constant('a'.repeat(8000)),
+      fc.constantFrom('*', '"x", W/"y"', 'gzip', 'bytes=0-1')
+    ),
     { maxKeys: 3 }
   )
 
@@ -131,21 +228,41 @@ t.test('generated requests over every operation: never a 5xx, every 4xx a proble
     const valueFor = (p: Json): fc.Arbitrary<string> => {
       const schema = p.schema ?? {}
       const pool: Array<fc.Arbitrary<string>> = [text.map(encoded)]
-      if (schema.type === 'integer' || schema.type === 'number') pool.push(numberText.map(encodeURIComponent), numberText.map(encodeURIComponent))
+      if (schema.type === 'integer' || schema.type === 'number') {
+        pool.push(numberText.map(encodeURIComponent), numberText.map(encodeURIComponent))
+      }
       if (Array.isArray(schema.enum)) pool.push(fc.constantFrom(...schema.enum.map(String)))
-      if (Array.isArray(schema.examples)) pool.push(fc.constantFrom(...schema.examples.map(String)).map(encodeURIComponent))
+      if (Array.isArray(schema.examples)) {
+        pool.push(fc.constantFrom(...schema.examples.map(String)).map(encodeURIComponent))
+      }
       if (p.in === 'path') pool.push(fc.constantFrom(...ids))
       return fc.oneof(...pool)
     }
     return fc.record({
-      method: fc.oneof({ weight: 9, arbitrary: fc.constant(method) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') }),
+      method: fc.oneof(
+        { weight: 9, arbitrary: fc.constant(method) },
+        { weight: 1, arbitrary: fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') }
+      ),
       pathValues: fc.tuple(...pathParams.map(valueFor), fc.constant('')),
-      query: fc.tuple(...queryParams.map((p) => fc.option(valueFor(p).map((v) => `${p.name}=${v}`), { nil: undefined })),
-        fc.option(fc.constantFrom('unknown=1', 'limit=1&limit=2', 'q', '&&', '=x', 'cursor=%ZZ'), { nil: undefined })),
-      headerValues: fc.tuple(...headerParams.map((p) => fc.option(valueFor(p).map((v) => [p.name as string, decodeURIComponentSafe(v)] as const), { nil: undefined }))),
+      query: fc.tuple(...queryParams.map((p) => fc.option(
+        valueFor(p).map((v) => `${p.name}=${v}`),
+        { nil: undefined }
+      )),
+      fc.option(fc.constantFrom('unknown=1', 'limit=1&limit=2', 'q', '&&', '=x', 'cursor=%ZZ'), { nil: undefined })),
+      headerValues: fc.tuple(
+        ...headerParams.map((p) => fc.option(
+          valueFor(p).map((v) => [p.name as string, decodeURIComponentSafe(v)] as const),
+          { nil: undefined }
+        ))
+      ),
       credentials,
       extra: extraHeaders,
-      body: op.requestBody !== undefined || Math.random() < 0.1 ? body(op) : fc.constant<{ type?: string; bytes?: Buffer }>({}),
+      body: op.requestBody !== undefined || Math.random() < 0.1
+        ? body(op)
+        : fc.constant<{
+          type?: string
+          bytes?: Buffer
+        }>({}),
       trailingSlash: fc.boolean()
     }).map((r): Sent => {
       let i = 0
@@ -159,12 +276,19 @@ t.test('generated requests over every operation: never a 5xx, every 4xx a proble
       if (r.method === 'HEAD') for (const [k, v] of Object.entries(headers)) headers[k] = v.slice(0, 1000)
       if (r.body.type !== undefined && r.body.type !== '') headers['content-type'] = r.body.type
       if (bytes !== undefined) headers['content-length'] = String(bytes.length)
-      return { method: r.method, path: `${filled}${r.trailingSlash ? '/' : ''}${query === '' ? '' : `?${query}`}`, headers, body: bytes }
+      return {
+        method: r.method,
+        path: `${filled}${r.trailingSlash ? '/' : ''}${query === '' ? '' : `?${query}`}`,
+        headers,
+        body: bytes
+      }
     })
   })
 
   const send = async (s: Sent): Promise<Answer> => await new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method: s.method, path: s.path, headers: s.headers, agent }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: s.method, path: s.path, headers: s.headers, agent }, (
+      res
+    ) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (c: string) => { text += c })
@@ -183,19 +307,27 @@ t.test('generated requests over every operation: never a 5xx, every 4xx a proble
       res = await send(sent)
     } catch (err) {
       // Node's client refuses to send some generated paths; such a request never reaches the API.
-      if (['ERR_UNESCAPED_CHARACTERS', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN'].includes((err as NodeJS.ErrnoException).code ?? '')) return
+      if (['ERR_UNESCAPED_CHARACTERS', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN'].includes(
+        (err as NodeJS.ErrnoException).code ?? ''
+      )) {
+        return
+      }
       throw err
     }
     seen.set(res.status, (seen.get(res.status) ?? 0) + 1)
     const where = `${sent.method} ${sent.path.slice(0, 120)} -> ${res.status} ${res.body.slice(0, 200)}`
-    const fine = (res.status >= 200 && res.status < 300) || res.status === 304 || (res.status >= 400 && res.status < 500)
+    const fine = (res.status >= 200 && res.status < 300) || res.status === 304 || (res.status >= 400 &&
+      res.status < 500)
     if (!fine) throw new Error(`not a 2xx, 304 or 4xx: ${where}`)
     if (res.headers['x-content-type-options'] !== 'nosniff') throw new Error(`no nosniff: ${where}`)
     if (res.status < 400 || sent.method === 'HEAD') return
-    if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) throw new Error(`not a problem document: ${where}`)
+    if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) {
+      throw new Error(`not a problem document: ${where}`)
+    }
     const problem = JSON.parse(res.body) as Json
     if (problem.status !== res.status || typeof problem.code !== 'string' || !/^[a-z][a-z0-9_]*$/.test(problem.code) ||
-      problem.type !== `urn:serverless-commerce:problem:${problem.code}` || typeof problem.requestId !== 'string' || typeof problem.detail !== 'string') {
+      problem.type !== `urn:serverless-commerce:problem:${problem.code}` || typeof problem.requestId !== 'string' ||
+      typeof problem.detail !== 'string') {
       throw new Error(`a malformed problem: ${where}`)
     }
     if (res.status === 405 && typeof res.headers.allow !== 'string') throw new Error(`a 405 without Allow: ${where}`)

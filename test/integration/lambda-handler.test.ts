@@ -7,9 +7,17 @@ import { dirname, join } from 'node:path'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { checkDocsAssets } from '../helpers/docs-assets.js'
 
-const context = { awsRequestId: 'lambda-req', functionName: 'api', callbackWaitsForEmptyEventLoop: true } as unknown as Context
+const context = {
+  awsRequestId: 'lambda-req',
+  functionName: 'api',
+  callbackWaitsForEmptyEventLoop: true
+} as unknown as Context
 
-function v2 (method: string, rawPath: string, opts: { query?: string; headers?: Record<string, string>; body?: string; requestId?: string } = {}): APIGatewayProxyEventV2 {
+function v2 (
+  method: string,
+  rawPath: string,
+  opts: { query?: string; headers?: Record<string, string>; body?: string; requestId?: string } = {}
+): APIGatewayProxyEventV2 {
   return {
     version: '2.0',
     routeKey: '$default',
@@ -17,9 +25,16 @@ function v2 (method: string, rawPath: string, opts: { query?: string; headers?: 
     rawQueryString: opts.query ?? '',
     headers: { host: 'api.example.com', ...opts.headers },
     requestContext: {
-      accountId: '123456789012', apiId: 'api', domainName: 'api.example.com', domainPrefix: 'api',
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
       http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: opts.requestId ?? 'apigw-req-1', routeKey: '$default', stage: '$default', time: '', timeEpoch: 0
+      requestId: opts.requestId ?? 'apigw-req-1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0
     },
     body: opts.body,
     isBase64Encoded: false
@@ -50,7 +65,13 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
     pathParameters: { proxy: 'openapi.json' },
-    requestContext: { requestId: 'rest-req', stage: 'prod', resourcePath: '/{proxy+}', httpMethod: 'GET', path: '/prod/openapi.json' } as never,
+    requestContext: {
+      requestId: 'rest-req',
+      stage: 'prod',
+      resourcePath: '/{proxy+}',
+      httpMethod: 'GET',
+      path: '/prod/openapi.json'
+    } as never,
     body: null,
     isBase64Encoded: false
   }
@@ -58,12 +79,29 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
   t.equal(doc.statusCode, 200)
   t.equal(JSON.parse(doc.body).openapi, '3.1.0')
 
-  // Issue #20, finding 6: in Lambda the request id is API Gateway's, whatever the client sends.
-  const chosen = await invoke(v2('GET', '/nope', { requestId: 'apigw-real', headers: { 'X-Request-Id': 'chosen-by-client', 'x-client-request-id': 'forged' } }), context)
+  // In Lambda the request id is API Gateway's, whatever the client sends.
+  const chosen = await invoke(
+    v2(
+      'GET',
+      '/nope',
+      { requestId: 'apigw-real', headers: { 'X-Request-Id': 'chosen-by-client', 'x-client-request-id': 'forged' } }
+    ),
+    context
+  )
   t.equal(chosen.headers?.['x-request-id'], 'apigw-real', "API Gateway's id, not the client's")
   t.equal(JSON.parse(chosen.body).requestId, 'apigw-real')
   t.equal(chosen.headers?.['x-client-request-id'], 'chosen-by-client', "the client's id is echoed apart")
-  const restChosen = await invoke({ ...rest, path: '/nope', pathParameters: { proxy: 'nope' }, headers: { Host: 'api.example.com', 'X-Request-Id': 'rest-client-id' }, multiValueHeaders: { 'x-request-id': ['a', 'b'] }, requestContext: { ...rest.requestContext, requestId: 'rest-real' } as never }, context)
+  const restChosen = await invoke(
+    {
+      ...rest,
+      path: '/nope',
+      pathParameters: { proxy: 'nope' },
+      headers: { Host: 'api.example.com', 'X-Request-Id': 'rest-client-id' },
+      multiValueHeaders: { 'x-request-id': ['a', 'b'] },
+      requestContext: { ...rest.requestContext, requestId: 'rest-real' } as never
+    },
+    context
+  )
   t.equal(restChosen.headers?.['x-request-id'], 'rest-real', 'the REST payload too')
   t.equal(restChosen.headers?.['x-client-request-id'], 'rest-client-id')
   const none = await invoke(v2('GET', '/nope', { requestId: 'apigw-alone' }), context)
@@ -83,6 +121,8 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
   results.forEach((res, i) => {
     t.equal(res.statusCode, 404)
     const body = JSON.parse(res.body)
-    if (body.instance !== `/missing-${i}` || body.requestId !== `req-${i}`) t.fail(`invocation ${i} got another's answer`)
+    if (body.instance !== `/missing-${i}` || body.requestId !== `req-${i}`) {
+      t.fail(`invocation ${i} got another's answer`)
+    }
   })
 })

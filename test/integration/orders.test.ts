@@ -38,27 +38,45 @@ t.test('orders against DynamoDB Local', async (t) => {
   t.teardown(() => issuer.close())
   const app: FastifyInstance = await build(t, { env: { ...stackEnv(), ...tables, ...issuer.env } })
   const ddb = app.aws.ddb
-  const put = async (i: Record<string, unknown>): Promise<void> => { await ddb.send(new PutCommand({ TableName: tables.ITEMS_TABLE, Item: i })) }
+  const put = async (i: Record<string, unknown>): Promise<void> => {
+    await ddb.send(
+      new PutCommand({ TableName: tables.ITEMS_TABLE, Item: i })
+    )
+  }
   const stockOf = async (id: string): Promise<number> =>
-    (await ddb.send(new GetCommand({ TableName: tables.ITEMS_TABLE, Key: { id }, ConsistentRead: true }))).Item?.stock as number
+    (await ddb.send(new GetCommand({
+      TableName: tables.ITEMS_TABLE,
+      Key: { id },
+      ConsistentRead: true
+    }))).Item?.stock as number
 
   // "Nothing was written" is proved by a strongly consistent scan of the table: GET /orders reads
   // an index that lags behind writes on DynamoDB (not on DynamoDB Local), so it proves nothing there.
   const ordersWith = async (userId: string, itemId: string): Promise<number> => {
     const res = await ddb.send(new ScanCommand({ TableName: tables.ORDERS_TABLE, ConsistentRead: true }))
-    return (res.Items ?? []).filter((o) => o.userId === userId && (o.lines as Array<{ id: string }>).some((l) => l.id === itemId)).length
+    return (res.Items ?? []).filter((o) =>
+      o.userId === userId && (o.lines as Array<{ id: string }>).some((l) => l.id === itemId)).length
   }
   const tokenFor = (sub: string, groups: string[] = []): Record<string, string> =>
     ({ authorization: `Bearer ${issuer.token({ sub, email: `${sub}@example.com`, groups })}` })
   const ada = tokenFor('user-ada')
   const bob = tokenFor('user-bob')
   const admin = tokenFor('user-admin', ['admin'])
-  const place = (headers: Record<string, string>, items: Line[] | unknown, extra: Record<string, string> = {}): Promise<LightMyRequestResponse> =>
+  const place = (
+    headers: Record<string, string>,
+    items: Line[] | unknown,
+    extra: Record<string, string> = {}
+  ): Promise<LightMyRequestResponse> =>
     app.inject({ method: 'POST', url: '/orders', headers: { ...headers, ...extra }, payload: { items } })
 
   await put(item('cable', 100))
   await put(item('phone', 10, {
-    price: 99900, title: 'Phone', colorPreference: [{ colorCode: '#000', displayValue: 'Black' }, { colorCode: '7', displayValue: 'Seven' }]
+    price: 99900,
+    title: 'Phone',
+    colorPreference: [
+      { colorCode: '#000', displayValue: 'Black' },
+      { colorCode: '7', displayValue: 'Seven' }
+    ]
   }))
   await put(item('euro', 10, { currency: 'EUR' }))
   await put(item('scarce', 1))
@@ -92,7 +110,12 @@ t.test('orders against DynamoDB Local', async (t) => {
     const legacy = await app.inject({ url: `/order/${order.id}`, headers: ada })
     t.same(legacy.json(), order, 'the deprecated alias answers the same')
 
-    const packed = await app.inject({ method: 'POST', url: `/orderpacked/${order.id}`, headers: WAREHOUSE, payload: { packageId: 'PKG-1' } })
+    const packed = await app.inject({
+      method: 'POST',
+      url: `/orderpacked/${order.id}`,
+      headers: WAREHOUSE,
+      payload: { packageId: 'PKG-1' }
+    })
     t.equal(packed.statusCode, 200, packed.body)
     t.match(packed.json(), { status: 'packed', packageId: 'PKG-1' })
     t.equal(packed.json().history[1].by, 'partner:warehouse')
@@ -108,7 +131,12 @@ t.test('orders against DynamoDB Local', async (t) => {
     t.equal(wrongKey.statusCode, 403, 'the warehouse key cannot deliver')
     const noKey = await app.inject({ method: 'POST', url: `/orderdelivered/${order.id}` })
     t.equal(noKey.statusCode, 401)
-    const delivered = await app.inject({ method: 'POST', url: `/orderdelivered/${order.id}`, headers: DELIVERY, payload: { trackingNumber: '1Z', carrier: 'UPS' } })
+    const delivered = await app.inject({
+      method: 'POST',
+      url: `/orderdelivered/${order.id}`,
+      headers: DELIVERY,
+      payload: { trackingNumber: '1Z', carrier: 'UPS' }
+    })
     t.equal(delivered.statusCode, 200)
     t.match(delivered.json(), { status: 'delivered', trackingNumber: '1Z', carrier: 'UPS', packageId: 'PKG-1' })
     t.same(delivered.json().history.map((h: { status: string }) => h.status), ['placed', 'packed', 'delivered'])
@@ -118,17 +146,33 @@ t.test('orders against DynamoDB Local', async (t) => {
     const unknown = await app.inject({ method: 'POST', url: '/orderpacked/no-such-order', headers: WAREHOUSE })
     t.equal(unknown.statusCode, 404)
     t.equal(unknown.json().code, 'order_not_found')
-    const extra = await app.inject({ method: 'POST', url: `/orderpacked/${order.id}`, headers: WAREHOUSE, payload: { packageId: 'x', size: 3 } })
+    const extra = await app.inject({
+      method: 'POST',
+      url: `/orderpacked/${order.id}`,
+      headers: WAREHOUSE,
+      payload: { packageId: 'x', size: 3 }
+    })
     t.equal(extra.statusCode, 400, 'unknown properties are rejected')
-    const emptyJson = await app.inject({ method: 'POST', url: `/orderpacked/${order.id}`, headers: { ...WAREHOUSE, 'content-type': 'application/json' }, payload: '' })
+    const emptyJson = await app.inject({
+      method: 'POST',
+      url: `/orderpacked/${order.id}`,
+      headers: { ...WAREHOUSE, 'content-type': 'application/json' },
+      payload: ''
+    })
     t.equal(emptyJson.statusCode, 200, 'an empty body with a JSON content type is no body')
-    const malformed = await app.inject({ method: 'POST', url: `/orderpacked/${order.id}`, headers: { ...WAREHOUSE, 'content-type': 'application/json' }, payload: '{"packageId":' })
+    const malformed = await app.inject({
+      method: 'POST',
+      url: `/orderpacked/${order.id}`,
+      headers: { ...WAREHOUSE, 'content-type': 'application/json' },
+      payload: '{"packageId":'
+    })
     t.equal(malformed.statusCode, 400, 'malformed JSON is still a 400')
     t.equal(malformed.json().code, 'malformed_json')
   })
 
-  // Issue #20, finding 1: an order mails its customer, so its address must be the customer's.
-  t.test('an account whose email is not verified cannot order (403 email_unverified); a verified one can, and its order says so', async (t) => {
+  // An order mails its customer, so its address must be the customer's.
+  t.test('an account whose email is not verified cannot order (403 email_unverified); a verified one can, and its ' +
+    'order says so', async (t) => {
     const eve = tokenFor('user-eve')
     issuer.users.get('user-eve')!.emailVerified = false
     const refused = await place(eve, [{ id: 'cable', count: 1 }])
@@ -157,12 +201,24 @@ t.test('orders against DynamoDB Local', async (t) => {
       ['count 1.5', [{ id: 'cable', count: 1.5 }], 400, 'validation_failed'],
       ['unknown property', [{ id: 'cable', count: 1, price: 1 }], 400, 'validation_failed'],
       ['unknown item', [{ id: 'cable', count: 1 }, { id: 'nope', count: 1 }], 400, 'unknown_item', /items\[1\]/],
-      ['duplicate line', [{ id: 'cable', count: 1 }, { id: 'cable', count: 2 }], 400, 'duplicate_line', /items\[1\].*items\[0\]/],
+      [
+        'duplicate line',
+        [{ id: 'cable', count: 1 }, { id: 'cable', count: 2 }],
+        400,
+        'duplicate_line',
+        /items\[1\].*items\[0\]/
+      ],
       ['colour missing', [{ id: 'phone', count: 1 }], 400, 'color_required', /#000, 7/],
       ['wrong colour', [{ id: 'phone', count: 1, color: '#fff' }], 400, 'invalid_color', /items\[0\]/],
       ['colour on a plain item', [{ id: 'cable', count: 1, color: 'red' }], 400, 'invalid_color', /no colours/],
       ['mixed currencies', [{ id: 'cable', count: 1 }, { id: 'euro', count: 1 }], 400, 'mixed_currency', /EUR.*USD/],
-      ['not enough stock', [{ id: 'cable', count: 1 }, { id: 'scarce', count: 2 }], 409, 'insufficient_stock', /scarce \(requested 2, available 1\)/]
+      [
+        'not enough stock',
+        [{ id: 'cable', count: 1 }, { id: 'scarce', count: 2 }],
+        409,
+        'insufficient_stock',
+        /scarce \(requested 2, available 1\)/
+      ]
     ]
     const before = await stockOf('cable')
     for (const [name, items, status, code, detail] of cases) {
@@ -178,7 +234,9 @@ t.test('orders against DynamoDB Local', async (t) => {
     const numeric = await place(ada, [{ id: 'phone', count: 1, color: 7 }])
     t.equal(numeric.statusCode, 201, 'a colour code given as a number')
     t.equal(numeric.json().lines[0].color, 'Seven')
-    const noToken = await app.inject({ method: 'POST', url: '/orders', payload: { items: [{ id: 'cable', count: 1 }] } })
+    const noToken = await app.inject(
+      { method: 'POST', url: '/orders', payload: { items: [{ id: 'cable', count: 1 }] } }
+    )
     t.equal(noToken.statusCode, 401)
     const badKey = await place(ada, [{ id: 'cable', count: 1 }], { 'idempotency-key': 'x'.repeat(256) })
     t.equal(badKey.statusCode, 400, 'an Idempotency-Key over 255 characters')
@@ -192,10 +250,18 @@ t.test('orders against DynamoDB Local', async (t) => {
     t.equal(theirs.json().code, missing.json().code)
     t.equal(theirs.json().title, missing.json().title)
     t.equal((await app.inject({ url: `/order/${order.id}`, headers: bob })).statusCode, 404)
-    t.equal((await app.inject({ method: 'POST', url: `/orders/${order.id}/cancel`, headers: bob })).statusCode, 404, 'nor can they cancel it')
+    t.equal(
+      (await app.inject({ method: 'POST', url: `/orders/${order.id}/cancel`, headers: bob })).statusCode,
+      404,
+      'nor can they cancel it'
+    )
     const list = await app.inject({ url: '/orders', headers: bob })
     t.notOk(list.json().orders.some((o: { id: string }) => o.id === order.id))
-    t.equal((await app.inject({ url: `/orders/${order.id}`, headers: admin })).statusCode, 200, 'an admin reads any order')
+    t.equal(
+      (await app.inject({ url: `/orders/${order.id}`, headers: admin })).statusCode,
+      200,
+      'an admin reads any order'
+    )
   })
 
   t.test('cancel restores the stock in the same transaction, and repeats answer the same order', async (t) => {
@@ -225,7 +291,10 @@ t.test('orders against DynamoDB Local', async (t) => {
       const seen: string[] = []
       let cursor: string | undefined
       do {
-        const res = await app.inject({ url: `${url}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`, headers: carol })
+        const res = await app.inject({
+          url: `${url}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+          headers: carol
+        })
         t.equal(res.statusCode, 200, res.body)
         seen.push(...res.json().orders.map((o: { id: string }) => o.id))
         cursor = res.json().nextCursor
@@ -237,10 +306,16 @@ t.test('orders against DynamoDB Local', async (t) => {
     t.same(await walk('/orders?limit=1&status=cancelled'), [ids[4], ids[1]], 'filtered pages')
     t.same(await walk('/orders?limit=2&status=placed'), [ids[6], ids[5], ids[3], ids[2], ids[0]])
     const first = (await app.inject({ url: '/orders?limit=2', headers: carol })).json()
-    const stolen = await app.inject({ url: `/orders?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`, headers: bob })
+    const stolen = await app.inject({
+      url: `/orders?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`,
+      headers: bob
+    })
     t.equal(stolen.statusCode, 400, "another user's cursor is refused")
     t.equal(stolen.json().code, 'invalid_cursor')
-    const otherFilter = await app.inject({ url: `/orders?limit=2&status=placed&cursor=${encodeURIComponent(first.nextCursor)}`, headers: carol })
+    const otherFilter = await app.inject({
+      url: `/orders?limit=2&status=placed&cursor=${encodeURIComponent(first.nextCursor)}`,
+      headers: carol
+    })
     t.equal(otherFilter.statusCode, 400, 'a cursor is bound to its filter')
     t.equal((await app.inject({ url: '/orders?status=lost', headers: carol })).statusCode, 400)
   })
@@ -273,7 +348,11 @@ t.test('orders against DynamoDB Local', async (t) => {
     const created = results.filter((r) => r.statusCode === 201)
     t.equal(created.length, 20, `every concurrent retry answers 201 (${results.map((r) => r.statusCode).join(',')})`)
     t.equal(new Set(created.map((r) => r.json().id)).size, 1, 'every 201 is the same order')
-    t.equal(created.filter((r) => r.headers['idempotent-replayed'] === 'true').length, 19, 'one placed it, 19 replayed it')
+    t.equal(
+      created.filter((r) => r.headers['idempotent-replayed'] === 'true').length,
+      19,
+      'one placed it, 19 replayed it'
+    )
     t.equal(await stockOf('burst'), 99, 'one order, one stock decrement')
     t.equal(await ordersWith('user-ada', 'burst'), 1, 'exactly one order exists')
   })
@@ -292,29 +371,50 @@ t.test('orders against DynamoDB Local', async (t) => {
     t.equal(ids.size, 50)
   })
 
-  t.test('a warm container places an order in one call; an item changed since is never ordered as it was', async (t) => {
-    await put(item('lamp', 20, { title: 'Lamp', price: 3000, colorPreference: [{ colorCode: 'RED', displayValue: 'Red' }] }))
+  t.test('a warm container places an order in one call; an item changed since is never ordered as it ' +
+    'was', async (t) => {
+    await put(
+      item('lamp', 20, { title: 'Lamp', price: 3000, colorPreference: [{ colorCode: 'RED', displayValue: 'Red' }] })
+    )
     // The DynamoDB calls each request makes, as the app's client sends them.
     let calls: string[] = []
-    ddb.middlewareStack.add((next, context) => async (args) => { calls.push(String(context.commandName).replace(/Command$/, '')); return await next(args) },
-      { step: 'initialize', name: 'countCalls' })
+    ddb.middlewareStack.add((next, context) => async (args) => {
+      calls.push(
+        String(context.commandName).replace(/Command$/, '')
+      ); return await next(args)
+    },
+    { step: 'initialize', name: 'countCalls' })
     t.teardown(() => { ddb.middlewareStack.remove('countCalls') })
     const order = async (line: Line, key?: string): Promise<LightMyRequestResponse> => {
       calls = []
       return await place(ada, [line], key === undefined ? {} : { 'idempotency-key': key })
     }
     const setLamp = async (expression: string, values: Record<string, unknown>): Promise<void> => {
-      await ddb.send(new UpdateCommand({ TableName: tables.ITEMS_TABLE, Key: { id: 'lamp' }, UpdateExpression: expression, ExpressionAttributeValues: values }))
+      await ddb.send(
+        new UpdateCommand({
+          TableName: tables.ITEMS_TABLE,
+          Key: { id: 'lamp' },
+          UpdateExpression: expression,
+          ExpressionAttributeValues: values
+        })
+      )
     }
     const lampOrders = async (): Promise<number> => await ordersWith('user-ada', 'lamp')
 
     const first = await order({ id: 'lamp', count: 1, color: 'RED' }, 'lamp-1')
     t.equal(first.statusCode, 201, first.body)
-    t.same(calls, ['BatchGetItem', 'TransactWriteItems'], 'the first order for an item reads it (with the key\'s record)')
+    t.same(
+      calls,
+      ['BatchGetItem', 'TransactWriteItems'],
+      'the first order for an item reads it (with the key\'s record)'
+    )
     const second = await order({ id: 'lamp', count: 1, color: 'red' }, 'lamp-2')
     t.equal(second.statusCode, 201, second.body)
     t.same(calls, ['TransactWriteItems'], 'the next one is one transaction')
-    t.same(second.json().lines[0], { id: 'lamp', title: 'Lamp', color: 'Red', colorCode: 'RED', count: 1, unitPrice: 3000 })
+    t.same(
+      second.json().lines[0],
+      { id: 'lamp', title: 'Lamp', color: 'Red', colorCode: 'RED', count: 1, unitPrice: 3000 }
+    )
     const replayed = await order({ id: 'lamp', count: 1, color: 'red' }, 'lamp-2')
     t.equal(replayed.headers['idempotent-replayed'], 'true', 'a retry from a warm container still replays')
     t.equal(replayed.json().id, second.json().id)
@@ -323,11 +423,22 @@ t.test('orders against DynamoDB Local', async (t) => {
     await setLamp('SET price = :p, title = :t', { ':p': 3500, ':t': 'Lamp II' })
     const repriced = await order({ id: 'lamp', count: 2, color: 'RED' })
     t.equal(repriced.statusCode, 201, repriced.body)
-    t.match(repriced.json(), { total: 7000, lines: [{ title: 'Lamp II', unitPrice: 3500 }] }, 'the new price and title, never the remembered ones')
-    t.same(calls, ['TransactWriteItems', 'BatchGetItem', 'TransactWriteItems'], 'the stale snapshot cost one refused transaction and a read')
+    t.match(
+      repriced.json(),
+      { total: 7000, lines: [{ title: 'Lamp II', unitPrice: 3500 }] },
+      'the new price and title, never the remembered ones'
+    )
+    t.same(
+      calls,
+      ['TransactWriteItems', 'BatchGetItem', 'TransactWriteItems'],
+      'the stale snapshot cost one refused transaction and a read'
+    )
     t.equal(await stockOf('lamp'), 16, 'the refused transaction took nothing')
 
-    await setLamp('SET colorPreference = list_append(colorPreference, :c)', { ':c': [{ colorCode: 'BLU', displayValue: 'Blue' }] })
+    await setLamp(
+      'SET colorPreference = list_append(colorPreference, :c)',
+      { ':c': [{ colorCode: 'BLU', displayValue: 'Blue' }] }
+    )
     const blue = await order({ id: 'lamp', count: 1, color: 'BLU' })
     t.equal(blue.statusCode, 201, `a colour added since the item was remembered: ${blue.body}`)
     t.same(calls, ['BatchGetItem', 'TransactWriteItems'], 'a refusal from memory is checked by a read first')
@@ -338,7 +449,11 @@ t.test('orders against DynamoDB Local', async (t) => {
     t.equal(red.json().code, 'invalid_color', 'a colour withdrawn since')
     const short = await order({ id: 'lamp', count: 99, color: 'BLU' })
     t.equal(short.statusCode, 409, short.body)
-    t.same(short.json().items, [{ id: 'lamp', requested: 99, available: 15 }], 'short stock from a warm container names what is left')
+    t.same(
+      short.json().items,
+      [{ id: 'lamp', requested: 99, available: 15 }],
+      'short stock from a warm container names what is left'
+    )
     t.same(calls, ['TransactWriteItems'], 'found by the transaction itself')
     await ddb.send(new DeleteCommand({ TableName: tables.ITEMS_TABLE, Key: { id: 'lamp' } }))
     const gone = await order({ id: 'lamp', count: 1, color: 'BLU' })

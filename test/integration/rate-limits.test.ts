@@ -26,8 +26,15 @@ function testClock (): { now: () => number; advance: (ms: number) => void } {
 
 interface Setup { tables: TestTables; clock: ReturnType<typeof testClock> }
 
-async function limited (t: { teardown: (fn: () => unknown) => void }, s: Setup, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  return await build(t, { env: { ...stackEnv(), ...s.tables, RATE_LIMITS: 'on', ...env }, deps: { clock: s.clock.now } })
+async function limited (
+  t: { teardown: (fn: () => unknown) => void },
+  s: Setup,
+  env: Record<string, string> = {}
+): Promise<FastifyInstance> {
+  return await build(
+    t,
+    { env: { ...stackEnv(), ...s.tables, RATE_LIMITS: 'on', ...env }, deps: { clock: s.clock.now } }
+  )
 }
 
 const from = (ip: string, options: InjectOptions): InjectOptions => ({ ...options, remoteAddress: ip })
@@ -57,20 +64,54 @@ t.test('rate limits', async (t) => {
       t.equal(res.statusCode, 400, 'an invalid body is answered, and counted')
       t.equal(res.headers['ratelimit-remaining'], String(2 - i), 'the budget left is in every answer')
     }
-    assertRefused(t, await app.inject(from('198.51.100.1', { method: 'POST', url: '/signup', payload: { email: email(), password: PASSWORD } })), 3, /sign-ups/)
-    t.equal((await app.inject(from('198.51.100.2', { method: 'POST', url: '/signup', payload: {} }))).statusCode, 400, 'another address has its own budget')
+    assertRefused(
+      t,
+      await app.inject(
+        from('198.51.100.1', { method: 'POST', url: '/signup', payload: { email: email(), password: PASSWORD } })
+      ),
+      3,
+      /sign-ups/
+    )
+    t.equal(
+      (await app.inject(from('198.51.100.2', { method: 'POST', url: '/signup', payload: {} }))).statusCode,
+      400,
+      'another address has its own budget'
+    )
 
-    for (let i = 0; i < 2; i++) t.equal((await app.inject(from('198.51.100.1', { method: 'POST', url: '/token/refresh', payload: {} }))).statusCode, 400)
-    assertRefused(t, await app.inject(from('198.51.100.1', { method: 'POST', url: '/token/refresh', payload: {} })), 2, /token refreshes/)
-    t.equal((await app.inject(from('198.51.100.1', { method: 'POST', url: '/signup', payload: {} }))).statusCode, 429, 'each route has its own counter: sign-up is still refused, not reset')
+    for (let i = 0; i < 2; i++) {
+      t.equal(
+        (await app.inject(from('198.51.100.1', { method: 'POST', url: '/token/refresh', payload: {} }))).statusCode,
+        400
+      )
+    }
+    assertRefused(
+      t,
+      await app.inject(from('198.51.100.1', { method: 'POST', url: '/token/refresh', payload: {} })),
+      2,
+      /token refreshes/
+    )
+    t.equal(
+      (await app.inject(from('198.51.100.1', { method: 'POST', url: '/signup', payload: {} }))).statusCode,
+      429,
+      'each route has its own counter: sign-up is still refused, not reset'
+    )
 
     s.clock.advance(60 * 60_000)
-    t.equal((await app.inject(from('198.51.100.1', { method: 'POST', url: '/signup', payload: {} }))).statusCode, 400, 'the next window starts afresh')
+    t.equal(
+      (await app.inject(from('198.51.100.1', { method: 'POST', url: '/signup', payload: {} }))).statusCode,
+      400,
+      'the next window starts afresh'
+    )
   })
 
-  t.test('sign-in: failures per account and client, per account, attempts per client; unknown emails alike', async (t) => {
+  t.test('sign-in: failures per account and client, per account, attempts per client; unknown emails ' +
+    'alike', async (t) => {
     const s = { tables, clock: testClock() }
-    const env = { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: '3', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '5', RATE_LIMIT_SIGNIN_PER_IP: '30' }
+    const env = {
+      RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: '3',
+      RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '5',
+      RATE_LIMIT_SIGNIN_PER_IP: '30'
+    }
     const app = await limited(t, s, env)
     const known = email()
     await signUpConfirmed(app, { email: known, password: PASSWORD })
@@ -88,10 +129,18 @@ t.test('rate limits', async (t) => {
     }
     const unknown = email()
     for (let i = 0; i < 3; i++) await signin('192.0.2.9', unknown, 'Wrong-Pass-1')
-    t.same((await signin('192.0.2.9', unknown, 'Wrong-Pass-1')).json().detail, (await signin('192.0.2.1', known, 'Wrong-Pass-1')).json().detail,
-      'an unknown email is refused exactly like a known one')
+    t.same((await signin('192.0.2.9', unknown, 'Wrong-Pass-1')).json().detail, (await signin(
+      '192.0.2.1',
+      known,
+      'Wrong-Pass-1'
+    )).json().detail,
+    'an unknown email is refused exactly like a known one')
 
-    t.equal((await signin('192.0.2.2', known, PASSWORD)).statusCode, 200, 'one address cannot lock the owner out from another')
+    t.equal(
+      (await signin('192.0.2.2', known, PASSWORD)).statusCode,
+      200,
+      'one address cannot lock the owner out from another'
+    )
     // Two more failures from other addresses reach the account's ceiling of 5: every address is refused.
     t.equal((await signin('192.0.2.3', known, 'Wrong-Pass-1')).statusCode, 401)
     t.equal((await signin('192.0.2.4', known, 'Wrong-Pass-1')).statusCode, 401)
@@ -103,22 +152,50 @@ t.test('rate limits', async (t) => {
     // Attempts per client address, whichever accounts they name.
     const burst = await limited(t, s, { RATE_LIMIT_SIGNIN_PER_IP: '4' })
     const answers: number[] = []
-    for (let i = 0; i < 4; i++) answers.push((await burst.inject(from('192.0.2.77', { method: 'POST', url: '/signin', payload: { email: email(), password: 'Wrong-Pass-1' } }))).statusCode)
+    for (let i = 0; i < 4; i++) {
+      answers.push(
+        (await burst.inject(
+          from('192.0.2.77', { method: 'POST', url: '/signin', payload: { email: email(), password: 'Wrong-Pass-1' } })
+        )).statusCode
+      )
+    }
     t.same(answers, [401, 401, 401, 401])
-    assertRefused(t, await burst.inject(from('192.0.2.77', { method: 'POST', url: '/signin', payload: { email: known, password: PASSWORD } })), 4, /sign-in attempts from this address/)
+    assertRefused(
+      t,
+      await burst.inject(
+        from('192.0.2.77', { method: 'POST', url: '/signin', payload: { email: known, password: PASSWORD } })
+      ),
+      4,
+      /sign-in attempts from this address/
+    )
   })
 
-  // #20's account routes: confirming is guarded like sign-in (a wrong code is a failure on the
+  // The account routes: confirming is guarded like sign-in (a wrong code is a failure on the
   // account); a new code mails someone, so it is limited like sign-up, per address or per user.
   t.test('signup confirmation, new codes and email verification', async (t) => {
     const s = { tables, clock: testClock() }
-    const app = await limited(t, s, { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: '3', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '5', RATE_LIMIT_SIGNUP_PER_IP: '2' })
+    const app = await limited(
+      t,
+      s,
+      {
+        RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: '3',
+        RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '5',
+        RATE_LIMIT_SIGNUP_PER_IP: '2'
+      }
+    )
     const pending = email()
-    t.equal((await app.inject(from('192.0.2.180', { method: 'POST', url: '/signup', payload: { email: pending, password: PASSWORD } }))).statusCode, 202)
+    t.equal(
+      (await app.inject(
+        from('192.0.2.180', { method: 'POST', url: '/signup', payload: { email: pending, password: PASSWORD } })
+      )).statusCode,
+      202
+    )
     const code = await codeFromMailbox(pending)
     const wrong = code === '000000' ? '111111' : '000000'
     const confirm = async (ip: string, who: string, c: string): Promise<LightMyRequestResponse> =>
-      await app.inject(from(ip, { method: 'POST', url: '/signup/confirm', payload: { email: who, code: c, password: PASSWORD } }))
+      await app.inject(
+        from(ip, { method: 'POST', url: '/signup/confirm', payload: { email: who, code: c, password: PASSWORD } })
+      )
     for (const who of [pending, email()]) {
       const answers = []
       for (let i = 0; i < 3; i++) answers.push((await confirm('192.0.2.181', who, wrong)).json().code)
@@ -126,7 +203,11 @@ t.test('rate limits', async (t) => {
       assertRefused(t, await confirm('192.0.2.181', who, code), 3, /wrong codes for this account from this address/)
     }
     // (A confirmed account answers 200 to any code with its password, so the owner confirms last.)
-    t.equal((await confirm('192.0.2.182', pending, wrong)).json().code, 'invalid_code', 'one address cannot lock the account out from another')
+    t.equal(
+      (await confirm('192.0.2.182', pending, wrong)).json().code,
+      'invalid_code',
+      'one address cannot lock the account out from another'
+    )
     t.equal((await confirm('192.0.2.183', pending, wrong)).json().code, 'invalid_code')
     assertRefused(t, await confirm('192.0.2.184', pending, code), 5, /wrong codes for this account;/)
     s.clock.advance(SIGNIN_FAILURE_WINDOW_MS)
@@ -135,18 +216,56 @@ t.test('rate limits', async (t) => {
     const resend = async (ip: string): Promise<number> =>
       (await app.inject(from(ip, { method: 'POST', url: '/signup/resend', payload: { email: email() } }))).statusCode
     t.same([await resend('192.0.2.185'), await resend('192.0.2.185')], [202, 202])
-    assertRefused(t, await app.inject(from('192.0.2.185', { method: 'POST', url: '/signup/resend', payload: { email: email() } })), 2, /confirmation codes asked from this address/)
+    assertRefused(
+      t,
+      await app.inject(from('192.0.2.185', { method: 'POST', url: '/signup/resend', payload: { email: email() } })),
+      2,
+      /confirmation codes asked from this address/
+    )
     t.equal(await resend('192.0.2.186'), 202, 'another address has its own budget')
 
     const issuer = await startTestIssuer()
     t.teardown(issuer.close)
-    const mine = await limited(t, s, { ...issuer.env, RATE_LIMIT_SIGNUP_PER_IP: '2', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '2' })
+    const mine = await limited(
+      t,
+      s,
+      { ...issuer.env, RATE_LIMIT_SIGNUP_PER_IP: '2', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '2' }
+    )
     const token = { authorization: `Bearer ${issuer.token({ sub: `ver-${randomUUID()}`, tokenUse: 'access' })}` }
-    t.equal((await mine.inject({ method: 'POST', url: '/me/email/code' })).statusCode, 401, 'no token: 401, not counted')
-    for (let i = 0; i < 2; i++) t.not((await mine.inject({ method: 'POST', url: '/me/email/code', headers: token })).statusCode, 429)
-    assertRefused(t, await mine.inject({ method: 'POST', url: '/me/email/code', headers: token }), 2, /verification codes for this account/)
-    for (let i = 0; i < 2; i++) t.equal((await mine.inject({ method: 'POST', url: '/me/email/verify', headers: token, payload: { code: 'x' } })).statusCode, 400)
-    assertRefused(t, await mine.inject({ method: 'POST', url: '/me/email/verify', headers: token, payload: { code: '123456' } }), 2, /verification attempts for this account/)
+    t.equal(
+      (await mine.inject({ method: 'POST', url: '/me/email/code' })).statusCode,
+      401,
+      'no token: 401, not counted'
+    )
+    for (let i = 0; i < 2; i++) {
+      t.not(
+        (await mine.inject({ method: 'POST', url: '/me/email/code', headers: token })).statusCode,
+        429
+      )
+    }
+    assertRefused(
+      t,
+      await mine.inject({ method: 'POST', url: '/me/email/code', headers: token }),
+      2,
+      /verification codes for this account/
+    )
+    for (let i = 0; i < 2; i++) {
+      t.equal(
+        (await mine.inject({
+          method: 'POST',
+          url: '/me/email/verify',
+          headers: token,
+          payload: { code: 'x' }
+        })).statusCode,
+        400
+      )
+    }
+    assertRefused(
+      t,
+      await mine.inject({ method: 'POST', url: '/me/email/verify', headers: token, payload: { code: '123456' } }),
+      2,
+      /verification attempts for this account/
+    )
   })
 
   t.test('two app instances (two containers) share one account\'s budget', async (t) => {
@@ -157,11 +276,17 @@ t.test('rate limits', async (t) => {
     const statuses: number[] = []
     for (let i = 0; i < 4; i++) {
       const app = i % 2 === 0 ? a : b
-      statuses.push((await app.inject(from('192.0.2.50', { method: 'POST', url: '/signin', payload: { email: victim, password: 'Wrong-Pass-1' } }))).statusCode)
+      statuses.push(
+        (await app.inject(
+          from('192.0.2.50', { method: 'POST', url: '/signin', payload: { email: victim, password: 'Wrong-Pass-1' } })
+        )).statusCode
+      )
     }
     t.same(statuses, [401, 401, 401, 401], 'two failures in each container')
     for (const app of [a, b]) {
-      const res = await app.inject(from('192.0.2.50', { method: 'POST', url: '/signin', payload: { email: victim, password: 'Wrong-Pass-1' } }))
+      const res = await app.inject(
+        from('192.0.2.50', { method: 'POST', url: '/signin', payload: { email: victim, password: 'Wrong-Pass-1' } })
+      )
       t.equal(res.statusCode, 429, 'both containers refuse: the budget was one')
     }
 
@@ -171,9 +296,23 @@ t.test('rate limits', async (t) => {
     const [c, d] = [await limited(t, s, ordersEnv), await limited(t, s, ordersEnv)]
     const token = { authorization: `Bearer ${orders.token({ sub: `user-${randomUUID()}` })}` }
     const placed = []
-    for (let i = 0; i < 3; i++) placed.push((await (i % 2 === 0 ? c : d).inject({ method: 'POST', url: '/orders', headers: token, payload: { items: [] } })).statusCode)
+    for (let i = 0; i < 3; i++) {
+      placed.push(
+        (await (i % 2 === 0 ? c : d).inject({
+          method: 'POST',
+          url: '/orders',
+          headers: token,
+          payload: { items: [] }
+        })).statusCode
+      )
+    }
     t.same(placed, [400, 400, 400])
-    assertRefused(t, await d.inject({ method: 'POST', url: '/orders', headers: token, payload: { items: [] } }), 3, /orders from this account/)
+    assertRefused(
+      t,
+      await d.inject({ method: 'POST', url: '/orders', headers: token, payload: { items: [] } }),
+      3,
+      /orders from this account/
+    )
   })
 
   t.test('orders per user and partner calls per key, counted only once the caller is known', async (t) => {
@@ -183,27 +322,94 @@ t.test('rate limits', async (t) => {
     const app = await limited(t, s, { ...issuer.env, RATE_LIMIT_ORDERS_PER_USER: '2', RATE_LIMIT_PARTNER_PER_KEY: '2' })
     const ada = { authorization: `Bearer ${issuer.token({ sub: `ada-${randomUUID()}` })}` }
     const bob = { authorization: `Bearer ${issuer.token({ sub: `bob-${randomUUID()}` })}` }
-    for (let i = 0; i < 5; i++) t.equal((await app.inject({ method: 'POST', url: '/orders', payload: { items: [] } })).statusCode, 401, 'no token: 401, not counted')
-    for (let i = 0; i < 2; i++) t.equal((await app.inject({ method: 'POST', url: '/orders', headers: ada, payload: { items: [] } })).statusCode, 400)
-    assertRefused(t, await app.inject({ method: 'POST', url: '/orders', headers: ada, payload: { items: [] } }), 2, /orders/)
-    t.equal((await app.inject({ method: 'POST', url: '/orders', headers: bob, payload: { items: [] } })).statusCode, 400, 'another user has their own budget')
+    for (let i = 0; i < 5; i++) {
+      t.equal(
+        (await app.inject({ method: 'POST', url: '/orders', payload: { items: [] } })).statusCode,
+        401,
+        'no token: 401, not counted'
+      )
+    }
+    for (let i = 0; i < 2; i++) {
+      t.equal(
+        (await app.inject({ method: 'POST', url: '/orders', headers: ada, payload: { items: [] } })).statusCode,
+        400
+      )
+    }
+    assertRefused(
+      t,
+      await app.inject({ method: 'POST', url: '/orders', headers: ada, payload: { items: [] } }),
+      2,
+      /orders/
+    )
+    t.equal(
+      (await app.inject({ method: 'POST', url: '/orders', headers: bob, payload: { items: [] } })).statusCode,
+      400,
+      'another user has their own budget'
+    )
     t.equal((await app.inject({ url: '/orders', headers: ada })).statusCode, 200, 'only placing orders is limited')
 
     const warehouse = { 'x-api-key': LOCAL_DEFAULTS.WAREHOUSE_API_KEY }
-    for (let i = 0; i < 3; i++) t.equal((await app.inject({ method: 'POST', url: '/orderpacked/no-such-order', headers: { 'x-api-key': 'wrong-key-0123456789abcdef' } })).statusCode, 401, 'a wrong key: 401, not counted')
-    for (let i = 0; i < 2; i++) t.equal((await app.inject({ method: 'POST', url: '/orderpacked/no-such-order', headers: warehouse })).statusCode, 404)
-    assertRefused(t, await app.inject({ method: 'POST', url: '/orderpacked/no-such-order', headers: warehouse }), 2, /calls with this API key/)
-    t.equal((await app.inject({ method: 'POST', url: '/orderdelivered/no-such-order', headers: { 'x-api-key': LOCAL_DEFAULTS.DELIVERY_API_KEY } })).statusCode, 404, 'the other partner is not limited by it')
+    for (let i = 0; i < 3; i++) {
+      t.equal(
+        (await app.inject({
+          method: 'POST',
+          url: '/orderpacked/no-such-order',
+          headers: { 'x-api-key': 'wrong-key-0123456789abcdef' }
+        })).statusCode,
+        401,
+        'a wrong key: 401, not counted'
+      )
+    }
+    for (let i = 0; i < 2; i++) {
+      t.equal(
+        (await app.inject({ method: 'POST', url: '/orderpacked/no-such-order', headers: warehouse })).statusCode,
+        404
+      )
+    }
+    assertRefused(
+      t,
+      await app.inject({ method: 'POST', url: '/orderpacked/no-such-order', headers: warehouse }),
+      2,
+      /calls with this API key/
+    )
+    t.equal(
+      (await app.inject({
+        method: 'POST',
+        url: '/orderdelivered/no-such-order',
+        headers: { 'x-api-key': LOCAL_DEFAULTS.DELIVERY_API_KEY }
+      })).statusCode,
+      404,
+      'the other partner is not limited by it'
+    )
   })
 
-  t.test('the client address is the socket\'s, or API Gateway\'s sourceIp: a forged X-Forwarded-For changes nothing', async (t) => {
+  t.test('the client address is the socket\'s, or API Gateway\'s sourceIp: a forged X-Forwarded-For changes ' +
+    'nothing', async (t) => {
     const s = { tables, clock: testClock() }
     const app = await limited(t, s, { RATE_LIMIT_SIGNUP_PER_IP: '2' })
     for (let i = 0; i < 2; i++) {
-      t.equal((await app.inject(from('198.51.100.30', { method: 'POST', url: '/signup', payload: {}, headers: { 'x-forwarded-for': `10.0.0.${i}` } }))).statusCode, 400)
+      t.equal(
+        (await app.inject(
+          from(
+            '198.51.100.30',
+            { method: 'POST', url: '/signup', payload: {}, headers: { 'x-forwarded-for': `10.0.0.${i}` } }
+          )
+        )).statusCode,
+        400
+      )
     }
     for (const forged of ['10.9.9.9', '10.9.9.9, 198.51.100.31', '198.51.100.31']) {
-      t.equal((await app.inject(from('198.51.100.30', { method: 'POST', url: '/signup', payload: {}, headers: { 'x-forwarded-for': forged, 'x-real-ip': '10.1.1.1' } }))).statusCode, 429,
+      t.equal((await app.inject(
+        from(
+          '198.51.100.30',
+          {
+            method: 'POST',
+            url: '/signup',
+            payload: {},
+            headers: { 'x-forwarded-for': forged, 'x-real-ip': '10.1.1.1' }
+          }
+        )
+      )).statusCode, 429,
         `X-Forwarded-For: ${forged} does not reset the limit`)
     }
 
@@ -221,9 +427,17 @@ t.test('rate limits', async (t) => {
     }
     const invoke = async (sourceIp: string, xff: string): Promise<number> =>
       ((await proxy(event(sourceIp, xff) as never, {} as never)) as { statusCode: number }).statusCode
-    t.same([await invoke('203.0.113.70', '1.1.1.1'), await invoke('203.0.113.70', '2.2.2.2'), await invoke('203.0.113.70', '3.3.3.3')], [400, 400, 429],
-      'three calls from one sourceIp, each with a different forged X-Forwarded-For: the third is refused')
-    t.equal(await invoke('203.0.113.71', '203.0.113.70'), 400, 'another sourceIp has its own budget, whatever it forges')
+    t.same([
+      await invoke('203.0.113.70', '1.1.1.1'),
+      await invoke('203.0.113.70', '2.2.2.2'),
+      await invoke('203.0.113.70', '3.3.3.3')
+    ], [400, 400, 429],
+    'three calls from one sourceIp, each with a different forged X-Forwarded-For: the third is refused')
+    t.equal(
+      await invoke('203.0.113.71', '203.0.113.70'),
+      400,
+      'another sourceIp has its own budget, whatever it forges'
+    )
   })
 
   t.test('DynamoDB calls: none more for public reads, one limited request (sign-in: 1 failed, 3 good)', async (t) => {
@@ -243,9 +457,17 @@ t.test('rate limits', async (t) => {
     await app.inject({ url: '/items/some-item' })
     await app.inject({ url: '/items?limit=2' })
     await app.inject({ url: '/categories' })
-    t.notOk(calls.some((c) => c.includes(tables.RATE_LIMIT_TABLE)), `public reads: no call to the rate-limit table (${calls.join('; ')})`)
+    t.notOk(
+      calls.some((c) => c.includes(tables.RATE_LIMIT_TABLE)),
+      `public reads: no call to the rate-limit table (${calls.join('; ')})`
+    )
     calls.length = 0
-    await app.inject({ method: 'POST', url: '/orders', headers: { authorization: `Bearer ${issuer.token()}` }, payload: { items: [] } })
+    await app.inject({
+      method: 'POST',
+      url: '/orders',
+      headers: { authorization: `Bearer ${issuer.token()}` },
+      payload: { items: [] }
+    })
     t.same(calls, [`UpdateItemCommand ${tables.RATE_LIMIT_TABLE}`], 'a limited request: one call, the counter')
 
     const accounts = await counted({})
@@ -265,11 +487,19 @@ t.test('rate limits', async (t) => {
 
   t.test('the limiter\'s table unreachable: answered as usual, limited per container, told once', async (t) => {
     const s = { tables, clock: testClock() }
-    const app = await limited(t, s, { RATE_LIMIT_TABLE: `missing-${randomUUID().slice(0, 8)}`, RATE_LIMIT_SIGNUP_PER_IP: '2' })
+    const app = await limited(
+      t,
+      s,
+      { RATE_LIMIT_TABLE: `missing-${randomUUID().slice(0, 8)}`, RATE_LIMIT_SIGNUP_PER_IP: '2' }
+    )
     const warnings: unknown[] = []
     app.log.warn = ((obj: unknown) => { warnings.push(obj) }) as typeof app.log.warn
     const statuses: number[] = []
-    for (let i = 0; i < 4; i++) statuses.push((await app.inject(from('198.51.100.60', { method: 'POST', url: '/signup', payload: {} }))).statusCode)
+    for (let i = 0; i < 4; i++) {
+      statuses.push(
+        (await app.inject(from('198.51.100.60', { method: 'POST', url: '/signup', payload: {} }))).statusCode
+      )
+    }
     t.same(statuses, [400, 400, 429, 429], 'never a 5xx; the limit still holds in this container')
     t.equal(warnings.length, 1, 'one warning for the outage, not one per request')
     t.match(warnings[0], { err: { name: 'ResourceNotFoundException' } })
@@ -280,14 +510,30 @@ t.test('rate limits', async (t) => {
     const secret = 'edge-secret-0123456789abcdef'
     const app = await limited(t, s, { RATE_LIMIT_SIGNUP_PER_IP: '1', EDGE_SECRET: secret })
     const edge = (viewer: string, presented = secret): InjectOptions =>
-      from('130.176.0.1', { method: 'POST', url: '/signup', payload: {}, headers: { 'cloudfront-viewer-address': viewer, 'x-edge-secret': presented } })
+      from(
+        '130.176.0.1',
+        {
+          method: 'POST',
+          url: '/signup',
+          payload: {},
+          headers: { 'cloudfront-viewer-address': viewer, 'x-edge-secret': presented }
+        }
+      )
     t.equal((await app.inject(edge('198.51.100.40:5000'))).statusCode, 400)
-    t.equal((await app.inject(edge('198.51.100.41:5001'))).statusCode, 400, 'another viewer behind the same CloudFront address has its own budget')
+    t.equal(
+      (await app.inject(edge('198.51.100.41:5001'))).statusCode,
+      400,
+      'another viewer behind the same CloudFront address has its own budget'
+    )
     t.equal((await app.inject(edge('198.51.100.40:6000'))).statusCode, 429, 'the viewer, whatever its port')
     t.equal((await app.inject(edge('2001:db8:1:2::7:443'))).statusCode, 400, 'IPv6 viewers')
     t.equal((await app.inject(edge('2001:db8:1:2::8:443'))).statusCode, 429, 'counted by their /64')
     // Without the secret (a caller of the HTTP API's own URL), the header is ignored: the socket counts.
     t.equal((await app.inject(edge('198.51.100.50:1', 'guessed'))).statusCode, 400)
-    t.equal((await app.inject(edge('198.51.100.51:1', 'guessed'))).statusCode, 429, 'a forged viewer address is not believed')
+    t.equal(
+      (await app.inject(edge('198.51.100.51:1', 'guessed'))).statusCode,
+      429,
+      'a forged viewer address is not believed'
+    )
   })
 })

@@ -8,7 +8,14 @@ import { createTables, localDynamoClient } from '../helpers/stack.js'
 
 t.test('live local tables have the template keys, indexes, stream and TTL', async (t) => {
   const names = await createTables(t)
-  const byKey = { items: names.ITEMS_TABLE, orders: names.ORDERS_TABLE, idempotency: names.IDEMPOTENCY_TABLE, suppressions: names.SUPPRESSIONS_TABLE, catalogIndex: names.CATALOG_INDEX_TABLE, rateLimits: names.RATE_LIMIT_TABLE }
+  const byKey = {
+    items: names.ITEMS_TABLE,
+    orders: names.ORDERS_TABLE,
+    idempotency: names.IDEMPOTENCY_TABLE,
+    suppressions: names.SUPPRESSIONS_TABLE,
+    catalogIndex: names.CATALOG_INDEX_TABLE,
+    rateLimits: names.RATE_LIMIT_TABLE
+  }
   const client = localDynamoClient()
   t.teardown(() => client.destroy())
   const template = loadTemplate()
@@ -18,12 +25,20 @@ t.test('live local tables have the template keys, indexes, stream and TTL', asyn
     const live = (await client.send(new DescribeTableCommand({ TableName }))).Table!
     t.same(live.KeySchema, p.KeySchema, `${logicalId}: key schema`)
     t.same(new Set(live.AttributeDefinitions), new Set(p.AttributeDefinitions), `${logicalId}: attribute types`)
-    const indexes = (gs: any[] | undefined): string[] => (gs ?? []).map((g) => `${g.IndexName} ${JSON.stringify(g.KeySchema)} ${g.Projection.ProjectionType}`).sort()
+    const indexes = (gs: any[] | undefined): string[] =>
+      (gs ?? []).map((g) => `${g.IndexName} ${JSON.stringify(g.KeySchema)} ${g.Projection.ProjectionType}`).sort()
     t.same(indexes(live.GlobalSecondaryIndexes), indexes(p.GlobalSecondaryIndexes), `${logicalId}: indexes`)
     t.equal(live.StreamSpecification?.StreamEnabled === true ? live.StreamSpecification.StreamViewType : undefined,
       p.StreamSpecification?.StreamViewType, `${logicalId}: stream`)
     const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName }))).TimeToLiveDescription
-    const liveTtl = ttl?.TimeToLiveStatus === 'ENABLED' || ttl?.TimeToLiveStatus === 'ENABLING' ? ttl.AttributeName : undefined
-    t.equal(liveTtl, p.TimeToLiveSpecification?.Enabled === true ? p.TimeToLiveSpecification.AttributeName : undefined, `${logicalId}: TTL`)
+    const liveTtl = ttl?.TimeToLiveStatus === 'ENABLED' ||
+      ttl?.TimeToLiveStatus === 'ENABLING'
+      ? ttl.AttributeName
+      : undefined
+    t.equal(
+      liveTtl,
+      p.TimeToLiveSpecification?.Enabled === true ? p.TimeToLiveSpecification.AttributeName : undefined,
+      `${logicalId}: TTL`
+    )
   }
 })

@@ -1,4 +1,4 @@
-// #23 item 7: the local worker keeps Lambda's delivery promise across a crash. An order is written
+// The local worker keeps Lambda's delivery promise across a crash. An order is written
 // right before the worker process is killed with SIGKILL, and another while its webhook is on the
 // wire; after a restart on the same data folder, each order's webhook is acknowledged once and its
 // email sent once: the stream poller resumes after its saved position, the queues kept what the
@@ -52,17 +52,34 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   const hooksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
   // Fixed ports for both runs, as npm start has.
-  const workerEnv = await localWorkerEnv({ EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`, DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery` })
+  const workerEnv = await localWorkerEnv({
+    EVENTBUS_PORT: '0',
+    WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`,
+    DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery`
+  })
   const env = {
-    ...process.env, ...stackEnv(), ...tables, ...workerEnv,
-    STAGE: 'test', LOG_LEVEL: 'silent', SES_FROM: 'shop@example.com', WORKER_DATA_DIR: dataDir, FRESH_TABLES_SINCE: since.toISOString(),
+    ...process.env,
+    ...stackEnv(),
+    ...tables,
+    ...workerEnv,
+    STAGE: 'test',
+    LOG_LEVEL: 'silent',
+    SES_FROM: 'shop@example.com',
+    WORKER_DATA_DIR: dataDir,
+    FRESH_TABLES_SINCE: since.toISOString(),
     // Short claims, so the restart does not wait long for one the killed process held.
-    WEBHOOK_TIMEOUT_MS: '300', AWS_REQUEST_TIMEOUT_MS: '500', AWS_CONNECT_TIMEOUT_MS: '500'
+    WEBHOOK_TIMEOUT_MS: '300',
+    AWS_REQUEST_TIMEOUT_MS: '500',
+    AWS_CONNECT_TIMEOUT_MS: '500'
   }
   const children: ChildProcess[] = []
   t.teardown(() => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') })
   const start = async (): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-process.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/helpers/worker-process.ts'],
+      { env, stdio: ['ignore', 'pipe', 'inherit'] }
+    )
     children.push(child)
     await new Promise<void>((resolve, reject) => {
       child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve() })
@@ -81,10 +98,24 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   const order = (label: string) => {
     const suffix = `${label}${randomBytes(3).toString('hex')}`
     const at = new Date().toISOString()
-    return { id: `ord_${suffix}`, userId: `u-${suffix}`, userEmail: `crash+${suffix}@example.com`, userEmailVerified: true, status: 'placed', lines: [{ id: 'x', title: 'X', count: 1, unitPrice: 100 }], total: 100, currency: 'USD', createdAt: at, updatedAt: at, history: [{ status: 'placed', at, by: `user:u-${suffix}` }] }
+    return {
+      id: `ord_${suffix}`,
+      userId: `u-${suffix}`,
+      userEmail: `crash+${suffix}@example.com`,
+      userEmailVerified: true,
+      status: 'placed',
+      lines: [{ id: 'x', title: 'X', count: 1, unitPrice: 100 }],
+      total: 100,
+      currency: 'USD',
+      createdAt: at,
+      updatedAt: at,
+      history: [{ status: 'placed', at, by: `user:u-${suffix}` }]
+    }
   }
   const mails = async (email: string): Promise<number> => {
-    const { emails } = await (await fetch(`${stackEnv().SES_ENDPOINT}/store`)).json() as { emails: Array<{ destination: { to: string[] } }> }
+    const { emails } = await (await fetch(`${stackEnv().SES_ENDPOINT}/store`)).json() as {
+      emails: Array<{ destination: { to: string[] } }>
+    }
     return emails.filter((e) => e.destination.to.includes(email)).length
   }
 
@@ -131,10 +162,19 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   }, 60_000, 200)
   t.comment(`drained: ${last}`)
   for (const o of [a, b]) {
-    t.equal(hooks.filter((h) => h.orderId === o.id && h.status === 200).length, 1, `${o.id}: the warehouse acknowledged its webhook once`)
+    t.equal(
+      hooks.filter((h) => h.orderId === o.id && h.status === 200).length,
+      1,
+      `${o.id}: the warehouse acknowledged its webhook once`
+    )
     t.equal(await mails(o.userEmail), 1, `${o.id}: one email`)
   }
-  t.comment(`webhook requests seen: ${hooks.map((h) => `${h.orderId.slice(4, 5)}:${h.status}`).join(' ')} (an unanswered request may be sent again)`)
+  t.comment(
+    `webhook requests seen: ${hooks.map((h) => `${h.orderId.slice(
+      4,
+      5
+    )}:${h.status}`).join(' ')} (an unanswered request may be sent again)`
+  )
   const stopped = new Promise((resolve) => worker.once('exit', resolve))
   worker.kill('SIGTERM')
   await stopped

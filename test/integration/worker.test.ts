@@ -1,7 +1,7 @@
 // The local worker against the emulators: DynamoDB Local's stream of fresh tables, the local bus and
 // SQS routing by the template's rule and queues, the real handler, the SES emulator, and a webhook
 // server of the test's own standing in for the warehouse and the delivery service. Each test is one
-// of #19's promises: once, in the order's order, parked with the content and redriven once, nothing
+// of the worker's delivery promises: once, in the order's order, parked with the content and redriven once, nothing
 // lost while the bus is down, a poison record parked without holding the shard.
 import t, { type Test } from 'tap'
 import { codeFromMailbox } from '../helpers/accounts.js'
@@ -9,7 +9,12 @@ import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb'
-import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams'
+import {
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  DescribeStreamCommand
+} from '@aws-sdk/client-dynamodb-streams'
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { LOCAL_DEFAULTS, loadConfig, type Config } from '../../core/config.js'
@@ -36,10 +41,16 @@ import { build } from '../helpers/app.js'
 interface Hook { path: string; headers: IncomingHttpHeaders; body: string; status: number }
 interface SesEmail { destination: { to: string[] }; subject: string; body: { html?: string; text?: string } }
 
-const KEYS = { WAREHOUSE_WEBHOOK_SECRET: 'it-warehouse-webhook-key-0123', DELIVERY_WEBHOOK_SECRET: 'it-delivery-webhook-key-0123' }
+const KEYS = {
+  WAREHOUSE_WEBHOOK_SECRET: 'it-warehouse-webhook-key-0123',
+  DELIVERY_WEBHOOK_SECRET: 'it-delivery-webhook-key-0123'
+}
 
 /** A partner's webhook server: records every request and answers `answer(hook)` (200 by default). */
-async function startHookServer (t: Test, answer: (hook: Omit<Hook, 'status'>) => number = () => 200): Promise<{ url: string; hooks: Hook[] }> {
+async function startHookServer (t: Test, answer: (hook: Omit<Hook, 'status'>) => number = () => 200): Promise<{
+  url: string
+  hooks: Hook[]
+}> {
   const hooks: Hook[] = []
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -61,7 +72,8 @@ async function mailTo (email: string): Promise<SesEmail[]> {
   const { emails } = await res.json() as { emails: SesEmail[] }
   return emails.filter((e) => e.destination.to.includes(email))
 }
-const subjectsTo = async (email: string): Promise<string[]> => (await mailTo(email)).map((m) => m.subject.split(' — ')[0] as string)
+const subjectsTo = async (email: string): Promise<string[]> =>
+  (await mailTo(email)).map((m) => m.subject.split(' — ')[0] as string)
 
 interface Setup {
   worker: LocalWorker
@@ -87,17 +99,37 @@ async function setup (t: Test, opts: SetupOptions = {}): Promise<Setup> {
   const tables = await createTables(t)
   const { url: hooksUrl, hooks } = await startHookServer(t, opts.answer)
   const env = {
-    ...stackEnv(), ...tables, ...KEYS,
-    ...await localWorkerEnv({ EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`, DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery` }),
-    STAGE: 'test', LOG_LEVEL: 'silent', SES_FROM: 'shop@example.com', PICKUP_ADDRESS: '1 Dock Road, Springfield', ...opts.env
+    ...stackEnv(),
+    ...tables,
+    ...KEYS,
+    ...await localWorkerEnv({
+      EVENTBUS_PORT: '0',
+      WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`,
+      DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery`
+    }),
+    STAGE: 'test',
+    LOG_LEVEL: 'silent',
+    SES_FROM: 'shop@example.com',
+    PICKUP_ADDRESS: '1 Dock Road, Springfield',
+    ...opts.env
   }
   const config = loadConfig(env)
   const log = memoryLog()
   const worker = await startLocalWorker({
-    config, log, partnerSimulator: false, freshTablesSince: before, pollIntervalMs: 50,
+    config,
+    log,
+    partnerSimulator: false,
+    freshTablesSince: before,
+    pollIntervalMs: 50,
     ...opts.worker,
     // Retries a second apart (the deployed schedule is minutes), webhook attempts without pauses.
-    runtime: { effectRetryDelaysS: [1], replayRetryDelaysS: [1], webhookRetryDelaysMs: [0, 0], ...opts.worker?.runtime, ...opts.runtimeFor?.(config) }
+    runtime: {
+      effectRetryDelaysS: [1],
+      replayRetryDelaysS: [1],
+      webhookRetryDelaysMs: [0, 0],
+      ...opts.worker?.runtime,
+      ...opts.runtimeFor?.(config)
+    }
   })
   t.teardown(() => worker.stop())
   const ddb = DynamoDBDocumentClient.from(localDynamoClient(), { marshallOptions: { removeUndefinedValues: true } })
@@ -114,7 +146,14 @@ function anOrder (suffix = randomBytes(4).toString('hex'), extra: Partial<Stored
     userEmailVerified: true,
     status: 'placed',
     lines: [
-      { id: 'phone-1', title: 'Phone <b>X</b> & "Co"', color: 'Midnight <Blue>', colorCode: '#123456', count: 2, unitPrice: 49999 },
+      {
+        id: 'phone-1',
+        title: 'Phone <b>X</b> & "Co"',
+        color: 'Midnight <Blue>',
+        colorCode: '#123456',
+        count: 2,
+        unitPrice: 49999
+      },
       { id: 'case-1', title: 'Case', count: 1, unitPrice: 1999 }
     ],
     total: 101997,
@@ -127,15 +166,29 @@ function anOrder (suffix = randomBytes(4).toString('hex'), extra: Partial<Stored
 }
 
 /** The order moved to a new status, as the API writes it. */
-async function moveTo (s: Setup, order: StoredOrder, status: StoredOrder['status'], extra: Record<string, string> = {}): Promise<void> {
+async function moveTo (
+  s: Setup,
+  order: StoredOrder,
+  status: StoredOrder['status'],
+  extra: Record<string, string> = {}
+): Promise<void> {
   const at = new Date().toISOString()
   const sets = Object.keys(extra).map((k) => `#${k} = :${k}`)
   await s.ddb.send(new UpdateCommand({
     TableName: s.tables.ORDERS_TABLE,
     Key: { id: order.id },
-    UpdateExpression: `SET #status = :status, updatedAt = :at, history = list_append(history, :entry)${sets.map((x) => `, ${x}`).join('')}`,
-    ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(Object.keys(extra).map((k) => [`#${k}`, k])) },
-    ExpressionAttributeValues: { ':status': status, ':at': at, ':entry': [{ status, at, by: 'partner:warehouse' }], ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`:${k}`, v])) }
+    UpdateExpression: `SET #status = :status, updatedAt = :at, history = list_append(history, :entry)${sets.map((x) =>
+      `, ${x}`).join('')}`,
+    ExpressionAttributeNames: {
+      '#status': 'status',
+      ...Object.fromEntries(Object.keys(extra).map((k) => [`#${k}`, k]))
+    },
+    ExpressionAttributeValues: {
+      ':status': status,
+      ':at': at,
+      ':entry': [{ status, at, by: 'partner:warehouse' }],
+      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`:${k}`, v]))
+    }
   }))
 }
 
@@ -143,9 +196,18 @@ const typesTo = (hooks: Hook[], path: string, ok = true): string[] =>
   hooks.filter((h) => h.path === path && (!ok || h.status < 300)).map((h) => h.headers[EVENT_TYPE_HEADER] as string)
 
 /** The local target of the ops commands, at this test's endpoints and tables. */
-const opsTarget = (s: Setup) => localTarget({ EVENTBUS_PORT: new URL(s.worker.eventBusUrl).port, DYNAMODB_ENDPOINT: s.env.DYNAMODB_ENDPOINT, ORDERS_TABLE: s.tables.ORDERS_TABLE, EVENT_BUS_NAME: s.config.eventBusName })
+const opsTarget = (s: Setup) => localTarget({
+  EVENTBUS_PORT: new URL(s.worker.eventBusUrl).port,
+  DYNAMODB_ENDPOINT: s.env.DYNAMODB_ENDPOINT,
+  ORDERS_TABLE: s.tables.ORDERS_TABLE,
+  EVENT_BUS_NAME: s.config.eventBusName
+})
 const opsSqs = (t: Test, s: Setup): SQSClient => {
-  const sqs = new SQSClient({ endpoint: s.worker.eventBusUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  const sqs = new SQSClient({
+    endpoint: s.worker.eventBusUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' }
+  })
   t.teardown(() => sqs.destroy())
   return sqs
 }
@@ -155,14 +217,38 @@ t.test('stream → bus → queue → webhooks and emails, each once, with redeli
   const order = anOrder()
   await s.ddb.send(new PutCommand({ TableName: s.tables.ORDERS_TABLE, Item: order }))
   const warehouse = await until('the warehouse webhook', () => s.hooks.find((h) => h.path === '/warehouse'))
-  const placedMail = await until('the "placed" email', async () => (await mailTo(order.userEmail)).find((m) => m.subject.startsWith('Order placed')))
+  const placedMail = await until(
+    'the "placed" email',
+    async () => (await mailTo(order.userEmail)).find((m) => m.subject.startsWith('Order placed'))
+  )
   t.equal(warehouse.headers[EVENT_TYPE_HEADER], 'OrderPlaced')
   t.equal(warehouse.headers[EVENT_ID_HEADER], `${order.id}:placed`)
-  t.match(verifyWebhook(KEYS.WAREHOUSE_WEBHOOK_SECRET, warehouse.body, warehouse.headers[SIGNATURE_HEADER] as string), { ok: true }, 'signed with the warehouse key')
-  t.match(verifyWebhook(KEYS.DELIVERY_WEBHOOK_SECRET, warehouse.body, warehouse.headers[SIGNATURE_HEADER] as string), { ok: false }, 'not with another key')
-  t.match(JSON.parse(warehouse.body), { type: 'OrderPlaced', sequence: 1, sequenceNumber: /^\d+$/, occurredAt: order.updatedAt, order: { id: order.id, status: 'placed', lines: [{ id: 'phone-1', count: 2 }, { id: 'case-1', count: 1 }] } })
+  t.match(
+    verifyWebhook(KEYS.WAREHOUSE_WEBHOOK_SECRET, warehouse.body, warehouse.headers[SIGNATURE_HEADER] as string),
+    { ok: true },
+    'signed with the warehouse key'
+  )
+  t.match(
+    verifyWebhook(KEYS.DELIVERY_WEBHOOK_SECRET, warehouse.body, warehouse.headers[SIGNATURE_HEADER] as string),
+    { ok: false },
+    'not with another key'
+  )
+  t.match(
+    JSON.parse(warehouse.body),
+    {
+      type: 'OrderPlaced',
+      sequence: 1,
+      sequenceNumber: /^\d+$/,
+      occurredAt: order.updatedAt,
+      order: { id: order.id, status: 'placed', lines: [{ id: 'phone-1', count: 2 }, { id: 'case-1', count: 1 }] }
+    }
+  )
   t.equal(placedMail.subject, `Order placed — #${order.id}`)
-  t.match(placedMail.body.html, /Phone &lt;b&gt;X&lt;\/b&gt; &amp; &quot;Co&quot;/, 'catalog strings are escaped in the HTML')
+  t.match(
+    placedMail.body.html,
+    /Phone &lt;b&gt;X&lt;\/b&gt; &amp; &quot;Co&quot;/,
+    'catalog strings are escaped in the HTML'
+  )
   t.notMatch(placedMail.body.html, /<b>X<\/b>|<Blue>/, 'no markup from the catalog')
 
   await moveTo(s, order, 'packed', { packageId: 'PKG-1' })
@@ -179,24 +265,50 @@ t.test('stream → bus → queue → webhooks and emails, each once, with redeli
   t.notOk('customer' in JSON.parse(delivery.body), 'no customer email for the delivery service')
 
   // A change that is not a status change publishes nothing.
-  await s.ddb.send(new UpdateCommand({ TableName: s.tables.ORDERS_TABLE, Key: { id: order.id }, UpdateExpression: 'SET note = :n', ExpressionAttributeValues: { ':n': 'fragile' } }))
+  await s.ddb.send(
+    new UpdateCommand({
+      TableName: s.tables.ORDERS_TABLE,
+      Key: { id: order.id },
+      UpdateExpression: 'SET note = :n',
+      ExpressionAttributeValues: { ':n': 'fragile' }
+    })
+  )
   await s.worker.settled()
-  t.same(s.worker.bus.events.map((e) => e['detail-type']), ['OrderPlaced', 'OrderPacked'], 'one event per status change, in order')
+  t.same(
+    s.worker.bus.events.map((e) => e['detail-type']),
+    ['OrderPlaced', 'OrderPacked'],
+    'one event per status change, in order'
+  )
 
   // Redelivery: the whole stream again through the handler (as Lambda may), then a replay of the order.
-  const streams = new DynamoDBStreamsClient({ endpoint: stackEnv().DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+  const streams = new DynamoDBStreamsClient({
+    endpoint: stackEnv().DYNAMODB_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' }
+  })
   t.teardown(() => streams.destroy())
   const arn = s.worker.poller.streamArn
   const shards = (await streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription?.Shards ?? []
   const records = []
   for (const shard of shards) {
-    const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
-    records.push(...((await streams.send(new GetRecordsCommand({ ShardIterator }))).Records ?? []).map((r) => toLambdaRecord(r, arn)))
+    const { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' })
+    )
+    records.push(
+      ...((await streams.send(new GetRecordsCommand({ ShardIterator }))).Records ?? []).map((r) => toLambdaRecord(
+        r,
+        arn
+      ))
+    )
   }
   t.equal(records.length, 3, 'the stream holds the insert and two modifies')
   t.same(await s.worker.invoke({ Records: records }), { batchItemFailures: [] }, 'the redelivered batch succeeds')
   const replayed = await replayOrder(opsTarget(s), order.id)
-  t.same(replayed.map((e) => e.detailType), ['OrderPlaced', 'OrderPacked'], 'npm run replay publishes each status again')
+  t.same(
+    replayed.map((e) => e.detailType),
+    ['OrderPlaced', 'OrderPacked'],
+    'npm run replay publishes each status again'
+  )
   await s.worker.settled()
 
   t.equal(s.hooks.filter((h) => h.path === '/warehouse').length, 1, 'the warehouse heard of the order once')
@@ -205,7 +317,8 @@ t.test('stream → bus → queue → webhooks and emails, each once, with redeli
   t.notOk(s.log.lines.some((l) => l.level === 'error'), 'no errors logged')
 })
 
-t.test('a partner down longer than the retries: the event is parked with its content, then redriven and delivered once', async (t) => {
+t.test('a partner down longer than the retries: the event is parked with its content, then redriven and delivered ' +
+  'once', async (t) => {
   let up = false
   const s = await setup(t, { answer: () => up ? 200 : 503, worker: { runtime: { effectRetryDelaysS: [0] } } })
   const order = anOrder()
@@ -213,17 +326,27 @@ t.test('a partner down longer than the retries: the event is parked with its con
   const dlq = s.worker.queues.byName('local-order-events-dlq')
   await until('the event parked', () => dlq.messages.size > 0 ? true : undefined, 40000)
   const parked = [...dlq.messages.values()][0]
-  t.match(JSON.parse(parked?.body ?? '{}'), { 'detail-type': 'OrderPlaced', detail: { id: order.id, status: 'placed' } }, 'the event itself')
+  t.match(
+    JSON.parse(parked?.body ?? '{}'),
+    { 'detail-type': 'OrderPlaced', detail: { id: order.id, status: 'placed' } },
+    'the event itself'
+  )
   const attempts = s.hooks.filter((h) => h.path === '/warehouse').length
   t.equal(attempts, 12 * 3, 'every delivery of the template\'s 12 tried the partner 3 times')
   t.same(await subjectsTo(order.userEmail), ['Order placed'], 'the email went out once meanwhile')
-  t.ok(s.log.lines.some((l) => l.level === 'error' && /last attempt/.test(l.message)), 'the last attempt is logged as an error')
+  t.ok(
+    s.log.lines.some((l) => l.level === 'error' && /last attempt/.test(l.message)),
+    'the last attempt is logged as an error'
+  )
 
   up = true
   const sqs = opsSqs(t, s)
   const first = await redrive(opsTarget(s), sqs, 'events', { pollMs: 50 })
   t.match(first, { moved: 1, status: 'COMPLETED' })
-  await until('the webhook delivered', () => s.hooks.some((h) => h.path === '/warehouse' && h.status === 200) ? true : undefined)
+  await until(
+    'the webhook delivered',
+    () => s.hooks.some((h) => h.path === '/warehouse' && h.status === 200) ? true : undefined
+  )
   await s.worker.settled()
   // Redriving again (the same event parked twice, as a copy still being retried could be) sends nothing twice.
   dlq.send(parked?.body ?? '')
@@ -232,14 +355,23 @@ t.test('a partner down longer than the retries: the event is parked with its con
   await s.worker.settled()
   t.same(typesTo(s.hooks, '/warehouse'), ['OrderPlaced'], 'one 2xx delivery to the warehouse')
   t.same(await subjectsTo(order.userEmail), ['Order placed'], 'and still one email')
-  t.match(await redrive(opsTarget(s), sqs, 'events', { pollMs: 50 }), { moved: 0, status: 'EMPTY' }, 'an empty queue: nothing to do')
+  t.match(
+    await redrive(opsTarget(s), sqs, 'events', { pollMs: 50 }),
+    { moved: 0, status: 'EMPTY' },
+    'an empty queue: nothing to do'
+  )
 })
 
 /** An EventBridge client at the local bus that refuses connections while `state.down`. */
 function flakyBus (t: Test, config: Config, state: { down: boolean; calls: number }): EventBridgeClient {
   const client = new EventBridgeClient({ ...clientOptions(config, config.endpoints.eventbridge), maxAttempts: 1 })
   client.middlewareStack.add((next) => async (args) => {
-    if (state.down) { state.calls++; throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'Error', code: 'ECONNREFUSED' }) }
+    if (state.down) {
+      state.calls++; throw Object.assign(
+        new Error('connect ECONNREFUSED'),
+        { name: 'Error', code: 'ECONNREFUSED' }
+      )
+    }
     return await next(args)
   }, { step: 'build', name: 'busOutage' })
   t.teardown(() => client.destroy())
@@ -257,7 +389,11 @@ t.test('the bus down far longer than the old stream retries: nothing lost, nothi
   // The old poller gave up after 8 retries (about 2 minutes) and logged a dead letter: the order was lost.
   await until('many failed attempts', () => bus.calls >= 25 ? true : undefined)
   t.equal(s.hooks.length, 0, 'nothing delivered while the bus is down')
-  t.equal(s.worker.queues.byName('local-orders-stream-dlq').messages.size, 0, 'nothing given up on while the records are young')
+  t.equal(
+    s.worker.queues.byName('local-orders-stream-dlq').messages.size,
+    0,
+    'nothing given up on while the records are young'
+  )
   bus.down = false
   await until('the webhook once the bus is back', () => s.hooks.find((h) => h.path === '/warehouse'))
   await s.worker.settled()
@@ -276,7 +412,14 @@ t.test('records failing past the park age are parked with their content and redr
   await s.ddb.send(new PutCommand({ TableName: s.tables.ORDERS_TABLE, Item: order }))
   const dlq = s.worker.queues.byName('local-orders-stream-dlq')
   await until('the record parked', () => dlq.messages.size > 0 ? true : undefined)
-  t.match(JSON.parse([...dlq.messages.values()][0]?.body ?? '{}'), { eventName: 'INSERT', dynamodb: { Keys: { id: { S: order.id } }, NewImage: { userEmail: { S: order.userEmail } } } }, 'the record with its images')
+  t.match(
+    JSON.parse([...dlq.messages.values()][0]?.body ?? '{}'),
+    {
+      eventName: 'INSERT',
+      dynamodb: { Keys: { id: { S: order.id } }, NewImage: { userEmail: { S: order.userEmail } } }
+    },
+    'the record with its images'
+  )
   await s.worker.settled()
   t.equal(s.hooks.length, 0)
   bus.down = false
@@ -292,21 +435,35 @@ t.test('a poison record: parked with its content, the shard moves on, nothing re
   const s = await setup(t)
   const poisonId = `ord_poison${randomBytes(3).toString('hex')}`
   // A row the API would never write: no userEmail, no lines.
-  await s.ddb.send(new PutCommand({ TableName: s.tables.ORDERS_TABLE, Item: { id: poisonId, status: 'placed', history: [] } }))
+  await s.ddb.send(
+    new PutCommand({ TableName: s.tables.ORDERS_TABLE, Item: { id: poisonId, status: 'placed', history: [] } })
+  )
   const after = [anOrder(), anOrder(), anOrder()]
   for (const o of after) await s.ddb.send(new PutCommand({ TableName: s.tables.ORDERS_TABLE, Item: o }))
-  await until('the orders after it', () => after.every((o) => s.hooks.some((h) => JSON.parse(h.body).order.id === o.id)) ? true : undefined)
+  await until(
+    'the orders after it',
+    () => after.every((o) => s.hooks.some((h) => JSON.parse(h.body).order.id === o.id)) ? true : undefined
+  )
   await s.worker.settled()
   const parked = [...s.worker.queues.byName('local-orders-stream-dlq').messages.values()]
   t.equal(parked.length, 1, 'parked once')
-  t.match(JSON.parse(parked[0]?.body ?? '{}'), { dynamodb: { Keys: { id: { S: poisonId } }, NewImage: { status: { S: 'placed' } } } }, 'with its content')
+  t.match(
+    JSON.parse(parked[0]?.body ?? '{}'),
+    { dynamodb: { Keys: { id: { S: poisonId } }, NewImage: { status: { S: 'placed' } } } },
+    'with its content'
+  )
   t.match(parked[0]?.attributes, { reason: { StringValue: 'unreadable record' } })
-  t.same(s.worker.bus.events.map((e) => (e.detail as { id: string }).id), after.map((o) => o.id), 'every other order published exactly once')
+  t.same(
+    s.worker.bus.events.map((e) => (e.detail as { id: string }).id),
+    after.map((o) => o.id),
+    'every other order published exactly once'
+  )
   t.equal(s.hooks.length, 3)
   t.notOk(s.log.lines.some((l) => l.message === 'stream batch retried from its first failed record'), 'never retried')
 })
 
-t.test("cancel right after place, the first OrderPlaced webhook failing: 'placed' never reaches anyone after 'cancelled'", async (t) => {
+t.test("cancel right after place, the first OrderPlaced webhook failing: 'placed' never reaches anyone after " +
+  "'cancelled'", async (t) => {
   let placedCalls = 0
   const s = await setup(t, {
     answer: (hook) => {
@@ -321,14 +478,26 @@ t.test("cancel right after place, the first OrderPlaced webhook failing: 'placed
   await moveTo(s, order, 'cancelled')
   await until('the cancellation', () => s.hooks.find((h) => h.headers[EVENT_TYPE_HEADER] === 'OrderCancelled'))
   await s.worker.settled()
-  t.same(typesTo(s.hooks, '/warehouse'), ['OrderCancelled'], 'the warehouse acknowledged only the cancellation: the late OrderPlaced was not sent after it')
-  t.ok(s.log.lines.some((l) => l.message === 'order effect skipped: a newer one was sent'), 'the stale effect is logged')
+  t.same(
+    typesTo(s.hooks, '/warehouse'),
+    ['OrderCancelled'],
+    'the warehouse acknowledged only the cancellation: the late OrderPlaced was not sent after it'
+  )
+  t.ok(
+    s.log.lines.some((l) => l.message === 'order effect skipped: a newer one was sent'),
+    'the stale effect is logged'
+  )
   t.same(await subjectsTo(order.userEmail), ['Order placed', 'Order cancelled'], 'the customer: placed, then cancelled')
   const cancelled = s.hooks.find((h) => h.headers[EVENT_TYPE_HEADER] === 'OrderCancelled')
-  t.match(JSON.parse(cancelled?.body ?? '{}'), { sequence: 2, occurredAt: /\.\d{3}Z$/ }, 'a partner can order by sequence')
+  t.match(
+    JSON.parse(cancelled?.body ?? '{}'),
+    { sequence: 2, occurredAt: /\.\d{3}Z$/ },
+    'a partner can order by sequence'
+  )
 })
 
-t.test('no webhook URL (the template\'s default): the webhook is skipped with a log line and a metric; the email goes out', async (t) => {
+t.test('no webhook URL (the template\'s default): the webhook is skipped with a log line and a metric; the email ' +
+  'goes out', async (t) => {
   const metrics = memoryMetrics()
   const s = await setup(t, { env: { WAREHOUSE_WEBHOOK_URL: '' }, worker: { runtime: { metrics } } })
   t.equal(s.config.webhookUrls.warehouse, undefined)
@@ -338,16 +507,27 @@ t.test('no webhook URL (the template\'s default): the webhook is skipped with a 
   await s.worker.settled()
   t.equal(s.hooks.length, 0)
   t.ok(s.log.lines.some((l) => l.message === 'webhook skipped: no URL configured'))
-  t.same(metrics.counts.filter((c) => c.name === 'WebhooksSkipped'), [{ name: 'WebhooksSkipped', dimensions: { Partner: 'warehouse' }, value: 1 }])
+  t.same(
+    metrics.counts.filter((c) => c.name === 'WebhooksSkipped'),
+    [{ name: 'WebhooksSkipped', dimensions: { Partner: 'warehouse' }, value: 1 }]
+  )
   t.equal(s.worker.queues.byName('local-order-events-dlq').messages.size, 0, 'nothing parked, nothing retried')
   t.notOk(s.log.lines.some((l) => l.level === 'error' || l.level === 'warn'))
 })
 
-t.test('ten big orders in one stream batch (far over 256 KB): every one published once, in calls within the limit', async (t) => {
+t.test('ten big orders in one stream batch (far over 256 KB): every one published once, in calls within the ' +
+  'limit', async (t) => {
   const s = await setup(t)
-  const lines = Array.from({ length: 50 }, (_, i) => ({ id: `item-${i}`, title: `Ünïcödé ☃ ${'ß'.repeat(200)} ${'日本'.repeat(120)}`, count: 1, unitPrice: 100 }))
+  const lines = Array.from(
+    { length: 50 },
+    (_, i) => ({ id: `item-${i}`, title: `Ünïcödé ☃ ${'ß'.repeat(200)} ${'日本'.repeat(120)}`, count: 1, unitPrice: 100 })
+  )
   const orders = Array.from({ length: 10 }, () => anOrder(undefined, { lines, total: 5000 }))
-  await s.ddb.send(new BatchWriteCommand({ RequestItems: { [s.tables.ORDERS_TABLE]: orders.slice(0, 10).map((o) => ({ PutRequest: { Item: o } })) } }))
+  await s.ddb.send(
+    new BatchWriteCommand({
+      RequestItems: { [s.tables.ORDERS_TABLE]: orders.slice(0, 10).map((o) => ({ PutRequest: { Item: o } })) }
+    })
+  )
   await until('ten webhooks', () => s.hooks.length >= 10 ? true : undefined)
   await s.worker.settled()
   t.equal(s.worker.bus.events.length, 10, 'ten events')
@@ -355,7 +535,8 @@ t.test('ten big orders in one stream batch (far over 256 KB): every one publishe
   t.notOk(s.log.lines.some((l) => l.level === 'warn' || l.level === 'error'), 'no failed call')
 })
 
-t.test("the stream poller gives a batch up past the record age limit as the mapping does (a pointer), and the worker reads the pointer back", async (t) => {
+t.test('the stream poller gives a batch up past the record age limit as the mapping does (a pointer), and the worker ' +
+  'reads the pointer back', async (t) => {
   const before = new Date(Date.now() - 1000)
   const tables = await createTables(t)
   const config = loadConfig({ ...stackEnv(), ...tables, STAGE: 'test', LOG_LEVEL: 'silent' })
@@ -376,9 +557,16 @@ t.test("the stream poller gives a batch up past the record age limit as the mapp
     onFailure: (p) => { pointers.push(p) },
     handler: async (event) => {
       calls.push(event.Records.map((r) => r.dynamodb?.Keys?.id?.S as string))
-      t.ok(event.Records.every((r) => r.eventSourceARN?.includes(`table/${tables.ORDERS_TABLE}/stream/`) === true && typeof r.dynamodb?.ApproximateCreationDateTime === 'number'), 'Lambda-shaped records')
+      t.ok(
+        event.Records.every((r) =>
+          r.eventSourceARN?.includes(`table/${tables.ORDERS_TABLE}/stream/`) === true &&
+            typeof r.dynamodb?.ApproximateCreationDateTime === 'number'),
+        'Lambda-shaped records'
+      )
       const bad = event.Records.find((r) => r.dynamodb?.Keys?.id?.S === orders[1]?.id)
-      return { batchItemFailures: bad === undefined ? [] : [{ itemIdentifier: bad.dynamodb?.SequenceNumber as string }] }
+      return {
+        batchItemFailures: bad === undefined ? [] : [{ itemIdentifier: bad.dynamodb?.SequenceNumber as string }]
+      }
     }
   })
   t.teardown(() => poller.stop())
@@ -387,28 +575,51 @@ t.test("the stream poller gives a batch up past the record age limit as the mapp
   await until('the record after it', () => calls.find((c) => c.includes(orders[2]?.id as string)))
   await poller.stop()
   t.same(calls[0], orders.slice(0, 2).map((o) => o.id), 'first the batch')
-  t.ok(calls.slice(1, -1).every((c) => c[0] === orders[1]?.id), 'then retried from its first failed record, no attempt limit')
-  t.match(pointers[0], { DDBStreamBatchInfo: { streamArn: poller.streamArn, batchSize: 1 } }, "the mapping's pointer: shard and sequence range, not the records")
+  t.ok(
+    calls.slice(1, -1).every((c) => c[0] === orders[1]?.id),
+    'then retried from its first failed record, no attempt limit'
+  )
+  t.match(
+    pointers[0],
+    { DDBStreamBatchInfo: { streamArn: poller.streamArn, batchSize: 1 } },
+    "the mapping's pointer: shard and sequence range, not the records"
+  )
 
   // Redriven into the replay queue, the pointer is read back from the stream and published.
-  const rt = createWorkerRuntime(config, { log: memoryLog() })
+  const runtime = createWorkerRuntime(config, { log: memoryLog() })
   const published: string[] = []
-  mockClient(rt.eventbridge).on(PutEventsCommand).callsFake((input: { Entries: Array<{ Detail: string }> }) => {
+  mockClient(runtime.eventbridge).on(PutEventsCommand).callsFake((input: { Entries: Array<{ Detail: string }> }) => {
     published.push(...input.Entries.map((e) => JSON.parse(e.Detail).id as string))
     return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }
   })
-  const res = await createHandler(rt)({ Records: [sqsMessage(pointers[0], 1, 'local-orders-stream-replay')] })
+  const res = await createHandler(runtime)({ Records: [sqsMessage(pointers[0], 1, 'local-orders-stream-replay')] })
   t.same(res, { batchItemFailures: [] })
   t.same(published, [orders[1]?.id], 'the record the pointer names, published')
 })
 
-t.test('end to end over HTTP: signup, confirm, signin, order, warehouse webhook, pack, delivery webhook, deliver, three emails', async (t) => {
+t.test('end to end over HTTP: signup, confirm, signin, order, warehouse webhook, pack, delivery webhook, deliver, ' +
+  'three emails', async (t) => {
   const s = await setup(t)
   const app = await build(t, { env: s.env })
   const at = new Date().toISOString()
   await s.ddb.send(new PutCommand({
     TableName: s.tables.ITEMS_TABLE,
-    Item: toStoredItem('case-e2e', { category: 'accessories', type: 'case', brand: 'Acme', title: 'Case <Deluxe>', description: 'A case', colorPreference: [], price: 1999, currency: 'USD' }, 5, at, at)
+    Item: toStoredItem(
+      'case-e2e',
+      {
+        category: 'accessories',
+        type: 'case',
+        brand: 'Acme',
+        title: 'Case <Deluxe>',
+        description: 'A case',
+        colorPreference: [],
+        price: 1999,
+        currency: 'USD'
+      },
+      5,
+      at,
+      at
+    )
   }))
   const suffix = randomBytes(4).toString('hex')
   const email = `grace+${suffix}@example.com`
@@ -416,19 +627,31 @@ t.test('end to end over HTTP: signup, confirm, signin, order, warehouse webhook,
   // Signed up through the API, with the code from the mailbox, as a shopper does.
   const signup = await app.inject({ method: 'POST', url: '/signup', payload: { email, password, name: 'Grace' } })
   t.equal(signup.statusCode, 202, signup.body)
-  const confirm = await app.inject({ method: 'POST', url: '/signup/confirm', payload: { email, password, code: await codeFromMailbox(email) } })
+  const confirm = await app.inject({
+    method: 'POST',
+    url: '/signup/confirm',
+    payload: { email, password, code: await codeFromMailbox(email) }
+  })
   t.equal(confirm.statusCode, 200, confirm.body)
   const signin = await app.inject({ method: 'POST', url: '/signin', payload: { email, password } })
-  t.equal(signin.statusCode, 200, signin.statusCode === 200 ? 'signed in' : signin.body) // tokens never in the test output
+  // tokens never in the test output
+  t.equal(signin.statusCode, 200, signin.statusCode === 200 ? 'signed in' : signin.body)
   const placed = await app.inject({
-    method: 'POST', url: '/orders', payload: { items: [{ id: 'case-e2e', count: 2 }] },
+    method: 'POST',
+    url: '/orders',
+    payload: { items: [{ id: 'case-e2e', count: 2 }] },
     headers: { authorization: `Bearer ${signin.json().idToken as string}` }
   })
   t.equal(placed.statusCode, 201, placed.body)
   const orderId = placed.json().id as string
   const warehouse = await until('the warehouse webhook', () => s.hooks.find((h) => h.path === '/warehouse'))
   t.equal(JSON.parse(warehouse.body).order.id, orderId)
-  const packed = await app.inject({ method: 'POST', url: `/orderpacked/${orderId}`, payload: { packageId: 'PKG-E2E' }, headers: { 'x-api-key': LOCAL_DEFAULTS.WAREHOUSE_API_KEY } })
+  const packed = await app.inject({
+    method: 'POST',
+    url: `/orderpacked/${orderId}`,
+    payload: { packageId: 'PKG-E2E' },
+    headers: { 'x-api-key': LOCAL_DEFAULTS.WAREHOUSE_API_KEY }
+  })
   t.equal(packed.statusCode, 200, packed.body)
   const delivery = await until('the delivery webhook', () => s.hooks.find((h) => h.path === '/delivery'))
   t.match(JSON.parse(delivery.body), { order: { id: orderId, packageId: 'PKG-E2E' }, shippingAddress: null })
@@ -439,6 +662,10 @@ t.test('end to end over HTTP: signup, confirm, signin, order, warehouse webhook,
     const got = (await mailTo(email)).filter((m) => m.subject.startsWith('Order '))
     return got.length >= 3 ? got : undefined
   })
-  t.same(mails.map((m) => m.subject), ['placed', 'packed', 'delivered'].map((st) => `Order ${st} — #${orderId}`), 'placed, packed, delivered, in that order, for that customer')
+  t.same(
+    mails.map((m) => m.subject),
+    ['placed', 'packed', 'delivered'].map((st) => `Order ${st} — #${orderId}`),
+    'placed, packed, delivered, in that order, for that customer'
+  )
   t.equal(s.hooks.length, 2, 'one webhook per partner')
 })

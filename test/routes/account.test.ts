@@ -9,7 +9,10 @@ import {
 import { build } from '../helpers/app.js'
 import { startTestIssuer } from '../helpers/tokens.js'
 
-const cognitoError = (name: string, message = `${name} from Cognito: internal detail`) => Object.assign(new Error(message), { name, $metadata: {} })
+const cognitoError = (name: string, message = `${name} from Cognito: internal detail`) => Object.assign(
+  new Error(message),
+  { name, $metadata: {} }
+)
 
 async function withMockedCognito (tt: Parameters<typeof build>[0]) {
   const client = new CognitoIdentityProviderClient({ region: 'us-east-1', maxAttempts: 1 })
@@ -18,7 +21,11 @@ async function withMockedCognito (tt: Parameters<typeof build>[0]) {
   return { app, cognito }
 }
 
-const post = (app: Awaited<ReturnType<typeof build>>, url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object })
+const post = (app: Awaited<ReturnType<typeof build>>, url: string, payload: unknown) => app.inject({
+  method: 'POST',
+  url,
+  payload: payload as object
+})
 
 t.test('signup input is validated before Cognito is called', async (t) => {
   const { app, cognito } = await withMockedCognito(t)
@@ -30,8 +37,16 @@ t.test('signup input is validated before Cognito is called', async (t) => {
     ['no upper case', { email: 'a@example.com', password: 'abcdefg1' }, /upper-case/],
     ['no lower case', { email: 'a@example.com', password: 'ABCDEFG1' }, /lower-case/],
     ['no digit', { email: 'a@example.com', password: 'Abcdefgh' }, /digit/],
-    ['unknown property', { email: 'a@example.com', password: 'Abcdefg1', role: 'admin' }, /body\.role is not an allowed property/],
-    ['email and username differ', { email: 'a@example.com', username: 'b@example.com', password: 'Abcdefg1' }, /body\.username/]
+    [
+      'unknown property',
+      { email: 'a@example.com', password: 'Abcdefg1', role: 'admin' },
+      /body\.role is not an allowed property/
+    ],
+    [
+      'email and username differ',
+      { email: 'a@example.com', username: 'b@example.com', password: 'Abcdefg1' },
+      /body\.username/
+    ]
   ]
   for (const [name, body, detail] of cases) {
     const res = await post(app, '/signup', body)
@@ -42,18 +57,27 @@ t.test('signup input is validated before Cognito is called', async (t) => {
   t.equal(cognito.calls().length, 0, 'Cognito never called for bad input')
 })
 
-t.test('signup: pool and client come from config, the body\'s are ignored; the email is normalised; a code is mailed', async (t) => {
+t.test('signup: pool and client come from config, the body\'s are ignored; the email is normalised; a code is ' +
+  'mailed', async (t) => {
   const { app, cognito } = await withMockedCognito(t)
   cognito.on(SignUpCommand).resolves({ UserSub: 'sub-1', UserConfirmed: false })
-  const res = await post(app, '/signup', { username: 'Ada@Example.com', password: 'Abcdefg1', clientId: 'evil-client', userPoolId: 'evil-pool' })
+  const res = await post(
+    app,
+    '/signup',
+    { username: 'Ada@Example.com', password: 'Abcdefg1', clientId: 'evil-client', userPoolId: 'evil-pool' }
+  )
   t.equal(res.statusCode, 202)
   t.same(res.json(), { email: 'ada@example.com', nextStep: 'confirm_signup' })
-  t.match(cognito.commandCalls(SignUpCommand)[0].args[0].input, { ClientId: 'test-client', Username: 'ada@example.com' })
+  t.match(
+    cognito.commandCalls(SignUpCommand)[0].args[0].input,
+    { ClientId: 'test-client', Username: 'ada@example.com' }
+  )
   t.equal(cognito.calls().length, 1, 'nothing confirms the account but the mailed code')
 })
 
-// Issue #20, finding 2 (route level): signup answered 409 account_exists, telling who has an account.
-t.test('signup answers the same for a new, a confirmed and a pending address; only a pending signup is replaced', async (t) => {
+// Signup answered 409 account_exists, telling who has an account.
+t.test('signup answers the same for a new, a confirmed and a pending address; only a pending signup is ' +
+  'replaced', async (t) => {
   const { app, cognito } = await withMockedCognito(t)
   cognito.on(SignUpCommand).resolves({ UserSub: 'sub-new', UserConfirmed: false })
   const fresh = await post(app, '/signup', { email: 'new@example.com', password: 'Abcdefg1' })
@@ -66,11 +90,18 @@ t.test('signup answers the same for a new, a confirmed and a pending address; on
   t.equal(cognito.commandCalls(SignUpCommand).length, 1)
 
   cognito.reset()
-  cognito.on(SignUpCommand).rejectsOnce(cognitoError('UsernameExistsException')).resolves({ UserSub: 'sub-owner', UserConfirmed: false })
+  cognito.on(SignUpCommand).rejectsOnce(cognitoError('UsernameExistsException')).resolves({
+    UserSub: 'sub-owner',
+    UserConfirmed: false
+  })
   cognito.on(AdminGetUserCommand).resolves({ Username: 'u', UserStatus: 'UNCONFIRMED', Enabled: true })
   cognito.on(AdminDeleteUserCommand).resolves({})
   const pending = await post(app, '/signup', { email: 'new@example.com', password: 'Owners-Pass-3' })
-  t.equal(cognito.commandCalls(AdminDeleteUserCommand).length, 1, 'an unconfirmed signup (which proved nothing) is replaced')
+  t.equal(
+    cognito.commandCalls(AdminDeleteUserCommand).length,
+    1,
+    'an unconfirmed signup (which proved nothing) is replaced'
+  )
   t.equal(cognito.commandCalls(SignUpCommand).length, 2, 'and signed up again: a new code goes to the address')
 
   for (const res of [fresh, taken, pending]) {
@@ -90,13 +121,23 @@ t.test('Cognito errors map to problems and never leak', async (t) => {
   cognito.on(InitiateAuthCommand).rejects(cognitoError('SomethingNewException'))
   const unknown = await post(app, '/signin', { email: 'a@example.com', password: 'x' })
   t.equal(unknown.statusCode, 500)
-  for (const res of [throttled, unknown]) t.notMatch(res.body, /from Cognito|internal detail|Exception/, 'no Cognito text')
+  for (const res of [throttled, unknown]) {
+    t.notMatch(
+      res.body,
+      /from Cognito|internal detail|Exception/,
+      'no Cognito text'
+    )
+  }
 })
 
 t.test('signin: wrong password and unknown user are the same 401', async (t) => {
   const { app, cognito } = await withMockedCognito(t)
-  cognito.on(InitiateAuthCommand, { AuthParameters: { USERNAME: 'known@example.com', PASSWORD: 'wrong' } }).rejects(cognitoError('NotAuthorizedException', 'Incorrect username or password.'))
-  cognito.on(InitiateAuthCommand, { AuthParameters: { USERNAME: 'nobody@example.com', PASSWORD: 'wrong' } }).rejects(cognitoError('UserNotFoundException', 'User does not exist.'))
+  cognito.on(InitiateAuthCommand, { AuthParameters: { USERNAME: 'known@example.com', PASSWORD: 'wrong' } }).rejects(
+    cognitoError('NotAuthorizedException', 'Incorrect username or password.')
+  )
+  cognito.on(InitiateAuthCommand, { AuthParameters: { USERNAME: 'nobody@example.com', PASSWORD: 'wrong' } }).rejects(
+    cognitoError('UserNotFoundException', 'User does not exist.')
+  )
   const a = await post(app, '/signin', { email: 'known@example.com', password: 'wrong' })
   const b = await post(app, '/signin', { email: 'nobody@example.com', password: 'wrong' })
   t.equal(a.statusCode, 401)
@@ -106,7 +147,9 @@ t.test('signin: wrong password and unknown user are the same 401', async (t) => 
   t.equal(a.json().code, 'invalid_credentials')
 })
 
-t.test('confirm: the code confirms only with the signup\'s password; every failure before that looks the same', async (t) => {
+t.test('confirm: the code confirms only with the signup\'s password; every failure before that looks the same', async (
+  t
+) => {
   const { app, cognito } = await withMockedCognito(t)
   const body = { email: 'ada@example.com', code: '123456', password: 'Abcdefg1' }
   cognito.on(InitiateAuthCommand).rejects(cognitoError('UserNotConfirmedException'))
@@ -114,7 +157,10 @@ t.test('confirm: the code confirms only with the signup\'s password; every failu
   const ok = await post(app, '/signup/confirm', body)
   t.equal(ok.statusCode, 200, ok.body)
   t.same(ok.json(), { email: 'ada@example.com', confirmed: true })
-  t.match(cognito.commandCalls(ConfirmSignUpCommand)[0].args[0].input, { ClientId: 'test-client', Username: 'ada@example.com', ConfirmationCode: '123456' })
+  t.match(
+    cognito.commandCalls(ConfirmSignUpCommand)[0].args[0].input,
+    { ClientId: 'test-client', Username: 'ada@example.com', ConfirmationCode: '123456' }
+  )
 
   const strip = (res: { json: () => Record<string, unknown> }) => ({ ...res.json(), requestId: undefined })
   cognito.reset()
@@ -136,7 +182,11 @@ t.test('confirm: the code confirms only with the signup\'s password; every failu
   t.same(strip(wrongPassword), strip(wrongCode), 'and like a wrong code')
 
   cognito.on(ConfirmSignUpCommand).rejects(cognitoError('ExpiredCodeException'))
-  t.equal((await post(app, '/signup/confirm', body)).json().code, 'code_expired', 'an expired code, once the password is proven')
+  t.equal(
+    (await post(app, '/signup/confirm', body)).json().code,
+    'code_expired',
+    'an expired code, once the password is proven'
+  )
   cognito.on(ConfirmSignUpCommand).rejects(cognitoError('TooManyFailedAttemptsException'))
   const locked = await post(app, '/signup/confirm', body)
   t.equal(locked.statusCode, 429)
@@ -144,11 +194,18 @@ t.test('confirm: the code confirms only with the signup\'s password; every failu
   t.ok(Number(locked.headers['retry-after']) > 0)
 
   cognito.reset()
-  cognito.on(InitiateAuthCommand).resolves({ AuthenticationResult: { IdToken: 'i', AccessToken: 'a', RefreshToken: 'r', ExpiresIn: 3600 } })
+  cognito.on(InitiateAuthCommand).resolves({
+    AuthenticationResult: { IdToken: 'i', AccessToken: 'a', RefreshToken: 'r', ExpiresIn: 3600 }
+  })
   t.equal((await post(app, '/signup/confirm', body)).statusCode, 200, 'confirmed already, with its password: 200 again')
   t.equal(cognito.commandCalls(ConfirmSignUpCommand).length, 0)
 
-  for (const bad of [{ ...body, code: '12345' }, { ...body, code: 'abcdef' }, { email: body.email, code: body.code }, { ...body, extra: 1 }]) {
+  for (const bad of [
+    { ...body, code: '12345' },
+    { ...body, code: 'abcdef' },
+    { email: body.email, code: body.code },
+    { ...body, extra: 1 }
+  ]) {
     t.equal((await post(app, '/signup/confirm', bad)).statusCode, 400, `refused: ${JSON.stringify(bad)}`)
   }
 })

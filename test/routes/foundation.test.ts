@@ -11,11 +11,20 @@ t.test('unknown routes answer 404 in the problem format with the request id', as
   t.equal(res.statusCode, 404)
   t.match(res.headers['content-type'], /^application\/problem\+json/)
   const body = res.json()
-  t.match(body, { type: 'urn:serverless-commerce:problem:route_not_found', title: 'Not Found', status: 404, code: 'route_not_found', instance: '/no/such/route' })
+  t.match(
+    body,
+    {
+      type: 'urn:serverless-commerce:problem:route_not_found',
+      title: 'Not Found',
+      status: 404,
+      code: 'route_not_found',
+      instance: '/no/such/route'
+    }
+  )
   t.equal(body.requestId, res.headers['x-request-id'])
 })
 
-// Issue #20, finding 6: the request id is ours, never the client's; a client's id is kept apart.
+// The request id is ours, never the client's; a client's id is kept apart.
 t.test("a caller's x-request-id never becomes the request id: it is echoed as x-client-request-id", async (t) => {
   const app = await build(t)
   const sent = await app.inject({ url: '/no/such/route', headers: { 'x-request-id': 'chosen-by-client' } })
@@ -33,26 +42,51 @@ t.test('validation, malformed JSON, wrong media type and 5xx all use the one for
   const app = buildApp(loadConfig(BASE_TEST_ENV))
   app.register(async (scope) => {
     scope.post('/echo', {
-      schema: { body: Type.Object({ name: Type.String({ minLength: 1 }), count: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) }
+      schema: {
+        body: Type.Object(
+          { name: Type.String({ minLength: 1 }), count: Type.Integer({ minimum: 1 }) },
+          { additionalProperties: false }
+        )
+      }
     }, async (request) => request.body)
-    scope.get('/boom', async () => { throw new Error('AccessDeniedException: arn:aws:iam::123:role/secret at line 12') })
+    scope.get(
+      '/boom',
+      async () => { throw new Error('AccessDeniedException: arn:aws:iam::123:role/secret at line 12') }
+    )
   })
   t.teardown(() => app.close())
   await app.ready()
 
   const missing = await app.inject({ method: 'POST', url: '/echo', payload: { name: 'a' } })
   t.equal(missing.statusCode, 400)
-  t.match(missing.json(), { code: 'validation_failed', detail: 'body.count is required', errors: [{ path: 'body.count', message: 'is required' }] })
+  t.match(
+    missing.json(),
+    {
+      code: 'validation_failed',
+      detail: 'body.count is required',
+      errors: [{ path: 'body.count', message: 'is required' }]
+    }
+  )
 
   const unknown = await app.inject({ method: 'POST', url: '/echo', payload: { name: 'a', count: 1, admin: true } })
   t.equal(unknown.statusCode, 400)
   t.match(unknown.json().errors, [{ path: 'body.admin', message: 'is not an allowed property' }])
 
-  const malformed = await app.inject({ method: 'POST', url: '/echo', payload: '{"name":', headers: { 'content-type': 'application/json' } })
+  const malformed = await app.inject({
+    method: 'POST',
+    url: '/echo',
+    payload: '{"name":',
+    headers: { 'content-type': 'application/json' }
+  })
   t.equal(malformed.statusCode, 400)
   t.equal(malformed.json().code, 'malformed_json')
 
-  const media = await app.inject({ method: 'POST', url: '/echo', payload: 'name=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  const media = await app.inject({
+    method: 'POST',
+    url: '/echo',
+    payload: 'name=a',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' }
+  })
   t.equal(media.statusCode, 415)
   t.equal(media.json().code, 'unsupported_media_type')
 
@@ -90,7 +124,13 @@ t.test('the OpenAPI document is valid 3.1 with both security schemes', async (t)
   t.equal(res.statusCode, 200)
   const doc = res.json()
   t.equal(doc.openapi, '3.1.0')
-  t.match(doc.components.securitySchemes, { bearerAuth: { type: 'http', scheme: 'bearer' }, partnerApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } })
+  t.match(
+    doc.components.securitySchemes,
+    {
+      bearerAuth: { type: 'http', scheme: 'bearer' },
+      partnerApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' }
+    }
+  )
   t.ok(doc.paths['/health'], 'routes are documented')
   t.notOk(doc.paths['/docs'], 'the UI itself is not an API route')
   const result = await new Validator().validate(doc)

@@ -1,4 +1,4 @@
-// The HTTP edges of the app (issue #21, findings 3-5): security and cache headers on every answer,
+// The HTTP edges of the app: security and cache headers on every answer,
 // cacheable public catalog reads with an ETag and 304, exotic numbers refused as 400, and what the
 // router and Node's parser refuse (bad %-encoding, over-long paths and headers, unknown methods)
 // in the problem format. DynamoDB is mocked; the local server is listened to for the parser cases.
@@ -14,8 +14,14 @@ import { LOCAL_DEFAULTS } from '../../core/config.js'
 import { etagOf, itemEtagger, matchesEtag } from '../../routes/catalog-cache.js'
 
 const STORED = toStoredItem('acme-1', {
-  category: 'phone', type: 'smart', brand: 'Acme', title: 'Acme One', description: 'A phone',
-  colorPreference: [], price: 19900, currency: 'USD'
+  category: 'phone',
+  type: 'smart',
+  brand: 'Acme',
+  title: 'Acme One',
+  description: 'A phone',
+  colorPreference: [],
+  price: 19900,
+  currency: 'USD'
 }, 4, '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')
 
 let issuer: TestIssuer
@@ -24,7 +30,8 @@ t.teardown(async () => { await issuer.close() })
 
 async function setup (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string> = {}) {
   const { ddb, mock } = mockedDocumentClient(t)
-  mock.on(GetCommand).callsFake((input: { Key: { id: string } }) => ({ Item: input.Key.id === 'acme-1' ? STORED : undefined }))
+  mock.on(GetCommand).callsFake((input: { Key: { id: string } }) =>
+    ({ Item: input.Key.id === 'acme-1' ? STORED : undefined }))
   mock.on(ScanCommand).resolves({ Items: [STORED] })
   mock.on(QueryCommand).resolves({ Items: [] })
   const app = await build(t, { env: { ...issuer.env, ...env }, deps: { aws: { ddb } } })
@@ -42,7 +49,14 @@ t.test('every answer: nosniff, and no-store unless it is a public catalog read',
     ['GET /me without a token', await app.inject({ url: '/me' })],
     ['POST /signin, invalid', await app.inject({ method: 'POST', url: '/signin', payload: {} })],
     ['GET /orders without a token', await app.inject({ url: '/orders' })],
-    ['POST /orderpacked/x with a key', await app.inject({ method: 'POST', url: '/orderpacked/x!', headers: { 'x-api-key': LOCAL_DEFAULTS.WAREHOUSE_API_KEY } })],
+    [
+      'POST /orderpacked/x with a key',
+      await app.inject({
+        method: 'POST',
+        url: '/orderpacked/x!',
+        headers: { 'x-api-key': LOCAL_DEFAULTS.WAREHOUSE_API_KEY }
+      })
+    ],
     ['an unknown route', await app.inject({ url: '/nope' })],
     ['GET /items/{itemId} with a token', await app.inject({ url: '/items/acme-1', headers: bearer })],
     ['GET /items/{itemId} not found', await app.inject({ url: '/items/missing' })],
@@ -65,16 +79,32 @@ t.test('public catalog reads: cacheable a short while, an ETag, If-None-Match an
     t.equal(first.headers.vary, 'authorization', `${url}: a request with a token gets its own answer`)
     t.equal(first.headers['x-content-type-options'], 'nosniff')
     const etag = String(first.headers.etag)
-    if (url.startsWith('/items/')) t.match(etag, /^W\/"[^"]+"$/, `${url}: a weak ETag from the item's updatedAt and inStock`)
-    else t.equal(etag, etagOf(first.body), `${url}: a strong ETag of the body`)
+    if (url.startsWith('/items/')) {
+      t.match(
+        etag,
+        /^W\/"[^"]+"$/,
+      `${url}: a weak ETag from the item's updatedAt and inStock`
+      )
+    } else t.equal(etag, etagOf(first.body), `${url}: a strong ETag of the body`)
 
     const again = await app.inject({ url, headers: { 'if-none-match': etag } })
     t.equal(again.statusCode, 304, `${url}: 304 for the current ETag`)
     t.equal(again.body, '', `${url}: no body`)
     t.equal(again.headers.etag, etag)
-    t.equal((await app.inject({ url, headers: { 'if-none-match': `"other", W/${etag.replace(/^W\//, '')}` } })).statusCode, 304, `${url}: a list, weak form included`)
-    t.equal((await app.inject({ url, headers: { 'if-none-match': '"stale"' } })).statusCode, 200, `${url}: another ETag gets the body`)
-    const withToken = await app.inject({ url, headers: { authorization: `Bearer ${issuer.token({ groups: ['admin'] })}`, 'if-none-match': etag } })
+    t.equal(
+      (await app.inject({ url, headers: { 'if-none-match': `"other", W/${etag.replace(/^W\//, '')}` } })).statusCode,
+      304,
+      `${url}: a list, weak form included`
+    )
+    t.equal(
+      (await app.inject({ url, headers: { 'if-none-match': '"stale"' } })).statusCode,
+      200,
+      `${url}: another ETag gets the body`
+    )
+    const withToken = await app.inject({
+      url,
+      headers: { authorization: `Bearer ${issuer.token({ groups: ['admin'] })}`, 'if-none-match': etag }
+    })
     t.equal(withToken.statusCode, 200, `${url}: a caller with a token is never answered from an anonymous ETag`)
     t.equal(withToken.headers['cache-control'], 'no-store')
   }
@@ -89,7 +119,11 @@ t.test('public catalog reads: cacheable a short while, an ETag, If-None-Match an
   // An item's tag: its updatedAt and inStock, and the version with what an ETag may not hold taken out.
   const tag = itemEtagger('1.0 "beta"\n')
   t.equal(tag({ updatedAt: '2025-01-01T00:00:00.000Z', inStock: true }), 'W/"2025-01-01T00:00:00.000Z.1.1.0beta"')
-  t.not(tag({ updatedAt: '2025-01-01T00:00:00.000Z', inStock: false }), tag({ updatedAt: '2025-01-01T00:00:00.000Z', inStock: true }), 'out of stock: another tag')
+  t.not(
+    tag({ updatedAt: '2025-01-01T00:00:00.000Z', inStock: false }),
+    tag({ updatedAt: '2025-01-01T00:00:00.000Z', inStock: true }),
+    'out of stock: another tag'
+  )
   // A replaced item (a new updatedAt) gets a new tag too.
   mock.on(GetCommand).resolves({ Item: { ...STORED, updatedAt: '2025-02-01T00:00:00.000Z' } })
   t.not((await app.inject({ url: '/items/acme-1' })).headers.etag, after.headers.etag)
@@ -101,7 +135,10 @@ t.test('with a list of CORS origins, a cacheable read varies by Origin and by Au
     const res = await app.inject({ url, headers: { origin: 'https://shop.example.com' } })
     t.equal(res.headers['access-control-allow-origin'], 'https://shop.example.com', url)
     const vary = String(res.headers.vary).toLowerCase().split(/,\s*/)
-    t.ok(vary.includes('origin') && vary.includes('authorization'), `${url}: Vary names both (${String(res.headers.vary)})`)
+    t.ok(
+      vary.includes('origin') && vary.includes('authorization'),
+      `${url}: Vary names both (${String(res.headers.vary)})`
+    )
   }
 })
 
@@ -119,7 +156,10 @@ t.test('exotic numbers are 400s, never 500s', async (t) => {
   // Numbers Ajv reads as valid integers in range are fine (0x10 is 16).
   t.equal((await app.inject({ url: '/items?limit=0x10' })).statusCode, 200)
   const scans = mock.commandCalls(ScanCommand).map((c) => c.args[0].input.Limit)
-  t.ok(scans.every((l) => l === undefined || (Number.isInteger(l) && l >= 1 && l <= 1000)), `DynamoDB only ever got finite limits (${scans.join(', ')})`)
+  t.ok(
+    scans.every((l) => l === undefined || (Number.isInteger(l) && l >= 1 && l <= 1000)),
+    `DynamoDB only ever got finite limits (${scans.join(', ')})`
+  )
 })
 
 t.test('the router\'s and the parser\'s refusals are problems: 400 bad URL, 405, 414, 431', async (t) => {
@@ -134,24 +174,40 @@ t.test('the router\'s and the parser\'s refusals are problems: 400 bad URL, 405,
   t.match(long.headers['content-type'], PROBLEM)
   t.match(long.json(), { code: 'uri_too_long', title: 'URI Too Long' })
 
-  for (const [method, url, allow] of [['DELETE', '/health', 'GET, HEAD'], ['PATCH', '/items/acme-1', 'DELETE, GET, HEAD, PUT'], ['PUT', '/orders/', 'GET, HEAD, POST'], ['GET', '/signin', 'POST']] as const) {
+  for (const [method, url, allow] of [
+    ['DELETE', '/health', 'GET, HEAD'],
+    ['PATCH', '/items/acme-1', 'DELETE, GET, HEAD, PUT'],
+    ['PUT', '/orders/', 'GET, HEAD, POST'],
+    ['GET', '/signin', 'POST']
+  ] as const) {
     const res = await app.inject({ method, url })
     t.equal(res.statusCode, 405, `${method} ${url}: 405`)
     t.equal(res.headers.allow, allow, `${method} ${url}: Allow`)
     t.match(res.json(), { code: 'method_not_allowed' })
   }
-  t.equal((await app.inject({ method: 'GET', url: '/no/such/thing' })).json().code, 'route_not_found', 'an unknown path is still 404')
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/no/such/thing' })).json().code,
+    'route_not_found',
+    'an unknown path is still 404'
+  )
 
   // Over-long headers and a broken request line never reach Fastify: Node's parser refuses them.
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
-  const raw = async (headers: Record<string, string>, path = '/health'): Promise<{ status: number; type: string; body: string }> =>
+  const raw = async (headers: Record<string, string>, path = '/health'): Promise<{
+    status: number
+    type: string
+    body: string
+  }> =>
     await new Promise((resolve, reject) => {
       const req = httpRequest({ host: '127.0.0.1', port, path, headers }, (res) => {
         let body = ''
         res.setEncoding('utf8')
         res.on('data', (c: string) => { body += c })
-        res.on('end', () => { resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }) })
+        res.on(
+          'end',
+          () => { resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }) }
+        )
       })
       req.on('error', reject)
       req.end()

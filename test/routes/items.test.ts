@@ -3,7 +3,7 @@
 import t from 'tap'
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import {
-  BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand
+  BatchGetCommand, DeleteCommand, GetCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand
 } from '@aws-sdk/lib-dynamodb'
 import { build } from '../helpers/app.js'
 import { mockedDocumentClient } from '../helpers/ddb-mock.js'
@@ -61,7 +61,8 @@ t.test('admin routes: 401 without a token, 403 without the admin group, 2xx for 
   t.equal(mock.commandCalls(UpdateCommand).length, 1, 'and the stock change')
 })
 
-t.test('POST /items writes the item, its word rows and its counters in one transaction, and answers without internals', async (t) => {
+t.test('POST /items writes the item, its word rows and its counters in one transaction, and answers without ' +
+  'internals', async (t) => {
   const { app, mock } = await setup(t)
   mock.on(TransactWriteCommand).resolves({})
   const res = await app.inject({ method: 'POST', url: '/items', payload: BODY, headers: bearer(['admin']) })
@@ -78,8 +79,9 @@ t.test('POST /items writes the item, its word rows and its counters in one trans
   t.equal(put?.Item?.searchWords, ' acme one a phone ')
   t.same(actions.slice(1).flatMap((a) => a.Put === undefined ? [] : [a.Put.Item?.sk]).sort(),
     ['a', 'acme', 'one', 'phone'].map((w) => `${w}#${body.id}`), 'a row per distinct word')
-  t.same(actions.flatMap((a) => a.Update === undefined ? [] : [`${a.Update.Key?.sk} ${a.Update.ExpressionAttributeValues?.[':delta']}`]).sort(),
-    ['phone 1', 'phone#brand#Acme 1', 'phone#type#smart 1'], 'the category, type and brand counters')
+  t.same(actions.flatMap((a) =>
+    a.Update === undefined ? [] : [`${a.Update.Key?.sk} ${a.Update.ExpressionAttributeValues?.[':delta']}`]).sort(),
+  ['phone 1', 'phone#brand#Acme 1', 'phone#type#smart 1'], 'the category, type and brand counters')
 })
 
 t.test('item bodies are validated: unknown fields, # in brand, repeated colour codes', async (t) => {
@@ -90,14 +92,36 @@ t.test('item bodies are validated: unknown fields, # in brand, repeated colour c
   t.equal(unknown.statusCode, 400)
   t.match(unknown.json().errors, [{ path: 'body.typeBrandId', message: 'is not an allowed property' }])
   t.match((await post({ ...BODY, brand: 'Ac#me' })).json(), { status: 400, detail: 'body.brand must not contain #' })
-  const colours = await post({ ...BODY, colorPreference: [{ colorCode: 'a', displayValue: 'A' }, { colorCode: 'a', displayValue: 'B' }] })
+  const colours = await post({
+    ...BODY,
+    colorPreference: [{ colorCode: 'a', displayValue: 'A' }, { colorCode: 'a', displayValue: 'B' }]
+  })
   t.match(colours.json(), { status: 400, errors: [{ path: 'body.colorPreference[1].colorCode' }] })
   t.equal((await post({ ...BODY, price: 1.5 })).statusCode, 400, 'price in whole minor units')
   t.equal((await post({ ...BODY, currency: 'usd' })).statusCode, 400)
-  const stockBody = await app.inject({ method: 'PUT', url: '/items/acme-1', payload: { ...BODY, stock: -1 }, headers: bearer(['admin']) })
+  const stockBody = await app.inject({
+    method: 'PUT',
+    url: '/items/acme-1',
+    payload: { ...BODY, stock: -1 },
+    headers: bearer(['admin'])
+  })
   t.equal(stockBody.statusCode, 400, 'an initial stock below zero')
-  t.equal((await app.inject({ method: 'PUT', url: '/items/acme-1', payload: { ...BODY, id: 'acme-1' }, headers: bearer(['admin']) })).statusCode, 400, 'the id is the path\'s')
-  const zero = await app.inject({ method: 'POST', url: '/items/acme-1/stock', payload: { delta: 0 }, headers: bearer(['admin']) })
+  t.equal(
+    (await app.inject({
+      method: 'PUT',
+      url: '/items/acme-1',
+      payload: { ...BODY, id: 'acme-1' },
+      headers: bearer(['admin'])
+    })).statusCode,
+    400,
+    'the id is the path\'s'
+  )
+  const zero = await app.inject({
+    method: 'POST',
+    url: '/items/acme-1/stock',
+    payload: { delta: 0 },
+    headers: bearer(['admin'])
+  })
   t.equal(zero.statusCode, 400)
   t.equal(mock.commandCalls(TransactWriteCommand).length, 0, 'nothing invalid was written')
 })
@@ -111,7 +135,10 @@ t.test('GET /items/{id}: shoppers see inStock, admins the exact stock; 404; a ba
   t.match(shopper.json(), { id: 'acme-1', inStock: true })
   t.notOk('stock' in shopper.json())
   t.notOk('typeBrandId' in shopper.json())
-  t.notOk('stock' in (await app.inject({ url: '/items/acme-1', headers: bearer(['shoppers']) })).json(), 'a signed-in shopper neither')
+  t.notOk(
+    'stock' in (await app.inject({ url: '/items/acme-1', headers: bearer(['shoppers']) })).json(),
+    'a signed-in shopper neither'
+  )
   t.equal((await app.inject({ url: '/items/acme-1', headers: bearer(['admin']) })).json().stock, 4)
   const missing = await app.inject({ url: '/items/nope' })
   t.equal(missing.statusCode, 404)
@@ -121,7 +148,8 @@ t.test('GET /items/{id}: shoppers see inStock, admins the exact stock; 404; a ba
   t.equal((await app.inject({ url: '/items/bad id!' })).statusCode, 400)
 })
 
-t.test('GET /items: type or brand without category, unknown parameters, limits and foreign cursors are 400s', async (t) => {
+t.test('GET /items: type or brand without category, unknown parameters, limits and foreign cursors are ' +
+  '400s', async (t) => {
   const { app, mock } = await setup(t)
   mock.on(ScanCommand).resolves({ Items: [] })
   mock.on(QueryCommand).resolves({ Items: [] })
@@ -136,9 +164,12 @@ t.test('GET /items: type or brand without category, unknown parameters, limits a
   t.equal(cursor.statusCode, 400)
   t.equal(cursor.json().code, 'invalid_cursor')
   // Searching for nothing useful is a 400, never a read.
-  for (const [q, code] of [['%20', 'validation_failed'], ['!!!%20%3F', 'empty_query'], ['a+b+c+d+e+f+g+h+i', 'too_many_words'],
-    ['x'.repeat(101), 'validation_failed'], [Array.from({ length: 50 }, () => 'a').join('+'), 'too_many_words'],
-    [Array.from({ length: 100 }, () => 'pixel').join('+'), 'validation_failed']]) {
+  for (const [q, code] of [['%20', 'validation_failed'], ['!!!%20%3F', 'empty_query'], [
+    'a+b+c+d+e+f+g+h+i',
+    'too_many_words'
+  ],
+  ['x'.repeat(101), 'validation_failed'], [Array.from({ length: 50 }, () => 'a').join('+'), 'too_many_words'],
+  [Array.from({ length: 100 }, () => 'pixel').join('+'), 'validation_failed']]) {
     const res = await app.inject({ url: `/items?q=${q}` })
     t.equal(res.statusCode, 400, `q=${q.slice(0, 30)}`)
     t.equal(res.json().code, code)
@@ -148,7 +179,13 @@ t.test('GET /items: type or brand without category, unknown parameters, limits a
 
 t.test('GET /items queries the index for filters and pages with a signed cursor', async (t) => {
   const { app, mock } = await setup(t)
-  const items = [1, 2, 3].map((n) => toStoredItem(`acme-${n}`, BODY, n, '2025-01-01T00:00:00.000Z', '2025-01-02T00:00:00.000Z'))
+  const items = [1, 2, 3].map((n) => toStoredItem(
+    `acme-${n}`,
+    BODY,
+    n,
+    '2025-01-01T00:00:00.000Z',
+    '2025-01-02T00:00:00.000Z'
+  ))
   mock.on(QueryCommand).resolves({ Items: items })
   const res = await app.inject({ url: '/items?category=phone&type=smart&brand=Acme&limit=2' })
   t.equal(res.statusCode, 200)
@@ -156,7 +193,10 @@ t.test('GET /items queries the index for filters and pages with a signed cursor'
   t.same(body.items.map((i: { id: string }) => i.id), ['acme-1', 'acme-2'])
   t.type(body.nextCursor, 'string')
   const input = mock.commandCalls(QueryCommand)[0]?.args[0].input
-  t.match(input, { IndexName: 'byCategory', KeyConditionExpression: '#category = :category AND begins_with(#tbi, :prefix)' })
+  t.match(
+    input,
+    { IndexName: 'byCategory', KeyConditionExpression: '#category = :category AND begins_with(#tbi, :prefix)' }
+  )
   t.equal(input?.ExpressionAttributeValues?.[':prefix'], 'smart#Acme#')
   t.equal(mock.commandCalls(ScanCommand).length, 0, 'never a Scan for filters')
   const other = await app.inject({ url: `/items?category=computer&cursor=${encodeURIComponent(body.nextCursor)}` })
@@ -166,25 +206,51 @@ t.test('GET /items queries the index for filters and pages with a signed cursor'
 
 t.test('throttling is a 503 with Retry-After; a decrement past zero is a 409 with the current stock', async (t) => {
   const { app, mock } = await setup(t)
-  mock.on(GetCommand).rejects(Object.assign(new Error('Rate exceeded (internal detail)'), { name: 'ProvisionedThroughputExceededException' }))
+  mock.on(GetCommand).rejects(
+    Object.assign(new Error('Rate exceeded (internal detail)'), { name: 'ProvisionedThroughputExceededException' })
+  )
   const busy = await app.inject({ url: '/items/acme-1' })
   t.equal(busy.statusCode, 503)
   t.equal(busy.headers['retry-after'], '1')
   t.notMatch(busy.body, /internal detail/)
-  mock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {}, Item: { id: { S: 'acme-1' }, stock: { N: '2' } } }))
-  const short = await app.inject({ method: 'POST', url: '/items/acme-1/stock', payload: { delta: -3 }, headers: bearer(['admin']) })
+  mock.on(UpdateCommand).rejects(
+    new ConditionalCheckFailedException({
+      message: 'failed',
+      $metadata: {},
+      Item: { id: { S: 'acme-1' }, stock: { N: '2' } }
+    })
+  )
+  const short = await app.inject({
+    method: 'POST',
+    url: '/items/acme-1/stock',
+    payload: { delta: -3 },
+    headers: bearer(['admin'])
+  })
   t.equal(short.statusCode, 409)
   t.match(short.json(), { code: 'insufficient_stock', currentStock: 2, detail: /has 2 in stock/ })
   mock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }))
-  const gone = await app.inject({ method: 'POST', url: '/items/none/stock', payload: { delta: -1 }, headers: bearer(['admin']) })
+  const gone = await app.inject({
+    method: 'POST',
+    url: '/items/none/stock',
+    payload: { delta: -1 },
+    headers: bearer(['admin'])
+  })
   t.equal(gone.statusCode, 404)
   t.equal(gone.json().code, 'item_not_found')
 })
 
 t.test('GET /items?q= reads one key range of the token index and the page\'s items, never a Scan', async (t) => {
   const { app, mock } = await setup(t)
-  const items = [1, 2, 3].map((n) => toStoredItem(`acme-${n}`, { ...BODY, title: `Pixel ${n}` }, n, '2025-01-01T00:00:00.000Z', '2025-01-02T00:00:00.000Z'))
-  mock.on(QueryCommand).resolves({ Items: items.map((i) => ({ pk: 'w#p', sk: `pixel#${i.id}`, id: i.id, ws: i.searchWords })) })
+  const items = [1, 2, 3].map((n) => toStoredItem(
+    `acme-${n}`,
+    { ...BODY, title: `Pixel ${n}` },
+    n,
+    '2025-01-01T00:00:00.000Z',
+    '2025-01-02T00:00:00.000Z'
+  ))
+  mock.on(QueryCommand).resolves({
+    Items: items.map((i) => ({ pk: 'w#p', sk: `pixel#${i.id}`, id: i.id, ws: i.searchWords }))
+  })
   mock.on(BatchGetCommand).resolves({ Responses: { items: items.slice(0, 2) } })
   const res = await app.inject({ url: '/items?q=PIX&limit=2' })
   t.equal(res.statusCode, 200)
@@ -192,21 +258,44 @@ t.test('GET /items?q= reads one key range of the token index and the page\'s ite
   t.type(res.json().nextCursor, 'string')
   const query = mock.commandCalls(QueryCommand)[0]?.args[0].input
   t.match(query, { TableName: 'catalog-index', KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to' })
-  t.same(query?.ExpressionAttributeValues, { ':pk': 'w#p', ':from': 'pix', ':to': 'piy' }, 'the key range of words starting with pix')
-  t.same(mock.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.items?.Keys, [{ id: 'acme-1' }, { id: 'acme-2' }])
+  t.same(
+    query?.ExpressionAttributeValues,
+    { ':pk': 'w#p', ':from': 'pix', ':to': 'piy' },
+    'the key range of words starting with pix'
+  )
+  t.same(
+    mock.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.items?.Keys,
+    [{ id: 'acme-1' }, { id: 'acme-2' }]
+  )
   t.equal(mock.commandCalls(ScanCommand).length, 0)
 })
 
 t.test('GET /categories reads the counters; the OpenAPI document declares every catalog response', async (t) => {
   const { app, mock } = await setup(t)
-  mock.on(QueryCommand).resolvesOnce({ Items: [{ pk: 'categories', sk: 'phone', n: 2 }, { pk: 'categories', sk: 'phone#brand#Acme', n: 1 }], LastEvaluatedKey: { pk: 'categories', sk: 'x' } })
-    .resolvesOnce({ Items: [{ pk: 'categories', sk: 'phone#brand#Nokia', n: 1 }, { pk: 'categories', sk: 'phone#brand#Gone', n: 0 }, { pk: 'categories', sk: 'phone#type#feature', n: 1 }, { pk: 'categories', sk: 'phone#type#smart', n: 1 }] })
+  mock.on(QueryCommand).resolvesOnce({
+    Items: [{ pk: 'categories', sk: 'phone', n: 2 }, { pk: 'categories', sk: 'phone#brand#Acme', n: 1 }],
+    LastEvaluatedKey: { pk: 'categories', sk: 'x' }
+  })
+    .resolvesOnce({
+      Items: [
+        { pk: 'categories', sk: 'phone#brand#Nokia', n: 1 },
+        { pk: 'categories', sk: 'phone#brand#Gone', n: 0 },
+        { pk: 'categories', sk: 'phone#type#feature', n: 1 },
+        { pk: 'categories', sk: 'phone#type#smart', n: 1 }
+      ]
+    })
   const res = await app.inject({ url: '/categories' })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { categories: [{ category: 'phone', count: 2, types: ['feature', 'smart'], brands: ['Acme', 'Nokia'] }] })
+  t.same(
+    res.json(),
+    { categories: [{ category: 'phone', count: 2, types: ['feature', 'smart'], brands: ['Acme', 'Nokia'] }] }
+  )
   t.equal(mock.commandCalls(ScanCommand).length, 0, 'no Scan')
   const doc = (await app.inject({ url: '/openapi.json' })).json()
-  t.same(Object.keys(doc.paths['/items/{itemId}/stock'].post.responses).sort(), ['200', '400', '401', '403', '404', '409', '413', '415', '500', '503'])
+  t.same(
+    Object.keys(doc.paths['/items/{itemId}/stock'].post.responses).sort(),
+    ['200', '400', '401', '403', '404', '409', '413', '415', '500', '503']
+  )
   t.same(doc.paths['/items'].post.security, [{ bearerAuth: [] }])
   t.ok(doc.paths['/items'].get.responses['200'].content['application/json'].schema)
   t.same(doc.paths['/items/{itemId}'].get.tags, ['catalog'])

@@ -68,16 +68,31 @@ export function allExamples (doc: Json): Array<{ where: string; schema: string; 
     const obj = node as Json
     const here = pointer(...at)
     // A schema's own `examples` (JSON Schema 2020-12: an array of instances).
-    if (Array.isArray(obj.examples)) obj.examples.forEach((value, i) => found.push({ where: `${here}/examples/${i}`, schema: here, value }))
+    if (Array.isArray(obj.examples)) {
+      obj.examples.forEach((value, i) => found.push({ where: `${here}/examples/${i}`, schema: here, value }))
+    }
     // A media type or parameter: `example`, or `examples` entries, for its `schema`.
     if (typeof obj.schema === 'object' && obj.schema !== null) {
       const schema = pointer(...at, 'schema')
       if ('example' in obj) found.push({ where: `${here}/example`, schema, value: obj.example })
       if (obj.examples !== undefined && !Array.isArray(obj.examples)) {
-        for (const [name, e] of Object.entries<Json>(obj.examples)) found.push({ where: `${here}/examples/${name}`, schema, value: e.value })
+        for (const [name, e] of Object.entries<Json>(obj.examples)) {
+          found.push({
+            where: `${here}/examples/${name}`,
+            schema,
+            value: e.value
+          })
+        }
       }
     }
-    for (const [key, value] of Object.entries(obj)) if (key !== 'examples' && key !== 'example') visit(value, [...at, key])
+    for (const [key, value] of Object.entries(obj)) {
+      if (key !== 'examples' && key !== 'example') {
+        visit(
+          value,
+          [...at, key]
+        )
+      }
+    }
   }
   visit(doc, [])
   return found
@@ -118,7 +133,11 @@ t.test('the OpenAPI document', async (t) => {
       if (expected === undefined) continue
       t.same(op.tags, [expected.tag], `${key}: exactly one tag, ${expected.tag}`)
       t.same(op.security, SECURITY[expected.access], `${key}: ${expected.access}`)
-      t.equal(op.deprecated === true, expected.deprecated === true, `${key}: ${expected.deprecated === true ? '' : 'not '}deprecated`)
+      t.equal(
+        op.deprecated === true,
+        expected.deprecated === true,
+        `${key}: ${expected.deprecated === true ? '' : 'not '}deprecated`
+      )
       t.match(op.summary, /\S/, `${key}: summary`)
       t.match(op.description, /\S{3}/, `${key}: description`)
     }
@@ -150,14 +169,29 @@ t.test('the OpenAPI document', async (t) => {
         }
         t.type(response.content, 'object', `${key} ${status}: a body schema`)
         if (Number(status) >= 400) {
-          t.same(Object.keys(response.content ?? {}), ['application/problem+json'], `${key} ${status}: problem+json only`)
-          t.same(response.content?.['application/problem+json']?.schema, { $ref: '#/components/schemas/Problem' }, `${key} ${status}: the Problem schema`)
+          t.same(
+            Object.keys(response.content ?? {}),
+            ['application/problem+json'],
+            `${key} ${status}: problem+json only`
+          )
+          t.same(
+            response.content?.['application/problem+json']?.schema,
+            { $ref: '#/components/schemas/Problem' },
+            `${key} ${status}: the Problem schema`
+          )
         } else {
-          t.type(response.content?.['application/json']?.schema, 'object', `${key} ${status}: an application/json schema`)
+          t.type(
+            response.content?.['application/json']?.schema,
+            'object',
+            `${key} ${status}: an application/json schema`
+          )
         }
       }
     }
-    t.match(doc.components.schemas.Problem, { type: 'object', required: ['type', 'title', 'status', 'code', 'detail', 'requestId'] })
+    t.match(
+      doc.components.schemas.Problem,
+      { type: 'object', required: ['type', 'title', 'status', 'code', 'detail', 'requestId'] }
+    )
   })
 
   t.test('request bodies and success responses have examples that match their schemas', async (t) => {
@@ -175,7 +209,13 @@ t.test('the OpenAPI document', async (t) => {
       for (const [where, m, at] of media) {
         const examples = examplesOf(m)
         t.ok(examples.length > 0, `${where}: has an example`)
-        for (const example of examples) t.same(checker.validate(pointer(...at), example), [], `${where}: the example matches the schema`)
+        for (const example of examples) {
+          t.same(
+            checker.validate(pointer(...at), example),
+            [],
+          `${where}: the example matches the schema`
+          )
+        }
       }
     }
   })
@@ -210,7 +250,13 @@ t.test('the OpenAPI document', async (t) => {
   t.test('every example in the document matches the schema it illustrates', async (t) => {
     const examples = allExamples(doc)
     t.ok(examples.length > 50, `found ${examples.length} examples (schemas, parameters, media types)`)
-    for (const { where, schema, value } of examples) t.same(checker.validate(schema, value), [], `${where} matches ${schema}`)
+    for (const { where, schema, value } of examples) {
+      t.same(
+        checker.validate(schema, value),
+        [],
+      `${where} matches ${schema}`
+      )
+    }
   })
 
   t.test("Redocly's recommended rules: no error, and none of the warnings generators care about", async (t) => {
@@ -218,9 +264,15 @@ t.test('the OpenAPI document', async (t) => {
     const found = await lintFromString({ source: JSON.stringify(doc), absoluteRef: 'openapi.json', config })
     const line = (p: (typeof found)[number]): string => `${p.ruleId} ${p.location[0]?.pointer ?? ''}: ${p.message}`
     t.same(found.filter((p) => p.severity === 'error').map(line), [], 'no errors')
-    t.same(found.filter((p) => /operationId|example/.test(p.ruleId)).map(line), [], 'no operationId or example warnings')
+    t.same(
+      found.filter((p) => /operationId|example/.test(p.ruleId)).map(line),
+      [],
+      'no operationId or example warnings'
+    )
     const others = found.filter((p) => p.severity !== 'error')
-    if (others.length > 0) t.comment(`other warnings (accepted): ${[...new Set(others.map((p) => p.ruleId))].join(', ')}`)
+    if (others.length > 0) {
+      t.comment(`other warnings (accepted): ${[...new Set(others.map((p) => p.ruleId))].join(', ')}`)
+    }
   })
 
   t.test('the deprecated seed aliases point to their replacements', async (t) => {
@@ -244,8 +296,14 @@ t.test('the contract check catches an undocumented status, a wrong type and a wr
   t.match(checker.check({ method: 'GET', route: '/items/{itemId}', status: 404, contentType: 'application/problem+json', body: '{"code":"x"}' }),
     [/must have required property/])
   t.match(checker.check({ method: 'GET', route: '/nowhere', status: 200 }), [/not in the OpenAPI document/])
-  t.same(checker.check({ method: 'DELETE', route: '/items/{itemId}', status: 204, contentType: 'application/json', body: 'null' }), [],
-    'a 204 body never reaches the client')
+  t.same(checker.check({
+    method: 'DELETE',
+    route: '/items/{itemId}',
+    status: 204,
+    contentType: 'application/json',
+    body: 'null'
+  }), [],
+  'a 204 body never reaches the client')
 
   // The example walk finds examples at each level, so a wrong one anywhere would fail.
   const broken = structuredClone(doc)
@@ -253,7 +311,8 @@ t.test('the contract check catches an undocumented status, a wrong type and a wr
   broken.components.schemas.PlaceOrderLine.properties.count.examples = [0]
   broken.paths['/signin'].post.responses['200'].content['application/json'].example.expiresIn = 'soon'
   const brokenChecker = createContractChecker(broken)
-  const wrong = allExamples(broken).filter((e) => brokenChecker.validate(e.schema, e.value).length > 0).map((e) => e.where)
+  const wrong = allExamples(broken).filter((e) => brokenChecker.validate(e.schema, e.value).length > 0).map((e) =>
+    e.where)
   t.same(wrong.sort(), [
     '/components/schemas/PlaceOrderLine/properties/count/examples/0',
     '/paths/~1items~1{itemId}/get/parameters/0/example',

@@ -1,6 +1,6 @@
 // Credentials before anything else: every operation of the served OpenAPI document that requires
 // credentials answers a caller without the right ones 401 or 403, whatever its path, body, content
-// type or size, so such a caller learns nothing of the operation's rules (issue #21, finding 1).
+// type or size, so such a caller learns nothing of the operation's rules.
 // The operations come from GET /openapi.json, not from a list kept here.
 import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
@@ -32,7 +32,10 @@ t.test('every secured operation checks credentials before the path, the body and
   const doc = (await app.inject({ url: '/openapi.json' })).json()
   const operations = securedOperations(doc)
   t.ok(operations.length >= 12, `the document has the secured operations (${operations.length})`)
-  t.ok(operations.some((o) => o.scheme === 'partnerApiKey') && operations.some((o) => o.scheme === 'bearerAuth'), 'both schemes')
+  t.ok(
+    operations.some((o) => o.scheme === 'partnerApiKey') && operations.some((o) => o.scheme === 'bearerAuth'),
+    'both schemes'
+  )
 
   // A shopper whose email is not verified yet: refused by admin operations (no group) and by
   // POST /orders (no verified address), both with the credentials, before validation.
@@ -47,8 +50,18 @@ t.test('every secured operation checks credentials before the path, the body and
     ['an unsupported content type', { 'content-type': 'text/plain' }, 'hello'],
     ['a body over the size limit', { 'content-type': 'application/json' }, `{"x":"${'a'.repeat(300 * 1024)}"}`]
   ]
-  const send = async (method: string, path: string, headers: Record<string, string>, body?: [Record<string, string>, string]): Promise<LightMyRequestResponse> =>
-    await app.inject({ method: method as 'GET', url: `${badPath(path)}?unexpected=1&limit=1e999`, headers: { ...headers, ...body?.[0] }, ...(body === undefined ? {} : { payload: body[1] }) })
+  const send = async (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: [Record<string, string>, string]
+  ): Promise<LightMyRequestResponse> =>
+    await app.inject({
+      method: method as 'GET',
+      url: `${badPath(path)}?unexpected=1&limit=1e999`,
+      headers: { ...headers, ...body?.[0] },
+      ...(body === undefined ? {} : { payload: body[1] })
+    })
 
   for (const { method, path, scheme, op } of operations) {
     const key = `${method} ${path}`
@@ -77,10 +90,19 @@ t.test('every secured operation checks credentials before the path, the body and
         t.equal(wrong.json().code, 'api_key_invalid')
         // One partner's key is the wrong partner's here (403); the other is the right one, and only
         // then do the path and body get checked.
-        const answers = await Promise.all(PARTNER_KEYS.map(async (k) => await send(method, path, { 'x-api-key': k }, body)))
+        const answers = await Promise.all(
+          PARTNER_KEYS.map(async (k) => await send(method, path, { 'x-api-key': k }, body))
+        )
         const statuses = answers.map((a) => a.statusCode).sort()
-        t.equal(statuses.filter((s) => s === 403).length, 1, `${key}, ${what}: the other partner's key is 403 (got ${statuses.join(', ')})`)
-        t.ok(statuses.some((s) => s === 400 || s === 413 || s === 415), `${key}, ${what}: the right key reaches validation`)
+        t.equal(
+          statuses.filter((s) => s === 403).length,
+          1,
+          `${key}, ${what}: the other partner's key is 403 (got ${statuses.join(', ')})`
+        )
+        t.ok(
+          statuses.some((s) => s === 400 || s === 413 || s === 415),
+          `${key}, ${what}: the right key reaches validation`
+        )
       }
     }
   }

@@ -19,7 +19,9 @@ t.test('every limited route exists and documents its 429; no other operation doe
   }
   for (const [path, item] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
-      if (!limited.has(`${method} ${path}`)) t.notOk(op.responses?.['429'], `${method.toUpperCase()} ${path} is not limited and documents no 429`)
+      if (!limited.has(`${method} ${path}`)) {
+        t.notOk(op.responses?.['429'], `${method.toUpperCase()} ${path} is not limited and documents no 429`)
+      }
     }
   }
 })

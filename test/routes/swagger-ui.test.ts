@@ -15,18 +15,34 @@ const context = { awsRequestId: 'lambda-req', callbackWaitsForEmptyEventLoop: tr
 /** A REST API (1.0) event for `path`, as the client requested `clientPath`. */
 function rest (path: string, clientPath: string, stage = 'dev'): unknown {
   return {
-    resource: '/{proxy+}', path, httpMethod: 'GET', headers: { Host: 'api.example.com' }, multiValueHeaders: {},
-    queryStringParameters: null, multiValueQueryStringParameters: null, pathParameters: { proxy: path.slice(1) },
+    resource: '/{proxy+}',
+    path,
+    httpMethod: 'GET',
+    headers: { Host: 'api.example.com' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { proxy: path.slice(1) },
     requestContext: { requestId: 'rest-req', stage, resourcePath: '/{proxy+}', httpMethod: 'GET', path: clientPath },
-    body: null, isBase64Encoded: false
+    body: null,
+    isBase64Encoded: false
   }
 }
 
 /** An HTTP API (2.0) event on the $default stage. */
 function http (rawPath: string): unknown {
   return {
-    version: '2.0', routeKey: '$default', rawPath, rawQueryString: '', headers: { host: 'api.example.com' },
-    requestContext: { http: { method: 'GET', path: rawPath }, requestId: 'http-req', routeKey: '$default', stage: '$default' },
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString: '',
+    headers: { host: 'api.example.com' },
+    requestContext: {
+      http: { method: 'GET', path: rawPath },
+      requestId: 'http-req',
+      routeKey: '$default',
+      stage: '$default'
+    },
     isBase64Encoded: false
   }
 }
@@ -36,7 +52,8 @@ async function lambda (t: { teardown: (fn: () => unknown) => void }) {
   const proxy = awsLambdaFastify(app, { ...PROXY_OPTIONS, decorateRequest: true })
   t.teardown(() => app.close())
   await app.ready()
-  return async (event: unknown) => await (proxy as unknown as (e: unknown, c: Context) => Promise<APIGatewayProxyResult>)(event, context)
+  return async (event: unknown) =>
+    await (proxy as unknown as (e: unknown, c: Context) => Promise<APIGatewayProxyResult>)(event, context)
 }
 
 const assetUrls = (html: string): string[] => [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]!)
@@ -99,9 +116,21 @@ t.test('behind a custom domain base path, and on the HTTP API $default stage', a
 
 t.test('the base path comes only from the event, and only as plain path segments', async (t) => {
   t.equal(externalBasePath(undefined, '/docs'), '', 'no event: local')
-  t.equal(externalBasePath({ httpMethod: 'GET', requestContext: { stage: 'dev' } }, '/docs'), '/dev', 'stage without a path')
+  t.equal(
+    externalBasePath({ httpMethod: 'GET', requestContext: { stage: 'dev' } }, '/docs'),
+    '/dev',
+    'stage without a path'
+  )
   t.equal(externalBasePath({ requestContext: { stage: '$default', http: { path: '/docs' } } }, '/docs'), '')
   t.equal(externalBasePath({ requestContext: { path: '/"><script>/docs' } }, '/docs'), '', 'markup is never a prefix')
-  t.equal(externalBasePath({ requestContext: { path: '//evil.example.com/docs' } }, '/docs'), '', 'nor a protocol-relative host')
-  t.equal(externalBasePath({ requestContext: { path: '/other/path' } }, '/docs'), '', 'a path that does not end with ours')
+  t.equal(
+    externalBasePath({ requestContext: { path: '//evil.example.com/docs' } }, '/docs'),
+    '',
+    'nor a protocol-relative host'
+  )
+  t.equal(
+    externalBasePath({ requestContext: { path: '/other/path' } }, '/docs'),
+    '',
+    'a path that does not end with ours'
+  )
 })

@@ -55,11 +55,19 @@ t.test('valid tokens', async (t) => {
 
   const id = await call(app, issuer.token({ sub: 'user-1', email: 'a@example.com', groups: ['vip'] }))
   t.equal(id.statusCode, 200)
-  t.same(id.json(), { sub: 'user-1', email: 'a@example.com', groups: ['vip'], username: 'a@example.com', emailVerified: true }, 'request.user from an id token')
+  t.same(
+    id.json(),
+    { sub: 'user-1', email: 'a@example.com', groups: ['vip'], username: 'a@example.com', emailVerified: true },
+    'request.user from an id token'
+  )
 
   const access = await call(app, issuer.token({ sub: 'user-2', email: 'b@example.com', tokenUse: 'access' }))
   t.equal(access.statusCode, 200)
-  t.same(access.json(), { sub: 'user-2', email: 'b@example.com', groups: [], username: 'b@example.com', emailVerified: true }, 'the email of an access token is its username')
+  t.same(
+    access.json(),
+    { sub: 'user-2', email: 'b@example.com', groups: [], username: 'b@example.com', emailVerified: true },
+    'the email of an access token is its username'
+  )
 
   const skewed = await call(app, issuer.token({ expiresIn: -Math.floor(SKEW_S / 2) }))
   t.equal(skewed.statusCode, 200, `expired ${Math.floor(SKEW_S / 2)} s ago is within the ${SKEW_S} s clock skew`)
@@ -74,7 +82,8 @@ t.test('the attack matrix: each answers 401 with a reason and a Bearer challenge
   const good = issuer.token({ sub: 'victim' })
   const [h, p, s] = good.split('.')
   const pem = issuer.keys.primary.publicKeyPem
-  const claimsOf = (tok: string) => JSON.parse(Buffer.from(tok.split('.')[1], 'base64url').toString()) as Record<string, unknown>
+  const claimsOf = (tok: string) =>
+    JSON.parse(Buffer.from(tok.split('.')[1], 'base64url').toString()) as Record<string, unknown>
 
   const cases: Array<[string, string | undefined, string, string?]> = [
     ['no token', undefined, 'token_missing'],
@@ -84,19 +93,43 @@ t.test('the attack matrix: each answers 401 with a reason and a Bearer challenge
     ['not yet valid', issuer.token({ claims: { nbf: now + 600 } }), 'token_not_yet_valid'],
     ['no exp', issuer.token({ claims: { exp: undefined } }), 'token_invalid'],
     ['wrong issuer', issuer.token({ claims: { iss: 'https://evil.example.com/us-east-1_TestPool1' } }), 'token_invalid'],
-    ['other pool of the same region', issuer.token({ claims: { iss: issuer.issuer.replace(issuer.userPoolId, 'us-east-1_OtherPool') } }), 'token_invalid'],
+    [
+      'other pool of the same region',
+      issuer.token({ claims: { iss: issuer.issuer.replace(issuer.userPoolId, 'us-east-1_OtherPool') } }),
+      'token_invalid'
+    ],
     ['wrong client (id token aud)', issuer.token({ claims: { aud: 'another-client' } }), 'token_invalid'],
-    ['wrong client (access token client_id)', issuer.token({ tokenUse: 'access', claims: { client_id: 'another-client' } }), 'token_invalid'],
+    [
+      'wrong client (access token client_id)',
+      issuer.token({ tokenUse: 'access', claims: { client_id: 'another-client' } }),
+      'token_invalid'
+    ],
     ['unknown token_use', issuer.token({ claims: { token_use: 'refresh' } }), 'token_invalid'],
-    ['tampered payload', `${h}.${Buffer.from(JSON.stringify({ ...claimsOf(good), sub: 'attacker' })).toString('base64url')}.${s}`, 'token_invalid'],
-    ['tampered signature', `${h}.${p}.${s.slice(0, -6)}${s.slice(-6) === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA'}`, 'token_invalid'],
+    [
+      'tampered payload',
+      `${h}.${Buffer.from(JSON.stringify({ ...claimsOf(good), sub: 'attacker' })).toString('base64url')}.${s}`,
+      'token_invalid'
+    ],
+    [
+      'tampered signature',
+      `${h}.${p}.${s.slice(0, -6)}${s.slice(-6) === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA'}`,
+      'token_invalid'
+    ],
     ['alg none', encodeJwt({ alg: 'none', kid: issuer.keys.primary.kid }, claimsOf(good), () => ''), 'token_invalid'],
     ['HS256 signed with the public key', encodeJwt({ alg: 'HS256', kid: issuer.keys.primary.kid }, claimsOf(good),
       (input) => createHmac('sha256', pem).update(input).digest()), 'token_invalid'],
-    ['RS512 (not RS256)', encodeJwt({ alg: 'RS512', kid: issuer.keys.primary.kid }, claimsOf(good), rs256(issuer.keys.primary.privateKey)), 'token_invalid'],
+    [
+      'RS512 (not RS256)',
+      encodeJwt({ alg: 'RS512', kid: issuer.keys.primary.kid }, claimsOf(good), rs256(issuer.keys.primary.privateKey)),
+      'token_invalid'
+    ],
     ['unknown kid', issuer.token({ header: { kid: 'no-such-key' } }), 'token_invalid'],
     ['missing kid', issuer.token({ header: { kid: undefined } }), 'token_invalid'],
-    ['signed by an unpublished key under a published kid', issuer.token({ key: 'secondary', header: { kid: issuer.keys.primary.kid } }), 'token_invalid']
+    [
+      'signed by an unpublished key under a published kid',
+      issuer.token({ key: 'secondary', header: { kid: issuer.keys.primary.kid } }),
+      'token_invalid'
+    ]
   ]
   for (const [name, token, code, scheme] of cases) {
     const res = await call(app, token, '/probe', scheme)
@@ -104,7 +137,9 @@ t.test('the attack matrix: each answers 401 with a reason and a Bearer challenge
     t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8', `${name}: problem format`)
     t.equal(res.json().code, code, `${name}: code ${code}`)
     t.match(String(res.headers['www-authenticate']), /^Bearer realm="serverless-commerce"/, `${name}: challenge`)
-    if (code !== 'token_missing') t.match(String(res.headers['www-authenticate']), /error="invalid_token"/, `${name}: invalid_token`)
+    if (code !== 'token_missing') {
+      t.match(String(res.headers['www-authenticate']), /error="invalid_token"/, `${name}: invalid_token`)
+    }
     t.notMatch(res.body, /TokenError|FAST_JWT|FST_JWT|stack/i, `${name}: no library internals`)
   }
 })
@@ -139,7 +174,11 @@ t.test('key rotation: a new kid is fetched without a restart; the JWKS is cached
   t.equal((await call(app, rotated)).statusCode, 401, 'before the new key is published')
   t.equal(issuer.jwksRequests(), 2, 'the unknown kid read the JWKS again')
   issuer.publishSecondaryKey()
-  t.equal((await call(app, rotated)).statusCode, 401, 'published, but within the cool-down of the last read: not read again yet')
+  t.equal(
+    (await call(app, rotated)).statusCode,
+    401,
+    'published, but within the cool-down of the last read: not read again yet'
+  )
   t.equal(issuer.jwksRequests(), 2)
   clock.advance(UNKNOWN_KID_COOLDOWN_MS)
   t.equal((await call(app, rotated)).statusCode, 200, 'after the cool-down the new key is picked up, with no restart')
@@ -167,12 +206,40 @@ t.test('unknown kids: at most one JWKS read per cool-down, then 401 without fetc
   t.equal((await call(app, issuer.token())).statusCode, 200, 'real tokens pass throughout')
 })
 
-t.test('one read learns every key of the JWKS (a pool signs id and access tokens with different keys)', async (t) => {
-  const { app, issuer } = await setup(t)
+t.test('a second real kid (a pool signs id and access tokens with different keys) is read once, then ' +
+  'kept', async (t) => {
+  const clock = testClock()
+  const { app, issuer } = await setup(t, clock)
   issuer.publishSecondaryKey()
   t.equal((await call(app, issuer.token())).statusCode, 200)
+  t.equal((await call(app, issuer.token({ key: 'secondary', tokenUse: 'access' }))).statusCode, 200,
+    'not refused by the cool-down: no read lacked a kid')
+  t.equal(issuer.jwksRequests(), 2, 'get-jwks reads the JWKS once per kid')
   t.equal((await call(app, issuer.token({ key: 'secondary', tokenUse: 'access' }))).statusCode, 200)
-  t.equal(issuer.jwksRequests(), 1, 'the second kid was known from the first read')
+  t.equal((await call(app, issuer.token())).statusCode, 200)
+  t.equal(issuer.jwksRequests(), 2, 'both keys kept')
+  t.equal((await call(app, issuer.token({ header: { kid: 'garbage' } }))).statusCode, 401)
+  t.equal(issuer.jwksRequests(), 3, 'a kid not in the JWKS reads it once')
+  t.equal((await call(app, issuer.token({ key: 'secondary', tokenUse: 'access' }))).statusCode, 200,
+    'a kid found before passes within the cool-down')
+  t.equal(issuer.jwksRequests(), 3)
+})
+
+t.test('a failed JWKS read is a 503, and the next read is held back a few seconds', async (t) => {
+  const clock = testClock()
+  const { app, issuer } = await setup(t, clock)
+  issuer.failJwks(true)
+  const token = issuer.token()
+  const first = await call(app, token)
+  t.equal(first.statusCode, 503)
+  t.equal(first.json().code, 'dependency_unavailable')
+  t.equal(issuer.jwksRequests(), 1)
+  issuer.failJwks(false)
+  t.equal((await call(app, token)).statusCode, 503, 'within the back-off: no read')
+  t.equal(issuer.jwksRequests(), 1)
+  clock.advance(5000)
+  t.equal((await call(app, token)).statusCode, 200, 'read again after the back-off')
+  t.equal(issuer.jwksRequests(), 2)
 })
 
 t.test('a verified token is remembered only until it expires (skew included)', async (t) => {

@@ -1,4 +1,4 @@
-// Every AWS call has a timeout (#19 finding 11): a dependency that accepts the connection and never
+// Every AWS call has a timeout: a dependency that accepts the connection and never
 // answers ends in the app's own 503 within the configured bound, not in Lambda killing the function
 // at its timeout (API Gateway's bare 502, nothing logged). The "hung service" is a TCP server that
 // accepts and never writes a byte.
@@ -17,14 +17,18 @@ async function hungService (t: { teardown: (fn: () => unknown) => void }): Promi
   const sockets = new Set<Socket>()
   const server = createServer((socket) => { sockets.add(socket); socket.on('error', () => {}) })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()) }))
+  t.teardown(() =>
+    new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()) }))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
 /** The promise's value, or a rejection once `ms` have passed (a hung call fails the test instead of the run). */
 async function within<T> (ms: number, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const bound = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what} still hanging after ${ms} ms`)), ms) })
+  const bound = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() =>
+      reject(new Error(`${what} still hanging after ${ms} ms`)), ms)
+  })
   try {
     return await Promise.race([p, bound])
   } finally {
@@ -45,14 +49,23 @@ t.test('the timeouts are settings, with defaults well inside the functions\' tim
   t.same(tuned, { connectMs: 250, requestMs: 400, sesRequestMs: 10000 })
   t.throws(() => loadConfig({ ...base, AWS_REQUEST_TIMEOUT_MS: '0' }), /AWS_REQUEST_TIMEOUT_MS must be an integer/)
   const options = clientOptions(loadConfig({ ...base, AWS_REQUEST_TIMEOUT_MS: '400' }), undefined)
-  t.match(options.requestHandler, { requestTimeout: 400, connectionTimeout: defaults.connectMs }, 'every client gets them')
+  t.match(
+    options.requestHandler,
+    { requestTimeout: 400, connectionTimeout: defaults.connectMs },
+    'every client gets them'
+  )
 })
 
 t.test('a hung DynamoDB: the API answers 503 service_busy within the bound, for a read and for an order', async (t) => {
   const endpoint = await hungService(t)
   const issuer = await startTestIssuer()
   t.teardown(() => issuer.close())
-  const app = await build(t, { env: { ...issuer.env, DYNAMODB_ENDPOINT: endpoint, AWS_REQUEST_TIMEOUT_MS: '150', AWS_CONNECT_TIMEOUT_MS: '150' } })
+  const app = await build(
+    t,
+    {
+      env: { ...issuer.env, DYNAMODB_ENDPOINT: endpoint, AWS_REQUEST_TIMEOUT_MS: '150', AWS_CONNECT_TIMEOUT_MS: '150' }
+    }
+  )
   const started = Date.now()
   const read = await within(8000, 'GET /items/{id}', app.inject({ url: '/items/anything' }))
   t.equal(read.statusCode, 503, read.body)
@@ -60,7 +73,10 @@ t.test('a hung DynamoDB: the API answers 503 service_busy within the bound, for 
   const order = await within(8000, 'POST /orders', app.inject({
     method: 'POST',
     url: '/orders',
-    headers: { authorization: `Bearer ${issuer.token({ sub: 'u1', email: 'u1@example.com' })}`, 'idempotency-key': 'k1' },
+    headers: {
+      authorization: `Bearer ${issuer.token({ sub: 'u1', email: 'u1@example.com' })}`,
+      'idempotency-key': 'k1'
+    },
     payload: { items: [{ id: 'cable', count: 1 }] }
   }))
   t.equal(order.statusCode, 503, order.body)
@@ -69,9 +85,16 @@ t.test('a hung DynamoDB: the API answers 503 service_busy within the bound, for 
 
 t.test("the worker's clients time out too", async (t) => {
   const endpoint = await hungService(t)
-  const config = loadConfig({ ...TEST_WORKER_ENV, EVENTBRIDGE_ENDPOINT: endpoint, AWS_REQUEST_TIMEOUT_MS: '150', AWS_CONNECT_TIMEOUT_MS: '150' })
-  const rt = createWorkerRuntime(config, { log: memoryLog() })
-  t.teardown(() => rt.eventbridge.destroy())
-  const sent = rt.eventbridge.send(new PutEventsCommand({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{}', EventBusName: 'b' }] }))
+  const config = loadConfig({
+    ...TEST_WORKER_ENV,
+    EVENTBRIDGE_ENDPOINT: endpoint,
+    AWS_REQUEST_TIMEOUT_MS: '150',
+    AWS_CONNECT_TIMEOUT_MS: '150'
+  })
+  const runtime = createWorkerRuntime(config, { log: memoryLog() })
+  t.teardown(() => runtime.eventbridge.destroy())
+  const sent = runtime.eventbridge.send(
+    new PutEventsCommand({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{}', EventBusName: 'b' }] })
+  )
   await t.rejects(within(8000, 'PutEvents', sent), { name: 'TimeoutError' })
 })

@@ -15,7 +15,10 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
 const fileOf = (name: string, n: number): string => {
   const file = join(dir, name)
-  writeFileSync(file, Array.from({ length: n }, (_, i) => JSON.stringify({ id: `x${i}`, title: `Item ${i}` })).join('\n'))
+  writeFileSync(
+    file,
+    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `x${i}`, title: `Item ${i}` })).join('\n')
+  )
   return file
 }
 
@@ -26,12 +29,16 @@ async function standIn (t: Test, before?: Handler) {
   const store = new Map<string, number>()
   const server = createServer((req, res) => {
     req.resume()
-    req.on('end', async () => {
+    const answer = async (): Promise<void> => {
       const id = decodeURIComponent((req.url ?? '').replace(/^\/items\//, ''))
       if (before !== undefined && await before(id, req, res)) return
       const seen = store.has(id)
       store.set(id, (store.get(id) ?? 0) + 1)
       res.writeHead(seen ? 200 : 201, { 'content-type': 'application/json' }).end(JSON.stringify({ id }))
+    }
+    // An event listener drops the promise of an async one: a failing stand-in answers 500 instead.
+    req.on('end', () => {
+      answer().catch((err: unknown) => { res.writeHead(500).end(String(err)) })
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -40,7 +47,9 @@ async function standIn (t: Test, before?: Handler) {
 }
 
 const problem = (res: ServerResponse, status: number, code: string, headers: Record<string, string> = {}): true => {
-  res.writeHead(status, { 'content-type': 'application/problem+json', ...headers }).end(JSON.stringify({ status, code, detail: `${code} detail` }))
+  res.writeHead(status, { 'content-type': 'application/problem+json', ...headers }).end(
+    JSON.stringify({ status, code, detail: `${code} detail` })
+  )
   return true
 }
 
@@ -65,7 +74,11 @@ t.test('busy answers and network hiccups are retried; a token refused as expired
   })
   t.equal(renewals, 1, 'one sign-in again, then the new token is used')
   t.match(summary, { created: 3, replaced: 0, interrupted: false })
-  t.same(summary.refused, [{ line: 3, id: 'x2', status: 500, code: 'internal', reason: '500 internal: internal detail' }], 'a persistent 500 is refused after 3 attempts')
+  t.same(
+    summary.refused,
+    [{ line: 3, id: 'x2', status: 500, code: 'internal', reason: '500 internal: internal detail' }],
+    'a persistent 500 is refused after 3 attempts'
+  )
   t.equal(busy.get('x2'), 3)
   t.equal(busy.get('x1'), 3, 'two 503s, then the write')
 })
@@ -87,11 +100,22 @@ t.test('the progress: a bar redrawn in place on a terminal, plain lines otherwis
   const plain: string[] = []
   const lines = createProgress({ write: (s) => plain.push(s), tty: false, now: () => clock })
   for (let i = 0; i < 1000; i++) lines.event({ kind: 'created', line: i + 1, id: `i${i}` })
-  lines.event({ kind: 'refused', refusal: { line: 1001, id: 'z', reason: '400 validation_failed: body.price must be >= 0' } })
-  t.same(plain, ['1000 lines: created 1000, replaced 0, refused 0\n', 'refused line 1001 (id z): 400 validation_failed: body.price must be >= 0\n'])
+  lines.event({
+    kind: 'refused',
+    refusal: { line: 1001, id: 'z', reason: '400 validation_failed: body.price must be >= 0' }
+  })
+  t.same(
+    plain,
+    [
+      '1000 lines: created 1000, replaced 0, refused 0\n',
+      'refused line 1001 (id z): 400 validation_failed: body.price must be >= 0\n'
+    ]
+  )
 })
 
-t.test('Ctrl-C: requests in flight finish, the summary says how to finish, and the same command run again does', async (t) => {
+t.test('Ctrl-C: requests in flight finish, the summary says how to finish, and the same command run again does', async (
+  t
+) => {
   let held = 0
   let release: () => void = () => {}
   const gate = new Promise<void>((resolve) => { release = resolve })
@@ -102,7 +126,16 @@ t.test('Ctrl-C: requests in flight finish, the summary says how to finish, and t
   })
   const file = fileOf('ctrl-c.jsonl', 30)
   const run = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import-catalog.ts', file, '--api', api.url, '--concurrency', '2'], {
+    const child = spawn(process.execPath, [
+      '--import',
+      'tsx',
+      'scripts/import-catalog.ts',
+      file,
+      '--api',
+      api.url,
+      '--concurrency',
+      '2'
+    ], {
       env: { ...process.env, ADMIN_TOKEN: 'token' }, stdio: ['ignore', 'pipe', 'pipe']
     })
     let out = ''
@@ -122,7 +155,11 @@ t.test('Ctrl-C: requests in flight finish, the summary says how to finish, and t
   release()
   t.equal(await first.exited, 130)
   t.match(first.output(), 'stopped ctrl-c.jsonl')
-  t.match(first.output(), /6 lines, 6 items created, 0 replaced, 0 refused/, 'the requests in flight finished and were counted')
+  t.match(
+    first.output(),
+    /6 lines, 6 items created, 0 replaced, 0 refused/,
+    'the requests in flight finished and were counted'
+  )
   t.match(first.output(), 'Run the same command again to finish')
   t.equal(api.store.size, 6)
 

@@ -5,16 +5,33 @@
 import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb'
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand
+} from '@aws-sdk/lib-dynamodb'
 import { createItemsRepository } from '../../data/items-repository.js'
 import { toStoredItem, type ItemInput } from '../../domain/catalog.js'
 
 const TABLES = { items: 'items', catalogIndex: 'catalog-index' }
-const INPUT: ItemInput = { category: 'phone', type: 'smart', brand: 'Acme', title: 'Acme One', description: 'A phone', colorPreference: [], price: 100, currency: 'USD' }
+const INPUT: ItemInput = {
+  category: 'phone',
+  type: 'smart',
+  brand: 'Acme',
+  title: 'Acme One',
+  description: 'A phone',
+  colorPreference: [],
+  price: 100,
+  currency: 'USD'
+}
 const NOW = '2025-01-01T00:00:00.000Z'
 
 function setup () {
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }))
+  const ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  )
   const mock = mockClient(ddb)
   return { repo: createItemsRepository(ddb, TABLES), mock }
 }
@@ -24,11 +41,15 @@ const cancelled = (...codes: string[]): TransactionCanceledException => new Tran
 })
 
 /** The commands sent, by name: proves nothing was written outside a transaction. */
-const sent = (mock: ReturnType<typeof setup>['mock']): string[] => mock.calls().map((c) => (c.args[0] as object).constructor.name)
+const sent = (mock: ReturnType<typeof setup>['mock']): string[] =>
+  mock.calls().map((c) => (c.args[0] as object).constructor.name)
 
-t.test('a transaction cancelled by a conflict is retried whole, and the item is written once with its rows', async (t) => {
+t.test('a transaction cancelled by a conflict is retried whole, and the item is written once with its ' +
+  'rows', async (t) => {
   const { repo, mock } = setup()
-  mock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict')).rejectsOnce(cancelled('TransactionConflict')).resolves({})
+  mock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict')).rejectsOnce(
+    cancelled('TransactionConflict')
+  ).resolves({})
   const item = await repo.create('x1', INPUT, 3, NOW)
   t.equal(item.id, 'x1')
   t.same(sent(mock), ['TransactWriteCommand', 'TransactWriteCommand', 'TransactWriteCommand'], 'only transactions')
@@ -40,8 +61,16 @@ t.test('a transaction cancelled by a conflict is retried whole, and the item is 
 
 t.test('a throttled transaction ends in a 503 and writes nothing anywhere', async (t) => {
   const { repo, mock } = setup()
-  mock.on(TransactWriteCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }))
-  await t.rejects(repo.create('x1', INPUT, 3, NOW), { status: 503, code: 'service_busy', headers: { 'retry-after': '1' } })
+  mock.on(TransactWriteCommand).rejects(
+    Object.assign(
+      new Error('Throughput exceeds the current capacity'),
+      { name: 'ProvisionedThroughputExceededException' }
+    )
+  )
+  await t.rejects(
+    repo.create('x1', INPUT, 3, NOW),
+    { status: 503, code: 'service_busy', headers: { 'retry-after': '1' } }
+  )
   mock.reset()
   mock.on(GetCommand).resolves({})
   mock.on(TransactWriteCommand).rejects(cancelled('ThrottlingError', 'None'))
@@ -49,7 +78,8 @@ t.test('a throttled transaction ends in a 503 and writes nothing anywhere', asyn
   t.same([...new Set(sent(mock))].sort(), ['GetCommand', 'TransactWriteCommand'], 'no write outside the transaction')
 })
 
-t.test('an item changed between its read and its transaction is read again; the index change is computed from what is there', async (t) => {
+t.test('an item changed between its read and its transaction is read again; the index change is computed from what ' +
+  'is there', async (t) => {
   const { repo, mock } = setup()
   const v1 = toStoredItem('x1', INPUT, 3, NOW, NOW)
   const v2 = toStoredItem('x1', { ...INPUT, title: 'Acme Turbo', brand: 'Zed' }, 3, NOW, NOW)
@@ -60,11 +90,26 @@ t.test('an item changed between its read and its transaction is read again; the 
   t.notOk(created)
   t.equal(item.title, 'Acme Two')
   const second = mock.commandCalls(TransactWriteCommand)[1]?.args[0].input.TransactItems ?? []
-  t.match(second[0]?.Update?.ExpressionAttributeValues, { ':oldWords': ' acme turbo zed a phone ', ':oldBrand': 'Zed' }, 'conditioned on the state read the second time')
-  t.same(second.flatMap((a) => a.Delete === undefined ? [] : [a.Delete.Key?.sk]).sort(), ['turbo#x1', 'zed#x1'], "the rows of v2's words, not v1's")
-  t.same(second.flatMap((a) => a.Update?.Key?.pk === 'categories' ? [`${a.Update.Key.sk} ${a.Update.ExpressionAttributeValues?.[':delta']}`] : []).sort(),
-    ['phone#brand#Acme 1', 'phone#brand#Zed -1'], "the brand counters move from v2's brand")
-  t.same(mock.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key), [{ pk: 'categories', sk: 'phone#brand#Zed' }], 'a counter taken down is removed if it reached 0')
+  t.match(
+    second[0]?.Update?.ExpressionAttributeValues,
+    { ':oldWords': ' acme turbo zed a phone ', ':oldBrand': 'Zed' },
+    'conditioned on the state read the second time'
+  )
+  t.same(
+    second.flatMap((a) => a.Delete === undefined ? [] : [a.Delete.Key?.sk]).sort(),
+    ['turbo#x1', 'zed#x1'],
+    "the rows of v2's words, not v1's"
+  )
+  t.same(second.flatMap((a) =>
+    a.Update?.Key?.pk === 'categories'
+      ? [`${a.Update.Key.sk} ${a.Update.ExpressionAttributeValues?.[':delta']}`]
+      : []).sort(),
+  ['phone#brand#Acme 1', 'phone#brand#Zed -1'], "the brand counters move from v2's brand")
+  t.same(
+    mock.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key),
+    [{ pk: 'categories', sk: 'phone#brand#Zed' }],
+    'a counter taken down is removed if it reached 0'
+  )
   t.match(mock.commandCalls(DeleteCommand)[0]?.args[0].input, { ConditionExpression: '#n <= :zero' })
 })
 
@@ -92,14 +137,25 @@ t.test('a failing counter clean-up does not fail the delete (a zero counter is s
   t.equal(mock.commandCalls(DeleteCommand).length, 3, 'each counter taken down')
 })
 
-t.test('a legacy item (written before the index) is replaced and deleted without touching counters it never had', async (t) => {
+t.test('a legacy item (written before the index) is replaced and deleted without touching counters it never ' +
+  'had', async (t) => {
   const { repo, mock } = setup()
   const { searchWords: _w, ...legacy } = toStoredItem('x1', INPUT, 3, NOW, NOW)
   mock.on(GetCommand).resolves({ Item: { ...legacy, searchText: 'acme one acme a phone' } })
   mock.on(TransactWriteCommand).resolves({})
   await repo.remove('x1')
   const actions = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? []
-  t.same(actions, [{ Delete: { TableName: 'items', Key: { id: 'x1' }, ConditionExpression: 'attribute_exists(#id) AND attribute_not_exists(#sw)', ExpressionAttributeNames: { '#id': 'id', '#sw': 'searchWords' } } }])
+  t.same(
+    actions,
+    [{
+      Delete: {
+        TableName: 'items',
+        Key: { id: 'x1' },
+        ConditionExpression: 'attribute_exists(#id) AND attribute_not_exists(#sw)',
+        ExpressionAttributeNames: { '#id': 'id', '#sw': 'searchWords' }
+      }
+    }]
+  )
   mock.resetHistory()
   await repo.put('x1', INPUT, 0, NOW)
   const put = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? []
@@ -107,7 +163,8 @@ t.test('a legacy item (written before the index) is replaced and deleted without
   t.equal(put.filter((a) => a.Update?.Key?.pk === 'categories').length, 3, 'counted once, now')
 })
 
-t.test('a replace the index does not see is one plain conditional update; the same body again writes nothing', async (t) => {
+t.test('a replace the index does not see is one plain conditional update; the same body again writes ' +
+  'nothing', async (t) => {
   const { repo, mock } = setup()
   const stored = toStoredItem('x1', INPUT, 3, NOW, NOW)
   mock.on(GetCommand).resolves({ Item: stored })

@@ -19,17 +19,38 @@ const input = (over: Partial<ItemInput> = {}): ItemInput => ({
 t.test('a valid item passes; # in type or brand and repeated colour codes do not', async (t) => {
   t.doesNotThrow(() => validateItemInput(input()))
   t.throws(() => validateItemInput(input({ brand: 'Ac#me' })),
-    { status: 400, code: 'validation_failed', extras: { errors: [{ path: 'body.brand', message: 'must not contain #' }] } })
-  t.throws(() => validateItemInput(input({ type: 'smart#x' })), { status: 400, code: 'validation_failed', extras: { errors: [{ path: 'body.type' }] } })
+    {
+      status: 400,
+      code: 'validation_failed',
+      extras: { errors: [{ path: 'body.brand', message: 'must not contain #' }] }
+    })
+  t.throws(
+    () => validateItemInput(input({ type: 'smart#x' })),
+    { status: 400, code: 'validation_failed', extras: { errors: [{ path: 'body.type' }] } }
+  )
   t.throws(() => validateItemInput(input({
     colorPreference: [{ colorCode: '#abc', displayValue: 'A' }, { colorCode: '#ABC', displayValue: 'B' }]
-  })), { status: 400, code: 'validation_failed', extras: { errors: [{ path: 'body.colorPreference[1].colorCode' }] } }, 'codes compare case-insensitively')
+  })), {
+    status: 400,
+    code: 'validation_failed',
+    extras: { errors: [{ path: 'body.colorPreference[1].colorCode' }] }
+  }, 'codes compare case-insensitively')
 })
 
 t.test('the stored item carries its index key and searchable words', async (t) => {
-  const item = toStoredItem('id-1', input({ storage: '256GB' }), 7, '2025-01-01T00:00:00.000Z', '2025-01-02T00:00:00.000Z')
+  const item = toStoredItem(
+    'id-1',
+    input({ storage: '256GB' }),
+    7,
+    '2025-01-01T00:00:00.000Z',
+    '2025-01-02T00:00:00.000Z'
+  )
   t.equal(item.typeBrandId, 'smart#Apple#id-1')
-  t.equal(item.searchWords, ' iphone 15 pro apple titanium design a17 chip ', 'distinct, in order: title, brand, description')
+  t.equal(
+    item.searchWords,
+    ' iphone 15 pro apple titanium design a17 chip ',
+    'distinct, in order: title, brand, description'
+  )
   t.equal(item.storage, '256GB')
   t.equal(item.stock, 7)
   t.notOk('storage' in toStoredItem('id-2', input(), 0, 'a', 'b'), 'no storage attribute when none is given')
@@ -50,7 +71,10 @@ t.test('the public view drops internals and shows the exact stock only to admins
 t.test('type and brand filters need a category, and say so', async (t) => {
   t.doesNotThrow(() => checkFilters({}))
   t.doesNotThrow(() => checkFilters({ category: 'phone', brand: 'Apple' }))
-  t.throws(() => checkFilters({ type: 'smart' }), { status: 400, code: 'category_required', message: /type filter narrows a category/ })
+  t.throws(
+    () => checkFilters({ type: 'smart' }),
+    { status: 400, code: 'category_required', message: /type filter narrows a category/ }
+  )
   t.throws(() => checkFilters({ brand: 'Apple' }), { status: 400, code: 'category_required', message: /brand filter/ })
 })
 

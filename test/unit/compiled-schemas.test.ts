@@ -23,14 +23,22 @@ function counted (compiled: CompiledSchemas): { compiled: CompiledSchemas; hits:
       return target[key]
     }
   })
-  return { compiled: { validators: watch(compiled.validators), serializers: watch(compiled.serializers) }, hits, misses }
+  return {
+    compiled: { validators: watch(compiled.validators), serializers: watch(compiled.serializers) },
+    hits,
+    misses
+  }
 }
 
 const REQUESTS = [
   { method: 'GET' as const, url: '/items?category=Not_Valid' },
   { method: 'GET' as const, url: '/items/bad%20id!' },
   { method: 'POST' as const, url: '/signup', payload: { email: 'not-an-email', password: 'x' } },
-  { method: 'POST' as const, url: '/signin', payload: { email: 'a@example.com', password: 'long enough pw', extra: 1 } },
+  {
+    method: 'POST' as const,
+    url: '/signin',
+    payload: { email: 'a@example.com', password: 'long enough pw', extra: 1 }
+  },
   { method: 'POST' as const, url: '/orders', payload: { items: [] } },
   { method: 'POST' as const, url: '/orderpacked', payload: { orderId: 'x' } }
 ]
@@ -39,7 +47,11 @@ t.test('the compiled schemas serve every request, with the same answers', async 
   const dir = await mkdtemp(join(tmpdir(), 'sc-compiled-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const report = await writeCompiledSchemas(dir)
-  t.ok(report.validators >= 20 && report.serializers >= 100, `${report.validators} validators, ${report.serializers} serializers compiled (${report.skipped} left to run time), ${report.bytes} bytes`)
+  t.ok(
+    report.validators >= 20 && report.serializers >= 100,
+    `${report.validators} validators, ${report.serializers} serializers compiled (${report.skipped} left to run ` +
+      `time), ${report.bytes} bytes`
+  )
   const loaded = loadCompiledSchemas(dir)
   if (loaded === undefined) throw new Error('no index.json written')
   const { compiled, hits, misses } = counted(loaded)
@@ -50,7 +62,11 @@ t.test('the compiled schemas serve every request, with the same answers', async 
   const plain = await build(t)
   for (const req of REQUESTS) {
     const [a, b] = await Promise.all([withCompiled.inject(req), plain.inject(req)])
-    const strip = (body: string): unknown => { const j = JSON.parse(body) as Record<string, unknown>; delete j.requestId; return j }
+    const strip = (body: string): unknown => {
+      const j = JSON.parse(body) as Record<string, unknown>
+      delete j.requestId
+      return j
+    }
     t.equal(a.statusCode, b.statusCode, `${req.method} ${req.url}: ${a.statusCode}`)
     t.same(strip(a.body), strip(b.body), `${req.method} ${req.url}: same body`)
   }
@@ -66,7 +82,15 @@ t.test('a schema unlike the build-time one is compiled at run time (its hash dif
   const app = buildApp(loadConfig(BASE_TEST_ENV), { compiledSchemas: compiled })
   t.teardown(() => app.close())
   app.register(async (scope) => {
-    scope.post('/extra', { schema: { body: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'], additionalProperties: false } } }, async () => ({ ok: true }))
+    scope.post(
+      '/extra',
+      {
+        schema: {
+          body: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'], additionalProperties: false }
+        }
+      },
+      async () => ({ ok: true })
+    )
   })
   await app.ready()
   const res = await app.inject({ method: 'POST', url: '/extra', payload: { n: 'x' } })

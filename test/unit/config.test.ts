@@ -55,9 +55,17 @@ t.test('invalid values say what is expected', async (t) => {
   t.match(problemsOf({ ...base, WAREHOUSE_API_KEY: 'short' }), [/WAREHOUSE_API_KEY must be at least 16/])
 })
 
-t.test('deployed stages need secrets from Secrets Manager, an explicit CORS list and a sender, and no emulators', async (t) => {
+t.test('deployed stages need secrets from Secrets Manager, an explicit CORS list and a sender, and no ' +
+  'emulators', async (t) => {
   const problems = problemsOf({ ...base, STAGE: 'prod', DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' }).join('\n')
-  for (const name of ['WAREHOUSE_KEYS_SECRET_ARN', 'DELIVERY_KEYS_SECRET_ARN', 'CURSOR_SECRET_ARN', 'CORS_ORIGINS', 'SES_FROM', '_ENDPOINT variables']) {
+  for (const name of [
+    'WAREHOUSE_KEYS_SECRET_ARN',
+    'DELIVERY_KEYS_SECRET_ARN',
+    'CURSOR_SECRET_ARN',
+    'CORS_ORIGINS',
+    'SES_FROM',
+    '_ENDPOINT variables'
+  ]) {
     t.match(problems, name)
   }
   const config = loadConfig({ ...PROD, CORS_ORIGINS: 'https://shop.example.com, https://admin.example.com' })
@@ -72,23 +80,37 @@ t.test('emulator endpoints switch the SDK to fixed local credentials and the loc
   t.same(config.localCredentials, { accessKeyId: 'local', secretAccessKey: 'local' })
 })
 
-// Issue #20, finding 9: a production config must refuse what only a misconfigured deploy would give.
+// A production config must refuse what only a misconfigured deploy would give.
 t.test('STAGE=prod refuses unsafe values, naming the variable', async (t) => {
   const prod = PROD
   t.same(problemsOf(prod), [], 'the safe production config starts')
 
   const { WAREHOUSE_KEYS_SECRET_ARN: _w, DELIVERY_KEYS_SECRET_ARN: _d, ...withoutKeyArns } = prod
-  const plain = problemsOf({ ...withoutKeyArns, WAREHOUSE_API_KEY: 'a-long-enough-warehouse-key', DELIVERY_API_KEY: 'dev-delivery-key-0123456789abcdef' }).join('\n')
+  const plain = problemsOf({
+    ...withoutKeyArns,
+    WAREHOUSE_API_KEY: 'a-long-enough-warehouse-key',
+    DELIVERY_API_KEY: 'dev-delivery-key-0123456789abcdef'
+  }).join('\n')
   t.match(plain, /WAREHOUSE_API_KEY must not be set when STAGE is prod/, 'a plain partner key is refused')
   t.match(plain, /DELIVERY_API_KEY must not be set when STAGE is prod/, 'the published development default too')
 
   t.match(problemsOf({ ...prod, COGNITO_ISSUER: 'http://cognito.example.com/pool' }).join('\n'), /COGNITO_ISSUER must be an https URL when STAGE is prod/)
-  t.match(problemsOf({ ...prod, CORS_ORIGINS: '*' }).join('\n'), /CORS_ORIGINS must list origins \(no \*\) when STAGE is prod/)
+  t.match(
+    problemsOf({ ...prod, CORS_ORIGINS: '*' }).join('\n'),
+    /CORS_ORIGINS must list origins \(no \*\) when STAGE is prod/
+  )
   t.match(problemsOf({ ...prod, CORS_ORIGINS: 'https://shop.example.com,http://shop.example.com' }).join('\n'), /CORS_ORIGINS entries must be https origins when STAGE is prod \(got "http:\/\/shop.example.com"\)/)
 })
 
 t.test('no deployed stage accepts the published development keys', async (t) => {
-  const problems = problemsOf({ ...base, STAGE: 'dev', CORS_ORIGINS: '*', SES_FROM: 'orders@example.com', WAREHOUSE_API_KEY: 'dev-warehouse-key-0123456789abcdef', CURSOR_SIGNING_KEY: 'dev-cursor-signing-key' }).join('\n')
+  const problems = problemsOf({
+    ...base,
+    STAGE: 'dev',
+    CORS_ORIGINS: '*',
+    SES_FROM: 'orders@example.com',
+    WAREHOUSE_API_KEY: 'dev-warehouse-key-0123456789abcdef',
+    CURSOR_SIGNING_KEY: 'dev-cursor-signing-key'
+  }).join('\n')
   t.match(problems, /WAREHOUSE_API_KEY is the published development default/)
   t.match(problems, /CURSOR_SIGNING_KEY is the published development default/)
 })

@@ -27,7 +27,11 @@ t.test('tampered and malformed cursors are rejected', async (t) => {
   t.throws(() => decodeCursor(`${forged}.${sig}`, 'ctx', SECRET), INVALID, 'payload swapped')
   const flip = (s: string, i: number): string => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1)
   t.throws(() => decodeCursor(`${payload}.${flip(sig, 0)}`, 'ctx', SECRET), INVALID, 'first signature char changed')
-  t.throws(() => decodeCursor(`${payload}.${flip(sig, sig.length - 1)}`, 'ctx', SECRET), INVALID, 'last signature char changed')
+  t.throws(
+    () => decodeCursor(`${payload}.${flip(sig, sig.length - 1)}`, 'ctx', SECRET),
+    INVALID,
+    'last signature char changed'
+  )
   t.throws(() => decodeCursor(`${payload}.${sig.slice(0, 10)}`, 'ctx', SECRET), INVALID, 'short signature')
   t.throws(() => decodeCursor(`${payload}.${sig}.x`, 'ctx', SECRET), INVALID, 'three parts')
   t.throws(() => decodeCursor('', 'ctx', SECRET), INVALID, 'empty')

@@ -8,7 +8,14 @@ import { loadTemplate } from '../../infra/template.js'
 const event = {
   source: 'serverless-commerce.orders',
   'detail-type': 'OrderPlaced',
-  detail: { id: 'ord-1', status: 'placed', total: 100, note: null, tags: ['gift', 'express'], customer: { country: 'NL' } }
+  detail: {
+    id: 'ord-1',
+    status: 'placed',
+    total: 100,
+    note: null,
+    tags: ['gift', 'express'],
+    customer: { country: 'NL' }
+  }
 }
 
 t.test('exact values, lists of values and nested patterns', async (t) => {
@@ -43,16 +50,35 @@ t.test('prefix, suffix, exists and anything-but', async (t) => {
 
 t.test('unsupported operators and shapes throw instead of matching differently from AWS', async (t) => {
   t.throws(() => matchesPattern({ detail: { total: [{ numeric: ['>', 10] }] } }, event), UnsupportedPatternError)
-  t.throws(() => matchesPattern({ detail: { status: [{ 'equals-ignore-case': 'PLACED' }] } }, event), UnsupportedPatternError)
+  t.throws(
+    () => matchesPattern({ detail: { status: [{ 'equals-ignore-case': 'PLACED' }] } }, event),
+    UnsupportedPatternError
+  )
   t.throws(() => matchesPattern({ detail: { status: [{ prefix: 'p', suffix: 'd' }] } }, event), UnsupportedPatternError)
-  t.throws(() => matchesPattern({ source: 'serverless-commerce.orders' }, event), UnsupportedPatternError, 'a bare value is not a pattern')
+  t.throws(
+    () => matchesPattern({ source: 'serverless-commerce.orders' }, event),
+    UnsupportedPatternError,
+    'a bare value is not a pattern'
+  )
 })
 
 t.test("the template's rule matches every order event type and nothing else", async (t) => {
   const rules = templateRules(loadTemplate())
   for (const type of ['OrderPlaced', 'OrderPacked', 'OrderDelivered', 'OrderCancelled']) {
-    t.same(rules.filter((r) => matchesPattern(r.pattern, { ...event, 'detail-type': type })).map((r) => r.name), ['OrderEventsRule'], type)
+    t.same(
+      rules.filter((r) => matchesPattern(r.pattern, { ...event, 'detail-type': type })).map((r) => r.name),
+      ['OrderEventsRule'],
+      type
+    )
   }
-  t.same(rules.filter((r) => matchesPattern(r.pattern, { ...event, 'detail-type': 'OrderRefunded' })), [], 'another type matches none')
-  t.same(rules.filter((r) => matchesPattern(r.pattern, { ...event, source: 'serverless-commerce.items' })), [], 'another source matches none')
+  t.same(
+    rules.filter((r) => matchesPattern(r.pattern, { ...event, 'detail-type': 'OrderRefunded' })),
+    [],
+    'another type matches none'
+  )
+  t.same(
+    rules.filter((r) => matchesPattern(r.pattern, { ...event, source: 'serverless-commerce.items' })),
+    [],
+    'another source matches none'
+  )
 })

@@ -4,7 +4,14 @@ import t from 'tap'
 import { createItemSnapshots } from '../../data/item-snapshots.js'
 import type { OrderableItem } from '../../domain/orders.js'
 
-const item = (id: string, extra: Partial<OrderableItem> = {}): OrderableItem => ({ id, title: id.toUpperCase(), price: 100, currency: 'USD', stock: 7, ...extra })
+const item = (id: string, extra: Partial<OrderableItem> = {}): OrderableItem => ({
+  id,
+  title: id.toUpperCase(),
+  price: 100,
+  currency: 'USD',
+  stock: 7,
+  ...extra
+})
 
 t.test('an order is priced from snapshots only when every item is known', async (t) => {
   const snapshots = createItemSnapshots()

@@ -10,25 +10,44 @@ import {
 import { createItemsRepository } from '../../data/items-repository.js'
 import { createItemsSearch } from '../../data/items-search.js'
 import { compareUtf8, parseQuery } from '../../domain/search.js'
-import { indexStateOf, searchRows, type SearchRow } from '../../domain/catalog-index.js'
+import { indexStateOf, searchRows, type SearchRow } from '../../domain/catalog-index-rows.js'
 import { toStoredItem, type StoredItem } from '../../domain/catalog.js'
 
 const TABLES = { items: 'items', catalogIndex: 'catalog-index' }
 
 function client () {
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }))
+  const ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  )
   return { ddb, mock: mockClient(ddb) }
 }
 
-/** Evaluates up to Limit rows from the start key, then filters, like DynamoDB; a key whenever Limit rows were evaluated. */
-function page<T> (sorted: T[], keyOf: (r: T) => string, input: { Limit?: number; ExclusiveStartKey?: Record<string, unknown> }, startOf: (k: Record<string, unknown>) => string, keep: (r: T) => boolean) {
-  const start = input.ExclusiveStartKey === undefined ? 0 : sorted.findIndex((r) => keyOf(r) === startOf(input.ExclusiveStartKey as Record<string, unknown>)) + 1
+/**
+ * Evaluates up to Limit rows from the start key, then filters, like DynamoDB; a key whenever Limit rows were evaluated.
+ */
+function page<T> (
+  sorted: T[],
+  keyOf: (r: T) => string,
+  input: { Limit?: number; ExclusiveStartKey?: Record<string, unknown> },
+  startOf: (k: Record<string, unknown>) => string,
+  keep: (r: T) => boolean
+) {
+  const start = input.ExclusiveStartKey === undefined
+    ? 0
+    : sorted.findIndex((r) =>
+      keyOf(r) === startOf(input.ExclusiveStartKey as Record<string, unknown>)) + 1
   const evaluated = sorted.slice(start, start + (input.Limit ?? sorted.length))
   const last = evaluated[evaluated.length - 1]
-  return { Items: evaluated.filter(keep), LastEvaluatedKey: last !== undefined && evaluated.length === input.Limit ? last : undefined }
+  return {
+    Items: evaluated.filter(keep),
+    LastEvaluatedKey: last !== undefined && evaluated.length === input.Limit ? last : undefined
+  }
 }
 
-const make = (n: number, brand: string, title = `Item ${n}`): StoredItem => toStoredItem(`item-${String(n).padStart(5, '0')}`, {
+const make = (n: number, brand: string, title = `Item ${n}`): StoredItem => toStoredItem(`item-${String(n).padStart(
+  5,
+  '0'
+)}`, {
   category: 'phone', type: 'smart', brand, title, description: '', colorPreference: [], price: 1, currency: 'USD'
 }, 1, 'a', 'b')
 
@@ -38,12 +57,24 @@ function fakeCategory (items: StoredItem[]) {
   mock.on(QueryCommand).callsFake((input: QueryCommandInput) => {
     const brand = input.ExpressionAttributeValues?.[':brand']
     const res = page(sorted, (i) => i.id, input, (k) => k.id as string, (i) => brand === undefined || i.brand === brand)
-    return { ...res, LastEvaluatedKey: res.LastEvaluatedKey === undefined ? undefined : { id: res.LastEvaluatedKey.id, category: 'phone', typeBrandId: res.LastEvaluatedKey.typeBrandId } }
+    return {
+      ...res,
+      LastEvaluatedKey: res.LastEvaluatedKey === undefined
+        ? undefined
+        : {
+            id: res.LastEvaluatedKey.id,
+            category: 'phone',
+            typeBrandId: res.LastEvaluatedKey.typeBrandId
+          }
+    }
   })
   return { repo: createItemsRepository(ddb, TABLES), mock }
 }
 
-async function collect (next: (key?: Record<string, unknown>) => Promise<{ items: StoredItem[]; lastKey?: Record<string, unknown> }>, limit: number) {
+async function collect (
+  next: (key?: Record<string, unknown>) => Promise<{ items: StoredItem[]; lastKey?: Record<string, unknown> }>,
+  limit: number
+) {
   const ids: string[] = []
   let key: Record<string, unknown> | undefined
   let pages = 0
@@ -63,7 +94,11 @@ t.test('a brand-filtered page fills across round trips and resumes after its las
   const { ids } = await collect((key) => repo.list({ category: 'phone', brand: 'Match' }, 5, key), 5)
   t.same(ids, items.filter((i) => i.brand === 'Match').map((i) => i.id), 'every match once, in order')
   const first = await repo.list({ category: 'phone', brand: 'Match' }, 5)
-  t.same(first.lastKey, { id: first.items[4]?.id, category: 'phone', typeBrandId: first.items[4]?.typeBrandId }, 'the cursor is the last returned item')
+  t.same(
+    first.lastKey,
+    { id: first.items[4]?.id, category: 'phone', typeBrandId: first.items[4]?.typeBrandId },
+    'the cursor is the last returned item'
+  )
 })
 
 t.test('a sparse filter stops after a bounded number of round trips without losing matches', async (t) => {
@@ -95,34 +130,56 @@ t.test('a start key of the wrong shape is an invalid cursor, not a DynamoDB erro
   await t.rejects(repo.list({}, 3, { id: 5 }), { status: 400, code: 'invalid_cursor' })
   const search = createItemsSearch(client().ddb, TABLES)
   await t.rejects(search.search(parseQuery('pixel'), {}, 3, { id: 'a' }), { status: 400, code: 'invalid_cursor' })
-  await t.rejects(search.search(parseQuery('pixel'), {}, 3, { pk: 'w#q', sk: 'pixel#a' }), { status: 400, code: 'invalid_cursor' }, 'another partition')
-  await t.rejects(search.search(parseQuery('pixel'), {}, 3, { pk: 'w#p', sk: 'pix#a' }), { status: 400, code: 'invalid_cursor' }, 'another key range')
+  await t.rejects(
+    search.search(parseQuery('pixel'), {}, 3, { pk: 'w#q', sk: 'pixel#a' }),
+    { status: 400, code: 'invalid_cursor' },
+    'another partition'
+  )
+  await t.rejects(
+    search.search(parseQuery('pixel'), {}, 3, { pk: 'w#p', sk: 'pix#a' }),
+    { status: 400, code: 'invalid_cursor' },
+    'another key range'
+  )
   t.equal(mock.calls().length, 0)
 })
 
 /** A token index over `items`, answering Query with Limit before the filter and BatchGet from the items. */
 function fakeIndex (items: StoredItem[]) {
   const { ddb, mock } = client()
-  const rows = items.flatMap((i) => searchRows(indexStateOf(i))).sort((a, b) => a.pk === b.pk ? compareUtf8(a.sk, b.sk) : compareUtf8(a.pk, b.pk))
+  const rows = items.flatMap((i) => searchRows(indexStateOf(i))).sort((a, b) =>
+    a.pk === b.pk ? compareUtf8(a.sk, b.sk) : compareUtf8(a.pk, b.pk))
   const byId = new Map(items.map((i) => [i.id, i]))
   mock.on(QueryCommand).callsFake((input: QueryCommandInput) => {
     const v = input.ExpressionAttributeValues as Record<string, string>
-    const range = rows.filter((r) => r.pk === v[':pk'] && compareUtf8(r.sk, v[':from'] as string) >= 0 && compareUtf8(r.sk, v[':to'] as string) <= 0)
+    const range = rows.filter((r) =>
+      r.pk === v[':pk'] && compareUtf8(r.sk, v[':from'] as string) >= 0 && compareUtf8(r.sk, v[':to'] as string) <= 0)
     const keep = (r: SearchRow): boolean => Object.entries(v).every(([name, value]) => {
       if (name === ':pk' || name === ':from' || name === ':to') return true
       if (name === ':c' || name === ':t' || name === ':b') return r[name.slice(1) as 'c' | 't' | 'b'] === value
       return r.ws.includes(value)
     })
     const res = page(range, (r) => r.sk, input, (k) => k.sk as string, keep)
-    return { ...res, LastEvaluatedKey: res.LastEvaluatedKey === undefined ? undefined : { pk: res.LastEvaluatedKey.pk, sk: res.LastEvaluatedKey.sk } }
+    return {
+      ...res,
+      LastEvaluatedKey: res.LastEvaluatedKey === undefined
+        ? undefined
+        : {
+            pk: res.LastEvaluatedKey.pk,
+            sk: res.LastEvaluatedKey.sk
+          }
+    }
   })
   mock.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => ({
-    Responses: { items: (input.RequestItems?.items?.Keys ?? []).flatMap((k) => byId.has(k.id as string) ? [byId.get(k.id as string)] : []) }
+    Responses: {
+      items: (input.RequestItems?.items?.Keys ?? []).flatMap((k) =>
+        byId.has(k.id as string) ? [byId.get(k.id as string)] : [])
+    }
   }))
   return { search: createItemsSearch(ddb, TABLES), mock, byId }
 }
 
-t.test('a search pages through the token index: every match once, in a stable order, several words, a prefix', async (t) => {
+t.test('a search pages through the token index: every match once, in a stable order, several words, a ' +
+  'prefix', async (t) => {
   const items = Array.from({ length: 400 }, (_, n) => make(n, n % 2 === 0 ? 'Google' : 'Acme',
     n % 5 === 0 ? `Pixel ${n} pixels pixelbook` : n % 5 === 1 ? `Pixie ${n}` : `Phone ${n}`))
   const { search } = fakeIndex(items)
@@ -131,18 +188,33 @@ t.test('a search pages through the token index: every match once, in a stable or
     const { ids } = await collect((key) => search.search(query, {}, limit, key), limit)
     const want = items.filter((i) => {
       const words = i.searchWords as string
-      return query.exact.every((w) => words.includes(` ${w} `)) && (query.prefix === undefined || words.includes(` ${query.prefix}`))
+      return query.exact.every((w) => words.includes(` ${w} `)) && (query.prefix === undefined || words.includes(
+        ` ${query.prefix}`
+      ))
     }).map((i) => i.id)
     t.same([...ids].sort(), [...want].sort(), `q=${q}: every match`)
-    t.equal(new Set(ids).size, ids.length, `q=${q}: none twice (an item with pixel, pixels and pixelbook has three rows under pix)`)
+    t.equal(
+      new Set(ids).size,
+      ids.length,
+      `q=${q}: none twice (an item with pixel, pixels and pixelbook has three rows under pix)`
+    )
     const again = await collect((key) => search.search(query, {}, limit, key), limit)
     t.same(again.ids, ids, `q=${q}: the same order every time`)
   }
-  const filtered = await collect((key) => search.search(parseQuery('pix'), { category: 'phone', brand: 'Acme' }, 4, key), 4)
-  t.same(filtered.ids.sort(), items.filter((i) => i.brand === 'Acme' && /^Pix/.test(i.title)).map((i) => i.id).sort(), 'with filters')
+  const filtered = await collect(
+    (key) => search.search(parseQuery('pix'), { category: 'phone', brand: 'Acme' }, 4, key),
+    4
+  )
+  t.same(
+    filtered.ids.sort(),
+    items.filter((i) => i.brand === 'Acme' && /^Pix/.test(i.title)).map((i) => i.id).sort(),
+    'with filters'
+  )
 })
 
-t.test('a sparse search stops after a bounded number of round trips, and an item deleted meanwhile is left out', async (t) => {
+t.test('a sparse search stops after a bounded number of round trips, and an item deleted meanwhile is left out', async (
+  t
+) => {
   const items = Array.from({ length: 3000 }, (_, n) => make(n, n % 700 === 5 ? 'Rare' : 'Common', 'Phone'))
   const { search, mock, byId } = fakeIndex(items)
   const first = await search.search(parseQuery('phone rare'), {}, 10)

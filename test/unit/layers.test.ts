@@ -29,8 +29,16 @@ const STANDALONE = 'clients'
 // What each part of a package may import besides its own files: [file pattern, import pattern].
 const PACKAGE_IMPORTS: ReadonlyArray<readonly [RegExp, RegExp, string]> = [
   [/^clients\/typescript\/src\/webhooks\.ts$/, /^node:crypto$/, 'node:crypto (verifyWebhook is Node-only)'],
-  [/^clients\/typescript\/src\//, /^openapi-fetch$/, 'openapi-fetch, its one runtime dependency (Node-only APIs only in src/webhooks.ts)'],
-  [/^clients\/typescript\/examples\//, /^(@serverless-commerce\/client(\/webhooks)?|node:[a-z/]+)$/, 'the package by its name, and Node'],
+  [
+    /^clients\/typescript\/src\//,
+    /^openapi-fetch$/,
+    'openapi-fetch, its one runtime dependency (Node-only APIs only in src/webhooks.ts)'
+  ],
+  [
+    /^clients\/typescript\/examples\//,
+    /^(@serverless-commerce\/client(\/webhooks)?|node:[a-z/]+)$/,
+    'the package by its name, and Node'
+  ],
   [/^clients\/typescript\/test\//, /^(tap|node:[a-z/]+)$/, 'tap and Node']
 ]
 const packageRoot = (file: string): string => file.split('/').slice(0, 2).join('/')
@@ -39,9 +47,13 @@ function standaloneViolation (from: string, spec: string, target: string | undef
   if (target === undefined) {
     if (PACKAGE_IMPORTS.some(([file, allowed]) => file.test(from) && allowed.test(spec))) return undefined
     const allowed = PACKAGE_IMPORTS.filter(([file]) => file.test(from)).map(([, , what]) => what)
-    return `${from} imports ${spec}: ${packageRoot(from)}/ stands alone and may import ${allowed.length > 0 ? allowed.join('; ') : 'nothing outside itself'}`
+    return `${from} imports ${spec}: ${packageRoot(from)}/ stands alone and may import ` +
+      `${allowed.length > 0 ? allowed.join('; ') : 'nothing outside itself'}`
   }
-  return target.startsWith(`${packageRoot(from)}/`) ? undefined : `${from} imports ${target}: ${packageRoot(from)}/ stands alone (a published package), it may not import the app's code`
+  return target.startsWith(`${packageRoot(from)}/`)
+    ? undefined
+    : `${from} imports ${target}: ${packageRoot(from)}/ ` +
+    'stands alone (a published package), it may not import the app\'s code'
 }
 
 export interface Import { from: string, spec: string, typeOnly?: boolean }
@@ -62,7 +74,12 @@ export function layerViolations (imports: Import[]): string[] {
   for (const { from, spec, typeOnly = false } of imports) {
     const fromFolder = from.split('/')[0] as string
     if (fromFolder === STANDALONE) {
-      const target = spec.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(from), spec)).split(sep).join('/') : undefined
+      const target = spec.startsWith('.')
+        ? relative(
+          ROOT,
+          resolve(ROOT, dirname(from), spec)
+        ).split(sep).join('/')
+        : undefined
       const violation = standaloneViolation(from, spec, target)
       if (violation !== undefined) broken.push(violation)
       continue
@@ -79,11 +96,19 @@ export function layerViolations (imports: Import[]): string[] {
     const toFolder = target.split('/')[0] as string
     const toLayer = layerOf(toFolder)
     if (toFolder === STANDALONE) {
-      if (fromLayer !== LAYERS.length - 1) broken.push(`${from} imports ${target}: only the tools (${LAYERS.at(-1)!.join(', ')}) may use a package of clients/, never the deployed code`)
+      if (fromLayer !== LAYERS.length - 1) {
+        broken.push(
+          `${from} imports ${target}: only the tools (${LAYERS.at(-1)!.join(', ')}) may use a package of clients/, ` +
+            'never the deployed code'
+        )
+      }
     } else if (toLayer < 0) {
       broken.push(`${from} imports ${target}: ${toFolder}/ is in no layer of test/unit/layers.test.ts`)
     } else if (toLayer > fromLayer) {
-      broken.push(`${from} imports ${target}: ${fromFolder}/ (layer ${fromLayer}) may not import ${toFolder}/ (layer ${toLayer}, above it)`)
+      broken.push(
+        `${from} imports ${target}: ${fromFolder}/ (layer ${fromLayer}) may not import ${toFolder}/ (layer ` +
+          `${toLayer}, above it)`
+      )
     }
   }
   return broken
@@ -108,7 +133,10 @@ t.test('no file imports a folder above its own layer', async (t) => {
   }
   t.ok(imports.length > 200, `the scan found the code base's imports (${imports.length})`)
   t.ok(imports.some((i) => i.from === 'routes/items.ts' && i.spec.includes('core/')), 'the scan sees relative imports')
-  t.ok(imports.some((i) => i.from === 'clients/typescript/src/commerce-client.ts' && i.spec === 'openapi-fetch'), 'the scan sees clients/')
+  t.ok(
+    imports.some((i) => i.from === 'clients/typescript/src/commerce-client.ts' && i.spec === 'openapi-fetch'),
+    'the scan sees clients/'
+  )
   t.same(layerViolations(imports), [], 'every import points to its own layer or one below')
 })
 
@@ -121,13 +149,29 @@ t.test('clients/ stands alone: no import of the app, only the packages it lists'
     { from: 'clients/typescript/examples/partner-webhook-receiver.ts', spec: 'node:http' },
     { from: 'clients/typescript/test/transport.test.ts', spec: '../src/transport.js' },
     { from: 'test/unit/webhook-signature.test.ts', spec: '../../clients/typescript/src/webhooks.js' }
-  ]), [], 'its own files, openapi-fetch, node:crypto in webhooks.ts, the package name in examples; the tests may use it')
+  ]), [], 'its own files, openapi-fetch, node:crypto in webhooks.ts, the package name in examples; the tests may use ' +
+    'it')
   t.same(layerViolations([{ from: 'clients/typescript/src/problem.ts', spec: '../../../core/problem.js' }]),
-    ['clients/typescript/src/problem.ts imports core/problem.js: clients/typescript/ stands alone (a published package), it may not import the app\'s code'])
-  t.equal(layerViolations([{ from: 'clients/typescript/src/transport.ts', spec: 'node:crypto' }]).length, 1, 'no Node API outside webhooks.ts')
-  t.equal(layerViolations([{ from: 'clients/typescript/src/transport.ts', spec: 'ky' }]).length, 1, 'no other dependency')
+    [
+      'clients/typescript/src/problem.ts imports core/problem.js: clients/typescript/ stands alone (a published ' +
+        'package), it may not import the app\'s code'
+    ])
+  t.equal(
+    layerViolations([{ from: 'clients/typescript/src/transport.ts', spec: 'node:crypto' }]).length,
+    1,
+    'no Node API outside webhooks.ts'
+  )
+  t.equal(
+    layerViolations([{ from: 'clients/typescript/src/transport.ts', spec: 'ky' }]).length,
+    1,
+    'no other dependency'
+  )
   t.equal(layerViolations([{ from: 'clients/typescript/examples/shopper.ts', spec: 'fastify' }]).length, 1)
-  t.equal(layerViolations([{ from: 'routes/orders.ts', spec: '../clients/typescript/src/index.js' }]).length, 1, 'the deployed code does not use the client')
+  t.equal(
+    layerViolations([{ from: 'routes/orders.ts', spec: '../clients/typescript/src/index.js' }]).length,
+    1,
+    'the deployed code does not use the client'
+  )
 })
 
 t.test('the check would catch an upward import, naming it', async (t) => {
@@ -136,8 +180,16 @@ t.test('the check would catch an upward import, naming it', async (t) => {
   t.same(layerViolations([{ from: 'core/config.ts', spec: '../plugins/auth.js' }]).length, 1)
   t.same(layerViolations([{ from: 'domain/orders.ts', spec: '@aws-sdk/client-dynamodb' }]).length, 1)
   t.same(layerViolations([{ from: 'domain/orders.ts', spec: 'fastify' }]).length, 1)
-  t.same(layerViolations([{ from: 'domain/events.ts', spec: '@aws-sdk/client-dynamodb', typeOnly: true }]), [], 'types alone are fine')
-  t.same(layerViolations([{ from: 'app/app.ts', spec: '../elsewhere/x.js' }]).length, 1, 'a folder in no layer is named')
+  t.same(
+    layerViolations([{ from: 'domain/events.ts', spec: '@aws-sdk/client-dynamodb', typeOnly: true }]),
+    [],
+    'types alone are fine'
+  )
+  t.same(
+    layerViolations([{ from: 'app/app.ts', spec: '../elsewhere/x.js' }]).length,
+    1,
+    'a folder in no layer is named'
+  )
   t.same(layerViolations([
     { from: 'routes/items.ts', spec: '../data/items-repository.js' },
     { from: 'app/startup/openapi-document.ts', spec: '../app.js' },

@@ -12,8 +12,14 @@ t.test('secrets, passwords and tokens never reach the logs', async (t) => {
   const app = Fastify({ ...options, logger: { ...(options.logger as object), stream } })
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
   app.get('/x', async (request) => {
-    request.log.info({ req: { headers: { authorization: 'Bearer SECRET-TOKEN', 'x-api-key': 'SECRET-KEY' } } }, 'headers')
-    request.log.info({ body: { password: 'SECRET-PASSWORD', refreshToken: 'SECRET-REFRESH' }, user: { token: 'SECRET-T' } }, 'body')
+    request.log.info(
+      { req: { headers: { authorization: 'Bearer SECRET-TOKEN', 'x-api-key': 'SECRET-KEY' } } },
+      'headers'
+    )
+    request.log.info(
+      { body: { password: 'SECRET-PASSWORD', refreshToken: 'SECRET-REFRESH' }, user: { token: 'SECRET-T' } },
+      'body'
+    )
     return { ok: true }
   })
   const res = await app.inject({ url: '/x' })
@@ -35,7 +41,8 @@ t.test('one access-log line per request: method, url, status, time and request i
   const res = await app.inject({ url: '/items?category=BAD', headers: { authorization: 'Bearer SECRET-TOKEN' } })
   await app.close()
   t.equal(res.statusCode, 401, 'the token is checked first (onRequest), before the query')
-  const entries = lines.map((l) => JSON.parse(l) as Record<string, any>).filter((e) => e.reqId === res.headers['x-request-id'])
+  const entries = lines.map((l) => JSON.parse(l) as Record<string, any>).filter((e) =>
+    e.reqId === res.headers['x-request-id'])
   const access = entries.filter((e) => e.msg === 'request completed')
   t.equal(access.length, 1, 'one line')
   t.match(access[0], { level: 30, req: { method: 'GET', url: '/items?category=BAD' }, res: { statusCode: 401 } })
@@ -44,7 +51,9 @@ t.test('one access-log line per request: method, url, status, time and request i
   t.notMatch(lines.join(''), /SECRET/)
 })
 
-t.test('ACCESS_LOG=off (the deployed API): no line for a good request, errors still logged with the request id', async (t) => {
+t.test('ACCESS_LOG=off (the deployed API): no line for a good request, errors still logged with the request id', async (
+  t
+) => {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { lines.push(String(chunk)); cb() } })
   const config = loadConfig({ ...BASE_TEST_ENV, LOG_LEVEL: 'info', LOG_FORMAT: 'json', ACCESS_LOG: 'off' })
@@ -67,7 +76,8 @@ t.test('ACCESS_LOG=off (the deployed API): no line for a good request, errors st
   t.notOk(entries.some((e) => e.msg === 'request completed'))
 })
 
-t.test("a request's logger is made on its first line and carries the request id; disabled levels make none", async (t) => {
+t.test("a request's logger is made on its first line and carries the request id; disabled levels make " +
+  'none', async (t) => {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { lines.push(String(chunk)); cb() } })
   const config = loadConfig({ ...BASE_TEST_ENV, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ACCESS_LOG: 'off' })
@@ -94,7 +104,7 @@ t.test("a request's logger is made on its first line and carries the request id;
   t.notMatch(lines.join(''), /SECRET/)
 })
 
-// Issue #20, finding 6: the log line's request id is API Gateway's; a client's id is its own field.
+// The log line's request id is API Gateway's; a client's id is its own field.
 t.test("behind API Gateway the logs carry its request id, and a client's id only as clientRequestId", async (t) => {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { lines.push(String(chunk)); cb() } })
@@ -103,7 +113,10 @@ t.test("behind API Gateway the logs carry its request id, and a client's id only
   const app = Fastify({ ...options, logger: { ...(options.logger as object), stream } })
   await app.register(appPlugin, { config, deps: { requestIdFromGateway: true } })
   // As the Lambda handler passes a request: API Gateway's id as x-request-id, the caller's moved apart.
-  const res = await app.inject({ url: '/nope', headers: { 'x-request-id': 'apigw-1', 'x-client-request-id': 'client-1' } })
+  const res = await app.inject({
+    url: '/nope',
+    headers: { 'x-request-id': 'apigw-1', 'x-client-request-id': 'client-1' }
+  })
   await app.close()
   t.equal(res.headers['x-request-id'], 'apigw-1')
   const entries = lines.map((l) => JSON.parse(l) as Record<string, any>)

@@ -14,7 +14,16 @@ t.test('a flush writes one EMF line per set of dimension values, in the one name
   sink.flush()
   t.equal(lines.length, 3, 'no extra dimension, EUR, USD')
   const first = JSON.parse(lines[0]!) as EmfLine
-  t.match(first._aws, { CloudWatchMetrics: [{ Namespace: 'ServerlessCommerce', Dimensions: [['service']], Metrics: [{ Name: 'OrdersPlaced', Unit: 'Count' }] }] })
+  t.match(
+    first._aws,
+    {
+      CloudWatchMetrics: [{
+        Namespace: 'ServerlessCommerce',
+        Dimensions: [['service']],
+        Metrics: [{ Name: 'OrdersPlaced', Unit: 'Count' }]
+      }]
+    }
+  )
   t.ok(Math.abs(first._aws.Timestamp - Date.now()) < 60_000, 'timestamped now')
   t.equal(first.service, 'shop-prod-api')
   t.same(metrics().map(({ name, dimensions, value, unit }) => ({ name, dimensions, value, unit })), [
@@ -27,7 +36,13 @@ t.test('a flush writes one EMF line per set of dimension values, in the one name
   sink.add('WebhookLatency', { Partner: 'warehouse' }, 42)
   sink.flush()
   t.same(emittedIn(JSON.parse(lines[3]!) as EmfLine), [
-    { namespace: METRICS_NAMESPACE, name: 'WebhookLatency', unit: 'Milliseconds', dimensions: { service: 'shop-prod-api', Partner: 'warehouse' }, value: 42 }
+    {
+      namespace: METRICS_NAMESPACE,
+      name: 'WebhookLatency',
+      unit: 'Milliseconds',
+      dimensions: { service: 'shop-prod-api', Partner: 'warehouse' },
+      value: 42
+    }
   ], 'the dimensions of one flush are not carried into the next')
 })
 

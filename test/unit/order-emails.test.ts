@@ -19,14 +19,28 @@ t.test('each status has its subject with the order number', async (t) => {
 })
 
 t.test('the email lists every line and the total; catalog strings are escaped in the HTML', async (t) => {
-  const o = order({ lines: [{ id: 'i', title: '<script>alert(1)</script> "Pro" & Co\'s', color: '<img src=x onerror=alert(1)>', count: 3, unitPrice: 1000 }], total: 3000, id: 'o<1>' })
+  const o = order({
+    lines: [{
+      id: 'i',
+      title: '<script>alert(1)</script> "Pro" & Co\'s',
+      color: '<img src=x onerror=alert(1)>',
+      count: 3,
+      unitPrice: 1000
+    }],
+    total: 3000,
+    id: 'o<1>'
+  })
   const { html, text } = renderOrderEmail('placed', o)
   t.notMatch(html, /<script>|<img/, 'no markup from the catalog')
   t.match(html, '&lt;script&gt;alert(1)&lt;/script&gt; &quot;Pro&quot; &amp; Co&#39;s')
   t.match(html, '&lt;img src=x onerror=alert(1)&gt;, × 3')
   t.match(html, '#o&lt;1&gt;')
   t.match(html, '$30.00')
-  t.match(text, '- <script>alert(1)</script> "Pro" & Co\'s (<img src=x onerror=alert(1)>, × 3): $30.00', 'the text part is plain text')
+  t.match(
+    text,
+    '- <script>alert(1)</script> "Pro" & Co\'s (<img src=x onerror=alert(1)>, × 3): $30.00',
+    'the text part is plain text'
+  )
   t.match(text, 'Total: $30.00')
 })
 
@@ -36,5 +50,5 @@ t.test('the default order renders both lines and its total', async (t) => {
   t.match(text, 'Case (× 1): $19.99')
   t.match(text, 'Total: $1,019.97')
   t.match(html, 'Phone &lt;b&gt;X&lt;/b&gt;')
-  t.equal(escapeHtml(`&<>"'`), '&amp;&lt;&gt;&quot;&#39;')
+  t.equal(escapeHtml('&<>"\''), '&amp;&lt;&gt;&quot;&#39;')
 })

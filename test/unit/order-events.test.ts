@@ -29,7 +29,11 @@ t.test('other changes publish nothing', async (t) => {
 
 t.test('unreadable records throw', async (t) => {
   t.throws(() => eventForStreamRecord(streamRecord('INSERT', { id: 'x', status: 'placed' })), MalformedRecordError)
-  t.throws(() => eventForStreamRecord(streamRecord('MODIFY', { ...order(), status: 'lost' }, order())), MalformedRecordError, 'unknown status')
+  t.throws(
+    () => eventForStreamRecord(streamRecord('MODIFY', { ...order(), status: 'lost' }, order())),
+    MalformedRecordError,
+    'unknown status'
+  )
   const noImage = streamRecord('INSERT', order() as any)
   delete noImage.dynamodb!.NewImage
   t.throws(() => eventForStreamRecord(noImage), /new image/)

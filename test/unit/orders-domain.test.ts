@@ -2,12 +2,30 @@
 // snapshot, and the Idempotency-Key helpers.
 import t from 'tap'
 import { Problem } from '../../core/problem.js'
-import { decideTransition, matchesSnapshot, priceOrder, publicOrder, canRead, type OrderableItem, type StoredOrder } from '../../domain/orders.js'
+import {
+  decideTransition,
+  matchesSnapshot,
+  priceOrder,
+  publicOrder,
+  canRead,
+  type OrderableItem,
+  type StoredOrder
+} from '../../domain/orders.js'
 import { canonicalJson, IDEMPOTENCY_KEY_PATTERN, orderIdFor, requestHash } from '../../domain/idempotency.js'
 
 const catalog = new Map<string, OrderableItem>([
   ['a', { id: 'a', title: 'A', price: 100, currency: 'USD', stock: 5 }],
-  ['b', { id: 'b', title: 'B', price: 250, currency: 'USD', stock: 1, colorPreference: [{ colorCode: 'RED', displayValue: 'Red' }, { colorCode: '12', displayValue: 'Twelve' }] }],
+  [
+    'b',
+    {
+      id: 'b',
+      title: 'B',
+      price: 250,
+      currency: 'USD',
+      stock: 1,
+      colorPreference: [{ colorCode: 'RED', displayValue: 'Red' }, { colorCode: '12', displayValue: 'Twelve' }]
+    }
+  ],
   ['e', { id: 'e', title: 'E', price: 100, currency: 'EUR', stock: 5 }]
 ])
 
@@ -28,7 +46,11 @@ t.test('the state machine', async (t) => {
   t.equal(decideTransition(at('packed', 'placed'), 'delivered'), 'apply')
   t.equal(decideTransition(at('placed'), 'cancelled'), 'apply')
   t.equal(decideTransition(at('packed', 'placed'), 'packed'), 'noop', 'a repeat is a no-op')
-  t.equal(decideTransition(at('delivered', 'placed', 'packed'), 'packed'), 'noop', 'a transition made earlier is a no-op')
+  t.equal(
+    decideTransition(at('delivered', 'placed', 'packed'), 'packed'),
+    'noop',
+    'a transition made earlier is a no-op'
+  )
   t.equal(decideTransition(at('cancelled', 'placed'), 'cancelled'), 'noop')
   for (const [order, target, current] of [
     [at('placed'), 'delivered', 'placed'],
@@ -53,7 +75,10 @@ t.test('pricing snapshots lines and totals in minor units', async (t) => {
   t.equal(priced.currency, 'USD')
   t.same([...priced.stock], [['a', 3], ['b', 1]])
   t.equal(priceOrder([{ id: 'b', count: 1, color: 12 }], catalog).lines[0]?.color, 'Twelve', 'a numeric colour code')
-  const short = problemOf(() => priceOrder([{ id: 'b', count: 1, color: 'RED' }, { id: 'b', count: 1, color: '12' }], catalog))
+  const short = problemOf(() => priceOrder(
+    [{ id: 'b', count: 1, color: 'RED' }, { id: 'b', count: 1, color: '12' }],
+    catalog
+  ))
   t.same(short.extras.items, [{ id: 'b', requested: 2, available: 1 }], 'one item in two colours is one stock check')
 })
 
@@ -68,7 +93,12 @@ t.test('each invalid line is a 4xx naming the line and the reason', async (t) =>
     [[{ id: 'b', count: 1, color: 'blue' }], 400, 'invalid_color', /blue/],
     [[{ id: 'a', count: 1, color: 'blue' }], 400, 'invalid_color', /no colours/],
     [[{ id: 'a', count: 1 }, { id: 'e', count: 1 }], 400, 'mixed_currency', /EUR/],
-    [[{ id: 'a', count: 6 }, { id: 'b', count: 2, color: 'RED' }], 409, 'insufficient_stock', /a \(requested 6, available 5\), b \(requested 2, available 1\)/]
+    [
+      [{ id: 'a', count: 6 }, { id: 'b', count: 2, color: 'RED' }],
+      409,
+      'insufficient_stock',
+      /a \(requested 6, available 5\), b \(requested 2, available 1\)/
+    ]
   ]
   for (const [lines, status, code, detail] of cases) {
     const p = problemOf(() => priceOrder(lines as never, catalog))
@@ -83,28 +113,56 @@ t.test('an item from the snapshots, stock unknown, is priced and left to the tra
   const priced = priceOrder([{ id: 'a', count: 99 }], remembered)
   t.equal(priced.total, 9900)
   t.same([...priced.stock], [['a', 99]], 'the units to take, for the transaction to condition on')
-  t.equal(problemOf(() => priceOrder([{ id: 'a', count: 6 }], catalog)).code, 'insufficient_stock', 'a known stock is still checked here')
+  t.equal(
+    problemOf(() => priceOrder([{ id: 'a', count: 6 }], catalog)).code,
+    'insufficient_stock',
+    'a known stock is still checked here'
+  )
 })
 
 t.test('a snapshot matches an item only while title, price, currency and colours are unchanged', async (t) => {
   const b = catalog.get('b') as OrderableItem
   const { stock: _stock, ...snapshot } = b
   t.ok(matchesSnapshot(snapshot, { ...b, stock: 0 }), 'stock aside')
-  t.ok(matchesSnapshot(snapshot, { ...b, colorPreference: b.colorPreference?.map((c) => ({ displayValue: c.displayValue, colorCode: c.colorCode })) }), 'key order inside a colour is not a change')
+  t.ok(
+    matchesSnapshot(
+      snapshot,
+      {
+        ...b,
+        colorPreference: b.colorPreference?.map((c) => ({ displayValue: c.displayValue, colorCode: c.colorCode }))
+      }
+    ),
+    'key order inside a colour is not a change'
+  )
   t.notOk(matchesSnapshot(snapshot, undefined), 'a deleted item')
   t.notOk(matchesSnapshot(snapshot, { ...b, price: 251 }), 'price')
   t.notOk(matchesSnapshot(snapshot, { ...b, title: 'B2' }), 'title')
   t.notOk(matchesSnapshot(snapshot, { ...b, currency: 'EUR' }), 'currency')
-  t.notOk(matchesSnapshot(snapshot, { ...b, colorPreference: [...(b.colorPreference ?? [])].reverse() }), 'colour order')
+  t.notOk(
+    matchesSnapshot(snapshot, { ...b, colorPreference: [...(b.colorPreference ?? [])].reverse() }),
+    'colour order'
+  )
   t.notOk(matchesSnapshot(snapshot, { ...b, colorPreference: [] }), 'colours withdrawn')
   const plain = catalog.get('a') as OrderableItem
-  t.notOk(matchesSnapshot(plain, { ...plain, colorPreference: [] }), 'no colours is not an empty list (the transaction tells them apart too)')
+  t.notOk(
+    matchesSnapshot(plain, { ...plain, colorPreference: [] }),
+    'no colours is not an empty list (the transaction tells them apart too)'
+  )
 })
 
 t.test('views and ownership', async (t) => {
   const stored = {
-    id: 'o', userId: 'u', userEmail: 'e', status: 'placed', lines: [], total: 0, currency: 'USD', createdAt: 'c', updatedAt: 'u',
-    history: [], internal: 'secret'
+    id: 'o',
+    userId: 'u',
+    userEmail: 'e',
+    status: 'placed',
+    lines: [],
+    total: 0,
+    currency: 'USD',
+    createdAt: 'c',
+    updatedAt: 'u',
+    history: [],
+    internal: 'secret'
   } as unknown as StoredOrder
   t.notOk('internal' in publicOrder(stored), 'internal attributes never leave')
   t.ok(canRead(stored, { sub: 'u', groups: [] }))
@@ -122,7 +180,11 @@ t.test('idempotency keys', async (t) => {
   t.notOk(pattern.test('tab\there'))
   t.notOk(pattern.test('é'))
   t.equal(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }), '{"a":[{"c":3,"d":2}],"b":1}')
-  t.equal(requestHash({ items: [{ id: 'a', count: 1 }] }), requestHash({ items: [{ count: 1, id: 'a' }] }), 'key order does not matter')
+  t.equal(
+    requestHash({ items: [{ id: 'a', count: 1 }] }),
+    requestHash({ items: [{ count: 1, id: 'a' }] }),
+    'key order does not matter'
+  )
   t.not(requestHash({ items: [{ id: 'a', count: 1 }] }), requestHash({ items: [{ id: 'a', count: 2 }] }))
   const id = orderIdFor('u', 'k', 'h')
   t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)

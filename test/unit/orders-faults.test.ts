@@ -6,7 +6,8 @@ import t, { type Test } from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import {
-  BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand
+  BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand,
+  UpdateCommand
 } from '@aws-sdk/lib-dynamodb'
 import { build } from '../helpers/app.js'
 import { startTestIssuer } from '../helpers/tokens.js'
@@ -21,36 +22,58 @@ const cancelled = (...codes: string[]): Error =>
 async function setup (t: Test) {
   const issuer = await startTestIssuer()
   t.teardown(() => issuer.close())
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }))
+  const ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  )
   const mock = mockClient(ddb)
   mock.on(BatchGetCommand).resolves({ Responses: { items: [ITEM] } })
   mock.on(PutCommand).resolves({})
   mock.on(UpdateCommand).resolves({})
   mock.on(DeleteCommand).resolves({})
   // Each app is a container of its own (its own item snapshots) over the one mocked client.
-  const coldApp = async () => await build(t, { env: { ...issuer.env, ITEMS_TABLE: 'items', ORDERS_TABLE: 'orders', IDEMPOTENCY_TABLE: 'idem' }, deps: { aws: { ddb } } })
+  const coldApp = async () => await build(
+    t,
+    {
+      env: { ...issuer.env, ITEMS_TABLE: 'items', ORDERS_TABLE: 'orders', IDEMPOTENCY_TABLE: 'idem' },
+      deps: { aws: { ddb } }
+    }
+  )
   const app = await coldApp()
   const headers = { authorization: `Bearer ${issuer.token({ sub: 'u1', email: 'u1@example.com' })}` }
   const place = (extra: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url: '/orders', headers: { ...headers, ...extra }, payload: { items: [{ id: 'cable', count: 2 }] } })
+    app.inject({
+      method: 'POST',
+      url: '/orders',
+      headers: { ...headers, ...extra },
+      payload: { items: [{ id: 'cable', count: 2 }] }
+    })
   return { app, mock, headers, place, coldApp }
 }
-function assertBusy (t: Test, res: { statusCode: number; headers: Record<string, unknown>; body: string; json: () => any }): void {
+function assertBusy (
+  t: Test,
+  res: { statusCode: number; headers: Record<string, unknown>; body: string; json: () => any }
+): void {
   t.equal(res.statusCode, 503, res.body)
   t.equal(res.headers['retry-after'], '1')
   t.equal(res.json().code, 'service_busy')
   t.notMatch(res.body, /arn:aws|internal AWS detail|Exception|at .*\.ts/, 'no AWS text or stack in the answer')
 }
 
-t.test('throttling of the transaction is a 503 with Retry-After, writes nothing, and leaves the key free', async (t) => {
+t.test('throttling of the transaction is a 503 with Retry-After, writes nothing, and leaves the key ' +
+  'free', async (t) => {
   const { mock, place } = await setup(t)
   mock.on(TransactWriteCommand).rejects(awsError('ThrottlingException'))
   assertBusy(t, await place({ 'idempotency-key': 'k1' }))
   const items = mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? []
   t.equal(items.length, 3, 'order, stock and the key\'s record in one transaction')
-  t.match(items[2]?.Put, { TableName: 'idem', Item: { id: 'order#u1#k1', status: 'completed', response: { statusCode: 201 } } })
+  t.match(
+    items[2]?.Put,
+    { TableName: 'idem', Item: { id: 'order#u1#k1', status: 'completed', response: { statusCode: 201 } } }
+  )
   t.match(items[2]?.Put?.ConditionExpression, /attribute_not_exists\(id\)/, 'conditional on the key being free')
-  const outside = mock.commandCalls(PutCommand).length + mock.commandCalls(UpdateCommand).length + mock.commandCalls(DeleteCommand).length
+  const outside = mock.commandCalls(PutCommand).length + mock.commandCalls(UpdateCommand).length + mock.commandCalls(
+    DeleteCommand
+  ).length
   t.equal(outside, 0, 'no Put, Update or Delete outside the transaction')
 
   mock.on(TransactWriteCommand).resolves({})
@@ -85,7 +108,14 @@ t.test('throttled reads are 503s and write nothing', async (t) => {
   mock.on(QueryCommand).rejects(awsError('InternalServerError'))
   assertBusy(t, await app.inject({ url: '/orders', headers }))
   mock.on(UpdateCommand).rejects(awsError('ThrottlingException'))
-  assertBusy(t, await app.inject({ method: 'POST', url: '/orderpacked/o1', headers: { 'x-api-key': LOCAL_DEFAULTS.WAREHOUSE_API_KEY } }))
+  assertBusy(
+    t,
+    await app.inject({
+      method: 'POST',
+      url: '/orderpacked/o1',
+      headers: { 'x-api-key': LOCAL_DEFAULTS.WAREHOUSE_API_KEY }
+    })
+  )
 })
 
 t.test('an unexpected AWS error is a generic 500 without its text', async (t) => {
@@ -117,7 +147,10 @@ t.test('a failure after the write: the retry answers the written order, not a se
   t.equal(warm.json().id, order.id, 'the same order')
   t.equal(warm.headers['idempotent-replayed'], 'true')
   t.equal(mock.commandCalls(BatchGetCommand).length, 1, 'no second read of the item')
-  t.match(mock.commandCalls(GetCommand).at(-1)?.args[0].input, { TableName: 'idem', Key: { id: 'order#u1#k3' }, ConsistentRead: true })
+  t.match(
+    mock.commandCalls(GetCommand).at(-1)?.args[0].input,
+    { TableName: 'idem', Key: { id: 'order#u1#k3' }, ConsistentRead: true }
+  )
   const ids = mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems?.[0]?.Put?.Item?.id)
   t.same(new Set(ids).size, 1, 'every attempt wrote the one deterministic id')
 
@@ -125,20 +158,38 @@ t.test('a failure after the write: the retry answers the written order, not a se
   const cold = await coldApp()
   mock.on(BatchGetCommand).resolves({ Responses: { items: [ITEM], idem: [record] } })
   const sent = mock.commandCalls(TransactWriteCommand).length
-  const retry = await cold.inject({ method: 'POST', url: '/orders', headers: { ...headers, 'idempotency-key': 'k3' }, payload: { items: [{ id: 'cable', count: 2 }] } })
+  const retry = await cold.inject({
+    method: 'POST',
+    url: '/orders',
+    headers: { ...headers, 'idempotency-key': 'k3' },
+    payload: { items: [{ id: 'cable', count: 2 }] }
+  })
   t.equal(retry.statusCode, 201)
   t.equal(retry.json().id, order.id, 'still the same order')
   t.equal(retry.headers['idempotent-replayed'], 'true')
   t.equal(mock.commandCalls(TransactWriteCommand).length, sent, 'no transaction when the read finds the answer')
   const read = mock.commandCalls(BatchGetCommand).at(-1)?.args[0].input.RequestItems?.idem
-  t.match(read, { Keys: [{ id: 'order#u1#k3' }], ConsistentRead: true }, 'the record is read with the items, strongly consistent')
+  t.match(
+    read,
+    { Keys: [{ id: 'order#u1#k3' }], ConsistentRead: true },
+    'the record is read with the items, strongly consistent'
+  )
 
   // The same key with another body is refused, whichever call finds the record.
-  const reuse = (app: typeof cold) => app.inject({ method: 'POST', url: '/orders', headers: { ...headers, 'idempotency-key': 'k3' }, payload: { items: [{ id: 'cable', count: 3 }] } })
+  const reuse = (app: typeof cold) => app.inject({
+    method: 'POST',
+    url: '/orders',
+    headers: { ...headers, 'idempotency-key': 'k3' },
+    payload: { items: [{ id: 'cable', count: 3 }] }
+  })
   const byRead = await reuse(await coldApp())
   t.equal(byRead.statusCode, 422)
   t.equal(byRead.json().code, 'idempotency_key_reused')
-  t.equal(mock.commandCalls(TransactWriteCommand).length, sent, 'no transaction when the read already finds the key taken')
+  t.equal(
+    mock.commandCalls(TransactWriteCommand).length,
+    sent,
+    'no transaction when the read already finds the key taken'
+  )
   mock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed'))
   const byTransaction = await reuse(cold)
   t.equal(byTransaction.statusCode, 422)
@@ -150,9 +201,23 @@ t.test('an item changed between the read and the transaction is read again, neve
   const { mock, place } = await setup(t)
   // DynamoDB answers a failed condition with the item as it is now (ALL_OLD, still marshalled).
   const changed = (price: number) => awsError('TransactionCanceledException', {
-    CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { id: { S: 'cable' }, title: { S: 'Cable' }, price: { N: String(price) }, currency: { S: 'USD' }, stock: { N: '10' } } }]
+    CancellationReasons: [
+      { Code: 'None' },
+      {
+        Code: 'ConditionalCheckFailed',
+        Item: {
+          id: { S: 'cable' },
+          title: { S: 'Cable' },
+          price: { N: String(price) },
+          currency: { S: 'USD' },
+          stock: { N: '10' }
+        }
+      }
+    ]
   })
-  mock.on(BatchGetCommand).resolvesOnce({ Responses: { items: [ITEM] } }).resolves({ Responses: { items: [{ ...ITEM, price: 600 }] } })
+  mock.on(BatchGetCommand).resolvesOnce({ Responses: { items: [ITEM] } }).resolves({
+    Responses: { items: [{ ...ITEM, price: 600 }] }
+  })
   mock.on(TransactWriteCommand).rejectsOnce(changed(600)).resolves({})
   const res = await place()
   t.equal(res.statusCode, 201, res.body)
@@ -178,11 +243,17 @@ t.test('a short item that also changed is read again rather than reported from a
   mock.on(TransactWriteCommand).rejectsOnce(awsError('TransactionCanceledException', {
     CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { ...ITEM, price: 900, stock: 1 } }]
   }))
-  mock.on(BatchGetCommand).resolvesOnce({ Responses: { items: [ITEM] } }).resolves({ Responses: { items: [{ ...ITEM, price: 900, stock: 1 }] } })
+  mock.on(BatchGetCommand).resolvesOnce({ Responses: { items: [ITEM] } }).resolves({
+    Responses: { items: [{ ...ITEM, price: 900, stock: 1 }] }
+  })
   const res = await place()
   t.equal(res.statusCode, 409, res.body)
   t.same(res.json().items, [{ id: 'cable', requested: 2, available: 1 }], 'short, as the fresh read shows')
-  t.equal(mock.commandCalls(TransactWriteCommand).length, 1, 'the fresh read already shows it short: no second transaction')
+  t.equal(
+    mock.commandCalls(TransactWriteCommand).length,
+    1,
+    'the fresh read already shows it short: no second transaction'
+  )
 })
 
 t.test('refusals never come from an eventually consistent read of the items', async (t) => {
@@ -197,33 +268,69 @@ t.test('refusals never come from an eventually consistent read of the items', as
   mock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { ConsistentRead?: boolean }> }) =>
     ({ Responses: { items: input.RequestItems.items?.ConsistentRead === true ? [fresh] : [] } }))
   const cold = await coldApp()
-  const fromCold = await cold.inject({ method: 'POST', url: '/orders', headers, payload: { items: [{ id: 'cable', count: 2 }] } })
+  const fromCold = await cold.inject({
+    method: 'POST',
+    url: '/orders',
+    headers,
+    payload: { items: [{ id: 'cable', count: 2 }] }
+  })
   t.equal(fromCold.statusCode, 201, `a new item is not "unknown": ${fromCold.body}`)
 })
 
-t.test('a keyed refusal is only answered once the key\'s record and its order are read, strongly consistent', async (t) => {
+t.test('a keyed refusal is only answered once the key\'s record and its order are read, strongly ' +
+  'consistent', async (t) => {
   const { mock, headers, coldApp } = await setup(t)
   // Each request from a container of its own: the path that reads the items and the record first.
-  const place = async (extra: Record<string, string>) => await (await coldApp()).inject({ method: 'POST', url: '/orders', headers: { ...headers, ...extra }, payload: { items: [{ id: 'cable', count: 2 }] } })
+  const place = async (extra: Record<string, string>) => await (await coldApp()).inject({
+    method: 'POST',
+    url: '/orders',
+    headers: { ...headers, ...extra },
+    payload: { items: [{ id: 'cable', count: 2 }] }
+  })
   // The BatchGet is read-committed, not a snapshot: it can see the stock taken by this key's first
   // request and the key's record not yet written (the race DynamoDB permits, as reproduced on
   // DynamoDB Local by test/integration/orders-exactly-once.test.ts).
   mock.on(BatchGetCommand).resolves({ Responses: { items: [{ ...ITEM, stock: 0 }] } })
   const at = new Date().toISOString()
-  const written = { id: 'the-order', userId: 'u1', status: 'placed', lines: [], total: 1000, currency: 'USD', createdAt: at, updatedAt: at, history: [], userEmail: 'u1@example.com' }
-  mock.on(GetCommand, { TableName: 'idem' }).resolves({ Item: { id: 'order#u1#k9', status: 'completed', requestHash: 'x', claimedAt: Date.now(), expiration: Math.floor(Date.now() / 1000) + 60, response: { statusCode: 201, body: written } } })
+  const written = {
+    id: 'the-order',
+    userId: 'u1',
+    status: 'placed',
+    lines: [],
+    total: 1000,
+    currency: 'USD',
+    createdAt: at,
+    updatedAt: at,
+    history: [],
+    userEmail: 'u1@example.com'
+  }
+  mock.on(GetCommand, { TableName: 'idem' }).resolves({
+    Item: {
+      id: 'order#u1#k9',
+      status: 'completed',
+      requestHash: 'x',
+      claimedAt: Date.now(),
+      expiration: Math.floor(Date.now() / 1000) + 60,
+      response: { statusCode: 201, body: written }
+    }
+  })
   const replay = await place({ 'idempotency-key': 'k9' })
   t.equal(replay.statusCode, 422, 'the record found (here with another body) answers, not the stale stock')
   t.match(mock.commandCalls(GetCommand).map((c) => c.args[0].input), [{ TableName: 'idem', ConsistentRead: true }])
 
   // No record (expired and deleted), but the order the key derives exists: that order is the answer.
   mock.on(GetCommand, { TableName: 'idem' }).resolves({})
-  mock.on(GetCommand, { TableName: 'orders' }).callsFake((input: { Key: { id: string } }) => ({ Item: { ...written, id: input.Key.id } }))
+  mock.on(GetCommand, { TableName: 'orders' }).callsFake((input: { Key: { id: string } }) =>
+    ({ Item: { ...written, id: input.Key.id } }))
   const found = await place({ 'idempotency-key': 'k10' })
   t.equal(found.statusCode, 201, found.body)
   t.equal(found.headers['idempotent-replayed'], 'true')
   t.equal(mock.commandCalls(TransactWriteCommand).length, 0, 'nothing written')
-  t.ok(mock.commandCalls(GetCommand).some((c) => c.args[0].input.TableName === 'orders' && c.args[0].input.ConsistentRead === true), 'the order is read strongly consistent')
+  t.ok(
+    mock.commandCalls(GetCommand).some((c) =>
+      c.args[0].input.TableName === 'orders' && c.args[0].input.ConsistentRead === true),
+    'the order is read strongly consistent'
+  )
 
   // Neither exists: the refusal stands.
   mock.on(GetCommand, { TableName: 'orders' }).resolves({})
@@ -237,12 +344,15 @@ t.test('an ambiguous failure of an order without a key is checked before anythin
   // The transaction commits, and the answer is lost (an internal error, or a timeout): DynamoDB
   // says nothing about whether it was written.
   const stored = new Map<string, Record<string, unknown>>()
-  mock.on(TransactWriteCommand).callsFakeOnce((input: { TransactItems: Array<{ Put?: { Item: Record<string, unknown> } }> }) => {
+  mock.on(TransactWriteCommand).callsFakeOnce((
+    input: { TransactItems: Array<{ Put?: { Item: Record<string, unknown> } }> }
+  ) => {
     const order = input.TransactItems[0]?.Put?.Item as Record<string, unknown>
     stored.set(order.id as string, order)
     throw awsError('InternalServerError')
   })
-  mock.on(GetCommand, { TableName: 'orders' }).callsFake((input: { Key: { id: string } }) => ({ Item: stored.get(input.Key.id) }))
+  mock.on(GetCommand, { TableName: 'orders' }).callsFake((input: { Key: { id: string } }) =>
+    ({ Item: stored.get(input.Key.id) }))
   const res = await place()
   t.equal(res.statusCode, 201, `the order that was written is the answer: ${res.body}`)
   t.equal(res.json().id, [...stored.keys()][0])
@@ -259,7 +369,10 @@ t.test('an ambiguous failure of an order without a key is checked before anythin
   const settled = await place()
   t.equal(settled.statusCode, 201, settled.body)
   const [a, b] = mock.commandCalls(TransactWriteCommand).slice(-2).map((c) => c.args[0].input)
-  t.ok(typeof a?.ClientRequestToken === 'string' && a.ClientRequestToken === b?.ClientRequestToken, 'the retry carries the first attempt\'s token')
+  t.ok(
+    typeof a?.ClientRequestToken === 'string' && a.ClientRequestToken === b?.ClientRequestToken,
+    'the retry carries the first attempt\'s token'
+  )
   t.same(a?.TransactItems, b?.TransactItems, 'and the same items')
 
   // Still unknown: a 503 that names the order to look up, never "retry" into a second order.

@@ -66,7 +66,11 @@ t.test('local keys from the environment', async (t) => {
   const ok = await call(app, '/probe/warehouse', { 'x-api-key': LOCAL.WAREHOUSE_API_KEY })
   t.equal(ok.statusCode, 200)
   t.same(ok.json(), { partner: 'warehouse' }, 'request.partner is set')
-  t.equal((await call(app, '/probe/delivery', { authorization: LOCAL.DELIVERY_API_KEY })).statusCode, 200, 'raw Authorization (seed clients)')
+  t.equal(
+    (await call(app, '/probe/delivery', { authorization: LOCAL.DELIVERY_API_KEY })).statusCode,
+    200,
+    'raw Authorization (seed clients)'
+  )
 
   const missing = await call(app, '/probe/warehouse')
   t.equal(missing.statusCode, 401)
@@ -94,7 +98,8 @@ t.test('local keys from the environment', async (t) => {
   t.notMatch(JSON.stringify([missing.json(), wrong.json(), other.json()]), LOCAL.WAREHOUSE_API_KEY, 'keys never echoed')
 })
 
-t.test('rotated keys from Secrets Manager: both valid during rotation, the old one refused after removal', async (t) => {
+t.test('rotated keys from Secrets Manager: both valid during rotation, the old one refused after ' +
+  'removal', async (t) => {
   const client = new SecretsManagerClient({ region: 'us-east-1' })
   const sm = mockClient(client)
   let warehouse: Record<string, string> = { '2024-01': 'warehouse-old-key-000000000000' }
@@ -105,7 +110,10 @@ t.test('rotated keys from Secrets Manager: both valid during rotation, the old o
   const withKey = (k: string) => call(app, '/probe/warehouse', { 'x-api-key': k })
 
   t.equal((await withKey('warehouse-old-key-000000000000')).statusCode, 200)
-  t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'delivery-key-0000000000000000' })).json().code, 'wrong_partner')
+  t.equal(
+    (await call(app, '/probe/warehouse', { 'x-api-key': 'delivery-key-0000000000000000' })).json().code,
+    'wrong_partner'
+  )
 
   // Rotation step 1: add the new key. It is honoured once the cached secret expires.
   warehouse = { ...warehouse, '2024-07': 'warehouse-new-key-000000000000' }
@@ -131,7 +139,11 @@ t.test('a Secrets Manager outage serves the cached keys; with nothing cached it 
   let down = false
   sm.on(GetSecretValueCommand).callsFake(async (input: { SecretId: string }) => {
     if (down) throw Object.assign(new Error('Service unavailable'), { name: 'InternalServiceError' })
-    return { SecretString: JSON.stringify({ k: `${input.SecretId === WAREHOUSE_ARN ? 'warehouse' : 'delivery'}-key-000000000000000` }) }
+    return {
+      SecretString: JSON.stringify({
+        k: `${input.SecretId === WAREHOUSE_ARN ? 'warehouse' : 'delivery'}-key-000000000000000`
+      })
+    }
   })
   const clock = testClock()
   const app = await setup(t, ROTATED, client, clock)
@@ -143,7 +155,11 @@ t.test('a Secrets Manager outage serves the cached keys; with nothing cached it 
   t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'wrong-key-0000000000000000000' })).statusCode, 401)
   t.ok(sm.commandCalls(GetSecretValueCommand).length > reads, 'past the TTL: the store asked Secrets Manager again')
 
-  const cold = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN }, client)
+  const cold = await setup(
+    t,
+    { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN },
+    client
+  )
   const res = await call(cold, '/probe/warehouse', { 'x-api-key': 'warehouse-key-000000000000000' })
   t.equal(res.statusCode, 503, 'a fresh container with Secrets Manager down')
   t.equal(res.json().code, 'dependency_unavailable')
@@ -154,20 +170,29 @@ t.test('a Secrets Manager outage serves the cached keys; with nothing cached it 
 t.test('a malformed keys secret is a 503, logged, never a 401 for everyone silently', async (t) => {
   const client = new SecretsManagerClient({ region: 'us-east-1' })
   mockClient(client).on(GetSecretValueCommand).resolves({ SecretString: '["not-a-map"]' })
-  const app = await setup(t, { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN }, client)
+  const app = await setup(
+    t,
+    { WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN },
+    client
+  )
   const res = await call(app, '/probe/warehouse', { 'x-api-key': 'anything-000000000000000000' })
   t.equal(res.statusCode, 503)
   t.notMatch(res.body, /not-a-map/)
 })
 
-// Issue #20, finding 5, at the route: a key revoked in Secrets Manager stops working in a warm
+// A key revoked in Secrets Manager stops working in a warm
 // container at the next refresh, even when Secrets Manager answers with an error.
 t.test('a revoked key secret answers 503 with Retry-After, never the old key', async (t) => {
-  const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  const client = new SecretsManagerClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' }
+  })
   const sm = mockClient(client)
   t.teardown(() => sm.restore())
   const leaked = 'leaked-warehouse-key-00000000001'
-  sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).resolvesOnce({ SecretString: JSON.stringify({ primary: leaked }) })
+  sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).resolvesOnce({
+    SecretString: JSON.stringify({ primary: leaked })
+  })
     .rejects(Object.assign(new Error('secret deleted'), { name: 'ResourceNotFoundException' }))
   sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({ SecretString: JSON.stringify({ primary: 'delivery-key-000000000000001' }) })
   const clock = testClock()

@@ -22,7 +22,13 @@ t.test('verifies signatures, logs each webhook and advances each order once', as
   const sim = await startPartnerSimulator({ config, apiUrl: 'http://api.test', autoAdvance: true, advanceDelayMs: 1, log: (l) => lines.push(l), fetch: fakeFetch })
   t.teardown(() => sim.stop())
 
-  const send = async (path: string, key: string, type: string, body: unknown, signature?: string): Promise<Response> => {
+  const send = async (
+    path: string,
+    key: string,
+    type: string,
+    body: unknown,
+    signature?: string
+  ): Promise<Response> => {
     const raw = JSON.stringify(body)
     return fetch(`${sim.url}${path}`, {
       method: 'POST',
@@ -51,7 +57,12 @@ t.test('verifies signatures, logs each webhook and advances each order once', as
   t.equal(res.status, 200)
   res = await send('/warehouse/webhooks', TEST_WORKER_ENV.WAREHOUSE_WEBHOOK_SECRET, 'OrderPlaced', placed)
   t.equal(res.status, 200, 'a redelivery is accepted')
-  res = await send('/delivery/webhooks', TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, 'OrderPacked', { type: 'OrderPacked', order: { id: 'ord-1' } })
+  res = await send(
+    '/delivery/webhooks',
+    TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET,
+    'OrderPacked',
+    { type: 'OrderPacked', order: { id: 'ord-1' } }
+  )
   t.equal(res.status, 200)
   // Each accepted webhook was answered after its partner call was scheduled: wait until all are done.
   await sim.idle()

@@ -6,7 +6,15 @@ import t from 'tap'
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb'
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { mockedDocumentClient } from '../helpers/ddb-mock.js'
-import { dynamoCounters, LIMITER_TIMEOUT_MS, memoryCounters, OUTAGE_MS, sharedCounters, type CounterStore, type SigninCheck } from '../../plugins/rate-limit-store.js'
+import {
+  dynamoCounters,
+  LIMITER_TIMEOUT_MS,
+  memoryCounters,
+  OUTAGE_MS,
+  sharedCounters,
+  type CounterStore,
+  type SigninCheck
+} from '../../plugins/rate-limit-store.js'
 
 function mocked (t: { teardown: (fn: () => unknown) => void }) {
   const { ddb, mock } = mockedDocumentClient(t)
@@ -20,7 +28,8 @@ const CHECK: SigninCheck = {
 const cancelled = (...codes: string[]): TransactionCanceledException => new TransactionCanceledException({
   message: 'cancelled',
   $metadata: {},
-  CancellationReasons: codes.map((Code) => ({ Code, ...(Code === 'ConditionalCheckFailed' ? { Item: { total: { N: '50' } } } : {}) }))
+  CancellationReasons: codes.map((Code) =>
+    ({ Code, ...(Code === 'ConditionalCheckFailed' ? { Item: { total: { N: '50' } } } : {}) }))
 })
 
 t.test('the table: one ADD per hit, answering the count; sign-in\'s transaction read as refusals', async (t) => {
@@ -57,7 +66,8 @@ t.test('the table: one ADD per hit, answering the count; sign-in\'s transaction 
   t.match(known.Update?.ConditionExpression, /#client < :clientMax/)
 })
 
-t.test('concurrent transactions on one counter are retried, then refused as concurrent; other errors throw', async (t) => {
+t.test('concurrent transactions on one counter are retried, then refused as concurrent; other errors ' +
+  'throw', async (t) => {
   const { counters, mock } = mocked(t)
   mock.on(TransactWriteCommand).rejectsOnce(cancelled('TransactionConflict', 'None')).resolvesOnce({})
   t.equal(await counters.signinReserve(CHECK), null, 'a conflict is retried')
@@ -67,7 +77,8 @@ t.test('concurrent transactions on one counter are retried, then refused as conc
   await t.rejects(counters.signinReserve(CHECK), { name: 'ProvisionedThroughputExceededException' })
 })
 
-t.test('a table that does not answer within the deadline is an error (the outage the shared counters fall back from)', async (t) => {
+t.test('a table that does not answer within the deadline is an error (the outage the shared counters fall back ' +
+  'from)', async (t) => {
   const { counters, mock } = mocked(t)
   mock.on(UpdateCommand).callsFake(async () => await new Promise(() => {}))
   const started = Date.now()

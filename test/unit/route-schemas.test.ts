@@ -63,6 +63,16 @@ t.test('the meta-schema check catches a broken schema (so the test above can fai
   const factory = (AjvCompiler() as (...a: unknown[]) => (r: unknown) => unknown)({}, {
     customOptions: { validateSchema: true, strict: true }, plugins: []
   })
-  t.throws(() => factory({ schema: { type: 'object', properties: { a: { type: 'strnig' } } }, method: 'POST', url: '/x', httpPart: 'body' }))
-  t.throws(() => factory({ schema: { type: 'object', properties: { a: { minLength: -1 } } }, method: 'POST', url: '/x', httpPart: 'body' }))
+  t.throws(() => factory({
+    schema: { type: 'object', properties: { a: { type: 'strnig' } } },
+    method: 'POST',
+    url: '/x',
+    httpPart: 'body'
+  }))
+  t.throws(() => factory({
+    schema: { type: 'object', properties: { a: { minLength: -1 } } },
+    method: 'POST',
+    url: '/x',
+    httpPart: 'body'
+  }))
 })

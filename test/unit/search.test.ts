@@ -3,10 +3,11 @@
 // always fits in one transaction).
 import t from 'tap'
 import {
-  MAX_INDEXED_WORDS, canonicalQuery, compareUtf8, driverOf, foldText, indexedWords, isFirstUnderPrefix, matchesQuery, parseQuery,
+  MAX_INDEXED_WORDS, canonicalQuery, compareUtf8, driverOf, foldText, indexedWords, isFirstUnderPrefix, matchesQuery,
+  parseQuery,
   wordString, wordsOf
 } from '../../domain/search.js'
-import { indexChange, indexStateOf, keyRange, searchRows, summariseCounts } from '../../domain/catalog-index.js'
+import { indexChange, indexStateOf, keyRange, searchRows, summariseCounts } from '../../domain/catalog-index-rows.js'
 
 t.test('text folds case, accents and compatibility forms; words are runs of letters and digits', async (t) => {
   t.equal(foldText('Crème BRÛLÉE ﬁne Ærø Straße İstanbul Łódź'), 'creme brulee fine aero strasse istanbul lodz')
@@ -32,7 +33,11 @@ t.test('an item\'s searchable words: distinct, title then brand then description
 t.test('a query: exact words and a last-word prefix; nothing to search for or too many words is a 400', async (t) => {
   t.same(parseQuery('Pixel'), { exact: [], prefix: 'pixel' })
   t.same(parseQuery('galaxy ULTR'), { exact: ['galaxy'], prefix: 'ultr' })
-  t.same(parseQuery('pixel pixel PIXEL'), { exact: ['pixel'] }, 'repeats collapse; a prefix of a required word adds nothing')
+  t.same(
+    parseQuery('pixel pixel PIXEL'),
+    { exact: ['pixel'] },
+    'repeats collapse; a prefix of a required word adds nothing'
+  )
   t.same(parseQuery('pixel pix'), { exact: ['pixel'] })
   t.same(parseQuery('pix pixel'), { exact: ['pix'], prefix: 'pixel' }, 'only the last word is a prefix')
   t.throws(() => parseQuery(' !!! '), { status: 400, code: 'empty_query' })
@@ -43,7 +48,9 @@ t.test('a query: exact words and a last-word prefix; nothing to search for or to
 })
 
 t.test('matching: every exact word is a word of the item, the prefix starts one', async (t) => {
-  const words = wordString(indexedWords({ title: 'Galaxy S24 Ultra', brand: 'Samsung', description: 'Crème-coloured, 200MP camera' }))
+  const words = wordString(
+    indexedWords({ title: 'Galaxy S24 Ultra', brand: 'Samsung', description: 'Crème-coloured, 200MP camera' })
+  )
   const m = (q: string): boolean => matchesQuery(words, parseQuery(q))
   t.ok(m('galaxy'))
   t.ok(m('GALAXY ultra'))
@@ -85,24 +92,55 @@ t.test('a prefix is a key range whose upper bound no key equals', async (t) => {
 })
 
 t.test('index rows and changes: create, replace, delete', async (t) => {
-  const a = indexStateOf({ id: 'x1', category: 'phone', type: 'smart', brand: 'Acme', title: 'Acme One', description: 'A phone' })
+  const a = indexStateOf({
+    id: 'x1',
+    category: 'phone',
+    type: 'smart',
+    brand: 'Acme',
+    title: 'Acme One',
+    description: 'A phone'
+  })
   t.same(searchRows(a).map((r) => `${r.pk} ${r.sk}`), ['w#a acme#x1', 'w#o one#x1', 'w#a a#x1', 'w#p phone#x1'])
-  t.same(searchRows(a)[0], { pk: 'w#a', sk: 'acme#x1', id: 'x1', ws: ' acme one a phone ', c: 'phone', t: 'smart', b: 'Acme' })
+  t.same(
+    searchRows(a)[0],
+    { pk: 'w#a', sk: 'acme#x1', id: 'x1', ws: ' acme one a phone ', c: 'phone', t: 'smart', b: 'Acme' }
+  )
 
   const created = indexChange(undefined, a)
   t.equal(created.put.length, 4)
   t.same(created.remove, [])
-  t.same(created.counts, [{ sk: 'phone', delta: 1 }, { sk: 'phone#type#smart', delta: 1 }, { sk: 'phone#brand#Acme', delta: 1 }])
+  t.same(
+    created.counts,
+    [{ sk: 'phone', delta: 1 }, { sk: 'phone#type#smart', delta: 1 }, { sk: 'phone#brand#Acme', delta: 1 }]
+  )
 
   t.same(indexChange(a, a), { put: [], remove: [], counts: [] }, 'an unchanged item changes nothing')
 
-  const renamed = indexStateOf({ id: 'x1', category: 'phone', type: 'smart', brand: 'Acme', title: 'Acme Two', description: 'A phone' })
+  const renamed = indexStateOf({
+    id: 'x1',
+    category: 'phone',
+    type: 'smart',
+    brand: 'Acme',
+    title: 'Acme Two',
+    description: 'A phone'
+  })
   const rename = indexChange(a, renamed)
   t.same(rename.remove, [{ pk: 'w#o', sk: 'one#x1' }])
-  t.same(rename.put.map((r) => r.sk).sort(), ['a#x1', 'acme#x1', 'phone#x1', 'two#x1'], 'kept words are rewritten: their copy of the words changed')
+  t.same(
+    rename.put.map((r) => r.sk).sort(),
+    ['a#x1', 'acme#x1', 'phone#x1', 'two#x1'],
+    'kept words are rewritten: their copy of the words changed'
+  )
   t.same(rename.counts, [])
 
-  const moved = indexStateOf({ id: 'x1', category: 'computer', type: 'smart', brand: 'Acme', title: 'Acme One', description: 'A phone' })
+  const moved = indexStateOf({
+    id: 'x1',
+    category: 'computer',
+    type: 'smart',
+    brand: 'Acme',
+    title: 'Acme One',
+    description: 'A phone'
+  })
   t.same(indexChange(a, moved).counts.sort((p, q) => p.sk.localeCompare(q.sk)), [
     { sk: 'computer', delta: 1 }, { sk: 'computer#brand#Acme', delta: 1 }, { sk: 'computer#type#smart', delta: 1 },
     { sk: 'phone', delta: -1 }, { sk: 'phone#brand#Acme', delta: -1 }, { sk: 'phone#type#smart', delta: -1 }
@@ -116,7 +154,10 @@ t.test('any write fits in one transaction (100 actions), whatever the items', as
   // A seeded generator: descriptions up to the schema's 2,000 characters, words in any script.
   let seed = 42
   const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
-  const word = (): string => Array.from({ length: 1 + rand(12) }, () => 'abcdéfghijklmnopqrstuvwxyzß0123456789ж'[rand(38)]).join('')
+  const word = (): string => Array.from(
+    { length: 1 + rand(12) },
+    () => 'abcdéfghijklmnopqrstuvwxyzß0123456789ж'[rand(38)]
+  ).join('')
   const text = (max: number): string => {
     const length = rand(2) === 0 ? max : rand(max)
     let s = ''
@@ -124,8 +165,12 @@ t.test('any write fits in one transaction (100 actions), whatever the items', as
     return s.slice(0, length)
   }
   const item = (id: string) => ({
-    id, category: ['phone', 'computer'][rand(2)] as string, type: ['smart', 'laptop'][rand(2)] as string, brand: word(),
-    title: text(200), description: text(2000)
+    id,
+    category: ['phone', 'computer'][rand(2)] as string,
+    type: ['smart', 'laptop'][rand(2)] as string,
+    brand: word(),
+    title: text(200),
+    description: text(2000)
   })
   let worst = 0
   for (let i = 0; i < 300; i++) {
@@ -141,7 +186,10 @@ t.test('any write fits in one transaction (100 actions), whatever the items', as
 
 t.test('category summaries come from the counters; zero counts are gone', async (t) => {
   t.same(summariseCounts([
-    { sk: 'phone', n: 3 }, { sk: 'phone#type#smart', n: 2 }, { sk: 'phone#type#feature', n: 1 }, { sk: 'phone#type#rugged', n: 0 },
+    { sk: 'phone', n: 3 }, { sk: 'phone#type#smart', n: 2 }, { sk: 'phone#type#feature', n: 1 }, {
+      sk: 'phone#type#rugged',
+      n: 0
+    },
     { sk: 'phone#brand#Samsung', n: 1 }, { sk: 'phone#brand#Apple', n: 1 }, { sk: 'phone#brand#Nokia', n: 1 },
     { sk: 'accessories', n: 1 }, { sk: 'accessories#type#charger', n: 1 }, { sk: 'accessories#brand#Anker', n: 1 },
     { sk: 'empty', n: 0 }, { sk: 'empty#type#x', n: 0 }

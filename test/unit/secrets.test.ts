@@ -7,11 +7,18 @@ import type { SecretEvent } from '../../core/secret-store.js'
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf'
 
 function setup (ttlSeconds = 60, maxStaleSeconds = 3600) {
-  const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  const client = new SecretsManagerClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' }
+  })
   const sm = mockClient(client)
   let clock = 1_000_000
   const events: SecretEvent[] = []
-  const store = createSecretStore(async () => client, ttlSeconds, { now: () => clock, maxStaleSeconds, onEvent: (e) => { events.push(e) } })
+  const store = createSecretStore(
+    async () => client,
+    ttlSeconds,
+    { now: () => clock, maxStaleSeconds, onEvent: (e) => { events.push(e) } }
+  )
   return { sm, store, events, advance: (ms: number) => { clock += ms } }
 }
 
@@ -84,7 +91,7 @@ t.test('binary secrets are decoded and invalid JSON is reported without the cont
   t.notMatch((err as Error).message, 'not-json-secret')
 })
 
-// Issue #20, finding 5: a revoked secret must stop working in warm containers.
+// A revoked secret must stop working in warm containers.
 t.test('"not found", "access denied" and "cannot decrypt" end the cached value at once, for good', async (t) => {
   for (const name of ['ResourceNotFoundException', 'AccessDeniedException', 'DecryptionFailure']) {
     await t.test(name, async (t) => {
@@ -96,7 +103,10 @@ t.test('"not found", "access denied" and "cannot decrypt" end the cached value a
       t.ok(err instanceof SecretUnavailableError, 'the first refresh after revocation refuses')
       t.equal((err as SecretUnavailableError).revoked, true)
       advance(720 * HOUR)
-      t.ok(await store.get({ secretArn: ARN }).then(() => false, (e: unknown) => e instanceof SecretUnavailableError), 'still refused at t=720 h')
+      t.ok(
+        await store.get({ secretArn: ARN }).then(() => false, (e: unknown) => e instanceof SecretUnavailableError),
+        'still refused at t=720 h'
+      )
       t.match(events, [{ type: 'revoked', secretArn: ARN, errorName: name }], 'the revocation is reported')
       t.notMatch(JSON.stringify(events), 'leaked-key', 'no event carries the value')
     })

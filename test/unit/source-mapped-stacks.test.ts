@@ -9,13 +9,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { installSourceMappedStacks, sourceMappedStackFormatter, type PrepareStackTrace } from '../../core/source-mapped-stacks.js'
+import {
+  installSourceMappedStacks,
+  sourceMappedStackFormatter,
+  type PrepareStackTrace
+} from '../../core/source-mapped-stacks.js'
 import { rootRelativeSources } from '../../scripts/build.js'
 
 const SOURCES: Record<string, string> = {
   'src/thrower.ts': [
     '// Makes errors two calls deep.',
     'export function boom (reason: string): Error {',
+    // eslint-disable-next-line no-template-curly-in-string -- source code written to a file
     '  return new Error(`boom: ${reason}`)',
     '}'
   ].join('\n'),
@@ -38,7 +43,10 @@ const SOURCES: Record<string, string> = {
   ].join('\n')
 }
 
-/** `file:line:column` of `needle` in a fixture source (1-based), as a pattern; a call's column is the map's choice, so only its line. */
+/**
+ * `file:line:column` of `needle` in a fixture source (1-based), as a pattern; a call's column is the map's choice, so
+ * only its line.
+ */
 function where (file: string, needle: string, column = true): string {
   const lines = SOURCES[file]!.split('\n')
   const i = lines.findIndex((l) => l.includes(needle))
@@ -81,10 +89,16 @@ await build({
   logLevel: 'warning'
 })
 await rootRelativeSources(outdir, root)
-const bundle = await import(pathToFileURL(join(outdir, 'index.mjs')).href) as { run: (reason: string) => Error, later: () => Promise<Error> }
+const bundle = await import(pathToFileURL(join(outdir, 'index.mjs')).href) as {
+  run: (reason: string) => Error
+  later: () => Promise<Error>
+}
 
 /** A formatter as the Lambda has it (Node not mapping), counting the files it reads. */
-function formatter (opts: { readFile?: (path: string) => string } = {}): { format: PrepareStackTrace, reads: string[] } {
+function formatter (opts: { readFile?: (path: string) => string } = {}): {
+  format: PrepareStackTrace
+  reads: string[]
+} {
   const reads: string[] = []
   const format = sourceMappedStackFormatter({
     nodeMapsStacks: () => false,
@@ -94,9 +108,17 @@ function formatter (opts: { readFile?: (path: string) => string } = {}): { forma
 }
 
 t.test('the built maps name their sources from the root, and lead back to it', async (t) => {
-  const map = JSON.parse(readFileSync(join(outdir, 'index.mjs.map'), 'utf8')) as { sources: string[]; sourceRoot: string }
+  const map = JSON.parse(readFileSync(join(outdir, 'index.mjs.map'), 'utf8')) as {
+    sources: string[]
+    sourceRoot: string
+  }
   t.same([...map.sources].sort(), ['src/entry.ts', 'src/thrower.ts'])
-  for (const source of map.sources) t.ok(existsSync(resolve(outdir, map.sourceRoot, source)), `${source} resolves through sourceRoot`)
+  for (const source of map.sources) {
+    t.ok(
+      existsSync(resolve(outdir, map.sourceRoot, source)),
+    `${source} resolves through sourceRoot`
+    )
+  }
 })
 
 t.test('a stack from the bundle names the TypeScript file, line and column of each frame', async (t) => {
@@ -105,7 +127,11 @@ t.test('a stack from the bundle names the TypeScript file, line and column of ea
   const stack = String(format(error, sites))
   const lines = stack.split('\n')
   t.equal(lines[0], 'Error: boom: disk full', "the header is Node's: name and message")
-  t.match(lines[1], new RegExp(`^ {4}at .*\\(${where('src/thrower.ts', 'new Error')}\\)$`), 'the frame that made the error')
+  t.match(
+    lines[1],
+    new RegExp(`^ {4}at .*\\(${where('src/thrower.ts', 'new Error')}\\)$`),
+    'the frame that made the error'
+  )
   t.match(lines[2], new RegExp(`^ {4}at .*\\(${where('src/entry.ts', 'boom(reason)', false)}\\)$`), 'its caller')
   t.notMatch(stack, /index\.mjs/, 'no frame left in the bundle')
   t.match(stack, /source-mapped-stacks\.test\.ts:\d+:\d+/, 'frames outside the bundle are left as V8 wrote them')
@@ -129,14 +155,22 @@ t.test('maps are read only when a stack is formatted, once per file, chunks incl
   Error.prepareStackTrace = (e, sites) => { stack = String(format(e, sites)); return stack }
   try { void lazy.stack } finally { Error.prepareStackTrace = saved }
   // (V8 starts an Error subclass's stack at the code that called `new`.)
-  t.match(stack, new RegExp(`^LazyError: from a chunk\\n {4}at .*\\(${where('src/lazy.ts', 'new LazyError', false)}\\)\\n {4}at .*\\(${where('src/entry.ts', 'make()', false)}\\)`),
-    'frames in a chunk map through the chunk\'s own map')
+  t.match(stack, new RegExp(
+    `^LazyError: from a chunk\\n {4}at .*\\(${where('src/lazy.ts', 'new LazyError', false)}\\)\\n {4}at .*\\(${where(
+      'src/entry.ts',
+      'make()',
+      false
+    )}\\)`
+  ),
+  'frames in a chunk map through the chunk\'s own map')
   t.equal(maps().length, 2)
   t.match(maps()[1], /chunks[/\\]lazy-\w+\.mjs\.map$/)
 })
 
 t.test('an unreadable map leaves the frames as they were, and never throws', async (t) => {
-  const { format } = formatter({ readFile: (path) => path.endsWith('.map') ? '{ not json' : readFileSync(path, 'utf8') })
+  const { format } = formatter(
+    { readFile: (path) => path.endsWith('.map') ? '{ not json' : readFileSync(path, 'utf8') }
+  )
   const { error, sites } = withSites(() => bundle.run('c'))
   const stack = String(format(error, sites))
   t.match(stack.split('\n')[1], /index\.mjs:\d+:\d+\)?$/, 'the bundle position')
@@ -145,7 +179,11 @@ t.test('an unreadable map leaves the frames as they were, and never throws', asy
 
 t.test('when Node maps stacks itself (tsx, --enable-source-maps), the frames go to it untouched', async (t) => {
   let given: NodeJS.CallSite[] | undefined
-  const format = sourceMappedStackFormatter({ nodeMapsStacks: () => true, nodeFormat: (_e, trace) => { given = trace; return 'node' }, readFile: () => t.fail('read') as never })
+  const format = sourceMappedStackFormatter({
+    nodeMapsStacks: () => true,
+    nodeFormat: (_e, trace) => { given = trace; return 'node' },
+    readFile: () => t.fail('read') as never
+  })
   const { error, sites } = withSites(() => bundle.run('d'))
   t.equal(format(error, sites), 'node')
   t.equal(given, sites)

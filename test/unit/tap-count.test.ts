@@ -20,7 +20,10 @@ t.test('counts leaf assertions, not the subtests that hold them', async (t) => {
 })
 
 t.test("tap's own closing tally wins when the stream has one", async (t) => {
-  t.same(tapSummary('ok 1 - a\n# { total: 12, pass: 9, fail: 2, skip: 1 }\n# time=5ms\n'), { passed: 9, failed: 2, skipped: 1 })
+  t.same(
+    tapSummary('ok 1 - a\n# { total: 12, pass: 9, fail: 2, skip: 1 }\n# time=5ms\n'),
+    { passed: 9, failed: 2, skipped: 1 }
+  )
   t.same(tapSummary('# { total: 3, pass: 3 }'), { passed: 3, failed: 0, skipped: 0 })
   t.equal(tapSummary('ok 1 - a\n1..1\n'), undefined)
 })

@@ -2,7 +2,12 @@
 // Cognito once with the token itself (GetUser) and caches the answer.
 import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
-import { AdminGetUserCommand, CognitoIdentityProviderClient, GetUserCommand, type AdminGetUserCommandInput } from '@aws-sdk/client-cognito-identity-provider'
+import {
+  AdminGetUserCommand,
+  CognitoIdentityProviderClient,
+  GetUserCommand,
+  type AdminGetUserCommandInput
+} from '@aws-sdk/client-cognito-identity-provider'
 import { buildApp } from '../../app/app.js'
 import { loadConfig } from '../../core/config.js'
 import { BASE_TEST_ENV } from '../helpers/app.js'
@@ -11,18 +16,30 @@ import { startTestIssuer } from '../helpers/tokens.js'
 t.test('the email of an access token without one comes from GetUser, once', async (t) => {
   const cognito = mockClient(CognitoIdentityProviderClient)
   t.teardown(() => cognito.restore())
-  cognito.on(GetUserCommand).resolves({ Username: 'sub-1', UserAttributes: [{ Name: 'email', Value: 'shopper@example.com' }] })
+  cognito.on(GetUserCommand).resolves({
+    Username: 'sub-1',
+    UserAttributes: [{ Name: 'email', Value: 'shopper@example.com' }]
+  })
   // The revocation check's lookup (the mock replaces every client, the test issuer's pool included).
   const subs: Record<string, string> = { 'sub-1': 'sub-1', 'id@example.com': 'sub-2', 'sub-3': 'sub-3' }
   cognito.on(AdminGetUserCommand).callsFake((input: AdminGetUserCommandInput) => ({
-    Username: input.Username, Enabled: true, UserAttributes: [{ Name: 'sub', Value: subs[input.Username ?? ''] }, { Name: 'email_verified', Value: 'true' }]
+    Username: input.Username,
+    Enabled: true,
+    UserAttributes: [
+      { Name: 'sub', Value: subs[input.Username ?? ''] },
+      { Name: 'email_verified', Value: 'true' }
+    ]
   }))
   const issuer = await startTestIssuer()
   t.teardown(issuer.close)
   const app = buildApp(loadConfig({ ...BASE_TEST_ENV, ...issuer.env }))
   t.teardown(() => app.close())
   app.register(async (scope) => {
-    scope.get('/whoami', { preHandler: scope.requireUser() }, async (request) => ({ email: await scope.userEmail(request) }))
+    scope.get(
+      '/whoami',
+      { preHandler: scope.requireUser() },
+      async (request) => ({ email: await scope.userEmail(request) })
+    )
   })
   await app.ready()
 

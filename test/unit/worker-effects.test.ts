@@ -3,7 +3,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { mockClient } from 'aws-sdk-client-mock'
-import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2'
+import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses'
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
 import type { SQSRecord } from 'aws-lambda'
 import { createHandler } from '../../workers/dispatch.js'
@@ -43,20 +43,25 @@ function setup (statuses: number[] = [], env: Record<string, string> = {}) {
     emails.push(input)
     return { MessageId: `m-${emails.length}` }
   })
-  const handle = createHandler(rt)
+  const handle = createHandler(runtime)
   /** Delivers messages as the effects queue does; the ids Lambda would keep for a retry. */
   const deliver = async (...messages: SQSRecord[]): Promise<string[]> => {
     const res = await handle({ Records: messages }) as { batchItemFailures: Array<{ itemIdentifier: string }> }
     return res.batchItemFailures.map((f) => f.itemIdentifier)
   }
-  return { rt, web, emails, sesFailures, sqs, handle, deliver }
+  return { runtime, web, emails, sesFailures, sqs, handle, deliver }
 }
 
-const subjects = (emails: SendEmailCommandInput[]): string[] => emails.map((e) => e.Content!.Simple!.Subject!.Data!)
-const history = (...statuses: PublicOrder['status'][]) => statuses.map((status, i) => ({ status, at: `2025-01-02T03:0${i}:05.123Z`, by: 'user:user-1' }))
-const awsError = (name: string, fault: 'client' | 'server') => Object.assign(new Error(name), { name, $fault: fault, $metadata: {} })
+const subjects = (emails: SendEmailCommandInput[]): string[] => emails.map((e) => e.Message!.Subject!.Data!)
+const history = (...statuses: PublicOrder['status'][]) =>
+  statuses.map((status, i) => ({ status, at: `2025-01-02T03:0${i}:05.123Z`, by: 'user:user-1' }))
+const awsError = (name: string, fault: 'client' | 'server') => Object.assign(
+  new Error(name),
+  { name, $fault: fault, $metadata: {} }
+)
 
-t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisecond time, and the "placed" email', async (t) => {
+t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisecond time, and the "placed" ' +
+  'email', async (t) => {
   const { web, emails, deliver } = setup()
   const o = order()
   t.same(await deliver(sqsMessage(orderEvent(o))), [], 'nothing to retry')
@@ -66,11 +71,21 @@ t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisec
   t.equal(call.headers['content-type'], 'application/json')
   t.equal(call.headers['x-commerce-event-id'], 'ord-1:placed')
   t.equal(call.headers['x-commerce-event-type'], 'OrderPlaced')
-  t.ok(verifyWebhook(TEST_WORKER_ENV.WAREHOUSE_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok, 'signed with the warehouse key')
-  t.notOk(verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok, 'not with the delivery key')
+  t.ok(
+    verifyWebhook(TEST_WORKER_ENV.WAREHOUSE_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok,
+    'signed with the warehouse key'
+  )
+  t.notOk(
+    verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, call.body, call.headers['x-commerce-signature']).ok,
+    'not with the delivery key'
+  )
   const body = JSON.parse(call.body)
   t.match(body, {
-    eventId: 'ord-1:placed', type: 'OrderPlaced', sequence: 1, sequenceNumber: '000000000000000001001', occurredAt: '2025-01-02T03:04:05.000Z',
+    eventId: 'ord-1:placed',
+    type: 'OrderPlaced',
+    sequence: 1,
+    sequenceNumber: '000000000000000001001',
+    occurredAt: '2025-01-02T03:04:05.000Z',
     order: { id: 'ord-1', status: 'placed', lines: [{ id: 'item-1', count: 2 }, { id: 'item-2', count: 1 }] }
   })
   t.match(body.occurredAt, /\.\d{3}Z$/, 'milliseconds')
@@ -79,11 +94,11 @@ t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisec
   t.notMatch(call.body, /ada@example\.com|user-/, 'no customer email or user id anywhere in the body')
   t.equal(emails.length, 1)
   t.same(emails[0].Destination, { ToAddresses: ['ada@example.com'] })
-  t.equal(emails[0].FromEmailAddress, 'shop@example.com')
+  t.equal(emails[0].Source, 'shop@example.com')
   t.same(emails[0].ReplyToAddresses, ['help@example.com'])
   t.same(subjects(emails), ['Order placed — #ord-1'])
-  t.ok(emails[0].Content!.Simple!.Body!.Html!.Data!.includes('Phone &lt;b&gt;X&lt;/b&gt;'))
-  t.ok(emails[0].Content!.Simple!.Body!.Text!.Data!.includes('Total: $1,019.97'))
+  t.ok(emails[0].Message!.Body!.Html!.Data!.includes('Phone &lt;b&gt;X&lt;/b&gt;'))
+  t.ok(emails[0].Message!.Body!.Text!.Data!.includes('Total: $1,019.97'))
 })
 
 /** Records the order's emails up to `upTo` as sent (each email waits for the one before it). */
@@ -100,7 +115,13 @@ t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the
   await deliver(sqsMessage(orderEvent(order({ status: 'packed', packageId: 'PKG-1', history: history('placed', 'packed') }))))
   t.equal(web.calls.length, 1)
   t.equal(web.calls[0].url, 'http://delivery.test/hooks')
-  t.ok(verifyWebhook(TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET, web.calls[0].body, web.calls[0].headers['x-commerce-signature']).ok)
+  t.ok(
+    verifyWebhook(
+      TEST_WORKER_ENV.DELIVERY_WEBHOOK_SECRET,
+      web.calls[0].body,
+      web.calls[0].headers['x-commerce-signature']
+    ).ok
+  )
   t.match(JSON.parse(web.calls[0].body), {
     type: 'OrderPacked', sequence: 2, pickupAddress: '1 Dock Road', shippingAddress: null,
     order: { id: 'ord-1', packageId: 'PKG-1', lines: [{ title: 'Phone <b>X</b>', color: 'Midnight & Blue', count: 2 }, { title: 'Case', count: 1 }] }
@@ -108,14 +129,16 @@ t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the
   t.notOk('customer' in JSON.parse(web.calls[0].body), 'the delivery service does not get the customer email')
   await deliver(sqsMessage(orderEvent(order({ status: 'delivered', history: history('placed', 'packed', 'delivered') }))))
   t.equal(web.calls.length, 1, 'no webhook for delivered')
-  await deliver(sqsMessage(orderEvent(order({ id: 'ord-2', status: 'cancelled', history: history('placed', 'cancelled') }))))
+  await deliver(
+    sqsMessage(orderEvent(order({ id: 'ord-2', status: 'cancelled', history: history('placed', 'cancelled') })))
+  )
   t.equal(web.calls.length, 2)
   t.match(JSON.parse(web.calls[1].body), { type: 'OrderCancelled', sequence: 2, order: { id: 'ord-2' } })
   t.same(subjects(emails), ['Order packed — #ord-1', 'Order delivered — #ord-1', 'Order cancelled — #ord-2'])
 })
 
 t.test('redelivered and re-published events send nothing twice', async (t) => {
-  const { web, emails, deliver, rt } = setup()
+  const { web, emails, deliver, runtime } = setup()
   const o = order()
   await deliver(sqsMessage(orderEvent(o, 'evt-1')))
   await deliver(sqsMessage(orderEvent(o, 'evt-1'), 2))
@@ -123,13 +146,13 @@ t.test('redelivered and re-published events send nothing twice', async (t) => {
   await deliver(sqsMessage({ ...orderEvent(o, 'evt-replayed'), detail: { ...o, replayed: true } }))
   t.equal(web.calls.length, 1, 'one webhook call')
   t.equal(emails.length, 1, 'one email')
-  t.equal(rt.log.lines.filter((l) => l.message === 'order effect already done').length, 6, 'each skip is logged')
+  t.equal(runtime.log.lines.filter((l) => l.message === 'order effect already done').length, 6, 'each skip is logged')
 })
 
 t.test('order: the warehouse never gets "placed" after "cancelled"; the customer gets both, in order', async (t) => {
   // The shopper cancels within a second; OrderCancelled reaches the worker first (a standard queue
   // does not keep order, and a failed OrderPlaced comes back minutes later).
-  const { web, emails, deliver, rt } = setup()
+  const { web, emails, deliver, runtime } = setup()
   const placed = order({ id: 'ord-c' })
   const cancelled = order({ id: 'ord-c', status: 'cancelled', updatedAt: '2025-01-02T03:04:06.000Z', history: history('placed', 'cancelled') })
   const early = sqsMessage(orderEvent(cancelled))
@@ -155,21 +178,25 @@ t.test('order: the warehouse never gets "placed" after "cancelled"; the customer
       await run.deliver({ ...m, attributes: { ...m.attributes, ApproximateReceiveCount: '2' } })
     }
     const types = run.web.calls.map((c) => JSON.parse(c.body).type)
-    t.ok(types.join() === 'OrderCancelled' || types.join() === 'OrderPlaced,OrderCancelled', `round ${round}: warehouse got ${types.join(', ')}`)
+    t.ok(
+      types.join() === 'OrderCancelled' || types.join() === 'OrderPlaced,OrderCancelled',
+      `round ${round}: warehouse got ${types.join(', ')}`
+    )
     const mails = subjects(run.emails).map((s) => s.split(' — ')[0])
     t.same(mails, ['Order placed', 'Order cancelled'], `round ${round}: both emails, in order`)
   }
 })
 
-t.test('a partner answering 5xx: retried later on the queue\'s schedule; the retry redoes only the webhook', async (t) => {
-  const { web, emails, deliver, sqs, rt } = setup([503, 500, 502])
+t.test('a partner answering 5xx: retried later on the queue\'s schedule; the retry redoes only the ' +
+  'webhook', async (t) => {
+  const { web, emails, deliver, sqs, runtime } = setup([503, 500, 502])
   const message = sqsMessage(orderEvent(order()))
   t.same(await deliver(message), [message.messageId], 'kept for a retry')
   t.equal(web.calls.length, 3, 'three attempts in this delivery')
   t.equal(emails.length, 1, 'the email went out')
   const pause = sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input
   t.match(pause, { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/order-effects', ReceiptHandle: message.receiptHandle, VisibilityTimeout: EFFECT_RETRY_DELAYS_S[0] })
-  t.ok(rt.log.lines.some((l) => l.level === 'warn' && l.message === 'message failed, retried later'))
+  t.ok(runtime.log.lines.some((l) => l.level === 'warn' && l.message === 'message failed, retried later'))
 
   t.same(await deliver({ ...message, attributes: { ...message.attributes, ApproximateReceiveCount: '2' } }), [])
   t.equal(web.calls.length, 4, 'the retried event calls the webhook again')
@@ -177,10 +204,14 @@ t.test('a partner answering 5xx: retried later on the queue\'s schedule; the ret
 
   const last = setup([500, 500, 500])
   await last.deliver(sqsMessage(orderEvent(order()), EFFECT_RETRY_DELAYS_S.length + 1))
-  t.ok(last.rt.log.lines.some((l) => l.level === 'error' && /last attempt/.test(l.message)), 'the last attempt says the queue parks it next')
+  t.ok(
+    last.runtime.log.lines.some((l) => l.level === 'error' && /last attempt/.test(l.message)),
+    'the last attempt says the queue parks it next'
+  )
 })
 
-t.test('a partner answering 400, or SES rejecting the address: parked at once with the event, not retried', async (t) => {
+t.test('a partner answering 400, or SES rejecting the address: parked at once with the event, not ' +
+  'retried', async (t) => {
   const refused = setup([400])
   const message = sqsMessage(orderEvent(order()))
   t.same(await refused.deliver(message), [], 'done with: not retried')
@@ -188,7 +219,13 @@ t.test('a partner answering 400, or SES rejecting the address: parked at once wi
   const parked = refused.sqs.commandCalls(SendMessageCommand)[0]?.args[0].input
   t.equal(parked?.QueueUrl, TEST_WORKER_ENV.EVENTS_DLQ_URL)
   t.equal(parked?.MessageBody, message.body, 'the event itself, replayable')
-  t.match(parked?.MessageAttributes, { parkedBy: { StringValue: 'worker' }, error: { StringValue: /warehouse-webhook \(WebhookError: warehouse webhook answered 400\)/ } })
+  t.match(
+    parked?.MessageAttributes,
+    {
+      parkedBy: { StringValue: 'worker' },
+      error: { StringValue: /warehouse-webhook \(WebhookError: warehouse webhook answered 400\)/ }
+    }
+  )
   t.equal(refused.emails.length, 1, 'the email still went out')
 
   const rejected = setup()
@@ -212,36 +249,45 @@ t.test('a partner answering 400, or SES rejecting the address: parked at once wi
   t.same(await cannotPark.deliver(kept), [kept.messageId])
 })
 
-t.test('no webhook URL (the template\'s default): that webhook is skipped with a log line and a metric, the rest goes on', async (t) => {
-  const { web, emails, deliver, rt } = setup([], { WAREHOUSE_WEBHOOK_URL: '' })
+t.test('no webhook URL (the template\'s default): that webhook is skipped with a log line and a metric, the rest ' +
+  'goes on', async (t) => {
+  const { web, emails, deliver, runtime } = setup([], { WAREHOUSE_WEBHOOK_URL: '' })
   t.same(await deliver(sqsMessage(orderEvent(order()))), [], 'not a failure')
   t.equal(web.calls.length, 0)
   t.same(subjects(emails), ['Order placed — #ord-1'])
-  t.match(rt.log.lines.find((l) => l.message === 'webhook skipped: no URL configured'), { level: 'info', extra: { partner: 'warehouse', setting: 'WAREHOUSE_WEBHOOK_URL' } })
-  t.same(rt.metrics.counts.filter((c) => c.name === 'WebhooksSkipped'), [{ name: 'WebhooksSkipped', dimensions: { Partner: 'warehouse' }, value: 1 }])
+  t.match(
+    runtime.log.lines.find((l) => l.message === 'webhook skipped: no URL configured'),
+    { level: 'info', extra: { partner: 'warehouse', setting: 'WAREHOUSE_WEBHOOK_URL' } }
+  )
+  t.same(
+    runtime.metrics.counts.filter((c) => c.name === 'WebhooksSkipped'),
+    [{ name: 'WebhooksSkipped', dimensions: { Partner: 'warehouse' }, value: 1 }]
+  )
 })
 
 t.test('a delivery of an effect another delivery is doing waits for it, then skips it (no failure)', async (t) => {
-  const { web, emails, deliver, rt } = setup()
+  const { web, emails, deliver, runtime } = setup()
   const o = order()
-  const claim = await rt.ledger.claim(o.id, 'warehouse-webhook', 1, 60_000)
+  const claim = await runtime.ledger.claim(o.id, 'warehouse-webhook', 1, 60_000)
   if (claim.outcome !== 'claimed') throw new Error('claim')
   let polls = 0
-  rt.sleep = async () => {
-    if (++polls === 3) await rt.ledger.complete(o.id, 'warehouse-webhook', 1, claim.token)
+  runtime.sleep = async () => {
+    if (++polls === 3) await runtime.ledger.complete(o.id, 'warehouse-webhook', 1, claim.token)
   }
   t.same(await deliver(sqsMessage(orderEvent(o))), [])
   t.equal(web.calls.length, 0, 'the other delivery sent it')
   t.equal(emails.length, 1)
   // One that stays busy: retried later, not an error.
   const other = order({ id: 'ord-busy' })
-  await rt.ledger.claim(other.id, 'warehouse-webhook', 1, 60_000)
+  await runtime.ledger.claim(other.id, 'warehouse-webhook', 1, 60_000)
   const m = sqsMessage(orderEvent(other))
   t.same(await deliver(m), [m.messageId])
-  t.notOk(rt.log.lines.some((l) => l.level === 'error'), 'nothing logged as an error')
+  t.notOk(runtime.log.lines.some((l) => l.level === 'error'), 'nothing logged as an error')
 })
 
-t.test('events no rule should have sent are parked; a bare EventBridge event still works and throws on failure', async (t) => {
+t.test('events no rule should have sent are parked; a bare EventBridge event still works and throws on failure', async (
+  t
+) => {
   const { deliver, sqs, handle } = setup()
   t.same(await deliver(sqsMessage({ ...orderEvent(order()), 'detail-type': 'OrderLost' })), [])
   t.same(await deliver(sqsMessage({ ...orderEvent(order()), 'detail-type': 'OrderPacked' })), [])
@@ -261,30 +307,43 @@ t.test('the sample SQS event (events/sqs-order-placed.json) is handled as the ef
   t.equal(emails.length, 1)
 })
 
-t.test('an error nobody expects (a bug) is logged with its stack; a partner\'s or an AWS service\'s answer without', async (t) => {
+t.test('an error nobody expects (a bug) is logged with its stack; a partner\'s or an AWS service\'s answer ' +
+  'without', async (t) => {
   const bug = setup()
   bug.sesFailures.push(new TypeError('cannot read properties of undefined'))
   t.equal((await bug.deliver(sqsMessage(orderEvent(order())))).length, 1, 'retried later')
-  const bugLine = bug.rt.log.lines.find((l) => l.message === 'message failed, retried later')
-  t.match(bugLine?.extra, { reason: /email \(TypeError: cannot read properties of undefined\)/, stack: /^TypeError: cannot read properties of undefined\n {4}at / })
+  const bugLine = bug.runtime.log.lines.find((l) => l.message === 'message failed, retried later')
+  t.match(
+    bugLine?.extra,
+    {
+      reason: /email \(TypeError: cannot read properties of undefined\)/,
+      stack: /^TypeError: cannot read properties of undefined\n {4}at /
+    }
+  )
 
-  // Thrown past the effects (the ledger is below them): queue.ts's catch-all logs the stack too.
+  // Thrown past the effects (the ledger is below them): sqs-batch.ts's catch-all logs the stack too.
   const ledger = setup()
-  ledger.rt.ledger.claim = async () => { throw new Error('ledger down') }
+  ledger.runtime.ledger.claim = async () => { throw new Error('ledger down') }
   await ledger.deliver(sqsMessage(orderEvent(order())))
-  t.match(ledger.rt.log.lines.find((l) => l.message === 'message failed, retried later')?.extra, { reason: 'Error: ledger down', stack: /^Error: ledger down\n {4}at / })
+  t.match(
+    ledger.runtime.log.lines.find((l) => l.message === 'message failed, retried later')?.extra,
+    { reason: 'Error: ledger down', stack: /^Error: ledger down\n {4}at / }
+  )
 
   const expected = setup([503, 503, 503])
   expected.sesFailures.push(awsError('TooManyRequestsException', 'client'))
   await expected.deliver(sqsMessage(orderEvent(order())))
-  const line = expected.rt.log.lines.find((l) => l.message === 'message failed, retried later')
+  const line = expected.runtime.log.lines.find((l) => l.message === 'message failed, retried later')
   t.match(line?.extra, { reason: /TooManyRequestsException/ })
   t.notOk('stack' in (line?.extra ?? {}), 'answers the code expects carry no stack')
 })
 
-// Issue #20, finding 1: the worker mails only addresses verified when the order was placed.
+// The worker mails only addresses verified when the order was placed.
 t.test('an order whose address was not verified gets its webhook but no email', async (t) => {
-  for (const o of [order({ userEmailVerified: undefined, userEmail: 'victim@example.com' }), order({ userEmailVerified: false, userEmail: 'victim@example.com' })]) {
+  for (const o of [
+    order({ userEmailVerified: undefined, userEmail: 'victim@example.com' }),
+    order({ userEmailVerified: false, userEmail: 'victim@example.com' })
+  ]) {
     const { web, emails, handle } = setup()
     await handle(orderEvent(o))
     t.equal(web.calls.length, 1, 'the warehouse still hears of the order')

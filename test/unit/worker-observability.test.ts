@@ -3,7 +3,7 @@
 // metrics read from the EMF lines the worker writes at the end of each invocation.
 import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
-import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2'
+import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses'
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge'
 import { createHandler } from '../../workers/dispatch.js'
 import type { MailFeedbackEvent } from '../../workers/mail-feedback-event.js'
@@ -19,10 +19,10 @@ function setup (statuses: number[] = [], env: Record<string, string> = {}) {
     return new Response('ok', { status: statuses.shift() ?? 200 })
   }) as typeof globalThis.fetch
   const captured = capturedMetrics('shop-worker')
-  const rt = testRuntime({ fetch, metrics: captured.sink, log: memoryLog() }, env)
+  const runtime = testRuntime({ fetch, metrics: captured.sink, log: memoryLog() }, env)
   const emails: SendEmailCommandInput[] = []
   const sesFailures: Error[] = []
-  mockClient(rt.ses).on(SendEmailCommand).callsFake((input: SendEmailCommandInput) => {
+  mockClient(runtime.ses).on(SendEmailCommand).callsFake((input: SendEmailCommandInput) => {
     const failure = sesFailures.shift()
     if (failure !== undefined) throw failure
     emails.push(input)
@@ -31,22 +31,35 @@ function setup (statuses: number[] = [], env: Record<string, string> = {}) {
   const count = (name: string, dims: Record<string, string> = {}): number => captured.named(name)
     .filter((m) => Object.entries(dims).every(([k, v]) => m.dimensions[k] === v))
     .reduce((sum, m) => sum + [m.value].flat().reduce<number>((a, v) => a + Number(v), 0), 0)
-  return { rt, calls, emails, sesFailures, captured, count, handle: createHandler(rt) }
+  return { runtime, calls, emails, sesFailures, captured, count, handle: createHandler(runtime) }
 }
 
-const withCorrelation = (o: ReturnType<typeof order>, correlationId: string) => ({ ...orderEvent(o), detail: { ...orderEvent(o).detail, correlationId } })
+const withCorrelation = (o: ReturnType<typeof order>, correlationId: string) => ({
+  ...orderEvent(o),
+  detail: { ...orderEvent(o).detail, correlationId }
+})
 
-t.test('an order event: x-correlation-id on the webhook, the id on every log line, the email logged; metrics', async (t) => {
-  const { rt, calls, emails, captured, count, handle } = setup()
+t.test('an order event: x-correlation-id on the webhook, the id on every log line, the email logged; ' +
+  'metrics', async (t) => {
+  const { runtime, calls, emails, captured, count, handle } = setup()
   await handle(withCorrelation(order(), 'req-abc-123'))
   t.equal(calls.length, 1)
   t.equal(calls[0]!.headers['x-correlation-id'], 'req-abc-123', 'the webhook carries the request id')
   t.equal(emails.length, 1)
   t.equal(emails[0]!.ConfigurationSetName, undefined, 'no configuration set configured, none sent')
-  const lines = rt.log.lines.filter((l) => l.extra?.orderId === 'ord-1')
+  const lines = runtime.log.lines.filter((l) => l.extra?.orderId === 'ord-1')
   t.ok(lines.length >= 3, `${lines.length} log lines about the order`)
-  for (const line of lines) t.equal(line.extra?.correlationId, 'req-abc-123', `"${line.message}" carries the correlation id`)
-  t.match(rt.log.lines.find((l) => l.message === 'order email sent')?.extra, { orderId: 'ord-1', status: 'placed', correlationId: 'req-abc-123', messageId: 'ses-1' })
+  for (const line of lines) {
+    t.equal(
+      line.extra?.correlationId,
+      'req-abc-123',
+    `"${line.message}" carries the correlation id`
+    )
+  }
+  t.match(
+    runtime.log.lines.find((l) => l.message === 'order email sent')?.extra,
+    { orderId: 'ord-1', status: 'placed', correlationId: 'req-abc-123', messageId: 'ses-1' }
+  )
 
   t.equal(count('WebhooksDelivered', { Partner: 'warehouse' }), 1)
   t.equal(count('EmailsSent'), 1)
@@ -81,49 +94,126 @@ t.test('the configuration set goes with every email', async (t) => {
 })
 
 t.test('a stream record: its event carries the correlation id from the history, which stays internal', async (t) => {
-  const eventbridge = new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  const eventbridge = new EventBridgeClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' }
+  })
   const sent: PutEventsCommandInput[] = []
   mockClient(eventbridge).on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => {
     sent.push(input)
     return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `e${i}` })) }
   })
   const captured = capturedMetrics()
-  const rt = testRuntime({ eventbridge, metrics: captured.sink })
-  const placed = order({ history: [{ status: 'placed', at: '2025-01-02T03:04:05.000Z', by: 'user:user-1', requestId: 'req-place' }] })
+  const runtime = testRuntime({ eventbridge, metrics: captured.sink })
+  const placed = order({
+    history: [{ status: 'placed', at: '2025-01-02T03:04:05.000Z', by: 'user:user-1', requestId: 'req-place' }]
+  })
   const packed = order({
     status: 'packed',
-    history: [...placed.history, { status: 'packed', at: '2025-01-02T04:00:00.000Z', by: 'partner:warehouse', requestId: 'req-pack' }]
+    history: [
+      ...placed.history,
+      { status: 'packed', at: '2025-01-02T04:00:00.000Z', by: 'partner:warehouse', requestId: 'req-pack' }
+    ]
   })
-  await createHandler(rt)({ Records: [statusRecord(placed), statusRecord(packed, 'placed')] })
+  await createHandler(runtime)({ Records: [statusRecord(placed), statusRecord(packed, 'placed')] })
   const details = sent.flatMap((s) => s.Entries ?? []).map((e) => JSON.parse(e.Detail!))
-  t.same(details.map((d) => d.correlationId), ['req-place', 'req-pack'], "each event carries its own change's request id")
-  t.notMatch(JSON.stringify(details.map((d) => d.history)), /requestId/, "the history on the bus is the API's: no request ids")
-  t.same(captured.named('EventsPublished').map((m) => [m.dimensions.EventType, m.value]), [['OrderPlaced', 1], ['OrderPacked', 1]])
+  t.same(
+    details.map((d) => d.correlationId),
+    ['req-place', 'req-pack'],
+    "each event carries its own change's request id"
+  )
+  t.notMatch(
+    JSON.stringify(details.map((d) => d.history)),
+    /requestId/,
+    "the history on the bus is the API's: no request ids"
+  )
+  t.same(
+    captured.named('EventsPublished').map((m) => [m.dimensions.EventType, m.value]),
+    [['OrderPlaced', 1], ['OrderPacked', 1]]
+  )
 })
 
-function feedback (type: 'Email Bounced' | 'Email Complaint Received', detail: MailFeedbackEvent['detail']): MailFeedbackEvent {
-  return { version: '0', id: 'fb-1', 'detail-type': type, source: 'aws.ses', account: '123456789012', time: '2026-11-25T10:30:02Z', region: 'us-east-1', resources: [], detail }
+function feedback (
+  type: 'Email Bounced' | 'Email Complaint Received',
+  detail: MailFeedbackEvent['detail']
+): MailFeedbackEvent {
+  return {
+    version: '0',
+    id: 'fb-1',
+    'detail-type': type,
+    source: 'aws.ses',
+    account: '123456789012',
+    time: '2026-11-25T10:30:02Z',
+    region: 'us-east-1',
+    resources: [],
+    detail
+  }
 }
 const mail = (set = 'shop-order-mail') => ({ messageId: 'ses-9', tags: { 'ses:configuration-set': [set] } })
 
-t.test('a hard bounce or a complaint suppresses the address from later order mail; a soft bounce does not', async (t) => {
-  const { rt, emails, count, handle } = setup([], { SES_CONFIGURATION_SET: 'shop-order-mail' })
-  await handle(feedback('Email Bounced', { mail: mail(), bounce: { bounceType: 'Transient', bounceSubType: 'MailboxFull', bouncedRecipients: [{ emailAddress: 'Ada@Example.com' }] } }))
-  t.equal(rt.suppressions.entries.size, 0, 'a full mailbox is not suppressed')
-  await handle(feedback('Email Bounced', { mail: mail('another-stack-order-mail'), bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: 'ada@example.com' }] } }))
-  t.equal(rt.suppressions.entries.size, 0, "another configuration set's report is ignored")
-  await handle(feedback('Email Bounced', { mail: mail(), bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: 'Ada@Example.com' }] } }))
-  t.match(rt.suppressions.entries.get('ada@example.com'), { reason: 'bounce', detail: 'Permanent/General', messageId: 'ses-9' }, 'suppressed, by its lower-cased address')
+t.test('a hard bounce or a complaint suppresses the address from later order mail; a soft bounce does ' +
+  'not', async (t) => {
+  const { runtime, emails, count, handle } = setup([], { SES_CONFIGURATION_SET: 'shop-order-mail' })
+  await handle(
+    feedback(
+      'Email Bounced',
+      {
+        mail: mail(),
+        bounce: {
+          bounceType: 'Transient',
+          bounceSubType: 'MailboxFull',
+          bouncedRecipients: [{ emailAddress: 'Ada@Example.com' }]
+        }
+      }
+    )
+  )
+  t.equal(runtime.suppressions.entries.size, 0, 'a full mailbox is not suppressed')
+  await handle(
+    feedback(
+      'Email Bounced',
+      {
+        mail: mail('another-stack-order-mail'),
+        bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: 'ada@example.com' }] }
+      }
+    )
+  )
+  t.equal(runtime.suppressions.entries.size, 0, "another configuration set's report is ignored")
+  await handle(
+    feedback(
+      'Email Bounced',
+      {
+        mail: mail(),
+        bounce: {
+          bounceType: 'Permanent',
+          bounceSubType: 'General',
+          bouncedRecipients: [{ emailAddress: 'Ada@Example.com' }]
+        }
+      }
+    )
+  )
+  t.match(
+    runtime.suppressions.entries.get('ada@example.com'),
+    { reason: 'bounce', detail: 'Permanent/General', messageId: 'ses-9' },
+    'suppressed, by its lower-cased address'
+  )
   t.equal(count('MailFeedback', { Kind: 'bounce' }), 2, 'both bounces of our set are counted')
-  t.notMatch(JSON.stringify(rt.log.lines), /ada@example\.com/i, 'the address is not logged')
+  t.notMatch(JSON.stringify(runtime.log.lines), /ada@example\.com/i, 'the address is not logged')
 
   // The next order email to that address is not sent; the effect is done (not retried).
   await handle(orderEvent(order({ id: 'ord-2' })))
   t.equal(emails.length, 0, 'no email to a suppressed address')
   t.equal(count('EmailsSuppressed'), 1)
-  t.ok(rt.ledger.done().length >= 2, 'the email effect is recorded done, the webhook too')
+  t.ok(runtime.ledger.done().length >= 2, 'the email effect is recorded done, the webhook too')
 
-  await handle(feedback('Email Complaint Received', { mail: mail(), complaint: { complaintFeedbackType: 'abuse', complainedRecipients: [{ emailAddress: 'bob@example.com' }] } }))
-  t.match(rt.suppressions.entries.get('bob@example.com'), { reason: 'complaint', detail: 'abuse' })
+  await handle(
+    feedback(
+      'Email Complaint Received',
+      {
+        mail: mail(),
+        complaint: { complaintFeedbackType: 'abuse', complainedRecipients: [{ emailAddress: 'bob@example.com' }] }
+      }
+    )
+  )
+  t.match(runtime.suppressions.entries.get('bob@example.com'), { reason: 'complaint', detail: 'abuse' })
   t.equal(count('MailFeedback', { Kind: 'complaint' }), 1)
 })

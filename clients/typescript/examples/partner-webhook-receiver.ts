@@ -52,7 +52,9 @@ async function handle (event: WarehouseEvent): Promise<string> {
     return `marked packed (${packageId})`
   } catch (err) {
     // Cancelled (or already delivered) before we got to it: nothing to pack.
-    if (isCommerceProblem(err, 'invalid_transition')) return `not packed: the order is ${String(err.body.currentStatus)}`
+    if (isCommerceProblem(err, 'invalid_transition')) {
+      return `not packed: the order is ${String(err.body.currentStatus)}`
+    }
     throw err
   }
 }
@@ -82,7 +84,9 @@ async function onRequest (req: IncomingMessage, res: ServerResponse): Promise<vo
     answer(200, { received: true })
   } catch (err) {
     // Not handled: a 5xx makes the API send the webhook again later.
-    console.error(`[warehouse] ${event.type} ${event.order.id}: failed, ${err instanceof Error ? err.message : String(err)}`)
+    console.error(
+      `[warehouse] ${event.type} ${event.order.id}: failed, ${err instanceof Error ? err.message : String(err)}`
+    )
     answer(503, { error: 'try again' })
   }
 }

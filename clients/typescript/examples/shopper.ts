@@ -24,7 +24,12 @@ const shop = createCommerceClient({ baseUrl })
 async function mailedCode (): Promise<string> {
   const mailbox = process.env.COMMERCE_MAILBOX_URL ?? 'http://127.0.0.1:8005'
   for (let tries = 0; tries < 50; tries++) {
-    const store = await fetch(`${mailbox}/store`).then(async (r) => await r.json() as { emails: Array<{ subject: string, destination: { to: string[] }, body: { text?: string } }> }, () => undefined)
+    const store = await fetch(`${mailbox}/store`).then(
+      async (r) => await r.json() as {
+        emails: Array<{ subject: string, destination: { to: string[] }, body: { text?: string } }>
+      },
+      () => undefined
+    )
     if (store === undefined) break
     const mail = store.emails.filter((m) => m.destination.to.includes(email) && /code/i.test(m.subject)).at(-1)
     const code = /\b\d{6}\b/.exec(mail?.body.text ?? '')?.[0]
@@ -52,7 +57,10 @@ async function main (): Promise<void> {
   console.log(`categories: ${categories.map((c) => `${c.category} (${c.count})`).join(', ')}`)
   const page = await shop.listItems({ category: categories[0]?.category ?? 'phone', limit: 10 })
   const found = await shop.listItems({ q: 'usb', limit: 5 })
-  console.log(`browsed ${page.items.length} items${page.nextCursor !== undefined ? ' (more pages)' : ''}; "usb" found ${found.items.length}`)
+  console.log(
+    `browsed ${page.items.length} items${page.nextCursor !== undefined ? ' (more pages)' : ''}; "usb" found ` +
+      `${found.items.length}`
+  )
   const item: Item | undefined = [...page.items, ...found.items].find((i) => i.inStock)
   if (item === undefined) throw new Error('nothing in stock: seed the catalog (npm start does)')
 
@@ -90,7 +98,10 @@ async function main (): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (isCommerceProblem(err)) console.error(`${err.status} ${err.code}: ${err.detail} (request ${err.requestId ?? '?'})`)
-  else console.error(err)
+  if (isCommerceProblem(err)) {
+    console.error(
+    `${err.status} ${err.code}: ${err.detail} (request ${err.requestId ?? '?'})`
+    )
+  } else console.error(err)
   process.exit(1)
 })

@@ -1,6 +1,6 @@
 // The shoppers' client: sign up and confirm with the mailed code, sign in (the client keeps the
-// tokens and refreshes them once when a call answers `token_expired`), sign out, the catalog, orders (each POST /orders with an Idempotency-Key
-// kept across its retries) and cancelling. Every method is named after its operationId in the
+// tokens and refreshes them once when a call answers `token_expired`), sign out, the catalog, orders (each POST /orders
+// with an Idempotency-Key kept across its retries) and cancelling. Every method is named after its operationId in the
 // OpenAPI document; `api` is the typed openapi-fetch client underneath, for every other operation.
 import createClient, { type Client } from 'openapi-fetch'
 import type { paths } from './schema.js'
@@ -9,8 +9,10 @@ import { dataOf, initOf, type CallOptions } from './call.js'
 import { newIdempotencyKey } from './idempotency-key.js'
 import { CommerceProblem } from './problem.js'
 import type {
-  Categories, ConfirmSignUpInput, ConfirmSignUpResult, EmailCodeSent, Item, ItemsPage, ItemsQuery, Me, Order, OrdersPage, OrdersQuery,
-  PlaceOrderInput, ResendConfirmationCodeInput, ResendConfirmationCodeResult, SignInInput, SignInResult, SignUpInput, SignUpResult,
+  Categories, ConfirmSignUpInput, ConfirmSignUpResult, EmailCodeSent, Item, ItemsPage, ItemsQuery, Me, Order,
+  OrdersPage, OrdersQuery,
+  PlaceOrderInput, ResendConfirmationCodeInput, ResendConfirmationCodeResult, SignInInput, SignInResult, SignUpInput,
+  SignUpResult,
   VerifyEmailInput, VerifyEmailResult
 } from './types.js'
 
@@ -58,7 +60,10 @@ export interface CommerceClient {
   /** POST /signup/confirm: the mailed code and the signup's password; then sign in. */
   confirmSignUp: (input: ConfirmSignUpInput, opts?: CallOptions) => Promise<ConfirmSignUpResult>
   /** POST /signup/resend: a new code for a signup waiting for confirmation. */
-  resendConfirmationCode: (input: ResendConfirmationCodeInput, opts?: CallOptions) => Promise<ResendConfirmationCodeResult>
+  resendConfirmationCode: (
+    input: ResendConfirmationCodeInput,
+    opts?: CallOptions
+  ) => Promise<ResendConfirmationCodeResult>
   /** POST /signin; the client keeps the tokens. */
   signIn: (input: SignInInput, opts?: CallOptions) => Promise<SignInResult>
   /** POST /token/refresh with the kept refresh token (the client does this by itself on `token_expired`). */
@@ -112,13 +117,19 @@ export function createCommerceClient (options: CommerceClientOptions): CommerceC
     onTokens?.(next)
   }
 
-  const transport = createRetryingFetch({ ...options, repeatable: (request) => CANCEL_PATH.test(new URL(request.url).pathname) })
+  const transport = createRetryingFetch({
+    ...options,
+    repeatable: (request) => CANCEL_PATH.test(new URL(request.url).pathname)
+  })
   // Sign-up, sign-in and refresh carry no token.
   const open = createClient<paths>({ baseUrl, fetch: transport })
 
   let refreshing: Promise<Tokens | undefined> | undefined
   const refresh = async (stale: Tokens, opts?: CallOptions): Promise<Tokens> => {
-    const { data, error, response } = await open.POST('/token/refresh', { body: { refreshToken: stale.refreshToken }, ...initOf(opts) })
+    const { data, error, response } = await open.POST(
+      '/token/refresh',
+      { body: { refreshToken: stale.refreshToken }, ...initOf(opts) }
+    )
     if (data === undefined) {
       // A refused refresh token (expired, revoked): the session is over.
       if ((response.status === 400 || response.status === 401) && tokens === stale) setTokens(undefined)
@@ -163,7 +174,9 @@ export function createCommerceClient (options: CommerceClientOptions): CommerceC
     setTokens,
     signUp: async (input, opts) => await dataOf(open.POST('/signup', { body: input, ...initOf(opts) })),
     confirmSignUp: async (input, opts) => await dataOf(open.POST('/signup/confirm', { body: input, ...initOf(opts) })),
-    resendConfirmationCode: async (input, opts) => await dataOf(open.POST('/signup/resend', { body: input, ...initOf(opts) })),
+    resendConfirmationCode: async (input, opts) => await dataOf(
+      open.POST('/signup/resend', { body: input, ...initOf(opts) })
+    ),
     signIn: async (input, opts) => {
       const result = await dataOf(open.POST('/signin', { body: input, ...initOf(opts) }))
       setTokens({ idToken: result.idToken, accessToken: result.accessToken, refreshToken: result.refreshToken })
@@ -182,18 +195,30 @@ export function createCommerceClient (options: CommerceClientOptions): CommerceC
       }
     },
     sendEmailVerificationCode: async (opts) => await dataOf(open.POST('/me/email/code', withAccessToken(opts))),
-    verifyEmail: async (input, opts) => await dataOf(open.POST('/me/email/verify', { body: input, ...withAccessToken(opts) })),
+    verifyEmail: async (input, opts) => await dataOf(
+      open.POST('/me/email/verify', { body: input, ...withAccessToken(opts) })
+    ),
     getMe: async (opts) => await dataOf(api.GET('/me', initOf(opts))),
-    listItems: async (query, opts) => await dataOf(api.GET('/items', { params: { query: query ?? {} }, ...initOf(opts) })),
-    getItem: async (itemId, opts) => await dataOf(api.GET('/items/{itemId}', { params: { path: { itemId } }, ...initOf(opts) })),
+    listItems: async (query, opts) => await dataOf(
+      api.GET('/items', { params: { query: query ?? {} }, ...initOf(opts) })
+    ),
+    getItem: async (itemId, opts) => await dataOf(
+      api.GET('/items/{itemId}', { params: { path: { itemId } }, ...initOf(opts) })
+    ),
     listCategories: async (opts) => await dataOf(api.GET('/categories', initOf(opts))),
     placeOrder: async (input, opts) => await dataOf(api.POST('/orders', {
       body: input,
       params: { header: { 'idempotency-key': opts?.idempotencyKey ?? newIdempotencyKey() } },
       ...initOf(opts)
     })),
-    listOrders: async (query, opts) => await dataOf(api.GET('/orders', { params: { query: query ?? {} }, ...initOf(opts) })),
-    getOrder: async (orderId, opts) => await dataOf(api.GET('/orders/{orderId}', { params: { path: { orderId } }, ...initOf(opts) })),
-    cancelOrder: async (orderId, opts) => await dataOf(api.POST('/orders/{orderId}/cancel', { params: { path: { orderId } }, ...initOf(opts) }))
+    listOrders: async (query, opts) => await dataOf(
+      api.GET('/orders', { params: { query: query ?? {} }, ...initOf(opts) })
+    ),
+    getOrder: async (orderId, opts) => await dataOf(
+      api.GET('/orders/{orderId}', { params: { path: { orderId } }, ...initOf(opts) })
+    ),
+    cancelOrder: async (orderId, opts) => await dataOf(
+      api.POST('/orders/{orderId}/cancel', { params: { path: { orderId } }, ...initOf(opts) })
+    )
   }
 }

@@ -2,7 +2,13 @@
 // for browsers and Node.js 20+. Webhook verification (Node.js only) is in
 // '@serverless-commerce/client/webhooks'.
 export { createCommerceClient } from './commerce-client.js'
-export type { CommerceApi, CommerceClient, CommerceClientOptions, PlaceOrderOptions, Tokens } from './commerce-client.js'
+export type {
+  CommerceApi,
+  CommerceClient,
+  CommerceClientOptions,
+  PlaceOrderOptions,
+  Tokens
+} from './commerce-client.js'
 export { createPartnerClient } from './partner-client.js'
 export type { PartnerClient, PartnerClientOptions } from './partner-client.js'
 export { CommerceProblem, isCommerceProblem, UNEXPECTED_RESPONSE } from './problem.js'

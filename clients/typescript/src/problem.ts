@@ -44,11 +44,15 @@ export class CommerceProblem extends Error {
     // A code newer than this client still arrives as sent.
     this.code = problem !== undefined ? String(problem.code) as ProblemCode : UNEXPECTED_RESPONSE
     this.detail = detail
-    this.requestId = text(problem?.requestId) ?? headers?.get('x-request-id') ?? headers?.get('apigw-requestid') ?? undefined
+    this.requestId = text(problem?.requestId) ?? headers?.get('x-request-id') ?? headers?.get('apigw-requestid') ??
+      undefined
     this.type = text(problem?.type) ?? 'about:blank'
     this.title = text(problem?.title) ?? `HTTP ${status}`
     this.instance = text(problem?.instance)
-    this.errors = Array.isArray(problem?.errors) ? problem.errors.filter(isRecord).map((e) => ({ path: String(e.path), message: String(e.message) })) : []
+    this.errors = Array.isArray(problem?.errors)
+      ? problem.errors.filter(isRecord).map((e) =>
+        ({ path: String(e.path), message: String(e.message) }))
+      : []
     this.body = problem ?? (isRecord(body) ? body : {})
     const wait = retryAfterMs(headers?.get('retry-after'))
     this.retryAfterSeconds = wait === undefined ? undefined : Math.ceil(wait / 1000)

@@ -36,7 +36,10 @@ export function defaultSleep (ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
-/** The wait a Retry-After header value asks for, in ms (delta-seconds or an HTTP date); undefined when absent or unreadable. */
+/**
+ * The wait a Retry-After header value asks for, in ms (delta-seconds or an HTTP date); undefined when absent or
+ * unreadable.
+ */
 export function retryAfterMs (value: string | null | undefined, now: number = Date.now()): number | undefined {
   const trimmed = value?.trim()
   if (trimmed === undefined || trimmed === '') return undefined
@@ -53,7 +56,9 @@ const isProblem = (response: Response): boolean => (response.headers.get('conten
  * `dependency_unavailable`, which write nothing), or when the request may run twice: a safe
  * method, an Idempotency-Key, or what `repeatable` says. A network error is retried only then too.
  */
-export function createRetryingFetch (opts: TransportOptions & { repeatable?: (request: Request) => boolean } = {}): Fetch {
+export function createRetryingFetch (
+  opts: TransportOptions & { repeatable?: (request: Request) => boolean } = {}
+): Fetch {
   const send: Fetch = opts.fetch ?? ((request) => globalThis.fetch(request))
   if (opts.retry === false) return async (request) => await send(request)
   const retries = opts.retry?.retries ?? 3

@@ -8,7 +8,8 @@ type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : ne
 /** The JSON body an operation answers with a status. */
 export type ResponseOf<O extends Op, S extends keyof operations[O]['responses']> = JsonOf<operations[O]['responses'][S]>
 /** The JSON body an operation takes (optional when the operation's body is). */
-export type BodyOf<O extends Op> = operations[O] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never
+export type BodyOf<O extends Op> =
+  operations[O] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never
 /** The query parameters of an operation. */
 export type QueryOf<O extends Op> = operations[O] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never
 

@@ -14,9 +14,14 @@ const bearer = (c: Sent): string | undefined => c.headers.authorization
 function expiringApi (opts: { refresh?: (sent: Sent) => Response } = {}) {
   return fakeApi((sent) => {
     if (sent.path === '/dev/token/refresh') {
-      return opts.refresh?.(sent) ?? json(200, { idToken: 'id-2', accessToken: 'access-2', expiresIn: 3600, tokenType: 'Bearer', token: 'id-2' })
+      return opts.refresh?.(sent) ?? json(
+        200,
+        { idToken: 'id-2', accessToken: 'access-2', expiresIn: 3600, tokenType: 'Bearer', token: 'id-2' }
+      )
     }
-    if (bearer(sent) === 'Bearer id-1') return problem(401, 'token_expired', {}, { 'www-authenticate': 'Bearer error="invalid_token"' })
+    if (bearer(sent) === 'Bearer id-1') {
+      return problem(401, 'token_expired', {}, { 'www-authenticate': 'Bearer error="invalid_token"' })
+    }
     if (sent.path === '/dev/me') return json(200, ME)
     if (sent.path === '/dev/orders' && sent.method === 'POST') return json(201, ORDER)
     return problem(404, 'route_not_found')
@@ -38,7 +43,11 @@ t.test('signIn keeps the tokens and sends the id token; signOut signs out at the
   t.same(await client.getMe(), ME)
   t.equal(bearer(api.calls[1]!), 'Bearer id-1')
   await client.signOut()
-  t.equal(`${api.calls[2]!.method} ${api.calls[2]!.path} ${bearer(api.calls[2]!) ?? '-'}`, 'POST /dev/signout Bearer id-1', 'the API signs the user out everywhere')
+  t.equal(
+    `${api.calls[2]!.method} ${api.calls[2]!.path} ${bearer(api.calls[2]!) ?? '-'}`,
+    'POST /dev/signout Bearer id-1',
+    'the API signs the user out everywhere'
+  )
   t.equal(client.tokens, undefined)
   t.same(seen, [TOKENS, undefined], 'onTokens heard of the sign-out')
   await client.getMe()
@@ -56,29 +65,49 @@ t.test('signOut forgets the tokens even when the API cannot be reached', async (
 
 t.test('signup, confirm and resend carry no token; the email verification calls carry the access token', async (t) => {
   const api = fakeApi((sent) => {
-    if (sent.path === '/dev/signup' || sent.path === '/dev/signup/resend') return json(202, { email: 'ada@example.com', nextStep: 'confirm_signup' })
+    if (sent.path === '/dev/signup' || sent.path === '/dev/signup/resend') {
+      return json(202, { email: 'ada@example.com', nextStep: 'confirm_signup' })
+    }
     if (sent.path === '/dev/signup/confirm') return json(200, { email: 'ada@example.com', confirmed: true })
     if (sent.path === '/dev/me/email/code') return json(202, { nextStep: 'verify_email' })
     if (sent.path === '/dev/me/email/verify') return json(200, { emailVerified: true })
     return problem(404, 'route_not_found')
   })
   const client = createCommerceClient({ baseUrl: BASE, fetch: api.fetch })
-  t.same(await client.signUp({ email: 'ada@example.com', password: 'Correct-Horse-1' }), { email: 'ada@example.com', nextStep: 'confirm_signup' })
-  t.same(await client.resendConfirmationCode({ email: 'ada@example.com' }), { email: 'ada@example.com', nextStep: 'confirm_signup' })
-  t.same(await client.confirmSignUp({ email: 'ada@example.com', code: '123456', password: 'Correct-Horse-1' }), { email: 'ada@example.com', confirmed: true })
+  t.same(
+    await client.signUp({ email: 'ada@example.com', password: 'Correct-Horse-1' }),
+    { email: 'ada@example.com', nextStep: 'confirm_signup' }
+  )
+  t.same(
+    await client.resendConfirmationCode({ email: 'ada@example.com' }),
+    { email: 'ada@example.com', nextStep: 'confirm_signup' }
+  )
+  t.same(
+    await client.confirmSignUp({ email: 'ada@example.com', code: '123456', password: 'Correct-Horse-1' }),
+    { email: 'ada@example.com', confirmed: true }
+  )
   t.same(JSON.parse(api.calls[2]!.body), { email: 'ada@example.com', code: '123456', password: 'Correct-Horse-1' })
   t.ok(api.calls.every((c) => bearer(c) === undefined), 'no token on the account calls')
   await t.rejects(client.sendEmailVerificationCode(), /Not signed in/)
   client.setTokens(TOKENS)
   t.same(await client.sendEmailVerificationCode(), { nextStep: 'verify_email' })
   t.same(await client.verifyEmail({ code: '654321' }), { emailVerified: true })
-  t.same(api.calls.slice(3).map(bearer), [`Bearer ${TOKENS.accessToken}`, `Bearer ${TOKENS.accessToken}`], 'the access token authorizes them')
+  t.same(
+    api.calls.slice(3).map(bearer),
+    [`Bearer ${TOKENS.accessToken}`, `Bearer ${TOKENS.accessToken}`],
+    'the access token authorizes them'
+  )
 })
 
 t.test('token_expired: one refresh, the call retried with the new token, the refresh token kept', async (t) => {
   const seen: Array<Tokens | undefined> = []
   const api = expiringApi()
-  const client = createCommerceClient({ baseUrl: BASE, fetch: api.fetch, tokens: TOKENS, onTokens: (tokens) => seen.push(tokens) })
+  const client = createCommerceClient({
+    baseUrl: BASE,
+    fetch: api.fetch,
+    tokens: TOKENS,
+    onTokens: (tokens) => seen.push(tokens)
+  })
   t.same(await client.getMe(), ME)
   t.same(api.calls.map((c) => `${c.method} ${c.path} ${bearer(c) ?? '-'}`), [
     'GET /dev/me Bearer id-1', 'POST /dev/token/refresh -', 'GET /dev/me Bearer id-2'
@@ -100,7 +129,12 @@ t.test('calls that find the token expired together share one refresh', async (t)
 t.test('a refused refresh ends the session: tokens dropped, the 401 thrown', async (t) => {
   const seen: Array<Tokens | undefined> = []
   const api = expiringApi({ refresh: () => problem(401, 'token_invalid') })
-  const client = createCommerceClient({ baseUrl: BASE, fetch: api.fetch, tokens: TOKENS, onTokens: (tokens) => seen.push(tokens) })
+  const client = createCommerceClient({
+    baseUrl: BASE,
+    fetch: api.fetch,
+    tokens: TOKENS,
+    onTokens: (tokens) => seen.push(tokens)
+  })
   const err = await client.getMe().catch((e: unknown) => e)
   t.ok(isCommerceProblem(err, 'token_expired'), 'the call fails with its own 401')
   t.match(err, { status: 401 })
@@ -136,9 +170,18 @@ t.test('placeOrder: one Idempotency-Key per order, the same on every retry and a
   const { sleep } = recordedSleep()
   let busy = 2
   const api = fakeApi((sent) => {
-    if (sent.path === '/dev/token/refresh') return json(200, { idToken: 'id-2', accessToken: 'a', expiresIn: 1, tokenType: 'Bearer', token: 'id-2' })
+    if (sent.path === '/dev/token/refresh') {
+      return json(200, { idToken: 'id-2', accessToken: 'a', expiresIn: 1, tokenType: 'Bearer', token: 'id-2' })
+    }
     if (bearer(sent) === 'Bearer id-1') return problem(401, 'token_expired')
-    if (busy-- > 0) return busy === 1 ? problem(503, 'service_busy', {}, { 'retry-after': '1' }) : json(503, { message: 'Service Unavailable' })
+    if (busy-- > 0) {
+      return busy === 1
+        ? problem(503, 'service_busy', {}, { 'retry-after': '1' })
+        : json(
+          503,
+          { message: 'Service Unavailable' }
+        )
+    }
     return json(201, ORDER)
   })
   const client = createCommerceClient({ baseUrl: BASE, fetch: api.fetch, tokens: TOKENS, sleep })
@@ -160,21 +203,50 @@ t.test('placeOrder: one Idempotency-Key per order, the same on every retry and a
 
 t.test('errors are CommerceProblems with status, code, detail and requestId', async (t) => {
   const api = fakeApi((sent) => sent.path === '/dev/orders'
-    ? problem(409, 'insufficient_stock', { detail: 'Not enough stock for: phone-1', items: [{ id: 'phone-1', requested: 3, available: 1 }] })
-    : new Response('<html>Bad Gateway</html>', { status: 502, headers: { 'content-type': 'text/html', 'x-request-id': 'gw-1' } }))
+    ? problem(
+      409,
+      'insufficient_stock',
+      { detail: 'Not enough stock for: phone-1', items: [{ id: 'phone-1', requested: 3, available: 1 }] }
+    )
+    : new Response(
+      '<html>Bad Gateway</html>',
+      { status: 502, headers: { 'content-type': 'text/html', 'x-request-id': 'gw-1' } }
+    ))
   const client = createCommerceClient({ baseUrl: BASE, fetch: api.fetch, tokens: TOKENS })
   const err = await client.placeOrder({ items: [{ id: 'phone-1', count: 3 }] }).catch((e: unknown) => e)
   t.ok(err instanceof CommerceProblem && err instanceof Error)
   const p = err as CommerceProblem
-  t.match(p, { name: 'CommerceProblem', status: 409, code: 'insufficient_stock', detail: 'Not enough stock for: phone-1', requestId: 'req-insufficient_stock', message: 'Not enough stock for: phone-1' })
+  t.match(
+    p,
+    {
+      name: 'CommerceProblem',
+      status: 409,
+      code: 'insufficient_stock',
+      detail: 'Not enough stock for: phone-1',
+      requestId: 'req-insufficient_stock',
+      message: 'Not enough stock for: phone-1'
+    }
+  )
   t.same(p.body.items, [{ id: 'phone-1', requested: 3, available: 1 }], 'the extra members')
   t.ok(isCommerceProblem(err, 'insufficient_stock'))
   t.notOk(isCommerceProblem(err, 'validation_failed'))
 
   const other = await client.getItem('x').catch((e: unknown) => e)
-  t.match(other, { status: 502, code: UNEXPECTED_RESPONSE, requestId: 'gw-1', detail: '<html>Bad Gateway</html>' }, 'an answer that is not problem details')
+  t.match(
+    other,
+    { status: 502, code: UNEXPECTED_RESPONSE, requestId: 'gw-1', detail: '<html>Bad Gateway</html>' },
+    'an answer that is not problem details'
+  )
 
-  const validation = new CommerceProblem(400, { code: 'validation_failed', detail: 'body.items[0].count must be <= 99', requestId: 'r', errors: [{ path: 'body.items[0].count', message: 'must be <= 99' }] })
+  const validation = new CommerceProblem(
+    400,
+    {
+      code: 'validation_failed',
+      detail: 'body.items[0].count must be <= 99',
+      requestId: 'r',
+      errors: [{ path: 'body.items[0].count', message: 'must be <= 99' }]
+    }
+  )
   t.same(validation.errors, [{ path: 'body.items[0].count', message: 'must be <= 99' }])
 })
 
@@ -182,7 +254,14 @@ t.test('catalog and orders: paths, queries and the cancel retried after a lost a
   const { sleep } = recordedSleep()
   let cancels = 0
   const api = fakeApi((sent) => {
-    if (sent.path.endsWith('/cancel')) return cancels++ === 0 ? json(503, { message: 'Service Unavailable' }) : json(200, { ...ORDER, status: 'cancelled' })
+    if (sent.path.endsWith('/cancel')) {
+      return cancels++ === 0
+        ? json(503, { message: 'Service Unavailable' })
+        : json(
+          200,
+          { ...ORDER, status: 'cancelled' }
+        )
+    }
     if (sent.path === '/dev/items') return json(200, { items: [] })
     if (sent.path === '/dev/orders') return json(200, { orders: [ORDER] })
     if (sent.path === '/dev/categories') return json(200, { categories: [] })
@@ -198,6 +277,8 @@ t.test('catalog and orders: paths, queries and the cancel retried after a lost a
   await client.getOrder('ord 1/x')
   t.equal(api.calls.at(-1)!.path, '/dev/orders/ord%201%2Fx', 'path parameters are encoded')
   t.equal((await client.cancelOrder('ord-1')).status, 'cancelled')
-  t.same(api.calls.filter((c) => c.path.endsWith('/cancel')).map((c) => `${c.method} ${c.body === '' ? 'no body' : c.body} ${c.headers['content-type'] ?? 'no type'}`),
-    ['POST no body no type', 'POST no body no type'], 'cancelling twice is safe: retried after a gateway 503, without a body')
+  t.same(api.calls.filter((c) => c.path.endsWith('/cancel')).map((c) =>
+    `${c.method} ${c.body === '' ? 'no body' : c.body} ${c.headers['content-type'] ?? 'no type'}`),
+  ['POST no body no type', 'POST no body no type'], 'cancelling twice is safe: retried after a gateway 503, ' +
+      'without a body')
 })

@@ -38,10 +38,24 @@ export function fakeApi (answer: Answer): FakeApi {
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
 
-export const problem = (status: number, code: string, extras: Record<string, unknown> = {}, headers: Record<string, string> = {}): Response =>
+export const problem = (
+  status: number,
+  code: string,
+  extras: Record<string, unknown> = {},
+  headers: Record<string, string> = {}
+): Response =>
   new Response(JSON.stringify({
-    type: `urn:serverless-commerce:problem:${code}`, title: 'Problem', status, code, detail: `${code} happened`, requestId: `req-${code}`, ...extras
-  }), { status, headers: { 'content-type': 'application/problem+json; charset=utf-8', 'x-request-id': `req-${code}`, ...headers } })
+    type: `urn:serverless-commerce:problem:${code}`,
+    title: 'Problem',
+    status,
+    code,
+    detail: `${code} happened`,
+    requestId: `req-${code}`,
+    ...extras
+  }), {
+    status,
+    headers: { 'content-type': 'application/problem+json; charset=utf-8', 'x-request-id': `req-${code}`, ...headers }
+  })
 
 /** A sleep that waits for nothing and records how long it was asked to wait. */
 export function recordedSleep (): { sleep: (ms: number, signal?: AbortSignal) => Promise<void>, waits: number[] } {

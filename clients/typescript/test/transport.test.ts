@@ -7,13 +7,24 @@ import { fakeApi, json, problem, recordedSleep } from './fake-api.js'
 
 const URL_ = 'http://api.test/orders'
 const post = (headers: Record<string, string> = {}): Request =>
-  new Request(URL_, { method: 'POST', body: '{"items":[{"id":"a","count":1}]}', headers: { 'content-type': 'application/json', ...headers } })
+  new Request(
+    URL_,
+    {
+      method: 'POST',
+      body: '{"items":[{"id":"a","count":1}]}',
+      headers: { 'content-type': 'application/json', ...headers }
+    }
+  )
 
 /** Answers the scripted responses in order, then 200. */
-const script = (...answers: Array<() => Response>) => fakeApi((_sent, calls) => answers[calls.length - 1]?.() ?? json(200, { ok: true }))
+const script = (...answers: Array<() => Response>) =>
+  fakeApi((_sent, calls) => answers[calls.length - 1]?.() ?? json(200, { ok: true }))
 
 t.test('a 503 from the API is retried after its Retry-After, the same request each time', async (t) => {
-  const api = script(() => problem(503, 'service_busy', {}, { 'retry-after': '2' }), () => problem(503, 'service_busy', {}, { 'retry-after': '1' }))
+  const api = script(
+    () => problem(503, 'service_busy', {}, { 'retry-after': '2' }),
+    () => problem(503, 'service_busy', {}, { 'retry-after': '1' })
+  )
   const { sleep, waits } = recordedSleep()
   const res = await createRetryingFetch({ fetch: api.fetch, sleep, random: () => 0.5 })(post())
   t.equal(res.status, 200)
@@ -35,12 +46,22 @@ t.test('without Retry-After: exponential backoff with jitter, capped, then the l
   const busy = (): Response => problem(503, 'service_busy')
   const api = script(busy, busy, busy, busy, busy)
   const low = recordedSleep()
-  const res = await createRetryingFetch({ fetch: api.fetch, sleep: low.sleep, random: () => 0, retry: { retries: 4, baseDelayMs: 100, maxDelayMs: 500 } })(post())
+  const res = await createRetryingFetch({
+    fetch: api.fetch,
+    sleep: low.sleep,
+    random: () => 0,
+    retry: { retries: 4, baseDelayMs: 100, maxDelayMs: 500 }
+  })(post())
   t.equal(res.status, 503, 'the last answer once the retries are spent')
   t.equal(api.calls.length, 5, 'the first attempt and 4 retries')
   t.same(low.waits, [50, 100, 200, 250], 'at least half of base x 2^attempt (capped at maxDelayMs)')
   const high = recordedSleep()
-  await createRetryingFetch({ fetch: script(busy, busy, busy).fetch, sleep: high.sleep, random: () => 0.999999, retry: { baseDelayMs: 100, maxDelayMs: 500 } })(post())
+  await createRetryingFetch({
+    fetch: script(busy, busy, busy).fetch,
+    sleep: high.sleep,
+    random: () => 0.999999,
+    retry: { baseDelayMs: 100, maxDelayMs: 500 }
+  })(post())
   t.same(high.waits.map(Math.round), [100, 200, 400], 'at most base x 2^attempt')
 })
 
@@ -67,30 +88,54 @@ t.test("a 503 that is not the API's own (a gateway's) is retried only when the r
   const gateway = (): Response => json(503, { message: 'Service Unavailable' })
   const { sleep } = recordedSleep()
   const once = script(gateway)
-  t.equal((await createRetryingFetch({ fetch: once.fetch, sleep })(post())).status, 503, 'a POST without a key may have run: not retried')
+  t.equal(
+    (await createRetryingFetch({ fetch: once.fetch, sleep })(post())).status,
+    503,
+    'a POST without a key may have run: not retried'
+  )
   t.equal(once.calls.length, 1)
   const keyed = script(gateway)
-  t.equal((await createRetryingFetch({ fetch: keyed.fetch, sleep })(post({ 'idempotency-key': 'k-1' }))).status, 200, 'with an Idempotency-Key it is retried')
+  t.equal(
+    (await createRetryingFetch({ fetch: keyed.fetch, sleep })(post({ 'idempotency-key': 'k-1' }))).status,
+    200,
+    'with an Idempotency-Key it is retried'
+  )
   t.same(keyed.calls.map((c) => c.headers['idempotency-key']), ['k-1', 'k-1'], 'with the same key')
   const get = script(gateway)
   t.equal((await createRetryingFetch({ fetch: get.fetch, sleep })(new Request(URL_))).status, 200, 'a GET is retried')
   const marked = script(gateway)
-  t.equal((await createRetryingFetch({ fetch: marked.fetch, sleep, repeatable: () => true })(post())).status, 200, 'and what `repeatable` allows')
+  t.equal(
+    (await createRetryingFetch({ fetch: marked.fetch, sleep, repeatable: () => true })(post())).status,
+    200,
+    'and what `repeatable` allows'
+  )
 })
 
 t.test('network errors: retried when the request may run twice, thrown otherwise', async (t) => {
   const { sleep } = recordedSleep()
   let calls = 0
-  const flaky = async (): Promise<Response> => { if (calls++ === 0) throw new TypeError('fetch failed'); return json(200, {}) }
+  const flaky = async (): Promise<Response> => {
+    if (calls++ === 0) throw new TypeError('fetch failed'); return json(
+      200,
+      {}
+    )
+  }
   t.equal((await createRetryingFetch({ fetch: flaky, sleep })(new Request(URL_))).status, 200)
   calls = 0
-  await t.rejects(createRetryingFetch({ fetch: flaky, sleep })(post()), /fetch failed/, 'a POST without a key is not sent twice')
+  await t.rejects(
+    createRetryingFetch({ fetch: flaky, sleep })(post()),
+    /fetch failed/,
+    'a POST without a key is not sent twice'
+  )
 })
 
 t.test('an abort stops the pauses', async (t) => {
   const controller = new AbortController()
   const api = script(() => { controller.abort(new Error('user left')); return problem(503, 'service_busy') })
-  await t.rejects(createRetryingFetch({ fetch: api.fetch })(new Request(URL_, { signal: controller.signal })), /user left/)
+  await t.rejects(
+    createRetryingFetch({ fetch: api.fetch })(new Request(URL_, { signal: controller.signal })),
+    /user left/
+  )
   t.equal(api.calls.length, 1)
 })
 

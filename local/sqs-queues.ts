@@ -78,7 +78,11 @@ export function queueDefinitions (template: CfnTemplate = loadTemplate()): Queue
       name: localName(p.QueueName, logicalId),
       visibilityTimeoutS: Number(p.VisibilityTimeout ?? 30),
       retentionS: Number(p.MessageRetentionPeriod ?? 345600),
-      ...(dlq !== undefined ? { redrive: { deadLetterLogicalId: dlq, maxReceiveCount: Number(p.RedrivePolicy.maxReceiveCount) } } : {})
+      ...(dlq !== undefined
+        ? {
+            redrive: { deadLetterLogicalId: dlq, maxReceiveCount: Number(p.RedrivePolicy.maxReceiveCount) }
+          }
+        : {})
     }
   })
 }
@@ -94,7 +98,12 @@ export class LocalQueue {
   private waiters: Array<() => void> = []
   private readonly file: string | undefined
 
-  constructor (readonly def: QueueDefinition, readonly arn: string, dir: string | undefined, private readonly now: () => number) {
+  constructor (
+    readonly def: QueueDefinition,
+    readonly arn: string,
+    dir: string | undefined,
+    private readonly now: () => number
+  ) {
     this.file = dir === undefined ? undefined : join(dir, `${def.name}.jsonl`)
     if (this.file !== undefined) this.load(this.file)
   }
@@ -123,7 +132,17 @@ export class LocalQueue {
     const m = op.op === 'send' ? undefined : this.messages.get(op.id)
     switch (op.op) {
       case 'send': this.messages.set(op.m.id, op.m); break
-      case 'receive': if (m !== undefined) Object.assign(m, { receipt: op.receipt, visibleAt: op.visibleAt, receiveCount: op.receiveCount, firstReceivedAt: op.firstReceivedAt }); break
+      case 'receive': if (m !== undefined) {
+        Object.assign(
+          m,
+          {
+            receipt: op.receipt,
+            visibleAt: op.visibleAt,
+            receiveCount: op.receiveCount,
+            firstReceivedAt: op.firstReceivedAt
+          }
+        )
+      } break
       case 'visibility': if (m !== undefined) m.visibleAt = op.visibleAt; break
       case 'delete': this.messages.delete(op.id); break
     }
@@ -136,13 +155,23 @@ export class LocalQueue {
   }
 
   send (body: string, attributes: Record<string, MessageAttribute> = {}): StoredMessage {
-    const m: StoredMessage = { id: randomUUID(), body, md5: md5(body), attributes, sentAt: this.now(), receiveCount: 0, visibleAt: 0 }
+    const m: StoredMessage = {
+      id: randomUUID(),
+      body,
+      md5: md5(body),
+      attributes,
+      sentAt: this.now(),
+      receiveCount: 0,
+      visibleAt: 0
+    }
     this.record({ op: 'send', m })
     this.wake()
     return m
   }
 
-  /** Messages visible now, up to `max`, made invisible for `visibilityS`; those past maxReceiveCount go to `deadLetter`. */
+  /**
+   * Messages visible now, up to `max`, made invisible for `visibilityS`; those past maxReceiveCount go to `deadLetter`.
+   */
   receive (max: number, visibilityS: number | undefined, deadLetter: LocalQueue | undefined): StoredMessage[] {
     const now = this.now()
     const out: StoredMessage[] = []
@@ -157,7 +186,14 @@ export class LocalQueue {
         continue
       }
       const receipt = `${m.id}#${randomUUID()}`
-      this.record({ op: 'receive', id: m.id, receipt, visibleAt: now + (visibilityS ?? this.def.visibilityTimeoutS) * 1000, receiveCount: m.receiveCount + 1, firstReceivedAt: m.firstReceivedAt ?? now })
+      this.record({
+        op: 'receive',
+        id: m.id,
+        receipt,
+        visibleAt: now + (visibilityS ?? this.def.visibilityTimeoutS) * 1000,
+        receiveCount: m.receiveCount + 1,
+        firstReceivedAt: m.firstReceivedAt ?? now
+      })
       out.push({ ...m })
     }
     return out
@@ -165,7 +201,12 @@ export class LocalQueue {
 
   private byReceipt (receipt: string): StoredMessage {
     const m = this.messages.get(receipt.split('#')[0] ?? '')
-    if (m === undefined || m.receipt !== receipt) throw new QueueError('ReceiptHandleIsInvalid', `The receipt handle "${receipt}" is not valid (deleted, or received again since).`)
+    if (m === undefined || m.receipt !== receipt) {
+      throw new QueueError(
+        'ReceiptHandleIsInvalid',
+        `The receipt handle "${receipt}" is not valid (deleted, or received again since).`
+      )
+    }
     return m
   }
 
@@ -198,7 +239,12 @@ export class LocalQueue {
   async waitForMessages (ms: number, signal?: AbortSignal): Promise<void> {
     if (ms <= 0 || signal?.aborted === true) return
     await new Promise<void>((resolve) => {
-      const done = (): void => { clearTimeout(timer); signal?.removeEventListener('abort', done); this.waiters = this.waiters.filter((w) => w !== done); resolve() }
+      const done = (): void => {
+        clearTimeout(timer); signal?.removeEventListener(
+          'abort',
+          done
+        ); this.waiters = this.waiters.filter((w) => w !== done); resolve()
+      }
       const timer = setTimeout(done, ms)
       signal?.addEventListener('abort', done)
       this.waiters.push(done)
@@ -208,7 +254,10 @@ export class LocalQueue {
   /** The earliest moment a hidden message becomes visible (for pollers), or undefined. */
   nextVisibleAt (): number | undefined {
     let next: number | undefined
-    for (const m of this.messages.values()) if (m.visibleAt > this.now() && (next === undefined || m.visibleAt < next)) next = m.visibleAt
+    for (const m of this.messages.values()) {
+      if (m.visibleAt > this.now() && (next === undefined ||
+      m.visibleAt < next)) next = m.visibleAt
+    }
     return next
   }
 
@@ -235,10 +284,17 @@ export interface LocalQueues {
   idle: () => Promise<void>
 }
 
-export function createLocalQueues (opts: { endpoint: string; region: string; dir?: string; template?: CfnTemplate; now?: () => number }): LocalQueues {
+export function createLocalQueues (
+  opts: { endpoint: string; region: string; dir?: string; template?: CfnTemplate; now?: () => number }
+): LocalQueues {
   const now = opts.now ?? Date.now
   if (opts.dir !== undefined) mkdirSync(opts.dir, { recursive: true })
-  const list = queueDefinitions(opts.template).map((def) => new LocalQueue(def, `arn:aws:sqs:${opts.region}:${LOCAL_ACCOUNT}:${def.name}`, opts.dir, now))
+  const list = queueDefinitions(opts.template).map((def) => new LocalQueue(
+    def,
+    `arn:aws:sqs:${opts.region}:${LOCAL_ACCOUNT}:${def.name}`,
+    opts.dir,
+    now
+  ))
   const find = (pred: (q: LocalQueue) => boolean, what: string): LocalQueue => {
     const q = list.find(pred)
     if (q === undefined) throw new QueueError('QueueDoesNotExist', `The specified queue does not exist (${what}).`)
@@ -253,20 +309,29 @@ export function createLocalQueues (opts: { endpoint: string; region: string; dir
     byLogicalId: (id) => find((q) => q.def.logicalId === id, id),
     byUrl: (url) => find((q) => url.replace(/\/+$/, '').endsWith(`/${LOCAL_ACCOUNT}/${q.def.name}`), url),
     urlOf: (q) => `${opts.endpoint}/${LOCAL_ACCOUNT}/${q.def.name}`,
-    deadLetterOf: (q) => q.def.redrive === undefined ? undefined : queues.byLogicalId(q.def.redrive.deadLetterLogicalId),
+    deadLetterOf: (q) => q.def.redrive === undefined
+      ? undefined
+      : queues.byLogicalId(q.def.redrive.deadLetterLogicalId),
     startMoveTask (sourceArn, destinationArn, perSecond) {
       const source = queues.byArn(sourceArn)
       if (!list.some((q) => q.def.redrive?.deadLetterLogicalId === source.def.logicalId)) {
         throw new QueueError('InvalidParameterValue', 'Source queue must be configured as a Dead Letter Queue.')
       }
-      if ((tasks.get(sourceArn) ?? []).some((t) => t.Status === 'RUNNING')) throw new QueueError('InvalidParameterValue', 'There is already a task running.')
+      if ((tasks.get(sourceArn) ?? []).some((t) => t.Status === 'RUNNING')) {
+        throw new QueueError('InvalidParameterValue', 'There is already a task running.')
+      }
       const destination = destinationArn === undefined ? undefined : queues.byArn(destinationArn)
       // Without a destination, each message goes back to a queue that dead-letters into this one.
       const fallback = list.find((q) => q.def.redrive?.deadLetterLogicalId === source.def.logicalId)
       const ids = [...source.messages.keys()]
       const task: MoveTask = {
-        TaskHandle: randomUUID(), Status: 'RUNNING', SourceArn: sourceArn, ...(destinationArn !== undefined ? { DestinationArn: destinationArn } : {}),
-        ApproximateNumberOfMessagesMoved: 0, ApproximateNumberOfMessagesToMove: ids.length, StartedTimestamp: now()
+        TaskHandle: randomUUID(),
+        Status: 'RUNNING',
+        SourceArn: sourceArn,
+        ...(destinationArn !== undefined ? { DestinationArn: destinationArn } : {}),
+        ApproximateNumberOfMessagesMoved: 0,
+        ApproximateNumberOfMessagesToMove: ids.length,
+        StartedTimestamp: now()
       }
       tasks.set(sourceArn, [task, ...(tasks.get(sourceArn) ?? [])])
       const move = (async () => {

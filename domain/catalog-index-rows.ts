@@ -90,8 +90,16 @@ export function keyRange (prefix: string): { from: string; to: string } {
 }
 
 /** The index state an item should have, computed from its fields. */
-export function indexStateOf (item: { id: string; category: string; type: string; brand: string; title: string; description: string }): IndexState {
-  return { id: item.id, category: item.category, type: item.type, brand: item.brand, words: wordString(indexedWords(item)) }
+export function indexStateOf (
+  item: { id: string; category: string; type: string; brand: string; title: string; description: string }
+): IndexState {
+  return {
+    id: item.id,
+    category: item.category,
+    type: item.type,
+    brand: item.brand,
+    words: wordString(indexedWords(item))
+  }
 }
 
 export function searchRows (state: IndexState): SearchRow[] {

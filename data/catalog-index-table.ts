@@ -1,5 +1,5 @@
 // The catalog index table (CATALOG_INDEX_TABLE): token rows and category counters
-// (domain/catalog-index.ts). Writes are actions the items repository puts in the item's own
+// (domain/catalog-index-rows.ts). Writes are actions the items repository puts in the item's own
 // transaction, so the index never disagrees with the items; reads are GET /categories and the
 // search (data/items-search.ts).
 import { randomUUID } from 'node:crypto'
@@ -41,7 +41,11 @@ export function indexActions (table: string, change: IndexChange, stamp: string 
  * leaves no row behind. Conditional on the count still being 0 (a concurrent create may have
  * raised it again); best effort, since a zero counter is skipped by every reader anyway.
  */
-export async function dropEmptyCounters (ddb: DynamoDBDocumentClient, table: string, change: IndexChange): Promise<void> {
+export async function dropEmptyCounters (
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  change: IndexChange
+): Promise<void> {
   await Promise.all(change.counts.filter((c) => c.delta < 0).map(async ({ sk }) => {
     try {
       await ddb.send(new DeleteCommand({

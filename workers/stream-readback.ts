@@ -2,23 +2,35 @@
 // pointer Lambda's event source mapping sends to its on-failure destination (shard and sequence
 // range, not the records): a pointer redriven into the replay queue is turned back into records
 // here, while the stream still holds them (24 hours).
-import { GetRecordsCommand, GetShardIteratorCommand, type _Record as StreamRecord } from '@aws-sdk/client-dynamodb-streams'
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamRecord
+} from '@aws-sdk/client-dynamodb-streams'
 import type { DynamoDBRecord } from 'aws-lambda'
 import type { WorkerRuntime } from './runtime.js'
 import { streamsOf } from './clients.js'
 
 /** The shard and sequence range Lambda sends to a stream mapping's on-failure destination. */
 export interface StreamBatchPointer {
-  DDBStreamBatchInfo: { shardId: string; startSequenceNumber: string; endSequenceNumber: string; streamArn: string; batchSize?: number }
+  DDBStreamBatchInfo: {
+    shardId: string
+    startSequenceNumber: string
+    endSequenceNumber: string
+    streamArn: string
+    batchSize?: number
+  }
 }
 
 export const isStreamBatchPointer = (body: unknown): body is StreamBatchPointer => {
   const info = (body as Partial<StreamBatchPointer> | null)?.DDBStreamBatchInfo
-  return typeof info?.shardId === 'string' && typeof info.startSequenceNumber === 'string' && typeof info.endSequenceNumber === 'string' && typeof info.streamArn === 'string'
+  return typeof info?.shardId === 'string' && typeof info.startSequenceNumber === 'string' &&
+    typeof info.endSequenceNumber === 'string' && typeof info.streamArn === 'string'
 }
 
 export const isStreamRecord = (body: unknown): body is DynamoDBRecord =>
-  (body as DynamoDBRecord | null)?.eventSource === 'aws:dynamodb' && typeof (body as DynamoDBRecord).dynamodb === 'object'
+  (body as DynamoDBRecord | null)?.eventSource === 'aws:dynamodb' &&
+    typeof (body as DynamoDBRecord).dynamodb === 'object'
 
 /** DynamoDB Streams' record as Lambda delivers it: epoch seconds, the stream's ARN. */
 export function toLambdaRecord (record: StreamRecord, streamArn: string): DynamoDBRecord {
@@ -33,7 +45,9 @@ export function toLambdaRecord (record: StreamRecord, streamArn: string): Dynamo
     dynamodb: {
       // The SDK's records already carry AttributeValue maps, the shape Lambda gives.
       ...(data as NonNullable<DynamoDBRecord['dynamodb']>),
-      ApproximateCreationDateTime: created instanceof Date ? Math.floor(created.getTime() / 1000) : (created as number | undefined)
+      ApproximateCreationDateTime: created instanceof Date
+        ? Math.floor(created.getTime() / 1000)
+        : (created as number | undefined)
     },
     eventSourceARN: streamArn
   }
@@ -62,9 +76,9 @@ const EMPTY_PAGE_PAUSE_MS = 250
  * records are gone (TrimmedDataAccessException: older than 24 hours; ResourceNotFoundException:
  * the table's stream was replaced).
  */
-export async function readPointer (rt: WorkerRuntime, pointer: StreamBatchPointer): Promise<DynamoDBRecord[]> {
+export async function readPointer (runtime: WorkerRuntime, pointer: StreamBatchPointer): Promise<DynamoDBRecord[]> {
   const { shardId, startSequenceNumber, endSequenceNumber, streamArn } = pointer.DDBStreamBatchInfo
-  const streams = await streamsOf(rt)
+  const streams = await streamsOf(runtime)
   let iterator = (await streams.send(new GetShardIteratorCommand({
     StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: startSequenceNumber
   }))).ShardIterator

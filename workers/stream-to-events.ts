@@ -4,7 +4,7 @@
 // first one that fails for a reason that may pass (the bus down, throttling): it and the rest of
 // the batch are reported failed and come back, in order, with the retry. Nothing else is
 // republished, except entries after a failed one within the same PutEvents call (and those not
-// when the retry reaches this container again: rt.published).
+// when the retry reaches this container again: runtime.published).
 //
 // A record that can never be published (unreadable, an event over EventBridge's size limit, an
 // entry EventBridge refuses as malformed) is not retried: it is parked with its content in
@@ -18,7 +18,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge'
 import { eventForStreamRecord, orderIdOfRecord, type OrderEvent } from '../domain/events.js'
 import type { WorkerRuntime } from './runtime.js'
-import { park } from './queues.js'
+import { park } from './park-and-pause.js'
 import { streamRetryPauseMs } from './delivery-policy.js'
 
 /** PutEvents takes at most 10 entries and 256 KB per call. */
@@ -52,15 +52,19 @@ function toEntry (event: OrderEvent, busName: string): PutEventsRequestEntry {
 
 /** EventBridge's size of an entry: Time (14 bytes), Source, DetailType, Detail and Resources, in UTF-8. */
 export function entrySize (entry: PutEventsRequestEntry): number {
-  return (entry.Time !== undefined ? 14 : 0) + Buffer.byteLength(entry.Source ?? '') + Buffer.byteLength(entry.DetailType ?? '') +
+  return (entry.Time !== undefined ? 14 : 0) + Buffer.byteLength(entry.Source ?? '') + Buffer.byteLength(
+    entry.DetailType ?? ''
+  ) +
     Buffer.byteLength(entry.Detail ?? '') + (entry.Resources ?? []).reduce((n, r) => n + Buffer.byteLength(r), 0)
 }
 
 const seqOf = (record: DynamoDBRecord): string => record.dynamodb?.SequenceNumber ?? ''
 
-function remember (rt: WorkerRuntime, seq: string, eventId: string): void {
-  rt.published.set(seq, eventId)
-  if (rt.published.size > PUBLISHED_MEMORY) rt.published.delete(rt.published.keys().next().value as string)
+function remember (runtime: WorkerRuntime, seq: string, eventId: string): void {
+  runtime.published.set(seq, eventId)
+  if (runtime.published.size > PUBLISHED_MEMORY) {
+    runtime.published.delete(runtime.published.keys().next().value as string)
+  }
 }
 
 export interface PublishOptions {
@@ -71,7 +75,11 @@ export interface PublishOptions {
 }
 
 /** Publishes the records' events in order; the outcome of each record (same indexes). */
-export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRuntime, opts: PublishOptions): Promise<RecordOutcome[]> {
+export async function publishRecords (
+  records: DynamoDBRecord[],
+  runtime: WorkerRuntime,
+  opts: PublishOptions
+): Promise<RecordOutcome[]> {
   const outcomes: RecordOutcome[] = records.map(() => 'failed')
   let stopAt: number | undefined
   const stop = (i: number): void => { stopAt = Math.min(stopAt ?? i, i) }
@@ -79,12 +87,28 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
   const parkRecord = async (i: number, reason: string, error: string): Promise<void> => {
     const record = records[i] as DynamoDBRecord
     try {
-      await park(rt, rt.config.deadLetterQueues.stream, JSON.stringify(record), { reason, error, detail: `from the ${opts.source}` })
+      await park(
+        runtime,
+        runtime.config.deadLetterQueues.stream,
+        JSON.stringify(record),
+        { reason, error, detail: `from the ${opts.source}` }
+      )
       outcomes[i] = 'parked'
-      rt.metrics.add('DeadLettered', { Queue: 'stream' })
-      rt.log.error('stream record parked in the dead-letter queue', { sequenceNumber: seqOf(record), orderId: orderIdOfRecord(record), reason, error })
+      runtime.metrics.add('DeadLettered', { Queue: 'stream' })
+      runtime.log.error(
+        'stream record parked in the dead-letter queue',
+        { sequenceNumber: seqOf(record), orderId: orderIdOfRecord(record), reason, error }
+      )
     } catch (err) {
-      rt.log.error('stream record could not be parked', { sequenceNumber: seqOf(record), orderId: orderIdOfRecord(record), error: (err as Error).name, reason: (err as Error).message })
+      runtime.log.error(
+        'stream record could not be parked',
+        {
+          sequenceNumber: seqOf(record),
+          orderId: orderIdOfRecord(record),
+          error: (err as Error).name,
+          reason: (err as Error).message
+        }
+      )
       stop(i)
     }
   }
@@ -96,9 +120,12 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
     if (call.length === 0 || stopAt !== undefined) return
     let res
     try {
-      res = await rt.eventbridge.send(new PutEventsCommand({ Entries: call.map((c) => c.entry) }))
+      res = await runtime.eventbridge.send(new PutEventsCommand({ Entries: call.map((c) => c.entry) }))
     } catch (err) {
-      rt.log.warn('PutEvents failed', { records: call.length, error: (err as Error).name, reason: (err as Error).message })
+      runtime.log.warn(
+        'PutEvents failed',
+        { records: call.length, error: (err as Error).name, reason: (err as Error).message }
+      )
       stop(call[0]!.i)
       return
     }
@@ -106,13 +133,24 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
       const result = res.Entries?.[j]
       if (result !== undefined && result.ErrorCode === undefined && result.EventId !== undefined) {
         outcomes[c.i] = 'published'
-        remember(rt, seqOf(records[c.i] as DynamoDBRecord), result.EventId)
-        rt.log.info('order event published', { orderId: c.orderId, detailType: c.event.detailType, sequenceNumber: seqOf(records[c.i] as DynamoDBRecord), correlationId: c.event.detail.correlationId })
-        rt.metrics.add('EventsPublished', { EventType: c.event.detailType })
+        remember(runtime, seqOf(records[c.i] as DynamoDBRecord), result.EventId)
+        runtime.log.info(
+          'order event published',
+          {
+            orderId: c.orderId,
+            detailType: c.event.detailType,
+            sequenceNumber: seqOf(records[c.i] as DynamoDBRecord),
+            correlationId: c.event.detail.correlationId
+          }
+        )
+        runtime.metrics.add('EventsPublished', { EventType: c.event.detailType })
       } else if (result?.ErrorCode !== undefined && REFUSED_ENTRY.has(result.ErrorCode)) {
         await parkRecord(c.i, 'refused by EventBridge', `${result.ErrorCode}: ${result.ErrorMessage ?? ''}`)
       } else {
-        rt.log.warn('PutEvents entry failed', { orderId: c.orderId, error: result?.ErrorCode ?? 'no result', reason: result?.ErrorMessage })
+        runtime.log.warn(
+          'PutEvents entry failed',
+          { orderId: c.orderId, error: result?.ErrorCode ?? 'no result', reason: result?.ErrorMessage }
+        )
         stop(c.i)
       }
     }
@@ -120,7 +158,7 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
 
   for (const [i, record] of records.entries()) {
     if (stopAt !== undefined) break
-    if (rt.published.has(seqOf(record))) {
+    if (runtime.published.has(seqOf(record))) {
       outcomes[i] = 'published'
       continue
     }
@@ -136,7 +174,7 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
       outcomes[i] = 'none'
       continue
     }
-    const entry = toEntry(event, rt.config.eventBusName)
+    const entry = toEntry(event, runtime.config.eventBusName)
     const size = entrySize(entry)
     const orderId = event.detail.id
     if (size > MAX_CALL_BYTES) {
@@ -145,16 +183,19 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
       continue
     }
     const chunkBytes = chunk.reduce((n, c) => n + c.size, 0)
-    if (chunk.length >= MAX_ENTRIES || chunkBytes + size > MAX_CALL_BYTES || chunk.some((c) => c.orderId === orderId)) await flush()
+    if (chunk.length >= MAX_ENTRIES || chunkBytes + size > MAX_CALL_BYTES || chunk.some((c) => c.orderId === orderId)) {
+      await flush()
+    }
     chunk.push({ i, event, entry, orderId, size })
   }
   await flush()
 
   // Still failing after hours: park, with the content, rather than hold the shard until the records expire.
   if (stopAt !== undefined && opts.parkAfterMs !== undefined) {
-    const now = rt.now()
+    const now = runtime.now()
     const from = stopAt
     stopAt = undefined
+    // eslint-disable-next-line no-unmodified-loop-condition -- the loop's body sets stopAt
     for (let i = from; i < records.length && stopAt === undefined; i++) {
       if (outcomes[i] !== 'failed') continue
       const age = now - (records[i]?.dynamodb?.ApproximateCreationDateTime ?? now / 1000) * 1000
@@ -166,19 +207,30 @@ export async function publishRecords (records: DynamoDBRecord[], rt: WorkerRunti
 }
 
 /** A stream batch (Lambda's DynamoDB event source mapping, or the local poller). */
-export async function handleStreamBatch (streamEvent: DynamoDBStreamEvent, rt: WorkerRuntime, context?: Context): Promise<DynamoDBBatchResponse> {
+export async function handleStreamBatch (
+  streamEvent: DynamoDBStreamEvent,
+  runtime: WorkerRuntime,
+  context?: Context
+): Promise<DynamoDBBatchResponse> {
   const records = streamEvent.Records
-  const outcomes = await publishRecords(records, rt, { source: 'stream', parkAfterMs: rt.config.streamParkAfterSeconds * 1000 })
+  const outcomes = await publishRecords(
+    records,
+    runtime,
+    { source: 'stream', parkAfterMs: runtime.config.streamParkAfterSeconds * 1000 }
+  )
   const failed = records.filter((_, i) => outcomes[i] === 'failed')
   if (failed.length > 0) {
     const first = failed[0] as DynamoDBRecord
-    rt.log.warn('stream batch retried from its first failed record', { sequenceNumber: seqOf(first), orderId: orderIdOfRecord(first), failed: failed.length })
+    runtime.log.warn(
+      'stream batch retried from its first failed record',
+      { sequenceNumber: seqOf(first), orderId: orderIdOfRecord(first), failed: failed.length }
+    )
     // Nothing moved: Lambda retries a stream batch at once, so wait here rather than spin.
     if (!outcomes.includes('published') && !outcomes.includes('parked')) {
-      const created = (first.dynamodb?.ApproximateCreationDateTime ?? rt.now() / 1000) * 1000
+      const created = (first.dynamodb?.ApproximateCreationDateTime ?? runtime.now() / 1000) * 1000
       const budget = context === undefined ? Infinity : context.getRemainingTimeInMillis() - 10_000
-      const pause = Math.min(streamRetryPauseMs(rt.now() - created), budget)
-      if (pause > 0) await rt.sleep(pause)
+      const pause = Math.min(streamRetryPauseMs(runtime.now() - created), budget)
+      if (pause > 0) await runtime.sleep(pause)
     }
   }
   return { batchItemFailures: failed.map((r) => ({ itemIdentifier: seqOf(r) })) }

@@ -20,16 +20,25 @@ export interface ParkReason { reason: string; error: string; detail?: string }
 /** The queue URL of a queue ARN (arn:aws:sqs:<region>:<account>:<name>), at the emulator locally. */
 export function queueUrlOf (arn: string, config: Pick<Config, 'endpoints'>): string {
   const [, partition, , region, account, name] = arn.split(':')
-  if (name === undefined || account === undefined || region === undefined) throw new Error(`not an SQS queue ARN: ${arn}`)
+  if (name === undefined || account === undefined || region === undefined) {
+    throw new Error(`not an SQS queue ARN: ${arn}`)
+  }
   if (config.endpoints.sqs !== undefined) return `${config.endpoints.sqs}/${account}/${name}`
   return `https://sqs.${region}.amazonaws.com${partition === 'aws-cn' ? '.cn' : ''}/${account}/${name}`
 }
 
 /** Sends `body` to the dead-letter queue at `url` with the reason as message attributes. */
-export async function park (rt: WorkerRuntime, url: string | undefined, body: string, why: ParkReason): Promise<void> {
-  if (url === undefined) throw new ParkingError('no dead-letter queue is configured (EVENTS_DLQ_URL / ORDERS_STREAM_DLQ_URL)')
+export async function park (
+  runtime: WorkerRuntime,
+  url: string | undefined,
+  body: string,
+  why: ParkReason
+): Promise<void> {
+  if (url === undefined) {
+    throw new ParkingError('no dead-letter queue is configured (EVENTS_DLQ_URL / ORDERS_STREAM_DLQ_URL)')
+  }
   const attribute = (value: string) => ({ DataType: 'String', StringValue: value.slice(0, 1000) || '-' })
-  await (await sqsOf(rt)).send(new SendMessageCommand({
+  await (await sqsOf(runtime)).send(new SendMessageCommand({
     QueueUrl: url,
     MessageBody: body,
     MessageAttributes: {
@@ -42,12 +51,20 @@ export async function park (rt: WorkerRuntime, url: string | undefined, body: st
 }
 
 /** Delays a message's next delivery by `seconds` (best effort: the queue's own visibility timeout otherwise). */
-export async function retryLater (rt: WorkerRuntime, queueArn: string, receiptHandle: string, seconds: number): Promise<void> {
+export async function retryLater (
+  runtime: WorkerRuntime,
+  queueArn: string,
+  receiptHandle: string,
+  seconds: number
+): Promise<void> {
   try {
-    await (await sqsOf(rt)).send(new ChangeMessageVisibilityCommand({
-      QueueUrl: queueUrlOf(queueArn, rt.config), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds
+    await (await sqsOf(runtime)).send(new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrlOf(queueArn, runtime.config), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds
     }))
   } catch (err) {
-    rt.log.warn('could not set the retry pause; the queue\'s visibility timeout applies', { error: (err as Error).name, reason: (err as Error).message })
+    runtime.log.warn(
+      'could not set the retry pause; the queue\'s visibility timeout applies',
+      { error: (err as Error).name, reason: (err as Error).message }
+    )
   }
 }
