@@ -24,10 +24,10 @@ import {
 import type { StoredItem } from '../domain/catalog.js'
 import {
   COUNTS_PARTITION, WORD_STATS_PARTITION, countsOf, indexStateOf, rowRepairs, searchRows, type CountRow, type SearchRow
-} from '../domain/catalog-index.js'
+} from '../domain/catalog-index-rows.js'
 import { errorName } from '../core/error-name.js'
 import { batchGetAll } from './batch-get.js'
-import { readCounters } from './catalog-index.js'
+import { readCounters } from './catalog-index-table.js'
 import { createItemsRepository, storedIndexState, type ItemsTables } from './items-repository.js'
 
 export interface BackfillOptions {

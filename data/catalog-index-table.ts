@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb'
 import {
   COUNTS_PARTITION, WORD_STATS_PARTITION, summariseCounts, type CountRow, type IndexChange
-} from '../domain/catalog-index.js'
+} from '../domain/catalog-index-rows.js'
 import type { CategorySummary } from '../domain/catalog.js'
 import { mapAwsError } from './aws-errors.js'
 import { batchGetAll } from './batch-get.js'

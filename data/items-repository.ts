@@ -17,7 +17,7 @@ import {
 } from '../domain/catalog.js'
 import {
   indexChange, indexStateOf, isEmptyChange, type IndexChange, type IndexKey, type IndexState, type SearchRow
-} from '../domain/catalog-index.js'
+} from '../domain/catalog-index-rows.js'
 import { mapAwsError, serviceBusy } from './aws-errors.js'
 import { dropEmptyCounters, indexActions, readCategories, type TransactAction } from './catalog-index-table.js'
 import { reasonsOf, withConflictRetry } from './transactions.js'

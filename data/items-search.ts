@@ -6,11 +6,11 @@
 // a cursor, like the filtered list.
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
 import type { ItemFilters, StoredItem } from '../domain/catalog.js'
-import { indexStateOf, keyRange, wordPartition, type SearchRow } from '../domain/catalog-index.js'
+import { indexStateOf, keyRange, wordPartition, type SearchRow } from '../domain/catalog-index-rows.js'
 import { driverOf, isFirstUnderPrefix, matchesQuery, type Driver, type SearchQuery } from '../domain/search.js'
 import { mapAwsError } from './aws-errors.js'
 import { batchGetAll } from './batch-get.js'
-import { readWordCounts } from './catalog-index.js'
+import { readWordCounts } from './catalog-index-table.js'
 import { expiringCache } from '../core/expiring-cache.js'
 import { FILTERED_BATCH, MAX_ROUNDS, badCursor, type ItemsPage, type ItemsTables } from './items-repository.js'
 

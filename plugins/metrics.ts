@@ -29,5 +29,10 @@ export default fp<MetricsPluginOptions>(async function metricsPlugin (app, opts)
     service: serviceName(app.config.functionName, 'api'),
     // LOG_LEVEL=silent prints nothing, metric lines included (the tests run so); locally off unless METRICS=on.
     enabled: app.config.metrics && app.config.logLevel !== 'silent'
-  }))
+  })
+  app.decorate('metrics', metrics)
+  app.addHook('onResponse', (_request, _reply, done) => {
+    metrics.flush()
+    done()
+  })
 }, { name: 'metrics' })

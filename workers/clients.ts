@@ -35,14 +35,13 @@ async function lazily<K extends Made> (
   return await p
 }
 
-export async function sesOf (rt: WorkerRuntime): Promise<SESv2Client> {
-  return await lazily(rt, 'ses', async () => {
-    const { SESv2Client } = await import('@aws-sdk/client-sesv2')
-    const options = clientOptions(rt.config, rt.config.endpoints.ses)
+export async function sesOf (runtime: WorkerRuntime): Promise<SESClient> {
+  return await lazily(runtime, 'ses', async () => {
+    const options = clientOptions(runtime.config, runtime.config.endpoints.ses)
     // SendEmail has no idempotency token: one attempt, with a timeout long enough for SES; a call
     // without an answer is handled by workers/effects.ts (sent once more at most).
-    const requestHandler = { ...options.requestHandler, requestTimeout: rt.config.awsTimeouts.sesRequestMs }
-    return traced(rt, new SESv2Client({ ...options, maxAttempts: 1, requestHandler }))
+    const requestHandler = { ...options.requestHandler, requestTimeout: runtime.config.awsTimeouts.sesRequestMs }
+    return traced(runtime, await createSesClient({ ...options, maxAttempts: 1, requestHandler }))
   })
 }
 
@@ -61,8 +60,8 @@ export async function streamsOf (runtime: WorkerRuntime): Promise<DynamoDBStream
 }
 
 /** One DynamoDB client for the ledger and the mail suppressions. */
-export async function dynamodbOf (rt: WorkerRuntime): Promise<DynamoDBClient> {
-  return await lazily(rt, 'dynamodb', async () => {
+export async function dynamodbOf (runtime: WorkerRuntime): Promise<DynamoDBClient> {
+  return await lazily(runtime, 'dynamodb', async () => {
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
     return traced(runtime, new DynamoDBClient(clientOptions(runtime.config, runtime.config.endpoints.dynamodb)))
   })

@@ -14,6 +14,7 @@ import {
   type DetailType, type OrderEventDetail, type OrderStatus, type PublicOrder
 } from '../domain/events.js'
 import { renderOrderEmail } from '../domain/emails.js'
+import { sendEmail } from '../core/ses.js'
 import { destinationOf, recipientOf } from '../domain/shipping-address.js'
 import type { WorkerRuntime } from './runtime.js'
 import { postWebhook, webhookCallMaxMs, WebhookError, type WebhookCall } from './webhooks.js'
@@ -92,15 +93,15 @@ const CLIENT_LOAD_MS = 3000
  * died mid-effect (a crash, a timeout) frees the channel for the retry that soon after.
  * test/unit/effect-leases.test.ts checks it against the clients the worker makes.
  */
-export function effectLeaseMs (rt: WorkerRuntime, channel: Channel): number {
+export function effectLeaseMs (runtime: WorkerRuntime, channel: Channel): number {
   if (channel === 'email') {
     // The suppression check (DynamoDB, retried by the SDK), then one SendEmail (never retried).
-    const suppression = sdkCallMaxMs(rt.config)
-    const send = sdkCallMaxMs(rt.config, 1, rt.config.awsTimeouts.sesRequestMs)
+    const suppression = sdkCallMaxMs(runtime.config)
+    const send = sdkCallMaxMs(runtime.config, 1, runtime.config.awsTimeouts.sesRequestMs)
     return suppression + send + 2 * CLIENT_LOAD_MS + LEASE_MARGIN_MS
   }
   // Reading the signing key (Secrets Manager, retried by the SDK), then every attempt and pause.
-  return sdkCallMaxMs(rt.config) + CLIENT_LOAD_MS + webhookCallMaxMs(rt) + LEASE_MARGIN_MS
+  return sdkCallMaxMs(runtime.config) + CLIENT_LOAD_MS + webhookCallMaxMs(runtime) + LEASE_MARGIN_MS
 }
 
 /** Polls of a channel another delivery holds, 200 ms apart, before this delivery is retried later. */
@@ -171,25 +172,17 @@ async function sendOrderEmail (
   let messageId: string | null
   try {
     // One attempt (clients.ts: maxAttempts 1): SendEmail has no idempotency token.
-    const res = await (await sesOf(rt)).send(new SendEmailCommand({
-      FromEmailAddress: from,
-      ...(replyTo !== undefined ? { ReplyToAddresses: [replyTo] } : {}),
-      ...(configurationSet !== undefined ? { ConfigurationSetName: configurationSet } : {}),
-      Destination: { ToAddresses: [order.userEmail] },
-      Content: {
-        Simple: {
-          Subject: { Data: subject, Charset: 'UTF-8' },
-          Body: { Html: { Data: html, Charset: 'UTF-8' }, Text: { Data: text, Charset: 'UTF-8' } }
-        }
-      }
-    }))
-    messageId = res.MessageId ?? null
+    const sent = await sendEmail(
+      await sesOf(runtime),
+      { from, replyTo, configurationSet, to: order.userEmail, subject, html, text }
+    )
+    messageId = sent ?? null
   } catch (err) {
     if (isAmbiguous(err)) {
-      rt.metrics.add('EmailsAmbiguous', {})
+      runtime.metrics.add('EmailsAmbiguous', {})
       throw new AmbiguousEmailError(err as Error)
     }
-    rt.metrics.add('EmailsFailed', {})
+    runtime.metrics.add('EmailsFailed', {})
     throw err
   }
   runtime.metrics.add('EmailsSent', {})
@@ -224,10 +217,10 @@ interface Effect { channel: Channel; leaseMs: number; run: () => Promise<unknown
  * The sequence an email waits for: the status change before this one, unless that happened longer
  * ago than any delivery of it can still come (then its email is past waiting for).
  */
-function emailAfter (rt: WorkerRuntime, order: PublicOrder, sequence: number): number {
+function emailAfter (runtime: WorkerRuntime, order: PublicOrder, sequence: number): number {
   if (sequence <= 1) return 0
   const previousAt = Date.parse(String(order.history[sequence - 2]?.at ?? ''))
-  return Number.isFinite(previousAt) && rt.now() - previousAt > EMAIL_ORDER_WAIT_MAX_MS ? 0 : sequence - 1
+  return Number.isFinite(previousAt) && runtime.now() - previousAt > EMAIL_ORDER_WAIT_MAX_MS ? 0 : sequence - 1
 }
 
 /** One effect through the ledger: claimed, done and recorded; or skipped; or failed and released. */
@@ -240,7 +233,7 @@ async function runEffect (
 ): Promise<EffectResult> {
   const ledger = await ledgerOf(runtime)
   const where = { orderId: order.id, status: order.status, effect: effect.channel, sequence, correlationId }
-  const after = effect.channel === 'email' ? emailAfter(rt, order, sequence) : 0
+  const after = effect.channel === 'email' ? emailAfter(runtime, order, sequence) : 0
   let claimed: Extract<Claim, { outcome: 'claimed' }> | undefined
   for (let poll = 0; claimed === undefined; poll++) {
     const claim = await ledger.claim(order.id, effect.channel, sequence, effect.leaseMs, after)
@@ -248,17 +241,17 @@ async function runEffect (
     else if (claim.outcome === 'done') {
       if (claim.done === sequence) {
         // This effect again (a redelivery, a replay of what went out).
-        rt.metrics.add('DuplicateEffectsSkipped', { Effect: effect.channel })
-        rt.log.info('order effect already done', { ...where, done: claim.done })
+        runtime.metrics.add('DuplicateEffectsSkipped', { Effect: effect.channel })
+        runtime.log.info('order effect already done', { ...where, done: claim.done })
       } else {
         // A newer one of this order already went out on a channel that never sends older after newer.
-        rt.metrics.add('SupersededEffectsSkipped', { Effect: effect.channel })
-        rt.log.warn('order effect skipped: a newer one was sent', { ...where, done: claim.done })
+        runtime.metrics.add('SupersededEffectsSkipped', { Effect: effect.channel })
+        runtime.log.warn('order effect skipped: a newer one was sent', { ...where, done: claim.done })
       }
       return { result: 'skipped' }
     } else if (claim.outcome === 'waiting') {
-      rt.metrics.add('EffectsWaiting', { Effect: effect.channel })
-      rt.log.info('order effect waits for an earlier one', { ...where, done: claim.done, waitsFor: after })
+      runtime.metrics.add('EffectsWaiting', { Effect: effect.channel })
+      runtime.log.info('order effect waits for an earlier one', { ...where, done: claim.done, waitsFor: after })
       const error = `${effect.channel} waits for sequence ${after} of this order (done: ${claim.done})`
       return { result: 'retry', reason: 'waiting', error }
     } else if (poll >= BUSY_POLLS) {
@@ -277,7 +270,7 @@ async function runEffect (
   } catch (err) {
     if (err instanceof AmbiguousEmailError && claimed.ambiguous) {
       // The second attempt of this email without an answer: taken as sent rather than risk a third.
-      rt.log.warn('order email outcome unknown twice: taken as sent', { ...where, error: err.sesError.name })
+      runtime.log.warn('order email outcome unknown twice: taken as sent', { ...where, error: err.sesError.name })
     } else {
       const ambiguous = err instanceof AmbiguousEmailError ? sequence : undefined
       await ledger.release(order.id, effect.channel, token, ambiguous)
@@ -333,8 +326,8 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, runtime: W
   // Mail only an address verified when the order was placed (orders from before accounts verified
   // their email carry no such mark): our SES sender must not be made to mail anyone's address.
   if (order.userEmailVerified === true) {
-    const run = async (): Promise<unknown> => await sendOrderEmail(rt, status, order, correlationId)
-    effects.push({ channel: 'email', leaseMs: effectLeaseMs(rt, 'email'), run })
+    const run = async (): Promise<unknown> => await sendOrderEmail(runtime, status, order, correlationId)
+    effects.push({ channel: 'email', leaseMs: effectLeaseMs(runtime, 'email'), run })
   } else {
     runtime.log.warn('order email skipped: the address was not verified', { orderId: order.id, status })
     runtime.metrics.add('EmailsUnverified', {})
@@ -359,7 +352,7 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, runtime: W
         ...(correlationId !== undefined ? { correlationId } : {})
       }
       const channel = `${partner}-webhook` as const
-      effects.unshift({ channel, leaseMs: effectLeaseMs(rt, channel), run: async () => await postWebhook(rt, call) })
+      effects.unshift({ channel, leaseMs: effectLeaseMs(runtime, channel), run: async () => await postWebhook(runtime, call) })
     }
   }
   const results = [

@@ -98,7 +98,7 @@ export async function readPointer (runtime: WorkerRuntime, pointer: StreamBatchP
     }
     if (records.length === 0) {
       empty++
-      await rt.sleep(EMPTY_PAGE_PAUSE_MS)
+      await runtime.sleep(EMPTY_PAGE_PAUSE_MS)
     } else {
       empty = 0
     }

@@ -24,7 +24,7 @@ import { measureItemWrites } from '../lib/item-writes.js'
 import { toStoredItem, type StoredItem } from '../../domain/catalog.js'
 import {
   COUNTS_PARTITION, WORD_STATS_PARTITION, indexChange, indexStateOf, searchRows
-} from '../../domain/catalog-index.js'
+} from '../../domain/catalog-index-rows.js'
 import { parseQuery } from '../../domain/search.js'
 import { createItemsSearch } from '../../data/items-search.js'
 import { readCategories } from '../../data/catalog-index-table.js'

@@ -6,7 +6,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb'
 import { build } from '../helpers/app.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { startTestIssuer } from '../helpers/tokens.js'
-import { COUNTS_PARTITION } from '../../domain/catalog-index.js'
+import { COUNTS_PARTITION } from '../../domain/catalog-index-rows.js'
 
 const body = (brand: string, title: string) =>
   ({ category: 'food', type: 'dessert', brand, title, description: '', colorPreference: [], price: 5, currency: 'EUR' })

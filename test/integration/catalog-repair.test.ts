@@ -18,7 +18,7 @@ import { loadConfig } from '../../core/config.js'
 import { backfillCatalogIndex, REPAIR_MARKER } from '../../data/catalog-backfill.js'
 import { createItemsRepository } from '../../data/items-repository.js'
 import { toStoredItem, type ItemInput, type StoredItem } from '../../domain/catalog.js'
-import { COUNTS_PARTITION, indexStateOf, searchRows, type SearchRow } from '../../domain/catalog-index.js'
+import { COUNTS_PARTITION, indexStateOf, searchRows, type SearchRow } from '../../domain/catalog-index-rows.js'
 import { indexKeptCatalog } from '../../local/index-kept-catalog.js'
 
 const NOW = '2026-01-01T00:00:00.000Z'

@@ -10,7 +10,7 @@ import { createDocumentClient } from '../../core/aws.js'
 import { loadConfig } from '../../core/config.js'
 import { backfillCatalogIndex } from '../../data/catalog-backfill.js'
 import { createItemsRepository } from '../../data/items-repository.js'
-import { WORD_STATS_PARTITION } from '../../domain/catalog-index.js'
+import { WORD_STATS_PARTITION } from '../../domain/catalog-index-rows.js'
 
 t.test('a rare word drives once the statistics know it; cursors outlive a change of statistics', async (t) => {
   const tables = await createTables(t)

@@ -37,11 +37,11 @@ t.test('a redirect from the partner\'s URL is refused: the other host receives n
   for (const status of [301, 302, 303, 307, 308]) {
     const partner = await listen('127.0.0.1', () => ({ status, headers: { location: `${elsewhere.url}/stolen` } }))
     t.teardown(() => partner.server.close())
-    const rt = testRuntime({}, { WAREHOUSE_WEBHOOK_URL: `${partner.url}/hooks` })
-    t.equal(rt.fetch, globalThis.fetch, 'the runtime\'s own fetch, as in production')
+    const runtime = testRuntime({}, { WAREHOUSE_WEBHOOK_URL: `${partner.url}/hooks` })
+    t.equal(runtime.fetch, globalThis.fetch, 'the runtime\'s own fetch, as in production')
 
     const call = { partner: 'warehouse' as const, eventId: `e-${status}`, eventType: 'order.placed', payload: {} }
-    const err = await postWebhook(rt, call).then(() => undefined, (e: unknown) => e)
+    const err = await postWebhook(runtime, call).then(() => undefined, (e: unknown) => e)
     t.ok(err instanceof WebhookError, `${status}: the call fails (${String(err)})`)
     t.ok(partner.seen.length >= 1, `${status}: the partner's URL was called`)
     t.ok(partner.seen.every((s) => s.method === 'POST' && typeof s.headers[SIGNATURE_HEADER] === 'string'), 'signed')

@@ -38,9 +38,9 @@ t.test('the worker sends v2, signed over the x-commerce-event-id it sends', asyn
     sent = { headers: init?.headers as Record<string, string>, body: String(init?.body) }
     return new Response('ok', { status: 200 })
   }) as typeof globalThis.fetch
-  const rt = testRuntime({ fetch })
+  const runtime = testRuntime({ fetch })
   const call = { eventId: 'ord-9:placed', eventType: 'OrderPlaced', payload: { eventId: 'ord-9:placed' } }
-  await postWebhook(rt, { partner: 'warehouse', ...call })
+  await postWebhook(runtime, { partner: 'warehouse', ...call })
   const eventId = sent?.headers['x-commerce-event-id']
   t.equal(eventId, 'ord-9:placed')
   t.match(sent?.headers['x-commerce-signature'], /^t=\d+,v1=[0-9a-f]{64},v2=[0-9a-f]{64}$/)

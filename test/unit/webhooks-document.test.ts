@@ -4,7 +4,7 @@
 // verifyWebhook hands the partner that body, typed.
 import t from 'tap'
 import { mockClient } from 'aws-sdk-client-mock'
-import { SendEmailCommand } from '@aws-sdk/client-sesv2'
+import { SendEmailCommand } from '@aws-sdk/client-ses'
 import { createHandler } from '../../workers/dispatch.js'
 import { verifyWebhook } from '../../clients/typescript/src/webhooks.js'
 import { order, orderEvent, sqsMessage, testRuntime, TEST_WORKER_ENV } from '../helpers/worker-fixtures.js'
@@ -29,9 +29,9 @@ async function sentWebhooks (): Promise<Call[]> {
     calls.push({ url: String(url), headers: init?.headers as Record<string, string>, body: String(init?.body) })
     return new Response('ok', { status: 200 })
   }
-  const rt = testRuntime({ fetch: fetch as typeof globalThis.fetch })
-  mockClient(rt.ses).on(SendEmailCommand).resolves({ MessageId: 'm-1' })
-  const handle = createHandler(rt)
+  const runtime = testRuntime({ fetch: fetch as typeof globalThis.fetch })
+  mockClient(runtime.ses).on(SendEmailCommand).resolves({ MessageId: 'm-1' })
+  const handle = createHandler(runtime)
   const placed = order({ note: 'Leave at the door' })
   const packed = order({
     id: 'ord-2', status: 'packed', packageId: 'PKG-1', history: [at('placed', 0), at('packed', 1)]

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { mockClient } from 'aws-sdk-client-mock'
-import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2'
+import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses'
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
 import { MAXIMUM_RETRY_DELAY, THROTTLING_RETRY_DELAY_BASE } from '@smithy/core/retry'
 import type { SQSRecord } from 'aws-lambda'
@@ -30,27 +30,27 @@ function setup (statuses: number[] = [], overrides: Partial<WorkerRuntime> = {},
     calls.push(JSON.parse(String(init?.body)).type as string)
     return new Response('ok', { status: statuses.shift() ?? 200 })
   }) as typeof globalThis.fetch
-  const rt = testRuntime({ fetch, now: () => SOON_AFTER, ...overrides }, env)
-  const sqs = mockClient(rt.sqs)
+  const runtime = testRuntime({ fetch, now: () => SOON_AFTER, ...overrides }, env)
+  const sqs = mockClient(runtime.sqs)
   sqs.on(SendMessageCommand).resolves({ MessageId: 'parked' })
   sqs.on(ChangeMessageVisibilityCommand).resolves({})
   const emails: string[] = []
   const sesFailures: Error[] = []
   if (overrides.ses === undefined && env.SES_ENDPOINT === undefined) {
-    mockClient(rt.ses).on(SendEmailCommand).callsFake((input: SendEmailCommandInput) => {
+    mockClient(runtime.ses).on(SendEmailCommand).callsFake((input: SendEmailCommandInput) => {
       const failure = sesFailures.shift()
       if (failure !== undefined) throw failure
-      emails.push(input.Content!.Simple!.Subject!.Data!.split(' — ')[0] as string)
+      emails.push(input.Message!.Subject!.Data!.split(' — ')[0] as string)
       return { MessageId: `m-${emails.length}` }
     })
   }
-  const handle = createHandler(rt)
+  const handle = createHandler(runtime)
   const deliver = async (...messages: SQSRecord[]): Promise<string[]> => {
     const res = await handle({ Records: messages }) as { batchItemFailures: Array<{ itemIdentifier: string }> }
     return res.batchItemFailures.map((f) => f.itemIdentifier)
   }
   const parked = () => sqs.commandCalls(SendMessageCommand).length
-  return { rt, calls, emails, sesFailures, deliver, parked }
+  return { runtime, calls, emails, sesFailures, deliver, parked }
 }
 
 const placed = order({ id: 'ord-r' })
@@ -75,7 +75,7 @@ t.test('SES paused, both emails parked, redriven in one batch in any order: each
     t.same(retried, [], `${first} first: all delivered`)
     t.same(run.emails, ['Order placed', 'Order packed'], `${first} first: both emails, in order`)
     t.same(run.calls, ['OrderPlaced', 'OrderPacked'], 'each webhook once')
-    const waited = run.rt.metrics.counts.some((c) => c.name === 'EffectsWaiting' && c.dimensions.Effect === 'email')
+    const waited = run.runtime.metrics.counts.some((c) => c.name === 'EffectsWaiting' && c.dimensions.Effect === 'email')
     t.ok(waited || first === 'placed', 'a waiting email is counted')
   }
 })
@@ -157,10 +157,10 @@ t.test('SendEmail is made once per delivery; without an answer it is counted and
   const m = sqsMessage(orderEvent(placed))
   t.same(await run.deliver(m), [m.messageId], 'retried later')
   t.equal(ses.requests(), 1, 'one SendEmail: the SDK does not retry it')
-  t.same(run.rt.metrics.counts.filter((c) => c.name === 'EmailsAmbiguous').length, 1, 'counted')
+  t.same(run.runtime.metrics.counts.filter((c) => c.name === 'EmailsAmbiguous').length, 1, 'counted')
   t.same(await run.deliver(again(m, 2)), [], 'the second delivery sends it again, and takes it as sent')
   t.equal(ses.requests(), 2)
-  t.ok(run.rt.log.lines.some((l) => l.message === 'order email outcome unknown twice: taken as sent'))
+  t.ok(run.runtime.log.lines.some((l) => l.message === 'order email outcome unknown twice: taken as sent'))
   t.same(await run.deliver(again(m, 3)), [])
   t.equal(ses.requests(), 2, 'never a third time')
   t.same(run.calls, ['OrderPlaced'], 'the webhook once')
@@ -176,7 +176,7 @@ t.test('leases outlast their effect when every attempt of every call times out (
   }
   for (const env of [{}, tuned]) {
     const local = { SES_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9' }
-    const rt = testRuntime({ ses: undefined }, { ...local, ...env })
+    const runtime = testRuntime({ ses: undefined }, { ...local, ...env })
     /** The worst case of one call of `client`, from its own settings and the SDK's backoff limits. */
     const worst = async (client: SdkClient): Promise<number> => {
       const attempts = await client.config.maxAttempts()
@@ -185,14 +185,14 @@ t.test('leases outlast their effect when every attempt of every call times out (
       for (let i = 1; i < attempts; i++) pauses += Math.min(MAXIMUM_RETRY_DELAY, THROTTLING_RETRY_DELAY_BASE * 2 ** i)
       return attempts * (handler.connectionTimeout + handler.requestTimeout) + pauses
     }
-    const ses = await sesOf(rt)
+    const ses = await sesOf(runtime)
     t.equal(await ses.config.maxAttempts(), 1, 'SendEmail is never retried by the SDK')
-    const ddb = await dynamodbOf(rt)
-    const email = effectLeaseMs(rt, 'email')
+    const ddb = await dynamodbOf(runtime)
+    const email = effectLeaseMs(runtime, 'email')
     t.ok(email > await worst(ddb) + await worst(ses), `email lease ${email} ms > suppression read + SendEmail`)
-    const pauses = rt.webhookRetryDelaysMs.length
-    const webhookWorst = pauses * rt.webhookMaxPauseMs + (pauses + 1) * rt.config.webhookTimeoutMs
-    const webhook = effectLeaseMs(rt, 'warehouse-webhook')
+    const pauses = runtime.webhookRetryDelaysMs.length
+    const webhookWorst = pauses * runtime.webhookMaxPauseMs + (pauses + 1) * runtime.config.webhookTimeoutMs
+    const webhook = effectLeaseMs(runtime, 'warehouse-webhook')
     t.ok(webhook > webhookWorst + await worst(ddb), `webhook lease ${webhook} ms > every attempt, pause, key read`)
     ses.destroy()
     ddb.destroy()

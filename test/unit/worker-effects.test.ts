@@ -30,9 +30,9 @@ const SOON_AFTER = Date.parse('2025-01-03T03:04:05.000Z')
 
 function setup (statuses: number[] = [], env: Record<string, string> = {}) {
   const web = fakeFetch(statuses)
-  const rt = testRuntime({ fetch: web.fetch, now: () => SOON_AFTER }, env)
-  const ses = mockClient(rt.ses)
-  const sqs = mockClient(rt.sqs)
+  const runtime = testRuntime({ fetch: web.fetch, now: () => SOON_AFTER }, env)
+  const ses = mockClient(runtime.ses)
+  const sqs = mockClient(runtime.sqs)
   sqs.on(SendMessageCommand).resolves({ MessageId: 'parked' })
   sqs.on(ChangeMessageVisibilityCommand).resolves({})
   const emails: SendEmailCommandInput[] = []
@@ -102,16 +102,16 @@ t.test('OrderPlaced: a signed warehouse webhook with its sequence and a millisec
 })
 
 /** Records the order's emails up to `upTo` as sent (each email waits for the one before it). */
-async function emailsSent (rt: ReturnType<typeof testRuntime>, orderId: string, upTo: number): Promise<void> {
-  const c = await rt.ledger.claim(orderId, 'email', upTo, 1000)
+async function emailsSent (runtime: ReturnType<typeof testRuntime>, orderId: string, upTo: number): Promise<void> {
+  const c = await runtime.ledger.claim(orderId, 'email', upTo, 1000)
   if (c.outcome !== 'claimed') throw new Error(`claim: ${c.outcome}`)
-  await rt.ledger.complete(orderId, 'email', upTo, c.token)
+  await runtime.ledger.complete(orderId, 'email', upTo, c.token)
 }
 
 t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the email; OrderCancelled: warehouse and email', async (t) => {
-  const { web, emails, deliver, rt } = setup()
-  await emailsSent(rt, 'ord-1', 1)
-  await emailsSent(rt, 'ord-2', 1)
+  const { web, emails, deliver, runtime } = setup()
+  await emailsSent(runtime, 'ord-1', 1)
+  await emailsSent(runtime, 'ord-2', 1)
   await deliver(sqsMessage(orderEvent(order({ status: 'packed', packageId: 'PKG-1', history: history('placed', 'packed') }))))
   t.equal(web.calls.length, 1)
   t.equal(web.calls[0].url, 'http://delivery.test/hooks')
@@ -161,10 +161,10 @@ t.test('order: the warehouse never gets "placed" after "cancelled"; the customer
   t.same(await deliver({ ...early, attributes: { ...early.attributes, ApproximateReceiveCount: '2' } }), [])
   t.same(web.calls.map((c) => JSON.parse(c.body).type), ['OrderCancelled'], 'the warehouse never hears "placed" after "cancelled"')
   t.same(subjects(emails), ['Order placed — #ord-c', 'Order cancelled — #ord-c'], 'every email, in order')
-  const skip = rt.log.lines.filter((l) => l.message === 'order effect skipped: a newer one was sent')
+  const skip = runtime.log.lines.filter((l) => l.message === 'order effect skipped: a newer one was sent')
   const about = { orderId: 'ord-c', effect: 'warehouse-webhook', sequence: 1, done: 2 }
   t.match(skip, [{ level: 'warn', extra: about }], 'the superseded webhook is a warning')
-  const superseded = rt.metrics.counts.filter((c) => c.name === 'SupersededEffectsSkipped')
+  const superseded = runtime.metrics.counts.filter((c) => c.name === 'SupersededEffectsSkipped')
   t.same(superseded, [{ name: 'SupersededEffectsSkipped', dimensions: { Effect: 'warehouse-webhook' }, value: 1 }])
 
   // Both in one batch (processed concurrently): whichever goes first, never placed after cancelled,

@@ -36,7 +36,7 @@ const record = (seq: string, id: string): _Record => ({
 function setup (pages: _Record[][], closed = false) {
   const credentials = { accessKeyId: 'x', secretAccessKey: 'x' }
   const streams = new DynamoDBStreamsClient({ region: 'us-east-1', credentials })
-  const rt = testRuntime({ streams })
+  const runtime = testRuntime({ streams })
   const s = mockClient(streams)
   s.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-0' })
   let page = 0
@@ -47,20 +47,20 @@ function setup (pages: _Record[][], closed = false) {
     return { Records: records, ...(last ? {} : { NextShardIterator: `it-${page}` }) }
   })
   const published: string[] = []
-  mockClient(rt.eventbridge).on(PutEventsCommand).callsFake((input: { Entries: Array<{ Detail: string }> }) => {
+  mockClient(runtime.eventbridge).on(PutEventsCommand).callsFake((input: { Entries: Array<{ Detail: string }> }) => {
     published.push(...input.Entries.map((e) => JSON.parse(e.Detail).id as string))
     return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }
   })
-  const sqs = mockClient(rt.sqs)
+  const sqs = mockClient(runtime.sqs)
   sqs.on(ChangeMessageVisibilityCommand).resolves({})
   sqs.on(SendMessageCommand).resolves({})
-  const handle = createHandler(rt)
+  const handle = createHandler(runtime)
   const deliver = async (body: unknown) => {
     const message = sqsMessage(body, 1, 'local-orders-stream-replay')
     const res = await handle({ Records: [message] }) as { batchItemFailures: unknown[] }
     return res.batchItemFailures.length === 0 ? 'done' : 'retry'
   }
-  return { rt, published, deliver, sqs }
+  return { runtime, published, deliver, sqs }
 }
 
 t.test('empty pages before the records: read past, and the whole range published', async (t) => {
@@ -73,7 +73,7 @@ t.test('only empty pages (the records not served yet): retried, never deleted as
   const run = setup([[], [], [], [], [], [], [], [], [], [], [], []])
   t.equal(await run.deliver(pointer('100', '200')), 'retry')
   t.same(run.published, [])
-  const retried = run.rt.log.lines.find((l) => l.message === 'message failed, retried later')
+  const retried = run.runtime.log.lines.find((l) => l.message === 'message failed, retried later')
   t.match(retried?.extra?.reason, /IncompleteRangeError/, 'the reason logged')
   t.equal(run.sqs.commandCalls(SendMessageCommand).length, 0, 'not parked either')
 })
