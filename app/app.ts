@@ -86,8 +86,17 @@ class AccessLog extends LogController {
       else if (this.everyRequest) reply.log.info(line)
       return
     }
-    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
-    else if (this.everyRequest) reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    if (error) {
+      reply.log.error(
+        { req: request, res: reply, err: error, responseTime: reply.elapsedTime },
+        'request errored'
+      )
+    } else if (this.everyRequest) {
+      reply.log.info(
+        { req: request, res: reply, responseTime: reply.elapsedTime },
+        'request completed'
+      )
+    }
   }
 }
 

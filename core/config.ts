@@ -279,7 +279,9 @@ export function loadConfig (env: Env = process.env): Config {
     tracing: oneOf('TRACING', ['Active', 'PassThrough'] as const, 'PassThrough') === 'Active',
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     // Pretty logs for people at a terminal; JSON in Lambda, where CloudWatch parses it.
-    logPretty: (read('LOG_FORMAT') ?? (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined ? 'json' : 'pretty')) === 'pretty',
+    logPretty: (read('LOG_FORMAT') ?? (read('AWS_LAMBDA_FUNCTION_NAME') !== undefined
+      ? 'json'
+      : 'pretty')) === 'pretty',
     // CloudWatch makes metrics of these lines; at a local terminal they only drown the logs.
     metrics: oneOf('METRICS', ['on', 'off'] as const, stage === 'local' ? 'off' : 'on') === 'on',
     tables: {
@@ -386,9 +388,11 @@ const COMMON_DEPLOYED_ENV = [
 ] as const
 export const DEPLOYED_ENV = {
   api: [
-    ...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'SES_CONFIGURATION_SET', 'CATALOG_INDEX_TABLE', 'RATE_LIMIT_TABLE', 'EDGE_SECRET_ARN',
+    ...COMMON_DEPLOYED_ENV, 'CORS_HANDLED_BY', 'ACCESS_LOG', 'SES_CONFIGURATION_SET', 'CATALOG_INDEX_TABLE',
+    'RATE_LIMIT_TABLE', 'EDGE_SECRET_ARN',
     'USER_POOL_CLIENT_SECRET_ARN',
-    'RATE_LIMIT_SIGNIN_PER_IP', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT',
+    'RATE_LIMIT_SIGNIN_PER_IP', 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT',
+    'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT',
     'RATE_LIMIT_SIGNUP_PER_IP', 'RATE_LIMIT_REFRESH_PER_IP', 'RATE_LIMIT_ORDERS_PER_USER', 'RATE_LIMIT_PARTNER_PER_KEY',
     'RATE_LIMIT_SEARCH_PER_IP'
   ],

@@ -108,10 +108,30 @@ export const METRICS = {
   EmailsFailed: {
     emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails SES refused (retried or parked)'
   },
-  EmailsSuppressed: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails not sent: the address bounced or complained before' },
-  EmailsUnverified: { emitter: 'worker', unit: 'Count', dimensions: [], description: 'order emails not sent: the address was not verified when the order was placed' },
-  WebhookKeyRefreshFailures: { emitter: 'worker', unit: 'Count', dimensions: ['Outcome'], description: 'webhook signing keys Secrets Manager could not refresh (Outcome as SecretRefreshFailures)' },
-  MailFeedback: { emitter: 'worker', unit: 'Count', dimensions: ['Kind'], description: 'bounces and complaints SES reported (Kind: bounce | complaint)' },
+  EmailsSuppressed: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: [],
+    description: 'order emails not sent: the address bounced or complained before'
+  },
+  EmailsUnverified: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: [],
+    description: 'order emails not sent: the address was not verified when the order was placed'
+  },
+  WebhookKeyRefreshFailures: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: ['Outcome'],
+    description: 'webhook signing keys Secrets Manager could not refresh (Outcome as SecretRefreshFailures)'
+  },
+  MailFeedback: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: ['Kind'],
+    description: 'bounces and complaints SES reported (Kind: bounce | complaint)'
+  },
   SupersededEffectsSkipped: {
     emitter: 'worker',
     unit: 'Count',
@@ -130,8 +150,19 @@ export const METRICS = {
     dimensions: [],
     description: 'SendEmail calls without an answer (a timeout): the email may have gone out; sent once more at most'
   },
-  DuplicateEffectsSkipped: { emitter: 'worker', unit: 'Count', dimensions: ['Effect'], description: 'effects already done, not done again (a redelivery)' },
-  DeadLettered: { emitter: 'worker', unit: 'Count', dimensions: ['Queue'], description: 'messages the worker parked in a dead-letter queue, or left for their queue to move there (Queue: events | stream)' }
+  DuplicateEffectsSkipped: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: ['Effect'],
+    description: 'effects already done, not done again (a redelivery)'
+  },
+  DeadLettered: {
+    emitter: 'worker',
+    unit: 'Count',
+    dimensions: ['Queue'],
+    description: 'messages the worker parked in a dead-letter queue, or left for their queue to move there (Queue: ' +
+      'events | stream)'
+  }
 } as const satisfies Record<string, MetricDefinition>
 
 export type MetricName = keyof typeof METRICS

@@ -17,7 +17,8 @@ export const PROBLEM_CODES = [
   'request_timeout', 'route_not_found', 'unsupported_media_type', 'uri_too_long', 'validation_failed',
   // Credentials and accounts
   'account_unconfirmed', 'api_key_invalid', 'api_key_missing', 'code_expired', 'email_unknown', 'email_unverified',
-  'edge_required', 'forbidden', 'invalid_code', 'invalid_credentials', 'invalid_refresh_token', 'token_expired', 'token_invalid',
+  'edge_required', 'forbidden', 'invalid_code', 'invalid_credentials', 'invalid_refresh_token', 'token_expired',
+  'token_invalid',
   'token_missing', 'token_not_yet_valid', 'token_revoked', 'too_many_attempts', 'wrong_partner',
   // Catalog
   'category_required', 'empty_query', 'invalid_cursor', 'item_exists', 'item_not_found', 'too_many_words',

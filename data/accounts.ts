@@ -20,7 +20,12 @@ const SILENT_RESEND_ERRORS = new Set([
   'InvalidParameterException', 'UserNotFoundException', 'LimitExceededException', 'CodeDeliveryFailureException',
   'NotAuthorizedException'
 ])
-const THROTTLED = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'TooManyFailedAttemptsException'])
+const THROTTLED = new Set([
+  'TooManyRequestsException',
+  'LimitExceededException',
+  'ThrottlingException',
+  'TooManyFailedAttemptsException'
+])
 const UNAVAILABLE = new Set(['InternalErrorException', 'ServiceUnavailable', 'InternalServerError', 'TimeoutError'])
 /** Cognito's default for id and access tokens, when the answer omits it (cognito-local on refresh). */
 const DEFAULT_EXPIRES_IN = 3600
@@ -381,7 +386,10 @@ export function secretHash (clientSecret: string, username: string, clientId: st
   return createHmac('sha256', clientSecret).update(`${username}${clientId}`).digest('base64')
 }
 
-function tokensOf (result: { IdToken?: string; AccessToken?: string; RefreshToken?: string; ExpiresIn?: number } | undefined, challenge: string | undefined): Tokens {
+function tokensOf (
+  result: { IdToken?: string; AccessToken?: string; RefreshToken?: string; ExpiresIn?: number } | undefined,
+  challenge: string | undefined
+): Tokens {
   if (result?.IdToken === undefined || result.AccessToken === undefined) {
     // A challenge (MFA, new password) this API does not offer: the account needs an administrator.
     throw new Problem(401, 'invalid_credentials', challenge !== undefined

@@ -94,11 +94,22 @@ export async function repairUnfinished (ddb: DynamoDBDocumentClient, table: stri
 
 const reasonOf = (err: unknown): string => `${errorName(err) || 'Error'}: ${(err as Error).message}`
 
-export async function backfillCatalogIndex (ddb: DynamoDBDocumentClient, tables: ItemsTables, opts: BackfillOptions = {}): Promise<BackfillSummary> {
+export async function backfillCatalogIndex (
+  ddb: DynamoDBDocumentClient,
+  tables: ItemsTables,
+  opts: BackfillOptions = {}
+): Promise<BackfillSummary> {
   const repo = createItemsRepository(ddb, tables)
   const summary: BackfillSummary = {
-    scanned: 0, indexed: 0, current: 0, gone: 0, rowsWritten: 0, rowsDeleted: 0, countersFixed: 0,
-    failed: [], complete: false
+    scanned: 0,
+    indexed: 0,
+    current: 0,
+    gone: 0,
+    rowsWritten: 0,
+    rowsDeleted: 0,
+    countersFixed: 0,
+    failed: [],
+    complete: false
   }
   if (opts.startAfter !== undefined) summary.resumeAfter = opts.startAfter
   const parallel = Math.max(1, opts.parallel ?? 8)
@@ -326,7 +337,8 @@ async function recount (ddb: DynamoDBDocumentClient, tables: ItemsTables, summar
             ExpressionAttributeNames: { '#n': 'n', '#v': 'v' }
           }
         : {
-            ConditionExpression: '#v = :was', ExpressionAttributeNames: { '#v': 'v' },
+            ConditionExpression: '#v = :was',
+            ExpressionAttributeNames: { '#v': 'v' },
             ExpressionAttributeValues: { ':was': row.v }
           }
       try {

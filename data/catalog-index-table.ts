@@ -3,7 +3,12 @@
 // transaction, so the index never disagrees with the items; reads are GET /categories and the
 // search (data/items-search.ts).
 import { randomUUID } from 'node:crypto'
-import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb'
+import {
+  DeleteCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+  type TransactWriteCommandInput
+} from '@aws-sdk/lib-dynamodb'
 import {
   COUNTS_PARTITION, WORD_STATS_PARTITION, summariseCounts, type CountRow, type IndexChange
 } from '../domain/catalog-index-rows.js'

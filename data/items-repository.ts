@@ -252,7 +252,9 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
     throw keptChanging(id)
   }
 
-  /** Replaces every field but the stock (changed only through adjustStock) and createdAt; undefined when `old` is stale. */
+  /**
+   * Replaces every field but the stock (changed only through adjustStock) and createdAt; undefined when `old` is stale.
+   */
   async function replaceFrom (old: StoredItem, input: ItemInput, now: string): Promise<StoredItem | undefined> {
     const next = toStoredItem(old.id, input, old.stock, old.createdAt, now)
     if (sameContent(old, next)) return old

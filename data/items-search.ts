@@ -67,7 +67,12 @@ export function createItemsSearch (ddb: DynamoDBDocumentClient, tables: ItemsTab
   }
 
   /** One page of the items matching `query` and the filters (category, type, brand), in index order. */
-  async function search (query: SearchQuery, filters: Omit<ItemFilters, 'q'>, limit: number, startKey?: Key): Promise<ItemsPage> {
+  async function search (
+    query: SearchQuery,
+    filters: Omit<ItemFilters, 'q'>,
+    limit: number,
+    startKey?: Key
+  ): Promise<ItemsPage> {
     const driver = startKey === undefined ? driverOf(query, await wordCounts(query)) : driverOfCursor(query, startKey)
     const pk = wordPartition(driver.word)
     const range = driver.prefix ? driver.word : `${driver.word}#`

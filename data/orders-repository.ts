@@ -67,7 +67,9 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
   }> {
     const found = new Map<string, OrderableItem>()
     const idemTable = tables.idempotency
-    if (recordId !== undefined && idemTable === undefined) throw new Error('readForOrder: no idempotency table configured')
+    if (recordId !== undefined && idemTable === undefined) {
+      throw new Error('readForOrder: no idempotency table configured')
+    }
     const request: BatchGetRequest = {
       // Strongly consistent: a refusal (short stock, an unknown item or colour) is answered from
       // this read, and an eventually consistent one can still show the item before a restock.

@@ -12,7 +12,14 @@
 import { randomUUID } from 'node:crypto'
 import { Problem } from '../core/problem.js'
 import { orderIdFor, requestHash, idempotencyRecordId } from '../domain/idempotency.js'
-import { orderedItemIds, priceOrder, publicOrder, type LineInput, type OrderableItem, type StoredOrder } from '../domain/orders.js'
+import {
+  orderedItemIds,
+  priceOrder,
+  publicOrder,
+  type LineInput,
+  type OrderableItem,
+  type StoredOrder
+} from '../domain/orders.js'
 import { checkShippingAddress } from '../domain/shipping-address.js'
 import { serviceBusy } from './aws-errors.js'
 import type { ItemSnapshots } from './item-snapshots.js'

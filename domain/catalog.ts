@@ -142,8 +142,14 @@ export function normaliseFilters<T extends ItemFilters> (filters: T): T {
   return out
 }
 
-/** Binds a cursor to its query, so a cursor from other filters is rejected. `query`: `q` already parsed, if the caller has it. */
-export function cursorContext (filters: ItemFilters, query: SearchQuery | undefined = filters.q === undefined ? undefined : parseQuery(filters.q)): string {
+/**
+ * Binds a cursor to its query, so a cursor from other filters is rejected. `query`: `q` already parsed, if the caller
+ * has it.
+ */
+export function cursorContext (
+  filters: ItemFilters,
+  query: SearchQuery | undefined = filters.q === undefined ? undefined : parseQuery(filters.q)
+): string {
   return JSON.stringify(['items', filters.category ?? null, filters.type ?? null, filters.brand ?? null,
     query === undefined ? null : canonicalQuery(query)])
 }

@@ -71,7 +71,8 @@ export function renderOrderEmail (status: OrderStatus, order: PublicOrder): Rend
     `<h1>${e(subject)} — #${e(order.id)}</h1>`,
     `<p>${e(lead)}</p>`,
     tracking !== undefined ? `<p>${e(tracking)}</p>` : '',
-    `<table>${rows}<tr><th style="text-align:left">Total</th><th style="text-align:right">${e(money(order.total))}</th></tr></table>`,
+    `<table>${rows}<tr><th style="text-align:left">Total</th><th ` +
+      `style="text-align:right">${e(money(order.total))}</th></tr></table>`,
     address !== undefined ? `<h2>Shipping to</h2><p>${address.map(e).join('<br>')}</p>` : '',
     '</body></html>'
   ].join('')

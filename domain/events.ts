@@ -46,7 +46,8 @@ export type OrderCancelled = OrderEventOf<'OrderCancelled'>
 export type OrderEvent = OrderPlaced | OrderPacked | OrderDelivered | OrderCancelled
 
 /** The fields an event carries: a whitelist, so a new internal attribute never leaks onto the bus. */
-const PUBLIC_FIELDS = ['id', 'userId', 'userEmail', 'userEmailVerified', 'status', 'lines', 'total', 'currency', 'createdAt', 'updatedAt',
+const PUBLIC_FIELDS = ['id', 'userId', 'userEmail', 'userEmailVerified', 'status', 'lines', 'total', 'currency',
+  'createdAt', 'updatedAt',
   'history', 'packageId', 'trackingNumber', 'carrier', 'note', 'shippingAddress'] as const
 
 export class MalformedRecordError extends Error {

@@ -201,7 +201,9 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
       return
     }
     const partner = paths.get(pathname)
-    if (partner === undefined) return reply(res, 404, { error: 'not_found', detail: `webhooks arrive on ${[...paths.keys()].join(' and ')}` })
+    if (partner === undefined) {
+      return reply(res, 404, { error: 'not_found', detail: `webhooks arrive on ${[...paths.keys()].join(' and ')}` })
+    }
     if (req.method !== 'POST') return reply(res, 405, { error: 'method_not_allowed' })
     const raw = await readBody(req)
     if (raw === undefined) return reply(res, 413, { error: 'too_large' })
@@ -233,7 +235,8 @@ export async function startPartnerSimulator (opts: PartnerSimulatorOptions): Pro
     const first = eventId === undefined || !acted.has(eventId)
     if (eventId !== undefined) acted.add(eventId)
     log(`${what}: signature ok${first ? '' : ', a redelivery (ignored)'}${destination(body)}`)
-    const next = (partner === 'warehouse' && eventType === 'OrderPlaced') || (partner === 'delivery' && eventType === 'OrderPacked')
+    const next = (partner === 'warehouse' && eventType === 'OrderPlaced') || (partner === 'delivery' &&
+      eventType === 'OrderPacked')
     if (opts.autoAdvance === true && first && next) schedule(partner, orderId)
     reply(res, 200, { received: true })
   }

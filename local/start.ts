@@ -199,7 +199,8 @@ process.once('SIGTERM', () => { void shutdown(0) })
 process.once('SIGHUP', () => { void shutdown(0) })
 
 main().catch(async (err: unknown) => {
-  const known = err instanceof ConfigError || err instanceof PortBusyError || err instanceof PortInUseError || err instanceof JavaMissingError ||
+  const known = err instanceof ConfigError || err instanceof PortBusyError || err instanceof PortInUseError ||
+    err instanceof JavaMissingError ||
     err instanceof CognitoStoreError || err instanceof DataFolderLockedError
   console.error(known ? (err as Error).message : err)
   await shutdown(1)

@@ -152,7 +152,8 @@ function webhook (type: WebhookType, partner: string, summary: string, example: 
         `Deduplicate on \`${EVENT_ID_HEADER}\`: a webhook may arrive more than once.`,
       parameters: [
         header(SIGNATURE_HEADER, SIGNATURE, {
-          type: 'string', pattern: '^t=[0-9]+(,v1=[0-9a-f]{64})+(,v2=[0-9a-f]{64})*$',
+          type: 'string',
+          pattern: '^t=[0-9]+(,v1=[0-9a-f]{64})+(,v2=[0-9a-f]{64})*$',
           examples: [`t=1732518000,v1=${'5d'.repeat(32)},v2=${'a7'.repeat(32)}`]
         }),
         header(EVENT_ID_HEADER, '`<orderId>:<status>`, the same on every retry, redelivery and replay', {

@@ -75,8 +75,20 @@ export const LIMITS = {
   // The account routes. A new confirmation code mails someone: as many as sign-ups, per address
   // (POST /signup/resend) or per account (POST /me/email/code); verifying an email is guessing a
   // code, as many tries per account as sign-in allows failures per account.
-  resend: { per: 'client', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'confirmation codes asked from this address', describe: (l) => `${l.signupPerIp} an hour per client address` },
-  emailCode: { per: 'user', max: (l) => l.signupPerIp, windowMs: 60 * MINUTE, what: 'verification codes for this account', describe: (l) => `${l.signupPerIp} an hour per user` },
+  resend: {
+    per: 'client',
+    max: (l) => l.signupPerIp,
+    windowMs: 60 * MINUTE,
+    what: 'confirmation codes asked from this address',
+    describe: (l) => `${l.signupPerIp} an hour per client address`
+  },
+  emailCode: {
+    per: 'user',
+    max: (l) => l.signupPerIp,
+    windowMs: 60 * MINUTE,
+    what: 'verification codes for this account',
+    describe: (l) => `${l.signupPerIp} an hour per user`
+  },
   // A search's cost depends on its words, not on the catalog: a client's searches are bounded too.
   search: {
     per: 'client',
@@ -85,7 +97,13 @@ export const LIMITS = {
     what: 'searches from this address',
     describe: (l) => `searches (with q) ${l.searchPerIp} a minute per client address`
   },
-  emailVerify: { per: 'user', max: (l) => l.signinFailuresPerAccount, windowMs: 15 * MINUTE, what: 'verification attempts for this account', describe: (l) => `${l.signinFailuresPerAccount} in 15 minutes per user` }
+  emailVerify: {
+    per: 'user',
+    max: (l) => l.signinFailuresPerAccount,
+    windowMs: 15 * MINUTE,
+    what: 'verification attempts for this account',
+    describe: (l) => `${l.signinFailuresPerAccount} in 15 minutes per user`
+  }
 } as const satisfies Record<string, Limit>
 
 /** The operations guarded like sign-in: attempts per client, failures per account (and client). */
@@ -94,8 +112,12 @@ const GUARDED_WORDS: Record<Guarded, { failures: string; secret: string }> = {
   signin: { failures: 'failed sign-ins', secret: 'password' },
   confirm: { failures: 'wrong codes', secret: 'code' }
 }
-const describeGuarded = (guarded: Guarded, l: Limits): string => `${l.signinPerIp} attempts a minute per client address; ` +
-  `${l.signinFailuresPerAccountClient} ${GUARDED_WORDS[guarded].failures} in 15 minutes per account and client address and ` +
+const describeGuarded = (
+  guarded: Guarded,
+  l: Limits
+): string => `${l.signinPerIp} attempts a minute per client address; ` +
+  `${l.signinFailuresPerAccountClient} ${GUARDED_WORDS[guarded].failures} in 15 minutes per account and client ` +
+    'address and ' +
   `${l.signinFailuresPerAccount} per account (POST /signin and POST /signup/confirm spend the same account's ` +
   'failures), ' +
   `then every attempt is refused until the window ends, whatever the ${GUARDED_WORDS[guarded].secret}, ` +
@@ -278,7 +300,10 @@ export default fp(async function rateLimitPlugin (app) {
   // budget and reserves a failure slot on the account, so concurrent guesses never check more
   // passwords or codes than the budget. An unknown email is counted exactly like a known one. Refused
   // on the account's total, an address the account signed in from before tries again on its own slots.
-  const guardedLimit = (guarded: Guarded, path: string) => async function guardedLimit (request: FastifyRequest): Promise<void> {
+  const guardedLimit = (
+    guarded: Guarded,
+    path: string
+  ) => async function guardedLimit (request: FastifyRequest): Promise<void> {
     const client = await clientAddress(request)
     const t = now()
     const clientWindow = Math.floor(t / SIGNIN_CLIENT_WINDOW_MS)

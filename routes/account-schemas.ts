@@ -15,8 +15,12 @@ export const SignupBody = Type.Object({
   username: Type.Optional({ ...Email, description: 'Same as email (accepted from the seed clients)' }),
   password: Type.String({ minLength: 8, maxLength: 256, description: PASSWORD_POLICY }),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  clientId: Type.Optional(Type.String({ maxLength: 128, description: 'Ignored: the app client is always the server\'s' })),
-  userPoolId: Type.Optional(Type.String({ maxLength: 128, description: 'Ignored: the user pool is always the server\'s' }))
+  clientId: Type.Optional(
+    Type.String({ maxLength: 128, description: 'Ignored: the app client is always the server\'s' })
+  ),
+  userPoolId: Type.Optional(
+    Type.String({ maxLength: 128, description: 'Ignored: the user pool is always the server\'s' })
+  )
 }, {
   $id: 'SignUpRequest',
   additionalProperties: false,
@@ -41,7 +45,11 @@ const Code = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code
 export const ConfirmBody = Type.Object({
   email: Email,
   code: Code,
-  password: Type.String({ minLength: 1, maxLength: 256, description: "The signup's password: the code confirms only the account it was chosen for" })
+  password: Type.String({
+    minLength: 1,
+    maxLength: 256,
+    description: "The signup's password: the code confirms only the account it was chosen for"
+  })
 }, {
   $id: 'ConfirmSignUpRequest',
   additionalProperties: false,
@@ -129,7 +137,10 @@ export const Me = Type.Object({
 })
 
 export const EmailCodeSent = Type.Object({
-  nextStep: Type.Literal('verify_email', { description: 'Enter the code mailed to the account\'s email at POST /me/email/verify' })
+  nextStep: Type.Literal(
+    'verify_email',
+    { description: 'Enter the code mailed to the account\'s email at POST /me/email/verify' }
+  )
 }, {
   $id: 'EmailCodeSent',
   description: 'A code is on its way to the account\'s email',

@@ -32,7 +32,13 @@ function emailOf (body: { email?: string; username?: string }): string {
 }
 
 const account: FastifyPluginAsyncTypebox = async (app) => {
-  const notices = createSignupNotices({ ddb: app.aws.ddb, table: app.config.tables.idempotency, ses: app.aws.ses, email: app.config.email, log: app.log })
+  const notices = createSignupNotices({
+    ddb: app.aws.ddb,
+    table: app.config.tables.idempotency,
+    ses: app.aws.ses,
+    email: app.config.email,
+    log: app.log
+  })
   const mail = createMailQuota({
     ddb: app.aws.ddb,
     table: app.config.tables.rateLimits,
@@ -56,8 +62,10 @@ const account: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'signUp',
       tags: ['account'],
       summary: 'Create an account',
-      description: `Starts a signup: a 6-digit code is mailed to the address; confirm it at POST /signup/confirm, then sign in. Password policy: ${PASSWORD_POLICY}. ` +
-        'The answer is the same 202 for a new address and for one that already has an account (whose owner is told by mail instead, at most once an hour): ' +
+      description: 'Starts a signup: a 6-digit code is mailed to the address; confirm it at POST /signup/confirm, ' +
+        `then sign in. Password policy: ${PASSWORD_POLICY}. ` +
+        'The answer is the same 202 for a new address and for one that already has an account (whose owner is told ' +
+          'by mail instead, at most once an hour): ' +
         'signup never tells who has an account. Signing up again before confirming sends a new code and replaces the ' +
         'earlier signup. An address gets at most a few account mails an hour (5 by default, every route and client ' +
         'together): over that, the same 202 and no mail.',

@@ -86,7 +86,13 @@ export const PutItemBody = Type.Object({
 export type PutItemBody = Static<typeof PutItemBody>
 
 export const StockBody = Type.Object({
-  delta: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, not: { const: 0 }, description: 'Units to add (positive) or remove (negative); not zero', examples: [-1, 25] })
+  delta: Type.Integer({
+    minimum: -1_000_000,
+    maximum: 1_000_000,
+    not: { const: 0 },
+    description: 'Units to add (positive) or remove (negative); not zero',
+    examples: [-1, 25]
+  })
 }, { $id: 'StockAdjustment', additionalProperties: false, examples: [{ delta: 25 }] })
 
 const EXAMPLE_ITEM = {
@@ -148,7 +154,12 @@ export type ItemsQuery = Static<typeof ItemsQuery>
 
 export const ItemsPage = Type.Object({
   items: Type.Array(ref(Item)),
-  nextCursor: Type.Optional(Type.String({ description: 'Absent on the last page. Pages may hold fewer than limit items when a search is sparse; follow nextCursor while present.' }))
+  nextCursor: Type.Optional(
+    Type.String({
+      description: 'Absent on the last page. Pages may hold fewer than limit items when a search is sparse; follow ' +
+        'nextCursor while present.'
+    })
+  )
 }, {
   $id: 'ItemsPage',
   additionalProperties: false,

@@ -110,7 +110,8 @@ const items: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listCategories',
       tags: ['catalog'],
       summary: 'Categories with their types and brands',
-      description: 'Each category with its types, brands and item count, for menus. Read from counters the item writes ' +
+      description: 'Each category with its types, brands and item count, for menus. Read from counters the item ' +
+        'writes ' +
         'keep in their own transaction, as cheap with a million items as with ten; an eventually consistent read, ' +
         'so a write may take a second to show. Names are in Unicode NFC (one entry however a client spelled them). ' +
         CACHED,

@@ -125,7 +125,12 @@ export const Order = Type.Object({
   id: Type.String(),
   userId: Type.String(),
   userEmail: Type.String(),
-  userEmailVerified: Type.Optional(Type.Boolean({ description: 'The address was verified when the order was placed (every order since accounts confirm their email); order mail goes only to such addresses' })),
+  userEmailVerified: Type.Optional(
+    Type.Boolean({
+      description: 'The address was verified when the order was placed (every order since accounts confirm their ' +
+        'email); order mail goes only to such addresses'
+    })
+  ),
   status: ref(OrderStatus),
   lines: Type.Array(ref(OrderLine)),
   total: Type.Integer({ description: 'Sum of count x unitPrice, in minor units' }),
@@ -252,7 +257,9 @@ export const PlaceOrderHeaders = Type.Object({
 
 export const OrdersQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Orders per page' }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'nextCursor from the previous page of the same query' })),
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 2048, description: 'nextCursor from the previous page of the same query' })
+  ),
   status: Type.Optional(statuses())
 }, { additionalProperties: false })
 export type OrdersQuery = Static<typeof OrdersQuery>

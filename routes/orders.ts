@@ -80,8 +80,10 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
         'placed this order already; a request changed after a refusal is a new request. Short stock is a 409 ' +
         '`insufficient_stock` naming the items. A 503 `service_busy` wrote nothing that a retry with the same key ' +
         'could duplicate. Without a key, a failure DynamoDB leaves ambiguous is checked (a strongly consistent read, ' +
-        'then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the answer is ' +
-        '503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was placed. ' +
+        'then the same transaction once more, which DynamoDB applies at most once); if it still cannot tell, the ' +
+          'answer is ' +
+        '503 `order_outcome_unknown` with the `orderId` it tried: `GET /orders/{orderId}` answers 200 if it was ' +
+          'placed. ' +
         'The account\'s email must be verified (`403 email_unverified` otherwise). ' +
         'The `shippingAddress` is where the order goes: the order keeps a snapshot of it, shown to the customer and ' +
         'admins, and the delivery service gets it with the phone (the warehouse only the recipient\'s name and ' +

@@ -60,7 +60,9 @@ export function catalogTarget (values: {
   const endpoint = deployed
     ? undefined
     : (values.endpoint ?? process.env.DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? 8000}`)
-  if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) return `--endpoint must be an http(s) URL (got "${endpoint}")`
+  if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
+    return `--endpoint must be an http(s) URL (got "${endpoint}")`
+  }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const client = new DynamoDBClient({
     region,

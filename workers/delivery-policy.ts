@@ -46,5 +46,8 @@ export const EFFECT_RECORD_TTL_SECONDS = 30 * 24 * 3600
  */
 export const EMAIL_ORDER_WAIT_MAX_MS = 15 * 24 * 3600 * 1000
 
-/** The stream replay queue's name ends so (template QueueName, local queue): unreadable messages from it are parked with the stream's. */
+/**
+ * The stream replay queue's name ends so (template QueueName, local queue): unreadable messages from it are parked with
+ * the stream's.
+ */
 export const STREAM_REPLAY_QUEUE_SUFFIX = 'orders-stream-replay'

@@ -57,7 +57,8 @@ export function refusedClaim (
 
 const n = (v: number): AttributeValue => ({ N: String(v) })
 const s = (v: string): AttributeValue => ({ S: v })
-const isConditionFailure = (err: unknown): boolean => (err as { name?: string }).name === 'ConditionalCheckFailedException'
+const isConditionFailure = (err: unknown): boolean =>
+  (err as { name?: string }).name === 'ConditionalCheckFailedException'
 const num = (v: AttributeValue | undefined): number | undefined => v?.N === undefined ? undefined : Number(v.N)
 const CLAIM_NAMES = { '#claim': 'claimToken', '#claimSeq': 'claimSequence', '#claimUntil': 'claimUntil' }
 
@@ -78,7 +79,11 @@ export function createDynamoLedger (ddb: DynamoDBClient, table: string, now: () 
           ConditionExpression: `${newer} AND (attribute_not_exists(#claimUntil) OR #claimUntil < :now)`,
           ExpressionAttributeNames: { ...CLAIM_NAMES, '#done': 'doneSequence', '#expiration': 'expiration' },
           ExpressionAttributeValues: {
-            ':token': s(token), ':seq': n(sequence), ':until': n(at + leaseMs), ':now': n(at), ':exp': expiration(),
+            ':token': s(token),
+            ':seq': n(sequence),
+            ':until': n(at + leaseMs),
+            ':now': n(at),
+            ':exp': expiration(),
             ...(after > 0 ? { ':after': n(after) } : {})
           },
           ReturnValues: 'ALL_OLD',

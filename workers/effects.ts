@@ -352,7 +352,11 @@ export async function handleOrderEvent (event: OrderEventBridgeEvent, runtime: W
         ...(correlationId !== undefined ? { correlationId } : {})
       }
       const channel = `${partner}-webhook` as const
-      effects.unshift({ channel, leaseMs: effectLeaseMs(runtime, channel), run: async () => await postWebhook(runtime, call) })
+      effects.unshift({
+        channel,
+        leaseMs: effectLeaseMs(runtime, channel),
+        run: async () => await postWebhook(runtime, call)
+      })
     }
   }
   const results = [

@@ -114,7 +114,11 @@ export const pipeline: BenchCase = {
       const place = async (): Promise<number> => {
         const res = await fetch(`${api.url}/orders`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'idempotency-key': randomUUID()
+          },
           body: JSON.stringify({
             items: [{ id: ITEM_ID, count: 1, color: 'BLK' }], shippingAddress: STUB_SHIPPING_ADDRESS
           })

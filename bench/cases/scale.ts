@@ -146,8 +146,19 @@ async function readUnits (stack: BenchStack, big: Side, small: Side): Promise<Ro
         read: async (tables: { items: string; catalogIndex: string }) =>
           createItemsSearch(metered.ddb, tables).search(parseQuery(q.q), {}, PAGE)
       })),
-      { label: 'GET /categories', calls: 'the counters\' Query', read: async (tables: { items: string; catalogIndex: string }) => readCategories(metered.ddb, tables.catalogIndex) },
-      { label: 'GET /categories before the catalog index', calls: 'the Scan of every item it made then (three attributes projected; DynamoDB bills the whole item)', read: async (tables: { items: string; catalogIndex: string }) => scanCategories(metered.ddb, tables.items) }
+      {
+        label: 'GET /categories',
+        calls: 'the counters\' Query',
+        read: async (tables: { items: string; catalogIndex: string }) => readCategories(
+          metered.ddb,
+          tables.catalogIndex
+        )
+      },
+      {
+        label: 'GET /categories before the catalog index',
+        calls: 'the Scan of every item it made then (three attributes projected; DynamoDB bills the whole item)',
+        read: async (tables: { items: string; catalogIndex: string }) => scanCategories(metered.ddb, tables.items)
+      }
     ]
     const rows: Row[] = []
     for (const r of reads) {

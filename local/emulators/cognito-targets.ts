@@ -83,7 +83,10 @@ export function withAwsTargets (services: Services): (target: string) => Route {
       return await initiateAuth(ctx, refresh)
     },
 
-    async ResendConfirmationCode (ctx: Context, req: { ClientId: string; Username: string; ClientMetadata?: Record<string, string> }) {
+    async ResendConfirmationCode (
+      ctx: Context,
+      req: { ClientId: string; Username: string; ClientMetadata?: Record<string, string> }
+    ) {
       const userPool = await services.cognito.getUserPoolForClientId(ctx, req.ClientId)
       const user = await userPool.getUserByUsername(ctx, req.Username)
       if (user === null) return simulatedDelivery(req.Username)

@@ -5,7 +5,8 @@
 import { fileURLToPath } from 'node:url'
 import { mkdirSync } from 'node:fs'
 import {
-  AddCustomAttributesCommand, CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolClientCommand, CreateUserPoolCommand,
+  AddCustomAttributesCommand, CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
   DeleteUserPoolClientCommand, DescribeUserPoolClientCommand, DescribeUserPoolCommand, ListUserPoolClientsCommand,
   ListUserPoolsCommand,
   type CreateUserPoolCommandInput, type SchemaAttributeType

@@ -62,7 +62,11 @@ function jarFolder (): string {
 
 export interface DynamoDbLocal { endpoint: string; child: Child; stop: () => Promise<void> }
 
-export async function startDynamoDbLocal (opts: { port: number; host?: string; dataDir?: string }): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal (opts: {
+  port: number
+  host?: string
+  dataDir?: string
+}): Promise<DynamoDbLocal> {
   checkJava()
   const dir = jarFolder()
   const host = opts.host ?? '127.0.0.1'

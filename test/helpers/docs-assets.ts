@@ -21,8 +21,10 @@ export async function checkDocsAssets (
 ): Promise<string[]> {
   const page = await get('/docs/')
   t.equal(page.statusCode, 200, 'the docs page')
-  const files = readdirSync(staticDir).filter((f) => f !== 'index.html') // /docs/static/index.html redirects to the page
-  const linked = [...receivedBytes(page).toString('utf8').matchAll(/(?:href|src)="\.\/static\/([^"]+)"/g)].map((m) => m[1]!)
+  // /docs/static/index.html redirects to the page
+  const files = readdirSync(staticDir).filter((f) => f !== 'index.html')
+  const linked = [...receivedBytes(page).toString('utf8').matchAll(/(?:href|src)="\.\/static\/([^"]+)"/g)].map((m) =>
+    m[1]!)
   t.ok(linked.includes('theme/logo.svg'), 'the page links our logo as its favicon')
   const logo = await get('/docs/static/theme/logo.svg')
   t.equal(logo.headers?.['content-type'], 'image/svg+xml')

@@ -102,27 +102,27 @@ t.test('account abuse', async (t) => {
   // the address they had signed in from minutes before.
   t.test('others\' guessing never refuses the owner from an address that signed in before; new ones meet the limit',
     async (t) => {
-    const app = await limited(t, tables,
-      { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: '5', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '10' })
-    const owner = email()
-    await signUpConfirmed(app, { email: owner, password: PASSWORD })
-    t.equal((await signin(app, '203.0.113.10', owner, PASSWORD)).statusCode, 200, 'the owner signs in from home')
-    const attack: number[] = []
-    for (let c = 0; c < 4; c++) {
-      for (let i = 0; i < 5; i++) attack.push((await signin(app, `198.51.100.${100 + c}`, owner, WRONG)).statusCode)
-    }
-    t.equal(attack.filter((s) => s === 401).length, 10, 'the account\'s ten failures are spent')
-    t.equal(attack.filter((s) => s === 429).length, 10)
-    t.equal((await signin(app, '198.51.100.200', owner, PASSWORD)).statusCode, 429,
-      'an address new to the account meets the account\'s limit')
-    t.equal((await signin(app, '203.0.113.10', owner, PASSWORD)).statusCode, 200,
-      'the owner, from home, with the right password: in')
-    const again = await signin(app, '203.0.113.10', owner, PASSWORD)
-    t.equal(again.statusCode, 200, 'and again: a success gives its slot back')
-    for (let i = 0; i < 5; i++) t.equal((await signin(app, '203.0.113.10', owner, WRONG)).statusCode, 401)
-    t.equal((await signin(app, '203.0.113.10', owner, PASSWORD)).statusCode, 429,
-      'the home address still has a budget of its own, not an unlimited one')
-  })
+      const app = await limited(t, tables,
+        { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: '5', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '10' })
+      const owner = email()
+      await signUpConfirmed(app, { email: owner, password: PASSWORD })
+      t.equal((await signin(app, '203.0.113.10', owner, PASSWORD)).statusCode, 200, 'the owner signs in from home')
+      const attack: number[] = []
+      for (let c = 0; c < 4; c++) {
+        for (let i = 0; i < 5; i++) attack.push((await signin(app, `198.51.100.${100 + c}`, owner, WRONG)).statusCode)
+      }
+      t.equal(attack.filter((s) => s === 401).length, 10, 'the account\'s ten failures are spent')
+      t.equal(attack.filter((s) => s === 429).length, 10)
+      t.equal((await signin(app, '198.51.100.200', owner, PASSWORD)).statusCode, 429,
+        'an address new to the account meets the account\'s limit')
+      t.equal((await signin(app, '203.0.113.10', owner, PASSWORD)).statusCode, 200,
+        'the owner, from home, with the right password: in')
+      const again = await signin(app, '203.0.113.10', owner, PASSWORD)
+      t.equal(again.statusCode, 200, 'and again: a success gives its slot back')
+      for (let i = 0; i < 5; i++) t.equal((await signin(app, '203.0.113.10', owner, WRONG)).statusCode, 401)
+      t.equal((await signin(app, '203.0.113.10', owner, PASSWORD)).statusCode, 429,
+        'the home address still has a budget of its own, not an unlimited one')
+    })
 
   // Found: POST /signup, then POST /signin with the caller's own password, answered 401 for an
   // address with an account and 403 account_unconfirmed for a free one.
@@ -180,8 +180,9 @@ t.test('account abuse', async (t) => {
         ClientId, Username: owner, ConfirmationCode: '000000', ...(hash !== undefined ? { SecretHash: hash } : {})
       })),
       InitiateAuth: async (hash?: string) => await cognito.send(new InitiateAuthCommand({
-        ClientId, AuthFlow: 'USER_PASSWORD_AUTH',
-          AuthParameters: { USERNAME: owner, PASSWORD, ...(hash !== undefined ? { SECRET_HASH: hash } : {}) }
+        ClientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: owner, PASSWORD, ...(hash !== undefined ? { SECRET_HASH: hash } : {}) }
       }))
     }
     for (const [name, call] of Object.entries(direct)) {
@@ -194,8 +195,11 @@ t.test('account abuse', async (t) => {
     t.ok(signedIn.AuthenticationResult?.IdToken, 'only the holder of the client secret (the API) gets through')
     const viaApi = await signin(app, '192.0.2.100', owner, PASSWORD)
     t.equal(viaApi.statusCode, 200, 'the API signs its calls')
-    const refreshed = await app.inject({ method: 'POST', url: '/token/refresh',
-      payload: { refreshToken: viaApi.json().refreshToken } })
+    const refreshed = await app.inject({
+      method: 'POST',
+      url: '/token/refresh',
+      payload: { refreshToken: viaApi.json().refreshToken }
+    })
     t.equal(refreshed.statusCode, 200, 'and refreshes with the client secret (GetTokensFromRefreshToken)')
   })
 

@@ -28,7 +28,11 @@ t.test('signup, the code in the mailbox, confirm, signin, /me with either token,
   t.equal(early.json().code, 'invalid_credentials')
 
   const code = await codeFromMailbox(email, 1) // the signup's, then the one the early sign-in mailed again
-  const wrong = await app.inject({ method: 'POST', url: '/signup/confirm', payload: { email, code: code === '000000' ? '111111' : '000000', password: PASSWORD } })
+  const wrong = await app.inject({
+    method: 'POST',
+    url: '/signup/confirm',
+    payload: { email, code: code === '000000' ? '111111' : '000000', password: PASSWORD }
+  })
   t.equal(wrong.statusCode, 400)
   t.equal(wrong.json().code, 'invalid_code')
   const confirmed = await app.inject({
@@ -198,14 +202,22 @@ t.test("someone else's email: no account without the code, the owner signs up ov
     payload: { email: victim, password: 'Attacker-Pass-1' }
   })
   t.equal(squat.statusCode, 202)
-  const attackerSignin = await app.inject({ method: 'POST', url: '/signin', payload: { email: victim, password: 'Attacker-Pass-1' } })
+  const attackerSignin = await app.inject({
+    method: 'POST',
+    url: '/signin',
+    payload: { email: victim, password: 'Attacker-Pass-1' }
+  })
   t.equal(attackerSignin.statusCode, 401, 'the squatter gets no tokens: the address is not proven')
   const attackerCode = await codeFromMailbox(victim, 1) // the signup's, then the one the sign-in mailed again
 
   const owner = await app.inject({ method: 'POST', url: '/signup', payload: { email: victim, password: PASSWORD } })
   t.equal(owner.statusCode, 202, 'the owner can sign up: the unproven signup is replaced')
   const ownerCode = await codeFromMailbox(victim, 2)
-  const stale = await app.inject({ method: 'POST', url: '/signup/confirm', payload: { email: victim, code: attackerCode, password: 'Attacker-Pass-1' } })
+  const stale = await app.inject({
+    method: 'POST',
+    url: '/signup/confirm',
+    payload: { email: victim, code: attackerCode, password: 'Attacker-Pass-1' }
+  })
   t.equal(stale.statusCode, 400, "the squatter's password no longer belongs to a signup")
   const confirmed = await app.inject({
     method: 'POST',

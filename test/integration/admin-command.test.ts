@@ -34,12 +34,18 @@ t.test('npm run admin puts a signed-up user in the admin group; the next sign-in
   const email = `admin-${randomBytes(4).toString('hex')}@example.com`
   // The app client is confidential: direct calls carry its SECRET_HASH.
   const SecretHash = secretHash(env.USER_POOL_CLIENT_SECRET as string, email, env.USER_POOL_CLIENT_ID as string)
-  await cognito.send(new SignUpCommand({ ClientId: env.USER_POOL_CLIENT_ID, SecretHash, Username: email,
-    Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }))
+  await cognito.send(new SignUpCommand({
+    ClientId: env.USER_POOL_CLIENT_ID,
+    SecretHash,
+    Username: email,
+    Password: PASSWORD,
+    UserAttributes: [{ Name: 'email', Value: email }]
+  }))
   await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: env.USER_POOL_ID, Username: email }))
   const signIn = async (): Promise<string> => (await cognito.send(new InitiateAuthCommand({
-    ClientId: env.USER_POOL_CLIENT_ID, AuthFlow: 'USER_PASSWORD_AUTH',
-      AuthParameters: { USERNAME: email, PASSWORD, SECRET_HASH: SecretHash }
+    ClientId: env.USER_POOL_CLIENT_ID,
+    AuthFlow: 'USER_PASSWORD_AUTH',
+    AuthParameters: { USERNAME: email, PASSWORD, SECRET_HASH: SecretHash }
   }))).AuthenticationResult?.IdToken as string
   t.equal(groupsOf(await signIn()), undefined, 'not an admin yet')
 

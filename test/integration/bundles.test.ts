@@ -152,8 +152,14 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
     await ddb.send(new PutCommand({
       TableName: tables.ITEMS_TABLE,
       Item: toStoredItem('phone-apple-iphone-15', {
-        category: 'phone', type: 'smartphone', brand: 'Apple', title: 'iPhone 15', description: 'A phone',
-        colorPreference: [{ colorCode: '#000000', displayValue: 'Black' }], price: 79900, currency: 'USD'
+        category: 'phone',
+        type: 'smartphone',
+        brand: 'Apple',
+        title: 'iPhone 15',
+        description: 'A phone',
+        colorPreference: [{ colorCode: '#000000', displayValue: 'Black' }],
+        price: 79900,
+        currency: 'USD'
       }, 5, at, at)
     }))
     const list = await handler(await sample('http-get-items.json'), context)

@@ -10,8 +10,15 @@ import { startTestIssuer } from '../helpers/tokens.js'
 import { itemErrors, runImport } from '../../scripts/import/run-import.js'
 
 const item = (id: string, over: Record<string, unknown> = {}): Record<string, unknown> => ({
-  id, category: 'imported', type: 'cable', brand: 'Importco', title: `Cable ${id}`, description: 'No colours to choose',
-  price: 900, currency: 'EUR', ...over
+  id,
+  category: 'imported',
+  type: 'cable',
+  brand: 'Importco',
+  title: `Cable ${id}`,
+  description: 'No colours to choose',
+  price: 900,
+  currency: 'EUR',
+  ...over
 })
 
 t.test('an item without colours is imported; a refused line reports all its errors', async (t) => {

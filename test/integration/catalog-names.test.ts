@@ -20,10 +20,23 @@ t.test('NFC and NFD spellings are one brand; styled letters are searchable; a re
   const nfc = 'Crème'.normalize('NFC')
   const nfd = 'Crème'.normalize('NFD')
   for (const [id, brand, title] of [['a', nfc, 'Pot one'], ['b', nfd, '𝐁𝐨𝐥𝐝 ℌazelnut']]) {
-    t.equal((await app.inject({ method: 'PUT', url: `/items/${id}`, payload: body(brand as string, title as string), headers: admin })).statusCode, 201)
+    t.equal(
+      (await app.inject({
+        method: 'PUT',
+        url: `/items/${id}`,
+        payload: body(brand as string, title as string),
+        headers: admin
+      })).statusCode,
+      201
+    )
   }
   // A counter left by an item stored before names were normalised.
-  await app.aws.ddb.send(new PutCommand({ TableName: tables.CATALOG_INDEX_TABLE, Item: { pk: COUNTS_PARTITION, sk: `food#brand#${nfd}`, n: 1 } }))
+  await app.aws.ddb.send(
+    new PutCommand({
+      TableName: tables.CATALOG_INDEX_TABLE,
+      Item: { pk: COUNTS_PARTITION, sk: `food#brand#${nfd}`, n: 1 }
+    })
+  )
   const [food] = (await app.inject({ url: '/categories' })).json().categories
   t.same(food, { category: 'food', count: 2, types: ['dessert'], brands: [nfc] }, 'one brand, in NFC')
   for (const spelling of [nfc, nfd]) {

@@ -30,7 +30,12 @@ async function setup (t: Test) {
   const repo = createItemsRepository(ddb, { items: tables.ITEMS_TABLE, catalogIndex: tables.CATALOG_INDEX_TABLE })
   for (let i = 0; i < FILLERS; i += 15) {
     await Promise.all(Array.from({ length: Math.min(15, FILLERS - i) }, async (_, j) =>
-      await repo.create(`filler-${String(i + j).padStart(3, '0')}`, input('bulk', `pixb${String(i + j).padStart(3, '0')} filler`), 1, NOW)))
+      await repo.create(
+        `filler-${String(i + j).padStart(3, '0')}`,
+        input('bulk', `pixb${String(i + j).padStart(3, '0')} filler`),
+        1,
+        NOW
+      )))
   }
   await repo.create('target', input('rare', 'pixa gadget'), 1, NOW)
   return { app, ddb, repo, admin: { authorization: `Bearer ${issuer.token({ groups: ['admin'] })}` } }
@@ -60,7 +65,8 @@ t.test('an item whose first word under the prefix changes between two rounds is 
   t.equal(res.json().items[0].title, 'pixz gadget')
 })
 
-t.test('400 prefix searches over HTTP while an admin keeps changing the first matching word: no 5xx, no repeats', async (t) => {
+t.test('400 prefix searches over HTTP while an admin keeps changing the first matching word: no 5xx, no ' +
+  'repeats', async (t) => {
   const { app, admin } = await setup(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
@@ -69,10 +75,15 @@ t.test('400 prefix searches over HTTP while an admin keeps changing the first ma
   let searching = true
   let edits = 0
   const editor = (async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- the test clears it once the searches are done
     while (searching) {
       const title = edits % 2 === 0 ? 'pixz gadget' : 'pixa gadget'
       const res = await fetch(`${base}/items/target`, {
-        method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify(input('rare', title))
+        method: 'PUT',
+        headers: { ...admin, 'content-type': 'application/json' },
+        body: JSON.stringify(
+          input('rare', title)
+        )
       })
       if (res.status >= 500) throw new Error(`PUT answered ${res.status}: ${await res.text()}`)
       edits++

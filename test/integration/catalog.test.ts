@@ -188,8 +188,21 @@ t.test('catalog against DynamoDB Local', async (t) => {
     const gone = await app.inject({ url: `/items/${id}` })
     t.equal(gone.statusCode, 404)
     t.equal(gone.json().code, 'item_not_found')
-    t.equal((await app.inject({ method: 'DELETE', url: `/items/${id}`, headers: admin })).statusCode, 204, 'a retried DELETE succeeds')
-    t.equal((await app.inject({ method: 'POST', url: `/items/${id}/stock`, payload: { delta: 1 }, headers: admin })).statusCode, 404, 'stock never creates')
+    t.equal(
+      (await app.inject({ method: 'DELETE', url: `/items/${id}`, headers: admin })).statusCode,
+      204,
+      'a retried DELETE succeeds'
+    )
+    t.equal(
+      (await app.inject({
+        method: 'POST',
+        url: `/items/${id}/stock`,
+        payload: { delta: 1 },
+        headers: admin
+      })).statusCode,
+      404,
+      'stock never creates'
+    )
     t.equal((await app.inject({ url: `/items/${id}`, headers: admin })).statusCode, 404, 'nothing was recreated')
     const again = await app.inject({
       method: 'PUT',

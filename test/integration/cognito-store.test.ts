@@ -6,7 +6,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { CognitoIdentityProviderClient, ListUsersCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider'
+import {
+  CognitoIdentityProviderClient,
+  ListUsersCommand,
+  SignUpCommand
+} from '@aws-sdk/client-cognito-identity-provider'
 import { secretHash } from '../../data/accounts.js'
 import { CognitoStoreError, startCognitoLocal, type CognitoLocal } from '../../local/emulators/cognito.js'
 import { reservePort } from '../../local/emulators/process.js'

@@ -7,15 +7,33 @@ import { build } from '../helpers/app.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { startTestIssuer } from '../helpers/tokens.js'
 
-const BODY = { category: 'phone', type: 'smart', brand: 'Acme', title: 'Acme One', description: 'A phone', colorPreference: [], price: 100, currency: 'EUR', stock: 3 }
+const BODY = {
+  category: 'phone',
+  type: 'smart',
+  brand: 'Acme',
+  title: 'Acme One',
+  description: 'A phone',
+  colorPreference: [],
+  price: 100,
+  currency: 'EUR',
+  stock: 3
+}
 
 t.test('a retried POST /items with its Idempotency-Key creates one item', async (t) => {
   const tables = await createTables(t)
   const issuer = await startTestIssuer()
   t.teardown(() => issuer.close())
   const app = await build(t, { env: { ...stackEnv(), ...tables, ...issuer.env } })
-  const admin = { authorization: `Bearer ${issuer.token({ sub: 'admin-1', groups: ['admin'] })}`, 'idempotency-key': 'create-acme-1' }
-  const post = async (headers: Record<string, string>, payload: object = BODY) => await app.inject({ method: 'POST', url: '/items', headers, payload })
+  const admin = {
+    authorization: `Bearer ${issuer.token({ sub: 'admin-1', groups: ['admin'] })}`,
+    'idempotency-key': 'create-acme-1'
+  }
+  const post = async (headers: Record<string, string>, payload: object = BODY) => await app.inject({
+    method: 'POST',
+    url: '/items',
+    headers,
+    payload
+  })
   const [first, retry] = await Promise.all([post(admin), post(admin)])
   t.equal(first.statusCode, 201)
   t.equal(retry.statusCode, 201)

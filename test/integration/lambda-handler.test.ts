@@ -108,7 +108,10 @@ t.test('the handler answers both API Gateway payload formats', async (t) => {
   t.equal(none.headers?.['x-client-request-id'], undefined, 'no client id echoed when the caller sent none')
 
   // Swagger UI's favicons are PNGs: binary answers must reach API Gateway base64-encoded.
-  const swaggerUiStatic = join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json')), 'static')
+  const swaggerUiStatic = join(
+    dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json')),
+    'static'
+  )
   const checked = await checkDocsAssets(t, async (path) => await invoke(v2('GET', path), context), swaggerUiStatic,
     fileURLToPath(new URL('../../routes/docs-theme', import.meta.url)))
   t.ok(checked.length >= 10, `${checked.length} files of Swagger UI checked`)

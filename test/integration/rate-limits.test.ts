@@ -474,13 +474,23 @@ t.test('rate limits', async (t) => {
     const who = email()
     await signUpConfirmed(accounts.app, { email: who, password: PASSWORD })
     accounts.calls.length = 0
-    t.equal((await accounts.app.inject(from('192.0.2.90', { method: 'POST', url: '/signin', payload: { email: who, password: PASSWORD } }))).statusCode, 200)
+    t.equal(
+      (await accounts.app.inject(
+        from('192.0.2.90', { method: 'POST', url: '/signin', payload: { email: who, password: PASSWORD } })
+      )).statusCode,
+      200
+    )
     const update = `UpdateItemCommand ${tables.RATE_LIMIT_TABLE}`
     t.same(accounts.calls, ['TransactWriteItemsCommand ', update, update],
       'a sign-in: its transaction over the three limits (reserving a failure slot), then the slot given back and ' +
       'the address remembered')
     accounts.calls.length = 0
-    t.equal((await accounts.app.inject(from('192.0.2.90', { method: 'POST', url: '/signin', payload: { email: who, password: 'Wrong-Pass-1' } }))).statusCode, 401)
+    t.equal(
+      (await accounts.app.inject(
+        from('192.0.2.90', { method: 'POST', url: '/signin', payload: { email: who, password: 'Wrong-Pass-1' } })
+      )).statusCode,
+      401
+    )
     t.same(accounts.calls, ['TransactWriteItemsCommand '],
       'a failed one: the transaction alone (its reserved slot is the failure)')
   })

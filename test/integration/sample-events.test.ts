@@ -65,8 +65,14 @@ t.test('every sample event gets a useful answer from the built bundles, which lo
   t.teardown(() => bus.stop())
   // No AWS_LAMBDA_FUNCTION_NAME and no LOG_FORMAT: a bundle run by hand or by `sam local`.
   const env = {
-    ...stackEnv(), ...tables, STAGE: 'test', LOG_LEVEL: 'info', EVENT_BUS_NAME: 'samples-bus',
-    EVENTBRIDGE_ENDPOINT: bus.url, SQS_ENDPOINT: bus.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
+    ...stackEnv(),
+    ...tables,
+    STAGE: 'test',
+    LOG_LEVEL: 'info',
+    EVENT_BUS_NAME: 'samples-bus',
+    EVENTBRIDGE_ENDPOINT: bus.url,
+    SQS_ENDPOINT: bus.url,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
   }
   const sample = async (f: string): Promise<unknown> => JSON.parse(await readFile(join(ROOT, 'events', f), 'utf8'))
   for (const [name, checks] of [['api', API_CHECKS], ['worker', WORKER_CHECKS]] as const) {

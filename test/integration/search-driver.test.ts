@@ -27,15 +27,30 @@ t.test('a rare word drives once the statistics know it; cursors outlive a change
   const repo = createItemsRepository(ddb, names)
   const NOW = '2026-01-01T00:00:00.000Z'
   for (let i = 0; i < 60; i += 10) {
-    await Promise.all(Array.from({ length: 10 }, async (_, j) => await repo.create(`c${String(i + j).padStart(2, '0')}`, {
-      category: 'cables', type: 'usb', brand: 'Acme', title: `Cable ${(i + j) % 20 === 0 ? 'usb' : 'hdmi'} braided`, description: '', colorPreference: [], price: 5, currency: 'EUR'
+    await Promise.all(Array.from({ length: 10 }, async (_, j) => await repo.create(`c${String(i + j).padStart(
+      2,
+      '0'
+    )}`, {
+      category: 'cables',
+      type: 'usb',
+      brand: 'Acme',
+      title: `Cable ${(i + j) % 20 === 0
+        ? 'usb'
+        : 'hdmi'} braided`,
+      description: '',
+      colorPreference: [],
+      price: 5,
+      currency: 'EUR'
     }, 1, NOW)))
   }
   const search = async (url: string) => {
     queried.length = 0
     const res = await app.inject({ url })
     t.equal(res.statusCode, 200, res.body)
-    return { body: res.json() as { items: Array<{ id: string }>; nextCursor?: string }, partitions: queried.map((q) => JSON.parse(q).ExpressionAttributeValues[':pk']) }
+    return {
+      body: res.json() as { items: Array<{ id: string }>; nextCursor?: string },
+      partitions: queried.map((q) => JSON.parse(q).ExpressionAttributeValues[':pk'])
+    }
   }
   // Before any statistics: the longest word, "cable", drives.
   const first = await search('/items?q=usb%20cable&limit=1')
@@ -52,11 +67,16 @@ t.test('a rare word drives once the statistics know it; cursors outlive a change
   t.same([...new Set(queried.map((q) => JSON.parse(q).ExpressionAttributeValues[':pk']))], ['w#u'],
     'the rare word drove')
   // The first cursor was made under the common word: it still pages on there.
-  const next = await fresh.inject({ url: `/items?q=usb%20cable&limit=5&cursor=${encodeURIComponent(first.body.nextCursor as string)}` })
+  const next = await fresh.inject({
+    url: `/items?q=usb%20cable&limit=5&cursor=${encodeURIComponent(first.body.nextCursor as string)}`
+  })
   t.equal(next.statusCode, 200)
   t.same(next.json().items.map((i: { id: string }) => i.id), ['c20', 'c40'])
   // A word the statistics lose (deleted from them) counts as new, so rare: still the driver.
   await ddb.send(new DeleteCommand({ TableName: names.catalogIndex, Key: { pk: WORD_STATS_PARTITION, sk: 'usb' } }))
   const third = await build(t, { env, deps: { aws: { ddb } } })
-  t.same((await third.inject({ url: '/items?q=usb%20cable&limit=5' })).json().items.map((i: { id: string }) => i.id), ['c00', 'c20', 'c40'])
+  t.same(
+    (await third.inject({ url: '/items?q=usb%20cable&limit=5' })).json().items.map((i: { id: string }) => i.id),
+    ['c00', 'c20', 'c40']
+  )
 })

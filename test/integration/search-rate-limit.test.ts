@@ -10,26 +10,51 @@ import { loadTemplate } from '../../infra/template.js'
 t.test('searches per client address: 429 with Retry-After past the limit; lists and filters not counted', async (t) => {
   const tables = await createTables(t)
   let now = Date.UTC(2026, 0, 1, 12, 0, 5)
-  const app = await build(t, { env: { ...stackEnv(), ...tables, RATE_LIMITS: 'on', RATE_LIMIT_SEARCH_PER_IP: '3' }, deps: { clock: () => now } })
-  for (let i = 0; i < 5; i++) t.equal((await app.inject({ url: '/items?category=phone' })).statusCode, 200, 'a filter is not a search')
+  const app = await build(
+    t,
+    { env: { ...stackEnv(), ...tables, RATE_LIMITS: 'on', RATE_LIMIT_SEARCH_PER_IP: '3' }, deps: { clock: () => now } }
+  )
+  for (let i = 0; i < 5; i++) {
+    t.equal(
+      (await app.inject({ url: '/items?category=phone' })).statusCode,
+      200,
+      'a filter is not a search'
+    )
+  }
   for (let i = 0; i < 3; i++) t.equal((await app.inject({ url: `/items?q=word${i}` })).statusCode, 200)
   const refused = await app.inject({ url: '/items?q=another' })
   t.equal(refused.statusCode, 429)
   t.match(refused.json(), { code: 'rate_limited', detail: /Too many searches from this address/ })
   t.ok(Number(refused.headers['retry-after']) > 0, 'Retry-After')
-  t.equal((await app.inject({ url: '/items?q=x', remoteAddress: '10.9.8.7' })).statusCode, 200, 'another client has its own budget')
+  t.equal(
+    (await app.inject({ url: '/items?q=x', remoteAddress: '10.9.8.7' })).statusCode,
+    200,
+    'another client has its own budget'
+  )
   t.equal((await app.inject({ url: '/items' })).statusCode, 200, 'the plain list is not counted')
   now += 60_000
   t.equal((await app.inject({ url: '/items?q=again' })).statusCode, 200, 'a new window')
   const doc = (await app.inject({ url: '/openapi.json' })).json()
-  t.match(doc.paths['/items'].get.description, /Rate limited, by default: searches \(with q\) 120 a minute per client address/)
+  t.match(
+    doc.paths['/items'].get.description,
+    /Rate limited, by default: searches \(with q\) 120 a minute per client address/
+  )
   t.ok(doc.paths['/items'].get.responses['429'], 'the 429 is documented')
 })
 
 t.test('the template sets the limit from a parameter whose default is the config\'s', async (t) => {
   const template = loadTemplate() as unknown as {
-    Parameters: Record<string, { Default?: unknown }>; Resources: Record<string, { Properties?: { Environment?: { Variables?: Record<string, unknown> } } }>
+    Parameters: Record<string, { Default?: unknown }>;
+    Resources: Record<string, {
+      Properties?: { Environment?: { Variables?: Record<string, unknown> } }
+    }>
   }
-  t.same(template.Resources.ApiFunction?.Properties?.Environment?.Variables?.RATE_LIMIT_SEARCH_PER_IP, { Ref: 'SearchLimitPerIp' })
-  t.equal(template.Parameters.SearchLimitPerIp?.Default, loadConfig({ USER_POOL_ID: 'us-east-1_abc', USER_POOL_CLIENT_ID: 'c' }).rateLimits.searchPerIp)
+  t.same(
+    template.Resources.ApiFunction?.Properties?.Environment?.Variables?.RATE_LIMIT_SEARCH_PER_IP,
+    { Ref: 'SearchLimitPerIp' }
+  )
+  t.equal(
+    template.Parameters.SearchLimitPerIp?.Default,
+    loadConfig({ USER_POOL_ID: 'us-east-1_abc', USER_POOL_CLIENT_ID: 'c' }).rateLimits.searchPerIp
+  )
 })

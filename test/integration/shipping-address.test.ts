@@ -58,14 +58,23 @@ t.test('shipping addresses from the order to the partners and the customer', asy
   const issuer = await startTestIssuer()
   t.teardown(() => issuer.close())
   const env = {
-    ...stackEnv(), ...tables, ...KEYS,
+    ...stackEnv(),
+    ...tables,
+    ...KEYS,
     ...await localWorkerEnv({
       EVENTBUS_PORT: '0', WAREHOUSE_WEBHOOK_URL: `${hooksUrl}/warehouse`, DELIVERY_WEBHOOK_URL: `${hooksUrl}/delivery`
     }),
-    STAGE: 'test', LOG_LEVEL: 'silent', SES_FROM: 'shop@example.com', PICKUP_ADDRESS: '1 Dock Road, Springfield'
+    STAGE: 'test',
+    LOG_LEVEL: 'silent',
+    SES_FROM: 'shop@example.com',
+    PICKUP_ADDRESS: '1 Dock Road, Springfield'
   }
   const worker = await startLocalWorker({
-    config: loadConfig(env), log: memoryLog(), partnerSimulator: false, freshTablesSince: before, pollIntervalMs: 50,
+    config: loadConfig(env),
+    log: memoryLog(),
+    partnerSimulator: false,
+    freshTablesSince: before,
+    pollIntervalMs: 50,
     runtime: { effectRetryDelaysS: [1], replayRetryDelaysS: [1], webhookRetryDelaysMs: [0, 0] }
   })
   t.teardown(() => worker.stop())
@@ -77,8 +86,14 @@ t.test('shipping addresses from the order to the partners and the customer', asy
   await ddb.send(new PutCommand({
     TableName: tables.ITEMS_TABLE,
     Item: toStoredItem('lamp-sa', {
-      category: 'home', type: 'lamp', brand: 'Acme', title: 'Lamp', description: 'A lamp', colorPreference: [],
-      price: 2500, currency: 'EUR'
+      category: 'home',
+      type: 'lamp',
+      brand: 'Acme',
+      title: 'Lamp',
+      description: 'A lamp',
+      colorPreference: [],
+      price: 2500,
+      currency: 'EUR'
     }, 10, at, at)
   }))
   const suffix = randomBytes(4).toString('hex')

@@ -26,7 +26,8 @@ interface Hook { orderId: string; type: string; status: number }
 // longest way a duplicate could still come, shows within a few polls.
 const QUIET_MS = 2000
 
-t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webhook and email exactly once', async (t) => {
+t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webhook and email exactly ' +
+  'once', async (t) => {
   const since = new Date(Date.now() - 1000)
   const tables = await createTables(t)
   const dataDir = mkdtempSync(join(tmpdir(), 'worker-crash-'))
@@ -133,8 +134,16 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   held.clear()
 
   worker = await start()
-  await until('both webhooks acknowledged', () => [a, b].every((o) => hooks.some((h) => h.orderId === o.id && h.status === 200)) ? true : undefined, 30000)
-  await until('both emails', async () => (await mails(a.userEmail)) >= 1 && (await mails(b.userEmail)) >= 1 ? true : undefined, 30000)
+  await until(
+    'both webhooks acknowledged',
+    () => [a, b].every((o) => hooks.some((h) => h.orderId === o.id && h.status === 200)) ? true : undefined,
+    30000
+  )
+  await until(
+    'both emails',
+    async () => (await mails(a.userEmail)) >= 1 && (await mails(b.userEmail)) >= 1 ? true : undefined,
+    30000
+  )
   // Whatever could still come twice has had its chance: retries and claims wait in the queues.
   const credentials = { accessKeyId: 'x', secretAccessKey: 'x' }
   const sqs = new SQSClient({ endpoint: workerEnv.SQS_ENDPOINT, region: 'us-east-1', credentials })

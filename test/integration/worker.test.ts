@@ -253,8 +253,15 @@ t.test('stream → bus → queue → webhooks and emails, each once, with redeli
 
   await moveTo(s, order, 'packed', { packageId: 'PKG-1' })
   const delivery = await until('the delivery webhook', () => s.hooks.find((h) => h.path === '/delivery'))
-  await until('the "packed" email', async () => (await mailTo(order.userEmail)).find((m) => m.subject.startsWith('Order packed')))
-  t.match(verifyWebhook(KEYS.DELIVERY_WEBHOOK_SECRET, delivery.body, delivery.headers[SIGNATURE_HEADER] as string), { ok: true }, 'signed with the delivery key')
+  await until(
+    'the "packed" email',
+    async () => (await mailTo(order.userEmail)).find((m) => m.subject.startsWith('Order packed'))
+  )
+  t.match(
+    verifyWebhook(KEYS.DELIVERY_WEBHOOK_SECRET, delivery.body, delivery.headers[SIGNATURE_HEADER] as string),
+    { ok: true },
+    'signed with the delivery key'
+  )
   t.match(JSON.parse(delivery.body), {
     type: 'OrderPacked',
     sequence: 2,
@@ -656,7 +663,12 @@ t.test('end to end over HTTP: signup, confirm, signin, order, warehouse webhook,
   const delivery = await until('the delivery webhook', () => s.hooks.find((h) => h.path === '/delivery'))
   t.match(JSON.parse(delivery.body), { order: { id: orderId, packageId: 'PKG-E2E' }, shippingAddress: null })
   t.notMatch(delivery.body, email, "no customer email in the delivery service's webhook")
-  const delivered = await app.inject({ method: 'POST', url: `/orderdelivered/${orderId}`, payload: { trackingNumber: 'TRK-1', carrier: 'UPS' }, headers: { 'x-api-key': LOCAL_DEFAULTS.DELIVERY_API_KEY } })
+  const delivered = await app.inject({
+    method: 'POST',
+    url: `/orderdelivered/${orderId}`,
+    payload: { trackingNumber: 'TRK-1', carrier: 'UPS' },
+    headers: { 'x-api-key': LOCAL_DEFAULTS.DELIVERY_API_KEY }
+  })
   t.equal(delivered.statusCode, 200, delivered.body)
   const mails = await until('three emails', async () => {
     const got = (await mailTo(email)).filter((m) => m.subject.startsWith('Order '))

@@ -228,22 +228,22 @@ t.test('resend: the same 202 for a pending, a confirmed and an unknown address',
 
 t.test('signin before confirming: the right password answers like a wrong one (401) and mails the code again',
   async (t) => {
-  const { app, cognito } = await withMockedCognito(t)
-  cognito.on(InitiateAuthCommand)
-    .rejectsOnce(cognitoError('UserNotConfirmedException'))
-    .rejectsOnce(cognitoError('NotAuthorizedException'))
-  cognito.on(ResendConfirmationCodeCommand).resolves({})
-  const unconfirmed = await post(app, '/signin', { email: 'half@example.com', password: 'Abcdefg1' })
-  const wrong = await post(app, '/signin', { email: 'half@example.com', password: 'Abcdefg2' })
-  t.equal(unconfirmed.statusCode, 401)
-  const { requestId: _a, ...answer } = unconfirmed.json()
-  const { requestId: _b, ...wrongAnswer } = wrong.json()
-  t.same(answer, wrongAnswer, 'the same answer as a wrong password')
-  t.equal(cognito.commandCalls(ResendConfirmationCodeCommand).length, 1,
-    'the owner gets the code again, the caller learns nothing')
-  t.match(cognito.commandCalls(ResendConfirmationCodeCommand)[0]!.args[0].input,
-    { ClientId: 'test-client', Username: 'half@example.com' })
-})
+    const { app, cognito } = await withMockedCognito(t)
+    cognito.on(InitiateAuthCommand)
+      .rejectsOnce(cognitoError('UserNotConfirmedException'))
+      .rejectsOnce(cognitoError('NotAuthorizedException'))
+    cognito.on(ResendConfirmationCodeCommand).resolves({})
+    const unconfirmed = await post(app, '/signin', { email: 'half@example.com', password: 'Abcdefg1' })
+    const wrong = await post(app, '/signin', { email: 'half@example.com', password: 'Abcdefg2' })
+    t.equal(unconfirmed.statusCode, 401)
+    const { requestId: _a, ...answer } = unconfirmed.json()
+    const { requestId: _b, ...wrongAnswer } = wrong.json()
+    t.same(answer, wrongAnswer, 'the same answer as a wrong password')
+    t.equal(cognito.commandCalls(ResendConfirmationCodeCommand).length, 1,
+      'the owner gets the code again, the caller learns nothing')
+    t.match(cognito.commandCalls(ResendConfirmationCodeCommand)[0]!.args[0].input,
+      { ClientId: 'test-client', Username: 'half@example.com' })
+  })
 
 t.test('refresh: a bad refresh token is 401; input validated', async (t) => {
   const { app, cognito } = await withMockedCognito(t)

@@ -240,9 +240,19 @@ t.test('the OpenAPI document', async (t) => {
       t.equal(op.requestBody.required, !optional.includes(key), `${key}: requestBody.required`)
       t.notOk('x-optional-body' in op, `${key}: no marker left in the document`)
       const schema = named(doc, op.requestBody.content['application/json'].schema)
-      for (const name of schema.required ?? []) t.equal(schema.properties[name]?.default, undefined, `${key}: required ${name} has no default`)
+      for (const name of schema.required ?? []) {
+        t.equal(
+          schema.properties[name]?.default,
+          undefined,
+        `${key}: required ${name} has no default`
+        )
+      }
     }
-    t.match(doc.paths['/items'].get.parameters.find((p: Json) => p.name === 'limit'), { in: 'query', name: 'limit', required: false }, 'GET /items?limit is optional')
+    t.match(
+      doc.paths['/items'].get.parameters.find((p: Json) => p.name === 'limit'),
+      { in: 'query', name: 'limit', required: false },
+      'GET /items?limit is optional'
+    )
     const createItem = named(doc, doc.paths['/items'].post.requestBody.content['application/json'].schema)
     t.notOk(createItem.required.includes('stock'), 'POST /items: stock (default 0) is optional')
   })
@@ -286,15 +296,46 @@ t.test('the contract check catches an undocumented status, a wrong type and a wr
   const app = await build(t)
   const doc = (await app.inject({ url: '/openapi.json' })).json()
   const checker = createContractChecker(doc)
-  const problem = JSON.stringify({ type: 'urn:x', title: 'Not Found', status: 404, code: 'item_not_found', detail: 'x', requestId: 'r' })
-  t.same(checker.check({ method: 'GET', route: '/items/:itemId', status: 404, contentType: 'application/problem+json; charset=utf-8', body: problem }), [],
-    'a documented problem passes (Fastify route syntax is accepted)')
-  t.match(checker.check({ method: 'GET', route: '/categories', status: 404, contentType: 'application/problem+json', body: problem }),
-    [/status 404 is not documented/])
-  t.match(checker.check({ method: 'GET', route: '/items/{itemId}', status: 404, contentType: 'application/json', body: problem }),
-    [/answered application\/json, the document declares application\/problem\+json/])
-  t.match(checker.check({ method: 'GET', route: '/items/{itemId}', status: 404, contentType: 'application/problem+json', body: '{"code":"x"}' }),
-    [/must have required property/])
+  const problem = JSON.stringify({
+    type: 'urn:x',
+    title: 'Not Found',
+    status: 404,
+    code: 'item_not_found',
+    detail: 'x',
+    requestId: 'r'
+  })
+  t.same(checker.check({
+    method: 'GET',
+    route: '/items/:itemId',
+    status: 404,
+    contentType: 'application/problem+json; charset=utf-8',
+    body: problem
+  }), [],
+  'a documented problem passes (Fastify route syntax is accepted)')
+  t.match(checker.check({
+    method: 'GET',
+    route: '/categories',
+    status: 404,
+    contentType: 'application/problem+json',
+    body: problem
+  }),
+  [/status 404 is not documented/])
+  t.match(checker.check({
+    method: 'GET',
+    route: '/items/{itemId}',
+    status: 404,
+    contentType: 'application/json',
+    body: problem
+  }),
+  [/answered application\/json, the document declares application\/problem\+json/])
+  t.match(checker.check({
+    method: 'GET',
+    route: '/items/{itemId}',
+    status: 404,
+    contentType: 'application/problem+json',
+    body: '{"code":"x"}'
+  }),
+  [/must have required property/])
   t.match(checker.check({ method: 'GET', route: '/nowhere', status: 200 }), [/not in the OpenAPI document/])
   t.same(checker.check({
     method: 'DELETE',

@@ -17,7 +17,16 @@ import { createItemsRepository } from '../../data/items-repository.js'
 import { toStoredItem, type ItemInput } from '../../domain/catalog.js'
 
 const TABLES = { items: 'items', catalogIndex: 'catalog-index' }
-const INPUT: ItemInput = { category: 'phone', type: 'smart', brand: 'Acme', title: 'Acme One', description: 'A phone', colorPreference: [], price: 100, currency: 'USD' }
+const INPUT: ItemInput = {
+  category: 'phone',
+  type: 'smart',
+  brand: 'Acme',
+  title: 'Acme One',
+  description: 'A phone',
+  colorPreference: [],
+  price: 100,
+  currency: 'USD'
+}
 const NOW = '2025-01-01T00:00:00.000Z'
 const STORED = toStoredItem('x1', INPUT, 3, NOW, NOW)
 const conflict = (): TransactionConflictException =>
@@ -25,7 +34,9 @@ const conflict = (): TransactionConflictException =>
 
 t.test('a stock change cancelled by a concurrent transaction is retried', async (t) => {
   const { ddb, mock } = mockedDocumentClient(t)
-  mock.on(UpdateCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({ Attributes: { ...STORED, stock: 5 } })
+  mock.on(UpdateCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({
+    Attributes: { ...STORED, stock: 5 }
+  })
   const item = await createItemsRepository(ddb, TABLES).adjustStock('x1', 2, NOW)
   t.equal(item.stock, 5)
   t.equal(mock.commandCalls(UpdateCommand).length, 3, 'the same update, three times')
@@ -35,17 +46,28 @@ t.test('conflicts to the end are a 503 whose cause says conflict; an item that k
   const { ddb, mock } = mockedDocumentClient(t)
   const repo = createItemsRepository(ddb, TABLES)
   mock.on(UpdateCommand).rejects(conflict())
-  await t.rejects(repo.adjustStock('x1', 2, NOW), { status: 503, code: 'service_busy', cause: { name: 'TransactionConflict' } })
+  await t.rejects(
+    repo.adjustStock('x1', 2, NOW),
+    { status: 503, code: 'service_busy', cause: { name: 'TransactionConflict' } }
+  )
   t.equal(mock.commandCalls(UpdateCommand).length, 4)
   mock.reset()
   mock.on(GetCommand).resolves({})
   mock.on(TransactWriteCommand).rejects(conflict())
-  await t.rejects(repo.create('x1', INPUT, 1, NOW), { status: 503, cause: { name: 'TransactionConflict', cause: { name: 'TransactionConflictException' } } })
+  await t.rejects(
+    repo.create('x1', INPUT, 1, NOW),
+    { status: 503, cause: { name: 'TransactionConflict', cause: { name: 'TransactionConflictException' } } }
+  )
   t.equal(mock.commandCalls(TransactWriteCommand).length, 4)
   mock.reset()
   mock.on(GetCommand).resolves({ Item: STORED })
   mock.on(TransactWriteCommand).rejects(new TransactionCanceledException({
-    message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }]
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: [
+      { Code: 'ConditionalCheckFailed' },
+      { Code: 'None' }
+    ]
   }))
   await t.rejects(repo.put('x1', { ...INPUT, title: 'Other' }, 1, NOW), { status: 503, cause: { name: 'ItemChanged' } })
   t.equal(mock.commandCalls(GetCommand).length, 4, 'read again before each attempt')
@@ -65,7 +87,12 @@ t.test("the 503's cause is in the error log line, never in the answer", async (t
   await app.register(appPlugin, { config, deps: { aws: { ddb } } })
   t.teardown(() => app.close())
   const res = await app.inject({
-    method: 'PUT', url: '/items/x1', payload: INPUT, headers: { authorization: `Bearer ${issuer.token({ groups: ['admin'] })}` }
+    method: 'PUT',
+    url: '/items/x1',
+    payload: INPUT,
+    headers: {
+      authorization: `Bearer ${issuer.token({ groups: ['admin'] })}`
+    }
   })
   t.equal(res.statusCode, 503)
   t.equal(res.headers['retry-after'], '1')

@@ -17,17 +17,17 @@ const store = createSecretStore(async () => { throw new Error('no Secrets Manage
 
 t.test('the edge on: a request without the edge secret is refused 403 edge_required; with it, let through',
   async (t) => {
-  const gate = createEdgeGate(store, { value: SECRET })
-  t.equal(await gate(event({ 'x-edge-secret': SECRET })), undefined, 'through CloudFront: let through')
-  for (const [name, headers] of [['no header', {}], ['a wrong secret', { 'x-edge-secret': 'guessed' }],
-    ['a prefix', { 'x-edge-secret': SECRET.slice(0, 10) }]] as const) {
-    const refused = await gate(event(headers))
-    t.equal(refused?.statusCode, 403, `${name}: refused (the default execute-api URL)`)
-    t.equal(refused?.headers['content-type'], 'application/problem+json')
-    t.match(JSON.parse(refused?.body ?? '{}'),
-      { status: 403, code: 'edge_required', title: 'Forbidden', requestId: String })
-  }
-})
+    const gate = createEdgeGate(store, { value: SECRET })
+    t.equal(await gate(event({ 'x-edge-secret': SECRET })), undefined, 'through CloudFront: let through')
+    for (const [name, headers] of [['no header', {}], ['a wrong secret', { 'x-edge-secret': 'guessed' }],
+      ['a prefix', { 'x-edge-secret': SECRET.slice(0, 10) }]] as const) {
+      const refused = await gate(event(headers))
+      t.equal(refused?.statusCode, 403, `${name}: refused (the default execute-api URL)`)
+      t.equal(refused?.headers['content-type'], 'application/problem+json')
+      t.match(JSON.parse(refused?.body ?? '{}'),
+        { status: 403, code: 'edge_required', title: 'Forbidden', requestId: String })
+    }
+  })
 
 t.test('the edge off: every request goes through', async (t) => {
   t.equal(await createEdgeGate(store, undefined)(event({})), undefined)
@@ -35,8 +35,10 @@ t.test('the edge off: every request goes through', async (t) => {
 
 t.test('an unreadable edge secret answers the secret store\'s 503, never lets the request through', async (t) => {
   const failing: SecretStore = {
-    get: async () => { throw new Problem(503, 'dependency_unavailable', 'A dependency is unavailable; retry shortly',
-      {}, { 'retry-after': '5' }) },
+    get: async () => {
+      throw new Problem(503, 'dependency_unavailable', 'A dependency is unavailable; retry shortly',
+        {}, { 'retry-after': '5' })
+    },
     getJson: async () => { throw new Error('unused') }
   }
   const refused = await createEdgeGate(failing,

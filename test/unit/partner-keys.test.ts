@@ -24,9 +24,16 @@ const WAREHOUSE_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ware
 const DELIVERY_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:delivery-keys-AbCdEf'
 /** Keys from Secrets Manager, cached for 1 s of the test's clock. */
 const ROTATED = {
-  WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN, DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN, SECRETS_TTL_SECONDS: String(TTL_MS / 1000)
+  WAREHOUSE_KEYS_SECRET_ARN: WAREHOUSE_ARN,
+  DELIVERY_KEYS_SECRET_ARN: DELIVERY_ARN,
+  SECRETS_TTL_SECONDS: String(
+    TTL_MS / 1000
+  )
 }
-const LOCAL = { WAREHOUSE_API_KEY: 'local-warehouse-key-000000000001', DELIVERY_API_KEY: 'local-delivery-key-0000000000001' }
+const LOCAL = {
+  WAREHOUSE_API_KEY: 'local-warehouse-key-000000000001',
+  DELIVERY_API_KEY: 'local-delivery-key-0000000000001'
+}
 
 async function setup (tt: Teardown, env: Record<string, string>, client?: SecretsManagerClient,
   clock = testClock()): Promise<FastifyInstance> {
@@ -103,8 +110,11 @@ t.test('rotated keys from Secrets Manager: both valid during rotation, the old o
   const client = new SecretsManagerClient({ region: 'us-east-1' })
   const sm = mockClient(client)
   let warehouse: Record<string, string> = { '2024-01': 'warehouse-old-key-000000000000' }
-  sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).callsFake(async () => ({ SecretString: JSON.stringify(warehouse) }))
-  sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({ SecretString: JSON.stringify({ main: 'delivery-key-0000000000000000' }) })
+  sm.on(GetSecretValueCommand, { SecretId: WAREHOUSE_ARN }).callsFake(async () =>
+    ({ SecretString: JSON.stringify(warehouse) }))
+  sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({
+    SecretString: JSON.stringify({ main: 'delivery-key-0000000000000000' })
+  })
   const clock = testClock()
   const app = await setup(t, ROTATED, client, clock)
   const withKey = (k: string) => call(app, '/probe/warehouse', { 'x-api-key': k })
@@ -151,7 +161,11 @@ t.test('a Secrets Manager outage serves the cached keys; with nothing cached it 
   down = true
   const reads = sm.commandCalls(GetSecretValueCommand).length
   clock.advance(PAST_TTL_MS)
-  t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'warehouse-key-000000000000000' })).statusCode, 200, 'stale keys served after the TTL')
+  t.equal(
+    (await call(app, '/probe/warehouse', { 'x-api-key': 'warehouse-key-000000000000000' })).statusCode,
+    200,
+    'stale keys served after the TTL'
+  )
   t.equal((await call(app, '/probe/warehouse', { 'x-api-key': 'wrong-key-0000000000000000000' })).statusCode, 401)
   t.ok(sm.commandCalls(GetSecretValueCommand).length > reads, 'past the TTL: the store asked Secrets Manager again')
 
@@ -194,10 +208,16 @@ t.test('a revoked key secret answers 503 with Retry-After, never the old key', a
     SecretString: JSON.stringify({ primary: leaked })
   })
     .rejects(Object.assign(new Error('secret deleted'), { name: 'ResourceNotFoundException' }))
-  sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({ SecretString: JSON.stringify({ primary: 'delivery-key-000000000000001' }) })
+  sm.on(GetSecretValueCommand, { SecretId: DELIVERY_ARN }).resolves({
+    SecretString: JSON.stringify({ primary: 'delivery-key-000000000000001' })
+  })
   const clock = testClock()
   const app = await setup(t, ROTATED, client, clock)
-  t.equal((await call(app, '/probe/warehouse', { 'x-api-key': leaked })).statusCode, 200, 'accepted while the secret holds it')
+  t.equal(
+    (await call(app, '/probe/warehouse', { 'x-api-key': leaked })).statusCode,
+    200,
+    'accepted while the secret holds it'
+  )
   // Past the 1 s TTL: the next request refreshes the secret.
   clock.advance(PAST_TTL_MS)
   for (let i = 0; i < 3; i++) {

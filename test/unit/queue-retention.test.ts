@@ -17,5 +17,10 @@ t.test('work queues keep messages 14 days, as long as their dead-letter queues',
     t.equal(queue.Properties?.MessageRetentionPeriod, FOURTEEN_DAYS, `${id} keeps messages 14 days`)
     t.equal(dlq?.Properties?.MessageRetentionPeriod, FOURTEEN_DAYS, `${target} too`)
   }
-  for (const id of ['OrderEffectsQueue', 'OrdersStreamReplayQueue']) t.ok(withDlq.some(([q]) => q === id), `${id} checked`)
+  for (const id of ['OrderEffectsQueue', 'OrdersStreamReplayQueue']) {
+    t.ok(
+      withDlq.some(([q]) => q === id),
+    `${id} checked`
+    )
+  }
 })

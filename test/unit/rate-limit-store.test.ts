@@ -73,7 +73,9 @@ t.test('concurrent transactions on one counter are retried, then refused as conc
   t.equal(await counters.signinReserve(CHECK), null, 'a conflict is retried')
   mock.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict'))
   t.equal(await counters.signinReserve(CHECK), 'concurrent', 'always conflicting: refused, never let through')
-  mock.on(TransactWriteCommand).rejects(Object.assign(new Error('boom'), { name: 'ProvisionedThroughputExceededException' }))
+  mock.on(TransactWriteCommand).rejects(
+    Object.assign(new Error('boom'), { name: 'ProvisionedThroughputExceededException' })
+  )
   await t.rejects(counters.signinReserve(CHECK), { name: 'ProvisionedThroughputExceededException' })
 })
 
@@ -93,7 +95,10 @@ t.test('memory counters: the same limits in one container', async (t) => {
   t.equal(await counters.hit('a', 1000, 1), 2)
   now = 1000
   t.equal(await counters.hit('a', 2000, 1), 1, 'a new window')
-  const check = { client: { id: 'ip', endsAt: 10_000, max: 2 }, account: { id: 'acct', endsAt: 10_000, clientAttr: 'c', perClientMax: 2, totalMax: 3 } }
+  const check = {
+    client: { id: 'ip', endsAt: 10_000, max: 2 },
+    account: { id: 'acct', endsAt: 10_000, clientAttr: 'c', perClientMax: 2, totalMax: 3 }
+  }
   t.equal(await counters.signinReserve(check), null, 'a slot reserved')
   await counters.signinRelease('acct', 'c', 10_000)
   t.equal(await counters.signinReserve(check), null, 'given back, then reserved again')
@@ -118,7 +123,14 @@ t.test('shared counters: a refusal is remembered until its window ends; an outag
   let failing = false
   const table = memoryCounters(() => now)
   const shared: CounterStore = {
-    hit: async (...args) => { calls++; if (failing) throw Object.assign(new Error('down'), { name: 'TimeoutError' }); return await table.hit(...args) },
+    hit: async (...args) => {
+      calls++; if (failing) {
+        throw Object.assign(
+          new Error('down'),
+          { name: 'TimeoutError' }
+        )
+      } return await table.hit(...args)
+    },
     signinReserve: async (c) => { calls++; if (failing) throw new Error('down'); return await table.signinReserve(c) },
     signinRelease: async (...args) => {
       calls++

@@ -206,12 +206,25 @@ t.test('compatibility forms are folded before lower case: styled letters are fou
   t.equal(foldText('Crème'.normalize('NFD')), foldText('Crème'.normalize('NFC')))
 })
 
-t.test('with word statistics the rarest word drives; a word they do not know is newer, so rare; none known: the longest', async (t) => {
+t.test('with word statistics the rarest word drives; a word they do not know is newer, so rare; none known: the ' +
+  'longest', async (t) => {
   const counts = new Map([['7', 200], ['camera', 10_000], ['usb', 100], ['cable', 10_000], ['a', 9000], ['pixel', 40]])
   t.same(driverOf(parseQuery('7 camera'), counts), { word: '7', prefix: false }, 'not the longer, common word')
-  t.same(driverOf(parseQuery('cable usb'), counts), { word: 'usb', prefix: true }, 'a prefix whose word is known costs its count')
+  t.same(
+    driverOf(parseQuery('cable usb'), counts),
+    { word: 'usb', prefix: true },
+    'a prefix whose word is known costs its count'
+  )
   t.same(driverOf(parseQuery('usb cabl'), counts), { word: 'usb', prefix: false }, 'an unknown prefix is taken last')
   t.same(driverOf(parseQuery('a pixel'), counts), { word: 'pixel', prefix: true })
-  t.same(driverOf(parseQuery('camera zyx9 7'), counts), { word: 'zyx9', prefix: false }, 'unknown to the statistics: newer than them')
-  t.same(driverOf(parseQuery('usb cable'), new Map()), { word: 'cable', prefix: true }, 'nothing known: the longest, as before')
+  t.same(
+    driverOf(parseQuery('camera zyx9 7'), counts),
+    { word: 'zyx9', prefix: false },
+    'unknown to the statistics: newer than them'
+  )
+  t.same(
+    driverOf(parseQuery('usb cable'), new Map()),
+    { word: 'cable', prefix: true },
+    'nothing known: the longest, as before'
+  )
 })

@@ -9,12 +9,12 @@ const { Resources } = loadTemplate()
 
 t.test('with the edge on the API function reads the edge secret, so its default endpoint refuses other callers',
   async (t) => {
-  const env = Resources.ApiFunction?.Properties?.Environment?.Variables ?? {}
-  t.same(env.EDGE_SECRET_ARN, { 'Fn::If': ['EdgeProtectionOn', { Ref: 'EdgeOriginSecret' }, ''] })
-  const origin = JSON.stringify(Resources.EdgeDistribution?.Properties?.DistributionConfig?.Origins)
-  t.match(origin, /"HeaderName":"x-edge-secret"/, 'CloudFront sends the secret the gate checks')
-  t.match(origin, /EdgeOriginSecret/)
-})
+    const env = Resources.ApiFunction?.Properties?.Environment?.Variables ?? {}
+    t.same(env.EDGE_SECRET_ARN, { 'Fn::If': ['EdgeProtectionOn', { Ref: 'EdgeOriginSecret' }, ''] })
+    const origin = JSON.stringify(Resources.EdgeDistribution?.Properties?.DistributionConfig?.Origins)
+    t.match(origin, /"HeaderName":"x-edge-secret"/, 'CloudFront sends the secret the gate checks')
+    t.match(origin, /EdgeOriginSecret/)
+  })
 
 t.test('an alarm on API Gateway\'s own 4xx rate for the stage (the throttle\'s 429s included)', async (t) => {
   const alarm = Resources.Api4xxRateAlarm

@@ -503,12 +503,31 @@ t.test("each function's role grants exactly the actions its code declares, on it
       ref('EdgeOriginSecret'), ref('AWS::NoValue')].sort(),
     "the API reads the partner keys, the cursor key, the app client's secret and (with the edge on) the edge's " +
     'secret, not the webhook keys')
-  t.same(resourcesFor('ApiFunctionRole', 'dynamodb:ConditionCheckItem').filter((r) => r.includes('RateLimitTable')), [arn('RateLimitTable')], 'the API counts in the rate-limit table')
-  t.same(resourcesFor('ApiFunctionRole', 'dynamodb:Query').filter((r) => r.includes('RateLimitTable')), [], 'and only counts: no query or scan of it')
-  t.same(resourcesFor('WorkerFunctionRole', 'secretsmanager:GetSecretValue'), [ref('DeliveryWebhookSecret'), ref('WarehouseWebhookSecret')].sort(),
-    'the worker reads the webhook keys only')
-  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:UpdateItem'), [arn('IdempotencyTable')], 'the worker writes its effects ledger only')
-  t.same(resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'), [arn('MailSuppressionsTable')], 'and mail suppressions')
+  t.same(
+    resourcesFor('ApiFunctionRole', 'dynamodb:ConditionCheckItem').filter((r) => r.includes('RateLimitTable')),
+    [arn('RateLimitTable')],
+    'the API counts in the rate-limit table'
+  )
+  t.same(
+    resourcesFor('ApiFunctionRole', 'dynamodb:Query').filter((r) => r.includes('RateLimitTable')),
+    [],
+    'and only counts: no query or scan of it'
+  )
+  t.same(resourcesFor('WorkerFunctionRole', 'secretsmanager:GetSecretValue'), [
+    ref('DeliveryWebhookSecret'),
+    ref('WarehouseWebhookSecret')
+  ].sort(),
+  'the worker reads the webhook keys only')
+  t.same(
+    resourcesFor('WorkerFunctionRole', 'dynamodb:UpdateItem'),
+    [arn('IdempotencyTable')],
+    'the worker writes its effects ledger only'
+  )
+  t.same(
+    resourcesFor('WorkerFunctionRole', 'dynamodb:PutItem'),
+    [arn('MailSuppressionsTable')],
+    'and mail suppressions'
+  )
   t.same(resourcesFor('WorkerFunctionRole', 'ses:SendEmail').filter((r) => r.includes('configuration-set')),
     [
       JSON.stringify({
@@ -625,15 +644,36 @@ const COMMAND_ACTIONS: Record<string, string | string[] | null> = {
   BatchWriteCommand: 'dynamodb:BatchWriteItem',
   BatchWriteItemCommand: 'dynamodb:BatchWriteItem',
   // A transaction needs the actions of its items (Put, Update, Delete, ConditionCheck), not one of its own.
-  TransactWriteCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], TransactWriteItemsCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
-  TransactGetCommand: 'dynamodb:GetItem', TransactGetItemsCommand: 'dynamodb:GetItem',
-  SignUpCommand: null, ConfirmSignUpCommand: null, InitiateAuthCommand: null, GetUserCommand: null,
-  RevokeTokenCommand: null, GlobalSignOutCommand: null, ResendConfirmationCodeCommand: null,
-    GetTokensFromRefreshTokenCommand: null,
-  GetUserAttributeVerificationCodeCommand: null, VerifyUserAttributeCommand: null,
-  AdminConfirmSignUpCommand: 'cognito-idp:AdminConfirmSignUp', AdminAddUserToGroupCommand: 'cognito-idp:AdminAddUserToGroup',
-  AdminGetUserCommand: 'cognito-idp:AdminGetUser', AdminDeleteUserCommand: 'cognito-idp:AdminDeleteUser',
-  AdminListGroupsForUserCommand: 'cognito-idp:AdminListGroupsForUser', AdminUserGlobalSignOutCommand: 'cognito-idp:AdminUserGlobalSignOut',
+  TransactWriteCommand: [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:ConditionCheckItem'
+  ],
+  TransactWriteItemsCommand: [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:ConditionCheckItem'
+  ],
+  TransactGetCommand: 'dynamodb:GetItem',
+  TransactGetItemsCommand: 'dynamodb:GetItem',
+  SignUpCommand: null,
+  ConfirmSignUpCommand: null,
+  InitiateAuthCommand: null,
+  GetUserCommand: null,
+  RevokeTokenCommand: null,
+  GlobalSignOutCommand: null,
+  ResendConfirmationCodeCommand: null,
+  GetTokensFromRefreshTokenCommand: null,
+  GetUserAttributeVerificationCodeCommand: null,
+  VerifyUserAttributeCommand: null,
+  AdminConfirmSignUpCommand: 'cognito-idp:AdminConfirmSignUp',
+  AdminAddUserToGroupCommand: 'cognito-idp:AdminAddUserToGroup',
+  AdminGetUserCommand: 'cognito-idp:AdminGetUser',
+  AdminDeleteUserCommand: 'cognito-idp:AdminDeleteUser',
+  AdminListGroupsForUserCommand: 'cognito-idp:AdminListGroupsForUser',
+  AdminUserGlobalSignOutCommand: 'cognito-idp:AdminUserGlobalSignOut',
   AdminUpdateUserAttributesCommand: 'cognito-idp:AdminUpdateUserAttributes',
   GetSecretValueCommand: 'secretsmanager:GetSecretValue',
   PutEventsCommand: 'events:PutEvents',

@@ -12,9 +12,15 @@ import { LOCAL_DEFAULTS } from '../../core/config.js'
 
 const timeout = (): Error => Object.assign(new Error('socket timed out'), { name: 'TimeoutError', $metadata: {} })
 const ORDER = {
-  id: 'ord-1', userId: 'u1', userEmail: 'u1@example.com', status: 'placed', total: 1000, currency: 'USD',
+  id: 'ord-1',
+  userId: 'u1',
+  userEmail: 'u1@example.com',
+  status: 'placed',
+  total: 1000,
+  currency: 'USD',
   lines: [{ id: 'cable', title: 'Cable', count: 2, unitPrice: 500 }],
-  createdAt: '2025-01-02T03:04:05.000Z', updatedAt: '2025-01-02T03:04:05.000Z',
+  createdAt: '2025-01-02T03:04:05.000Z',
+  updatedAt: '2025-01-02T03:04:05.000Z',
   history: [{ status: 'placed', at: '2025-01-02T03:04:05.000Z', by: 'user:u1' }]
 }
 

@@ -75,7 +75,9 @@ t.test('SES paused, both emails parked, redriven in one batch in any order: each
     t.same(retried, [], `${first} first: all delivered`)
     t.same(run.emails, ['Order placed', 'Order packed'], `${first} first: both emails, in order`)
     t.same(run.calls, ['OrderPlaced', 'OrderPacked'], 'each webhook once')
-    const waited = run.runtime.metrics.counts.some((c) => c.name === 'EffectsWaiting' && c.dimensions.Effect === 'email')
+    const waited = run.runtime.metrics.counts.some(
+      (c) => c.name === 'EffectsWaiting' && c.dimensions.Effect === 'email'
+    )
     t.ok(waited || first === 'placed', 'a waiting email is counted')
   }
 })
@@ -171,8 +173,10 @@ type HandlerConfig = { configProvider: Promise<{ connectionTimeout: number; requ
 
 t.test('leases outlast their effect when every attempt of every call times out (the worker\'s clients)', async (t) => {
   const tuned = {
-    AWS_REQUEST_TIMEOUT_MS: '5000', AWS_CONNECT_TIMEOUT_MS: '3000',
-    SES_REQUEST_TIMEOUT_MS: '20000', WEBHOOK_TIMEOUT_MS: '9000'
+    AWS_REQUEST_TIMEOUT_MS: '5000',
+    AWS_CONNECT_TIMEOUT_MS: '3000',
+    SES_REQUEST_TIMEOUT_MS: '20000',
+    WEBHOOK_TIMEOUT_MS: '9000'
   }
   for (const env of [{}, tuned]) {
     const local = { SES_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9' }

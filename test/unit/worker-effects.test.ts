@@ -108,11 +108,14 @@ async function emailsSent (runtime: ReturnType<typeof testRuntime>, orderId: str
   await runtime.ledger.complete(orderId, 'email', upTo, c.token)
 }
 
-t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the email; OrderCancelled: warehouse and email', async (t) => {
+t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the email; OrderCancelled: warehouse ' +
+  'and email', async (t) => {
   const { web, emails, deliver, runtime } = setup()
   await emailsSent(runtime, 'ord-1', 1)
   await emailsSent(runtime, 'ord-2', 1)
-  await deliver(sqsMessage(orderEvent(order({ status: 'packed', packageId: 'PKG-1', history: history('placed', 'packed') }))))
+  await deliver(
+    sqsMessage(orderEvent(order({ status: 'packed', packageId: 'PKG-1', history: history('placed', 'packed') })))
+  )
   t.equal(web.calls.length, 1)
   t.equal(web.calls[0].url, 'http://delivery.test/hooks')
   t.ok(
@@ -123,11 +126,20 @@ t.test('OrderPacked: the delivery webhook (sequence 2); OrderDelivered: only the
     ).ok
   )
   t.match(JSON.parse(web.calls[0].body), {
-    type: 'OrderPacked', sequence: 2, pickupAddress: '1 Dock Road', shippingAddress: null,
-    order: { id: 'ord-1', packageId: 'PKG-1', lines: [{ title: 'Phone <b>X</b>', color: 'Midnight & Blue', count: 2 }, { title: 'Case', count: 1 }] }
+    type: 'OrderPacked',
+    sequence: 2,
+    pickupAddress: '1 Dock Road',
+    shippingAddress: null,
+    order: {
+      id: 'ord-1',
+      packageId: 'PKG-1',
+      lines: [{ title: 'Phone <b>X</b>', color: 'Midnight & Blue', count: 2 }, { title: 'Case', count: 1 }]
+    }
   })
   t.notOk('customer' in JSON.parse(web.calls[0].body), 'the delivery service does not get the customer email')
-  await deliver(sqsMessage(orderEvent(order({ status: 'delivered', history: history('placed', 'packed', 'delivered') }))))
+  await deliver(
+    sqsMessage(orderEvent(order({ status: 'delivered', history: history('placed', 'packed', 'delivered') })))
+  )
   t.equal(web.calls.length, 1, 'no webhook for delivered')
   await deliver(
     sqsMessage(orderEvent(order({ id: 'ord-2', status: 'cancelled', history: history('placed', 'cancelled') })))
@@ -154,12 +166,21 @@ t.test('order: the warehouse never gets "placed" after "cancelled"; the customer
   // does not keep order, and a failed OrderPlaced comes back minutes later).
   const { web, emails, deliver, runtime } = setup()
   const placed = order({ id: 'ord-c' })
-  const cancelled = order({ id: 'ord-c', status: 'cancelled', updatedAt: '2025-01-02T03:04:06.000Z', history: history('placed', 'cancelled') })
+  const cancelled = order({
+    id: 'ord-c',
+    status: 'cancelled',
+    updatedAt: '2025-01-02T03:04:06.000Z',
+    history: history('placed', 'cancelled')
+  })
   const early = sqsMessage(orderEvent(cancelled))
   t.same(await deliver(early), [early.messageId], 'OrderCancelled is retried: its email waits for the "placed" one')
   t.same(await deliver(sqsMessage(orderEvent(placed))), [], 'the late OrderPlaced is done with, not retried')
   t.same(await deliver({ ...early, attributes: { ...early.attributes, ApproximateReceiveCount: '2' } }), [])
-  t.same(web.calls.map((c) => JSON.parse(c.body).type), ['OrderCancelled'], 'the warehouse never hears "placed" after "cancelled"')
+  t.same(
+    web.calls.map((c) => JSON.parse(c.body).type),
+    ['OrderCancelled'],
+    'the warehouse never hears "placed" after "cancelled"'
+  )
   t.same(subjects(emails), ['Order placed — #ord-c', 'Order cancelled — #ord-c'], 'every email, in order')
   const skip = runtime.log.lines.filter((l) => l.message === 'order effect skipped: a newer one was sent')
   const about = { orderId: 'ord-c', effect: 'warehouse-webhook', sequence: 1, done: 2 }

@@ -69,13 +69,22 @@ async function main (): Promise<void> {
   const color = (await shop.getItem(item.id)).colorPreference[0]?.colorCode
   // Where it goes: the order keeps this address; the delivery service gets it with the phone.
   const shippingAddress: ShippingAddress = {
-    name: 'Ada Lovelace', line1: '12 St James\'s Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB',
+    name: 'Ada Lovelace',
+    line1: '12 St James\'s Square',
+    city: 'London',
+    postalCode: 'SW1Y 4JH',
+    country: 'GB',
     phone: '+442079460958'
   }
   const line = { id: item.id, count: 1, ...(color !== undefined ? { color } : {}) }
   const order = await shop.placeOrder({ items: [line], shippingAddress })
   console.log(`shipping to ${order.shippingAddress?.city ?? '(no address)'}, ${order.shippingAddress?.country ?? ''}`)
-  console.log(`placed order ${order.id}: ${order.lines.map((l) => `${l.count} x ${l.title}`).join(', ')}, ${money(order.total, order.currency)}`)
+  console.log(
+    `placed order ${order.id}: ${order.lines.map((l) => `${l.count} x ${l.title}`).join(', ')}, ${money(
+      order.total,
+      order.currency
+    )}`
+  )
 
   const read = await shop.getOrder(order.id)
   const { orders } = await shop.listOrders({ limit: 5 })

@@ -84,7 +84,14 @@ export function verifyWebhook (
   toleranceSeconds: number = DEFAULT_TOLERANCE_SECONDS,
   eventIdHeader?: HeaderValue
 ): WebhookEvent | undefined {
-  const checked = checkWebhookSignature(key, rawBody, signatureHeader, toleranceSeconds, Date.now() / 1000, eventIdHeader)
+  const checked = checkWebhookSignature(
+    key,
+    rawBody,
+    signatureHeader,
+    toleranceSeconds,
+    Date.now() / 1000,
+    eventIdHeader
+  )
   if (!checked.ok) return undefined
   try {
     return JSON.parse(typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody)) as WebhookEvent

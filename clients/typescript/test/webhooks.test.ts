@@ -40,23 +40,45 @@ t.test('tampered', async (t) => {
   const flipped = header.slice(0, -1) + (header.endsWith('0') ? '1' : '0')
   t.same(checkWebhookSignature(KEY, BODY, flipped), { ok: false, reason: 'mismatch' }, 'another signature')
   t.same(checkWebhookSignature('another-key', BODY, header), { ok: false, reason: 'mismatch' }, 'another key')
-  t.same(checkWebhookSignature(KEY, BODY, header.replace(`t=${now}`, `t=${now - 1}`)), { ok: false, reason: 'mismatch' }, 'another timestamp')
+  t.same(
+    checkWebhookSignature(KEY, BODY, header.replace(`t=${now}`, `t=${now - 1}`)),
+    { ok: false, reason: 'mismatch' },
+    'another timestamp'
+  )
   t.equal(verifyWebhook(KEY, BODY, flipped), undefined)
 })
 
 t.test('stale: outside the tolerance, either way', async (t) => {
-  t.same(checkWebhookSignature(KEY, BODY, sign(KEY, BODY, now - 301)), { ok: false, reason: 'stale' }, 'older than 5 minutes')
-  t.same(checkWebhookSignature(KEY, BODY, sign(KEY, BODY, now + 301)), { ok: false, reason: 'stale' }, 'from the future')
+  t.same(
+    checkWebhookSignature(KEY, BODY, sign(KEY, BODY, now - 301)),
+    { ok: false, reason: 'stale' },
+    'older than 5 minutes'
+  )
+  t.same(
+    checkWebhookSignature(KEY, BODY, sign(KEY, BODY, now + 301)),
+    { ok: false, reason: 'stale' },
+    'from the future'
+  )
   t.same(verifyWebhook(KEY, BODY, sign(KEY, BODY, now - 290)), PAYLOAD, 'within 5 minutes')
   t.equal(verifyWebhook(KEY, BODY, sign(KEY, BODY, now - 60), 30), undefined, 'a tolerance of our own')
-  t.same(checkWebhookSignature(KEY, BODY, sign(KEY, BODY, 1_000_000), 300, 1_000_100), { ok: true, timestamp: 1_000_000 }, 'an injected clock')
+  t.same(
+    checkWebhookSignature(KEY, BODY, sign(KEY, BODY, 1_000_000), 300, 1_000_100),
+    { ok: true, timestamp: 1_000_000 },
+    'an injected clock'
+  )
 })
 
 t.test('malformed headers', async (t) => {
   const v1 = createHmac('sha256', KEY).update(`${now}.${BODY}`).digest('hex')
-  for (const header of [undefined, null, '', 'garbage', `t=${now}`, `v1=${v1}`, `t=abc,v1=${v1}`, `t=-5,v1=${v1}`, `t=${now},v1=${v1.slice(2)}`,
-    `t=${now},v1=${v1.toUpperCase()}`, `t=${now},t=${now},v1=${v1}`, `=x,t=${now},v1=${v1}`, `t=${now};v1=${v1}`, `t=1${'0'.repeat(12)},v1=${v1}`, [`t=${now},v1=${v1}`]]) {
-    t.same(checkWebhookSignature(KEY, BODY, header), { ok: false, reason: 'malformed' }, `${JSON.stringify(header)} is malformed`)
+  for (const header of [undefined, null, '', 'garbage',
+  `t=${now}`, `v1=${v1}`, `t=abc,v1=${v1}`, `t=-5,v1=${v1}`, `t=${now},v1=${v1.slice(2)}`,
+    `t=${now},v1=${v1.toUpperCase()}`, `t=${now},t=${now},v1=${v1}`, `=x,t=${now},v1=${v1}`,
+    `t=${now};v1=${v1}`, `t=1${'0'.repeat(12)},v1=${v1}`, [`t=${now},v1=${v1}`]]) {
+    t.same(
+      checkWebhookSignature(KEY, BODY, header),
+      { ok: false, reason: 'malformed' },
+      `${JSON.stringify(header)} is malformed`
+    )
     t.equal(verifyWebhook(KEY, BODY, header), undefined)
   }
 })
