@@ -11,9 +11,10 @@
 import type { Services } from 'cognito-local/lib/services/index.js'
 import type { Context } from 'cognito-local/lib/services/context.js'
 import { Router, type Route } from 'cognito-local/lib/server/Router.js'
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { InvalidParameterError, NotAuthorizedError, UserNotFoundError } from 'cognito-local/lib/errors.js'
 import { attribute, attributesAppend } from 'cognito-local/lib/services/userPoolService.js'
+import { sameKey } from '../../plugins/partner-keys.js'
 import { selectAppropriateDeliveryMethod } from 'cognito-local/lib/services/messageDelivery/deliveryMethod.js'
 
 /** What AWS answers for an address it will not admit it knows. */
@@ -29,8 +30,6 @@ const simulatedDelivery = (username: string): Record<string, unknown> => ({
 export function secretHash (clientSecret: string, username: string, clientId: string): string {
   return createHmac('sha256', clientSecret).update(`${username}${clientId}`).digest('base64')
 }
-
-const same = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
 /** The targets that name an app client and, for a client with a secret, need its SECRET_HASH. */
 const HASHED = new Set([
@@ -66,7 +65,7 @@ export function withAwsTargets (services: Services): (target: string) => Route {
       throw new NotAuthorizedError(`Client ${client} is configured with secret but SECRET_HASH was not received`)
     }
     const username = req.Username ?? req.AuthParameters?.USERNAME
-    if (username === undefined || !same(presented, secretHash(secret, username, req.ClientId ?? ''))) {
+    if (username === undefined || !sameKey(presented, secretHash(secret, username, req.ClientId ?? ''))) {
       throw new NotAuthorizedError(`Unable to verify secret hash for client ${req.ClientId ?? ''}`)
     }
   }
@@ -74,7 +73,7 @@ export function withAwsTargets (services: Services): (target: string) => Route {
   const extra: Record<string, Route> = {
     async GetTokensFromRefreshToken (ctx: Context, req: RefreshCall) {
       const secret = await clientSecretOf(ctx, req.ClientId)
-      if (secret !== undefined && (req.ClientSecret === undefined || !same(req.ClientSecret, secret))) {
+      if (secret !== undefined && (req.ClientSecret === undefined || !sameKey(req.ClientSecret, secret))) {
         throw new NotAuthorizedError(`Unable to verify secret for client ${req.ClientId}`)
       }
       const refresh = {

@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Value } from '@sinclair/typebox/value'
-import { PutItemBody } from '../../routes/items-schemas.js'
+import { ITEM_SCHEMAS, PutItemBody } from '../../routes/items-schemas.js'
 import { validateItemInput, type ItemInput } from '../../domain/catalog.js'
 import { Problem } from '../../core/problem.js'
 
@@ -68,7 +68,8 @@ class StopImport extends Error {
  * error, where the API stops at the first) and the domain's own checks (repeated colour codes).
  */
 export function itemErrors (body: Record<string, unknown>): string[] {
-  const errors = [...Value.Errors(PutItemBody, body)].map((e) => {
+  // The named shapes it refers to (ref(Color)) are resolved from the route schemas' list.
+  const errors = [...Value.Errors(PutItemBody, ITEM_SCHEMAS, body)].map((e) => {
     const path = e.path.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('')
     return `body${path} ${e.message}`
   })

@@ -28,7 +28,9 @@ const NOT_SECRETS: ReadonlyArray<{ file: string, text: string, why: string }> = 
   { file: 'local/tables.ts', text: 'keys(def.KeySchema) !== keys(live.KeySchema)', why: 'a table\'s key schema' },
   { file: 'local/tables.ts', text: 'keys(defIdx) !== keys(liveIdx)', why: 'an index\'s key schema' },
   { file: 'clients/typescript/src/commerce-client.ts', text: 'tokens === stale', why: 'object identity' },
-  { file: 'clients/typescript/src/commerce-client.ts', text: 'tokens !== stale', why: 'object identity' }
+  { file: 'clients/typescript/src/commerce-client.ts', text: 'tokens !== stale', why: 'object identity' },
+  { file: 'scripts/wrap-long-lines.ts', text: 'k !== ts.SyntaxKind.EndOfFileToken', why: 'a TypeScript syntax kind' },
+  { file: 'scripts/wrap-long-lines.ts', text: 'k === ts.SyntaxKind.CommaToken', why: 'a TypeScript syntax kind' }
 ]
 
 const SECRETISH = /(key|secret|signature|sig|hmac|digest|mac|password|token|presented|expected|credential)s?$/i
@@ -86,8 +88,9 @@ t.test('the helper compares hashes of both sides with crypto.timingSafeEqual', a
 t.test('partner keys and the edge secret go through the helper', async (t) => {
   t.match(read(HELPER), /for \(const key of list\) if \(sameKey\(presented, key\)\)/,
     'every partner key, compared by sameKey')
-  t.match(read('plugins/client-address.ts'), /sameKey\(presented, await secrets\.get\(edgeSecret\)\)/,
+  t.match(read('plugins/client-address.ts'), /sameKey\(\s*presented,\s*await secrets\.get\(edgeSecret\)\s*\)/,
     'the edge secret, by sameKey')
+  t.match(read('app/edge-gate.ts'), /sameKey\(presented, expected\)/, 'the edge gate\'s secret header, by sameKey')
 })
 
 t.test('crypto.timingSafeEqual is used by the helper and only where the helper cannot be', async (t) => {

@@ -74,7 +74,7 @@ t.test('the partner simulator\'s page lists the webhooks received, escaped', asy
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      [SIGNATURE_HEADER]: signWebhook(TEST_WORKER_ENV.WAREHOUSE_WEBHOOK_SECRET, body),
+      [SIGNATURE_HEADER]: signWebhook(TEST_WORKER_ENV.WAREHOUSE_WEBHOOK_SECRET, body, undefined, 'evt-"1"'),
       [EVENT_ID_HEADER]: 'evt-"1"',
       [EVENT_TYPE_HEADER]: 'OrderPlaced'
     },
