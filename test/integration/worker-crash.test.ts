@@ -11,11 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { localWorkerEnv } from '../../local/worker.js'
 import { LOCAL_ACCOUNT, queueDefinitions } from '../../local/sqs-queues.js'
 import { EVENT_TYPE_HEADER } from '../../domain/webhook-signature.js'
+import { ledgerRecordId } from '../../workers/effect-ledger.js'
 import { until } from '../helpers/until.js'
 import { createTables, localDynamoClient, stackEnv } from '../helpers/stack.js'
 
@@ -126,6 +127,13 @@ t.test('kill -9 mid-stream and mid-delivery: after a restart, each order\'s webh
   held.add(b.id)
   await ddb.send(new PutCommand({ TableName: tables.ORDERS_TABLE, Item: b }))
   await until("B's webhook on the wire", () => hooks.find((h) => h.orderId === b.id))
+  // B's email runs beside its webhook. A kill between SES accepting it and the ledger recording it
+  // would send it again after the restart: the one window docs/events.md names where an email can
+  // be doubled (SendEmail has no idempotency token). The kill waits until the ledger has it.
+  const emailRecord = async (): Promise<Record<string, unknown> | undefined> => (await ddb.send(new GetCommand({
+    TableName: tables.IDEMPOTENCY_TABLE, Key: { id: ledgerRecordId(b.id, 'email') }, ConsistentRead: true
+  }))).Item
+  await until("B's email recorded sent", async () => ((await emailRecord())?.doneSequence !== undefined || undefined))
   // 2. Mid-stream: A is written right before the kill (its record may not even be read yet).
   const a = order('a')
   await ddb.send(new PutCommand({ TableName: tables.ORDERS_TABLE, Item: a }))
