@@ -263,6 +263,16 @@ export function canRead (order: Pick<StoredOrder, 'userId'>, caller: { sub: stri
   return order.userId === caller.sub || caller.groups.includes('admin')
 }
 
+/** An order line's documented fields only, whatever else the record holds. */
+export const publicLine = (l: OrderLine): OrderLine => ({
+  id: l.id,
+  title: l.title,
+  ...(l.color === undefined ? {} : { color: l.color }),
+  ...(l.colorCode === undefined ? {} : { colorCode: l.colorCode }),
+  count: l.count,
+  unitPrice: l.unitPrice
+})
+
 /** The order as the API answers it: the documented fields only, whatever else the record holds. */
 export function publicOrder (o: StoredOrder): StoredOrder {
   const view: StoredOrder = {
@@ -270,14 +280,7 @@ export function publicOrder (o: StoredOrder): StoredOrder {
     userId: o.userId,
     userEmail: o.userEmail,
     status: o.status,
-    lines: o.lines.map((l) => ({
-      id: l.id,
-      title: l.title,
-      ...(l.color === undefined ? {} : { color: l.color }),
-      ...(l.colorCode === undefined ? {} : { colorCode: l.colorCode }),
-      count: l.count,
-      unitPrice: l.unitPrice
-    })),
+    lines: o.lines.map(publicLine),
     total: o.total,
     currency: o.currency,
     createdAt: o.createdAt,

@@ -4,7 +4,7 @@
 // customer's email or user id: the history says who acted (`user`, `admin`, `partner:<name>`)
 // without naming them. An order placed without an address says so: `null`.
 import type { PartnerName } from '../core/config.js'
-import type { OrderLine, OrderStatus, StoredOrder } from './orders.js'
+import { publicLine, type OrderLine, type OrderStatus, type StoredOrder } from './orders.js'
 import { destinationOf, recipientOf, type Recipient, type ShippingAddress } from './shipping-address.js'
 
 interface PartnerOrderBase {
@@ -31,14 +31,7 @@ function base (o: StoredOrder): PartnerOrderBase {
   const view: PartnerOrderBase = {
     id: o.id,
     status: o.status,
-    lines: o.lines.map((l) => ({
-      id: l.id,
-      title: l.title,
-      ...(l.color === undefined ? {} : { color: l.color }),
-      ...(l.colorCode === undefined ? {} : { colorCode: l.colorCode }),
-      count: l.count,
-      unitPrice: l.unitPrice
-    })),
+    lines: o.lines.map(publicLine),
     total: o.total,
     currency: o.currency,
     createdAt: o.createdAt,
