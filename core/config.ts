@@ -379,7 +379,15 @@ export function loadConfig (env: Env = process.env): Config {
  * template); test/unit/template.test.ts checks the template against these lists and these lists
  * against what loadConfig reads. A new setting goes in exactly one of these lists or ENV_NOT_FROM_TEMPLATE.
  */
+/**
+ * The emulators' endpoints, declared empty in the template (empty: the AWS default endpoint) so that
+ * `sam local` passes the values of env.json (`npm run sam:env`) to a function; refused when set on dev or prod.
+ */
+export const LOCAL_ENDPOINT_ENV = [
+  'DYNAMODB_ENDPOINT', 'COGNITO_ENDPOINT', 'SES_ENDPOINT', 'EVENTBRIDGE_ENDPOINT', 'SQS_ENDPOINT'
+] as const
 const COMMON_DEPLOYED_ENV = [
+  ...LOCAL_ENDPOINT_ENV,
   'STAGE', 'LOG_LEVEL', 'ITEMS_TABLE', 'ORDERS_TABLE', 'IDEMPOTENCY_TABLE', 'SUPPRESSIONS_TABLE', 'EVENT_BUS_NAME',
   'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'CORS_ORIGINS', 'SES_FROM', 'TRACING',
   // loadConfig needs every secret's ARN on a deployed stage; each role reads only its own.
@@ -418,12 +426,7 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   METRICS: 'on by default; off for STAGE=local (npm start), where nothing reads the metric lines',
   LOG_FORMAT: 'runs from source only (pretty at a terminal by default); the API bundle always logs JSON',
   COGNITO_ISSUER: "derived from the region and the pool id; only cognito-local's differs",
-  DYNAMODB_ENDPOINT: 'emulators only; refused on deployed stages',
-  COGNITO_ENDPOINT: 'emulators only; refused on deployed stages',
-  SES_ENDPOINT: 'emulators only; refused on deployed stages',
-  EVENTBRIDGE_ENDPOINT: 'emulators only; refused on deployed stages',
-  SECRETSMANAGER_ENDPOINT: 'emulators only; refused on deployed stages',
-  SQS_ENDPOINT: 'emulators only; refused on deployed stages',
+  SECRETSMANAGER_ENDPOINT: 'tests and the bench only (npm start runs no Secrets Manager); refused on deployed stages',
   STREAM_PARK_AFTER_SECONDS: 'tunable; the default (6 h) is below the stream mapping\'s MaximumRecordAgeInSeconds',
   WAREHOUSE_API_KEY: 'local value; deployed stages read the secret ARN',
   DELIVERY_API_KEY: 'local value; deployed stages read the secret ARN',
