@@ -5,7 +5,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { mockClient } from 'aws-sdk-client-mock'
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -17,6 +17,7 @@ import { CATALOG_FLOWS, MEMORY_GB, ORDER_FLOW, costOf, table, total, type Prices
 import { orderTransaction } from '../../bench/lib/order-calls.js'
 import { createOrdersRepository } from '../../data/orders-repository.js'
 import { loadTemplate } from '../../infra/template.js'
+import { createDynamoLedger } from '../../workers/effect-ledger.js'
 import { build } from '../helpers/app.js'
 import { startTestIssuer } from '../helpers/tokens.js'
 
@@ -175,4 +176,20 @@ t.test('the README shows the table npm run cost prints', async (t) => {
     const usd = total(costOf(flow, 1e6, prices))
     t.ok(readme.includes(`${route} $${usd.toFixed(2)}`), `${route} per million`)
   }
+})
+
+t.test('an effect costs the ledger two writes: its claim and its done mark', async (t) => {
+  const base = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+  const mock = mockClient(base)
+  t.teardown(() => mock.restore())
+  mock.on(UpdateItemCommand).resolves({})
+  const ledger = createDynamoLedger(base, 'idem')
+  const claim = await ledger.claim('o1', 'email', 1, 60_000)
+  t.equal(claim.outcome, 'claimed')
+  if (claim.outcome === 'claimed') await ledger.complete('o1', 'email', 1, claim.token)
+  t.equal(mock.calls().length, 2)
+  t.same(callsOf('placed email: ledger').map((c) => c.wru), [1, 1])
+  // Five effects an order: two webhooks (placed, packed) and three emails.
+  t.equal(ORDER_FLOW.ddb.filter((c) => c.what.includes(': ledger ')).length, 2 * 5)
+  t.equal(ORDER_FLOW.sesEmails, ORDER_FLOW.ddb.filter((c) => c.what.endsWith('suppression check')).length)
 })
