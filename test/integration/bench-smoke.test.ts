@@ -35,6 +35,7 @@ const STACK_ROWS: Record<string, RegExp[]> = {
     /^GET \/items\?q=pixel\+camera \(two words\): read capacity per request, 1000 items$/,
     /^GET \/items\?q=pix \(a prefix\): read capacity per request, 1000 items$/,
     /^GET \/categories: read capacity per request, 1000 items$/,
+    /^GET \/items\?q=7\+camera \(a rare and a common word\): read capacity per request, 1000 items$/,
     /^GET \/categories before the catalog index: read capacity per request, 1000 items$/,
     /^item create: write capacity$/, /^item replace \(new title and description\): write capacity$/,
     /^item replace \(price only\): write capacity$/, /^item delete: write capacity$/
