@@ -6,7 +6,7 @@
 // everything through. The secret is read through the app's secret store (cached, stale-bounded); an
 // unreadable secret is the store's 503.
 import type { SecretSource } from '../core/config.js'
-import { Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor } from '../core/problem.js'
+import { Problem, PROBLEM_CONTENT_TYPE, problemDocument } from '../core/problem.js'
 import type { SecretStore } from '../plugins/secrets.js'
 import { sameKey } from '../plugins/partner-keys.js'
 
@@ -24,11 +24,7 @@ function answer (problem: Problem, requestId: string | undefined): GatewayAnswer
     statusCode: problem.status,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...problem.headers },
     body: JSON.stringify({
-      type: problemType(problem.code),
-      title: titleFor(problem.status),
-      status: problem.status,
-      code: problem.code,
-      detail: problem.detail,
+      ...problemDocument(problem.status, problem.code, problem.detail),
       ...(requestId !== undefined ? { requestId } : {})
     }),
     isBase64Encoded: false

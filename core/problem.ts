@@ -71,3 +71,10 @@ const TITLES: Record<number, string> = {
 export const titleFor = (status: number): string => TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error')
 
 export const problemType = (code: string): string => `urn:serverless-commerce:problem:${code}`
+
+/**
+ * A problem document's fixed members, for every place that answers one (the errors plugin, and the
+ * answers made outside Fastify: the socket's client errors, the edge gate).
+ */
+export const problemDocument = (status: number, code: ProblemCode, detail: string) =>
+  ({ type: problemType(code), title: titleFor(status), status, code, detail })

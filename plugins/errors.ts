@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import {
-  Problem, PROBLEM_CONTENT_TYPE, problemType, titleFor, type FieldError, type ProblemCode
+  Problem, PROBLEM_CONTENT_TYPE, problemDocument, titleFor, type FieldError, type ProblemCode
 } from '../core/problem.js'
 import { problems } from '../core/http-schemas.js'
 import { routeOf } from './metrics.js'
@@ -57,11 +57,7 @@ export function fieldErrors (context: string | undefined, validation: AjvLikeErr
 function send (request: FastifyRequest, reply: FastifyReply, status: number, code: ProblemCode, detail: string,
   extras: Record<string, unknown> = {}, headers: Record<string, string> = {}): FastifyReply {
   const body = {
-    type: problemType(code),
-    title: titleFor(status),
-    status,
-    code,
-    detail,
+    ...problemDocument(status, code, detail),
     instance: request.url.split('?')[0],
     requestId: String(request.id),
     ...extras
@@ -127,7 +123,7 @@ export function clientErrorHandler (err: NodeJS.ErrnoException, socket: import('
       ? [408, 'request_timeout', 'The request took too long to arrive']
       : [400, 'bad_request', 'The request is not valid HTTP']
   const requestId = randomUUID()
-  const body = JSON.stringify({ type: problemType(code), title: titleFor(status), status, code, detail, requestId })
+  const body = JSON.stringify({ ...problemDocument(status, code, detail), requestId })
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${titleFor(status)}\r\nContent-Type: ` +
       `${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
