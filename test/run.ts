@@ -8,7 +8,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startStack, type Stack } from '../local/stack.js'
-import { countTap, tapSummary } from './tap-count.js'
+import { countTap, tapFailures, tapSummary } from './tap-count.js'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 // The SDK's notice about Node 20 support is for AWS's runtime, not for local runs.
@@ -56,6 +56,10 @@ async function main (): Promise<number> {
   const counts = tapSummary(raw) ?? countTap(raw)
   // A test file that crashed before reporting still fails the run.
   if (code !== 0 && counts.failed === 0) counts.failed = 1
+  // A long log is often read from its end: name what failed there, right above the count.
+  const failures = tapFailures(raw)
+  const commented = failures.map((f) => `#   ${f.replaceAll('\n', '\n#   ')}`)
+  if (failures.length > 0) console.log(`# failed:\n${commented.join('\n')}`)
   console.log(
     `${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`
   )

@@ -41,3 +41,46 @@ export function tapSummary (text: string): Counts | undefined {
   }
   return undefined
 }
+
+/**
+ * Where each failure is in a raw TAP stream: the subtest path of every failing assertion (file first) and
+ * the first lines of its diagnostics, so the end of a long CI log names what failed. A subtest that
+ * failed with no failing assertion inside (a crash, a timeout) is listed by itself.
+ */
+export function tapFailures (text: string, diagnosticLines = 6): string[] {
+  const names: string[] = []
+  const failures: Array<{ path: string[]; leaf: boolean; diagnostics: string[] }> = []
+  let previous: { plan: boolean; indent: number } | undefined
+  let yaml: string[] | undefined
+  for (const line of text.split('\n')) {
+    const indent = line.length - line.trimStart().length
+    const body = line.trim()
+    if (yaml !== undefined) {
+      if (body === '...') yaml = undefined
+      else if (yaml.length < diagnosticLines) yaml.push(body)
+      continue
+    }
+    if (body === '---') {
+      const last = failures.at(-1)
+      const ownsBlock = last !== undefined && last.diagnostics.length === 0 && previous?.indent === indent - 2
+      yaml = ownsBlock ? last.diagnostics : []
+      continue
+    }
+    const subtest = /^# Subtest: (.*)$/.exec(body)
+    if (subtest !== null) { names[indent / 4] = subtest[1] ?? ''; names.length = indent / 4 + 1 }
+    if (body === '' || body.startsWith('#')) continue
+    const point = /^not ok \d+ - (.*?)(?:\s+# time=[\d.]+m?s)?$/.exec(body)
+    if (point !== null && !/#\s*(skip|todo)\b/i.test(body)) {
+      const leaf = !(previous?.plan === true && previous.indent > indent)
+      failures.push({ path: [...names.slice(0, indent / 4), point[1] ?? ''], leaf, diagnostics: [] })
+    }
+    previous = { plan: /^1\.\.\d+/.test(body), indent }
+  }
+  const listed = failures.filter((f) => f.leaf)
+  for (const f of failures) {
+    if (f.leaf) continue
+    const inside = listed.some((l) => f.path.every((name, i) => l.path[i] === name))
+    if (!inside) listed.push(f)
+  }
+  return listed.map((f) => [f.path.join(' > '), ...f.diagnostics.map((d) => `    ${d}`)].join('\n'))
+}
