@@ -118,10 +118,15 @@ export interface RateLimitsConfig {
   partnerPerKey: number
   /** Searches (GET /items with q) per client IP a minute. */
   searchPerIp: number
+  /** A call to the limits' table slower than this counts as an outage (the container counts in memory). */
+  tableTimeoutMs: number
 }
 
+/** The limits' table deadline when the environment sets none. */
+export const LIMITER_TIMEOUT_MS = 1000
+
 /** The limits when the environment sets none (the template's parameters default to the same). */
-export const RATE_LIMIT_DEFAULTS: Omit<RateLimitsConfig, 'enabled'> = {
+export const RATE_LIMIT_DEFAULTS: Omit<RateLimitsConfig, 'enabled' | 'tableTimeoutMs'> = {
   signinPerIp: 30,
   signinFailuresPerAccountClient: 5,
   signinFailuresPerAccount: 50,
@@ -341,7 +346,8 @@ export function loadConfig (env: Env = process.env): Config {
       refreshPerIp: int('RATE_LIMIT_REFRESH_PER_IP', RATE_LIMIT_DEFAULTS.refreshPerIp, 1, 100_000),
       ordersPerUser: int('RATE_LIMIT_ORDERS_PER_USER', RATE_LIMIT_DEFAULTS.ordersPerUser, 1, 100_000),
       partnerPerKey: int('RATE_LIMIT_PARTNER_PER_KEY', RATE_LIMIT_DEFAULTS.partnerPerKey, 1, 1_000_000),
-      searchPerIp: int('RATE_LIMIT_SEARCH_PER_IP', RATE_LIMIT_DEFAULTS.searchPerIp, 1, 1_000_000)
+      searchPerIp: int('RATE_LIMIT_SEARCH_PER_IP', RATE_LIMIT_DEFAULTS.searchPerIp, 1, 1_000_000),
+      tableTimeoutMs: int('RATE_LIMIT_TABLE_TIMEOUT_MS', LIMITER_TIMEOUT_MS, 50, 30_000)
     },
     mailsPerAddress: int('MAIL_CAP_PER_ADDRESS', 5, 1, 1000),
     edgeSecret: optionalSecret('EDGE_SECRET_ARN', 'EDGE_SECRET'),
@@ -443,5 +449,6 @@ export const ENV_NOT_FROM_TEMPLATE: Record<string, string> = {
   REVOCATION_CHECK_SECONDS: 'tunable; the default (2 minutes) bounds how long a revoked token works',
   AWS_CONNECT_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts',
   AWS_REQUEST_TIMEOUT_MS: 'tunable; the default fits the functions\' timeouts',
+  RATE_LIMIT_TABLE_TIMEOUT_MS: 'tunable; the default (1 s) keeps a slow table from slowing requests',
   SES_REQUEST_TIMEOUT_MS: 'tunable; the default (10 s, one attempt) fits the worker timeout'
 }

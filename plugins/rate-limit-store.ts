@@ -6,17 +6,16 @@
 //
 // Two things keep floods off the table: a refusal is remembered by the container until its window
 // ends (a count never goes down within a window, so it stays refused; an account's failure slots
-// can come back, so its refusal is remembered for seconds), and while the table cannot
-// be reached (errors, throttling, a call over LIMITER_TIMEOUT_MS) every container counts in its own
-// memory for OUTAGE_MS before it tries the table again: limits hold per container, requests never
-// wait on or fail for the limiter. That is the documented choice (docs/deploy.md).
+// can come back, so its refusal is remembered for seconds), and while the table cannot be reached
+// (errors, throttling, a call over its deadline: RATE_LIMIT_TABLE_TIMEOUT_MS, 1 s by default) every
+// container counts in its own memory for OUTAGE_MS before it tries the table again: limits hold per
+// container, requests never wait on or fail for the limiter. That is the documented choice (docs/deploy.md).
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { expiringCache } from '../core/expiring-cache.js'
 import { errorName } from '../core/error-name.js'
 import { retryOnConflict } from '../core/conflict-retry.js'
+import { LIMITER_TIMEOUT_MS } from '../core/config.js'
 
-/** A limiter call slower than this counts as an outage. */
-export const LIMITER_TIMEOUT_MS = 1000
 /** How long a container counts in memory after the table failed it. */
 export const OUTAGE_MS = 30_000
 /** Counters and refusals a container keeps in memory (oldest dropped first). */
@@ -56,10 +55,10 @@ export interface CounterStore {
 const expiration = (endsAt: number): number => Math.ceil(endsAt / 1000) + 1
 
 /**
- * The call, or a TimeoutError after LIMITER_TIMEOUT_MS (the call itself goes on, bounded by the
- * client's own timeouts). A timer is ~1 us a request; an AbortSignal.timeout() was ~10 us.
+ * The call, or a TimeoutError after `deadlineMs` (the call itself goes on, bounded by the client's
+ * own timeouts). A timer is ~1 us a request; an AbortSignal.timeout() was ~10 us.
  */
-async function withinDeadline<T> (call: Promise<T>): Promise<T> {
+async function callWithin<T> (call: Promise<T>, deadlineMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(
@@ -69,7 +68,7 @@ async function withinDeadline<T> (call: Promise<T>): Promise<T> {
           { name: 'TimeoutError' }
         ))
       },
-      LIMITER_TIMEOUT_MS
+      deadlineMs
     )
   })
   try {
@@ -88,8 +87,9 @@ interface CancellationReason { Code?: string; Item?: Record<string, { N?: string
 
 /** The counters in DynamoDB. Throws on any failure but a refusal. */
 export function dynamoCounters (
-  ddb: DynamoDBDocumentClient, table: string, now: () => number = Date.now
+  ddb: DynamoDBDocumentClient, table: string, now: () => number = Date.now, deadlineMs = LIMITER_TIMEOUT_MS
 ): CounterStore {
+  const withinDeadline = async <T>(call: Promise<T>): Promise<T> => await callWithin(call, deadlineMs)
   const retryConflicts = async <T>(
     call: () => Promise<T>, conflicted: (err: unknown) => boolean, otherwise: () => T
   ): Promise<T> =>

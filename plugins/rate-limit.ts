@@ -194,7 +194,7 @@ export default fp(async function rateLimitPlugin (app) {
   const now = app.clock
   const clientAddress = createClientAddress(app.secrets, app.config.edgeSecret)
   const counters: CounterStore = sharedCounters({
-    shared: dynamoCounters(app.aws.ddb, app.config.tables.rateLimits, now),
+    shared: dynamoCounters(app.aws.ddb, app.config.tables.rateLimits, now, config.tableTimeoutMs),
     now,
     onOutage: (err) => {
       app.log.warn(

@@ -19,7 +19,18 @@ export function stackEnv (): Record<string, string> {
     }
     env[key] = value
   }
-  return { ...env, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' }
+  return {
+    ...env,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    // The emulators share the test machine's cores with every test file running at once: a call
+    // can take seconds where DynamoDB takes milliseconds. The deadlines that fit AWS would turn that
+    // into 503s and limiter outages the tests did not ask for; tests of timeouts set their own.
+    AWS_CONNECT_TIMEOUT_MS: '5000',
+    AWS_REQUEST_TIMEOUT_MS: '20000',
+    RATE_LIMIT_TABLE_TIMEOUT_MS: '15000'
+  }
 }
 
 export function localDynamoClient (): DynamoDBClient {

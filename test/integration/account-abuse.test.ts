@@ -51,7 +51,7 @@ t.test('account abuse', async (t) => {
       { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT_CLIENT: '5', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '10' })
     const victim = email()
     await signUpConfirmed(app, { email: victim, password: PASSWORD })
-    // A limiter call slower than LIMITER_TIMEOUT_MS (a loaded machine) is the documented outage: this
+    // A limiter call over its deadline (a very loaded machine) is the documented outage: this
     // container then counts in its memory as well, so the bound is the budget twice (docs/ARCHITECTURE.md).
     let outage = false
     const warn = app.log.warn.bind(app.log)

@@ -3,12 +3,12 @@
 // remembered until their window ends, and the fallback to per-container counting while the table
 // is unreachable.
 import t from 'tap'
+import { LIMITER_TIMEOUT_MS } from '../../core/config.js'
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb'
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { mockedDocumentClient } from '../helpers/ddb-mock.js'
 import {
   dynamoCounters,
-  LIMITER_TIMEOUT_MS,
   memoryCounters,
   OUTAGE_MS,
   sharedCounters,
