@@ -47,23 +47,28 @@ export function tapSummary (text: string): Counts | undefined {
  * the first lines of its diagnostics, so the end of a long CI log names what failed. A subtest that
  * failed with no failing assertion inside (a crash, a timeout) is listed by itself.
  */
-export function tapFailures (text: string, diagnosticLines = 6): string[] {
+/** Diagnostics that say where, not what: the path of the failure names it well enough. */
+const WHERE_KEYS = new Set(['at', 'stack', 'source', 'compare', 'fileName', 'lineNumber', 'columnNumber', 'typeName'])
+
+export function tapFailures (text: string, diagnosticLines = 8): string[] {
   const names: string[] = []
   const failures: Array<{ path: string[]; leaf: boolean; diagnostics: string[] }> = []
   let previous: { plan: boolean; indent: number } | undefined
-  let yaml: string[] | undefined
+  let yaml: { lines: string[]; indent: number; key: string } | undefined
   for (const line of text.split('\n')) {
     const indent = line.length - line.trimStart().length
     const body = line.trim()
     if (yaml !== undefined) {
-      if (body === '...') yaml = undefined
-      else if (yaml.length < diagnosticLines) yaml.push(body)
+      if (body === '...') { yaml = undefined; continue }
+      const key = indent === yaml.indent ? /^([\w-]+):/.exec(body)?.[1] : undefined
+      if (key !== undefined) yaml.key = key
+      if (!WHERE_KEYS.has(yaml.key) && yaml.lines.length < diagnosticLines) yaml.lines.push(body.slice(0, 200))
       continue
     }
     if (body === '---') {
       const last = failures.at(-1)
       const ownsBlock = last !== undefined && last.diagnostics.length === 0 && previous?.indent === indent - 2
-      yaml = ownsBlock ? last.diagnostics : []
+      yaml = { lines: ownsBlock ? last.diagnostics : [], indent, key: '' }
       continue
     }
     const subtest = /^# Subtest: (.*)$/.exec(body)

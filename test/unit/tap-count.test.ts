@@ -35,10 +35,14 @@ t.test('failures are named by their path, with the first lines of their diagnost
     '        ok 1 - created',
     '        not ok 2 - should be equal',
     '          ---',
-    '          found: 500',
-    '          wanted: 201',
+    '          compare: ===',
     '          at:',
     '            fileName: test/unit/a.test.ts',
+    '          diff: |',
+    '            --- expected',
+    '            +++ actual',
+    '            -201',
+    '            +500',
     '          ...',
     '        1..2',
     '    not ok 1 - places an order # time=12.5ms',
@@ -61,7 +65,7 @@ t.test('failures are named by their path, with the first lines of their diagnost
     '1..3'
   ].join('\n')
   t.same(tapFailures(stream, 3), [
-    'test/unit/a.test.ts > places an order > should be equal\n    found: 500\n    wanted: 201\n    at:',
+    'test/unit/a.test.ts > places an order > should be equal\n    diff: |\n    --- expected\n    +++ actual',
     'test/unit/c.test.ts > waits for ever\n    message: timeout!'
   ])
   t.same(tapFailures('# Subtest: x\n    ok 1 - y\n    1..1\nok 1 - x\n'), [])
