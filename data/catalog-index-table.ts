@@ -42,9 +42,11 @@ export function indexActions (table: string, change: IndexChange, stamp: string 
 }
 
 /**
- * After a transaction took counters down: deletes those that reached 0, so a gone type or brand
- * leaves no row behind. Conditional on the count still being 0 (a concurrent create may have
- * raised it again); best effort, since a zero counter is skipped by every reader anyway.
+ * After a transaction took counters down: deletes shard rows that reached 0, so a gone type or
+ * brand leaves no row behind. Conditional on the count being exactly 0 (a concurrent create may
+ * have raised it again; a shard below 0 is an item still counted by its counter's row of the
+ * layout before shards, and must stay until the repair folds that row in); best effort, since
+ * a zero row adds nothing for any reader.
  */
 export async function dropEmptyCounters (
   ddb: DynamoDBDocumentClient,
@@ -56,7 +58,7 @@ export async function dropEmptyCounters (
       await ddb.send(new DeleteCommand({
         TableName: table,
         Key: { pk: COUNTS_PARTITION, sk },
-        ConditionExpression: '#n <= :zero',
+        ConditionExpression: '#n = :zero',
         ExpressionAttributeNames: { '#n': 'n' },
         ExpressionAttributeValues: { ':zero': 0 }
       }))
@@ -66,7 +68,10 @@ export async function dropEmptyCounters (
   }))
 }
 
-/** Every counter: one Query of their partition, whose size is the number of categories, types and brands, not items. */
+/**
+ * Every counter: one Query of their partition, whose size is the number of categories, types and
+ * brands times the shards in use, not items; each counter's shards (and old-layout row) are added up.
+ */
 export async function readCategories (ddb: DynamoDBDocumentClient, table: string): Promise<CategorySummary[]> {
   return summariseCounts(await readCounters(ddb, table))
 }
