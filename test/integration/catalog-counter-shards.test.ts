@@ -4,9 +4,7 @@
 // in the layout before shards (one row per counter) reads right before, during and after the
 // repair that migrates it, admin writes in between included.
 import t, { type Test } from 'tap'
-import {
-  DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient
-} from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { build, BASE_TEST_ENV } from '../helpers/app.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { startTestIssuer } from '../helpers/tokens.js'
