@@ -16,7 +16,6 @@
 //     counter's rows in one transaction; otherwise (admin writes), counted again, up to COUNT_ATTEMPTS.
 // Live traffic can go on: every write of steps 1 and 2 is conditional on the item as read, and
 // step 3 only writes from a count no write interleaved with.
-import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand,
@@ -29,7 +28,7 @@ import {
 } from '../domain/catalog-index-rows.js'
 import { errorName } from '../core/error-name.js'
 import { batchGetAll } from './batch-get.js'
-import { readCounters, type TransactAction } from './catalog-index-table.js'
+import { newStamp, readCounters, type TransactAction } from './catalog-index-table.js'
 import { createItemsRepository, storedIndexState, type ItemsTables } from './items-repository.js'
 import { reasonsOf, withConflictRetry } from './transactions.js'
 
@@ -324,7 +323,7 @@ function counterFix (table: string, sk: string, want: number, row: CountRow | un
     return {
       Put: {
         TableName: table,
-        Item: { ...Key, n: want, v: randomUUID() },
+        Item: { ...Key, n: want, v: newStamp() },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': 'pk' }
       }
@@ -349,7 +348,7 @@ function counterFix (table: string, sk: string, want: number, row: CountRow | un
       UpdateExpression: 'SET #n = :n, #v = :stamp',
       ...unchanged,
       ExpressionAttributeNames: { ...unchanged.ExpressionAttributeNames, '#n': 'n', '#v': 'v' },
-      ExpressionAttributeValues: { ...unchanged.ExpressionAttributeValues, ':n': want, ':stamp': randomUUID() }
+      ExpressionAttributeValues: { ...unchanged.ExpressionAttributeValues, ':n': want, ':stamp': newStamp() }
     }
   }
 }

@@ -36,7 +36,8 @@ export const COUNTS_PARTITION = 'categories'
 /**
  * Rows each counter is split over. An item always moves the same shard (counterShard of its id),
  * so each shard is exactly what its items add up to and the repair can recompute it. Changing it
- * needs a repair run (npm run backfill-index), which moves every count to its new shard.
+ * keeps every total right (readers add up whatever shards exist; a shard may go below 0), and the
+ * next repair run (npm run backfill-index) moves each count to its new shard.
  */
 export const COUNTER_SHARDS = 8
 
