@@ -94,6 +94,25 @@ export async function repairUnfinished (ddb: DynamoDBDocumentClient, table: stri
   return res.Item !== undefined
 }
 
+/**
+ * Whether the counters still hold a row of the layout before shards: shard rows' keys are all in
+ * [`#0`, `#:`), so one Query of at most one row on each side of that range.
+ */
+export async function hasUnshardedCounters (ddb: DynamoDBDocumentClient, table: string): Promise<boolean> {
+  for (const side of ['#sk < :bound', '#sk >= :bound']) {
+    const res = await ddb.send(new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: `#pk = :pk AND ${side}`,
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': COUNTS_PARTITION, ':bound': side.includes('<') ? '#0' : '#:' },
+      Limit: 1,
+      ConsistentRead: true
+    }))
+    if ((res.Items?.length ?? 0) > 0) return true
+  }
+  return false
+}
+
 const reasonOf = (err: unknown): string => `${errorName(err) || 'Error'}: ${(err as Error).message}`
 
 export async function backfillCatalogIndex (

@@ -2,18 +2,19 @@
 // Local: concurrent creates and deletes across shards leave every count exact and GET /categories
 // one Query; the repair (data/catalog-backfill.ts) converges after corrupted shards; and an index
 // in the layout before shards (one row per counter) reads right before, during and after the
-// repair that migrates it, admin writes in between included.
+// repair that migrates it, admin writes in between included, and npm start migrates kept data.
 import t, { type Test } from 'tap'
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { build, BASE_TEST_ENV } from '../helpers/app.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { startTestIssuer } from '../helpers/tokens.js'
 import { expectedCategories, indexProblems } from '../helpers/catalog-index.js'
 import { createDocumentClient } from '../../core/aws.js'
 import { loadConfig } from '../../core/config.js'
-import { backfillCatalogIndex } from '../../data/catalog-backfill.js'
+import { backfillCatalogIndex, hasUnshardedCounters } from '../../data/catalog-backfill.js'
 import { readCategories, readCounters } from '../../data/catalog-index-table.js'
 import { createItemsRepository } from '../../data/items-repository.js'
+import { indexKeptCatalog } from '../../local/index-kept-catalog.js'
 import type { ItemInput, StoredItem } from '../../domain/catalog.js'
 import {
   COUNTER_SHARDS, COUNTS_PARTITION, counterOf, counterShard, counterTotals, shardSortKey
@@ -51,6 +52,17 @@ async function setup (t: Test) {
 async function liveItems (repo: ReturnType<typeof createItemsRepository>, ids: string[]): Promise<StoredItem[]> {
   const found = await Promise.all(ids.map(async (id) => await repo.get(id, { consistent: true })))
   return found.filter((i): i is StoredItem => i !== undefined)
+}
+
+/** The layout before shards: one row per counter (half of them stamped), as the previous version wrote it. */
+async function toLayoutBeforeShards (ddb: DynamoDBDocumentClient, table: string): Promise<void> {
+  const sharded = await readCounters(ddb, table, { consistent: true })
+  for (const r of sharded) await ddb.send(new DeleteCommand({ TableName: table, Key: { pk: r.pk, sk: r.sk } }))
+  for (const [i, [sk, n]] of [...counterTotals(sharded)].entries()) {
+    await ddb.send(new PutCommand({
+      TableName: table, Item: { pk: COUNTS_PARTITION, sk, n, ...(i % 2 === 0 ? { v: `old-${i}` } : {}) }
+    }))
+  }
 }
 
 t.test('concurrent creates and deletes across shards: every count exact, GET /categories one Query', async (t) => {
@@ -130,16 +142,7 @@ t.test('an index in the layout before shards reads right before, during and afte
   const { ddb, names, repo, client } = await setup(t)
   const ids = Array.from({ length: 30 }, (_, n) => `m${n}`)
   for (const [n, id] of ids.entries()) await repo.create(id, input(n), 1, NOW)
-  // The layout before shards: one row per counter (half of them stamped), as the previous version wrote it.
-  const sharded = await readCounters(ddb, names.catalogIndex, { consistent: true })
-  for (const r of sharded) {
-    await ddb.send(new DeleteCommand({ TableName: names.catalogIndex, Key: { pk: r.pk, sk: r.sk } }))
-  }
-  for (const [i, [sk, n]] of [...counterTotals(sharded)].entries()) {
-    await ddb.send(new PutCommand({
-      TableName: names.catalogIndex, Item: { pk: COUNTS_PARTITION, sk, n, ...(i % 2 === 0 ? { v: `old-${i}` } : {}) }
-    }))
-  }
+  await toLayoutBeforeShards(ddb, names.catalogIndex)
   const counted = async (): Promise<string> =>
     JSON.stringify(await readCategories(ddb, names.catalogIndex))
   let live = await liveItems(repo, ids)
@@ -182,4 +185,21 @@ t.test('an index in the layout before shards reads right before, during and afte
   t.same(after.filter((r) => counterOf(r.sk).shard === undefined), [], 'no old row left')
   t.same(await indexProblems(ddb, names), [])
   t.match(await backfillCatalogIndex(ddb, names), { failed: [], countersFixed: 0 }, 'converged')
+})
+
+t.test('npm start moves kept counters of the layout before shards into shards', async (t) => {
+  const { ddb, names, repo } = await setup(t)
+  const ids = Array.from({ length: 12 }, (_, n) => `k${n}`)
+  for (const [n, id] of ids.entries()) await repo.create(id, input(n), 1, NOW)
+  const lines: string[] = []
+  await indexKeptCatalog(ddb, names, (line) => lines.push(line))
+  t.same(lines, [], 'a sharded index: nothing to do')
+  t.equal(await hasUnshardedCounters(ddb, names.catalogIndex), false)
+  await toLayoutBeforeShards(ddb, names.catalogIndex)
+  t.equal(await hasUnshardedCounters(ddb, names.catalogIndex), true)
+  await indexKeptCatalog(ddb, names, (line) => lines.push(line))
+  t.match(lines[0], /the category counters are in the layout before shards: moving them into shards/)
+  t.equal(await hasUnshardedCounters(ddb, names.catalogIndex), false)
+  t.same(await indexProblems(ddb, names), [])
+  t.same(await readCategories(ddb, names.catalogIndex), expectedCategories(await liveItems(repo, ids)))
 })
