@@ -10,25 +10,27 @@
 //     the word statistics (items per word, which the search uses to pick its rarest word) are
 //     rewritten from the rows kept;
 //  3. counters: recounted from the items, never incremented: the counters are read (strongly
-//     consistent), the items counted, the counters read again; if no write moved a counter
-//     meanwhile (their stamps, domain/catalog-index.ts), each wrong one is set to the count,
-//     conditional on its stamp; otherwise (admin writes), counted again, up to COUNT_ATTEMPTS.
+//     consistent), the items counted per shard, the counters read again; if no write moved a
+//     counter meanwhile (their stamps, domain/catalog-index-rows.ts), each wrong shard row is set
+//     to the count, conditional on its stamp, and a row of the layout before shards removed, a
+//     counter's rows in one transaction; otherwise (admin writes), counted again, up to COUNT_ATTEMPTS.
 // Live traffic can go on: every write of steps 1 and 2 is conditional on the item as read, and
 // step 3 only writes from a count no write interleaved with.
-import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
-  BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand,
+  BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand,
   type BatchWriteCommandInput, type DynamoDBDocumentClient, type ScanCommandOutput
 } from '@aws-sdk/lib-dynamodb'
 import type { StoredItem } from '../domain/catalog.js'
 import {
-  COUNTS_PARTITION, WORD_STATS_PARTITION, countsOf, indexStateOf, rowRepairs, searchRows, type CountRow, type SearchRow
+  COUNTS_PARTITION, WORD_STATS_PARTITION, counterOf, countsOf, indexStateOf, rowRepairs, searchRows,
+  type CountRow, type SearchRow
 } from '../domain/catalog-index-rows.js'
 import { errorName } from '../core/error-name.js'
 import { batchGetAll } from './batch-get.js'
-import { readCounters } from './catalog-index-table.js'
+import { newStamp, readCounters, type TransactAction } from './catalog-index-table.js'
 import { createItemsRepository, storedIndexState, type ItemsTables } from './items-repository.js'
+import { reasonsOf, withConflictRetry } from './transactions.js'
 
 export interface BackfillOptions {
   /** Start step 1's Scan after this item id (an earlier run's `resumeAfter`); steps 2 and 3 always cover everything. */
@@ -90,6 +92,25 @@ export async function isEmpty (ddb: DynamoDBDocumentClient, table: string): Prom
 export async function repairUnfinished (ddb: DynamoDBDocumentClient, table: string): Promise<boolean> {
   const res = await ddb.send(new GetCommand({ TableName: table, Key: REPAIR_MARKER, ConsistentRead: true }))
   return res.Item !== undefined
+}
+
+/**
+ * Whether the counters still hold a row of the layout before shards: shard rows' keys are all in
+ * [`#0`, `#:`), so one Query of at most one row on each side of that range.
+ */
+export async function hasUnshardedCounters (ddb: DynamoDBDocumentClient, table: string): Promise<boolean> {
+  for (const side of ['#sk < :bound', '#sk >= :bound']) {
+    const res = await ddb.send(new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: `#pk = :pk AND ${side}`,
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': COUNTS_PARTITION, ':bound': side.includes('<') ? '#0' : '#:' },
+      Limit: 1,
+      ConsistentRead: true
+    }))
+    if ((res.Items?.length ?? 0) > 0) return true
+  }
+  return false
 }
 
 const reasonOf = (err: unknown): string => `${errorName(err) || 'Error'}: ${(err as Error).message}`
@@ -314,7 +335,49 @@ async function countItems (ddb: DynamoDBDocumentClient, table: string): Promise<
 
 const stampsOf = (rows: CountRow[]): string => JSON.stringify(rows.map((r) => [r.sk, r.n, r.v ?? null]).sort())
 
-/** Step 3; false when admin writes moved the counters during every attempt. */
+/** The write that sets one counter row to `want` (0: deleted), conditional on it being as read (`row`). */
+function counterFix (table: string, sk: string, want: number, row: CountRow | undefined): TransactAction {
+  const Key = { pk: COUNTS_PARTITION, sk }
+  if (row === undefined) {
+    return {
+      Put: {
+        TableName: table,
+        Item: { ...Key, n: want, v: newStamp() },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' }
+      }
+    }
+  }
+  // Unchanged since it was read: no write moved it after the count.
+  const unchanged: Condition = row.v === undefined
+    ? {
+        ConditionExpression: 'attribute_exists(#n) AND attribute_not_exists(#v)',
+        ExpressionAttributeNames: { '#n': 'n', '#v': 'v' }
+      }
+    : {
+        ConditionExpression: '#v = :was',
+        ExpressionAttributeNames: { '#v': 'v' },
+        ExpressionAttributeValues: { ':was': row.v }
+      }
+  if (want === 0) return { Delete: { TableName: table, Key, ...unchanged } }
+  return {
+    Update: {
+      TableName: table,
+      Key,
+      UpdateExpression: 'SET #n = :n, #v = :stamp',
+      ...unchanged,
+      ExpressionAttributeNames: { ...unchanged.ExpressionAttributeNames, '#n': 'n', '#v': 'v' },
+      ExpressionAttributeValues: { ...unchanged.ExpressionAttributeValues, ':n': want, ':stamp': newStamp() }
+    }
+  }
+}
+
+/**
+ * Step 3; false when admin writes moved the counters during every attempt. Each shard row is set
+ * to what its items add up to, and a row of the layout before shards to nothing. A counter's rows
+ * change in one transaction, so a reader adding them up never sees an old-layout row beside
+ * shards that already hold its items (counted twice), nor one removed before they do.
+ */
 async function recount (ddb: DynamoDBDocumentClient, tables: ItemsTables, summary: BackfillSummary): Promise<boolean> {
   for (let attempt = 0; attempt < COUNT_ATTEMPTS; attempt++) {
     if (attempt > 0) await sleep(200 * attempt)
@@ -324,46 +387,24 @@ async function recount (ddb: DynamoDBDocumentClient, tables: ItemsTables, summar
     if (stampsOf(before) !== stampsOf(after)) continue
     let moved = false
     const stored = new Map(after.map((r) => [r.sk, r]))
+    // Rows by counter (in NFC: an old row may spell a name the way items no longer do).
+    const byCounter = new Map<string, TransactAction[]>()
     for (const sk of new Set([...truth.keys(), ...stored.keys()])) {
-      const want = truth.get(sk) ?? 0
+      const { counter, shard } = counterOf(sk)
+      const want = shard === undefined ? 0 : truth.get(sk) ?? 0
       const row = stored.get(sk)
       if (row !== undefined && row.n === want && want > 0) continue
       if (row === undefined && want === 0) continue
-      const key = { pk: COUNTS_PARTITION, sk }
-      // Unchanged since it was read: no write moved it after the count.
-      const unchanged: Condition = row?.v === undefined
-        ? {
-            ConditionExpression: 'attribute_exists(#n) AND attribute_not_exists(#v)',
-            ExpressionAttributeNames: { '#n': 'n', '#v': 'v' }
-          }
-        : {
-            ConditionExpression: '#v = :was',
-            ExpressionAttributeNames: { '#v': 'v' },
-            ExpressionAttributeValues: { ':was': row.v }
-          }
+      const name = counter.normalize('NFC')
+      byCounter.set(name, [...(byCounter.get(name) ?? []), counterFix(tables.catalogIndex, sk, want, row)])
+    }
+    for (const TransactItems of byCounter.values()) {
       try {
-        if (row === undefined) {
-          await ddb.send(new PutCommand({
-            TableName: tables.catalogIndex,
-            Item: { ...key, n: want, v: randomUUID() },
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': 'pk' }
-          }))
-        } else if (want === 0) {
-          await ddb.send(new DeleteCommand({ TableName: tables.catalogIndex, Key: key, ...unchanged }))
-        } else {
-          await ddb.send(new UpdateCommand({
-            TableName: tables.catalogIndex,
-            Key: key,
-            UpdateExpression: 'SET #n = :n, #v = :stamp',
-            ...unchanged,
-            ExpressionAttributeNames: { ...unchanged.ExpressionAttributeNames, '#n': 'n', '#v': 'v' },
-            ExpressionAttributeValues: { ...unchanged.ExpressionAttributeValues, ':n': want, ':stamp': randomUUID() }
-          }))
-        }
-        summary.countersFixed++
+        // At most COUNTER_SHARDS rows and a few old ones: far below a transaction's 100 actions.
+        await withConflictRetry(() => ddb.send(new TransactWriteCommand({ TransactItems })))
+        summary.countersFixed += TransactItems.length
       } catch (err) {
-        if (errorName(err) !== 'ConditionalCheckFailedException') throw err
+        if (reasonsOf(err)?.some((r) => r.Code === 'ConditionalCheckFailed') !== true) throw err
         moved = true
       }
     }

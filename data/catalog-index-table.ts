@@ -2,7 +2,7 @@
 // (domain/catalog-index-rows.ts). Writes are actions the items repository puts in the item's own
 // transaction, so the index never disagrees with the items; reads are GET /categories and the
 // search (data/items-search.ts).
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import {
   DeleteCommand,
   QueryCommand,
@@ -20,12 +20,20 @@ import { batchGetAll } from './batch-get.js'
 export type TransactAction = NonNullable<TransactWriteCommandInput['TransactItems']>[number]
 
 /**
+ * A counter stamp: 96 random bits, 16 characters (a UUID's 36 would be half of a shard row's
+ * bytes, and GET /categories reads every shard row).
+ */
+export function newStamp (): string {
+  return randomBytes(12).toString('base64url')
+}
+
+/**
  * The index's part of an item's transaction: rows written and deleted, counters moved. Each
  * counter it moves gets the transaction's `stamp` (`v`), a value never used before: the repair
  * (data/catalog-backfill.ts) tells that no write moved a counter while it counted by comparing
  * the counters' stamps before and after, which no sequence of writes can bring back.
  */
-export function indexActions (table: string, change: IndexChange, stamp: string = randomUUID()): TransactAction[] {
+export function indexActions (table: string, change: IndexChange, stamp: string = newStamp()): TransactAction[] {
   return [
     ...change.put.map((Item): TransactAction => ({ Put: { TableName: table, Item } })),
     ...change.remove.map((Key): TransactAction => ({ Delete: { TableName: table, Key } })),
@@ -42,9 +50,11 @@ export function indexActions (table: string, change: IndexChange, stamp: string 
 }
 
 /**
- * After a transaction took counters down: deletes those that reached 0, so a gone type or brand
- * leaves no row behind. Conditional on the count still being 0 (a concurrent create may have
- * raised it again); best effort, since a zero counter is skipped by every reader anyway.
+ * After a transaction took counters down: deletes shard rows that reached 0, so a gone type or
+ * brand leaves no row behind. Conditional on the count being exactly 0 (a concurrent create may
+ * have raised it again; a shard below 0 is an item still counted by its counter's row of the
+ * layout before shards, and must stay until the repair folds that row in); best effort, since
+ * a zero row adds nothing for any reader.
  */
 export async function dropEmptyCounters (
   ddb: DynamoDBDocumentClient,
@@ -56,7 +66,7 @@ export async function dropEmptyCounters (
       await ddb.send(new DeleteCommand({
         TableName: table,
         Key: { pk: COUNTS_PARTITION, sk },
-        ConditionExpression: '#n <= :zero',
+        ConditionExpression: '#n = :zero',
         ExpressionAttributeNames: { '#n': 'n' },
         ExpressionAttributeValues: { ':zero': 0 }
       }))
@@ -66,7 +76,10 @@ export async function dropEmptyCounters (
   }))
 }
 
-/** Every counter: one Query of their partition, whose size is the number of categories, types and brands, not items. */
+/**
+ * Every counter: one Query of their partition, whose size is the number of categories, types and
+ * brands times the shards in use, not items; each counter's shards (and old-layout row) are added up.
+ */
 export async function readCategories (ddb: DynamoDBDocumentClient, table: string): Promise<CategorySummary[]> {
   return summariseCounts(await readCounters(ddb, table))
 }

@@ -1,8 +1,8 @@
 // The catalog index's rows, with no SDK: one row per searchable word of each item (the token
 // index `q` reads) and one counter per category, per category and type, and per category and
-// brand (what GET /categories answers). Both live in the catalog index table and change in the
-// same transaction as the item (data/items-repository.ts); this module says which rows an item
-// has and what a write changes. Layout and costs: docs/ARCHITECTURE.md, "Catalog index".
+// brand (what GET /categories answers), each split over shard rows. Both live in the catalog
+// index table and change in the same transaction as the item (data/items-repository.ts); this
+// module says which rows an item has and what a write changes. Layout and costs: docs/ARCHITECTURE.md, "Catalog index".
 import { indexedWords, wordString } from './search.js'
 import type { CategorySummary } from './catalog.js'
 
@@ -26,19 +26,61 @@ export interface IndexKey { pk: string; sk: string }
  */
 export const WORD_STATS_PARTITION = 'wordstats'
 
-/** The partition of every category counter: GET /categories is one Query of it. */
+/**
+ * The partition of every category counter: GET /categories is one Query of it. Each counter is
+ * split over COUNTER_SHARDS rows (see CountRow), so writes into one category meet on a row only
+ * when their items share a shard.
+ */
 export const COUNTS_PARTITION = 'categories'
 
 /**
- * A counter row: `sk` is `<category>`, `<category>#type#<type>` or `<category>#brand#<brand>`; `n`
- * its item count; `v` the stamp of the last write that moved it (absent on rows written before
- * stamps existed).
+ * Rows each counter is split over. An item always moves the same shard (counterShard of its id),
+ * so each shard is exactly what its items add up to and the repair can recompute it. Changing it
+ * keeps every total right (readers add up whatever shards exist; a shard may go below 0), and the
+ * next repair run (npm run backfill-index) moves each count to its new shard.
+ */
+export const COUNTER_SHARDS = 8
+
+/**
+ * A counter row: `sk` is `#<shard>#<counter>`, where a counter is `<category>`, `<category>#type#<type>`
+ * or `<category>#brand#<brand>`; `n` its shard's item count; `v` the stamp of the last write that
+ * moved it (absent on rows written before stamps existed). The shard leads the key, so the rows
+ * of all counters interleave by shard: a split of the partition by sort key range divides every
+ * category's writes, not one category from another. A row of the layout before shards (`sk` the
+ * counter itself: a category never starts with `#`) still counts until the repair folds it into
+ * the shards (data/catalog-backfill.ts); readers add it to the shards.
  */
 export interface CountRow { pk: string; sk: string; n: number; v?: string }
 
-/** What the counters should hold for these items' stored index states (undefined: not indexed, not counted). */
+/** The shard an item's counts go to: FNV-1a of its id, modulo COUNTER_SHARDS. */
+export function counterShard (id: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0) % COUNTER_SHARDS
+}
+
+export function shardSortKey (shard: number, counter: string): string {
+  return `#${shard}#${counter}`
+}
+
+/** The counter a row counts for, and its shard (undefined for a row of the layout before shards). */
+export function counterOf (sk: string): { counter: string; shard?: number } {
+  const match = /^#(\d+)#/.exec(sk)
+  if (match === null) return { counter: sk }
+  return { counter: sk.slice(match[0].length), shard: Number(match[1]) }
+}
+
+/** The three counters of an item: its category, its category and type, its category and brand. */
+export function counterNames (state: Pick<IndexState, 'category' | 'type' | 'brand'>): string[] {
+  return [state.category, `${state.category}#type#${state.type}`, `${state.category}#brand#${state.brand}`]
+}
+
+/** What the counter rows should hold for these items' stored index states (undefined: not indexed, not counted). */
 export function countsOf (
-  states: Iterable<Pick<IndexState, 'category' | 'type' | 'brand'> | undefined>
+  states: Iterable<Pick<IndexState, 'id' | 'category' | 'type' | 'brand'> | undefined>
 ): Map<string, number> {
   const counts = new Map<string, number>()
   for (const state of states) {
@@ -114,8 +156,10 @@ export function searchRows (state: IndexState): SearchRow[] {
   }))
 }
 
-export function countKeys (state: Pick<IndexState, 'category' | 'type' | 'brand'>): string[] {
-  return [state.category, `${state.category}#type#${state.type}`, `${state.category}#brand#${state.brand}`]
+/** The sort keys of the counter rows an item moves: its three counters, in its shard. */
+export function countKeys (state: Pick<IndexState, 'id' | 'category' | 'type' | 'brand'>): string[] {
+  const shard = counterShard(state.id)
+  return counterNames(state).map((counter) => shardSortKey(shard, counter))
 }
 
 export interface IndexChange {
@@ -149,7 +193,22 @@ export function isEmptyChange (change: IndexChange): boolean {
   return change.put.length === 0 && change.remove.length === 0 && change.counts.length === 0
 }
 
-/** GET /categories from the counter rows: a type or brand whose count is 0 is gone, and so is an empty category. */
+/** Each counter's count: its shards added up, with its row of the layout before shards if it still has one. */
+export function counterTotals (rows: Iterable<Pick<CountRow, 'sk' | 'n'>>): Map<string, number> {
+  const totals = new Map<string, number>()
+  for (const { sk, n } of rows) {
+    if (typeof n !== 'number' || !Number.isFinite(n)) continue
+    const { counter } = counterOf(sk)
+    totals.set(counter, (totals.get(counter) ?? 0) + n)
+  }
+  return totals
+}
+
+/**
+ * GET /categories from the counter rows (shards added up first: one shard may be below 0 while an
+ * old-layout row still holds its items): a type or brand whose count is 0 is gone, and so is an
+ * empty category.
+ */
 export function summariseCounts (rows: Iterable<Pick<CountRow, 'sk' | 'n'>>): CategorySummary[] {
   const byCategory = new Map<string, { count: number; types: string[]; brands: string[] }>()
   const entry = (category: string) => {
@@ -162,9 +221,9 @@ export function summariseCounts (rows: Iterable<Pick<CountRow, 'sk' | 'n'>>): Ca
   }
   // Names in NFC: items written before names were normalised may spell one name two ways; they
   // are one entry (their counts added).
-  for (const { sk, n } of rows) {
+  for (const [counter, n] of counterTotals(rows)) {
     if (!(n > 0)) continue
-    const [category, kind, ...rest] = sk.normalize('NFC').split('#')
+    const [category, kind, ...rest] = counter.normalize('NFC').split('#')
     if (category === undefined || category === '') continue
     const name = rest.join('#')
     if (kind === undefined) entry(category).count += n

@@ -25,7 +25,9 @@ import { loadConfig } from '../../core/config.js'
 import { backfillCatalogIndex, REPAIR_MARKER } from '../../data/catalog-backfill.js'
 import { createItemsRepository } from '../../data/items-repository.js'
 import { toStoredItem, type ItemInput, type StoredItem } from '../../domain/catalog.js'
-import { COUNTS_PARTITION, indexStateOf, searchRows, type SearchRow } from '../../domain/catalog-index-rows.js'
+import {
+  COUNTS_PARTITION, counterShard, indexStateOf, searchRows, shardSortKey, type SearchRow
+} from '../../domain/catalog-index-rows.js'
 import { indexKeptCatalog } from '../../local/index-kept-catalog.js'
 
 const NOW = '2026-01-01T00:00:00.000Z'
@@ -132,16 +134,19 @@ t.test('an index broken every way is repaired, and a second run writes nothing',
   const items = catalog(30)
   for (const item of items) await repo.create(item.id, { ...item }, 1, NOW)
   const [a, b, c] = items as [StoredItem, StoredItem, StoredItem]
-  const counter = (sk: string) => ({ TableName: names.catalogIndex, Key: { pk: COUNTS_PARTITION, sk } })
+  // A shard row of a counter (its item's shard).
+  const counter = (sk: string, item: StoredItem) =>
+    ({ TableName: names.catalogIndex, Key: { pk: COUNTS_PARTITION, sk: shardSortKey(counterShard(item.id), sk) } })
   // The counter layout before stamps: no `v`, and a wrong count.
   await ddb.send(
     new UpdateCommand({
-      ...counter('big'),
+      ...counter('big', b),
       UpdateExpression: 'SET n = :n REMOVE v',
       ExpressionAttributeValues: { ':n': 7 }
     })
   )
-  await ddb.send(new DeleteCommand(counter('small')))
+  await ddb.send(new DeleteCommand(counter('small', a)))
+  // Rows of the layout before shards (one per counter): one at 0, one for a brand no item has.
   await ddb.send(
     new PutCommand({ TableName: names.catalogIndex, Item: { pk: COUNTS_PARTITION, sk: 'gone#type#x', n: 0 } })
   )
@@ -255,7 +260,7 @@ t.test('npm start finishes a start-up repair that was interrupted', async (t) =>
   await ddb.send(
     new UpdateCommand({
       TableName: names.catalogIndex,
-      Key: { pk: COUNTS_PARTITION, sk: 'big' },
+      Key: { pk: COUNTS_PARTITION, sk: shardSortKey(counterShard('item-0001'), 'big') },
       UpdateExpression: 'SET n = :n',
       ExpressionAttributeValues: { ':n': 99 }
     })

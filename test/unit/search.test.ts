@@ -111,7 +111,8 @@ t.test('index rows and changes: create, replace, delete', async (t) => {
   t.same(created.remove, [])
   t.same(
     created.counts,
-    [{ sk: 'phone', delta: 1 }, { sk: 'phone#type#smart', delta: 1 }, { sk: 'phone#brand#Acme', delta: 1 }]
+    [{ sk: '#2#phone', delta: 1 }, { sk: '#2#phone#type#smart', delta: 1 }, { sk: '#2#phone#brand#Acme', delta: 1 }],
+    "the item's three counters, in its shard"
   )
 
   t.same(indexChange(a, a), { put: [], remove: [], counts: [] }, 'an unchanged item changes nothing')
@@ -142,8 +143,9 @@ t.test('index rows and changes: create, replace, delete', async (t) => {
     description: 'A phone'
   })
   t.same(indexChange(a, moved).counts.sort((p, q) => p.sk.localeCompare(q.sk)), [
-    { sk: 'computer', delta: 1 }, { sk: 'computer#brand#Acme', delta: 1 }, { sk: 'computer#type#smart', delta: 1 },
-    { sk: 'phone', delta: -1 }, { sk: 'phone#brand#Acme', delta: -1 }, { sk: 'phone#type#smart', delta: -1 }
+    { sk: '#2#computer', delta: 1 }, { sk: '#2#computer#brand#Acme', delta: 1 },
+    { sk: '#2#computer#type#smart', delta: 1 }, { sk: '#2#phone', delta: -1 }, { sk: '#2#phone#brand#Acme', delta: -1 },
+    { sk: '#2#phone#type#smart', delta: -1 }
   ])
   const removed = indexChange(a, undefined)
   t.equal(removed.remove.length, 4)
