@@ -31,7 +31,7 @@ t.test('one conversion per key held, a new one when get-jwks reads the key again
   t.equal(issuer.jwksRequests(), 1)
 
   // get-jwks forgets the key (its ttl): the next token reads the JWKS and converts again.
-  made[0]?.cache.clear()
+  ;(made[0]?.cache as unknown as { clear: () => void }).clear()
   t.equal(await keys.publicKey(key), first)
   t.equal(conversions, 2)
   t.equal(issuer.jwksRequests(), 2)
