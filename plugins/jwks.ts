@@ -5,6 +5,8 @@
 // fetch until the cool-down ends. Garbage kids cannot make the API hammer Cognito, and a real new
 // key (a rotation) is picked up at the first read the cool-down allows. A failed read holds further
 // reads back a few seconds (503), and a read that hangs answers 503 instead of holding the request.
+// get-jwks converts the JWK to a PEM (jwk-to-pem: asn1.js and bn.js) on every call, most of a warm
+// order's token check: the PEM is kept for as long as get-jwks keeps that key.
 import buildGetJwks from 'get-jwks'
 
 /** The codes toProblem() (plugins/auth.ts) maps: 401 for an unknown key or issuer, 503 for an unreadable JWKS. */
@@ -40,6 +42,8 @@ export function createSigningKeys (options: SigningKeysOptions): SigningKeys {
   // providerDiscovery off: Cognito (and cognito-local) serve the keys at <iss>/.well-known/jwks.json.
   const getJwks = buildGetJwks({ issuersWhitelist: [issuer], providerDiscovery: false, ttl: ttlMs, max: 100 })
   const found = new Set<string>()
+  // By cache key: the PEM and get-jwks's entry it came from (a new entry, after its ttl, is converted again).
+  const pems = new Map<string, { entry: unknown; pem: string }>()
   let missedAt = -Infinity
   let failedAt = -Infinity
 
@@ -61,7 +65,11 @@ export function createSigningKeys (options: SigningKeysOptions): SigningKeys {
   return {
     async publicKey ({ kid, alg, domain }) {
       const cacheKey = getJwks.generateCacheKey(alg, kid, withSlash(domain))
-      if (getJwks.cache.get(cacheKey) === undefined) {
+      const entry = getJwks.cache.get(cacheKey)
+      if (entry !== undefined) {
+        const kept = pems.get(cacheKey)
+        if (kept?.entry === entry) return kept.pem
+      } else {
         const t = now()
         if (!found.has(kid) && t - missedAt < cooldownMs) throw new JwksError('JWK_NOT_FOUND', 'No key with this kid')
         if (t - failedAt < failureBackoffMs) {
@@ -72,6 +80,9 @@ export function createSigningKeys (options: SigningKeysOptions): SigningKeys {
         // get-jwks keeps the pending read under cacheKey: a read that hangs is dropped so the next one can try.
         const pem = await timeout(getJwks.getPublicKey({ kid, alg, domain }), () => getJwks.cache.delete(cacheKey))
         found.add(kid)
+        // Only keys the JWKS has get here: the map holds no more entries than get-jwks's cache.
+        const read = getJwks.cache.get(cacheKey)
+        if (read !== undefined) pems.set(cacheKey, { entry: read, pem })
         return pem
       } catch (err) {
         const code = (err as { code?: unknown }).code
