@@ -30,7 +30,7 @@ const MINUTE = 60_000
 
 type Subject = 'client' | 'user' | 'partnerKey'
 
-type Limits = Omit<RateLimitsConfig, 'enabled'>
+type Limits = Omit<RateLimitsConfig, 'enabled' | 'tableTimeoutMs'>
 
 interface Limit {
   /** Whose budget a request spends: the client's address, the signed-in user's, the partner key's. */
