@@ -13,15 +13,14 @@ import { createTables, stackEnv, type TestTables } from '../helpers/stack.js'
 import { codeFromMailbox, cognitoAdmin, mailbox, signUpConfirmed, until } from '../helpers/accounts.js'
 import { secretHash } from '../../data/accounts.js'
 import { SIGNIN_FAILURE_WINDOW_MS } from '../../plugins/rate-limit.js'
+import { middleOfNextWindow } from '../helpers/limit-clock.js'
 
 const PASSWORD = 'Correct-Horse-1'
 const WRONG = 'Wrong-Pass-1'
 const email = (): string => `abuse-${randomUUID().slice(0, 8)}@example.com`
 
 function testClock (): () => number {
-  // The middle of a 15-minute window, so no window ends while a test runs.
-  const w = SIGNIN_FAILURE_WINDOW_MS
-  const now = Math.floor(Date.now() / w) * w + w / 2
+  const now = middleOfNextWindow(SIGNIN_FAILURE_WINDOW_MS)
   return () => now
 }
 

@@ -14,13 +14,14 @@ import { startTestIssuer } from '../helpers/tokens.js'
 import { codeFromMailbox, signUpConfirmed } from '../helpers/accounts.js'
 import { LOCAL_DEFAULTS } from '../../core/config.js'
 import { SIGNIN_FAILURE_WINDOW_MS } from '../../plugins/rate-limit.js'
+import { middleOfNextWindow } from '../helpers/limit-clock.js'
 
 const PASSWORD = 'Correct-Horse-1'
 const email = (): string => `limits-${randomUUID().slice(0, 8)}@example.com`
 
 function testClock (): { now: () => number; advance: (ms: number) => void } {
-  // The middle of a 15-minute window, so no window ends while a test runs unless it says so.
-  let now = Math.floor(Date.now() / SIGNIN_FAILURE_WINDOW_MS) * SIGNIN_FAILURE_WINDOW_MS + SIGNIN_FAILURE_WINDOW_MS / 2
+  // No window ends while a test runs unless it says so; counters expire in the real future.
+  let now = middleOfNextWindow(SIGNIN_FAILURE_WINDOW_MS)
   return { now: () => now, advance: (ms) => { now += ms } }
 }
 

@@ -6,10 +6,12 @@ import { build } from '../helpers/app.js'
 import { createTables, stackEnv } from '../helpers/stack.js'
 import { loadConfig } from '../../core/config.js'
 import { loadTemplate } from '../../infra/template.js'
+import { middleOfNextWindow } from '../helpers/limit-clock.js'
 
 t.test('searches per client address: 429 with Retry-After past the limit; lists and filters not counted', async (t) => {
   const tables = await createTables(t)
-  let now = Date.UTC(2026, 0, 1, 12, 0, 5)
+  // Minutes into the real future (the counters' TTL: test/helpers/limit-clock.ts), half a minute into a minute.
+  let now = middleOfNextWindow(15 * 60_000)
   const app = await build(
     t,
     { env: { ...stackEnv(), ...tables, RATE_LIMITS: 'on', RATE_LIMIT_SEARCH_PER_IP: '3' }, deps: { clock: () => now } }

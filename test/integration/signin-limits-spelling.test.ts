@@ -11,13 +11,12 @@ import { createTables, stackEnv, type TestTables } from '../helpers/stack.js'
 import { signUpConfirmed } from '../helpers/accounts.js'
 import { RATE_LIMIT_DEFAULTS } from '../../core/config.js'
 import { SIGNIN_FAILURE_WINDOW_MS } from '../../plugins/rate-limit.js'
+import { middleOfNextWindow } from '../helpers/limit-clock.js'
 
 const PASSWORD = 'Correct-Horse-1'
 const WRONG = 'Wrong-Pass-1'
 
-// The middle of a failure window, so none ends while a test runs.
-const middleOfWindow = (): number =>
-  Math.floor(Date.now() / SIGNIN_FAILURE_WINDOW_MS) * SIGNIN_FAILURE_WINDOW_MS + SIGNIN_FAILURE_WINDOW_MS / 2
+const middleOfWindow = (): number => middleOfNextWindow(SIGNIN_FAILURE_WINDOW_MS)
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 type Env = Record<string, string>
