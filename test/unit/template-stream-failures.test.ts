@@ -14,6 +14,8 @@ const props = (id: string): Record<string, any> => {
 }
 const BUCKET = 'OrdersStreamFailureBucket'
 const bucketArn = { 'Fn::GetAtt': [BUCKET, 'Arn'] }
+// The bucket's objects, as the template writes them (a CloudFormation Sub, not a JavaScript template).
+const OBJECTS = { 'Fn::Sub': '$' + '{OrdersStreamFailureBucket.Arn}/*' }
 
 t.test('the orders stream mapping sends batches it gives up on to the bucket, not to a queue', async (t) => {
   const stream = props('WorkerFunction').Events.OrdersStream.Properties
@@ -40,7 +42,7 @@ t.test('the bucket is private, encrypted, TLS only and kept in prod', async (t) 
     Effect: 'Deny',
     Principal: '*',
     Action: 's3:*',
-    Resource: [bucketArn, { 'Fn::Sub': '${OrdersStreamFailureBucket.Arn}/*' }],
+    Resource: [bucketArn, OBJECTS],
     Condition: { Bool: { 'aws:SecureTransport': 'false' } }
   }])
 })
@@ -64,7 +66,7 @@ t.test('the worker role lets Lambda write the destination, and nothing more on t
   t.same(
     onBucket.map((s) => [s.Action, s.Resource]),
     [
-      [['s3:PutObject'], { 'Fn::Sub': '${OrdersStreamFailureBucket.Arn}/*' }],
+      [['s3:PutObject'], OBJECTS],
       [['s3:ListBucket'], bucketArn]
     ],
     'PutObject on its objects and ListBucket on it (the Lambda Developer Guide\'s list); no read, no delete'
