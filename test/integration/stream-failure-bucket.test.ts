@@ -122,7 +122,7 @@ t.test('a batch the worker throws on until the age limit is kept whole in the fa
       env: {
         ...process.env,
         EVENTBUS_PORT: new URL(worker.eventBusUrl).port,
-        DYNAMODB_ENDPOINT: env.DYNAMODB_ENDPOINT,
+        DYNAMODB_ENDPOINT: stackEnv().DYNAMODB_ENDPOINT,
         ORDERS_TABLE: tables.ORDERS_TABLE,
         EVENT_BUS_NAME: config.eventBusName
       },
