@@ -3,7 +3,9 @@
 // private, encrypted, TLS only, expiring after the redrive deadline, kept in prod, alarmed, and
 // writable by Lambda through the worker's role.
 import t from 'tap'
-import { loadTemplate } from '../../infra/template.js'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { loadTemplate, TEMPLATE_PATH } from '../../infra/template.js'
 
 const template = loadTemplate()
 const { Resources } = template
@@ -95,4 +97,39 @@ t.test('a new object raises an alarm at once; objects still waiting raise one da
     { Name: 'StorageType', Value: 'AllStorageTypes' }
   ])
   t.notOk('VersioningConfiguration' in props(BUCKET), 'no old versions keep the object count up after a redrive')
+})
+
+// SAM's own transform (samtranslator, on the project's machine image beside cfn-lint), as AWS runs it
+// at deploy time: it takes `Type: S3` (it only picks the policy SAM would add to a role of its own)
+// and hands CloudFormation the destination without it.
+const TRANSLATE = `
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+template = yaml_parse(open(sys.argv[1]).read())
+for r in template['Resources'].values():
+    if r['Type'] == 'AWS::Serverless::Function':
+        r['Properties']['CodeUri'] = 's3://bucket/key.zip'
+template['Transform'] = 'AWS::Serverless-2016-10-31'
+class Loader:
+    def load(self):
+        return {}
+out = transform(template, {}, Loader())
+mappings = [r for r in out['Resources'].values() if r['Type'] == 'AWS::Lambda::EventSourceMapping']
+print(json.dumps([r['Properties'] for r in mappings]))
+`
+
+t.test('the SAM transform passes the S3 destination to the event source mapping', async (t) => {
+  let stdout: string
+  try {
+    ({ stdout } = await promisify(execFile)('python3', ['-c', TRANSLATE, TEMPLATE_PATH], {
+      timeout: 120_000,
+      env: { ...process.env, AWS_DEFAULT_REGION: 'us-east-1' }
+    }))
+  } catch (err) {
+    throw new Error(`python3 with samtranslator is needed (the machine image has it): ${(err as Error).message}`)
+  }
+  const mappings = JSON.parse(stdout) as Array<Record<string, any>>
+  const stream = mappings.find((m) => JSON.stringify(m.EventSourceArn).includes('OrdersTable'))
+  t.same(stream?.DestinationConfig, { OnFailure: { Destination: bucketArn } })
 })
