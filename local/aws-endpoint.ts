@@ -1,11 +1,13 @@
 // One local HTTP endpoint for the AWS JSON protocols the worker and the ops commands speak: the
 // local EventBridge (X-Amz-Target `AWSEvents.*`, JSON 1.1) and the local SQS (`AmazonSQS.*`, JSON
 // 1.0), so the SDK clients are used unchanged with EVENTBRIDGE_ENDPOINT / SQS_ENDPOINT pointing
-// here. Errors come back as AWS sends them (`__type`, `x-amzn-errortype`).
+// here. Errors come back as AWS sends them (`__type`, `x-amzn-errortype`). With `s3`, a request
+// without X-Amz-Target is S3's REST API, path-style (local/s3-api.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import { listen } from './emulators/process.js'
 import type { WorkerLog } from '../workers/runtime.js'
+import { handleS3Request, type LocalBuckets } from './s3-api.js'
 
 export class AwsError extends Error {
   constructor (readonly status: number, readonly type: string, message: string) {
@@ -42,13 +44,17 @@ function send (res: ServerResponse, status: number, contentType: string, body: u
 }
 
 export async function startAwsEndpoint (
-  opts: { services: Record<string, AwsService>; host?: string; port?: number; log: WorkerLog }
+  opts: { services: Record<string, AwsService>; s3?: LocalBuckets; host?: string; port?: number; log: WorkerLog }
 ): Promise<AwsEndpoint> {
   const { services, log } = opts
   const server = createServer((req, res) => {
     void (async () => {
       const contentType = req.headers['content-type'] ?? 'application/x-amz-json-1.1'
       try {
+        if (opts.s3 !== undefined && req.headers['x-amz-target'] === undefined) {
+          handleS3Request(opts.s3, req, res)
+          return
+        }
         if (req.method !== 'POST') {
           throw new AwsError(
             405,

@@ -61,7 +61,7 @@ export function banner (b: BannerInfo): string {
     `  Swagger UI     ${api}/docs`,
     `  OpenAPI        ${api}/openapi.json`,
     `  Mailbox (SES)  ${b.endpoints.ses}`,
-    `  Event bus, SQS ${b.eventBusUrl}  (PutEvents and SQS; routes and queues from infra/template.yaml)`,
+    `  Event bus, SQS ${b.eventBusUrl}  (PutEvents, SQS and S3; routes, queues, buckets from infra/template.yaml)`,
     `  Redrive        ${run('redrive', 'events | orders-stream')}   (dead letters now: ${b.deadLetters})`,
     `  Replay         ${run('replay', '<orderId>')}`,
     `  Partners       ${b.partnerUrl ?? '(external)'}  webhooks: ${config.webhookUrls.warehouse ?? '-'} , ` +

@@ -1,18 +1,33 @@
-// The local EventBridge and SQS together on one endpoint: the template's queues (kept in `dir`
-// when given), the bus routing by the template's rules into them, and the HTTP endpoint speaking
-// both protocols. local/worker.ts runs it for npm start; tests and the bundle test start it alone.
+// The local EventBridge, SQS and S3 together on one endpoint: the template's queues (kept in `dir`
+// when given) and buckets (in `bucketsDir`), the bus routing by the template's rules into the
+// queues, and the HTTP endpoint speaking the three protocols. local/worker.ts runs it for npm
+// start; tests and the bundle test start it alone.
 import type { WorkerLog } from '../workers/runtime.js'
 import { createEventBus, type EventBus } from './event-bus.js'
 import { startAwsEndpoint, type AwsService } from './aws-endpoint.js'
 import { createLocalQueues, type LocalQueues } from './sqs-queues.js'
 import { sqsService } from './sqs-api.js'
+import { createLocalBuckets, type LocalBuckets } from './s3-api.js'
 
-export interface LocalMessaging { url: string; bus: EventBus; queues: LocalQueues; stop: () => Promise<void> }
+export interface LocalMessaging {
+  url: string
+  bus: EventBus
+  queues: LocalQueues
+  buckets: LocalBuckets
+  stop: () => Promise<void>
+}
 
-export async function startLocalMessaging (
-  opts: { busName: string; region: string; log: WorkerLog; host?: string; port?: number; dir?: string }
-): Promise<LocalMessaging> {
+export async function startLocalMessaging (opts: {
+  busName: string
+  region: string
+  log: WorkerLog
+  host?: string
+  port?: number
+  dir?: string
+  bucketsDir?: string
+}): Promise<LocalMessaging> {
   const host = opts.host ?? '127.0.0.1'
+  const buckets = createLocalBuckets({ dir: opts.bucketsDir })
   const stopping = new AbortController()
   // The queue URLs name the endpoint, which needs its port first: the services are filled in after.
   const services: { bus?: EventBus; sqs?: AwsService } = {}
@@ -20,6 +35,7 @@ export async function startLocalMessaging (
     host,
     port: opts.port,
     log: opts.log,
+    s3: buckets,
     services: {
       AWSEvents: (operation, input) => (services.bus as EventBus).service(operation, input),
       AmazonSQS: (operation, input) => (services.sqs as AwsService)(operation, input)
@@ -36,5 +52,5 @@ export async function startLocalMessaging (
       if ('queue' in target) queues.byLogicalId(target.queue).send(JSON.stringify(event))
     }
   })
-  return { url: aws.url, bus, queues, stop: async () => { stopping.abort(); await aws.stop() } }
+  return { url: aws.url, bus, queues, buckets, stop: async () => { stopping.abort(); await aws.stop() } }
 }

@@ -178,8 +178,13 @@ async function main (): Promise<void> {
     },
     env: { ...stack.env, ...workerEnv }
   })
-  const deadLetters = worker.queues.list.filter((q) => !q.def.redrive && q.messages.size > 0)
-    .map((q) => `${q.def.name} ${q.messages.size}`)
+  // Kept from an earlier run: the dead-letter queues' messages and the stream failure bucket's batches.
+  const deadLetters = [
+    ...worker.queues.list.filter((q) => !q.def.redrive && q.messages.size > 0)
+      .map((q) => `${q.def.name} ${q.messages.size}`),
+    ...worker.buckets.list.map((b) => [b.name, b.list().length] as const).filter(([, n]) => n > 0)
+      .map(([name, n]) => `${name} ${n}`)
+  ]
   console.log(banner({
     config,
     readySeconds: (Date.now() - started) / 1000,

@@ -3,8 +3,9 @@
 // keeping the mapping's promises:
 // - a batch is retried from its first failed record (batchItemFailures), with no limit on attempts,
 //   until its records are older than the mapping's MaximumRecordAgeInSeconds; then, like the
-//   mapping, it sends a pointer to the batch (shard and sequence range) to the on-failure queue
-//   and moves on. (The worker parks records with their content before that: workers/stream-to-events.ts.)
+//   mapping with an S3 destination, it hands the invocation record (the batch's records in its
+//   payload: workers/stream-failure-record.ts) to the on-failure destination and moves on. (The
+//   worker parks records with their content before that: workers/stream-to-events.ts.)
 // - its position: with a positions file (npm start keeps it under .local-data), the last record
 //   handed over and checkpointed per shard survives a restart, and reading resumes right after it,
 //   so a record written before a crash is delivered after it (again, if it was being handled:
@@ -27,6 +28,7 @@ import type { Config } from '../core/config.js'
 import { clientOptions } from '../core/aws.js'
 import type { WorkerLog } from '../workers/runtime.js'
 import { toLambdaRecord } from '../workers/stream-readback.js'
+import { streamFailureRecord, type StreamFailureRecord } from '../workers/stream-failure-record.js'
 
 export { toLambdaRecord } from '../workers/stream-readback.js'
 
@@ -50,8 +52,8 @@ export interface StreamPollerOptions {
   batchSize?: number
   /** Give a failing batch up once its first record is this old (the template's MaximumRecordAgeInSeconds). */
   maxRecordAgeSeconds?: number
-  /** Where a batch given up on goes: the mapping's on-failure destination (a pointer, not the records). */
-  onFailure?: (pointer: unknown) => void
+  /** Where a batch given up on goes: the mapping's on-failure destination (the records with their metadata). */
+  onFailure?: (failure: StreamFailureRecord) => void
   /** Pause before retrying a failed batch (the mapping retries at once; the worker paces itself). */
   retryPauseMs?: number
 }
@@ -221,26 +223,14 @@ export async function startStreamPoller (opts: StreamPollerOptions): Promise<Str
       const first = batch[0] as DynamoDBRecord
       const age = Date.now() / 1000 - (first.dynamodb?.ApproximateCreationDateTime ?? Date.now() / 1000)
       if (opts.maxRecordAgeSeconds !== undefined && age > opts.maxRecordAgeSeconds) {
-        const last = batch[batch.length - 1] as DynamoDBRecord
-        const pointer = {
-          version: '1.0',
-          timestamp: new Date().toISOString(),
-          requestContext: { condition: 'RecordAgeExceeded', approximateInvokeCount: attempt },
-          DDBStreamBatchInfo: {
-            shardId: shard.id,
-            startSequenceNumber: first.dynamodb?.SequenceNumber,
-            endSequenceNumber: last.dynamodb?.SequenceNumber,
-            approximateArrivalOfFirstRecord: new Date((first.dynamodb?.ApproximateCreationDateTime ??
-              0) * 1000).toISOString(),
-            approximateArrivalOfLastRecord: new Date((last.dynamodb?.ApproximateCreationDateTime ??
-              0) * 1000).toISOString(),
-            batchSize: batch.length,
-            streamArn
-          }
-        }
-        opts.onFailure?.(pointer)
+        opts.onFailure?.(streamFailureRecord(batch, {
+          shardId: shard.id,
+          streamArn: streamArn as string,
+          condition: 'RecordAgeExceeded',
+          approximateInvokeCount: attempt
+        }))
         log.error(
-          'stream batch given up on: a pointer to it went to the on-failure queue',
+          'stream batch given up on: it went to the on-failure destination with its records',
           { shardId: shard.id, from: first.dynamodb?.SequenceNumber, records: batch.length, attempts: attempt }
         )
         return 'done'

@@ -22,6 +22,8 @@ import { startLocalMessaging } from './messaging.js'
 import { startQueuePoller, type QueuePoller } from './queue-poller.js'
 import { startPartnerSimulator, type PartnerSimulator } from './partner-simulator.js'
 import { startStreamPoller, type StreamPoller } from './stream-poller.js'
+import { streamFailureKey } from '../workers/stream-failure-record.js'
+import type { LocalBuckets } from './s3-api.js'
 
 export const LOCAL_WORKER_PORTS = { eventBus: 8010, partner: 8011 } as const
 export const WEBHOOK_PATHS = { warehouse: '/warehouse/webhooks', delivery: '/delivery/webhooks' } as const
@@ -108,6 +110,8 @@ export interface LocalWorker {
   partnerUrl: string | undefined
   bus: EventBus
   queues: LocalQueues
+  /** The template's buckets (OrdersStreamFailureBucket: the stream mapping's on-failure destination). */
+  buckets: LocalBuckets
   poller: StreamPoller
   queuePoller: QueuePoller
   partners: PartnerSimulator | undefined
@@ -160,17 +164,26 @@ const portOf = (url: string): number => {
   return u.port !== '' ? Number(u.port) : (u.protocol === 'https:' ? 443 : 80)
 }
 
-/** The stream mapping's record age limit and on-failure queue, as the template declares them. */
-function streamMapping (): { maxRecordAgeSeconds?: number; onFailureQueue?: string } {
-  const events = (loadTemplate().Resources.WorkerFunction?.Properties?.Events ?? {}) as Record<string, {
+/** The local stream mapping's id, in the object keys of its on-failure destination (Lambda: the mapping's UUID). */
+export const LOCAL_STREAM_MAPPING_ID = '00000000-0000-4000-8000-000000000001'
+
+/** The stream mapping's record age limit and on-failure bucket, as the template declares them. */
+function streamMapping (): { maxRecordAgeSeconds?: number; onFailureBucket?: string } {
+  const { Resources } = loadTemplate()
+  const events = (Resources.WorkerFunction?.Properties?.Events ?? {}) as Record<string, {
     Type: string
     Properties?: Record<string, any>
   }>
   const stream = Object.values(events).find((e) => e.Type === 'DynamoDB')?.Properties
   const age = Number(stream?.MaximumRecordAgeInSeconds)
+  const onFailure = stream?.DestinationConfig?.OnFailure
+  const destination = onFailure?.Destination?.['Fn::GetAtt']?.[0] as string | undefined
+  if (destination !== undefined && (onFailure.Type !== 'S3' || Resources[destination]?.Type !== 'AWS::S3::Bucket')) {
+    throw new Error(`the local stack stands in for an S3 on-failure destination only (the template has ${destination})`)
+  }
   return {
     ...(Number.isFinite(age) && age > 0 ? { maxRecordAgeSeconds: age } : {}),
-    onFailureQueue: stream?.DestinationConfig?.OnFailure?.Destination?.['Fn::GetAtt']?.[0]
+    ...(destination !== undefined ? { onFailureBucket: destination } : {})
   }
 }
 
@@ -222,10 +235,11 @@ export async function startLocalWorker (opts: LocalWorkerOptions): Promise<Local
       log,
       host: endpointUrl.hostname,
       port: portOf(endpoint),
-      dir: opts.dataDir === undefined ? undefined : join(opts.dataDir, 'queues')
+      dir: opts.dataDir === undefined ? undefined : join(opts.dataDir, 'queues'),
+      bucketsDir: opts.dataDir === undefined ? undefined : join(opts.dataDir, 'buckets')
     })
     stops.push(messaging.stop)
-    const { queues, bus } = messaging
+    const { queues, bus, buckets } = messaging
     log.info(
       'local event bus and queues started',
       { url: messaging.url, busName: config.eventBusName, queues: queues.list.map((q) => q.def.name) }
@@ -246,12 +260,11 @@ export async function startLocalWorker (opts: LocalWorkerOptions): Promise<Local
       positionsFile: opts.dataDir === undefined ? undefined : join(opts.dataDir, 'stream-positions.json'),
       intervalMs: opts.pollIntervalMs,
       maxRecordAgeSeconds: opts.maxRecordAgeSeconds ?? mapping.maxRecordAgeSeconds,
-      onFailure: mapping.onFailureQueue === undefined
+      onFailure: mapping.onFailureBucket === undefined
         ? undefined
-        : (pointer) => {
-            queues.byLogicalId(
-              mapping.onFailureQueue as string
-            ).send(JSON.stringify(pointer))
+        : (failure) => {
+            const key = streamFailureKey(LOCAL_STREAM_MAPPING_ID, failure.DDBStreamBatchInfo.shardId)
+            buckets.byLogicalId(mapping.onFailureBucket as string).put(key, JSON.stringify(failure))
           }
     })
     stops.push(poller.stop)
@@ -261,6 +274,7 @@ export async function startLocalWorker (opts: LocalWorkerOptions): Promise<Local
       partnerUrl: partners?.url,
       bus,
       queues,
+      buckets,
       poller,
       queuePoller,
       partners,

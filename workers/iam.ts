@@ -16,8 +16,11 @@ export const WORKER_IAM_ACTIONS = [
   'sqs:DeleteMessage',
   'sqs:GetQueueAttributes',
   'sqs:ChangeMessageVisibility',
-  // Parking in the dead-letter queues (the worker, and the stream mapping's on-failure destination).
+  // Parking in the dead-letter queues.
   'sqs:SendMessage',
+  // The stream mapping's on-failure destination, an S3 bucket Lambda writes to with the function's role.
+  's3:PutObject',
+  's3:ListBucket',
   // The effects ledger (workers/effect-ledger.ts): conditional updates only.
   'dynamodb:UpdateItem',
   // The mail suppressions (workers/mail-suppressions.ts): read before each email, written from SES's reports.

@@ -1,8 +1,9 @@
 // The worker's two SQS sources (Lambda's SQS event source mapping, or the local queue poller):
 // - OrderEffectsQueue: order events the bus's rule put there; each becomes its effects. And SES's
 //   bounce and complaint reports (MailFeedbackRule, on the default bus): recorded (mail-feedback.ts).
-// - OrdersStreamReplayQueue: what an operator redrove from OrdersStreamDeadLetterQueue: stream
-//   records parked with their content, or the mapping's pointers to a batch, read back from the stream.
+// - OrdersStreamReplayQueue: what an operator redrove: stream records parked with their content
+//   (OrdersStreamDeadLetterQueue) or from a batch the mapping gave up on (OrdersStreamFailureBucket),
+//   and pointers to a batch the mapping sent the queue before that bucket, read back from the stream.
 // Per message: done (deleted), retried (its visibility set to the next pause of the queue's
 // schedule; after the last, SQS moves it to the queue's dead-letter queue with its content), or
 // parked at once when retrying cannot help (sent to the dead-letter queue, then deleted).

@@ -1,7 +1,9 @@
 // DynamoDB stream records as Lambda delivers them, and reading a batch back from the stream by the
-// pointer Lambda's event source mapping sends to its on-failure destination (shard and sequence
-// range, not the records): a pointer redriven into the replay queue is turned back into records
-// here, while the stream still holds them (24 hours).
+// pointer (shard and sequence range, not the records) the event source mapping sent to its
+// on-failure queue before its destination was an S3 bucket (which gets the records themselves:
+// workers/stream-failure-record.ts). Such a pointer, still in OrdersStreamDeadLetterQueue after an
+// upgrade and redriven into the replay queue, is turned back into records here while the stream
+// holds them (24 hours).
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,

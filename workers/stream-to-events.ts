@@ -10,7 +10,8 @@
 // entry EventBridge refuses as malformed) is not retried: it is parked with its content in
 // OrdersStreamDeadLetterQueue and the shard moves on. So is a record still failing once it is
 // config.streamParkAfterSeconds old (6 h): the stream keeps records 24 h, the mapping stops at
-// MaximumRecordAgeInSeconds (its pointer-only on-failure destination is the backstop).
+// MaximumRecordAgeInSeconds (its on-failure destination, OrdersStreamFailureBucket, keeps the batch
+// with its records: the backstop for a worker that cannot park them itself).
 //
 // Calls: at most 10 entries and 256 KB each (EventBridge's limits), and never two records of one
 // order in one call (EventBridge does not order a call's entries).

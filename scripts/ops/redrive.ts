@@ -1,7 +1,8 @@
 // Redriving a dead-letter queue with SQS's own message move task (StartMessageMoveTask), the same
 // call against the local SQS and a deployed stack. What goes where:
 //   events         EventsDeadLetterQueue       -> OrderEffectsQueue        (order events; their effects)
-//   orders-stream  OrdersStreamDeadLetterQueue -> OrdersStreamReplayQueue  (stream records and batch pointers)
+//   orders-stream  OrdersStreamDeadLetterQueue -> OrdersStreamReplayQueue  (stream records; old batch pointers)
+// (then, for orders-stream, the batches in OrdersStreamFailureBucket: scripts/ops/stream-failures.ts)
 // The worker handles what arrives as it did the first time; the effects ledger skips every effect
 // already done, so redriving twice (or a message redriven while its copy is still being retried)
 // sends no webhook and no email twice.

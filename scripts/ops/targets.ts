@@ -4,6 +4,8 @@ import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/cli
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { LOCAL_WORKER_PORTS } from '../../local/worker.js'
 import { LOCAL_ACCOUNT, queueDefinitions } from '../../local/sqs-queues.js'
+import { createLocalBuckets } from '../../local/s3-api.js'
+import { createS3Client, type S3Client } from '../../core/s3.js'
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' }
 
@@ -13,8 +15,9 @@ export interface Target {
   /** Local endpoints (undefined: AWS). */
   sqsEndpoint?: string
   eventsEndpoint?: string
+  s3Endpoint?: string
   dynamodbEndpoint?: string
-  /** A resource's physical id by its template logical id (a queue's URL, a table's or a bus's name). */
+  /** A resource's physical id by its template logical id (a queue's URL, a table's, bus's or bucket's name). */
   physicalId: (logicalId: string) => Promise<string>
 }
 
@@ -32,10 +35,14 @@ export function localTarget (env: Env = process.env): Target {
     region: env.AWS_REGION ?? 'us-east-1',
     sqsEndpoint: bus,
     eventsEndpoint: bus,
+    // The local S3 (local/s3-api.ts) is on the same endpoint as the bus and the queues.
+    s3Endpoint: bus,
     dynamodbEndpoint: dynamodb,
     physicalId: async (logicalId) => {
       const queue = queueDefinitions().find((q) => q.logicalId === logicalId)
       if (queue !== undefined) return `${bus}/${LOCAL_ACCOUNT}/${queue.name}`
+      const bucket = createLocalBuckets().list.find((b) => b.logicalId === logicalId)
+      if (bucket !== undefined) return bucket.name
       const name = names[logicalId]
       if (name === undefined) throw new Error(`no local ${logicalId}`)
       return name
@@ -61,6 +68,13 @@ export function sqsClientFor (target: Target): SQSClient {
   return new SQSClient({
     region: target.region,
     ...(target.sqsEndpoint !== undefined ? { endpoint: target.sqsEndpoint, credentials: LOCAL_CREDENTIALS } : {})
+  })
+}
+
+export function s3ClientFor (target: Target): S3Client {
+  return createS3Client({
+    region: target.region,
+    ...(target.s3Endpoint !== undefined ? { endpoint: target.s3Endpoint, credentials: LOCAL_CREDENTIALS } : {})
   })
 }
 
