@@ -28,6 +28,8 @@ export interface SigningKeysOptions {
   /** A failed read is not tried again sooner than this. */
   failureBackoffMs?: number
   timeoutMs?: number
+  /** Makes the get-jwks reader (get-jwks itself; a test wraps it to count its calls). */
+  buildJwks?: typeof buildGetJwks
 }
 
 export interface SigningKeys {
@@ -39,8 +41,9 @@ const withSlash = (domain: string): string => domain.endsWith('/') ? domain : `$
 
 export function createSigningKeys (options: SigningKeysOptions): SigningKeys {
   const { issuer, now, ttlMs, cooldownMs, failureBackoffMs = 5000, timeoutMs = 5000 } = options
+  const buildJwks = options.buildJwks ?? buildGetJwks
   // providerDiscovery off: Cognito (and cognito-local) serve the keys at <iss>/.well-known/jwks.json.
-  const getJwks = buildGetJwks({ issuersWhitelist: [issuer], providerDiscovery: false, ttl: ttlMs, max: 100 })
+  const getJwks = buildJwks({ issuersWhitelist: [issuer], providerDiscovery: false, ttl: ttlMs, max: 100 })
   const found = new Set<string>()
   // By cache key: the PEM and get-jwks's entry it came from (a new entry, after its ttl, is converted again).
   const pems = new Map<string, { entry: unknown; pem: string }>()

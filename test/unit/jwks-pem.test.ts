@@ -3,7 +3,7 @@
 // get-jwks reads again (its entry expired, or a rotation) is converted again.
 import t from 'tap'
 import buildGetJwks from 'get-jwks'
-import type { createSigningKeys as CreateSigningKeys } from '../../plugins/jwks.js'
+import { createSigningKeys } from '../../plugins/jwks.js'
 import { startTestIssuer } from '../helpers/tokens.js'
 
 t.test('one conversion per key held, a new one when get-jwks reads the key again', async (t) => {
@@ -18,11 +18,9 @@ t.test('one conversion per key held, a new one when get-jwks reads the key again
     made.push(getJwks)
     return getJwks
   }
-  const { createSigningKeys } = await t.mockImport<{ createSigningKeys: typeof CreateSigningKeys }>(
-    '../../plugins/jwks.js',
-    { 'get-jwks': counting }
-  )
-  const keys = createSigningKeys({ issuer: issuer.issuer, now: Date.now, ttlMs: 60_000, cooldownMs: 60_000 })
+  const keys = createSigningKeys({
+    issuer: issuer.issuer, now: Date.now, ttlMs: 60_000, cooldownMs: 60_000, buildJwks: counting
+  })
   const key = { kid: issuer.keys.primary.kid, alg: 'RS256', domain: issuer.issuer }
   const first = await keys.publicKey(key)
   t.equal(first.replace(/\s/g, ''), issuer.keys.primary.publicKeyPem.replace(/\s/g, ''), 'the key published')
