@@ -48,7 +48,8 @@ export function tapSummary (text: string): Counts | undefined {
  * failed with no failing assertion inside (a crash, a timeout) is listed by itself.
  */
 /** Diagnostics that say where, not what: the path of the failure names it well enough. */
-const WHERE_KEYS = new Set(['at', 'stack', 'source', 'compare', 'fileName', 'lineNumber', 'columnNumber', 'typeName'])
+const WHERE_KEYS = new Set(['at', 'stack', 'source', 'compare', 'fileName', 'lineNumber', 'columnNumber', 'typeName',
+  'stdio', 'cwd', 'externalID', 'command', 'args'])
 
 export function tapFailures (text: string, diagnosticLines = 8): string[] {
   const names: string[] = []
