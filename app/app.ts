@@ -18,7 +18,6 @@ import { createAwsClients, type AwsClients } from '../core/aws.js'
 import { registerPlugins, registerRoutes } from './registry.js'
 import { clientErrorHandler, frameworkErrorHandler } from '../plugins/errors.js'
 import { lazySchemaController, type CompiledSchemas } from './startup/lazy-compilers.js'
-import { lazyChildLoggerFactory } from './startup/lazy-child-logger.js'
 import { CLIENT_REQUEST_ID_HEADER } from './gateway-request-id.js'
 
 declare module 'fastify' {
@@ -133,8 +132,6 @@ export function serverOptions (config: Config, deps: AppDeps = {}): FastifyServe
       : () => randomUUID(),
     bodyLimit: 256 * 1024,
     logController: new AccessLog(config.accessLog, config.logPretty),
-    // Each request's child logger is made when it first writes a line (see lazy-child-logger.ts).
-    ...(logging ? { childLoggerFactory: lazyChildLoggerFactory } : {}),
     // Validators and serializers compiled on first use, not all at init (see lazy-compilers.ts).
     schemaController: deps.schemaController ?? lazySchemaController(deps.compiledSchemas),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
