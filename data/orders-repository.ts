@@ -5,7 +5,7 @@
 // transitions of one order can never both apply.
 import {
   GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand,
-  type DynamoDBDocumentClient, type QueryCommandInput
+  type DynamoDBDocumentClient, type QueryCommandInput, type TransactWriteCommandInput
 } from '@aws-sdk/lib-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { randomUUID } from 'node:crypto'
@@ -130,38 +130,7 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
     }
     const transactItems = [
       { Put: { TableName: tables.orders, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
-      ...itemIds.map((id) => {
-        const { title, price, currency, colorPreference } = snapshotOf(id)
-        return {
-          Update: {
-            TableName: tables.items,
-            Key: { id },
-            UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
-            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price ' +
-              'AND #currency = :currency AND ' +
-              (colorPreference === undefined ? 'attribute_not_exists(#colors)' : '#colors = :colors'),
-            ExpressionAttributeNames: {
-              '#id': 'id',
-              '#stock': 'stock',
-              '#updatedAt': 'updatedAt',
-              '#title': 'title',
-              '#price': 'price',
-              '#currency': 'currency',
-              '#colors': 'colorPreference'
-            },
-            ExpressionAttributeValues: {
-              ':minus': -(stock.get(id) as number),
-              ':count': stock.get(id),
-              ':now': order.createdAt,
-              ':title': title,
-              ':price': price,
-              ':currency': currency,
-              ...(colorPreference === undefined ? {} : { ':colors': colorPreference })
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const
-          }
-        }
-      }),
+      ...itemIds.map((id) => stockTake(tables.items, id, stock.get(id) as number, snapshotOf(id), order.createdAt)),
       ...(record !== undefined ? [record] : [])
     ]
     /** One attempt: a fresh token (the items are the same, but a cancelled attempt is not replayed). */
@@ -439,3 +408,42 @@ export function createOrdersRepository (ddb: DynamoDBDocumentClient, tables: Tab
 }
 
 export type OrdersRepository = ReturnType<typeof createOrdersRepository>
+
+/**
+ * One ordered item's part of the order transaction: take `count` from its stock, only while it
+ * still has them and is still what the order priced (title, price, currency, colours).
+ */
+export function stockTake (
+  table: string, id: string, count: number, priced: OrderableItem, now: string
+): NonNullable<TransactWriteCommandInput['TransactItems']>[number] {
+  const { title, price, currency, colorPreference } = priced
+  return {
+    Update: {
+      TableName: table,
+      Key: { id },
+      UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
+      ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price ' +
+        'AND #currency = :currency AND ' +
+        (colorPreference === undefined ? 'attribute_not_exists(#colors)' : '#colors = :colors'),
+      ExpressionAttributeNames: {
+        '#id': 'id',
+        '#stock': 'stock',
+        '#updatedAt': 'updatedAt',
+        '#title': 'title',
+        '#price': 'price',
+        '#currency': 'currency',
+        '#colors': 'colorPreference'
+      },
+      ExpressionAttributeValues: {
+        ':minus': -count,
+        ':count': count,
+        ':now': now,
+        ':title': title,
+        ':price': price,
+        ':currency': currency,
+        ...(colorPreference === undefined ? {} : { ':colors': colorPreference })
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
+    }
+  }
+}

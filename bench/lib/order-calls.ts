@@ -4,13 +4,14 @@
 import { randomUUID } from 'node:crypto'
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { stubItem, stubOrder } from './aws-stub.js'
+import { stockTake } from '../../data/orders-repository.js'
+import type { OrderableItem } from '../../domain/orders.js'
 
 export interface OrderTables { items: string; orders: string; idempotency: string }
 
 /**
- * The transaction data/orders-repository.ts place() sends: the order's Put, one stock decrement
- * conditioned on the item's stock and on its title, price, currency and colours (the stub item's),
- * and the Idempotency-Key's record.
+ * The transaction data/orders-repository.ts place() sends: the order's Put, its stock decrement
+ * (`stockTake`, the stub item as priced) and the Idempotency-Key's record.
  */
 export function orderTransaction (
   ddb: DynamoDBDocumentClient,
@@ -25,34 +26,7 @@ export function orderTransaction (
     await ddb.send(new TransactWriteCommand({
       TransactItems: [
         { Put: { TableName: orders, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
-        {
-          Update: {
-            TableName: items,
-            Key: { id: itemId },
-            UpdateExpression: 'ADD #stock :minus SET #updatedAt = :now',
-            ConditionExpression: 'attribute_exists(#id) AND #stock >= :count AND #title = :title AND #price = :price ' +
-              'AND #currency = :currency AND #colors = :colors',
-            ExpressionAttributeNames: {
-              '#id': 'id',
-              '#stock': 'stock',
-              '#updatedAt': 'updatedAt',
-              '#title': 'title',
-              '#price': 'price',
-              '#currency': 'currency',
-              '#colors': 'colorPreference'
-            },
-            ExpressionAttributeValues: {
-              ':minus': -1,
-              ':count': 1,
-              ':now': order.createdAt,
-              ':title': title,
-              ':price': price,
-              ':currency': currency,
-              ':colors': colorPreference
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD'
-          }
-        },
+        stockTake(items, itemId, 1, { title, price, currency, colorPreference } as OrderableItem, order.createdAt),
         {
           Put: {
             TableName: idempotency,
