@@ -4,23 +4,12 @@
 // customer's email or user id: the history says who acted (`user`, `admin`, `partner:<name>`)
 // without naming them. An order placed without an address says so: `null`.
 import type { PartnerName } from '../core/config.js'
-import { publicLine, type OrderLine, type OrderStatus, type StoredOrder } from './orders.js'
+import { publicLine, type HistoryEntry, type StoredOrder } from './orders.js'
 import { destinationOf, recipientOf, type Recipient, type ShippingAddress } from './shipping-address.js'
 
-interface PartnerOrderBase {
-  id: string
-  status: OrderStatus
-  lines: OrderLine[]
-  total: number
-  currency: string
-  createdAt: string
-  updatedAt: string
-  history: Array<{ status: OrderStatus; at: string; by: string }>
-  packageId?: string
-  trackingNumber?: string
-  carrier?: string
-  note?: string
-}
+type PartnerOrderBase = Pick<StoredOrder,
+'id' | 'status' | 'lines' | 'total' | 'currency' | 'createdAt' | 'updatedAt' | 'packageId' | 'trackingNumber' |
+'carrier' | 'note'> & { history: Array<Pick<HistoryEntry, 'status' | 'at' | 'by'>> }
 export type WarehouseOrder = PartnerOrderBase & { recipient: Recipient | null }
 export type DeliveryOrder = PartnerOrderBase & { shippingAddress: ShippingAddress | null }
 
