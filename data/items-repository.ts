@@ -22,6 +22,12 @@ import { mapAwsError, serviceBusy } from './aws-errors.js'
 import { dropEmptyCounters, indexActions, readCategories, type TransactAction } from './catalog-index-table.js'
 import { reasonsOf, withConflictRetry } from './transactions.js'
 
+/** What a replace (PUT) sets, beside storage (set or removed): not the stock (adjustStock's) nor createdAt. */
+export const REPLACED_FIELDS = [
+  'category', 'type', 'brand', 'title', 'description', 'colorPreference', 'price', 'currency', 'updatedAt',
+  'typeBrandId', 'searchWords'
+] as const
+
 export const BY_CATEGORY_INDEX = 'byCategory'
 /** Items DynamoDB evaluates per round trip of a filtered page, and the round trips per request (the search's too). */
 export const FILTERED_BATCH = 100
@@ -258,19 +264,7 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   async function replaceFrom (old: StoredItem, input: ItemInput, now: string): Promise<StoredItem | undefined> {
     const next = toStoredItem(old.id, input, old.stock, old.createdAt, now)
     if (sameContent(old, next)) return old
-    const fields = [
-      'category',
-      'type',
-      'brand',
-      'title',
-      'description',
-      'colorPreference',
-      'price',
-      'currency',
-      'updatedAt',
-      'typeBrandId',
-      'searchWords'
-    ] as const
+    const fields = REPLACED_FIELDS
     const cond = indexCondition(old)
     const names: Record<string, string> = { ...cond.names, '#storage': 'storage', '#searchText': 'searchText' }
     const values: Record<string, unknown> = { ...cond.values }

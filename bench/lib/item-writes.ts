@@ -5,7 +5,7 @@
 // bench/lib/capacity.ts: plain writes as it reports them, transactions replayed action by action.
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import { marshall } from '@aws-sdk/util-dynamodb'
-import { createItemsRepository } from '../../data/items-repository.js'
+import { createItemsRepository, REPLACED_FIELDS } from '../../data/items-repository.js'
 import { sampleInputs } from '../../data/seed-catalog.js'
 import { toStoredItem, type ItemInput, type StoredItem } from '../../domain/catalog.js'
 import { LOCAL_SDK_ENV } from '../../local/stack.js'
@@ -24,18 +24,7 @@ function legacy (item: StoredItem): Record<string, unknown> {
 
 /** The old replace: every field but stock and createdAt, SET in one conditional UpdateItem. */
 function legacyReplace (table: string, next: StoredItem): UpdateItemCommand {
-  const fields = [
-    'category',
-    'type',
-    'brand',
-    'title',
-    'description',
-    'colorPreference',
-    'price',
-    'currency',
-    'updatedAt',
-    'typeBrandId'
-  ] as const
+  const fields = REPLACED_FIELDS.filter((f) => f !== 'searchWords')
   const names: Record<string, string> = { '#id': 'id', '#searchText': 'searchText', '#storage': 'storage' }
   const values: Record<string, unknown> = { ':searchText': legacy(next).searchText, ':storage': next.storage }
   for (const f of fields) { names[`#${f}`] = f; values[`:${f}`] = next[f] }
