@@ -17,6 +17,18 @@ export const TABLE_IDS = {
 } as const
 export type TableKey = typeof TABLE_IDS[keyof typeof TABLE_IDS]
 
+/** Every table's name under one prefix (`<prefix>-items`, `<prefix>-catalog-index`, ...): tests and the bench. */
+export function prefixedTableNames (prefix: string): Record<TableKey, string> {
+  return {
+    items: `${prefix}-items`,
+    orders: `${prefix}-orders`,
+    idempotency: `${prefix}-idempotency`,
+    suppressions: `${prefix}-suppressions`,
+    catalogIndex: `${prefix}-catalog-index`,
+    rateLimits: `${prefix}-rate-limits`
+  }
+}
+
 export interface TableDefinition { input: CreateTableCommandInput; ttlAttribute?: string }
 
 export function tableDefinitions (

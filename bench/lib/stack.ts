@@ -13,7 +13,7 @@ import { ROOT } from '../../scripts/build.js'
 import { LOCAL_SDK_ENV } from '../../local/stack.js'
 import { startDynamoDbLocal } from '../../local/emulators/dynamodb.js'
 import { reservePort, startChild, waitUntilReady } from '../../local/emulators/process.js'
-import { deleteTables, ensureTables, type TableKey } from '../../local/tables.js'
+import { deleteTables, ensureTables, prefixedTableNames, type TableKey } from '../../local/tables.js'
 import { startTestIssuer, type TestIssuer } from '../../test/helpers/tokens.js'
 import { onExit } from './processes.js'
 
@@ -73,14 +73,7 @@ export function requireStack (ctx: { stack?: BenchStack }): BenchStack {
 /** Fresh tables made from infra/template.yaml, named `bench<random>-<label>-<table>`. */
 export async function freshTables (stack: BenchStack, label: string): Promise<BenchTables> {
   const prefix = `bench${randomBytes(3).toString('hex')}-${label}`
-  const names: Record<TableKey, string> = {
-    items: `${prefix}-items`,
-    orders: `${prefix}-orders`,
-    idempotency: `${prefix}-idempotency`,
-    suppressions: `${prefix}-suppressions`,
-    catalogIndex: `${prefix}-catalog-index`,
-    rateLimits: `${prefix}-rate-limits`
-  }
+  const names = prefixedTableNames(prefix)
   const admin = new DynamoDBClient({
     endpoint: stack.dynamodbEndpoint,
     region: LOCAL_SDK_ENV.AWS_REGION,

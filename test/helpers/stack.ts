@@ -2,7 +2,7 @@
 // files running in parallel never share rows.
 import { randomBytes } from 'node:crypto'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { ensureTables, deleteTables, type TableKey } from '../../local/tables.js'
+import { ensureTables, deleteTables, prefixedTableNames } from '../../local/tables.js'
 
 const KEYS = ['DYNAMODB_ENDPOINT', 'COGNITO_ENDPOINT', 'SES_ENDPOINT', 'USER_POOL_ID', 'USER_POOL_CLIENT_ID',
   'USER_POOL_CLIENT_SECRET'] as const
@@ -55,14 +55,7 @@ export interface TestTables {
 /** Fresh tables from infra/template.yaml with a unique prefix, deleted when the test ends. */
 export async function createTables (t: Teardown): Promise<TestTables> {
   const prefix = `t${randomBytes(4).toString('hex')}`
-  const names: Record<TableKey, string> = {
-    items: `${prefix}-items`,
-    orders: `${prefix}-orders`,
-    idempotency: `${prefix}-idempotency`,
-    suppressions: `${prefix}-suppressions`,
-    catalogIndex: `${prefix}-catalog-index`,
-    rateLimits: `${prefix}-rate-limits`
-  }
+  const names = prefixedTableNames(prefix)
   const client = localDynamoClient()
   await ensureTables(client, names)
   t.teardown(async () => {
