@@ -6,15 +6,9 @@
 import type { FastifyInstance } from 'fastify'
 import { loadConfig } from '../core/config.js'
 import { appPlugin, serverOptions } from '../app/app.js'
-import { localDataDir, readRunningStack } from './data-lock.js'
+import { runningStackOrExit } from './data-lock.js'
 
-const dir = localDataDir()
-const running = readRunningStack(dir)
-if (running?.env === undefined) {
-  console.error(`No running local stack found in ${dir}: start one with \`npm start\` in another terminal first ` +
-    '(an --in-memory stack writes nothing there, so it cannot be found).')
-  process.exit(1)
-}
+const running = runningStackOrExit()
 // The stack's endpoints and ids win over the shell's; the rest (LOG_LEVEL, keys, ...) from the shell.
 const config = loadConfig({ ...process.env, ...running.env, STAGE: 'local' })
 

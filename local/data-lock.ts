@@ -62,6 +62,21 @@ export function readRunningStack (dir: string): RunningStack | undefined {
   return pidAlive(holder.pid) ? holder : undefined
 }
 
+/**
+ * The stack running on the data folder, with the endpoints and ids it recorded once up; otherwise
+ * says how to start one and exits 1 (the commands that work against a running stack).
+ */
+export function runningStackOrExit (): RunningStack & { env: Record<string, string> } {
+  const dir = localDataDir()
+  const running = readRunningStack(dir)
+  if (running?.env === undefined) {
+    console.error(`No running local stack found in ${dir}: start one with \`npm start\` in another terminal first ` +
+      '(an --in-memory stack writes nothing there, so it cannot be found; LOCAL_DATA_DIR names another folder).')
+    process.exit(1)
+  }
+  return { ...running, env: running.env }
+}
+
 export interface DataLock {
   /** Records what the stack serves (endpoints, ids) beside its pid and ports. */
   update: (more: Pick<RunningStack, 'endpoints' | 'env'>) => void

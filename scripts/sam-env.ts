@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../core/config.js'
 import { loadTemplate, type CfnTemplate } from '../infra/template.js'
-import { localDataDir, readRunningStack, type RunningStack } from '../local/data-lock.js'
+import { runningStackOrExit, type RunningStack } from '../local/data-lock.js'
 
 export const SAM_FUNCTIONS = ['ApiFunction', 'WorkerFunction'] as const
 
@@ -77,13 +77,7 @@ function main (): void {
   const { values: flags } = parseArgs({ options: { out: { type: 'string' } } })
   const root = fileURLToPath(new URL('..', import.meta.url))
   const out = flags.out ?? join(root, 'env.json')
-  const dir = localDataDir()
-  const running = readRunningStack(dir)
-  if (running?.env === undefined) {
-    console.error(`No running local stack found in ${dir}: start one with \`npm start\` in another terminal first ` +
-      '(an --in-memory stack writes nothing there, so it cannot be found; LOCAL_DATA_DIR names another folder).')
-    process.exit(1)
-  }
+  const running = runningStackOrExit()
   const { env, notPassed } = samEnv(running)
   writeFileSync(out, `${JSON.stringify(env, null, 2)}\n`)
   const file = relative(process.cwd(), out) || out
