@@ -121,7 +121,7 @@ export const warmApi: BenchCase = {
     // As deployed (template), and with the two pieces of per-request work the template hands to
     // API Gateway done in the app, as in local runs: the cost of each place.
     row('api GET /items/{id}, AWS stubbed at the client, CORS and access log in the app', 'hello')
-    row('api POST /orders, AWS stubbed at the client', 'hello')
+    row('api POST /orders, AWS stubbed at the client', 'hello', 0.5)
     row('api GET /orders, AWS stubbed at the client', 'hello')
     // What revocation costs a warm request: the check against a build without it (Cognito is asked
     // once per user and bound; a warm container answers from its memory).

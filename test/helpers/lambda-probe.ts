@@ -4,7 +4,8 @@
 //   node lambda-probe.mjs <bundle.mjs> <events.json>      (a JSON array of events)
 // The bundle's log lines go to stdout. The report, one JSON line on file descriptor 3: per event,
 // the handler's answer or, when it threw, the error's stack as the runtime would log it, and the
-// source maps the process had read by then (every read of a .map file is counted from the start).
+// source maps the process had read by then (every read of a .map file is counted from the start), and
+// whether Node's bundled undici (fetch) had been loaded by then.
 import fs from 'node:fs'
 import { syncBuiltinESMExports } from 'node:module'
 import { pathToFileURL } from 'node:url'
@@ -30,7 +31,10 @@ const context = {
   callbackWaitsForEmptyEventLoop: true,
   getRemainingTimeInMillis: () => 60_000
 }
-const results: Array<{ answer?: unknown; thrown?: string; mapsRead: number }> = []
+const results: Array<{ answer?: unknown; thrown?: string; mapsRead: number; undiciLoaded: boolean }> = []
+// Node lists the internal modules it has loaded (process.moduleLoadList, in Node 20 and 22).
+const undiciLoaded = (): boolean =>
+  ((process as unknown as { moduleLoadList: string[] }).moduleLoadList).some((m) => m.includes('deps/undici'))
 try {
   const events = JSON.parse(readFileSync(eventsFile, 'utf8')) as unknown[]
   const { handler } = await import(pathToFileURL(bundle).href) as {
@@ -38,9 +42,9 @@ try {
   }
   for (const event of events) {
     try {
-      results.push({ answer: await handler(event, context), mapsRead: mapsRead.length })
+      results.push({ answer: await handler(event, context), mapsRead: mapsRead.length, undiciLoaded: undiciLoaded() })
     } catch (err) {
-      results.push({ thrown: String((err as Error).stack), mapsRead: mapsRead.length })
+      results.push({ thrown: String((err as Error).stack), mapsRead: mapsRead.length, undiciLoaded: undiciLoaded() })
     }
   }
   fs.writeSync(3, JSON.stringify({ results, mapsRead }) + '\n')

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export interface ProbeResult {
-  results: Array<{ answer?: any; thrown?: string; mapsRead: number }>
+  results: Array<{ answer?: any; thrown?: string; mapsRead: number; undiciLoaded: boolean }>
   /** Every .map file the process read, in order. */
   mapsRead: string[]
   /** The bundle's stdout and stderr, one parsed JSON log line each (other lines are dropped). */

@@ -247,6 +247,9 @@ t.test('the built API bundle answers the sample HTTP events', async (t) => {
       t.equal(answered?.answer?.statusCode, 404, `${node}: a request answered`)
       t.equal(answered?.mapsRead, 0, 'init and an answered request read no source map')
       t.equal(failed?.answer?.statusCode, 500, 'the missing table is a 500')
+      // Node 22 loads its undici (~15 ms) when node:http is imported as an ES module; the bundle
+      // requires it (scripts/build.ts, commonJsHttp), so a request through the SDK leaves undici unloaded.
+      t.equal(failed?.undiciLoaded, false, `${node}: a DynamoDB call did not load Node's undici`)
       t.match(JSON.parse(failed?.answer?.body), { code: 'internal_error', detail: /^An unexpected error occurred/ })
       t.notMatch(
         failed?.answer?.body,
@@ -375,6 +378,7 @@ t.test('the built worker bundle turns the sample stream batch into an event on t
       const [stream, message, unknown] = run.results
       t.same(stream?.answer?.batchItemFailures, [], `${node}: a stream batch handled`)
       t.equal(stream?.mapsRead, 0, 'init and a handled batch read no source map')
+      t.equal(stream?.undiciLoaded, false, "nor loaded Node's undici (node:http required: scripts/build.ts)")
       t.equal(message?.answer?.batchItemFailures?.length, 1, 'the order event is retried later')
       const logged = run.logs.find((l) => l.message === 'message failed, retried later')
       t.match(logged, { level: 'WARN', reason: /^ResourceNotFoundException: / })
