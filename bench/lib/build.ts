@@ -42,6 +42,13 @@ async function copyApart (dir: string): Promise<void> {
   await Promise.all([APART_FILE, `${APART_FILE}.map`].map((f) => cp(join(BUILD_DIR, 'api', f), join(dir, f))))
 }
 
+/** What an API variant rebuilt from source needs beside it, from the API's build: openapi.json, compiled/, apart. */
+async function copyApiFiles (dir: string): Promise<void> {
+  await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(dir, 'openapi.json'))
+  await cp(join(BUILD_DIR, 'api', 'compiled'), join(dir, 'compiled'), { recursive: true })
+  await copyApart(dir)
+}
+
 export async function buildAll (): Promise<Built> {
   await rm(BUILD_DIR, { recursive: true, force: true })
   await mkdir(BUILD_DIR, { recursive: true })
@@ -100,11 +107,7 @@ export async function buildAll (): Promise<Built> {
     const outdir = join(BUILD_DIR, `${fn.name}-esm-http`)
     const options = buildOptions(fn, version, outdir)
     await build({ ...options, plugins: (options.plugins ?? []).filter((p) => p.name !== COMMONJS_HTTP_PLUGIN) })
-    if (fn.name === 'api') {
-      await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(outdir, 'openapi.json'))
-      await cp(join(BUILD_DIR, 'api', 'compiled'), join(outdir, 'compiled'), { recursive: true })
-      await copyApart(outdir)
-    }
+    if (fn.name === 'api') await copyApiFiles(outdir)
     bundles[`${fn.name}-esm-http`] = join(outdir, 'index.mjs')
   }))
   // The API and the floor with DynamoDBDocumentClient's send stubbed in memory (probes/sdk-client-stub.ts,
@@ -117,11 +120,7 @@ export async function buildAll (): Promise<Built> {
   ].map(async ({ name, fn }) => {
     const outdir = join(BUILD_DIR, name)
     await build({ ...buildOptions(fn, version, outdir), inject })
-    if (fn === apiFn) {
-      await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(outdir, 'openapi.json'))
-      await cp(join(BUILD_DIR, 'api', 'compiled'), join(outdir, 'compiled'), { recursive: true })
-      await copyApart(outdir)
-    }
+    if (fn === apiFn) await copyApiFiles(outdir)
     bundles[name] = join(outdir, 'index.mjs')
   }))
   // The same stubbed API without the revocation step (plugins/auth.ts: its one call compiled out;
@@ -148,9 +147,7 @@ export async function buildAll (): Promise<Built> {
       }
     ]
   })
-  await cp(join(BUILD_DIR, 'api', 'openapi.json'), join(noRevocationDir, 'openapi.json'))
-  await cp(join(BUILD_DIR, 'api', 'compiled'), join(noRevocationDir, 'compiled'), { recursive: true })
-  await copyApart(noRevocationDir)
+  await copyApiFiles(noRevocationDir)
   bundles['api-sdk-stubbed-no-revocation'] = join(noRevocationDir, 'index.mjs')
   const probes = {} as Built['probes']
   await Promise.all(PROBES.map(async (name) => {
