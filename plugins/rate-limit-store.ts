@@ -58,7 +58,7 @@ const expiration = (endsAt: number): number => Math.ceil(endsAt / 1000) + 1
  * The call, or a TimeoutError after `deadlineMs` (the call itself goes on, bounded by the client's
  * own timeouts). A timer is ~1 us a request; an AbortSignal.timeout() was ~10 us.
  */
-async function callWithin<T> (call: Promise<T>, deadlineMs: number): Promise<T> {
+async function withinDeadline<T> (call: Promise<T>, deadlineMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(
@@ -89,7 +89,6 @@ interface CancellationReason { Code?: string; Item?: Record<string, { N?: string
 export function dynamoCounters (
   ddb: DynamoDBDocumentClient, table: string, now: () => number = Date.now, deadlineMs = LIMITER_TIMEOUT_MS
 ): CounterStore {
-  const withinDeadline = async <T>(call: Promise<T>): Promise<T> => await callWithin(call, deadlineMs)
   const retryConflicts = async <T>(
     call: () => Promise<T>, conflicted: (err: unknown) => boolean, otherwise: () => T
   ): Promise<T> =>
@@ -104,7 +103,7 @@ export function dynamoCounters (
         UpdateExpression: 'ADD hits :one SET expiration = if_not_exists(expiration, :exp)',
         ExpressionAttributeValues: { ':one': 1, ':exp': expiration(endsAt) },
         ReturnValues: 'UPDATED_NEW'
-      })))
+      })), deadlineMs)
       const hits = out.Attributes?.hits
       if (typeof hits !== 'number') throw new Error('the rate-limit counter answered no count')
       return hits
@@ -145,7 +144,7 @@ export function dynamoCounters (
               }
             }
           ]
-        })))
+        })), deadlineMs)
         return null
       }
       const refusal = (err: unknown): SigninRefusal | undefined => {
@@ -181,7 +180,7 @@ export function dynamoCounters (
           ConditionExpression: '#total > :zero AND #client > :zero',
           ExpressionAttributeNames: { '#total': 'total', '#client': clientAttr },
           ExpressionAttributeValues: { ':minus': -1, ':zero': 0 }
-        })))
+        })), deadlineMs)
       } catch (err) {
         if (errorName(err) !== 'ConditionalCheckFailedException') throw err
       }
@@ -193,12 +192,12 @@ export function dynamoCounters (
         Key: { id },
         UpdateExpression: 'SET expiration = :exp',
         ExpressionAttributeValues: { ':exp': expiration(endsAt) }
-      })))
+      })), deadlineMs)
     },
 
     async knownAddress (id) {
       const read = new GetCommand({ TableName: table, Key: { id }, ConsistentRead: true })
-      const out = await withinDeadline(ddb.send(read))
+      const out = await withinDeadline(ddb.send(read), deadlineMs)
       const expires = out.Item?.expiration
       // TTL deletes within days, not at once: an expired marker is read as absent.
       return typeof expires === 'number' && expires * 1000 > now()
