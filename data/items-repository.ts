@@ -264,11 +264,10 @@ export function createItemsRepository (ddb: DynamoDBDocumentClient, tables: Item
   async function replaceFrom (old: StoredItem, input: ItemInput, now: string): Promise<StoredItem | undefined> {
     const next = toStoredItem(old.id, input, old.stock, old.createdAt, now)
     if (sameContent(old, next)) return old
-    const fields = REPLACED_FIELDS
     const cond = indexCondition(old)
     const names: Record<string, string> = { ...cond.names, '#storage': 'storage', '#searchText': 'searchText' }
     const values: Record<string, unknown> = { ...cond.values }
-    const sets = fields.map((f) => {
+    const sets = REPLACED_FIELDS.map((f) => {
       names[`#${f}`] = f
       values[`:${f}`] = next[f]
       return `#${f} = :${f}`
