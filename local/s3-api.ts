@@ -52,7 +52,12 @@ function memoryBucket (logicalId: string): LocalBucket {
 /** Objects as files: written whole (a temporary file renamed), so a crash leaves no half object. */
 function folderBucket (logicalId: string, dir: string): LocalBucket {
   mkdirSync(dir, { recursive: true })
-  const file = (key: string): string => join(dir, encodeURIComponent(key))
+  // A key's file: its URI encoding, which leaves no '/'; '.' and '..' (left as they are by it) would
+  // name the folder itself and its parent, so their dots are encoded too (decoded back alike).
+  const file = (key: string): string => {
+    const name = encodeURIComponent(key)
+    return join(dir, name === '.' || name === '..' ? name.replace(/\./g, '%2E') : name)
+  }
   const read = (key: string): string | undefined => {
     try {
       return readFileSync(file(key), 'utf8')
@@ -128,7 +133,8 @@ function listObjects (bucket: LocalBucket, query: URLSearchParams): string {
 /** One S3 REST request (path-style: /<bucket>[/<key>]). */
 export function handleS3Request (buckets: LocalBuckets, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://local')
-  const [, bucketName = '', ...rest] = url.pathname.split('/')
+  // The path as sent: URL parsing would resolve the keys '.' and '..' away as dot segments.
+  const [, bucketName = '', ...rest] = (req.url ?? '/').split('?')[0]!.split('/')
   const bucket = buckets.byName(decodeURIComponent(bucketName))
   if (bucket === undefined) {
     sendError(res, 404, 'NoSuchBucket', 'The specified bucket does not exist')

@@ -2,7 +2,7 @@
 // redrive uses it: ListObjectsV2 in pages, GetObject, DeleteObject, S3's errors, objects kept in the
 // data dir across a restart, and nothing else served (a call it does not know is refused, not faked).
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -63,4 +63,20 @@ t.test('with a data dir, objects survive a restart', async (t) => {
   t.same(listed.Contents?.map((c) => c.Key), [key])
   const got = await after.s3.send(new GetObjectCommand({ Bucket: after.bucket.name, Key: key }))
   t.equal(await got.Body?.transformToString(), '{"kept":true}')
+})
+
+t.test("in a data dir, the keys '.' and '..' are objects like any other, inside the bucket's folder", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'local-s3-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const { s3, bucket } = await stack(t, dir)
+  for (const key of ['.', '..', 'a.b']) bucket.put(key, JSON.stringify({ key }))
+  t.same(readdirSync(dir), [bucket.name], 'nothing written beside the bucket\'s folder')
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket.name }))
+  t.same(listed.Contents?.map((c) => c.Key), ['.', '..', 'a.b'])
+  for (const key of ['.', '..']) {
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket.name, Key: key }))
+    t.same(JSON.parse(await got.Body?.transformToString() ?? ''), { key }, `GetObject ${key}`)
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket.name, Key: key }))
+  }
+  t.same(bucket.list().map((o) => o.key), ['a.b'], 'both deleted, the rest kept')
 })
