@@ -49,6 +49,10 @@ function memoryBucket (logicalId: string): LocalBucket {
   }
 }
 
+// No file by that name, or none can exist (a key S3 allows, up to 1,024 bytes, whose encoded name is
+// longer than the file system's 255): either way no such object.
+const NO_SUCH_FILE = new Set(['ENOENT', 'ENAMETOOLONG'])
+
 /** Objects as files: written whole (a temporary file renamed), so a crash leaves no half object. */
 function folderBucket (logicalId: string, dir: string): LocalBucket {
   mkdirSync(dir, { recursive: true })
@@ -62,7 +66,7 @@ function folderBucket (logicalId: string, dir: string): LocalBucket {
     try {
       return readFileSync(file(key), 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      if (NO_SUCH_FILE.has((err as NodeJS.ErrnoException).code ?? '')) return undefined
       throw err
     }
   }
@@ -74,7 +78,13 @@ function folderBucket (logicalId: string, dir: string): LocalBucket {
       renameSync(`${file(key)}.tmp`, file(key))
     },
     get: read,
-    delete: (key) => { rmSync(file(key), { force: true }) },
+    delete: (key) => {
+      try {
+        rmSync(file(key), { force: true })
+      } catch (err) {
+        if (!NO_SUCH_FILE.has((err as NodeJS.ErrnoException).code ?? '')) throw err
+      }
+    },
     list: () => readdirSync(dir).filter((f) => !f.endsWith('.tmp')).map((f) => {
       const key = decodeURIComponent(f)
       const body = read(key) ?? ''
@@ -134,13 +144,22 @@ function listObjects (bucket: LocalBucket, query: URLSearchParams): string {
 export function handleS3Request (buckets: LocalBuckets, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://local')
   // The path as sent: URL parsing would resolve the keys '.' and '..' away as dot segments.
-  const [, bucketName = '', ...rest] = (req.url ?? '/').split('?')[0]!.split('/')
-  const bucket = buckets.byName(decodeURIComponent(bucketName))
+  let bucketName: string
+  let key: string
+  try {
+    const [, bucketPart = '', ...rest] = (req.url ?? '/').split('?')[0]!.split('/').map(decodeURIComponent)
+    bucketName = bucketPart
+    key = rest.join('/')
+  } catch {
+    // A malformed percent-encoding, answered as S3 does.
+    sendError(res, 400, 'InvalidURI', "Couldn't parse the specified URI.")
+    return
+  }
+  const bucket = buckets.byName(bucketName)
   if (bucket === undefined) {
     sendError(res, 404, 'NoSuchBucket', 'The specified bucket does not exist')
     return
   }
-  const key = rest.map(decodeURIComponent).join('/')
   if (key === '' && req.method === 'GET' && url.searchParams.get('list-type') === '2') {
     sendXml(res, 200, listObjects(bucket, url.searchParams))
   } else if (key !== '' && req.method === 'GET') {

@@ -80,3 +80,24 @@ t.test("in a data dir, the keys '.' and '..' are objects like any other, inside 
   }
   t.same(bucket.list().map((o) => o.key), ['a.b'], 'both deleted, the rest kept')
 })
+
+t.test('malformed requests get S3 errors, not 500s: a broken encoding, a key too long for a file name', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'local-s3-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const { m, bucket } = await stack(t, dir)
+  const call = async (method: string, path: string): Promise<{ status: number; body: string }> => {
+    const res = await fetch(`${m.url}${path}`, { method })
+    return { status: res.status, body: await res.text() }
+  }
+  for (const path of [`/${bucket.name}/%E0%A4%A`, '/%E0%A4%A/key']) {
+    const got = await call('GET', path)
+    t.equal(got.status, 400, `${path}: 400`)
+    t.match(got.body, /<Code>InvalidURI<\/Code>/)
+  }
+  // S3 allows keys up to 1,024 bytes; encoded, 300 bytes are past a file name's 255.
+  const long = `/${bucket.name}/${'k'.repeat(300)}`
+  const missing = await call('GET', long)
+  t.equal(missing.status, 404)
+  t.match(missing.body, /<Code>NoSuchKey<\/Code>/)
+  t.equal((await call('DELETE', long)).status, 204, 'deleting it succeeds, as deleting any absent key does')
+})
